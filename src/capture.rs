@@ -1,0 +1,142 @@
+//! Receive-to-file: every received byte, raw, in arrival order, written on a thread of its own.
+//! The queue is bounded; a full queue tells the caller to stop reading its sockets (back-pressure).
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::thread::JoinHandle;
+
+use crossbeam_channel::{Receiver, Sender, TryRecvError, TrySendError, bounded};
+
+use crate::net::NetError;
+
+/// Chunks queued before back-pressure starts (each at most one socket read).
+const QUEUE_CHUNKS: usize = 64;
+const WRITE_BUFFER: usize = 1 << 20;
+
+pub struct Capture {
+    path: PathBuf,
+    chunks: Option<Sender<Vec<u8>>>,
+    /// A chunk the queue had no room for; nothing more is read until it is queued.
+    held: Option<Vec<u8>>,
+    writer: Option<JoinHandle<Result<(), NetError>>>,
+}
+
+impl Capture {
+    /// Creates (truncates) `path` at once, so a bad path is an immediate error.
+    /// `on_exit` runs on the writer thread when it stops (the worker uses it to wake its poll).
+    pub fn create(
+        path: &Path,
+        on_exit: impl FnOnce() + Send + 'static,
+    ) -> Result<Capture, NetError> {
+        let file = File::create(path).map_err(|source| NetError::Capture {
+            path: path.to_owned(),
+            source,
+        })?;
+        let (tx, rx) = bounded(QUEUE_CHUNKS);
+        let owned = path.to_owned();
+        let writer = std::thread::Builder::new()
+            .name("wirepad-capture".into())
+            .spawn(move || {
+                let result = write_all(file, &rx, &owned);
+                on_exit();
+                result
+            })
+            .map_err(NetError::Internal)?;
+        Ok(Capture {
+            path: path.to_owned(),
+            chunks: Some(tx),
+            held: None,
+            writer: Some(writer),
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Queues a chunk. Returns `false` when the queue is full: the chunk is held and the caller must pause reading.
+    pub fn push(&mut self, chunk: Vec<u8>) -> bool {
+        debug_assert!(self.held.is_none(), "push while a chunk is held");
+        self.held = Some(chunk);
+        self.retry()
+    }
+
+    /// Tries to queue the held chunk; `true` when nothing is held any more.
+    pub fn retry(&mut self) -> bool {
+        let (Some(chunk), Some(tx)) = (self.held.take(), &self.chunks) else {
+            return true;
+        };
+        match tx.try_send(chunk) {
+            Ok(()) => true,
+            Err(TrySendError::Full(chunk)) => {
+                self.held = Some(chunk);
+                false
+            }
+            // The writer stopped on an error; `finished` reports it.
+            Err(TrySendError::Disconnected(_)) => true,
+        }
+    }
+
+    pub fn is_blocked(&self) -> bool {
+        self.held.is_some()
+    }
+
+    /// The writer stopped by itself: the error it met. (`None` while it runs.)
+    pub fn failed(&mut self) -> Option<NetError> {
+        if !self.writer.as_ref().is_some_and(|w| w.is_finished()) {
+            return None;
+        }
+        self.join().err()
+    }
+
+    /// Queues what is held, lets the writer drain and flush, and waits for it.
+    pub fn finish(mut self) -> Result<(), NetError> {
+        if let (Some(chunk), Some(tx)) = (self.held.take(), &self.chunks) {
+            let _ = tx.send(chunk);
+        }
+        self.join()
+    }
+
+    fn join(&mut self) -> Result<(), NetError> {
+        self.chunks = None;
+        self.held = None;
+        match self.writer.take().map(JoinHandle::join) {
+            Some(Ok(result)) => result,
+            Some(Err(_)) => Err(NetError::Capture {
+                path: self.path.clone(),
+                source: std::io::Error::other("the capture writer stopped unexpectedly"),
+            }),
+            None => Ok(()),
+        }
+    }
+}
+
+impl Drop for Capture {
+    fn drop(&mut self) {
+        let _ = self.join();
+    }
+}
+
+fn write_all(file: File, chunks: &Receiver<Vec<u8>>, path: &Path) -> Result<(), NetError> {
+    let error = |source| NetError::Capture {
+        path: path.to_owned(),
+        source,
+    };
+    let mut out = BufWriter::with_capacity(WRITE_BUFFER, file);
+    loop {
+        let chunk = match chunks.try_recv() {
+            Ok(chunk) => chunk,
+            Err(TryRecvError::Empty) => {
+                // Idle: put what we have on disk before waiting, so the file is current.
+                out.flush().map_err(error)?;
+                match chunks.recv() {
+                    Ok(chunk) => chunk,
+                    Err(_) => break,
+                }
+            }
+            Err(TryRecvError::Disconnected) => break,
+        };
+        out.write_all(&chunk).map_err(error)?;
+    }
+    out.flush().map_err(error)
+}

@@ -1,0 +1,141 @@
+//! The two enums that cross the thread boundary: `Command` in, `Event` out.
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use super::NetError;
+
+/// Bytes shared between the caller, the send queues of many peers and the `Sent` events.
+pub type Bytes = Arc<[u8]>;
+
+/// Where a send goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Target {
+    /// TCP client: the server. TCP server: every client. UDP: the remote (or the last sender with follow-peer).
+    Default,
+    /// One connected client (TCP server) or one address (UDP).
+    Peer(SocketAddr),
+}
+
+#[derive(Debug)]
+pub enum Command {
+    Send {
+        to: Target,
+        bytes: Bytes,
+    },
+    /// Send `bytes` `count` times (`None` = until stopped), `interval` apart. Replaces a running schedule.
+    SendPeriodic {
+        to: Target,
+        bytes: Bytes,
+        interval: Duration,
+        count: Option<u64>,
+    },
+    StopPeriodic,
+    /// Stream a file's bytes as the socket accepts them (UDP: one datagram per 65,507 bytes at most).
+    SendFile {
+        to: Target,
+        path: PathBuf,
+    },
+    /// Disconnect one client (TCP server).
+    Kick(SocketAddr),
+    /// UDP: change the remote host:port (resolved on the worker).
+    SetRemote(String),
+    /// Start (`Some`) or stop (`None`) writing every received byte to a file.
+    Capture(Option<PathBuf>),
+    Stop,
+}
+
+#[derive(Debug, Clone)]
+pub struct Event {
+    pub at: SystemTime,
+    pub kind: EventKind,
+}
+
+#[derive(Debug, Clone)]
+pub enum EventKind {
+    /// TCP server listening or UDP bound; `local` is the real address (port 0 resolved).
+    Ready {
+        local: SocketAddr,
+    },
+    Connecting {
+        remote: SocketAddr,
+    },
+    Connected {
+        local: SocketAddr,
+        peer: SocketAddr,
+    },
+    ConnectFailed {
+        reason: Arc<NetError>,
+    },
+    /// TCP client with auto-reconnect: the next attempt is this far away.
+    Reconnecting {
+        after: Duration,
+    },
+    PeerJoined {
+        peer: SocketAddr,
+    },
+    /// Refused because of max-clients.
+    PeerRefused {
+        peer: SocketAddr,
+    },
+    PeerLeft {
+        peer: SocketAddr,
+        reason: LeaveReason,
+    },
+    Received {
+        peer: SocketAddr,
+        bytes: Vec<u8>,
+    },
+    Sent {
+        peer: SocketAddr,
+        bytes: Bytes,
+    },
+    PeriodicProgress {
+        sent: u64,
+        done: bool,
+    },
+    FileProgress {
+        sent: u64,
+        total: u64,
+        done: bool,
+    },
+    Error(Arc<NetError>),
+    /// UDP follow-peer: replies now go here.
+    RemoteChanged {
+        remote: SocketAddr,
+    },
+    /// The session has ended; nothing follows.
+    Closed {
+        reason: CloseReason,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LeaveReason {
+    /// The peer closed its side (FIN).
+    Closed,
+    Reset,
+    Kicked,
+    Error,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CloseReason {
+    Stopped,
+    /// TCP client: the server closed the connection normally.
+    PeerClosed,
+    /// TCP client: the connection was reset.
+    PeerReset,
+    /// TCP client without reconnect: the connection could not be made.
+    ConnectFailed,
+    Error,
+}
+
+/// A multicast group to join on a UDP session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Group {
+    pub addr: IpAddr,
+    /// IPv6: the interface index (0 = the system's choice). IPv4: ignored (joined on the default interface).
+    pub interface: u32,
+}

@@ -1,0 +1,196 @@
+//! The engine: one worker thread per session owns every socket of it through one `mio::Poll`.
+//! Commands go in on a crossbeam channel (plus a `mio::Waker`); events come out in batches on a bounded channel.
+mod conn;
+mod error;
+mod message;
+mod outbox;
+mod platform;
+mod tcp_client;
+mod tcp_server;
+mod udp;
+mod worker;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use crossbeam_channel::{Receiver, Sender};
+
+pub use error::{NetError, describe};
+pub use message::{Bytes, CloseReason, Command, Event, EventKind, Group, LeaveReason, Target};
+
+/// Largest UDP payload over IPv4.
+pub const MAX_DATAGRAM: usize = 65_507;
+
+/// What kind of session to open.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Mode {
+    TcpServer {
+        listen: SocketAddr,
+        /// Refuse connections beyond this many clients.
+        max_clients: Option<usize>,
+    },
+    TcpClient {
+        /// `host:port`; hostnames are resolved on the worker thread, never on the caller's.
+        remote: String,
+        bind: Option<SocketAddr>,
+        reconnect: bool,
+        connect_timeout: Duration,
+    },
+    Udp {
+        bind: SocketAddr,
+        /// `host:port` to send to by default.
+        remote: Option<String>,
+        /// Replies go to whoever sent last (NetAssist's "UDP目的IP/端口随对方变化").
+        follow_peer: bool,
+        broadcast: bool,
+        groups: Vec<Group>,
+    },
+}
+
+/// What the worker does when the event consumer falls behind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Delivery {
+    /// Stop reading sockets until the consumer catches up: nothing is lost (the command line).
+    Lossless,
+    /// Drop received data from the events and count it in `dropped_from_view` (a window, which must never stall).
+    DropWhenBehind,
+}
+
+#[derive(Debug, Clone)]
+pub struct SessionConfig {
+    pub mode: Mode,
+    /// Write every received byte, raw and in arrival order, to this file.
+    pub capture: Option<PathBuf>,
+    pub delivery: Delivery,
+    /// Received bytes are coalesced into one event per peer at most this often.
+    pub batch_interval: Duration,
+    /// `false` sends no `Received` events at all (counters and capture still see every byte).
+    pub deliver_received: bool,
+}
+
+impl SessionConfig {
+    pub fn new(mode: Mode) -> Self {
+        SessionConfig {
+            mode,
+            capture: None,
+            delivery: Delivery::DropWhenBehind,
+            batch_interval: Duration::from_millis(16),
+            deliver_received: true,
+        }
+    }
+}
+
+/// Exact byte counters, readable from any thread at any time without waiting on the worker.
+#[derive(Debug, Default)]
+pub struct Counters {
+    rx_bytes: AtomicU64,
+    tx_bytes: AtomicU64,
+    dropped_from_view: AtomicU64,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CounterSnapshot {
+    pub rx_bytes: u64,
+    pub tx_bytes: u64,
+    /// Received bytes that reached the counters (and the capture) but not the events.
+    pub dropped_from_view: u64,
+}
+
+impl Counters {
+    pub fn snapshot(&self) -> CounterSnapshot {
+        CounterSnapshot {
+            rx_bytes: self.rx_bytes.load(Ordering::Relaxed),
+            tx_bytes: self.tx_bytes.load(Ordering::Relaxed),
+            dropped_from_view: self.dropped_from_view.load(Ordering::Relaxed),
+        }
+    }
+
+    pub fn reset(&self) {
+        self.rx_bytes.store(0, Ordering::Relaxed);
+        self.tx_bytes.store(0, Ordering::Relaxed);
+        self.dropped_from_view.store(0, Ordering::Relaxed);
+    }
+
+    fn add_rx(&self, n: usize) {
+        self.rx_bytes.fetch_add(n as u64, Ordering::Relaxed);
+    }
+
+    fn add_tx(&self, n: usize) {
+        self.tx_bytes.fetch_add(n as u64, Ordering::Relaxed);
+    }
+
+    fn add_dropped(&self, n: usize) {
+        self.dropped_from_view
+            .fetch_add(n as u64, Ordering::Relaxed);
+    }
+}
+
+/// Called after each batch of events is queued; a window passes `ctx.request_repaint`.
+pub type Notify = Arc<dyn Fn() + Send + Sync>;
+
+/// A running session. Dropping it (or `stop`) closes every socket, finishes the capture file and joins the thread.
+pub struct Session {
+    commands: Sender<Command>,
+    waker: Arc<mio::Waker>,
+    events: Receiver<Vec<Event>>,
+    counters: Arc<Counters>,
+    local: Option<SocketAddr>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Session {
+    /// Binds (TCP server, UDP) on the caller's thread, so "address in use" is an immediate error,
+    /// then hands the sockets to a new worker thread.
+    pub fn start(config: SessionConfig, notify: Notify) -> Result<Session, NetError> {
+        worker::spawn(config, notify)
+    }
+
+    pub fn command(&self, command: Command) {
+        // A worker that has already ended has reported why in its events; nothing more to do here.
+        if self.commands.send(command).is_ok() {
+            let _ = self.waker.wake();
+        }
+    }
+
+    pub fn send(&self, to: Target, bytes: impl Into<Bytes>) {
+        self.command(Command::Send {
+            to,
+            bytes: bytes.into(),
+        });
+    }
+
+    /// Batches of events, oldest first. `Closed` is the last event a session sends.
+    pub fn events(&self) -> &Receiver<Vec<Event>> {
+        &self.events
+    }
+
+    pub fn counters(&self) -> &Counters {
+        &self.counters
+    }
+
+    /// The bound address for a TCP server or UDP session (port 0 resolved); `None` for a TCP client.
+    pub fn local_addr(&self) -> Option<SocketAddr> {
+        self.local
+    }
+
+    pub fn stop(mut self) {
+        self.shut_down();
+    }
+
+    fn shut_down(&mut self) {
+        if let Some(thread) = self.thread.take() {
+            self.command(Command::Stop);
+            let _ = thread.join();
+        }
+    }
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        self.shut_down();
+    }
+}

@@ -1,0 +1,179 @@
+//! Batches events for the consumer: received bytes are coalesced per peer, one batch per interval at most.
+use std::mem;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+use crossbeam_channel::{Sender, TrySendError};
+
+use super::{Counters, Delivery, Event, EventKind, Notify};
+
+/// A batch is sent early once it holds this much received data.
+const BATCH_BYTES: usize = 256 * 1024;
+/// Lossless delivery stops reading sockets while this much received data waits for the consumer.
+const PAUSE_BYTES: usize = 4 * BATCH_BYTES;
+/// How soon to offer a batch again after the consumer's queue was full.
+const RETRY: Duration = Duration::from_millis(1);
+
+pub(super) struct Outbox {
+    tx: Sender<Vec<Event>>,
+    notify: Notify,
+    counters: Arc<Counters>,
+    delivery: Delivery,
+    interval: Duration,
+    deliver_received: bool,
+    pending: Vec<Event>,
+    pending_data: usize,
+    last_sent: Option<Instant>,
+    /// Set while the consumer's queue is full: when to try again.
+    retry_at: Option<Instant>,
+}
+
+impl Outbox {
+    pub fn new(
+        tx: Sender<Vec<Event>>,
+        notify: Notify,
+        counters: Arc<Counters>,
+        delivery: Delivery,
+        interval: Duration,
+        deliver_received: bool,
+    ) -> Self {
+        Outbox {
+            tx,
+            notify,
+            counters,
+            delivery,
+            interval,
+            deliver_received,
+            pending: Vec::new(),
+            pending_data: 0,
+            last_sent: None,
+            retry_at: None,
+        }
+    }
+
+    pub fn push(&mut self, kind: EventKind) {
+        // Progress reports only matter as the latest value.
+        if let Some(last) = self.pending.last_mut()
+            && same_progress(&last.kind, &kind)
+        {
+            last.kind = kind;
+            return;
+        }
+        self.pending.push(Event {
+            at: SystemTime::now(),
+            kind,
+        });
+    }
+
+    /// Received bytes; `coalesce` joins them to the previous chunk of the same peer (TCP streams, not datagrams).
+    pub fn push_received(&mut self, peer: SocketAddr, data: &[u8], coalesce: bool) {
+        if !self.deliver_received {
+            return;
+        }
+        self.pending_data += data.len();
+        if coalesce
+            && let Some(Event {
+                kind: EventKind::Received { peer: last, bytes },
+                ..
+            }) = self.pending.last_mut()
+            && *last == peer
+        {
+            bytes.extend_from_slice(data);
+            return;
+        }
+        self.push(EventKind::Received {
+            peer,
+            bytes: data.to_vec(),
+        });
+    }
+
+    /// Lossless delivery with the consumer behind: stop reading.
+    pub fn is_blocking(&self) -> bool {
+        self.delivery == Delivery::Lossless && self.pending_data >= PAUSE_BYTES
+    }
+
+    /// When the pending batch is due; `None` when nothing is pending.
+    pub fn deadline(&self) -> Option<Instant> {
+        if self.pending.is_empty() {
+            return None;
+        }
+        if self.retry_at.is_some() {
+            return self.retry_at;
+        }
+        match self.last_sent {
+            Some(at) if self.pending_data < BATCH_BYTES => Some(at + self.interval),
+            _ => Some(Instant::now()),
+        }
+    }
+
+    /// Sends the pending batch if it is due (or `force`). Returns `false` if a batch is still waiting.
+    pub fn flush(&mut self, now: Instant, force: bool) -> bool {
+        if self.pending.is_empty() {
+            return true;
+        }
+        if !force && self.deadline().is_some_and(|due| due > now) {
+            return false;
+        }
+        let batch = mem::take(&mut self.pending);
+        match self.tx.try_send(batch) {
+            Ok(()) => {
+                self.pending_data = 0;
+                self.last_sent = Some(now);
+                self.retry_at = None;
+                (self.notify)();
+                true
+            }
+            Err(TrySendError::Full(batch)) => {
+                self.pending = batch;
+                self.retry_at = Some(now + RETRY);
+                if self.delivery == Delivery::DropWhenBehind {
+                    self.drop_received();
+                }
+                false
+            }
+            // Nobody listens any more: nothing to keep.
+            Err(TrySendError::Disconnected(_)) => {
+                self.pending_data = 0;
+                true
+            }
+        }
+    }
+
+    /// Blocks until the last batch is taken (or `timeout`): the final events of a session must arrive.
+    pub fn flush_final(&mut self, timeout: Duration) {
+        if self.pending.is_empty() {
+            return;
+        }
+        let batch = mem::take(&mut self.pending);
+        if self.tx.send_timeout(batch, timeout).is_ok() {
+            (self.notify)();
+        }
+    }
+
+    /// Keeps the control events (joins, errors, …) and counts the data it throws away.
+    fn drop_received(&mut self) {
+        let counters = &self.counters;
+        self.pending.retain(|event| match &event.kind {
+            EventKind::Received { bytes, .. } => {
+                counters.add_dropped(bytes.len());
+                false
+            }
+            _ => true,
+        });
+        self.pending_data = 0;
+    }
+}
+
+fn same_progress(a: &EventKind, b: &EventKind) -> bool {
+    matches!(
+        (a, b),
+        (
+            EventKind::PeriodicProgress { done: false, .. },
+            EventKind::PeriodicProgress { .. }
+        ) | (
+            EventKind::FileProgress { done: false, .. },
+            EventKind::FileProgress { .. }
+        )
+    )
+}

@@ -1,0 +1,55 @@
+//! The engine's only platform-specific code.
+use std::io;
+use std::net::SocketAddr;
+
+use socket2::Socket;
+
+/// Lets a server rebind its port while old connections linger in TIME_WAIT. Unix only: on Windows
+/// SO_REUSEADDR would let another program take the port, and the rebind works without it.
+pub fn reuse_listen_port(socket: &Socket) -> io::Result<()> {
+    #[cfg(unix)]
+    socket.set_reuse_address(true)?;
+    #[cfg(not(unix))]
+    let _ = socket;
+    Ok(())
+}
+
+/// Lets several programs listen on one multicast port.
+pub fn share_port(socket: &Socket) -> io::Result<()> {
+    socket.set_reuse_address(true)?;
+    #[cfg(all(
+        unix,
+        not(any(target_os = "solaris", target_os = "illumos", target_os = "cygwin"))
+    ))]
+    socket.set_reuse_port(true)?;
+    Ok(())
+}
+
+/// A non-blocking connect that has started and not finished yet.
+pub fn connect_in_progress(error: &io::Error) -> bool {
+    #[cfg(unix)]
+    return error.raw_os_error() == Some(libc::EINPROGRESS);
+    #[cfg(not(unix))]
+    return error.kind() == io::ErrorKind::WouldBlock;
+}
+
+/// Windows reports an ICMP "port unreachable" for an earlier datagram as a reset on the next receive;
+/// for an unconnected UDP socket that says nothing about this datagram, so it is skipped.
+pub fn is_stale_udp_reset(error: &io::Error) -> bool {
+    error.kind() == io::ErrorKind::ConnectionReset
+}
+
+/// A dual-stack (`[::]`) socket sees IPv4 peers as `::ffff:a.b.c.d`; users know them as `a.b.c.d`.
+pub fn canonical(addr: SocketAddr) -> SocketAddr {
+    SocketAddr::new(addr.ip().to_canonical(), addr.port())
+}
+
+/// The form of `addr` a socket bound to `local` can send to.
+pub fn reachable_from(local: SocketAddr, addr: SocketAddr) -> SocketAddr {
+    match (local, addr) {
+        (SocketAddr::V6(_), SocketAddr::V4(v4)) => {
+            SocketAddr::new(v4.ip().to_ipv6_mapped().into(), v4.port())
+        }
+        _ => addr,
+    }
+}

@@ -1,0 +1,302 @@
+//! TCP client: non-blocking connect with a timeout, every resolved address in turn, optional reconnect with backoff.
+use std::net::{SocketAddr, ToSocketAddrs};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use mio::net::TcpStream;
+use mio::{Interest, Token};
+use socket2::{Domain, Protocol, Socket, Type};
+
+use super::conn::{Conn, Outgoing, Status};
+use super::tcp_server::READ_BUFFER;
+use super::worker::{Ctx, Transport};
+use super::{Bytes, CloseReason, EventKind, LeaveReason, NetError, Target, describe, platform};
+
+const FIRST_BACKOFF: Duration = Duration::from_millis(500);
+const MAX_BACKOFF: Duration = Duration::from_secs(5);
+
+enum State {
+    /// Connect at the next tick.
+    Due,
+    Connecting {
+        stream: TcpStream,
+        token: Token,
+        addr: SocketAddr,
+        deadline: Instant,
+        rest: Vec<SocketAddr>,
+    },
+    Connected(Conn),
+    Waiting {
+        until: Instant,
+    },
+    Ended(CloseReason),
+}
+
+pub(super) struct TcpClient {
+    remote: String,
+    bind: Option<SocketAddr>,
+    reconnect: bool,
+    timeout: Duration,
+    backoff: Duration,
+    state: State,
+    buf: Box<[u8]>,
+}
+
+impl TcpClient {
+    pub fn new(
+        remote: String,
+        bind: Option<SocketAddr>,
+        reconnect: bool,
+        timeout: Duration,
+    ) -> Self {
+        TcpClient {
+            remote,
+            bind,
+            reconnect,
+            timeout,
+            backoff: FIRST_BACKOFF,
+            state: State::Due,
+            buf: vec![0; READ_BUFFER].into_boxed_slice(),
+        }
+    }
+
+    fn connect(&mut self, ctx: &mut Ctx) {
+        match self.remote.to_socket_addrs() {
+            // Tried in the order the resolver gives: `pop` takes from the end.
+            Ok(addrs) => {
+                let mut addrs: Vec<SocketAddr> = addrs.collect();
+                addrs.reverse();
+                self.try_next(ctx, addrs, None)
+            }
+            Err(e) => self.fail(
+                ctx,
+                NetError::Resolve {
+                    host: self.remote.clone(),
+                    reason: describe(&e),
+                },
+            ),
+        }
+    }
+
+    fn try_next(&mut self, ctx: &mut Ctx, mut rest: Vec<SocketAddr>, mut last: Option<NetError>) {
+        while let Some(addr) = rest.pop() {
+            match self.start_connect(ctx, addr) {
+                Ok((stream, token)) => {
+                    ctx.emit(EventKind::Connecting { remote: addr });
+                    let deadline = Instant::now() + self.timeout;
+                    self.state = State::Connecting {
+                        stream,
+                        token,
+                        addr,
+                        deadline,
+                        rest,
+                    };
+                    return;
+                }
+                Err(e) => last = Some(e),
+            }
+        }
+        let error = last.unwrap_or_else(|| NetError::Resolve {
+            host: self.remote.clone(),
+            reason: "no addresses found".into(),
+        });
+        self.fail(ctx, error);
+    }
+
+    fn start_connect(
+        &self,
+        ctx: &mut Ctx,
+        addr: SocketAddr,
+    ) -> Result<(TcpStream, Token), NetError> {
+        let error = |source| NetError::Connect { addr, source };
+        let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))
+            .map_err(error)?;
+        if let Some(local) = self.bind {
+            socket
+                .bind(&local.into())
+                .map_err(|source| NetError::Bind {
+                    addr: local,
+                    source,
+                })?;
+        }
+        socket.set_nonblocking(true).map_err(error)?;
+        socket.set_tcp_nodelay(true).map_err(error)?;
+        match socket.connect(&addr.into()) {
+            Ok(()) => {}
+            Err(e) if platform::connect_in_progress(&e) => {}
+            Err(e) => return Err(error(e)),
+        }
+        let mut stream = TcpStream::from_std(socket.into());
+        let token = ctx.token();
+        ctx.registry
+            .register(&mut stream, token, Interest::READABLE | Interest::WRITABLE)
+            .map_err(error)?;
+        Ok((stream, token))
+    }
+
+    /// The connect attempt finished one way or the other (or has not: spurious wake-up).
+    fn finish_connect(&mut self, ctx: &mut Ctx) {
+        let State::Connecting { stream, addr, .. } = &mut self.state else {
+            return;
+        };
+        let addr = *addr;
+        let outcome = match stream.take_error() {
+            Ok(Some(e)) | Err(e) => Err(e),
+            Ok(None) => stream.peer_addr(),
+        };
+        match outcome {
+            Ok(peer) => {
+                let State::Connecting { stream, token, .. } =
+                    std::mem::replace(&mut self.state, State::Due)
+                else {
+                    return;
+                };
+                let local = stream.local_addr().map(platform::canonical).unwrap_or(peer);
+                let peer = platform::canonical(peer);
+                self.backoff = FIRST_BACKOFF;
+                self.state = State::Connected(Conn::new(stream, token, peer));
+                ctx.emit(EventKind::Connected { local, peer });
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotConnected => {}
+            Err(source) => self.abandon_attempt(ctx, NetError::Connect { addr, source }),
+        }
+    }
+
+    fn abandon_attempt(&mut self, ctx: &mut Ctx, error: NetError) {
+        if let State::Connecting {
+            mut stream, rest, ..
+        } = std::mem::replace(&mut self.state, State::Due)
+        {
+            let _ = ctx.registry.deregister(&mut stream);
+            self.try_next(ctx, rest, Some(error));
+        }
+    }
+
+    fn fail(&mut self, ctx: &mut Ctx, error: NetError) {
+        ctx.emit(EventKind::ConnectFailed {
+            reason: Arc::new(error),
+        });
+        self.retry_or_end(ctx, CloseReason::ConnectFailed);
+    }
+
+    fn retry_or_end(&mut self, ctx: &mut Ctx, reason: CloseReason) {
+        if !self.reconnect {
+            self.state = State::Ended(reason);
+            return;
+        }
+        ctx.emit(EventKind::Reconnecting {
+            after: self.backoff,
+        });
+        self.state = State::Waiting {
+            until: Instant::now() + self.backoff,
+        };
+        self.backoff = (self.backoff * 2).min(MAX_BACKOFF);
+    }
+
+    fn lost(&mut self, ctx: &mut Ctx, reason: LeaveReason, error: Option<NetError>) {
+        let State::Connected(mut conn) = std::mem::replace(&mut self.state, State::Due) else {
+            return;
+        };
+        let _ = ctx.registry.deregister(&mut conn.stream);
+        if let Some(error) = error {
+            ctx.error(error);
+        }
+        ctx.emit(EventKind::PeerLeft {
+            peer: conn.peer,
+            reason,
+        });
+        let close = match reason {
+            LeaveReason::Closed => CloseReason::PeerClosed,
+            LeaveReason::Reset => CloseReason::PeerReset,
+            LeaveReason::Kicked | LeaveReason::Error => CloseReason::Error,
+        };
+        self.retry_or_end(ctx, close);
+    }
+}
+
+impl Transport for TcpClient {
+    fn ready(&mut self, ctx: &mut Ctx, token: Token, readable: bool, writable: bool) {
+        if let State::Connecting {
+            token: connecting, ..
+        } = &self.state
+            && *connecting == token
+        {
+            self.finish_connect(ctx);
+        }
+        let State::Connected(conn) = &mut self.state else {
+            return;
+        };
+        if conn.token != token {
+            return;
+        }
+        let mut status = Status::Open;
+        if writable {
+            status = conn.write(ctx);
+        }
+        if readable && matches!(status, Status::Open) {
+            status = conn.read(ctx, &mut self.buf);
+        }
+        if let Status::Gone(reason, error) = status {
+            self.lost(ctx, reason, error);
+        }
+    }
+
+    fn send(
+        &mut self,
+        ctx: &mut Ctx,
+        to: Target,
+        bytes: Bytes,
+        report: bool,
+    ) -> Result<(), NetError> {
+        let State::Connected(conn) = &mut self.state else {
+            return Err(NetError::NoPeer("not connected"));
+        };
+        if let Target::Peer(addr) = to
+            && platform::canonical(addr) != conn.peer
+        {
+            return Err(NetError::UnknownPeer { addr });
+        }
+        if let Status::Gone(reason, error) = conn.queue(ctx, Outgoing { bytes, report })? {
+            self.lost(ctx, reason, error);
+        }
+        Ok(())
+    }
+
+    fn queued(&self, _to: Target) -> usize {
+        match &self.state {
+            State::Connected(conn) => conn.queued(),
+            _ => 0,
+        }
+    }
+
+    fn tick(&mut self, ctx: &mut Ctx, now: Instant) {
+        match &self.state {
+            State::Due => self.connect(ctx),
+            State::Waiting { until } if now >= *until => self.connect(ctx),
+            State::Connecting { addr, deadline, .. } if now >= *deadline => {
+                let error = NetError::ConnectTimeout {
+                    addr: *addr,
+                    millis: self.timeout.as_millis(),
+                };
+                self.abandon_attempt(ctx, error);
+            }
+            _ => {}
+        }
+    }
+
+    fn deadline(&self) -> Option<Instant> {
+        match &self.state {
+            State::Due => Some(Instant::now()),
+            State::Waiting { until } => Some(*until),
+            State::Connecting { deadline, .. } => Some(*deadline),
+            State::Connected(_) | State::Ended(_) => None,
+        }
+    }
+
+    fn ended(&self) -> Option<CloseReason> {
+        match self.state {
+            State::Ended(reason) => Some(reason),
+            _ => None,
+        }
+    }
+}

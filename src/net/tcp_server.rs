@@ -1,0 +1,216 @@
+//! TCP server: one listener and every client on one poll.
+use std::collections::HashMap;
+use std::io;
+use std::net::{Shutdown, SocketAddr};
+
+use mio::net::TcpListener;
+use mio::{Interest, Token};
+use socket2::{Domain, Protocol, Socket, Type};
+
+use super::conn::{Conn, Outgoing, Status};
+use super::worker::{Ctx, Transport};
+use super::{Bytes, EventKind, LeaveReason, NetError, Target, platform};
+
+const BACKLOG: i32 = 1024;
+pub(super) const READ_BUFFER: usize = 256 * 1024;
+
+pub(super) struct TcpServer {
+    listener: TcpListener,
+    token: Token,
+    local: SocketAddr,
+    max_clients: Option<usize>,
+    conns: HashMap<Token, Conn>,
+    by_peer: HashMap<SocketAddr, Token>,
+    buf: Box<[u8]>,
+}
+
+impl TcpServer {
+    pub fn bind(
+        ctx: &mut Ctx,
+        listen: SocketAddr,
+        max_clients: Option<usize>,
+    ) -> Result<Self, NetError> {
+        let error = |source| NetError::Listen {
+            addr: listen,
+            source,
+        };
+        let socket = Socket::new(
+            Domain::for_address(listen),
+            Type::STREAM,
+            Some(Protocol::TCP),
+        )
+        .map_err(error)?;
+        platform::reuse_listen_port(&socket).map_err(error)?;
+        if listen.is_ipv6() && listen.ip().is_unspecified() {
+            // `[::]` takes IPv4 clients too where the system allows it.
+            let _ = socket.set_only_v6(false);
+        }
+        socket.bind(&listen.into()).map_err(error)?;
+        socket.listen(BACKLOG).map_err(error)?;
+        socket.set_nonblocking(true).map_err(error)?;
+        let listener = std::net::TcpListener::from(socket);
+        let local = listener.local_addr().map_err(error)?;
+        let mut listener = TcpListener::from_std(listener);
+        let token = ctx.token();
+        ctx.registry
+            .register(&mut listener, token, Interest::READABLE)
+            .map_err(error)?;
+        ctx.emit(EventKind::Ready { local });
+        Ok(TcpServer {
+            listener,
+            token,
+            local,
+            max_clients,
+            conns: HashMap::new(),
+            by_peer: HashMap::new(),
+            buf: vec![0; READ_BUFFER].into_boxed_slice(),
+        })
+    }
+
+    pub fn local(&self) -> SocketAddr {
+        self.local
+    }
+
+    fn accept(&mut self, ctx: &mut Ctx) {
+        loop {
+            let (mut stream, peer) = match self.listener.accept() {
+                Ok(accepted) => accepted,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(source) => {
+                    ctx.error(NetError::Accept {
+                        addr: self.local,
+                        source,
+                    });
+                    return;
+                }
+            };
+            let peer = platform::canonical(peer);
+            if self.max_clients.is_some_and(|max| self.conns.len() >= max) {
+                drop(stream);
+                ctx.emit(EventKind::PeerRefused { peer });
+                continue;
+            }
+            let _ = stream.set_nodelay(true);
+            let token = ctx.token();
+            if let Err(source) =
+                ctx.registry
+                    .register(&mut stream, token, Interest::READABLE | Interest::WRITABLE)
+            {
+                ctx.error(NetError::Accept {
+                    addr: self.local,
+                    source,
+                });
+                continue;
+            }
+            self.conns.insert(token, Conn::new(stream, token, peer));
+            self.by_peer.insert(peer, token);
+            ctx.emit(EventKind::PeerJoined { peer });
+        }
+    }
+
+    fn remove(
+        &mut self,
+        ctx: &mut Ctx,
+        token: Token,
+        reason: LeaveReason,
+        error: Option<NetError>,
+    ) {
+        let Some(mut conn) = self.conns.remove(&token) else {
+            return;
+        };
+        self.by_peer.remove(&conn.peer);
+        let _ = ctx.registry.deregister(&mut conn.stream);
+        if let Some(error) = error {
+            ctx.error(error);
+        }
+        ctx.emit(EventKind::PeerLeft {
+            peer: conn.peer,
+            reason,
+        });
+    }
+
+    fn token_of(&self, peer: SocketAddr) -> Result<Token, NetError> {
+        self.by_peer
+            .get(&platform::canonical(peer))
+            .copied()
+            .ok_or(NetError::UnknownPeer { addr: peer })
+    }
+}
+
+impl Transport for TcpServer {
+    fn ready(&mut self, ctx: &mut Ctx, token: Token, readable: bool, writable: bool) {
+        if token == self.token {
+            return self.accept(ctx);
+        }
+        let Some(conn) = self.conns.get_mut(&token) else {
+            return;
+        };
+        let mut status = Status::Open;
+        if writable {
+            status = conn.write(ctx);
+        }
+        if readable && matches!(status, Status::Open) {
+            status = conn.read(ctx, &mut self.buf);
+        }
+        if let Status::Gone(reason, error) = status {
+            self.remove(ctx, token, reason, error);
+        }
+    }
+
+    fn send(
+        &mut self,
+        ctx: &mut Ctx,
+        to: Target,
+        bytes: Bytes,
+        report: bool,
+    ) -> Result<(), NetError> {
+        let tokens = match to {
+            Target::Peer(peer) => vec![self.token_of(peer)?],
+            Target::Default if self.conns.is_empty() => {
+                return Err(NetError::NoPeer("no clients are connected"));
+            }
+            Target::Default => self.conns.keys().copied().collect(),
+        };
+        let mut first_error = None;
+        for token in tokens {
+            let Some(conn) = self.conns.get_mut(&token) else {
+                continue;
+            };
+            match conn.queue(
+                ctx,
+                Outgoing {
+                    bytes: bytes.clone(),
+                    report,
+                },
+            ) {
+                Ok(Status::Open) => {}
+                Ok(Status::Gone(reason, error)) => self.remove(ctx, token, reason, error),
+                // One stuck client must not stop a broadcast to the others.
+                Err(e) if to == Target::Default => ctx.error(e),
+                Err(e) => first_error = Some(e),
+            }
+        }
+        first_error.map_or(Ok(()), Err)
+    }
+
+    fn queued(&self, to: Target) -> usize {
+        match to {
+            Target::Peer(peer) => self
+                .token_of(peer)
+                .ok()
+                .and_then(|t| self.conns.get(&t))
+                .map_or(0, Conn::queued),
+            Target::Default => self.conns.values().map(Conn::queued).max().unwrap_or(0),
+        }
+    }
+
+    fn kick(&mut self, ctx: &mut Ctx, peer: SocketAddr) -> Result<(), NetError> {
+        let token = self.token_of(peer)?;
+        if let Some(conn) = self.conns.get(&token) {
+            let _ = conn.stream.shutdown(Shutdown::Both);
+        }
+        self.remove(ctx, token, LeaveReason::Kicked, None);
+        Ok(())
+    }
+}

@@ -1,0 +1,486 @@
+//! The worker loop shared by every kind of session: poll, commands, timers, periodic and file sends, capture.
+use std::fs::File;
+use std::io::Read;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::{Receiver, TryRecvError, bounded, unbounded};
+use mio::{Events, Poll, Token, Waker};
+
+use super::outbox::Outbox;
+use super::{
+    Bytes, CloseReason, Command, Counters, EventKind, Mode, NetError, Notify, Session,
+    SessionConfig, Target, tcp_client, tcp_server, udp,
+};
+use crate::capture::Capture;
+
+pub(super) const WAKER: Token = Token(0);
+/// Batches waiting for the consumer before the worker drops display data (or pauses, when lossless).
+const EVENT_BATCHES: usize = 32;
+/// A file is read ahead only while less than this waits in the send queue.
+const FILE_QUEUE: usize = 1024 * 1024;
+const FILE_CHUNK: usize = 64 * 1024;
+/// How often a worker blocked by the capture writer looks again whether it made room.
+const RETRY: Duration = Duration::from_millis(1);
+
+/// What the transports share with the loop.
+pub(super) struct Ctx {
+    pub outbox: Outbox,
+    pub counters: Arc<Counters>,
+    pub capture: Option<Capture>,
+    pub registry: mio::Registry,
+    /// Sockets with data left unread (turn over, or back-pressure); read again before polling.
+    pub unread: Vec<Token>,
+    next_token: usize,
+}
+
+impl Ctx {
+    pub fn received(&mut self, peer: SocketAddr, data: &[u8], coalesce: bool) {
+        self.counters.add_rx(data.len());
+        self.outbox.push_received(peer, data, coalesce);
+        if let Some(capture) = &mut self.capture {
+            capture.push(data.to_vec());
+        }
+    }
+
+    pub fn rx_paused(&self) -> bool {
+        self.outbox.is_blocking() || self.capture.as_ref().is_some_and(Capture::is_blocked)
+    }
+
+    pub fn emit(&mut self, kind: EventKind) {
+        self.outbox.push(kind);
+    }
+
+    pub fn error(&mut self, error: NetError) {
+        self.outbox.push(EventKind::Error(Arc::new(error)));
+    }
+
+    pub fn token(&mut self) -> Token {
+        self.next_token += 1;
+        Token(self.next_token)
+    }
+}
+
+/// What differs between a TCP server, a TCP client and a UDP socket.
+pub(super) trait Transport {
+    fn ready(&mut self, ctx: &mut Ctx, token: Token, readable: bool, writable: bool);
+    /// `report`: emit `Sent` events once written.
+    fn send(
+        &mut self,
+        ctx: &mut Ctx,
+        to: Target,
+        bytes: Bytes,
+        report: bool,
+    ) -> Result<(), NetError>;
+    /// The most bytes waiting to be written to any peer `to` names, to pace file sends.
+    fn queued(&self, to: Target) -> usize;
+    fn kick(&mut self, _ctx: &mut Ctx, _peer: SocketAddr) -> Result<(), NetError> {
+        Err(NetError::NoPeer(
+            "only a TCP server has clients to disconnect",
+        ))
+    }
+    fn set_remote(&mut self, _ctx: &mut Ctx, _remote: &str) -> Result<(), NetError> {
+        Err(NetError::NoPeer("only a UDP session can change its remote"))
+    }
+    /// Timers: connect timeouts, reconnects.
+    fn tick(&mut self, _ctx: &mut Ctx, _now: Instant) {}
+    fn deadline(&self) -> Option<Instant> {
+        None
+    }
+    /// `Some` once the session has ended by itself.
+    fn ended(&self) -> Option<CloseReason> {
+        None
+    }
+    /// The largest piece of a file to send at once (UDP: one datagram).
+    fn file_chunk(&self) -> usize {
+        FILE_CHUNK
+    }
+}
+
+struct Periodic {
+    to: Target,
+    bytes: Bytes,
+    interval: Duration,
+    remaining: Option<u64>,
+    sent: u64,
+    next: Instant,
+}
+
+struct FileSend {
+    to: Target,
+    path: PathBuf,
+    file: File,
+    sent: u64,
+    total: u64,
+}
+
+struct Worker<T> {
+    poll: Poll,
+    ctx: Ctx,
+    transport: T,
+    commands: Receiver<Command>,
+    waker: Arc<Waker>,
+    periodic: Option<Periodic>,
+    file: Option<FileSend>,
+}
+
+pub(super) fn spawn(config: SessionConfig, notify: Notify) -> Result<Session, NetError> {
+    let poll = Poll::new().map_err(NetError::Internal)?;
+    let waker = Arc::new(Waker::new(poll.registry(), WAKER).map_err(NetError::Internal)?);
+    let registry = poll.registry().try_clone().map_err(NetError::Internal)?;
+    let counters = Arc::new(Counters::default());
+    let (events_tx, events) = bounded(EVENT_BATCHES);
+    let (commands, commands_rx) = unbounded();
+    let capture = match &config.capture {
+        Some(path) => Some(open_capture(path.clone(), &waker)?),
+        None => None,
+    };
+    let outbox = Outbox::new(
+        events_tx,
+        notify,
+        counters.clone(),
+        config.delivery,
+        config.batch_interval,
+        config.deliver_received,
+    );
+    let mut ctx = Ctx {
+        outbox,
+        counters: counters.clone(),
+        capture,
+        registry,
+        unread: Vec::new(),
+        next_token: 0,
+    };
+    let parts = |local| Parts {
+        poll,
+        commands_rx,
+        waker: waker.clone(),
+        local,
+    };
+    let (thread, local) = match config.mode {
+        Mode::TcpServer {
+            listen,
+            max_clients,
+        } => {
+            let server = tcp_server::TcpServer::bind(&mut ctx, listen, max_clients)?;
+            let local = server.local();
+            parts(Some(local)).launch(ctx, server, format!("tcp-server {local}"))?
+        }
+        Mode::TcpClient {
+            remote,
+            bind,
+            reconnect,
+            connect_timeout,
+        } => {
+            let name = format!("tcp-client {remote}");
+            let client = tcp_client::TcpClient::new(remote, bind, reconnect, connect_timeout);
+            parts(None).launch(ctx, client, name)?
+        }
+        Mode::Udp {
+            bind,
+            remote,
+            follow_peer,
+            broadcast,
+            groups,
+        } => {
+            let socket = udp::Udp::bind(&mut ctx, bind, remote, follow_peer, broadcast, &groups)?;
+            let local = socket.local();
+            parts(Some(local)).launch(ctx, socket, format!("udp {local}"))?
+        }
+    };
+    Ok(Session {
+        commands,
+        waker,
+        events,
+        counters,
+        local,
+        thread: Some(thread),
+    })
+}
+
+fn open_capture(path: PathBuf, waker: &Arc<Waker>) -> Result<Capture, NetError> {
+    let waker = waker.clone();
+    Capture::create(&path, move || {
+        let _ = waker.wake();
+    })
+}
+
+struct Parts {
+    poll: Poll,
+    commands_rx: Receiver<Command>,
+    waker: Arc<Waker>,
+    local: Option<SocketAddr>,
+}
+
+impl Parts {
+    fn launch<T: Transport + Send + 'static>(
+        self,
+        ctx: Ctx,
+        transport: T,
+        name: String,
+    ) -> Result<(std::thread::JoinHandle<()>, Option<SocketAddr>), NetError> {
+        let worker = Worker {
+            poll: self.poll,
+            ctx,
+            transport,
+            commands: self.commands_rx,
+            waker: self.waker,
+            periodic: None,
+            file: None,
+        };
+        let thread = std::thread::Builder::new()
+            .name(format!("wirepad {name}"))
+            .spawn(move || worker.run())
+            .map_err(NetError::Internal)?;
+        Ok((thread, self.local))
+    }
+}
+
+impl<T: Transport> Worker<T> {
+    fn run(mut self) {
+        let mut events = Events::with_capacity(1024);
+        let reason = loop {
+            let timeout = self.timeout(Instant::now());
+            if let Err(e) = self.poll.poll(&mut events, timeout)
+                && e.kind() != std::io::ErrorKind::Interrupted
+            {
+                self.ctx.error(NetError::Internal(e));
+                break CloseReason::Error;
+            }
+            for event in &events {
+                if event.token() != WAKER {
+                    let closed = event.is_read_closed() || event.is_error();
+                    self.transport.ready(
+                        &mut self.ctx,
+                        event.token(),
+                        event.is_readable() || closed,
+                        event.is_writable(),
+                    );
+                }
+            }
+            if self.handle_commands() {
+                break CloseReason::Stopped;
+            }
+            self.check_capture();
+            if !self.ctx.rx_paused() {
+                for token in std::mem::take(&mut self.ctx.unread) {
+                    self.transport.ready(&mut self.ctx, token, true, false);
+                }
+            }
+            let now = Instant::now();
+            self.transport.tick(&mut self.ctx, now);
+            self.tick_periodic(now);
+            self.continue_file();
+            self.ctx.outbox.flush(now, false);
+            if let Some(reason) = self.transport.ended() {
+                break reason;
+            }
+        };
+        self.periodic = None;
+        self.file = None;
+        if let Some(capture) = self.ctx.capture.take()
+            && let Err(e) = capture.finish()
+        {
+            self.ctx.error(e);
+        }
+        self.ctx.emit(EventKind::Closed { reason });
+        self.ctx.outbox.flush_final(Duration::from_secs(5));
+    }
+
+    fn timeout(&self, now: Instant) -> Option<Duration> {
+        let ready_now = (!self.ctx.unread.is_empty() && !self.ctx.rx_paused())
+            || self
+                .file
+                .as_ref()
+                .is_some_and(|f| self.transport.queued(f.to) < FILE_QUEUE);
+        if ready_now {
+            return Some(Duration::ZERO);
+        }
+        let retry = self.ctx.rx_paused().then(|| now + RETRY);
+        [
+            self.ctx.outbox.deadline(),
+            self.periodic.as_ref().map(|p| p.next),
+            self.transport.deadline(),
+            retry,
+        ]
+        .into_iter()
+        .flatten()
+        .min()
+        .map(|at| at.saturating_duration_since(now))
+    }
+
+    /// Returns `true` on `Stop`.
+    fn handle_commands(&mut self) -> bool {
+        loop {
+            let command = match self.commands.try_recv() {
+                Ok(command) => command,
+                // The handle is gone: nobody can stop us any more, so stop now.
+                Err(TryRecvError::Disconnected) => return true,
+                Err(TryRecvError::Empty) => return false,
+            };
+            let result = match command {
+                Command::Stop => return true,
+                Command::Send { to, bytes } => self.transport.send(&mut self.ctx, to, bytes, true),
+                Command::SendPeriodic {
+                    to,
+                    bytes,
+                    interval,
+                    count,
+                } => {
+                    self.periodic = Some(Periodic {
+                        to,
+                        bytes,
+                        interval: interval.max(Duration::from_millis(1)),
+                        remaining: count,
+                        sent: 0,
+                        next: Instant::now(),
+                    });
+                    Ok(())
+                }
+                Command::StopPeriodic => {
+                    if let Some(p) = self.periodic.take() {
+                        self.ctx.emit(EventKind::PeriodicProgress {
+                            sent: p.sent,
+                            done: true,
+                        });
+                    }
+                    Ok(())
+                }
+                Command::SendFile { to, path } => self.start_file(to, path),
+                Command::Kick(peer) => self.transport.kick(&mut self.ctx, peer),
+                Command::SetRemote(remote) => self.transport.set_remote(&mut self.ctx, &remote),
+                Command::Capture(path) => self.set_capture(path),
+            };
+            if let Err(e) = result {
+                self.ctx.error(e);
+            }
+        }
+    }
+
+    fn set_capture(&mut self, path: Option<PathBuf>) -> Result<(), NetError> {
+        if let Some(old) = self.ctx.capture.take() {
+            old.finish()?;
+        }
+        if let Some(path) = path {
+            self.ctx.capture = Some(open_capture(path, &self.waker)?);
+        }
+        Ok(())
+    }
+
+    /// A capture that failed (disk full, …) is reported and dropped; the sockets go on.
+    fn check_capture(&mut self) {
+        let Some(capture) = &mut self.ctx.capture else {
+            return;
+        };
+        if let Some(error) = capture.failed() {
+            self.ctx.capture = None;
+            self.ctx.error(error);
+        } else {
+            capture.retry();
+        }
+    }
+
+    fn tick_periodic(&mut self, now: Instant) {
+        let Some(p) = &mut self.periodic else { return };
+        if now < p.next {
+            return;
+        }
+        let result = self
+            .transport
+            .send(&mut self.ctx, p.to, p.bytes.clone(), true);
+        p.sent += 1;
+        p.remaining = p.remaining.map(|n| n.saturating_sub(1));
+        // No backlog of missed sends: a late tick moves the schedule instead of bursting.
+        p.next = (p.next + p.interval).max(now);
+        let done = result.is_err() || p.remaining == Some(0);
+        let sent = if result.is_ok() { p.sent } else { p.sent - 1 };
+        if let Err(e) = result {
+            self.ctx.error(e);
+        }
+        self.ctx.emit(EventKind::PeriodicProgress { sent, done });
+        if done {
+            self.periodic = None;
+        }
+    }
+
+    fn start_file(&mut self, to: Target, path: PathBuf) -> Result<(), NetError> {
+        let read_error = |source| NetError::ReadFile {
+            path: path.clone(),
+            source,
+        };
+        let file = File::open(&path).map_err(read_error)?;
+        let total = file.metadata().map_err(read_error)?.len();
+        self.file = Some(FileSend {
+            to,
+            path,
+            file,
+            sent: 0,
+            total,
+        });
+        Ok(())
+    }
+
+    fn continue_file(&mut self) {
+        let Some(f) = &mut self.file else { return };
+        let mut chunk = vec![0; self.transport.file_chunk()];
+        let mut budget = 4 * FILE_QUEUE;
+        while budget > 0 && self.transport.queued(f.to) < FILE_QUEUE {
+            let n = match read_full(&mut f.file, &mut chunk) {
+                Ok(n) => n,
+                Err(source) => {
+                    self.ctx.error(NetError::ReadFile {
+                        path: f.path.clone(),
+                        source,
+                    });
+                    self.file = None;
+                    return;
+                }
+            };
+            if n == 0 {
+                self.ctx.emit(EventKind::FileProgress {
+                    sent: f.sent,
+                    total: f.total,
+                    done: true,
+                });
+                self.file = None;
+                return;
+            }
+            if let Err(e) =
+                self.transport
+                    .send(&mut self.ctx, f.to, Bytes::from(&chunk[..n]), false)
+            {
+                self.ctx.error(e);
+                self.ctx.emit(EventKind::FileProgress {
+                    sent: f.sent,
+                    total: f.total,
+                    done: true,
+                });
+                self.file = None;
+                return;
+            }
+            f.sent += n as u64;
+            budget = budget.saturating_sub(n);
+            self.ctx.emit(EventKind::FileProgress {
+                sent: f.sent,
+                total: f.total,
+                done: false,
+            });
+        }
+    }
+}
+
+/// Fills `buf` unless the file ends first (so UDP datagrams are full-sized).
+fn read_full(file: &mut File, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut filled = 0;
+    while filled < buf.len() {
+        match file.read(&mut buf[filled..]) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(filled)
+}

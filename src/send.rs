@@ -1,0 +1,267 @@
+//! What a send box means: the user's text or hex turned into the bytes that go on the wire.
+//!
+//! Order (contract): the payload (text with escapes, encoded; or hex), then the checksum over
+//! the payload, then the line ending.
+
+use crate::codec::checksum::Checksum;
+use crate::codec::escape::{EscapeError, Segment, unescape};
+use crate::codec::hex::{HexError, parse_hex};
+use crate::codec::text::{TextEncoding, TextError};
+
+/// How the send box is read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum PayloadFormat {
+    /// Text encoded with the chosen encoding; with `escapes`, `\r \n \t \0 \\ \xHH` are interpreted.
+    Text { escapes: bool },
+    /// Hex digits, e.g. "01 03 00 00 00 0A".
+    Hex,
+}
+
+/// What is appended after the payload and its checksum.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize, clap::ValueEnum,
+)]
+#[serde(rename_all = "lowercase")]
+#[value(rename_all = "lower")]
+pub enum LineEnding {
+    /// Nothing
+    None,
+    /// \r (0D)
+    Cr,
+    /// \n (0A)
+    Lf,
+    /// \r\n (0D 0A)
+    CrLf,
+}
+
+impl LineEnding {
+    /// The bytes appended to each send.
+    pub fn bytes(self) -> &'static [u8] {
+        match self {
+            Self::None => b"",
+            Self::Cr => b"\r",
+            Self::Lf => b"\n",
+            Self::CrLf => b"\r\n",
+        }
+    }
+}
+
+/// Everything that decides how a send box becomes bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct PayloadSpec {
+    pub format: PayloadFormat,
+    pub encoding: TextEncoding,
+    pub checksum: Option<Checksum>,
+    pub append: LineEnding,
+}
+
+/// Why the send box could not be turned into bytes; nothing is sent.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PayloadError {
+    #[error(transparent)]
+    Hex(#[from] HexError),
+    #[error(transparent)]
+    Escape(#[from] EscapeError),
+    #[error(transparent)]
+    Text(#[from] TextError),
+}
+
+impl PayloadSpec {
+    /// The bytes to send for `input`: payload, then checksum, then line ending.
+    pub fn build(&self, input: &str) -> Result<Vec<u8>, PayloadError> {
+        let payload = match self.format {
+            PayloadFormat::Hex => parse_hex(input)?,
+            PayloadFormat::Text { escapes: false } => self.encoding.encode(input)?,
+            PayloadFormat::Text { escapes: true } => self.encode_escaped(input)?,
+        };
+        Ok(self.finish(payload))
+    }
+
+    /// Appends the checksum (over `payload`) and the line ending to an already-built payload.
+    pub fn finish(&self, mut payload: Vec<u8>) -> Vec<u8> {
+        if let Some(checksum) = self.checksum {
+            let sum = checksum.compute(&payload);
+            payload.extend_from_slice(&sum);
+        }
+        payload.extend_from_slice(self.append.bytes());
+        payload
+    }
+
+    /// Encodes the text segments and passes `\xHH` bytes through untouched.
+    fn encode_escaped(&self, input: &str) -> Result<Vec<u8>, PayloadError> {
+        let mut out = Vec::with_capacity(input.len());
+        for segment in unescape(input)? {
+            match segment {
+                Segment::Byte(byte) => out.push(byte),
+                Segment::Text(text) => {
+                    let bytes = self
+                        .encoding
+                        .encode(&text)
+                        .map_err(|error| self.locate_in_input(error, input))?;
+                    out.extend_from_slice(&bytes);
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Re-aims an encoding error at the user's input: positions inside a segment would be
+    /// meaningless to them. Escapes only yield ASCII, which every encoding represents, so the
+    /// first unencodable character of the segments is the first one of the raw input, and
+    /// encoding the raw input finds its real position.
+    fn locate_in_input(&self, error: TextError, input: &str) -> TextError {
+        self.encoding.encode(input).err().unwrap_or(error)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec(format: PayloadFormat, encoding: &str) -> PayloadSpec {
+        PayloadSpec {
+            format,
+            encoding: TextEncoding::from_name(encoding).expect(encoding),
+            checksum: None,
+            append: LineEnding::None,
+        }
+    }
+
+    const TEXT: PayloadFormat = PayloadFormat::Text { escapes: false };
+    const ESCAPED: PayloadFormat = PayloadFormat::Text { escapes: true };
+    const HEX: PayloadFormat = PayloadFormat::Hex;
+
+    #[test]
+    fn builds_payload_then_checksum_then_line_ending() {
+        let cases: &[(PayloadSpec, &str, &[u8])] = &[
+            (
+                PayloadSpec {
+                    checksum: Some(Checksum::Crc16Modbus),
+                    ..spec(HEX, "utf-8")
+                },
+                "01 03 00 00 00 0A",
+                &[0x01, 0x03, 0x00, 0x00, 0x00, 0x0A, 0xC5, 0xCD],
+            ),
+            (
+                spec(ESCAPED, "gbk"),
+                r"你好\x41\r",
+                &[0xC4, 0xE3, 0xBA, 0xC3, 0x41, 0x0D],
+            ),
+            (
+                PayloadSpec {
+                    checksum: Some(Checksum::Sum8),
+                    append: LineEnding::CrLf,
+                    ..spec(ESCAPED, "gbk")
+                },
+                r"你好\x41",
+                // Sum8 covers the payload only: C4+E3+BA+C3+41 = 0x365 → 65.
+                &[0xC4, 0xE3, 0xBA, 0xC3, 0x41, 0x65, 0x0D, 0x0A],
+            ),
+            (
+                // \xHH is a raw byte, never re-encoded (UTF-8 would make C3 84 of it).
+                spec(ESCAPED, "utf-8"),
+                r"\xC4\\n",
+                &[0xC4, 0x5C, 0x6E],
+            ),
+            (
+                // Without escapes, backslashes are literal.
+                PayloadSpec {
+                    append: LineEnding::Lf,
+                    ..spec(TEXT, "utf-8")
+                },
+                r"a\r\x41",
+                &[0x61, 0x5C, 0x72, 0x5C, 0x78, 0x34, 0x31, 0x0A],
+            ),
+            (
+                PayloadSpec {
+                    append: LineEnding::Cr,
+                    ..spec(ESCAPED, "utf-16be")
+                },
+                r"A\x00",
+                &[0x00, 0x41, 0x00, 0x0D],
+            ),
+            (
+                PayloadSpec {
+                    checksum: Some(Checksum::Xor8),
+                    ..spec(HEX, "utf-8")
+                },
+                "",
+                &[0x00],
+            ),
+        ];
+        for (spec, input, bytes) in cases {
+            assert_eq!(
+                spec.build(input).as_deref(),
+                Ok(*bytes),
+                "{spec:?} {input:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn finish_applies_checksum_and_line_ending() {
+        let spec = PayloadSpec {
+            checksum: Some(Checksum::Crc16Ccitt),
+            append: LineEnding::CrLf,
+            ..spec(TEXT, "utf-8")
+        };
+        assert_eq!(spec.finish(b"123456789".to_vec()), b"123456789\x29\xB1\r\n");
+    }
+
+    #[test]
+    fn errors_name_the_position_in_the_input() {
+        let cases = [
+            (
+                spec(HEX, "utf-8"),
+                "01 0G",
+                "bad hex digit 'G' at position 5",
+            ),
+            (
+                spec(ESCAPED, "utf-8"),
+                r"ab\q",
+                r"unknown escape \q at position 3 (known: \r \n \t \0 \\ \xHH)",
+            ),
+            (
+                spec(TEXT, "gbk"),
+                "ab😀",
+                "'😀' at position 3 cannot be encoded in gbk",
+            ),
+            (
+                // Position 10 in what the user typed, not 2 in the text after the \x41 byte.
+                spec(ESCAPED, "gbk"),
+                r"\r\n\x41好😀",
+                "'😀' at position 10 cannot be encoded in gbk",
+            ),
+            (
+                // An escape error before an unencodable character is reported first.
+                spec(ESCAPED, "gbk"),
+                r"😀\x4",
+                r#"incomplete \x escape at position 2: expected two hex digits, found "4""#,
+            ),
+        ];
+        for (spec, input, message) in cases {
+            let error = spec.build(input).expect_err(input);
+            assert_eq!(error.to_string(), message, "{spec:?} {input:?}");
+        }
+    }
+
+    #[test]
+    fn line_endings() {
+        use clap::ValueEnum;
+        use serde::Deserialize;
+        use serde::de::IntoDeserializer;
+        use serde::de::value::{Error as DeError, StrDeserializer};
+        let cases: &[(LineEnding, &str, &[u8])] = &[
+            (LineEnding::None, "none", b""),
+            (LineEnding::Cr, "cr", b"\r"),
+            (LineEnding::Lf, "lf", b"\n"),
+            (LineEnding::CrLf, "crlf", b"\r\n"),
+        ];
+        for &(ending, name, bytes) in cases {
+            assert_eq!(ending.bytes(), bytes);
+            assert_eq!(LineEnding::from_str(name, false), Ok(ending));
+            let de: StrDeserializer<DeError> = name.into_deserializer();
+            assert_eq!(LineEnding::deserialize(de), Ok(ending));
+        }
+    }
+}
