@@ -24,10 +24,7 @@ pub struct Capture {
 impl Capture {
     /// Creates (truncates) `path` at once, so a bad path is an immediate error.
     /// `on_exit` runs on the writer thread when it stops (the worker uses it to wake its poll).
-    pub fn create(
-        path: &Path,
-        on_exit: impl FnOnce() + Send + 'static,
-    ) -> Result<Capture, NetError> {
+    pub fn create(path: &Path, on_exit: impl FnOnce() + Send + 'static) -> Result<Capture, NetError> {
         let file = File::create(path).map_err(|source| NetError::Capture {
             path: path.to_owned(),
             source,

@@ -18,9 +18,7 @@ pub enum PayloadFormat {
 }
 
 /// What is appended after the payload and its checksum.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize, clap::ValueEnum,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
 #[value(rename_all = "lower")]
 pub enum LineEnding {
@@ -190,11 +188,7 @@ mod tests {
             ),
         ];
         for (spec, input, bytes) in cases {
-            assert_eq!(
-                spec.build(input).as_deref(),
-                Ok(*bytes),
-                "{spec:?} {input:?}"
-            );
+            assert_eq!(spec.build(input).as_deref(), Ok(*bytes), "{spec:?} {input:?}");
         }
     }
 
@@ -211,21 +205,13 @@ mod tests {
     #[test]
     fn errors_name_the_position_in_the_input() {
         let cases = [
-            (
-                spec(HEX, "utf-8"),
-                "01 0G",
-                "bad hex digit 'G' at position 5",
-            ),
+            (spec(HEX, "utf-8"), "01 0G", "bad hex digit 'G' at position 5"),
             (
                 spec(ESCAPED, "utf-8"),
                 r"ab\q",
                 r"unknown escape \q at position 3 (known: \r \n \t \0 \\ \xHH)",
             ),
-            (
-                spec(TEXT, "gbk"),
-                "ab😀",
-                "'😀' at position 3 cannot be encoded in gbk",
-            ),
+            (spec(TEXT, "gbk"), "ab😀", "'😀' at position 3 cannot be encoded in gbk"),
             (
                 // Position 10 in what the user typed, not 2 in the text after the \x41 byte.
                 spec(ESCAPED, "gbk"),

@@ -3,9 +3,7 @@
 use crc::{CRC_16_IBM_3740, CRC_16_MODBUS, CRC_32_ISO_HDLC, Crc};
 
 /// A checksum over the payload. Doc comments double as `--help` text for the possible values.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize, clap::ValueEnum,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "kebab-case")]
 pub enum Checksum {
     /// Sum of the bytes mod 256, one byte
@@ -109,28 +107,14 @@ mod tests {
             (Checksum::Crc32, &[], &[0x00, 0x00, 0x00, 0x00]),
         ];
         for &(checksum, data, wire) in cases {
-            assert_eq!(
-                checksum.compute(data),
-                wire,
-                "{checksum:?} over {data:02X?}"
-            );
+            assert_eq!(checksum.compute(data), wire, "{checksum:?} over {data:02X?}");
         }
     }
 
     #[test]
     fn names_agree_across_cli_and_settings() {
         let names: Vec<_> = Checksum::all().iter().map(|c| c.name()).collect();
-        assert_eq!(
-            names,
-            [
-                "sum8",
-                "xor8",
-                "crc16-modbus",
-                "crc16-ccitt",
-                "crc32",
-                "lrc"
-            ]
-        );
+        assert_eq!(names, ["sum8", "xor8", "crc16-modbus", "crc16-ccitt", "crc32", "lrc"]);
         assert_eq!(Checksum::all().len(), Checksum::value_variants().len());
         for &checksum in Checksum::all() {
             assert_eq!(Checksum::from_str(checksum.name(), false), Ok(checksum));

@@ -17,9 +17,7 @@ pub enum EscapeError {
     Unknown { position: usize, ch: char },
     #[error("lone \\ at the end of the input, position {position} (write \\\\ for a backslash)")]
     Trailing { position: usize },
-    #[error(
-        "incomplete \\x escape at position {position}: expected two hex digits, found \"{found}\""
-    )]
+    #[error("incomplete \\x escape at position {position}: expected two hex digits, found \"{found}\"")]
     BadHex { position: usize, found: String },
 }
 
@@ -61,10 +59,7 @@ pub fn unescape(input: &str) -> Result<Vec<Segment>, EscapeError> {
 }
 
 /// Reads the `HH` of `\xHH`; `position` is that of the backslash, for the error.
-fn hex_byte(
-    chars: &mut impl Iterator<Item = (usize, char)>,
-    position: usize,
-) -> Result<u8, EscapeError> {
+fn hex_byte(chars: &mut impl Iterator<Item = (usize, char)>, position: usize) -> Result<u8, EscapeError> {
     let found: String = chars.take(2).map(|(_, ch)| ch).collect();
     let mut digits = found.chars().map(|ch| ch.to_digit(16));
     match (digits.next(), digits.next()) {
@@ -108,20 +103,8 @@ mod tests {
             })
         };
         let cases: &[(&str, Result<Vec<Segment>, EscapeError>)] = &[
-            (
-                r"abc\q",
-                Err(EscapeError::Unknown {
-                    position: 4,
-                    ch: 'q',
-                }),
-            ),
-            (
-                r"你好\é",
-                Err(EscapeError::Unknown {
-                    position: 3,
-                    ch: 'é',
-                }),
-            ),
+            (r"abc\q", Err(EscapeError::Unknown { position: 4, ch: 'q' })),
+            (r"你好\é", Err(EscapeError::Unknown { position: 3, ch: 'é' })),
             (r"\r\", Err(EscapeError::Trailing { position: 3 })),
             (r"\\\", Err(EscapeError::Trailing { position: 3 })),
             (r"\x", bad_hex(1, "")),

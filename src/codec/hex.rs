@@ -143,10 +143,7 @@ mod tests {
     fn error_messages_name_position_and_text() {
         let cases = [
             ("01 0G", "bad hex digit 'G' at position 5"),
-            (
-                "01 ABC",
-                "odd number of hex digits in \"ABC\" at position 4",
-            ),
+            ("01 ABC", "odd number of hex digits in \"ABC\" at position 4"),
         ];
         for (input, message) in cases {
             let error = parse_hex(input).expect_err(input);

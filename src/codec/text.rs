@@ -66,9 +66,7 @@ impl TextEncoding {
             .map(|&(_, encoding)| encoding)
             // "replacement" is not something anyone can send or read, so it is not offered.
             .or_else(|| Encoding::for_label_no_replacement(label.as_bytes()).map(TextEncoding))
-            .ok_or_else(|| TextError::UnknownEncoding {
-                name: name.to_owned(),
-            })
+            .ok_or_else(|| TextError::UnknownEncoding { name: name.to_owned() })
     }
 
     /// Lowercase short name for the dropdown list; other encodings keep their WHATWG name
@@ -111,8 +109,7 @@ impl TextEncoding {
                 .max_buffer_length_from_utf8_without_replacement(rest.len())
                 .unwrap_or(rest.len());
             out.reserve(needed);
-            let (result, consumed) =
-                encoder.encode_from_utf8_to_vec_without_replacement(rest, &mut out, true);
+            let (result, consumed) = encoder.encode_from_utf8_to_vec_without_replacement(rest, &mut out, true);
             read += consumed;
             match result {
                 EncoderResult::InputEmpty => return Ok(out),
@@ -203,10 +200,7 @@ impl StreamDecoder {
         let mut read = 0;
         loop {
             let rest = &bytes[read..];
-            let needed = self
-                .decoder
-                .max_utf8_buffer_length(rest.len())
-                .unwrap_or(rest.len());
+            let needed = self.decoder.max_utf8_buffer_length(rest.len()).unwrap_or(rest.len());
             out.reserve(needed);
             let (result, consumed, _) = self.decoder.decode_to_string(rest, &mut out, last);
             read += consumed;
@@ -286,9 +280,7 @@ mod tests {
         for name in ["xyz", "", "replacement", "iso-2022-kr"] {
             assert_eq!(
                 TextEncoding::from_name(name),
-                Err(TextError::UnknownEncoding {
-                    name: name.to_owned()
-                })
+                Err(TextError::UnknownEncoding { name: name.to_owned() })
             );
         }
         assert_eq!(
@@ -319,24 +311,12 @@ mod tests {
             ("euc-jp", "あ", &[0xA4, 0xA2]),
             ("euc-kr", "한", &[0xC7, 0xD1]),
             ("windows-1252", "é€", &[0xE9, 0x80]),
-            (
-                "utf-16le",
-                "A你😀",
-                &[0x41, 0x00, 0x60, 0x4F, 0x3D, 0xD8, 0x00, 0xDE],
-            ),
-            (
-                "utf-16be",
-                "A你😀",
-                &[0x00, 0x41, 0x4F, 0x60, 0xD8, 0x3D, 0xDE, 0x00],
-            ),
+            ("utf-16le", "A你😀", &[0x41, 0x00, 0x60, 0x4F, 0x3D, 0xD8, 0x00, 0xDE]),
+            ("utf-16be", "A你😀", &[0x00, 0x41, 0x4F, 0x60, 0xD8, 0x3D, 0xDE, 0x00]),
             ("gbk", "", &[]),
         ];
         for &(name, text, bytes) in cases {
-            assert_eq!(
-                enc(name).encode(text).as_deref(),
-                Ok(bytes),
-                "{name} {text:?}"
-            );
+            assert_eq!(enc(name).encode(text).as_deref(), Ok(bytes), "{name} {text:?}");
             assert_eq!(enc(name).decode_all(bytes), text, "{name} {bytes:02X?}");
         }
     }
@@ -381,24 +361,12 @@ mod tests {
     fn stream_decoding_survives_split_characters() {
         let cases: &[(&str, &[&[u8]], &str)] = &[
             ("gbk", &[&[0xC4], &[0xE3, 0xBA], &[0xC3]], "你好"),
-            (
-                "utf-8",
-                &[&[0xE4, 0xBD], &[0xA0, 0xE5], &[0xA5, 0xBD]],
-                "你好",
-            ),
+            ("utf-8", &[&[0xE4, 0xBD], &[0xA0, 0xE5], &[0xA5, 0xBD]], "你好"),
             ("big5", &[&[0xA4], &[0xA4, 0xA4], &[0xE5]], "中文"),
             ("shift_jis", &[&[0x82], &[0xA0]], "あ"),
             ("euc-kr", &[&[0xC7], &[0xD1, 0x41]], "한A"),
-            (
-                "utf-16le",
-                &[&[0x60], &[0x4F, 0x3D, 0xD8], &[0x00, 0xDE]],
-                "你😀",
-            ),
-            (
-                "utf-16be",
-                &[&[0x4F, 0x60, 0xD8], &[0x3D, 0xDE], &[0x00]],
-                "你😀",
-            ),
+            ("utf-16le", &[&[0x60], &[0x4F, 0x3D, 0xD8], &[0x00, 0xDE]], "你😀"),
+            ("utf-16be", &[&[0x4F, 0x60, 0xD8], &[0x3D, 0xDE], &[0x00]], "你😀"),
             // A BOM is shown as data, never swallowed.
             ("utf-8", &[&[0xEF, 0xBB], &[0xBF, 0x41]], "\u{FEFF}A"),
             // Malformed input and an unfinished tail become U+FFFD.

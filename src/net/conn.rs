@@ -121,9 +121,9 @@ impl Conn {
 
     fn failed(&self, error: io::Error, op: fn(SocketAddr, io::Error) -> NetError) -> Status {
         match error.kind() {
-            io::ErrorKind::ConnectionReset
-            | io::ErrorKind::ConnectionAborted
-            | io::ErrorKind::BrokenPipe => Status::Gone(LeaveReason::Reset, None),
+            io::ErrorKind::ConnectionReset | io::ErrorKind::ConnectionAborted | io::ErrorKind::BrokenPipe => {
+                Status::Gone(LeaveReason::Reset, None)
+            }
             _ => Status::Gone(LeaveReason::Error, Some(op(self.peer, error))),
         }
     }

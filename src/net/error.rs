@@ -22,10 +22,7 @@ pub enum NetError {
     #[error("cannot send to {addr}: {}", describe(source))]
     Send { addr: SocketAddr, source: io::Error },
     #[error("cannot join multicast group {group}: {}", describe(source))]
-    Join {
-        group: std::net::IpAddr,
-        source: io::Error,
-    },
+    Join { group: std::net::IpAddr, source: io::Error },
     #[error("cannot set {option} on {addr}: {}", describe(source))]
     SocketOption {
         option: &'static str,

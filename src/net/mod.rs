@@ -124,8 +124,7 @@ impl Counters {
     }
 
     fn add_dropped(&self, n: usize) {
-        self.dropped_from_view
-            .fetch_add(n as u64, Ordering::Relaxed);
+        self.dropped_from_view.fetch_add(n as u64, Ordering::Relaxed);
     }
 }
 

@@ -72,20 +72,20 @@ impl Outbox {
             return;
         }
         self.pending_data += data.len();
-        if coalesce
-            && let Some(Event {
+        match self.pending.last_mut() {
+            Some(Event {
                 kind: EventKind::Received { peer: last, bytes },
                 ..
-            }) = self.pending.last_mut()
-            && *last == peer
-        {
-            bytes.extend_from_slice(data);
-            return;
+            }) if coalesce && *last == peer => bytes.extend_from_slice(data),
+            _ => self.push(EventKind::Received {
+                peer,
+                bytes: data.to_vec(),
+            }),
         }
-        self.push(EventKind::Received {
-            peer,
-            bytes: data.to_vec(),
-        });
+        if self.pending_data >= BATCH_BYTES {
+            // Keeps batches bounded however much one turn reads.
+            self.flush(Instant::now(), false);
+        }
     }
 
     /// Lossless delivery with the consumer behind: stop reading.
@@ -94,7 +94,7 @@ impl Outbox {
     }
 
     /// When the pending batch is due; `None` when nothing is pending.
-    pub fn deadline(&self) -> Option<Instant> {
+    pub fn deadline(&self, now: Instant) -> Option<Instant> {
         if self.pending.is_empty() {
             return None;
         }
@@ -103,7 +103,7 @@ impl Outbox {
         }
         match self.last_sent {
             Some(at) if self.pending_data < BATCH_BYTES => Some(at + self.interval),
-            _ => Some(Instant::now()),
+            _ => Some(now),
         }
     }
 
@@ -112,7 +112,7 @@ impl Outbox {
         if self.pending.is_empty() {
             return true;
         }
-        if !force && self.deadline().is_some_and(|due| due > now) {
+        if !force && self.deadline(now).is_some_and(|due| due > now) {
             return false;
         }
         let batch = mem::take(&mut self.pending);

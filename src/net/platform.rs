@@ -17,10 +17,7 @@ pub fn reuse_listen_port(socket: &Socket) -> io::Result<()> {
 /// Lets several programs listen on one multicast port.
 pub fn share_port(socket: &Socket) -> io::Result<()> {
     socket.set_reuse_address(true)?;
-    #[cfg(all(
-        unix,
-        not(any(target_os = "solaris", target_os = "illumos", target_os = "cygwin"))
-    ))]
+    #[cfg(all(unix, not(any(target_os = "solaris", target_os = "illumos", target_os = "cygwin"))))]
     socket.set_reuse_port(true)?;
     Ok(())
 }
@@ -47,9 +44,7 @@ pub fn canonical(addr: SocketAddr) -> SocketAddr {
 /// The form of `addr` a socket bound to `local` can send to.
 pub fn reachable_from(local: SocketAddr, addr: SocketAddr) -> SocketAddr {
     match (local, addr) {
-        (SocketAddr::V6(_), SocketAddr::V4(v4)) => {
-            SocketAddr::new(v4.ip().to_ipv6_mapped().into(), v4.port())
-        }
+        (SocketAddr::V6(_), SocketAddr::V4(v4)) => SocketAddr::new(v4.ip().to_ipv6_mapped().into(), v4.port()),
         _ => addr,
     }
 }

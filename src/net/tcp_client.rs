@@ -43,12 +43,7 @@ pub(super) struct TcpClient {
 }
 
 impl TcpClient {
-    pub fn new(
-        remote: String,
-        bind: Option<SocketAddr>,
-        reconnect: bool,
-        timeout: Duration,
-    ) -> Self {
+    pub fn new(remote: String, bind: Option<SocketAddr>, reconnect: bool, timeout: Duration) -> Self {
         TcpClient {
             remote,
             bind,
@@ -103,21 +98,13 @@ impl TcpClient {
         self.fail(ctx, error);
     }
 
-    fn start_connect(
-        &self,
-        ctx: &mut Ctx,
-        addr: SocketAddr,
-    ) -> Result<(TcpStream, Token), NetError> {
+    fn start_connect(&self, ctx: &mut Ctx, addr: SocketAddr) -> Result<(TcpStream, Token), NetError> {
         let error = |source| NetError::Connect { addr, source };
-        let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))
-            .map_err(error)?;
+        let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP)).map_err(error)?;
         if let Some(local) = self.bind {
             socket
                 .bind(&local.into())
-                .map_err(|source| NetError::Bind {
-                    addr: local,
-                    source,
-                })?;
+                .map_err(|source| NetError::Bind { addr: local, source })?;
         }
         socket.set_nonblocking(true).map_err(error)?;
         socket.set_tcp_nodelay(true).map_err(error)?;
@@ -146,9 +133,7 @@ impl TcpClient {
         };
         match outcome {
             Ok(peer) => {
-                let State::Connecting { stream, token, .. } =
-                    std::mem::replace(&mut self.state, State::Due)
-                else {
+                let State::Connecting { stream, token, .. } = std::mem::replace(&mut self.state, State::Due) else {
                     return;
                 };
                 let local = stream.local_addr().map(platform::canonical).unwrap_or(peer);
@@ -163,10 +148,7 @@ impl TcpClient {
     }
 
     fn abandon_attempt(&mut self, ctx: &mut Ctx, error: NetError) {
-        if let State::Connecting {
-            mut stream, rest, ..
-        } = std::mem::replace(&mut self.state, State::Due)
-        {
+        if let State::Connecting { mut stream, rest, .. } = std::mem::replace(&mut self.state, State::Due) {
             let _ = ctx.registry.deregister(&mut stream);
             self.try_next(ctx, rest, Some(error));
         }
@@ -184,9 +166,7 @@ impl TcpClient {
             self.state = State::Ended(reason);
             return;
         }
-        ctx.emit(EventKind::Reconnecting {
-            after: self.backoff,
-        });
+        ctx.emit(EventKind::Reconnecting { after: self.backoff });
         self.state = State::Waiting {
             until: Instant::now() + self.backoff,
         };
@@ -216,9 +196,7 @@ impl TcpClient {
 
 impl Transport for TcpClient {
     fn ready(&mut self, ctx: &mut Ctx, token: Token, readable: bool, writable: bool) {
-        if let State::Connecting {
-            token: connecting, ..
-        } = &self.state
+        if let State::Connecting { token: connecting, .. } = &self.state
             && *connecting == token
         {
             self.finish_connect(ctx);
@@ -241,13 +219,7 @@ impl Transport for TcpClient {
         }
     }
 
-    fn send(
-        &mut self,
-        ctx: &mut Ctx,
-        to: Target,
-        bytes: Bytes,
-        report: bool,
-    ) -> Result<(), NetError> {
+    fn send(&mut self, ctx: &mut Ctx, to: Target, bytes: Bytes, report: bool) -> Result<(), NetError> {
         let State::Connected(conn) = &mut self.state else {
             return Err(NetError::NoPeer("not connected"));
         };

@@ -25,21 +25,9 @@ pub(super) struct TcpServer {
 }
 
 impl TcpServer {
-    pub fn bind(
-        ctx: &mut Ctx,
-        listen: SocketAddr,
-        max_clients: Option<usize>,
-    ) -> Result<Self, NetError> {
-        let error = |source| NetError::Listen {
-            addr: listen,
-            source,
-        };
-        let socket = Socket::new(
-            Domain::for_address(listen),
-            Type::STREAM,
-            Some(Protocol::TCP),
-        )
-        .map_err(error)?;
+    pub fn bind(ctx: &mut Ctx, listen: SocketAddr, max_clients: Option<usize>) -> Result<Self, NetError> {
+        let error = |source| NetError::Listen { addr: listen, source };
+        let socket = Socket::new(Domain::for_address(listen), Type::STREAM, Some(Protocol::TCP)).map_err(error)?;
         platform::reuse_listen_port(&socket).map_err(error)?;
         if listen.is_ipv6() && listen.ip().is_unspecified() {
             // `[::]` takes IPv4 clients too where the system allows it.
@@ -93,9 +81,9 @@ impl TcpServer {
             }
             let _ = stream.set_nodelay(true);
             let token = ctx.token();
-            if let Err(source) =
-                ctx.registry
-                    .register(&mut stream, token, Interest::READABLE | Interest::WRITABLE)
+            if let Err(source) = ctx
+                .registry
+                .register(&mut stream, token, Interest::READABLE | Interest::WRITABLE)
             {
                 ctx.error(NetError::Accept {
                     addr: self.local,
@@ -109,13 +97,7 @@ impl TcpServer {
         }
     }
 
-    fn remove(
-        &mut self,
-        ctx: &mut Ctx,
-        token: Token,
-        reason: LeaveReason,
-        error: Option<NetError>,
-    ) {
+    fn remove(&mut self, ctx: &mut Ctx, token: Token, reason: LeaveReason, error: Option<NetError>) {
         let Some(mut conn) = self.conns.remove(&token) else {
             return;
         };
@@ -158,13 +140,7 @@ impl Transport for TcpServer {
         }
     }
 
-    fn send(
-        &mut self,
-        ctx: &mut Ctx,
-        to: Target,
-        bytes: Bytes,
-        report: bool,
-    ) -> Result<(), NetError> {
+    fn send(&mut self, ctx: &mut Ctx, to: Target, bytes: Bytes, report: bool) -> Result<(), NetError> {
         let tokens = match to {
             Target::Peer(peer) => vec![self.token_of(peer)?],
             Target::Default if self.conns.is_empty() => {

@@ -47,8 +47,7 @@ impl Udp {
                 source,
             }
         };
-        let socket = Socket::new(Domain::for_address(bind), Type::DGRAM, Some(Protocol::UDP))
-            .map_err(error)?;
+        let socket = Socket::new(Domain::for_address(bind), Type::DGRAM, Some(Protocol::UDP)).map_err(error)?;
         if !groups.is_empty() {
             platform::share_port(&socket).map_err(option("SO_REUSEADDR"))?;
         }
@@ -118,9 +117,7 @@ impl Udp {
                     }
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
-                Err(e)
-                    if e.kind() == io::ErrorKind::Interrupted
-                        || platform::is_stale_udp_reset(&e) => {}
+                Err(e) if e.kind() == io::ErrorKind::Interrupted || platform::is_stale_udp_reset(&e) => {}
                 Err(source) => {
                     ctx.error(NetError::Receive {
                         addr: self.local,
@@ -173,13 +170,7 @@ impl Transport for Udp {
         }
     }
 
-    fn send(
-        &mut self,
-        ctx: &mut Ctx,
-        to: Target,
-        bytes: Bytes,
-        report: bool,
-    ) -> Result<(), NetError> {
+    fn send(&mut self, ctx: &mut Ctx, to: Target, bytes: Bytes, report: bool) -> Result<(), NetError> {
         let dest = match to {
             Target::Peer(addr) => addr,
             Target::Default => self.remote.ok_or(NetError::NoPeer(
@@ -213,9 +204,7 @@ impl Transport for Udp {
             host: remote.to_owned(),
             reason,
         };
-        let addrs = remote
-            .to_socket_addrs()
-            .map_err(|e| resolve_error(describe(&e)))?;
+        let addrs = remote.to_socket_addrs().map_err(|e| resolve_error(describe(&e)))?;
         let mut addrs = addrs.collect::<Vec<_>>();
         // Prefer an address of the socket's own family.
         addrs.sort_by_key(|a| a.is_ipv6() != self.local.is_ipv6());

@@ -11,8 +11,8 @@ use mio::{Events, Poll, Token, Waker};
 
 use super::outbox::Outbox;
 use super::{
-    Bytes, CloseReason, Command, Counters, EventKind, Mode, NetError, Notify, Session,
-    SessionConfig, Target, tcp_client, tcp_server, udp,
+    Bytes, CloseReason, Command, Counters, EventKind, Mode, NetError, Notify, Session, SessionConfig, Target,
+    tcp_client, tcp_server, udp,
 };
 use crate::capture::Capture;
 
@@ -67,19 +67,11 @@ impl Ctx {
 pub(super) trait Transport {
     fn ready(&mut self, ctx: &mut Ctx, token: Token, readable: bool, writable: bool);
     /// `report`: emit `Sent` events once written.
-    fn send(
-        &mut self,
-        ctx: &mut Ctx,
-        to: Target,
-        bytes: Bytes,
-        report: bool,
-    ) -> Result<(), NetError>;
+    fn send(&mut self, ctx: &mut Ctx, to: Target, bytes: Bytes, report: bool) -> Result<(), NetError>;
     /// The most bytes waiting to be written to any peer `to` names, to pace file sends.
     fn queued(&self, to: Target) -> usize;
     fn kick(&mut self, _ctx: &mut Ctx, _peer: SocketAddr) -> Result<(), NetError> {
-        Err(NetError::NoPeer(
-            "only a TCP server has clients to disconnect",
-        ))
+        Err(NetError::NoPeer("only a TCP server has clients to disconnect"))
     }
     fn set_remote(&mut self, _ctx: &mut Ctx, _remote: &str) -> Result<(), NetError> {
         Err(NetError::NoPeer("only a UDP session can change its remote"))
@@ -160,10 +152,7 @@ pub(super) fn spawn(config: SessionConfig, notify: Notify) -> Result<Session, Ne
         local,
     };
     let (thread, local) = match config.mode {
-        Mode::TcpServer {
-            listen,
-            max_clients,
-        } => {
+        Mode::TcpServer { listen, max_clients } => {
             let server = tcp_server::TcpServer::bind(&mut ctx, listen, max_clients)?;
             let local = server.local();
             parts(Some(local)).launch(ctx, server, format!("tcp-server {local}"))?
@@ -300,7 +289,7 @@ impl<T: Transport> Worker<T> {
         }
         let retry = self.ctx.rx_paused().then(|| now + RETRY);
         [
-            self.ctx.outbox.deadline(),
+            self.ctx.outbox.deadline(now),
             self.periodic.as_ref().map(|p| p.next),
             self.transport.deadline(),
             retry,
@@ -387,9 +376,7 @@ impl<T: Transport> Worker<T> {
         if now < p.next {
             return;
         }
-        let result = self
-            .transport
-            .send(&mut self.ctx, p.to, p.bytes.clone(), true);
+        let result = self.transport.send(&mut self.ctx, p.to, p.bytes.clone(), true);
         p.sent += 1;
         p.remaining = p.remaining.map(|n| n.saturating_sub(1));
         // No backlog of missed sends: a late tick moves the schedule instead of bursting.
@@ -447,9 +434,9 @@ impl<T: Transport> Worker<T> {
                 self.file = None;
                 return;
             }
-            if let Err(e) =
-                self.transport
-                    .send(&mut self.ctx, f.to, Bytes::from(&chunk[..n]), false)
+            if let Err(e) = self
+                .transport
+                .send(&mut self.ctx, f.to, Bytes::from(&chunk[..n]), false)
             {
                 self.ctx.error(e);
                 self.ctx.emit(EventKind::FileProgress {

@@ -1,0 +1,99 @@
+//! Helpers shared by the integration tests. Every wait has a deadline.
+#![allow(dead_code)]
+use std::collections::VecDeque;
+use std::io::Read;
+use std::net::TcpStream;
+use std::ops::Deref;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use wirepad::net::{Event, EventKind, Mode, Notify, Session, SessionConfig};
+
+pub const TIMEOUT: Duration = Duration::from_secs(20);
+
+pub fn no_notify() -> Notify {
+    Arc::new(|| {})
+}
+
+pub fn start(mode: Mode) -> Tap {
+    Tap::new(Session::start(SessionConfig::new(mode), no_notify()).expect("session starts"))
+}
+
+/// A session whose events are read one at a time: what one wait does not take stays for the next.
+pub struct Tap {
+    session: Session,
+    backlog: VecDeque<Event>,
+}
+
+impl Tap {
+    pub fn new(session: Session) -> Self {
+        Tap {
+            session,
+            backlog: VecDeque::new(),
+        }
+    }
+
+    pub fn stop(self) {
+        self.session.stop();
+    }
+
+    fn next(&mut self, deadline: Instant) -> Option<Event> {
+        while self.backlog.is_empty() {
+            let left = deadline.checked_duration_since(Instant::now())?;
+            self.backlog.extend(self.session.events().recv_timeout(left).ok()?);
+        }
+        self.backlog.pop_front()
+    }
+}
+
+impl Deref for Tap {
+    type Target = Session;
+    fn deref(&self) -> &Session {
+        &self.session
+    }
+}
+
+/// Waits for the first event `pick` accepts; panics with what was seen instead.
+pub fn wait_for<T>(tap: &mut Tap, what: &str, mut pick: impl FnMut(&Session, &EventKind) -> Option<T>) -> T {
+    let deadline = Instant::now() + TIMEOUT;
+    let mut seen = Vec::new();
+    while let Some(event) = tap.next(deadline) {
+        if let Some(found) = pick(&tap.session, &event.kind) {
+            return found;
+        }
+        seen.push(format!("{:?}", event.kind).chars().take(200).collect::<String>());
+    }
+    panic!("timed out waiting for {what}; saw: {seen:#?}");
+}
+
+/// Collects received bytes (all peers) until `len` have arrived.
+pub fn receive_bytes(tap: &mut Tap, len: usize) -> Vec<u8> {
+    let mut got = Vec::new();
+    wait_for(tap, &format!("{len} received bytes"), |_, kind| {
+        if let EventKind::Received { bytes, .. } = kind {
+            got.extend_from_slice(bytes);
+        }
+        (got.len() >= len).then_some(())
+    });
+    got
+}
+
+pub fn read_exactly(stream: &mut TcpStream, len: usize) -> Vec<u8> {
+    stream.set_read_timeout(Some(TIMEOUT)).expect("read timeout");
+    let mut buf = vec![0; len];
+    stream
+        .read_exact(&mut buf)
+        .expect("peer sends the expected bytes in time");
+    buf
+}
+
+/// `true` if nothing arrives within `wait` (used only to show that something was *not* sent).
+pub fn stays_silent(stream: &mut TcpStream, wait: Duration) -> bool {
+    stream.set_read_timeout(Some(wait)).expect("read timeout");
+    let mut byte = [0u8; 1];
+    match stream.read(&mut byte) {
+        Ok(0) => true,
+        Ok(_) => false,
+        Err(e) => matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut),
+    }
+}

@@ -1,0 +1,674 @@
+//! The engine on real sockets: 127.0.0.1 / ::1, port 0, every wait bounded.
+use std::collections::HashSet;
+use std::io::{Read, Write};
+use std::net::{Ipv4Addr, Shutdown, SocketAddr, TcpListener, TcpStream, UdpSocket};
+use std::sync::Arc;
+use std::time::Duration;
+
+use wirepad::net::{
+    CloseReason, Command, Delivery, EventKind, LeaveReason, Mode, NetError, Session, SessionConfig, Target,
+};
+
+use crate::common::*;
+
+fn server(listen: &str) -> Tap {
+    start(Mode::TcpServer {
+        listen: listen.parse().expect("address"),
+        max_clients: None,
+    })
+}
+
+fn client(remote: SocketAddr, reconnect: bool) -> Tap {
+    start(Mode::TcpClient {
+        remote: remote.to_string(),
+        bind: None,
+        reconnect,
+        connect_timeout: TIMEOUT,
+    })
+}
+
+fn udp(bind: &str, remote: Option<SocketAddr>, follow_peer: bool) -> Tap {
+    start(Mode::Udp {
+        bind: bind.parse().expect("address"),
+        remote: remote.map(|r| r.to_string()),
+        follow_peer,
+        broadcast: false,
+        groups: vec![],
+    })
+}
+
+fn joined(session: &mut Tap) -> SocketAddr {
+    wait_for(session, "a client to join", |_, kind| match kind {
+        EventKind::PeerJoined { peer } => Some(*peer),
+        _ => None,
+    })
+}
+
+fn connect(session: &mut Tap) -> (TcpStream, SocketAddr) {
+    let stream = TcpStream::connect(session.local_addr().expect("server address")).expect("connect");
+    let peer = joined(session);
+    assert_eq!(peer, stream.local_addr().expect("local address"));
+    (stream, peer)
+}
+
+fn left(session: &mut Tap) -> (SocketAddr, LeaveReason) {
+    wait_for(session, "a peer to leave", |_, kind| match kind {
+        EventKind::PeerLeft { peer, reason } => Some((*peer, *reason)),
+        _ => None,
+    })
+}
+
+fn first_error(session: &mut Tap) -> Arc<NetError> {
+    wait_for(session, "an error event", |_, kind| match kind {
+        EventKind::Error(e) => Some(e.clone()),
+        _ => None,
+    })
+}
+
+fn tcp_server_round_trip(listen: &str) {
+    let mut session = server(listen);
+    let local = session.local_addr().expect("bound");
+    assert_ne!(local.port(), 0, "the real port is reported");
+    let (mut stream, peer) = connect(&mut session);
+    stream.write_all(b"hello").expect("write");
+    assert_eq!(receive_bytes(&mut session, 5), b"hello");
+    session.send(Target::Peer(peer), &b"world"[..]);
+    assert_eq!(read_exactly(&mut stream, 5), b"world");
+    stream.shutdown(Shutdown::Write).expect("shutdown");
+    assert_eq!(left(&mut session), (peer, LeaveReason::Closed));
+    let counters = session.counters().snapshot();
+    assert_eq!((counters.rx_bytes, counters.tx_bytes), (5, 5));
+}
+
+#[test]
+fn tcp_server_round_trip_ipv4() {
+    tcp_server_round_trip("127.0.0.1:0");
+}
+
+#[test]
+fn tcp_server_round_trip_ipv6() {
+    tcp_server_round_trip("[::1]:0");
+}
+
+#[test]
+fn tcp_server_on_all_ipv6_addresses_takes_ipv4_clients() {
+    let mut session = server("[::]:0");
+    let port = session.local_addr().expect("bound").port();
+    let stream = TcpStream::connect((Ipv4Addr::LOCALHOST, port)).expect("connect over IPv4");
+    // Shown as the IPv4 address the user knows, not ::ffff:127.0.0.1.
+    assert_eq!(joined(&mut session), stream.local_addr().expect("local"));
+}
+
+#[test]
+fn listen_on_a_port_in_use_fails_at_once_naming_the_address() {
+    let taken = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = taken.local_addr().expect("addr");
+    let config = SessionConfig::new(Mode::TcpServer {
+        listen: addr,
+        max_clients: None,
+    });
+    let error = Session::start(config, no_notify()).err().expect("address in use");
+    assert_eq!(error.to_string(), format!("cannot listen on {addr}: address in use"));
+}
+
+#[test]
+fn bind_to_an_address_not_on_this_machine_fails_at_once() {
+    // TEST-NET-1: never assigned to a local interface; nothing is sent.
+    let addr: SocketAddr = "192.0.2.1:0".parse().expect("addr");
+    let config = SessionConfig::new(Mode::Udp {
+        bind: addr,
+        remote: None,
+        follow_peer: false,
+        broadcast: false,
+        groups: vec![],
+    });
+    let error = Session::start(config, no_notify()).err().expect("not a local address");
+    assert_eq!(
+        error.to_string(),
+        format!("cannot bind {addr}: address not available on this machine")
+    );
+}
+
+#[test]
+fn thousand_clients_each_get_their_own_payload_echoed() {
+    const CLIENTS: usize = 1000;
+    let mut session = server("127.0.0.1:0");
+    let addr = session.local_addr().expect("bound");
+    let mut streams: Vec<TcpStream> = (0..CLIENTS)
+        .map(|_| TcpStream::connect(addr).expect("connect"))
+        .collect();
+    for (i, stream) in streams.iter_mut().enumerate() {
+        stream
+            .write_all(format!("client {i:04} says hi;").as_bytes())
+            .expect("write");
+    }
+    // The test is the echo logic: each chunk goes back to whoever sent it.
+    let expected_total = CLIENTS * "client 0000 says hi;".len();
+    let mut echoed = 0;
+    let mut peers = HashSet::new();
+    wait_for(&mut session, "every payload", |s, kind| {
+        match kind {
+            EventKind::PeerJoined { peer } => {
+                peers.insert(*peer);
+            }
+            EventKind::Received { peer, bytes } => {
+                echoed += bytes.len();
+                s.send(Target::Peer(*peer), bytes.clone());
+            }
+            _ => {}
+        }
+        (echoed == expected_total).then_some(())
+    });
+    assert_eq!(peers.len(), CLIENTS);
+    for (i, stream) in streams.iter_mut().enumerate() {
+        let expected = format!("client {i:04} says hi;");
+        assert_eq!(read_exactly(stream, expected.len()), expected.as_bytes(), "client {i}");
+    }
+}
+
+#[test]
+fn send_to_one_client_reaches_only_that_client_and_default_reaches_all() {
+    let mut session = server("127.0.0.1:0");
+    let (mut a, peer_a) = connect(&mut session);
+    let (mut b, _) = connect(&mut session);
+    session.send(Target::Peer(peer_a), &b"only a"[..]);
+    assert_eq!(read_exactly(&mut a, 6), b"only a");
+    session.send(Target::Default, &b"all"[..]);
+    assert_eq!(read_exactly(&mut a, 3), b"all");
+    // b's first bytes are the broadcast: "only a" never reached it.
+    assert_eq!(read_exactly(&mut b, 3), b"all");
+}
+
+#[test]
+fn kick_disconnects_one_client_and_keeps_the_other() {
+    let mut session = server("127.0.0.1:0");
+    let (mut a, peer_a) = connect(&mut session);
+    let (mut b, peer_b) = connect(&mut session);
+    session.command(Command::Kick(peer_a));
+    assert_eq!(left(&mut session), (peer_a, LeaveReason::Kicked));
+    a.set_read_timeout(Some(TIMEOUT)).expect("timeout");
+    let mut rest = Vec::new();
+    // EOF or reset: either way the connection is gone.
+    let _ = a.read_to_end(&mut rest);
+    assert!(rest.is_empty());
+    session.send(Target::Peer(peer_b), &b"still here"[..]);
+    assert_eq!(read_exactly(&mut b, 10), b"still here");
+}
+
+#[test]
+fn max_clients_refuses_beyond_the_limit() {
+    let mut session = start(Mode::TcpServer {
+        listen: "127.0.0.1:0".parse().expect("addr"),
+        max_clients: Some(1),
+    });
+    let (_first, _) = connect(&mut session);
+    let mut second = TcpStream::connect(session.local_addr().expect("bound")).expect("connect");
+    let refused = wait_for(&mut session, "the refusal", |_, kind| match kind {
+        EventKind::PeerRefused { peer } => Some(*peer),
+        EventKind::PeerJoined { peer } => panic!("{peer} joined beyond max-clients"),
+        _ => None,
+    });
+    assert_eq!(refused, second.local_addr().expect("local"));
+    second.set_read_timeout(Some(TIMEOUT)).expect("timeout");
+    let mut buf = [0u8; 1];
+    assert!(
+        matches!(second.read(&mut buf), Ok(0) | Err(_)),
+        "the refused client is disconnected"
+    );
+}
+
+#[test]
+fn tcp_client_connects_sends_receives_and_sees_the_server_close() {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let mut session = client(listener.local_addr().expect("addr"), false);
+    let (mut peer, _) = listener.accept().expect("accept");
+    let (local, remote) = wait_for(&mut session, "connected", |_, kind| match kind {
+        EventKind::Connected { local, peer } => Some((*local, *peer)),
+        _ => None,
+    });
+    assert_eq!(
+        (local, remote),
+        (peer.peer_addr().expect("peer"), listener.local_addr().expect("addr"))
+    );
+    session.send(Target::Default, &b"ping"[..]);
+    assert_eq!(read_exactly(&mut peer, 4), b"ping");
+    peer.write_all(b"pong").expect("write");
+    drop(peer);
+    let mut got = Vec::new();
+    let reason = wait_for(&mut session, "closed", |_, kind| match kind {
+        EventKind::Received { bytes, .. } => {
+            got.extend_from_slice(bytes);
+            None
+        }
+        EventKind::Closed { reason } => Some(*reason),
+        _ => None,
+    });
+    assert_eq!(got, b"pong");
+    assert_eq!(reason, CloseReason::PeerClosed);
+}
+
+#[test]
+fn tcp_client_to_a_closed_port_reports_connection_refused() {
+    let port = TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr");
+    let mut session = client(port, false);
+    let reason = wait_for(&mut session, "connect failure", |_, kind| match kind {
+        EventKind::ConnectFailed { reason } => Some(reason.to_string()),
+        _ => None,
+    });
+    assert_eq!(reason, format!("cannot connect to {port}: connection refused"));
+    let closed = wait_for(&mut session, "closed", |_, kind| match kind {
+        EventKind::Closed { reason } => Some(*reason),
+        _ => None,
+    });
+    assert_eq!(closed, CloseReason::ConnectFailed);
+}
+
+#[test]
+fn tcp_client_resolves_a_hostname_and_binds_a_local_port() {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    let local_port = TcpListener::bind("127.0.0.1:0")
+        .expect("probe")
+        .local_addr()
+        .expect("addr")
+        .port();
+    let bind: SocketAddr = format!("127.0.0.1:{local_port}").parse().expect("addr");
+    let mut session = start(Mode::TcpClient {
+        remote: format!("localhost:{port}"),
+        bind: Some(bind),
+        reconnect: false,
+        connect_timeout: TIMEOUT,
+    });
+    // localhost may resolve to ::1 first, where nothing listens: the next address is tried.
+    let (_, from) = listener.accept().expect("accept");
+    assert_eq!(from, bind);
+    let local = wait_for(&mut session, "connected", |_, kind| match kind {
+        EventKind::Connected { local, .. } => Some(*local),
+        _ => None,
+    });
+    assert_eq!(local, bind);
+}
+
+#[test]
+fn tcp_client_reconnects_after_the_server_restarts() {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let mut session = client(addr, true);
+    let (first, _) = listener.accept().expect("accept");
+    drop(listener);
+    drop(first);
+    wait_for(&mut session, "the drop", |_, kind| {
+        matches!(kind, EventKind::PeerLeft { .. }).then_some(())
+    });
+    wait_for(&mut session, "a retry", |_, kind| {
+        matches!(kind, EventKind::Reconnecting { .. }).then_some(())
+    });
+    let listener = TcpListener::bind(addr).expect("rebind the same port");
+    let (mut second, _) = listener.accept().expect("accept the reconnect");
+    wait_for(&mut session, "reconnected", |_, kind| {
+        matches!(kind, EventKind::Connected { .. }).then_some(())
+    });
+    session.send(Target::Default, &b"back"[..]);
+    assert_eq!(read_exactly(&mut second, 4), b"back");
+}
+
+#[test]
+fn udp_sends_to_its_remote_and_receives_intact_max_size_datagrams() {
+    let peer = UdpSocket::bind("127.0.0.1:0").expect("bind");
+    peer.set_read_timeout(Some(TIMEOUT)).expect("timeout");
+    let mut session = udp("127.0.0.1:0", Some(peer.local_addr().expect("addr")), false);
+    let local = session.local_addr().expect("bound");
+    assert_ne!(local.port(), 0);
+    let big: Vec<u8> = (0..65_507u32).map(|i| (i % 251) as u8).collect();
+    session.send(Target::Default, big.clone());
+    let mut buf = vec![0; 70_000];
+    let (n, from) = peer.recv_from(&mut buf).expect("datagram");
+    assert_eq!((&buf[..n], from), (&big[..], local));
+    peer.send_to(&big, local).expect("send");
+    peer.send_to(b"second", local).expect("send");
+    let mut datagrams = Vec::new();
+    wait_for(&mut session, "two datagrams", |_, kind| {
+        if let EventKind::Received { bytes, .. } = kind {
+            datagrams.push(bytes.clone());
+        }
+        (datagrams.len() == 2).then_some(())
+    });
+    assert_eq!(datagrams, vec![big, b"second".to_vec()], "datagrams are never merged");
+}
+
+#[test]
+fn udp_follow_peer_replies_to_the_last_sender() {
+    let mut session = udp("127.0.0.1:0", None, true);
+    let local = session.local_addr().expect("bound");
+    session.send(Target::Default, &b"nobody"[..]);
+    let error = first_error(&mut session);
+    assert!(error.to_string().contains("no remote address"), "{error}");
+    for name in ["first", "second"] {
+        let peer = UdpSocket::bind("127.0.0.1:0").expect("bind");
+        peer.set_read_timeout(Some(TIMEOUT)).expect("timeout");
+        peer.send_to(name.as_bytes(), local).expect("send");
+        let followed = wait_for(&mut session, "follow", |_, kind| match kind {
+            EventKind::RemoteChanged { remote } => Some(*remote),
+            _ => None,
+        });
+        assert_eq!(followed, peer.local_addr().expect("addr"));
+        session.send(Target::Default, format!("reply to {name}").into_bytes());
+        let mut buf = [0; 64];
+        let (n, _) = peer.recv_from(&mut buf).expect("reply");
+        assert_eq!(&buf[..n], format!("reply to {name}").as_bytes());
+    }
+}
+
+#[test]
+fn udp_on_ipv6_loopback() {
+    let peer = UdpSocket::bind("[::1]:0").expect("bind");
+    peer.set_read_timeout(Some(TIMEOUT)).expect("timeout");
+    let session = udp("[::1]:0", Some(peer.local_addr().expect("addr")), false);
+    session.send(Target::Default, &b"six"[..]);
+    let mut buf = [0; 16];
+    let (n, _) = peer.recv_from(&mut buf).expect("datagram");
+    assert_eq!(&buf[..n], b"six");
+}
+
+#[test]
+fn periodic_send_delivers_exactly_the_count() {
+    let mut session = server("127.0.0.1:0");
+    let (mut stream, peer) = connect(&mut session);
+    let interval = Duration::from_millis(1);
+    session.command(Command::SendPeriodic {
+        to: Target::Peer(peer),
+        bytes: Arc::from(&b"tick;"[..]),
+        interval,
+        count: Some(7),
+    });
+    let sent = wait_for(&mut session, "the schedule to end", |_, kind| match kind {
+        EventKind::PeriodicProgress { sent, done: true } => Some(*sent),
+        _ => None,
+    });
+    assert_eq!(sent, 7);
+    assert_eq!(read_exactly(&mut stream, 35), "tick;".repeat(7).as_bytes());
+    assert!(stays_silent(&mut stream, Duration::from_millis(200)), "no 8th send");
+}
+
+#[test]
+fn send_file_streams_the_whole_file_with_progress() {
+    let data: Vec<u8> = (0..3_000_000u32).map(|i| (i * 7 % 256) as u8).collect();
+    let file = tempfile::NamedTempFile::new().expect("temp file");
+    std::fs::write(file.path(), &data).expect("write");
+    let mut session = server("127.0.0.1:0");
+    let (mut stream, peer) = connect(&mut session);
+    session.command(Command::SendFile {
+        to: Target::Peer(peer),
+        path: file.path().to_owned(),
+    });
+    assert_eq!(read_exactly(&mut stream, data.len()), data);
+    let (sent, total) = wait_for(&mut session, "the file to finish", |_, kind| match kind {
+        EventKind::FileProgress {
+            sent,
+            total,
+            done: true,
+        } => Some((*sent, *total)),
+        _ => None,
+    });
+    assert_eq!((sent, total), (data.len() as u64, data.len() as u64));
+}
+
+/// Deterministic bytes for large transfers (xorshift), so nothing big is kept in memory.
+fn pattern_chunk(state: &mut u64, chunk: &mut [u8]) {
+    for word in chunk.chunks_mut(8) {
+        *state ^= *state << 13;
+        *state ^= *state >> 7;
+        *state ^= *state << 17;
+        word.copy_from_slice(&state.to_le_bytes()[..word.len()]);
+    }
+}
+
+#[test]
+fn one_gib_capture_is_byte_exact() {
+    use sha2::{Digest, Sha256};
+    const TOTAL: usize = 1 << 30;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("capture.bin");
+    let mut config = SessionConfig::new(Mode::TcpServer {
+        listen: "127.0.0.1:0".parse().expect("addr"),
+        max_clients: None,
+    });
+    config.capture = Some(path.clone());
+    config.deliver_received = false;
+    let mut session = Tap::new(Session::start(config, no_notify()).expect("start"));
+    let addr = session.local_addr().expect("bound");
+    let sender = std::thread::spawn(move || {
+        let mut stream = TcpStream::connect(addr).expect("connect");
+        let (mut state, mut hash, mut chunk) = (0x9E37_79B9_7F4A_7C15u64, Sha256::new(), vec![0u8; 1 << 20]);
+        for _ in 0..TOTAL / chunk.len() {
+            pattern_chunk(&mut state, &mut chunk);
+            hash.update(&chunk);
+            stream.write_all(&chunk).expect("send");
+        }
+        hash.finalize()
+    });
+    joined(&mut session);
+    let sent_hash = sender.join().expect("sender");
+    left(&mut session);
+    assert_eq!(session.counters().snapshot().rx_bytes, TOTAL as u64);
+    session.stop();
+    let mut file = std::fs::File::open(&path).expect("capture file");
+    let mut hash = Sha256::new();
+    std::io::copy(&mut file, &mut hash).expect("read capture");
+    assert_eq!(file.metadata().expect("metadata").len(), TOTAL as u64);
+    assert_eq!(hash.finalize(), sent_hash);
+}
+
+#[test]
+fn capture_write_error_is_an_event_and_the_session_lives_on() {
+    let mut config = SessionConfig::new(Mode::TcpServer {
+        listen: "127.0.0.1:0".parse().expect("addr"),
+        max_clients: None,
+    });
+    config.capture = Some("/dev/full".into());
+    let mut session = Tap::new(Session::start(config, no_notify()).expect("start"));
+    let (mut stream, peer) = connect(&mut session);
+    // More than the writer buffers, so the write reaches the device.
+    let data = vec![b'x'; 4 << 20];
+    stream.write_all(&data).expect("send");
+    let error = first_error(&mut session);
+    assert!(
+        error
+            .to_string()
+            .starts_with("cannot write capture file /dev/full: no space left on device"),
+        "{error}"
+    );
+    stream.write_all(b"after").expect("send");
+    session.send(Target::Peer(peer), &b"alive"[..]);
+    assert_eq!(read_exactly(&mut stream, 5), b"alive");
+    wait_for(&mut session, "later data", |_, kind| match kind {
+        EventKind::Received { bytes, .. } => bytes.ends_with(b"after").then_some(()),
+        _ => None,
+    });
+}
+
+/// A consumer that never reads makes the worker drop display data, counted exactly; the counters stay exact.
+#[test]
+fn a_consumer_that_falls_behind_loses_only_display_data_and_it_is_counted() {
+    const TOTAL: usize = 64 << 20;
+    let mut session = server("127.0.0.1:0");
+    let addr = session.local_addr().expect("bound");
+    let sender = std::thread::spawn(move || {
+        let mut stream = TcpStream::connect(addr).expect("connect");
+        let chunk = vec![7u8; 1 << 16];
+        for _ in 0..TOTAL / chunk.len() {
+            stream.write_all(&chunk).expect("send");
+        }
+    });
+    sender.join().expect("sender");
+    // Only now read the events: the channel filled long ago.
+    let mut shown = 0;
+    wait_for(&mut session, "the client to leave", |_, kind| match kind {
+        EventKind::Received { bytes, .. } => {
+            shown += bytes.len();
+            None
+        }
+        EventKind::PeerLeft { .. } => Some(()),
+        _ => None,
+    });
+    let counters = session.counters().snapshot();
+    assert_eq!(counters.rx_bytes, TOTAL as u64);
+    assert!(counters.dropped_from_view > 0, "the view fell behind");
+    assert_eq!(shown as u64 + counters.dropped_from_view, TOTAL as u64);
+}
+
+#[test]
+fn lossless_delivery_gives_a_slow_consumer_every_byte() {
+    const TOTAL: usize = 32 << 20;
+    let mut config = SessionConfig::new(Mode::TcpServer {
+        listen: "127.0.0.1:0".parse().expect("addr"),
+        max_clients: None,
+    });
+    config.delivery = Delivery::Lossless;
+    let mut session = Tap::new(Session::start(config, no_notify()).expect("start"));
+    let addr = session.local_addr().expect("bound");
+    let sender = std::thread::spawn(move || {
+        let mut stream = TcpStream::connect(addr).expect("connect");
+        let mut state = 1u64;
+        let mut chunk = vec![0u8; 1 << 16];
+        let mut sent = Vec::with_capacity(TOTAL);
+        for _ in 0..TOTAL / chunk.len() {
+            pattern_chunk(&mut state, &mut chunk);
+            stream.write_all(&chunk).expect("send");
+            sent.extend_from_slice(&chunk);
+        }
+        sent
+    });
+    let got = receive_bytes(&mut session, TOTAL);
+    assert!(got == sender.join().expect("sender"), "every byte, in order");
+    assert_eq!(session.counters().snapshot().dropped_from_view, 0);
+}
+
+#[cfg(target_os = "linux")]
+mod namespace {
+    //! Broadcast and multicast need a network of their own: a fresh network namespace, made by the test.
+    use super::*;
+    use std::net::{IpAddr, Ipv6Addr};
+    use std::process::Command as Process;
+    use wirepad::net::Group;
+
+    /// Runs `f` on a thread moved into a new network namespace (with `setup` run there first).
+    /// Threads and sockets it creates, the engine's included, live in that namespace.
+    fn in_new_netns<T: Send + 'static>(setup: &'static [&'static str], f: impl FnOnce() -> T + Send + 'static) -> T {
+        std::thread::spawn(move || {
+            // SAFETY: unshare only changes this thread's namespace; no memory is involved.
+            let rc = unsafe { libc::unshare(libc::CLONE_NEWNET) };
+            assert_eq!(
+                rc,
+                0,
+                "cannot create a network namespace: {}",
+                std::io::Error::last_os_error()
+            );
+            for line in setup {
+                let args: Vec<&str> = line.split_whitespace().collect();
+                let status = Process::new("ip").args(&args).status().expect("run ip (iproute2)");
+                assert!(status.success(), "ip {line} failed");
+            }
+            f()
+        })
+        .join()
+        .expect("namespace thread")
+    }
+
+    const LOOPBACK: &[&str] = &[
+        "link set lo up",
+        "link set lo multicast on",
+        "route add 239.0.0.0/8 dev lo",
+    ];
+
+    #[test]
+    fn udp_broadcast_reaches_a_listener_and_needs_the_option() {
+        in_new_netns(LOOPBACK, || {
+            let listener = UdpSocket::bind("0.0.0.0:0").expect("bind");
+            listener.set_read_timeout(Some(TIMEOUT)).expect("timeout");
+            let broadcast_addr: SocketAddr = format!("127.255.255.255:{}", listener.local_addr().expect("addr").port())
+                .parse()
+                .expect("addr");
+            let mode = |broadcast| Mode::Udp {
+                bind: "0.0.0.0:0".parse().expect("addr"),
+                remote: Some(broadcast_addr.to_string()),
+                follow_peer: false,
+                broadcast,
+                groups: vec![],
+            };
+            let mut without = start(mode(false));
+            without.send(Target::Default, &b"no"[..]);
+            assert!(first_error(&mut without).to_string().contains("permission denied"));
+            let with = start(mode(true));
+            with.send(Target::Default, &b"to everyone"[..]);
+            let mut buf = [0; 64];
+            let (n, _) = listener.recv_from(&mut buf).expect("broadcast datagram");
+            assert_eq!(&buf[..n], b"to everyone");
+        });
+    }
+
+    #[test]
+    fn udp_joins_an_ipv4_multicast_group() {
+        in_new_netns(LOOPBACK, || {
+            let group: Ipv4Addr = "239.1.2.3".parse().expect("group");
+            let mut session = start(Mode::Udp {
+                bind: "0.0.0.0:0".parse().expect("addr"),
+                remote: None,
+                follow_peer: false,
+                broadcast: false,
+                groups: vec![Group {
+                    addr: IpAddr::V4(group),
+                    interface: 0,
+                }],
+            });
+            let port = session.local_addr().expect("bound").port();
+            let sender = UdpSocket::bind("127.0.0.1:0").expect("bind");
+            sender
+                .send_to(b"group hello", (group, port))
+                .expect("send to the group");
+            assert_eq!(receive_bytes(&mut session, 11), b"group hello");
+        });
+    }
+
+    #[test]
+    fn udp_joins_an_ipv6_multicast_group_on_an_interface() {
+        // IPv6 multicast does not loop over `lo`; a veth pair carries it from one end to the other.
+        const VETH: &[&str] = &[
+            "link set lo up",
+            "link add wp0 type veth peer name wp1",
+            "link set wp0 up",
+            "link set wp1 up",
+            "-6 addr add fd00::1/64 dev wp0 nodad",
+            "-6 addr add fd00::2/64 dev wp1 nodad",
+        ];
+        in_new_netns(VETH, || {
+            let index = |name: &str| {
+                let name = std::ffi::CString::new(name).expect("name");
+                // SAFETY: a valid C string that the call only reads. (/sys shows the namespace sysfs was mounted in.)
+                let index = unsafe { libc::if_nametoindex(name.as_ptr()) };
+                assert_ne!(index, 0, "interface {name:?} exists");
+                index
+            };
+            let group: Ipv6Addr = "ff12::1234".parse().expect("group");
+            let mut session = start(Mode::Udp {
+                bind: "[::]:0".parse().expect("addr"),
+                remote: None,
+                follow_peer: false,
+                broadcast: false,
+                groups: vec![Group {
+                    addr: IpAddr::V6(group),
+                    interface: index("wp1"),
+                }],
+            });
+            let port = session.local_addr().expect("bound").port();
+            let sender = socket2::Socket::new(socket2::Domain::IPV6, socket2::Type::DGRAM, None).expect("socket");
+            sender.set_multicast_if_v6(index("wp0")).expect("multicast interface");
+            let to = std::net::SocketAddrV6::new(group, port, 0, index("wp0"));
+            sender.send_to(b"six hello", &to.into()).expect("send to the group");
+            assert_eq!(receive_bytes(&mut session, 9), b"six hello");
+        });
+    }
+}
