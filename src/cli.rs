@@ -1,1 +1,1077 @@
-//! TODO
+//! The command line front end: the same engine as the window, driven by flags.
+//!
+//! Contract (DESIGN.md, "Command line"): the first stderr line says where the socket is, received
+//! data goes to stdout only, and the exit code is 0 when done, 1 on a network or file error and 2
+//! on bad arguments or bad input, which are found before anything is sent.
+
+use std::collections::{HashMap, VecDeque};
+use std::fmt;
+use std::io::{self, BufRead, BufWriter, StdoutLock, Write};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+use chrono::{DateTime, Local};
+use clap::builder::{PossibleValuesParser, RangedU64ValueParser, TypedValueParser};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use crossbeam_channel::{Receiver, RecvError, bounded, never, select};
+
+use crate::codec::checksum::Checksum;
+use crate::codec::hex::to_hex;
+use crate::codec::text::{StreamDecoder, TextEncoding, TextError};
+use crate::net::{
+    Bytes, CloseReason, Command, Delivery, Event, EventKind, Group, LeaveReason, Mode, NetError, Session,
+    SessionConfig, Target,
+};
+use crate::send::{LineEnding, PayloadError, PayloadFormat, PayloadSpec};
+
+/// How long a tcp-client waits for each connection attempt.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// Lines read ahead from standard input while nothing can be sent yet.
+const STDIN_LINES_AHEAD: usize = 64;
+
+const AFTER_HELP: &str = "\
+The first line on stderr says where the socket is, so port 0 can be discovered by scripts: \
+\"listening on ADDR\" (tcp-server), \"bound to ADDR\" (udp), \"connected to ADDR from LOCAL\" (tcp-client). \
+Received data goes to stdout only, as UTF-8; peers joining and leaving, and errors, go to stderr.
+
+Exit codes: 0 done (a quit condition, or the server closed a tcp-client), 1 network or file error, \
+2 bad arguments or bad input (bad hex, bad escape, unknown encoding, text not encodable; nothing is sent).";
+
+/// The synopsis of every subcommand and option, so `wirepad --help` alone shows everything there is.
+const SYNOPSIS: &str = "\
+Sessions:
+  wirepad                                   open the window
+  wirepad gui [SESSION...]                  open the window with that session open (wirepad gui tcp-server 7788)
+  wirepad tcp-server LISTEN [--max-clients N] [OPTIONS]      LISTEN = PORT | IP:PORT | [IPv6]:PORT
+  wirepad tcp-client REMOTE [--bind LOCAL] [--reconnect] [OPTIONS]      REMOTE = HOST:PORT
+  wirepad udp [--bind LOCAL] [--remote HOST:PORT] [--follow-peer] [--broadcast] [--join GROUP]... [OPTIONS]
+
+OPTIONS (see `wirepad help tcp-server` for the details):
+  -e, --encoding NAME   --hex   --log   -q, --quiet   --recv-file PATH
+  -s, --send TEXT | --send-hex HEX | --send-file PATH   --append cr|lf|crlf
+  --checksum sum8|xor8|crc16-modbus|crc16-ccitt|crc32|lrc   --repeat N   --interval MS   --stdin   --echo
+  --quit-after-bytes N   --quit-after-secs S   --quit-when-idle MS
+";
+
+/// Wirepad: a network debugging assistant (TCP server, TCP client, UDP). Without a subcommand it opens the window.
+#[derive(Debug, Parser)]
+#[command(name = "wirepad", version, after_help = format!("{SYNOPSIS}\n{AFTER_HELP}"))]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<CliCommand>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CliCommand {
+    #[command(flatten)]
+    Session(SessionArgs),
+    /// Open the window, optionally with a session already open (e.g. `wirepad gui tcp-server 7788`)
+    Gui {
+        #[command(subcommand)]
+        session: Option<SessionArgs>,
+    },
+}
+
+/// One session as the command line describes it; `wirepad gui SESSION…` hands the same to the window.
+#[derive(Debug, Clone, Subcommand)]
+pub enum SessionArgs {
+    /// Listen for TCP clients and talk to all of them
+    #[command(after_help = AFTER_HELP)]
+    TcpServer(TcpServerArgs),
+    /// Connect to a TCP server
+    #[command(after_help = AFTER_HELP)]
+    TcpClient(TcpClientArgs),
+    /// Send and receive UDP datagrams (unicast, broadcast, multicast)
+    #[command(after_help = AFTER_HELP)]
+    Udp(UdpArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct TcpServerArgs {
+    /// Where to listen: PORT (all IPv4 interfaces), IP:PORT or [IPv6]:PORT; port 0 picks a free one
+    #[arg(value_name = "LISTEN", value_parser = parse_local)]
+    pub listen: SocketAddr,
+    /// Refuse clients beyond N connected at once
+    #[arg(long, value_name = "N", value_parser = RangedU64ValueParser::<usize>::new().range(1..))]
+    pub max_clients: Option<usize>,
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct TcpClientArgs {
+    /// The server: HOST:PORT or [IPv6]:PORT (hostnames are resolved)
+    #[arg(value_name = "REMOTE", value_parser = parse_remote)]
+    pub remote: String,
+    /// Connect from this local address: PORT, IP:PORT or [IPv6]:PORT
+    #[arg(long, value_name = "LOCAL", value_parser = parse_local)]
+    pub bind: Option<SocketAddr>,
+    /// When the connection fails or ends, connect again (with backoff) instead of exiting
+    #[arg(long)]
+    pub reconnect: bool,
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct UdpArgs {
+    /// Local address: PORT, IP:PORT or [IPv6]:PORT [default: 0.0.0.0:0, or [::]:0 for an IPv6 remote or group]
+    #[arg(long, value_name = "LOCAL", value_parser = parse_local)]
+    pub bind: Option<SocketAddr>,
+    /// Where sends go: HOST:PORT or [IPv6]:PORT (hostnames are resolved)
+    #[arg(long, value_name = "HOST:PORT", value_parser = parse_remote)]
+    pub remote: Option<String>,
+    /// Send to whoever sent the last datagram; without --remote, sends wait for the first one
+    #[arg(long)]
+    pub follow_peer: bool,
+    /// Allow sending to broadcast addresses (SO_BROADCAST)
+    #[arg(long)]
+    pub broadcast: bool,
+    /// Join a multicast group (repeatable): IPv4 (239.1.2.3) or IPv6 (ff02::1, or ff02::1%IFINDEX to pick the
+    /// interface by its index); bind the group's port with --bind
+    #[arg(long, value_name = "GROUP", value_parser = parse_group)]
+    pub join: Vec<Group>,
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+/// Options shared by the three session kinds.
+#[derive(Debug, Clone, Args)]
+pub struct CommonArgs {
+    /// Text encoding of received and sent text: utf-8, gbk, gb18030, big5, shift_jis, euc-jp, euc-kr,
+    /// windows-1252, utf-16le, utf-16be or another WHATWG label (case-insensitive)
+    #[arg(short, long, value_name = "NAME", default_value = "utf-8")]
+    pub encoding: String,
+    #[command(flatten)]
+    pub receive: ReceiveArgs,
+    #[command(flatten)]
+    pub send: SendArgs,
+    #[command(flatten)]
+    pub quit: QuitArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Receive")]
+pub struct ReceiveArgs {
+    /// Print received bytes as hex, one line per received chunk: "48 65 6C 6C 6F"
+    #[arg(long)]
+    pub hex: bool,
+    /// Print one line per received chunk: "[HH:MM:SS.mmm] PEER: DATA" (local time; DATA as text, or hex with --hex)
+    #[arg(long)]
+    pub log: bool,
+    /// Do not print received data (counters, events and capture still work)
+    #[arg(short, long)]
+    pub quiet: bool,
+    /// Write every received byte, raw and in arrival order, to PATH
+    #[arg(long, value_name = "PATH")]
+    pub recv_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Send")]
+pub struct SendArgs {
+    /// Send TEXT once ready (escapes \r \n \t \0 \\ \xHH interpreted, text encoded with --encoding);
+    /// tcp-server: to each client as it joins
+    #[arg(short, long, value_name = "TEXT", group = "payload")]
+    pub send: Option<String>,
+    /// Send these bytes instead: hex pairs separated by spaces or commas, 0x prefixes allowed ("01 03 0x0A")
+    #[arg(long, value_name = "HEX", group = "payload")]
+    pub send_hex: Option<String>,
+    /// Send a file's bytes as they are (no checksum, no --append); tcp-server: to each client as it joins
+    #[arg(long, value_name = "PATH", conflicts_with = "payload")]
+    pub send_file: Option<PathBuf>,
+    /// Append a line ending after the payload and its checksum
+    #[arg(long, value_name = "ENDING", value_parser = line_ending_parser())]
+    pub append: Option<LineEnding>,
+    /// Append a checksum of the payload; on the wire crc16-modbus is low byte first, crc16-ccitt
+    /// (CCITT-FALSE) high byte first, crc32 (as zlib) little-endian, sum8, xor8 and lrc one byte
+    #[arg(long, value_name = "NAME")]
+    pub checksum: Option<Checksum>,
+    /// Send N times in total, --interval apart (0 = until stopped); tcp-server: to every connected client
+    #[arg(long, value_name = "N", requires = "payload")]
+    pub repeat: Option<u64>,
+    /// Milliseconds between repeated sends
+    #[arg(long, value_name = "MS", default_value_t = 1000, requires = "repeat")]
+    pub interval: u64,
+    /// Also send each line of standard input (without its newline), read like --send, with --checksum and --append
+    #[arg(long)]
+    pub stdin: bool,
+    /// Send every received chunk back to its sender
+    #[arg(long)]
+    pub echo: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Quit (exit 0; the first to come wins)")]
+pub struct QuitArgs {
+    /// Once N bytes have been received (and, with --echo, echoed)
+    #[arg(long, value_name = "N")]
+    pub quit_after_bytes: Option<u64>,
+    /// S seconds after the first stderr line (fractions allowed)
+    #[arg(long, value_name = "S", value_parser = parse_secs)]
+    pub quit_after_secs: Option<Duration>,
+    /// After MS milliseconds without a byte received or sent (counting from the first stderr line)
+    #[arg(long, value_name = "MS")]
+    pub quit_when_idle: Option<u64>,
+}
+
+/// Parses a session as `wirepad gui` takes it, e.g. `["tcp-server", "8080"]`.
+pub fn parse_session<I, T>(args: I) -> Result<SessionArgs, clap::Error>
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
+    #[derive(Parser)]
+    #[command(name = "wirepad gui", no_binary_name = true)]
+    struct SessionOnly {
+        #[command(subcommand)]
+        session: SessionArgs,
+    }
+    SessionOnly::try_parse_from(args).map(|parsed| parsed.session)
+}
+
+impl SessionArgs {
+    pub fn common(&self) -> &CommonArgs {
+        match self {
+            SessionArgs::TcpServer(args) => &args.common,
+            SessionArgs::TcpClient(args) => &args.common,
+            SessionArgs::Udp(args) => &args.common,
+        }
+    }
+}
+
+impl CommonArgs {
+    pub fn text_encoding(&self) -> Result<TextEncoding, CliError> {
+        Ok(TextEncoding::from_name(&self.encoding)?)
+    }
+
+    /// How `--send` text and `--stdin` lines become bytes (`--send-hex` swaps the format for hex).
+    pub fn payload_spec(&self) -> Result<PayloadSpec, CliError> {
+        Ok(PayloadSpec {
+            format: PayloadFormat::Text { escapes: true },
+            encoding: self.text_encoding()?,
+            checksum: self.send.checksum,
+            append: self.send.append.unwrap_or(LineEnding::None),
+        })
+    }
+}
+
+/// The engine's configuration for a session. The command line never drops data, so delivery is lossless.
+pub fn session_config(args: &SessionArgs) -> SessionConfig {
+    let mode = match args {
+        SessionArgs::TcpServer(server) => Mode::TcpServer {
+            listen: server.listen,
+            max_clients: server.max_clients,
+        },
+        SessionArgs::TcpClient(client) => Mode::TcpClient {
+            remote: client.remote.clone(),
+            bind: client.bind,
+            reconnect: client.reconnect,
+            connect_timeout: CONNECT_TIMEOUT,
+        },
+        SessionArgs::Udp(udp) => Mode::Udp {
+            bind: udp.bind.unwrap_or_else(|| default_udp_bind(udp)),
+            remote: udp.remote.clone(),
+            follow_peer: udp.follow_peer,
+            broadcast: udp.broadcast,
+            groups: udp.join.clone(),
+        },
+    };
+    let common = args.common();
+    let quit = &common.quit;
+    // Received events are only needed to print, echo or watch for a quit condition.
+    let deliver_received =
+        !common.receive.quiet || common.send.echo || quit.quit_after_bytes.is_some() || quit.quit_when_idle.is_some();
+    SessionConfig {
+        capture: common.receive.recv_file.clone(),
+        delivery: Delivery::Lossless,
+        deliver_received,
+        ..SessionConfig::new(mode)
+    }
+}
+
+/// An IPv6 remote or group needs an IPv6 socket; anything else gets IPv4.
+fn default_udp_bind(udp: &UdpArgs) -> SocketAddr {
+    let remote_is_v6 = udp
+        .remote
+        .as_deref()
+        .and_then(|remote| remote.parse::<SocketAddr>().ok())
+        .is_some_and(|addr| addr.is_ipv6());
+    let group_is_v6 = udp.join.iter().any(|group| group.addr.is_ipv6());
+    let ip: IpAddr = if remote_is_v6 || group_is_v6 {
+        Ipv6Addr::UNSPECIFIED.into()
+    } else {
+        Ipv4Addr::UNSPECIFIED.into()
+    };
+    SocketAddr::new(ip, 0)
+}
+
+/// Everything that can end a run other than success. Exit codes are decided in `exit_code` only.
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    /// Arguments clap cannot check by itself.
+    #[error("{0}")]
+    Usage(String),
+    #[error(transparent)]
+    Encoding(#[from] TextError),
+    #[error("{option}: {source}")]
+    Payload { option: &'static str, source: PayloadError },
+    #[error("standard input, line {line}: {source}")]
+    StdinLine { line: u64, source: PayloadError },
+    #[error("standard input, line {line}: not valid UTF-8")]
+    StdinNotUtf8 { line: u64 },
+    #[error(transparent)]
+    Net(Arc<NetError>),
+    #[error("connection reset by peer")]
+    Reset,
+    #[error("the session ended after an error")]
+    Failed,
+    #[error("cannot write to standard output: {0}")]
+    Stdout(io::Error),
+    #[error("cannot read standard input: {0}")]
+    Stdin(io::Error),
+}
+
+impl From<NetError> for CliError {
+    fn from(error: NetError) -> Self {
+        CliError::Net(Arc::new(error))
+    }
+}
+
+impl CliError {
+    pub fn exit_code(&self) -> ExitCode {
+        match self {
+            CliError::Usage(_)
+            | CliError::Encoding(_)
+            | CliError::Payload { .. }
+            | CliError::StdinLine { .. }
+            | CliError::StdinNotUtf8 { .. } => ExitCode::from(2),
+            CliError::Net(_) | CliError::Reset | CliError::Failed | CliError::Stdout(_) | CliError::Stdin(_) => {
+                ExitCode::from(1)
+            }
+        }
+    }
+}
+
+/// Runs one session until a quit condition, the end of the connection, or an error.
+pub fn run(args: SessionArgs) -> ExitCode {
+    match Plan::new(&args).and_then(Plan::run) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            note(format_args!("error: {error}"));
+            error.exit_code()
+        }
+    }
+}
+
+/// What to send as soon as there is somewhere to send it.
+enum Greeting {
+    Bytes { bytes: Bytes, repeat: Option<Repeat> },
+    File(PathBuf),
+}
+
+#[derive(Clone, Copy)]
+struct Repeat {
+    /// `None`: until stopped.
+    count: Option<u64>,
+    interval: Duration,
+}
+
+/// A run worked out and checked before anything touches the network.
+struct Plan {
+    config: SessionConfig,
+    greeting: Option<Greeting>,
+    /// How `--stdin` lines become bytes.
+    spec: PayloadSpec,
+    printer: Option<PrintStyle>,
+    echo: bool,
+    stdin: bool,
+    quit: QuitArgs,
+}
+
+impl Plan {
+    fn new(args: &SessionArgs) -> Result<Plan, CliError> {
+        let common = args.common();
+        let spec = common.payload_spec()?;
+        let send = &common.send;
+        let greeting = greeting(send, spec)?;
+        if let SessionArgs::Udp(udp) = args
+            && udp.remote.is_none()
+            && !udp.follow_peer
+            && (greeting.is_some() || send.stdin)
+        {
+            return Err(CliError::Usage(
+                "udp: sending needs --remote HOST:PORT (or --follow-peer to reply to whoever sends first)".into(),
+            ));
+        }
+        let receive = &common.receive;
+        let printer = (!receive.quiet).then_some(PrintStyle {
+            hex: receive.hex,
+            log: receive.log,
+            encoding: spec.encoding,
+        });
+        Ok(Plan {
+            config: session_config(args),
+            greeting,
+            spec,
+            printer,
+            echo: send.echo,
+            stdin: send.stdin,
+            quit: common.quit.clone(),
+        })
+    }
+
+    fn run(self) -> Result<(), CliError> {
+        let session = Session::start(self.config.clone(), Arc::new(|| {}))?;
+        let stdin = if self.stdin {
+            Some(read_stdin_lines().map_err(CliError::Stdin)?)
+        } else {
+            None
+        };
+        Runner::new(self, session, stdin).run()
+    }
+}
+
+/// Builds the bytes of `--send` / `--send-hex` now, so bad input stops the run before anything is sent.
+fn greeting(send: &SendArgs, spec: PayloadSpec) -> Result<Option<Greeting>, CliError> {
+    let (option, input, spec) = match (&send.send, &send.send_hex, &send.send_file) {
+        (Some(text), _, _) => ("--send", text, spec),
+        (_, Some(hex), _) => {
+            let spec = PayloadSpec {
+                format: PayloadFormat::Hex,
+                ..spec
+            };
+            ("--send-hex", hex, spec)
+        }
+        (_, _, Some(path)) => {
+            // Fail now rather than when the first peer arrives.
+            std::fs::File::open(path).map_err(|source| NetError::ReadFile {
+                path: path.clone(),
+                source,
+            })?;
+            return Ok(Some(Greeting::File(path.clone())));
+        }
+        (None, None, None) => return Ok(None),
+    };
+    let bytes = spec
+        .build(input)
+        .map_err(|source| CliError::Payload { option, source })?;
+    let repeat = send.repeat.map(|count| Repeat {
+        count: (count > 0).then_some(count),
+        interval: Duration::from_millis(send.interval),
+    });
+    Ok(Some(Greeting::Bytes {
+        bytes: bytes.into(),
+        repeat,
+    }))
+}
+
+type StdinLine = io::Result<Vec<u8>>;
+
+/// Reads standard input on a thread of its own, one line (without its newline) per message.
+/// The thread is left blocked in `read` when the run ends; the process exit takes it.
+fn read_stdin_lines() -> io::Result<Receiver<StdinLine>> {
+    let (tx, rx) = bounded(STDIN_LINES_AHEAD);
+    std::thread::Builder::new()
+        .name("wirepad-stdin".into())
+        .spawn(move || {
+            let mut input = io::stdin().lock();
+            loop {
+                let mut line = Vec::new();
+                let message = match input.read_until(b'\n', &mut line) {
+                    Ok(0) => return,
+                    Ok(_) => Ok(strip_newline(line)),
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                    Err(e) => Err(e),
+                };
+                let failed = message.is_err();
+                if tx.send(message).is_err() || failed {
+                    return;
+                }
+            }
+        })?;
+    Ok(rx)
+}
+
+fn strip_newline(mut line: Vec<u8>) -> Vec<u8> {
+    if line.last() == Some(&b'\n') {
+        line.pop();
+        if line.last() == Some(&b'\r') {
+            line.pop();
+        }
+    }
+    line
+}
+
+/// How received data is shown.
+#[derive(Clone, Copy)]
+struct PrintStyle {
+    hex: bool,
+    log: bool,
+    encoding: TextEncoding,
+}
+
+/// Received data on stdout: decoded text (one streaming decoder per peer, so a character split
+/// across reads survives), hex lines, or log lines. Flushed once per event batch.
+struct Printer {
+    style: PrintStyle,
+    out: BufWriter<StdoutLock<'static>>,
+    decoders: HashMap<SocketAddr, StreamDecoder>,
+}
+
+impl Printer {
+    fn new(style: PrintStyle) -> Self {
+        Printer {
+            style,
+            out: BufWriter::new(io::stdout().lock()),
+            decoders: HashMap::new(),
+        }
+    }
+
+    fn chunk(&mut self, at: SystemTime, peer: SocketAddr, bytes: &[u8]) -> io::Result<()> {
+        let data = if self.style.hex {
+            to_hex(bytes)
+        } else {
+            let encoding = self.style.encoding;
+            let decoder = self.decoders.entry(peer).or_insert_with(|| encoding.decoder());
+            decoder.decode(bytes)
+        };
+        self.show(at, peer, &data)
+    }
+
+    /// Ends a peer's text stream: an unfinished character becomes U+FFFD.
+    fn peer_gone(&mut self, peer: SocketAddr) -> io::Result<()> {
+        let Some(mut decoder) = self.decoders.remove(&peer) else {
+            return Ok(());
+        };
+        let tail = decoder.finish();
+        if tail.is_empty() {
+            return Ok(());
+        }
+        self.show(SystemTime::now(), peer, &tail)
+    }
+
+    fn show(&mut self, at: SystemTime, peer: SocketAddr, data: &str) -> io::Result<()> {
+        if self.style.log {
+            let time = DateTime::<Local>::from(at).format("%H:%M:%S%.3f");
+            write!(self.out, "[{time}] {peer}: {data}")?;
+            // Data that ends its own line (e.g. "ok\r\n") keeps it; anything else gets one.
+            if !data.ends_with('\n') {
+                self.out.write_all(b"\n")?;
+            }
+        } else {
+            self.out.write_all(data.as_bytes())?;
+            if self.style.hex {
+                self.out.write_all(b"\n")?;
+            }
+        }
+        Ok(())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.out.flush()
+    }
+}
+
+/// One line on stderr. A closed stderr is no reason to fail (or panic, as `eprintln!` would).
+fn note(line: fmt::Arguments) {
+    let _ = writeln!(io::stderr().lock(), "{line}");
+}
+
+/// The main loop: reacts to engine events, stdin lines and the quit timers.
+struct Runner {
+    session: Session,
+    config: SessionConfig,
+    greeting: Option<Greeting>,
+    spec: PayloadSpec,
+    echo: bool,
+    quit: QuitArgs,
+    printer: Option<Printer>,
+    stdin: Option<Receiver<StdinLine>>,
+    stdin_lines: u64,
+    /// Set once the session was told to stop: how the run ends. Events are drained until `Closed`.
+    stopping: Option<Result<(), CliError>>,
+    ready_at: Option<Instant>,
+    last_activity: Instant,
+    received: u64,
+    /// Destinations a `Target::Default` send reaches now (TCP server: clients; otherwise 0 or 1).
+    reachable: usize,
+    periodic_running: bool,
+    /// The engine streams one file at a time; the rest wait here.
+    files_waiting: VecDeque<Target>,
+    file_running: bool,
+    connect_failure: Option<Arc<NetError>>,
+}
+
+impl Runner {
+    fn new(plan: Plan, session: Session, stdin: Option<Receiver<StdinLine>>) -> Self {
+        Runner {
+            session,
+            config: plan.config,
+            greeting: plan.greeting,
+            spec: plan.spec,
+            echo: plan.echo,
+            quit: plan.quit,
+            printer: plan.printer.map(Printer::new),
+            stdin,
+            stdin_lines: 0,
+            stopping: None,
+            ready_at: None,
+            last_activity: Instant::now(),
+            received: 0,
+            reachable: 0,
+            periodic_running: false,
+            files_waiting: VecDeque::new(),
+            file_running: false,
+            connect_failure: None,
+        }
+    }
+
+    fn run(mut self) -> Result<(), CliError> {
+        let events = self.session.events().clone();
+        loop {
+            // Lines wait in their channel until they have somewhere to go.
+            let lines = match &self.stdin {
+                Some(lines) if self.reachable > 0 && self.stopping.is_none() => lines.clone(),
+                _ => never(),
+            };
+            let timer = self.deadline().map_or_else(never, crossbeam_channel::at);
+            select! {
+                recv(events) -> batch => {
+                    let Ok(batch) = batch else {
+                        return self.stopping.take().unwrap_or(Err(CliError::Failed));
+                    };
+                    for event in batch {
+                        if let EventKind::Closed { reason } = event.kind {
+                            self.flush_stdout();
+                            return self.closed(reason);
+                        }
+                        self.handle(event);
+                    }
+                }
+                recv(lines) -> line => self.stdin_line(line),
+                recv(timer) -> _ => {
+                    if self.deadline().is_some_and(|due| Instant::now() >= due) {
+                        self.stop(Ok(()));
+                    }
+                }
+            }
+            self.flush_stdout();
+        }
+    }
+
+    /// The earliest quit timer; none before the session is ready or once it is stopping.
+    fn deadline(&self) -> Option<Instant> {
+        let ready_at = self.ready_at.filter(|_| self.stopping.is_none())?;
+        let after_secs = self.quit.quit_after_secs.map(|secs| ready_at + secs);
+        let idle = self
+            .quit
+            .quit_when_idle
+            .map(|ms| self.last_activity + Duration::from_millis(ms));
+        after_secs.into_iter().chain(idle).min()
+    }
+
+    fn handle(&mut self, event: Event) {
+        match event.kind {
+            EventKind::Ready { local } => match &self.config.mode {
+                Mode::Udp { remote, .. } => {
+                    // A hostname is resolved later and reported as `RemoteChanged`.
+                    let known = remote.as_deref().is_some_and(|r| r.parse::<SocketAddr>().is_ok());
+                    self.ready(format_args!("bound to {local}"));
+                    if known {
+                        self.default_target_reachable();
+                    }
+                }
+                _ => self.ready(format_args!("listening on {local}")),
+            },
+            EventKind::Connected { local, peer } => {
+                self.ready(format_args!("connected to {peer} from {local}"));
+                self.default_target_reachable();
+            }
+            EventKind::PeerJoined { peer } => {
+                note(format_args!("client {peer} joined"));
+                self.reachable += 1;
+                self.greet(Target::Peer(peer));
+            }
+            EventKind::PeerRefused { peer } => {
+                note(format_args!("client {peer} refused: --max-clients reached"));
+            }
+            EventKind::PeerLeft { peer, reason } => self.peer_left(peer, reason),
+            EventKind::RemoteChanged { remote } => {
+                note(format_args!("sending to {remote}"));
+                self.default_target_reachable();
+            }
+            EventKind::Received { peer, bytes } => self.received(event.at, peer, bytes),
+            EventKind::Sent { .. } => self.last_activity = Instant::now(),
+            EventKind::PeriodicProgress { done, .. } => self.periodic_running &= !done,
+            EventKind::FileProgress { done, .. } => {
+                self.last_activity = Instant::now();
+                if done {
+                    self.file_running = false;
+                    self.next_file();
+                }
+            }
+            EventKind::ConnectFailed { reason } => self.connect_failure = Some(reason),
+            EventKind::Reconnecting { after } => {
+                if let Some(failure) = self.connect_failure.take() {
+                    note(format_args!("error: {failure}"));
+                }
+                note(format_args!("reconnecting in {} ms", after.as_millis()));
+            }
+            EventKind::Error(error) => {
+                if is_fatal(&error) {
+                    self.stop(Err(CliError::Net(error)));
+                } else {
+                    note(format_args!("error: {error}"));
+                }
+            }
+            EventKind::Connecting { .. } | EventKind::Closed { .. } => {}
+        }
+    }
+
+    /// The first stderr line (contract), and the start of the quit timers.
+    fn ready(&mut self, line: fmt::Arguments) {
+        note(line);
+        let now = Instant::now();
+        self.ready_at.get_or_insert(now);
+        self.last_activity = now;
+    }
+
+    /// TCP client connected, UDP remote known: sends to `Target::Default` can go.
+    fn default_target_reachable(&mut self) {
+        if self.reachable == 0 {
+            self.reachable = 1;
+            self.greet(Target::Default);
+        }
+    }
+
+    fn peer_left(&mut self, peer: SocketAddr, reason: LeaveReason) {
+        self.print(|printer| printer.peer_gone(peer));
+        self.reachable = self.reachable.saturating_sub(1);
+        self.files_waiting.retain(|&target| target != Target::Peer(peer));
+        let why = match reason {
+            LeaveReason::Closed => "closed by peer",
+            LeaveReason::Reset => "connection reset by peer",
+            LeaveReason::Kicked => "kicked",
+            LeaveReason::Error => "error",
+        };
+        let who = match self.config.mode {
+            Mode::TcpServer { .. } => "client",
+            _ => "server",
+        };
+        note(format_args!("{who} {peer} left: {why}"));
+    }
+
+    /// Prints, echoes, then counts a chunk: a chunk is echoed before it counts toward a quit condition.
+    fn received(&mut self, at: SystemTime, peer: SocketAddr, bytes: Vec<u8>) {
+        self.print(|printer| printer.chunk(at, peer, &bytes));
+        self.last_activity = Instant::now();
+        self.received += bytes.len() as u64;
+        if self.echo && self.stopping.is_none() {
+            self.send(Target::Peer(peer), bytes.into());
+        }
+        if self.quit.quit_after_bytes.is_some_and(|limit| self.received >= limit) {
+            self.stop(Ok(()));
+        }
+    }
+
+    /// Starts what `--send`, `--send-hex` or `--send-file` asked for towards a destination that just became reachable.
+    fn greet(&mut self, target: Target) {
+        match &self.greeting {
+            Some(Greeting::File(_)) => {
+                self.files_waiting.push_back(target);
+                self.next_file();
+            }
+            Some(Greeting::Bytes { bytes, repeat: None }) => self.send(target, bytes.clone()),
+            // One schedule per session: it goes to every client, and a client that joins while
+            // none runs starts it again.
+            Some(Greeting::Bytes {
+                bytes,
+                repeat: Some(repeat),
+            }) if !self.periodic_running && !bytes.is_empty() => {
+                self.periodic_running = true;
+                self.session.command(Command::SendPeriodic {
+                    to: Target::Default,
+                    bytes: bytes.clone(),
+                    interval: repeat.interval,
+                    count: repeat.count,
+                });
+            }
+            // Nothing to send, or the schedule already runs.
+            _ => {}
+        }
+    }
+
+    fn next_file(&mut self) {
+        let Some(Greeting::File(path)) = &self.greeting else {
+            return;
+        };
+        if self.file_running {
+            return;
+        }
+        if let Some(to) = self.files_waiting.pop_front() {
+            self.file_running = true;
+            let path = path.clone();
+            self.session.command(Command::SendFile { to, path });
+        }
+    }
+
+    fn stdin_line(&mut self, line: Result<StdinLine, RecvError>) {
+        let bytes = match line {
+            // End of input: nothing more to send, the session goes on.
+            Err(RecvError) => {
+                self.stdin = None;
+                return;
+            }
+            Ok(Err(error)) => return self.stop(Err(CliError::Stdin(error))),
+            Ok(Ok(bytes)) => bytes,
+        };
+        self.stdin_lines += 1;
+        let line = self.stdin_lines;
+        let built = String::from_utf8(bytes)
+            .map_err(|_| CliError::StdinNotUtf8 { line })
+            .and_then(|text| {
+                self.spec
+                    .build(&text)
+                    .map_err(|source| CliError::StdinLine { line, source })
+            });
+        match built {
+            Ok(bytes) => self.send(Target::Default, bytes.into()),
+            Err(error) => self.stop(Err(error)),
+        }
+    }
+
+    fn send(&self, to: Target, bytes: Bytes) {
+        // An empty TCP write would read as a closed connection; there is nothing to send anyway.
+        if !bytes.is_empty() {
+            self.session.send(to, bytes);
+        }
+    }
+
+    /// Tells the session to stop; the first reason given is how the run ends.
+    fn stop(&mut self, result: Result<(), CliError>) {
+        if self.stopping.is_none() {
+            self.stopping = Some(result);
+            self.session.command(Command::Stop);
+        }
+    }
+
+    fn closed(&mut self, reason: CloseReason) -> Result<(), CliError> {
+        if let Some(result) = self.stopping.take() {
+            return result;
+        }
+        match reason {
+            CloseReason::Stopped | CloseReason::PeerClosed => Ok(()),
+            CloseReason::PeerReset => Err(CliError::Reset),
+            CloseReason::ConnectFailed => Err(self.connect_failure.take().map_or(CliError::Failed, CliError::Net)),
+            CloseReason::Error => Err(CliError::Failed),
+        }
+    }
+
+    /// Runs `write` on the printer; a reader that went away (EPIPE) ends the run like a quit
+    /// condition, any other write error as a failure.
+    fn print(&mut self, write: impl FnOnce(&mut Printer) -> io::Result<()>) {
+        let Some(printer) = &mut self.printer else {
+            return;
+        };
+        if let Err(error) = write(printer) {
+            self.printer = None;
+            let result = match error.kind() {
+                io::ErrorKind::BrokenPipe => Ok(()),
+                _ => Err(CliError::Stdout(error)),
+            };
+            self.stop(result);
+        }
+    }
+
+    fn flush_stdout(&mut self) {
+        self.print(Printer::flush);
+    }
+}
+
+/// Errors that end the run: the capture, the file to send, the remote's name, the engine itself.
+/// A failed send or one client's trouble is reported and the session goes on.
+fn is_fatal(error: &NetError) -> bool {
+    matches!(
+        error,
+        NetError::Capture { .. }
+            | NetError::ReadFile { .. }
+            | NetError::Resolve { .. }
+            | NetError::DatagramTooLarge { .. }
+            | NetError::Internal(_)
+    )
+}
+
+/// LISTEN / LOCAL: `PORT` (every IPv4 interface), `IP:PORT` or `[IPv6]:PORT`.
+fn parse_local(text: &str) -> Result<SocketAddr, String> {
+    if let Ok(port) = text.parse::<u16>() {
+        return Ok(SocketAddr::new(Ipv4Addr::UNSPECIFIED.into(), port));
+    }
+    text.parse().map_err(|_| "expected PORT, IP:PORT or [IPv6]:PORT".into())
+}
+
+/// REMOTE: `HOST:PORT` or `[IPv6]:PORT`; the host is resolved later, by the engine.
+fn parse_remote(text: &str) -> Result<String, String> {
+    let (host, port) = text.rsplit_once(':').ok_or("expected HOST:PORT or [IPv6]:PORT")?;
+    if host.is_empty() {
+        return Err("the host is missing: expected HOST:PORT".into());
+    }
+    if host.contains(':') && !(host.starts_with('[') && host.ends_with(']')) {
+        return Err("write an IPv6 address in brackets: [ADDR]:PORT".into());
+    }
+    port.parse::<u16>()
+        .map_err(|_| format!("\"{port}\" is not a port number (0-65535)"))?;
+    Ok(text.to_owned())
+}
+
+/// GROUP: an IPv4 or IPv6 multicast address; IPv6 may name its interface by index, `ff02::1%3`.
+fn parse_group(text: &str) -> Result<Group, String> {
+    let (addr, interface) = match text.split_once('%') {
+        Some((addr, index)) => {
+            let index = index
+                .parse::<u32>()
+                .map_err(|_| format!("the interface index \"{index}\" is not a number"))?;
+            (addr, index)
+        }
+        None => (text, 0),
+    };
+    let addr: IpAddr = addr.parse().map_err(|_| format!("\"{addr}\" is not an IP address"))?;
+    if !addr.is_multicast() {
+        return Err(format!("{addr} is not a multicast address"));
+    }
+    if addr.is_ipv4() && interface != 0 {
+        return Err("%IFINDEX is for IPv6 groups only".into());
+    }
+    Ok(Group { addr, interface })
+}
+
+fn parse_secs(text: &str) -> Result<Duration, String> {
+    text.parse::<f64>()
+        .ok()
+        .and_then(|secs| Duration::try_from_secs_f64(secs).ok())
+        .ok_or_else(|| format!("\"{text}\" is not a number of seconds"))
+}
+
+/// `cr | lf | crlf`, with their byte values as help ("none" is what leaving the option out means).
+fn line_ending_parser() -> impl TypedValueParser<Value = LineEnding> {
+    let values = LineEnding::value_variants()
+        .iter()
+        .filter(|&&ending| ending != LineEnding::None)
+        .filter_map(ValueEnum::to_possible_value);
+    PossibleValuesParser::new(values).try_map(|name| LineEnding::from_str(&name, false))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn clap_definitions_are_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn local_addresses() {
+        let cases = [
+            ("8080", "0.0.0.0:8080"),
+            ("127.0.0.1:0", "127.0.0.1:0"),
+            ("[::1]:7", "[::1]:7"),
+        ];
+        for (text, addr) in cases {
+            assert_eq!(parse_local(text), Ok(addr.parse().expect(addr)), "{text}");
+        }
+        for bad in ["", "70000", "localhost:80", "::1:80", "1.2.3.4"] {
+            assert!(parse_local(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn remotes() {
+        for good in ["localhost:80", "127.0.0.1:1", "[::1]:65535", "example.com:0"] {
+            assert_eq!(parse_remote(good).as_deref(), Ok(good));
+        }
+        for bad in ["localhost", ":80", "::1:80", "host:99999", "host:x"] {
+            assert!(parse_remote(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn groups() {
+        let group = |addr: &str, interface| Group {
+            addr: addr.parse().expect(addr),
+            interface,
+        };
+        assert_eq!(parse_group("239.1.2.3"), Ok(group("239.1.2.3", 0)));
+        assert_eq!(parse_group("ff02::1"), Ok(group("ff02::1", 0)));
+        assert_eq!(parse_group("ff02::1%3"), Ok(group("ff02::1", 3)));
+        for bad in ["10.0.0.1", "239.1.2.3%2", "ff02::1%eth0", "nonsense"] {
+            assert!(parse_group(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn seconds() {
+        assert_eq!(parse_secs("1.5"), Ok(Duration::from_millis(1500)));
+        for bad in ["-1", "NaN", "soon"] {
+            assert!(parse_secs(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn parses_a_session_as_the_window_receives_it() {
+        let session = parse_session(["tcp-server", "8080", "-e", "GBK", "--append", "crlf"]).expect("valid session");
+        let SessionArgs::TcpServer(server) = &session else {
+            panic!("parsed as {session:?}");
+        };
+        assert_eq!(server.listen, "0.0.0.0:8080".parse().expect("addr"));
+        assert_eq!(server.common.send.append, Some(LineEnding::CrLf));
+        assert_eq!(server.common.text_encoding().expect("known"), TextEncoding::GBK);
+        let config = session_config(&session);
+        assert_eq!(
+            config.mode,
+            Mode::TcpServer {
+                listen: "0.0.0.0:8080".parse().expect("addr"),
+                max_clients: None
+            }
+        );
+        assert_eq!(config.delivery, Delivery::Lossless);
+        assert!(parse_session(["tcp-server", "8080", "--append", "none"]).is_err());
+        assert!(parse_session(["udp", "--max-clients", "1"]).is_err());
+    }
+
+    #[test]
+    fn udp_binds_the_family_of_its_remote() {
+        let bind = |args: &[&str]| {
+            let session = parse_session(args).expect("valid session");
+            match session_config(&session).mode {
+                Mode::Udp { bind, .. } => bind.to_string(),
+                mode => panic!("{mode:?}"),
+            }
+        };
+        assert_eq!(bind(&["udp", "--remote", "[::1]:9"]), "[::]:0");
+        assert_eq!(bind(&["udp", "--join", "ff02::1"]), "[::]:0");
+        assert_eq!(bind(&["udp", "--remote", "localhost:9"]), "0.0.0.0:0");
+        assert_eq!(bind(&["udp", "--bind", "5000"]), "0.0.0.0:5000");
+    }
+
+    #[test]
+    fn argument_rules() {
+        let rejected = [
+            &["tcp-client", "h:1", "-s", "a", "--send-hex", "61"][..],
+            &["tcp-client", "h:1", "--send-file", "f", "-s", "a"],
+            &["tcp-client", "h:1", "--repeat", "3"],
+            &["tcp-client", "h:1", "-s", "a", "--interval", "5"],
+            &["tcp-server", "1", "--max-clients", "0"],
+            &["tcp-client", "h:1", "--checksum", "md5"],
+        ];
+        for args in rejected {
+            assert!(parse_session(args).is_err(), "{args:?} was accepted");
+        }
+        let accepted = parse_session(["tcp-client", "h:1", "-s", "a", "--repeat", "3"]).expect("--interval defaults");
+        assert_eq!(accepted.common().send.interval, 1000);
+    }
+}

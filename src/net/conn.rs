@@ -71,6 +71,10 @@ impl Conn {
     }
 
     pub fn queue(&mut self, ctx: &mut Ctx, out: Outgoing) -> Result<Status, NetError> {
+        // A stream has nothing to send for no bytes (and `write(&[])` returning 0 would look like a dead peer).
+        if out.bytes.is_empty() {
+            return Ok(Status::Open);
+        }
         if self.queued + out.bytes.len() > MAX_QUEUED {
             return Err(NetError::SendQueueFull {
                 addr: self.peer,

@@ -672,3 +672,12 @@ mod namespace {
         });
     }
 }
+
+#[test]
+fn an_empty_send_keeps_the_connection() {
+    let mut session = server("127.0.0.1:0");
+    let (mut stream, peer) = connect(&mut session);
+    session.send(Target::Peer(peer), &b""[..]);
+    session.send(Target::Peer(peer), &b"after"[..]);
+    assert_eq!(read_exactly(&mut stream, 5), b"after");
+}

@@ -1,0 +1,769 @@
+//! End-to-end tests of the wirepad binary against std sockets on loopback. Ports come from the first
+//! stderr line (port 0 everywhere); every wait has a deadline; a failing test kills its child.
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream, UdpSocket};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use clap::CommandFactory;
+use crossbeam_channel::{Receiver, RecvTimeoutError, unbounded};
+use wirepad::cli::Cli;
+
+use crate::common::{TIMEOUT, read_exactly, stays_silent};
+
+/// How long to watch for bytes that must *not* arrive.
+const SILENCE: Duration = Duration::from_millis(300);
+
+/// A running wirepad. Dropping it kills the process, so a failed assertion leaves nothing behind.
+struct Wirepad {
+    child: Child,
+    /// Before the process started: no wirepad timer can have begun earlier.
+    started: Instant,
+    stdin: Option<ChildStdin>,
+    stderr: Receiver<String>,
+    /// Everything written to stdout, sent once stdout closes; `None` when stdout was closed on purpose.
+    stdout: Option<Receiver<Vec<u8>>>,
+}
+
+/// How a finished wirepad ended.
+struct Finished {
+    code: Option<i32>,
+    stdout: Vec<u8>,
+    /// The stderr lines after the ones already taken.
+    stderr: Vec<String>,
+}
+
+impl Finished {
+    fn text(&self) -> String {
+        String::from_utf8(self.stdout.clone()).expect("stdout is UTF-8")
+    }
+}
+
+#[derive(Clone, Copy, Default)]
+struct Io {
+    /// Give the child a stdin pipe (otherwise it gets /dev/null).
+    stdin: bool,
+    /// Close the read end of stdout at once, as `wirepad … | head -c0` would.
+    close_stdout: bool,
+}
+
+impl Wirepad {
+    fn start(args: &[&str]) -> Self {
+        Self::start_with(args, Io::default())
+    }
+
+    fn start_with(args: &[&str], io: Io) -> Self {
+        let started = Instant::now();
+        let mut child = Command::new(env!("CARGO_BIN_EXE_wirepad"))
+            .args(args)
+            .stdin(if io.stdin { Stdio::piped() } else { Stdio::null() })
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("wirepad starts");
+        let stderr = child.stderr.take().expect("stderr is piped");
+        let (line_tx, lines) = unbounded();
+        thread::spawn(move || {
+            let mut reader = BufReader::new(stderr);
+            let mut line = Vec::new();
+            while reader.read_until(b'\n', &mut line).is_ok_and(|n| n > 0) {
+                let text = String::from_utf8_lossy(&line).trim_end().to_owned();
+                if line_tx.send(text).is_err() {
+                    return;
+                }
+                line.clear();
+            }
+        });
+        let stdout = child.stdout.take().expect("stdout is piped");
+        let stdout = if io.close_stdout {
+            drop(stdout);
+            None
+        } else {
+            let (out_tx, out) = unbounded();
+            thread::spawn(move || {
+                let mut stdout = stdout;
+                let mut bytes = Vec::new();
+                let _ = stdout.read_to_end(&mut bytes);
+                let _ = out_tx.send(bytes);
+            });
+            Some(out)
+        };
+        let stdin = child.stdin.take();
+        Wirepad {
+            child,
+            started,
+            stdin,
+            stderr: lines,
+            stdout,
+        }
+    }
+
+    /// The next stderr line; panics if none comes in time.
+    fn stderr_line(&self) -> String {
+        self.stderr
+            .recv_timeout(TIMEOUT)
+            .expect("wirepad writes a line on stderr in time")
+    }
+
+    /// Reads the first stderr line, which must be `{prefix}ADDR`, and returns ADDR.
+    fn ready(&self, prefix: &str) -> SocketAddr {
+        let line = self.stderr_line();
+        let addr = line
+            .strip_prefix(prefix)
+            .unwrap_or_else(|| panic!("first stderr line {line:?} does not start with {prefix:?}"));
+        let addr: SocketAddr = addr
+            .parse()
+            .unwrap_or_else(|_| panic!("{addr:?} in {line:?} is not an address"));
+        assert_ne!(addr.port(), 0, "the real port is shown: {line:?}");
+        addr
+    }
+
+    /// Waits for a stderr line containing `text`, skipping others.
+    fn stderr_until(&self, text: &str) -> String {
+        let deadline = Instant::now() + TIMEOUT;
+        loop {
+            match self.stderr.recv_deadline(deadline) {
+                Ok(line) if line.contains(text) => return line,
+                Ok(_) => {}
+                Err(_) => panic!("no stderr line containing {text:?} in time"),
+            }
+        }
+    }
+
+    fn write_stdin(&mut self, text: &str) {
+        let stdin = self.stdin.as_mut().expect("started with a stdin pipe");
+        stdin.write_all(text.as_bytes()).expect("write to stdin");
+        stdin.flush().expect("flush stdin");
+    }
+
+    /// Waits for the process to end on its own (stderr closes first), then collects what it wrote.
+    fn finish(mut self) -> Finished {
+        let deadline = Instant::now() + TIMEOUT;
+        let mut stderr = Vec::new();
+        loop {
+            match self.stderr.recv_deadline(deadline) {
+                Ok(line) => stderr.push(line),
+                Err(RecvTimeoutError::Disconnected) => break,
+                Err(RecvTimeoutError::Timeout) => panic!("wirepad did not exit; stderr: {stderr:#?}"),
+            }
+        }
+        let stdout = match &self.stdout {
+            Some(stdout) => stdout.recv_deadline(deadline).expect("stdout closes in time"),
+            None => Vec::new(),
+        };
+        let status = self.child.wait().expect("wait for wirepad");
+        Finished {
+            code: status.code(),
+            stdout,
+            stderr,
+        }
+    }
+}
+
+impl Drop for Wirepad {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A listener on 127.0.0.1 with a port nobody else has.
+fn listener() -> (TcpListener, String) {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind a listener");
+    let addr = listener.local_addr().expect("listener address").to_string();
+    (listener, addr)
+}
+
+/// Accepts wirepad's connection, waiting no longer than `TIMEOUT` (a std listener has no accept timeout).
+fn accept(listener: &TcpListener) -> (TcpStream, SocketAddr) {
+    let listener = listener.try_clone().expect("clone listener");
+    let (tx, rx) = unbounded();
+    thread::spawn(move || {
+        let _ = tx.send(listener.accept());
+    });
+    rx.recv_timeout(TIMEOUT)
+        .expect("wirepad connects in time")
+        .expect("accept")
+}
+
+fn udp_peer() -> (UdpSocket, SocketAddr) {
+    let socket = UdpSocket::bind("127.0.0.1:0").expect("bind a UDP socket");
+    socket.set_read_timeout(Some(TIMEOUT)).expect("read timeout");
+    let addr = socket.local_addr().expect("UDP address");
+    (socket, addr)
+}
+
+fn recv_datagram(socket: &UdpSocket) -> (Vec<u8>, SocketAddr) {
+    let mut buf = [0u8; 2048];
+    let (n, from) = socket.recv_from(&mut buf).expect("a datagram arrives in time");
+    (buf[..n].to_vec(), from)
+}
+
+/// Everything the peer sends until it closes (which wirepad does when it exits).
+fn read_to_end(stream: &mut TcpStream) -> Vec<u8> {
+    stream.set_read_timeout(Some(TIMEOUT)).expect("read timeout");
+    let mut bytes = Vec::new();
+    stream.read_to_end(&mut bytes).expect("the peer closes in time");
+    bytes
+}
+
+/// Ends the server side of a wirepad tcp-client normally (FIN), so it exits 0, and returns what it
+/// had sent.
+fn close_and_collect(mut stream: TcpStream) -> Vec<u8> {
+    stream.shutdown(Shutdown::Write).expect("shutdown");
+    read_to_end(&mut stream)
+}
+
+fn connected(wirepad: &Wirepad, server: &TcpListener) -> TcpStream {
+    let (stream, from) = accept(server);
+    let line = wirepad.stderr_line();
+    let expected = format!("connected to {} from {from}", server.local_addr().expect("addr"));
+    assert_eq!(line, expected, "the first stderr line");
+    stream
+}
+
+/// Checks `[HH:MM:SS.mmm] PEER: DATA`.
+fn assert_log_line(line: &str, peer: SocketAddr, data: &str) {
+    let (stamp, rest) = line
+        .strip_prefix('[')
+        .and_then(|line| line.split_once("] "))
+        .unwrap_or_else(|| panic!("{line:?} has no [time] header"));
+    let shape: String = stamp
+        .chars()
+        .map(|c| if c.is_ascii_digit() { '9' } else { c })
+        .collect();
+    assert_eq!(shape, "99:99:99.999", "timestamp of {line:?}");
+    assert_eq!(rest, format!("{peer}: {data}"));
+}
+
+#[test]
+fn help_lists_every_option_and_the_checksum_byte_orders() {
+    let out = Command::new(env!("CARGO_BIN_EXE_wirepad"))
+        .arg("--help")
+        .output()
+        .expect("run --help");
+    assert_eq!(out.status.code(), Some(0));
+    let help = String::from_utf8(out.stdout).expect("UTF-8 help");
+    let cli = Cli::command();
+    for session in ["tcp-server", "tcp-client", "udp"] {
+        assert!(help.contains(&format!("wirepad {session}")), "{session}");
+        let command = cli.find_subcommand(session).expect(session);
+        for arg in command.get_arguments() {
+            assert!(
+                arg.get_help().is_some() || arg.get_id() == "help",
+                "{session} {} has no help text",
+                arg.get_id()
+            );
+            if let Some(long) = arg.get_long().filter(|&long| long != "help") {
+                assert!(help.contains(&format!("--{long}")), "--{long} missing");
+            }
+        }
+    }
+    assert!(help.contains("--append cr|lf|crlf"), "{help}");
+
+    let out = Command::new(env!("CARGO_BIN_EXE_wirepad"))
+        .args(["tcp-client", "--help"])
+        .output()
+        .expect("run tcp-client --help");
+    let help = String::from_utf8(out.stdout).expect("UTF-8 help");
+    for order in [
+        "crc16-modbus is low byte first",
+        "crc16-ccitt (CCITT-FALSE) high byte first",
+        "crc32 (as zlib) little-endian",
+        "sum8, xor8 and lrc one byte",
+        "crlf: \\r\\n (0D 0A)",
+    ] {
+        assert!(help.contains(order), "{order:?} missing from\n{help}");
+    }
+
+    let usage = Command::new(env!("CARGO_BIN_EXE_wirepad"))
+        .args(["tcp-server"])
+        .output()
+        .expect("run without LISTEN");
+    assert_eq!(usage.status.code(), Some(2), "a missing LISTEN is a usage error");
+}
+
+#[test]
+fn tcp_server_shows_its_port_and_decodes_gbk() {
+    let wirepad = Wirepad::start(&["tcp-server", "127.0.0.1:0", "-e", "gbk", "--quit-after-bytes", "4"]);
+    let addr = wirepad.ready("listening on ");
+    assert_eq!(addr.ip().to_string(), "127.0.0.1");
+    let mut client = TcpStream::connect(addr).expect("connect");
+    let joined = wirepad.stderr_line();
+    assert_eq!(joined, format!("client {} joined", client.local_addr().expect("local")));
+    // The first character is split across two writes.
+    client.write_all(&[0xC4]).expect("write");
+    client.write_all(&[0xE3, 0xBA, 0xC3]).expect("write");
+    let done = wirepad.finish();
+    assert_eq!(done.code, Some(0), "stderr: {:?}", done.stderr);
+    assert_eq!(done.text(), "你好");
+}
+
+#[test]
+fn tcp_server_on_ipv6_loopback() {
+    let wirepad = Wirepad::start(&["tcp-server", "[::1]:0", "--quit-after-bytes", "2"]);
+    let addr = wirepad.ready("listening on ");
+    assert_eq!(addr.ip().to_string(), "::1");
+    let mut client = TcpStream::connect(addr).expect("connect over IPv6");
+    client.write_all(b"v6").expect("write");
+    let done = wirepad.finish();
+    assert_eq!(done.code, Some(0), "stderr: {:?}", done.stderr);
+    assert_eq!(done.text(), "v6");
+}
+
+#[test]
+fn tcp_client_sends_gbk_and_exits_0_when_the_server_closes() {
+    let (server, addr) = listener();
+    let wirepad = Wirepad::start(&["tcp-client", &addr, "-s", "你好", "-e", "gbk"]);
+    let mut stream = connected(&wirepad, &server);
+    assert_eq!(read_exactly(&mut stream, 4), [0xC4, 0xE3, 0xBA, 0xC3]);
+    stream.write_all(&[0xC4, 0xE3, b'!']).expect("write");
+    let sent = close_and_collect(stream);
+    assert!(sent.is_empty(), "nothing more was sent: {sent:02X?}");
+    let done = wirepad.finish();
+    assert_eq!(done.code, Some(0), "stderr: {:?}", done.stderr);
+    assert_eq!(done.text(), "你!");
+}
+
+#[test]
+fn tcp_client_connection_refused_exits_1() {
+    let (server, addr) = listener();
+    drop(server);
+    let done = Wirepad::start(&["tcp-client", &addr, "-s", "x"]).finish();
+    assert_eq!(done.code, Some(1));
+    assert_eq!(
+        done.stderr,
+        [format!("error: cannot connect to {addr}: connection refused")]
+    );
+    assert!(done.stdout.is_empty());
+}
+
+#[test]
+fn tcp_client_connection_reset_exits_1() {
+    let (server, addr) = listener();
+    let wirepad = Wirepad::start(&["tcp-client", &addr]);
+    let stream = connected(&wirepad, &server);
+    // Linger 0: close with RST instead of FIN.
+    socket2::SockRef::from(&stream)
+        .set_linger(Some(Duration::ZERO))
+        .expect("linger");
+    drop(stream);
+    let done = wirepad.finish();
+    assert_eq!(done.code, Some(1), "stderr: {:?}", done.stderr);
+    assert_eq!(
+        done.stderr.last().map(String::as_str),
+        Some("error: connection reset by peer")
+    );
+}
+
+#[test]
+fn bad_input_exits_2_with_one_line_and_sends_nothing() {
+    let cases: &[(&[&str], &str)] = &[
+        (
+            &["--send-hex", "01 0G"],
+            "error: --send-hex: bad hex digit 'G' at position 5",
+        ),
+        (
+            &["-s", r"ab\q"],
+            r"error: --send: unknown escape \q at position 3 (known: \r \n \t \0 \\ \xHH)",
+        ),
+        (
+            &["-e", "klingon", "-s", "x"],
+            "error: unknown encoding \"klingon\" (try utf-8,",
+        ),
+        (
+            &["-e", "gbk", "-s", "ab😀"],
+            "error: --send: '😀' at position 3 cannot be encoded in gbk",
+        ),
+    ];
+    for &(options, message) in cases {
+        let (server, addr) = listener();
+        let mut args = vec!["tcp-client", &addr];
+        args.extend_from_slice(options);
+        let done = Wirepad::start(&args).finish();
+        assert_eq!(done.code, Some(2), "{options:?}: {:?}", done.stderr);
+        assert_eq!(done.stderr.len(), 1, "{options:?}: one line: {:?}", done.stderr);
+        assert!(
+            done.stderr[0].starts_with(message),
+            "{options:?}: {:?} should start with {message:?}",
+            done.stderr[0]
+        );
+        assert!(done.stdout.is_empty());
+        server.set_nonblocking(true).expect("nonblocking");
+        let attempt = server.accept().map(|(_, from)| from);
+        assert!(
+            attempt
+                .as_ref()
+                .is_err_and(|e| e.kind() == std::io::ErrorKind::WouldBlock),
+            "{options:?}: wirepad connected (from {attempt:?}) although its input was bad"
+        );
+    }
+}
+
+#[test]
+fn checksum_follows_the_payload_on_the_wire() {
+    let (server, addr) = listener();
+    let wirepad = Wirepad::start(&[
+        "tcp-client",
+        &addr,
+        "--send-hex",
+        "01 03 00 00 00 0A",
+        "--checksum",
+        "crc16-modbus",
+    ]);
+    let mut stream = connected(&wirepad, &server);
+    assert_eq!(
+        read_exactly(&mut stream, 8),
+        [0x01, 0x03, 0x00, 0x00, 0x00, 0x0A, 0xC5, 0xCD]
+    );
+    assert!(close_and_collect(stream).is_empty(), "nothing more was sent");
+    assert_eq!(wirepad.finish().code, Some(0));
+}
+
+#[test]
+fn repeat_sends_exactly_n_copies() {
+    let (server, addr) = listener();
+    let wirepad = Wirepad::start(&[
+        "tcp-client",
+        &addr,
+        "-s",
+        "ping;",
+        "--repeat",
+        "5",
+        "--interval",
+        "10",
+        "--quit-when-idle",
+        "300",
+    ]);
+    let mut stream = connected(&wirepad, &server);
+    // Reading to the end (wirepad quits once idle) also shows that no sixth copy follows.
+    assert_eq!(read_to_end(&mut stream), b"ping;".repeat(5));
+    assert_eq!(wirepad.finish().code, Some(0));
+}
+
+#[test]
+fn hex_output_is_one_line_per_chunk() {
+    let wirepad = Wirepad::start(&["udp", "--bind", "127.0.0.1:0", "--hex", "--quit-after-bytes", "7"]);
+    let addr = wirepad.ready("bound to ");
+    let (peer, _) = udp_peer();
+    peer.send_to(b"Hello", addr).expect("send");
+    peer.send_to(&[0x00, 0xFF], addr).expect("send");
+    let done = wirepad.finish();
+    assert_eq!(done.code, Some(0), "stderr: {:?}", done.stderr);
+    assert_eq!(done.text(), "48 65 6C 6C 6F\n00 FF\n");
+}
+
+#[test]
+fn log_lines_carry_time_and_peer() {
+    let wirepad = Wirepad::start(&["udp", "--bind", "127.0.0.1:0", "--log", "--quit-after-bytes", "9"]);
+    let addr = wirepad.ready("bound to ");
+    let (peer, peer_addr) = udp_peer();
+    peer.send_to(b"hi", addr).expect("send");
+    peer.send_to(b"there\r\n", addr).expect("send");
+    let done = wirepad.finish();
+    assert_eq!(done.code, Some(0), "stderr: {:?}", done.stderr);
+    let text = done.text();
+    let lines: Vec<&str> = text.split_terminator('\n').collect();
+    assert_eq!(lines.len(), 2, "{text:?}");
+    assert_log_line(lines[0], peer_addr, "hi");
+    assert_log_line(lines[1], peer_addr, "there\r");
+}
+
+#[test]
+fn udp_decodes_a_character_split_across_datagrams() {
+    let wirepad = Wirepad::start(&["udp", "--bind", "127.0.0.1:0", "-e", "GBK", "--quit-after-bytes", "4"]);
+    let addr = wirepad.ready("bound to ");
+    let (peer, _) = udp_peer();
+    peer.send_to(&[0xC4], addr).expect("send");
+    peer.send_to(&[0xE3, 0xBA, 0xC3], addr).expect("send");
+    let done = wirepad.finish();
+    assert_eq!(done.code, Some(0), "stderr: {:?}", done.stderr);
+    assert_eq!(done.text(), "你好");
+}
+
+#[test]
+fn echo_returns_each_chunk_before_quitting() {
+    let wirepad = Wirepad::start(&["tcp-server", "127.0.0.1:0", "--echo", "--quit-after-bytes", "10"]);
+    let addr = wirepad.ready("listening on ");
+    let mut client = TcpStream::connect(addr).expect("connect");
+    client.write_all(b"hello").expect("write");
+    assert_eq!(read_exactly(&mut client, 5), b"hello");
+    // These five bytes reach the quit condition, and are still echoed first.
+    client.write_all(b"world").expect("write");
+    assert_eq!(read_exactly(&mut client, 5), b"world");
+    let done = wirepad.finish();
+    assert_eq!(done.code, Some(0), "stderr: {:?}", done.stderr);
+    assert_eq!(done.text(), "helloworld");
+}
+
+#[test]
+fn recv_file_holds_every_byte_and_quiet_prints_nothing() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("capture.bin");
+    let data: Vec<u8> = (0..300_000u32).map(|i| (i * 7 % 251) as u8).collect();
+    let wirepad = Wirepad::start(&[
+        "tcp-server",
+        "127.0.0.1:0",
+        "-q",
+        "--recv-file",
+        path.to_str().expect("UTF-8 temp path"),
+        "--quit-after-bytes",
+        &data.len().to_string(),
+    ]);
+    let addr = wirepad.ready("listening on ");
+    let mut client = TcpStream::connect(addr).expect("connect");
+    client.write_all(&data).expect("write");
+    let done = wirepad.finish();
+    assert_eq!(done.code, Some(0), "stderr: {:?}", done.stderr);
+    assert!(done.stdout.is_empty(), "-q prints nothing");
+    let captured = std::fs::read(&path).expect("capture file");
+    assert!(
+        captured == data,
+        "capture differs: {} of {} bytes",
+        captured.len(),
+        data.len()
+    );
+}
+
+#[test]
+fn recv_file_that_cannot_be_created_exits_1() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("missing-dir").join("capture.bin");
+    let done = Wirepad::start(&[
+        "tcp-server",
+        "127.0.0.1:0",
+        "--recv-file",
+        path.to_str().expect("UTF-8 temp path"),
+    ])
+    .finish();
+    assert_eq!(done.code, Some(1));
+    assert_eq!(done.stderr.len(), 1, "{:?}", done.stderr);
+    assert!(
+        done.stderr[0].starts_with("error: cannot write capture file"),
+        "{:?}",
+        done.stderr
+    );
+}
+
+#[test]
+fn stdin_lines_are_sent_with_escapes_and_line_ending() {
+    let (server, addr) = listener();
+    let mut wirepad = Wirepad::start_with(
+        &["tcp-client", &addr, "--stdin", "--append", "lf"],
+        Io {
+            stdin: true,
+            ..Io::default()
+        },
+    );
+    let mut stream = connected(&wirepad, &server);
+    wirepad.write_stdin("one\r\n");
+    assert_eq!(read_exactly(&mut stream, 4), b"one\n");
+    wirepad.write_stdin("tw\\x6F\nthree");
+    // The last line has no newline: it goes when stdin ends.
+    drop(wirepad.stdin.take());
+    assert_eq!(read_exactly(&mut stream, 10), b"two\nthree\n");
+    assert!(close_and_collect(stream).is_empty());
+    assert_eq!(wirepad.finish().code, Some(0));
+}
+
+#[test]
+fn bad_stdin_line_exits_2() {
+    let (server, addr) = listener();
+    let mut wirepad = Wirepad::start_with(
+        &["tcp-client", &addr, "--stdin"],
+        Io {
+            stdin: true,
+            ..Io::default()
+        },
+    );
+    let mut stream = connected(&wirepad, &server);
+    wirepad.write_stdin("ok\nnot\\qok\nnever\n");
+    assert_eq!(read_exactly(&mut stream, 2), b"ok");
+    let done = wirepad.finish();
+    assert_eq!(done.code, Some(2));
+    assert_eq!(
+        done.stderr,
+        [r"error: standard input, line 2: unknown escape \q at position 4 (known: \r \n \t \0 \\ \xHH)"]
+    );
+    assert_eq!(read_to_end(&mut stream), b"", "nothing after the bad line");
+}
+
+#[test]
+fn send_file_sends_the_bytes_as_they_are() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("payload.bin");
+    let data: Vec<u8> = (0..200_000u32).map(|i| (i % 256) as u8).collect();
+    std::fs::write(&path, &data).expect("write payload");
+    let (server, addr) = listener();
+    let wirepad = Wirepad::start(&[
+        "tcp-client",
+        &addr,
+        "--send-file",
+        path.to_str().expect("UTF-8 temp path"),
+        "--append",
+        "crlf",
+    ]);
+    let mut stream = connected(&wirepad, &server);
+    let sent = read_exactly(&mut stream, data.len());
+    assert!(sent == data, "the file arrives unchanged");
+    assert!(close_and_collect(stream).is_empty(), "--append is not added to files");
+    assert_eq!(wirepad.finish().code, Some(0));
+
+    let missing = dir.path().join("missing.bin");
+    let done = Wirepad::start(&["tcp-client", &addr, "--send-file", missing.to_str().expect("path")]).finish();
+    assert_eq!(done.code, Some(1));
+    assert!(done.stderr[0].starts_with("error: cannot read"), "{:?}", done.stderr);
+}
+
+#[test]
+fn quit_when_idle_counts_from_the_last_byte() {
+    let wirepad = Wirepad::start(&["tcp-server", "127.0.0.1:0", "--quit-when-idle", "400"]);
+    let addr = wirepad.ready("listening on ");
+    let mut client = TcpStream::connect(addr).expect("connect");
+    client.write_all(b"a").expect("write");
+    let sent_at = Instant::now();
+    let done = wirepad.finish();
+    assert!(
+        sent_at.elapsed() >= Duration::from_millis(400),
+        "quit after {:?}",
+        sent_at.elapsed()
+    );
+    assert_eq!(done.code, Some(0), "stderr: {:?}", done.stderr);
+    assert_eq!(done.text(), "a");
+}
+
+#[test]
+fn quit_after_secs_counts_from_the_ready_line() {
+    let wirepad = Wirepad::start(&["udp", "--bind", "127.0.0.1:0", "--quit-after-secs", "0.3"]);
+    wirepad.ready("bound to ");
+    let started = wirepad.started;
+    let done = wirepad.finish();
+    assert_eq!(done.code, Some(0), "stderr: {:?}", done.stderr);
+    let waited = started.elapsed();
+    assert!(waited >= Duration::from_millis(300), "quit after {waited:?}");
+}
+
+#[test]
+fn udp_sends_to_its_remote_then_follows_the_peer() {
+    let (first, first_addr) = udp_peer();
+    let first_remote = first_addr.to_string();
+    let mut wirepad = Wirepad::start_with(
+        &[
+            "udp",
+            "--bind",
+            "127.0.0.1:0",
+            "--remote",
+            &first_remote,
+            "--follow-peer",
+            "-s",
+            "hello",
+            "--stdin",
+            "--quit-after-bytes",
+            "4",
+        ],
+        Io {
+            stdin: true,
+            ..Io::default()
+        },
+    );
+    let addr = wirepad.ready("bound to ");
+    assert_eq!(recv_datagram(&first), (b"hello".to_vec(), addr));
+
+    let (second, second_addr) = udp_peer();
+    second.send_to(b"x", addr).expect("send");
+    wirepad.stderr_until(&format!("sending to {second_addr}"));
+    wirepad.write_stdin("to second\n");
+    assert_eq!(recv_datagram(&second), (b"to second".to_vec(), addr));
+    second.send_to(b"bye", addr).expect("send");
+
+    let done = wirepad.finish();
+    assert_eq!(done.code, Some(0), "stderr: {:?}", done.stderr);
+    assert_eq!(done.text(), "xbye");
+    first.set_read_timeout(Some(SILENCE)).expect("timeout");
+    let mut buf = [0u8; 64];
+    assert!(first.recv_from(&mut buf).is_err(), "the first remote got nothing more");
+}
+
+#[test]
+fn udp_on_ipv6_loopback() {
+    let wirepad = Wirepad::start(&["udp", "--bind", "[::1]:0", "--quit-after-bytes", "2"]);
+    let addr = wirepad.ready("bound to ");
+    assert_eq!(addr.ip().to_string(), "::1");
+    let peer = UdpSocket::bind("[::1]:0").expect("bind IPv6 UDP");
+    peer.send_to(b"v6", addr).expect("send");
+    let done = wirepad.finish();
+    assert_eq!(done.code, Some(0), "stderr: {:?}", done.stderr);
+    assert_eq!(done.text(), "v6");
+}
+
+#[test]
+fn tcp_server_greets_each_joining_client_and_refuses_beyond_max_clients() {
+    let wirepad = Wirepad::start(&[
+        "tcp-server",
+        "127.0.0.1:0",
+        "-s",
+        "hi\\n",
+        "--max-clients",
+        "1",
+        "--quit-after-bytes",
+        "6",
+    ]);
+    let addr = wirepad.ready("listening on ");
+
+    let mut first = TcpStream::connect(addr).expect("connect");
+    assert_eq!(read_exactly(&mut first, 3), b"hi\n");
+    let mut refused = TcpStream::connect(addr).expect("connect");
+    let refused_addr = refused.local_addr().expect("local");
+    wirepad.stderr_until(&format!("client {refused_addr} refused"));
+    assert_eq!(read_to_end_or_reset(&mut refused), b"", "a refused client gets nothing");
+
+    // With the first one gone, the next client is welcome and greeted too.
+    first.write_all(b"bye").expect("write");
+    drop(first);
+    wirepad.stderr_until("left");
+    let mut second = TcpStream::connect(addr).expect("connect");
+    assert_eq!(read_exactly(&mut second, 3), b"hi\n");
+    second.write_all(b"end").expect("write");
+    let done = wirepad.finish();
+    assert_eq!(done.code, Some(0), "stderr: {:?}", done.stderr);
+    assert_eq!(done.text(), "byeend");
+    assert!(stays_silent(&mut second, SILENCE));
+}
+
+/// What a connection yields until it ends, treating a reset as the end.
+fn read_to_end_or_reset(stream: &mut TcpStream) -> Vec<u8> {
+    stream.set_read_timeout(Some(TIMEOUT)).expect("read timeout");
+    let mut bytes = Vec::new();
+    match stream.read_to_end(&mut bytes) {
+        Ok(_) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => {}
+        Err(e) => panic!("the connection neither closed nor reset in time: {e}"),
+    }
+    bytes
+}
+
+#[test]
+fn closed_stdout_ends_the_run_without_a_panic() {
+    let wirepad = Wirepad::start_with(
+        &["tcp-server", "127.0.0.1:0"],
+        Io {
+            close_stdout: true,
+            ..Io::default()
+        },
+    );
+    let addr = wirepad.ready("listening on ");
+    let mut client = TcpStream::connect(addr).expect("connect");
+    // More than a pipe holds: even if a process the test harness was spawning at the same time
+    // briefly inherited the pipe's read end, wirepad's writes end in EPIPE once it is gone.
+    thread::spawn(move || {
+        let _ = client.write_all(&[b'x'; 1 << 20]);
+    });
+    let done = wirepad.finish();
+    assert_eq!(done.code, Some(0), "stderr: {:?}", done.stderr);
+    assert!(
+        done.stderr.iter().all(|line| !line.contains("panicked")),
+        "{:?}",
+        done.stderr
+    );
+}
