@@ -1,6 +1,13 @@
-//! Wirepad: a network debugging assistant. The engine (`net`), codecs and capture have no UI code.
+//! Wirepad: a network debugging assistant. The engine (`net`), codecs, capture, log and view have no UI code;
+//! only `app` (the glue) and `ui` use egui.
+pub mod app;
 pub mod capture;
 pub mod cli;
 pub mod codec;
+pub mod i18n;
+pub mod log;
 pub mod net;
 pub mod send;
+pub mod settings;
+pub mod ui;
+pub mod view;

@@ -1,11 +1,14 @@
 //! Wirepad's entry point: a session subcommand runs on the command line, anything else opens the window.
-use std::io::{self, Write};
+// No console window behind the GUI on Windows; the subcommands attach to their caller's console instead.
+#![cfg_attr(windows, windows_subsystem = "windows")]
 use std::process::ExitCode;
 
-use clap::{CommandFactory, Parser};
-use wirepad::cli::{self, Cli, CliCommand, SessionArgs};
+use clap::Parser;
+use wirepad::app::run_gui;
+use wirepad::cli::{self, Cli, CliCommand};
 
 fn main() -> ExitCode {
+    attach_console();
     match Cli::parse().command {
         Some(CliCommand::Session(session)) => cli::run(session),
         Some(CliCommand::Gui { session }) => run_gui(session),
@@ -13,11 +16,17 @@ fn main() -> ExitCode {
     }
 }
 
-/// Opens the window, with `session` already open when given. Placeholder until the window is built.
-fn run_gui(session: Option<SessionArgs>) -> ExitCode {
-    let _ = session;
-    let mut stderr = io::stderr();
-    let _ = writeln!(stderr, "the window is not built yet; use tcp-server, tcp-client or udp");
-    let _ = Cli::command().write_help(&mut stderr);
-    ExitCode::from(2)
+/// A GUI-subsystem program starts without a console: borrow the parent's (if it has one) so that
+/// `--help`, errors and received data print where the user typed the command. Redirected output
+/// (pipes, files) is inherited either way.
+#[cfg(windows)]
+fn attach_console() {
+    use windows_sys::Win32::System::Console::{ATTACH_PARENT_PROCESS, AttachConsole};
+    // SAFETY: no pointers; failing (no parent console, e.g. started from Explorer) is harmless.
+    unsafe {
+        AttachConsole(ATTACH_PARENT_PROCESS);
+    }
 }
+
+#[cfg(not(windows))]
+fn attach_console() {}

@@ -1,0 +1,597 @@
+//! The window's glue: owns the session, the log and the settings; drains engine events each frame and
+//! applies what the panels ask for. Panels live in `ui/` and return `Action`s instead of acting themselves.
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::{Receiver, Sender, unbounded};
+
+use crate::cli::SessionArgs;
+use crate::i18n::{Lang, Texts};
+use crate::log::{Chunk, Direction, Log};
+use crate::net::{Command, Event, EventKind, NetError, Session, Target};
+use crate::settings::{ModeKind, Settings};
+use crate::ui;
+use crate::view::{View, ViewOptions};
+
+/// Event batches taken per frame; the rest wait for the next frame, so a flood never freezes the window.
+const BATCHES_PER_FRAME: usize = 64;
+
+/// What the panels ask the app to do.
+#[must_use]
+#[derive(Debug, Clone, PartialEq)]
+pub enum Action {
+    Open,
+    Close,
+    /// Send the send box (or a quick command's text) with the send settings.
+    Send {
+        text: String,
+        hex: bool,
+    },
+    StartPeriodic,
+    StopPeriodic,
+    PickSendFile,
+    PickCaptureFile,
+    StopCapture,
+    Kick(SocketAddr),
+    ClearView,
+    SaveView,
+    ResetCounters,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum LinkState {
+    Closed,
+    Listening(SocketAddr),
+    Bound(SocketAddr),
+    Connecting(Option<SocketAddr>),
+    Connected { local: SocketAddr, peer: SocketAddr },
+    Reconnecting(Duration),
+}
+
+#[derive(Debug, Clone)]
+pub struct ClientInfo {
+    pub since: chrono::DateTime<chrono::Local>,
+    pub rx: u64,
+    pub tx: u64,
+}
+
+/// Bytes per second, recomputed about once a second from the engine's exact counters.
+#[derive(Debug, Default)]
+pub struct Rates {
+    pub rx: f64,
+    pub tx: f64,
+    last: Option<(Instant, u64, u64)>,
+}
+
+/// What a background file dialog or file write came back with.
+enum Picked {
+    SendFile(PathBuf),
+    Capture(PathBuf),
+    SaveView(PathBuf),
+    Failed(String),
+}
+
+pub struct WirepadApp {
+    pub settings: Settings,
+    pub lang: Lang,
+    pub(crate) session: Option<Session>,
+    pub(crate) state: LinkState,
+    pub(crate) log: Log,
+    pub(crate) view: View,
+    pub(crate) paused: bool,
+    pub(crate) clients: BTreeMap<SocketAddr, ClientInfo>,
+    /// Server mode: `None` sends to every client.
+    pub(crate) target: Option<SocketAddr>,
+    /// The last network error, in plain words, shown in the window until the next Open.
+    pub(crate) error: Option<String>,
+    /// Bad hex, bad escape or unencodable text in the send box: shown inline, nothing sent.
+    pub(crate) send_error: Option<String>,
+    pub(crate) periodic_sent: Option<u64>,
+    pub(crate) file_progress: Option<(u64, u64)>,
+    pub(crate) capture: Option<PathBuf>,
+    pub(crate) rates: Rates,
+    pub(crate) editing_quick: Option<usize>,
+    picked_tx: Sender<Picked>,
+    picked_rx: Receiver<Picked>,
+    repaint: egui::Context,
+}
+
+impl WirepadApp {
+    pub fn new(ctx: &egui::Context, settings: Settings) -> Self {
+        ui::fonts::install(ctx);
+        let lang = settings.language.unwrap_or_else(Lang::from_system);
+        let view = View::new(view_options(&settings, None, None));
+        let log = Log::new(budget_bytes(&settings));
+        let (picked_tx, picked_rx) = unbounded();
+        WirepadApp {
+            settings,
+            lang,
+            session: None,
+            state: LinkState::Closed,
+            log,
+            view,
+            paused: false,
+            clients: BTreeMap::new(),
+            target: None,
+            error: None,
+            send_error: None,
+            periodic_sent: None,
+            file_progress: None,
+            capture: None,
+            rates: Rates::default(),
+            editing_quick: None,
+            picked_tx,
+            picked_rx,
+            repaint: ctx.clone(),
+        }
+    }
+
+    /// With eframe's storage: settings from the last run (defaults if missing or unreadable).
+    pub fn from_creation(cc: &eframe::CreationContext<'_>, launch: Option<&SessionArgs>) -> Self {
+        let mut settings: Settings = cc
+            .storage
+            .and_then(|storage| eframe::get_value(storage, eframe::APP_KEY))
+            .unwrap_or_default();
+        if let Some(args) = launch {
+            apply_session_args(&mut settings, args);
+        }
+        let mut app = WirepadApp::new(&cc.egui_ctx, settings);
+        if launch.is_some() {
+            app.apply(Action::Open);
+        }
+        app
+    }
+
+    pub fn texts(&self) -> &'static Texts {
+        self.lang.texts()
+    }
+
+    pub fn state(&self) -> &LinkState {
+        &self.state
+    }
+
+    pub fn is_open(&self) -> bool {
+        self.session.is_some()
+    }
+
+    /// The bound address of an open TCP server or UDP session.
+    pub fn local_addr(&self) -> Option<SocketAddr> {
+        self.session.as_ref().and_then(Session::local_addr)
+    }
+
+    /// The receive pane's whole text, as "save view" writes it.
+    pub fn view_text(&self) -> String {
+        self.view.text_of_all()
+    }
+
+    pub fn send_error(&self) -> Option<&str> {
+        self.send_error.as_deref()
+    }
+
+    pub fn error(&self) -> Option<&str> {
+        self.error.as_deref()
+    }
+
+    pub fn clients(&self) -> impl Iterator<Item = &SocketAddr> {
+        self.clients.keys()
+    }
+
+    pub fn periodic_sent(&self) -> Option<u64> {
+        self.periodic_sent
+    }
+
+    pub fn apply(&mut self, action: Action) {
+        match action {
+            Action::Open => self.open(),
+            Action::Close => self.close(),
+            Action::Send { text, hex } => {
+                if let Some(bytes) = self.payload(&text, hex) {
+                    self.command(Command::Send {
+                        to: self.send_target(),
+                        bytes: bytes.into(),
+                    });
+                }
+            }
+            Action::StartPeriodic => self.start_periodic(),
+            Action::StopPeriodic => self.command(Command::StopPeriodic),
+            Action::PickSendFile => self.pick(rfd::FileDialog::new(), false, Picked::SendFile),
+            Action::PickCaptureFile => self.pick(
+                rfd::FileDialog::new().set_file_name("capture.bin"),
+                true,
+                Picked::Capture,
+            ),
+            Action::StopCapture => {
+                self.command(Command::Capture(None));
+                self.capture = None;
+            }
+            Action::Kick(peer) => self.command(Command::Kick(peer)),
+            Action::ClearView => {
+                self.log.clear();
+                self.view.set_options(self.view.options().clone(), &self.log);
+            }
+            Action::SaveView => self.pick(
+                rfd::FileDialog::new().set_file_name("wirepad.txt"),
+                true,
+                Picked::SaveView,
+            ),
+            Action::ResetCounters => {
+                if let Some(session) = &self.session {
+                    session.counters().reset();
+                }
+                self.rates = Rates::default();
+            }
+        }
+    }
+
+    fn open(&mut self) {
+        self.close();
+        // The window shows what is wrong beside each field and keeps Open disabled meanwhile.
+        let Ok(config) = self.settings.validate() else { return };
+        self.error = None;
+        let repaint = self.repaint.clone();
+        match Session::start(config, Arc::new(move || repaint.request_repaint())) {
+            Ok(session) => {
+                if self.settings.mode != ModeKind::TcpServer && !self.settings.remote_host.trim().is_empty() {
+                    self.settings.remember_remote();
+                }
+                self.state = LinkState::Connecting(None);
+                if let Some(path) = &self.capture {
+                    session.command(Command::Capture(Some(path.clone())));
+                }
+                self.session = Some(session);
+            }
+            Err(error) => self.error = Some(error.to_string()),
+        }
+    }
+
+    fn close(&mut self) {
+        if let Some(session) = self.session.take() {
+            session.stop();
+        }
+        self.state = LinkState::Closed;
+        self.clients.clear();
+        self.target = None;
+        self.periodic_sent = None;
+        self.file_progress = None;
+    }
+
+    fn command(&mut self, command: Command) {
+        match &self.session {
+            Some(session) => session.command(command),
+            None => self.send_error = Some(NetError::NoPeer("not open").to_string()),
+        }
+    }
+
+    fn send_target(&self) -> Target {
+        self.target.map_or(Target::Default, Target::Peer)
+    }
+
+    /// The bytes the send box means, or an inline error (and nothing sent).
+    fn payload(&mut self, text: &str, hex: bool) -> Option<Vec<u8>> {
+        let spec = self.settings.send.spec(self.settings.receive.encoding, hex);
+        match spec.build(text) {
+            Ok(bytes) => {
+                self.send_error = None;
+                Some(bytes)
+            }
+            Err(error) => {
+                self.send_error = Some(error.to_string());
+                None
+            }
+        }
+    }
+
+    fn start_periodic(&mut self) {
+        let Ok((interval, count)) = self.settings.send.schedule() else {
+            return;
+        };
+        let text = self.settings.send.text.clone();
+        if let Some(bytes) = self.payload(&text, self.settings.send.hex) {
+            self.periodic_sent = Some(0);
+            self.command(Command::SendPeriodic {
+                to: self.send_target(),
+                bytes: bytes.into(),
+                interval,
+                count,
+            });
+        }
+    }
+
+    /// File dialogs run on their own thread: the window never waits for them. Cancelling does nothing.
+    fn pick(&self, dialog: rfd::FileDialog, save: bool, wrap: fn(PathBuf) -> Picked) {
+        let (tx, repaint) = (self.picked_tx.clone(), self.repaint.clone());
+        let spawned = std::thread::Builder::new()
+            .name("wirepad-file-dialog".into())
+            .spawn(move || {
+                let path = if save { dialog.save_file() } else { dialog.pick_file() };
+                if let Some(path) = path {
+                    let _ = tx.send(wrap(path));
+                    repaint.request_repaint();
+                }
+            });
+        if let Err(e) = spawned {
+            let _ = self
+                .picked_tx
+                .send(Picked::Failed(format!("cannot open a file dialog: {e}")));
+        }
+    }
+
+    fn take_picked(&mut self) {
+        while let Ok(picked) = self.picked_rx.try_recv() {
+            match picked {
+                Picked::SendFile(path) => self.command(Command::SendFile {
+                    to: self.send_target(),
+                    path,
+                }),
+                Picked::Capture(path) => {
+                    if let Some(session) = &self.session {
+                        session.command(Command::Capture(Some(path.clone())));
+                    }
+                    self.capture = Some(path);
+                }
+                Picked::SaveView(path) => self.save_view(path),
+                Picked::Failed(message) => self.error = Some(message),
+            }
+        }
+    }
+
+    /// Written on a thread of its own; a failure shows in the window.
+    fn save_view(&mut self, path: PathBuf) {
+        let text = self.view.text_of_all();
+        let (tx, repaint) = (self.picked_tx.clone(), self.repaint.clone());
+        let _ = std::thread::Builder::new()
+            .name("wirepad-save-view".into())
+            .spawn(move || {
+                if let Err(e) = std::fs::write(&path, text) {
+                    let _ = tx.send(Picked::Failed(format!("cannot write {}: {e}", path.display())));
+                    repaint.request_repaint();
+                }
+            });
+    }
+
+    /// Takes what the engine sent since the last frame, within a budget.
+    pub fn drain_events(&mut self) {
+        let Some(session) = &self.session else { return };
+        let batches: Vec<Vec<Event>> = session.events().try_iter().take(BATCHES_PER_FRAME).collect();
+        let more = !session.events().is_empty();
+        for event in batches.into_iter().flatten() {
+            self.handle(event);
+        }
+        if more {
+            self.repaint.request_repaint();
+        }
+        self.view.append(&self.log);
+        self.take_picked();
+    }
+
+    fn handle(&mut self, event: Event) {
+        match event.kind {
+            EventKind::Ready { local } => {
+                self.state = match self.settings.mode {
+                    ModeKind::Udp => LinkState::Bound(local),
+                    _ => LinkState::Listening(local),
+                }
+            }
+            EventKind::Connecting { remote } => self.state = LinkState::Connecting(Some(remote)),
+            EventKind::Connected { local, peer } => {
+                self.error = None;
+                self.state = LinkState::Connected { local, peer };
+            }
+            EventKind::ConnectFailed { reason } => self.error = Some(reason.to_string()),
+            EventKind::Reconnecting { after } => self.state = LinkState::Reconnecting(after),
+            EventKind::PeerJoined { peer } => {
+                self.clients.insert(
+                    peer,
+                    ClientInfo {
+                        since: chrono::Local::now(),
+                        rx: 0,
+                        tx: 0,
+                    },
+                );
+            }
+            EventKind::PeerRefused { .. } => {}
+            EventKind::PeerLeft { peer, .. } => {
+                self.clients.remove(&peer);
+                if self.target == Some(peer) {
+                    self.target = None;
+                }
+            }
+            EventKind::Received { peer, bytes } => {
+                if let Some(client) = self.clients.get_mut(&peer) {
+                    client.rx += bytes.len() as u64;
+                }
+                if !self.paused {
+                    self.log.push(Chunk {
+                        at: event.at.into(),
+                        peer,
+                        direction: Direction::Rx,
+                        bytes,
+                    });
+                }
+            }
+            EventKind::Sent { peer, bytes } => {
+                if let Some(client) = self.clients.get_mut(&peer) {
+                    client.tx += bytes.len() as u64;
+                }
+                if !self.paused {
+                    self.log.push(Chunk {
+                        at: event.at.into(),
+                        peer,
+                        direction: Direction::Tx,
+                        bytes: bytes.to_vec(),
+                    });
+                }
+            }
+            EventKind::PeriodicProgress { sent, done } => self.periodic_sent = (!done).then_some(sent),
+            EventKind::FileProgress { sent, total, done } => self.file_progress = (!done).then_some((sent, total)),
+            EventKind::Error(error) => self.error = Some(error.to_string()),
+            EventKind::RemoteChanged { remote } => {
+                if self.settings.mode == ModeKind::Udp {
+                    self.settings.remote_host = remote.ip().to_string();
+                    self.settings.remote_port = remote.port().to_string();
+                }
+            }
+            EventKind::Closed { .. } => {
+                self.session = None;
+                self.state = LinkState::Closed;
+                self.clients.clear();
+                self.periodic_sent = None;
+            }
+        }
+    }
+
+    /// The view follows the receive settings, the filter and the pane's width; a change re-renders history.
+    pub(crate) fn update_view_options(&mut self, filter: Option<SocketAddr>, wrap_columns: Option<usize>) {
+        let options = view_options(&self.settings, filter, wrap_columns);
+        if *self.view.options() != options {
+            self.view.set_options(options, &self.log);
+        }
+        let budget = budget_bytes(&self.settings);
+        if self.log.budget() != budget {
+            self.log.set_budget(budget);
+            self.view.append(&self.log);
+        }
+    }
+
+    fn update_rates(&mut self) {
+        let Some(session) = &self.session else { return };
+        let counters = session.counters().snapshot();
+        let now = Instant::now();
+        match self.rates.last {
+            Some((at, rx, tx)) if now - at >= Duration::from_secs(1) => {
+                let secs = (now - at).as_secs_f64();
+                self.rates.rx = counters.rx_bytes.saturating_sub(rx) as f64 / secs;
+                self.rates.tx = counters.tx_bytes.saturating_sub(tx) as f64 / secs;
+                self.rates.last = Some((now, counters.rx_bytes, counters.tx_bytes));
+            }
+            Some(_) => {}
+            None => self.rates.last = Some((now, counters.rx_bytes, counters.tx_bytes)),
+        }
+        // Rates need a fresh look now and then even when nothing arrives.
+        self.repaint.request_repaint_after(Duration::from_secs(1));
+    }
+}
+
+fn budget_bytes(settings: &Settings) -> usize {
+    settings.receive.buffer_mib.max(1) as usize * 1024 * 1024
+}
+
+fn view_options(settings: &Settings, peer_filter: Option<SocketAddr>, wrap_columns: Option<usize>) -> ViewOptions {
+    let receive = &settings.receive;
+    ViewOptions {
+        hex: receive.hex,
+        encoding: receive.encoding,
+        log_mode: receive.log_mode,
+        show_tx: receive.show_sent,
+        wrap_columns: if receive.wrap { wrap_columns } else { None },
+        peer_filter,
+    }
+}
+
+/// `wirepad gui tcp-server 8080`: the command line's session shown in the window's own fields.
+fn apply_session_args(settings: &mut Settings, args: &SessionArgs) {
+    let set_local = |settings: &mut Settings, addr: SocketAddr| {
+        settings.local_ip = addr.ip().to_string();
+        settings.local_port = addr.port().to_string();
+    };
+    let set_remote = |settings: &mut Settings, remote: &str| {
+        if let Some((host, port)) = remote.rsplit_once(':') {
+            settings.remote_host = host.trim_start_matches('[').trim_end_matches(']').to_string();
+            settings.remote_port = port.to_string();
+        }
+    };
+    match args {
+        SessionArgs::TcpServer(server) => {
+            settings.mode = ModeKind::TcpServer;
+            set_local(settings, server.listen);
+        }
+        SessionArgs::TcpClient(client) => {
+            settings.mode = ModeKind::TcpClient;
+            set_remote(settings, &client.remote);
+            settings.reconnect = client.reconnect;
+            set_local(
+                settings,
+                client.bind.unwrap_or_else(|| SocketAddr::from(([0, 0, 0, 0], 0))),
+            );
+        }
+        SessionArgs::Udp(udp) => {
+            settings.mode = ModeKind::Udp;
+            set_local(
+                settings,
+                udp.bind.unwrap_or_else(|| SocketAddr::from(([0, 0, 0, 0], 0))),
+            );
+            settings.remote_host.clear();
+            if let Some(remote) = &udp.remote {
+                set_remote(settings, remote);
+            }
+            settings.follow_peer = udp.follow_peer;
+            settings.broadcast = udp.broadcast;
+            settings.multicast_group = udp.join.first().map(|g| g.addr.to_string()).unwrap_or_default();
+        }
+    }
+    if let Ok(encoding) = args.common().text_encoding() {
+        settings.receive.encoding = encoding;
+    }
+    settings.receive.hex = args.common().receive.hex;
+}
+
+impl eframe::App for WirepadApp {
+    fn logic(&mut self, _ctx: &egui::Context, _frame: &mut eframe::Frame) {
+        self.drain_events();
+        self.update_rates();
+    }
+
+    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+        for action in ui::show(self, ui) {
+            self.apply(action);
+        }
+    }
+
+    fn save(&mut self, storage: &mut dyn eframe::Storage) {
+        eframe::set_value(storage, eframe::APP_KEY, &self.settings);
+    }
+}
+
+/// Opens the window (with `launch` already open when given). Tries wgpu, then OpenGL, so it runs
+/// in VMs and over remote X where one of them is missing.
+pub fn run_gui(launch: Option<SessionArgs>) -> ExitCode {
+    let mut last_error = None;
+    for renderer in [eframe::Renderer::Wgpu, eframe::Renderer::Glow] {
+        let options = eframe::NativeOptions {
+            renderer,
+            viewport: egui::ViewportBuilder::default()
+                .with_title("Wirepad")
+                .with_inner_size([1100.0, 720.0])
+                .with_min_inner_size([800.0, 560.0]),
+            ..Default::default()
+        };
+        let launch = launch.clone();
+        let result = eframe::run_native(
+            "wirepad",
+            options,
+            Box::new(move |cc| Ok(Box::new(WirepadApp::from_creation(cc, launch.as_ref())))),
+        );
+        match result {
+            Ok(()) => return ExitCode::SUCCESS,
+            Err(error) => {
+                eprintln!("wirepad: the {renderer:?} renderer did not start: {error}");
+                last_error = Some(error);
+            }
+        }
+    }
+    eprintln!(
+        "wirepad: cannot open a window: {}",
+        last_error.map_or_else(String::new, |e| e.to_string())
+    );
+    ExitCode::from(1)
+}
+
+impl Drop for WirepadApp {
+    fn drop(&mut self) {
+        self.close();
+    }
+}

@@ -1,0 +1,287 @@
+//! The window's receive/send history: raw chunks as they arrived, bounded by a byte budget.
+//! Raw bytes are kept (not rendered text) so toggling hex or the encoding can re-render all of it.
+use std::collections::VecDeque;
+use std::net::SocketAddr;
+
+use chrono::{DateTime, Local};
+
+/// NetAssist's default receive buffer (接收缓冲大小).
+pub const DEFAULT_BUDGET: usize = 64 << 20;
+
+/// Charged per chunk on top of its bytes: roughly what a chunk's entry and allocation cost.
+/// Without it a flood of one-byte datagrams (UDP chunks are never coalesced) would hold tens of
+/// millions of chunks within a budget meant for megabytes of payload.
+pub const CHUNK_OVERHEAD: usize = 128;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Direction {
+    Rx,
+    Tx,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Chunk {
+    /// Local time of arrival, converted once here rather than at every re-render.
+    pub at: DateTime<Local>,
+    pub peer: SocketAddr,
+    pub direction: Direction,
+    pub bytes: Vec<u8>,
+}
+
+/// Chunks in arrival order with sequence numbers: the front chunk is `first_seq()`, the next
+/// one `first_seq() + 1`, and so on; numbers are never reused, so a view can tell what fell out.
+///
+/// The budget counts each chunk as its length plus [`CHUNK_OVERHEAD`]. When a push goes over,
+/// the oldest chunks are dropped; the newest chunk always stays, cut to its last bytes if it
+/// alone is over (those bytes count as dropped too).
+#[derive(Debug)]
+pub struct Log {
+    chunks: VecDeque<Chunk>,
+    first_seq: u64,
+    bytes: usize,
+    budget: usize,
+    dropped_bytes: u64,
+    dropped_chunks: u64,
+}
+
+impl Default for Log {
+    fn default() -> Self {
+        Log::new(DEFAULT_BUDGET)
+    }
+}
+
+impl Log {
+    pub fn new(budget: usize) -> Log {
+        Log {
+            chunks: VecDeque::new(),
+            first_seq: 0,
+            bytes: 0,
+            budget,
+            dropped_bytes: 0,
+            dropped_chunks: 0,
+        }
+    }
+
+    /// Appends a chunk (it gets `next_seq()`), then drops old data until the log fits its budget.
+    pub fn push(&mut self, chunk: Chunk) {
+        self.bytes += chunk.bytes.len();
+        self.chunks.push_back(chunk);
+        self.fit();
+    }
+
+    /// Empties the log and resets the dropped counters: after "clear" the status bar counts
+    /// afresh. Sequence numbers go on, so a view sees every row it holds fall out.
+    pub fn clear(&mut self) {
+        self.first_seq = self.next_seq();
+        self.chunks.clear();
+        self.bytes = 0;
+        self.dropped_bytes = 0;
+        self.dropped_chunks = 0;
+    }
+
+    pub fn len(&self) -> usize {
+        self.chunks.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.chunks.is_empty()
+    }
+
+    /// Payload bytes held (without the per-chunk overhead).
+    pub fn bytes(&self) -> usize {
+        self.bytes
+    }
+
+    /// The sequence number of the oldest chunk held (equal to `next_seq()` when empty).
+    pub fn first_seq(&self) -> u64 {
+        self.first_seq
+    }
+
+    /// The sequence number the next pushed chunk gets.
+    pub fn next_seq(&self) -> u64 {
+        self.first_seq + self.chunks.len() as u64
+    }
+
+    pub fn get(&self, seq: u64) -> Option<&Chunk> {
+        let index = usize::try_from(seq.checked_sub(self.first_seq)?).ok()?;
+        self.chunks.get(index)
+    }
+
+    /// Every chunk held, oldest first, with its sequence number.
+    pub fn iter(&self) -> impl Iterator<Item = (u64, &Chunk)> {
+        self.since(self.first_seq)
+    }
+
+    /// The chunks numbered `seq` and later (all held chunks if `seq` fell out already).
+    pub fn since(&self, seq: u64) -> impl Iterator<Item = (u64, &Chunk)> {
+        let skip = seq.saturating_sub(self.first_seq).min(self.chunks.len() as u64);
+        (self.first_seq + skip..).zip(self.chunks.range(skip as usize..))
+    }
+
+    /// Bytes dropped to stay within the budget since creation or `clear()`.
+    pub fn dropped_bytes(&self) -> u64 {
+        self.dropped_bytes
+    }
+
+    /// Whole chunks dropped since creation or `clear()` (a cut chunk is not counted here).
+    pub fn dropped_chunks(&self) -> u64 {
+        self.dropped_chunks
+    }
+
+    pub fn budget(&self) -> usize {
+        self.budget
+    }
+
+    /// Changes the budget; a smaller one drops old data at once.
+    pub fn set_budget(&mut self, budget: usize) {
+        self.budget = budget;
+        self.fit();
+    }
+
+    fn cost(&self) -> usize {
+        self.bytes + self.chunks.len() * CHUNK_OVERHEAD
+    }
+
+    fn fit(&mut self) {
+        while self.cost() > self.budget && self.chunks.len() > 1 {
+            let oldest = self.chunks.pop_front().expect("more than one chunk");
+            self.first_seq += 1;
+            self.bytes -= oldest.bytes.len();
+            self.dropped_bytes += oldest.bytes.len() as u64;
+            self.dropped_chunks += 1;
+        }
+        let excess = self.cost().saturating_sub(self.budget);
+        if let Some(last) = self.chunks.back_mut()
+            && excess > 0
+        {
+            // Budgets below CHUNK_OVERHEAD leave an empty chunk: its header still shows what arrived.
+            let cut = excess.min(last.bytes.len());
+            // A fresh vector, so the memory of an oversized read is given back.
+            last.bytes = last.bytes[cut..].to_vec();
+            self.bytes -= cut;
+            self.dropped_bytes += cut as u64;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const PEER: SocketAddr = SocketAddr::new(std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST), 5000);
+
+    fn chunk(bytes: &[u8]) -> Chunk {
+        Chunk {
+            at: Local::now(),
+            peer: PEER,
+            direction: Direction::Rx,
+            bytes: bytes.to_vec(),
+        }
+    }
+
+    /// A budget that holds `chunks` chunks of `len` bytes exactly.
+    fn room_for(chunks: usize, len: usize) -> usize {
+        chunks * (len + CHUNK_OVERHEAD)
+    }
+
+    fn contents(log: &Log) -> Vec<(u64, Vec<u8>)> {
+        log.iter().map(|(seq, chunk)| (seq, chunk.bytes.clone())).collect()
+    }
+
+    #[test]
+    fn evicts_oldest_chunks_and_counts_them() {
+        // (budget, lengths pushed, sequence numbers kept, dropped chunks)
+        let cases: &[(usize, &[usize], &[u64], u64)] = &[
+            (room_for(3, 10), &[10, 10, 10], &[0, 1, 2], 0),
+            (room_for(3, 10), &[10, 10, 10, 10], &[1, 2, 3], 1),
+            (room_for(3, 10), &[10, 10, 10, 10, 10, 10, 10], &[4, 5, 6], 4),
+            // One byte over drops a whole chunk.
+            (room_for(3, 10), &[10, 10, 11], &[1, 2], 1),
+            (room_for(3, 10), &[1, 2, 3, 30], &[2, 3], 2),
+        ];
+        for &(budget, lengths, kept, dropped) in cases {
+            let mut log = Log::new(budget);
+            for (n, &len) in lengths.iter().enumerate() {
+                log.push(chunk(&vec![n as u8; len]));
+            }
+            let seqs: Vec<u64> = log.iter().map(|(seq, _)| seq).collect();
+            assert_eq!(seqs, kept, "{lengths:?}");
+            let held: usize = kept.iter().map(|&seq| lengths[seq as usize]).sum();
+            assert_eq!(log.bytes(), held, "{lengths:?}");
+            assert_eq!(log.dropped_chunks(), dropped, "{lengths:?}");
+            assert_eq!(log.dropped_bytes(), (lengths.iter().sum::<usize>() - held) as u64);
+            assert_eq!(log.first_seq(), kept[0]);
+            assert_eq!(log.next_seq(), lengths.len() as u64);
+        }
+    }
+
+    #[test]
+    fn oversized_chunk_keeps_its_last_bytes() {
+        let mut log = Log::new(room_for(1, 4));
+        log.push(chunk(b"ab"));
+        log.push(chunk(b"0123456789"));
+        assert_eq!(contents(&log), [(1, b"6789".to_vec())]);
+        assert_eq!(log.bytes(), 4);
+        assert_eq!(log.dropped_chunks(), 1);
+        assert_eq!(log.dropped_bytes(), 2 + 6);
+    }
+
+    #[test]
+    fn budget_below_the_overhead_keeps_an_empty_newest_chunk() {
+        let mut log = Log::new(0);
+        log.push(chunk(b"abc"));
+        log.push(chunk(b"de"));
+        assert_eq!(contents(&log), [(1, vec![])]);
+        assert_eq!((log.dropped_chunks(), log.dropped_bytes()), (1, 5));
+    }
+
+    #[test]
+    fn shrinking_the_budget_evicts_at_once() {
+        let mut log = Log::default();
+        assert_eq!(log.budget(), DEFAULT_BUDGET);
+        for byte in b"abcde" {
+            log.push(chunk(&[*byte; 10]));
+        }
+        log.set_budget(room_for(2, 10));
+        assert_eq!(log.budget(), room_for(2, 10));
+        assert_eq!(contents(&log), [(3, vec![b'd'; 10]), (4, vec![b'e'; 10])]);
+        assert_eq!((log.dropped_chunks(), log.dropped_bytes()), (3, 30));
+        // Shrinking below the newest chunk cuts it too.
+        log.set_budget(room_for(1, 3));
+        assert_eq!(contents(&log), [(4, vec![b'e'; 3])]);
+        assert_eq!((log.dropped_chunks(), log.dropped_bytes()), (4, 47));
+        // Growing drops nothing.
+        log.set_budget(DEFAULT_BUDGET);
+        assert_eq!(log.len(), 1);
+    }
+
+    #[test]
+    fn sequence_numbers_address_chunks() {
+        let mut log = Log::new(room_for(2, 1));
+        for byte in b"abcd" {
+            log.push(chunk(&[*byte]));
+        }
+        assert_eq!(log.get(1), None);
+        assert_eq!(log.get(2).map(|c| c.bytes.as_slice()), Some(&b"c"[..]));
+        assert_eq!(log.get(3).map(|c| c.bytes.as_slice()), Some(&b"d"[..]));
+        assert_eq!(log.get(4), None);
+        let since = |seq| log.since(seq).map(|(seq, _)| seq).collect::<Vec<_>>();
+        assert_eq!(since(0), [2, 3]);
+        assert_eq!(since(3), [3]);
+        assert_eq!(since(4), []);
+        assert_eq!(since(9), []);
+    }
+
+    #[test]
+    fn clear_resets_counters_but_not_sequence_numbers() {
+        let mut log = Log::new(room_for(1, 1));
+        log.push(chunk(b"a"));
+        log.push(chunk(b"b"));
+        log.clear();
+        assert!(log.is_empty());
+        assert_eq!((log.bytes(), log.dropped_bytes(), log.dropped_chunks()), (0, 0, 0));
+        assert_eq!((log.first_seq(), log.next_seq()), (2, 2));
+        log.push(chunk(b"c"));
+        assert_eq!(contents(&log), [(2, b"c".to_vec())]);
+    }
+}

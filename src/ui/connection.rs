@@ -1,0 +1,307 @@
+//! The left column: 通信设置 (connection), 接收设置 (receive), 发送设置 (send).
+use std::net::IpAddr;
+use std::sync::OnceLock;
+
+use crate::app::{Action, LinkState, WirepadApp};
+use crate::codec::checksum::Checksum;
+use crate::codec::text::TextEncoding;
+use crate::i18n::Texts;
+use crate::send::LineEnding;
+use crate::settings::{Field, Invalid, ModeKind};
+use crate::ui::{field_error, labelled_field};
+
+const FIELD_WIDTH: f32 = 120.0;
+
+pub fn settings_column(app: &mut WirepadApp, ui: &mut egui::Ui) -> Vec<Action> {
+    let mut actions = Vec::new();
+    let t = app.texts();
+    ui.heading(t.connection);
+    actions.extend(connection(app, ui, t));
+    ui.separator();
+    ui.heading(t.receive_settings);
+    actions.extend(receive(app, ui, t));
+    ui.separator();
+    ui.heading(t.send_settings);
+    actions.extend(send(app, ui, t));
+    actions
+}
+
+fn connection(app: &mut WirepadApp, ui: &mut egui::Ui, t: &Texts) -> Vec<Action> {
+    let open = app.is_open();
+    // What the fields say right now; Open stays disabled while any is wrong.
+    let errors = match app.settings.validate() {
+        Ok(_) => Vec::new(),
+        Err(errors) => errors,
+    };
+    let message = |field: Field| {
+        errors
+            .iter()
+            .find(|(f, _)| *f == field)
+            .map(|(_, invalid)| match invalid {
+                Invalid::Port => t.bad_port,
+                Invalid::Ip => t.bad_ip,
+                Invalid::Host => t.bad_host,
+                Invalid::Group => t.bad_group,
+                Invalid::Number => t.bad_number,
+            })
+    };
+    let settings = &mut app.settings;
+    ui.add_enabled_ui(!open, |ui| {
+        ui.horizontal(|ui| {
+            let label = ui.label(t.mode);
+            egui::ComboBox::from_id_salt("mode")
+                .selected_text(mode_name(t, settings.mode))
+                .show_ui(ui, |ui| {
+                    for mode in [ModeKind::TcpClient, ModeKind::TcpServer, ModeKind::Udp] {
+                        ui.selectable_value(&mut settings.mode, mode, mode_name(t, mode));
+                    }
+                })
+                .response
+                .labelled_by(label.id);
+        });
+        ui.horizontal(|ui| {
+            labelled_field(ui, t.local_ip, &mut settings.local_ip, FIELD_WIDTH);
+            ui.menu_button("…", |ui| {
+                for ip in local_addresses() {
+                    if ui.button(ip.to_string()).clicked() {
+                        settings.local_ip = ip.to_string();
+                        ui.close();
+                    }
+                }
+            });
+        });
+        if let Some(m) = message(Field::LocalIp) {
+            field_error(ui, m);
+        }
+        labelled_field(ui, t.local_port, &mut settings.local_port, 70.0);
+        if let Some(m) = message(Field::LocalPort) {
+            field_error(ui, m);
+        }
+        if settings.mode != ModeKind::TcpServer {
+            ui.horizontal(|ui| {
+                labelled_field(ui, t.remote_host, &mut settings.remote_host, FIELD_WIDTH);
+                if !settings.remote_history.is_empty() {
+                    ui.menu_button("…", |ui| {
+                        for remote in settings.remote_history.clone() {
+                            if ui.button(&remote).clicked() {
+                                if let Some((host, port)) = remote.rsplit_once(':') {
+                                    settings.remote_host = host.trim_start_matches('[').trim_end_matches(']').into();
+                                    settings.remote_port = port.into();
+                                }
+                                ui.close();
+                            }
+                        }
+                    });
+                }
+            });
+            if let Some(m) = message(Field::RemoteHost) {
+                field_error(ui, m);
+            }
+            labelled_field(ui, t.remote_port, &mut settings.remote_port, 70.0);
+            if let Some(m) = message(Field::RemotePort) {
+                field_error(ui, m);
+            }
+        }
+        match settings.mode {
+            ModeKind::TcpClient => {
+                ui.checkbox(&mut settings.reconnect, t.reconnect);
+            }
+            ModeKind::Udp => {
+                ui.checkbox(&mut settings.follow_peer, t.follow_peer);
+                ui.checkbox(&mut settings.broadcast, t.broadcast);
+                labelled_field(ui, t.multicast, &mut settings.multicast_group, FIELD_WIDTH);
+                if let Some(m) = message(Field::MulticastGroup) {
+                    field_error(ui, m);
+                }
+            }
+            ModeKind::TcpServer => {}
+        }
+    });
+    let mut actions = Vec::new();
+    ui.horizontal(|ui| {
+        let (label, action) = if open {
+            (t.close, Action::Close)
+        } else {
+            (t.open, Action::Open)
+        };
+        let button = egui::Button::new(egui::RichText::new(label).strong()).min_size(egui::vec2(90.0, 28.0));
+        if ui.add_enabled(open || errors.is_empty(), button).clicked() {
+            actions.push(action);
+        }
+        match app.state() {
+            LinkState::Connecting(_) => {
+                ui.spinner();
+                ui.label(t.connecting);
+            }
+            LinkState::Reconnecting(after) => {
+                ui.label(t.reconnecting.replace("{}", &format!("{:.1} s", after.as_secs_f32())));
+            }
+            _ => {}
+        }
+    });
+    if let Some(error) = app.error() {
+        ui.colored_label(ui.visuals().error_fg_color, error.to_string());
+    }
+    actions
+}
+
+fn receive(app: &mut WirepadApp, ui: &mut egui::Ui, t: &Texts) -> Vec<Action> {
+    let mut actions = Vec::new();
+    let receive = &mut app.settings.receive;
+    ui.horizontal(|ui| {
+        ui.checkbox(&mut receive.hex, t.hex_view);
+        ui.checkbox(&mut receive.log_mode, t.log_mode);
+    });
+    ui.horizontal(|ui| {
+        ui.checkbox(&mut receive.show_sent, t.show_sent);
+        ui.checkbox(&mut receive.wrap, t.wrap);
+    });
+    ui.horizontal(|ui| {
+        let label = ui.label(t.encoding);
+        encoding_combo(ui, "receive-encoding", &mut receive.encoding).labelled_by(label.id);
+    });
+    ui.horizontal(|ui| {
+        let label = ui.label(t.buffer_mib);
+        ui.add(egui::DragValue::new(&mut receive.buffer_mib).range(1..=4096))
+            .labelled_by(label.id);
+    });
+    ui.checkbox(&mut app.paused, t.pause);
+    ui.horizontal_wrapped(|ui| {
+        if app.capture.is_some() {
+            if ui.button(t.stop_file).clicked() {
+                actions.push(Action::StopCapture);
+            }
+        } else if ui.button(t.receive_to_file).clicked() {
+            actions.push(Action::PickCaptureFile);
+        }
+        if ui.button(t.clear).clicked() {
+            actions.push(Action::ClearView);
+        }
+        if ui.button(t.save_view).clicked() {
+            actions.push(Action::SaveView);
+        }
+    });
+    if let Some(path) = &app.capture {
+        ui.label(format!("{} {}", t.receiving_to, path.display()));
+    }
+    actions
+}
+
+fn send(app: &mut WirepadApp, ui: &mut egui::Ui, t: &Texts) -> Vec<Action> {
+    let mut actions = Vec::new();
+    let send = &mut app.settings.send;
+    ui.horizontal(|ui| {
+        ui.checkbox(&mut send.hex, t.hex_send);
+        ui.add_enabled(!send.hex, egui::Checkbox::new(&mut send.escapes, t.escapes));
+    });
+    ui.horizontal(|ui| {
+        let label = ui.label(t.append);
+        egui::ComboBox::from_id_salt("append")
+            .selected_text(line_ending_name(t, send.append))
+            .show_ui(ui, |ui| {
+                for ending in [LineEnding::None, LineEnding::Cr, LineEnding::Lf, LineEnding::CrLf] {
+                    ui.selectable_value(&mut send.append, ending, line_ending_name(t, ending));
+                }
+            })
+            .response
+            .labelled_by(label.id);
+    });
+    ui.horizontal(|ui| {
+        let label = ui.label(t.checksum);
+        egui::ComboBox::from_id_salt("checksum")
+            .selected_text(send.checksum.map_or(t.none, Checksum::name))
+            .show_ui(ui, |ui| {
+                ui.selectable_value(&mut send.checksum, None, t.none);
+                for checksum in Checksum::all() {
+                    ui.selectable_value(&mut send.checksum, Some(*checksum), checksum.name())
+                        .on_hover_text(checksum.wire_order());
+                }
+            })
+            .response
+            .labelled_by(label.id);
+    });
+    ui.label(t.periodic);
+    ui.horizontal(|ui| {
+        labelled_field(ui, t.interval_ms, &mut send.interval_ms, 50.0);
+    });
+    ui.horizontal(|ui| {
+        labelled_field(ui, t.count, &mut send.count, 50.0).on_hover_text(t.count_hint);
+    });
+    let schedule_errors = send.schedule().err().unwrap_or_default();
+    for (field, _) in &schedule_errors {
+        let name = if *field == Field::Interval {
+            t.interval_ms
+        } else {
+            t.count
+        };
+        field_error(ui, &format!("{name}: {}", t.bad_number));
+    }
+    let open = app.is_open();
+    ui.horizontal(|ui| match app.periodic_sent() {
+        Some(sent) => {
+            ui.spinner();
+            ui.label(format!("{} {sent}", t.sent_count));
+            if ui.button(t.stop).clicked() {
+                actions.push(Action::StopPeriodic);
+            }
+        }
+        None => {
+            if ui
+                .add_enabled(open && schedule_errors.is_empty(), egui::Button::new(t.periodic))
+                .clicked()
+            {
+                actions.push(Action::StartPeriodic);
+            }
+        }
+    });
+    ui.horizontal(|ui| {
+        if ui.add_enabled(open, egui::Button::new(t.send_file)).clicked() {
+            actions.push(Action::PickSendFile);
+        }
+    });
+    if let Some((sent, total)) = app.file_progress {
+        let fraction = if total == 0 { 1.0 } else { sent as f32 / total as f32 };
+        ui.add(egui::ProgressBar::new(fraction).show_percentage());
+    }
+    actions
+}
+
+pub(crate) fn encoding_combo(ui: &mut egui::Ui, id: &str, encoding: &mut TextEncoding) -> egui::Response {
+    egui::ComboBox::from_id_salt(id)
+        .selected_text(encoding.name())
+        .show_ui(ui, |ui| {
+            for choice in TextEncoding::all() {
+                ui.selectable_value(encoding, *choice, choice.name());
+            }
+        })
+        .response
+}
+
+pub(crate) fn mode_name(t: &Texts, mode: ModeKind) -> &'static str {
+    match mode {
+        ModeKind::TcpClient => t.tcp_client,
+        ModeKind::TcpServer => t.tcp_server,
+        ModeKind::Udp => t.udp,
+    }
+}
+
+fn line_ending_name(t: &Texts, ending: LineEnding) -> &'static str {
+    match ending {
+        LineEnding::None => t.none,
+        LineEnding::Cr => "\\r",
+        LineEnding::Lf => "\\n",
+        LineEnding::CrLf => "\\r\\n",
+    }
+}
+
+/// 0.0.0.0, ::, loopback and this machine's interface addresses, looked up once.
+fn local_addresses() -> &'static [IpAddr] {
+    static ADDRESSES: OnceLock<Vec<IpAddr>> = OnceLock::new();
+    ADDRESSES.get_or_init(|| {
+        let mut all: Vec<IpAddr> = vec![[0, 0, 0, 0].into(), std::net::Ipv6Addr::UNSPECIFIED.into()];
+        let interfaces = if_addrs::get_if_addrs().unwrap_or_default();
+        all.extend(interfaces.iter().map(|interface| interface.ip()));
+        all.dedup();
+        all
+    })
+}

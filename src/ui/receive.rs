@@ -1,0 +1,82 @@
+//! The receive pane: virtualized rows (only the visible ones are laid out), RX/TX told apart by colour and arrow.
+use std::net::SocketAddr;
+
+use crate::app::{Action, WirepadApp};
+use crate::log::Direction;
+use crate::settings::ModeKind;
+use crate::view::RowKind;
+
+pub fn receive_pane(app: &mut WirepadApp, ui: &mut egui::Ui) -> Vec<Action> {
+    let t = app.texts();
+    let mut filter = app.view.options().peer_filter;
+    if app.settings.mode == ModeKind::TcpServer {
+        ui.horizontal(|ui| {
+            let label = ui.label(t.filter);
+            egui::ComboBox::from_id_salt("peer-filter")
+                .selected_text(filter.map_or_else(|| t.all_peers.to_string(), |p| p.to_string()))
+                .show_ui(ui, |ui| {
+                    ui.selectable_value(&mut filter, None, t.all_peers);
+                    for peer in app.clients() {
+                        ui.selectable_value(&mut filter, Some(*peer), peer.to_string());
+                    }
+                })
+                .response
+                .labelled_by(label.id);
+        });
+    }
+    if app.paused {
+        ui.colored_label(ui.visuals().warn_fg_color, t.paused);
+    }
+    let font = egui::TextStyle::Monospace.resolve(ui.style());
+    let row_height = ui.fonts_mut(|fonts| fonts.row_height(&font));
+    let char_width = ui.fonts_mut(|fonts| fonts.glyph_width(&font, '0')).max(1.0);
+    let columns = ((ui.available_width() - 24.0) / char_width).floor().max(16.0) as usize;
+    app.update_view_options(filter, Some(columns));
+
+    let rows = app.view.rows();
+    let scroll = if app.settings.receive.wrap {
+        egui::ScrollArea::vertical()
+    } else {
+        egui::ScrollArea::both()
+    };
+    scroll
+        .auto_shrink([false, false])
+        .stick_to_bottom(true)
+        .show_rows(ui, row_height, rows, |ui, range| {
+            for row in app.view.rows_in(range) {
+                let color = row_color(ui, row.direction, row.peer, row.kind);
+                let text = egui::RichText::new(&row.text).monospace().color(color);
+                ui.add(
+                    egui::Label::new(text)
+                        .selectable(true)
+                        .wrap_mode(egui::TextWrapMode::Extend),
+                );
+            }
+        });
+    Vec::new()
+}
+
+/// Headers are coloured per peer (so clients are told apart in server mode); TX data is blue-ish, RX plain.
+fn row_color(ui: &egui::Ui, direction: Direction, peer: SocketAddr, kind: RowKind) -> egui::Color32 {
+    let dark = ui.visuals().dark_mode;
+    match (kind, direction) {
+        (RowKind::Header, _) => peer_color(peer, dark),
+        (RowKind::Data, Direction::Tx) => {
+            if dark {
+                egui::Color32::from_rgb(110, 170, 255)
+            } else {
+                egui::Color32::from_rgb(20, 80, 200)
+            }
+        }
+        (RowKind::Data, Direction::Rx) => ui.visuals().text_color(),
+    }
+}
+
+fn peer_color(peer: SocketAddr, dark: bool) -> egui::Color32 {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    peer.hash(&mut hasher);
+    let hue = (hasher.finish() % 360) as f32 / 360.0;
+    let (saturation, value) = if dark { (0.55, 0.95) } else { (0.8, 0.55) };
+    egui::ecolor::Hsva::new(hue, saturation, value, 1.0).into()
+}

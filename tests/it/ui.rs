@@ -1,0 +1,275 @@
+//! The window driven through its labels with egui_kittest (no GPU, no display), on real sockets.
+use std::io::Write;
+use std::net::{SocketAddr, TcpStream};
+use std::time::{Duration, Instant};
+
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable;
+use wirepad::app::WirepadApp;
+use wirepad::codec::text::TextEncoding;
+use wirepad::i18n::Lang;
+use wirepad::settings::{ModeKind, Settings};
+
+use crate::common::{TIMEOUT, read_exactly, stays_silent};
+
+fn settings() -> Settings {
+    Settings {
+        language: Some(Lang::En),
+        mode: ModeKind::TcpServer,
+        local_ip: "127.0.0.1".into(),
+        local_port: "0".into(),
+        ..Settings::default()
+    }
+}
+
+fn window(settings: Settings) -> Harness<'static, WirepadApp> {
+    Harness::builder()
+        .with_size(egui::vec2(1280.0, 800.0))
+        .build_eframe(move |cc| WirepadApp::new(&cc.egui_ctx, settings))
+}
+
+/// Steps the window until `done` holds. The engine runs on its own threads, so this is bounded polling.
+fn step_until(
+    harness: &mut Harness<'static, WirepadApp>,
+    what: &str,
+    mut done: impl FnMut(&Harness<'static, WirepadApp>) -> bool,
+) {
+    let deadline = Instant::now() + TIMEOUT;
+    while !done(harness) {
+        assert!(
+            Instant::now() < deadline,
+            "timed out waiting for {what}; view: {:?}",
+            harness.state().view_text()
+        );
+        harness.step();
+    }
+}
+
+/// Clicks Open and waits for the listener; returns its real address.
+fn open_server(harness: &mut Harness<'static, WirepadApp>) -> SocketAddr {
+    harness.get_by_label("Open").click();
+    harness.step();
+    step_until(harness, "the server to listen", |h| h.state().local_addr().is_some());
+    harness.state().local_addr().expect("listening")
+}
+
+fn connect(harness: &mut Harness<'static, WirepadApp>, server: SocketAddr) -> (TcpStream, SocketAddr) {
+    let stream = TcpStream::connect(server).expect("connect");
+    let local = stream.local_addr().expect("local");
+    step_until(harness, "the client to join", |h| {
+        h.state().clients().any(|c| *c == local)
+    });
+    (stream, local)
+}
+
+#[test]
+fn gbk_bytes_show_as_chinese_and_hex_re_renders_the_same_history() {
+    let mut harness = window(Settings {
+        receive: wirepad::settings::ReceiveSettings {
+            encoding: TextEncoding::GBK,
+            log_mode: false,
+            ..Default::default()
+        },
+        ..settings()
+    });
+    let server = open_server(&mut harness);
+    let (mut client, _) = connect(&mut harness, server);
+    client.write_all(&[0xc4, 0xe3, 0xba, 0xc3]).expect("send");
+    step_until(&mut harness, "你好", |h| h.query_by_label("你好").is_some());
+    harness.get_by_label("Hex view").click();
+    step_until(&mut harness, "the hex rendering", |h| {
+        h.query_by_label("C4 E3 BA C3").is_some()
+    });
+    assert!(harness.query_by_label("你好").is_none(), "the same history, now as hex");
+}
+
+#[test]
+fn the_encoding_is_chosen_in_the_window() {
+    let mut harness = window(Settings {
+        receive: wirepad::settings::ReceiveSettings {
+            log_mode: false,
+            ..Default::default()
+        },
+        ..settings()
+    });
+    harness.get_by_label("Encoding").click();
+    harness.run();
+    harness.get_by_label("gbk").click();
+    harness.run();
+    let server = open_server(&mut harness);
+    let (mut client, _) = connect(&mut harness, server);
+    client.write_all(&[0xc4, 0xe3, 0xba, 0xc3]).expect("send");
+    step_until(&mut harness, "你好", |h| h.query_by_label("你好").is_some());
+}
+
+#[test]
+fn bad_hex_shows_its_position_and_sends_nothing() {
+    let mut harness = window(settings());
+    let server = open_server(&mut harness);
+    let (mut client, _) = connect(&mut harness, server);
+    harness.get_by_label("Hex send").click();
+    harness.get_by_label("Send box").set_text_value_accesskit("01 0G");
+    harness.step();
+    harness.get_by_label("Send").click();
+    harness.step();
+    harness.step();
+    let error = harness.state().send_error().expect("an inline error").to_string();
+    assert_eq!(error, "bad hex digit 'G' at position 5");
+    assert!(
+        harness.query_by_label_contains("position 5").is_some(),
+        "shown in the window"
+    );
+    assert!(
+        stays_silent(&mut client, Duration::from_millis(300)),
+        "nothing was sent"
+    );
+    assert_eq!(harness.state().settings.send.text, "01 0G", "the input is kept");
+}
+
+#[test]
+fn periodic_send_delivers_exactly_the_count() {
+    let mut harness = window(settings());
+    let server = open_server(&mut harness);
+    let (mut client, _) = connect(&mut harness, server);
+    harness.get_by_label("Send box").set_text_value_accesskit("tick;");
+    harness.get_by_label("Interval (ms)").set_text_value_accesskit("1");
+    harness.get_by_label("Count").set_text_value_accesskit("5");
+    harness.step();
+    harness
+        .get_by_role_and_label(egui::accesskit::Role::Button, "Periodic send")
+        .click();
+    harness.step();
+    assert_eq!(read_exactly(&mut client, 25), "tick;".repeat(5).as_bytes());
+    step_until(&mut harness, "the schedule to end", |h| {
+        h.state().periodic_sent().is_none()
+    });
+    assert!(stays_silent(&mut client, Duration::from_millis(300)), "no sixth send");
+}
+
+#[test]
+fn send_to_one_client_reaches_only_that_client_and_kick_disconnects_it() {
+    let mut harness = window(settings());
+    let server = open_server(&mut harness);
+    let (mut a, peer_a) = connect(&mut harness, server);
+    let (mut b, _) = connect(&mut harness, server);
+    harness.get_by_label("Send to").click();
+    harness.run();
+    harness
+        .get_by_role_and_label(egui::accesskit::Role::Button, &peer_a.to_string())
+        .click();
+    harness.run();
+    harness.get_by_label("Send box").set_text_value_accesskit("just a");
+    harness.step();
+    harness.get_by_label("Send").click();
+    harness.step();
+    assert_eq!(read_exactly(&mut a, 6), b"just a");
+    assert!(stays_silent(&mut b, Duration::from_millis(300)), "b got nothing");
+
+    let kick = harness.get_all_by_label("Kick").next().expect("a kick button");
+    kick.click();
+    step_until(&mut harness, "a to leave", |h| {
+        !h.state().clients().any(|c| *c == peer_a)
+    });
+    a.set_read_timeout(Some(TIMEOUT)).expect("timeout");
+    let mut rest = Vec::new();
+    let _ = std::io::Read::read_to_end(&mut a, &mut rest);
+    assert!(rest.is_empty(), "a was disconnected");
+    assert_eq!(harness.state().clients().count(), 1, "b stays");
+}
+
+#[test]
+fn invalid_fields_show_a_message_and_keep_open_disabled() {
+    let mut harness = window(settings());
+    harness.get_by_label("Local port").set_text_value_accesskit("70000");
+    harness.step();
+    harness.step();
+    assert!(harness.query_by_label("Port must be a whole number 0–65535").is_some());
+    harness.get_by_label("Open").click();
+    harness.step();
+    assert!(!harness.state().is_open(), "Open is disabled");
+}
+
+#[test]
+fn a_refused_connection_is_reported_in_the_window() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port();
+    let mut harness = window(Settings {
+        mode: ModeKind::TcpClient,
+        remote_host: "127.0.0.1".into(),
+        remote_port: port.to_string(),
+        ..settings()
+    });
+    harness.get_by_label("Open").click();
+    step_until(&mut harness, "the error", |h| h.state().error().is_some());
+    let expected = format!("cannot connect to 127.0.0.1:{port}: connection refused");
+    assert_eq!(harness.state().error(), Some(expected.as_str()));
+    assert!(harness.query_by_label_contains("connection refused").is_some());
+}
+
+mod persistence {
+    use std::collections::HashMap;
+
+    use wirepad::settings::{ModeKind, QuickCommand, Settings};
+
+    /// eframe's own storage path (RON), in memory.
+    #[derive(Default)]
+    struct Memory(HashMap<String, String>);
+
+    impl eframe::Storage for Memory {
+        fn get_string(&self, key: &str) -> Option<String> {
+            self.0.get(key).cloned()
+        }
+        fn set_string(&mut self, key: &str, value: String) {
+            self.0.insert(key.into(), value);
+        }
+        fn remove_string(&mut self, key: &str) {
+            self.0.remove(key);
+        }
+        fn flush(&mut self) {}
+    }
+
+    #[test]
+    fn settings_survive_a_round_trip() {
+        let mut settings = Settings {
+            mode: ModeKind::Udp,
+            local_port: "7788".into(),
+            ..Settings::default()
+        };
+        settings.quick_commands = (0..64)
+            .map(|i| QuickCommand {
+                name: format!("q{i}"),
+                text: "01 03".into(),
+                hex: true,
+            })
+            .collect();
+        settings.remote_history = vec!["10.1.2.3:502".into()];
+        let mut storage = Memory::default();
+        eframe::set_value(&mut storage, eframe::APP_KEY, &settings);
+        let back: Settings = eframe::get_value(&storage, eframe::APP_KEY).expect("reads back");
+        assert_eq!(back, settings);
+    }
+
+    #[test]
+    fn corrupt_or_partial_settings_give_defaults() {
+        let mut storage = Memory::default();
+        storage.0.insert(eframe::APP_KEY.into(), "((( not ron".into());
+        assert_eq!(
+            eframe::get_value::<Settings>(&storage, eframe::APP_KEY),
+            None,
+            "corrupt: the app falls back to defaults"
+        );
+        storage
+            .0
+            .insert(eframe::APP_KEY.into(), "(mode: Udp, local_port: \"9\")".into());
+        let partial: Settings = eframe::get_value(&storage, eframe::APP_KEY).expect("partial loads");
+        assert_eq!((partial.mode, partial.local_port.as_str()), (ModeKind::Udp, "9"));
+        assert_eq!(
+            partial.receive,
+            Settings::default().receive,
+            "missing fields take defaults"
+        );
+    }
+}
