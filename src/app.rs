@@ -413,6 +413,11 @@ impl WirepadApp {
                     });
                 }
             }
+            EventKind::DroppedFromView { peer, bytes } => {
+                if let Some(client) = self.clients.get_mut(&peer) {
+                    client.rx += bytes;
+                }
+            }
             EventKind::Sent { peer, bytes } => {
                 if let Some(client) = self.clients.get_mut(&peer) {
                     client.tx += bytes.len() as u64;

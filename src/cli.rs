@@ -728,7 +728,8 @@ impl Runner {
                     note(format_args!("error: {error}"));
                 }
             }
-            EventKind::Connecting { .. } | EventKind::Closed { .. } => {}
+            // Lossless delivery never drops from view.
+            EventKind::Connecting { .. } | EventKind::DroppedFromView { .. } | EventKind::Closed { .. } => {}
         }
     }
 

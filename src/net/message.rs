@@ -91,6 +91,11 @@ pub enum EventKind {
         peer: SocketAddr,
         bytes: Bytes,
     },
+    /// Received bytes the consumer was too far behind to be given: counted and captured, not shown.
+    DroppedFromView {
+        peer: SocketAddr,
+        bytes: u64,
+    },
     PeriodicProgress {
         sent: u64,
         done: bool,

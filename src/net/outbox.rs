@@ -153,14 +153,33 @@ impl Outbox {
 
     /// Keeps the control events (joins, errors, …) and counts the data it throws away.
     fn drop_received(&mut self) {
-        let counters = &self.counters;
-        self.pending.retain(|event| match &event.kind {
-            EventKind::Received { bytes, .. } => {
-                counters.add_dropped(bytes.len());
-                false
+        let mut kept: Vec<Event> = Vec::with_capacity(self.pending.len());
+        for event in mem::take(&mut self.pending) {
+            let (peer, bytes) = match event.kind {
+                EventKind::Received { peer, bytes } => {
+                    self.counters.add_dropped(bytes.len());
+                    (peer, bytes.len() as u64)
+                }
+                EventKind::DroppedFromView { peer, bytes } => (peer, bytes),
+                _ => {
+                    kept.push(event);
+                    continue;
+                }
+            };
+            // One tally per peer, where its data was: the kept events stay few however long the consumer lags.
+            let tally = kept.iter_mut().rev().find_map(|e| match &mut e.kind {
+                EventKind::DroppedFromView { peer: p, bytes } if *p == peer => Some(bytes),
+                _ => None,
+            });
+            match tally {
+                Some(total) => *total += bytes,
+                None => kept.push(Event {
+                    at: event.at,
+                    kind: EventKind::DroppedFromView { peer, bytes },
+                }),
             }
-            _ => true,
-        });
+        }
+        self.pending = kept;
         self.pending_data = 0;
     }
 }

@@ -33,6 +33,8 @@ pub fn receive_pane(app: &mut WirepadApp, ui: &mut egui::Ui) -> Vec<Action> {
     let columns = ((ui.available_width() - 24.0) / char_width).floor().max(16.0) as usize;
     app.update_view_options(filter, Some(columns));
 
+    // No gap between rows: a million rows must stay within what f32 scroll offsets resolve to the pixel.
+    ui.spacing_mut().item_spacing.y = 0.0;
     let rows = app.view.rows();
     let scroll = if app.settings.receive.wrap {
         egui::ScrollArea::vertical()

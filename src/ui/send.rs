@@ -63,14 +63,12 @@ pub fn side_panel(app: &mut WirepadApp, ui: &mut egui::Ui) -> Vec<Action> {
             .show(ui, |ui| {
                 egui::Grid::new("client-list")
                     .striped(true)
-                    .num_columns(3)
+                    .num_columns(4)
                     .show(ui, |ui| {
                         for (peer, info) in &app.clients {
-                            ui.label(peer.to_string()).on_hover_text(format!(
-                                "{} {}",
-                                t.since,
-                                info.since.format("%H:%M:%S")
-                            ));
+                            ui.label(peer.to_string());
+                            ui.label(info.since.format("%H:%M:%S").to_string())
+                                .on_hover_text(t.since);
                             ui.label(format!("↓{} ↑{}", info.rx, info.tx));
                             if ui.small_button(t.kick).on_hover_text(peer.to_string()).clicked() {
                                 actions.push(Action::Kick(*peer));

@@ -14,7 +14,10 @@ pub fn status_bar(app: &mut WirepadApp, ui: &mut egui::Ui) -> Vec<Action> {
         let state = match app.state() {
             LinkState::Closed => t.state_closed.to_string(),
             LinkState::Listening(local) => format!("{} {local}", t.state_listening),
-            LinkState::Bound(local) => format!("{} {local}", t.state_bound),
+            LinkState::Bound(local) if app.settings.remote_host.trim().is_empty() => {
+                format!("{} {local}", t.state_bound)
+            }
+            LinkState::Bound(local) => format!("{} {local} → {}", t.state_bound, app.settings.remote()),
             LinkState::Connecting(Some(remote)) => format!("{} {remote}", t.state_connecting),
             LinkState::Connecting(None) => t.state_connecting.to_string(),
             LinkState::Connected { local, peer } => format!("{} {local} → {peer}", t.state_connected),

@@ -505,10 +505,14 @@ fn a_consumer_that_falls_behind_loses_only_display_data_and_it_is_counted() {
     });
     sender.join().expect("sender");
     // Only now read the events: the channel filled long ago.
-    let mut shown = 0;
+    let (mut shown, mut tallied) = (0, 0);
     wait_for(&mut session, "the client to leave", |_, kind| match kind {
         EventKind::Received { bytes, .. } => {
             shown += bytes.len();
+            None
+        }
+        EventKind::DroppedFromView { bytes, .. } => {
+            tallied += bytes;
             None
         }
         EventKind::PeerLeft { .. } => Some(()),
@@ -518,6 +522,7 @@ fn a_consumer_that_falls_behind_loses_only_display_data_and_it_is_counted() {
     assert_eq!(counters.rx_bytes, TOTAL as u64);
     assert!(counters.dropped_from_view > 0, "the view fell behind");
     assert_eq!(shown as u64 + counters.dropped_from_view, TOTAL as u64);
+    assert_eq!(tallied, counters.dropped_from_view, "the per-peer tallies add up");
 }
 
 #[test]
