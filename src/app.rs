@@ -95,6 +95,9 @@ pub struct WirepadApp {
     pub(crate) capture: Option<PathBuf>,
     pub(crate) rates: Rates,
     pub(crate) editing_quick: Option<usize>,
+    /// The receive pane's width in characters, as last applied to the view, and a new one waiting to settle.
+    wrap_columns: Option<usize>,
+    pending_columns: Option<(usize, Instant)>,
     picked_tx: Sender<Picked>,
     picked_rx: Receiver<Picked>,
     repaint: egui::Context,
@@ -124,6 +127,8 @@ impl WirepadApp {
             capture: None,
             rates: Rates::default(),
             editing_quick: None,
+            wrap_columns: None,
+            pending_columns: None,
             picked_tx,
             picked_rx,
             repaint: ctx.clone(),
@@ -211,7 +216,7 @@ impl WirepadApp {
             Action::Kick(peer) => self.command(Command::Kick(peer)),
             Action::ClearView => {
                 self.log.clear();
-                self.view.set_options(self.view.options().clone(), &self.log);
+                self.view.append(&self.log);
             }
             Action::SaveView => self.pick(
                 rfd::FileDialog::new().set_file_name("wirepad.txt"),
@@ -450,8 +455,9 @@ impl WirepadApp {
     }
 
     /// The view follows the receive settings, the filter and the pane's width; a change re-renders history.
-    pub(crate) fn update_view_options(&mut self, filter: Option<SocketAddr>, wrap_columns: Option<usize>) {
-        let options = view_options(&self.settings, filter, wrap_columns);
+    pub(crate) fn update_view_options(&mut self, filter: Option<SocketAddr>, measured_columns: usize) {
+        let columns = self.settled_columns(measured_columns);
+        let options = view_options(&self.settings, filter, Some(columns));
         if *self.view.options() != options {
             self.view.set_options(options, &self.log);
         }
@@ -460,6 +466,27 @@ impl WirepadApp {
             self.log.set_budget(budget);
             self.view.append(&self.log);
         }
+    }
+
+    /// A new pane width re-wraps the whole history, so it is taken only once the width has held still
+    /// for a moment, not on every frame of a window resize.
+    fn settled_columns(&mut self, measured: usize) -> usize {
+        const SETTLE: Duration = Duration::from_millis(250);
+        let now = Instant::now();
+        match (self.wrap_columns, self.pending_columns) {
+            (None, _) => self.wrap_columns = Some(measured),
+            (Some(current), _) if current == measured => self.pending_columns = None,
+            (Some(_), Some((pending, since))) if pending == measured && now - since >= SETTLE => {
+                self.wrap_columns = Some(measured);
+                self.pending_columns = None;
+            }
+            (Some(_), Some((pending, _))) if pending == measured => {}
+            (Some(_), _) => {
+                self.pending_columns = Some((measured, now));
+                self.repaint.request_repaint_after(SETTLE);
+            }
+        }
+        self.wrap_columns.unwrap_or(measured)
     }
 
     fn update_rates(&mut self) {

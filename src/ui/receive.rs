@@ -31,7 +31,7 @@ pub fn receive_pane(app: &mut WirepadApp, ui: &mut egui::Ui) -> Vec<Action> {
     let row_height = ui.fonts_mut(|fonts| fonts.row_height(&font));
     let char_width = ui.fonts_mut(|fonts| fonts.glyph_width(&font, '0')).max(1.0);
     let columns = ((ui.available_width() - 24.0) / char_width).floor().max(16.0) as usize;
-    app.update_view_options(filter, Some(columns));
+    app.update_view_options(filter, columns);
 
     // No gap between rows: a million rows must stay within what f32 scroll offsets resolve to the pixel.
     ui.spacing_mut().item_spacing.y = 0.0;
