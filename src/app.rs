@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use crossbeam_channel::{Receiver, Sender, unbounded};
 
@@ -405,37 +405,13 @@ impl WirepadApp {
                     self.target = None;
                 }
             }
-            EventKind::Received { peer, bytes } => {
-                if let Some(client) = self.clients.get_mut(&peer) {
-                    client.rx += bytes.len() as u64;
-                }
-                if !self.paused {
-                    self.log.push(Chunk {
-                        at: event.at.into(),
-                        peer,
-                        direction: Direction::Rx,
-                        bytes,
-                    });
-                }
-            }
+            EventKind::Received { peer, bytes } => self.record(event.at, peer, Direction::Rx, bytes),
             EventKind::DroppedFromView { peer, bytes } => {
                 if let Some(client) = self.clients.get_mut(&peer) {
                     client.rx += bytes;
                 }
             }
-            EventKind::Sent { peer, bytes } => {
-                if let Some(client) = self.clients.get_mut(&peer) {
-                    client.tx += bytes.len() as u64;
-                }
-                if !self.paused {
-                    self.log.push(Chunk {
-                        at: event.at.into(),
-                        peer,
-                        direction: Direction::Tx,
-                        bytes: bytes.to_vec(),
-                    });
-                }
-            }
+            EventKind::Sent { peer, bytes } => self.record(event.at, peer, Direction::Tx, bytes.to_vec()),
             EventKind::PeriodicProgress { sent, done } => self.periodic_sent = (!done).then_some(sent),
             EventKind::FileProgress { sent, total, done } => self.file_progress = (!done).then_some((sent, total)),
             EventKind::Error(error) => self.error = Some(error.to_string()),
@@ -451,6 +427,24 @@ impl WirepadApp {
                 self.clients.clear();
                 self.periodic_sent = None;
             }
+        }
+    }
+
+    /// Counts a chunk for its client and, unless paused, keeps it for the view.
+    fn record(&mut self, at: SystemTime, peer: SocketAddr, direction: Direction, bytes: Vec<u8>) {
+        if let Some(client) = self.clients.get_mut(&peer) {
+            match direction {
+                Direction::Rx => client.rx += bytes.len() as u64,
+                Direction::Tx => client.tx += bytes.len() as u64,
+            }
+        }
+        if !self.paused {
+            self.log.push(Chunk {
+                at: at.into(),
+                peer,
+                direction,
+                bytes,
+            });
         }
     }
 
@@ -530,12 +524,6 @@ fn apply_session_args(settings: &mut Settings, args: &SessionArgs) {
         settings.local_ip = addr.ip().to_string();
         settings.local_port = addr.port().to_string();
     };
-    let set_remote = |settings: &mut Settings, remote: &str| {
-        if let Some((host, port)) = remote.rsplit_once(':') {
-            settings.remote_host = host.trim_start_matches('[').trim_end_matches(']').to_string();
-            settings.remote_port = port.to_string();
-        }
-    };
     match args {
         SessionArgs::TcpServer(server) => {
             settings.mode = ModeKind::TcpServer;
@@ -543,7 +531,7 @@ fn apply_session_args(settings: &mut Settings, args: &SessionArgs) {
         }
         SessionArgs::TcpClient(client) => {
             settings.mode = ModeKind::TcpClient;
-            set_remote(settings, &client.remote);
+            settings.set_remote(&client.remote);
             settings.reconnect = client.reconnect;
             set_local(
                 settings,
@@ -558,7 +546,7 @@ fn apply_session_args(settings: &mut Settings, args: &SessionArgs) {
             );
             settings.remote_host.clear();
             if let Some(remote) = &udp.remote {
-                set_remote(settings, remote);
+                settings.set_remote(remote);
             }
             settings.follow_peer = udp.follow_peer;
             settings.broadcast = udp.broadcast;

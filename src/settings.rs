@@ -186,6 +186,14 @@ impl Settings {
         join_host_port(self.remote_host.trim(), self.remote_port.trim())
     }
 
+    /// Fills the remote fields from `host:port` (`[v6]:port` too), as history and the command line give it.
+    pub fn set_remote(&mut self, remote: &str) {
+        if let Some((host, port)) = remote.rsplit_once(':') {
+            self.remote_host = host.trim_start_matches('[').trim_end_matches(']').to_string();
+            self.remote_port = port.to_string();
+        }
+    }
+
     /// Remembers the remote just used, most recent first, without duplicates.
     pub fn remember_remote(&mut self) {
         let remote = self.remote();
@@ -408,6 +416,12 @@ mod tests {
             settings.remember_remote();
         }
         assert_eq!(settings.remote_history, vec!["a:8080", "b:8080"]);
+        settings.set_remote("[::1]:7788");
+        assert_eq!(
+            (settings.remote_host.as_str(), settings.remote_port.as_str()),
+            ("::1", "7788")
+        );
+        assert_eq!(settings.remote(), "[::1]:7788");
     }
 
     #[test]

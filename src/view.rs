@@ -47,16 +47,21 @@ pub struct ViewOptions {
     pub peer_filter: Option<SocketAddr>,
 }
 
+impl ViewOptions {
+    /// Text in UTF-8 as one continuous stream, sent data shown, no wrapping, every peer.
+    pub const STREAM: ViewOptions = ViewOptions {
+        hex: false,
+        encoding: TextEncoding::UTF8,
+        log_mode: false,
+        show_tx: true,
+        wrap_columns: None,
+        peer_filter: None,
+    };
+}
+
 impl Default for ViewOptions {
     fn default() -> Self {
-        ViewOptions {
-            hex: false,
-            encoding: TextEncoding::UTF8,
-            log_mode: false,
-            show_tx: true,
-            wrap_columns: None,
-            peer_filter: None,
-        }
+        ViewOptions::STREAM
     }
 }
 
@@ -400,14 +405,7 @@ mod tests {
     const A: u16 = 5000;
     const B: u16 = 6000;
     const HEAD_A: &str = "[12:00:00.123] RX ← 127.0.0.1:5000";
-    const STREAM: ViewOptions = ViewOptions {
-        hex: false,
-        encoding: TextEncoding::UTF8,
-        log_mode: false,
-        show_tx: true,
-        wrap_columns: None,
-        peer_filter: None,
-    };
+    const STREAM: ViewOptions = ViewOptions::STREAM;
     const LOG: ViewOptions = ViewOptions {
         log_mode: true,
         ..STREAM

@@ -70,13 +70,9 @@ fn connection(app: &mut WirepadApp, ui: &mut egui::Ui, t: &Texts) -> Vec<Action>
                 }
             });
         });
-        if let Some(m) = message(Field::LocalIp) {
-            field_error(ui, m);
-        }
+        field_error(ui, message(Field::LocalIp));
         labelled_field(ui, t.local_port, &mut settings.local_port, 70.0);
-        if let Some(m) = message(Field::LocalPort) {
-            field_error(ui, m);
-        }
+        field_error(ui, message(Field::LocalPort));
         if settings.mode != ModeKind::TcpServer {
             ui.horizontal(|ui| {
                 labelled_field(ui, t.remote_host, &mut settings.remote_host, FIELD_WIDTH);
@@ -84,23 +80,16 @@ fn connection(app: &mut WirepadApp, ui: &mut egui::Ui, t: &Texts) -> Vec<Action>
                     ui.menu_button("…", |ui| {
                         for remote in settings.remote_history.clone() {
                             if ui.button(&remote).clicked() {
-                                if let Some((host, port)) = remote.rsplit_once(':') {
-                                    settings.remote_host = host.trim_start_matches('[').trim_end_matches(']').into();
-                                    settings.remote_port = port.into();
-                                }
+                                settings.set_remote(&remote);
                                 ui.close();
                             }
                         }
                     });
                 }
             });
-            if let Some(m) = message(Field::RemoteHost) {
-                field_error(ui, m);
-            }
+            field_error(ui, message(Field::RemoteHost));
             labelled_field(ui, t.remote_port, &mut settings.remote_port, 70.0);
-            if let Some(m) = message(Field::RemotePort) {
-                field_error(ui, m);
-            }
+            field_error(ui, message(Field::RemotePort));
         }
         match settings.mode {
             ModeKind::TcpClient => {
@@ -110,9 +99,7 @@ fn connection(app: &mut WirepadApp, ui: &mut egui::Ui, t: &Texts) -> Vec<Action>
                 ui.checkbox(&mut settings.follow_peer, t.follow_peer);
                 ui.checkbox(&mut settings.broadcast, t.broadcast);
                 labelled_field(ui, t.multicast, &mut settings.multicast_group, FIELD_WIDTH);
-                if let Some(m) = message(Field::MulticastGroup) {
-                    field_error(ui, m);
-                }
+                field_error(ui, message(Field::MulticastGroup));
             }
             ModeKind::TcpServer => {}
         }
@@ -234,7 +221,7 @@ fn send(app: &mut WirepadApp, ui: &mut egui::Ui, t: &Texts) -> Vec<Action> {
         } else {
             t.count
         };
-        field_error(ui, &format!("{name}: {}", t.bad_number));
+        field_error(ui, Some(&format!("{name}: {}", t.bad_number)));
     }
     let open = app.is_open();
     ui.horizontal(|ui| match app.periodic_sent() {

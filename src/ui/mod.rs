@@ -47,7 +47,9 @@ pub(crate) fn labelled_field(ui: &mut egui::Ui, label: &str, text: &mut String, 
     .inner
 }
 
-/// An inline validation message under a field.
-pub(crate) fn field_error(ui: &mut egui::Ui, message: &str) {
-    ui.colored_label(ui.visuals().error_fg_color, message);
+/// An inline validation message under a field, when there is one.
+pub(crate) fn field_error(ui: &mut egui::Ui, message: Option<&str>) {
+    if let Some(message) = message {
+        ui.colored_label(ui.visuals().error_fg_color, message);
+    }
 }
