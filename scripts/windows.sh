@@ -1,0 +1,118 @@
+#!/usr/bin/env bash
+# Build Wirepad for Windows (x86_64-pc-windows-gnu) and smoke-test the .exe under Wine, on Linux, over loopback only.
+#   1. ../shared/tools/windows setup        (mingw-w64, wine64, the Rust target; apt-get needs root)
+#   2. ../shared/tools/windows build --release
+#   3. wirepad.exe tcp-server 127.0.0.1:0 --quit-after-bytes 5   ← a Linux peer sends "hello"
+#      wirepad.exe udp --bind 127.0.0.1:0 --quit-after-bytes 3   ← a Linux peer sends "abc"
+#      each must print its first stderr line (listening on / bound to ADDR), echo the bytes on stdout, and exit 0.
+# Exit codes: 0 all passed; 1 the build or a smoke test failed; 3 the Windows toolchain is unavailable here
+# (no ../shared/tools/windows, or apt/rustup could not install mingw-w64/wine/the target) — callers may skip on 3.
+set -euo pipefail
+
+root=$(git -C "$(dirname "$0")" rev-parse --show-toplevel 2>/dev/null || (cd "$(dirname "$0")/.." && pwd))
+tool=${WIREPAD_WINDOWS_TOOL:-$root/../shared/tools/windows}
+target_dir=${CARGO_TARGET_DIR:-target}
+[[ $target_dir = /* ]] || target_dir=$root/$target_dir
+exe=$target_dir/x86_64-pc-windows-gnu/release/wirepad.exe
+SMOKE_TIMEOUT=${SMOKE_TIMEOUT:-60}   # seconds per smoke test; Wine's first start in a fresh prefix is slow
+
+say() { printf 'windows.sh: %s\n' "$*" >&2; }
+unavailable() { say "Windows toolchain unavailable: $*"; say "skipping the Windows build and smoke test (exit 3)"; exit 3; }
+
+[ -x "$tool" ] || unavailable "$tool not found (the shared tools folder must sit beside the repository)"
+command -v python3 >/dev/null || unavailable "python3 is needed for the Linux-side peer"
+
+say "step 1/3: $tool setup"
+if ! timeout 900 "$tool" setup </dev/null; then
+  unavailable "'windows setup' failed (apt-get cannot install mingw-w64/wine64, or rustup cannot add the target)"
+fi
+
+say "step 2/3: $tool build --release"
+cd "$root"
+if ! timeout 1500 "$tool" build --release </dev/null; then
+  say "FAIL: cargo build --target x86_64-pc-windows-gnu --release failed"; exit 1
+fi
+[ -f "$exe" ] || { say "FAIL: build succeeded but $exe is missing"; exit 1; }
+
+tmp=$(mktemp -d)
+bg=""
+cleanup() { [ -n "$bg" ] && kill "$bg" 2>/dev/null; rm -rf "$tmp"; }
+trap cleanup EXIT
+
+# wait_ready ERRFILE PATTERN PID: wait (bounded) until ERRFILE has a line matching PATTERN; print the address it names.
+wait_ready() {
+  local errf=$1 pat=$2 pid=$3 i line first
+  for ((i = 0; i < SMOKE_TIMEOUT * 10; i++)); do
+    line=$(tr -d '\r' <"$errf" | grep -m1 -E "^$pat " || true)
+    if [ -n "$line" ]; then
+      first=$(head -n1 "$errf" | tr -d '\r')
+      [ "$first" = "$line" ] || say "warning: the first stderr line was '$first', not the ready line '$line'"
+      echo "${line#"$pat "}"; return 0
+    fi
+    kill -0 "$pid" 2>/dev/null || { say "the program exited before printing '$pat ADDR'"; return 1; }
+    sleep 0.1
+  done
+  say "no '$pat ADDR' line on stderr within ${SMOKE_TIMEOUT}s"; return 1
+}
+
+# check NAME PID OUTFILE ERRFILE EXPECTED: wait for the program, then check its exit code and stdout.
+check() {
+  local name=$1 pid=$2 outf=$3 errf=$4 want=$5 rc=0
+  wait "$pid" || rc=$?
+  bg=""
+  local got; got=$(tr -d '\r' <"$outf")
+  if [ "$rc" -eq 0 ] && [ "$got" = "$want" ]; then
+    say "PASS: $name (exit 0, stdout '$got')"; return 0
+  fi
+  say "FAIL: $name: exit code $rc (want 0), stdout '$got' (want '$want')"
+  [ "$rc" -eq 124 ] && say "  (killed by timeout after ${SMOKE_TIMEOUT}s)"
+  say "  stderr was:"; sed 's/^/    /' "$errf" >&2
+  return 1
+}
+
+say "step 3/3: smoke tests under Wine ($exe)"
+fail=0
+
+# --- TCP: server under Wine, Linux client sends "hello" ---
+: >"$tmp/tcp.out"; : >"$tmp/tcp.err"
+timeout "$SMOKE_TIMEOUT" "$tool" run "$exe" tcp-server 127.0.0.1:0 --quit-after-bytes 5 \
+  </dev/null >"$tmp/tcp.out" 2>"$tmp/tcp.err" &
+bg=$!
+if addr=$(wait_ready "$tmp/tcp.err" "listening on" "$bg"); then
+  port=${addr##*:}
+  say "tcp-server is listening on $addr; sending 'hello' from Linux"
+  timeout 20 python3 - "$port" <<'PY' || say "the Linux TCP peer failed"
+import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=15)
+s.sendall(b"hello")
+s.shutdown(socket.SHUT_WR)
+while s.recv(4096):   # wait for the server to close after its 5 bytes
+    pass
+PY
+  check "tcp-server receives 'hello'" "$bg" "$tmp/tcp.out" "$tmp/tcp.err" hello || fail=1
+else
+  kill "$bg" 2>/dev/null || true; wait "$bg" 2>/dev/null || true; bg=""
+  say "FAIL: tcp-server never became ready"; sed 's/^/    /' "$tmp/tcp.err" >&2; fail=1
+fi
+
+# --- UDP: socket under Wine, Linux peer sends "abc" ---
+: >"$tmp/udp.out"; : >"$tmp/udp.err"
+timeout "$SMOKE_TIMEOUT" "$tool" run "$exe" udp --bind 127.0.0.1:0 --quit-after-bytes 3 \
+  </dev/null >"$tmp/udp.out" 2>"$tmp/udp.err" &
+bg=$!
+if addr=$(wait_ready "$tmp/udp.err" "bound to" "$bg"); then
+  port=${addr##*:}
+  say "udp is bound to $addr; sending 'abc' from Linux"
+  timeout 10 python3 - "$port" <<'PY' || say "the Linux UDP peer failed"
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.sendto(b"abc", ("127.0.0.1", int(sys.argv[1])))
+PY
+  check "udp receives 'abc'" "$bg" "$tmp/udp.out" "$tmp/udp.err" abc || fail=1
+else
+  kill "$bg" 2>/dev/null || true; wait "$bg" 2>/dev/null || true; bg=""
+  say "FAIL: udp never became ready"; sed 's/^/    /' "$tmp/udp.err" >&2; fail=1
+fi
+
+if [ "$fail" -eq 0 ]; then say "all Windows smoke tests passed"; else say "Windows smoke tests FAILED"; fi
+exit "$fail"
