@@ -275,7 +275,14 @@ impl<T: Transport> Worker<T> {
             self.ctx.error(e);
         }
         self.ctx.emit(EventKind::Closed { reason });
-        self.ctx.outbox.flush_final(Duration::from_secs(5));
+        // A session that ended by itself owes its consumer the last events. One stopped by its owner must not
+        // wait: the owner may be the consumer (a window's UI thread), waiting for this thread to end.
+        let patience = if reason == CloseReason::Stopped {
+            Duration::ZERO
+        } else {
+            Duration::from_secs(5)
+        };
+        self.ctx.outbox.flush_final(patience);
     }
 
     fn timeout(&self, now: Instant) -> Option<Duration> {

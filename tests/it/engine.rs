@@ -686,3 +686,22 @@ fn an_empty_send_keeps_the_connection() {
     session.send(Target::Peer(peer), &b"after"[..]);
     assert_eq!(read_exactly(&mut stream, 5), b"after");
 }
+
+/// The consumer that stops a session may be the one not reading its events (a window's UI thread): stop never waits on it.
+#[test]
+fn stopping_a_session_whose_events_nobody_reads_returns_at_once() {
+    let session = server("127.0.0.1:0");
+    let addr = session.local_addr().expect("bound");
+    let mut stream = TcpStream::connect(addr).expect("connect");
+    // Far more than the event queue holds, so it is full when Stop arrives.
+    let chunk = vec![1u8; 1 << 16];
+    for _ in 0..(64 << 20) / chunk.len() {
+        stream.write_all(&chunk).expect("send");
+    }
+    let (done_tx, done_rx) = crossbeam_channel::bounded(1);
+    std::thread::spawn(move || {
+        session.stop();
+        let _ = done_tx.send(());
+    });
+    assert!(done_rx.recv_timeout(Duration::from_secs(2)).is_ok(), "stop returned");
+}
