@@ -6,7 +6,8 @@
 # prints both rates in MiB/s and the ratio wirepad/socat (> 1 means Wirepad is faster). The two alternate for
 # BENCH_ROUNDS rounds (default 3) and the medians are compared, because one transfer on a busy machine is noise.
 # Env: BENCH_BYTES (default 1073741824), BENCH_TIMEOUT seconds per receiver (default 300), BENCH_DIR scratch parent
-# (default $TMPDIR or /tmp; needs about 2 × BENCH_BYTES free), BENCH_NO_BUILD=1 to skip `cargo build --release`.
+# (default $TMPDIR or /tmp; needs about 2 × BENCH_BYTES free), BENCH_NO_BUILD=1 to skip `cargo build --release`,
+# SOCAT_BLOCK=N to give socat a bigger buffer (-b N) than its default 8 KiB.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 bytes=${BENCH_BYTES:-1073741824}
@@ -51,7 +52,7 @@ for ((round = 1; round <= rounds; round++)); do
   say "round $round/$rounds: (a) wirepad"
   results+=("$(run wirepad "$wirepad" tcp-server 127.0.0.1:0 --recv-file '{dest}' -q --quit-after-bytes "$bytes")") || exit 1
   say "round $round/$rounds: (b) socat"
-  results+=("$(run socat socat -u 'TCP-LISTEN:{port},bind=127.0.0.1,reuseaddr' 'OPEN:{dest},creat,trunc')") || exit 1
+  results+=("$(run socat socat ${SOCAT_BLOCK:+-b "$SOCAT_BLOCK"} -u 'TCP-LISTEN:{port},bind=127.0.0.1,reuseaddr' 'OPEN:{dest},creat,trunc')") || exit 1
 done
 
 python3 - "$bytes" "$(nproc)" "$(cut -d' ' -f1-3 /proc/loadavg)" "${results[@]}" <<'PY2'

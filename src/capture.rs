@@ -11,7 +11,8 @@ use crate::net::NetError;
 
 /// Chunks queued before back-pressure starts (each at most one socket read).
 const QUEUE_CHUNKS: usize = 64;
-const WRITE_BUFFER: usize = 1 << 20;
+/// Small chunks are gathered up to this; a chunk at least this big goes to the file without a copy.
+const WRITE_BUFFER: usize = 64 * 1024;
 
 pub struct Capture {
     path: PathBuf,

@@ -12,7 +12,7 @@ use super::worker::{Ctx, Transport};
 use super::{Bytes, EventKind, LeaveReason, NetError, Target, platform};
 
 const BACKLOG: i32 = 1024;
-pub(super) const READ_BUFFER: usize = 256 * 1024;
+pub(super) const READ_BUFFER: usize = 1024 * 1024;
 
 pub(super) struct TcpServer {
     listener: TcpListener,
