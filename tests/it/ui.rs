@@ -212,6 +212,10 @@ fn a_refused_connection_is_reported_in_the_window() {
 mod persistence {
     use std::collections::HashMap;
 
+    use wirepad::codec::checksum::Checksum;
+    use wirepad::codec::text::TextEncoding;
+    use wirepad::i18n::Lang;
+    use wirepad::send::LineEnding;
     use wirepad::settings::{ModeKind, QuickCommand, Settings};
 
     /// eframe's own storage path (RON), in memory.
@@ -246,6 +250,10 @@ mod persistence {
             })
             .collect();
         settings.remote_history = vec!["10.1.2.3:502".into()];
+        settings.send.checksum = Some(Checksum::Crc16Modbus);
+        settings.send.append = LineEnding::CrLf;
+        settings.receive.encoding = TextEncoding::GBK;
+        settings.language = Some(Lang::Zh);
         let mut storage = Memory::default();
         eframe::set_value(&mut storage, eframe::APP_KEY, &settings);
         let back: Settings = eframe::get_value(&storage, eframe::APP_KEY).expect("reads back");
