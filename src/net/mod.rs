@@ -54,7 +54,8 @@ pub enum Mode {
 /// What the worker does when the event consumer falls behind.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Delivery {
-    /// Stop reading sockets until the consumer catches up: nothing is lost (the command line).
+    /// Stop reading sockets until the consumer catches up: nothing is lost (the command line). The consumer
+    /// drains the events until `Closed`, even after a stop: the worker waits up to 5 s to hand over the last ones.
     Lossless,
     /// Drop received data from the events and count it in `dropped_from_view` (a window, which must never stall).
     DropWhenBehind,

@@ -88,6 +88,10 @@ impl Outbox {
         }
     }
 
+    pub fn is_lossless(&self) -> bool {
+        self.delivery == Delivery::Lossless
+    }
+
     /// Lossless delivery with the consumer behind: stop reading.
     pub fn is_blocking(&self) -> bool {
         self.delivery == Delivery::Lossless && self.pending_data >= PAUSE_BYTES

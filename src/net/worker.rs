@@ -275,9 +275,10 @@ impl<T: Transport> Worker<T> {
             self.ctx.error(e);
         }
         self.ctx.emit(EventKind::Closed { reason });
-        // A session that ended by itself owes its consumer the last events. One stopped by its owner must not
-        // wait: the owner may be the consumer (a window's UI thread), waiting for this thread to end.
-        let patience = if reason == CloseReason::Stopped {
+        // A session that ended by itself, or a lossless one, owes its consumer the last events. Any other one
+        // stopped by its owner must not wait: the owner may be the consumer (a window's UI thread), waiting for
+        // this thread to end.
+        let patience = if reason == CloseReason::Stopped && !self.ctx.outbox.is_lossless() {
             Duration::ZERO
         } else {
             Duration::from_secs(5)

@@ -552,6 +552,57 @@ fn lossless_delivery_gives_a_slow_consumer_every_byte() {
     assert_eq!(session.counters().snapshot().dropped_from_view, 0);
 }
 
+/// The command line stops a lossless session on a quit condition and then prints what is left: every byte the
+/// worker read must still reach it, however full the event queue was when the stop came.
+#[test]
+fn a_lossless_session_told_to_stop_still_delivers_what_it_read() {
+    let mut config = SessionConfig::new(Mode::TcpServer {
+        listen: "127.0.0.1:0".parse().expect("addr"),
+        max_clients: None,
+    });
+    config.delivery = Delivery::Lossless;
+    let session = Session::start(config, no_notify()).expect("start");
+    let addr = session.local_addr().expect("bound");
+    let writer = std::thread::spawn(move || {
+        let mut stream = TcpStream::connect(addr).expect("connect");
+        let chunk = vec![7u8; 1 << 16];
+        // Until the server closes (the write fails), at most 1 GiB.
+        for _ in 0..(1 << 14) {
+            if stream.write_all(&chunk).is_err() {
+                break;
+            }
+        }
+    });
+    let deadline = std::time::Instant::now() + TIMEOUT;
+    while !session.events().is_full() {
+        assert!(std::time::Instant::now() < deadline, "the event queue never filled");
+        std::thread::yield_now();
+    }
+    session.command(Command::Stop);
+    // A consumer busy elsewhere for a moment (printing, say) when the stop is handled.
+    std::thread::sleep(Duration::from_millis(200));
+    let mut shown = 0u64;
+    let mut closed = false;
+    while let Ok(batch) = session.events().recv_timeout(TIMEOUT) {
+        for event in batch {
+            match event.kind {
+                EventKind::Received { bytes, .. } => shown += bytes.len() as u64,
+                EventKind::Closed { reason } => closed = reason == CloseReason::Stopped,
+                _ => {}
+            }
+        }
+        if closed {
+            break;
+        }
+    }
+    assert!(closed, "the last event is Closed(Stopped)");
+    let counters = session.counters().snapshot();
+    assert_eq!(shown, counters.rx_bytes, "every byte read reached the consumer");
+    assert_eq!(counters.dropped_from_view, 0);
+    session.stop();
+    writer.join().expect("writer");
+}
+
 #[cfg(target_os = "linux")]
 mod namespace {
     //! Broadcast and multicast need a network of their own: a fresh network namespace, made by the test.
