@@ -127,6 +127,30 @@ fn bad_hex_shows_its_position_and_sends_nothing() {
 }
 
 #[test]
+fn ctrl_enter_in_the_send_box_sends_it() {
+    let mut harness = window(settings());
+    let server = open_server(&mut harness);
+    let (mut client, _) = connect(&mut harness, server);
+    let send_box = harness.get_by_label("Send box");
+    send_box.focus();
+    send_box.type_text("hi");
+    harness.step();
+    harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::Enter);
+    harness.step();
+    harness.step();
+    assert_eq!(read_exactly(&mut client, 2), b"hi");
+    assert!(
+        stays_silent(&mut client, Duration::from_millis(300)),
+        "sent once, nothing more"
+    );
+    assert_eq!(
+        harness.state().settings.send.text,
+        "hi",
+        "no newline typed into the box"
+    );
+}
+
+#[test]
 fn periodic_send_delivers_exactly_the_count() {
     let mut harness = window(settings());
     let server = open_server(&mut harness);
