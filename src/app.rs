@@ -9,10 +9,11 @@ use std::time::{Duration, Instant, SystemTime};
 
 use crossbeam_channel::{Receiver, Sender, unbounded};
 
+use crate::capture::CaptureFile;
 use crate::cli::SessionArgs;
 use crate::i18n::{Lang, Texts};
 use crate::log::{Chunk, Direction, Log};
-use crate::net::{Command, Event, EventKind, NetError, Session, Target};
+use crate::net::{Command, CounterSnapshot, Event, EventKind, NetError, Session, Target};
 use crate::settings::{ModeKind, Settings};
 use crate::ui;
 use crate::view::{View, ViewOptions};
@@ -92,7 +93,10 @@ pub struct WirepadApp {
     pub(crate) send_error: Option<String>,
     pub(crate) periodic_sent: Option<u64>,
     pub(crate) file_progress: Option<(u64, u64)>,
-    pub(crate) capture: Option<PathBuf>,
+    /// Receive-to-file, kept across Close/Open: a reopened session appends to it.
+    pub(crate) capture: Option<CaptureFile>,
+    /// The session's exact counters as last read; they stay on show after Close, as in NetAssist.
+    pub(crate) counters: CounterSnapshot,
     pub(crate) rates: Rates,
     pub(crate) editing_quick: Option<usize>,
     /// The receive pane's width in characters, as last applied to the view, and a new one waiting to settle.
@@ -125,6 +129,7 @@ impl WirepadApp {
             periodic_sent: None,
             file_progress: None,
             capture: None,
+            counters: CounterSnapshot::default(),
             rates: Rates::default(),
             editing_quick: None,
             wrap_columns: None,
@@ -210,7 +215,9 @@ impl WirepadApp {
                 Picked::Capture,
             ),
             Action::StopCapture => {
-                self.command(Command::Capture(None));
+                if let Some(session) = &self.session {
+                    session.command(Command::Capture(None));
+                }
                 self.capture = None;
             }
             Action::Kick(peer) => self.command(Command::Kick(peer)),
@@ -227,6 +234,7 @@ impl WirepadApp {
                 if let Some(session) = &self.session {
                     session.counters().reset();
                 }
+                self.counters = CounterSnapshot::default();
                 self.rates = Rates::default();
             }
         }
@@ -244,9 +252,12 @@ impl WirepadApp {
                     self.settings.remember_remote();
                 }
                 self.state = LinkState::Connecting(None);
-                if let Some(path) = &self.capture {
-                    session.command(Command::Capture(Some(path.clone())));
+                if let Some(capture) = &mut self.capture {
+                    session.command(Command::Capture(Some(capture.clone())));
+                    capture.append = true;
                 }
+                self.counters = CounterSnapshot::default();
+                self.rates = Rates::default();
                 self.session = Some(session);
             }
             Err(error) => self.error = Some(error.to_string()),
@@ -255,13 +266,21 @@ impl WirepadApp {
 
     fn close(&mut self) {
         if let Some(session) = self.session.take() {
+            self.counters = session.counters().snapshot();
             session.stop();
         }
+        self.closed();
+    }
+
+    /// What ends with a session, whether the user closed it or it ended by itself.
+    fn closed(&mut self) {
+        self.session = None;
         self.state = LinkState::Closed;
         self.clients.clear();
         self.target = None;
         self.periodic_sent = None;
         self.file_progress = None;
+        self.rates = Rates::default();
     }
 
     fn command(&mut self, command: Command) {
@@ -333,10 +352,12 @@ impl WirepadApp {
                     path,
                 }),
                 Picked::Capture(path) => {
+                    let mut capture = CaptureFile::truncate(path);
                     if let Some(session) = &self.session {
-                        session.command(Command::Capture(Some(path.clone())));
+                        session.command(Command::Capture(Some(capture.clone())));
+                        capture.append = true;
                     }
-                    self.capture = Some(path);
+                    self.capture = Some(capture);
                 }
                 Picked::SaveView(path) => self.save_view(path),
                 Picked::Failed(message) => self.error = Some(message),
@@ -360,6 +381,7 @@ impl WirepadApp {
 
     /// Takes what the engine sent since the last frame, within a budget.
     pub fn drain_events(&mut self) {
+        self.take_picked();
         let Some(session) = &self.session else { return };
         let batches: Vec<Vec<Event>> = session.events().try_iter().take(BATCHES_PER_FRAME).collect();
         let more = !session.events().is_empty();
@@ -370,7 +392,6 @@ impl WirepadApp {
             self.repaint.request_repaint();
         }
         self.view.append(&self.log);
-        self.take_picked();
     }
 
     fn handle(&mut self, event: Event) {
@@ -399,11 +420,10 @@ impl WirepadApp {
                 );
             }
             EventKind::PeerRefused { .. } => {}
+            // A send target that left stays chosen: the next send fails ("not connected") instead of
+            // quietly going to every client.
             EventKind::PeerLeft { peer, .. } => {
                 self.clients.remove(&peer);
-                if self.target == Some(peer) {
-                    self.target = None;
-                }
             }
             EventKind::Received { peer, bytes } => self.record(event.at, peer, Direction::Rx, bytes),
             EventKind::DroppedFromView { peer, bytes } => {
@@ -414,7 +434,13 @@ impl WirepadApp {
             EventKind::Sent { peer, bytes } => self.record(event.at, peer, Direction::Tx, bytes.to_vec()),
             EventKind::PeriodicProgress { sent, done } => self.periodic_sent = (!done).then_some(sent),
             EventKind::FileProgress { sent, total, done } => self.file_progress = (!done).then_some((sent, total)),
-            EventKind::Error(error) => self.error = Some(error.to_string()),
+            EventKind::Error(error) => {
+                if matches!(*error, NetError::Capture { .. }) {
+                    // The engine dropped the capture it could not write.
+                    self.capture = None;
+                }
+                self.error = Some(error.to_string());
+            }
             EventKind::RemoteChanged { remote } => {
                 if self.settings.mode == ModeKind::Udp {
                     self.settings.remote_host = remote.ip().to_string();
@@ -422,10 +448,8 @@ impl WirepadApp {
                 }
             }
             EventKind::Closed { .. } => {
-                self.session = None;
-                self.state = LinkState::Closed;
-                self.clients.clear();
-                self.periodic_sent = None;
+                self.update_counters();
+                self.closed();
             }
         }
     }
@@ -483,9 +507,17 @@ impl WirepadApp {
         self.wrap_columns.unwrap_or(measured)
     }
 
+    fn update_counters(&mut self) {
+        if let Some(session) = &self.session {
+            self.counters = session.counters().snapshot();
+        }
+    }
+
     fn update_rates(&mut self) {
-        let Some(session) = &self.session else { return };
-        let counters = session.counters().snapshot();
+        if self.session.is_none() {
+            return;
+        }
+        let counters = self.counters;
         let now = Instant::now();
         match self.rates.last {
             Some((at, rx, tx)) if now - at >= Duration::from_secs(1) => {
@@ -562,6 +594,7 @@ fn apply_session_args(settings: &mut Settings, args: &SessionArgs) {
 impl eframe::App for WirepadApp {
     fn logic(&mut self, _ctx: &egui::Context, _frame: &mut eframe::Frame) {
         self.drain_events();
+        self.update_counters();
         self.update_rates();
     }
 

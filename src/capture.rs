@@ -1,6 +1,6 @@
 //! Receive-to-file: every received byte, raw, in arrival order, written on a thread of its own.
 //! The queue is bounded; a full queue tells the caller to stop reading its sockets (back-pressure).
-use std::fs::File;
+use std::fs::{File, OpenOptions};
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::thread::JoinHandle;
@@ -14,6 +14,31 @@ const QUEUE_CHUNKS: usize = 64;
 /// Small chunks are gathered up to this; a chunk at least this big goes to the file without a copy.
 const WRITE_BUFFER: usize = 64 * 1024;
 
+/// Where to capture, and whether to keep what the file already holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CaptureFile {
+    pub path: PathBuf,
+    pub append: bool,
+}
+
+impl CaptureFile {
+    /// Starts the file afresh (the user chose it, and a save dialog asked before overwriting).
+    pub fn truncate(path: impl Into<PathBuf>) -> Self {
+        CaptureFile {
+            path: path.into(),
+            append: false,
+        }
+    }
+
+    /// Goes on after what is there (a window reopening a session with the same capture).
+    pub fn append(path: impl Into<PathBuf>) -> Self {
+        CaptureFile {
+            path: path.into(),
+            append: true,
+        }
+    }
+}
+
 pub struct Capture {
     path: PathBuf,
     chunks: Option<Sender<Vec<u8>>>,
@@ -23,13 +48,20 @@ pub struct Capture {
 }
 
 impl Capture {
-    /// Creates (truncates) `path` at once, so a bad path is an immediate error.
+    /// Opens (creates, truncates or appends to) the file at once, so a bad path is an immediate error.
     /// `on_exit` runs on the writer thread when it stops (the worker uses it to wake its poll).
-    pub fn create(path: &Path, on_exit: impl FnOnce() + Send + 'static) -> Result<Capture, NetError> {
-        let file = File::create(path).map_err(|source| NetError::Capture {
-            path: path.to_owned(),
-            source,
-        })?;
+    pub fn create(target: &CaptureFile, on_exit: impl FnOnce() + Send + 'static) -> Result<Capture, NetError> {
+        let path = target.path.as_path();
+        let file = OpenOptions::new()
+            .write(true)
+            .create(true)
+            .append(target.append)
+            .truncate(!target.append)
+            .open(path)
+            .map_err(|source| NetError::Capture {
+                path: path.to_owned(),
+                source,
+            })?;
         let (tx, rx) = bounded(QUEUE_CHUNKS);
         let owned = path.to_owned();
         let writer = std::thread::Builder::new()

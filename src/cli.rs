@@ -18,6 +18,7 @@ use clap::builder::{PossibleValuesParser, RangedU64ValueParser, TypedValueParser
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use crossbeam_channel::{Receiver, RecvError, bounded, never, select};
 
+use crate::capture::CaptureFile;
 use crate::codec::checksum::Checksum;
 use crate::codec::hex::to_hex;
 use crate::codec::text::{StreamDecoder, TextEncoding, TextError};
@@ -286,7 +287,7 @@ pub fn session_config(args: &SessionArgs) -> SessionConfig {
     let deliver_received =
         !common.receive.quiet || common.send.echo || quit.quit_after_bytes.is_some() || quit.quit_when_idle.is_some();
     SessionConfig {
-        capture: common.receive.recv_file.clone(),
+        capture: common.receive.recv_file.clone().map(CaptureFile::truncate),
         delivery: Delivery::Lossless,
         deliver_received,
         ..SessionConfig::new(mode)

@@ -1,6 +1,8 @@
 //! The two enums that cross the thread boundary: `Command` in, `Event` out.
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
+
+use crate::capture::CaptureFile;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
@@ -42,7 +44,7 @@ pub enum Command {
     /// UDP: change the remote host:port (resolved on the worker).
     SetRemote(String),
     /// Start (`Some`) or stop (`None`) writing every received byte to a file.
-    Capture(Option<PathBuf>),
+    Capture(Option<CaptureFile>),
     Stop,
 }
 

@@ -11,13 +11,14 @@ mod udp;
 mod worker;
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
 use crossbeam_channel::{Receiver, Sender};
+
+use crate::capture::CaptureFile;
 
 pub use error::{NetError, describe};
 pub use message::{Bytes, CloseReason, Command, Event, EventKind, Group, LeaveReason, Target};
@@ -65,7 +66,7 @@ pub enum Delivery {
 pub struct SessionConfig {
     pub mode: Mode,
     /// Write every received byte, raw and in arrival order, to this file.
-    pub capture: Option<PathBuf>,
+    pub capture: Option<CaptureFile>,
     pub delivery: Delivery,
     /// Received bytes are coalesced into one event per peer at most this often.
     pub batch_interval: Duration,

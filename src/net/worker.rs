@@ -14,7 +14,7 @@ use super::{
     Bytes, CloseReason, Command, Counters, EventKind, Mode, NetError, Notify, Session, SessionConfig, Target,
     tcp_client, tcp_server, udp,
 };
-use crate::capture::Capture;
+use crate::capture::{Capture, CaptureFile};
 
 pub(super) const WAKER: Token = Token(0);
 /// Batches waiting for the consumer before the worker drops display data (or pauses, when lossless).
@@ -126,7 +126,7 @@ pub(super) fn spawn(config: SessionConfig, notify: Notify) -> Result<Session, Ne
     let (events_tx, events) = bounded(EVENT_BATCHES);
     let (commands, commands_rx) = unbounded();
     let capture = match &config.capture {
-        Some(path) => Some(open_capture(path.clone(), &waker)?),
+        Some(target) => Some(open_capture(target, &waker)?),
         None => None,
     };
     let outbox = Outbox::new(
@@ -189,9 +189,9 @@ pub(super) fn spawn(config: SessionConfig, notify: Notify) -> Result<Session, Ne
     })
 }
 
-fn open_capture(path: PathBuf, waker: &Arc<Waker>) -> Result<Capture, NetError> {
+fn open_capture(target: &CaptureFile, waker: &Arc<Waker>) -> Result<Capture, NetError> {
     let waker = waker.clone();
-    Capture::create(&path, move || {
+    Capture::create(target, move || {
         let _ = waker.wake();
     })
 }
@@ -356,12 +356,12 @@ impl<T: Transport> Worker<T> {
         }
     }
 
-    fn set_capture(&mut self, path: Option<PathBuf>) -> Result<(), NetError> {
+    fn set_capture(&mut self, target: Option<CaptureFile>) -> Result<(), NetError> {
         if let Some(old) = self.ctx.capture.take() {
             old.finish()?;
         }
-        if let Some(path) = path {
-            self.ctx.capture = Some(open_capture(path, &self.waker)?);
+        if let Some(target) = target {
+            self.ctx.capture = Some(open_capture(&target, &self.waker)?);
         }
         Ok(())
     }

@@ -168,8 +168,8 @@ fn receive(app: &mut WirepadApp, ui: &mut egui::Ui, t: &Texts) -> Vec<Action> {
             actions.push(Action::SaveView);
         }
     });
-    if let Some(path) = &app.capture {
-        ui.label(format!("{} {}", t.receiving_to, path.display()));
+    if let Some(capture) = &app.capture {
+        ui.label(format!("{} {}", t.receiving_to, capture.path.display()));
     }
     actions
 }
@@ -242,7 +242,9 @@ fn send(app: &mut WirepadApp, ui: &mut egui::Ui, t: &Texts) -> Vec<Action> {
         }
     });
     ui.horizontal(|ui| {
-        if ui.add_enabled(open, egui::Button::new(t.send_file)).clicked() {
+        // One file at a time: the engine streams one per session.
+        let idle = app.file_progress.is_none();
+        if ui.add_enabled(open && idle, egui::Button::new(t.send_file)).clicked() {
             actions.push(Action::PickSendFile);
         }
     });

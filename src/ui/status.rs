@@ -5,11 +5,7 @@ use crate::i18n::Lang;
 pub fn status_bar(app: &mut WirepadApp, ui: &mut egui::Ui) -> Vec<Action> {
     let mut actions = Vec::new();
     let t = app.texts();
-    let counters = app
-        .session
-        .as_ref()
-        .map(|s| s.counters().snapshot())
-        .unwrap_or_default();
+    let counters = app.counters;
     ui.horizontal(|ui| {
         let state = match app.state() {
             LinkState::Closed => t.state_closed.to_string(),

@@ -5,6 +5,7 @@ use std::net::{Ipv4Addr, Shutdown, SocketAddr, TcpListener, TcpStream, UdpSocket
 use std::sync::Arc;
 use std::time::Duration;
 
+use wirepad::capture::CaptureFile;
 use wirepad::net::{
     CloseReason, Command, Delivery, EventKind, LeaveReason, Mode, NetError, Session, SessionConfig, Target,
 };
@@ -436,7 +437,7 @@ fn one_gib_capture_is_byte_exact() {
         listen: "127.0.0.1:0".parse().expect("addr"),
         max_clients: None,
     });
-    config.capture = Some(path.clone());
+    config.capture = Some(CaptureFile::truncate(&path));
     config.deliver_received = false;
     let mut session = Tap::new(Session::start(config, no_notify()).expect("start"));
     let addr = session.local_addr().expect("bound");
@@ -468,7 +469,7 @@ fn capture_write_error_is_an_event_and_the_session_lives_on() {
         listen: "127.0.0.1:0".parse().expect("addr"),
         max_clients: None,
     });
-    config.capture = Some("/dev/full".into());
+    config.capture = Some(CaptureFile::truncate("/dev/full"));
     let mut session = Tap::new(Session::start(config, no_notify()).expect("start"));
     let (mut stream, peer) = connect(&mut session);
     // More than the writer buffers, so the write reaches the device.
