@@ -10,10 +10,11 @@ use std::time::{Duration, Instant, SystemTime};
 use crossbeam_channel::{Receiver, Sender, unbounded};
 
 use crate::capture::CaptureFile;
-use crate::cli::SessionArgs;
+use crate::cli::{SessionArgs, default_udp_bind};
+use crate::codec::text::TextEncoding;
 use crate::i18n::{Lang, Texts};
 use crate::log::{Chunk, Direction, Log};
-use crate::net::{Command, CounterSnapshot, Event, EventKind, NetError, Session, Target};
+use crate::net::{Command, CounterSnapshot, Event, EventKind, NetError, Nobody, Session, Target};
 use crate::settings::{ModeKind, Settings};
 use crate::ui;
 use crate::view::{View, ViewOptions};
@@ -141,15 +142,14 @@ impl WirepadApp {
     }
 
     /// With eframe's storage: settings from the last run (defaults if missing or unreadable).
-    pub fn from_creation(cc: &eframe::CreationContext<'_>, launch: Option<&SessionArgs>) -> Self {
+    pub fn from_creation(cc: &eframe::CreationContext<'_>, launch: Option<&Launch>) -> Self {
         let mut settings: Settings = cc
             .storage
             .and_then(|storage| eframe::get_value(storage, eframe::APP_KEY))
             .unwrap_or_default();
-        if let Some(args) = launch {
-            apply_session_args(&mut settings, args);
-        }
+        let capture = launch.and_then(|launch| launch.apply(&mut settings));
         let mut app = WirepadApp::new(&cc.egui_ctx, settings);
+        app.capture = capture;
         if launch.is_some() {
             app.apply(Action::Open);
         }
@@ -260,7 +260,7 @@ impl WirepadApp {
                 self.rates = Rates::default();
                 self.session = Some(session);
             }
-            Err(error) => self.error = Some(error.to_string()),
+            Err(error) => self.error = Some(self.lang.net_error(&error)),
         }
     }
 
@@ -286,7 +286,7 @@ impl WirepadApp {
     fn command(&mut self, command: Command) {
         match &self.session {
             Some(session) => session.command(command),
-            None => self.send_error = Some(NetError::NoPeer("not open").to_string()),
+            None => self.send_error = Some(self.lang.net_error(&NetError::NoPeer(Nobody::NotOpen))),
         }
     }
 
@@ -303,7 +303,7 @@ impl WirepadApp {
                 Some(bytes)
             }
             Err(error) => {
-                self.send_error = Some(error.to_string());
+                self.send_error = Some(self.lang.payload_error(&error));
                 None
             }
         }
@@ -368,12 +368,12 @@ impl WirepadApp {
     /// Written on a thread of its own; a failure shows in the window.
     fn save_view(&mut self, path: PathBuf) {
         let text = self.view.text_of_all();
-        let (tx, repaint) = (self.picked_tx.clone(), self.repaint.clone());
+        let (tx, repaint, lang) = (self.picked_tx.clone(), self.repaint.clone(), self.lang);
         let _ = std::thread::Builder::new()
             .name("wirepad-save-view".into())
             .spawn(move || {
                 if let Err(e) = std::fs::write(&path, text) {
-                    let _ = tx.send(Picked::Failed(format!("cannot write {}: {e}", path.display())));
+                    let _ = tx.send(Picked::Failed(lang.write_error(&path, &e)));
                     repaint.request_repaint();
                 }
             });
@@ -407,7 +407,7 @@ impl WirepadApp {
                 self.error = None;
                 self.state = LinkState::Connected { local, peer };
             }
-            EventKind::ConnectFailed { reason } => self.error = Some(reason.to_string()),
+            EventKind::ConnectFailed { reason } => self.error = Some(self.lang.net_error(&reason)),
             EventKind::Reconnecting { after } => self.state = LinkState::Reconnecting(after),
             EventKind::PeerJoined { peer } => {
                 self.clients.insert(
@@ -439,7 +439,7 @@ impl WirepadApp {
                     // The engine dropped the capture it could not write.
                     self.capture = None;
                 }
-                self.error = Some(error.to_string());
+                self.error = Some(self.lang.net_error(&error));
             }
             EventKind::RemoteChanged { remote } => {
                 if self.settings.mode == ModeKind::Udp {
@@ -550,45 +550,103 @@ fn view_options(settings: &Settings, peer_filter: Option<SocketAddr>, wrap_colum
     }
 }
 
-/// `wirepad gui tcp-server 8080`: the command line's session shown in the window's own fields.
-fn apply_session_args(settings: &mut Settings, args: &SessionArgs) {
-    let set_local = |settings: &mut Settings, addr: SocketAddr| {
-        settings.local_ip = addr.ip().to_string();
-        settings.local_port = addr.port().to_string();
-    };
-    match args {
-        SessionArgs::TcpServer(server) => {
-            settings.mode = ModeKind::TcpServer;
-            set_local(settings, server.listen);
+/// A command-line session for the window (`wirepad gui tcp-server 8080 -e gbk`), checked before the window opens.
+#[derive(Debug, Clone)]
+pub struct Launch {
+    args: SessionArgs,
+    encoding: TextEncoding,
+}
+
+impl Launch {
+    /// Refuses what only the command line does (echo, stdin, quit conditions, …) rather than ignore it.
+    pub fn new(args: SessionArgs) -> Result<Launch, String> {
+        let common = args.common();
+        let cli_only = [
+            (common.receive.quiet, "--quiet"),
+            (common.send.stdin, "--stdin"),
+            (common.send.echo, "--echo"),
+            (common.send.send_file.is_some(), "--send-file"),
+            (common.quit.quit_after_bytes.is_some(), "--quit-after-bytes"),
+            (common.quit.quit_after_secs.is_some(), "--quit-after-secs"),
+            (common.quit.quit_when_idle.is_some(), "--quit-when-idle"),
+            (
+                matches!(&args, SessionArgs::TcpServer(s) if s.max_clients.is_some()),
+                "--max-clients",
+            ),
+            (
+                matches!(&args, SessionArgs::Udp(u) if u.join.len() > 1),
+                "a second --join",
+            ),
+        ];
+        if let Some((_, option)) = cli_only.iter().find(|(given, _)| *given) {
+            return Err(format!(
+                "{option} is for the command line only; the window does not take it"
+            ));
         }
-        SessionArgs::TcpClient(client) => {
-            settings.mode = ModeKind::TcpClient;
-            settings.set_remote(&client.remote);
-            settings.reconnect = client.reconnect;
-            set_local(
-                settings,
-                client.bind.unwrap_or_else(|| SocketAddr::from(([0, 0, 0, 0], 0))),
-            );
-        }
-        SessionArgs::Udp(udp) => {
-            settings.mode = ModeKind::Udp;
-            set_local(
-                settings,
-                udp.bind.unwrap_or_else(|| SocketAddr::from(([0, 0, 0, 0], 0))),
-            );
-            settings.remote_host.clear();
-            if let Some(remote) = &udp.remote {
-                settings.set_remote(remote);
+        let encoding = common.text_encoding().map_err(|e| e.to_string())?;
+        Ok(Launch { args, encoding })
+    }
+
+    /// Shows the session in the window's own fields; returns the capture file to open with it.
+    fn apply(&self, settings: &mut Settings) -> Option<CaptureFile> {
+        let set_local = |settings: &mut Settings, addr: SocketAddr| {
+            settings.local_ip = addr.ip().to_string();
+            settings.local_port = addr.port().to_string();
+        };
+        match &self.args {
+            SessionArgs::TcpServer(server) => {
+                settings.mode = ModeKind::TcpServer;
+                set_local(settings, server.listen);
             }
-            settings.follow_peer = udp.follow_peer;
-            settings.broadcast = udp.broadcast;
-            settings.multicast_group = udp.join.first().map(|g| g.addr.to_string()).unwrap_or_default();
+            SessionArgs::TcpClient(client) => {
+                settings.mode = ModeKind::TcpClient;
+                settings.set_remote(&client.remote);
+                settings.reconnect = client.reconnect;
+                set_local(
+                    settings,
+                    client.bind.unwrap_or_else(|| SocketAddr::from(([0, 0, 0, 0], 0))),
+                );
+            }
+            SessionArgs::Udp(udp) => {
+                settings.mode = ModeKind::Udp;
+                set_local(settings, udp.bind.unwrap_or_else(|| default_udp_bind(udp)));
+                settings.remote_host.clear();
+                if let Some(remote) = &udp.remote {
+                    settings.set_remote(remote);
+                }
+                settings.follow_peer = udp.follow_peer;
+                settings.broadcast = udp.broadcast;
+                settings.multicast_group = udp.join.first().map(|g| g.addr.to_string()).unwrap_or_default();
+            }
         }
+        let common = self.args.common();
+        settings.receive.encoding = self.encoding;
+        settings.receive.hex = common.receive.hex;
+        if common.receive.log {
+            settings.receive.log_mode = true;
+        }
+        // The send box is filled, not sent: the user presses Send (or starts the periodic send) when ready.
+        let send = &common.send;
+        if let Some(text) = &send.send {
+            settings.send.text = text.clone();
+            settings.send.hex = false;
+            settings.send.escapes = true;
+        } else if let Some(hex) = &send.send_hex {
+            settings.send.text = hex.clone();
+            settings.send.hex = true;
+        }
+        if let Some(append) = send.append {
+            settings.send.append = append;
+        }
+        if send.checksum.is_some() {
+            settings.send.checksum = send.checksum;
+        }
+        if let Some(repeat) = send.repeat {
+            settings.send.count = repeat.to_string();
+            settings.send.interval_ms = send.interval.to_string();
+        }
+        common.receive.recv_file.clone().map(CaptureFile::truncate)
     }
-    if let Ok(encoding) = args.common().text_encoding() {
-        settings.receive.encoding = encoding;
-    }
-    settings.receive.hex = args.common().receive.hex;
 }
 
 impl eframe::App for WirepadApp {
@@ -612,7 +670,13 @@ impl eframe::App for WirepadApp {
 /// Opens the window (with `launch` already open when given). Tries wgpu, then OpenGL, so it runs
 /// in VMs and over remote X where one of them is missing.
 pub fn run_gui(launch: Option<SessionArgs>) -> ExitCode {
-    let mut last_error = None;
+    let launch = match launch.map(Launch::new).transpose() {
+        Ok(launch) => launch,
+        Err(message) => {
+            eprintln!("wirepad: {message}");
+            return ExitCode::from(2);
+        }
+    };
     for renderer in [eframe::Renderer::Wgpu, eframe::Renderer::Glow] {
         let options = eframe::NativeOptions {
             renderer,
@@ -630,16 +694,15 @@ pub fn run_gui(launch: Option<SessionArgs>) -> ExitCode {
         );
         match result {
             Ok(()) => return ExitCode::SUCCESS,
-            Err(error) => {
-                eprintln!("wirepad: the {renderer:?} renderer did not start: {error}");
-                last_error = Some(error);
+            // No display at all: another renderer would not help (and winit cannot make a second event loop).
+            Err(error @ eframe::Error::WinitEventLoop(_)) => {
+                eprintln!("wirepad: cannot open a window: {error}");
+                return ExitCode::from(1);
             }
+            Err(error) => eprintln!("wirepad: the {renderer:?} renderer did not start: {error}"),
         }
     }
-    eprintln!(
-        "wirepad: cannot open a window: {}",
-        last_error.map_or_else(String::new, |e| e.to_string())
-    );
+    eprintln!("wirepad: cannot open a window with either renderer");
     ExitCode::from(1)
 }
 

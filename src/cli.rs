@@ -23,7 +23,7 @@ use crate::codec::checksum::Checksum;
 use crate::codec::hex::to_hex;
 use crate::codec::text::{StreamDecoder, TextEncoding, TextError};
 use crate::net::{
-    Bytes, CloseReason, Command, Delivery, Event, EventKind, Group, LeaveReason, Mode, NetError, Session,
+    Bytes, CloseReason, Command, Delivery, Event, EventKind, Group, LeaveReason, MAX_DATAGRAM, Mode, NetError, Session,
     SessionConfig, Target,
 };
 use crate::send::{LineEnding, PayloadError, PayloadFormat, PayloadSpec};
@@ -219,6 +219,36 @@ pub struct QuitArgs {
     pub quit_when_idle: Option<u64>,
 }
 
+/// Parses the process's arguments. Help and version print as clap prints them (exit 0); a usage
+/// error is one line on stderr and exit 2 (contract), not clap's error, tip and usage.
+pub fn parse_args() -> Result<Cli, ExitCode> {
+    Cli::try_parse().map_err(|error| {
+        if error.use_stderr() {
+            let error = usage_error(&error);
+            note(format_args!("error: {error}"));
+            error.exit_code()
+        } else {
+            // A closed stdout is no reason to fail `--help`.
+            let _ = error.print();
+            ExitCode::SUCCESS
+        }
+    })
+}
+
+/// clap's first paragraph on one line (a missing argument's name is on the line after its
+/// message), without the "error: " that `note` adds again.
+fn usage_error(error: &clap::Error) -> CliError {
+    let rendered = error.render().to_string();
+    let message = rendered
+        .lines()
+        .take_while(|line| !line.trim().is_empty())
+        .map(str::trim)
+        .collect::<Vec<_>>()
+        .join(" ");
+    let message = message.strip_prefix("error: ").unwrap_or(&message);
+    CliError::Usage(format!("{message} (see wirepad --help)"))
+}
+
 /// Parses a session as `wirepad gui` takes it, e.g. `["tcp-server", "8080"]`.
 pub fn parse_session<I, T>(args: I) -> Result<SessionArgs, clap::Error>
 where
@@ -295,7 +325,7 @@ pub fn session_config(args: &SessionArgs) -> SessionConfig {
 }
 
 /// An IPv6 remote or group needs an IPv6 socket; anything else gets IPv4.
-fn default_udp_bind(udp: &UdpArgs) -> SocketAddr {
+pub fn default_udp_bind(udp: &UdpArgs) -> SocketAddr {
     let remote_is_v6 = udp
         .remote
         .as_deref()
@@ -320,6 +350,8 @@ pub enum CliError {
     Encoding(#[from] TextError),
     #[error("{option}: {source}")]
     Payload { option: &'static str, source: PayloadError },
+    #[error("{option}: {len} bytes do not fit in one UDP datagram (at most {MAX_DATAGRAM})")]
+    DatagramTooLarge { option: &'static str, len: usize },
     #[error("standard input, line {line}: {source}")]
     StdinLine { line: u64, source: PayloadError },
     #[error("standard input, line {line}: not valid UTF-8")]
@@ -348,6 +380,7 @@ impl CliError {
             CliError::Usage(_)
             | CliError::Encoding(_)
             | CliError::Payload { .. }
+            | CliError::DatagramTooLarge { .. }
             | CliError::StdinLine { .. }
             | CliError::StdinNotUtf8 { .. } => ExitCode::from(2),
             CliError::Net(_) | CliError::Reset | CliError::Failed | CliError::Stdout(_) | CliError::Stdin(_) => {
@@ -398,7 +431,24 @@ impl Plan {
         let common = args.common();
         let spec = common.payload_spec()?;
         let send = &common.send;
+        // Clap cannot say "unless --stdin"; --send and --send-hex already conflict with --send-file.
+        if send.send_file.is_some() && send.checksum.is_some() && !send.stdin {
+            return Err(CliError::Usage(
+                "--checksum does not apply to --send-file (the file is sent as it is), only to --send, --send-hex and \
+                 --stdin lines"
+                    .into(),
+            ));
+        }
         let greeting = greeting(send, spec)?;
+        if let (SessionArgs::Udp(_), Some(Greeting::Bytes { bytes, .. })) = (args, &greeting)
+            && bytes.len() > MAX_DATAGRAM
+        {
+            let option = if send.send.is_some() { "--send" } else { "--send-hex" };
+            return Err(CliError::DatagramTooLarge {
+                option,
+                len: bytes.len(),
+            });
+        }
         if let SessionArgs::Udp(udp) = args
             && udp.remote.is_none()
             && !udp.follow_peer
@@ -538,9 +588,25 @@ impl Printer {
         } else {
             let encoding = self.style.encoding;
             let decoder = self.decoders.entry(peer).or_insert_with(|| encoding.decoder());
-            decoder.decode(bytes)
+            let text = decoder.decode(bytes);
+            // Only part of a character: the decoder keeps it for the next chunk, and a log line
+            // with no data would say nothing.
+            if text.is_empty() && !bytes.is_empty() {
+                return Ok(());
+            }
+            text
         };
         self.show(at, peer, &data)
+    }
+
+    /// Ends every text stream when the run ends: unfinished characters become U+FFFD.
+    fn finish(&mut self) -> io::Result<()> {
+        let mut peers: Vec<SocketAddr> = self.decoders.keys().copied().collect();
+        peers.sort_unstable();
+        for peer in peers {
+            self.peer_gone(peer)?;
+        }
+        Ok(())
     }
 
     /// Ends a peer's text stream: an unfinished character becomes U+FFFD.
@@ -647,6 +713,7 @@ impl Runner {
                     };
                     for event in batch {
                         if let EventKind::Closed { reason } = event.kind {
+                            self.print(Printer::finish);
                             self.flush_stdout();
                             return self.closed(reason);
                         }
@@ -853,11 +920,18 @@ impl Runner {
         }
     }
 
-    /// Tells the session to stop; the first reason given is how the run ends.
+    /// Tells the session to stop; the first reason given is how the run ends, except that an error met while
+    /// stopping (bytes left unsent, a capture that could not be finished) turns a clean quit into a failure.
+    /// Later errors are printed as they come.
     fn stop(&mut self, result: Result<(), CliError>) {
-        if self.stopping.is_none() {
-            self.stopping = Some(result);
-            self.session.command(Command::Stop);
+        match (&self.stopping, result) {
+            (None, result) => {
+                self.stopping = Some(result);
+                self.session.command(Command::Stop);
+            }
+            (Some(Ok(())), Err(error)) => self.stopping = Some(Err(error)),
+            (Some(_), Err(error)) => note(format_args!("error: {error}")),
+            (Some(_), Ok(())) => {}
         }
     }
 
@@ -901,6 +975,8 @@ fn is_fatal(error: &NetError) -> bool {
         error,
         NetError::Capture { .. }
             | NetError::ReadFile { .. }
+            | NetError::Unsent { .. }
+            | NetError::FileStopped { .. }
             | NetError::Resolve { .. }
             | NetError::DatagramTooLarge { .. }
             | NetError::Internal(_)

@@ -1,5 +1,14 @@
 //! Labels in Chinese and English. One struct per language, so a missing label is a compile error.
+use std::io;
+use std::path::Path;
+
 use serde::{Deserialize, Serialize};
+
+use crate::codec::escape::EscapeError;
+use crate::codec::hex::HexError;
+use crate::codec::text::TextError;
+use crate::net::{NetError, Nobody, describe};
+use crate::send::PayloadError;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Lang {
@@ -58,6 +67,7 @@ pub struct Texts {
     pub stop_file: &'static str,
     pub clear: &'static str,
     pub save_view: &'static str,
+    pub copy_all: &'static str,
     pub buffer_mib: &'static str,
     pub send_settings: &'static str,
     pub hex_send: &'static str,
@@ -98,6 +108,7 @@ pub struct Texts {
     pub language: &'static str,
     pub sent_count: &'static str,
     pub bad_port: &'static str,
+    pub bad_remote_port: &'static str,
     pub bad_ip: &'static str,
     pub bad_host: &'static str,
     pub bad_group: &'static str,
@@ -136,6 +147,7 @@ pub static ZH: Texts = Texts {
     stop_file: "停止写文件",
     clear: "清除接收",
     save_view: "保存数据…",
+    copy_all: "复制全部",
     buffer_mib: "接收缓冲 (MiB)",
     send_settings: "发送设置",
     hex_send: "HEX发送",
@@ -176,6 +188,7 @@ pub static ZH: Texts = Texts {
     language: "语言",
     sent_count: "已发送",
     bad_port: "端口须为 0–65535 的整数",
+    bad_remote_port: "远程端口须为 1–65535 的整数",
     bad_ip: "不是有效的 IP 地址",
     bad_host: "请输入主机名或 IP 地址",
     bad_group: "不是组播地址 (224.0.0.0/4 或 ff00::/8)",
@@ -214,6 +227,7 @@ pub static EN: Texts = Texts {
     stop_file: "Stop file",
     clear: "Clear",
     save_view: "Save view…",
+    copy_all: "Copy all",
     buffer_mib: "View buffer (MiB)",
     send_settings: "Send settings",
     hex_send: "Hex send",
@@ -254,6 +268,7 @@ pub static EN: Texts = Texts {
     language: "Language",
     sent_count: "Sent",
     bad_port: "Port must be a whole number 0–65535",
+    bad_remote_port: "Remote port must be a whole number 1–65535",
     bad_ip: "Not a valid IP address",
     bad_host: "Enter a host name or IP address",
     bad_group: "Not a multicast address (224.0.0.0/4 or ff00::/8)",
@@ -262,6 +277,117 @@ pub static EN: Texts = Texts {
     reconnecting: "Reconnecting in {}",
     paused: "View paused (counters and file go on)",
 };
+
+/// Engine and send-box errors in the window's language. The English texts are the errors' own (the command line
+/// prints those); Chinese gets its own words, with the address, position or character kept as they are.
+impl Lang {
+    pub fn net_error(self, error: &NetError) -> String {
+        match self {
+            Lang::En => error.to_string(),
+            Lang::Zh => net_error_zh(error),
+        }
+    }
+
+    pub fn payload_error(self, error: &PayloadError) -> String {
+        match self {
+            Lang::En => error.to_string(),
+            Lang::Zh => payload_error_zh(error),
+        }
+    }
+
+    /// A file the window itself could not write (save view).
+    pub fn write_error(self, path: &Path, error: &io::Error) -> String {
+        match self {
+            Lang::En => format!("cannot write {}: {}", path.display(), describe(error)),
+            Lang::Zh => format!("无法写入 {}：{}", path.display(), io_error_zh(error)),
+        }
+    }
+}
+
+fn net_error_zh(error: &NetError) -> String {
+    match error {
+        NetError::Listen { addr, source } => format!("无法在 {addr} 上监听：{}", io_error_zh(source)),
+        NetError::Bind { addr, source } => format!("无法绑定 {addr}：{}", io_error_zh(source)),
+        NetError::Resolve { host, reason } => format!("无法解析主机名 {host}：{reason}"),
+        NetError::Connect { addr, source } => format!("无法连接 {addr}：{}", io_error_zh(source)),
+        NetError::ConnectTimeout { addr, millis } => format!("无法连接 {addr}：{millis} ms 内未响应（超时）"),
+        NetError::Accept { addr, source } => format!("{addr} 无法接受新连接：{}", io_error_zh(source)),
+        NetError::Receive { addr, source } => format!("从 {addr} 接收失败：{}", io_error_zh(source)),
+        NetError::Send { addr, source } => format!("发送到 {addr} 失败：{}", io_error_zh(source)),
+        NetError::Join { group, source } => format!("无法加入组播组 {group}：{}", io_error_zh(source)),
+        NetError::Leave { group, source } => format!("无法退出组播组 {group}：{}", io_error_zh(source)),
+        NetError::SocketOption { option, addr, source } => {
+            format!("无法在 {addr} 上设置 {option}：{}", io_error_zh(source))
+        }
+        NetError::NoPeer(why) => format!("无法发送：{}", nobody_zh(*why)),
+        NetError::UnknownPeer { addr } => format!("无法发送到 {addr}：该连接已断开"),
+        NetError::SendQueueFull { addr, queued } => format!("无法发送到 {addr}：已有 {queued} 字节在等待发送"),
+        NetError::DatagramTooLarge { addr, len } => {
+            format!("无法向 {addr} 发送 {len} 字节：一个 UDP 数据报最多 65507 字节")
+        }
+        NetError::Capture { path, source } => format!("无法写入接收文件 {}：{}", path.display(), io_error_zh(source)),
+        NetError::ReadFile { path, source } => format!("无法读取 {}：{}", path.display(), io_error_zh(source)),
+        // Rare and internal: the English text says more than a translation would.
+        _ => error.to_string(),
+    }
+}
+
+fn nobody_zh(why: Nobody) -> &'static str {
+    match why {
+        Nobody::NotOpen => "未打开",
+        Nobody::NotConnected => "未连接",
+        Nobody::NoClients => "没有已连接的客户端",
+        Nobody::KickNeedsServer => "只有 TCP Server 可以断开客户端",
+        Nobody::RemoteNeedsUdp => "只有 UDP 可以更改远程地址",
+        Nobody::GroupsNeedUdp => "只有 UDP 可以加入组播组",
+        Nobody::StillResolving => "仍在解析远程主机名，发送队列已满",
+        Nobody::NoRemote => "没有远程地址：请填写，或等对方先发来数据",
+    }
+}
+
+fn io_error_zh(error: &io::Error) -> String {
+    use io::ErrorKind::*;
+    let words = match error.kind() {
+        AddrInUse => "地址已被占用",
+        AddrNotAvailable => "本机没有这个地址",
+        PermissionDenied => "权限不足",
+        ConnectionRefused => "连接被拒绝",
+        ConnectionReset => "连接被对方重置",
+        ConnectionAborted => "连接被中止",
+        TimedOut => "超时",
+        HostUnreachable => "主机不可达",
+        NetworkUnreachable => "网络不可达",
+        BrokenPipe => "连接已被对方关闭",
+        StorageFull => "磁盘空间不足",
+        NotFound => "找不到文件或目录",
+        _ => return describe(error),
+    };
+    words.to_string()
+}
+
+fn payload_error_zh(error: &PayloadError) -> String {
+    match error {
+        PayloadError::Hex(HexError::BadDigit { position, ch }) => {
+            format!("第 {position} 个字符 '{ch}' 不是十六进制数字")
+        }
+        PayloadError::Hex(HexError::OddDigits { position, token }) => {
+            format!("第 {position} 个字符起的 \"{token}\" 十六进制位数为奇数")
+        }
+        PayloadError::Escape(EscapeError::Unknown { position, ch }) => {
+            format!("第 {position} 个字符处的转义 \\{ch} 无法识别（可用：\\r \\n \\t \\0 \\\\ \\xHH）")
+        }
+        PayloadError::Escape(EscapeError::Trailing { position }) => {
+            format!("第 {position} 个字符：末尾单独的 \\（反斜杠本身请写 \\\\）")
+        }
+        PayloadError::Escape(EscapeError::BadHex { position, found }) => {
+            format!("第 {position} 个字符处的 \\x 转义不完整：需要两位十六进制数字，实际为 \"{found}\"")
+        }
+        PayloadError::Text(TextError::UnknownEncoding { name }) => format!("未知编码 \"{name}\""),
+        PayloadError::Text(TextError::Unencodable { ch, position, encoding }) => {
+            format!("第 {position} 个字符 '{ch}' 无法用 {encoding} 编码")
+        }
+    }
+}
 
 #[cfg(test)]
 mod tests {
@@ -279,5 +405,36 @@ mod tests {
         }
         assert_eq!(Lang::Zh.texts().open, "打开");
         assert_eq!(Lang::En.texts().open, "Open");
+    }
+
+    #[test]
+    fn errors_read_in_the_window_language() {
+        let in_use = NetError::Listen {
+            addr: "0.0.0.0:7788".parse().expect("addr"),
+            source: io::Error::from(io::ErrorKind::AddrInUse),
+        };
+        assert_eq!(
+            Lang::En.net_error(&in_use),
+            "cannot listen on 0.0.0.0:7788: address in use"
+        );
+        assert_eq!(Lang::Zh.net_error(&in_use), "无法在 0.0.0.0:7788 上监听：地址已被占用");
+        let refused = NetError::Connect {
+            addr: "127.0.0.1:1".parse().expect("addr"),
+            source: io::Error::from(io::ErrorKind::ConnectionRefused),
+        };
+        assert_eq!(Lang::Zh.net_error(&refused), "无法连接 127.0.0.1:1：连接被拒绝");
+        assert_eq!(
+            Lang::Zh.net_error(&NetError::NoPeer(Nobody::NotOpen)),
+            "无法发送：未打开"
+        );
+        let bad_hex = PayloadError::Hex(HexError::BadDigit { position: 5, ch: 'G' });
+        assert_eq!(Lang::En.payload_error(&bad_hex), "bad hex digit 'G' at position 5");
+        assert_eq!(Lang::Zh.payload_error(&bad_hex), "第 5 个字符 'G' 不是十六进制数字");
+        let unencodable = PayloadError::Text(TextError::Unencodable {
+            ch: '€',
+            position: 3,
+            encoding: "gbk",
+        });
+        assert_eq!(Lang::Zh.payload_error(&unencodable), "第 3 个字符 '€' 无法用 gbk 编码");
     }
 }

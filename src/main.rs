@@ -3,13 +3,16 @@
 #![cfg_attr(windows, windows_subsystem = "windows")]
 use std::process::ExitCode;
 
-use clap::Parser;
 use wirepad::app::run_gui;
-use wirepad::cli::{self, Cli, CliCommand};
+use wirepad::cli::{self, CliCommand};
 
 fn main() -> ExitCode {
     attach_console();
-    match Cli::parse().command {
+    let cli = match cli::parse_args() {
+        Ok(cli) => cli,
+        Err(code) => return code,
+    };
+    match cli.command {
         Some(CliCommand::Session(session)) => cli::run(session),
         Some(CliCommand::Gui { session }) => run_gui(session),
         None => run_gui(None),

@@ -2,10 +2,12 @@
 use std::collections::VecDeque;
 use std::io::{self, Read, Write};
 use std::net::SocketAddr;
+use std::time::{Duration, Instant};
 
 use mio::Token;
 use mio::net::TcpStream;
 
+use super::outbox::Outbox;
 use super::worker::Ctx;
 use super::{Bytes, EventKind, LeaveReason, NetError};
 
@@ -13,6 +15,12 @@ use super::{Bytes, EventKind, LeaveReason, NetError};
 pub(super) const MAX_QUEUED: usize = 64 * 1024 * 1024;
 /// Reads per turn before other sockets and commands get theirs.
 const READS_PER_TURN: usize = 16;
+/// A half-closed peer stays writable this long after the consumer took its last bytes: time to reply.
+const REPLY_GRACE: Duration = Duration::from_millis(200);
+/// How often to look whether the consumer has taken them.
+const LOOK_AGAIN: Duration = Duration::from_millis(10);
+/// The longest a half-closed peer with nothing queued stays open, however slow the consumer.
+const MAX_LINGER: Duration = Duration::from_secs(5);
 
 pub(super) struct Outgoing {
     pub bytes: Bytes,
@@ -27,12 +35,34 @@ pub(super) struct Conn {
     out: VecDeque<Outgoing>,
     written: usize,
     queued: usize,
+    /// On end of stream, keep writing instead of going: a server's request-reply peers half-close.
+    keep_half_open: bool,
+    eof: Option<Eof>,
+}
+
+/// A peer that has half-closed: nothing more to read, but replies can still go.
+struct Eof {
+    at: Instant,
+    /// The batch of events that carries the peer's last bytes (see `Outbox::mark`).
+    mark: u64,
+    /// When the consumer was first seen to have taken that batch.
+    taken: Option<Instant>,
 }
 
 /// What became of a connection after reading or writing.
 pub(super) enum Status {
     Open,
     Gone(LeaveReason, Option<NetError>),
+}
+
+/// Where a half-closed connection stands.
+pub(super) enum Linger {
+    /// Still writing what is queued (or not half-closed at all).
+    Writing,
+    /// Waiting for a reply from the consumer until then.
+    Until(Instant),
+    /// Time to close.
+    Over,
 }
 
 impl Conn {
@@ -44,6 +74,42 @@ impl Conn {
             out: VecDeque::new(),
             written: 0,
             queued: 0,
+            keep_half_open: false,
+            eof: None,
+        }
+    }
+
+    pub fn keep_half_open(mut self) -> Self {
+        self.keep_half_open = true;
+        self
+    }
+
+    pub fn half_closed(&self) -> bool {
+        self.eof.is_some()
+    }
+
+    /// For a half-closed peer: closes once its queue is written and the consumer had its chance to reply.
+    pub fn linger(&mut self, outbox: &Outbox, now: Instant) -> Linger {
+        let Some(eof) = &mut self.eof else {
+            return Linger::Writing;
+        };
+        if !self.out.is_empty() {
+            return Linger::Writing;
+        }
+        if eof.taken.is_none() && outbox.taken(eof.mark) {
+            eof.taken = Some(now);
+        }
+        let give_up = eof.at + MAX_LINGER;
+        let due = match eof.taken {
+            Some(taken) => (taken + REPLY_GRACE).min(give_up),
+            None => give_up,
+        };
+        if now >= due {
+            Linger::Over
+        } else if eof.taken.is_some() {
+            Linger::Until(due)
+        } else {
+            Linger::Until((now + LOOK_AGAIN).min(due))
         }
     }
 
@@ -53,12 +119,23 @@ impl Conn {
 
     /// Reads until the socket is drained, the turn is over, or back-pressure says stop.
     pub fn read(&mut self, ctx: &mut Ctx, buf: &mut [u8]) -> Status {
+        if self.eof.is_some() {
+            return Status::Open;
+        }
         for _ in 0..READS_PER_TURN {
             if ctx.rx_paused() {
                 ctx.unread.push(self.token);
                 return Status::Open;
             }
             match self.stream.read(buf) {
+                Ok(0) if self.keep_half_open => {
+                    self.eof = Some(Eof {
+                        at: Instant::now(),
+                        mark: ctx.outbox.mark(),
+                        taken: None,
+                    });
+                    return Status::Open;
+                }
                 Ok(0) => return Status::Gone(LeaveReason::Closed, None),
                 Ok(n) => ctx.received(self.peer, &buf[..n], true),
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Status::Open,

@@ -23,6 +23,8 @@ pub enum NetError {
     Send { addr: SocketAddr, source: io::Error },
     #[error("cannot join multicast group {group}: {}", describe(source))]
     Join { group: std::net::IpAddr, source: io::Error },
+    #[error("cannot leave multicast group {group}: {}", describe(source))]
+    Leave { group: std::net::IpAddr, source: io::Error },
     #[error("cannot set {option} on {addr}: {}", describe(source))]
     SocketOption {
         option: &'static str,
@@ -30,7 +32,7 @@ pub enum NetError {
         source: io::Error,
     },
     #[error("cannot send: {0}")]
-    NoPeer(&'static str),
+    NoPeer(Nobody),
     #[error("cannot send to {addr}: not connected")]
     UnknownPeer { addr: SocketAddr },
     #[error("cannot send to {addr}: {queued} bytes are already waiting to be sent")]
@@ -41,8 +43,33 @@ pub enum NetError {
     Capture { path: PathBuf, source: io::Error },
     #[error("cannot read {}: {}", path.display(), describe(source))]
     ReadFile { path: PathBuf, source: io::Error },
+    #[error("cannot send to {to}: {queued} bytes still queued when the session stopped")]
+    Unsent { to: String, queued: usize },
+    #[error("cannot send {}: the session stopped with {left} of its {total} bytes not sent", path.display())]
+    FileStopped { path: PathBuf, left: u64, total: u64 },
     #[error("cannot start the session: {0}")]
     Internal(#[source] io::Error),
+}
+
+/// Why a send or a command had nowhere to go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum Nobody {
+    #[error("not open")]
+    NotOpen,
+    #[error("not connected")]
+    NotConnected,
+    #[error("no clients are connected")]
+    NoClients,
+    #[error("only a TCP server has clients to disconnect")]
+    KickNeedsServer,
+    #[error("only a UDP session can change its remote")]
+    RemoteNeedsUdp,
+    #[error("only a UDP session can join multicast groups")]
+    GroupsNeedUdp,
+    #[error("the remote's name is still being resolved, and the send queue is full")]
+    StillResolving,
+    #[error("no remote address: set one, or wait for a peer to send first")]
+    NoRemote,
 }
 
 impl NetError {
@@ -56,6 +83,7 @@ impl NetError {
             | NetError::Receive { source, .. }
             | NetError::Send { source, .. }
             | NetError::Join { source, .. }
+            | NetError::Leave { source, .. }
             | NetError::SocketOption { source, .. }
             | NetError::Capture { source, .. }
             | NetError::ReadFile { source, .. }

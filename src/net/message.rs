@@ -41,8 +41,12 @@ pub enum Command {
     },
     /// Disconnect one client (TCP server).
     Kick(SocketAddr),
-    /// UDP: change the remote host:port (resolved on the worker).
+    /// UDP: change the remote host:port (a hostname is resolved off the worker; default sends wait for it).
     SetRemote(String),
+    /// UDP: join a multicast group while the session runs.
+    Join(Group),
+    /// UDP: leave a group joined at start or with `Join`.
+    Leave(Group),
     /// Start (`Some`) or stop (`None`) writing every received byte to a file.
     Capture(Option<CaptureFile>),
     Stop,

@@ -20,7 +20,7 @@ use crossbeam_channel::{Receiver, Sender};
 
 use crate::capture::CaptureFile;
 
-pub use error::{NetError, describe};
+pub use error::{NetError, Nobody, describe};
 pub use message::{Bytes, CloseReason, Command, Event, EventKind, Group, LeaveReason, Target};
 
 /// Largest UDP payload over IPv4.
@@ -35,7 +35,7 @@ pub enum Mode {
         max_clients: Option<usize>,
     },
     TcpClient {
-        /// `host:port`; hostnames are resolved on the worker thread, never on the caller's.
+        /// `host:port`; hostnames are resolved on a thread of their own, never on the caller's or the worker's.
         remote: String,
         bind: Option<SocketAddr>,
         reconnect: bool,
@@ -55,8 +55,9 @@ pub enum Mode {
 /// What the worker does when the event consumer falls behind.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Delivery {
-    /// Stop reading sockets until the consumer catches up: nothing is lost (the command line). The consumer
-    /// drains the events until `Closed`, even after a stop: the worker waits up to 5 s to hand over the last ones.
+    /// Stop reading sockets until the consumer catches up: nothing is lost (the command line). On a stop the
+    /// worker spends up to 5 s writing out what is queued (reporting what it could not as `Unsent`) and handing
+    /// over the last events, so the consumer drains the events until `Closed`.
     Lossless,
     /// Drop received data from the events and count it in `dropped_from_view` (a window, which must never stall).
     DropWhenBehind,

@@ -27,6 +27,8 @@ pub(super) struct Outbox {
     last_sent: Option<Instant>,
     /// Set while the consumer's queue is full: when to try again.
     retry_at: Option<Instant>,
+    /// Batches put in the consumer's queue so far; `u64::MAX` once nobody listens any more.
+    handed: u64,
 }
 
 impl Outbox {
@@ -49,6 +51,7 @@ impl Outbox {
             pending_data: 0,
             last_sent: None,
             retry_at: None,
+            handed: 0,
         }
     }
 
@@ -88,6 +91,16 @@ impl Outbox {
         }
     }
 
+    /// How many batches the consumer must take to have seen every event pushed so far.
+    pub fn mark(&self) -> u64 {
+        self.handed.saturating_add(u64::from(!self.pending.is_empty()))
+    }
+
+    /// Whether the consumer has taken the batches up to `mark` out of its queue.
+    pub fn taken(&self, mark: u64) -> bool {
+        self.handed == u64::MAX || self.handed.saturating_sub(self.tx.len() as u64) >= mark
+    }
+
     pub fn is_lossless(&self) -> bool {
         self.delivery == Delivery::Lossless
     }
@@ -122,6 +135,7 @@ impl Outbox {
         let batch = mem::take(&mut self.pending);
         match self.tx.try_send(batch) {
             Ok(()) => {
+                self.handed += 1;
                 self.pending_data = 0;
                 self.last_sent = Some(now);
                 self.retry_at = None;
@@ -138,6 +152,7 @@ impl Outbox {
             }
             // Nobody listens any more: nothing to keep.
             Err(TrySendError::Disconnected(_)) => {
+                self.handed = u64::MAX;
                 self.pending_data = 0;
                 true
             }

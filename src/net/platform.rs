@@ -48,3 +48,38 @@ pub fn reachable_from(local: SocketAddr, addr: SocketAddr) -> SocketAddr {
         _ => addr,
     }
 }
+
+/// Raises the soft limit on open files to the hard one, once per process: a server promising a thousand
+/// clients must not run out at the common soft limit of 1024. Best effort; the old limit stays on failure.
+#[cfg(unix)]
+pub fn raise_fd_limit() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let mut limit = libc::rlimit {
+            rlim_cur: 0,
+            rlim_max: 0,
+        };
+        // SAFETY: `limit` is a valid, writable rlimit.
+        if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) } != 0 || limit.rlim_cur >= limit.rlim_max {
+            return;
+        }
+        // macOS reports an unlimited hard limit but refuses more than OPEN_MAX (10240).
+        for wanted in [limit.rlim_max, limit.rlim_max.min(10240)] {
+            if wanted <= limit.rlim_cur {
+                return;
+            }
+            let raised = libc::rlimit {
+                rlim_cur: wanted,
+                rlim_max: limit.rlim_max,
+            };
+            // SAFETY: `raised` is a valid rlimit that outlives the call.
+            if unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &raised) } == 0 {
+                return;
+            }
+        }
+    });
+}
+
+/// Windows has no per-process limit on sockets to raise.
+#[cfg(not(unix))]
+pub fn raise_fd_limit() {}

@@ -1,18 +1,21 @@
 //! TCP server: one listener and every client on one poll.
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::io;
 use std::net::{Shutdown, SocketAddr};
+use std::time::{Duration, Instant};
 
 use mio::net::TcpListener;
 use mio::{Interest, Token};
 use socket2::{Domain, Protocol, Socket, Type};
 
-use super::conn::{Conn, Outgoing, Status};
+use super::conn::{Conn, Linger, Outgoing, Status};
 use super::worker::{Ctx, Transport};
-use super::{Bytes, EventKind, LeaveReason, NetError, Target, platform};
+use super::{Bytes, EventKind, LeaveReason, NetError, Nobody, Target, platform};
 
 const BACKLOG: i32 = 1024;
 pub(super) const READ_BUFFER: usize = 1024 * 1024;
+/// How soon to accept again after accepting failed (out of file descriptors, …).
+const ACCEPT_RETRY: Duration = Duration::from_millis(100);
 
 pub(super) struct TcpServer {
     listener: TcpListener,
@@ -21,6 +24,14 @@ pub(super) struct TcpServer {
     max_clients: Option<usize>,
     conns: HashMap<Token, Conn>,
     by_peer: HashMap<SocketAddr, Token>,
+    /// Clients that have half-closed and are written to until they are closed.
+    half_closed: HashSet<Token>,
+    /// The earliest a half-closed client is due for a look.
+    linger_until: Option<Instant>,
+    /// Set while accepting fails: when to try again. Clients keep waiting in the backlog meanwhile.
+    accept_at: Option<Instant>,
+    /// The current run of accept failures has been reported (once, not once per attempt).
+    accept_reported: bool,
     buf: Box<[u8]>,
 }
 
@@ -51,6 +62,10 @@ impl TcpServer {
             max_clients,
             conns: HashMap::new(),
             by_peer: HashMap::new(),
+            half_closed: HashSet::new(),
+            linger_until: None,
+            accept_at: None,
+            accept_reported: false,
             buf: vec![0; READ_BUFFER].into_boxed_slice(),
         })
     }
@@ -63,13 +78,24 @@ impl TcpServer {
         loop {
             let (mut stream, peer) = match self.listener.accept() {
                 Ok(accepted) => accepted,
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    // The backlog is empty: whatever failed before has passed.
+                    self.accept_at = None;
+                    self.accept_reported = false;
+                    return;
+                }
+                // A client that gave up before being accepted: the next one may be waiting.
+                Err(e) if matches!(e.kind(), io::ErrorKind::Interrupted | io::ErrorKind::ConnectionAborted) => continue,
+                // The listener is edge-triggered and will not wake us for clients already waiting: retry on a timer.
                 Err(source) => {
-                    ctx.error(NetError::Accept {
-                        addr: self.local,
-                        source,
-                    });
+                    if !self.accept_reported {
+                        self.accept_reported = true;
+                        ctx.error(NetError::Accept {
+                            addr: self.local,
+                            source,
+                        });
+                    }
+                    self.accept_at = Some(Instant::now() + ACCEPT_RETRY);
                     return;
                 }
             };
@@ -91,7 +117,8 @@ impl TcpServer {
                 });
                 continue;
             }
-            self.conns.insert(token, Conn::new(stream, token, peer));
+            self.conns
+                .insert(token, Conn::new(stream, token, peer).keep_half_open());
             self.by_peer.insert(peer, token);
             ctx.emit(EventKind::PeerJoined { peer });
         }
@@ -102,7 +129,12 @@ impl TcpServer {
             return;
         };
         self.by_peer.remove(&conn.peer);
+        self.half_closed.remove(&token);
         let _ = ctx.registry.deregister(&mut conn.stream);
+        // Its descriptor is freed here: one may be all a failing accept needs.
+        if self.accept_at.is_some() {
+            self.accept_at = Some(Instant::now());
+        }
         if let Some(error) = error {
             ctx.error(error);
         }
@@ -134,6 +166,9 @@ impl Transport for TcpServer {
         }
         if readable && matches!(status, Status::Open) {
             status = conn.read(ctx, &mut self.buf);
+            if conn.half_closed() {
+                self.half_closed.insert(token);
+            }
         }
         if let Status::Gone(reason, error) = status {
             self.remove(ctx, token, reason, error);
@@ -144,7 +179,7 @@ impl Transport for TcpServer {
         let tokens = match to {
             Target::Peer(peer) => vec![self.token_of(peer)?],
             Target::Default if self.conns.is_empty() => {
-                return Err(NetError::NoPeer("no clients are connected"));
+                return Err(NetError::NoPeer(Nobody::NoClients));
             }
             Target::Default => self.conns.keys().copied().collect(),
         };
@@ -188,5 +223,38 @@ impl Transport for TcpServer {
         }
         self.remove(ctx, token, LeaveReason::Kicked, None);
         Ok(())
+    }
+
+    fn unsent(&self, _default: &str) -> Vec<(String, usize)> {
+        self.conns
+            .values()
+            .filter(|conn| conn.queued() > 0)
+            .map(|conn| (conn.peer.to_string(), conn.queued()))
+            .collect()
+    }
+
+    fn tick(&mut self, ctx: &mut Ctx, now: Instant) {
+        self.linger_until = None;
+        let mut over = Vec::new();
+        for token in &self.half_closed {
+            let Some(conn) = self.conns.get_mut(token) else {
+                continue;
+            };
+            match conn.linger(&ctx.outbox, now) {
+                Linger::Writing => {}
+                Linger::Until(at) => self.linger_until = Some(self.linger_until.map_or(at, |t| t.min(at))),
+                Linger::Over => over.push(*token),
+            }
+        }
+        for token in over {
+            self.remove(ctx, token, LeaveReason::Closed, None);
+        }
+        if self.accept_at.is_some_and(|at| now >= at) {
+            self.accept(ctx);
+        }
+    }
+
+    fn deadline(&self) -> Option<Instant> {
+        [self.linger_until, self.accept_at].into_iter().flatten().min()
     }
 }

@@ -1,15 +1,17 @@
 //! UDP: one socket; a remote to send to, follow-peer, broadcast and multicast.
 use std::collections::VecDeque;
 use std::io;
-use std::net::{IpAddr, Ipv4Addr, SocketAddr, ToSocketAddrs};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::sync::Arc;
 
 use mio::net::UdpSocket;
-use mio::{Interest, Token};
+use mio::{Interest, Token, Waker};
 use socket2::{Domain, Protocol, Socket, Type};
 
 use super::conn::{MAX_QUEUED, Outgoing};
+use super::tcp_client::Lookup;
 use super::worker::{Ctx, Transport};
-use super::{Bytes, EventKind, Group, MAX_DATAGRAM, NetError, Target, describe, platform};
+use super::{Bytes, EventKind, Group, MAX_DATAGRAM, NetError, Nobody, Target, platform};
 
 /// Room for any datagram, IPv6 jumbo-less included.
 const RECV_BUFFER: usize = 64 * 1024;
@@ -22,12 +24,16 @@ pub(super) struct Udp {
     token: Token,
     local: SocketAddr,
     remote: Option<SocketAddr>,
-    /// A hostname still to resolve; done on the worker thread, never the caller's.
-    unresolved: Option<String>,
+    /// The remote's name being resolved; replaces `remote` when done.
+    lookup: Option<Lookup>,
+    /// Sends to the remote made while `lookup` runs: they go where the commands before them said.
+    held: VecDeque<Outgoing>,
     follow_peer: bool,
     out: VecDeque<(SocketAddr, Outgoing)>,
+    /// Bytes in `out` and `held`.
     queued: usize,
     buf: Box<[u8]>,
+    waker: Arc<Waker>,
 }
 
 impl Udp {
@@ -38,6 +44,7 @@ impl Udp {
         follow_peer: bool,
         broadcast: bool,
         groups: &[Group],
+        waker: Arc<Waker>,
     ) -> Result<Self, NetError> {
         let error = |source| NetError::Bind { addr: bind, source };
         let option = |option| {
@@ -60,28 +67,24 @@ impl Udp {
             socket.set_broadcast(true).map_err(option("SO_BROADCAST"))?;
         }
         socket.bind(&bind.into()).map_err(error)?;
-        for group in groups {
-            let joined = match group.addr {
-                IpAddr::V4(addr) => socket.join_multicast_v4(&addr, &Ipv4Addr::UNSPECIFIED),
-                IpAddr::V6(addr) => socket.join_multicast_v6(&addr, group.interface),
-            };
-            joined.map_err(|source| NetError::Join {
-                group: group.addr,
-                source,
-            })?;
-        }
         socket.set_nonblocking(true).map_err(error)?;
         let socket = std::net::UdpSocket::from(socket);
         let local = socket.local_addr().map_err(error)?;
         let mut socket = UdpSocket::from_std(socket);
+        for group in groups {
+            membership(&socket, *group, true)?;
+        }
         let token = ctx.token();
         ctx.registry
             .register(&mut socket, token, Interest::READABLE | Interest::WRITABLE)
             .map_err(error)?;
         ctx.emit(EventKind::Ready { local });
-        let (remote, unresolved) = match remote.as_deref().map(str::parse::<SocketAddr>) {
-            Some(Ok(addr)) => (Some(addr), None),
-            Some(Err(_)) => (None, remote),
+        // An address given at start is the remote without a `RemoteChanged`; a name announces what it became.
+        let (remote, lookup) = match remote {
+            Some(remote) => match remote.parse::<SocketAddr>() {
+                Ok(addr) => (Some(addr), None),
+                Err(_) => (None, Some(Lookup::start(&remote, &waker))),
+            },
             None => (None, None),
         };
         Ok(Udp {
@@ -89,11 +92,13 @@ impl Udp {
             token,
             local,
             remote,
-            unresolved,
+            lookup,
+            held: VecDeque::new(),
             follow_peer,
             out: VecDeque::new(),
             queued: 0,
             buf: vec![0; RECV_BUFFER].into_boxed_slice(),
+            waker,
         })
     }
 
@@ -128,6 +133,32 @@ impl Udp {
             }
         }
         ctx.unread.push(self.token);
+    }
+
+    /// Takes the lookup's answer, if it is in, and sends what waited for it.
+    fn check_lookup(&mut self, ctx: &mut Ctx) {
+        let Some(answer) = self.lookup.as_ref().and_then(Lookup::answer) else {
+            return;
+        };
+        self.lookup = None;
+        match answer {
+            Ok(addrs) => {
+                // Prefer an address of the socket's own family.
+                let same_family = addrs.iter().find(|a| a.is_ipv6() == self.local.is_ipv6());
+                if let Some(&addr) = same_family.or(addrs.first()) {
+                    self.remote = Some(addr);
+                    ctx.emit(EventKind::RemoteChanged { remote: addr });
+                }
+            }
+            // The remote stays what it was: what waited goes there, or fails as any send without a remote.
+            Err(e) => ctx.error(e),
+        }
+        for out in std::mem::take(&mut self.held) {
+            self.queued -= out.bytes.len();
+            if let Err(e) = self.send(ctx, Target::Default, out.bytes, out.report) {
+                ctx.error(e);
+            }
+        }
     }
 
     fn flush(&mut self, ctx: &mut Ctx) {
@@ -171,11 +202,17 @@ impl Transport for Udp {
     }
 
     fn send(&mut self, ctx: &mut Ctx, to: Target, bytes: Bytes, report: bool) -> Result<(), NetError> {
+        if to == Target::Default && self.lookup.is_some() {
+            if self.queued + bytes.len() > MAX_QUEUED {
+                return Err(NetError::NoPeer(Nobody::StillResolving));
+            }
+            self.queued += bytes.len();
+            self.held.push_back(Outgoing { bytes, report });
+            return Ok(());
+        }
         let dest = match to {
             Target::Peer(addr) => addr,
-            Target::Default => self.remote.ok_or(NetError::NoPeer(
-                "no remote address: set one, or wait for a peer to send first",
-            ))?,
+            Target::Default => self.remote.ok_or(NetError::NoPeer(Nobody::NoRemote))?,
         };
         if bytes.len() > MAX_DATAGRAM {
             return Err(NetError::DatagramTooLarge {
@@ -199,36 +236,40 @@ impl Transport for Udp {
         self.queued
     }
 
+    /// A name is resolved off the worker; a newer remote replaces a lookup still running.
     fn set_remote(&mut self, ctx: &mut Ctx, remote: &str) -> Result<(), NetError> {
-        let resolve_error = |reason| NetError::Resolve {
-            host: remote.to_owned(),
-            reason,
-        };
-        let addrs = remote.to_socket_addrs().map_err(|e| resolve_error(describe(&e)))?;
-        let mut addrs = addrs.collect::<Vec<_>>();
-        // Prefer an address of the socket's own family.
-        addrs.sort_by_key(|a| a.is_ipv6() != self.local.is_ipv6());
-        let addr = *addrs
-            .first()
-            .ok_or_else(|| resolve_error("no addresses found".into()))?;
-        self.remote = Some(addr);
-        ctx.emit(EventKind::RemoteChanged { remote: addr });
+        self.lookup = Some(Lookup::start(remote, &self.waker));
+        self.check_lookup(ctx);
         Ok(())
     }
 
-    fn tick(&mut self, ctx: &mut Ctx, _now: std::time::Instant) {
-        if let Some(host) = self.unresolved.take()
-            && let Err(e) = self.set_remote(ctx, &host)
-        {
-            ctx.error(e);
-        }
+    fn membership(&mut self, group: Group, join: bool) -> Result<(), NetError> {
+        membership(&self.socket, group, join)
     }
 
-    fn deadline(&self) -> Option<std::time::Instant> {
-        self.unresolved.as_ref().map(|_| std::time::Instant::now())
+    fn tick(&mut self, ctx: &mut Ctx, _now: std::time::Instant) {
+        self.check_lookup(ctx);
     }
 
     fn file_chunk(&self) -> usize {
         MAX_DATAGRAM
     }
+}
+
+/// IPv4 groups use the default interface, as `Group` says; IPv6 ones the group's own.
+fn membership(socket: &UdpSocket, group: Group, join: bool) -> Result<(), NetError> {
+    let done = match (group.addr, join) {
+        (IpAddr::V4(addr), true) => socket.join_multicast_v4(&addr, &Ipv4Addr::UNSPECIFIED),
+        (IpAddr::V4(addr), false) => socket.leave_multicast_v4(&addr, &Ipv4Addr::UNSPECIFIED),
+        (IpAddr::V6(addr), true) => socket.join_multicast_v6(&addr, group.interface),
+        (IpAddr::V6(addr), false) => socket.leave_multicast_v6(&addr, group.interface),
+    };
+    done.map_err(|source| {
+        let group = group.addr;
+        if join {
+            NetError::Join { group, source }
+        } else {
+            NetError::Leave { group, source }
+        }
+    })
 }

@@ -11,8 +11,8 @@ use mio::{Events, Poll, Token, Waker};
 
 use super::outbox::Outbox;
 use super::{
-    Bytes, CloseReason, Command, Counters, EventKind, Mode, NetError, Notify, Session, SessionConfig, Target,
-    tcp_client, tcp_server, udp,
+    Bytes, CloseReason, Command, Counters, EventKind, Mode, NetError, Nobody, Notify, Session, SessionConfig, Target,
+    platform, tcp_client, tcp_server, udp,
 };
 use crate::capture::{Capture, CaptureFile};
 
@@ -24,6 +24,8 @@ const FILE_QUEUE: usize = 1024 * 1024;
 const FILE_CHUNK: usize = 64 * 1024;
 /// How often a worker blocked by the capture writer looks again whether it made room.
 const RETRY: Duration = Duration::from_millis(1);
+/// How long a stopped lossless session goes on writing what is queued before giving it up.
+const DRAIN: Duration = Duration::from_secs(5);
 
 /// What the transports share with the loop.
 pub(super) struct Ctx {
@@ -70,11 +72,21 @@ pub(super) trait Transport {
     fn send(&mut self, ctx: &mut Ctx, to: Target, bytes: Bytes, report: bool) -> Result<(), NetError>;
     /// The most bytes waiting to be written to any peer `to` names, to pace file sends.
     fn queued(&self, to: Target) -> usize;
+    /// What is still waiting to be written, by destination; `default` names the default one.
+    fn unsent(&self, default: &str) -> Vec<(String, usize)> {
+        match self.queued(Target::Default) {
+            0 => Vec::new(),
+            queued => vec![(default.to_owned(), queued)],
+        }
+    }
     fn kick(&mut self, _ctx: &mut Ctx, _peer: SocketAddr) -> Result<(), NetError> {
-        Err(NetError::NoPeer("only a TCP server has clients to disconnect"))
+        Err(NetError::NoPeer(Nobody::KickNeedsServer))
     }
     fn set_remote(&mut self, _ctx: &mut Ctx, _remote: &str) -> Result<(), NetError> {
-        Err(NetError::NoPeer("only a UDP session can change its remote"))
+        Err(NetError::NoPeer(Nobody::RemoteNeedsUdp))
+    }
+    fn membership(&mut self, _group: super::Group, _join: bool) -> Result<(), NetError> {
+        Err(NetError::NoPeer(Nobody::GroupsNeedUdp))
     }
     /// Timers: connect timeouts, reconnects.
     fn tick(&mut self, _ctx: &mut Ctx, _now: Instant) {}
@@ -116,9 +128,14 @@ struct Worker<T> {
     waker: Arc<Waker>,
     periodic: Option<Periodic>,
     file: Option<FileSend>,
+    /// Where `Target::Default` sends go, to name them in errors.
+    default_to: String,
+    /// Set once told to stop: until when to go on writing what is queued.
+    stop_by: Option<Instant>,
 }
 
 pub(super) fn spawn(config: SessionConfig, notify: Notify) -> Result<Session, NetError> {
+    platform::raise_fd_limit();
     let poll = Poll::new().map_err(NetError::Internal)?;
     let waker = Arc::new(Waker::new(poll.registry(), WAKER).map_err(NetError::Internal)?);
     let registry = poll.registry().try_clone().map_err(NetError::Internal)?;
@@ -145,17 +162,18 @@ pub(super) fn spawn(config: SessionConfig, notify: Notify) -> Result<Session, Ne
         unread: Vec::new(),
         next_token: 0,
     };
-    let parts = |local| Parts {
+    let parts = |local, default_to| Parts {
         poll,
         commands_rx,
         waker: waker.clone(),
         local,
+        default_to,
     };
     let (thread, local) = match config.mode {
         Mode::TcpServer { listen, max_clients } => {
             let server = tcp_server::TcpServer::bind(&mut ctx, listen, max_clients)?;
             let local = server.local();
-            parts(Some(local)).launch(ctx, server, format!("tcp-server {local}"))?
+            parts(Some(local), "every client".into()).launch(ctx, server, format!("tcp-server {local}"))?
         }
         Mode::TcpClient {
             remote,
@@ -164,8 +182,8 @@ pub(super) fn spawn(config: SessionConfig, notify: Notify) -> Result<Session, Ne
             connect_timeout,
         } => {
             let name = format!("tcp-client {remote}");
-            let client = tcp_client::TcpClient::new(remote, bind, reconnect, connect_timeout);
-            parts(None).launch(ctx, client, name)?
+            let client = tcp_client::TcpClient::new(remote.clone(), bind, reconnect, connect_timeout, waker.clone());
+            parts(None, remote).launch(ctx, client, name)?
         }
         Mode::Udp {
             bind,
@@ -174,9 +192,10 @@ pub(super) fn spawn(config: SessionConfig, notify: Notify) -> Result<Session, Ne
             broadcast,
             groups,
         } => {
-            let socket = udp::Udp::bind(&mut ctx, bind, remote, follow_peer, broadcast, &groups)?;
+            let default_to = remote.clone().unwrap_or_else(|| "its UDP peers".into());
+            let socket = udp::Udp::bind(&mut ctx, bind, remote, follow_peer, broadcast, &groups, waker.clone())?;
             let local = socket.local();
-            parts(Some(local)).launch(ctx, socket, format!("udp {local}"))?
+            parts(Some(local), default_to).launch(ctx, socket, format!("udp {local}"))?
         }
     };
     Ok(Session {
@@ -201,6 +220,7 @@ struct Parts {
     commands_rx: Receiver<Command>,
     waker: Arc<Waker>,
     local: Option<SocketAddr>,
+    default_to: String,
 }
 
 impl Parts {
@@ -218,6 +238,8 @@ impl Parts {
             waker: self.waker,
             periodic: None,
             file: None,
+            default_to: self.default_to,
+            stop_by: None,
         };
         let thread = std::thread::Builder::new()
             .name(format!("wirepad {name}"))
@@ -249,7 +271,16 @@ impl<T: Transport> Worker<T> {
                     );
                 }
             }
-            if self.handle_commands() {
+            if self.stop_by.is_some() {
+                // A stopping session takes no more orders.
+                self.commands.try_iter().for_each(drop);
+            } else if self.handle_commands() {
+                self.stop();
+            }
+            if self
+                .stop_by
+                .is_some_and(|by| self.transport.queued(Target::Default) == 0 || Instant::now() >= by)
+            {
                 break CloseReason::Stopped;
             }
             self.check_capture();
@@ -269,6 +300,11 @@ impl<T: Transport> Worker<T> {
         };
         self.periodic = None;
         self.file = None;
+        if reason == CloseReason::Stopped {
+            for (to, queued) in self.transport.unsent(&self.default_to) {
+                self.ctx.error(NetError::Unsent { to, queued });
+            }
+        }
         if let Some(capture) = self.ctx.capture.take()
             && let Err(e) = capture.finish()
         {
@@ -301,11 +337,34 @@ impl<T: Transport> Worker<T> {
             self.periodic.as_ref().map(|p| p.next),
             self.transport.deadline(),
             retry,
+            self.stop_by,
         ]
         .into_iter()
         .flatten()
         .min()
         .map(|at| at.saturating_duration_since(now))
+    }
+
+    /// Ends what would send more, and gives a lossless session time to write what is queued. A window's
+    /// session stops at once: its owner waits for it.
+    fn stop(&mut self) {
+        self.periodic = None;
+        // A file read to its end is all queued: what the drain cannot write is reported with the queue.
+        if let Some(f) = self.file.take()
+            && f.sent < f.total
+        {
+            self.ctx.error(NetError::FileStopped {
+                path: f.path,
+                left: f.total - f.sent,
+                total: f.total,
+            });
+        }
+        let patience = if self.ctx.outbox.is_lossless() {
+            DRAIN
+        } else {
+            Duration::ZERO
+        };
+        self.stop_by = Some(Instant::now() + patience);
     }
 
     /// Returns `true` on `Stop`.
@@ -348,6 +407,8 @@ impl<T: Transport> Worker<T> {
                 Command::SendFile { to, path } => self.start_file(to, path),
                 Command::Kick(peer) => self.transport.kick(&mut self.ctx, peer),
                 Command::SetRemote(remote) => self.transport.set_remote(&mut self.ctx, &remote),
+                Command::Join(group) => self.transport.membership(group, true),
+                Command::Leave(group) => self.transport.membership(group, false),
                 Command::Capture(path) => self.set_capture(path),
             };
             if let Err(e) = result {

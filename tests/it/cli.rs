@@ -10,7 +10,7 @@ use clap::CommandFactory;
 use crossbeam_channel::{Receiver, RecvTimeoutError, unbounded};
 use wirepad::cli::Cli;
 
-use crate::common::{TIMEOUT, read_exactly, stays_silent};
+use crate::common::{TIMEOUT, accept_within, read_exactly, read_to_end_or_reset, stays_silent};
 
 /// How long to watch for bytes that must *not* arrive.
 const SILENCE: Duration = Duration::from_millis(300);
@@ -175,18 +175,6 @@ fn listener() -> (TcpListener, String) {
     (listener, addr)
 }
 
-/// Accepts wirepad's connection, waiting no longer than `TIMEOUT` (a std listener has no accept timeout).
-fn accept(listener: &TcpListener) -> (TcpStream, SocketAddr) {
-    let listener = listener.try_clone().expect("clone listener");
-    let (tx, rx) = unbounded();
-    thread::spawn(move || {
-        let _ = tx.send(listener.accept());
-    });
-    rx.recv_timeout(TIMEOUT)
-        .expect("wirepad connects in time")
-        .expect("accept")
-}
-
 fn udp_peer() -> (UdpSocket, SocketAddr) {
     let socket = UdpSocket::bind("127.0.0.1:0").expect("bind a UDP socket");
     socket.set_read_timeout(Some(TIMEOUT)).expect("read timeout");
@@ -216,7 +204,7 @@ fn close_and_collect(mut stream: TcpStream) -> Vec<u8> {
 }
 
 fn connected(wirepad: &Wirepad, server: &TcpListener) -> TcpStream {
-    let (stream, from) = accept(server);
+    let (stream, from) = accept_within(server);
     let line = wirepad.stderr_line();
     let expected = format!("connected to {} from {from}", server.local_addr().expect("addr"));
     assert_eq!(line, expected, "the first stderr line");
@@ -513,6 +501,7 @@ fn recv_file_holds_every_byte_and_quiet_prints_nothing() {
     ]);
     let addr = wirepad.ready("listening on ");
     let mut client = TcpStream::connect(addr).expect("connect");
+    client.set_write_timeout(Some(TIMEOUT)).expect("write timeout");
     client.write_all(&data).expect("write");
     let done = wirepad.finish();
     assert_eq!(done.code, Some(0), "stderr: {:?}", done.stderr);
@@ -614,6 +603,28 @@ fn send_file_sends_the_bytes_as_they_are() {
     let done = Wirepad::start(&["tcp-client", &addr, "--send-file", missing.to_str().expect("path")]).finish();
     assert_eq!(done.code, Some(1));
     assert!(done.stderr[0].starts_with("error: cannot read"), "{:?}", done.stderr);
+}
+
+/// A quit that leaves part of a file unsent is a failure, said on stderr, not a silent exit 0.
+#[test]
+fn a_quit_with_bytes_left_unsent_exits_1_and_says_so() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("payload.bin");
+    std::fs::write(&path, vec![7u8; 64 << 20]).expect("write payload");
+    let (server, addr) = listener();
+    let path = path.to_str().expect("UTF-8 temp path");
+    let wirepad = Wirepad::start(&["tcp-client", &addr, "--send-file", path, "--quit-after-secs", "0.5"]);
+    // Connected, but never read: the file stalls once the socket buffers are full.
+    let _stream = connected(&wirepad, &server);
+    let done = wirepad.finish();
+    assert_eq!(done.code, Some(1), "stderr: {:?}", done.stderr);
+    assert!(
+        done.stderr
+            .iter()
+            .any(|line| line.starts_with("error: cannot send") && line.contains("not sent")),
+        "{:?}",
+        done.stderr
+    );
 }
 
 #[test]
@@ -731,18 +742,6 @@ fn tcp_server_greets_each_joining_client_and_refuses_beyond_max_clients() {
     assert!(stays_silent(&mut second, SILENCE));
 }
 
-/// What a connection yields until it ends, treating a reset as the end.
-fn read_to_end_or_reset(stream: &mut TcpStream) -> Vec<u8> {
-    stream.set_read_timeout(Some(TIMEOUT)).expect("read timeout");
-    let mut bytes = Vec::new();
-    match stream.read_to_end(&mut bytes) {
-        Ok(_) => {}
-        Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => {}
-        Err(e) => panic!("the connection neither closed nor reset in time: {e}"),
-    }
-    bytes
-}
-
 #[test]
 fn closed_stdout_ends_the_run_without_a_panic() {
     let wirepad = Wirepad::start_with(
@@ -766,4 +765,187 @@ fn closed_stdout_ends_the_run_without_a_panic() {
         "{:?}",
         done.stderr
     );
+}
+
+#[test]
+fn log_skips_a_chunk_that_is_only_part_of_a_character() {
+    let wirepad = Wirepad::start(&[
+        "udp",
+        "--bind",
+        "127.0.0.1:0",
+        "--log",
+        "-e",
+        "gbk",
+        "--quit-after-bytes",
+        "4",
+    ]);
+    let addr = wirepad.ready("bound to ");
+    let (peer, peer_addr) = udp_peer();
+    peer.send_to(&[0xC4], addr).expect("send");
+    peer.send_to(&[0xE3, 0xBA, 0xC3], addr).expect("send");
+    let done = wirepad.finish();
+    assert_eq!(done.code, Some(0), "stderr: {:?}", done.stderr);
+    let text = done.text();
+    let lines: Vec<&str> = text.split_terminator('\n').collect();
+    assert_eq!(lines.len(), 1, "{text:?}");
+    assert_log_line(lines[0], peer_addr, "你好");
+}
+
+#[test]
+fn an_unfinished_character_is_shown_when_the_run_ends() {
+    let wirepad = Wirepad::start(&["udp", "--bind", "127.0.0.1:0", "-e", "gbk", "--quit-after-bytes", "2"]);
+    let addr = wirepad.ready("bound to ");
+    let (peer, _) = udp_peer();
+    peer.send_to(&[0x41, 0xC4], addr).expect("send");
+    let done = wirepad.finish();
+    assert_eq!(done.code, Some(0), "stderr: {:?}", done.stderr);
+    assert_eq!(done.text(), "A\u{FFFD}");
+}
+
+#[test]
+fn udp_payload_beyond_one_datagram_exits_2_before_binding() {
+    let (peer, peer_addr) = udp_peer();
+    let remote = peer_addr.to_string();
+    let text = "x".repeat(66_000);
+    let hex = "00".repeat(65_508);
+    let too_long = "y".repeat(65_507);
+    let cases: &[(&[&str], &str)] = &[
+        (
+            &["-s", &text],
+            "error: --send: 66000 bytes do not fit in one UDP datagram (at most 65507)",
+        ),
+        (
+            &["--send-hex", &hex],
+            "error: --send-hex: 65508 bytes do not fit in one UDP datagram (at most 65507)",
+        ),
+        // The limit is on what goes on the wire: the line ending counts.
+        (
+            &["-s", &too_long, "--append", "lf"],
+            "error: --send: 65508 bytes do not fit in one UDP datagram (at most 65507)",
+        ),
+    ];
+    for &(options, message) in cases {
+        let mut args = vec!["udp", "--bind", "127.0.0.1:0", "--remote", &remote];
+        args.extend_from_slice(options);
+        let done = Wirepad::start(&args).finish();
+        assert_eq!(done.code, Some(2), "{message}: {:?}", done.stderr);
+        assert_eq!(done.stderr, [message]);
+    }
+    peer.set_read_timeout(Some(SILENCE)).expect("timeout");
+    let mut buf = [0u8; 16];
+    assert!(peer.recv_from(&mut buf).is_err(), "nothing was sent");
+
+    // One byte less fits.
+    let fits = "z".repeat(65_506);
+    let wirepad = Wirepad::start(&[
+        "udp",
+        "--bind",
+        "127.0.0.1:0",
+        "--remote",
+        &remote,
+        "-s",
+        &fits,
+        "--append",
+        "lf",
+    ]);
+    let addr = wirepad.ready("bound to ");
+    peer.set_read_timeout(Some(TIMEOUT)).expect("timeout");
+    let mut buf = vec![0u8; 65_536];
+    let (n, from) = peer.recv_from(&mut buf).expect("the datagram arrives");
+    assert_eq!((n, from), (65_507, addr));
+}
+
+#[test]
+fn usage_errors_are_one_line_and_exit_2() {
+    let cases: &[(&[&str], &str)] = &[
+        (
+            &["tcp-server", "127.0.0.1:0", "--bogus"],
+            "error: unexpected argument '--bogus' found",
+        ),
+        (
+            &["tcp-server"],
+            "error: the following required arguments were not provided: <LISTEN>",
+        ),
+        (
+            &["tcp-client", "127.0.0.1:1", "-s", "a", "--send-hex", "61"],
+            "error: the argument '--send <TEXT>' cannot be used with '--send-hex <HEX>'",
+        ),
+        (
+            &["tcp-client", "127.0.0.1:1", "--checksum", "md5"],
+            "error: invalid value 'md5' for '--checksum <NAME>'",
+        ),
+        (&["teleport"], "error: unrecognized subcommand 'teleport'"),
+        (
+            &["gui", "tcp-server", "1", "--bogus"],
+            "error: unexpected argument '--bogus' found",
+        ),
+    ];
+    for &(args, message) in cases {
+        let done = Wirepad::start(args).finish();
+        assert_eq!(done.code, Some(2), "{args:?}: {:?}", done.stderr);
+        assert_eq!(done.stderr.len(), 1, "{args:?}: one line: {:?}", done.stderr);
+        assert!(
+            done.stderr[0].starts_with(message),
+            "{args:?}: {:?} should start with {message:?}",
+            done.stderr[0]
+        );
+        assert!(done.stderr[0].ends_with("(see wirepad --help)"), "{:?}", done.stderr[0]);
+        assert!(done.stdout.is_empty(), "{args:?}");
+    }
+
+    let version = Wirepad::start(&["--version"]).finish();
+    assert_eq!(version.code, Some(0));
+    assert_eq!(version.text(), format!("wirepad {}\n", env!("CARGO_PKG_VERSION")));
+    assert!(version.stderr.is_empty(), "{:?}", version.stderr);
+    let help = Wirepad::start(&["tcp-server", "--help"]).finish();
+    assert_eq!(help.code, Some(0));
+    assert!(help.text().contains("--max-clients"), "{}", help.text());
+}
+
+#[test]
+fn checksum_with_send_file_is_a_usage_error_unless_stdin_lines_take_it() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("payload.bin");
+    std::fs::write(&path, b"file").expect("write payload");
+    let path = path.to_str().expect("UTF-8 temp path");
+    let (server, addr) = listener();
+    let done = Wirepad::start(&["tcp-client", &addr, "--send-file", path, "--checksum", "sum8"]).finish();
+    assert_eq!(done.code, Some(2), "{:?}", done.stderr);
+    assert_eq!(
+        done.stderr,
+        [
+            "error: --checksum does not apply to --send-file (the file is sent as it is), only to --send, --send-hex and --stdin lines"
+        ]
+    );
+    server.set_nonblocking(true).expect("nonblocking");
+    assert!(
+        server
+            .accept()
+            .is_err_and(|e| e.kind() == std::io::ErrorKind::WouldBlock),
+        "wirepad connected although its arguments were bad"
+    );
+    server.set_nonblocking(false).expect("blocking");
+
+    let mut wirepad = Wirepad::start_with(
+        &[
+            "tcp-client",
+            &addr,
+            "--send-file",
+            path,
+            "--checksum",
+            "sum8",
+            "--stdin",
+        ],
+        Io {
+            stdin: true,
+            ..Io::default()
+        },
+    );
+    let mut stream = connected(&wirepad, &server);
+    assert_eq!(read_exactly(&mut stream, 4), b"file", "the file as it is");
+    wirepad.write_stdin("A\n");
+    assert_eq!(read_exactly(&mut stream, 2), b"AA", "the line and its sum8");
+    drop(wirepad.stdin.take());
+    assert!(close_and_collect(stream).is_empty());
+    assert_eq!(wirepad.finish().code, Some(0));
 }

@@ -1,8 +1,8 @@
 //! Helpers shared by the integration tests. Every wait has a deadline.
 #![allow(dead_code)]
 use std::collections::VecDeque;
-use std::io::Read;
-use std::net::TcpStream;
+use std::io::{ErrorKind, Read};
+use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::ops::Deref;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -96,4 +96,30 @@ pub fn stays_silent(stream: &mut TcpStream, wait: Duration) -> bool {
         Ok(_) => false,
         Err(e) => matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut),
     }
+}
+
+/// Accepts one connection, waiting no longer than `TIMEOUT` (a std listener has no accept timeout).
+pub fn accept_within(listener: &TcpListener) -> (TcpStream, SocketAddr) {
+    let listener = listener.try_clone().expect("clone listener");
+    let (tx, rx) = crossbeam_channel::bounded(1);
+    // On a timeout this thread stays blocked in accept; the test has failed by then.
+    std::thread::spawn(move || {
+        let _ = tx.send(listener.accept());
+    });
+    rx.recv_timeout(TIMEOUT)
+        .expect("a connection arrives in time")
+        .expect("accept")
+}
+
+/// What a connection yields until it ends, treating a reset or abort as the end; panics if it
+/// neither closes nor resets within `TIMEOUT`.
+pub fn read_to_end_or_reset(stream: &mut TcpStream) -> Vec<u8> {
+    stream.set_read_timeout(Some(TIMEOUT)).expect("read timeout");
+    let mut bytes = Vec::new();
+    match stream.read_to_end(&mut bytes) {
+        Ok(_) => {}
+        Err(e) if matches!(e.kind(), ErrorKind::ConnectionReset | ErrorKind::ConnectionAborted) => {}
+        Err(e) => panic!("the connection neither closed nor reset in time: {e}"),
+    }
+    bytes
 }

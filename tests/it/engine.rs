@@ -1,6 +1,6 @@
 //! The engine on real sockets: 127.0.0.1 / ::1, port 0, every wait bounded.
 use std::collections::HashSet;
-use std::io::{Read, Write};
+use std::io::Write;
 use std::net::{Ipv4Addr, Shutdown, SocketAddr, TcpListener, TcpStream, UdpSocket};
 use std::sync::Arc;
 use std::time::Duration;
@@ -187,11 +187,8 @@ fn kick_disconnects_one_client_and_keeps_the_other() {
     let (mut b, peer_b) = connect(&mut session);
     session.command(Command::Kick(peer_a));
     assert_eq!(left(&mut session), (peer_a, LeaveReason::Kicked));
-    a.set_read_timeout(Some(TIMEOUT)).expect("timeout");
-    let mut rest = Vec::new();
     // EOF or reset: either way the connection is gone.
-    let _ = a.read_to_end(&mut rest);
-    assert!(rest.is_empty());
+    assert!(read_to_end_or_reset(&mut a).is_empty());
     session.send(Target::Peer(peer_b), &b"still here"[..]);
     assert_eq!(read_exactly(&mut b, 10), b"still here");
 }
@@ -210,10 +207,8 @@ fn max_clients_refuses_beyond_the_limit() {
         _ => None,
     });
     assert_eq!(refused, second.local_addr().expect("local"));
-    second.set_read_timeout(Some(TIMEOUT)).expect("timeout");
-    let mut buf = [0u8; 1];
     assert!(
-        matches!(second.read(&mut buf), Ok(0) | Err(_)),
+        read_to_end_or_reset(&mut second).is_empty(),
         "the refused client is disconnected"
     );
 }
@@ -222,7 +217,7 @@ fn max_clients_refuses_beyond_the_limit() {
 fn tcp_client_connects_sends_receives_and_sees_the_server_close() {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
     let mut session = client(listener.local_addr().expect("addr"), false);
-    let (mut peer, _) = listener.accept().expect("accept");
+    let (mut peer, _) = accept_within(&listener);
     let (local, remote) = wait_for(&mut session, "connected", |_, kind| match kind {
         EventKind::Connected { local, peer } => Some((*local, *peer)),
         _ => None,
@@ -284,7 +279,7 @@ fn tcp_client_resolves_a_hostname_and_binds_a_local_port() {
         connect_timeout: TIMEOUT,
     });
     // localhost may resolve to ::1 first, where nothing listens: the next address is tried.
-    let (_, from) = listener.accept().expect("accept");
+    let (_, from) = accept_within(&listener);
     assert_eq!(from, bind);
     let local = wait_for(&mut session, "connected", |_, kind| match kind {
         EventKind::Connected { local, .. } => Some(*local),
@@ -298,7 +293,7 @@ fn tcp_client_reconnects_after_the_server_restarts() {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
     let addr = listener.local_addr().expect("addr");
     let mut session = client(addr, true);
-    let (first, _) = listener.accept().expect("accept");
+    let (first, _) = accept_within(&listener);
     drop(listener);
     drop(first);
     wait_for(&mut session, "the drop", |_, kind| {
@@ -308,7 +303,7 @@ fn tcp_client_reconnects_after_the_server_restarts() {
         matches!(kind, EventKind::Reconnecting { .. }).then_some(())
     });
     let listener = TcpListener::bind(addr).expect("rebind the same port");
-    let (mut second, _) = listener.accept().expect("accept the reconnect");
+    let (mut second, _) = accept_within(&listener);
     wait_for(&mut session, "reconnected", |_, kind| {
         matches!(kind, EventKind::Connected { .. }).then_some(())
     });
@@ -443,6 +438,7 @@ fn one_gib_capture_is_byte_exact() {
     let addr = session.local_addr().expect("bound");
     let sender = std::thread::spawn(move || {
         let mut stream = TcpStream::connect(addr).expect("connect");
+        stream.set_write_timeout(Some(TIMEOUT)).expect("write timeout");
         let (mut state, mut hash, mut chunk) = (0x9E37_79B9_7F4A_7C15u64, Sha256::new(), vec![0u8; 1 << 20]);
         for _ in 0..TOTAL / chunk.len() {
             pattern_chunk(&mut state, &mut chunk);
@@ -472,6 +468,7 @@ fn capture_write_error_is_an_event_and_the_session_lives_on() {
     config.capture = Some(CaptureFile::truncate("/dev/full"));
     let mut session = Tap::new(Session::start(config, no_notify()).expect("start"));
     let (mut stream, peer) = connect(&mut session);
+    stream.set_write_timeout(Some(TIMEOUT)).expect("write timeout");
     // More than the writer buffers, so the write reaches the device.
     let data = vec![b'x'; 4 << 20];
     stream.write_all(&data).expect("send");
@@ -499,6 +496,7 @@ fn a_consumer_that_falls_behind_loses_only_display_data_and_it_is_counted() {
     let addr = session.local_addr().expect("bound");
     let sender = std::thread::spawn(move || {
         let mut stream = TcpStream::connect(addr).expect("connect");
+        stream.set_write_timeout(Some(TIMEOUT)).expect("write timeout");
         let chunk = vec![7u8; 1 << 16];
         for _ in 0..TOTAL / chunk.len() {
             stream.write_all(&chunk).expect("send");
@@ -538,6 +536,7 @@ fn lossless_delivery_gives_a_slow_consumer_every_byte() {
     let addr = session.local_addr().expect("bound");
     let sender = std::thread::spawn(move || {
         let mut stream = TcpStream::connect(addr).expect("connect");
+        stream.set_write_timeout(Some(TIMEOUT)).expect("write timeout");
         let mut state = 1u64;
         let mut chunk = vec![0u8; 1 << 16];
         let mut sent = Vec::with_capacity(TOTAL);
@@ -566,8 +565,9 @@ fn a_lossless_session_told_to_stop_still_delivers_what_it_read() {
     let addr = session.local_addr().expect("bound");
     let writer = std::thread::spawn(move || {
         let mut stream = TcpStream::connect(addr).expect("connect");
+        stream.set_write_timeout(Some(TIMEOUT)).expect("write timeout");
         let chunk = vec![7u8; 1 << 16];
-        // Until the server closes (the write fails), at most 1 GiB.
+        // Until the server closes or stalls (the write fails), at most 1 GiB.
         for _ in 0..(1 << 14) {
             if stream.write_all(&chunk).is_err() {
                 break;
@@ -690,25 +690,27 @@ mod namespace {
         });
     }
 
+    /// IPv6 multicast does not loop over `lo`; a veth pair carries it from one end (wp0) to the other (wp1).
+    const VETH: &[&str] = &[
+        "link set lo up",
+        "link add wp0 type veth peer name wp1",
+        "link set wp0 up",
+        "link set wp1 up",
+        "-6 addr add fd00::1/64 dev wp0 nodad",
+        "-6 addr add fd00::2/64 dev wp1 nodad",
+    ];
+
+    fn index(name: &str) -> u32 {
+        let name = std::ffi::CString::new(name).expect("name");
+        // SAFETY: a valid C string that the call only reads. (/sys shows the namespace sysfs was mounted in.)
+        let index = unsafe { libc::if_nametoindex(name.as_ptr()) };
+        assert_ne!(index, 0, "interface {name:?} exists");
+        index
+    }
+
     #[test]
     fn udp_joins_an_ipv6_multicast_group_on_an_interface() {
-        // IPv6 multicast does not loop over `lo`; a veth pair carries it from one end to the other.
-        const VETH: &[&str] = &[
-            "link set lo up",
-            "link add wp0 type veth peer name wp1",
-            "link set wp0 up",
-            "link set wp1 up",
-            "-6 addr add fd00::1/64 dev wp0 nodad",
-            "-6 addr add fd00::2/64 dev wp1 nodad",
-        ];
         in_new_netns(VETH, || {
-            let index = |name: &str| {
-                let name = std::ffi::CString::new(name).expect("name");
-                // SAFETY: a valid C string that the call only reads. (/sys shows the namespace sysfs was mounted in.)
-                let index = unsafe { libc::if_nametoindex(name.as_ptr()) };
-                assert_ne!(index, 0, "interface {name:?} exists");
-                index
-            };
             let group: Ipv6Addr = "ff12::1234".parse().expect("group");
             let mut session = start(Mode::Udp {
                 bind: "[::]:0".parse().expect("addr"),
@@ -728,6 +730,187 @@ mod namespace {
             assert_eq!(receive_bytes(&mut session, 9), b"six hello");
         });
     }
+
+    fn next_datagram(session: &mut Tap) -> String {
+        wait_for(session, "a datagram", |_, kind| match kind {
+            EventKind::Received { bytes, .. } => Some(String::from_utf8_lossy(bytes).into_owned()),
+            _ => None,
+        })
+    }
+
+    /// Commands run in order: once `witness` has the session's reply, every command before it is done.
+    fn settle(session: &mut Tap, witness: &UdpSocket) {
+        let to = witness.local_addr().expect("addr");
+        session.send(Target::Peer(to), &b"settled"[..]);
+        witness.set_read_timeout(Some(TIMEOUT)).expect("timeout");
+        let mut buf = [0; 16];
+        let (n, _) = witness.recv_from(&mut buf).expect("the session's reply");
+        assert_eq!(&buf[..n], b"settled");
+    }
+
+    /// `session` has joined `group` at start. `send(bytes, to)` sends from one socket, to the group
+    /// (`to_group`) or straight to the session (`to_session`).
+    fn leave_then_join_again(
+        session: &mut Tap,
+        group: Group,
+        send: impl Fn(&[u8], SocketAddr),
+        to_group: SocketAddr,
+        to_session: SocketAddr,
+        witness: &UdpSocket,
+    ) {
+        send(b"joined at start", to_group);
+        assert_eq!(next_datagram(session), "joined at start");
+        session.command(Command::Leave(group));
+        settle(session, witness);
+        // One socket's datagrams arrive in order: had the group's been delivered, it would come first.
+        send(b"after leaving", to_group);
+        send(b"straight to the session", to_session);
+        assert_eq!(next_datagram(session), "straight to the session");
+        session.command(Command::Join(group));
+        settle(session, witness);
+        send(b"joined again", to_group);
+        assert_eq!(next_datagram(session), "joined again");
+    }
+
+    #[test]
+    fn udp_leaves_and_joins_again_an_ipv4_multicast_group() {
+        in_new_netns(LOOPBACK, || {
+            let group = Group {
+                addr: IpAddr::V4("239.1.2.4".parse().expect("group")),
+                interface: 0,
+            };
+            let mut session = start(Mode::Udp {
+                bind: "0.0.0.0:0".parse().expect("addr"),
+                remote: None,
+                follow_peer: false,
+                broadcast: false,
+                groups: vec![group],
+            });
+            let port = session.local_addr().expect("bound").port();
+            let sender = UdpSocket::bind("127.0.0.1:0").expect("bind");
+            let send = |bytes: &[u8], to| {
+                sender.send_to(bytes, to).expect("send");
+            };
+            let witness = UdpSocket::bind("127.0.0.1:0").expect("bind");
+            let to_group = SocketAddr::new(group.addr, port);
+            let to_session = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
+            leave_then_join_again(&mut session, group, send, to_group, to_session, &witness);
+        });
+    }
+
+    #[test]
+    fn udp_leaves_and_joins_again_an_ipv6_multicast_group() {
+        in_new_netns(VETH, || {
+            let addr: Ipv6Addr = "ff12::1235".parse().expect("group");
+            let group = Group {
+                addr: IpAddr::V6(addr),
+                interface: index("wp1"),
+            };
+            let mut session = start(Mode::Udp {
+                bind: "[::]:0".parse().expect("addr"),
+                remote: None,
+                follow_peer: false,
+                broadcast: false,
+                groups: vec![group],
+            });
+            let port = session.local_addr().expect("bound").port();
+            let sender = socket2::Socket::new(socket2::Domain::IPV6, socket2::Type::DGRAM, None).expect("socket");
+            sender.set_multicast_if_v6(index("wp0")).expect("multicast interface");
+            let send = |bytes: &[u8], to: SocketAddr| {
+                sender.send_to(bytes, &to.into()).expect("send");
+            };
+            let witness = UdpSocket::bind("[::1]:0").expect("bind");
+            let to_group = std::net::SocketAddrV6::new(addr, port, 0, index("wp0")).into();
+            let to_session = SocketAddr::new("fd00::2".parse().expect("addr"), port);
+            leave_then_join_again(&mut session, group, send, to_group, to_session, &witness);
+        });
+    }
+
+    /// The name servers the system resolver asks (glibc's default when none is set).
+    fn name_servers() -> Vec<IpAddr> {
+        let conf = std::fs::read_to_string("/etc/resolv.conf").unwrap_or_default();
+        let servers: Vec<IpAddr> = conf
+            .lines()
+            .filter_map(|line| line.strip_prefix("nameserver"))
+            .filter_map(|addr| addr.trim().parse().ok())
+            .collect();
+        if servers.is_empty() {
+            vec![Ipv4Addr::LOCALHOST.into()]
+        } else {
+            servers
+        }
+    }
+
+    /// A window's Close waits for Stop: a lookup stuck on a name server that never answers must not hold it up.
+    #[test]
+    fn stop_returns_at_once_while_a_name_lookup_hangs() {
+        in_new_netns(&["link set lo up"], || {
+            // The system's name servers, here: sockets that take every query and never answer.
+            let (queries_tx, queries) = crossbeam_channel::unbounded::<Vec<u8>>();
+            for ip in name_servers() {
+                if !ip.is_loopback() {
+                    let prefix = if ip.is_ipv4() { 32 } else { 128 };
+                    let addr = format!("{ip}/{prefix}");
+                    let mut args = vec!["addr", "add", &addr, "dev", "lo"];
+                    if ip.is_ipv6() {
+                        args.push("nodad");
+                    }
+                    let status = Process::new("ip").args(&args).status().expect("run ip (iproute2)");
+                    assert!(status.success(), "ip {args:?} failed");
+                }
+                let socket = UdpSocket::bind((ip, 53)).expect("bind a name server's address");
+                socket.set_read_timeout(Some(TIMEOUT)).expect("timeout");
+                let queries_tx = queries_tx.clone();
+                // Ends after a quiet TIMEOUT, or at the first query once the test is over.
+                std::thread::spawn(move || {
+                    let mut buf = [0; 512];
+                    while let Ok((n, _)) = socket.recv_from(&mut buf) {
+                        if queries_tx.send(buf[..n].to_vec()).is_err() {
+                            break;
+                        }
+                    }
+                });
+            }
+            let asked = |label: &str| {
+                let deadline = std::time::Instant::now() + TIMEOUT;
+                loop {
+                    let left = deadline.saturating_duration_since(std::time::Instant::now());
+                    let query = queries.recv_timeout(left).unwrap_or_else(|_| {
+                        panic!("no query for {label} reached a name server: does this system resolve through /etc/resolv.conf?")
+                    });
+                    if query.windows(label.len()).any(|w| w == label.as_bytes()) {
+                        return;
+                    }
+                }
+            };
+            let tcp = Mode::TcpClient {
+                remote: "wirepad-tcp.example:80".into(),
+                bind: None,
+                reconnect: false,
+                connect_timeout: TIMEOUT,
+            };
+            let udp = Mode::Udp {
+                bind: "127.0.0.1:0".parse().expect("addr"),
+                remote: Some("wirepad-udp.example:80".into()),
+                follow_peer: false,
+                broadcast: false,
+                groups: vec![],
+            };
+            for (label, mode) in [("wirepad-tcp", tcp), ("wirepad-udp", udp)] {
+                let session = start(mode);
+                asked(label);
+                let (done_tx, done_rx) = crossbeam_channel::bounded(1);
+                std::thread::spawn(move || {
+                    session.stop();
+                    let _ = done_tx.send(());
+                });
+                assert!(
+                    done_rx.recv_timeout(Duration::from_secs(2)).is_ok(),
+                    "{label}: stop returned while the lookup hangs"
+                );
+            }
+        });
+    }
 }
 
 #[test]
@@ -745,6 +928,7 @@ fn stopping_a_session_whose_events_nobody_reads_returns_at_once() {
     let session = server("127.0.0.1:0");
     let addr = session.local_addr().expect("bound");
     let mut stream = TcpStream::connect(addr).expect("connect");
+    stream.set_write_timeout(Some(TIMEOUT)).expect("write timeout");
     // Far more than the event queue holds, so it is full when Stop arrives.
     let chunk = vec![1u8; 1 << 16];
     for _ in 0..(64 << 20) / chunk.len() {

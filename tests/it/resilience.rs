@@ -1,0 +1,314 @@
+//! The engine under strain: out of file descriptors, half-closing peers, a stop with bytes still queued.
+use std::io::Write;
+use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::sync::Arc;
+use std::thread;
+use std::time::Instant;
+
+use crossbeam_channel::Receiver;
+use wirepad::net::{
+    CloseReason, Command, Delivery, Event, EventKind, LeaveReason, Mode, NetError, Session, SessionConfig, Target,
+};
+
+use crate::common::*;
+
+fn server() -> Tap {
+    start(Mode::TcpServer {
+        listen: "127.0.0.1:0".parse().expect("address"),
+        max_clients: None,
+    })
+}
+
+fn lossless_client(remote: SocketAddr, delivery: Delivery) -> Tap {
+    let mut config = SessionConfig::new(Mode::TcpClient {
+        remote: remote.to_string(),
+        bind: None,
+        reconnect: false,
+        connect_timeout: TIMEOUT,
+    });
+    config.delivery = delivery;
+    let mut tap = Tap::new(Session::start(config, no_notify()).expect("session starts"));
+    wait_for(&mut tap, "the connection", |_, kind| {
+        matches!(kind, EventKind::Connected { .. }).then_some(())
+    });
+    tap
+}
+
+/// Every event a stopped session still hands over, up to its end.
+fn remaining_events(events: &Receiver<Vec<Event>>) -> Vec<EventKind> {
+    let deadline = Instant::now() + TIMEOUT;
+    let mut kinds = Vec::new();
+    while let Ok(batch) = events.recv_deadline(deadline) {
+        kinds.extend(batch.into_iter().map(|event| event.kind));
+    }
+    assert!(
+        matches!(kinds.last(), Some(EventKind::Closed { .. })),
+        "the session closes in time: {kinds:?}"
+    );
+    kinds
+}
+
+fn errors(kinds: &[EventKind]) -> Vec<Arc<NetError>> {
+    kinds
+        .iter()
+        .filter_map(|kind| match kind {
+            EventKind::Error(e) => Some(e.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// A peer that reads everything until the connection ends, on a thread of its own.
+fn drain_in_background(mut stream: TcpStream) -> thread::JoinHandle<usize> {
+    thread::spawn(move || read_to_end_or_reset(&mut stream).len())
+}
+
+#[test]
+fn a_half_closed_client_gets_its_echo_then_the_end() {
+    let mut session = server();
+    let addr = session.local_addr().expect("bound");
+    let peer = thread::spawn(move || {
+        let mut stream = TcpStream::connect(addr).expect("connect");
+        stream.write_all(b"hello").expect("write");
+        stream.shutdown(Shutdown::Write).expect("half-close");
+        read_to_end_or_reset(&mut stream)
+    });
+    let reason = wait_for(&mut session, "the client to leave", |session, kind| match kind {
+        EventKind::Received { peer, bytes } => {
+            session.send(Target::Peer(*peer), bytes.clone());
+            None
+        }
+        EventKind::PeerLeft { reason, .. } => Some(*reason),
+        _ => None,
+    });
+    assert_eq!(reason, LeaveReason::Closed);
+    assert_eq!(peer.join().expect("peer thread"), b"hello");
+}
+
+#[test]
+fn a_half_closed_client_still_gets_everything_queued_for_it() {
+    const LEN: usize = 32 * 1024 * 1024;
+    let mut session = server();
+    let mut stream = TcpStream::connect(session.local_addr().expect("bound")).expect("connect");
+    let peer = wait_for(&mut session, "the client to join", |_, kind| match kind {
+        EventKind::PeerJoined { peer } => Some(*peer),
+        _ => None,
+    });
+    session.send(Target::Peer(peer), vec![7u8; LEN]);
+    // The first byte shows the send is under way; far more than the socket buffers hold is still queued.
+    assert_eq!(read_exactly(&mut stream, 1), [7]);
+    stream.shutdown(Shutdown::Write).expect("half-close");
+    let rest = read_to_end_or_reset(&mut stream);
+    assert_eq!(rest.len(), LEN - 1, "every queued byte arrives before the end");
+    let reason = wait_for(&mut session, "the client to leave", |_, kind| match kind {
+        EventKind::PeerLeft { reason, .. } => Some(*reason),
+        _ => None,
+    });
+    assert_eq!(reason, LeaveReason::Closed);
+}
+
+#[test]
+fn a_stopped_lossless_session_writes_out_what_is_queued() {
+    const LEN: usize = 32 * 1024 * 1024;
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let session = lossless_client(listener.local_addr().expect("address"), Delivery::Lossless);
+    let (stream, _) = accept_within(&listener);
+    let reader = drain_in_background(stream);
+    let events = session.events().clone();
+    session.send(Target::Default, vec![1u8; LEN]);
+    session.stop();
+    assert_eq!(
+        reader.join().expect("reader thread"),
+        LEN,
+        "nothing queued is thrown away"
+    );
+    let kinds = remaining_events(&events);
+    assert!(errors(&kinds).is_empty(), "{kinds:?}");
+}
+
+#[test]
+fn a_stop_reports_what_a_peer_that_does_not_read_never_got() {
+    const LEN: usize = 32 * 1024 * 1024;
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let remote = listener.local_addr().expect("address");
+    let session = lossless_client(remote, Delivery::Lossless);
+    // Held open and never read.
+    let _stream = accept_within(&listener);
+    let file = tempfile::NamedTempFile::new().expect("temp file");
+    std::fs::write(file.path(), vec![2u8; LEN]).expect("write the file");
+    let events = session.events().clone();
+    session.send(Target::Default, vec![1u8; LEN]);
+    session.command(Command::SendFile {
+        to: Target::Default,
+        path: file.path().to_owned(),
+    });
+    let started = Instant::now();
+    session.stop();
+    assert!(started.elapsed() < TIMEOUT / 2, "the stop gives up in bounded time");
+    let errors = errors(&remaining_events(&events));
+    let unsent = errors.iter().find_map(|e| match &**e {
+        NetError::Unsent { to, queued } => Some((to.clone(), *queued)),
+        _ => None,
+    });
+    let (to, queued) = unsent.unwrap_or_else(|| panic!("no Unsent error in {errors:?}"));
+    assert_eq!(to, remote.to_string());
+    assert!(queued > 0 && queued <= LEN, "{queued}");
+    let message = errors.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("\n");
+    assert!(
+        message.contains(&format!("cannot send {}: the session stopped", file.path().display())),
+        "{message}"
+    );
+}
+
+#[test]
+fn a_window_session_stops_at_once_however_much_is_queued() {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let session = lossless_client(listener.local_addr().expect("address"), Delivery::DropWhenBehind);
+    let _stream = accept_within(&listener);
+    let events = session.events().clone();
+    session.send(Target::Default, vec![1u8; 32 * 1024 * 1024]);
+    let started = Instant::now();
+    session.stop();
+    let took = started.elapsed();
+    // The lossless drain takes up to 5 s; a window's stop must not wait for it.
+    assert!(took.as_secs() < 2, "{took:?}");
+    let kinds = remaining_events(&events);
+    assert!(matches!(
+        kinds.last(),
+        Some(EventKind::Closed {
+            reason: CloseReason::Stopped
+        })
+    ));
+}
+
+/// The built binary under a file-descriptor limit set by `sh`'s `ulimit`.
+#[cfg(unix)]
+mod fd_limit {
+    use std::io::{BufRead, BufReader, Write};
+    use std::net::{SocketAddr, TcpStream};
+    use std::process::{Child, Command, Stdio};
+    use std::thread;
+    use std::time::Instant;
+
+    use crossbeam_channel::{Receiver, unbounded};
+
+    use crate::common::{TIMEOUT, read_exactly};
+
+    /// More clients than 32 descriptors hold, with the server's own.
+    const CLIENTS: usize = 48;
+
+    struct Server {
+        child: Child,
+        stderr: Receiver<String>,
+        addr: SocketAddr,
+    }
+
+    impl Server {
+        /// `ulimit` is the `sh` option that sets the limit, e.g. `-n` (soft and hard) or `-S -n` (soft only).
+        fn start(ulimit: &str) -> Server {
+            let script =
+                format!("ulimit {ulimit} 32 && exec \"$0\" tcp-server 127.0.0.1:0 --echo --quit-after-secs 60");
+            let mut child = Command::new("sh")
+                .args(["-c", &script, env!("CARGO_BIN_EXE_wirepad")])
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::piped())
+                .spawn()
+                .expect("sh starts");
+            let stderr = child.stderr.take().expect("stderr is piped");
+            let (tx, lines) = unbounded();
+            thread::spawn(move || {
+                for line in BufReader::new(stderr).lines() {
+                    let Ok(line) = line else { return };
+                    if tx.send(line).is_err() {
+                        return;
+                    }
+                }
+            });
+            let first = lines.recv_timeout(TIMEOUT).expect("the server starts in time");
+            let addr = first
+                .strip_prefix("listening on ")
+                .and_then(|addr| addr.parse().ok())
+                .unwrap_or_else(|| panic!("unexpected first line {first:?}"));
+            Server {
+                child,
+                stderr: lines,
+                addr,
+            }
+        }
+
+        fn stderr_until(&self, text: &str) -> Vec<String> {
+            let deadline = Instant::now() + TIMEOUT;
+            let mut seen = Vec::new();
+            loop {
+                let line = self
+                    .stderr
+                    .recv_deadline(deadline)
+                    .unwrap_or_else(|_| panic!("no stderr line containing {text:?} in time; saw {seen:#?}"));
+                let found = line.contains(text);
+                seen.push(line);
+                if found {
+                    return seen;
+                }
+            }
+        }
+
+        /// The lines written so far.
+        fn stderr_now(&self) -> Vec<String> {
+            self.stderr.try_iter().collect()
+        }
+    }
+
+    impl Drop for Server {
+        fn drop(&mut self) {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+
+    fn echoes(stream: &mut TcpStream, i: usize) {
+        let message = format!("client {i}\n");
+        stream.write_all(message.as_bytes()).expect("write");
+        assert_eq!(read_exactly(stream, message.len()), message.as_bytes(), "client {i}");
+    }
+
+    #[test]
+    fn clients_waiting_while_descriptors_ran_out_are_accepted_once_some_are_free() {
+        let server = Server::start("-n");
+        let mut clients: Vec<TcpStream> = (0..CLIENTS)
+            .map(|_| TcpStream::connect(server.addr).expect("connect (the backlog takes it)"))
+            .collect();
+        let mut seen = server.stderr_until("cannot accept");
+        // The first clients take every free descriptor; the rest wait in the backlog.
+        let waiting = clients.split_off(CLIENTS * 2 / 3);
+        drop(clients);
+        for (i, mut stream) in waiting.into_iter().enumerate() {
+            echoes(&mut stream, i);
+        }
+        seen.extend(server.stderr_now());
+        let reports = seen.iter().filter(|line| line.contains("cannot accept")).count();
+        assert_eq!(reports, 1, "one report for the whole shortage: {seen:#?}");
+    }
+
+    #[test]
+    fn the_soft_limit_on_open_files_is_raised_to_the_hard_one() {
+        let hard = Command::new("sh")
+            .args(["-c", "ulimit -H -n"])
+            .output()
+            .expect("sh runs");
+        let hard = String::from_utf8_lossy(&hard.stdout).trim().to_owned();
+        if hard.parse::<usize>().is_ok_and(|hard| hard < 2 * CLIENTS) {
+            eprintln!("skipped: a hard limit of {hard} open files leaves nothing to raise the soft one to");
+            return;
+        }
+        let server = Server::start("-S -n");
+        let mut clients: Vec<TcpStream> = (0..CLIENTS)
+            .map(|_| TcpStream::connect(server.addr).expect("connect"))
+            .collect();
+        for (i, stream) in clients.iter_mut().enumerate() {
+            echoes(stream, i);
+        }
+        let lines = server.stderr_now();
+        assert!(!lines.iter().any(|line| line.contains("cannot accept")), "{lines:#?}");
+    }
+}
