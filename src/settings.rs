@@ -139,6 +139,8 @@ pub enum Field {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Invalid {
     Port,
+    /// A remote port cannot be 0.
+    RemotePort,
     Ip,
     Host,
     Group,
@@ -215,11 +217,7 @@ impl Settings {
             }),
             ModeKind::TcpClient => {
                 let host = check(&mut errors, Field::RemoteHost, check_host(&self.remote_host));
-                let port = check(
-                    &mut errors,
-                    Field::RemotePort,
-                    parse_port(&self.remote_port).and_then(nonzero),
-                );
+                let port = check(&mut errors, Field::RemotePort, remote_port(&self.remote_port));
                 // Port 0 locally means "any": no bind needed.
                 let bind = local.filter(|l| l.port() != 0 || !l.ip().is_unspecified());
                 host.zip(port).map(|_| Mode::TcpClient {
@@ -234,7 +232,7 @@ impl Settings {
                     Some(None)
                 } else {
                     let host = check(&mut errors, Field::RemoteHost, check_host(&self.remote_host));
-                    let port = check(&mut errors, Field::RemotePort, parse_port(&self.remote_port));
+                    let port = check(&mut errors, Field::RemotePort, remote_port(&self.remote_port));
                     host.zip(port).map(|_| Some(self.remote()))
                 };
                 let groups = match self.multicast_group.trim() {
@@ -272,9 +270,12 @@ fn parse_port(text: &str) -> Result<u16, Invalid> {
     text.trim().parse::<u16>().map_err(|_| Invalid::Port)
 }
 
-/// A remote TCP port cannot be 0.
-fn nonzero(port: u16) -> Result<u16, Invalid> {
-    if port == 0 { Err(Invalid::Port) } else { Ok(port) }
+/// Nobody listens on port 0: a remote needs a real one.
+fn remote_port(text: &str) -> Result<u16, Invalid> {
+    match parse_port(text)? {
+        0 => Err(Invalid::RemotePort),
+        port => Ok(port),
+    }
 }
 
 fn parse_ip(text: &str) -> Result<IpAddr, Invalid> {
@@ -361,6 +362,20 @@ mod tests {
                     s.multicast_group = "10.0.0.1".into();
                 },
                 vec![(Field::MulticastGroup, Invalid::Group)],
+            ),
+            (
+                |s| {
+                    s.mode = ModeKind::Udp;
+                    s.remote_port = "0".into();
+                },
+                vec![(Field::RemotePort, Invalid::RemotePort)],
+            ),
+            (
+                |s| {
+                    s.mode = ModeKind::TcpClient;
+                    s.remote_port = "0".into();
+                },
+                vec![(Field::RemotePort, Invalid::RemotePort)],
             ),
         ];
         for (edit, expected) in cases {

@@ -39,6 +39,7 @@ fn connection(app: &mut WirepadApp, ui: &mut egui::Ui, t: &Texts) -> Vec<Action>
             .find(|(f, _)| *f == field)
             .map(|(_, invalid)| match invalid {
                 Invalid::Port => t.bad_port,
+                Invalid::RemotePort => t.bad_remote_port,
                 Invalid::Ip => t.bad_ip,
                 Invalid::Host => t.bad_host,
                 Invalid::Group => t.bad_group,
@@ -166,6 +167,9 @@ fn receive(app: &mut WirepadApp, ui: &mut egui::Ui, t: &Texts) -> Vec<Action> {
         }
         if ui.button(t.save_view).clicked() {
             actions.push(Action::SaveView);
+        }
+        if ui.button(t.copy_all).clicked() {
+            ui.ctx().copy_text(app.view_text());
         }
     });
     if let Some(capture) = &app.capture {

@@ -1,4 +1,5 @@
 //! The receive pane: virtualized rows (only the visible ones are laid out), RX/TX told apart by colour and arrow.
+use std::collections::BTreeSet;
 use std::net::SocketAddr;
 
 use crate::app::{Action, WirepadApp};
@@ -8,16 +9,26 @@ use crate::view::RowKind;
 
 pub fn receive_pane(app: &mut WirepadApp, ui: &mut egui::Ui) -> Vec<Action> {
     let t = app.texts();
-    let mut filter = app.view.options().peer_filter;
-    if app.settings.mode == ModeKind::TcpServer {
+    // A TCP client has one peer; a server's clients and UDP's senders can be told apart.
+    let mut filter = match app.settings.mode {
+        ModeKind::TcpClient => None,
+        ModeKind::TcpServer | ModeKind::Udp => app.view.options().peer_filter,
+    };
+    if app.settings.mode != ModeKind::TcpClient {
         ui.horizontal(|ui| {
             let label = ui.label(t.filter);
             egui::ComboBox::from_id_salt("peer-filter")
                 .selected_text(filter.map_or_else(|| t.all_peers.to_string(), |p| p.to_string()))
                 .show_ui(ui, |ui| {
                     ui.selectable_value(&mut filter, None, t.all_peers);
-                    for peer in app.clients() {
-                        ui.selectable_value(&mut filter, Some(*peer), peer.to_string());
+                    // Whoever is connected now, and whoever the history still holds (clients that left).
+                    let peers: BTreeSet<SocketAddr> = app
+                        .clients()
+                        .copied()
+                        .chain(app.log.iter().map(|(_, chunk)| chunk.peer))
+                        .collect();
+                    for peer in peers {
+                        ui.selectable_value(&mut filter, Some(peer), peer.to_string());
                     }
                 })
                 .response
@@ -36,33 +47,63 @@ pub fn receive_pane(app: &mut WirepadApp, ui: &mut egui::Ui) -> Vec<Action> {
     // No gap between rows: a million rows must stay within what f32 scroll offsets resolve to the pixel.
     ui.spacing_mut().item_spacing.y = 0.0;
     let rows = app.view.rows();
-    let scroll = if app.settings.receive.wrap {
+    let many_peers = app.settings.mode != ModeKind::TcpClient;
+    let mut scroll = if app.settings.receive.wrap {
         egui::ScrollArea::vertical()
     } else {
         egui::ScrollArea::both()
     };
-    scroll
-        .auto_shrink([false, false])
-        .stick_to_bottom(true)
-        .show_rows(ui, row_height, rows, |ui, range| {
-            for row in app.view.rows_in(range) {
-                let color = row_color(ui, row.direction, row.peer, row.kind);
-                let text = egui::RichText::new(&row.text).monospace().color(color);
-                ui.add(
-                    egui::Label::new(text)
-                        .selectable(true)
-                        .wrap_mode(egui::TextWrapMode::Extend),
-                );
-            }
-        });
+    // Rows that fell out of the byte budget shift every row up; a reader scrolled up keeps their place.
+    let removed = app.view.rows_removed_total();
+    let memory = egui::Id::unique("wirepad-receive-scroll");
+    let last: Option<ScrollMemory> = ui.data(|d| d.get_temp(memory));
+    if let Some(last) = last
+        && !last.at_bottom
+        && removed > last.rows_removed
+    {
+        let shift = (removed - last.rows_removed) as f32 * row_height;
+        scroll = scroll.vertical_scroll_offset((last.offset - shift).max(0.0));
+    }
+    let output =
+        scroll
+            .auto_shrink([false, false])
+            .stick_to_bottom(true)
+            .show_rows(ui, row_height, rows, |ui, range| {
+                for row in app.view.rows_in(range) {
+                    let color = row_color(ui, row.direction, row.peer, row.kind, many_peers);
+                    let text = egui::RichText::new(&row.text).monospace().color(color);
+                    ui.add(
+                        egui::Label::new(text)
+                            .selectable(true)
+                            .wrap_mode(egui::TextWrapMode::Extend),
+                    );
+                }
+            });
+    let offset = output.state.clamped_offset().y;
+    let max_offset = output.content_size.y - output.inner_rect.height();
+    let seen = ScrollMemory {
+        rows_removed: removed,
+        offset,
+        at_bottom: offset >= max_offset - row_height / 2.0,
+    };
+    ui.data_mut(|d| d.insert_temp(memory, seen));
     Vec::new()
 }
 
-/// Headers are coloured per peer (so clients are told apart in server mode); TX data is blue-ish, RX plain.
-fn row_color(ui: &egui::Ui, direction: Direction, peer: SocketAddr, kind: RowKind) -> egui::Color32 {
+#[derive(Clone, Copy)]
+struct ScrollMemory {
+    rows_removed: u64,
+    offset: f32,
+    at_bottom: bool,
+}
+
+/// Headers are coloured per peer, and so is received data where several peers talk (server, UDP), so they are
+/// told apart in stream mode too; TX data is blue-ish.
+fn row_color(ui: &egui::Ui, direction: Direction, peer: SocketAddr, kind: RowKind, many_peers: bool) -> egui::Color32 {
     let dark = ui.visuals().dark_mode;
     match (kind, direction) {
         (RowKind::Header, _) => peer_color(peer, dark),
+        (RowKind::Data, Direction::Rx) if many_peers => peer_color(peer, dark),
         (RowKind::Data, Direction::Tx) => {
             if dark {
                 egui::Color32::from_rgb(110, 170, 255)
@@ -78,7 +119,9 @@ fn peer_color(peer: SocketAddr, dark: bool) -> egui::Color32 {
     use std::hash::{Hash, Hasher};
     let mut hasher = std::collections::hash_map::DefaultHasher::new();
     peer.hash(&mut hasher);
-    let hue = (hasher.finish() % 360) as f32 / 360.0;
+    // Any hue but the blues, which mean TX.
+    let degrees = (hasher.finish() % 300) as f32;
+    let hue = if degrees >= 190.0 { degrees + 60.0 } else { degrees } / 360.0;
     let (saturation, value) = if dark { (0.55, 0.95) } else { (0.8, 0.55) };
     egui::ecolor::Hsva::new(hue, saturation, value, 1.0).into()
 }

@@ -4,8 +4,8 @@ use std::net::{SocketAddr, TcpStream};
 use std::time::{Duration, Instant};
 
 use egui_kittest::Harness;
-use egui_kittest::kittest::Queryable;
-use wirepad::app::WirepadApp;
+use egui_kittest::kittest::{NodeT, Queryable};
+use wirepad::app::{Launch, WirepadApp};
 use wirepad::codec::text::TextEncoding;
 use wirepad::i18n::Lang;
 use wirepad::settings::{ModeKind, Settings};
@@ -100,6 +100,15 @@ fn the_encoding_is_chosen_in_the_window() {
     let (mut client, _) = connect(&mut harness, server);
     client.write_all(&[0xc4, 0xe3, 0xba, 0xc3]).expect("send");
     step_until(&mut harness, "你好", |h| h.query_by_label("你好").is_some());
+    harness.get_by_label("Copy all").click();
+    harness.step();
+    let copied = harness
+        .output()
+        .platform_output
+        .commands
+        .iter()
+        .any(|command| matches!(command, egui::OutputCommand::CopyText(text) if text == "你好\n"));
+    assert!(copied, "Copy all puts the view on the clipboard");
 }
 
 #[test]
@@ -147,6 +156,30 @@ fn ctrl_enter_in_the_send_box_sends_it() {
         harness.state().settings.send.text,
         "hi",
         "no newline typed into the box"
+    );
+}
+
+#[test]
+fn the_chinese_window_says_what_is_wrong_in_chinese() {
+    let mut harness = window(Settings {
+        language: Some(Lang::Zh),
+        ..settings()
+    });
+    harness.get_by_label("打开").click();
+    harness.step();
+    step_until(&mut harness, "the server to listen", |h| {
+        h.state().local_addr().is_some()
+    });
+    harness.get_by_label("HEX发送").click();
+    harness.get_by_label("发送内容").set_text_value_accesskit("01 0G");
+    harness.step();
+    harness.get_by_label("发送").click();
+    harness.step();
+    harness.step();
+    assert_eq!(harness.state().send_error(), Some("第 5 个字符 'G' 不是十六进制数字"));
+    assert!(
+        harness.query_by_label("第 5 个字符 'G' 不是十六进制数字").is_some(),
+        "shown in the window"
     );
 }
 
@@ -231,6 +264,127 @@ fn a_refused_connection_is_reported_in_the_window() {
     let expected = format!("cannot connect to 127.0.0.1:{port}: connection refused");
     assert_eq!(harness.state().error(), Some(expected.as_str()));
     assert!(harness.query_by_label_contains("connection refused").is_some());
+}
+
+/// The labels of the receive rows on screen (only visible rows are laid out).
+fn visible_rows(harness: &Harness<'static, WirepadApp>) -> Vec<String> {
+    harness
+        .query_all_by_label_contains("L0")
+        .chain(harness.query_all_by_label_contains("L1"))
+        .filter_map(|node| node.accesskit_node().value())
+        .collect()
+}
+
+#[test]
+fn a_reader_scrolled_up_keeps_their_place_while_old_rows_fall_out() {
+    let mut harness = window(Settings {
+        receive: wirepad::settings::ReceiveSettings {
+            log_mode: false,
+            wrap: false,
+            buffer_mib: 1,
+            ..Default::default()
+        },
+        ..settings()
+    });
+    let server = open_server(&mut harness);
+    let (mut client, _) = connect(&mut harness, server);
+    let lines = |range: std::ops::Range<u32>| range.map(|n| format!("L{n:06}\n")).collect::<String>();
+    // In pieces the log keeps apart, so the budget can later drop the oldest ones and keep the newest.
+    for piece in 0..10 {
+        let last = format!("L{:06}", piece * 5_000 + 4_999);
+        client
+            .write_all(lines(piece * 5_000..(piece + 1) * 5_000).as_bytes())
+            .expect("send");
+        step_until(&mut harness, "the piece's last line, followed", |h| {
+            h.query_by_label(&last).is_some()
+        });
+    }
+    for _ in 0..10 {
+        harness
+            .get_all_by_label_contains("L0")
+            .next()
+            .expect("a row")
+            .scroll_up();
+        harness.step();
+    }
+    for _ in 0..3 {
+        harness.step();
+    }
+    let before = visible_rows(&harness);
+    assert!(
+        !before.is_empty() && !before.contains(&"L049999".to_string()),
+        "scrolled up: {before:?}"
+    );
+
+    // 800 KB more: past the 1 MiB budget, so the oldest rows go.
+    client.write_all(lines(50_000..150_000).as_bytes()).expect("send");
+    step_until(&mut harness, "the oldest rows to fall out", |h| {
+        let text = h.state().view_text();
+        text.contains("L149999") && !text.contains("L000000\n")
+    });
+    harness.step();
+    assert_eq!(visible_rows(&harness), before, "the same rows stay on screen");
+}
+
+fn launch(args: &[&str]) -> Result<Launch, String> {
+    Launch::new(wirepad::cli::parse_session(args).expect("valid session arguments"))
+}
+
+fn launched_window(launch: Launch) -> Harness<'static, WirepadApp> {
+    Harness::builder()
+        .with_size(egui::vec2(1280.0, 800.0))
+        .build_eframe(move |cc| WirepadApp::from_creation(cc, Some(&launch)))
+}
+
+#[test]
+fn gui_arguments_open_the_session_with_their_encoding_and_capture() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("capture.bin");
+    let path_arg = path.to_str().expect("utf-8 path");
+    let launch = launch(&[
+        "tcp-server",
+        "127.0.0.1:0",
+        "-e",
+        "GBK",
+        "--recv-file",
+        path_arg,
+        "-s",
+        "hi\\r\\n",
+    ])
+    .expect("the window takes these");
+    let mut harness = launched_window(launch);
+    step_until(&mut harness, "the server to listen", |h| {
+        h.state().local_addr().is_some()
+    });
+    let server = harness.state().local_addr().expect("listening");
+    assert_eq!(
+        harness.state().settings.send.text,
+        "hi\\r\\n",
+        "the send box is filled, not sent"
+    );
+    assert!(harness.state().settings.send.escapes);
+    let (mut client, _) = connect(&mut harness, server);
+    client.write_all(&[0xc4, 0xe3, 0xba, 0xc3]).expect("send");
+    step_until(&mut harness, "你好", |h| h.query_by_label_contains("你好").is_some());
+    drop(harness);
+    assert_eq!(std::fs::read(&path).expect("capture file"), [0xc4, 0xe3, 0xba, 0xc3]);
+}
+
+#[test]
+fn gui_arguments_the_window_cannot_honour_are_refused() {
+    let error = launch(&["tcp-server", "0", "--echo"]).expect_err("the window does not echo");
+    assert!(error.contains("--echo"), "{error}");
+    let error = launch(&["udp", "--quit-after-secs", "1"]).expect_err("the window does not quit");
+    assert!(error.contains("--quit-after-secs"), "{error}");
+    let error = launch(&["tcp-server", "0", "-e", "klingon"]).expect_err("unknown encoding");
+    assert!(error.contains("klingon"), "{error}");
+}
+
+#[test]
+fn gui_udp_to_an_ipv6_remote_binds_ipv6() {
+    let harness = launched_window(launch(&["udp", "--remote", "[::1]:9"]).expect("valid"));
+    assert_eq!(harness.state().settings.local_ip, "::");
+    assert_eq!(harness.state().settings.remote_host, "::1");
 }
 
 mod persistence {
