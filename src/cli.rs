@@ -908,6 +908,12 @@ impl Runner {
                     .map_err(|source| CliError::StdinLine { line, source })
             });
         match built {
+            Ok(bytes) if matches!(self.config.mode, Mode::Udp { .. }) && bytes.len() > MAX_DATAGRAM => {
+                self.stop(Err(CliError::DatagramTooLarge {
+                    option: "--stdin",
+                    len: bytes.len(),
+                }))
+            }
             Ok(bytes) => self.send(Target::Default, bytes.into()),
             Err(error) => self.stop(Err(error)),
         }

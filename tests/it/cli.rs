@@ -803,6 +803,31 @@ fn an_unfinished_character_is_shown_when_the_run_ends() {
 }
 
 #[test]
+fn a_stdin_line_beyond_one_datagram_exits_2_and_is_not_sent() {
+    let (peer, peer_addr) = udp_peer();
+    let remote = peer_addr.to_string();
+    let mut wirepad = Wirepad::start_with(
+        &["udp", "--bind", "127.0.0.1:0", "--remote", &remote, "--stdin"],
+        Io {
+            stdin: true,
+            ..Io::default()
+        },
+    );
+    wirepad.ready("bound to ");
+    wirepad.write_stdin(&format!("ok\n{}\nnever\n", "x".repeat(65_508)));
+    assert_eq!(recv_datagram(&peer).0, b"ok");
+    let done = wirepad.finish();
+    assert_eq!(done.code, Some(2), "{:?}", done.stderr);
+    assert_eq!(
+        done.stderr,
+        ["error: --stdin: 65508 bytes do not fit in one UDP datagram (at most 65507)"]
+    );
+    peer.set_read_timeout(Some(SILENCE)).expect("timeout");
+    let mut buf = [0u8; 16];
+    assert!(peer.recv_from(&mut buf).is_err(), "nothing after the long line");
+}
+
+#[test]
 fn udp_payload_beyond_one_datagram_exits_2_before_binding() {
     let (peer, peer_addr) = udp_peer();
     let remote = peer_addr.to_string();
