@@ -14,7 +14,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use chrono::{DateTime, Local};
-use clap::builder::{PossibleValuesParser, RangedU64ValueParser, TypedValueParser};
+use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use crossbeam_channel::{Receiver, RecvError, bounded, never, select};
 
@@ -96,7 +96,7 @@ pub struct TcpServerArgs {
     #[arg(value_name = "LISTEN", value_parser = parse_local)]
     pub listen: SocketAddr,
     /// Refuse clients beyond N connected at once
-    #[arg(long, value_name = "N", value_parser = RangedU64ValueParser::<usize>::new().range(1..))]
+    #[arg(long, value_name = "N", value_parser = parse_max_clients)]
     pub max_clients: Option<usize>,
     #[command(flatten)]
     pub common: CommonArgs,
@@ -1032,6 +1032,14 @@ fn parse_group(text: &str) -> Result<Group, String> {
     Ok(Group { addr, interface })
 }
 
+fn parse_max_clients(text: &str) -> Result<usize, String> {
+    match text.parse::<usize>() {
+        Ok(0) => Err("a server that refuses every client is no server: give 1 or more".into()),
+        Ok(n) => Ok(n),
+        Err(_) => Err(format!("\"{text}\" is not a whole number")),
+    }
+}
+
 fn parse_secs(text: &str) -> Result<Duration, String> {
     text.parse::<f64>()
         .ok()
@@ -1095,6 +1103,13 @@ mod tests {
         for bad in ["10.0.0.1", "239.1.2.3%2", "ff02::1%eth0", "nonsense"] {
             assert!(parse_group(bad).is_err(), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn max_clients() {
+        assert_eq!(parse_max_clients("3"), Ok(3));
+        assert!(parse_max_clients("0").is_err_and(|e| e.contains("1 or more")));
+        assert!(parse_max_clients("many").is_err_and(|e| e.contains("\"many\" is not a whole number")));
     }
 
     #[test]

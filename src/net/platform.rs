@@ -22,6 +22,21 @@ pub fn share_port(socket: &Socket) -> io::Result<()> {
     Ok(())
 }
 
+/// Linux hands a socket bound to a port the datagrams of every group anyone on the machine joined on that
+/// port; a session must see only the groups it joined itself (as on Windows).
+pub fn only_own_groups(socket: &Socket, ipv6: bool) -> io::Result<()> {
+    #[cfg(target_os = "linux")]
+    {
+        socket.set_multicast_all_v4(false)?;
+        if ipv6 {
+            socket.set_multicast_all_v6(false)?;
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = (socket, ipv6);
+    Ok(())
+}
+
 /// A non-blocking connect that has started and not finished yet.
 pub fn connect_in_progress(error: &io::Error) -> bool {
     #[cfg(unix)]

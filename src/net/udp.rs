@@ -58,6 +58,7 @@ impl Udp {
         if !groups.is_empty() {
             platform::share_port(&socket).map_err(option("SO_REUSEADDR"))?;
         }
+        platform::only_own_groups(&socket, bind.is_ipv6()).map_err(option("IP_MULTICAST_ALL"))?;
         if bind.is_ipv6() && bind.ip().is_unspecified() {
             let _ = socket.set_only_v6(false);
         }

@@ -690,6 +690,35 @@ mod namespace {
         });
     }
 
+    /// Two sessions on one port, each in its own group: neither sees the other's group (Linux would by default).
+    #[test]
+    fn a_udp_session_sees_only_the_groups_it_joined() {
+        in_new_netns(LOOPBACK, || {
+            let [one, two] = ["239.1.2.5", "239.1.2.6"].map(|g| Group {
+                addr: g.parse().expect("group"),
+                interface: 0,
+            });
+            let join = |bind: SocketAddr, group| {
+                start(Mode::Udp {
+                    bind,
+                    remote: None,
+                    follow_peer: false,
+                    broadcast: false,
+                    groups: vec![group],
+                })
+            };
+            let mut first = join("0.0.0.0:0".parse().expect("addr"), one);
+            let port = first.local_addr().expect("bound").port();
+            let mut second = join(SocketAddr::from((Ipv4Addr::UNSPECIFIED, port)), two);
+            let sender = UdpSocket::bind("127.0.0.1:0").expect("bind");
+            sender.send_to(b"to one", (one.addr, port)).expect("send");
+            sender.send_to(b"to two", (two.addr, port)).expect("send");
+            // Each socket gets its datagrams in order: the first to arrive must be its own group's.
+            assert_eq!(receive_bytes(&mut first, 6), b"to one");
+            assert_eq!(receive_bytes(&mut second, 6), b"to two");
+        });
+    }
+
     /// IPv6 multicast does not loop over `lo`; a veth pair carries it from one end (wp0) to the other (wp1).
     const VETH: &[&str] = &[
         "link set lo up",
