@@ -5,6 +5,7 @@ mod error;
 mod message;
 mod outbox;
 mod platform;
+mod resolve;
 mod tcp_client;
 mod tcp_server;
 mod udp;

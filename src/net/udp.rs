@@ -9,7 +9,7 @@ use mio::{Interest, Token, Waker};
 use socket2::{Domain, Protocol, Socket, Type};
 
 use super::conn::{MAX_QUEUED, Outgoing};
-use super::tcp_client::Lookup;
+use super::resolve::Lookup;
 use super::worker::{Ctx, Transport};
 use super::{Bytes, EventKind, Group, MAX_DATAGRAM, NetError, Nobody, Target, platform};
 
