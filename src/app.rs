@@ -252,15 +252,20 @@ impl WirepadApp {
                     self.settings.remember_remote();
                 }
                 self.state = LinkState::Connecting(None);
-                if let Some(capture) = &mut self.capture {
-                    session.command(Command::Capture(Some(capture.clone())));
-                    capture.append = true;
-                }
                 self.counters = CounterSnapshot::default();
                 self.rates = Rates::default();
                 self.session = Some(session);
+                self.start_capture();
             }
             Err(error) => self.error = Some(self.lang.net_error(&error)),
+        }
+    }
+
+    /// Hands the capture file to the open session; a later session appends to what this one writes.
+    fn start_capture(&mut self) {
+        if let (Some(session), Some(capture)) = (&self.session, &mut self.capture) {
+            session.command(Command::Capture(Some(capture.clone())));
+            capture.append = true;
         }
     }
 
@@ -352,12 +357,8 @@ impl WirepadApp {
                     path,
                 }),
                 Picked::Capture(path) => {
-                    let mut capture = CaptureFile::truncate(path);
-                    if let Some(session) = &self.session {
-                        session.command(Command::Capture(Some(capture.clone())));
-                        capture.append = true;
-                    }
-                    self.capture = Some(capture);
+                    self.capture = Some(CaptureFile::truncate(path));
+                    self.start_capture();
                 }
                 Picked::SaveView(path) => self.save_view(path),
                 Picked::Failed(message) => self.error = Some(message),

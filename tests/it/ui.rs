@@ -371,6 +371,30 @@ fn gui_arguments_open_the_session_with_their_encoding_and_capture() {
 }
 
 #[test]
+fn receive_to_file_goes_on_across_close_and_open() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("capture.bin");
+    let path_arg = path.to_str().expect("utf-8 path");
+    let mut harness = launched_window(launch(&["tcp-server", "127.0.0.1:0", "--recv-file", path_arg]).expect("valid"));
+    for (part, so_far) in [("first ", "first "), ("second", "first second")] {
+        step_until(&mut harness, "the server to listen", |h| {
+            h.state().local_addr().is_some()
+        });
+        let server = harness.state().local_addr().expect("listening");
+        let (mut client, _) = connect(&mut harness, server);
+        client.write_all(part.as_bytes()).expect("send");
+        step_until(&mut harness, part, |h| h.query_by_label_contains(part.trim()).is_some());
+        harness.get_by_label("Close").click();
+        harness.step();
+        assert!(!harness.state().is_open());
+        assert_eq!(std::fs::read(&path).expect("capture file"), so_far.as_bytes());
+        harness.step();
+        harness.get_by_label("Open").click();
+        harness.step();
+    }
+}
+
+#[test]
 fn gui_arguments_the_window_cannot_honour_are_refused() {
     let error = launch(&["tcp-server", "0", "--echo"]).expect_err("the window does not echo");
     assert!(error.contains("--echo"), "{error}");
