@@ -70,18 +70,9 @@ check() {
   return 1
 }
 
-say "step 3/3: smoke tests under Wine ($exe)"
-fail=0
-
-# --- TCP: server under Wine, Linux client sends "hello" ---
-: >"$tmp/tcp.out"; : >"$tmp/tcp.err"
-timeout "$SMOKE_TIMEOUT" "$tool" run "$exe" tcp-server 127.0.0.1:0 --quit-after-bytes 5 \
-  </dev/null >"$tmp/tcp.out" 2>"$tmp/tcp.err" &
-bg=$!
-if addr=$(wait_ready "$tmp/tcp.err" "listening on" "$bg"); then
-  port=${addr##*:}
-  say "tcp-server is listening on $addr; sending 'hello' from Linux"
-  timeout 20 python3 - "$port" <<'PY' || say "the Linux TCP peer failed"
+# Linux peers: PEER PORT sends to wirepad.exe on 127.0.0.1:PORT.
+tcp_peer() {
+  timeout 20 python3 - "$1" <<'PY'
 import socket, sys
 s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=15)
 s.sendall(b"hello")
@@ -89,30 +80,37 @@ s.shutdown(socket.SHUT_WR)
 while s.recv(4096):   # wait for the server to close after its 5 bytes
     pass
 PY
-  check "tcp-server receives 'hello'" "$bg" "$tmp/tcp.out" "$tmp/tcp.err" hello || fail=1
-else
-  kill "$bg" 2>/dev/null || true; wait "$bg" 2>/dev/null || true; bg=""
-  say "FAIL: tcp-server never became ready"; sed 's/^/    /' "$tmp/tcp.err" >&2; fail=1
-fi
-
-# --- UDP: socket under Wine, Linux peer sends "abc" ---
-: >"$tmp/udp.out"; : >"$tmp/udp.err"
-timeout "$SMOKE_TIMEOUT" "$tool" run "$exe" udp --bind 127.0.0.1:0 --quit-after-bytes 3 \
-  </dev/null >"$tmp/udp.out" 2>"$tmp/udp.err" &
-bg=$!
-if addr=$(wait_ready "$tmp/udp.err" "bound to" "$bg"); then
-  port=${addr##*:}
-  say "udp is bound to $addr; sending 'abc' from Linux"
-  timeout 10 python3 - "$port" <<'PY' || say "the Linux UDP peer failed"
+}
+udp_peer() {
+  timeout 10 python3 - "$1" <<'PY'
 import socket, sys
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 s.sendto(b"abc", ("127.0.0.1", int(sys.argv[1])))
 PY
-  check "udp receives 'abc'" "$bg" "$tmp/udp.out" "$tmp/udp.err" abc || fail=1
-else
-  kill "$bg" 2>/dev/null || true; wait "$bg" 2>/dev/null || true; bg=""
-  say "FAIL: udp never became ready"; sed 's/^/    /' "$tmp/udp.err" >&2; fail=1
-fi
+}
+
+# smoke NAME READY WANT PEER ARGS...: runs wirepad.exe ARGS under Wine, waits for its "READY ADDR" line, runs
+# PEER with the port, then checks that wirepad.exe printed WANT and exited 0.
+smoke() {
+  local name=$1 ready=$2 want=$3 peer=$4 addr; shift 4
+  local outf="$tmp/$name.out" errf="$tmp/$name.err"
+  : >"$outf"; : >"$errf"
+  timeout "$SMOKE_TIMEOUT" "$tool" run "$exe" "$@" </dev/null >"$outf" 2>"$errf" &
+  bg=$!
+  if addr=$(wait_ready "$errf" "$ready" "$bg"); then
+    say "$name is $ready $addr; sending '$want' from Linux"
+    "$peer" "${addr##*:}" || say "the Linux peer of $name failed"
+    check "$name receives '$want'" "$bg" "$outf" "$errf" "$want"
+  else
+    kill "$bg" 2>/dev/null || true; wait "$bg" 2>/dev/null || true; bg=""
+    say "FAIL: $name never became ready"; sed 's/^/    /' "$errf" >&2; return 1
+  fi
+}
+
+say "step 3/3: smoke tests under Wine ($exe)"
+fail=0
+smoke tcp-server "listening on" hello tcp_peer tcp-server 127.0.0.1:0 --quit-after-bytes 5 || fail=1
+smoke udp "bound to" abc udp_peer udp --bind 127.0.0.1:0 --quit-after-bytes 3 || fail=1
 
 if [ "$fail" -eq 0 ]; then say "all Windows smoke tests passed"; else say "Windows smoke tests FAILED"; fi
 exit "$fail"
