@@ -5,6 +5,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant, SystemTime};
 
 use crossbeam_channel::{Receiver, Sender, unbounded};
@@ -12,9 +13,11 @@ use crossbeam_channel::{Receiver, Sender, unbounded};
 use crate::capture::CaptureFile;
 use crate::cli::{SessionArgs, default_udp_bind};
 use crate::codec::text::TextEncoding;
-use crate::i18n::{Lang, Texts};
+use crate::dialog::{Chosen, FileDialogs, FilePurpose, SystemDialogs};
+use crate::i18n::{Lang, Notice, Texts};
 use crate::log::{Chunk, Direction, Log};
-use crate::net::{Command, CounterSnapshot, Event, EventKind, NetError, Nobody, Session, Target};
+use crate::net::{Command, CounterSnapshot, Counters, Event, EventKind, NetError, Nobody, Session, Target};
+use crate::send::PayloadError;
 use crate::settings::{ModeKind, Settings};
 use crate::ui;
 use crate::view::{View, ViewOptions};
@@ -35,13 +38,18 @@ pub enum Action {
     },
     StartPeriodic,
     StopPeriodic,
-    PickSendFile,
-    PickCaptureFile,
+    /// HEX send ticked (`true`) or unticked: the box's text is converted, as NetAssist does.
+    SetSendHex(bool),
+    ClearSendBox,
+    /// Ask for a file (send file, receive to file, save view) with the system's dialog, or a typed path.
+    PickFile(FilePurpose),
+    /// The path typed into the window where no file dialog exists (`None`: cancelled).
+    TypedPath(Option<PathBuf>),
     StopCapture,
     Kick(SocketAddr),
     ClearView,
-    SaveView,
     ResetCounters,
+    DismissNotice,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -57,8 +65,56 @@ pub enum LinkState {
 #[derive(Debug, Clone)]
 pub struct ClientInfo {
     pub since: chrono::DateTime<chrono::Local>,
-    pub rx: u64,
-    pub tx: u64,
+    /// The engine's exact count for this client (not what the view kept).
+    pub counters: Arc<Counters>,
+}
+
+/// A network error together with the mode of the attempt that made it: switching mode hides it.
+#[derive(Debug, Clone)]
+pub struct AttemptError {
+    pub mode: ModeKind,
+    pub notice: Notice,
+}
+
+/// The counters on show: every session since the last Reset, plus what fell out of the view's own budget.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Totals {
+    /// Sessions already closed since the last reset.
+    closed: CounterSnapshot,
+    /// The open session's counters as last read.
+    current: CounterSnapshot,
+    /// Bytes the window's history dropped to stay within its budget (Clear does not take them back).
+    log_dropped: u64,
+}
+
+impl Totals {
+    pub fn rx_bytes(&self) -> u64 {
+        self.closed.rx_bytes + self.current.rx_bytes
+    }
+
+    pub fn tx_bytes(&self) -> u64 {
+        self.closed.tx_bytes + self.current.tx_bytes
+    }
+
+    /// Received bytes not on show: the engine's (window behind) plus the history's (budget). Only grows until
+    /// Reset.
+    pub fn dropped_from_view(&self) -> u64 {
+        self.closed.dropped_from_view + self.current.dropped_from_view + self.log_dropped
+    }
+
+    fn close_session(&mut self) {
+        self.closed.rx_bytes += self.current.rx_bytes;
+        self.closed.tx_bytes += self.current.tx_bytes;
+        self.closed.dropped_from_view += self.current.dropped_from_view;
+        self.current = CounterSnapshot::default();
+    }
+}
+
+/// What the send box's text means right now, checked as the user types (and cached while it stays the same).
+#[derive(Debug, Clone)]
+struct SendCheck {
+    key: (String, crate::send::PayloadSpec),
+    result: Result<Vec<u8>, PayloadError>,
 }
 
 /// Bytes per second, recomputed about once a second from the engine's exact counters.
@@ -71,10 +127,8 @@ pub struct Rates {
 
 /// What a background file dialog or file write came back with.
 enum Picked {
-    SendFile(PathBuf),
-    Capture(PathBuf),
-    SaveView(PathBuf),
-    Failed(String),
+    Chosen(FilePurpose, Chosen),
+    Failed(Notice),
 }
 
 pub struct WirepadApp {
@@ -88,16 +142,21 @@ pub struct WirepadApp {
     pub(crate) clients: BTreeMap<SocketAddr, ClientInfo>,
     /// Server mode: `None` sends to every client.
     pub(crate) target: Option<SocketAddr>,
-    /// The last network error, in plain words, shown in the window until the next Open.
-    pub(crate) error: Option<String>,
-    /// Bad hex, bad escape or unencodable text in the send box: shown inline, nothing sent.
-    pub(crate) send_error: Option<String>,
+    /// The last network error, shown until the next Open (and only in the mode that made it).
+    pub(crate) error: Option<AttemptError>,
+    /// Why the last send or send-box conversion did not happen (not open, no clients, …).
+    pub(crate) send_error: Option<Notice>,
+    send_check: Option<SendCheck>,
+    /// A message for the whole window (settings that could not be read, a file that could not be written).
+    pub(crate) notice: Option<Notice>,
     pub(crate) periodic_sent: Option<u64>,
     pub(crate) file_progress: Option<(u64, u64)>,
+    /// `log.dropped_bytes()` when last added to `totals`.
+    log_dropped_seen: u64,
     /// Receive-to-file, kept across Close/Open: a reopened session appends to it.
     pub(crate) capture: Option<CaptureFile>,
-    /// The session's exact counters as last read; they stay on show after Close, as in NetAssist.
-    pub(crate) counters: CounterSnapshot,
+    /// Exact counters; they stay on show after Close and go on counting at the next Open, as in NetAssist.
+    pub(crate) totals: Totals,
     pub(crate) rates: Rates,
     pub(crate) editing_quick: Option<usize>,
     /// The receive pane's width in characters, as last applied to the view, and a new one waiting to settle.
@@ -105,6 +164,11 @@ pub struct WirepadApp {
     pending_columns: Option<(usize, Instant)>,
     picked_tx: Sender<Picked>,
     picked_rx: Receiver<Picked>,
+    dialogs: Arc<dyn FileDialogs>,
+    /// One file dialog at a time: set while one is up.
+    dialog_open: Arc<AtomicBool>,
+    /// Where no file dialog exists: the purpose of the path being typed, and the text so far.
+    pub(crate) path_prompt: Option<(FilePurpose, String)>,
     repaint: egui::Context,
 }
 
@@ -127,33 +191,63 @@ impl WirepadApp {
             target: None,
             error: None,
             send_error: None,
+            send_check: None,
+            notice: None,
             periodic_sent: None,
             file_progress: None,
             capture: None,
-            counters: CounterSnapshot::default(),
+            log_dropped_seen: 0,
+            totals: Totals::default(),
             rates: Rates::default(),
             editing_quick: None,
             wrap_columns: None,
             pending_columns: None,
             picked_tx,
             picked_rx,
+            dialogs: Arc::new(SystemDialogs),
+            dialog_open: Arc::new(AtomicBool::new(false)),
+            path_prompt: None,
             repaint: ctx.clone(),
         }
     }
 
-    /// With eframe's storage: settings from the last run (defaults if missing or unreadable).
+    /// With eframe's storage: settings from the last run, read field by field (an unreadable value gets its
+    /// default, the file is kept beside as `.bad` and the window says so once).
     pub fn from_creation(cc: &eframe::CreationContext<'_>, launch: Option<&Launch>) -> Self {
-        let mut settings: Settings = cc
-            .storage
-            .and_then(|storage| eframe::get_value(storage, eframe::APP_KEY))
-            .unwrap_or_default();
+        let stored = cc.storage.and_then(|storage| storage.get_string(eframe::APP_KEY));
+        let bad_copy = eframe::storage_dir("wirepad").map(|dir| dir.join("app.ron.bad"));
+        Self::from_stored(&cc.egui_ctx, stored, Lang::from_system(), bad_copy, launch)
+    }
+
+    /// `stored`: the settings text eframe kept; `bad_copy`: where to keep it if it cannot be read whole.
+    pub fn from_stored(
+        ctx: &egui::Context,
+        stored: Option<String>,
+        system: Lang,
+        bad_copy: Option<PathBuf>,
+        launch: Option<&Launch>,
+    ) -> Self {
+        let loaded = Settings::load(stored.as_deref(), system);
+        let mut settings = loaded.value;
         let capture = launch.and_then(|launch| launch.apply(&mut settings));
-        let mut app = WirepadApp::new(&cc.egui_ctx, settings);
+        let mut app = WirepadApp::new(ctx, settings);
         app.capture = capture;
+        if !loaded.dropped.is_empty() {
+            let kept = stored.zip(bad_copy).map(|(text, path)| keep_bad_settings(text, path));
+            app.notice = Some(Notice::SettingsDropped {
+                fields: loaded.dropped,
+                kept,
+            });
+        }
         if launch.is_some() {
             app.apply(Action::Open);
         }
         app
+    }
+
+    /// Tests and embedders choose how files are asked for.
+    pub fn set_file_dialogs(&mut self, dialogs: Arc<dyn FileDialogs>) {
+        self.dialogs = dialogs;
     }
 
     pub fn texts(&self) -> &'static Texts {
@@ -178,16 +272,54 @@ impl WirepadApp {
         self.view.text_of_all()
     }
 
-    pub fn send_error(&self) -> Option<&str> {
-        self.send_error.as_deref()
+    /// Why the send box cannot be sent (bad hex, bad escape, unencodable text) or why the last send failed, in
+    /// the window's language.
+    pub fn send_error(&self) -> Option<String> {
+        let check = self.send_check.as_ref().and_then(|check| check.result.as_ref().err());
+        match (check, &self.send_error) {
+            (Some(error), _) => Some(self.lang.payload_error(error)),
+            (None, Some(notice)) => Some(self.lang.notice(notice)),
+            (None, None) => None,
+        }
     }
 
-    pub fn error(&self) -> Option<&str> {
-        self.error.as_deref()
+    /// The send box's text is bad (shown under it, Send disabled).
+    pub fn send_box_invalid(&self) -> bool {
+        self.send_check.as_ref().is_some_and(|check| check.result.is_err())
+    }
+
+    /// The network error of the last attempt in the current mode, in the window's language.
+    pub fn error(&self) -> Option<String> {
+        self.error
+            .as_ref()
+            .filter(|error| error.mode == self.settings.mode)
+            .map(|error| self.lang.notice(&error.notice))
+    }
+
+    pub fn notice(&self) -> Option<String> {
+        self.notice.as_ref().map(|notice| self.lang.notice(notice))
+    }
+
+    pub fn totals(&self) -> &Totals {
+        &self.totals
+    }
+
+    /// Payload bytes the receive view's history holds now.
+    pub fn history_bytes(&self) -> u64 {
+        self.log.bytes() as u64
     }
 
     pub fn clients(&self) -> impl Iterator<Item = &SocketAddr> {
         self.clients.keys()
+    }
+
+    /// A client's exact RX/TX bytes.
+    pub fn client_counters(&self, peer: SocketAddr) -> Option<CounterSnapshot> {
+        self.clients.get(&peer).map(|info| info.counters.snapshot())
+    }
+
+    pub fn dialog_open(&self) -> bool {
+        self.dialog_open.load(Ordering::Acquire)
     }
 
     pub fn periodic_sent(&self) -> Option<u64> {
@@ -200,6 +332,7 @@ impl WirepadApp {
             Action::Close => self.close(),
             Action::Send { text, hex } => {
                 if let Some(bytes) = self.payload(&text, hex) {
+                    self.send_error = None;
                     self.command(Command::Send {
                         to: self.send_target(),
                         bytes: bytes.into(),
@@ -208,12 +341,18 @@ impl WirepadApp {
             }
             Action::StartPeriodic => self.start_periodic(),
             Action::StopPeriodic => self.command(Command::StopPeriodic),
-            Action::PickSendFile => self.pick(rfd::FileDialog::new(), false, Picked::SendFile),
-            Action::PickCaptureFile => self.pick(
-                rfd::FileDialog::new().set_file_name("capture.bin"),
-                true,
-                Picked::Capture,
-            ),
+            Action::SetSendHex(hex) => self.set_send_hex(hex),
+            Action::ClearSendBox => {
+                self.settings.send.text.clear();
+                self.send_error = None;
+            }
+            Action::PickFile(purpose) => self.pick(purpose),
+            Action::TypedPath(path) => {
+                let purpose = self.path_prompt.take().map(|(purpose, _)| purpose);
+                if let (Some(purpose), Some(path)) = (purpose, path) {
+                    self.chosen(purpose, path);
+                }
+            }
             Action::StopCapture => {
                 if let Some(session) = &self.session {
                     session.command(Command::Capture(None));
@@ -222,21 +361,50 @@ impl WirepadApp {
             }
             Action::Kick(peer) => self.command(Command::Kick(peer)),
             Action::ClearView => {
+                // What the history dropped stays counted; its own tally starts again from zero.
+                self.count_log_drops();
                 self.log.clear();
+                self.log_dropped_seen = 0;
                 self.view.append(&self.log);
             }
-            Action::SaveView => self.pick(
-                rfd::FileDialog::new().set_file_name("wirepad.txt"),
-                true,
-                Picked::SaveView,
-            ),
             Action::ResetCounters => {
                 if let Some(session) = &self.session {
                     session.counters().reset();
                 }
-                self.counters = CounterSnapshot::default();
+                for client in self.clients.values() {
+                    client.counters.reset();
+                }
+                // The history's own drops so far are not counted again.
+                self.totals = Totals {
+                    log_dropped: 0,
+                    ..Totals::default()
+                };
+                self.log_dropped_seen = self.log.dropped_bytes();
                 self.rates = Rates::default();
             }
+            Action::DismissNotice => self.notice = None,
+        }
+    }
+
+    /// Converts the send box between text and hex in the chosen encoding; a box that cannot be converted (bad
+    /// hex, unencodable text) stays as it is, with the reason shown.
+    fn set_send_hex(&mut self, hex: bool) {
+        let send = &self.settings.send;
+        if send.hex == hex {
+            return;
+        }
+        match send.spec(self.settings.receive.encoding, send.hex).convert(&send.text) {
+            Ok((text, needs_escapes)) => {
+                let send = &mut self.settings.send;
+                if !hex {
+                    // Escapes on where the text needs them; off where a literal backslash must stay one.
+                    send.escapes = needs_escapes || (send.escapes && !text.contains('\\'));
+                }
+                send.text = text;
+                send.hex = hex;
+                self.send_error = None;
+            }
+            Err(error) => self.send_error = Some(Notice::Payload(error)),
         }
     }
 
@@ -252,13 +420,19 @@ impl WirepadApp {
                     self.settings.remember_remote();
                 }
                 self.state = LinkState::Connecting(None);
-                self.counters = CounterSnapshot::default();
                 self.rates = Rates::default();
                 self.session = Some(session);
                 self.start_capture();
             }
-            Err(error) => self.error = Some(self.lang.net_error(&error)),
+            Err(error) => self.attempt_failed(Arc::new(error)),
         }
+    }
+
+    fn attempt_failed(&mut self, error: Arc<NetError>) {
+        self.error = Some(AttemptError {
+            mode: self.settings.mode,
+            notice: Notice::Net(error),
+        });
     }
 
     /// Hands the capture file to the open session; a later session appends to what this one writes.
@@ -271,7 +445,7 @@ impl WirepadApp {
 
     fn close(&mut self) {
         if let Some(session) = self.session.take() {
-            self.counters = session.counters().snapshot();
+            self.totals.current = session.counters().snapshot();
             session.stop();
         }
         self.closed();
@@ -279,6 +453,7 @@ impl WirepadApp {
 
     /// What ends with a session, whether the user closed it or it ended by itself.
     fn closed(&mut self) {
+        self.totals.close_session();
         self.session = None;
         self.state = LinkState::Closed;
         self.clients.clear();
@@ -291,7 +466,7 @@ impl WirepadApp {
     fn command(&mut self, command: Command) {
         match &self.session {
             Some(session) => session.command(command),
-            None => self.send_error = Some(self.lang.net_error(&NetError::NoPeer(Nobody::NotOpen))),
+            None => self.send_error = Some(Notice::Net(Arc::new(NetError::NoPeer(Nobody::NotOpen)))),
         }
     }
 
@@ -299,19 +474,36 @@ impl WirepadApp {
         self.target.map_or(Target::Default, Target::Peer)
     }
 
-    /// The bytes the send box means, or an inline error (and nothing sent).
+    /// The bytes `text` means with the send settings, or an inline error (and nothing sent).
     fn payload(&mut self, text: &str, hex: bool) -> Option<Vec<u8>> {
         let spec = self.settings.send.spec(self.settings.receive.encoding, hex);
         match spec.build(text) {
-            Ok(bytes) => {
-                self.send_error = None;
-                Some(bytes)
-            }
+            Ok(bytes) => Some(bytes),
             Err(error) => {
-                self.send_error = Some(self.lang.payload_error(&error));
+                self.send_error = Some(Notice::Payload(error));
                 None
             }
         }
+    }
+
+    /// Checks the send box as the user types: the result is kept until the text or a send setting changes.
+    pub(crate) fn check_send_box(&mut self) {
+        let send = &self.settings.send;
+        let spec = send.spec(self.settings.receive.encoding, send.hex);
+        if let Some(check) = &self.send_check
+            && check.key.1 == spec
+            && check.key.0 == send.text
+        {
+            return;
+        }
+        if self.send_check.is_some() {
+            // The box changed: a failure of the last send no longer describes it.
+            self.send_error = None;
+        }
+        self.send_check = Some(SendCheck {
+            result: spec.build(&send.text),
+            key: (send.text.clone(), spec),
+        });
     }
 
     fn start_periodic(&mut self) {
@@ -330,51 +522,65 @@ impl WirepadApp {
         }
     }
 
-    /// File dialogs run on their own thread: the window never waits for them. Cancelling does nothing.
-    fn pick(&self, dialog: rfd::FileDialog, save: bool, wrap: fn(PathBuf) -> Picked) {
-        let (tx, repaint) = (self.picked_tx.clone(), self.repaint.clone());
+    /// File dialogs run on their own thread, one at a time: the window never waits for them. Where no dialog
+    /// can be shown the window asks for a typed path instead.
+    fn pick(&mut self, purpose: FilePurpose) {
+        if self.path_prompt.is_some() || self.dialog_open.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let (tx, repaint, dialogs) = (self.picked_tx.clone(), self.repaint.clone(), self.dialogs.clone());
+        let open = self.dialog_open.clone();
         let spawned = std::thread::Builder::new()
             .name("wirepad-file-dialog".into())
             .spawn(move || {
-                let path = if save { dialog.save_file() } else { dialog.pick_file() };
-                if let Some(path) = path {
-                    let _ = tx.send(wrap(path));
-                    repaint.request_repaint();
-                }
+                let chosen = dialogs.choose(purpose);
+                open.store(false, Ordering::Release);
+                let _ = tx.send(Picked::Chosen(purpose, chosen));
+                repaint.request_repaint();
             });
-        if let Err(e) = spawned {
-            let _ = self
-                .picked_tx
-                .send(Picked::Failed(format!("cannot open a file dialog: {e}")));
+        if spawned.is_err() {
+            self.dialog_open.store(false, Ordering::Release);
+            self.path_prompt = Some((purpose, String::new()));
         }
     }
 
     fn take_picked(&mut self) {
         while let Ok(picked) = self.picked_rx.try_recv() {
             match picked {
-                Picked::SendFile(path) => self.command(Command::SendFile {
-                    to: self.send_target(),
-                    path,
-                }),
-                Picked::Capture(path) => {
-                    self.capture = Some(CaptureFile::truncate(path));
-                    self.start_capture();
-                }
-                Picked::SaveView(path) => self.save_view(path),
-                Picked::Failed(message) => self.error = Some(message),
+                Picked::Chosen(purpose, Chosen::Path(path)) => self.chosen(purpose, path),
+                Picked::Chosen(_, Chosen::Cancelled) => {}
+                Picked::Chosen(purpose, Chosen::Unavailable) => self.path_prompt = Some((purpose, String::new())),
+                Picked::Failed(notice) => self.notice = Some(notice),
             }
+        }
+    }
+
+    fn chosen(&mut self, purpose: FilePurpose, path: PathBuf) {
+        match purpose {
+            FilePurpose::SendFile => self.command(Command::SendFile {
+                to: self.send_target(),
+                path,
+            }),
+            FilePurpose::Capture => {
+                self.capture = Some(CaptureFile::truncate(path));
+                self.start_capture();
+            }
+            FilePurpose::SaveView => self.save_view(path),
         }
     }
 
     /// Written on a thread of its own; a failure shows in the window.
     fn save_view(&mut self, path: PathBuf) {
         let text = self.view.text_of_all();
-        let (tx, repaint, lang) = (self.picked_tx.clone(), self.repaint.clone(), self.lang);
+        let (tx, repaint) = (self.picked_tx.clone(), self.repaint.clone());
         let _ = std::thread::Builder::new()
             .name("wirepad-save-view".into())
             .spawn(move || {
-                if let Err(e) = std::fs::write(&path, text) {
-                    let _ = tx.send(Picked::Failed(lang.write_error(&path, &e)));
+                if let Err(error) = std::fs::write(&path, text) {
+                    let _ = tx.send(Picked::Failed(Notice::Write {
+                        path,
+                        error: Arc::new(error),
+                    }));
                     repaint.request_repaint();
                 }
             });
@@ -393,6 +599,14 @@ impl WirepadApp {
             self.repaint.request_repaint();
         }
         self.view.append(&self.log);
+        self.count_log_drops();
+    }
+
+    /// Adds what the history dropped since the last look to the monotonic total.
+    fn count_log_drops(&mut self) {
+        let now = self.log.dropped_bytes();
+        self.totals.log_dropped += now.saturating_sub(self.log_dropped_seen);
+        self.log_dropped_seen = now;
     }
 
     fn handle(&mut self, event: Event) {
@@ -408,15 +622,14 @@ impl WirepadApp {
                 self.error = None;
                 self.state = LinkState::Connected { local, peer };
             }
-            EventKind::ConnectFailed { reason } => self.error = Some(self.lang.net_error(&reason)),
+            EventKind::ConnectFailed { reason } => self.attempt_failed(reason),
             EventKind::Reconnecting { after } => self.state = LinkState::Reconnecting(after),
-            EventKind::PeerJoined { peer } => {
+            EventKind::PeerJoined { peer, counters } => {
                 self.clients.insert(
                     peer,
                     ClientInfo {
                         since: chrono::Local::now(),
-                        rx: 0,
-                        tx: 0,
+                        counters,
                     },
                 );
             }
@@ -427,11 +640,7 @@ impl WirepadApp {
                 self.clients.remove(&peer);
             }
             EventKind::Received { peer, bytes } => self.record(event.at, peer, Direction::Rx, bytes),
-            EventKind::DroppedFromView { peer, bytes } => {
-                if let Some(client) = self.clients.get_mut(&peer) {
-                    client.rx += bytes;
-                }
-            }
+            EventKind::DroppedFromView { .. } => {}
             EventKind::Sent { peer, bytes } => self.record(event.at, peer, Direction::Tx, bytes.to_vec()),
             EventKind::PeriodicProgress { sent, done } => self.periodic_sent = (!done).then_some(sent),
             EventKind::FileProgress { sent, total, done } => self.file_progress = (!done).then_some((sent, total)),
@@ -440,7 +649,7 @@ impl WirepadApp {
                     // The engine dropped the capture it could not write.
                     self.capture = None;
                 }
-                self.error = Some(self.lang.net_error(&error));
+                self.attempt_failed(error);
             }
             EventKind::RemoteChanged { remote } => {
                 if self.settings.mode == ModeKind::Udp {
@@ -455,14 +664,8 @@ impl WirepadApp {
         }
     }
 
-    /// Counts a chunk for its client and, unless paused, keeps it for the view.
+    /// Keeps a chunk for the view, unless paused (the counters are the engine's).
     fn record(&mut self, at: SystemTime, peer: SocketAddr, direction: Direction, bytes: Vec<u8>) {
-        if let Some(client) = self.clients.get_mut(&peer) {
-            match direction {
-                Direction::Rx => client.rx += bytes.len() as u64,
-                Direction::Tx => client.tx += bytes.len() as u64,
-            }
-        }
         if !self.paused {
             self.log.push(Chunk {
                 at: at.into(),
@@ -484,6 +687,7 @@ impl WirepadApp {
         if self.log.budget() != budget {
             self.log.set_budget(budget);
             self.view.append(&self.log);
+            self.count_log_drops();
         }
     }
 
@@ -510,7 +714,7 @@ impl WirepadApp {
 
     fn update_counters(&mut self) {
         if let Some(session) = &self.session {
-            self.counters = session.counters().snapshot();
+            self.totals.current = session.counters().snapshot();
         }
     }
 
@@ -518,17 +722,17 @@ impl WirepadApp {
         if self.session.is_none() {
             return;
         }
-        let counters = self.counters;
+        let (rx_total, tx_total) = (self.totals.rx_bytes(), self.totals.tx_bytes());
         let now = Instant::now();
         match self.rates.last {
             Some((at, rx, tx)) if now - at >= Duration::from_secs(1) => {
                 let secs = (now - at).as_secs_f64();
-                self.rates.rx = counters.rx_bytes.saturating_sub(rx) as f64 / secs;
-                self.rates.tx = counters.tx_bytes.saturating_sub(tx) as f64 / secs;
-                self.rates.last = Some((now, counters.rx_bytes, counters.tx_bytes));
+                self.rates.rx = rx_total.saturating_sub(rx) as f64 / secs;
+                self.rates.tx = tx_total.saturating_sub(tx) as f64 / secs;
+                self.rates.last = Some((now, rx_total, tx_total));
             }
             Some(_) => {}
-            None => self.rates.last = Some((now, counters.rx_bytes, counters.tx_bytes)),
+            None => self.rates.last = Some((now, rx_total, tx_total)),
         }
         // Rates need a fresh look now and then even when nothing arrives.
         self.repaint.request_repaint_after(Duration::from_secs(1));
@@ -590,9 +794,10 @@ impl Launch {
 
     /// Shows the session in the window's own fields; returns the capture file to open with it.
     fn apply(&self, settings: &mut Settings) -> Option<CaptureFile> {
+        // After the mode is set: each mode has its own local port.
         let set_local = |settings: &mut Settings, addr: SocketAddr| {
             settings.local_ip = addr.ip().to_string();
-            settings.local_port = addr.port().to_string();
+            *settings.local_port_mut() = addr.port().to_string();
         };
         match &self.args {
             SessionArgs::TcpServer(server) => {
@@ -655,6 +860,7 @@ impl eframe::App for WirepadApp {
         self.drain_events();
         self.update_counters();
         self.update_rates();
+        self.check_send_box();
     }
 
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
@@ -666,6 +872,20 @@ impl eframe::App for WirepadApp {
     fn save(&mut self, storage: &mut dyn eframe::Storage) {
         eframe::set_value(storage, eframe::APP_KEY, &self.settings);
     }
+}
+
+/// Keeps a settings file that could not be read whole at `path`, written on a thread of its own.
+fn keep_bad_settings(text: String, path: PathBuf) -> PathBuf {
+    let target = path.clone();
+    let _ = std::thread::Builder::new()
+        .name("wirepad-keep-bad-settings".into())
+        .spawn(move || {
+            if let Some(dir) = target.parent() {
+                let _ = std::fs::create_dir_all(dir);
+            }
+            let _ = std::fs::write(&target, text);
+        });
+    path
 }
 
 /// Opens the window (with `launch` already open when given). Tries wgpu, then OpenGL, so it runs

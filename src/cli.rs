@@ -759,7 +759,7 @@ impl Runner {
                 self.ready(format_args!("connected to {peer} from {local}"));
                 self.default_target_reachable();
             }
-            EventKind::PeerJoined { peer } => {
+            EventKind::PeerJoined { peer, .. } => {
                 note(format_args!("client {peer} joined"));
                 self.reachable += 1;
                 self.greet(Target::Peer(peer));

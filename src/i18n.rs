@@ -1,6 +1,7 @@
 //! Labels in Chinese and English. One struct per language, so a missing label is a compile error.
 use std::io;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
@@ -116,14 +117,69 @@ pub struct Texts {
     pub receiving_to: &'static str,
     pub reconnecting: &'static str,
     pub paused: &'static str,
+    pub clear_send: &'static str,
+    pub send_disabled_closed: &'static str,
+    pub send_disabled_invalid: &'static str,
+    pub file_dialog_busy: &'static str,
+    pub path: &'static str,
+    pub ok: &'static str,
+    pub cancel: &'static str,
+    pub dismiss: &'static str,
+    pub address: &'static str,
+    pub client_rx: &'static str,
+    pub client_tx: &'static str,
+    pub tip_mode: &'static str,
+    pub tip_local_ip: &'static str,
+    pub tip_local_port: &'static str,
+    pub tip_local_port_client: &'static str,
+    pub tip_remote_host: &'static str,
+    pub tip_remote_port: &'static str,
+    pub tip_follow_peer: &'static str,
+    pub tip_broadcast: &'static str,
+    pub tip_multicast: &'static str,
+    pub tip_reconnect: &'static str,
+    pub tip_open: &'static str,
+    pub tip_close: &'static str,
+    pub tip_hex_view: &'static str,
+    pub tip_log_mode: &'static str,
+    pub tip_show_sent: &'static str,
+    pub tip_wrap: &'static str,
+    pub tip_encoding: &'static str,
+    pub tip_buffer: &'static str,
+    pub tip_pause: &'static str,
+    pub tip_receive_to_file: &'static str,
+    pub tip_stop_file: &'static str,
+    pub tip_clear: &'static str,
+    pub tip_save_view: &'static str,
+    pub tip_copy_all: &'static str,
+    pub tip_hex_send: &'static str,
+    pub tip_escapes: &'static str,
+    pub tip_append: &'static str,
+    pub tip_checksum: &'static str,
+    pub tip_periodic: &'static str,
+    pub tip_interval: &'static str,
+    pub tip_count: &'static str,
+    pub tip_send_file: &'static str,
+    pub tip_send: &'static str,
+    pub tip_clear_send: &'static str,
+    pub tip_send_to: &'static str,
+    pub tip_kick: &'static str,
+    pub tip_filter: &'static str,
+    pub tip_rx: &'static str,
+    pub tip_tx: &'static str,
+    pub tip_dropped: &'static str,
+    pub tip_reset: &'static str,
+    pub tip_quick_add: &'static str,
+    pub tip_quick_edit: &'static str,
+    pub tip_language: &'static str,
 }
 
 pub static ZH: Texts = Texts {
     title: "Wirepad 网络调试助手",
     connection: "通信设置",
     mode: "协议类型",
-    tcp_client: "TCP Client",
-    tcp_server: "TCP Server",
+    tcp_client: "TCP 客户端",
+    tcp_server: "TCP 服务器",
     udp: "UDP",
     local_ip: "本地主机地址",
     local_port: "本地主机端口",
@@ -196,6 +252,61 @@ pub static ZH: Texts = Texts {
     receiving_to: "正在写入",
     reconnecting: "将在 {} 后重连",
     paused: "已暂停显示 (计数和写文件照常)",
+    clear_send: "清除发送",
+    send_disabled_closed: "未打开：请先点击“打开”",
+    send_disabled_invalid: "发送内容有误，见下方提示",
+    file_dialog_busy: "已有一个文件对话框打开",
+    path: "路径",
+    ok: "确定",
+    cancel: "取消",
+    dismiss: "知道了",
+    address: "地址",
+    client_rx: "↓ 接收",
+    client_tx: "↑ 发送",
+    tip_mode: "TCP 服务器：在本地端口监听，等待客户端连接\nTCP 客户端：连接远程主机\nUDP：收发数据报",
+    tip_local_ip: "本机要使用的地址。0.0.0.0 = 所有 IPv4 地址，:: = 所有 IPv6 地址；点 … 选择本机网卡地址",
+    tip_local_port: "本地端口，0–65535。0 = 由系统分配。每种协议类型各自记住自己的端口",
+    tip_local_port_client: "客户端的本地端口，0–65535。默认 0 = 由系统分配（与 NetAssist 相同）；只有设备要求固定源端口时才需要填写",
+    tip_remote_host: "对方的 IP 地址或主机名；点 … 选择用过的地址",
+    tip_remote_port: "对方的端口，1–65535",
+    tip_follow_peer: "收到数据后，发送目标改为最后一个发来数据的地址",
+    tip_broadcast: "允许发送到广播地址（如 255.255.255.255）",
+    tip_multicast: "要加入的组播组，如 239.1.2.3 或 ff12::1%网卡序号；留空则不加入",
+    tip_reconnect: "连接断开或失败后自动重连（间隔逐渐加长，最长 5 秒）",
+    tip_open: "按上面的设置打开连接",
+    tip_close: "关闭连接（计数保留，直到复位计数）",
+    tip_hex_view: "以十六进制显示接收区（已收到的数据也重新显示）",
+    tip_log_mode: "每块数据前显示时间和对方地址",
+    tip_show_sent: "在接收区中也显示发送的数据（蓝色）",
+    tip_wrap: "长行在窗口宽度处换行",
+    tip_encoding: "接收和发送文本所用的编码（十六进制不受影响）",
+    tip_buffer: "接收区最多保留的数据量，1–4096 MiB；超出时丢弃最早的数据并计入“显示丢弃”",
+    tip_pause: "暂停显示新数据；计数、写文件和自动处理照常进行",
+    tip_receive_to_file: "把收到的每个字节原样写入文件（不受显示缓冲限制）",
+    tip_stop_file: "停止写入接收文件",
+    tip_clear: "清空接收区（计数不变）",
+    tip_save_view: "把接收区的内容按显示的样子保存为文本文件",
+    tip_copy_all: "把接收区的全部内容复制到剪贴板",
+    tip_hex_send: "以十六进制输入要发送的字节，如 01 03 0A；勾选或取消时发送框内容会自动转换",
+    tip_escapes: "发送文本中的 \\r \\n \\t \\0 \\\\ \\xHH 按转义符解释",
+    tip_append: "每次发送后追加的行结束符（在校验之后）",
+    tip_checksum: "在数据后追加的校验",
+    tip_periodic: "勾选后按周期重复发送发送框的内容",
+    tip_interval: "两次发送之间的间隔，1–86400000 毫秒",
+    tip_count: "总共发送的次数；0 = 一直发送直到取消勾选",
+    tip_send_file: "把文件的字节原样发送出去",
+    tip_send: "发送（Ctrl+Enter）",
+    tip_clear_send: "清空发送框",
+    tip_send_to: "服务器模式下发送给所有客户端或其中一个",
+    tip_kick: "断开这个客户端",
+    tip_filter: "只显示这个对方的数据",
+    tip_rx: "收到的字节总数（精确值，与显示无关）",
+    tip_tx: "发送的字节总数",
+    tip_dropped: "已收到并计数、但没有显示在接收区的字节：窗口来不及显示的，加上超出接收缓冲被移除的。写文件不受影响。只增不减，直到复位计数",
+    tip_reset: "把接收、发送和显示丢弃计数清零",
+    tip_quick_add: "添加一条快捷指令",
+    tip_quick_edit: "编辑或删除这条快捷指令",
+    tip_language: "界面语言",
 };
 
 pub static EN: Texts = Texts {
@@ -276,7 +387,82 @@ pub static EN: Texts = Texts {
     receiving_to: "Writing to",
     reconnecting: "Reconnecting in {}",
     paused: "View paused (counters and file go on)",
+    clear_send: "Clear box",
+    send_disabled_closed: "Not open: press Open first",
+    send_disabled_invalid: "The send box has an error (shown below it)",
+    file_dialog_busy: "A file dialog is already open",
+    path: "Path",
+    ok: "OK",
+    cancel: "Cancel",
+    dismiss: "Dismiss",
+    address: "Address",
+    client_rx: "↓ RX",
+    client_tx: "↑ TX",
+    tip_mode: "TCP server: listen on the local port for clients\nTCP client: connect to the remote host\nUDP: send and receive datagrams",
+    tip_local_ip: "The address on this machine to use. 0.0.0.0 = every IPv4 address, :: = every IPv6 address; … lists this machine's addresses",
+    tip_local_port: "Local port, 0–65535. 0 = any free port. Each mode remembers its own",
+    tip_local_port_client: "The client's own port, 0–65535. 0 (the default) = any free port, as NetAssist does; set one only if the peer needs a fixed source port",
+    tip_remote_host: "The peer's IP address or host name; … lists the ones used before",
+    tip_remote_port: "The peer's port, 1–65535",
+    tip_follow_peer: "After data arrives, replies go to whoever sent last",
+    tip_broadcast: "Allow sending to broadcast addresses (such as 255.255.255.255)",
+    tip_multicast: "A multicast group to join, e.g. 239.1.2.3 or ff12::1%interface; empty = none",
+    tip_reconnect: "Connect again after the connection fails or drops (backing off to at most 5 s)",
+    tip_open: "Open the session with the settings above",
+    tip_close: "Close the session (the counters stay until Reset)",
+    tip_hex_view: "Show the receive view as hex (what is already there is shown again)",
+    tip_log_mode: "A time and peer header before each chunk of data",
+    tip_show_sent: "Show sent data in the receive view too (blue)",
+    tip_wrap: "Wrap long lines at the pane's width",
+    tip_encoding: "The encoding of received and sent text (hex is not affected)",
+    tip_buffer: "How much the receive view keeps, 1–4096 MiB; the oldest data beyond it is dropped and counted in \"dropped from view\"",
+    tip_pause: "Stop showing new data; counters, receive-to-file and automation go on",
+    tip_receive_to_file: "Write every received byte, raw, to a file (not limited by the view's buffer)",
+    tip_stop_file: "Stop writing the receive file",
+    tip_clear: "Empty the receive view (the counters stay)",
+    tip_save_view: "Save the receive view, as shown, to a text file",
+    tip_copy_all: "Copy the whole receive view to the clipboard",
+    tip_hex_send: "Type the bytes to send as hex, e.g. 01 03 0A; ticking or unticking converts the send box",
+    tip_escapes: "Interpret \\r \\n \\t \\0 \\\\ \\xHH in the text",
+    tip_append: "A line ending added after each send (after the checksum)",
+    tip_checksum: "A checksum appended to each send",
+    tip_periodic: "While ticked, the send box is sent again and again at the interval",
+    tip_interval: "Time between sends, 1–86,400,000 ms",
+    tip_count: "How many sends in all; 0 = until unticked",
+    tip_send_file: "Send a file's bytes as they are",
+    tip_send: "Send (Ctrl+Enter)",
+    tip_clear_send: "Empty the send box",
+    tip_send_to: "In server mode, send to every client or one of them",
+    tip_kick: "Disconnect this client",
+    tip_filter: "Show only this peer's data",
+    tip_rx: "Bytes received in all (exact, whatever the view shows)",
+    tip_tx: "Bytes sent in all",
+    tip_dropped: "Bytes received and counted but not in the receive view: what the window could not keep up with, plus what fell out of the receive buffer. Receive-to-file gets them all. Only grows until Reset",
+    tip_reset: "Set the RX, TX and dropped counters to zero",
+    tip_quick_add: "Add a quick command",
+    tip_quick_edit: "Edit or delete this quick command",
+    tip_language: "The window's language",
 };
+
+/// What the window tells the user, kept as a value and put into words when drawn, so switching the language
+/// re-translates what is on screen.
+#[derive(Debug, Clone)]
+pub enum Notice {
+    Net(Arc<NetError>),
+    Payload(PayloadError),
+    /// A file the window itself could not write (save view).
+    Write {
+        path: PathBuf,
+        error: Arc<io::Error>,
+    },
+    /// No file dialog exists on this system: the window asks for a typed path.
+    NoFileDialog,
+    /// Settings that could not be read got their defaults; `kept` is where the unreadable file was copied.
+    SettingsDropped {
+        fields: Vec<String>,
+        kept: Option<PathBuf>,
+    },
+}
 
 /// Engine and send-box errors in the window's language. The English texts are the errors' own (the command line
 /// prints those); Chinese gets its own words, with the address, position or character kept as they are.
@@ -292,6 +478,46 @@ impl Lang {
         match self {
             Lang::En => error.to_string(),
             Lang::Zh => payload_error_zh(error),
+        }
+    }
+
+    pub fn notice(self, notice: &Notice) -> String {
+        match notice {
+            Notice::Net(error) => self.net_error(error),
+            Notice::Payload(error) => self.payload_error(error),
+            Notice::Write { path, error } => self.write_error(path, error),
+            Notice::NoFileDialog => match self {
+                Lang::En => "No file dialog is available on this system (it needs xdg-desktop-portal or zenity). \
+                             Type a path instead."
+                    .to_string(),
+                Lang::Zh => {
+                    "本系统没有可用的文件对话框（需要 xdg-desktop-portal 或 zenity）。请直接输入路径。".to_string()
+                }
+            },
+            Notice::SettingsDropped { fields, kept } => {
+                let all = fields.iter().any(|field| field == "*");
+                let kept = kept.as_ref().map(|path| path.display().to_string());
+                match (self, all, kept) {
+                    (Lang::En, true, kept) => format!(
+                        "The settings file could not be read; defaults are used.{}",
+                        kept.map_or_else(String::new, |p| format!(" The file was kept as {p}."))
+                    ),
+                    (Lang::En, false, kept) => format!(
+                        "Some settings could not be read and have their defaults: {}.{}",
+                        fields.join(", "),
+                        kept.map_or_else(String::new, |p| format!(" The file was kept as {p}."))
+                    ),
+                    (Lang::Zh, true, kept) => format!(
+                        "设置文件无法读取，已使用默认设置。{}",
+                        kept.map_or_else(String::new, |p| format!("原文件已保存为 {p}。"))
+                    ),
+                    (Lang::Zh, false, kept) => format!(
+                        "部分设置无法读取，已改用默认值：{}。{}",
+                        fields.join("、"),
+                        kept.map_or_else(String::new, |p| format!("原文件已保存为 {p}。"))
+                    ),
+                }
+            }
         }
     }
 
@@ -337,7 +563,7 @@ fn nobody_zh(why: Nobody) -> &'static str {
         Nobody::NotOpen => "未打开",
         Nobody::NotConnected => "未连接",
         Nobody::NoClients => "没有已连接的客户端",
-        Nobody::KickNeedsServer => "只有 TCP Server 可以断开客户端",
+        Nobody::KickNeedsServer => "只有 TCP 服务器可以断开客户端",
         Nobody::RemoteNeedsUdp => "只有 UDP 可以更改远程地址",
         Nobody::GroupsNeedUdp => "只有 UDP 可以加入组播组",
         Nobody::StillResolving => "仍在解析远程主机名，发送队列已满",

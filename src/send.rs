@@ -5,7 +5,7 @@
 
 use crate::codec::checksum::Checksum;
 use crate::codec::escape::{EscapeError, Segment, unescape};
-use crate::codec::hex::{HexError, parse_hex};
+use crate::codec::hex::{HexError, parse_hex, to_hex};
 use crate::codec::text::{TextEncoding, TextError};
 
 /// How the send box is read.
@@ -67,12 +67,27 @@ pub enum PayloadError {
 impl PayloadSpec {
     /// The bytes to send for `input`: payload, then checksum, then line ending.
     pub fn build(&self, input: &str) -> Result<Vec<u8>, PayloadError> {
-        let payload = match self.format {
+        Ok(self.finish(self.payload(input)?))
+    }
+
+    /// The payload alone, without checksum or line ending.
+    pub fn payload(&self, input: &str) -> Result<Vec<u8>, PayloadError> {
+        Ok(match self.format {
             PayloadFormat::Hex => parse_hex(input)?,
             PayloadFormat::Text { escapes: false } => self.encoding.encode(input)?,
             PayloadFormat::Text { escapes: true } => self.encode_escaped(input)?,
-        };
-        Ok(self.finish(payload))
+        })
+    }
+
+    /// The same payload written the other way round, for ticking or unticking HEX send (NetAssist converts the
+    /// box): text becomes its bytes in hex; hex becomes text in the encoding. Returns the new text and whether
+    /// it needs escapes on (bytes that are no text in this encoding, or control characters, become `\xHH`).
+    pub fn convert(&self, input: &str) -> Result<(String, bool), PayloadError> {
+        let bytes = self.payload(input)?;
+        Ok(match self.format {
+            PayloadFormat::Text { escapes } => (to_hex(&bytes), escapes),
+            PayloadFormat::Hex => bytes_as_text(&bytes, self.encoding),
+        })
     }
 
     /// Appends the checksum (over `payload`) and the line ending to an already-built payload.
@@ -110,6 +125,42 @@ impl PayloadSpec {
     fn locate_in_input(&self, error: TextError, input: &str) -> TextError {
         self.encoding.encode(input).err().unwrap_or(error)
     }
+}
+
+/// `bytes` as send-box text in `encoding`; `true` when it is written with escapes.
+fn bytes_as_text(bytes: &[u8], encoding: TextEncoding) -> (String, bool) {
+    let plain = |c: char| !c.is_control() || c == '\n' || c == '\t';
+    if let Some(text) = encoding.decode_exact(bytes)
+        && text.chars().all(plain)
+    {
+        return (text, false);
+    }
+    let mut out = String::with_capacity(bytes.len() * 2);
+    match encoding.decode_exact(bytes) {
+        // Valid text with control characters: escape those (and backslashes) only.
+        Some(text) if encoding.is_ascii_compatible() && text.chars().all(|c| plain(c) || c.is_ascii()) => {
+            for c in text.chars() {
+                match c {
+                    '\\' => out.push_str("\\\\"),
+                    '\r' => out.push_str("\\r"),
+                    '\0' => out.push_str("\\0"),
+                    c if plain(c) => out.push(c),
+                    // An ASCII control character: one byte in an ASCII-compatible encoding.
+                    c => out.push_str(&format!("\\x{:02X}", c as u32)),
+                }
+            }
+        }
+        _ => {
+            for &byte in bytes {
+                match byte {
+                    b'\\' if encoding.is_ascii_compatible() => out.push_str("\\\\"),
+                    0x20..=0x7e if encoding.is_ascii_compatible() => out.push(char::from(byte)),
+                    _ => out.push_str(&format!("\\x{byte:02X}")),
+                }
+            }
+        }
+    }
+    (out, true)
 }
 
 #[cfg(test)]
@@ -249,5 +300,42 @@ mod tests {
             let de: StrDeserializer<DeError> = name.into_deserializer();
             assert_eq!(LineEnding::deserialize(de), Ok(ending));
         }
+    }
+
+    #[test]
+    fn hex_send_toggle_converts_the_box_both_ways_without_loss() {
+        // (encoding, escapes on, text, its hex, back from hex: text and whether it needs escapes)
+        type Case<'a> = (&'a str, bool, &'a str, &'a str, (&'a str, bool));
+        let cases: &[Case] = &[
+            ("utf-8", false, "AB", "41 42", ("AB", false)),
+            ("gbk", false, "你好", "C4 E3 BA C3", ("你好", false)),
+            ("utf-8", false, "你好", "E4 BD A0 E5 A5 BD", ("你好", false)),
+            ("utf-8", true, "a\\r\\n", "61 0D 0A", ("a\\r\n", true)),
+            ("utf-8", true, "\\x01\\x03", "01 03", ("\\x01\\x03", true)),
+            // Empty stays empty.
+            ("utf-8", false, "", "", ("", false)),
+        ];
+        for (encoding, escapes, text, hex, (back, back_escapes)) in cases {
+            let to_hex = PayloadSpec {
+                format: PayloadFormat::Text { escapes: *escapes },
+                ..spec(TEXT, encoding)
+            };
+            assert_eq!(to_hex.convert(text), Ok((hex.to_string(), *escapes)), "{text:?}");
+            let from_hex = spec(HEX, encoding);
+            assert_eq!(from_hex.convert(hex), Ok((back.to_string(), *back_escapes)), "{hex:?}");
+            let again = spec(PayloadFormat::Text { escapes: *back_escapes }, encoding);
+            assert_eq!(
+                again.payload(back),
+                from_hex.payload(hex),
+                "{hex:?} round trips to the same bytes"
+            );
+        }
+        let binary = spec(HEX, "gbk").convert("01 03 C5 CD 41 5C FF");
+        assert_eq!(binary, Ok((r"\x01\x03\xC5\xCDA\\\xFF".to_string(), true)));
+        assert_eq!(
+            spec(PayloadFormat::Text { escapes: true }, "gbk").payload(&binary.expect("converted").0),
+            Ok(vec![0x01, 0x03, 0xC5, 0xCD, 0x41, 0x5C, 0xFF])
+        );
+        assert!(spec(HEX, "utf-8").convert("4G").is_err(), "bad hex is not converted");
     }
 }

@@ -9,10 +9,13 @@ use crate::codec::checksum::Checksum;
 use crate::codec::text::TextEncoding;
 use crate::i18n::Lang;
 use crate::net::{Delivery, Group, Mode, SessionConfig};
+use crate::persist::Lenient;
 use crate::send::{LineEnding, PayloadFormat, PayloadSpec};
 
 const HISTORY: usize = 20;
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// A day: the longest periodic interval (and far from what a clock can add without overflowing).
+pub const MAX_INTERVAL_MS: u64 = 86_400_000;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub enum ModeKind {
@@ -29,7 +32,8 @@ pub struct Settings {
     pub language: Option<Lang>,
     pub mode: ModeKind,
     pub local_ip: String,
-    pub local_port: String,
+    /// Each mode keeps its own local port, as in NetAssist: a TCP client's is 0 (any) unless the user sets one.
+    pub local_ports: LocalPorts,
     pub remote_host: String,
     pub remote_port: String,
     /// `host:port`, most recent first.
@@ -49,7 +53,7 @@ impl Default for Settings {
             language: None,
             mode: ModeKind::TcpServer,
             local_ip: "0.0.0.0".into(),
-            local_port: "8080".into(),
+            local_ports: LocalPorts::default(),
             remote_host: "127.0.0.1".into(),
             remote_port: "8080".into(),
             remote_history: Vec::new(),
@@ -60,6 +64,24 @@ impl Default for Settings {
             receive: ReceiveSettings::default(),
             send: SendSettings::default(),
             quick_commands: Vec::new(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct LocalPorts {
+    pub tcp_server: String,
+    pub tcp_client: String,
+    pub udp: String,
+}
+
+impl Default for LocalPorts {
+    fn default() -> Self {
+        LocalPorts {
+            tcp_server: "8080".into(),
+            tcp_client: "0".into(),
+            udp: "8080".into(),
         }
     }
 }
@@ -165,9 +187,14 @@ impl SendSettings {
         }
     }
 
-    /// The periodic schedule: interval (at least 1 ms) and count (`None` = until stopped).
+    /// The periodic schedule: interval (1 ms to a day) and count (`None` = until stopped).
     pub fn schedule(&self) -> Result<(Duration, Option<u64>), FieldErrors> {
-        let interval = self.interval_ms.trim().parse::<u64>().ok().filter(|ms| *ms >= 1);
+        let interval = self
+            .interval_ms
+            .trim()
+            .parse::<u64>()
+            .ok()
+            .filter(|ms| (1..=MAX_INTERVAL_MS).contains(ms));
         let count = match self.count.trim() {
             "" => Some(0),
             text => text.parse::<u64>().ok(),
@@ -184,6 +211,45 @@ impl SendSettings {
 }
 
 impl Settings {
+    /// A fresh profile: on a Chinese system the text encoding is GBK (what NetAssist shows there), else UTF-8.
+    pub fn for_lang(system: Lang) -> Settings {
+        let mut settings = Settings::default();
+        if system == Lang::Zh {
+            settings.receive.encoding = TextEncoding::GBK;
+        }
+        settings
+    }
+
+    /// The settings eframe stored (RON), read field by field over `for_lang(system)`: an unreadable value costs
+    /// only itself. `dropped` names what was replaced by its default.
+    pub fn load(stored: Option<&str>, system: Lang) -> Lenient<Settings> {
+        let defaults = Settings::for_lang(system);
+        match stored {
+            Some(text) => crate::persist::load(text, defaults),
+            None => Lenient {
+                value: defaults,
+                dropped: Vec::new(),
+            },
+        }
+    }
+
+    /// The local port of the current mode.
+    pub fn local_port(&self) -> &str {
+        match self.mode {
+            ModeKind::TcpServer => &self.local_ports.tcp_server,
+            ModeKind::TcpClient => &self.local_ports.tcp_client,
+            ModeKind::Udp => &self.local_ports.udp,
+        }
+    }
+
+    pub fn local_port_mut(&mut self) -> &mut String {
+        match self.mode {
+            ModeKind::TcpServer => &mut self.local_ports.tcp_server,
+            ModeKind::TcpClient => &mut self.local_ports.tcp_client,
+            ModeKind::Udp => &mut self.local_ports.udp,
+        }
+    }
+
     pub fn remote(&self) -> String {
         join_host_port(self.remote_host.trim(), self.remote_port.trim())
     }
@@ -208,7 +274,7 @@ impl Settings {
     pub fn validate(&self) -> Result<SessionConfig, FieldErrors> {
         let mut errors = Vec::new();
         let local_ip = check(&mut errors, Field::LocalIp, parse_ip(&self.local_ip));
-        let local_port = check(&mut errors, Field::LocalPort, parse_port(&self.local_port));
+        let local_port = check(&mut errors, Field::LocalPort, parse_port(self.local_port()));
         let local = local_ip.zip(local_port).map(|(ip, port)| SocketAddr::new(ip, port));
         let mode = match self.mode {
             ModeKind::TcpServer => local.map(|listen| Mode::TcpServer {
@@ -344,7 +410,7 @@ mod tests {
         type Edit = fn(&mut Settings);
         let cases: &[(Edit, FieldErrors)] = &[
             (
-                |s| s.local_port = "70000".into(),
+                |s| s.local_ports.tcp_server = "70000".into(),
                 vec![(Field::LocalPort, Invalid::Port)],
             ),
             (|s| s.local_ip = "300.1.1.1".into(), vec![(Field::LocalIp, Invalid::Ip)]),
@@ -385,7 +451,9 @@ mod tests {
 
     #[test]
     fn valid_fields_make_the_session() {
-        let server = with(|s| s.local_port = "0".into()).validate().expect("valid");
+        let server = with(|s| s.local_ports.tcp_server = "0".into())
+            .validate()
+            .expect("valid");
         assert_eq!(
             server.mode,
             Mode::TcpServer {
@@ -397,7 +465,6 @@ mod tests {
             s.mode = ModeKind::TcpClient;
             s.remote_host = "::1".into();
             s.remote_port = "7788".into();
-            s.local_port = "0".into();
         });
         match client.validate().expect("valid").mode {
             Mode::TcpClient { remote, bind, .. } => assert_eq!((remote.as_str(), bind), ("[::1]:7788", None)),

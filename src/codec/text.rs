@@ -134,6 +134,18 @@ impl TextEncoding {
         }
     }
 
+    /// Decodes a complete byte string exactly: `None` if any sequence is malformed.
+    pub fn decode_exact(&self, bytes: &[u8]) -> Option<String> {
+        self.0
+            .decode_without_bom_handling_and_without_replacement(bytes)
+            .map(|text| text.into_owned())
+    }
+
+    /// Whether ASCII bytes mean ASCII characters (every encoding offered but UTF-16).
+    pub fn is_ascii_compatible(&self) -> bool {
+        self.0.is_ascii_compatible()
+    }
+
     /// Decodes a complete byte string; malformed sequences become U+FFFD.
     pub fn decode_all(&self, bytes: &[u8]) -> String {
         self.0.decode_without_bom_handling(bytes).0.into_owned()

@@ -2,6 +2,7 @@
 use std::collections::VecDeque;
 use std::io::{self, Read, Write};
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use mio::Token;
@@ -9,7 +10,7 @@ use mio::net::TcpStream;
 
 use super::outbox::Outbox;
 use super::worker::Ctx;
-use super::{Bytes, EventKind, LeaveReason, NetError};
+use super::{Bytes, Counters, EventKind, LeaveReason, NetError};
 
 /// A peer that does not read gets no more than this queued for it.
 pub(super) const MAX_QUEUED: usize = 64 * 1024 * 1024;
@@ -38,6 +39,8 @@ pub(super) struct Conn {
     /// On end of stream, keep writing instead of going: a server's request-reply peers half-close.
     keep_half_open: bool,
     eof: Option<Eof>,
+    /// This peer's own exact RX/TX bytes, shared with the consumer through `PeerJoined`.
+    pub counters: Arc<Counters>,
 }
 
 /// A peer that has half-closed: nothing more to read, but replies can still go.
@@ -76,6 +79,7 @@ impl Conn {
             queued: 0,
             keep_half_open: false,
             eof: None,
+            counters: Arc::default(),
         }
     }
 
@@ -137,7 +141,10 @@ impl Conn {
                     return Status::Open;
                 }
                 Ok(0) => return Status::Gone(LeaveReason::Closed, None),
-                Ok(n) => ctx.received(self.peer, &buf[..n], true),
+                Ok(n) => {
+                    self.counters.add_rx(n);
+                    ctx.received(self.peer, &buf[..n], true);
+                }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Status::Open,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => return self.failed(e, |addr, source| NetError::Receive { addr, source }),
@@ -179,6 +186,7 @@ impl Conn {
                 }
                 Ok(n) => {
                     ctx.counters.add_tx(n);
+                    self.counters.add_tx(n);
                     self.written += n;
                     self.queued -= n;
                     if self.written == front.bytes.len() {

@@ -6,7 +6,7 @@ use crate::capture::CaptureFile;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use super::NetError;
+use super::{Counters, NetError};
 
 /// Bytes shared between the caller, the send queues of many peers and the `Sent` events.
 pub type Bytes = Arc<[u8]>;
@@ -80,6 +80,8 @@ pub enum EventKind {
     },
     PeerJoined {
         peer: SocketAddr,
+        /// The peer's exact RX/TX bytes, counted by the worker whatever the consumer keeps.
+        counters: Arc<Counters>,
     },
     /// Refused because of max-clients.
     PeerRefused {

@@ -117,10 +117,11 @@ impl TcpServer {
                 });
                 continue;
             }
-            self.conns
-                .insert(token, Conn::new(stream, token, peer).keep_half_open());
+            let conn = Conn::new(stream, token, peer).keep_half_open();
+            let counters = conn.counters.clone();
+            self.conns.insert(token, conn);
             self.by_peer.insert(peer, token);
-            ctx.emit(EventKind::PeerJoined { peer });
+            ctx.emit(EventKind::PeerJoined { peer, counters });
         }
     }
 

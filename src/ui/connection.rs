@@ -5,10 +5,11 @@ use std::sync::OnceLock;
 use crate::app::{Action, LinkState, WirepadApp};
 use crate::codec::checksum::Checksum;
 use crate::codec::text::TextEncoding;
+use crate::dialog::FilePurpose;
 use crate::i18n::Texts;
 use crate::send::LineEnding;
 use crate::settings::{Field, Invalid, ModeKind};
-use crate::ui::{field_error, labelled_field};
+use crate::ui::{error_label, field_error, labelled_field};
 
 const FIELD_WIDTH: f32 = 120.0;
 
@@ -58,10 +59,11 @@ fn connection(app: &mut WirepadApp, ui: &mut egui::Ui, t: &Texts) -> Vec<Action>
                     }
                 })
                 .response
-                .labelled_by(label.id);
+                .labelled_by(label.id)
+                .on_hover_text(t.tip_mode);
         });
         ui.horizontal(|ui| {
-            labelled_field(ui, t.local_ip, &mut settings.local_ip, FIELD_WIDTH);
+            labelled_field(ui, t.local_ip, &mut settings.local_ip, FIELD_WIDTH).on_hover_text(t.tip_local_ip);
             ui.menu_button("…", |ui| {
                 for ip in local_addresses() {
                     if ui.button(ip.to_string()).clicked() {
@@ -72,11 +74,17 @@ fn connection(app: &mut WirepadApp, ui: &mut egui::Ui, t: &Texts) -> Vec<Action>
             });
         });
         field_error(ui, message(Field::LocalIp));
-        labelled_field(ui, t.local_port, &mut settings.local_port, 70.0);
+        let port_tip = if settings.mode == ModeKind::TcpClient {
+            t.tip_local_port_client
+        } else {
+            t.tip_local_port
+        };
+        labelled_field(ui, t.local_port, settings.local_port_mut(), 70.0).on_hover_text(port_tip);
         field_error(ui, message(Field::LocalPort));
         if settings.mode != ModeKind::TcpServer {
             ui.horizontal(|ui| {
-                labelled_field(ui, t.remote_host, &mut settings.remote_host, FIELD_WIDTH);
+                labelled_field(ui, t.remote_host, &mut settings.remote_host, FIELD_WIDTH)
+                    .on_hover_text(t.tip_remote_host);
                 if !settings.remote_history.is_empty() {
                     ui.menu_button("…", |ui| {
                         for remote in settings.remote_history.clone() {
@@ -89,17 +97,21 @@ fn connection(app: &mut WirepadApp, ui: &mut egui::Ui, t: &Texts) -> Vec<Action>
                 }
             });
             field_error(ui, message(Field::RemoteHost));
-            labelled_field(ui, t.remote_port, &mut settings.remote_port, 70.0);
+            labelled_field(ui, t.remote_port, &mut settings.remote_port, 70.0).on_hover_text(t.tip_remote_port);
             field_error(ui, message(Field::RemotePort));
         }
         match settings.mode {
             ModeKind::TcpClient => {
-                ui.checkbox(&mut settings.reconnect, t.reconnect);
+                ui.checkbox(&mut settings.reconnect, t.reconnect)
+                    .on_hover_text(t.tip_reconnect);
             }
             ModeKind::Udp => {
-                ui.checkbox(&mut settings.follow_peer, t.follow_peer);
-                ui.checkbox(&mut settings.broadcast, t.broadcast);
-                labelled_field(ui, t.multicast, &mut settings.multicast_group, FIELD_WIDTH);
+                ui.checkbox(&mut settings.follow_peer, t.follow_peer)
+                    .on_hover_text(t.tip_follow_peer);
+                ui.checkbox(&mut settings.broadcast, t.broadcast)
+                    .on_hover_text(t.tip_broadcast);
+                labelled_field(ui, t.multicast, &mut settings.multicast_group, FIELD_WIDTH)
+                    .on_hover_text(t.tip_multicast);
                 field_error(ui, message(Field::MulticastGroup));
             }
             ModeKind::TcpServer => {}
@@ -107,13 +119,17 @@ fn connection(app: &mut WirepadApp, ui: &mut egui::Ui, t: &Texts) -> Vec<Action>
     });
     let mut actions = Vec::new();
     ui.horizontal(|ui| {
-        let (label, action) = if open {
-            (t.close, Action::Close)
+        let (label, action, tip) = if open {
+            (t.close, Action::Close, t.tip_close)
         } else {
-            (t.open, Action::Open)
+            (t.open, Action::Open, t.tip_open)
         };
         let button = egui::Button::new(egui::RichText::new(label).strong()).min_size(egui::vec2(90.0, 28.0));
-        if ui.add_enabled(open || errors.is_empty(), button).clicked() {
+        if ui
+            .add_enabled(open || errors.is_empty(), button)
+            .on_hover_text(tip)
+            .clicked()
+        {
             actions.push(action);
         }
         match app.state() {
@@ -128,7 +144,7 @@ fn connection(app: &mut WirepadApp, ui: &mut egui::Ui, t: &Texts) -> Vec<Action>
         }
     });
     if let Some(error) = app.error() {
-        ui.colored_label(ui.visuals().error_fg_color, error.to_string());
+        error_label(ui, &error);
     }
     actions
 }
@@ -137,53 +153,84 @@ fn receive(app: &mut WirepadApp, ui: &mut egui::Ui, t: &Texts) -> Vec<Action> {
     let mut actions = Vec::new();
     let receive = &mut app.settings.receive;
     ui.horizontal(|ui| {
-        ui.checkbox(&mut receive.hex, t.hex_view);
-        ui.checkbox(&mut receive.log_mode, t.log_mode);
+        ui.checkbox(&mut receive.hex, t.hex_view).on_hover_text(t.tip_hex_view);
+        ui.checkbox(&mut receive.log_mode, t.log_mode)
+            .on_hover_text(t.tip_log_mode);
     });
     ui.horizontal(|ui| {
-        ui.checkbox(&mut receive.show_sent, t.show_sent);
-        ui.checkbox(&mut receive.wrap, t.wrap);
+        ui.checkbox(&mut receive.show_sent, t.show_sent)
+            .on_hover_text(t.tip_show_sent);
+        ui.checkbox(&mut receive.wrap, t.wrap).on_hover_text(t.tip_wrap);
     });
     ui.horizontal(|ui| {
         let label = ui.label(t.encoding);
-        encoding_combo(ui, "receive-encoding", &mut receive.encoding).labelled_by(label.id);
+        encoding_combo(ui, "receive-encoding", &mut receive.encoding)
+            .labelled_by(label.id)
+            .on_hover_text(t.tip_encoding);
     });
     ui.horizontal(|ui| {
         let label = ui.label(t.buffer_mib);
-        ui.add(egui::DragValue::new(&mut receive.buffer_mib).range(1..=4096))
-            .labelled_by(label.id);
+        ui.add(
+            egui::DragValue::new(&mut receive.buffer_mib)
+                .range(1..=4096)
+                .suffix(" MiB"),
+        )
+        .labelled_by(label.id)
+        .on_hover_text(t.tip_buffer);
     });
-    ui.checkbox(&mut app.paused, t.pause);
+    ui.checkbox(&mut app.paused, t.pause).on_hover_text(t.tip_pause);
+    let dialog_free = !app.dialog_open();
     ui.horizontal_wrapped(|ui| {
         if app.capture.is_some() {
-            if ui.button(t.stop_file).clicked() {
+            if ui.button(t.stop_file).on_hover_text(t.tip_stop_file).clicked() {
                 actions.push(Action::StopCapture);
             }
-        } else if ui.button(t.receive_to_file).clicked() {
-            actions.push(Action::PickCaptureFile);
+        } else if file_button(ui, t, t.receive_to_file, t.tip_receive_to_file, dialog_free) {
+            actions.push(Action::PickFile(FilePurpose::Capture));
         }
-        if ui.button(t.clear).clicked() {
+        if ui.button(t.clear).on_hover_text(t.tip_clear).clicked() {
             actions.push(Action::ClearView);
         }
-        if ui.button(t.save_view).clicked() {
-            actions.push(Action::SaveView);
+        if file_button(ui, t, t.save_view, t.tip_save_view, dialog_free) {
+            actions.push(Action::PickFile(FilePurpose::SaveView));
         }
-        if ui.button(t.copy_all).clicked() {
+        if ui.button(t.copy_all).on_hover_text(t.tip_copy_all).clicked() {
             ui.ctx().copy_text(app.view_text());
         }
     });
     if let Some(capture) = &app.capture {
-        ui.label(format!("{} {}", t.receiving_to, capture.path.display()));
+        ui.add(egui::Label::new(format!("{} {}", t.receiving_to, capture.path.display())).wrap());
     }
     actions
 }
 
+/// A button that asks for a file; disabled, and saying why, while another file dialog is open.
+fn file_button(ui: &mut egui::Ui, t: &Texts, label: &str, tip: &str, dialog_free: bool) -> bool {
+    ui.add_enabled(dialog_free, egui::Button::new(label))
+        .on_hover_text(tip)
+        .on_disabled_hover_text(t.file_dialog_busy)
+        .clicked()
+}
+
 fn send(app: &mut WirepadApp, ui: &mut egui::Ui, t: &Texts) -> Vec<Action> {
     let mut actions = Vec::new();
+    let open = app.is_open();
+    let running = app.periodic_sent();
+    let dialog_free = !app.dialog_open();
+    let file_idle = app.file_progress.is_none();
+    let box_invalid = app.send_box_invalid();
     let send = &mut app.settings.send;
     ui.horizontal(|ui| {
-        ui.checkbox(&mut send.hex, t.hex_send);
-        ui.add_enabled(!send.hex, egui::Checkbox::new(&mut send.escapes, t.escapes));
+        let mut hex = send.hex;
+        if ui
+            .checkbox(&mut hex, t.hex_send)
+            .on_hover_text(t.tip_hex_send)
+            .changed()
+        {
+            actions.push(Action::SetSendHex(hex));
+        }
+        ui.add_enabled(!send.hex, egui::Checkbox::new(&mut send.escapes, t.escapes))
+            .on_hover_text(t.tip_escapes);
     });
     ui.horizontal(|ui| {
         let label = ui.label(t.append);
@@ -195,7 +242,8 @@ fn send(app: &mut WirepadApp, ui: &mut egui::Ui, t: &Texts) -> Vec<Action> {
                 }
             })
             .response
-            .labelled_by(label.id);
+            .labelled_by(label.id)
+            .on_hover_text(t.tip_append);
     });
     ui.horizontal(|ui| {
         let label = ui.label(t.checksum);
@@ -209,47 +257,54 @@ fn send(app: &mut WirepadApp, ui: &mut egui::Ui, t: &Texts) -> Vec<Action> {
                 }
             })
             .response
-            .labelled_by(label.id);
-    });
-    ui.label(t.periodic);
-    ui.horizontal(|ui| {
-        labelled_field(ui, t.interval_ms, &mut send.interval_ms, 50.0);
-    });
-    ui.horizontal(|ui| {
-        labelled_field(ui, t.count, &mut send.count, 50.0).on_hover_text(t.count_hint);
+            .labelled_by(label.id)
+            .on_hover_text(t.tip_checksum);
     });
     let schedule_errors = send.schedule().err().unwrap_or_default();
-    for (field, _) in &schedule_errors {
-        let name = if *field == Field::Interval {
-            t.interval_ms
-        } else {
-            t.count
-        };
-        field_error(ui, Some(&format!("{name}: {}", t.bad_number)));
-    }
-    let open = app.is_open();
-    ui.horizontal(|ui| match app.periodic_sent() {
-        Some(sent) => {
+    // NetAssist's 定时发送 is a checkbox: ticked while the schedule runs.
+    ui.horizontal(|ui| {
+        let mut ticked = running.is_some();
+        let can_start = open && schedule_errors.is_empty() && !box_invalid;
+        let checkbox = ui
+            .add_enabled(ticked || can_start, egui::Checkbox::new(&mut ticked, t.periodic))
+            .on_hover_text(t.tip_periodic);
+        if checkbox.changed() {
+            actions.push(if ticked {
+                Action::StartPeriodic
+            } else {
+                Action::StopPeriodic
+            });
+        }
+        if let Some(sent) = running {
             ui.spinner();
             ui.label(format!("{} {sent}", t.sent_count));
-            if ui.button(t.stop).clicked() {
-                actions.push(Action::StopPeriodic);
-            }
-        }
-        None => {
-            if ui
-                .add_enabled(open && schedule_errors.is_empty(), egui::Button::new(t.periodic))
-                .clicked()
-            {
-                actions.push(Action::StartPeriodic);
-            }
         }
     });
+    ui.add_enabled_ui(running.is_none(), |ui| {
+        labelled_field(ui, t.interval_ms, &mut send.interval_ms, 70.0).on_hover_text(t.tip_interval);
+        labelled_field(ui, t.count, &mut send.count, 70.0).on_hover_text(t.tip_count);
+    });
+    for (field, _) in &schedule_errors {
+        let (name, tip) = if *field == Field::Interval {
+            (t.interval_ms, t.tip_interval)
+        } else {
+            (t.count, t.tip_count)
+        };
+        field_error(ui, Some(&format!("{name}: {tip}")));
+    }
     ui.horizontal(|ui| {
         // One file at a time: the engine streams one per session.
-        let idle = app.file_progress.is_none();
-        if ui.add_enabled(open && idle, egui::Button::new(t.send_file)).clicked() {
-            actions.push(Action::PickSendFile);
+        if ui
+            .add_enabled(open && file_idle && dialog_free, egui::Button::new(t.send_file))
+            .on_hover_text(t.tip_send_file)
+            .on_disabled_hover_text(if open {
+                t.file_dialog_busy
+            } else {
+                t.send_disabled_closed
+            })
+            .clicked()
+        {
+            actions.push(Action::PickFile(FilePurpose::SendFile));
         }
     });
     if let Some((sent, total)) = app.file_progress {

@@ -32,7 +32,8 @@ pub fn receive_pane(app: &mut WirepadApp, ui: &mut egui::Ui) -> Vec<Action> {
                     }
                 })
                 .response
-                .labelled_by(label.id);
+                .labelled_by(label.id)
+                .on_hover_text(t.tip_filter);
         });
     }
     if app.paused {

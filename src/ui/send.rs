@@ -1,6 +1,10 @@
 //! The send box (Ctrl+Enter sends), and the side panel: the client list in server mode and quick commands.
+use egui_extras::{Column, TableBuilder};
+
 use crate::app::{Action, WirepadApp};
 use crate::settings::{ModeKind, QuickCommand};
+use crate::ui::error_label;
+use crate::ui::status::human_bytes;
 
 pub fn send_box(app: &mut WirepadApp, ui: &mut egui::Ui) -> Vec<Action> {
     let mut actions = Vec::new();
@@ -22,32 +26,51 @@ pub fn send_box(app: &mut WirepadApp, ui: &mut egui::Ui) -> Vec<Action> {
                     }
                 })
                 .response
-                .labelled_by(label.id);
+                .labelled_by(label.id)
+                .on_hover_text(t.tip_send_to);
         });
     }
     let send_hex = app.settings.send.hex;
+    let invalid = app.send_box_invalid();
+    // Send says why it is disabled; the reason for bad input is also under the box.
+    let disabled_because = if !open {
+        t.send_disabled_closed
+    } else {
+        t.send_disabled_invalid
+    };
     ui.horizontal(|ui| {
         let button_size = egui::vec2(80.0, 48.0);
-        let edit_width = ui.available_width() - button_size.x - ui.spacing().item_spacing.x;
         let label = ui.label(t.send_box);
+        let edit_width = ui.available_width() - button_size.x - ui.spacing().item_spacing.x;
         let edit = egui::TextEdit::multiline(&mut app.settings.send.text)
             .desired_rows(3)
-            .desired_width(edit_width - label.rect.width())
+            .desired_width(edit_width.max(60.0))
             .code_editor();
         let response = ui.add(edit).labelled_by(label.id);
         let ctrl_enter = response.has_focus() && ui.input(|i| i.modifiers.command && i.key_pressed(egui::Key::Enter));
-        let clicked = ui
-            .add_enabled(open, egui::Button::new(t.send).min_size(button_size))
-            .clicked();
-        if open && (clicked || ctrl_enter) {
-            actions.push(Action::Send {
-                text: app.settings.send.text.clone(),
-                hex: send_hex,
-            });
-        }
+        ui.vertical(|ui| {
+            let clicked = ui
+                .add_enabled(open && !invalid, egui::Button::new(t.send).min_size(button_size))
+                .on_hover_text(t.tip_send)
+                .on_disabled_hover_text(disabled_because)
+                .clicked();
+            if open && !invalid && (clicked || ctrl_enter) {
+                actions.push(Action::Send {
+                    text: app.settings.send.text.clone(),
+                    hex: send_hex,
+                });
+            }
+            if ui
+                .add(egui::Button::new(t.clear_send).min_size(egui::vec2(button_size.x, 0.0)))
+                .on_hover_text(t.tip_clear_send)
+                .clicked()
+            {
+                actions.push(Action::ClearSendBox);
+            }
+        });
     });
     if let Some(error) = app.send_error() {
-        ui.colored_label(ui.visuals().error_fg_color, error.to_string());
+        error_label(ui, &error);
     }
     actions
 }
@@ -57,29 +80,67 @@ pub fn side_panel(app: &mut WirepadApp, ui: &mut egui::Ui) -> Vec<Action> {
     let t = app.texts();
     if app.settings.mode == ModeKind::TcpServer {
         ui.heading(format!("{} ({})", t.clients, app.clients.len()));
-        egui::ScrollArea::vertical()
-            .id_salt("clients")
-            .max_height(180.0)
-            .show(ui, |ui| {
-                egui::Grid::new("client-list")
-                    .striped(true)
-                    .num_columns(4)
-                    .show(ui, |ui| {
-                        for (peer, info) in &app.clients {
-                            ui.label(peer.to_string());
-                            ui.label(info.since.format("%H:%M:%S").to_string())
-                                .on_hover_text(t.since);
-                            ui.label(format!("↓{} ↑{}", info.rx, info.tx));
-                            if ui.small_button(t.kick).on_hover_text(peer.to_string()).clicked() {
-                                actions.push(Action::Kick(*peer));
-                            }
-                            ui.end_row();
-                        }
-                    });
-            });
+        actions.extend(client_table(app, ui));
         ui.separator();
     }
     actions.extend(quick_commands(app, ui));
+    actions
+}
+
+/// Fixed columns: an address that clips, human sizes with the exact count on hover, and a kick button that
+/// stays inside the panel however large the numbers get.
+fn client_table(app: &WirepadApp, ui: &mut egui::Ui) -> Vec<Action> {
+    let mut actions = Vec::new();
+    let t = app.texts();
+    let row_height = ui.spacing().interact_size.y;
+    let counter_width = ui.fonts_mut(|f| f.glyph_width(&egui::TextStyle::Body.resolve(ui.style()), '0')) * 10.0;
+    ui.push_id("clients", |ui| {
+        TableBuilder::new(ui)
+            .striped(true)
+            .max_scroll_height(180.0)
+            .auto_shrink([false, true])
+            .column(Column::remainder().at_least(60.0).clip(true))
+            .column(Column::exact(counter_width))
+            .column(Column::exact(counter_width))
+            .column(Column::auto())
+            .header(row_height, |mut header| {
+                header.col(|ui| {
+                    ui.strong(t.address);
+                });
+                header.col(|ui| {
+                    ui.strong(t.client_rx);
+                });
+                header.col(|ui| {
+                    ui.strong(t.client_tx);
+                });
+                header.col(|_| {});
+            })
+            .body(|mut body| {
+                for (peer, info) in &app.clients {
+                    let counters = info.counters.snapshot();
+                    body.row(row_height, |mut row| {
+                        row.col(|ui| {
+                            ui.add(egui::Label::new(peer.to_string()).truncate())
+                                .on_hover_text(format!(
+                                    "{peer}\n{} {}",
+                                    t.since,
+                                    info.since.format("%Y-%m-%d %H:%M:%S")
+                                ));
+                        });
+                        for bytes in [counters.rx_bytes, counters.tx_bytes] {
+                            row.col(|ui| {
+                                ui.label(human_bytes(bytes)).on_hover_text(format!("{bytes} B"));
+                            });
+                        }
+                        row.col(|ui| {
+                            if ui.small_button(t.kick).on_hover_text(t.tip_kick).clicked() {
+                                actions.push(Action::Kick(*peer));
+                            }
+                        });
+                    });
+                }
+            });
+    });
     actions
 }
 
@@ -89,7 +150,7 @@ fn quick_commands(app: &mut WirepadApp, ui: &mut egui::Ui) -> Vec<Action> {
     let open = app.is_open();
     ui.horizontal(|ui| {
         ui.heading(t.quick_commands);
-        if ui.button(t.add).clicked() {
+        if ui.button(t.add).on_hover_text(t.tip_quick_add).clicked() {
             app.settings.quick_commands.push(QuickCommand {
                 name: format!("#{}", app.settings.quick_commands.len() + 1),
                 ..Default::default()
@@ -121,14 +182,21 @@ fn quick_commands(app: &mut WirepadApp, ui: &mut egui::Ui) -> Vec<Action> {
                 continue;
             }
             ui.horizontal(|ui| {
-                let send = egui::Button::new(&command.name).min_size(egui::vec2(110.0, 0.0));
-                if ui.add_enabled(open, send).on_hover_text(&command.text).clicked() {
+                let send = egui::Button::new(&command.name)
+                    .truncate()
+                    .min_size(egui::vec2(110.0, 0.0));
+                if ui
+                    .add_enabled(open, send)
+                    .on_hover_text(&command.text)
+                    .on_disabled_hover_text(t.send_disabled_closed)
+                    .clicked()
+                {
                     actions.push(Action::Send {
                         text: command.text.clone(),
                         hex: command.hex,
                     });
                 }
-                if ui.small_button(t.edit).clicked() {
+                if ui.small_button(t.edit).on_hover_text(t.tip_quick_edit).clicked() {
                     app.editing_quick = Some(index);
                 }
             });

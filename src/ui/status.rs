@@ -5,8 +5,9 @@ use crate::i18n::Lang;
 pub fn status_bar(app: &mut WirepadApp, ui: &mut egui::Ui) -> Vec<Action> {
     let mut actions = Vec::new();
     let t = app.texts();
-    let counters = app.counters;
-    ui.horizontal(|ui| {
+    let totals = *app.totals();
+    // Wraps onto a second line in a narrow window rather than running off its edge.
+    ui.horizontal_wrapped(|ui| {
         let state = match app.state() {
             LinkState::Closed => t.state_closed.to_string(),
             LinkState::Listening(local) => format!("{} {local}", t.state_listening),
@@ -19,26 +20,36 @@ pub fn status_bar(app: &mut WirepadApp, ui: &mut egui::Ui) -> Vec<Action> {
             LinkState::Connected { local, peer } => format!("{} {local} → {peer}", t.state_connected),
             LinkState::Reconnecting(_) => t.connecting.to_string(),
         };
-        ui.label(state);
+        ui.add(egui::Label::new(state).truncate());
         ui.separator();
-        ui.label(format!("{}: {} ({}/s)", t.rx, counters.rx_bytes, human(app.rates.rx)));
-        ui.label(format!("{}: {} ({}/s)", t.tx, counters.tx_bytes, human(app.rates.tx)));
-        let dropped = counters.dropped_from_view + app.log.dropped_bytes();
-        ui.label(format!("{}: {dropped}", t.dropped));
-        if ui.button(t.reset).clicked() {
+        let rx = totals.rx_bytes();
+        let tx = totals.tx_bytes();
+        ui.label(format!("{}: {rx} ({}/s)", t.rx, human(app.rates.rx)))
+            .on_hover_text(t.tip_rx);
+        ui.label(format!("{}: {tx} ({}/s)", t.tx, human(app.rates.tx)))
+            .on_hover_text(t.tip_tx);
+        ui.label(format!("{}: {}", t.dropped, totals.dropped_from_view()))
+            .on_hover_text(t.tip_dropped);
+        if ui.button(t.reset).on_hover_text(t.tip_reset).clicked() {
             actions.push(Action::ResetCounters);
         }
-        ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
-            let mut lang = app.lang;
-            ui.selectable_value(&mut lang, Lang::En, "English");
-            ui.selectable_value(&mut lang, Lang::Zh, "中文");
-            if lang != app.lang {
-                app.lang = lang;
-                app.settings.language = Some(lang);
-            }
-        });
+        ui.separator();
+        let mut lang = app.lang;
+        ui.selectable_value(&mut lang, Lang::Zh, "中文")
+            .on_hover_text(t.tip_language);
+        ui.selectable_value(&mut lang, Lang::En, "English")
+            .on_hover_text(t.tip_language);
+        if lang != app.lang {
+            app.lang = lang;
+            app.settings.language = Some(lang);
+        }
     });
     actions
+}
+
+/// 1536 → "1.5 KiB" (a count of bytes; the exact figure goes in a tooltip).
+pub(crate) fn human_bytes(bytes: u64) -> String {
+    human(bytes as f64)
 }
 
 /// 1536 → "1.5 KiB".

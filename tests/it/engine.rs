@@ -40,7 +40,7 @@ fn udp(bind: &str, remote: Option<SocketAddr>, follow_peer: bool) -> Tap {
 
 fn joined(session: &mut Tap) -> SocketAddr {
     wait_for(session, "a client to join", |_, kind| match kind {
-        EventKind::PeerJoined { peer } => Some(*peer),
+        EventKind::PeerJoined { peer, .. } => Some(*peer),
         _ => None,
     })
 }
@@ -149,7 +149,7 @@ fn thousand_clients_each_get_their_own_payload_echoed() {
     let mut peers = HashSet::new();
     wait_for(&mut session, "every payload", |s, kind| {
         match kind {
-            EventKind::PeerJoined { peer } => {
+            EventKind::PeerJoined { peer, .. } => {
                 peers.insert(*peer);
             }
             EventKind::Received { peer, bytes } => {
@@ -203,7 +203,7 @@ fn max_clients_refuses_beyond_the_limit() {
     let mut second = TcpStream::connect(session.local_addr().expect("bound")).expect("connect");
     let refused = wait_for(&mut session, "the refusal", |_, kind| match kind {
         EventKind::PeerRefused { peer } => Some(*peer),
-        EventKind::PeerJoined { peer } => panic!("{peer} joined beyond max-clients"),
+        EventKind::PeerJoined { peer, .. } => panic!("{peer} joined beyond max-clients"),
         _ => None,
     });
     assert_eq!(refused, second.local_addr().expect("local"));

@@ -3,5 +3,6 @@ mod cli;
 mod client;
 mod common;
 mod engine;
+mod first_use;
 mod resilience;
 mod ui;

@@ -91,7 +91,7 @@ fn a_half_closed_client_still_gets_everything_queued_for_it() {
     let mut session = server();
     let mut stream = TcpStream::connect(session.local_addr().expect("bound")).expect("connect");
     let peer = wait_for(&mut session, "the client to join", |_, kind| match kind {
-        EventKind::PeerJoined { peer } => Some(*peer),
+        EventKind::PeerJoined { peer, .. } => Some(*peer),
         _ => None,
     });
     session.send(Target::Peer(peer), vec![7u8; LEN]);

@@ -8,28 +8,33 @@ use egui_kittest::kittest::{NodeT, Queryable};
 use wirepad::app::{Launch, WirepadApp};
 use wirepad::codec::text::TextEncoding;
 use wirepad::i18n::Lang;
-use wirepad::settings::{ModeKind, Settings};
+use wirepad::settings::{LocalPorts, ModeKind, Settings};
 
 use crate::common::{TIMEOUT, read_exactly, stays_silent};
 
-fn settings() -> Settings {
+/// English, loopback, port 0 in every mode.
+pub fn settings() -> Settings {
     Settings {
         language: Some(Lang::En),
         mode: ModeKind::TcpServer,
         local_ip: "127.0.0.1".into(),
-        local_port: "0".into(),
+        local_ports: LocalPorts {
+            tcp_server: "0".into(),
+            tcp_client: "0".into(),
+            udp: "0".into(),
+        },
         ..Settings::default()
     }
 }
 
-fn window(settings: Settings) -> Harness<'static, WirepadApp> {
+pub fn window(settings: Settings) -> Harness<'static, WirepadApp> {
     Harness::builder()
         .with_size(egui::vec2(1280.0, 800.0))
         .build_eframe(move |cc| WirepadApp::new(&cc.egui_ctx, settings))
 }
 
 /// Steps the window until `done` holds. The engine runs on its own threads, so this is bounded polling.
-fn step_until(
+pub fn step_until(
     harness: &mut Harness<'static, WirepadApp>,
     what: &str,
     mut done: impl FnMut(&Harness<'static, WirepadApp>) -> bool,
@@ -46,14 +51,14 @@ fn step_until(
 }
 
 /// Clicks Open and waits for the listener; returns its real address.
-fn open_server(harness: &mut Harness<'static, WirepadApp>) -> SocketAddr {
+pub fn open_server(harness: &mut Harness<'static, WirepadApp>) -> SocketAddr {
     harness.get_by_label("Open").click();
     harness.step();
     step_until(harness, "the server to listen", |h| h.state().local_addr().is_some());
     harness.state().local_addr().expect("listening")
 }
 
-fn connect(harness: &mut Harness<'static, WirepadApp>, server: SocketAddr) -> (TcpStream, SocketAddr) {
+pub fn connect(harness: &mut Harness<'static, WirepadApp>, server: SocketAddr) -> (TcpStream, SocketAddr) {
     let stream = TcpStream::connect(server).expect("connect");
     let local = stream.local_addr().expect("local");
     step_until(harness, "the client to join", |h| {
@@ -176,7 +181,10 @@ fn the_chinese_window_says_what_is_wrong_in_chinese() {
     harness.get_by_label("发送").click();
     harness.step();
     harness.step();
-    assert_eq!(harness.state().send_error(), Some("第 5 个字符 'G' 不是十六进制数字"));
+    assert_eq!(
+        harness.state().send_error().as_deref(),
+        Some("第 5 个字符 'G' 不是十六进制数字")
+    );
     assert!(
         harness.query_by_label("第 5 个字符 'G' 不是十六进制数字").is_some(),
         "shown in the window"
@@ -193,7 +201,7 @@ fn periodic_send_delivers_exactly_the_count() {
     harness.get_by_label("Count").set_text_value_accesskit("5");
     harness.step();
     harness
-        .get_by_role_and_label(egui::accesskit::Role::Button, "Periodic send")
+        .get_by_role_and_label(egui::accesskit::Role::CheckBox, "Periodic send")
         .click();
     harness.step();
     assert_eq!(read_exactly(&mut client, 25), "tick;".repeat(5).as_bytes());
@@ -262,7 +270,7 @@ fn a_refused_connection_is_reported_in_the_window() {
     harness.get_by_label("Open").click();
     step_until(&mut harness, "the error", |h| h.state().error().is_some());
     let expected = format!("cannot connect to 127.0.0.1:{port}: connection refused");
-    assert_eq!(harness.state().error(), Some(expected.as_str()));
+    assert_eq!(harness.state().error().as_deref(), Some(expected.as_str()));
     assert!(harness.query_by_label_contains("connection refused").is_some());
 }
 
@@ -441,9 +449,9 @@ mod persistence {
     fn settings_survive_a_round_trip() {
         let mut settings = Settings {
             mode: ModeKind::Udp,
-            local_port: "7788".into(),
             ..Settings::default()
         };
+        settings.local_ports.udp = "7788".into();
         settings.quick_commands = (0..64)
             .map(|i| QuickCommand {
                 name: format!("q{i}"),
@@ -458,24 +466,20 @@ mod persistence {
         settings.language = Some(Lang::Zh);
         let mut storage = Memory::default();
         eframe::set_value(&mut storage, eframe::APP_KEY, &settings);
-        let back: Settings = eframe::get_value(&storage, eframe::APP_KEY).expect("reads back");
-        assert_eq!(back, settings);
+        let stored = eframe::Storage::get_string(&storage, eframe::APP_KEY);
+        let back = Settings::load(stored.as_deref(), Lang::En);
+        assert_eq!((back.value, back.dropped), (settings, vec![]));
     }
 
     #[test]
-    fn corrupt_or_partial_settings_give_defaults() {
-        let mut storage = Memory::default();
-        storage.0.insert(eframe::APP_KEY.into(), "((( not ron".into());
+    fn corrupt_or_partial_settings_give_defaults_field_by_field() {
+        let corrupt = Settings::load(Some("((( not ron"), Lang::En);
         assert_eq!(
-            eframe::get_value::<Settings>(&storage, eframe::APP_KEY),
-            None,
-            "corrupt: the app falls back to defaults"
+            (corrupt.value, corrupt.dropped),
+            (Settings::default(), vec!["*".to_string()])
         );
-        storage
-            .0
-            .insert(eframe::APP_KEY.into(), "(mode: Udp, local_port: \"9\")".into());
-        let partial: Settings = eframe::get_value(&storage, eframe::APP_KEY).expect("partial loads");
-        assert_eq!((partial.mode, partial.local_port.as_str()), (ModeKind::Udp, "9"));
+        let partial = Settings::load(Some("(mode: Udp, local_ports: (udp: \"9\"))"), Lang::En).value;
+        assert_eq!((partial.mode, partial.local_port()), (ModeKind::Udp, "9"));
         assert_eq!(
             partial.receive,
             Settings::default().receive,

@@ -1,0 +1,81 @@
+//! File dialogs for the window, behind a trait so tests (and systems without any dialog) can stand in.
+//!
+//! On Linux rfd asks the desktop portal and falls back to zenity; with neither it returns nothing at once,
+//! which looks exactly like Cancel. A dialog that "closed" faster than a person can click, with no zenity
+//! installed, is taken to mean that no dialog exists, so the window can say so and ask for a typed path.
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+/// What a file is asked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FilePurpose {
+    SendFile,
+    Capture,
+    SaveView,
+}
+
+impl FilePurpose {
+    /// Files to write are asked for with a save dialog.
+    pub fn saves(self) -> bool {
+        !matches!(self, FilePurpose::SendFile)
+    }
+
+    fn suggested_name(self) -> Option<&'static str> {
+        match self {
+            FilePurpose::SendFile => None,
+            FilePurpose::Capture => Some("capture.bin"),
+            FilePurpose::SaveView => Some("wirepad.txt"),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Chosen {
+    Path(PathBuf),
+    Cancelled,
+    /// No dialog could be shown on this system.
+    Unavailable,
+}
+
+pub trait FileDialogs: Send + Sync {
+    /// Blocks until the user has chosen (called on a thread of its own).
+    fn choose(&self, purpose: FilePurpose) -> Chosen;
+}
+
+/// The system's dialogs, through rfd.
+pub struct SystemDialogs;
+
+/// Faster than anyone closes a dialog.
+const NO_DIALOG: Duration = Duration::from_millis(400);
+
+impl FileDialogs for SystemDialogs {
+    fn choose(&self, purpose: FilePurpose) -> Chosen {
+        let mut dialog = rfd::FileDialog::new();
+        if let Some(name) = purpose.suggested_name() {
+            dialog = dialog.set_file_name(name);
+        }
+        let started = Instant::now();
+        let path = if purpose.saves() {
+            dialog.save_file()
+        } else {
+            dialog.pick_file()
+        };
+        match path {
+            Some(path) => Chosen::Path(path),
+            None if !has_fallback_dialog() && started.elapsed() < NO_DIALOG => Chosen::Unavailable,
+            None => Chosen::Cancelled,
+        }
+    }
+}
+
+/// Whether rfd has zenity to fall back on where the portal is missing (Linux and the BSDs only).
+#[cfg(all(unix, not(target_os = "macos")))]
+fn has_fallback_dialog() -> bool {
+    std::env::var_os("PATH").is_some_and(|paths| std::env::split_paths(&paths).any(|dir| dir.join("zenity").is_file()))
+}
+
+/// Windows and macOS always have their own dialogs.
+#[cfg(not(all(unix, not(target_os = "macos"))))]
+fn has_fallback_dialog() -> bool {
+    true
+}
