@@ -759,7 +759,8 @@ fn view_options(settings: &Settings, peer_filter: Option<SocketAddr>, wrap_colum
 #[derive(Debug, Clone)]
 pub struct Launch {
     args: SessionArgs,
-    encoding: TextEncoding,
+    /// `-e` when given; otherwise the window's own default (GBK on a Chinese system) stays.
+    encoding: Option<TextEncoding>,
 }
 
 impl Launch {
@@ -788,7 +789,10 @@ impl Launch {
                 "{option} is for the command line only; the window does not take it"
             ));
         }
-        let encoding = common.text_encoding().map_err(|e| e.to_string())?;
+        let encoding = match common.encoding {
+            Some(_) => Some(common.text_encoding().map_err(|e| e.to_string())?),
+            None => None,
+        };
         Ok(Launch { args, encoding })
     }
 
@@ -826,7 +830,9 @@ impl Launch {
             }
         }
         let common = self.args.common();
-        settings.receive.encoding = self.encoding;
+        if let Some(encoding) = self.encoding {
+            settings.receive.encoding = encoding;
+        }
         settings.receive.hex = common.receive.hex;
         if common.receive.log {
             settings.receive.log_mode = true;
@@ -901,6 +907,7 @@ pub fn run_gui(launch: Option<SessionArgs>) -> ExitCode {
     for renderer in [eframe::Renderer::Wgpu, eframe::Renderer::Glow] {
         let options = eframe::NativeOptions {
             renderer,
+            wgpu_options: crate::desktop::wgpu_options(),
             viewport: egui::ViewportBuilder::default()
                 .with_title("Wirepad")
                 .with_inner_size([1100.0, 720.0])

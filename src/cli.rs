@@ -144,8 +144,9 @@ pub struct UdpArgs {
 pub struct CommonArgs {
     /// Text encoding of received and sent text: utf-8, gbk, gb18030, big5, shift_jis, euc-jp, euc-kr,
     /// windows-1252, utf-16le, utf-16be or another WHATWG label (case-insensitive)
-    #[arg(short, long, value_name = "NAME", default_value = "utf-8")]
-    pub encoding: String,
+    /// (default utf-8; the window keeps its own choice unless this is given)
+    #[arg(short, long, value_name = "NAME")]
+    pub encoding: Option<String>,
     #[command(flatten)]
     pub receive: ReceiveArgs,
     #[command(flatten)]
@@ -276,7 +277,7 @@ impl SessionArgs {
 
 impl CommonArgs {
     pub fn text_encoding(&self) -> Result<TextEncoding, CliError> {
-        Ok(TextEncoding::from_name(&self.encoding)?)
+        Ok(TextEncoding::from_name(self.encoding.as_deref().unwrap_or("utf-8"))?)
     }
 
     /// How `--send` text and `--stdin` lines become bytes (`--send-hex` swaps the format for hex).

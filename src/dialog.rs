@@ -6,6 +6,8 @@
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
+use crate::desktop;
+
 /// What a file is asked for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FilePurpose {
@@ -62,20 +64,8 @@ impl FileDialogs for SystemDialogs {
         };
         match path {
             Some(path) => Chosen::Path(path),
-            None if !has_fallback_dialog() && started.elapsed() < NO_DIALOG => Chosen::Unavailable,
+            None if !desktop::has_fallback_dialog() && started.elapsed() < NO_DIALOG => Chosen::Unavailable,
             None => Chosen::Cancelled,
         }
     }
-}
-
-/// Whether rfd has zenity to fall back on where the portal is missing (Linux and the BSDs only).
-#[cfg(all(unix, not(target_os = "macos")))]
-fn has_fallback_dialog() -> bool {
-    std::env::var_os("PATH").is_some_and(|paths| std::env::split_paths(&paths).any(|dir| dir.join("zenity").is_file()))
-}
-
-/// Windows and macOS always have their own dialogs.
-#[cfg(not(all(unix, not(target_os = "macos"))))]
-fn has_fallback_dialog() -> bool {
-    true
 }

@@ -4,6 +4,7 @@ pub mod app;
 pub mod capture;
 pub mod cli;
 pub mod codec;
+pub mod desktop;
 pub mod dialog;
 pub mod i18n;
 pub mod log;

@@ -15,15 +15,17 @@ pub fn show(app: &mut WirepadApp, ui: &mut egui::Ui) -> Vec<Action> {
     egui::Panel::bottom("status").show(ui, |ui| actions.extend(status::status_bar(app, ui)));
     egui::Panel::left("settings")
         .resizable(true)
-        .default_size(262.0)
+        .default_size(250.0)
         .size_range(240.0..=420.0)
         .show(ui, |ui| {
             egui::ScrollArea::vertical().show(ui, |ui| actions.extend(connection::settings_column(app, ui)));
         });
+    // Wider by default on a wide window, so client addresses show whole; the user's width wins after that.
+    let side_width = (ui.available_width() * 0.2).clamp(230.0, 360.0);
     egui::Panel::right("side")
         .resizable(true)
-        .default_size(250.0)
-        .size_range(200.0..=520.0)
+        .default_size(side_width)
+        .size_range(230.0..=520.0)
         .show(ui, |ui| {
             actions.extend(send::side_panel(app, ui));
         });

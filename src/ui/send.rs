@@ -38,9 +38,10 @@ pub fn send_box(app: &mut WirepadApp, ui: &mut egui::Ui) -> Vec<Action> {
     } else {
         t.send_disabled_invalid
     };
+    // The label above the box, so a narrow window still leaves the box most of its width.
+    let label = ui.label(t.send_box);
     ui.horizontal(|ui| {
         let button_size = egui::vec2(80.0, 48.0);
-        let label = ui.label(t.send_box);
         let edit_width = ui.available_width() - button_size.x - ui.spacing().item_spacing.x;
         let edit = egui::TextEdit::multiline(&mut app.settings.send.text)
             .desired_rows(3)
@@ -93,16 +94,27 @@ fn client_table(app: &WirepadApp, ui: &mut egui::Ui) -> Vec<Action> {
     let mut actions = Vec::new();
     let t = app.texts();
     let row_height = ui.spacing().interact_size.y;
-    let counter_width = ui.fonts_mut(|f| f.glyph_width(&egui::TextStyle::Body.resolve(ui.style()), '0')) * 10.0;
+    // Wide enough for "1023.9 KiB"; the exact count is in the tooltip.
+    let counter_width = ui.fonts_mut(|f| f.glyph_width(&egui::TextStyle::Body.resolve(ui.style()), '0')) * 8.5;
+    let kick_width = ui.fonts_mut(|f| {
+        f.layout_no_wrap(
+            t.kick.into(),
+            egui::TextStyle::Button.resolve(ui.style()),
+            egui::Color32::WHITE,
+        )
+        .size()
+        .x
+    }) + 2.0 * ui.spacing().button_padding.x
+        + 2.0;
     ui.push_id("clients", |ui| {
         TableBuilder::new(ui)
             .striped(true)
             .max_scroll_height(180.0)
             .auto_shrink([false, true])
-            .column(Column::remainder().at_least(60.0).clip(true))
-            .column(Column::exact(counter_width))
-            .column(Column::exact(counter_width))
-            .column(Column::auto())
+            .column(Column::remainder().at_least(40.0).clip(true))
+            .column(Column::exact(counter_width).clip(true))
+            .column(Column::exact(counter_width).clip(true))
+            .column(Column::exact(kick_width))
             .header(row_height, |mut header| {
                 header.col(|ui| {
                     ui.strong(t.address);

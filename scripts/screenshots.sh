@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# README screenshots: the window under Xvfb in TCP server mode with two clients that have each sent GIB GiB
+# (loopback only), at 800x560 and 1920x1080, in Chinese and English. Writes assets/screenshot-*.png.
+# Needs: xvfb imagemagick xdotool python3 (Debian packages). BIN defaults to target/release/wirepad.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bin=${BIN:-target/release/wirepad}
+gib=${GIB:-1.1}
+out=${OUT:-assets}
+work=$(mktemp -d)
+trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
+Xvfb :77 -screen 0 1920x1080x24 -nolisten tcp >"$work/xvfb.log" 2>&1 &
+sleep 1
+shoot() { # lang locale width height name [extra gui args]
+  local home="$work/home-$5"; mkdir -p "$home"
+  env -u WAYLAND_DISPLAY LANG="$2" LC_ALL="$2" HOME="$home" XDG_CONFIG_HOME="$home" XDG_DATA_HOME="$home" DISPLAY=:77 \
+    "$bin" gui tcp-server 127.0.0.1:0 --log ${6:-} >"$work/out" 2>"$work/err-$5" &
+  local pid=$!
+  local wid=""
+  for _ in $(seq 100); do wid=$(DISPLAY=:77 xdotool search --name '^Wirepad' 2>/dev/null | head -1 || true); [ -n "$wid" ] && break; sleep 0.1; done
+  [ -n "$wid" ] || { echo "no window"; cat "$work/err-$5"; exit 1; }
+  DISPLAY=:77 xdotool windowmove "$wid" 0 0 windowsize "$wid" "$3" "$4"
+  sleep 1
+  # The window's session listens on a port it chose: find it from the process's sockets.
+  local port
+  port=$(python3 - "$pid" <<'PY'
+import os, sys, re
+pid = sys.argv[1]
+inodes = set()
+for fd in os.listdir(f"/proc/{pid}/fd"):
+    try:
+        m = re.match(r"socket:\[(\d+)\]", os.readlink(f"/proc/{pid}/fd/{fd}"))
+    except OSError:
+        continue
+    if m: inodes.add(m.group(1))
+for line in open("/proc/net/tcp").read().splitlines()[1:]:
+    f = line.split()
+    if f[3] == "0A" and f[9] in inodes:
+        print(int(f[1].split(":")[1], 16)); break
+PY
+)
+  # The clients stay connected until the screenshot is taken.
+  python3 - "$port" "$gib" "$work/sent" <<'PY' &
+import socket, sys, threading, time
+port, gib, done = int(sys.argv[1]), float(sys.argv[2]), sys.argv[3]
+def block(name):
+    lines = "".join(f"设备 {name} 温度=23.{n % 10}℃ 湿度={40 + n % 7}% 序号={n:06d}\r\n" for n in range(20000))
+    data = lines.encode("gbk")
+    return data * (2**20 // len(data) + 1)
+def send(text):
+    s = socket.create_connection(("127.0.0.1", port), timeout=30)
+    s.sendall(text.encode("gbk"))
+    data = block(text.split()[-1])
+    for _ in range(int(gib * 2**30) // len(data) + 1):
+        s.sendall(data)
+    s.sendall("\r\n你好，NetAssist\r\n".encode("gbk"))
+    s.sendall(bytes([0x01, 0x03, 0x00, 0x00, 0x00, 0x0A, 0xC5, 0xCD]))
+    held.append(s)
+held = []
+threads = [threading.Thread(target=send, args=(t,)) for t in ("设备 A\r\n", "设备 B\r\n")]
+[t.start() for t in threads]; [t.join() for t in threads]
+open(done, "w").close()
+time.sleep(120)
+PY
+  local peers=$!
+  rm -f "$work/sent"
+  for _ in $(seq 1200); do [ -e "$work/sent" ] && break; sleep 0.1; done
+  sleep 2.5
+  DISPLAY=:77 import -window root -crop "${3}x${4}+0+0" "$out/screenshot-$5.png"
+  kill "$peers" "$pid"; wait "$pid" 2>/dev/null || true
+  echo "$out/screenshot-$5.png"
+}
+# Chinese systems default to GBK; the English window is told the peers' encoding with -e.
+shoot zh zh_CN.UTF-8 800 560 zh-800x560
+shoot en en_US.UTF-8 800 560 en-800x560 "-e gbk"
+shoot zh zh_CN.UTF-8 1920 1080 zh-1920x1080
+shoot en en_US.UTF-8 1920 1080 en-1920x1080 "-e gbk"
