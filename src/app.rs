@@ -14,6 +14,7 @@ use crate::capture::CaptureFile;
 use crate::cli::{SessionArgs, default_udp_bind};
 use crate::codec::text::TextEncoding;
 use crate::dialog::{Chosen, FileDialogs, FilePurpose, SystemDialogs};
+use crate::frame_log::FrameLog;
 use crate::i18n::{Lang, Notice, Texts};
 use crate::log::{Chunk, Direction, Log};
 use crate::net::{Command, CounterSnapshot, Counters, Event, EventKind, NetError, Nobody, Session, Target};
@@ -169,6 +170,13 @@ pub struct WirepadApp {
     dialog_open: Arc<AtomicBool>,
     /// Where no file dialog exists: the purpose of the path being typed, and the text so far.
     pub(crate) path_prompt: Option<(FilePurpose, String)>,
+    frame_log: Option<FrameLog>,
+    /// The last closed session, stopping on a thread of its own (its worker may still write out its queue and
+    /// its capture): the UI thread never joins it.
+    reaper: Option<std::thread::JoinHandle<()>>,
+    /// Open was asked for while the last session was still stopping: it opens once that one is gone (its port
+    /// and capture file are free then).
+    open_when_reaped: bool,
     repaint: egui::Context,
 }
 
@@ -207,6 +215,9 @@ impl WirepadApp {
             dialogs: Arc::new(SystemDialogs),
             dialog_open: Arc::new(AtomicBool::new(false)),
             path_prompt: None,
+            frame_log: FrameLog::from_env(),
+            reaper: None,
+            open_when_reaped: false,
             repaint: ctx.clone(),
         }
     }
@@ -412,6 +423,11 @@ impl WirepadApp {
         self.close();
         // The window shows what is wrong beside each field and keeps Open disabled meanwhile.
         let Ok(config) = self.settings.validate() else { return };
+        if self.reaper.is_some() {
+            self.open_when_reaped = true;
+            self.state = LinkState::Connecting(None);
+            return;
+        }
         self.error = None;
         let repaint = self.repaint.clone();
         match Session::start(config, Arc::new(move || repaint.request_repaint())) {
@@ -444,11 +460,41 @@ impl WirepadApp {
     }
 
     fn close(&mut self) {
+        self.open_when_reaped = false;
         if let Some(session) = self.session.take() {
             self.totals.current = session.counters().snapshot();
-            session.stop();
+            let (previous, repaint) = (self.reaper.take(), self.repaint.clone());
+            let reaper = std::thread::Builder::new()
+                .name("wirepad-reaper".into())
+                .spawn(move || {
+                    // Sessions end in the order they were closed.
+                    if let Some(previous) = previous {
+                        let _ = previous.join();
+                    }
+                    session.stop();
+                    repaint.request_repaint();
+                });
+            // Without a thread to hand it to, it stops here (dropping the closure stops it).
+            self.reaper = reaper.ok();
         }
         self.closed();
+    }
+
+    /// Forgets a session that has finished stopping, and opens the next one if that was waiting for it.
+    fn reap(&mut self) {
+        if self.reaper.as_ref().is_some_and(std::thread::JoinHandle::is_finished) {
+            if let Some(reaper) = self.reaper.take() {
+                let _ = reaper.join();
+            }
+            if std::mem::take(&mut self.open_when_reaped) {
+                self.open();
+            }
+        }
+    }
+
+    /// Whether a closed session is still stopping (its capture and port are not free yet).
+    pub fn stopping(&self) -> bool {
+        self.reaper.is_some()
     }
 
     /// What ends with a session, whether the user closed it or it ended by itself.
@@ -734,8 +780,17 @@ impl WirepadApp {
             Some(_) => {}
             None => self.rates.last = Some((now, rx_total, tx_total)),
         }
-        // Rates need a fresh look now and then even when nothing arrives.
-        self.repaint.request_repaint_after(Duration::from_secs(1));
+        // A rate needs another look a second later while it is not zero or the counts moved (so it can fall to
+        // zero on screen); an idle session repaints nothing.
+        let moving = self.rates.rx > 0.0
+            || self.rates.tx > 0.0
+            || self
+                .rates
+                .last
+                .is_some_and(|(_, rx, tx)| (rx, tx) != (rx_total, tx_total));
+        if moving {
+            self.repaint.request_repaint_after(Duration::from_secs(1));
+        }
     }
 }
 
@@ -862,7 +917,11 @@ impl Launch {
 }
 
 impl eframe::App for WirepadApp {
-    fn logic(&mut self, _ctx: &egui::Context, _frame: &mut eframe::Frame) {
+    fn logic(&mut self, _ctx: &egui::Context, frame: &mut eframe::Frame) {
+        if let (Some(log), Some(cpu)) = (&mut self.frame_log, frame.info().cpu_usage) {
+            log.record(cpu);
+        }
+        self.reap();
         self.drain_events();
         self.update_counters();
         self.update_rates();
@@ -935,7 +994,11 @@ pub fn run_gui(launch: Option<SessionArgs>) -> ExitCode {
 }
 
 impl Drop for WirepadApp {
+    /// The window is going away: the last session must finish its capture before the process ends.
     fn drop(&mut self) {
         self.close();
+        if let Some(reaper) = self.reaper.take() {
+            let _ = reaper.join();
+        }
     }
 }

@@ -6,6 +6,7 @@ pub mod cli;
 pub mod codec;
 pub mod desktop;
 pub mod dialog;
+pub mod frame_log;
 pub mod i18n;
 pub mod log;
 pub mod net;

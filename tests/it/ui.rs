@@ -334,6 +334,26 @@ fn a_reader_scrolled_up_keeps_their_place_while_old_rows_fall_out() {
     assert_eq!(visible_rows(&harness), before, "the same rows stay on screen");
 }
 
+#[test]
+fn close_then_open_at_once_reopens_on_the_same_port() {
+    let mut harness = window(settings());
+    let server = open_server(&mut harness);
+    let (_client, _) = connect(&mut harness, server);
+    // Reopen on the very port just used: the closed session must be gone first.
+    harness.get_by_label("Close").click();
+    harness.step();
+    harness.step();
+    harness.state_mut().settings.local_ports.tcp_server = server.port().to_string();
+    harness.get_by_label("Open").click();
+    harness.step();
+    step_until(&mut harness, "the server to listen again", |h| {
+        h.state().local_addr().is_some()
+    });
+    assert_eq!(harness.state().local_addr(), Some(server));
+    assert_eq!(harness.state().error(), None);
+    assert!(!harness.state().stopping(), "the closed session was reaped");
+}
+
 fn launch(args: &[&str]) -> Result<Launch, String> {
     Launch::new(wirepad::cli::parse_session(args).expect("valid session arguments"))
 }
@@ -395,6 +415,8 @@ fn receive_to_file_goes_on_across_close_and_open() {
         harness.get_by_label("Close").click();
         harness.step();
         assert!(!harness.state().is_open());
+        // The session stops on a thread of its own; once it has, its capture is complete.
+        step_until(&mut harness, "the session to stop", |h| !h.state().stopping());
         assert_eq!(std::fs::read(&path).expect("capture file"), so_far.as_bytes());
         harness.step();
         harness.get_by_label("Open").click();
