@@ -313,13 +313,13 @@ pub fn session_config(args: &SessionArgs) -> SessionConfig {
     };
     let common = args.common();
     let quit = &common.quit;
-    // Received events are only needed to print, echo or watch for a quit condition.
-    let deliver_received =
-        !common.receive.quiet || common.send.echo || quit.quit_after_bytes.is_some() || quit.quit_when_idle.is_some();
+    // Received events are only needed to print or watch for a quit condition; the engine echoes by itself.
+    let deliver_received = !common.receive.quiet || quit.quit_after_bytes.is_some() || quit.quit_when_idle.is_some();
     SessionConfig {
         capture: common.receive.recv_file.clone().map(CaptureFile::truncate),
         delivery: Delivery::Lossless,
         deliver_received,
+        echo: common.send.echo,
         ..SessionConfig::new(mode)
     }
 }
@@ -421,7 +421,6 @@ struct Plan {
     /// How `--stdin` lines become bytes.
     spec: PayloadSpec,
     printer: Option<PrintStyle>,
-    echo: bool,
     stdin: bool,
     quit: QuitArgs,
 }
@@ -469,7 +468,6 @@ impl Plan {
             greeting,
             spec,
             printer,
-            echo: send.echo,
             stdin: send.stdin,
             quit: common.quit.clone(),
         })
@@ -654,7 +652,6 @@ struct Runner {
     config: SessionConfig,
     greeting: Option<Greeting>,
     spec: PayloadSpec,
-    echo: bool,
     quit: QuitArgs,
     printer: Option<Printer>,
     stdin: Option<Receiver<StdinLine>>,
@@ -680,7 +677,6 @@ impl Runner {
             config: plan.config,
             greeting: plan.greeting,
             spec: plan.spec,
-            echo: plan.echo,
             quit: plan.quit,
             printer: plan.printer.map(Printer::new),
             stdin,
@@ -834,14 +830,12 @@ impl Runner {
         note(format_args!("{who} {peer} left: {why}"));
     }
 
-    /// Prints, echoes, then counts a chunk: a chunk is echoed before it counts toward a quit condition.
+    /// Prints, then counts a chunk. The engine has already queued its echo: a chunk is echoed before it counts
+    /// toward a quit condition.
     fn received(&mut self, at: SystemTime, peer: SocketAddr, bytes: Vec<u8>) {
         self.print(|printer| printer.chunk(at, peer, &bytes));
         self.last_activity = Instant::now();
         self.received += bytes.len() as u64;
-        if self.echo && self.stopping.is_none() {
-            self.send(Target::Peer(peer), bytes.into());
-        }
         if self.quit.quit_after_bytes.is_some_and(|limit| self.received >= limit) {
             self.stop(Ok(()));
         }

@@ -137,7 +137,20 @@ impl Conn {
                     return Status::Open;
                 }
                 Ok(0) => return Status::Gone(LeaveReason::Closed, None),
-                Ok(n) => ctx.received(self.peer, &buf[..n], true),
+                Ok(n) => {
+                    ctx.received(self.peer, &buf[..n], true);
+                    if ctx.echo {
+                        let echo = Outgoing {
+                            bytes: Bytes::from(&buf[..n]),
+                            report: false,
+                        };
+                        match self.queue(ctx, echo) {
+                            Ok(Status::Open) => {}
+                            Ok(gone) => return gone,
+                            Err(e) => ctx.error(e),
+                        }
+                    }
+                }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Status::Open,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => return self.failed(e, |addr, source| NetError::Receive { addr, source }),

@@ -74,6 +74,8 @@ pub struct SessionConfig {
     pub batch_interval: Duration,
     /// `false` sends no `Received` events at all (counters and capture still see every byte).
     pub deliver_received: bool,
+    /// Send every received chunk (TCP read, UDP datagram) back to its sender from the worker, as it is read.
+    pub echo: bool,
 }
 
 impl SessionConfig {
@@ -84,6 +86,7 @@ impl SessionConfig {
             delivery: Delivery::DropWhenBehind,
             batch_interval: Duration::from_millis(16),
             deliver_received: true,
+            echo: false,
         }
     }
 }

@@ -1,4 +1,5 @@
-//! Batches events for the consumer: received bytes are coalesced per peer, one batch per interval at most.
+//! Batches events for the consumer. A consumer that keeps up (its queue empty) gets each batch at once; one that is
+//! behind gets received bytes coalesced per peer, one batch per interval at most, so it is not buried in batches.
 use std::mem;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -119,7 +120,15 @@ impl Outbox {
             return self.retry_at;
         }
         match self.last_sent {
-            Some(at) if self.pending_data < BATCH_BYTES => Some(at + self.interval),
+            // Batching only protects a consumer that is behind: an idle one is handed the data now, and one that
+            // was behind as soon as it is seen to have caught up.
+            Some(at) if self.pending_data < BATCH_BYTES && !self.tx.is_empty() => {
+                let look_again = now + RETRY;
+                Some(
+                    at.checked_add(self.interval)
+                        .map_or(look_again, |due| due.min(look_again)),
+                )
+            }
             _ => Some(now),
         }
     }

@@ -117,6 +117,12 @@ impl Udp {
                 Ok((n, peer)) => {
                     let peer = platform::canonical(peer);
                     ctx.received(peer, &self.buf[..n], false);
+                    if ctx.echo {
+                        let echo = Bytes::from(&self.buf[..n]);
+                        if let Err(e) = self.send(ctx, Target::Peer(peer), echo, false) {
+                            ctx.error(e);
+                        }
+                    }
                     if self.follow_peer && self.remote != Some(peer) {
                         self.remote = Some(peer);
                         ctx.emit(EventKind::RemoteChanged { remote: peer });

@@ -33,6 +33,8 @@ pub(super) struct Ctx {
     pub counters: Arc<Counters>,
     pub capture: Option<Capture>,
     pub registry: mio::Registry,
+    /// Send every received chunk back to its sender, here in the worker: no wait on the consumer.
+    pub echo: bool,
     /// Sockets with data left unread (turn over, or back-pressure); read again before polling.
     pub unread: Vec<Token>,
     next_token: usize,
@@ -159,6 +161,7 @@ pub(super) fn spawn(config: SessionConfig, notify: Notify) -> Result<Session, Ne
         counters: counters.clone(),
         capture,
         registry,
+        echo: config.echo,
         unread: Vec::new(),
         next_token: 0,
     };

@@ -970,3 +970,68 @@ fn stopping_a_session_whose_events_nobody_reads_returns_at_once() {
     });
     assert!(done_rx.recv_timeout(Duration::from_secs(2)).is_ok(), "stop returned");
 }
+
+fn configured(mode: &str, listen: &str, edit: impl FnOnce(&mut SessionConfig)) -> Tap {
+    let listen = listen.parse().expect("address");
+    let mode = match mode {
+        "tcp" => Mode::TcpServer {
+            listen,
+            max_clients: None,
+        },
+        _ => Mode::Udp {
+            bind: listen,
+            remote: None,
+            follow_peer: false,
+            broadcast: false,
+            groups: vec![],
+        },
+    };
+    let mut config = SessionConfig::new(mode);
+    edit(&mut config);
+    Tap::new(Session::start(config, no_notify()).expect("session starts"))
+}
+
+/// A consumer that keeps up is handed each read at once: batching (here an hour long) only starts while it is
+/// behind, so a request/response peer never waits for a timer.
+#[test]
+fn an_idle_consumer_gets_each_read_at_once_whatever_the_batch_interval() {
+    let mut session = configured("tcp", "127.0.0.1:0", |c| c.batch_interval = Duration::from_secs(3600));
+    let (mut stream, peer) = connect(&mut session);
+    for round in 0..3u8 {
+        stream.write_all(&[round; 3]).expect("write");
+        assert_eq!(receive_bytes(&mut session, 3), [round; 3]);
+        session.send(Target::Peer(peer), vec![round + 10]);
+        assert_eq!(read_exactly(&mut stream, 1), [round + 10]);
+    }
+}
+
+/// Echo answers inside the worker: a consumer that never takes a single event does not hold it up.
+#[test]
+fn echo_answers_in_the_worker_while_nobody_reads_the_events() {
+    let session = configured("tcp", "127.0.0.1:0", |c| {
+        c.echo = true;
+        c.delivery = Delivery::Lossless;
+    });
+    let addr = session.local_addr().expect("bound");
+    let mut streams: Vec<TcpStream> = (0..3).map(|_| TcpStream::connect(addr).expect("connect")).collect();
+    for round in 0..50u8 {
+        for (i, stream) in streams.iter_mut().enumerate() {
+            let message = [round, i as u8, 0xEE];
+            stream.write_all(&message).expect("write");
+            assert_eq!(read_exactly(stream, 3), message, "client {i} gets its own bytes back");
+        }
+    }
+    let udp_session = configured("udp", "127.0.0.1:0", |c| {
+        c.echo = true;
+        c.delivery = Delivery::Lossless;
+    });
+    let socket = UdpSocket::bind("127.0.0.1:0").expect("bind");
+    socket.set_read_timeout(Some(TIMEOUT)).expect("timeout");
+    let to = udp_session.local_addr().expect("bound");
+    let mut buf = [0u8; 64];
+    for round in 0..50u8 {
+        socket.send_to(&[round; 5], to).expect("send");
+        let (n, from) = socket.recv_from(&mut buf).expect("the echo arrives");
+        assert_eq!((&buf[..n], from), (&[round; 5][..], to));
+    }
+}
