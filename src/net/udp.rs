@@ -32,6 +32,8 @@ pub(super) struct Udp {
     out: VecDeque<(SocketAddr, Outgoing)>,
     /// Bytes in `out` and `held`.
     queued: usize,
+    /// Not read while echoes fill the queue; `flush` reads again once it has drained to half.
+    throttled: bool,
     buf: Box<[u8]>,
     waker: Arc<Waker>,
 }
@@ -98,6 +100,7 @@ impl Udp {
             follow_peer,
             out: VecDeque::new(),
             queued: 0,
+            throttled: false,
             buf: vec![0; RECV_BUFFER].into_boxed_slice(),
             waker,
         })
@@ -109,6 +112,10 @@ impl Udp {
 
     fn receive(&mut self, ctx: &mut Ctx) {
         for _ in 0..DATAGRAMS_PER_TURN {
+            if ctx.echo && self.queued >= MAX_QUEUED {
+                self.throttled = true;
+                return;
+            }
             if ctx.rx_paused() {
                 ctx.unread.push(self.token);
                 return;
@@ -195,6 +202,10 @@ impl Udp {
                 }
             }
         }
+        if self.throttled && self.queued < MAX_QUEUED / 2 {
+            self.throttled = false;
+            ctx.unread.push(self.token);
+        }
     }
 }
 
@@ -227,7 +238,7 @@ impl Transport for Udp {
                 len: bytes.len(),
             });
         }
-        if self.queued + bytes.len() > MAX_QUEUED {
+        if self.queued > 0 && self.queued + bytes.len() > MAX_QUEUED {
             return Err(NetError::SendQueueFull {
                 addr: dest,
                 queued: self.queued,

@@ -24,6 +24,8 @@ const FILE_QUEUE: usize = 1024 * 1024;
 const FILE_CHUNK: usize = 64 * 1024;
 /// How often a worker blocked by the capture writer looks again whether it made room.
 const RETRY: Duration = Duration::from_millis(1);
+/// Outgoing queues past this much in all are a backlog whose memory is handed back to the OS once it is gone.
+const BACKLOG: usize = 16 * 1024 * 1024;
 /// How long a stopped lossless session goes on writing what is queued before giving it up.
 const DRAIN: Duration = Duration::from_secs(5);
 
@@ -33,6 +35,10 @@ pub(super) struct Ctx {
     pub counters: Arc<Counters>,
     pub capture: Option<Capture>,
     pub registry: mio::Registry,
+    /// Bytes in every connection's outgoing queue together.
+    pub queued_total: usize,
+    /// `queued_total` has passed `BACKLOG` since memory was last handed back.
+    backlog: bool,
     /// Send every received chunk back to its sender, here in the worker: no wait on the consumer.
     pub echo: bool,
     /// Sockets with data left unread (turn over, or back-pressure); read again before polling.
@@ -59,6 +65,19 @@ impl Ctx {
 
     pub fn error(&mut self, error: NetError) {
         self.outbox.push(EventKind::Error(Arc::new(error)));
+    }
+
+    pub fn enqueued(&mut self, n: usize) {
+        self.queued_total += n;
+        self.backlog |= self.queued_total >= BACKLOG;
+    }
+
+    pub fn dequeued(&mut self, n: usize) {
+        self.queued_total -= n;
+        if self.backlog && self.queued_total < BACKLOG / 4 {
+            self.backlog = false;
+            platform::return_free_memory();
+        }
     }
 
     pub fn token(&mut self) -> Token {
@@ -162,6 +181,8 @@ pub(super) fn spawn(config: SessionConfig, notify: Notify) -> Result<Session, Ne
         capture,
         registry,
         echo: config.echo,
+        queued_total: 0,
+        backlog: false,
         unread: Vec::new(),
         next_token: 0,
     };

@@ -312,3 +312,81 @@ mod fd_limit {
         assert!(!lines.iter().any(|line| line.contains("cannot accept")), "{lines:#?}");
     }
 }
+
+fn echo_server() -> Tap {
+    let mut config = SessionConfig::new(Mode::TcpServer {
+        listen: "127.0.0.1:0".parse().expect("address"),
+        max_clients: None,
+    });
+    config.echo = true;
+    Tap::new(Session::start(config, no_notify()).expect("session starts"))
+}
+
+/// Byte `i` of what the slow client sends.
+fn pattern(i: usize) -> u8 {
+    (i % 251) as u8 ^ (i >> 16) as u8
+}
+
+/// A client that sends and does not read its echo: its queue fills to the bound, then the worker stops reading
+/// *it* (its writes stall), other clients go on, a send into the full queue is refused whole, and once the client
+/// reads it gets every byte back.
+#[test]
+fn an_echo_client_that_does_not_read_is_slowed_not_dropped() {
+    const TOTAL: usize = 48 << 20;
+    const CHUNK: usize = 64 << 10;
+    let mut session = echo_server();
+    let addr = session.local_addr().expect("bound");
+    // Small buffers on the client's side, so what the kernels hold is far below TOTAL.
+    let socket = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).expect("socket");
+    socket.set_recv_buffer_size(64 << 10).expect("SO_RCVBUF");
+    socket.set_send_buffer_size(64 << 10).expect("SO_SNDBUF");
+    socket.connect(&addr.into()).expect("connect");
+    let mut slow = TcpStream::from(socket);
+    let slow_peer = slow.local_addr().expect("local");
+    let writer = {
+        let mut slow = slow.try_clone().expect("clone");
+        thread::spawn(move || {
+            // A write that makes no progress for 2 s shows the server has stopped reading this client.
+            slow.set_write_timeout(Some(std::time::Duration::from_secs(2)))
+                .expect("timeout");
+            let mut sent = 0;
+            while sent < TOTAL {
+                let chunk: Vec<u8> = (sent..sent + CHUNK).map(pattern).collect();
+                match slow.write(&chunk) {
+                    Ok(n) => sent += n,
+                    Err(_) => break,
+                }
+            }
+            sent
+        })
+    };
+    let sent = writer.join().expect("writer");
+    assert!(
+        sent < TOTAL,
+        "the server read all {sent} bytes of a client that reads nothing"
+    );
+    // Another client is served meanwhile.
+    let mut other = TcpStream::connect(addr).expect("connect");
+    for round in 0..20u8 {
+        other.write_all(&[round; 10]).expect("write");
+        assert_eq!(read_exactly(&mut other, 10), [round; 10]);
+    }
+    // The slow client's queue is full: a send is refused whole, not cut.
+    session.send(Target::Peer(slow_peer), vec![0xFFu8; 100]);
+    let refused = wait_for(&mut session, "the send to be refused", |_, kind| match kind {
+        EventKind::Error(e) => Some(e.clone()),
+        _ => None,
+    });
+    assert!(
+        matches!(*refused, NetError::SendQueueFull { addr, .. } if addr == slow_peer),
+        "{refused}"
+    );
+    // Every byte comes back, in order, and nothing else.
+    let echoed = read_exactly(&mut slow, sent);
+    let wrong = (0..sent).find(|&i| echoed[i] != pattern(i));
+    assert_eq!(wrong, None, "echo differs from what was sent");
+    assert!(
+        stays_silent(&mut slow, std::time::Duration::from_millis(200)),
+        "nothing more arrives"
+    );
+}
