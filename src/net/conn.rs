@@ -134,8 +134,8 @@ impl Conn {
                 self.throttled = true;
                 return Status::Open;
             }
-            if ctx.rx_paused() {
-                ctx.unread.push(self.token);
+            if ctx.rx_paused(Some(self.peer)) {
+                ctx.parked.push(self.token);
                 return Status::Open;
             }
             match self.stream.read(buf) {

@@ -116,8 +116,8 @@ impl Udp {
                 self.throttled = true;
                 return;
             }
-            if ctx.rx_paused() {
-                ctx.unread.push(self.token);
+            if ctx.rx_paused(None) {
+                ctx.parked.push(self.token);
                 return;
             }
             match self.socket.recv_from(&mut self.buf) {

@@ -41,8 +41,10 @@ pub(super) struct Ctx {
     backlog: bool,
     /// Send every received chunk back to its sender, here in the worker: no wait on the consumer.
     pub echo: bool,
-    /// Sockets with data left unread (turn over, or back-pressure); read again before polling.
+    /// Sockets with data left unread at the end of their turn (or a queue that made room): read again before polling.
     pub unread: Vec<Token>,
+    /// Sockets not read while the consumer or the capture catches up: looked at again every `RETRY`.
+    pub parked: Vec<Token>,
     next_token: usize,
 }
 
@@ -55,8 +57,9 @@ impl Ctx {
         }
     }
 
-    pub fn rx_paused(&self) -> bool {
-        self.outbox.is_blocking() || self.capture.as_ref().is_some_and(Capture::is_blocked)
+    /// Whether reading `peer` (`None`: any peer) must wait for the consumer or the capture to catch up.
+    pub fn rx_paused(&self, peer: Option<SocketAddr>) -> bool {
+        self.outbox.is_blocking(peer) || self.capture.as_ref().is_some_and(Capture::is_blocked)
     }
 
     pub fn emit(&mut self, kind: EventKind) {
@@ -184,6 +187,7 @@ pub(super) fn spawn(config: SessionConfig, notify: Notify) -> Result<Session, Ne
         queued_total: 0,
         backlog: false,
         unread: Vec::new(),
+        parked: Vec::new(),
         next_token: 0,
     };
     let parts = |local, default_to| Parts {
@@ -308,10 +312,13 @@ impl<T: Transport> Worker<T> {
                 break CloseReason::Stopped;
             }
             self.check_capture();
-            if !self.ctx.rx_paused() {
-                for token in std::mem::take(&mut self.ctx.unread) {
-                    self.transport.ready(&mut self.ctx, token, true, false);
-                }
+            // A socket paused again puts itself back on `parked`.
+            let mut again = std::mem::take(&mut self.ctx.unread);
+            again.append(&mut self.ctx.parked);
+            again.sort_unstable();
+            again.dedup();
+            for token in again {
+                self.transport.ready(&mut self.ctx, token, true, false);
             }
             let now = Instant::now();
             self.transport.tick(&mut self.ctx, now);
@@ -347,7 +354,7 @@ impl<T: Transport> Worker<T> {
     }
 
     fn timeout(&self, now: Instant) -> Option<Duration> {
-        let ready_now = (!self.ctx.unread.is_empty() && !self.ctx.rx_paused())
+        let ready_now = !self.ctx.unread.is_empty()
             || self
                 .file
                 .as_ref()
@@ -355,7 +362,7 @@ impl<T: Transport> Worker<T> {
         if ready_now {
             return Some(Duration::ZERO);
         }
-        let retry = self.ctx.rx_paused().then(|| now + RETRY);
+        let retry = (!self.ctx.parked.is_empty()).then(|| now + RETRY);
         [
             self.ctx.outbox.deadline(now),
             self.periodic.as_ref().map(|p| p.next),

@@ -390,3 +390,68 @@ fn an_echo_client_that_does_not_read_is_slowed_not_dropped() {
         "nothing more arrives"
     );
 }
+
+/// A lossless session (the command line) whose consumer has stopped taking events (stdout not read): the flooding
+/// client is paused until the consumer catches up, but another client still joins, gets its echo at once, and when
+/// it half-closes gets every reply before the end. Nothing the flooder sent is lost to the consumer.
+#[test]
+fn a_stalled_consumer_pauses_only_the_peer_it_is_behind_on() {
+    const TOTAL: usize = 64 << 20;
+    const CHUNK: usize = 64 << 10;
+    const SMALL: usize = 200_000;
+    let mut config = SessionConfig::new(Mode::TcpServer {
+        listen: "127.0.0.1:0".parse().expect("address"),
+        max_clients: None,
+    });
+    config.echo = true;
+    config.delivery = Delivery::Lossless;
+    let mut session = Tap::new(Session::start(config, no_notify()).expect("session starts"));
+    let addr = session.local_addr().expect("bound");
+    let flooder = TcpStream::connect(addr).expect("connect");
+    let flooder_peer = flooder.local_addr().expect("local");
+    // It reads its echo, so only the consumer can hold it back.
+    let echo_reader = drain_in_background(flooder.try_clone().expect("clone"));
+    let writer = {
+        let mut flooder = flooder.try_clone().expect("clone");
+        thread::spawn(move || {
+            flooder
+                .set_write_timeout(Some(std::time::Duration::from_secs(2)))
+                .expect("timeout");
+            let chunk = vec![5u8; CHUNK];
+            let mut sent = 0;
+            while sent < TOTAL {
+                match flooder.write(&chunk) {
+                    Ok(n) => sent += n,
+                    Err(_) => break,
+                }
+            }
+            sent
+        })
+    };
+    let sent = writer.join().expect("writer");
+    assert!(sent < TOTAL, "nobody takes the events, yet all {sent} bytes were read");
+    // The consumer still takes nothing: the other client is served by the worker alone.
+    let mut other = TcpStream::connect(addr).expect("connect");
+    let message: Vec<u8> = (0..SMALL).map(|i| (i % 253) as u8).collect();
+    other.write_all(&message).expect("write");
+    other.shutdown(Shutdown::Write).expect("half-close");
+    assert!(read_exactly(&mut other, SMALL) == message, "the echo arrives in full");
+    // Now the consumer catches up: every byte of the flooder reaches it, and both clients are closed.
+    flooder.shutdown(Shutdown::Write).expect("half-close");
+    let (mut shown, mut left) = (0, 0);
+    wait_for(&mut session, "every byte and the end of both clients", |_, kind| {
+        match kind {
+            EventKind::Received { peer, bytes } if *peer == flooder_peer => shown += bytes.len(),
+            EventKind::PeerLeft { .. } => left += 1,
+            _ => {}
+        }
+        (left == 2).then_some(())
+    });
+    assert_eq!(shown, sent, "the consumer is given every byte the flooder sent");
+    assert!(read_to_end_or_reset(&mut other).is_empty(), "nothing after the echo");
+    assert_eq!(
+        echo_reader.join().expect("echo reader"),
+        sent,
+        "the flooder's echo is whole"
+    );
+}
