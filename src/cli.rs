@@ -711,6 +711,7 @@ impl Runner {
                         if let EventKind::Closed { reason } = event.kind {
                             self.print(Printer::finish);
                             self.flush_stdout();
+                            self.summary();
                             return self.closed(reason);
                         }
                         self.handle(event);
@@ -794,6 +795,17 @@ impl Runner {
             }
             // Lossless delivery never drops from view.
             EventKind::Connecting { .. } | EventKind::DroppedFromView { .. } | EventKind::Closed { .. } => {}
+        }
+    }
+
+    /// What the engine could not do, counted, on stderr once the session is over.
+    fn summary(&self) {
+        let counters = self.session.counters().snapshot();
+        if counters.missed_ticks > 0 {
+            let ticks = counters.missed_ticks;
+            note(format_args!(
+                "periodic send: {ticks} ticks skipped (the sender was late; none are made up)"
+            ));
         }
     }
 

@@ -97,6 +97,7 @@ pub struct Counters {
     rx_bytes: AtomicU64,
     tx_bytes: AtomicU64,
     dropped_from_view: AtomicU64,
+    missed_ticks: AtomicU64,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -105,6 +106,8 @@ pub struct CounterSnapshot {
     pub tx_bytes: u64,
     /// Received bytes that reached the counters (and the capture) but not the events.
     pub dropped_from_view: u64,
+    /// Periodic sends skipped because the worker was late for them (never sent in a burst afterwards).
+    pub missed_ticks: u64,
 }
 
 impl Counters {
@@ -113,6 +116,7 @@ impl Counters {
             rx_bytes: self.rx_bytes.load(Ordering::Relaxed),
             tx_bytes: self.tx_bytes.load(Ordering::Relaxed),
             dropped_from_view: self.dropped_from_view.load(Ordering::Relaxed),
+            missed_ticks: self.missed_ticks.load(Ordering::Relaxed),
         }
     }
 
@@ -120,6 +124,7 @@ impl Counters {
         self.rx_bytes.store(0, Ordering::Relaxed);
         self.tx_bytes.store(0, Ordering::Relaxed);
         self.dropped_from_view.store(0, Ordering::Relaxed);
+        self.missed_ticks.store(0, Ordering::Relaxed);
     }
 
     fn add_rx(&self, n: usize) {
@@ -132,6 +137,10 @@ impl Counters {
 
     fn add_dropped(&self, n: usize) {
         self.dropped_from_view.fetch_add(n as u64, Ordering::Relaxed);
+    }
+
+    fn add_missed_ticks(&self, n: u64) {
+        self.missed_ticks.fetch_add(n, Ordering::Relaxed);
     }
 }
 

@@ -127,13 +127,27 @@ pub(super) trait Transport {
     }
 }
 
+/// A send repeated on an absolute schedule: tick k is due at `start + k * interval`, so lateness never adds up.
 struct Periodic {
     to: Target,
     bytes: Bytes,
     interval: Duration,
     remaining: Option<u64>,
     sent: u64,
-    next: Instant,
+    start: Instant,
+    /// The tick due next.
+    tick: u64,
+    /// When it is due; `None` beyond what an `Instant` holds (an absurd interval): the schedule ends.
+    next: Option<Instant>,
+}
+
+impl Periodic {
+    fn due(&self, tick: u64) -> Option<Instant> {
+        let nanos = self.interval.as_nanos().checked_mul(u128::from(tick))?;
+        let secs = u64::try_from(nanos / 1_000_000_000).ok()?;
+        self.start
+            .checked_add(Duration::new(secs, (nanos % 1_000_000_000) as u32))
+    }
 }
 
 struct FileSend {
@@ -365,7 +379,7 @@ impl<T: Transport> Worker<T> {
         let retry = (!self.ctx.parked.is_empty()).then(|| now + RETRY);
         [
             self.ctx.outbox.deadline(now),
-            self.periodic.as_ref().map(|p| p.next),
+            self.periodic.as_ref().and_then(|p| p.next),
             self.transport.deadline(),
             retry,
             self.stop_by,
@@ -416,13 +430,16 @@ impl<T: Transport> Worker<T> {
                     interval,
                     count,
                 } => {
+                    let start = Instant::now();
                     self.periodic = Some(Periodic {
                         to,
                         bytes,
                         interval: interval.max(Duration::from_millis(1)),
                         remaining: count,
                         sent: 0,
-                        next: Instant::now(),
+                        start,
+                        tick: 0,
+                        next: Some(start),
                     });
                     Ok(())
                 }
@@ -473,15 +490,20 @@ impl<T: Transport> Worker<T> {
 
     fn tick_periodic(&mut self, now: Instant) {
         let Some(p) = &mut self.periodic else { return };
-        if now < p.next {
+        if p.next.is_none_or(|next| now < next) {
             return;
         }
+        // The latest tick whose time has come. Those before it that were never sent are skipped and counted, not
+        // sent in a burst: the schedule stays where it was, the worker was late.
+        let elapsed = now.saturating_duration_since(p.start).as_nanos() / p.interval.as_nanos();
+        let latest = u64::try_from(elapsed).unwrap_or(u64::MAX).max(p.tick);
+        self.ctx.counters.add_missed_ticks(latest - p.tick);
         let result = self.transport.send(&mut self.ctx, p.to, p.bytes.clone(), true);
         p.sent += 1;
         p.remaining = p.remaining.map(|n| n.saturating_sub(1));
-        // No backlog of missed sends: a late tick moves the schedule instead of bursting.
-        p.next = (p.next + p.interval).max(now);
-        let done = result.is_err() || p.remaining == Some(0);
+        p.tick = latest.saturating_add(1);
+        p.next = p.due(p.tick);
+        let done = result.is_err() || p.remaining == Some(0) || p.next.is_none();
         let sent = if result.is_ok() { p.sent } else { p.sent - 1 };
         if let Err(e) = result {
             self.ctx.error(e);

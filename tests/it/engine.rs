@@ -1035,3 +1035,72 @@ fn echo_answers_in_the_worker_while_nobody_reads_the_events() {
         assert_eq!((&buf[..n], from), (&[round; 5][..], to));
     }
 }
+
+/// Periodic sends keep an absolute schedule: a worker held up (here inside its notify callback) skips the ticks
+/// it missed and counts them, instead of sending them in a burst or shifting every later tick.
+#[test]
+fn a_late_periodic_send_skips_and_counts_the_ticks_it_missed() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    const INTERVAL_MS: u64 = 10;
+    const STALL: Duration = Duration::from_millis(300);
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let stall = Arc::new(AtomicBool::new(false));
+    let (held_tx, held_rx) = crossbeam_channel::bounded(1);
+    let (release_tx, release_rx) = crossbeam_channel::bounded::<()>(1);
+    let notify: wirepad::net::Notify = {
+        let stall = stall.clone();
+        Arc::new(move || {
+            if stall.swap(false, Ordering::SeqCst) {
+                let _ = held_tx.send(());
+                let _ = release_rx.recv_timeout(TIMEOUT);
+            }
+        })
+    };
+    let config = SessionConfig::new(Mode::TcpClient {
+        remote: listener.local_addr().expect("address").to_string(),
+        bind: None,
+        reconnect: false,
+        connect_timeout: TIMEOUT,
+    });
+    let mut session = Tap::new(Session::start(config, notify).expect("session starts"));
+    let (mut stream, _) = accept_within(&listener);
+    wait_for(&mut session, "the connection", |_, kind| {
+        matches!(kind, EventKind::Connected { .. }).then_some(())
+    });
+    let started = std::time::Instant::now();
+    session.command(Command::SendPeriodic {
+        to: Target::Default,
+        bytes: Arc::from(&b"tick;"[..]),
+        interval: Duration::from_millis(INTERVAL_MS),
+        count: None,
+    });
+    assert_eq!(read_exactly(&mut stream, 15), b"tick;".repeat(3));
+    stall.store(true, Ordering::SeqCst);
+    held_rx.recv_timeout(TIMEOUT).expect("the worker is held");
+    // The fault injected: the worker is late by many intervals.
+    std::thread::sleep(STALL);
+    release_tx.send(()).expect("release");
+    assert_eq!(
+        read_exactly(&mut stream, 15),
+        b"tick;".repeat(3),
+        "the schedule goes on"
+    );
+    session.command(Command::StopPeriodic);
+    let sent = wait_for(&mut session, "the schedule to stop", |_, kind| match kind {
+        EventKind::PeriodicProgress { sent, done: true } => Some(*sent),
+        _ => None,
+    });
+    let slots = started.elapsed().as_millis() as u64 / INTERVAL_MS + 1;
+    let missed = session.counters().snapshot().missed_ticks;
+    assert!(
+        missed >= 10,
+        "a {STALL:?} stall at {INTERVAL_MS} ms skips ticks, counted {missed}"
+    );
+    assert!(
+        sent + missed <= slots,
+        "sent {sent} + skipped {missed} ticks fit in the {slots} slots that passed"
+    );
+    let mut rest = read_exactly(&mut stream, 5 * sent as usize - 30);
+    rest.retain(|&b| b == b';');
+    assert_eq!(rest.len() as u64, sent - 6, "every send counted arrived");
+}
