@@ -746,6 +746,13 @@ impl Runner {
                     // A hostname is resolved later and reported as `RemoteChanged`.
                     let known = remote.as_deref().is_some_and(|r| r.parse::<SocketAddr>().is_ok());
                     self.ready(format_args!("bound to {local}"));
+                    if let Some(buffer) = self.session.recv_buffer().filter(|b| b.capped()) {
+                        let (granted, wanted) = (buffer.granted, buffer.wanted);
+                        note(format_args!(
+                            "note: the OS gave a UDP receive buffer of {granted} bytes, not {wanted}: bursts may be \
+                             dropped (Linux: raise net.core.rmem_max)"
+                        ));
+                    }
                     if known {
                         self.default_target_reachable();
                     }
@@ -805,6 +812,12 @@ impl Runner {
             let ticks = counters.missed_ticks;
             note(format_args!(
                 "periodic send: {ticks} ticks skipped (the sender was late; none are made up)"
+            ));
+        }
+        if counters.kernel_dropped > 0 {
+            let dropped = counters.kernel_dropped;
+            note(format_args!(
+                "udp: the kernel dropped {dropped} datagrams before they were read (buffer full)"
             ));
         }
     }

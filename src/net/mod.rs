@@ -98,6 +98,7 @@ pub struct Counters {
     tx_bytes: AtomicU64,
     dropped_from_view: AtomicU64,
     missed_ticks: AtomicU64,
+    kernel_dropped: AtomicU64,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -108,6 +109,8 @@ pub struct CounterSnapshot {
     pub dropped_from_view: u64,
     /// Periodic sends skipped because the worker was late for them (never sent in a burst afterwards).
     pub missed_ticks: u64,
+    /// UDP: datagrams the kernel dropped because the receive buffer was full (Linux, SO_RXQ_OVFL; 0 elsewhere).
+    pub kernel_dropped: u64,
 }
 
 impl Counters {
@@ -117,6 +120,7 @@ impl Counters {
             tx_bytes: self.tx_bytes.load(Ordering::Relaxed),
             dropped_from_view: self.dropped_from_view.load(Ordering::Relaxed),
             missed_ticks: self.missed_ticks.load(Ordering::Relaxed),
+            kernel_dropped: self.kernel_dropped.load(Ordering::Relaxed),
         }
     }
 
@@ -125,6 +129,7 @@ impl Counters {
         self.tx_bytes.store(0, Ordering::Relaxed);
         self.dropped_from_view.store(0, Ordering::Relaxed);
         self.missed_ticks.store(0, Ordering::Relaxed);
+        self.kernel_dropped.store(0, Ordering::Relaxed);
     }
 
     fn add_rx(&self, n: usize) {
@@ -142,6 +147,10 @@ impl Counters {
     fn add_missed_ticks(&self, n: u64) {
         self.missed_ticks.fetch_add(n, Ordering::Relaxed);
     }
+
+    fn add_kernel_dropped(&self, n: u32) {
+        self.kernel_dropped.fetch_add(u64::from(n), Ordering::Relaxed);
+    }
 }
 
 /// Called after each batch of events is queued; a window passes `ctx.request_repaint`.
@@ -154,7 +163,22 @@ pub struct Session {
     events: Receiver<Vec<Event>>,
     counters: Arc<Counters>,
     local: Option<SocketAddr>,
+    recv_buffer: Option<RecvBuffer>,
     thread: Option<JoinHandle<()>>,
+}
+
+/// UDP: the kernel receive buffer asked for at bind and what the OS granted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RecvBuffer {
+    pub wanted: usize,
+    pub granted: usize,
+}
+
+impl RecvBuffer {
+    /// The OS gave less than asked (Linux: raise `net.core.rmem_max`): bursts overflow it sooner.
+    pub fn capped(&self) -> bool {
+        self.granted < self.wanted
+    }
 }
 
 impl Session {
@@ -190,6 +214,11 @@ impl Session {
     /// The bound address for a TCP server or UDP session (port 0 resolved); `None` for a TCP client.
     pub fn local_addr(&self) -> Option<SocketAddr> {
         self.local
+    }
+
+    /// UDP: the receive buffer the OS granted; `None` for TCP sessions.
+    pub fn recv_buffer(&self) -> Option<RecvBuffer> {
+        self.recv_buffer
     }
 
     pub fn stop(mut self) {

@@ -16,7 +16,7 @@ use super::{Bytes, EventKind, Group, MAX_DATAGRAM, NetError, Nobody, Target, pla
 /// Room for any datagram, IPv6 jumbo-less included.
 const RECV_BUFFER: usize = 64 * 1024;
 /// Kernel buffers asked for, so bursts are not dropped before we read them (best effort: the OS may cap it).
-const SOCKET_BUFFER: usize = 4 * 1024 * 1024;
+pub(super) const SOCKET_BUFFER: usize = 4 * 1024 * 1024;
 const DATAGRAMS_PER_TURN: usize = 256;
 
 pub(super) struct Udp {
@@ -36,6 +36,10 @@ pub(super) struct Udp {
     throttled: bool,
     buf: Box<[u8]>,
     waker: Arc<Waker>,
+    /// The receive buffer the OS granted, in bytes.
+    recv_buffer: usize,
+    /// The kernel's running count of datagrams it dropped, as last seen.
+    kernel_dropped: u32,
 }
 
 impl Udp {
@@ -64,7 +68,8 @@ impl Udp {
         if bind.is_ipv6() && bind.ip().is_unspecified() {
             let _ = socket.set_only_v6(false);
         }
-        let _ = socket.set_recv_buffer_size(SOCKET_BUFFER);
+        let recv_buffer = platform::grow_recv_buffer(&socket, SOCKET_BUFFER).map_err(option("SO_RCVBUF"))?;
+        platform::count_udp_drops(&socket);
         let _ = socket.set_send_buffer_size(SOCKET_BUFFER);
         if broadcast {
             socket.set_broadcast(true).map_err(option("SO_BROADCAST"))?;
@@ -103,11 +108,17 @@ impl Udp {
             throttled: false,
             buf: vec![0; RECV_BUFFER].into_boxed_slice(),
             waker,
+            recv_buffer,
+            kernel_dropped: 0,
         })
     }
 
     pub fn local(&self) -> SocketAddr {
         self.local
+    }
+
+    pub fn recv_buffer(&self) -> usize {
+        self.recv_buffer
     }
 
     fn receive(&mut self, ctx: &mut Ctx) {
@@ -120,8 +131,14 @@ impl Udp {
                 ctx.parked.push(self.token);
                 return;
             }
-            match self.socket.recv_from(&mut self.buf) {
-                Ok((n, peer)) => {
+            match platform::recv_from_counting(&self.socket, &mut self.buf) {
+                Ok((n, peer, dropped)) => {
+                    if let Some(dropped) = dropped {
+                        // A running count: what is new since the last datagram that carried it.
+                        ctx.counters
+                            .add_kernel_dropped(dropped.wrapping_sub(self.kernel_dropped));
+                        self.kernel_dropped = dropped;
+                    }
                     let peer = platform::canonical(peer);
                     ctx.received(peer, &self.buf[..n], false);
                     if ctx.echo {

@@ -11,8 +11,8 @@ use mio::{Events, Poll, Token, Waker};
 
 use super::outbox::Outbox;
 use super::{
-    Bytes, CloseReason, Command, Counters, EventKind, Mode, NetError, Nobody, Notify, Session, SessionConfig, Target,
-    platform, tcp_client, tcp_server, udp,
+    Bytes, CloseReason, Command, Counters, EventKind, Mode, NetError, Nobody, Notify, RecvBuffer, Session,
+    SessionConfig, Target, platform, tcp_client, tcp_server, udp,
 };
 use crate::capture::{Capture, CaptureFile};
 
@@ -211,6 +211,7 @@ pub(super) fn spawn(config: SessionConfig, notify: Notify) -> Result<Session, Ne
         local,
         default_to,
     };
+    let mut recv_buffer = None;
     let (thread, local) = match config.mode {
         Mode::TcpServer { listen, max_clients } => {
             let server = tcp_server::TcpServer::bind(&mut ctx, listen, max_clients)?;
@@ -237,6 +238,10 @@ pub(super) fn spawn(config: SessionConfig, notify: Notify) -> Result<Session, Ne
             let default_to = remote.clone().unwrap_or_else(|| "its UDP peers".into());
             let socket = udp::Udp::bind(&mut ctx, bind, remote, follow_peer, broadcast, &groups, waker.clone())?;
             let local = socket.local();
+            recv_buffer = Some(RecvBuffer {
+                wanted: udp::SOCKET_BUFFER,
+                granted: socket.recv_buffer(),
+            });
             parts(Some(local), default_to).launch(ctx, socket, format!("udp {local}"))?
         }
     };
@@ -246,6 +251,7 @@ pub(super) fn spawn(config: SessionConfig, notify: Notify) -> Result<Session, Ne
         events,
         counters,
         local,
+        recv_buffer,
         thread: Some(thread),
     })
 }

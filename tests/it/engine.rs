@@ -1104,3 +1104,50 @@ fn a_late_periodic_send_skips_and_counts_the_ticks_it_missed() {
     rest.retain(|&b| b == b';');
     assert_eq!(rest.len() as u64, sent - 6, "every send counted arrived");
 }
+
+/// A UDP session the consumer holds up (lossless, events not taken) stops reading; the kernel then drops
+/// datagrams, and the session counts exactly those: received + dropped = sent.
+#[cfg(target_os = "linux")]
+#[test]
+fn udp_datagrams_the_kernel_drops_are_counted() {
+    const SENT: usize = 2000;
+    let session = configured("udp", "127.0.0.1:0", |c| c.delivery = Delivery::Lossless);
+    let to = session.local_addr().expect("bound");
+    let buffer = session.recv_buffer().expect("a UDP session reports its receive buffer");
+    assert!(buffer.granted > 0 && buffer.wanted >= 4 << 20, "{buffer:?}");
+    let sender = UdpSocket::bind("127.0.0.1:0").expect("bind");
+    let datagram = vec![9u8; 60_000];
+    for _ in 0..SENT {
+        sender.send_to(&datagram, to).expect("send");
+    }
+    // The count travels with the next datagram received, and anything sent before a marker is read or dropped
+    // before it. A marker that finds the buffer still full is dropped too: then another one goes.
+    let events = session.events().clone();
+    let deadline = std::time::Instant::now() + TIMEOUT;
+    let (mut received, mut markers) = (0u64, 0u64);
+    'markers: while std::time::Instant::now() < deadline {
+        markers += 1;
+        let marker = format!("marker {markers}");
+        sender.send_to(marker.as_bytes(), to).expect("send");
+        while let Ok(batch) = events.recv_timeout(Duration::from_millis(500)) {
+            for event in batch {
+                if let EventKind::Received { bytes, .. } = event.kind {
+                    received += 1;
+                    if bytes == marker.as_bytes() {
+                        break 'markers;
+                    }
+                }
+            }
+        }
+    }
+    let dropped = session.counters().snapshot().kernel_dropped;
+    assert!(
+        dropped > 0,
+        "{SENT} datagrams of 60 kB into a stalled reader overflow its buffer"
+    );
+    assert_eq!(
+        received + dropped,
+        SENT as u64 + markers,
+        "every datagram was received or counted as dropped"
+    );
+}
