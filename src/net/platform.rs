@@ -234,3 +234,66 @@ fn socket_addr(name: &libc::sockaddr_storage) -> io::Result<SocketAddr> {
         )),
     }
 }
+
+/// Wakes the poll at a precise moment. epoll counts its timeout in whole milliseconds, rounded up, so a periodic
+/// send 1 ms apart would be up to 1 ms late every time; a timerfd in the poll is good to microseconds. Elsewhere
+/// (Windows: its timers tick in ~1–16 ms steps anyway) there is none and the poll's own timeout serves.
+#[cfg(target_os = "linux")]
+pub struct FineTimer {
+    fd: std::os::fd::OwnedFd,
+}
+
+#[cfg(target_os = "linux")]
+impl FineTimer {
+    pub fn new(registry: &mio::Registry, token: mio::Token) -> Option<FineTimer> {
+        use std::os::fd::{AsRawFd, FromRawFd};
+        // SAFETY: plain system call; the descriptor it returns is owned here from now on.
+        let fd = unsafe { libc::timerfd_create(libc::CLOCK_MONOTONIC, libc::TFD_NONBLOCK | libc::TFD_CLOEXEC) };
+        if fd < 0 {
+            return None;
+        }
+        // SAFETY: `fd` is a new descriptor nobody else owns.
+        let fd = unsafe { std::os::fd::OwnedFd::from_raw_fd(fd) };
+        registry
+            .register(
+                &mut mio::unix::SourceFd(&fd.as_raw_fd()),
+                token,
+                mio::Interest::READABLE,
+            )
+            .ok()?;
+        Some(FineTimer { fd })
+    }
+
+    /// Wakes the poll `after` from now, replacing any earlier setting.
+    pub fn set(&self, after: std::time::Duration) {
+        use std::os::fd::AsRawFd;
+        let fd = self.fd.as_raw_fd();
+        // An expiry already signalled is consumed, so the next one is a new edge for the poll.
+        let mut expiries = 0u64;
+        // SAFETY: reads at most 8 bytes into a u64; a timerfd with nothing to report fails with EAGAIN.
+        let _ = unsafe { libc::read(fd, (&mut expiries as *mut u64).cast(), 8) };
+        // A zero value would disarm the timer: the shortest real wait instead.
+        let after = after.max(std::time::Duration::from_nanos(1));
+        let spec = libc::itimerspec {
+            it_interval: libc::timespec { tv_sec: 0, tv_nsec: 0 },
+            it_value: libc::timespec {
+                tv_sec: after.as_secs().try_into().unwrap_or(libc::time_t::MAX),
+                tv_nsec: after.subsec_nanos().into(),
+            },
+        };
+        // SAFETY: `spec` is a valid itimerspec; the old value is not asked for.
+        let _ = unsafe { libc::timerfd_settime(fd, 0, &spec, std::ptr::null_mut()) };
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+pub struct FineTimer;
+
+#[cfg(not(target_os = "linux"))]
+impl FineTimer {
+    pub fn new(_registry: &mio::Registry, _token: mio::Token) -> Option<FineTimer> {
+        None
+    }
+
+    pub fn set(&self, _after: std::time::Duration) {}
+}

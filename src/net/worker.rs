@@ -170,6 +170,9 @@ struct Worker<T> {
     default_to: String,
     /// Set once told to stop: until when to go on writing what is queued.
     stop_by: Option<Instant>,
+    /// Wakes the poll on time for periodic sends, where the platform has one.
+    timer: Option<platform::FineTimer>,
+    timer_token: Token,
 }
 
 pub(super) fn spawn(config: SessionConfig, notify: Notify) -> Result<Session, NetError> {
@@ -204,8 +207,12 @@ pub(super) fn spawn(config: SessionConfig, notify: Notify) -> Result<Session, Ne
         parked: Vec::new(),
         next_token: 0,
     };
+    let timer_token = ctx.token();
+    let timer = platform::FineTimer::new(&ctx.registry, timer_token);
     let parts = |local, default_to| Parts {
         poll,
+        timer,
+        timer_token,
         commands_rx,
         waker: waker.clone(),
         local,
@@ -265,6 +272,8 @@ fn open_capture(target: &CaptureFile, waker: &Arc<Waker>) -> Result<Capture, Net
 
 struct Parts {
     poll: Poll,
+    timer: Option<platform::FineTimer>,
+    timer_token: Token,
     commands_rx: Receiver<Command>,
     waker: Arc<Waker>,
     local: Option<SocketAddr>,
@@ -288,6 +297,8 @@ impl Parts {
             file: None,
             default_to: self.default_to,
             stop_by: None,
+            timer: self.timer,
+            timer_token: self.timer_token,
         };
         let thread = std::thread::Builder::new()
             .name(format!("wirepad {name}"))
@@ -301,7 +312,19 @@ impl<T: Transport> Worker<T> {
     fn run(mut self) {
         let mut events = Events::with_capacity(1024);
         let reason = loop {
-            let timeout = self.timeout(Instant::now());
+            let now = Instant::now();
+            let timeout = self.timeout(now);
+            // A periodic tick due first is waited for to the microsecond: the poll alone rounds up to whole ms.
+            if let (Some(timer), Some(wait)) = (&self.timer, timeout)
+                && !wait.is_zero()
+                && self
+                    .periodic
+                    .as_ref()
+                    .and_then(|p| p.next)
+                    .is_some_and(|next| next <= now + wait)
+            {
+                timer.set(wait);
+            }
             if let Err(e) = self.poll.poll(&mut events, timeout)
                 && e.kind() != std::io::ErrorKind::Interrupted
             {
@@ -309,7 +332,7 @@ impl<T: Transport> Worker<T> {
                 break CloseReason::Error;
             }
             for event in &events {
-                if event.token() != WAKER {
+                if event.token() != WAKER && event.token() != self.timer_token {
                     let closed = event.is_read_closed() || event.is_error();
                     self.transport.ready(
                         &mut self.ctx,
