@@ -314,13 +314,13 @@ pub fn session_config(args: &SessionArgs) -> SessionConfig {
     };
     let common = args.common();
     let quit = &common.quit;
-    // Received events are only needed to print, echo or watch for a quit condition.
-    let deliver_received =
-        !common.receive.quiet || common.send.echo || quit.quit_after_bytes.is_some() || quit.quit_when_idle.is_some();
+    // Received events are only needed to print or watch for a quit condition; the engine echoes by itself.
+    let deliver_received = !common.receive.quiet || quit.quit_after_bytes.is_some() || quit.quit_when_idle.is_some();
     SessionConfig {
         capture: common.receive.recv_file.clone().map(CaptureFile::truncate),
         delivery: Delivery::Lossless,
         deliver_received,
+        echo: common.send.echo,
         ..SessionConfig::new(mode)
     }
 }
@@ -422,7 +422,6 @@ struct Plan {
     /// How `--stdin` lines become bytes.
     spec: PayloadSpec,
     printer: Option<PrintStyle>,
-    echo: bool,
     stdin: bool,
     quit: QuitArgs,
 }
@@ -470,7 +469,6 @@ impl Plan {
             greeting,
             spec,
             printer,
-            echo: send.echo,
             stdin: send.stdin,
             quit: common.quit.clone(),
         })
@@ -655,7 +653,6 @@ struct Runner {
     config: SessionConfig,
     greeting: Option<Greeting>,
     spec: PayloadSpec,
-    echo: bool,
     quit: QuitArgs,
     printer: Option<Printer>,
     stdin: Option<Receiver<StdinLine>>,
@@ -681,7 +678,6 @@ impl Runner {
             config: plan.config,
             greeting: plan.greeting,
             spec: plan.spec,
-            echo: plan.echo,
             quit: plan.quit,
             printer: plan.printer.map(Printer::new),
             stdin,
@@ -716,6 +712,7 @@ impl Runner {
                         if let EventKind::Closed { reason } = event.kind {
                             self.print(Printer::finish);
                             self.flush_stdout();
+                            self.summary();
                             return self.closed(reason);
                         }
                         self.handle(event);
@@ -750,6 +747,13 @@ impl Runner {
                     // A hostname is resolved later and reported as `RemoteChanged`.
                     let known = remote.as_deref().is_some_and(|r| r.parse::<SocketAddr>().is_ok());
                     self.ready(format_args!("bound to {local}"));
+                    if let Some(buffer) = self.session.recv_buffer().filter(|b| b.capped()) {
+                        let (granted, wanted) = (buffer.granted, buffer.wanted);
+                        note(format_args!(
+                            "note: the OS gave a UDP receive buffer of {granted} bytes, not {wanted}: bursts may be \
+                             dropped (Linux: raise net.core.rmem_max)"
+                        ));
+                    }
                     if known {
                         self.default_target_reachable();
                     }
@@ -802,6 +806,23 @@ impl Runner {
         }
     }
 
+    /// What the engine could not do, counted, on stderr once the session is over.
+    fn summary(&self) {
+        let counters = self.session.counters().snapshot();
+        if counters.missed_ticks > 0 {
+            let ticks = counters.missed_ticks;
+            note(format_args!(
+                "periodic send: {ticks} ticks skipped (the sender was late; none are made up)"
+            ));
+        }
+        if counters.kernel_dropped > 0 {
+            let dropped = counters.kernel_dropped;
+            note(format_args!(
+                "udp: the kernel dropped {dropped} datagrams before they were read (buffer full)"
+            ));
+        }
+    }
+
     /// The first stderr line (contract), and the start of the quit timers.
     fn ready(&mut self, line: fmt::Arguments) {
         note(line);
@@ -835,14 +856,12 @@ impl Runner {
         note(format_args!("{who} {peer} left: {why}"));
     }
 
-    /// Prints, echoes, then counts a chunk: a chunk is echoed before it counts toward a quit condition.
+    /// Prints, then counts a chunk. The engine has already queued its echo: a chunk is echoed before it counts
+    /// toward a quit condition.
     fn received(&mut self, at: SystemTime, peer: SocketAddr, bytes: Vec<u8>) {
         self.print(|printer| printer.chunk(at, peer, &bytes));
         self.last_activity = Instant::now();
         self.received += bytes.len() as u64;
-        if self.echo && self.stopping.is_none() {
-            self.send(Target::Peer(peer), bytes.into());
-        }
         if self.quit.quit_after_bytes.is_some_and(|limit| self.received >= limit) {
             self.stop(Ok(()));
         }

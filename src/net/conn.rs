@@ -12,8 +12,11 @@ use super::outbox::Outbox;
 use super::worker::Ctx;
 use super::{Bytes, Counters, EventKind, LeaveReason, NetError};
 
-/// A peer that does not read gets no more than this queued for it.
-pub(super) const MAX_QUEUED: usize = 64 * 1024 * 1024;
+/// A peer's outgoing queue: while this much waits to be written to it, that peer is not read (its echoes stop
+/// growing the queue, TCP slows it down), and a send into it that would pass the bound is refused whole.
+pub(super) const MAX_QUEUED: usize = 4 * 1024 * 1024;
+/// Across all peers: past this, only peers owed nothing are read, so many slow readers stay bounded too.
+const MAX_QUEUED_TOTAL: usize = 64 * 1024 * 1024;
 /// Reads per turn before other sockets and commands get theirs.
 const READS_PER_TURN: usize = 16;
 /// A half-closed peer stays writable this long after the consumer took its last bytes: time to reply.
@@ -36,6 +39,8 @@ pub(super) struct Conn {
     out: VecDeque<Outgoing>,
     written: usize,
     queued: usize,
+    /// Not read because its queue is full; `write` reads it again once the queue has drained to half.
+    throttled: bool,
     /// On end of stream, keep writing instead of going: a server's request-reply peers half-close.
     keep_half_open: bool,
     eof: Option<Eof>,
@@ -77,6 +82,7 @@ impl Conn {
             out: VecDeque::new(),
             written: 0,
             queued: 0,
+            throttled: false,
             keep_half_open: false,
             eof: None,
             counters: Arc::default(),
@@ -127,8 +133,13 @@ impl Conn {
             return Status::Open;
         }
         for _ in 0..READS_PER_TURN {
-            if ctx.rx_paused() {
-                ctx.unread.push(self.token);
+            if !self.may_read(ctx, MAX_QUEUED) {
+                // No wake-up comes for data already waiting: `write` puts it back on `unread` when it drains.
+                self.throttled = true;
+                return Status::Open;
+            }
+            if ctx.rx_paused(Some(self.peer)) {
+                ctx.parked.push(self.token);
                 return Status::Open;
             }
             match self.stream.read(buf) {
@@ -144,6 +155,16 @@ impl Conn {
                 Ok(n) => {
                     self.counters.add_rx(n);
                     ctx.received(self.peer, &buf[..n], true);
+                    if ctx.echo {
+                        // Never refused: reading stops while the queue is full, so it holds one read more at most.
+                        let echo = Outgoing {
+                            bytes: Bytes::from(&buf[..n]),
+                            report: false,
+                        };
+                        if let Status::Gone(reason, error) = self.push(ctx, echo) {
+                            return Status::Gone(reason, error);
+                        }
+                    }
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Status::Open,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
@@ -159,15 +180,34 @@ impl Conn {
         if out.bytes.is_empty() {
             return Ok(Status::Open);
         }
-        if self.queued + out.bytes.len() > MAX_QUEUED {
+        // One send bigger than the bound still goes into an empty queue: its bytes are in memory already.
+        if self.queued > 0 && self.queued + out.bytes.len() > MAX_QUEUED {
             return Err(NetError::SendQueueFull {
                 addr: self.peer,
                 queued: self.queued,
             });
         }
+        Ok(self.push(ctx, out))
+    }
+
+    fn push(&mut self, ctx: &mut Ctx, out: Outgoing) -> Status {
         self.queued += out.bytes.len();
+        ctx.enqueued(out.bytes.len());
         self.out.push_back(out);
-        Ok(self.write(ctx))
+        self.write(ctx)
+    }
+
+    /// Reading adds echoes to the queue: only while it has room, and the total too (or this peer is owed nothing).
+    fn may_read(&self, ctx: &Ctx, limit: usize) -> bool {
+        self.queued < limit && (self.queued == 0 || ctx.queued_total < MAX_QUEUED_TOTAL)
+    }
+
+    /// Takes this connection's queue out of the session's total: it is closing.
+    pub fn release(&mut self, ctx: &mut Ctx) {
+        let _ = ctx.registry.deregister(&mut self.stream);
+        ctx.dequeued(self.queued);
+        self.queued = 0;
+        self.out.clear();
     }
 
     /// Writes what is queued until the socket would block; the next writable event continues.
@@ -189,6 +229,7 @@ impl Conn {
                     self.counters.add_tx(n);
                     self.written += n;
                     self.queued -= n;
+                    ctx.dequeued(n);
                     if self.written == front.bytes.len() {
                         if front.report {
                             ctx.outbox.push(EventKind::Sent {
@@ -204,6 +245,11 @@ impl Conn {
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => return self.failed(e, |addr, source| NetError::Send { addr, source }),
             }
+        }
+        // Half the room back before reading again, so a slow reader is not read a sliver at a time.
+        if self.throttled && self.may_read(ctx, MAX_QUEUED / 2) {
+            self.throttled = false;
+            ctx.unread.push(self.token);
         }
         Status::Open
     }

@@ -35,7 +35,7 @@ pub enum NetError {
     NoPeer(Nobody),
     #[error("cannot send to {addr}: not connected")]
     UnknownPeer { addr: SocketAddr },
-    #[error("cannot send to {addr}: {queued} bytes are already waiting to be sent")]
+    #[error("cannot send to {addr}: {queued} bytes are already waiting to be sent; nothing of this send was queued")]
     SendQueueFull { addr: SocketAddr, queued: usize },
     #[error("cannot send {len} bytes to {addr} in one datagram: the limit is 65507")]
     DatagramTooLarge { addr: SocketAddr, len: usize },

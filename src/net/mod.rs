@@ -74,6 +74,8 @@ pub struct SessionConfig {
     pub batch_interval: Duration,
     /// `false` sends no `Received` events at all (counters and capture still see every byte).
     pub deliver_received: bool,
+    /// Send every received chunk (TCP read, UDP datagram) back to its sender from the worker, as it is read.
+    pub echo: bool,
 }
 
 impl SessionConfig {
@@ -84,6 +86,7 @@ impl SessionConfig {
             delivery: Delivery::DropWhenBehind,
             batch_interval: Duration::from_millis(16),
             deliver_received: true,
+            echo: false,
         }
     }
 }
@@ -94,6 +97,8 @@ pub struct Counters {
     rx_bytes: AtomicU64,
     tx_bytes: AtomicU64,
     dropped_from_view: AtomicU64,
+    missed_ticks: AtomicU64,
+    kernel_dropped: AtomicU64,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -102,6 +107,10 @@ pub struct CounterSnapshot {
     pub tx_bytes: u64,
     /// Received bytes that reached the counters (and the capture) but not the events.
     pub dropped_from_view: u64,
+    /// Periodic sends skipped because the worker was late for them (never sent in a burst afterwards).
+    pub missed_ticks: u64,
+    /// UDP: datagrams the kernel dropped because the receive buffer was full (Linux, SO_RXQ_OVFL; 0 elsewhere).
+    pub kernel_dropped: u64,
 }
 
 impl Counters {
@@ -110,6 +119,8 @@ impl Counters {
             rx_bytes: self.rx_bytes.load(Ordering::Relaxed),
             tx_bytes: self.tx_bytes.load(Ordering::Relaxed),
             dropped_from_view: self.dropped_from_view.load(Ordering::Relaxed),
+            missed_ticks: self.missed_ticks.load(Ordering::Relaxed),
+            kernel_dropped: self.kernel_dropped.load(Ordering::Relaxed),
         }
     }
 
@@ -117,6 +128,8 @@ impl Counters {
         self.rx_bytes.store(0, Ordering::Relaxed);
         self.tx_bytes.store(0, Ordering::Relaxed);
         self.dropped_from_view.store(0, Ordering::Relaxed);
+        self.missed_ticks.store(0, Ordering::Relaxed);
+        self.kernel_dropped.store(0, Ordering::Relaxed);
     }
 
     fn add_rx(&self, n: usize) {
@@ -130,6 +143,14 @@ impl Counters {
     fn add_dropped(&self, n: usize) {
         self.dropped_from_view.fetch_add(n as u64, Ordering::Relaxed);
     }
+
+    fn add_missed_ticks(&self, n: u64) {
+        self.missed_ticks.fetch_add(n, Ordering::Relaxed);
+    }
+
+    fn add_kernel_dropped(&self, n: u32) {
+        self.kernel_dropped.fetch_add(u64::from(n), Ordering::Relaxed);
+    }
 }
 
 /// Called after each batch of events is queued; a window passes `ctx.request_repaint`.
@@ -142,7 +163,22 @@ pub struct Session {
     events: Receiver<Vec<Event>>,
     counters: Arc<Counters>,
     local: Option<SocketAddr>,
+    recv_buffer: Option<RecvBuffer>,
     thread: Option<JoinHandle<()>>,
+}
+
+/// UDP: the kernel receive buffer asked for at bind and what the OS granted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RecvBuffer {
+    pub wanted: usize,
+    pub granted: usize,
+}
+
+impl RecvBuffer {
+    /// The OS gave less than asked (Linux: raise `net.core.rmem_max`): bursts overflow it sooner.
+    pub fn capped(&self) -> bool {
+        self.granted < self.wanted
+    }
 }
 
 impl Session {
@@ -178,6 +214,11 @@ impl Session {
     /// The bound address for a TCP server or UDP session (port 0 resolved); `None` for a TCP client.
     pub fn local_addr(&self) -> Option<SocketAddr> {
         self.local
+    }
+
+    /// UDP: the receive buffer the OS granted; `None` for TCP sessions.
+    pub fn recv_buffer(&self) -> Option<RecvBuffer> {
+        self.recv_buffer
     }
 
     pub fn stop(mut self) {

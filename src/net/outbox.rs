@@ -1,4 +1,6 @@
-//! Batches events for the consumer: received bytes are coalesced per peer, one batch per interval at most.
+//! Batches events for the consumer. A consumer that keeps up (its queue empty) gets each batch at once; one that is
+//! behind gets received bytes coalesced per peer, one batch per interval at most, so it is not buried in batches.
+use std::collections::HashMap;
 use std::mem;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -10,8 +12,11 @@ use super::{Counters, Delivery, Event, EventKind, Notify};
 
 /// A batch is sent early once it holds this much received data.
 const BATCH_BYTES: usize = 256 * 1024;
-/// Lossless delivery stops reading sockets while this much received data waits for the consumer.
-const PAUSE_BYTES: usize = 4 * BATCH_BYTES;
+/// Lossless delivery stops reading a peer while this much of its data waits for the consumer: one peer's flood
+/// does not stop the others (their echoes, their joins) …
+const PAUSE_PEER_BYTES: usize = 4 * BATCH_BYTES;
+/// … until this much waits from all of them together.
+const PAUSE_BYTES: usize = 64 * BATCH_BYTES;
 /// How soon to offer a batch again after the consumer's queue was full.
 const RETRY: Duration = Duration::from_millis(1);
 
@@ -24,6 +29,8 @@ pub(super) struct Outbox {
     deliver_received: bool,
     pending: Vec<Event>,
     pending_data: usize,
+    /// `pending_data` by peer.
+    pending_by_peer: HashMap<SocketAddr, usize>,
     last_sent: Option<Instant>,
     /// Set while the consumer's queue is full: when to try again.
     retry_at: Option<Instant>,
@@ -49,6 +56,7 @@ impl Outbox {
             deliver_received,
             pending: Vec::new(),
             pending_data: 0,
+            pending_by_peer: HashMap::new(),
             last_sent: None,
             retry_at: None,
             handed: 0,
@@ -75,6 +83,9 @@ impl Outbox {
             return;
         }
         self.pending_data += data.len();
+        if self.delivery == Delivery::Lossless {
+            *self.pending_by_peer.entry(peer).or_default() += data.len();
+        }
         match self.pending.last_mut() {
             Some(Event {
                 kind: EventKind::Received { peer: last, bytes },
@@ -105,9 +116,11 @@ impl Outbox {
         self.delivery == Delivery::Lossless
     }
 
-    /// Lossless delivery with the consumer behind: stop reading.
-    pub fn is_blocking(&self) -> bool {
-        self.delivery == Delivery::Lossless && self.pending_data >= PAUSE_BYTES
+    /// Lossless delivery with the consumer behind: stop reading `peer` (`None`: whoever comes next, UDP).
+    pub fn is_blocking(&self, peer: Option<SocketAddr>) -> bool {
+        self.delivery == Delivery::Lossless
+            && (self.pending_data >= PAUSE_BYTES
+                || peer.is_some_and(|p| self.pending_by_peer.get(&p).is_some_and(|&n| n >= PAUSE_PEER_BYTES)))
     }
 
     /// When the pending batch is due; `None` when nothing is pending.
@@ -119,7 +132,15 @@ impl Outbox {
             return self.retry_at;
         }
         match self.last_sent {
-            Some(at) if self.pending_data < BATCH_BYTES => Some(at + self.interval),
+            // Batching only protects a consumer that is behind: an idle one is handed the data now, and one that
+            // was behind as soon as it is seen to have caught up.
+            Some(at) if self.pending_data < BATCH_BYTES && !self.tx.is_empty() => {
+                let look_again = now + RETRY;
+                Some(
+                    at.checked_add(self.interval)
+                        .map_or(look_again, |due| due.min(look_again)),
+                )
+            }
             _ => Some(now),
         }
     }
@@ -137,6 +158,7 @@ impl Outbox {
             Ok(()) => {
                 self.handed += 1;
                 self.pending_data = 0;
+                self.pending_by_peer.clear();
                 self.last_sent = Some(now);
                 self.retry_at = None;
                 (self.notify)();
@@ -154,6 +176,7 @@ impl Outbox {
             Err(TrySendError::Disconnected(_)) => {
                 self.handed = u64::MAX;
                 self.pending_data = 0;
+                self.pending_by_peer.clear();
                 true
             }
         }

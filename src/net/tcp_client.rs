@@ -189,7 +189,7 @@ impl TcpClient {
         let State::Connected(mut conn) = std::mem::replace(&mut self.state, State::Due) else {
             return;
         };
-        let _ = ctx.registry.deregister(&mut conn.stream);
+        conn.release(ctx);
         if let Some(error) = error {
             ctx.error(error);
         }

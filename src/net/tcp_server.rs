@@ -131,7 +131,7 @@ impl TcpServer {
         };
         self.by_peer.remove(&conn.peer);
         self.half_closed.remove(&token);
-        let _ = ctx.registry.deregister(&mut conn.stream);
+        conn.release(ctx);
         // Its descriptor is freed here: one may be all a failing accept needs.
         if self.accept_at.is_some() {
             self.accept_at = Some(Instant::now());

@@ -16,7 +16,7 @@ use super::{Bytes, EventKind, Group, MAX_DATAGRAM, NetError, Nobody, Target, pla
 /// Room for any datagram, IPv6 jumbo-less included.
 const RECV_BUFFER: usize = 64 * 1024;
 /// Kernel buffers asked for, so bursts are not dropped before we read them (best effort: the OS may cap it).
-const SOCKET_BUFFER: usize = 4 * 1024 * 1024;
+pub(super) const SOCKET_BUFFER: usize = 4 * 1024 * 1024;
 const DATAGRAMS_PER_TURN: usize = 256;
 
 pub(super) struct Udp {
@@ -32,8 +32,14 @@ pub(super) struct Udp {
     out: VecDeque<(SocketAddr, Outgoing)>,
     /// Bytes in `out` and `held`.
     queued: usize,
+    /// Not read while echoes fill the queue; `flush` reads again once it has drained to half.
+    throttled: bool,
     buf: Box<[u8]>,
     waker: Arc<Waker>,
+    /// The receive buffer the OS granted, in bytes.
+    recv_buffer: usize,
+    /// The kernel's running count of datagrams it dropped, as last seen.
+    kernel_dropped: u32,
 }
 
 impl Udp {
@@ -62,7 +68,8 @@ impl Udp {
         if bind.is_ipv6() && bind.ip().is_unspecified() {
             let _ = socket.set_only_v6(false);
         }
-        let _ = socket.set_recv_buffer_size(SOCKET_BUFFER);
+        let recv_buffer = platform::grow_recv_buffer(&socket, SOCKET_BUFFER).map_err(option("SO_RCVBUF"))?;
+        platform::count_udp_drops(&socket);
         let _ = socket.set_send_buffer_size(SOCKET_BUFFER);
         if broadcast {
             socket.set_broadcast(true).map_err(option("SO_BROADCAST"))?;
@@ -98,8 +105,11 @@ impl Udp {
             follow_peer,
             out: VecDeque::new(),
             queued: 0,
+            throttled: false,
             buf: vec![0; RECV_BUFFER].into_boxed_slice(),
             waker,
+            recv_buffer,
+            kernel_dropped: 0,
         })
     }
 
@@ -107,16 +117,36 @@ impl Udp {
         self.local
     }
 
+    pub fn recv_buffer(&self) -> usize {
+        self.recv_buffer
+    }
+
     fn receive(&mut self, ctx: &mut Ctx) {
         for _ in 0..DATAGRAMS_PER_TURN {
-            if ctx.rx_paused() {
-                ctx.unread.push(self.token);
+            if ctx.echo && self.queued >= MAX_QUEUED {
+                self.throttled = true;
                 return;
             }
-            match self.socket.recv_from(&mut self.buf) {
-                Ok((n, peer)) => {
+            if ctx.rx_paused(None) {
+                ctx.parked.push(self.token);
+                return;
+            }
+            match platform::recv_from_counting(&self.socket, &mut self.buf) {
+                Ok((n, peer, dropped)) => {
+                    if let Some(dropped) = dropped {
+                        // A running count: what is new since the last datagram that carried it.
+                        ctx.counters
+                            .add_kernel_dropped(dropped.wrapping_sub(self.kernel_dropped));
+                        self.kernel_dropped = dropped;
+                    }
                     let peer = platform::canonical(peer);
                     ctx.received(peer, &self.buf[..n], false);
+                    if ctx.echo {
+                        let echo = Bytes::from(&self.buf[..n]);
+                        if let Err(e) = self.send(ctx, Target::Peer(peer), echo, false) {
+                            ctx.error(e);
+                        }
+                    }
                     if self.follow_peer && self.remote != Some(peer) {
                         self.remote = Some(peer);
                         ctx.emit(EventKind::RemoteChanged { remote: peer });
@@ -189,6 +219,10 @@ impl Udp {
                 }
             }
         }
+        if self.throttled && self.queued < MAX_QUEUED / 2 {
+            self.throttled = false;
+            ctx.unread.push(self.token);
+        }
     }
 }
 
@@ -221,7 +255,7 @@ impl Transport for Udp {
                 len: bytes.len(),
             });
         }
-        if self.queued + bytes.len() > MAX_QUEUED {
+        if self.queued > 0 && self.queued + bytes.len() > MAX_QUEUED {
             return Err(NetError::SendQueueFull {
                 addr: dest,
                 queued: self.queued,

@@ -11,8 +11,8 @@ use mio::{Events, Poll, Token, Waker};
 
 use super::outbox::Outbox;
 use super::{
-    Bytes, CloseReason, Command, Counters, EventKind, Mode, NetError, Nobody, Notify, Session, SessionConfig, Target,
-    platform, tcp_client, tcp_server, udp,
+    Bytes, CloseReason, Command, Counters, EventKind, Mode, NetError, Nobody, Notify, RecvBuffer, Session,
+    SessionConfig, Target, platform, tcp_client, tcp_server, udp,
 };
 use crate::capture::{Capture, CaptureFile};
 
@@ -24,6 +24,8 @@ const FILE_QUEUE: usize = 1024 * 1024;
 const FILE_CHUNK: usize = 64 * 1024;
 /// How often a worker blocked by the capture writer looks again whether it made room.
 const RETRY: Duration = Duration::from_millis(1);
+/// Outgoing queues past this much in all are a backlog whose memory is handed back to the OS once it is gone.
+const BACKLOG: usize = 16 * 1024 * 1024;
 /// How long a stopped lossless session goes on writing what is queued before giving it up.
 const DRAIN: Duration = Duration::from_secs(5);
 
@@ -33,8 +35,16 @@ pub(super) struct Ctx {
     pub counters: Arc<Counters>,
     pub capture: Option<Capture>,
     pub registry: mio::Registry,
-    /// Sockets with data left unread (turn over, or back-pressure); read again before polling.
+    /// Bytes in every connection's outgoing queue together.
+    pub queued_total: usize,
+    /// `queued_total` has passed `BACKLOG` since memory was last handed back.
+    backlog: bool,
+    /// Send every received chunk back to its sender, here in the worker: no wait on the consumer.
+    pub echo: bool,
+    /// Sockets with data left unread at the end of their turn (or a queue that made room): read again before polling.
     pub unread: Vec<Token>,
+    /// Sockets not read while the consumer or the capture catches up: looked at again every `RETRY`.
+    pub parked: Vec<Token>,
     next_token: usize,
 }
 
@@ -47,8 +57,9 @@ impl Ctx {
         }
     }
 
-    pub fn rx_paused(&self) -> bool {
-        self.outbox.is_blocking() || self.capture.as_ref().is_some_and(Capture::is_blocked)
+    /// Whether reading `peer` (`None`: any peer) must wait for the consumer or the capture to catch up.
+    pub fn rx_paused(&self, peer: Option<SocketAddr>) -> bool {
+        self.outbox.is_blocking(peer) || self.capture.as_ref().is_some_and(Capture::is_blocked)
     }
 
     pub fn emit(&mut self, kind: EventKind) {
@@ -57,6 +68,19 @@ impl Ctx {
 
     pub fn error(&mut self, error: NetError) {
         self.outbox.push(EventKind::Error(Arc::new(error)));
+    }
+
+    pub fn enqueued(&mut self, n: usize) {
+        self.queued_total += n;
+        self.backlog |= self.queued_total >= BACKLOG;
+    }
+
+    pub fn dequeued(&mut self, n: usize) {
+        self.queued_total -= n;
+        if self.backlog && self.queued_total < BACKLOG / 4 {
+            self.backlog = false;
+            platform::return_free_memory();
+        }
     }
 
     pub fn token(&mut self) -> Token {
@@ -103,13 +127,27 @@ pub(super) trait Transport {
     }
 }
 
+/// A send repeated on an absolute schedule: tick k is due at `start + k * interval`, so lateness never adds up.
 struct Periodic {
     to: Target,
     bytes: Bytes,
     interval: Duration,
     remaining: Option<u64>,
     sent: u64,
-    next: Instant,
+    start: Instant,
+    /// The tick due next.
+    tick: u64,
+    /// When it is due; `None` beyond what an `Instant` holds (an absurd interval): the schedule ends.
+    next: Option<Instant>,
+}
+
+impl Periodic {
+    fn due(&self, tick: u64) -> Option<Instant> {
+        let nanos = self.interval.as_nanos().checked_mul(u128::from(tick))?;
+        let secs = u64::try_from(nanos / 1_000_000_000).ok()?;
+        self.start
+            .checked_add(Duration::new(secs, (nanos % 1_000_000_000) as u32))
+    }
 }
 
 struct FileSend {
@@ -132,6 +170,9 @@ struct Worker<T> {
     default_to: String,
     /// Set once told to stop: until when to go on writing what is queued.
     stop_by: Option<Instant>,
+    /// Wakes the poll on time for periodic sends, where the platform has one.
+    timer: Option<platform::FineTimer>,
+    timer_token: Token,
 }
 
 pub(super) fn spawn(config: SessionConfig, notify: Notify) -> Result<Session, NetError> {
@@ -159,16 +200,25 @@ pub(super) fn spawn(config: SessionConfig, notify: Notify) -> Result<Session, Ne
         counters: counters.clone(),
         capture,
         registry,
+        echo: config.echo,
+        queued_total: 0,
+        backlog: false,
         unread: Vec::new(),
+        parked: Vec::new(),
         next_token: 0,
     };
+    let timer_token = ctx.token();
+    let timer = platform::FineTimer::new(&ctx.registry, timer_token);
     let parts = |local, default_to| Parts {
         poll,
+        timer,
+        timer_token,
         commands_rx,
         waker: waker.clone(),
         local,
         default_to,
     };
+    let mut recv_buffer = None;
     let (thread, local) = match config.mode {
         Mode::TcpServer { listen, max_clients } => {
             let server = tcp_server::TcpServer::bind(&mut ctx, listen, max_clients)?;
@@ -195,6 +245,10 @@ pub(super) fn spawn(config: SessionConfig, notify: Notify) -> Result<Session, Ne
             let default_to = remote.clone().unwrap_or_else(|| "its UDP peers".into());
             let socket = udp::Udp::bind(&mut ctx, bind, remote, follow_peer, broadcast, &groups, waker.clone())?;
             let local = socket.local();
+            recv_buffer = Some(RecvBuffer {
+                wanted: udp::SOCKET_BUFFER,
+                granted: socket.recv_buffer(),
+            });
             parts(Some(local), default_to).launch(ctx, socket, format!("udp {local}"))?
         }
     };
@@ -204,6 +258,7 @@ pub(super) fn spawn(config: SessionConfig, notify: Notify) -> Result<Session, Ne
         events,
         counters,
         local,
+        recv_buffer,
         thread: Some(thread),
     })
 }
@@ -217,6 +272,8 @@ fn open_capture(target: &CaptureFile, waker: &Arc<Waker>) -> Result<Capture, Net
 
 struct Parts {
     poll: Poll,
+    timer: Option<platform::FineTimer>,
+    timer_token: Token,
     commands_rx: Receiver<Command>,
     waker: Arc<Waker>,
     local: Option<SocketAddr>,
@@ -240,6 +297,8 @@ impl Parts {
             file: None,
             default_to: self.default_to,
             stop_by: None,
+            timer: self.timer,
+            timer_token: self.timer_token,
         };
         let thread = std::thread::Builder::new()
             .name(format!("wirepad {name}"))
@@ -253,7 +312,19 @@ impl<T: Transport> Worker<T> {
     fn run(mut self) {
         let mut events = Events::with_capacity(1024);
         let reason = loop {
-            let timeout = self.timeout(Instant::now());
+            let now = Instant::now();
+            let timeout = self.timeout(now);
+            // A periodic tick due first is waited for to the microsecond: the poll alone rounds up to whole ms.
+            if let (Some(timer), Some(wait)) = (&self.timer, timeout)
+                && !wait.is_zero()
+                && self
+                    .periodic
+                    .as_ref()
+                    .and_then(|p| p.next)
+                    .is_some_and(|next| next <= now + wait)
+            {
+                timer.set(wait);
+            }
             if let Err(e) = self.poll.poll(&mut events, timeout)
                 && e.kind() != std::io::ErrorKind::Interrupted
             {
@@ -261,7 +332,7 @@ impl<T: Transport> Worker<T> {
                 break CloseReason::Error;
             }
             for event in &events {
-                if event.token() != WAKER {
+                if event.token() != WAKER && event.token() != self.timer_token {
                     let closed = event.is_read_closed() || event.is_error();
                     self.transport.ready(
                         &mut self.ctx,
@@ -284,10 +355,13 @@ impl<T: Transport> Worker<T> {
                 break CloseReason::Stopped;
             }
             self.check_capture();
-            if !self.ctx.rx_paused() {
-                for token in std::mem::take(&mut self.ctx.unread) {
-                    self.transport.ready(&mut self.ctx, token, true, false);
-                }
+            // A socket paused again puts itself back on `parked`.
+            let mut again = std::mem::take(&mut self.ctx.unread);
+            again.append(&mut self.ctx.parked);
+            again.sort_unstable();
+            again.dedup();
+            for token in again {
+                self.transport.ready(&mut self.ctx, token, true, false);
             }
             let now = Instant::now();
             self.transport.tick(&mut self.ctx, now);
@@ -323,7 +397,7 @@ impl<T: Transport> Worker<T> {
     }
 
     fn timeout(&self, now: Instant) -> Option<Duration> {
-        let ready_now = (!self.ctx.unread.is_empty() && !self.ctx.rx_paused())
+        let ready_now = !self.ctx.unread.is_empty()
             || self
                 .file
                 .as_ref()
@@ -331,10 +405,10 @@ impl<T: Transport> Worker<T> {
         if ready_now {
             return Some(Duration::ZERO);
         }
-        let retry = self.ctx.rx_paused().then(|| now + RETRY);
+        let retry = (!self.ctx.parked.is_empty()).then(|| now + RETRY);
         [
             self.ctx.outbox.deadline(now),
-            self.periodic.as_ref().map(|p| p.next),
+            self.periodic.as_ref().and_then(|p| p.next),
             self.transport.deadline(),
             retry,
             self.stop_by,
@@ -385,13 +459,16 @@ impl<T: Transport> Worker<T> {
                     interval,
                     count,
                 } => {
+                    let start = Instant::now();
                     self.periodic = Some(Periodic {
                         to,
                         bytes,
                         interval: interval.max(Duration::from_millis(1)),
                         remaining: count,
                         sent: 0,
-                        next: Instant::now(),
+                        start,
+                        tick: 0,
+                        next: Some(start),
                     });
                     Ok(())
                 }
@@ -442,15 +519,20 @@ impl<T: Transport> Worker<T> {
 
     fn tick_periodic(&mut self, now: Instant) {
         let Some(p) = &mut self.periodic else { return };
-        if now < p.next {
+        if p.next.is_none_or(|next| now < next) {
             return;
         }
+        // The latest tick whose time has come. Those before it that were never sent are skipped and counted, not
+        // sent in a burst: the schedule stays where it was, the worker was late.
+        let elapsed = now.saturating_duration_since(p.start).as_nanos() / p.interval.as_nanos();
+        let latest = u64::try_from(elapsed).unwrap_or(u64::MAX).max(p.tick);
+        self.ctx.counters.add_missed_ticks(latest - p.tick);
         let result = self.transport.send(&mut self.ctx, p.to, p.bytes.clone(), true);
         p.sent += 1;
         p.remaining = p.remaining.map(|n| n.saturating_sub(1));
-        // No backlog of missed sends: a late tick moves the schedule instead of bursting.
-        p.next = (p.next + p.interval).max(now);
-        let done = result.is_err() || p.remaining == Some(0);
+        p.tick = latest.saturating_add(1);
+        p.next = p.due(p.tick);
+        let done = result.is_err() || p.remaining == Some(0) || p.next.is_none();
         let sent = if result.is_ok() { p.sent } else { p.sent - 1 };
         if let Err(e) = result {
             self.ctx.error(e);

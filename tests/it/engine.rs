@@ -970,3 +970,184 @@ fn stopping_a_session_whose_events_nobody_reads_returns_at_once() {
     });
     assert!(done_rx.recv_timeout(Duration::from_secs(2)).is_ok(), "stop returned");
 }
+
+fn configured(mode: &str, listen: &str, edit: impl FnOnce(&mut SessionConfig)) -> Tap {
+    let listen = listen.parse().expect("address");
+    let mode = match mode {
+        "tcp" => Mode::TcpServer {
+            listen,
+            max_clients: None,
+        },
+        _ => Mode::Udp {
+            bind: listen,
+            remote: None,
+            follow_peer: false,
+            broadcast: false,
+            groups: vec![],
+        },
+    };
+    let mut config = SessionConfig::new(mode);
+    edit(&mut config);
+    Tap::new(Session::start(config, no_notify()).expect("session starts"))
+}
+
+/// A consumer that keeps up is handed each read at once: batching (here an hour long) only starts while it is
+/// behind, so a request/response peer never waits for a timer.
+#[test]
+fn an_idle_consumer_gets_each_read_at_once_whatever_the_batch_interval() {
+    let mut session = configured("tcp", "127.0.0.1:0", |c| c.batch_interval = Duration::from_secs(3600));
+    let (mut stream, peer) = connect(&mut session);
+    for round in 0..3u8 {
+        stream.write_all(&[round; 3]).expect("write");
+        assert_eq!(receive_bytes(&mut session, 3), [round; 3]);
+        session.send(Target::Peer(peer), vec![round + 10]);
+        assert_eq!(read_exactly(&mut stream, 1), [round + 10]);
+    }
+}
+
+/// Echo answers inside the worker: a consumer that never takes a single event does not hold it up.
+#[test]
+fn echo_answers_in_the_worker_while_nobody_reads_the_events() {
+    let session = configured("tcp", "127.0.0.1:0", |c| {
+        c.echo = true;
+        c.delivery = Delivery::Lossless;
+    });
+    let addr = session.local_addr().expect("bound");
+    let mut streams: Vec<TcpStream> = (0..3).map(|_| TcpStream::connect(addr).expect("connect")).collect();
+    for round in 0..50u8 {
+        for (i, stream) in streams.iter_mut().enumerate() {
+            let message = [round, i as u8, 0xEE];
+            stream.write_all(&message).expect("write");
+            assert_eq!(read_exactly(stream, 3), message, "client {i} gets its own bytes back");
+        }
+    }
+    let udp_session = configured("udp", "127.0.0.1:0", |c| {
+        c.echo = true;
+        c.delivery = Delivery::Lossless;
+    });
+    let socket = UdpSocket::bind("127.0.0.1:0").expect("bind");
+    socket.set_read_timeout(Some(TIMEOUT)).expect("timeout");
+    let to = udp_session.local_addr().expect("bound");
+    let mut buf = [0u8; 64];
+    for round in 0..50u8 {
+        socket.send_to(&[round; 5], to).expect("send");
+        let (n, from) = socket.recv_from(&mut buf).expect("the echo arrives");
+        assert_eq!((&buf[..n], from), (&[round; 5][..], to));
+    }
+}
+
+/// Periodic sends keep an absolute schedule: a worker held up (here inside its notify callback) skips the ticks
+/// it missed and counts them, instead of sending them in a burst or shifting every later tick.
+#[test]
+fn a_late_periodic_send_skips_and_counts_the_ticks_it_missed() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    const INTERVAL_MS: u64 = 10;
+    const STALL: Duration = Duration::from_millis(300);
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let stall = Arc::new(AtomicBool::new(false));
+    let (held_tx, held_rx) = crossbeam_channel::bounded(1);
+    let (release_tx, release_rx) = crossbeam_channel::bounded::<()>(1);
+    let notify: wirepad::net::Notify = {
+        let stall = stall.clone();
+        Arc::new(move || {
+            if stall.swap(false, Ordering::SeqCst) {
+                let _ = held_tx.send(());
+                let _ = release_rx.recv_timeout(TIMEOUT);
+            }
+        })
+    };
+    let config = SessionConfig::new(Mode::TcpClient {
+        remote: listener.local_addr().expect("address").to_string(),
+        bind: None,
+        reconnect: false,
+        connect_timeout: TIMEOUT,
+    });
+    let mut session = Tap::new(Session::start(config, notify).expect("session starts"));
+    let (mut stream, _) = accept_within(&listener);
+    wait_for(&mut session, "the connection", |_, kind| {
+        matches!(kind, EventKind::Connected { .. }).then_some(())
+    });
+    let started = std::time::Instant::now();
+    session.command(Command::SendPeriodic {
+        to: Target::Default,
+        bytes: Arc::from(&b"tick;"[..]),
+        interval: Duration::from_millis(INTERVAL_MS),
+        count: None,
+    });
+    assert_eq!(read_exactly(&mut stream, 15), b"tick;".repeat(3));
+    stall.store(true, Ordering::SeqCst);
+    held_rx.recv_timeout(TIMEOUT).expect("the worker is held");
+    // The fault injected: the worker is late by many intervals.
+    std::thread::sleep(STALL);
+    release_tx.send(()).expect("release");
+    assert_eq!(
+        read_exactly(&mut stream, 15),
+        b"tick;".repeat(3),
+        "the schedule goes on"
+    );
+    session.command(Command::StopPeriodic);
+    let sent = wait_for(&mut session, "the schedule to stop", |_, kind| match kind {
+        EventKind::PeriodicProgress { sent, done: true } => Some(*sent),
+        _ => None,
+    });
+    let slots = started.elapsed().as_millis() as u64 / INTERVAL_MS + 1;
+    let missed = session.counters().snapshot().missed_ticks;
+    assert!(
+        missed >= 10,
+        "a {STALL:?} stall at {INTERVAL_MS} ms skips ticks, counted {missed}"
+    );
+    assert!(
+        sent + missed <= slots,
+        "sent {sent} + skipped {missed} ticks fit in the {slots} slots that passed"
+    );
+    let mut rest = read_exactly(&mut stream, 5 * sent as usize - 30);
+    rest.retain(|&b| b == b';');
+    assert_eq!(rest.len() as u64, sent - 6, "every send counted arrived");
+}
+
+/// A UDP session the consumer holds up (lossless, events not taken) stops reading; the kernel then drops
+/// datagrams, and the session counts exactly those: received + dropped = sent.
+#[cfg(target_os = "linux")]
+#[test]
+fn udp_datagrams_the_kernel_drops_are_counted() {
+    const SENT: usize = 2000;
+    let session = configured("udp", "127.0.0.1:0", |c| c.delivery = Delivery::Lossless);
+    let to = session.local_addr().expect("bound");
+    let buffer = session.recv_buffer().expect("a UDP session reports its receive buffer");
+    assert!(buffer.granted > 0 && buffer.wanted >= 4 << 20, "{buffer:?}");
+    let sender = UdpSocket::bind("127.0.0.1:0").expect("bind");
+    let datagram = vec![9u8; 60_000];
+    for _ in 0..SENT {
+        sender.send_to(&datagram, to).expect("send");
+    }
+    // The count travels with the next datagram received, and anything sent before a marker is read or dropped
+    // before it. A marker that finds the buffer still full is dropped too: then another one goes.
+    let events = session.events().clone();
+    let deadline = std::time::Instant::now() + TIMEOUT;
+    let (mut received, mut markers) = (0u64, 0u64);
+    'markers: while std::time::Instant::now() < deadline {
+        markers += 1;
+        let marker = format!("marker {markers}");
+        sender.send_to(marker.as_bytes(), to).expect("send");
+        while let Ok(batch) = events.recv_timeout(Duration::from_millis(500)) {
+            for event in batch {
+                if let EventKind::Received { bytes, .. } = event.kind {
+                    received += 1;
+                    if bytes == marker.as_bytes() {
+                        break 'markers;
+                    }
+                }
+            }
+        }
+    }
+    let dropped = session.counters().snapshot().kernel_dropped;
+    assert!(
+        dropped > 0,
+        "{SENT} datagrams of 60 kB into a stalled reader overflow its buffer"
+    );
+    assert_eq!(
+        received + dropped,
+        SENT as u64 + markers,
+        "every datagram was received or counted as dropped"
+    );
+}

@@ -312,3 +312,146 @@ mod fd_limit {
         assert!(!lines.iter().any(|line| line.contains("cannot accept")), "{lines:#?}");
     }
 }
+
+fn echo_server() -> Tap {
+    let mut config = SessionConfig::new(Mode::TcpServer {
+        listen: "127.0.0.1:0".parse().expect("address"),
+        max_clients: None,
+    });
+    config.echo = true;
+    Tap::new(Session::start(config, no_notify()).expect("session starts"))
+}
+
+/// Byte `i` of what the slow client sends.
+fn pattern(i: usize) -> u8 {
+    (i % 251) as u8 ^ (i >> 16) as u8
+}
+
+/// A client that sends and does not read its echo: its queue fills to the bound, then the worker stops reading
+/// *it* (its writes stall), other clients go on, a send into the full queue is refused whole, and once the client
+/// reads it gets every byte back.
+#[test]
+fn an_echo_client_that_does_not_read_is_slowed_not_dropped() {
+    const TOTAL: usize = 48 << 20;
+    const CHUNK: usize = 64 << 10;
+    let mut session = echo_server();
+    let addr = session.local_addr().expect("bound");
+    // Small buffers on the client's side, so what the kernels hold is far below TOTAL.
+    let socket = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).expect("socket");
+    socket.set_recv_buffer_size(64 << 10).expect("SO_RCVBUF");
+    socket.set_send_buffer_size(64 << 10).expect("SO_SNDBUF");
+    socket.connect(&addr.into()).expect("connect");
+    let mut slow = TcpStream::from(socket);
+    let slow_peer = slow.local_addr().expect("local");
+    let writer = {
+        let mut slow = slow.try_clone().expect("clone");
+        thread::spawn(move || {
+            // A write that makes no progress for 2 s shows the server has stopped reading this client.
+            slow.set_write_timeout(Some(std::time::Duration::from_secs(2)))
+                .expect("timeout");
+            let mut sent = 0;
+            while sent < TOTAL {
+                let chunk: Vec<u8> = (sent..sent + CHUNK).map(pattern).collect();
+                match slow.write(&chunk) {
+                    Ok(n) => sent += n,
+                    Err(_) => break,
+                }
+            }
+            sent
+        })
+    };
+    let sent = writer.join().expect("writer");
+    assert!(
+        sent < TOTAL,
+        "the server read all {sent} bytes of a client that reads nothing"
+    );
+    // Another client is served meanwhile.
+    let mut other = TcpStream::connect(addr).expect("connect");
+    for round in 0..20u8 {
+        other.write_all(&[round; 10]).expect("write");
+        assert_eq!(read_exactly(&mut other, 10), [round; 10]);
+    }
+    // The slow client's queue is full: a send is refused whole, not cut.
+    session.send(Target::Peer(slow_peer), vec![0xFFu8; 100]);
+    let refused = wait_for(&mut session, "the send to be refused", |_, kind| match kind {
+        EventKind::Error(e) => Some(e.clone()),
+        _ => None,
+    });
+    assert!(
+        matches!(*refused, NetError::SendQueueFull { addr, .. } if addr == slow_peer),
+        "{refused}"
+    );
+    // Every byte comes back, in order, and nothing else.
+    let echoed = read_exactly(&mut slow, sent);
+    let wrong = (0..sent).find(|&i| echoed[i] != pattern(i));
+    assert_eq!(wrong, None, "echo differs from what was sent");
+    assert!(
+        stays_silent(&mut slow, std::time::Duration::from_millis(200)),
+        "nothing more arrives"
+    );
+}
+
+/// A lossless session (the command line) whose consumer has stopped taking events (stdout not read): the flooding
+/// client is paused until the consumer catches up, but another client still joins, gets its echo at once, and when
+/// it half-closes gets every reply before the end. Nothing the flooder sent is lost to the consumer.
+#[test]
+fn a_stalled_consumer_pauses_only_the_peer_it_is_behind_on() {
+    const TOTAL: usize = 64 << 20;
+    const CHUNK: usize = 64 << 10;
+    const SMALL: usize = 200_000;
+    let mut config = SessionConfig::new(Mode::TcpServer {
+        listen: "127.0.0.1:0".parse().expect("address"),
+        max_clients: None,
+    });
+    config.echo = true;
+    config.delivery = Delivery::Lossless;
+    let mut session = Tap::new(Session::start(config, no_notify()).expect("session starts"));
+    let addr = session.local_addr().expect("bound");
+    let flooder = TcpStream::connect(addr).expect("connect");
+    let flooder_peer = flooder.local_addr().expect("local");
+    // It reads its echo, so only the consumer can hold it back.
+    let echo_reader = drain_in_background(flooder.try_clone().expect("clone"));
+    let writer = {
+        let mut flooder = flooder.try_clone().expect("clone");
+        thread::spawn(move || {
+            flooder
+                .set_write_timeout(Some(std::time::Duration::from_secs(2)))
+                .expect("timeout");
+            let chunk = vec![5u8; CHUNK];
+            let mut sent = 0;
+            while sent < TOTAL {
+                match flooder.write(&chunk) {
+                    Ok(n) => sent += n,
+                    Err(_) => break,
+                }
+            }
+            sent
+        })
+    };
+    let sent = writer.join().expect("writer");
+    assert!(sent < TOTAL, "nobody takes the events, yet all {sent} bytes were read");
+    // The consumer still takes nothing: the other client is served by the worker alone.
+    let mut other = TcpStream::connect(addr).expect("connect");
+    let message: Vec<u8> = (0..SMALL).map(|i| (i % 253) as u8).collect();
+    other.write_all(&message).expect("write");
+    other.shutdown(Shutdown::Write).expect("half-close");
+    assert!(read_exactly(&mut other, SMALL) == message, "the echo arrives in full");
+    // Now the consumer catches up: every byte of the flooder reaches it, and both clients are closed.
+    flooder.shutdown(Shutdown::Write).expect("half-close");
+    let (mut shown, mut left) = (0, 0);
+    wait_for(&mut session, "every byte and the end of both clients", |_, kind| {
+        match kind {
+            EventKind::Received { peer, bytes } if *peer == flooder_peer => shown += bytes.len(),
+            EventKind::PeerLeft { .. } => left += 1,
+            _ => {}
+        }
+        (left == 2).then_some(())
+    });
+    assert_eq!(shown, sent, "the consumer is given every byte the flooder sent");
+    assert!(read_to_end_or_reset(&mut other).is_empty(), "nothing after the echo");
+    assert_eq!(
+        echo_reader.join().expect("echo reader"),
+        sent,
+        "the flooder's echo is whole"
+    );
+}
