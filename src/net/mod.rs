@@ -56,7 +56,8 @@ pub enum Mode {
 /// What the worker does when the event consumer falls behind.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Delivery {
-    /// Stop reading sockets until the consumer catches up: nothing is lost (the command line). On a stop the
+    /// Stop reading the peers whose data waits for the consumer (all of them once 16 MiB waits) until it catches
+    /// up: nothing is lost (the command line), and echo, accept and the other peers go on. On a stop the
     /// worker spends up to 5 s writing out what is queued (reporting what it could not as `Unsent`) and handing
     /// over the last events, so the consumer drains the events until `Closed`.
     Lossless,
