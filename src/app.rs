@@ -89,24 +89,27 @@ pub struct Totals {
 }
 
 impl Totals {
+    /// The engine's counts over every session since the last reset.
+    pub fn engine(&self) -> CounterSnapshot {
+        self.closed.plus(self.current)
+    }
+
     pub fn rx_bytes(&self) -> u64 {
-        self.closed.rx_bytes + self.current.rx_bytes
+        self.engine().rx_bytes
     }
 
     pub fn tx_bytes(&self) -> u64 {
-        self.closed.tx_bytes + self.current.tx_bytes
+        self.engine().tx_bytes
     }
 
     /// Received bytes not on show: the engine's (window behind) plus the history's (budget). Only grows until
     /// Reset.
     pub fn dropped_from_view(&self) -> u64 {
-        self.closed.dropped_from_view + self.current.dropped_from_view + self.log_dropped
+        self.engine().dropped_from_view + self.log_dropped
     }
 
     fn close_session(&mut self) {
-        self.closed.rx_bytes += self.current.rx_bytes;
-        self.closed.tx_bytes += self.current.tx_bytes;
-        self.closed.dropped_from_view += self.current.dropped_from_view;
+        self.closed = self.engine();
         self.current = CounterSnapshot::default();
     }
 }

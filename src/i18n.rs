@@ -117,6 +117,10 @@ pub struct Texts {
     pub receiving_to: &'static str,
     pub reconnecting: &'static str,
     pub paused: &'static str,
+    pub missed_ticks: &'static str,
+    pub tip_missed_ticks: &'static str,
+    pub kernel_dropped: &'static str,
+    pub tip_kernel_dropped: &'static str,
     pub clear_send: &'static str,
     pub send_disabled_closed: &'static str,
     pub send_disabled_invalid: &'static str,
@@ -307,6 +311,10 @@ pub static ZH: Texts = Texts {
     tip_quick_add: "添加一条快捷指令",
     tip_quick_edit: "编辑或删除这条快捷指令",
     tip_language: "界面语言",
+    missed_ticks: "定时跳过",
+    tip_missed_ticks: "定时发送时来不及发出而跳过的次数（不会事后连发补上）",
+    kernel_dropped: "系统丢包",
+    tip_kernel_dropped: "接收缓冲满时操作系统丢弃的 UDP 数据报个数",
 };
 
 pub static EN: Texts = Texts {
@@ -442,6 +450,10 @@ pub static EN: Texts = Texts {
     tip_quick_add: "Add a quick command",
     tip_quick_edit: "Edit or delete this quick command",
     tip_language: "The window's language",
+    missed_ticks: "Ticks skipped",
+    tip_missed_ticks: "Periodic sends skipped because the sender was late for them (never made up in a burst)",
+    kernel_dropped: "Kernel dropped",
+    tip_kernel_dropped: "UDP datagrams the operating system dropped because the receive buffer was full",
 };
 
 /// What the window tells the user, kept as a value and put into words when drawn, so switching the language

@@ -114,6 +114,19 @@ pub struct CounterSnapshot {
     pub kernel_dropped: u64,
 }
 
+impl CounterSnapshot {
+    /// Field by field sums: the counts of several sessions together.
+    pub fn plus(self, other: CounterSnapshot) -> CounterSnapshot {
+        CounterSnapshot {
+            rx_bytes: self.rx_bytes + other.rx_bytes,
+            tx_bytes: self.tx_bytes + other.tx_bytes,
+            dropped_from_view: self.dropped_from_view + other.dropped_from_view,
+            missed_ticks: self.missed_ticks + other.missed_ticks,
+            kernel_dropped: self.kernel_dropped + other.kernel_dropped,
+        }
+    }
+}
+
 impl Counters {
     pub fn snapshot(&self) -> CounterSnapshot {
         CounterSnapshot {

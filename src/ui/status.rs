@@ -30,6 +30,22 @@ pub fn status_bar(app: &mut WirepadApp, ui: &mut egui::Ui) -> Vec<Action> {
             .on_hover_text(t.tip_tx);
         ui.label(format!("{}: {}", t.dropped, totals.dropped_from_view()))
             .on_hover_text(t.tip_dropped);
+        // Shown once they happen: periodic sends the worker was too late for, datagrams the kernel dropped.
+        let engine = totals.engine();
+        if engine.missed_ticks > 0 {
+            ui.colored_label(
+                ui.visuals().warn_fg_color,
+                format!("{}: {}", t.missed_ticks, engine.missed_ticks),
+            )
+            .on_hover_text(t.tip_missed_ticks);
+        }
+        if engine.kernel_dropped > 0 {
+            ui.colored_label(
+                ui.visuals().warn_fg_color,
+                format!("{}: {}", t.kernel_dropped, engine.kernel_dropped),
+            )
+            .on_hover_text(t.tip_kernel_dropped);
+        }
         if ui.button(t.reset).on_hover_text(t.tip_reset).clicked() {
             actions.push(Action::ResetCounters);
         }
