@@ -5,3 +5,4 @@ mod common;
 mod engine;
 mod resilience;
 mod ui;
+mod wirepad;
