@@ -1,6 +1,6 @@
 //! End-to-end tests of the wirepad binary against std sockets on loopback. Ports come from the first
 //! stderr line (port 0 everywhere); every wait has a deadline; a failing test kills its child.
-use std::io::{Read, Write};
+use std::io::Write;
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream, UdpSocket};
 use std::process::Command;
 use std::thread;
@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use clap::CommandFactory;
 use wirepad::cli::Cli;
 
-use crate::common::{TIMEOUT, accept_within, read_exactly, read_to_end_or_reset, stays_silent};
+use crate::common::{TIMEOUT, accept_within, read_exactly, read_to_end, read_to_end_or_reset, stays_silent};
 use crate::wirepad::{Io, Wirepad};
 
 /// How long to watch for bytes that must *not* arrive.
@@ -33,14 +33,6 @@ fn recv_datagram(socket: &UdpSocket) -> (Vec<u8>, SocketAddr) {
     let mut buf = vec![0u8; 65_536];
     let (n, from) = socket.recv_from(&mut buf).expect("a datagram arrives in time");
     (buf[..n].to_vec(), from)
-}
-
-/// Everything the peer sends until it closes (which wirepad does when it exits).
-fn read_to_end(stream: &mut TcpStream) -> Vec<u8> {
-    stream.set_read_timeout(Some(TIMEOUT)).expect("read timeout");
-    let mut bytes = Vec::new();
-    stream.read_to_end(&mut bytes).expect("the peer closes in time");
-    bytes
 }
 
 /// Ends the server side of a wirepad tcp-client normally (FIN), so it exits 0, and returns what it
@@ -331,16 +323,46 @@ fn log_lines_carry_time_and_peer() {
     assert_log_line(lines[1], peer_addr, "there\r");
 }
 
+/// A GBK character cut across datagrams, or left unfinished when the run ends, as text and as a log line.
 #[test]
-fn udp_decodes_a_character_split_across_datagrams() {
-    let wirepad = Wirepad::start(&["udp", "--bind", "127.0.0.1:0", "-e", "GBK", "--quit-after-bytes", "4"]);
-    let addr = wirepad.ready("bound to ");
-    let (peer, _) = udp_peer();
-    peer.send_to(&[0xC4], addr).expect("send");
-    peer.send_to(&[0xE3, 0xBA, 0xC3], addr).expect("send");
-    let done = wirepad.finish();
-    assert_eq!(done.code, Some(0), "stderr: {:?}", done.stderr);
-    assert_eq!(done.text(), "你好");
+fn udp_text_split_across_datagrams() {
+    /// Options, datagrams, --quit-after-bytes, what is printed.
+    type Case<'a> = (&'a [&'a str], &'a [&'a [u8]], &'a str, &'a str);
+    let split: &[&[u8]] = &[&[0xC4], &[0xE3, 0xBA, 0xC3]];
+    let cases: &[Case] = &[
+        (&[], split, "4", "你好"),
+        // The chunk that is only part of a character gets no log line of its own.
+        (&["--log"], split, "4", "你好"),
+        (&[], &[&[0x41, 0xC4]], "2", "A\u{FFFD}"),
+    ];
+    for &(options, datagrams, quit_after, expected) in cases {
+        let mut args = vec![
+            "udp",
+            "--bind",
+            "127.0.0.1:0",
+            "-e",
+            "gbk",
+            "--quit-after-bytes",
+            quit_after,
+        ];
+        args.extend_from_slice(options);
+        let wirepad = Wirepad::start(&args);
+        let addr = wirepad.ready("bound to ");
+        let (peer, peer_addr) = udp_peer();
+        for datagram in datagrams {
+            peer.send_to(datagram, addr).expect("send");
+        }
+        let done = wirepad.finish();
+        assert_eq!(done.code, Some(0), "{options:?}: {:?}", done.stderr);
+        let text = done.text();
+        if options.contains(&"--log") {
+            let lines: Vec<&str> = text.split_terminator('\n').collect();
+            assert_eq!(lines.len(), 1, "{text:?}");
+            assert_log_line(lines[0], peer_addr, expected);
+        } else {
+            assert_eq!(text, expected, "{options:?}");
+        }
+    }
 }
 
 #[test]
@@ -736,41 +758,6 @@ fn closed_stdout_ends_the_run_without_a_panic() {
         "{:?}",
         done.stderr
     );
-}
-
-#[test]
-fn log_skips_a_chunk_that_is_only_part_of_a_character() {
-    let wirepad = Wirepad::start(&[
-        "udp",
-        "--bind",
-        "127.0.0.1:0",
-        "--log",
-        "-e",
-        "gbk",
-        "--quit-after-bytes",
-        "4",
-    ]);
-    let addr = wirepad.ready("bound to ");
-    let (peer, peer_addr) = udp_peer();
-    peer.send_to(&[0xC4], addr).expect("send");
-    peer.send_to(&[0xE3, 0xBA, 0xC3], addr).expect("send");
-    let done = wirepad.finish();
-    assert_eq!(done.code, Some(0), "stderr: {:?}", done.stderr);
-    let text = done.text();
-    let lines: Vec<&str> = text.split_terminator('\n').collect();
-    assert_eq!(lines.len(), 1, "{text:?}");
-    assert_log_line(lines[0], peer_addr, "你好");
-}
-
-#[test]
-fn an_unfinished_character_is_shown_when_the_run_ends() {
-    let wirepad = Wirepad::start(&["udp", "--bind", "127.0.0.1:0", "-e", "gbk", "--quit-after-bytes", "2"]);
-    let addr = wirepad.ready("bound to ");
-    let (peer, _) = udp_peer();
-    peer.send_to(&[0x41, 0xC4], addr).expect("send");
-    let done = wirepad.finish();
-    assert_eq!(done.code, Some(0), "stderr: {:?}", done.stderr);
-    assert_eq!(done.text(), "A\u{FFFD}");
 }
 
 #[test]
@@ -1209,7 +1196,7 @@ fn exit_codes_of_failures_before_anything_is_sent() {
     for (args, code, line) in cases {
         let done = Wirepad::start(args).finish();
         assert_eq!(done.code, Some(*code), "{args:?}: {:?}", done.stderr);
-        assert_eq!(&done.stderr, &[line.clone()], "{args:?}");
+        assert_eq!(done.stderr, std::slice::from_ref(line), "{args:?}");
         assert!(done.stdout.is_empty(), "{args:?}");
     }
 }
