@@ -6,9 +6,9 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::fmt;
-use std::io::{self, BufRead, BufWriter, StdoutLock, Write};
+use std::io::{self, BufRead, BufWriter, Read, StdoutLock, Write};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
@@ -24,7 +24,7 @@ use crate::codec::hex::to_hex;
 use crate::codec::text::{StreamDecoder, TextEncoding, TextError};
 use crate::net::{
     Bytes, CloseReason, Command, Delivery, Event, EventKind, Group, LeaveReason, MAX_DATAGRAM, Mode, NetError, Session,
-    SessionConfig, Target,
+    SessionConfig, Target, max_datagram,
 };
 use crate::send::{LineEnding, PayloadError, PayloadFormat, PayloadSpec};
 
@@ -32,6 +32,8 @@ use crate::send::{LineEnding, PayloadError, PayloadFormat, PayloadSpec};
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// Lines read ahead from standard input while nothing can be sent yet.
 const STDIN_LINES_AHEAD: usize = 64;
+/// The longest `--stdin` line: each is held whole until sent, so this times `STDIN_LINES_AHEAD` bounds the memory.
+const MAX_STDIN_LINE: usize = 1 << 20;
 
 const AFTER_HELP: &str = "\
 The first line on stderr says where the socket is, so port 0 can be discovered by scripts: \
@@ -179,7 +181,8 @@ pub struct SendArgs {
     /// tcp-server: to each client as it joins
     #[arg(short, long, value_name = "TEXT", group = "payload")]
     pub send: Option<String>,
-    /// Send these bytes instead: hex pairs separated by spaces or commas, 0x prefixes allowed ("01 03 0x0A")
+    /// Send these bytes instead, as hex: tokens separated by spaces, commas or newlines; a one-digit token is
+    /// one byte (A = 0A), a longer one needs an even number of digits (0A0B); 0x prefixes allowed ("1 03 0x0A0B")
     #[arg(long, value_name = "HEX", group = "payload")]
     pub send_hex: Option<String>,
     /// Send a file's bytes as they are (no checksum, no --append); tcp-server: to each client as it joins
@@ -198,7 +201,8 @@ pub struct SendArgs {
     /// Milliseconds between repeated sends
     #[arg(long, value_name = "MS", default_value_t = 1000, requires = "repeat")]
     pub interval: u64,
-    /// Also send each line of standard input (without its newline), read like --send, with --checksum and --append
+    /// Also send each line of standard input (without its newline; at most 1 MiB), read like --send, with
+    /// --checksum and --append
     #[arg(long)]
     pub stdin: bool,
     /// Send every received chunk back to its sender
@@ -325,6 +329,16 @@ pub fn session_config(args: &SessionArgs) -> SessionConfig {
     }
 }
 
+/// The largest datagram a UDP session's sends may be: its remote's, or, while that is unknown (a hostname,
+/// or a peer to follow), its socket's family's (the engine checks each send again once the address is known).
+fn datagram_limit(udp: &UdpArgs) -> usize {
+    let remote = udp
+        .remote
+        .as_deref()
+        .and_then(|remote| remote.parse::<SocketAddr>().ok());
+    max_datagram(remote.unwrap_or_else(|| udp.bind.unwrap_or_else(|| default_udp_bind(udp))))
+}
+
 /// An IPv6 remote or group needs an IPv6 socket; anything else gets IPv4.
 pub fn default_udp_bind(udp: &UdpArgs) -> SocketAddr {
     let remote_is_v6 = udp
@@ -351,12 +365,26 @@ pub enum CliError {
     Encoding(#[from] TextError),
     #[error("{option}: {source}")]
     Payload { option: &'static str, source: PayloadError },
-    #[error("{option}: {len} bytes do not fit in one UDP datagram (at most {MAX_DATAGRAM})")]
-    DatagramTooLarge { option: &'static str, len: usize },
+    #[error("{option}: nothing to send")]
+    NothingToSend { option: &'static str },
+    #[error("{option}: {len} bytes do not fit in one UDP datagram (at most {limit})")]
+    DatagramTooLarge {
+        option: &'static str,
+        len: usize,
+        limit: usize,
+    },
     #[error("standard input, line {line}: {source}")]
     StdinLine { line: u64, source: PayloadError },
     #[error("standard input, line {line}: not valid UTF-8")]
     StdinNotUtf8 { line: u64 },
+    #[error("standard input, line {line}: longer than {MAX_STDIN_LINE} bytes (send big data with --send-file)")]
+    StdinTooLong { line: u64 },
+    #[error(
+        "--send-file: {} is not a regular file (a pipe or device could block the session; send a stream with \
+         --stdin)",
+        path.display()
+    )]
+    NotAFile { path: PathBuf },
     #[error(transparent)]
     Net(Arc<NetError>),
     #[error("connection reset by peer")]
@@ -381,9 +409,12 @@ impl CliError {
             CliError::Usage(_)
             | CliError::Encoding(_)
             | CliError::Payload { .. }
+            | CliError::NothingToSend { .. }
             | CliError::DatagramTooLarge { .. }
             | CliError::StdinLine { .. }
-            | CliError::StdinNotUtf8 { .. } => ExitCode::from(2),
+            | CliError::StdinNotUtf8 { .. }
+            | CliError::StdinTooLong { .. }
+            | CliError::NotAFile { .. } => ExitCode::from(2),
             CliError::Net(_) | CliError::Reset | CliError::Failed | CliError::Stdout(_) | CliError::Stdin(_) => {
                 ExitCode::from(1)
             }
@@ -424,6 +455,8 @@ struct Plan {
     printer: Option<PrintStyle>,
     stdin: bool,
     quit: QuitArgs,
+    /// UDP: the largest payload one send may have.
+    datagram_limit: Option<usize>,
 }
 
 impl Plan {
@@ -432,21 +465,32 @@ impl Plan {
         let spec = common.payload_spec()?;
         let send = &common.send;
         // Clap cannot say "unless --stdin"; --send and --send-hex already conflict with --send-file.
-        if send.send_file.is_some() && send.checksum.is_some() && !send.stdin {
-            return Err(CliError::Usage(
-                "--checksum does not apply to --send-file (the file is sent as it is), only to --send, --send-hex and \
+        let framing = [
+            ("--checksum", send.checksum.is_some()),
+            ("--append", send.append.is_some()),
+        ];
+        if let Some((option, _)) = framing.iter().find(|(_, given)| *given)
+            && send.send_file.is_some()
+            && !send.stdin
+        {
+            return Err(CliError::Usage(format!(
+                "{option} does not apply to --send-file (the file is sent as it is), only to --send, --send-hex and \
                  --stdin lines"
-                    .into(),
-            ));
+            )));
         }
         let greeting = greeting(send, spec)?;
-        if let (SessionArgs::Udp(_), Some(Greeting::Bytes { bytes, .. })) = (args, &greeting)
-            && bytes.len() > MAX_DATAGRAM
+        let datagram_limit = match args {
+            SessionArgs::Udp(udp) => Some(datagram_limit(udp)),
+            _ => None,
+        };
+        if let (Some(limit), Some(Greeting::Bytes { bytes, .. })) = (datagram_limit, &greeting)
+            && bytes.len() > limit
         {
             let option = if send.send.is_some() { "--send" } else { "--send-hex" };
             return Err(CliError::DatagramTooLarge {
                 option,
                 len: bytes.len(),
+                limit,
             });
         }
         if let SessionArgs::Udp(udp) = args
@@ -471,6 +515,7 @@ impl Plan {
             printer,
             stdin: send.stdin,
             quit: common.quit.clone(),
+            datagram_limit,
         })
     }
 
@@ -483,6 +528,22 @@ impl Plan {
         };
         Runner::new(self, session, stdin).run()
     }
+}
+
+/// Checks that `path` is a regular file this process can read, and returns its length. A FIFO or device is
+/// refused without being opened: opening a FIFO waits for a writer, and the engine would read it on the
+/// session's own thread, so neither the ready line nor a quit condition would ever come.
+fn sendable_file(path: &Path) -> Result<u64, CliError> {
+    let read_error = |source| NetError::ReadFile {
+        path: path.to_owned(),
+        source,
+    };
+    let metadata = std::fs::metadata(path).map_err(read_error)?;
+    if !metadata.is_file() {
+        return Err(CliError::NotAFile { path: path.to_owned() });
+    }
+    std::fs::File::open(path).map_err(read_error)?;
+    Ok(metadata.len())
 }
 
 /// Builds the bytes of `--send` / `--send-hex` now, so bad input stops the run before anything is sent.
@@ -498,10 +559,7 @@ fn greeting(send: &SendArgs, spec: PayloadSpec) -> Result<Option<Greeting>, CliE
         }
         (_, _, Some(path)) => {
             // Fail now rather than when the first peer arrives.
-            std::fs::File::open(path).map_err(|source| NetError::ReadFile {
-                path: path.clone(),
-                source,
-            })?;
+            sendable_file(path)?;
             return Ok(Some(Greeting::File(path.clone())));
         }
         (None, None, None) => return Ok(None),
@@ -509,6 +567,9 @@ fn greeting(send: &SendArgs, spec: PayloadSpec) -> Result<Option<Greeting>, CliE
     let bytes = spec
         .build(input)
         .map_err(|source| CliError::Payload { option, source })?;
+    if bytes.is_empty() {
+        return Err(CliError::NothingToSend { option });
+    }
     let repeat = send.repeat.map(|count| Repeat {
         count: (count > 0).then_some(count),
         interval: Duration::from_millis(send.interval),
@@ -519,7 +580,12 @@ fn greeting(send: &SendArgs, spec: PayloadSpec) -> Result<Option<Greeting>, CliE
     }))
 }
 
-type StdinLine = io::Result<Vec<u8>>;
+type StdinLine = Result<Vec<u8>, StdinError>;
+
+enum StdinError {
+    Read(io::Error),
+    TooLong,
+}
 
 /// Reads standard input on a thread of its own, one line (without its newline) per message.
 /// The thread is left blocked in `read` when the run ends; the process exit takes it.
@@ -531,11 +597,16 @@ fn read_stdin_lines() -> io::Result<Receiver<StdinLine>> {
             let mut input = io::stdin().lock();
             loop {
                 let mut line = Vec::new();
-                let message = match input.read_until(b'\n', &mut line) {
+                // Room for the longest line and its "\r\n": anything that fills it without a newline is too long.
+                let limit = MAX_STDIN_LINE as u64 + 2;
+                let message = match (&mut input).take(limit).read_until(b'\n', &mut line) {
                     Ok(0) => return,
-                    Ok(_) => Ok(strip_newline(line)),
+                    Ok(_) => match strip_newline(line) {
+                        line if line.len() > MAX_STDIN_LINE => Err(StdinError::TooLong),
+                        line => Ok(line),
+                    },
                     Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                    Err(e) => Err(e),
+                    Err(e) => Err(StdinError::Read(e)),
                 };
                 let failed = message.is_err();
                 if tx.send(message).is_err() || failed {
@@ -654,6 +725,7 @@ struct Runner {
     greeting: Option<Greeting>,
     spec: PayloadSpec,
     quit: QuitArgs,
+    datagram_limit: Option<usize>,
     printer: Option<Printer>,
     stdin: Option<Receiver<StdinLine>>,
     stdin_lines: u64,
@@ -679,6 +751,7 @@ impl Runner {
             greeting: plan.greeting,
             spec: plan.spec,
             quit: plan.quit,
+            datagram_limit: plan.datagram_limit,
             printer: plan.printer.map(Printer::new),
             stdin,
             stdin_lines: 0,
@@ -729,40 +802,45 @@ impl Runner {
         }
     }
 
-    /// The earliest quit timer; none before the session is ready or once it is stopping.
+    /// The earliest quit timer; none before the first stderr line or once it is stopping. A time too far
+    /// off for the clock to represent never comes.
     fn deadline(&self) -> Option<Instant> {
         let ready_at = self.ready_at.filter(|_| self.stopping.is_none())?;
-        let after_secs = self.quit.quit_after_secs.map(|secs| ready_at + secs);
+        let after_secs = self.quit.quit_after_secs.and_then(|secs| ready_at.checked_add(secs));
         let idle = self
             .quit
             .quit_when_idle
-            .map(|ms| self.last_activity + Duration::from_millis(ms));
+            .and_then(|ms| self.last_activity.checked_add(Duration::from_millis(ms)));
         after_secs.into_iter().chain(idle).min()
     }
 
     fn handle(&mut self, event: Event) {
         match event.kind {
-            EventKind::Ready { local } => match &self.config.mode {
-                Mode::Udp { remote, .. } => {
-                    // A hostname is resolved later and reported as `RemoteChanged`.
-                    let known = remote.as_deref().is_some_and(|r| r.parse::<SocketAddr>().is_ok());
-                    self.ready(format_args!("bound to {local}"));
-                    if let Some(buffer) = self.session.recv_buffer().filter(|b| b.capped()) {
-                        let (granted, wanted) = (buffer.granted, buffer.wanted);
-                        note(format_args!(
-                            "note: the OS gave a UDP receive buffer of {granted} bytes, not {wanted}: bursts may be \
-                             dropped (Linux: raise net.core.rmem_max)"
-                        ));
+            EventKind::Ready { local } => {
+                match &self.config.mode {
+                    Mode::Udp { remote, .. } => {
+                        // A hostname is resolved later and reported as `RemoteChanged`.
+                        let known = remote.as_deref().is_some_and(|r| r.parse::<SocketAddr>().is_ok());
+                        self.ready(format_args!("bound to {local}"));
+                        if let Some(buffer) = self.session.recv_buffer().filter(|b| b.capped()) {
+                            let (granted, wanted) = (buffer.granted, buffer.wanted);
+                            note(format_args!(
+                                "note: the OS gave a UDP receive buffer of {granted} bytes, not {wanted}: bursts may \
+                                 be dropped (Linux: raise net.core.rmem_max)"
+                            ));
+                        }
+                        if known {
+                            self.default_target_reachable();
+                        }
                     }
-                    if known {
-                        self.default_target_reachable();
-                    }
+                    _ => self.ready(format_args!("listening on {local}")),
                 }
-                _ => self.ready(format_args!("listening on {local}")),
-            },
+                self.quit_if_received_enough();
+            }
             EventKind::Connected { local, peer } => {
                 self.ready(format_args!("connected to {peer} from {local}"));
                 self.default_target_reachable();
+                self.quit_if_received_enough();
             }
             EventKind::PeerJoined { peer, .. } => {
                 note(format_args!("client {peer} joined"));
@@ -793,14 +871,14 @@ impl Runner {
                     note(format_args!("error: {failure}"));
                 }
                 note(format_args!("reconnecting in {} ms", after.as_millis()));
+                // A client that never connects has no ready line: its first stderr line starts the clock.
+                self.start_clock();
             }
-            EventKind::Error(error) => {
-                if is_fatal(&error) {
-                    self.stop(Err(CliError::Net(error)));
-                } else {
-                    note(format_args!("error: {error}"));
-                }
-            }
+            EventKind::Error(error) => match self.fatality(&error) {
+                Fatality::Fatal => self.stop(Err(CliError::Net(error))),
+                Fatality::ClientFile => self.file_failed(&error),
+                Fatality::Reported => note(format_args!("error: {error}")),
+            },
             // Lossless delivery never drops from view.
             EventKind::Connecting { .. } | EventKind::DroppedFromView { .. } | EventKind::Closed { .. } => {}
         }
@@ -826,9 +904,17 @@ impl Runner {
     /// The first stderr line (contract), and the start of the quit timers.
     fn ready(&mut self, line: fmt::Arguments) {
         note(line);
-        let now = Instant::now();
-        self.ready_at.get_or_insert(now);
-        self.last_activity = now;
+        self.start_clock();
+        self.last_activity = Instant::now();
+    }
+
+    /// The quit timers count from the first stderr line (`--help` says so).
+    fn start_clock(&mut self) {
+        if self.ready_at.is_none() {
+            let now = Instant::now();
+            self.ready_at = Some(now);
+            self.last_activity = now;
+        }
     }
 
     /// TCP client connected, UDP remote known: sends to `Target::Default` can go.
@@ -862,6 +948,11 @@ impl Runner {
         self.print(|printer| printer.chunk(at, peer, &bytes));
         self.last_activity = Instant::now();
         self.received += bytes.len() as u64;
+        self.quit_if_received_enough();
+    }
+
+    /// `--quit-after-bytes`; checked when ready too, so 0 quits at once (after any greeting is queued).
+    fn quit_if_received_enough(&mut self) {
         if self.quit.quit_after_bytes.is_some_and(|limit| self.received >= limit) {
             self.stop(Ok(()));
         }
@@ -880,7 +971,7 @@ impl Runner {
             Some(Greeting::Bytes {
                 bytes,
                 repeat: Some(repeat),
-            }) if !self.periodic_running && !bytes.is_empty() => {
+            }) if !self.periodic_running => {
                 self.periodic_running = true;
                 self.session.command(Command::SendPeriodic {
                     to: Target::Default,
@@ -889,7 +980,7 @@ impl Runner {
                     count: repeat.count,
                 });
             }
-            // Nothing to send, or the schedule already runs.
+            // No greeting, or the schedule already runs.
             _ => {}
         }
     }
@@ -901,11 +992,37 @@ impl Runner {
         if self.file_running {
             return;
         }
-        if let Some(to) = self.files_waiting.pop_front() {
+        let path = path.clone();
+        while let Some(to) = self.files_waiting.pop_front() {
+            // Looked at again for each client: it may have gone or changed since the last one got it.
+            let len = match sendable_file(&path) {
+                Ok(len) => len,
+                Err(error) => match to {
+                    // A server's clients are each on their own: only this one goes without.
+                    Target::Peer(peer) => {
+                        note(format_args!("error: {error} (client {peer} is sent nothing)"));
+                        continue;
+                    }
+                    Target::Default => return self.stop(Err(error)),
+                },
+            };
+            if matches!(self.config.mode, Mode::Udp { .. }) && len > MAX_DATAGRAM as u64 {
+                let datagrams = len.div_ceil(MAX_DATAGRAM as u64);
+                note(format_args!(
+                    "--send-file: {len} bytes go as {datagrams} datagrams of at most {MAX_DATAGRAM} bytes"
+                ));
+            }
             self.file_running = true;
-            let path = path.clone();
             self.session.command(Command::SendFile { to, path });
+            return;
         }
+    }
+
+    /// A server's file send that failed while reading: that client goes without, the next one's starts.
+    fn file_failed(&mut self, error: &NetError) {
+        note(format_args!("error: {error}"));
+        self.file_running = false;
+        self.next_file();
     }
 
     fn stdin_line(&mut self, line: Result<StdinLine, RecvError>) {
@@ -915,8 +1032,12 @@ impl Runner {
                 self.stdin = None;
                 return;
             }
-            Ok(Err(error)) => return self.stop(Err(CliError::Stdin(error))),
             Ok(Ok(bytes)) => bytes,
+            Ok(Err(StdinError::Read(error))) => return self.stop(Err(CliError::Stdin(error))),
+            Ok(Err(StdinError::TooLong)) => {
+                let line = self.stdin_lines + 1;
+                return self.stop(Err(CliError::StdinTooLong { line }));
+            }
         };
         self.stdin_lines += 1;
         let line = self.stdin_lines;
@@ -927,13 +1048,13 @@ impl Runner {
                     .build(&text)
                     .map_err(|source| CliError::StdinLine { line, source })
             });
+        let limit = self.datagram_limit.unwrap_or(usize::MAX);
         match built {
-            Ok(bytes) if matches!(self.config.mode, Mode::Udp { .. }) && bytes.len() > MAX_DATAGRAM => {
-                self.stop(Err(CliError::DatagramTooLarge {
-                    option: "--stdin",
-                    len: bytes.len(),
-                }))
-            }
+            Ok(bytes) if bytes.len() > limit => self.stop(Err(CliError::DatagramTooLarge {
+                option: "--stdin",
+                len: bytes.len(),
+                limit,
+            })),
             Ok(bytes) => self.send(Target::Default, bytes.into()),
             Err(error) => self.stop(Err(error)),
         }
@@ -973,6 +1094,26 @@ impl Runner {
         }
     }
 
+    /// Errors that end the run: the capture, the file to send, the remote's name, the engine itself, and a
+    /// failed UDP send (its one destination is the session's whole purpose). A TCP server's trouble with one
+    /// client is that client's: reported, and the session goes on.
+    fn fatality(&self, error: &NetError) -> Fatality {
+        let server = matches!(self.config.mode, Mode::TcpServer { .. });
+        let udp = matches!(self.config.mode, Mode::Udp { .. });
+        match error {
+            NetError::ReadFile { .. } if server => Fatality::ClientFile,
+            NetError::Capture { .. }
+            | NetError::ReadFile { .. }
+            | NetError::Unsent { .. }
+            | NetError::FileStopped { .. }
+            | NetError::Resolve { .. }
+            | NetError::DatagramTooLarge { .. }
+            | NetError::Internal(_) => Fatality::Fatal,
+            NetError::Send { .. } | NetError::NoPeer(_) | NetError::SendQueueFull { .. } if udp => Fatality::Fatal,
+            _ => Fatality::Reported,
+        }
+    }
+
     /// Runs `write` on the printer; a reader that went away (EPIPE) ends the run like a quit
     /// condition, any other write error as a failure.
     fn print(&mut self, write: impl FnOnce(&mut Printer) -> io::Result<()>) {
@@ -994,19 +1135,14 @@ impl Runner {
     }
 }
 
-/// Errors that end the run: the capture, the file to send, the remote's name, the engine itself.
-/// A failed send or one client's trouble is reported and the session goes on.
-fn is_fatal(error: &NetError) -> bool {
-    matches!(
-        error,
-        NetError::Capture { .. }
-            | NetError::ReadFile { .. }
-            | NetError::Unsent { .. }
-            | NetError::FileStopped { .. }
-            | NetError::Resolve { .. }
-            | NetError::DatagramTooLarge { .. }
-            | NetError::Internal(_)
-    )
+/// What an engine error does to the run.
+enum Fatality {
+    /// It ends the run (exit 1).
+    Fatal,
+    /// A server's file send to one client failed; the others still get theirs.
+    ClientFile,
+    /// Reported on stderr; the session goes on.
+    Reported,
 }
 
 /// LISTEN / LOCAL: `PORT` (every IPv4 interface), `IP:PORT` or `[IPv6]:PORT`.
@@ -1097,7 +1233,11 @@ mod tests {
             assert_eq!(parse_local(text), Ok(addr.parse().expect(addr)), "{text}");
         }
         for bad in ["", "70000", "localhost:80", "::1:80", "1.2.3.4"] {
-            assert!(parse_local(bad).is_err(), "{bad:?}");
+            assert_eq!(
+                parse_local(bad),
+                Err("expected PORT, IP:PORT or [IPv6]:PORT".into()),
+                "{bad:?}"
+            );
         }
     }
 
@@ -1106,8 +1246,15 @@ mod tests {
         for good in ["localhost:80", "127.0.0.1:1", "[::1]:65535", "example.com:0"] {
             assert_eq!(parse_remote(good).as_deref(), Ok(good));
         }
-        for bad in ["localhost", ":80", "::1:80", "host:99999", "host:x"] {
-            assert!(parse_remote(bad).is_err(), "{bad:?}");
+        let cases = [
+            ("localhost", "expected HOST:PORT or [IPv6]:PORT"),
+            (":80", "the host is missing: expected HOST:PORT"),
+            ("::1:80", "write an IPv6 address in brackets: [ADDR]:PORT"),
+            ("host:99999", "\"99999\" is not a port number (0-65535)"),
+            ("host:x", "\"x\" is not a port number (0-65535)"),
+        ];
+        for (bad, reason) in cases {
+            assert_eq!(parse_remote(bad), Err(reason.into()), "{bad:?}");
         }
     }
 
@@ -1120,8 +1267,14 @@ mod tests {
         assert_eq!(parse_group("239.1.2.3"), Ok(group("239.1.2.3", 0)));
         assert_eq!(parse_group("ff02::1"), Ok(group("ff02::1", 0)));
         assert_eq!(parse_group("ff02::1%3"), Ok(group("ff02::1", 3)));
-        for bad in ["10.0.0.1", "239.1.2.3%2", "ff02::1%eth0", "nonsense"] {
-            assert!(parse_group(bad).is_err(), "{bad:?}");
+        let cases = [
+            ("10.0.0.1", "10.0.0.1 is not a multicast address"),
+            ("239.1.2.3%2", "%IFINDEX is for IPv6 groups only"),
+            ("ff02::1%eth0", "the interface index \"eth0\" is not a number"),
+            ("nonsense", "\"nonsense\" is not an IP address"),
+        ];
+        for (bad, reason) in cases {
+            assert_eq!(parse_group(bad), Err(reason.into()), "{bad:?}");
         }
     }
 
@@ -1135,8 +1288,8 @@ mod tests {
     #[test]
     fn seconds() {
         assert_eq!(parse_secs("1.5"), Ok(Duration::from_millis(1500)));
-        for bad in ["-1", "NaN", "soon"] {
-            assert!(parse_secs(bad).is_err(), "{bad:?}");
+        for bad in ["-1", "NaN", "soon", "1e400"] {
+            assert_eq!(parse_secs(bad), Err(format!("\"{bad}\" is not a number of seconds")));
         }
     }
 
@@ -1158,8 +1311,15 @@ mod tests {
             }
         );
         assert_eq!(config.delivery, Delivery::Lossless);
-        assert!(parse_session(["tcp-server", "8080", "--append", "none"]).is_err());
-        assert!(parse_session(["udp", "--max-clients", "1"]).is_err());
+        let error = |args: &[&str]| parse_session(args).expect_err("rejected").kind();
+        assert_eq!(
+            error(&["tcp-server", "8080", "--append", "none"]),
+            clap::error::ErrorKind::InvalidValue
+        );
+        assert_eq!(
+            error(&["udp", "--max-clients", "1"]),
+            clap::error::ErrorKind::UnknownArgument
+        );
     }
 
     #[test]
@@ -1179,16 +1339,30 @@ mod tests {
 
     #[test]
     fn argument_rules() {
+        use clap::error::ErrorKind;
         let rejected = [
-            &["tcp-client", "h:1", "-s", "a", "--send-hex", "61"][..],
-            &["tcp-client", "h:1", "--send-file", "f", "-s", "a"],
-            &["tcp-client", "h:1", "--repeat", "3"],
-            &["tcp-client", "h:1", "-s", "a", "--interval", "5"],
-            &["tcp-server", "1", "--max-clients", "0"],
-            &["tcp-client", "h:1", "--checksum", "md5"],
+            (
+                &["tcp-client", "h:1", "-s", "a", "--send-hex", "61"][..],
+                ErrorKind::ArgumentConflict,
+            ),
+            (
+                &["tcp-client", "h:1", "--send-file", "f", "-s", "a"],
+                ErrorKind::ArgumentConflict,
+            ),
+            (
+                &["tcp-client", "h:1", "--repeat", "3"],
+                ErrorKind::MissingRequiredArgument,
+            ),
+            (
+                &["tcp-client", "h:1", "-s", "a", "--interval", "5"],
+                ErrorKind::MissingRequiredArgument,
+            ),
+            (&["tcp-server", "1", "--max-clients", "0"], ErrorKind::ValueValidation),
+            (&["tcp-client", "h:1", "--checksum", "md5"], ErrorKind::InvalidValue),
         ];
-        for args in rejected {
-            assert!(parse_session(args).is_err(), "{args:?} was accepted");
+        for (args, kind) in rejected {
+            let error = parse_session(args).expect_err(&format!("{args:?} was accepted"));
+            assert_eq!(error.kind(), kind, "{args:?}: {error}");
         }
         let accepted = parse_session(["tcp-client", "h:1", "-s", "a", "--repeat", "3"]).expect("--interval defaults");
         assert_eq!(accepted.common().send.interval, 1000);

@@ -561,7 +561,8 @@ fn net_error_zh(error: &NetError) -> String {
         NetError::UnknownPeer { addr } => format!("无法发送到 {addr}：该连接已断开"),
         NetError::SendQueueFull { addr, queued } => format!("无法发送到 {addr}：已有 {queued} 字节在等待发送"),
         NetError::DatagramTooLarge { addr, len } => {
-            format!("无法向 {addr} 发送 {len} 字节：一个 UDP 数据报最多 65507 字节")
+            let limit = crate::net::max_datagram(*addr);
+            format!("无法向 {addr} 发送 {len} 字节：一个 UDP 数据报最多 {limit} 字节")
         }
         NetError::Capture { path, source } => format!("无法写入接收文件 {}：{}", path.display(), io_error_zh(source)),
         NetError::ReadFile { path, source } => format!("无法读取 {}：{}", path.display(), io_error_zh(source)),

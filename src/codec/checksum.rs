@@ -80,6 +80,7 @@ impl Checksum {
 mod tests {
     use super::*;
     use clap::ValueEnum;
+    use proptest::prelude::*;
     use serde::Deserialize;
     use serde::de::IntoDeserializer;
     use serde::de::value::{Error as DeError, StrDeserializer};
@@ -120,6 +121,40 @@ mod tests {
             assert_eq!(Checksum::from_str(checksum.name(), false), Ok(checksum));
             let de: StrDeserializer<DeError> = checksum.name().into_deserializer();
             assert_eq!(Checksum::deserialize(de), Ok(checksum));
+        }
+    }
+
+    /// The check values (CRC of "123456789") straight from the `crc` crate's catalogue, in each wire order.
+    #[test]
+    fn crcs_match_the_catalogue_check_values() {
+        use crc::{CRC_16_IBM_3740, CRC_16_MODBUS, CRC_32_ISO_HDLC};
+        let cases = [
+            (Checksum::Crc16Modbus, CRC_16_MODBUS.check.to_le_bytes().to_vec()),
+            (Checksum::Crc16Ccitt, CRC_16_IBM_3740.check.to_be_bytes().to_vec()),
+            (Checksum::Crc32, CRC_32_ISO_HDLC.check.to_le_bytes().to_vec()),
+        ];
+        for (checksum, check) in cases {
+            assert_eq!(checksum.compute(b"123456789"), check, "{checksum:?}");
+        }
+    }
+
+    proptest! {
+        /// A message followed by its checksum, in its wire order, always checks to the same value: what a
+        /// receiver verifies. A wrong byte order or a sum over the wrong bytes breaks it for most messages.
+        #[test]
+        fn a_message_with_its_checksum_has_a_constant_residue(data in proptest::collection::vec(any::<u8>(), 0..100)) {
+            // Sum8 has no residue; LRC is its two's complement.
+            let sum = Checksum::Sum8.compute(&data)[0];
+            prop_assert_eq!(sum.wrapping_add(Checksum::Lrc.compute(&data)[0]), 0);
+            for &checksum in Checksum::all().iter().filter(|&&c| c != Checksum::Sum8) {
+                let framed = [data.clone(), checksum.compute(&data)].concat();
+                let empty = checksum.compute(&[]);
+                prop_assert_eq!(
+                    checksum.compute(&framed),
+                    checksum.compute(&empty),
+                    "{:?}", checksum
+                );
+            }
         }
     }
 }

@@ -91,6 +91,7 @@ pub fn to_hex(bytes: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
 
     #[test]
     fn parses_valid_input() {
@@ -168,5 +169,36 @@ mod tests {
     fn round_trips_every_byte_value() {
         let all: Vec<u8> = (0..=255).collect();
         assert_eq!(parse_hex(&to_hex(&all)), Ok(all));
+    }
+
+    /// One byte as a user might type it: either case, maybe a 0x prefix, or a lone digit when it is below 0x10.
+    fn typed_byte() -> impl Strategy<Value = (u8, String)> {
+        (any::<u8>(), any::<bool>(), any::<bool>(), any::<bool>()).prop_map(|(byte, upper, prefix, short)| {
+            let digits = match (short && byte < 0x10, upper) {
+                (true, true) => format!("{byte:X}"),
+                (true, false) => format!("{byte:x}"),
+                (false, true) => format!("{byte:02X}"),
+                (false, false) => format!("{byte:02x}"),
+            };
+            let prefix = if prefix { "0x" } else { "" };
+            (byte, format!("{prefix}{digits}"))
+        })
+    }
+
+    proptest! {
+        #[test]
+        fn rendered_hex_parses_back(bytes in proptest::collection::vec(any::<u8>(), 0..200)) {
+            prop_assert_eq!(parse_hex(&to_hex(&bytes)), Ok(bytes));
+        }
+
+        /// Bytes typed one token each, with any of the separators, parse to those bytes.
+        #[test]
+        fn typed_hex_parses_to_its_bytes(
+            typed in proptest::collection::vec((typed_byte(), proptest::sample::select(&[" ", ",", "\n", "\t", "\r\n", ", ", "  "][..])), 0..50),
+        ) {
+            let text: String = typed.iter().map(|((_, token), separator)| format!("{token}{separator}")).collect();
+            let bytes: Vec<u8> = typed.iter().map(|((byte, _), _)| *byte).collect();
+            prop_assert_eq!(parse_hex(&text), Ok(bytes), "{:?}", text);
+        }
     }
 }

@@ -196,6 +196,11 @@ impl StreamDecoder {
     /// Decodes the next chunk; an incomplete trailing character waits for the next call.
     /// Malformed sequences become U+FFFD.
     pub fn decode(&mut self, bytes: &[u8]) -> String {
+        // encoding_rs's Big5, Shift_JIS and EUC-KR decoders forget a pending lead byte when handed no input
+        // (an empty UDP datagram), so that byte's U+FFFD would go missing.
+        if bytes.is_empty() {
+            return String::new();
+        }
         self.run(bytes, false)
     }
 
@@ -226,6 +231,7 @@ impl StreamDecoder {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
     use serde::Deserialize;
     use serde::de::IntoDeserializer;
     use serde::de::value::{Error as DeError, StrDeserializer};
@@ -385,6 +391,10 @@ mod tests {
             ("utf-8", &[&[0xFF, 0x41]], "\u{FFFD}A"),
             ("gbk", &[&[0x41, 0xC4]], "A\u{FFFD}"),
             ("utf-16le", &[&[0x41, 0x00, 0x42]], "A\u{FFFD}"),
+            // An empty chunk between a lead byte and a byte that cannot follow it (proptest found it).
+            ("big5", &[&[0x81], &[], &[0x30]], "\u{FFFD}0"),
+            ("shift_jis", &[&[0x81], &[], &[0x00]], "\u{FFFD}\0"),
+            ("euc-kr", &[&[0x81], &[], &[0x30]], "\u{FFFD}0"),
         ];
         for &(name, chunks, text) in cases {
             assert_eq!(stream(name, chunks), text, "{name} {chunks:02X?}");
@@ -399,5 +409,49 @@ mod tests {
         // The dropped 0xC4 must not pair up with what comes next.
         assert_eq!(decoder.decode(&[0xBA, 0xC3]), "好");
         assert_eq!(decoder.finish(), "");
+    }
+
+    /// Bytes worth decoding in `encoding`: text it encodes (characters it cannot encode left out), with some
+    /// arbitrary bytes mixed in so malformed input is covered too.
+    fn stream_bytes() -> impl Strategy<Value = (TextEncoding, Vec<u8>)> {
+        let encoding = proptest::sample::select(TextEncoding::all());
+        let pieces = proptest::collection::vec(
+            prop_oneof![
+                4 => any::<char>().prop_map(Ok),
+                1 => any::<u8>().prop_map(Err),
+            ],
+            0..40,
+        );
+        (encoding, pieces).prop_map(|(encoding, pieces)| {
+            let mut bytes = Vec::new();
+            for piece in pieces {
+                match piece {
+                    Ok(ch) => bytes.extend(encoding.encode(ch.encode_utf8(&mut [0; 4])).unwrap_or_default()),
+                    Err(byte) => bytes.push(byte),
+                }
+            }
+            (encoding, bytes)
+        })
+    }
+
+    proptest! {
+        /// However a stream is cut into reads, it decodes as it does whole, for every encoding offered.
+        #[test]
+        fn a_stream_cut_anywhere_decodes_as_whole(
+            (encoding, bytes) in stream_bytes(),
+            cuts in proptest::collection::vec(any::<proptest::sample::Index>(), 0..8),
+        ) {
+            let mut cuts: Vec<usize> = cuts.iter().map(|cut| cut.index(bytes.len() + 1)).collect();
+            cuts.sort_unstable();
+            let mut decoder = encoding.decoder();
+            let mut text = String::new();
+            let mut from = 0;
+            for cut in cuts.into_iter().chain([bytes.len()]) {
+                text.push_str(&decoder.decode(&bytes[from..cut]));
+                from = cut;
+            }
+            text.push_str(&decoder.finish());
+            prop_assert_eq!(text, encoding.decode_all(&bytes), "{} {:02X?}", encoding.name(), bytes);
+        }
     }
 }

@@ -37,7 +37,7 @@ pub enum NetError {
     UnknownPeer { addr: SocketAddr },
     #[error("cannot send to {addr}: {queued} bytes are already waiting to be sent; nothing of this send was queued")]
     SendQueueFull { addr: SocketAddr, queued: usize },
-    #[error("cannot send {len} bytes to {addr} in one datagram: the limit is 65507")]
+    #[error("cannot send {len} bytes to {addr} in one datagram: the limit is {}", super::max_datagram(*addr))]
     DatagramTooLarge { addr: SocketAddr, len: usize },
     #[error("cannot write capture file {}: {}", path.display(), describe(source))]
     Capture { path: PathBuf, source: io::Error },

@@ -24,8 +24,18 @@ use crate::capture::CaptureFile;
 pub use error::{NetError, Nobody, describe};
 pub use message::{Bytes, CloseReason, Command, Event, EventKind, Group, LeaveReason, Target};
 
-/// Largest UDP payload over IPv4.
+/// Largest UDP payload over IPv4 (65,535 less the IPv4 and UDP headers), and the size of a file's datagrams.
 pub const MAX_DATAGRAM: usize = 65_507;
+/// Largest UDP payload over IPv6 without jumbograms: its length field does not count the IPv6 header.
+pub const MAX_DATAGRAM_V6: usize = 65_527;
+
+/// The largest datagram that can go to `to` (an IPv4-mapped address travels as IPv4).
+pub fn max_datagram(to: SocketAddr) -> usize {
+    match to {
+        SocketAddr::V6(v6) if v6.ip().to_ipv4_mapped().is_none() => MAX_DATAGRAM_V6,
+        _ => MAX_DATAGRAM,
+    }
+}
 
 /// What kind of session to open.
 #[derive(Debug, Clone, PartialEq)]

@@ -11,7 +11,7 @@ use socket2::{Domain, Protocol, Socket, Type};
 use super::conn::{MAX_QUEUED, Outgoing};
 use super::resolve::Lookup;
 use super::worker::{Ctx, Transport};
-use super::{Bytes, EventKind, Group, MAX_DATAGRAM, NetError, Nobody, Target, platform};
+use super::{Bytes, EventKind, Group, MAX_DATAGRAM, NetError, Nobody, Target, max_datagram, platform};
 
 /// Room for any datagram, IPv6 jumbo-less included.
 const RECV_BUFFER: usize = 64 * 1024;
@@ -249,7 +249,7 @@ impl Transport for Udp {
             Target::Peer(addr) => addr,
             Target::Default => self.remote.ok_or(NetError::NoPeer(Nobody::NoRemote))?,
         };
-        if bytes.len() > MAX_DATAGRAM {
+        if bytes.len() > max_datagram(dest) {
             return Err(NetError::DatagramTooLarge {
                 addr: dest,
                 len: bytes.len(),

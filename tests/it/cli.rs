@@ -1,172 +1,19 @@
 //! End-to-end tests of the wirepad binary against std sockets on loopback. Ports come from the first
 //! stderr line (port 0 everywhere); every wait has a deadline; a failing test kills its child.
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::Write;
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream, UdpSocket};
-use std::process::{Child, ChildStdin, Command, Stdio};
+use std::process::Command;
 use std::thread;
 use std::time::{Duration, Instant};
 
 use clap::CommandFactory;
-use crossbeam_channel::{Receiver, RecvTimeoutError, unbounded};
 use wirepad::cli::Cli;
 
-use crate::common::{TIMEOUT, accept_within, read_exactly, read_to_end_or_reset, stays_silent};
+use crate::common::{TIMEOUT, accept_within, read_exactly, read_to_end, read_to_end_or_reset, stays_silent};
+use crate::wirepad::{Io, Wirepad};
 
 /// How long to watch for bytes that must *not* arrive.
 const SILENCE: Duration = Duration::from_millis(300);
-
-/// A running wirepad. Dropping it kills the process, so a failed assertion leaves nothing behind.
-struct Wirepad {
-    child: Child,
-    /// Before the process started: no wirepad timer can have begun earlier.
-    started: Instant,
-    stdin: Option<ChildStdin>,
-    stderr: Receiver<String>,
-    /// Everything written to stdout, sent once stdout closes; `None` when stdout was closed on purpose.
-    stdout: Option<Receiver<Vec<u8>>>,
-}
-
-/// How a finished wirepad ended.
-struct Finished {
-    code: Option<i32>,
-    stdout: Vec<u8>,
-    /// The stderr lines after the ones already taken.
-    stderr: Vec<String>,
-}
-
-impl Finished {
-    fn text(&self) -> String {
-        String::from_utf8(self.stdout.clone()).expect("stdout is UTF-8")
-    }
-}
-
-#[derive(Clone, Copy, Default)]
-struct Io {
-    /// Give the child a stdin pipe (otherwise it gets /dev/null).
-    stdin: bool,
-    /// Close the read end of stdout at once, as `wirepad … | head -c0` would.
-    close_stdout: bool,
-}
-
-impl Wirepad {
-    fn start(args: &[&str]) -> Self {
-        Self::start_with(args, Io::default())
-    }
-
-    fn start_with(args: &[&str], io: Io) -> Self {
-        let started = Instant::now();
-        let mut child = Command::new(env!("CARGO_BIN_EXE_wirepad"))
-            .args(args)
-            .stdin(if io.stdin { Stdio::piped() } else { Stdio::null() })
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("wirepad starts");
-        let stderr = child.stderr.take().expect("stderr is piped");
-        let (line_tx, lines) = unbounded();
-        thread::spawn(move || {
-            let mut reader = BufReader::new(stderr);
-            let mut line = Vec::new();
-            while reader.read_until(b'\n', &mut line).is_ok_and(|n| n > 0) {
-                let text = String::from_utf8_lossy(&line).trim_end().to_owned();
-                if line_tx.send(text).is_err() {
-                    return;
-                }
-                line.clear();
-            }
-        });
-        let stdout = child.stdout.take().expect("stdout is piped");
-        let stdout = if io.close_stdout {
-            drop(stdout);
-            None
-        } else {
-            let (out_tx, out) = unbounded();
-            thread::spawn(move || {
-                let mut stdout = stdout;
-                let mut bytes = Vec::new();
-                let _ = stdout.read_to_end(&mut bytes);
-                let _ = out_tx.send(bytes);
-            });
-            Some(out)
-        };
-        let stdin = child.stdin.take();
-        Wirepad {
-            child,
-            started,
-            stdin,
-            stderr: lines,
-            stdout,
-        }
-    }
-
-    /// The next stderr line; panics if none comes in time.
-    fn stderr_line(&self) -> String {
-        self.stderr
-            .recv_timeout(TIMEOUT)
-            .expect("wirepad writes a line on stderr in time")
-    }
-
-    /// Reads the first stderr line, which must be `{prefix}ADDR`, and returns ADDR.
-    fn ready(&self, prefix: &str) -> SocketAddr {
-        let line = self.stderr_line();
-        let addr = line
-            .strip_prefix(prefix)
-            .unwrap_or_else(|| panic!("first stderr line {line:?} does not start with {prefix:?}"));
-        let addr: SocketAddr = addr
-            .parse()
-            .unwrap_or_else(|_| panic!("{addr:?} in {line:?} is not an address"));
-        assert_ne!(addr.port(), 0, "the real port is shown: {line:?}");
-        addr
-    }
-
-    /// Waits for a stderr line containing `text`, skipping others.
-    fn stderr_until(&self, text: &str) -> String {
-        let deadline = Instant::now() + TIMEOUT;
-        loop {
-            match self.stderr.recv_deadline(deadline) {
-                Ok(line) if line.contains(text) => return line,
-                Ok(_) => {}
-                Err(_) => panic!("no stderr line containing {text:?} in time"),
-            }
-        }
-    }
-
-    fn write_stdin(&mut self, text: &str) {
-        let stdin = self.stdin.as_mut().expect("started with a stdin pipe");
-        stdin.write_all(text.as_bytes()).expect("write to stdin");
-        stdin.flush().expect("flush stdin");
-    }
-
-    /// Waits for the process to end on its own (stderr closes first), then collects what it wrote.
-    fn finish(mut self) -> Finished {
-        let deadline = Instant::now() + TIMEOUT;
-        let mut stderr = Vec::new();
-        loop {
-            match self.stderr.recv_deadline(deadline) {
-                Ok(line) => stderr.push(line),
-                Err(RecvTimeoutError::Disconnected) => break,
-                Err(RecvTimeoutError::Timeout) => panic!("wirepad did not exit; stderr: {stderr:#?}"),
-            }
-        }
-        let stdout = match &self.stdout {
-            Some(stdout) => stdout.recv_deadline(deadline).expect("stdout closes in time"),
-            None => Vec::new(),
-        };
-        let status = self.child.wait().expect("wait for wirepad");
-        Finished {
-            code: status.code(),
-            stdout,
-            stderr,
-        }
-    }
-}
-
-impl Drop for Wirepad {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 /// A listener on 127.0.0.1 with a port nobody else has.
 fn listener() -> (TcpListener, String) {
@@ -183,17 +30,9 @@ fn udp_peer() -> (UdpSocket, SocketAddr) {
 }
 
 fn recv_datagram(socket: &UdpSocket) -> (Vec<u8>, SocketAddr) {
-    let mut buf = [0u8; 2048];
+    let mut buf = vec![0u8; 65_536];
     let (n, from) = socket.recv_from(&mut buf).expect("a datagram arrives in time");
     (buf[..n].to_vec(), from)
-}
-
-/// Everything the peer sends until it closes (which wirepad does when it exits).
-fn read_to_end(stream: &mut TcpStream) -> Vec<u8> {
-    stream.set_read_timeout(Some(TIMEOUT)).expect("read timeout");
-    let mut bytes = Vec::new();
-    stream.read_to_end(&mut bytes).expect("the peer closes in time");
-    bytes
 }
 
 /// Ends the server side of a wirepad tcp-client normally (FIN), so it exits 0, and returns what it
@@ -273,19 +112,37 @@ fn help_lists_every_option_and_the_checksum_byte_orders() {
 }
 
 #[test]
-fn tcp_server_shows_its_port_and_decodes_gbk() {
-    let wirepad = Wirepad::start(&["tcp-server", "127.0.0.1:0", "-e", "gbk", "--quit-after-bytes", "4"]);
+fn tcp_server_shows_its_port_and_decodes_gbk_split_between_reads() {
+    let mut wirepad = Wirepad::start(&["tcp-server", "127.0.0.1:0", "-e", "gbk", "--quit-after-bytes", "5"]);
     let addr = wirepad.ready("listening on ");
     assert_eq!(addr.ip().to_string(), "127.0.0.1");
     let mut client = TcpStream::connect(addr).expect("connect");
     let joined = wirepad.stderr_line();
     assert_eq!(joined, format!("client {} joined", client.local_addr().expect("local")));
-    // The first character is split across two writes.
-    client.write_all(&[0xC4]).expect("write");
+    // "A" and the first byte of 你; the rest only once "A" was printed, so the printer is handed the two
+    // halves of 你 in two chunks, whatever the engine merges.
+    client.write_all(&[0x41, 0xC4]).expect("write");
+    wirepad.stdout_until(b"A");
     client.write_all(&[0xE3, 0xBA, 0xC3]).expect("write");
     let done = wirepad.finish();
     assert_eq!(done.code, Some(0), "stderr: {:?}", done.stderr);
-    assert_eq!(done.text(), "你好");
+    assert_eq!(done.text(), "A你好");
+}
+
+/// A client that leaves in the middle of a character gets U+FFFD for it then, not at the end of the run.
+#[test]
+fn a_client_leaving_mid_character_ends_its_text_with_a_replacement() {
+    let wirepad = Wirepad::start(&["tcp-server", "127.0.0.1:0", "-e", "gbk", "--quit-after-bytes", "3"]);
+    let addr = wirepad.ready("listening on ");
+    let mut first = TcpStream::connect(addr).expect("connect");
+    first.write_all(&[0x41, 0xC4]).expect("write");
+    drop(first);
+    wirepad.stderr_until("left: closed by peer");
+    let mut second = TcpStream::connect(addr).expect("connect");
+    second.write_all(b"B").expect("write");
+    let done = wirepad.finish();
+    assert_eq!(done.code, Some(0), "stderr: {:?}", done.stderr);
+    assert_eq!(done.text(), "A\u{FFFD}B");
 }
 
 #[test]
@@ -363,6 +220,14 @@ fn bad_input_exits_2_with_one_line_and_sends_nothing() {
         (
             &["-e", "gbk", "-s", "ab😀"],
             "error: --send: '😀' at position 3 cannot be encoded in gbk",
+        ),
+        (&["--send-hex", ""], "error: --send-hex: nothing to send"),
+        (&["--send-hex", " , "], "error: --send-hex: nothing to send"),
+        (&["-s", ""], "error: --send: nothing to send"),
+        // The hex rule: one digit is one byte, a longer run pairs up.
+        (
+            &["--send-hex", "0 123"],
+            "error: --send-hex: odd number of hex digits in \"123\" at position 3",
         ),
     ];
     for &(options, message) in cases {
@@ -458,16 +323,46 @@ fn log_lines_carry_time_and_peer() {
     assert_log_line(lines[1], peer_addr, "there\r");
 }
 
+/// A GBK character cut across datagrams, or left unfinished when the run ends, as text and as a log line.
 #[test]
-fn udp_decodes_a_character_split_across_datagrams() {
-    let wirepad = Wirepad::start(&["udp", "--bind", "127.0.0.1:0", "-e", "GBK", "--quit-after-bytes", "4"]);
-    let addr = wirepad.ready("bound to ");
-    let (peer, _) = udp_peer();
-    peer.send_to(&[0xC4], addr).expect("send");
-    peer.send_to(&[0xE3, 0xBA, 0xC3], addr).expect("send");
-    let done = wirepad.finish();
-    assert_eq!(done.code, Some(0), "stderr: {:?}", done.stderr);
-    assert_eq!(done.text(), "你好");
+fn udp_text_split_across_datagrams() {
+    /// Options, datagrams, --quit-after-bytes, what is printed.
+    type Case<'a> = (&'a [&'a str], &'a [&'a [u8]], &'a str, &'a str);
+    let split: &[&[u8]] = &[&[0xC4], &[0xE3, 0xBA, 0xC3]];
+    let cases: &[Case] = &[
+        (&[], split, "4", "你好"),
+        // The chunk that is only part of a character gets no log line of its own.
+        (&["--log"], split, "4", "你好"),
+        (&[], &[&[0x41, 0xC4]], "2", "A\u{FFFD}"),
+    ];
+    for &(options, datagrams, quit_after, expected) in cases {
+        let mut args = vec![
+            "udp",
+            "--bind",
+            "127.0.0.1:0",
+            "-e",
+            "gbk",
+            "--quit-after-bytes",
+            quit_after,
+        ];
+        args.extend_from_slice(options);
+        let wirepad = Wirepad::start(&args);
+        let addr = wirepad.ready("bound to ");
+        let (peer, peer_addr) = udp_peer();
+        for datagram in datagrams {
+            peer.send_to(datagram, addr).expect("send");
+        }
+        let done = wirepad.finish();
+        assert_eq!(done.code, Some(0), "{options:?}: {:?}", done.stderr);
+        let text = done.text();
+        if options.contains(&"--log") {
+            let lines: Vec<&str> = text.split_terminator('\n').collect();
+            assert_eq!(lines.len(), 1, "{text:?}");
+            assert_log_line(lines[0], peer_addr, expected);
+        } else {
+            assert_eq!(text, expected, "{options:?}");
+        }
+    }
 }
 
 #[test]
@@ -590,13 +485,11 @@ fn send_file_sends_the_bytes_as_they_are() {
         &addr,
         "--send-file",
         path.to_str().expect("UTF-8 temp path"),
-        "--append",
-        "crlf",
     ]);
     let mut stream = connected(&wirepad, &server);
     let sent = read_exactly(&mut stream, data.len());
     assert!(sent == data, "the file arrives unchanged");
-    assert!(close_and_collect(stream).is_empty(), "--append is not added to files");
+    assert!(close_and_collect(stream).is_empty(), "nothing follows the file");
     assert_eq!(wirepad.finish().code, Some(0));
 
     let missing = dir.path().join("missing.bin");
@@ -627,32 +520,132 @@ fn a_quit_with_bytes_left_unsent_exits_1_and_says_so() {
     );
 }
 
+/// How late a quit timer may fire on a loaded machine: one that waits twice as long as asked is caught.
+const SLACK: Duration = Duration::from_secs(1);
+
 #[test]
-fn quit_when_idle_counts_from_the_last_byte() {
-    let wirepad = Wirepad::start(&["tcp-server", "127.0.0.1:0", "--quit-when-idle", "400"]);
+fn quit_when_idle_counts_from_the_last_byte_received() {
+    const IDLE: Duration = Duration::from_secs(1);
+    let mut wirepad = Wirepad::start(&["tcp-server", "127.0.0.1:0", "--quit-when-idle", "1000"]);
     let addr = wirepad.ready("listening on ");
     let mut client = TcpStream::connect(addr).expect("connect");
-    client.write_all(b"a").expect("write");
-    let sent_at = Instant::now();
+    // A byte every 250 ms, for longer than IDLE: each one must put the quit off.
+    for byte in *b"abcde" {
+        client.write_all(&[byte]).expect("write");
+        wirepad.stdout_until(&[byte]);
+        thread::sleep(Duration::from_millis(250));
+    }
+    let written = Instant::now();
+    client.write_all(b"f").expect("write");
+    wirepad.stdout_until(b"f");
+    // Printed, so received: the idle time ends no later than IDLE from now.
+    let printed = Instant::now();
     let done = wirepad.finish();
-    assert!(
-        sent_at.elapsed() >= Duration::from_millis(400),
-        "quit after {:?}",
-        sent_at.elapsed()
-    );
     assert_eq!(done.code, Some(0), "stderr: {:?}", done.stderr);
-    assert_eq!(done.text(), "a");
+    assert_eq!(done.text(), "abcdef");
+    assert!(
+        written.elapsed() >= IDLE,
+        "quit {:?} after the last byte",
+        written.elapsed()
+    );
+    assert!(
+        printed.elapsed() < IDLE + SLACK,
+        "quit {:?} after the last byte",
+        printed.elapsed()
+    );
+}
+
+#[test]
+fn quit_when_idle_is_put_off_by_each_send() {
+    let (server, addr) = listener();
+    // Six sends 200 ms apart take 1 s: without sends counting, the idle quit would come after 700 ms.
+    let wirepad = Wirepad::start(&[
+        "tcp-client",
+        &addr,
+        "-s",
+        "p",
+        "--repeat",
+        "6",
+        "--interval",
+        "200",
+        "--quit-when-idle",
+        "700",
+    ]);
+    let mut stream = connected(&wirepad, &server);
+    assert_eq!(read_to_end(&mut stream), b"pppppp");
+    let done = wirepad.finish();
+    assert_eq!(done.code, Some(0), "stderr: {:?}", done.stderr);
 }
 
 #[test]
 fn quit_after_secs_counts_from_the_ready_line() {
-    let wirepad = Wirepad::start(&["udp", "--bind", "127.0.0.1:0", "--quit-after-secs", "0.3"]);
-    wirepad.ready("bound to ");
+    const AFTER: Duration = Duration::from_secs(1);
+    let wirepad = Wirepad::start(&["udp", "--bind", "127.0.0.1:0", "--quit-after-secs", "1"]);
     let started = wirepad.started;
+    wirepad.ready("bound to ");
+    // The ready line was written no later than this.
+    let ready = Instant::now();
     let done = wirepad.finish();
     assert_eq!(done.code, Some(0), "stderr: {:?}", done.stderr);
-    let waited = started.elapsed();
-    assert!(waited >= Duration::from_millis(300), "quit after {waited:?}");
+    assert!(
+        started.elapsed() >= AFTER,
+        "quit {:?} after the start",
+        started.elapsed()
+    );
+    assert!(
+        ready.elapsed() < AFTER + SLACK,
+        "quit {:?} after the ready line",
+        ready.elapsed()
+    );
+}
+
+/// No number a user can type panics: a quit time too far off for the clock to represent never comes.
+#[test]
+fn a_quit_time_beyond_the_clock_never_comes_and_does_not_panic() {
+    let (peer, peer_addr) = udp_peer();
+    let remote = peer_addr.to_string();
+    let wirepad = Wirepad::start(&[
+        "udp",
+        "--bind",
+        "127.0.0.1:0",
+        "--remote",
+        &remote,
+        "-s",
+        "x",
+        "--quit-after-secs",
+        "1e19",
+        "--quit-when-idle",
+        "300",
+    ]);
+    wirepad.ready("bound to ");
+    assert_eq!(recv_datagram(&peer).0, b"x");
+    let done = wirepad.finish();
+    assert_eq!(done.code, Some(0), "stderr: {:?}", done.stderr);
+    assert!(done.stderr.is_empty(), "{:?}", done.stderr);
+}
+
+/// The quit clock starts at the first stderr line, which for a client that cannot connect is its first
+/// failure report.
+#[test]
+fn quit_conditions_run_while_a_reconnecting_client_never_connects() {
+    let (server, addr) = listener();
+    drop(server);
+    for quit in [["--quit-after-secs", "0.5"], ["--quit-when-idle", "500"]] {
+        let wirepad = Wirepad::start(&["tcp-client", &addr, "--reconnect", quit[0], quit[1]]);
+        assert_eq!(
+            wirepad.stderr_line(),
+            format!("error: cannot connect to {addr}: connection refused")
+        );
+        let done = wirepad.finish();
+        assert_eq!(done.code, Some(0), "{quit:?}: {:?}", done.stderr);
+        assert!(
+            done.stderr
+                .iter()
+                .all(|line| line.starts_with("reconnecting in ") || line.starts_with("error: cannot connect")),
+            "{quit:?}: {:?}",
+            done.stderr
+        );
+    }
 }
 
 #[test]
@@ -765,41 +758,6 @@ fn closed_stdout_ends_the_run_without_a_panic() {
         "{:?}",
         done.stderr
     );
-}
-
-#[test]
-fn log_skips_a_chunk_that_is_only_part_of_a_character() {
-    let wirepad = Wirepad::start(&[
-        "udp",
-        "--bind",
-        "127.0.0.1:0",
-        "--log",
-        "-e",
-        "gbk",
-        "--quit-after-bytes",
-        "4",
-    ]);
-    let addr = wirepad.ready("bound to ");
-    let (peer, peer_addr) = udp_peer();
-    peer.send_to(&[0xC4], addr).expect("send");
-    peer.send_to(&[0xE3, 0xBA, 0xC3], addr).expect("send");
-    let done = wirepad.finish();
-    assert_eq!(done.code, Some(0), "stderr: {:?}", done.stderr);
-    let text = done.text();
-    let lines: Vec<&str> = text.split_terminator('\n').collect();
-    assert_eq!(lines.len(), 1, "{text:?}");
-    assert_log_line(lines[0], peer_addr, "你好");
-}
-
-#[test]
-fn an_unfinished_character_is_shown_when_the_run_ends() {
-    let wirepad = Wirepad::start(&["udp", "--bind", "127.0.0.1:0", "-e", "gbk", "--quit-after-bytes", "2"]);
-    let addr = wirepad.ready("bound to ");
-    let (peer, _) = udp_peer();
-    peer.send_to(&[0x41, 0xC4], addr).expect("send");
-    let done = wirepad.finish();
-    assert_eq!(done.code, Some(0), "stderr: {:?}", done.stderr);
-    assert_eq!(done.text(), "A\u{FFFD}");
 }
 
 #[test]
@@ -927,29 +885,33 @@ fn usage_errors_are_one_line_and_exit_2() {
     assert!(help.text().contains("--max-clients"), "{}", help.text());
 }
 
+/// `--checksum` and `--append` frame `--send`, `--send-hex` and `--stdin` lines alike; neither touches a file.
 #[test]
-fn checksum_with_send_file_is_a_usage_error_unless_stdin_lines_take_it() {
+fn checksum_or_append_with_send_file_is_a_usage_error_unless_stdin_lines_take_it() {
     let dir = tempfile::tempdir().expect("temp dir");
     let path = dir.path().join("payload.bin");
     std::fs::write(&path, b"file").expect("write payload");
     let path = path.to_str().expect("UTF-8 temp path");
     let (server, addr) = listener();
-    let done = Wirepad::start(&["tcp-client", &addr, "--send-file", path, "--checksum", "sum8"]).finish();
-    assert_eq!(done.code, Some(2), "{:?}", done.stderr);
-    assert_eq!(
-        done.stderr,
-        [
-            "error: --checksum does not apply to --send-file (the file is sent as it is), only to --send, --send-hex and --stdin lines"
-        ]
-    );
-    server.set_nonblocking(true).expect("nonblocking");
-    assert!(
-        server
-            .accept()
-            .is_err_and(|e| e.kind() == std::io::ErrorKind::WouldBlock),
-        "wirepad connected although its arguments were bad"
-    );
-    server.set_nonblocking(false).expect("blocking");
+    for (option, value) in [("--checksum", "sum8"), ("--append", "crlf")] {
+        let done = Wirepad::start(&["tcp-client", &addr, "--send-file", path, option, value]).finish();
+        assert_eq!(done.code, Some(2), "{option}: {:?}", done.stderr);
+        assert_eq!(
+            done.stderr,
+            [format!(
+                "error: {option} does not apply to --send-file (the file is sent as it is), only to --send, \
+                 --send-hex and --stdin lines"
+            )]
+        );
+        server.set_nonblocking(true).expect("nonblocking");
+        assert!(
+            server
+                .accept()
+                .is_err_and(|e| e.kind() == std::io::ErrorKind::WouldBlock),
+            "{option}: wirepad connected although its arguments were bad"
+        );
+        server.set_nonblocking(false).expect("blocking");
+    }
 
     let mut wirepad = Wirepad::start_with(
         &[
@@ -972,5 +934,321 @@ fn checksum_with_send_file_is_a_usage_error_unless_stdin_lines_take_it() {
     assert_eq!(read_exactly(&mut stream, 2), b"AA", "the line and its sum8");
     drop(wirepad.stdin.take());
     assert!(close_and_collect(stream).is_empty());
+    assert_eq!(wirepad.finish().code, Some(0));
+}
+
+#[test]
+fn hex_follows_the_one_documented_rule_and_help_says_it() {
+    let (server, addr) = listener();
+    let wirepad = Wirepad::start(&["tcp-client", &addr, "--send-hex", "1 0A0B,0xf\n0x0C"]);
+    let mut stream = connected(&wirepad, &server);
+    assert_eq!(read_exactly(&mut stream, 5), [0x01, 0x0A, 0x0B, 0x0F, 0x0C]);
+    assert!(close_and_collect(stream).is_empty(), "nothing more was sent");
+    assert_eq!(wirepad.finish().code, Some(0));
+
+    let help = Wirepad::start(&["tcp-client", "--help"]).finish().text();
+    let rule = "tokens separated by spaces, commas or newlines; a one-digit token is one byte (A = 0A), a longer one \
+                needs an even number of digits (0A0B); 0x prefixes allowed";
+    assert!(help.contains(rule), "{help}");
+}
+
+/// A FIFO without a writer would block the open, and with it the ready line and every quit condition.
+#[cfg(unix)]
+#[test]
+fn send_file_refuses_what_is_not_a_regular_file_at_once() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let fifo = dir.path().join("fifo");
+    let made = Command::new("mkfifo").arg(&fifo).status().expect("mkfifo runs");
+    assert!(made.success());
+    let (server, addr) = listener();
+    for path in [&fifo, dir.path()] {
+        let path = path.to_str().expect("UTF-8 temp path");
+        let done = Wirepad::start(&["tcp-client", &addr, "--send-file", path]).finish();
+        assert_eq!(done.code, Some(2), "{path}: {:?}", done.stderr);
+        assert_eq!(
+            done.stderr,
+            [format!(
+                "error: --send-file: {path} is not a regular file (a pipe or device could block the session; send a \
+                 stream with --stdin)"
+            )]
+        );
+    }
+    server.set_nonblocking(true).expect("nonblocking");
+    assert!(
+        server
+            .accept()
+            .is_err_and(|e| e.kind() == std::io::ErrorKind::WouldBlock),
+        "wirepad connected although its file was not one"
+    );
+}
+
+/// A file gone or replaced by a directory costs only the clients that join after: the server and its other
+/// clients go on.
+#[test]
+fn a_server_whose_file_goes_away_skips_only_the_clients_it_cannot_send_to() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("greeting.txt");
+    std::fs::write(&path, b"welcome").expect("write the file");
+    let shown = path.to_str().expect("UTF-8 temp path");
+    let wirepad = Wirepad::start(&[
+        "tcp-server",
+        "127.0.0.1:0",
+        "--send-file",
+        shown,
+        "--quit-after-bytes",
+        "3",
+    ]);
+    let addr = wirepad.ready("listening on ");
+    let mut first = TcpStream::connect(addr).expect("connect");
+    assert_eq!(read_exactly(&mut first, 7), b"welcome");
+
+    std::fs::remove_file(&path).expect("remove the file");
+    let mut second = TcpStream::connect(addr).expect("connect");
+    let second_addr = second.local_addr().expect("local");
+    let seen = wirepad.stderr_until("is sent nothing");
+    assert_eq!(
+        seen.last().map(String::as_str),
+        Some(format!("error: cannot read {shown}: not found (client {second_addr} is sent nothing)").as_str())
+    );
+    std::fs::create_dir(&path).expect("a directory where the file was");
+    let third = TcpStream::connect(addr).expect("connect");
+    let third_addr = third.local_addr().expect("local");
+    let seen = wirepad.stderr_until("is sent nothing");
+    assert!(
+        seen.last().is_some_and(|line| line.contains("is not a regular file")
+            && line.ends_with(&format!("(client {third_addr} is sent nothing)"))),
+        "{seen:?}"
+    );
+
+    // The first client is still served.
+    first.write_all(b"end").expect("write");
+    let done = wirepad.finish();
+    assert_eq!(done.code, Some(0), "stderr: {:?}", done.stderr);
+    assert_eq!(done.text(), "end");
+    assert_eq!(read_to_end_or_reset(&mut second), b"", "the second client got nothing");
+}
+
+/// A datagram that cannot go is the UDP session's failure: exit 1, even with a quit condition pending.
+#[test]
+fn udp_send_failures_exit_1() {
+    let cases = [
+        ("127.0.0.1:0", "error: cannot send to 127.0.0.1:0: "),
+        (
+            "255.255.255.255:9",
+            "error: cannot send to 255.255.255.255:9: permission denied",
+        ),
+        ("[::1]:9", "error: cannot send to [::1]:9: "),
+    ];
+    for (remote, message) in cases {
+        let args = [
+            "udp",
+            "--bind",
+            "127.0.0.1:0",
+            "--remote",
+            remote,
+            "-s",
+            "x",
+            "--quit-after-secs",
+            "5",
+        ];
+        let done = Wirepad::start(&args).finish();
+        assert_eq!(done.code, Some(1), "{remote}: {:?}", done.stderr);
+        assert!(
+            done.stderr.last().is_some_and(|line| line.starts_with(message)),
+            "{remote}: {:?} should end with {message:?}",
+            done.stderr
+        );
+    }
+}
+
+#[test]
+fn udp_file_beyond_one_datagram_is_split_and_said_once() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("big.bin");
+    let data: Vec<u8> = (0..70_000u32).map(|i| (i % 253) as u8).collect();
+    std::fs::write(&path, &data).expect("write the file");
+    let (peer, peer_addr) = udp_peer();
+    let remote = peer_addr.to_string();
+    let path = path.to_str().expect("UTF-8 temp path");
+    let wirepad = Wirepad::start(&[
+        "udp",
+        "--bind",
+        "127.0.0.1:0",
+        "--remote",
+        &remote,
+        "--send-file",
+        path,
+        "--quit-when-idle",
+        "500",
+    ]);
+    wirepad.ready("bound to ");
+    let first = recv_datagram(&peer).0;
+    let second = recv_datagram(&peer).0;
+    assert_eq!((first.len(), second.len()), (65_507, 4_493));
+    assert!([first, second].concat() == data, "the file arrives in order");
+    let done = wirepad.finish();
+    assert_eq!(done.code, Some(0), "stderr: {:?}", done.stderr);
+    assert_eq!(
+        done.stderr,
+        ["--send-file: 70000 bytes go as 2 datagrams of at most 65507 bytes"]
+    );
+}
+
+/// IPv6 counts its payload without its own header: 20 bytes more than IPv4 fit in one datagram.
+#[test]
+fn an_ipv6_datagram_may_carry_65527_bytes() {
+    let peer = UdpSocket::bind("[::1]:0").expect("bind IPv6 UDP");
+    peer.set_read_timeout(Some(TIMEOUT)).expect("timeout");
+    let remote = peer.local_addr().expect("address").to_string();
+    let fits = "x".repeat(65_527);
+    let wirepad = Wirepad::start(&["udp", "--bind", "[::1]:0", "--remote", &remote, "-s", &fits]);
+    let addr = wirepad.ready("bound to ");
+    assert_eq!(recv_datagram(&peer), (fits.into_bytes(), addr));
+    drop(wirepad);
+
+    let too_long = "x".repeat(65_528);
+    let done = Wirepad::start(&["udp", "--remote", &remote, "-s", &too_long]).finish();
+    assert_eq!(done.code, Some(2), "{:?}", done.stderr);
+    assert_eq!(
+        done.stderr,
+        ["error: --send: 65528 bytes do not fit in one UDP datagram (at most 65527)"]
+    );
+}
+
+#[test]
+fn quit_after_0_bytes_quits_once_ready() {
+    let done = Wirepad::start(&["tcp-server", "127.0.0.1:0", "--quit-after-bytes", "0"]).finish();
+    assert_eq!(done.code, Some(0), "{:?}", done.stderr);
+
+    // A greeting still goes first.
+    let (server, addr) = listener();
+    let wirepad = Wirepad::start(&["tcp-client", &addr, "-s", "hi", "--quit-after-bytes", "0"]);
+    let mut stream = connected(&wirepad, &server);
+    assert_eq!(read_to_end(&mut stream), b"hi");
+    assert_eq!(wirepad.finish().code, Some(0));
+}
+
+/// A `--stdin` line is held whole before it is sent, so its length is bounded.
+#[test]
+fn a_stdin_line_beyond_1_mib_exits_2_and_is_not_sent() {
+    const MAX: usize = 1 << 20;
+    let (server, addr) = listener();
+    let mut wirepad = Wirepad::start_with(
+        &["tcp-client", &addr, "--stdin"],
+        Io {
+            stdin: true,
+            ..Io::default()
+        },
+    );
+    let mut stream = connected(&wirepad, &server);
+    let mut input = vec![b'x'; MAX];
+    input.extend_from_slice(b"\r\n");
+    input.extend(vec![b'y'; MAX + 1]);
+    // Written on a thread: wirepad stops reading when it quits, and the rest of a write would fail.
+    let mut stdin = wirepad.stdin.take().expect("stdin pipe");
+    thread::spawn(move || {
+        let _ = stdin.write_all(&input);
+        let _ = stdin.write_all(b"\nnever\n");
+    });
+    let done = wirepad.finish();
+    assert_eq!(done.code, Some(2), "{:?}", done.stderr);
+    assert_eq!(
+        done.stderr,
+        ["error: standard input, line 2: longer than 1048576 bytes (send big data with --send-file)"]
+    );
+    let sent = read_to_end(&mut stream);
+    assert!(
+        sent == vec![b'x'; MAX],
+        "the first line whole, nothing after: {} bytes",
+        sent.len()
+    );
+}
+
+/// Exit codes the contract promises: 1 for a network or file error, 2 for bad arguments or input.
+#[test]
+fn exit_codes_of_failures_before_anything_is_sent() {
+    let tcp = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let tcp_addr = tcp.local_addr().expect("address").to_string();
+    let udp = UdpSocket::bind("127.0.0.1:0").expect("bind");
+    let udp_addr = udp.local_addr().expect("address").to_string();
+    let cases: &[(&[&str], i32, String)] = &[
+        (
+            &["tcp-server", &tcp_addr],
+            1,
+            format!("error: cannot listen on {tcp_addr}: address in use"),
+        ),
+        (
+            &["udp", "--bind", &udp_addr],
+            1,
+            format!("error: cannot bind {udp_addr}: address in use"),
+        ),
+        (
+            &["udp", "-s", "x"],
+            2,
+            "error: udp: sending needs --remote HOST:PORT (or --follow-peer to reply to whoever sends first)".into(),
+        ),
+        (
+            &["gui", "--echo"],
+            2,
+            "error: unexpected argument '--echo' found (see wirepad --help)".into(),
+        ),
+    ];
+    for (args, code, line) in cases {
+        let done = Wirepad::start(args).finish();
+        assert_eq!(done.code, Some(*code), "{args:?}: {:?}", done.stderr);
+        assert_eq!(done.stderr, std::slice::from_ref(line), "{args:?}");
+        assert!(done.stdout.is_empty(), "{args:?}");
+    }
+}
+
+#[test]
+fn stdin_that_is_not_utf8_exits_2() {
+    let (server, addr) = listener();
+    let mut wirepad = Wirepad::start_with(
+        &["tcp-client", &addr, "--stdin"],
+        Io {
+            stdin: true,
+            ..Io::default()
+        },
+    );
+    let mut stream = connected(&wirepad, &server);
+    wirepad.write_stdin_bytes(b"ok\n\xFF\xFEbad\n");
+    let done = wirepad.finish();
+    assert_eq!(done.code, Some(2), "{:?}", done.stderr);
+    assert_eq!(done.stderr, ["error: standard input, line 2: not valid UTF-8"]);
+    assert_eq!(read_to_end(&mut stream), b"ok");
+}
+
+/// A capture that fails while the session runs (here a full disk) ends the run: exit 1.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_capture_failing_mid_run_exits_1() {
+    let wirepad = Wirepad::start(&["tcp-server", "127.0.0.1:0", "-q", "--recv-file", "/dev/full"]);
+    let addr = wirepad.ready("listening on ");
+    let mut client = TcpStream::connect(addr).expect("connect");
+    // Beyond the capture's write buffer, so it is written (and fails) at once.
+    let _ = client.write_all(&[b'c'; 200_000]);
+    let done = wirepad.finish();
+    assert_eq!(done.code, Some(1), "{:?}", done.stderr);
+    assert!(
+        done.stderr
+            .last()
+            .is_some_and(|line| line == "error: cannot write capture file /dev/full: no space left on device"),
+        "{:?}",
+        done.stderr
+    );
+}
+
+#[test]
+fn echo_answers_only_the_sender() {
+    let wirepad = Wirepad::start(&["tcp-server", "127.0.0.1:0", "--echo", "--quit-after-bytes", "6"]);
+    let addr = wirepad.ready("listening on ");
+    let mut sender = TcpStream::connect(addr).expect("connect");
+    wirepad.stderr_until("joined");
+    let mut other = TcpStream::connect(addr).expect("connect");
+    wirepad.stderr_until("joined");
+    sender.write_all(b"sender").expect("write");
+    assert_eq!(read_exactly(&mut sender, 6), b"sender");
+    assert_eq!(read_to_end_or_reset(&mut other), b"", "the other client gets no echo");
     assert_eq!(wirepad.finish().code, Some(0));
 }

@@ -111,15 +111,24 @@ pub fn accept_within(listener: &TcpListener) -> (TcpStream, SocketAddr) {
         .expect("accept")
 }
 
+/// Everything the peer sends until it closes; panics if it does not close normally within `TIMEOUT`.
+pub fn read_to_end(stream: &mut TcpStream) -> Vec<u8> {
+    read_until_end(stream, false)
+}
+
 /// What a connection yields until it ends, treating a reset or abort as the end; panics if it
 /// neither closes nor resets within `TIMEOUT`.
 pub fn read_to_end_or_reset(stream: &mut TcpStream) -> Vec<u8> {
+    read_until_end(stream, true)
+}
+
+fn read_until_end(stream: &mut TcpStream, reset_ends: bool) -> Vec<u8> {
     stream.set_read_timeout(Some(TIMEOUT)).expect("read timeout");
     let mut bytes = Vec::new();
     match stream.read_to_end(&mut bytes) {
         Ok(_) => {}
-        Err(e) if matches!(e.kind(), ErrorKind::ConnectionReset | ErrorKind::ConnectionAborted) => {}
-        Err(e) => panic!("the connection neither closed nor reset in time: {e}"),
+        Err(e) if reset_ends && matches!(e.kind(), ErrorKind::ConnectionReset | ErrorKind::ConnectionAborted) => {}
+        Err(e) => panic!("the connection did not end in time: {e}"),
     }
     bytes
 }

@@ -6,3 +6,4 @@ mod engine;
 mod first_use;
 mod resilience;
 mod ui;
+mod wirepad;

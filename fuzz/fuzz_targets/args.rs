@@ -1,0 +1,42 @@
+//! The argument parser: any argument list parses or is refused without a panic, and what parses turns into a
+//! session and a send spec without one. Arguments are the input split at NUL bytes.
+#![no_main]
+use std::sync::LazyLock;
+
+use clap::{Command, CommandFactory, FromArgMatches};
+use libfuzzer_sys::fuzz_target;
+use wirepad_fuzz::cli::{Cli, CliCommand, SessionArgs, session_config};
+
+fn check(session: &SessionArgs) {
+    let _ = session_config(session);
+    let common = session.common();
+    if let (Ok(spec), Some(text)) = (common.payload_spec(), &common.send.send) {
+        let _ = spec.build(text);
+    }
+}
+
+/// Built once: deriving the command anew for every input would be most of each run.
+static COMMAND: LazyLock<Command> = LazyLock::new(Cli::command);
+
+fuzz_target!(|data: &[u8]| {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    let args = std::iter::once("wirepad").chain(text.split('\0'));
+    let parsed = COMMAND
+        .clone()
+        .try_get_matches_from(args)
+        .and_then(|matches| Cli::from_arg_matches(&matches));
+    match parsed {
+        Ok(Cli {
+            command: Some(CliCommand::Session(session)),
+        }) => check(&session),
+        Ok(Cli {
+            command: Some(CliCommand::Gui { session: Some(session) }),
+        }) => check(&session),
+        Ok(_) => {}
+        Err(error) => {
+            let _ = error.render().to_string();
+        }
+    }
+});

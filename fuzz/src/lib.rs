@@ -1,0 +1,18 @@
+//! Wirepad's window-free modules, compiled from their sources. The parsers under test live there; building
+//! the whole library would instrument eframe and wgpu too, which only the window uses and no target reaches.
+#![allow(dead_code, unused_imports)]
+
+#[path = "../../src/capture.rs"]
+pub mod capture;
+#[path = "../../src/cli.rs"]
+pub mod cli;
+#[path = "../../src/codec/mod.rs"]
+pub mod codec;
+#[path = "../../src/i18n.rs"]
+pub mod i18n;
+#[path = "../../src/net/mod.rs"]
+pub mod net;
+#[path = "../../src/send.rs"]
+pub mod send;
+#[path = "../../src/settings.rs"]
+pub mod settings;
