@@ -3,6 +3,8 @@
 use std::fs::{File, OpenOptions};
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
 
 use crossbeam_channel::{Receiver, Sender, TryRecvError, TrySendError, bounded};
@@ -45,6 +47,8 @@ pub struct Capture {
     /// A chunk the queue had no room for; nothing more is read until it is queued.
     held: Option<Vec<u8>>,
     writer: Option<JoinHandle<Result<(), NetError>>>,
+    /// Set by the writer as it stops, before it wakes the worker.
+    ended: Arc<AtomicBool>,
 }
 
 impl Capture {
@@ -64,10 +68,14 @@ impl Capture {
             })?;
         let (tx, rx) = bounded(QUEUE_CHUNKS);
         let owned = path.to_owned();
+        let ended = Arc::new(AtomicBool::new(false));
+        let writer_ended = ended.clone();
         let writer = std::thread::Builder::new()
             .name("wirepad-capture".into())
             .spawn(move || {
                 let result = write_all(file, &rx, &owned);
+                // Before the wake-up: the woken worker must find the writer ended, not still returning.
+                writer_ended.store(true, Ordering::Release);
                 on_exit();
                 result
             })
@@ -77,6 +85,7 @@ impl Capture {
             chunks: Some(tx),
             held: None,
             writer: Some(writer),
+            ended,
         })
     }
 
@@ -113,9 +122,10 @@ impl Capture {
 
     /// The writer stopped by itself: the error it met. (`None` while it runs.)
     pub fn failed(&mut self) -> Option<NetError> {
-        if !self.writer.as_ref().is_some_and(|w| w.is_finished()) {
+        if self.writer.is_none() || !self.ended.load(Ordering::Acquire) {
             return None;
         }
+        // The writer has written its result and is returning it: the join is at once.
         self.join().err()
     }
 
