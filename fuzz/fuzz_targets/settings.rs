@@ -5,6 +5,10 @@ use libfuzzer_sys::fuzz_target;
 use wirepad_fuzz::settings::Settings;
 
 fuzz_target!(|text: &str| {
+    // The window's loader: any text gives settings, field by field, without a panic.
+    for system in [wirepad_fuzz::i18n::Lang::Zh, wirepad_fuzz::i18n::Lang::En] {
+        let _ = Settings::load(Some(text), system).value.validate();
+    }
     let Ok(settings) = ron::from_str::<Settings>(text) else {
         return;
     };

@@ -12,6 +12,8 @@ pub mod codec;
 pub mod i18n;
 #[path = "../../src/net/mod.rs"]
 pub mod net;
+#[path = "../../src/persist.rs"]
+pub mod persist;
 #[path = "../../src/send.rs"]
 pub mod send;
 #[path = "../../src/settings.rs"]
