@@ -216,9 +216,12 @@ fn datagrams(idle: f64) {
 }
 
 fn main() {
-    option_changes();
     let idle = rss_mb();
-    println!("memory (RSS of this process, idle {idle:.1} MB)");
+    option_changes();
+    println!(
+        "memory (RSS of this process, idle {idle:.1} MB before anything ran, {:.1} MB now)",
+        rss_mb()
+    );
     flood("text", ViewOptions::default(), idle);
     flood(
         "hex",

@@ -45,6 +45,8 @@ const INDEX_BUDGET: Duration = Duration::from_millis(6);
 const CLOCK_EVERY: usize = 256 << 10;
 /// Rendered chunks kept for the rows on screen (a frame shows rows from a few chunks).
 const CACHED_CHUNKS: usize = 16;
+/// Memory let go at once (a cleared view) that is worth handing back to the system.
+const TRIM_AFTER: usize = 1 << 20;
 /// And at most this much of their text.
 const CACHE_BYTES: usize = 8 << 20;
 
@@ -303,7 +305,7 @@ impl View {
         if gone == 0 {
             return;
         }
-        self.entries.drain(..gone);
+        let freed: usize = self.entries.drain(..gone).map(|entry| entry.chunk.bytes.len()).sum();
         let first_row = self.entries.front().map_or(self.next_row, |entry| entry.first_row);
         self.removed += first_row - self.first_row;
         self.first_row = first_row;
@@ -313,6 +315,11 @@ impl View {
         }
         if self.entries.capacity() > 1024 && self.entries.len() < self.entries.capacity() / 4 {
             self.entries.shrink_to_fit();
+        }
+        // After Clear the view lets go of the chunks last: the log's trim could not free them yet.
+        if self.entries.is_empty() && freed >= TRIM_AFTER {
+            self.cache.borrow_mut().clear();
+            crate::net::platform::release_freed_memory();
         }
     }
 
