@@ -644,10 +644,11 @@ impl WirepadApp {
         for event in batches.into_iter().flatten() {
             self.handle(event);
         }
-        if more {
+        self.view.append(&self.log);
+        // The view indexes a few milliseconds' worth per frame; what is left needs another frame.
+        if more || self.view.catching_up() {
             self.repaint.request_repaint();
         }
-        self.view.append(&self.log);
         self.count_log_drops();
     }
 
@@ -731,6 +732,7 @@ impl WirepadApp {
         let options = view_options(&self.settings, filter, Some(columns));
         if *self.view.options() != options {
             self.view.set_options(options, &self.log);
+            self.repaint.request_repaint();
         }
         let budget = budget_bytes(&self.settings);
         if self.log.budget() != budget {

@@ -2,16 +2,18 @@
 //! Raw bytes are kept (not rendered text) so toggling hex or the encoding can re-render all of it.
 use std::collections::VecDeque;
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use chrono::{DateTime, Local};
 
 /// NetAssist's default receive buffer (接收缓冲大小).
 pub const DEFAULT_BUDGET: usize = 64 << 20;
 
-/// Charged per chunk on top of its bytes: roughly what a chunk's entry and allocation cost.
+/// Charged per chunk on top of its bytes: what a chunk costs in memory besides its payload (its
+/// shared entry, two allocations, and the view's index entry for it, measured at ~180 bytes).
 /// Without it a flood of one-byte datagrams (UDP chunks are never coalesced) would hold tens of
 /// millions of chunks within a budget meant for megabytes of payload.
-pub const CHUNK_OVERHEAD: usize = 128;
+pub const CHUNK_OVERHEAD: usize = 192;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Direction {
@@ -30,18 +32,21 @@ pub struct Chunk {
 
 /// Chunks in arrival order with sequence numbers: the front chunk is `first_seq()`, the next
 /// one `first_seq() + 1`, and so on; numbers are never reused, so a view can tell what fell out.
+/// Chunks are shared (`Arc`): the view keeps the ones it shows and renders rows from their raw
+/// bytes only when they are on screen.
 ///
 /// The budget counts each chunk as its length plus [`CHUNK_OVERHEAD`]. When a push goes over,
 /// the oldest chunks are dropped; the newest chunk always stays, cut to its last bytes if it
 /// alone is over (those bytes count as dropped too).
 #[derive(Debug)]
 pub struct Log {
-    chunks: VecDeque<Chunk>,
+    chunks: VecDeque<Arc<Chunk>>,
     first_seq: u64,
     bytes: usize,
     budget: usize,
     dropped_bytes: u64,
     dropped_chunks: u64,
+    dropped_bytes_total: u64,
 }
 
 impl Default for Log {
@@ -59,24 +64,31 @@ impl Log {
             budget,
             dropped_bytes: 0,
             dropped_chunks: 0,
+            dropped_bytes_total: 0,
         }
     }
 
     /// Appends a chunk (it gets `next_seq()`), then drops old data until the log fits its budget.
-    pub fn push(&mut self, chunk: Chunk) {
+    pub fn push(&mut self, mut chunk: Chunk) {
+        // The engine grows a chunk by appending reads: spare capacity would be held for as long as the chunk.
+        if chunk.bytes.capacity() - chunk.bytes.len() > chunk.bytes.len() / 8 {
+            chunk.bytes.shrink_to_fit();
+        }
         self.bytes += chunk.bytes.len();
-        self.chunks.push_back(chunk);
+        self.chunks.push_back(Arc::new(chunk));
         self.fit();
     }
 
-    /// Empties the log and resets the dropped counters: after "clear" the status bar counts
-    /// afresh. Sequence numbers go on, so a view sees every row it holds fall out.
+    /// Empties the log and resets the dropped counters since the last clear: after "clear" the
+    /// status bar counts afresh (`dropped_bytes_total` goes on). Sequence numbers go on, so a view
+    /// sees every row it holds fall out. The freed memory is handed back to the system.
     pub fn clear(&mut self) {
         self.first_seq = self.next_seq();
-        self.chunks.clear();
+        self.chunks = VecDeque::new();
         self.bytes = 0;
         self.dropped_bytes = 0;
         self.dropped_chunks = 0;
+        crate::net::platform::return_free_memory();
     }
 
     pub fn len(&self) -> usize {
@@ -103,6 +115,10 @@ impl Log {
     }
 
     pub fn get(&self, seq: u64) -> Option<&Chunk> {
+        self.get_shared(seq).map(|chunk| &**chunk)
+    }
+
+    pub fn get_shared(&self, seq: u64) -> Option<&Arc<Chunk>> {
         let index = usize::try_from(seq.checked_sub(self.first_seq)?).ok()?;
         self.chunks.get(index)
     }
@@ -114,6 +130,11 @@ impl Log {
 
     /// The chunks numbered `seq` and later (all held chunks if `seq` fell out already).
     pub fn since(&self, seq: u64) -> impl Iterator<Item = (u64, &Chunk)> {
+        self.since_shared(seq).map(|(seq, chunk)| (seq, &**chunk))
+    }
+
+    /// [`since`](Self::since), with the chunks' shared handles.
+    pub fn since_shared(&self, seq: u64) -> impl Iterator<Item = (u64, &Arc<Chunk>)> {
         let skip = seq.saturating_sub(self.first_seq).min(self.chunks.len() as u64);
         (self.first_seq + skip..).zip(self.chunks.range(skip as usize..))
     }
@@ -121,6 +142,12 @@ impl Log {
     /// Bytes dropped to stay within the budget since creation or `clear()`.
     pub fn dropped_bytes(&self) -> u64 {
         self.dropped_bytes
+    }
+
+    /// Bytes dropped to stay within the budget since creation: never goes down (not on `clear()`,
+    /// not when the view re-renders), so a status bar can add it to other monotonic counts.
+    pub fn dropped_bytes_total(&self) -> u64 {
+        self.dropped_bytes_total
     }
 
     /// Whole chunks dropped since creation or `clear()` (a cut chunk is not counted here).
@@ -132,34 +159,55 @@ impl Log {
         self.budget
     }
 
-    /// Changes the budget; a smaller one drops old data at once.
+    /// Changes the budget; a smaller one drops old data at once (and gives its memory back).
     pub fn set_budget(&mut self, budget: usize) {
+        let shrinks = budget < self.budget;
         self.budget = budget;
         self.fit();
+        if shrinks {
+            self.chunks.shrink_to_fit();
+            crate::net::platform::return_free_memory();
+        }
     }
 
     fn cost(&self) -> usize {
         self.bytes + self.chunks.len() * CHUNK_OVERHEAD
     }
 
+    fn drop_bytes(&mut self, count: usize) {
+        self.bytes -= count;
+        self.dropped_bytes += count as u64;
+        self.dropped_bytes_total += count as u64;
+    }
+
     fn fit(&mut self) {
         while self.cost() > self.budget && self.chunks.len() > 1 {
             let oldest = self.chunks.pop_front().expect("more than one chunk");
             self.first_seq += 1;
-            self.bytes -= oldest.bytes.len();
-            self.dropped_bytes += oldest.bytes.len() as u64;
+            self.drop_bytes(oldest.bytes.len());
             self.dropped_chunks += 1;
         }
         let excess = self.cost().saturating_sub(self.budget);
-        if let Some(last) = self.chunks.back_mut()
-            && excess > 0
-        {
+        let Some(last) = self.chunks.back_mut() else { return };
+        if excess > 0 {
             // Budgets below CHUNK_OVERHEAD leave an empty chunk: its header still shows what arrived.
             let cut = excess.min(last.bytes.len());
-            // A fresh vector, so the memory of an oversized read is given back.
-            last.bytes = last.bytes[cut..].to_vec();
-            self.bytes -= cut;
-            self.dropped_bytes += cut as u64;
+            // A fresh vector, so the memory of an oversized read is given back; a view that
+            // holds the uncut chunk sees that its handle is no longer the log's.
+            let bytes = last.bytes[cut..].to_vec();
+            match Arc::get_mut(last) {
+                Some(chunk) => chunk.bytes = bytes,
+                None => {
+                    let (at, peer, direction) = (last.at, last.peer, last.direction);
+                    *last = Arc::new(Chunk {
+                        at,
+                        peer,
+                        direction,
+                        bytes,
+                    });
+                }
+            }
+            self.drop_bytes(cut);
         }
     }
 }
@@ -210,6 +258,7 @@ mod tests {
             assert_eq!(log.bytes(), held, "{lengths:?}");
             assert_eq!(log.dropped_chunks(), dropped, "{lengths:?}");
             assert_eq!(log.dropped_bytes(), (lengths.iter().sum::<usize>() - held) as u64);
+            assert_eq!(log.dropped_bytes_total(), log.dropped_bytes());
             assert_eq!(log.first_seq(), kept[0]);
             assert_eq!(log.next_seq(), lengths.len() as u64);
         }
@@ -280,6 +329,8 @@ mod tests {
         log.clear();
         assert!(log.is_empty());
         assert_eq!((log.bytes(), log.dropped_bytes(), log.dropped_chunks()), (0, 0, 0));
+        // The total never goes down: the status bar adds it to the engine's monotonic count.
+        assert_eq!(log.dropped_bytes_total(), 1);
         assert_eq!((log.first_seq(), log.next_seq()), (2, 2));
         log.push(chunk(b"c"));
         assert_eq!(contents(&log), [(2, b"c".to_vec())]);

@@ -1,6 +1,9 @@
-//! What the receive pane shows: the log rendered as rows of text, built incrementally as chunks
-//! arrive and rebuilt from the raw bytes only when a display option changes. Rows are indexable,
-//! so the window can scroll through millions of them with `ScrollArea::show_rows`.
+//! What the receive pane shows: the log as rows of text. Rows are an index over the log's raw
+//! chunks (per shown chunk: where its rows start and the decoder state carried into it), and only
+//! the rows asked for are rendered, so a view costs little more than the bytes it shows. The index
+//! grows as chunks arrive and is rebuilt when a display option changes, a few milliseconds per
+//! frame. Rows are numbered, so the window can scroll through millions of them with
+//! `ScrollArea::show_rows`.
 //!
 //! Rendering rules:
 //! - Text: one streaming decoder per (peer, direction), in both modes, so a character split
@@ -15,14 +18,17 @@
 //!   as the columns hold.
 //! - Rows wrap at `wrap_columns` (CJK characters count two columns) and, without it, at
 //!   [`MAX_ROW_WIDTH`].
+use std::cell::RefCell;
 use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
 use std::ops::Range;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use chrono::Timelike;
 
 use crate::codec::hex::to_hex;
-use crate::codec::text::{StreamDecoder, TextEncoding};
+use crate::codec::text::{Carry, TextEncoding};
 use crate::log::{Chunk, Direction, Log};
 
 /// The widest row even without wrapping: egui lays text out a row at a time and eviction drops
@@ -32,6 +38,17 @@ pub const MAX_ROW_WIDTH: usize = 4096;
 const HEX_STREAM_ROW: usize = 16;
 /// Columns taken by a control character shown as `\xHH`.
 const ESCAPE_WIDTH: usize = 4;
+/// Indexing time per `append` or `set_options` call; the rest waits for the next frame, so
+/// re-indexing a full 64 MiB view never holds a frame longer than this.
+const INDEX_BUDGET: Duration = Duration::from_millis(6);
+/// How much is indexed between two looks at the clock.
+const CLOCK_EVERY: usize = 256 << 10;
+/// Rendered chunks kept for the rows on screen (a frame shows rows from a few chunks).
+const CACHED_CHUNKS: usize = 16;
+/// Memory let go at once (a cleared view) that is worth handing back to the system.
+const TRIM_AFTER: usize = 1 << 20;
+/// And at most this much of their text.
+const CACHE_BYTES: usize = 8 << 20;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct ViewOptions {
@@ -105,29 +122,81 @@ pub struct Row {
 type Stream = (SocketAddr, Direction);
 
 /// What a text stream carries from one chunk to the next.
+#[derive(Debug, Clone, Copy, Default)]
 struct TextState {
-    decoder: StreamDecoder,
+    /// The bytes of a character the chunk did not finish.
+    carry: Carry,
     /// The last text ended in `\r`, so a leading `\n` completes that line break.
     after_cr: bool,
 }
 
-/// The log as rows, following one [`Log`]: `append` renders what arrived since the last call and
-/// drops rows whose chunks the log has dropped.
+/// The last row, still open to more data of its stream.
+#[derive(Debug, Clone, Copy)]
+struct Open {
+    stream: Stream,
+    /// Columns (text) or bytes (hex) on it.
+    width: usize,
+}
+
+/// A shown chunk and what it takes to lay it out again on its own: rows are not stored, only
+/// counted; the ones on screen are rendered from the raw bytes when asked for.
+struct Entry {
+    seq: u64,
+    chunk: Arc<Chunk>,
+    /// The number of the first row that starts in this chunk.
+    first_row: u64,
+    /// Rows that start in this chunk (a header counts).
+    rows: u32,
+    text_in: TextState,
+    /// The width of the open row this chunk's first data continues.
+    continues: Option<usize>,
+}
+
+/// A chunk laid out as text: what it adds to the row it continues, then the rows it starts.
+#[derive(Default)]
+struct Rendered {
+    lead: String,
+    rows: Vec<(RowKind, String)>,
+}
+
+/// The log as rows, following one [`Log`]. `append` indexes what arrived since the last call
+/// (within a time budget per call, so a re-index after an option change spreads over frames) and
+/// drops rows whose chunks the log has dropped. Memory is a small entry per shown chunk: row text
+/// exists only for the rows asked for.
 pub struct View {
     options: ViewOptions,
-    rows: Rows,
+    entries: VecDeque<Entry>,
+    /// The number of the first row held; rows are numbered from 0 at each (re)build.
+    first_row: u64,
+    /// The number the next row to start gets.
+    next_row: u64,
+    open: Option<Open>,
     texts: HashMap<Stream, TextState>,
-    /// The sequence number of the next chunk to render.
+    /// The sequence number of the next chunk to index.
     next_seq: u64,
+    /// Rows removed because the log dropped their chunks.
+    removed: u64,
+    /// The log holds chunks not indexed yet.
+    behind: bool,
+    /// Decoded text of the chunk being indexed (kept to reuse its allocation).
+    scratch: String,
+    cache: RefCell<VecDeque<(u64, Arc<Rendered>)>>,
 }
 
 impl View {
     pub fn new(options: ViewOptions) -> View {
         View {
             options,
-            rows: Rows::default(),
+            entries: VecDeque::new(),
+            first_row: 0,
+            next_row: 0,
+            open: None,
             texts: HashMap::new(),
             next_seq: 0,
+            removed: 0,
+            behind: false,
+            scratch: String::new(),
+            cache: RefCell::default(),
         }
     }
 
@@ -135,80 +204,457 @@ impl View {
         &self.options
     }
 
-    /// Changes the options; if they differ, re-renders everything the log holds.
+    /// Changes the options; if they differ, indexes the log again: the first rows at once, the
+    /// rest over the next calls to [`append`](Self::append) (see [`catching_up`](Self::catching_up)).
     pub fn set_options(&mut self, options: ViewOptions, log: &Log) {
         if options == self.options {
             return;
         }
-        let removed = self.rows.removed;
-        *self = View::new(options);
-        self.rows.removed = removed;
+        self.options = options;
+        self.restart();
         self.append(log);
     }
 
-    /// Drops rows of chunks the log no longer holds, then renders the chunks pushed since the last call.
-    pub fn append(&mut self, log: &Log) {
-        self.rows.evict(log.first_seq());
-        for (seq, chunk) in log.since(self.next_seq) {
-            self.render(seq, chunk);
-        }
-        self.next_seq = log.next_seq();
+    /// Whether chunks the log holds are not shown yet: the window should call `append` again next frame.
+    pub fn catching_up(&self) -> bool {
+        self.behind
     }
 
-    fn render(&mut self, seq: u64, chunk: &Chunk) {
-        let options = &self.options;
-        if !options.shows(chunk) {
+    /// Forgets every row (not the count of removed rows: a rebuild replaces rows, it does not drop them).
+    fn restart(&mut self) {
+        let (options, removed) = (self.options.clone(), self.removed);
+        *self = View::new(options);
+        self.removed = removed;
+    }
+
+    /// Drops rows of chunks the log no longer holds, then indexes the chunks pushed since the last
+    /// call, for at most [`INDEX_BUDGET`].
+    pub fn append(&mut self, log: &Log) {
+        self.append_within(log, INDEX_BUDGET);
+    }
+
+    fn append_within(&mut self, log: &Log, budget: Duration) {
+        // A smaller budget cuts the log's newest chunk: what was indexed of it is wrong now.
+        if let Some(last) = self.entries.back()
+            && log
+                .get_shared(last.seq)
+                .is_some_and(|chunk| !Arc::ptr_eq(chunk, &last.chunk))
+        {
+            self.restart();
+        }
+        self.evict(log.first_seq());
+        let started = Instant::now();
+        let mut unclocked = 0;
+        for (seq, chunk) in log.since_shared(self.next_seq) {
+            if unclocked >= CLOCK_EVERY {
+                if started.elapsed() >= budget {
+                    break;
+                }
+                unclocked = 0;
+            }
+            self.index(seq, chunk);
+            self.next_seq = seq + 1;
+            unclocked += chunk.bytes.len() + 64;
+        }
+        self.next_seq = self.next_seq.max(log.first_seq());
+        self.behind = self.next_seq < log.next_seq();
+    }
+
+    /// Counts the rows a chunk starts and remembers what laying it out again takes.
+    fn index(&mut self, seq: u64, chunk: &Arc<Chunk>) {
+        if !self.options.shows(chunk) {
             return;
         }
         let stream = (chunk.peer, chunk.direction);
-        if options.log_mode {
-            self.rows.header(seq, stream, header(chunk));
+        let continues = match self.open {
+            Some(open) if open.stream == stream && !self.options.log_mode => Some(open.width),
+            _ => None,
+        };
+        let text_in = self.texts.get(&stream).copied().unwrap_or_default();
+        let mut line = Line::new(continues);
+        let mut rows = 0;
+        let mut scratch = std::mem::take(&mut self.scratch);
+        let text_out = self.options.lay_out(chunk, text_in, &mut line, &mut rows, &mut scratch);
+        scratch.clear();
+        self.scratch = scratch;
+        if !self.options.hex {
+            self.texts.insert(stream, text_out);
         }
-        if options.hex {
-            self.rows
-                .write_hex(seq, stream, &chunk.bytes, options.hex_bytes_per_row());
-        } else {
-            let state = self.texts.entry(stream).or_insert_with(|| TextState {
-                decoder: options.encoding.decoder(),
-                after_cr: false,
+        if line.open {
+            self.open = Some(Open {
+                stream,
+                width: line.width,
             });
-            let text = state.decoder.decode(&chunk.bytes);
-            state.after_cr = self
-                .rows
-                .write_text(seq, stream, &text, state.after_cr, options.columns());
+        } else if line.touched {
+            self.open = None;
+        }
+        self.entries.push_back(Entry {
+            seq,
+            chunk: chunk.clone(),
+            first_row: self.next_row,
+            rows: u32::try_from(rows).unwrap_or(u32::MAX),
+            text_in,
+            continues,
+        });
+        self.next_row += rows;
+    }
+
+    /// Drops the rows of chunks numbered below `first_seq` (a row goes with the chunk it starts in).
+    fn evict(&mut self, first_seq: u64) {
+        let gone = self.entries.partition_point(|entry| entry.seq < first_seq);
+        if gone == 0 {
+            return;
+        }
+        let freed: usize = self.entries.drain(..gone).map(|entry| entry.chunk.bytes.len()).sum();
+        let first_row = self.entries.front().map_or(self.next_row, |entry| entry.first_row);
+        self.removed += first_row - self.first_row;
+        self.first_row = first_row;
+        if first_row == self.next_row {
+            // The open row went too: the stream's next data starts a new one.
+            self.open = None;
+        }
+        if self.entries.capacity() > 1024 && self.entries.len() < self.entries.capacity() / 4 {
+            self.entries.shrink_to_fit();
+        }
+        // After Clear the view lets go of the chunks last: the log's trim could not free them yet.
+        if self.entries.is_empty() && freed >= TRIM_AFTER {
+            self.cache.borrow_mut().clear();
+            crate::net::platform::return_free_memory();
         }
     }
 
     pub fn rows(&self) -> usize {
-        self.rows.rows.len()
+        (self.next_row - self.first_row) as usize
     }
 
-    pub fn row(&self, index: usize) -> Option<&Row> {
-        self.rows.rows.get(index)
+    pub fn row(&self, index: usize) -> Option<Row> {
+        (index < self.rows()).then(|| self.render_row(index))
     }
 
-    /// The rows in `range`, cut to the rows there are (what `ScrollArea::show_rows` asks for).
-    pub fn rows_in(&self, range: Range<usize>) -> impl Iterator<Item = &Row> {
+    /// The rows in `range`, cut to the rows there are (what `ScrollArea::show_rows` asks for),
+    /// rendered from the raw bytes now.
+    pub fn rows_in(&self, range: Range<usize>) -> impl Iterator<Item = Row> + '_ {
         let end = range.end.min(self.rows());
-        self.rows.rows.range(range.start.min(end)..end)
+        (range.start.min(end)..end).map(|index| self.render_row(index))
+    }
+
+    fn render_row(&self, index: usize) -> Row {
+        let number = self.first_row + index as u64;
+        let at = self
+            .entries
+            .partition_point(|entry| entry.first_row + u64::from(entry.rows) <= number);
+        let entry = &self.entries[at];
+        let nth = (number - entry.first_row) as usize;
+        let (kind, mut text) = self.nth_row(entry, nth);
+        if nth + 1 == entry.rows as usize {
+            // The last row of a chunk goes on in the chunks after it that continue it.
+            for next in self.entries.range(at + 1..) {
+                if next.continues.is_some() {
+                    text.push_str(&self.lead(next));
+                }
+                if next.rows > 0 {
+                    break;
+                }
+            }
+        }
+        Row {
+            seq: entry.seq,
+            peer: entry.chunk.peer,
+            direction: entry.chunk.direction,
+            kind,
+            text,
+        }
+    }
+
+    /// Hex rows are cut from the bytes directly; text rows from the chunk laid out again.
+    fn nth_row(&self, entry: &Entry, mut nth: usize) -> (RowKind, String) {
+        if !self.options.hex {
+            return self
+                .rendered(entry)
+                .rows
+                .get(nth)
+                .cloned()
+                .unwrap_or((RowKind::Data, String::new()));
+        }
+        if self.options.log_mode {
+            if nth == 0 {
+                return (RowKind::Header, header(&entry.chunk));
+            }
+            nth -= 1;
+        }
+        let per_row = self.options.hex_bytes_per_row();
+        let from = (self.hex_lead_len(entry) + nth * per_row).min(entry.chunk.bytes.len());
+        let to = (from + per_row).min(entry.chunk.bytes.len());
+        (RowKind::Data, to_hex(&entry.chunk.bytes[from..to]))
+    }
+
+    /// What a chunk adds to the row it continues.
+    fn lead(&self, entry: &Entry) -> String {
+        if !self.options.hex {
+            return self.rendered(entry).lead.clone();
+        }
+        match self.hex_lead_len(entry) {
+            0 => String::new(),
+            len => format!(" {}", to_hex(&entry.chunk.bytes[..len])),
+        }
+    }
+
+    /// Bytes of a chunk that fill the open hex row it continues.
+    fn hex_lead_len(&self, entry: &Entry) -> usize {
+        let room = entry
+            .continues
+            .map_or(0, |held| self.options.hex_bytes_per_row().saturating_sub(held));
+        room.min(entry.chunk.bytes.len())
+    }
+
+    /// A chunk laid out again, from the cache if it was on screen lately.
+    fn rendered(&self, entry: &Entry) -> Arc<Rendered> {
+        let mut cache = self.cache.borrow_mut();
+        if let Some((_, rendered)) = cache.iter().find(|(seq, _)| *seq == entry.seq) {
+            return rendered.clone();
+        }
+        let rendered = Arc::new(self.render(entry));
+        // Bounded in chunks and in bytes (a 1 MiB read of short lines is many rows).
+        let mut held: usize = cache.iter().map(|(_, rendered)| rendered.size()).sum();
+        while !cache.is_empty() && (cache.len() == CACHED_CHUNKS || held + rendered.size() > CACHE_BYTES) {
+            held -= cache.pop_front().map_or(0, |(_, rendered)| rendered.size());
+        }
+        cache.push_back((entry.seq, rendered.clone()));
+        rendered
+    }
+
+    fn render(&self, entry: &Entry) -> Rendered {
+        let mut rendered = Rendered::default();
+        let mut line = Line::new(entry.continues);
+        self.options.lay_out(
+            &entry.chunk,
+            entry.text_in,
+            &mut line,
+            &mut rendered,
+            &mut String::new(),
+        );
+        rendered
     }
 
     /// Rows dropped from the front because the log dropped their chunks, since this view was made.
     /// Row indices shift down by as many, so the window subtracts the growth of this number from
     /// its scroll position. A rebuild replaces rows without counting them.
     pub fn rows_removed_total(&self) -> u64 {
-        self.rows.removed
+        self.removed
     }
 
-    /// Every row as shown, each ending in "\n": for "save view" and "copy all".
+    /// Every row indexed so far as shown, each ending in "\n": for "save view" and "copy all".
     pub fn text_of_all(&self) -> String {
-        let rows = &self.rows.rows;
-        let mut all = String::with_capacity(rows.iter().map(|row| row.text.len() + 1).sum());
-        for row in rows {
-            all.push_str(&row.text);
+        let mut all = String::new();
+        let mut in_row = false;
+        for entry in &self.entries {
+            let rendered = self.render(entry);
+            // The first chunk may continue a row that fell out with an older chunk.
+            if entry.continues.is_some() && in_row {
+                all.push_str(&rendered.lead);
+            }
+            for (_, text) in &rendered.rows {
+                if in_row {
+                    all.push('\n');
+                }
+                all.push_str(text);
+                in_row = true;
+            }
+        }
+        if in_row {
             all.push('\n');
         }
         all
+    }
+}
+
+impl ViewOptions {
+    /// Lays a chunk out into `sink`, continuing `line`; returns the text state after it.
+    fn lay_out(
+        &self,
+        chunk: &Chunk,
+        text_in: TextState,
+        line: &mut Line,
+        sink: &mut impl Sink,
+        scratch: &mut String,
+    ) -> TextState {
+        if self.log_mode {
+            line.header(sink, chunk);
+        }
+        if self.hex {
+            line.write_hex(sink, &chunk.bytes, self.hex_bytes_per_row());
+            return text_in;
+        }
+        let mut decoder = self.encoding.resume(text_in.carry);
+        decoder.decode_into(&chunk.bytes, scratch);
+        let after_cr = line.write_text(sink, scratch, text_in.after_cr, self.columns());
+        TextState {
+            carry: decoder.carry(),
+            after_cr,
+        }
+    }
+}
+
+/// Where laid-out rows go: counted while indexing, rendered for the screen.
+trait Sink {
+    fn header(&mut self, chunk: &Chunk);
+    fn start(&mut self);
+    fn push(&mut self, text: &str);
+    fn push_hex(&mut self, bytes: &[u8]);
+}
+
+/// Indexing only counts rows.
+impl Sink for u64 {
+    fn header(&mut self, _: &Chunk) {
+        *self += 1;
+    }
+
+    fn start(&mut self) {
+        *self += 1;
+    }
+
+    fn push(&mut self, _: &str) {}
+
+    fn push_hex(&mut self, _: &[u8]) {}
+}
+
+impl Rendered {
+    /// Memory held, roughly.
+    fn size(&self) -> usize {
+        self.lead.len() + self.rows.iter().map(|(_, row)| row.len() + 32).sum::<usize>()
+    }
+
+    fn current(&mut self) -> &mut String {
+        match self.rows.last_mut() {
+            Some((_, row)) => row,
+            None => &mut self.lead,
+        }
+    }
+}
+
+impl Sink for Rendered {
+    fn header(&mut self, chunk: &Chunk) {
+        self.rows.push((RowKind::Header, header(chunk)));
+    }
+
+    fn start(&mut self) {
+        self.rows.push((RowKind::Data, String::new()));
+    }
+
+    fn push(&mut self, text: &str) {
+        self.current().push_str(text);
+    }
+
+    fn push_hex(&mut self, bytes: &[u8]) {
+        self.current().push_str(&to_hex(bytes));
+    }
+}
+
+/// The row a stream writes to while one chunk is laid out.
+struct Line {
+    /// The last row is this stream's and open to more data.
+    open: bool,
+    /// Columns (text) or bytes (hex) on the open row.
+    width: usize,
+    /// Rows were started or ended: `open` now says whether any row is open.
+    touched: bool,
+}
+
+impl Line {
+    fn new(continues: Option<usize>) -> Line {
+        Line {
+            open: continues.is_some(),
+            width: continues.unwrap_or(0),
+            touched: false,
+        }
+    }
+
+    fn header(&mut self, sink: &mut impl Sink, chunk: &Chunk) {
+        sink.header(chunk);
+        self.open = false;
+        self.touched = true;
+    }
+
+    fn start(&mut self, sink: &mut impl Sink) {
+        sink.start();
+        self.open = true;
+        self.touched = true;
+    }
+
+    /// Adds text to the open row, or starts one.
+    fn append(&mut self, sink: &mut impl Sink, text: &str) {
+        if text.is_empty() {
+            return;
+        }
+        if !self.open {
+            self.start(sink);
+        }
+        sink.push(text);
+    }
+
+    /// Ends the current row; a line with nothing on it becomes an empty row.
+    fn end_row(&mut self, sink: &mut impl Sink) {
+        if !self.open {
+            sink.start();
+        }
+        self.open = false;
+        self.touched = true;
+        self.width = 0;
+    }
+
+    /// Writes decoded text: line breaks end rows, rows wrap at `columns`, control characters
+    /// become `\xHH`. `after_cr` says the stream's previous text ended in `\r`; the return value
+    /// says the same of this text.
+    fn write_text(&mut self, sink: &mut impl Sink, text: &str, mut after_cr: bool, columns: usize) -> bool {
+        // Plain characters are written in runs: text[run..] is not written yet.
+        let mut run = 0;
+        for (i, ch) in text.char_indices() {
+            let crlf = after_cr && ch == '\n';
+            after_cr = ch == '\r';
+            if matches!(ch, '\r' | '\n') {
+                self.append(sink, &text[run..i]);
+                run = i + 1;
+                if !crlf {
+                    self.end_row(sink);
+                }
+                self.width = 0;
+                continue;
+            }
+            let escape = ch.is_control() && ch != '\t';
+            let ch_width = if escape { ESCAPE_WIDTH } else { char_width(ch) };
+            if self.width > 0 && self.width + ch_width > columns {
+                self.append(sink, &text[run..i]);
+                run = i;
+                self.end_row(sink);
+            }
+            self.width += ch_width;
+            if escape {
+                self.append(sink, &text[run..i]);
+                self.append(sink, std::str::from_utf8(&escaped(ch)).expect("ASCII"));
+                run = i + ch.len_utf8();
+            }
+        }
+        self.append(sink, &text[run..]);
+        after_cr
+    }
+
+    /// Writes bytes as hex, `per_row` to a row, filling the open row first.
+    fn write_hex(&mut self, sink: &mut impl Sink, bytes: &[u8], per_row: usize) {
+        let mut rest = bytes;
+        if self.open {
+            let (head, tail) = rest.split_at(per_row.saturating_sub(self.width).min(rest.len()));
+            if !head.is_empty() {
+                sink.push(" ");
+                sink.push_hex(head);
+                self.width += head.len();
+            }
+            rest = tail;
+        }
+        for piece in rest.chunks(per_row) {
+            self.start(sink);
+            sink.push_hex(piece);
+            self.width = piece.len();
+        }
     }
 }
 
@@ -228,134 +674,6 @@ fn header(chunk: &Chunk) -> String {
         time.second(),
         chunk.peer
     )
-}
-
-/// The rows, and which stream's last row is still open to more text.
-#[derive(Default)]
-struct Rows {
-    rows: VecDeque<Row>,
-    /// The stream whose row is last and unfinished: its next text continues that row.
-    open: Option<Stream>,
-    /// Columns of the open row, so wrapping need not measure it again for every chunk.
-    open_width: usize,
-    removed: u64,
-}
-
-impl Rows {
-    fn push(&mut self, seq: u64, (peer, direction): Stream, kind: RowKind, text: String) {
-        self.rows.push_back(Row {
-            seq,
-            peer,
-            direction,
-            kind,
-            text,
-        });
-    }
-
-    fn header(&mut self, seq: u64, stream: Stream, text: String) {
-        self.push(seq, stream, RowKind::Header, text);
-        self.open = None;
-    }
-
-    fn start_row(&mut self, seq: u64, stream: Stream, text: String) {
-        self.push(seq, stream, RowKind::Data, text);
-        self.open = Some(stream);
-    }
-
-    fn open_row(&mut self, stream: Stream) -> Option<&mut Row> {
-        if self.open == Some(stream) {
-            self.rows.back_mut()
-        } else {
-            None
-        }
-    }
-
-    /// Adds text to the stream's open row, or starts one.
-    fn append(&mut self, seq: u64, stream: Stream, text: &str) {
-        if text.is_empty() {
-            return;
-        }
-        match self.open_row(stream) {
-            Some(row) => row.text.push_str(text),
-            None => self.start_row(seq, stream, text.to_owned()),
-        }
-    }
-
-    /// Ends the stream's current row; a line with nothing on it becomes an empty row.
-    fn end_row(&mut self, seq: u64, stream: Stream) {
-        if self.open != Some(stream) {
-            self.push(seq, stream, RowKind::Data, String::new());
-        }
-        self.open = None;
-    }
-
-    /// Writes decoded text: line breaks end rows, rows wrap at `columns`, control characters
-    /// become `\xHH`. `after_cr` says the stream's previous text ended in `\r`; the return value
-    /// says the same of this text.
-    fn write_text(&mut self, seq: u64, stream: Stream, text: &str, mut after_cr: bool, columns: usize) -> bool {
-        let mut width = if self.open == Some(stream) { self.open_width } else { 0 };
-        // Plain characters are written in runs: text[run..] is not written yet.
-        let mut run = 0;
-        for (i, ch) in text.char_indices() {
-            let crlf = after_cr && ch == '\n';
-            after_cr = ch == '\r';
-            if matches!(ch, '\r' | '\n') {
-                self.append(seq, stream, &text[run..i]);
-                run = i + 1;
-                if !crlf {
-                    self.end_row(seq, stream);
-                }
-                width = 0;
-                continue;
-            }
-            let escape = ch.is_control() && ch != '\t';
-            let ch_width = if escape { ESCAPE_WIDTH } else { char_width(ch) };
-            if width > 0 && width + ch_width > columns {
-                self.append(seq, stream, &text[run..i]);
-                run = i;
-                self.end_row(seq, stream);
-                width = 0;
-            }
-            width += ch_width;
-            if escape {
-                self.append(seq, stream, &text[run..i]);
-                self.append(seq, stream, std::str::from_utf8(&escaped(ch)).expect("ASCII"));
-                run = i + ch.len_utf8();
-            }
-        }
-        self.append(seq, stream, &text[run..]);
-        if self.open == Some(stream) {
-            self.open_width = width;
-        }
-        after_cr
-    }
-
-    /// Writes bytes as hex, `per_row` to a row, filling the stream's open row first.
-    fn write_hex(&mut self, seq: u64, stream: Stream, bytes: &[u8], per_row: usize) {
-        let mut rest = bytes;
-        if let Some(row) = self.open_row(stream) {
-            let held = (row.text.len() + 1) / 3;
-            let (head, tail) = rest.split_at(per_row.saturating_sub(held).min(rest.len()));
-            if !head.is_empty() {
-                row.text.push(' ');
-                row.text.push_str(&to_hex(head));
-            }
-            rest = tail;
-        }
-        for piece in rest.chunks(per_row) {
-            self.start_row(seq, stream, to_hex(piece));
-        }
-    }
-
-    /// Drops the rows of chunks numbered below `first_seq` (row numbers only grow down the list).
-    fn evict(&mut self, first_seq: u64) {
-        let gone = self.rows.partition_point(|row| row.seq < first_seq);
-        self.rows.drain(..gone);
-        self.removed += gone as u64;
-        if self.rows.is_empty() {
-            self.open = None;
-        }
-    }
 }
 
 /// `\x01` for a control character (all are below U+00A0, so two digits suffice).
@@ -397,6 +715,7 @@ mod tests {
     use std::time::Instant;
 
     use chrono::{DateTime, Local, NaiveDate};
+    use proptest::prelude::*;
 
     use super::*;
     use crate::log::CHUNK_OVERHEAD;
@@ -439,27 +758,38 @@ mod tests {
 
     /// Pushes the chunks into a log and renders them one `append` at a time, as the window does.
     fn build(options: &ViewOptions, input: Input) -> (Log, View) {
-        let mut log = Log::default();
+        build_in(Log::default(), options, input)
+    }
+
+    fn build_in(mut log: Log, options: &ViewOptions, input: Input) -> (Log, View) {
         let mut view = View::new(options.clone());
         for &item in input {
             log.push(chunk(item));
-            view.append(&log);
+            settle(&mut view, &log);
         }
         (log, view)
     }
 
+    /// Appends until everything the log holds is indexed (a slow machine may need several calls).
+    fn settle(view: &mut View, log: &Log) {
+        view.append(log);
+        while view.catching_up() {
+            view.append(log);
+        }
+    }
+
     fn fresh(options: &ViewOptions, log: &Log) -> View {
         let mut view = View::new(options.clone());
-        view.append(log);
+        settle(&mut view, log);
         view
     }
 
     fn all_rows(view: &View) -> Vec<Row> {
-        view.rows_in(0..view.rows()).cloned().collect()
+        view.rows_in(0..view.rows()).collect()
     }
 
-    fn texts(view: &View) -> Vec<&str> {
-        view.rows_in(0..view.rows()).map(|row| row.text.as_str()).collect()
+    fn texts(view: &View) -> Vec<String> {
+        view.rows_in(0..view.rows()).map(|row| row.text).collect()
     }
 
     fn check(cases: &[(ViewOptions, Input, &[&str])]) {
@@ -640,9 +970,9 @@ mod tests {
             view.text_of_all(),
             format!("{HEAD_A}\nx\n[12:00:00.123] TX → 127.0.0.1:6000\ny\nz\n")
         );
-        assert_eq!(view.row(1).map(|row| row.text.as_str()), Some("x"));
+        assert_eq!(view.row(1).map(|row| row.text), Some("x".to_owned()));
         assert_eq!(view.row(5), None);
-        let texts_in = |range| view.rows_in(range).map(|row| row.text.as_str()).collect::<Vec<_>>();
+        let texts_in = |range| view.rows_in(range).map(|row| row.text).collect::<Vec<_>>();
         assert_eq!(texts_in(3..5), ["y", "z"]);
         assert_eq!(texts_in(4..99), ["z"]);
         assert_eq!(texts_in(7..99), Vec::<&str>::new());
@@ -676,6 +1006,7 @@ mod tests {
                                     peer_filter,
                                 };
                                 view.set_options(options.clone(), &log);
+                                settle(&mut view, &log);
                                 assert_eq!(view.options(), &options);
                                 assert_eq!(all_rows(&view), all_rows(&fresh(&options, &log)), "{options:?}");
                                 // Incremental rendering agrees with the rebuild too.
@@ -695,7 +1026,7 @@ mod tests {
         let mut view = View::new(LOG);
         for digit in b'0'..=b'9' {
             log.push(chunk((Rx, A, &[digit, b'\n'])));
-            view.append(&log);
+            settle(&mut view, &log);
             assert_eq!(all_rows(&view), all_rows(&fresh(&LOG, &log)));
         }
         assert_eq!(texts(&view), [HEAD_A, "7", HEAD_A, "8", HEAD_A, "9"]);
@@ -711,7 +1042,7 @@ mod tests {
         let mut view = View::new(STREAM);
         for (bytes, rows) in [(b"ab", &["ab"]), (b"cd", &["abcd"]), (b"ef", &["ef"])] {
             log.push(chunk((Rx, A, bytes)));
-            view.append(&log);
+            settle(&mut view, &log);
             assert_eq!(texts(&view), rows);
         }
         assert_eq!(view.rows_removed_total(), 1);
@@ -727,7 +1058,7 @@ mod tests {
         for n in 0..CHUNKS {
             let bytes: &[u8] = if n % 4 == 3 { b"line end\r\n" } else { b"0123456789" };
             log.push(chunk((Rx, A, bytes)));
-            view.append(&log);
+            settle(&mut view, &log);
         }
         println!(
             "{CHUNKS} chunks pushed and appended one at a time: {:?} ({} rows)",
@@ -737,8 +1068,155 @@ mod tests {
         for (name, options) in [("log mode", LOG), ("hex", HEX)] {
             let started = Instant::now();
             view.set_options(options, &log);
+            settle(&mut view, &log);
             println!("rebuilt as {name}: {:?} ({} rows)", started.elapsed(), view.rows());
         }
         assert_eq!(view.rows(), (CHUNKS * 10 / 16) as usize);
+    }
+
+    #[test]
+    fn a_carried_byte_outlives_its_chunk() {
+        // The log holds one chunk: the first half of 你 is gone when the second arrives.
+        let log = Log::new(CHUNK_OVERHEAD + 1);
+        let (log, view) = build_in(log, &GBK, &[(Rx, A, &[0xC4]), (Rx, A, &[0xE3])]);
+        assert_eq!(log.len(), 1);
+        assert_eq!(texts(&view), ["你"]);
+        // A chunk shown again (scrolled to, saved) is decoded from the bytes carried into it.
+        assert_eq!(view.text_of_all(), "你\n");
+    }
+
+    #[test]
+    fn a_row_goes_on_through_the_chunks_that_continue_it() {
+        let wrap = ViewOptions {
+            wrap_columns: Some(6),
+            ..STREAM
+        };
+        let input: Input = &[
+            (Rx, A, b"ab"),
+            (Rx, B, b""),
+            (Rx, A, "c你".as_bytes()),
+            (Rx, A, &[0xE5, 0xA5]),
+            (Rx, A, &[0xBD, b'x', b'y']),
+            (Rx, A, b"\n"),
+            (Rx, A, b"z"),
+        ];
+        let (_, view) = build(&wrap, input);
+        assert_eq!(texts(&view), ["abc你", "好xy", "z"]);
+        let seqs: Vec<u64> = all_rows(&view).iter().map(|row| row.seq).collect();
+        assert_eq!(seqs, [0, 4, 6]);
+        for index in 0..view.rows() {
+            assert_eq!(view.row(index), view.rows_in(index..index + 1).next(), "row {index}");
+        }
+    }
+
+    #[test]
+    fn reindexing_spreads_over_calls() {
+        let block: Vec<u8> = b"0123456789abcdef\n".iter().copied().cycle().take(64 << 10).collect();
+        let mut log = Log::default();
+        for _ in 0..16 {
+            log.push(chunk((Rx, A, &block)));
+        }
+        let mut view = fresh(&STREAM, &log);
+        view.options = HEX;
+        view.restart();
+        let mut calls = 0;
+        loop {
+            // No time at all: each call still indexes what it does between two looks at the clock.
+            view.append_within(&log, Duration::ZERO);
+            calls += 1;
+            let indexed = view.entries.len();
+            assert!(
+                indexed * block.len() <= CLOCK_EVERY * calls + block.len(),
+                "{indexed} chunks in {calls} calls"
+            );
+            if !view.catching_up() {
+                break;
+            }
+            assert!(calls < 100, "indexing never ends");
+        }
+        assert!(calls > 1);
+        assert_eq!(all_rows(&view), all_rows(&fresh(&HEX, &log)));
+        assert_eq!(view.rows(), 16 * block.len() / HEX_STREAM_ROW);
+    }
+
+    /// A smaller buffer cuts the newest chunk: the view shows what the log keeps of it.
+    #[test]
+    fn a_cut_chunk_is_shown_cut() {
+        let (mut log, mut view) = build(&STREAM, &[(Rx, A, b"0123456789")]);
+        log.set_budget(CHUNK_OVERHEAD + 4);
+        view.append(&log);
+        assert_eq!(texts(&view), ["6789"]);
+    }
+
+    fn arbitrary_options() -> impl Strategy<Value = ViewOptions> {
+        (any::<[bool; 5]>(), proptest::option::of(1usize..24)).prop_map(|(flags, wrap_columns)| ViewOptions {
+            hex: flags[0],
+            encoding: if flags[1] {
+                TextEncoding::GBK
+            } else {
+                TextEncoding::UTF8
+            },
+            log_mode: flags[2],
+            show_tx: flags[3],
+            wrap_columns,
+            peer_filter: flags[4].then(|| peer(B)),
+        })
+    }
+
+    /// Chunks of text with line breaks, control characters, CJK in UTF-8 and GBK and random bytes,
+    /// from two peers in both directions.
+    fn arbitrary_chunks() -> impl Strategy<Value = Vec<(Direction, u16, Vec<u8>)>> {
+        let piece = prop_oneof![
+            Just(b"\r".to_vec()),
+            Just(b"\n".to_vec()),
+            Just(b"\r\n".to_vec()),
+            Just(b"ab\tc\x01".to_vec()),
+            Just("你好".as_bytes().to_vec()),
+            Just(vec![0xC4, 0xE3, 0xBA, 0xC3]),
+            proptest::collection::vec(any::<u8>(), 0..6),
+        ];
+        let chunk = (any::<bool>(), any::<bool>(), proptest::collection::vec(piece, 0..4));
+        proptest::collection::vec(chunk, 0..12).prop_map(|chunks| {
+            chunks
+                .into_iter()
+                .map(|(tx, b, pieces)| (if tx { Tx } else { Rx }, if b { B } else { A }, pieces.concat()))
+                .collect()
+        })
+    }
+
+    proptest! {
+        /// However rows are reached (one by one, in ranges, all at once for saving) and however the
+        /// view was built (chunk by chunk, or all at once after an option change), they agree.
+        #[test]
+        fn every_way_to_the_rows_agrees(options in arbitrary_options(), chunks in arbitrary_chunks()) {
+            let input: Vec<(Direction, u16, &[u8])> =
+                chunks.iter().map(|(direction, port, bytes)| (*direction, *port, bytes.as_slice())).collect();
+            let (log, view) = build(&options, &input);
+            let rows = all_rows(&view);
+            let mut changed = View::new(STREAM);
+            changed.set_options(options.clone(), &log);
+            settle(&mut changed, &log);
+            prop_assert_eq!(&all_rows(&changed), &rows);
+            let joined: String = rows.iter().map(|row| format!("{}\n", row.text)).collect();
+            prop_assert_eq!(view.text_of_all(), joined);
+            for (index, row) in rows.iter().enumerate() {
+                prop_assert_eq!(view.row(index), Some(row.clone()));
+                let mid: Vec<Row> = view.rows_in(index..index + 2).collect();
+                prop_assert_eq!(&mid[..], &rows[index..(index + 2).min(rows.len())]);
+            }
+            // Without a header or wrapping, the rows are the text itself.
+            if !options.hex && !options.log_mode && options.wrap_columns.is_none() && options.peer_filter.is_none() && options.show_tx && input.iter().all(|(_, port, _)| *port == A) && input.iter().all(|(direction, _, _)| *direction == Rx) {
+                let bytes: Vec<u8> = input.iter().flat_map(|(_, _, bytes)| bytes.iter().copied()).collect();
+                let mut decoder = options.encoding.decoder();
+                let text = decoder.decode(&bytes);
+                let shown: String = rows.iter().map(|row| row.text.as_str()).collect();
+                let expected: String = text
+                    .chars()
+                    .filter(|ch| !matches!(ch, '\r' | '\n'))
+                    .map(|ch| if ch.is_control() && ch != '\t' { format!("\\x{:02X}", u32::from(ch)) } else { ch.to_string() })
+                    .collect();
+                prop_assert_eq!(shown, expected);
+            }
+        }
     }
 }

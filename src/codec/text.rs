@@ -128,10 +128,13 @@ impl TextEncoding {
 
     /// A decoder for one byte stream (one peer): keeps an incomplete character between reads.
     pub fn decoder(&self) -> StreamDecoder {
-        StreamDecoder {
-            encoding: self.0,
-            decoder: self.0.new_decoder_without_bom_handling(),
-        }
+        StreamDecoder::new(self.0, Carry::default())
+    }
+
+    /// A decoder that continues a stream whose decoder held `carry` (see [`StreamDecoder::carry`]).
+    /// ISO-2022-JP's mode is not in a carry: such a decoder starts in ASCII mode.
+    pub fn resume(&self, carry: Carry) -> StreamDecoder {
+        StreamDecoder::new(self.0, carry)
     }
 
     /// Decodes a complete byte string exactly: `None` if any sequence is malformed.
@@ -185,45 +188,369 @@ impl<'de> serde::Deserialize<'de> for TextEncoding {
     }
 }
 
+/// The bytes of an unfinished character a stream decoder holds between chunks (at most 3 in every
+/// encoding it handles). `Copy`, so the view keeps one per chunk and can decode any chunk again on
+/// its own, exactly as the stream decoded it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Carry {
+    bytes: [u8; 3],
+    len: u8,
+}
+
+impl Carry {
+    fn as_slice(&self) -> &[u8] {
+        &self.bytes[..usize::from(self.len)]
+    }
+
+    /// The last `len` bytes of `head` followed by `tail`.
+    fn tail_of(head: &[u8], tail: &[u8], len: usize) -> Carry {
+        let mut carry = Carry::default();
+        let from_tail = len.min(tail.len());
+        let from_head = len - from_tail;
+        carry.bytes[..from_head].copy_from_slice(&head[head.len() - from_head..]);
+        carry.bytes[from_head..len].copy_from_slice(&tail[tail.len() - from_tail..]);
+        carry.len = len as u8;
+        carry
+    }
+}
+
+/// How an encoding's decoder can be in the middle of a character, which decides how the bytes it
+/// holds between chunks are found. Every state is a suffix of the input except ISO-2022-JP's mode.
+#[derive(Clone, Copy)]
+enum Family {
+    /// Decoded here: malformed runs in random bytes are 10× faster than in encoding_rs.
+    Utf8,
+    Utf16 {
+        big_endian: bool,
+    },
+    /// GBK and GB18030 (one WHATWG decoder): up to 3 bytes of a 4-byte sequence.
+    Gb18030,
+    /// Big5, EUC-KR, Shift_JIS: one lead byte.
+    LeadTrail(fn(u8) -> bool),
+    /// A lead byte, or 0x8F and a lead byte (JIS X 0212).
+    EucJp,
+    SingleByte,
+    /// A mode that lasts across characters: kept in an encoding_rs decoder.
+    Stateful,
+}
+
+impl Family {
+    fn of(encoding: &'static Encoding) -> Family {
+        if encoding == encoding_rs::UTF_8 {
+            Family::Utf8
+        } else if encoding == encoding_rs::UTF_16LE || encoding == encoding_rs::UTF_16BE {
+            Family::Utf16 {
+                big_endian: encoding == encoding_rs::UTF_16BE,
+            }
+        } else if encoding == encoding_rs::GBK || encoding == encoding_rs::GB18030 {
+            Family::Gb18030
+        } else if encoding == encoding_rs::BIG5 || encoding == encoding_rs::EUC_KR {
+            Family::LeadTrail(|byte| matches!(byte, 0x81..=0xFE))
+        } else if encoding == encoding_rs::SHIFT_JIS {
+            Family::LeadTrail(|byte| matches!(byte, 0x81..=0x9F | 0xE0..=0xFC))
+        } else if encoding == encoding_rs::EUC_JP {
+            Family::EucJp
+        } else if encoding.is_single_byte() {
+            Family::SingleByte
+        } else {
+            Family::Stateful
+        }
+    }
+
+    /// How many bytes at the end of `carry ++ bytes` are an unfinished character, following the
+    /// WHATWG decoders' state machines (only the state, not the output). Each scan starts where
+    /// the state is known to be empty: after an ASCII byte (after two for GB18030, whose 4-byte
+    /// sequences have ASCII digits in them).
+    fn pending(self, carry: &[u8], bytes: &[u8]) -> usize {
+        match self {
+            Family::Utf8 | Family::SingleByte | Family::Stateful => 0,
+            Family::Utf16 { big_endian } => {
+                let total = carry.len() + bytes.len();
+                let odd = total % 2;
+                let unit_at = |i: usize| {
+                    if i < carry.len() {
+                        carry[i]
+                    } else {
+                        bytes[i - carry.len()]
+                    }
+                };
+                let whole = total - odd;
+                if whole < 2 {
+                    return odd;
+                }
+                let (first, second) = (unit_at(whole - 2), unit_at(whole - 1));
+                let unit = if big_endian {
+                    u16::from_be_bytes([first, second])
+                } else {
+                    u16::from_le_bytes([first, second])
+                };
+                // A lead surrogate waits for its trail.
+                odd + if (0xD800..=0xDBFF).contains(&unit) { 2 } else { 0 }
+            }
+            Family::LeadTrail(is_lead) => scan(carry, bytes, 1, 0u8, |lead, byte| {
+                if *lead != 0 {
+                    *lead = 0;
+                } else if is_lead(byte) {
+                    *lead = byte;
+                }
+                usize::from(*lead != 0)
+            }),
+            Family::EucJp => scan(carry, bytes, 1, (0u8, false), |(lead, jis0212), byte| {
+                if *lead == 0x8E && matches!(byte, 0xA1..=0xDF) {
+                    *lead = 0;
+                } else if *lead == 0x8F && matches!(byte, 0xA1..=0xFE) {
+                    (*lead, *jis0212) = (byte, true);
+                } else if *lead != 0 {
+                    (*lead, *jis0212) = (0, false);
+                } else if matches!(byte, 0x8E | 0x8F | 0xA1..=0xFE) {
+                    *lead = byte;
+                }
+                match (*lead, *jis0212) {
+                    (0, _) => 0,
+                    (_, true) => 2,
+                    (_, false) => 1,
+                }
+            }),
+            Family::Gb18030 => scan(carry, bytes, 2, [0u8; 3], |[first, second, third], byte| {
+                // An invalid fourth byte restores the second (ASCII) and third (a first byte),
+                // which then pairs with this byte: every path out of the third state ends clean.
+                if *third != 0 {
+                    (*first, *second, *third) = (0, 0, 0);
+                } else if *second != 0 {
+                    if matches!(byte, 0x81..=0xFE) {
+                        *third = byte;
+                    } else {
+                        (*first, *second) = (0, 0);
+                    }
+                } else if *first != 0 {
+                    if byte.is_ascii_digit() {
+                        *second = byte;
+                    } else {
+                        *first = 0;
+                    }
+                } else if matches!(byte, 0x81..=0xFE) {
+                    *first = byte;
+                }
+                [*first, *second, *third].iter().filter(|&&b| b != 0).count()
+            }),
+        }
+    }
+}
+
+/// Runs a decoder's state machine over the end of `carry ++ bytes`, from just after the last run
+/// of `sync` ASCII bytes (where the state is empty), or from the start; returns what `step` said
+/// of the state after the last byte.
+fn scan<S>(carry: &[u8], bytes: &[u8], sync: usize, mut state: S, mut step: impl FnMut(&mut S, u8) -> usize) -> usize {
+    let mut ascii_run = 0;
+    let mut from = None;
+    for (i, &byte) in bytes.iter().enumerate().rev() {
+        if byte.is_ascii() {
+            ascii_run += 1;
+            if ascii_run == sync {
+                from = Some(i + sync);
+                break;
+            }
+        } else {
+            ascii_run = 0;
+        }
+    }
+    let mut pending = 0;
+    let rest = match from {
+        Some(from) => &bytes[from..],
+        None => {
+            for &byte in carry {
+                pending = step(&mut state, byte);
+            }
+            bytes
+        }
+    };
+    for &byte in rest {
+        pending = step(&mut state, byte);
+    }
+    pending
+}
+
+/// Bytes in a UTF-8 sequence that starts with `lead` (0 if it cannot start one).
+fn utf8_len(lead: u8) -> usize {
+    match lead {
+        0xC2..=0xDF => 2,
+        0xE0..=0xEF => 3,
+        0xF0..=0xF4 => 4,
+        _ => 0,
+    }
+}
+
+/// Decodes UTF-8 with U+FFFD for each maximal invalid subpart (what encoding_rs and
+/// `String::from_utf8_lossy` do), keeping an unfinished character at the end in `carry`.
+/// encoding_rs restarts its whole decode loop at each malformed sequence (80% of the time on random
+/// bytes); here it costs a few comparisons.
+fn decode_utf8(carry: &mut Carry, mut bytes: &[u8], out: &mut String) {
+    if carry.len > 0 {
+        // Complete the held character with the first bytes of this chunk.
+        let held = usize::from(carry.len);
+        let needed = utf8_len(carry.bytes[0]);
+        let take = (needed - held).min(bytes.len());
+        let mut buffer = [0; 4];
+        buffer[..held].copy_from_slice(carry.as_slice());
+        buffer[held..held + take].copy_from_slice(&bytes[..take]);
+        let Some(first) = buffer[..held + take].utf8_chunks().next() else {
+            return;
+        };
+        if let Some(ch) = first.valid().chars().next() {
+            out.push(ch);
+            bytes = &bytes[ch.len_utf8() - held..];
+        } else if held + take < needed && first.invalid().len() == held + take {
+            // Still a valid start with nothing more to read.
+            *carry = Carry::tail_of(&[], &buffer[..held + take], held + take);
+            return;
+        } else {
+            out.push(char::REPLACEMENT_CHARACTER);
+            // The invalid part always covers the held bytes: they were a valid start.
+            bytes = &bytes[first.invalid().len() - held..];
+        }
+        *carry = Carry::default();
+    }
+    // Valid text goes through the standard library's fast validation; from the first error on,
+    // one pass over the bytes.
+    let start = match std::str::from_utf8(bytes) {
+        Ok(text) => return out.push_str(text),
+        Err(error) => error.valid_up_to(),
+    };
+    out.push_str(std::str::from_utf8(&bytes[..start]).unwrap_or_default());
+    out.reserve(3 * (bytes.len() - start));
+    const REPLACEMENT: &[u8] = "\u{FFFD}".as_bytes();
+    // SAFETY: only ASCII bytes, U+FFFD, and sequences checked to be well-formed UTF-8 (Unicode's
+    // table 3-7: the lead's range for the second byte, 80..BF after it) are written.
+    let out = unsafe { out.as_mut_vec() };
+    let mut i = start;
+    while i < bytes.len() {
+        let lead = bytes[i];
+        if lead.is_ascii() {
+            let run = bytes[i..]
+                .iter()
+                .position(|byte| !byte.is_ascii())
+                .unwrap_or(bytes.len() - i);
+            out.extend_from_slice(&bytes[i..i + run]);
+            i += run;
+            continue;
+        }
+        let needed = utf8_len(lead);
+        let second = match lead {
+            0xE0 => 0xA0..=0xBF,
+            0xED => 0x80..=0x9F,
+            0xF0 => 0x90..=0xBF,
+            0xF4 => 0x80..=0x8F,
+            _ => 0x80..=0xBF,
+        };
+        // The well-formed prefix of the sequence starting here (the maximal subpart if short).
+        let mut len = 1;
+        if needed > 0 && bytes.get(i + 1).is_some_and(|byte| second.contains(byte)) {
+            len = 2;
+            while len < needed && bytes.get(i + len).is_some_and(|byte| (0x80..=0xBF).contains(byte)) {
+                len += 1;
+            }
+        }
+        if len == needed {
+            out.extend_from_slice(&bytes[i..i + len]);
+        } else if needed > 0 && i + len == bytes.len() {
+            // An unfinished character at the very end: the next chunk may complete it.
+            *carry = Carry::tail_of(&[], &bytes[i..], len);
+        } else {
+            out.extend_from_slice(REPLACEMENT);
+        }
+        i += len;
+    }
+}
+
 /// Decodes one byte stream chunk by chunk. BOMs are data here, not hints: a debugging tool
 /// shows what arrived and must not switch encodings behind the user's back.
+///
+/// Between chunks only the bytes of an unfinished character are kept ([`Carry`]), so a decoder
+/// can resume anywhere from a saved carry; each chunk gets a fresh encoding_rs decoder.
 pub struct StreamDecoder {
     encoding: &'static Encoding,
-    decoder: Decoder,
+    family: Family,
+    carry: Carry,
+    /// ISO-2022-JP's mode outlives characters: that family keeps a real decoder.
+    stateful: Option<Decoder>,
 }
 
 impl StreamDecoder {
+    fn new(encoding: &'static Encoding, carry: Carry) -> StreamDecoder {
+        let family = Family::of(encoding);
+        StreamDecoder {
+            encoding,
+            family,
+            carry,
+            stateful: matches!(family, Family::Stateful).then(|| encoding.new_decoder_without_bom_handling()),
+        }
+    }
+
     /// Decodes the next chunk; an incomplete trailing character waits for the next call.
     /// Malformed sequences become U+FFFD.
     pub fn decode(&mut self, bytes: &[u8]) -> String {
+        let mut out = String::new();
+        self.decode_into(bytes, &mut out);
+        out
+    }
+
+    /// Like [`decode`](Self::decode), appending to `out`.
+    pub fn decode_into(&mut self, bytes: &[u8], out: &mut String) {
         // encoding_rs's Big5, Shift_JIS and EUC-KR decoders forget a pending lead byte when handed no input
         // (an empty UDP datagram), so that byte's U+FFFD would go missing.
         if bytes.is_empty() {
-            return String::new();
+            return;
         }
-        self.run(bytes, false)
+        match self.family {
+            Family::Utf8 => decode_utf8(&mut self.carry, bytes, out),
+            Family::Stateful => {
+                let decoder = self
+                    .stateful
+                    .get_or_insert_with(|| self.encoding.new_decoder_without_bom_handling());
+                feed(decoder, bytes, out, false);
+            }
+            family => {
+                let carry = self.carry;
+                let pending = family.pending(carry.as_slice(), bytes);
+                // The fresh decoder ends holding the same `pending` bytes; they are kept as the carry.
+                let mut decoder = self.encoding.new_decoder_without_bom_handling();
+                feed(&mut decoder, carry.as_slice(), out, false);
+                feed(&mut decoder, bytes, out, false);
+                self.carry = Carry::tail_of(carry.as_slice(), bytes, pending);
+            }
+        }
+    }
+
+    /// What this decoder holds between chunks; [`TextEncoding::resume`] continues from it.
+    pub fn carry(&self) -> Carry {
+        self.carry
     }
 
     /// Ends the stream: an incomplete trailing character becomes U+FFFD, and the decoder is
     /// ready for a new stream.
     pub fn finish(&mut self) -> String {
-        let tail = self.run(&[], true);
-        self.decoder = self.encoding.new_decoder_without_bom_handling();
-        tail
-    }
-
-    fn run(&mut self, bytes: &[u8], last: bool) -> String {
         let mut out = String::new();
-        let mut read = 0;
-        loop {
-            let rest = &bytes[read..];
-            let needed = self.decoder.max_utf8_buffer_length(rest.len()).unwrap_or(rest.len());
-            out.reserve(needed);
-            let (result, consumed, _) = self.decoder.decode_to_string(rest, &mut out, last);
-            read += consumed;
-            if result == CoderResult::InputEmpty {
-                return out;
-            }
+        let mut decoder = match self.stateful.take() {
+            Some(decoder) => decoder,
+            None => self.encoding.new_decoder_without_bom_handling(),
+        };
+        feed(&mut decoder, self.carry.as_slice(), &mut out, true);
+        self.carry = Carry::default();
+        out
+    }
+}
+
+/// Runs an encoding_rs decoder over `bytes`, growing `out` as it needs.
+fn feed(decoder: &mut Decoder, bytes: &[u8], out: &mut String, last: bool) {
+    let mut read = 0;
+    loop {
+        let rest = &bytes[read..];
+        let needed = decoder.max_utf8_buffer_length(rest.len()).unwrap_or(rest.len());
+        out.reserve(needed);
+        let (result, consumed, _) = decoder.decode_to_string(rest, out, last);
+        read += consumed;
+        if result == CoderResult::InputEmpty {
+            return;
         }
     }
 }
@@ -452,6 +779,120 @@ mod tests {
             }
             text.push_str(&decoder.finish());
             prop_assert_eq!(text, encoding.decode_all(&bytes), "{} {:02X?}", encoding.name(), bytes);
+        }
+    }
+
+    /// Names the property tests cover: the dropdown's multi-byte encodings (the single-byte ones
+    /// hold nothing between chunks).
+    const STREAMED: [&str; 9] = [
+        "utf-8",
+        "gbk",
+        "gb18030",
+        "big5",
+        "shift_jis",
+        "euc-kr",
+        "euc-jp",
+        "utf-16le",
+        "utf-16be",
+    ];
+
+    /// Input that is neither all valid nor all noise: random bytes mixed with encoded characters
+    /// (ASCII, CJK, kana, Hangul, emoji) so splits land inside real multi-byte characters.
+    fn mixed_input() -> impl Strategy<Value = Vec<(bool, u32)>> {
+        proptest::collection::vec((any::<bool>(), any::<u32>()), 0..40)
+    }
+
+    fn materialize(encoding: TextEncoding, pieces: &[(bool, u32)]) -> Vec<u8> {
+        const RANGES: [(u32, u32); 5] = [
+            (0x20, 0x7F),
+            (0x4E00, 0x9FA5),
+            (0x3041, 0x30FF),
+            (0xAC00, 0xD7A3),
+            (0x1F600, 0x1F64F),
+        ];
+        let mut bytes = Vec::new();
+        for &(raw, n) in pieces {
+            if raw {
+                bytes.push(n as u8);
+                continue;
+            }
+            let (low, high) = RANGES[(n % 5) as usize];
+            let ch = char::from_u32(low + (n >> 3) % (high - low)).unwrap_or('?');
+            bytes.extend(encoding.encode(&ch.to_string()).unwrap_or_default());
+        }
+        bytes
+    }
+
+    /// `bytes` cut at the given points (taken modulo its length, in order).
+    fn split(bytes: &[u8], cuts: &[usize]) -> Vec<Vec<u8>> {
+        let mut points: Vec<usize> = cuts.iter().map(|cut| cut % (bytes.len() + 1)).collect();
+        points.sort_unstable();
+        let mut chunks = Vec::new();
+        let mut from = 0;
+        for point in points.into_iter().chain([bytes.len()]) {
+            chunks.push(bytes[from..point].to_vec());
+            from = point;
+        }
+        chunks
+    }
+
+    proptest! {
+        /// The stream decoder (UTF-8's own fast path, the others' carried bytes) says exactly
+        /// what encoding_rs says of the whole input at once, wherever the input is cut, and so
+        /// does a decoder resumed from each chunk's carry (what the view does to render a chunk).
+        #[test]
+        fn streaming_equals_one_shot_decoding(
+            pieces in mixed_input(),
+            cuts in proptest::collection::vec(any::<usize>(), 0..8),
+            noise in proptest::collection::vec(any::<u8>(), 0..24),
+        ) {
+            for name in STREAMED {
+                let encoding = enc(name);
+                let mut bytes = materialize(encoding, &pieces);
+                bytes.extend(&noise);
+                let chunks = split(&bytes, &cuts);
+                let expected = encoding.0.decode_without_bom_handling(&bytes).0.into_owned();
+
+                let mut decoder = encoding.decoder();
+                let mut streamed: String = chunks.iter().map(|chunk| decoder.decode(chunk)).collect();
+                streamed.push_str(&decoder.finish());
+                prop_assert_eq!(&streamed, &expected, "{} {:02X?}", name, chunks);
+
+                let mut carry = Carry::default();
+                let mut resumed = String::new();
+                for chunk in &chunks {
+                    let mut decoder = encoding.resume(carry);
+                    decoder.decode_into(chunk, &mut resumed);
+                    carry = decoder.carry();
+                }
+                resumed.push_str(&encoding.resume(carry).finish());
+                prop_assert_eq!(&resumed, &expected, "{} resumed {:02X?}", name, chunks);
+            }
+        }
+    }
+
+    #[test]
+    fn carries_only_unfinished_characters() {
+        // (encoding, chunk, bytes held after it)
+        let cases: &[(&str, &[u8], &[u8])] = &[
+            ("utf-8", &[0x41, 0xE4, 0xBD], &[0xE4, 0xBD]),
+            ("utf-8", &[0xE4, 0xBD, 0xA0], &[]),
+            ("utf-8", &[0xE0, 0x80], &[]),
+            ("utf-8", &[0xFF], &[]),
+            ("gb18030", &[0x81, 0x30, 0x81], &[0x81, 0x30, 0x81]),
+            ("gb18030", &[0x41, 0x81, 0x30], &[0x81, 0x30]),
+            ("gbk", &[0xC4, 0xE3, 0xBA], &[0xBA]),
+            ("big5", &[0xA4, 0xA4, 0xA4], &[0xA4]),
+            ("shift_jis", &[0x82, 0xA0, 0xA1], &[]),
+            ("euc-jp", &[0x8F, 0xA1], &[0x8F, 0xA1]),
+            ("utf-16le", &[0x3D, 0xD8, 0x00], &[0x3D, 0xD8, 0x00]),
+            ("utf-16be", &[0x00, 0x41, 0x4F], &[0x4F]),
+            ("windows-1252", &[0xE9], &[]),
+        ];
+        for &(name, chunk, held) in cases {
+            let mut decoder = enc(name).decoder();
+            decoder.decode(chunk);
+            assert_eq!(decoder.carry().as_slice(), held, "{name} {chunk:02X?}");
         }
     }
 }

@@ -4,7 +4,7 @@ mod conn;
 mod error;
 mod message;
 mod outbox;
-mod platform;
+pub(crate) mod platform;
 mod resolve;
 mod tcp_client;
 mod tcp_server;
