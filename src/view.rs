@@ -16,6 +16,8 @@
 //! - Hex: "48 65 6C". Stream mode fills rows of 16 bytes like a hex viewer, log mode gives each
 //!   chunk one row (up to [`MAX_ROW_WIDTH`]); with `wrap_columns`, both put as many bytes on a row
 //!   as the columns hold.
+//! - Sent binary (a TX chunk with control bytes other than `\t \r \n`, such as a Modbus frame) shows
+//!   as hex in the text view too, on rows of its own: as text it would be `\x01\x03…` and stray CJK.
 //! - Rows wrap at `wrap_columns` (CJK characters count two columns) and, without it, at
 //!   [`MAX_ROW_WIDTH`].
 use std::cell::RefCell;
@@ -85,6 +87,16 @@ impl Default for ViewOptions {
 impl ViewOptions {
     fn shows(&self, chunk: &Chunk) -> bool {
         (self.show_tx || chunk.direction == Direction::Rx) && self.peer_filter.is_none_or(|peer| peer == chunk.peer)
+    }
+
+    /// Whether `chunk` is laid out as hex: everything in hex view, and sent binary in text view.
+    fn hex_for(&self, chunk: &Chunk) -> bool {
+        self.hex
+            || (chunk.direction == Direction::Tx
+                && chunk
+                    .bytes
+                    .iter()
+                    .any(|&byte| (byte < 0x20 && !matches!(byte, b'\t' | b'\r' | b'\n')) || byte == 0x7F))
     }
 
     fn columns(&self) -> usize {
@@ -266,8 +278,10 @@ impl View {
             return;
         }
         let stream = (chunk.peer, chunk.direction);
+        // Sent binary in a text view keeps to rows of its own: it neither continues a text row nor is continued.
+        let own_rows = self.options.hex_for(chunk) != self.options.hex;
         let continues = match self.open {
-            Some(open) if open.stream == stream && !self.options.log_mode => Some(open.width),
+            Some(open) if open.stream == stream && !self.options.log_mode && !own_rows => Some(open.width),
             _ => None,
         };
         let text_in = self.texts.get(&stream).copied().unwrap_or_default();
@@ -280,12 +294,12 @@ impl View {
         if !self.options.hex {
             self.texts.insert(stream, text_out);
         }
-        if line.open {
+        if line.open && !own_rows {
             self.open = Some(Open {
                 stream,
                 width: line.width,
             });
-        } else if line.touched {
+        } else if line.touched || own_rows {
             self.open = None;
         }
         self.entries.push_back(Entry {
@@ -368,7 +382,7 @@ impl View {
 
     /// Hex rows are cut from the bytes directly; text rows from the chunk laid out again.
     fn nth_row(&self, entry: &Entry, mut nth: usize) -> (RowKind, String) {
-        if !self.options.hex {
+        if !self.options.hex_for(&entry.chunk) {
             return self
                 .rendered(entry)
                 .rows
@@ -390,7 +404,7 @@ impl View {
 
     /// What a chunk adds to the row it continues.
     fn lead(&self, entry: &Entry) -> String {
-        if !self.options.hex {
+        if !self.options.hex_for(&entry.chunk) {
             return self.rendered(entry).lead.clone();
         }
         match self.hex_lead_len(entry) {
@@ -481,7 +495,7 @@ impl ViewOptions {
         if self.log_mode {
             line.header(sink, chunk);
         }
-        if self.hex {
+        if self.hex_for(chunk) {
             line.write_hex(sink, &chunk.bytes, self.hex_bytes_per_row());
             return text_in;
         }
@@ -797,6 +811,23 @@ mod tests {
             let (_, view) = build(options, input);
             assert_eq!(texts(&view), *expected, "{options:?} {input:?}");
         }
+    }
+
+    #[test]
+    fn sent_binary_shows_as_hex_on_rows_of_its_own_in_a_text_view() {
+        let modbus: &[u8] = &[0x01, 0x03, 0x00, 0x00, 0x00, 0x0A, 0xC5, 0xCD];
+        check(&[
+            // Not "\x01\x03\x00\x00\x00\n磐" in GBK.
+            (GBK, &[(Tx, A, modbus)], &["01 03 00 00 00 0A C5 CD"]),
+            // Sent text stays text; the binary send neither continues nor is continued by it.
+            (
+                STREAM,
+                &[(Tx, A, b"ab"), (Tx, A, modbus), (Tx, A, b"cd\r\n")],
+                &["ab", "01 03 00 00 00 0A C5 CD", "cd"],
+            ),
+            // Received bytes are the reader's to show as they choose (Hex view).
+            (STREAM, &[(Rx, A, &[0x01, b'x'])], &["\\x01x"]),
+        ]);
     }
 
     #[test]
