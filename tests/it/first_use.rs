@@ -240,14 +240,15 @@ fn an_error_belongs_to_its_attempt_and_a_failed_open_keeps_the_counters() {
     client.write_all(b"12345").expect("send");
     step_until(&mut harness, "counted", |h| h.state().totals().rx_bytes() == 5);
     harness.get_by_label("Close").click();
-    harness.run();
+    harness.step();
+    step_until(&mut harness, "the session to stop", |h| !h.state().stopping());
     // Open again on a port that is taken.
     let taken = TcpListener::bind("127.0.0.1:0").expect("bind");
     let port = taken.local_addr().expect("addr").port().to_string();
     harness.get_by_label("Local port").set_text_value_accesskit(&port);
     harness.run();
     harness.get_by_label("Open").click();
-    harness.run();
+    step_until(&mut harness, "the error", |h| h.state().error().is_some());
     let error = harness.state().error().expect("address in use");
     assert!(error.contains("address in use"), "{error}");
     assert_eq!(
