@@ -508,27 +508,22 @@ impl Lang {
             },
             Notice::SettingsDropped { fields, kept } => {
                 let all = fields.iter().any(|field| field == "*");
-                let kept = kept.as_ref().map(|path| path.display().to_string());
-                match (self, all, kept) {
-                    (Lang::En, true, kept) => format!(
-                        "The settings file could not be read; defaults are used.{}",
-                        kept.map_or_else(String::new, |p| format!(" The file was kept as {p}."))
+                let kept = kept.as_ref().map(|path| path.display());
+                let what = match (self, all) {
+                    (Lang::En, true) => "The settings file could not be read; defaults are used.".to_string(),
+                    (Lang::En, false) => format!(
+                        "Some settings could not be read and have their defaults: {}.",
+                        fields.join(", ")
                     ),
-                    (Lang::En, false, kept) => format!(
-                        "Some settings could not be read and have their defaults: {}.{}",
-                        fields.join(", "),
-                        kept.map_or_else(String::new, |p| format!(" The file was kept as {p}."))
-                    ),
-                    (Lang::Zh, true, kept) => format!(
-                        "设置文件无法读取，已使用默认设置。{}",
-                        kept.map_or_else(String::new, |p| format!("原文件已保存为 {p}。"))
-                    ),
-                    (Lang::Zh, false, kept) => format!(
-                        "部分设置无法读取，已改用默认值：{}。{}",
-                        fields.join("、"),
-                        kept.map_or_else(String::new, |p| format!("原文件已保存为 {p}。"))
-                    ),
-                }
+                    (Lang::Zh, true) => "设置文件无法读取，已使用默认设置。".to_string(),
+                    (Lang::Zh, false) => format!("部分设置无法读取，已改用默认值：{}。", fields.join("、")),
+                };
+                let kept = match (self, kept) {
+                    (_, None) => String::new(),
+                    (Lang::En, Some(path)) => format!(" The file was kept as {path}."),
+                    (Lang::Zh, Some(path)) => format!("原文件已保存为 {path}。"),
+                };
+                what + &kept
             }
         }
     }

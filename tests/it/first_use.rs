@@ -141,15 +141,19 @@ fn dropped_from_view_only_grows_until_reset() {
     let server = open_server(&mut harness);
     let (mut client, _) = connect(&mut harness, server);
     // Stepped all along: what drops is the 1 MiB history's oldest data.
-    let block = vec![b'y'; 256 * 1024];
-    for _ in 0..12 {
-        client.write_all(&block).expect("send");
-        harness.step();
-    }
-    step_until(&mut harness, "all counted", |h| {
-        h.state().totals().rx_bytes() == 12 * 256 * 1024
-    });
-    harness.run();
+    let mut sent = 0;
+    let mut send_blocks = |harness: &mut Harness<'static, WirepadApp>, blocks: usize| {
+        let block = vec![b'y'; 256 * 1024];
+        for _ in 0..blocks {
+            client.write_all(&block).expect("send");
+            sent += block.len() as u64;
+            harness.step();
+        }
+        step_until(harness, "all counted", |h| h.state().totals().rx_bytes() == sent);
+        // The view indexes what it kept over a few frames.
+        harness.run_steps(20);
+    };
+    send_blocks(&mut harness, 12);
     // Every byte received ends up either in the history or counted as dropped (or cleared by the user); the
     // last batch may still be on its way from the engine, so this is waited for, not taken at one instant.
     let accounted = |harness: &mut Harness<'static, WirepadApp>, cleared: u64| {
@@ -162,21 +166,14 @@ fn dropped_from_view_only_grows_until_reset() {
     let dropped = harness.state().totals().dropped_from_view();
     assert!(dropped > 0, "the history dropped its oldest data");
     harness.get_by_label("Hex view").click();
-    harness.run();
+    harness.run_steps(5);
     assert_eq!(harness.state().totals().dropped_from_view(), dropped, "hex switch");
     let cleared = harness.state().history_bytes();
     harness.get_by_label("Clear").click();
-    harness.run();
+    harness.run_steps(5);
     assert_eq!(harness.state().totals().dropped_from_view(), dropped, "clear");
     // More arrives after Clear: counted on top, from the fresh history's own drops.
-    for _ in 0..8 {
-        client.write_all(&block).expect("send");
-        harness.step();
-    }
-    step_until(&mut harness, "all counted", |h| {
-        h.state().totals().rx_bytes() == 20 * 256 * 1024
-    });
-    harness.run();
+    send_blocks(&mut harness, 8);
     assert!(
         harness.state().totals().dropped_from_view() > dropped,
         "grows after Clear"
