@@ -49,6 +49,8 @@ pub enum Action {
     StopCapture,
     Kick(SocketAddr),
     ClearView,
+    /// The whole view to the clipboard (laid out on a thread of its own).
+    CopyAll,
     ResetCounters,
     DismissNotice,
 }
@@ -133,6 +135,8 @@ pub struct Rates {
 enum Picked {
     Chosen(FilePurpose, Chosen),
     Failed(Notice),
+    /// The view's text, for the clipboard.
+    Copy(String),
 }
 
 pub struct WirepadApp {
@@ -397,6 +401,16 @@ impl WirepadApp {
                 self.rates = Rates::default();
             }
             Action::DismissNotice => self.notice = None,
+            Action::CopyAll => {
+                let snapshot = self.view.snapshot();
+                let (tx, repaint) = (self.picked_tx.clone(), self.repaint.clone());
+                let _ = std::thread::Builder::new()
+                    .name("wirepad-copy-all".into())
+                    .spawn(move || {
+                        let _ = tx.send(Picked::Copy(snapshot.text()));
+                        repaint.request_repaint();
+                    });
+            }
         }
     }
 
@@ -600,6 +614,7 @@ impl WirepadApp {
                 Picked::Chosen(_, Chosen::Cancelled) => {}
                 Picked::Chosen(purpose, Chosen::Unavailable) => self.path_prompt = Some((purpose, String::new())),
                 Picked::Failed(notice) => self.notice = Some(notice),
+                Picked::Copy(text) => self.repaint.copy_text(text),
             }
         }
     }
@@ -620,12 +635,13 @@ impl WirepadApp {
 
     /// Written on a thread of its own; a failure shows in the window.
     fn save_view(&mut self, path: PathBuf) {
-        let text = self.view.text_of_all();
+        // The text is made on the writer's thread too: a 64 MiB history takes a while to lay out.
+        let snapshot = self.view.snapshot();
         let (tx, repaint) = (self.picked_tx.clone(), self.repaint.clone());
         let _ = std::thread::Builder::new()
             .name("wirepad-save-view".into())
             .spawn(move || {
-                if let Err(error) = std::fs::write(&path, text) {
+                if let Err(error) = std::fs::write(&path, snapshot.text()) {
                     let _ = tx.send(Picked::Failed(Notice::Write {
                         path,
                         error: Arc::new(error),

@@ -438,16 +438,7 @@ impl View {
     }
 
     fn render(&self, entry: &Entry) -> Rendered {
-        let mut rendered = Rendered::default();
-        let mut line = Line::new(entry.continues);
-        self.options.lay_out(
-            &entry.chunk,
-            entry.text_in,
-            &mut line,
-            &mut rendered,
-            &mut String::new(),
-        );
-        rendered
+        self.options.render(&entry.chunk, entry.text_in, entry.continues)
     }
 
     /// Rows dropped from the front because the log dropped their chunks, since this view was made.
@@ -459,12 +450,38 @@ impl View {
 
     /// Every row indexed so far as shown, each ending in "\n": for "save view" and "copy all".
     pub fn text_of_all(&self) -> String {
+        self.snapshot().text()
+    }
+
+    /// What [`text_of_all`](Self::text_of_all) needs, taken in one cheap pass (the chunks are shared), so the
+    /// text itself can be made on another thread.
+    pub fn snapshot(&self) -> ViewSnapshot {
+        ViewSnapshot {
+            options: self.options.clone(),
+            entries: self
+                .entries
+                .iter()
+                .map(|entry| (entry.chunk.clone(), entry.text_in, entry.continues))
+                .collect(),
+        }
+    }
+}
+
+/// The view's rows as they stand, to be turned into text away from the UI thread.
+pub struct ViewSnapshot {
+    options: ViewOptions,
+    entries: Vec<(Arc<Chunk>, TextState, Option<usize>)>,
+}
+
+impl ViewSnapshot {
+    /// Every row, each ending in "\n".
+    pub fn text(&self) -> String {
         let mut all = String::new();
         let mut in_row = false;
-        for entry in &self.entries {
-            let rendered = self.render(entry);
+        for (chunk, text_in, continues) in &self.entries {
+            let rendered = self.options.render(chunk, *text_in, *continues);
             // The first chunk may continue a row that fell out with an older chunk.
-            if entry.continues.is_some() && in_row {
+            if continues.is_some() && in_row {
                 all.push_str(&rendered.lead);
             }
             for (_, text) in &rendered.rows {
@@ -483,6 +500,14 @@ impl View {
 }
 
 impl ViewOptions {
+    /// A chunk laid out on its own, from the text state and open row it had when indexed.
+    fn render(&self, chunk: &Chunk, text_in: TextState, continues: Option<usize>) -> Rendered {
+        let mut rendered = Rendered::default();
+        let mut line = Line::new(continues);
+        self.lay_out(chunk, text_in, &mut line, &mut rendered, &mut String::new());
+        rendered
+    }
+
     /// Lays a chunk out into `sink`, continuing `line`; returns the text state after it.
     fn lay_out(
         &self,

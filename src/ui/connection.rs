@@ -195,7 +195,7 @@ fn receive(app: &mut WirepadApp, ui: &mut egui::Ui, t: &Texts) -> Vec<Action> {
             actions.push(Action::PickFile(FilePurpose::SaveView));
         }
         if ui.button(t.copy_all).on_hover_text(t.tip_copy_all).clicked() {
-            ui.ctx().copy_text(app.view_text());
+            actions.push(Action::CopyAll);
         }
     });
     if let Some(capture) = &app.capture {

@@ -106,14 +106,14 @@ fn the_encoding_is_chosen_in_the_window() {
     client.write_all(&[0xc4, 0xe3, 0xba, 0xc3]).expect("send");
     step_until(&mut harness, "你好", |h| h.query_by_label("你好").is_some());
     harness.get_by_label("Copy all").click();
-    harness.step();
-    let copied = harness
-        .output()
-        .platform_output
-        .commands
-        .iter()
-        .any(|command| matches!(command, egui::OutputCommand::CopyText(text) if text == "你好\n"));
-    assert!(copied, "Copy all puts the view on the clipboard");
+    // Laid out on a thread of its own, then put on the clipboard.
+    step_until(&mut harness, "Copy all to put the view on the clipboard", |h| {
+        h.output()
+            .platform_output
+            .commands
+            .iter()
+            .any(|command| matches!(command, egui::OutputCommand::CopyText(text) if text == "你好\n"))
+    });
 }
 
 #[test]
