@@ -159,8 +159,8 @@ pub struct WirepadApp {
     pub(crate) notice: Option<Notice>,
     pub(crate) periodic_sent: Option<u64>,
     pub(crate) file_progress: Option<(u64, u64)>,
-    /// `log.dropped_bytes()` when last added to `totals`.
-    log_dropped_seen: u64,
+    /// `log.dropped_bytes_total()` at the last Reset: the history's drops before it are not counted.
+    log_dropped_at_reset: u64,
     /// Receive-to-file, kept across Close/Open: a reopened session appends to it.
     pub(crate) capture: Option<CaptureFile>,
     /// Exact counters; they stay on show after Close and go on counting at the next Open, as in NetAssist.
@@ -211,7 +211,7 @@ impl WirepadApp {
             periodic_sent: None,
             file_progress: None,
             capture: None,
-            log_dropped_seen: 0,
+            log_dropped_at_reset: 0,
             totals: Totals::default(),
             rates: Rates::default(),
             editing_quick: None,
@@ -379,10 +379,7 @@ impl WirepadApp {
             }
             Action::Kick(peer) => self.command(Command::Kick(peer)),
             Action::ClearView => {
-                // What the history dropped stays counted; its own tally starts again from zero.
-                self.count_log_drops();
                 self.log.clear();
-                self.log_dropped_seen = 0;
                 self.view.append(&self.log);
             }
             Action::ResetCounters => {
@@ -392,12 +389,8 @@ impl WirepadApp {
                 for client in self.clients.values() {
                     client.counters.reset();
                 }
-                // The history's own drops so far are not counted again.
-                self.totals = Totals {
-                    log_dropped: 0,
-                    ..Totals::default()
-                };
-                self.log_dropped_seen = self.log.dropped_bytes();
+                self.totals = Totals::default();
+                self.log_dropped_at_reset = self.log.dropped_bytes_total();
                 self.rates = Rates::default();
             }
             Action::DismissNotice => self.notice = None,
@@ -665,14 +658,6 @@ impl WirepadApp {
         if more || self.view.catching_up() {
             self.repaint.request_repaint();
         }
-        self.count_log_drops();
-    }
-
-    /// Adds what the history dropped since the last look to the monotonic total.
-    fn count_log_drops(&mut self) {
-        let now = self.log.dropped_bytes();
-        self.totals.log_dropped += now.saturating_sub(self.log_dropped_seen);
-        self.log_dropped_seen = now;
     }
 
     fn handle(&mut self, event: Event) {
@@ -754,7 +739,6 @@ impl WirepadApp {
         if self.log.budget() != budget {
             self.log.set_budget(budget);
             self.view.append(&self.log);
-            self.count_log_drops();
         }
     }
 
@@ -783,6 +767,8 @@ impl WirepadApp {
         if let Some(session) = &self.session {
             self.totals.current = session.counters().snapshot();
         }
+        // The log's total never goes down (Clear keeps it), so this only grows until Reset.
+        self.totals.log_dropped = self.log.dropped_bytes_total().saturating_sub(self.log_dropped_at_reset);
     }
 
     fn update_rates(&mut self) {
