@@ -1,25 +1,14 @@
 //! Text decoding speed: the stream decoder against encoding_rs's own streaming decoder (what it was
 //! before the UTF-8 fast path), on random bytes (mostly malformed) and on ASCII/UTF-8 text, in 64 KiB chunks.
 //! `cargo bench --bench decode`
+mod common;
+
 use std::time::{Duration, Instant};
 
 use wirepad::codec::text::TextEncoding;
 
 const TOTAL: usize = 64 << 20;
 const CHUNK: usize = 64 << 10;
-
-/// xorshift: reproducible noise without a dependency.
-fn random_bytes(len: usize) -> Vec<u8> {
-    let mut state = 0x2545_F491_4F6C_DD1D_u64;
-    (0..len)
-        .map(|_| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            (state >> 24) as u8
-        })
-        .collect()
-}
 
 fn time(mut run: impl FnMut() -> usize) -> (Duration, usize) {
     let started = Instant::now();
@@ -32,12 +21,10 @@ fn mb_per_s(elapsed: Duration) -> f64 {
 }
 
 fn main() {
-    // `cargo test --all-targets` runs bench binaries too (without `--bench`): a measurement is not a test.
-    if !std::env::args().any(|arg| arg == "--bench") {
-        println!("not measured: run `cargo bench --bench NAME`");
+    if !common::measuring() {
         return;
     }
-    let random = random_bytes(TOTAL);
+    let random = common::random_bytes(TOTAL);
     let line = "2024-05-06 12:00:00 sensor=42 temperature=21.5C humidity=40% 温度 正常\r\n";
     let samples = [
         ("random", random),

@@ -2,6 +2,8 @@
 //! rendered every frame): what an option change costs per frame and in all, and the process's memory
 //! during floods, after Clear, and under a million small datagrams.
 //! `cargo bench --bench view`
+mod common;
+
 use std::time::{Duration, Instant};
 
 use wirepad::codec::text::TextEncoding;
@@ -20,19 +22,6 @@ fn rss_mb() -> f64 {
         .and_then(|p| p.parse().ok())
         .unwrap_or(0.0);
     pages * 4096.0 / 1e6
-}
-
-/// xorshift: reproducible noise without a dependency.
-fn random_bytes(len: usize) -> Vec<u8> {
-    let mut state = 0x2545_F491_4F6C_DD1D_u64;
-    (0..len)
-        .map(|_| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            (state >> 24) as u8
-        })
-        .collect()
 }
 
 fn chunk(bytes: &[u8], port: u16) -> Chunk {
@@ -166,7 +155,7 @@ fn option_changes() {
 /// 1 GiB of random bytes in 64 KiB reads, 16 reads a frame, into the default 64 MiB budget; then Clear.
 fn flood(name: &str, options: ViewOptions, idle: f64) {
     const READ: usize = 64 << 10;
-    let noise = random_bytes(16 << 20);
+    let noise = common::random_bytes(16 << 20);
     let mut log = Log::default();
     let mut view = View::new(options);
     let (mut peak, mut worst, mut behind) = (0.0_f64, Duration::ZERO, 0);
@@ -199,7 +188,7 @@ fn datagrams(idle: f64) {
         log_mode: true,
         ..ViewOptions::default()
     });
-    let payload = random_bytes(64);
+    let payload = common::random_bytes(64);
     let mut peak = 0.0_f64;
     for n in 0..1_000_000u32 {
         log.push(chunk(&payload, 5000 + (n % 50) as u16));
@@ -216,9 +205,7 @@ fn datagrams(idle: f64) {
 }
 
 fn main() {
-    // `cargo test --all-targets` runs bench binaries too (without `--bench`): a measurement is not a test.
-    if !std::env::args().any(|arg| arg == "--bench") {
-        println!("not measured: run `cargo bench --bench NAME`");
+    if !common::measuring() {
         return;
     }
     let idle = rss_mb();
