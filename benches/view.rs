@@ -25,12 +25,12 @@ fn rss_mb() -> f64 {
 }
 
 fn chunk(bytes: &[u8], port: u16) -> Chunk {
-    Chunk {
-        at: chrono::Local::now(),
-        peer: ([127, 0, 0, 1], port).into(),
-        direction: Direction::Rx,
-        bytes: bytes.to_vec(),
-    }
+    Chunk::new(
+        chrono::Local::now(),
+        ([127, 0, 0, 1], port).into(),
+        Direction::Rx,
+        bytes.to_vec(),
+    )
 }
 
 /// One frame's UI work on the view: index what arrived, lay out the rows at the bottom.

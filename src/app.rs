@@ -718,12 +718,7 @@ impl WirepadApp {
     /// Keeps a chunk for the view, unless paused (the counters are the engine's).
     fn record(&mut self, at: SystemTime, peer: SocketAddr, direction: Direction, bytes: Vec<u8>) {
         if !self.paused {
-            self.log.push(Chunk {
-                at: at.into(),
-                peer,
-                direction,
-                bytes,
-            });
+            self.log.push(Chunk::new(at.into(), peer, direction, bytes));
         }
     }
 
@@ -960,8 +955,8 @@ fn keep_bad_settings(text: String, path: PathBuf) -> PathBuf {
     path
 }
 
-/// Opens the window (with `launch` already open when given). Tries wgpu, then OpenGL, so it runs
-/// in VMs and over remote X where one of them is missing.
+/// Opens the window (with `launch` already open when given), trying each of the platform's renderers in
+/// turn, so it runs in VMs and over remote X where one of them is missing.
 pub fn run_gui(launch: Option<SessionArgs>) -> ExitCode {
     let launch = match launch.map(Launch::new).transpose() {
         Ok(launch) => launch,
@@ -970,7 +965,7 @@ pub fn run_gui(launch: Option<SessionArgs>) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    for renderer in [eframe::Renderer::Wgpu, eframe::Renderer::Glow] {
+    for renderer in crate::desktop::RENDERERS {
         let options = eframe::NativeOptions {
             renderer,
             wgpu_options: crate::desktop::wgpu_options(),

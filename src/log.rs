@@ -15,6 +15,11 @@ pub const DEFAULT_BUDGET: usize = 64 << 20;
 /// millions of chunks within a budget meant for megabytes of payload.
 pub const CHUNK_OVERHEAD: usize = 192;
 
+/// The most bytes one chunk holds: a bigger read is kept as pieces. What the window does per chunk (lay it out
+/// to count its rows, render it when a row of it is on screen) then costs a bounded time, however big the
+/// reads a flood brings.
+pub const MAX_PIECE: usize = 16 << 10;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Direction {
     Rx,
@@ -28,6 +33,22 @@ pub struct Chunk {
     pub peer: SocketAddr,
     pub direction: Direction,
     pub bytes: Vec<u8>,
+    /// A piece of the same read as the chunk before it (see [`MAX_PIECE`]): it goes on that chunk's row and gets
+    /// no header of its own.
+    pub continued: bool,
+}
+
+impl Chunk {
+    /// A read or a send as the engine reported it.
+    pub fn new(at: DateTime<Local>, peer: SocketAddr, direction: Direction, bytes: Vec<u8>) -> Chunk {
+        Chunk {
+            at,
+            peer,
+            direction,
+            bytes,
+            continued: false,
+        }
+    }
 }
 
 /// Chunks in arrival order with sequence numbers: the front chunk is `first_seq()`, the next
@@ -68,15 +89,31 @@ impl Log {
         }
     }
 
-    /// Appends a chunk (it gets `next_seq()`), then drops old data until the log fits its budget.
+    /// Appends a chunk (it gets `next_seq()`; one over [`MAX_PIECE`] becomes several), then drops old data
+    /// until the log fits its budget.
     pub fn push(&mut self, mut chunk: Chunk) {
+        if chunk.bytes.len() > MAX_PIECE {
+            for (nth, piece) in chunk.bytes.chunks(MAX_PIECE).enumerate() {
+                self.push_piece(Chunk {
+                    bytes: piece.to_vec(),
+                    continued: chunk.continued || nth > 0,
+                    ..chunk
+                });
+            }
+            self.fit();
+            return;
+        }
         // The engine grows a chunk by appending reads: spare capacity would be held for as long as the chunk.
         if chunk.bytes.capacity() - chunk.bytes.len() > chunk.bytes.len() / 8 {
             chunk.bytes.shrink_to_fit();
         }
+        self.push_piece(chunk);
+        self.fit();
+    }
+
+    fn push_piece(&mut self, chunk: Chunk) {
         self.bytes += chunk.bytes.len();
         self.chunks.push_back(Arc::new(chunk));
-        self.fit();
     }
 
     /// Empties the log and resets the dropped counters since the last clear: after "clear" the
@@ -198,12 +235,10 @@ impl Log {
             match Arc::get_mut(last) {
                 Some(chunk) => chunk.bytes = bytes,
                 None => {
-                    let (at, peer, direction) = (last.at, last.peer, last.direction);
                     *last = Arc::new(Chunk {
-                        at,
-                        peer,
-                        direction,
                         bytes,
+                        continued: last.continued,
+                        ..Chunk::new(last.at, last.peer, last.direction, Vec::new())
                     });
                 }
             }
@@ -219,12 +254,7 @@ mod tests {
     const PEER: SocketAddr = SocketAddr::new(std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST), 5000);
 
     fn chunk(bytes: &[u8]) -> Chunk {
-        Chunk {
-            at: Local::now(),
-            peer: PEER,
-            direction: Direction::Rx,
-            bytes: bytes.to_vec(),
-        }
+        Chunk::new(Local::now(), PEER, Direction::Rx, bytes.to_vec())
     }
 
     /// A budget that holds `chunks` chunks of `len` bytes exactly.
@@ -234,6 +264,19 @@ mod tests {
 
     fn contents(log: &Log) -> Vec<(u64, Vec<u8>)> {
         log.iter().map(|(seq, chunk)| (seq, chunk.bytes.clone())).collect()
+    }
+
+    #[test]
+    fn a_read_over_the_piece_size_is_kept_as_pieces_of_one_read() {
+        let read: Vec<u8> = (0..2 * MAX_PIECE + 3).map(|i| i as u8).collect();
+        let mut log = Log::default();
+        log.push(chunk(&read));
+        log.push(chunk(b"next"));
+        let pieces: Vec<(usize, bool)> = log.iter().map(|(_, c)| (c.bytes.len(), c.continued)).collect();
+        assert_eq!(pieces, [(MAX_PIECE, false), (MAX_PIECE, true), (3, true), (4, false)]);
+        let kept: Vec<u8> = log.iter().take(3).flat_map(|(_, c)| c.bytes.clone()).collect();
+        assert_eq!(kept, read);
+        assert_eq!(log.bytes(), read.len() + 4);
     }
 
     #[test]

@@ -44,7 +44,7 @@ const ESCAPE_WIDTH: usize = 4;
 /// re-indexing a full 64 MiB view never holds a frame longer than this.
 const INDEX_BUDGET: Duration = Duration::from_millis(6);
 /// How much is indexed between two looks at the clock.
-const CLOCK_EVERY: usize = 256 << 10;
+const CLOCK_EVERY: usize = 32 << 10;
 /// Rendered chunks kept for the rows on screen (a frame shows rows from a few chunks).
 const CACHED_CHUNKS: usize = 16;
 /// Memory let go at once (a cleared view) that is worth handing back to the system.
@@ -281,7 +281,9 @@ impl View {
         // Sent binary in a text view keeps to rows of its own: it neither continues a text row nor is continued.
         let own_rows = self.options.hex_for(chunk) != self.options.hex;
         let continues = match self.open {
-            Some(open) if open.stream == stream && !self.options.log_mode && !own_rows => Some(open.width),
+            Some(open) if open.stream == stream && (!self.options.log_mode || chunk.continued) && !own_rows => {
+                Some(open.width)
+            }
             _ => None,
         };
         let text_in = self.texts.get(&stream).copied().unwrap_or_default();
@@ -390,7 +392,7 @@ impl View {
                 .cloned()
                 .unwrap_or((RowKind::Data, String::new()));
         }
-        if self.options.log_mode {
+        if self.options.log_mode && !entry.chunk.continued {
             if nth == 0 {
                 return (RowKind::Header, header(&entry.chunk));
             }
@@ -517,7 +519,7 @@ impl ViewOptions {
         sink: &mut impl Sink,
         scratch: &mut String,
     ) -> TextState {
-        if self.log_mode {
+        if self.log_mode && !chunk.continued {
             line.header(sink, chunk);
         }
         if self.hex_for(chunk) {
@@ -773,6 +775,7 @@ mod tests {
         ..STREAM
     };
     const HEX: ViewOptions = ViewOptions { hex: true, ..STREAM };
+    const LOG_GBK: ViewOptions = ViewOptions { log_mode: true, ..GBK };
 
     /// (direction, peer port, bytes)
     type Input<'a> = &'a [(Direction, u16, &'a [u8])];
@@ -787,12 +790,7 @@ mod tests {
     }
 
     fn chunk((direction, port, bytes): (Direction, u16, &[u8])) -> Chunk {
-        Chunk {
-            at: noon(),
-            peer: peer(port),
-            direction,
-            bytes: bytes.to_vec(),
-        }
+        Chunk::new(noon(), peer(port), direction, bytes.to_vec())
     }
 
     /// Pushes the chunks into a log and renders them one `append` at a time, as the window does.
@@ -853,6 +851,36 @@ mod tests {
             // Received bytes are the reader's to show as they choose (Hex view).
             (STREAM, &[(Rx, A, &[0x01, b'x'])], &["\\x01x"]),
         ]);
+    }
+
+    #[test]
+    fn a_read_kept_as_pieces_shows_as_the_one_read_it_was() {
+        // 你 in GBK, after one byte: a piece boundary falls inside a character.
+        let mut read = vec![b'x'];
+        for _ in 0..12_000 {
+            read.extend_from_slice(&[0xC4, 0xE3]);
+        }
+        for hex in [false, true] {
+            let options = ViewOptions { hex, ..LOG_GBK };
+            let (log, view) = build(&options, &[(Rx, A, &read), (Rx, A, b"!")]);
+            assert_eq!(log.len(), 3, "kept as two pieces, then the next read");
+            let rows = all_rows(&view);
+            let headers = rows.iter().filter(|row| row.kind == RowKind::Header).count();
+            assert_eq!(headers, 2, "one header per read (hex: {hex})");
+            let data: Vec<&str> = rows
+                .iter()
+                .filter(|row| row.kind == RowKind::Data)
+                .map(|row| row.text.as_str())
+                .collect();
+            let (last, first) = data.split_last().expect("rows");
+            assert_eq!(*last, if hex { "21" } else { "!" });
+            let want = if hex {
+                to_hex(&read)
+            } else {
+                format!("x{}", "你".repeat(12_000))
+            };
+            assert_eq!(first.join(if hex { " " } else { "" }), want, "hex: {hex}");
+        }
     }
 
     #[test]
@@ -1180,10 +1208,10 @@ mod tests {
             // No time at all: each call still indexes what it does between two looks at the clock.
             view.append_within(&log, Duration::ZERO);
             calls += 1;
-            let indexed = view.entries.len();
+            let indexed: usize = view.entries.iter().map(|entry| entry.chunk.bytes.len()).sum();
             assert!(
-                indexed * block.len() <= CLOCK_EVERY * calls + block.len(),
-                "{indexed} chunks in {calls} calls"
+                indexed <= (CLOCK_EVERY + crate::log::MAX_PIECE) * calls,
+                "{indexed} bytes in {calls} calls"
             );
             if !view.catching_up() {
                 break;
