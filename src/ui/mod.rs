@@ -8,10 +8,16 @@ pub mod status;
 
 use crate::app::{Action, WirepadApp};
 
+/// Empties the receive view, as Ctrl+L does in a terminal.
+pub const CLEAR_VIEW: egui::KeyboardShortcut = egui::KeyboardShortcut::new(egui::Modifiers::COMMAND, egui::Key::L);
+
 /// NetAssist's layout: settings on the left, receive view in the middle, send box below, status bar at the bottom.
 /// The side panels have a width the user sets within a range; their contents wrap or clip and never push it.
 pub fn show(app: &mut WirepadApp, ui: &mut egui::Ui) -> Vec<Action> {
     let mut actions = Vec::new();
+    if ui.input_mut(|input| input.consume_shortcut(&CLEAR_VIEW)) {
+        actions.push(Action::ClearView);
+    }
     egui::Panel::bottom("status").show(ui, |ui| actions.extend(status::status_bar(app, ui)));
     egui::Panel::left("settings")
         .resizable(true)

@@ -186,6 +186,19 @@ fn dropped_from_view_only_grows_until_reset() {
 }
 
 #[test]
+fn ctrl_l_empties_the_view_as_clear_does_and_the_counters_stay() {
+    let mut harness = window(settings());
+    let server = open_server(&mut harness);
+    let (mut client, _) = connect(&mut harness, server);
+    client.write_all(b"hello").expect("send");
+    step_until(&mut harness, "shown", |h| h.state().history_bytes() == 5);
+    harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::L);
+    harness.run_steps(3);
+    assert_eq!(harness.state().history_bytes(), 0, "the view is empty");
+    assert_eq!(harness.state().totals().rx_bytes(), 5, "the counters stay");
+}
+
+#[test]
 fn bad_hex_is_reported_as_typed_and_fixing_it_clears_the_message() {
     let mut harness = window(settings());
     let server = open_server(&mut harness);
