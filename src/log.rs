@@ -2,6 +2,7 @@
 //! Raw bytes are kept (not rendered text) so toggling hex or the encoding can re-render all of it.
 use std::collections::VecDeque;
 use std::net::SocketAddr;
+use std::ops::{Deref, Range};
 use std::sync::Arc;
 
 use chrono::{DateTime, Local};
@@ -26,13 +27,60 @@ pub enum Direction {
     Tx,
 }
 
+/// The bytes of a chunk: a read as the engine handed it over, or a piece of one. The pieces of a read share its
+/// buffer, so cutting a read into pieces copies nothing.
+#[derive(Debug, Clone)]
+pub struct Payload {
+    read: Arc<Vec<u8>>,
+    range: Range<usize>,
+}
+
+impl Payload {
+    /// The pieces of at most `size` bytes (one at least, empty for an empty read).
+    fn pieces(self, size: usize) -> impl Iterator<Item = Payload> {
+        let Range { start, end } = self.range;
+        let count = (end - start).div_ceil(size).max(1);
+        (0..count).map(move |nth| Payload {
+            read: self.read.clone(),
+            range: start + nth * size..(start + (nth + 1) * size).min(end),
+        })
+    }
+}
+
+impl From<Vec<u8>> for Payload {
+    fn from(mut bytes: Vec<u8>) -> Payload {
+        // The engine grows a read by appending: spare capacity would be held for as long as the chunk.
+        if bytes.capacity() - bytes.len() > bytes.len() / 8 {
+            bytes.shrink_to_fit();
+        }
+        Payload {
+            range: 0..bytes.len(),
+            read: Arc::new(bytes),
+        }
+    }
+}
+
+impl Deref for Payload {
+    type Target = [u8];
+
+    fn deref(&self) -> &[u8] {
+        &self.read[self.range.clone()]
+    }
+}
+
+impl PartialEq for Payload {
+    fn eq(&self, other: &Payload) -> bool {
+        **self == **other
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Chunk {
     /// Local time of arrival, converted once here rather than at every re-render.
     pub at: DateTime<Local>,
     pub peer: SocketAddr,
     pub direction: Direction,
-    pub bytes: Vec<u8>,
+    pub bytes: Payload,
     /// A piece of the same read as the chunk before it (see [`MAX_PIECE`]): it goes on that chunk's row and gets
     /// no header of its own.
     pub continued: bool,
@@ -45,7 +93,7 @@ impl Chunk {
             at,
             peer,
             direction,
-            bytes,
+            bytes: Payload::from(bytes),
             continued: false,
         }
     }
@@ -91,29 +139,25 @@ impl Log {
 
     /// Appends a chunk (it gets `next_seq()`; one over [`MAX_PIECE`] becomes several), then drops old data
     /// until the log fits its budget.
-    pub fn push(&mut self, mut chunk: Chunk) {
-        if chunk.bytes.len() > MAX_PIECE {
-            for (nth, piece) in chunk.bytes.chunks(MAX_PIECE).enumerate() {
-                self.push_piece(Chunk {
-                    bytes: piece.to_vec(),
-                    continued: chunk.continued || nth > 0,
-                    ..chunk
-                });
-            }
-            self.fit();
-            return;
+    pub fn push(&mut self, chunk: Chunk) {
+        let Chunk {
+            at,
+            peer,
+            direction,
+            bytes,
+            continued,
+        } = chunk;
+        for (nth, bytes) in bytes.pieces(MAX_PIECE).enumerate() {
+            self.bytes += bytes.len();
+            self.chunks.push_back(Arc::new(Chunk {
+                at,
+                peer,
+                direction,
+                bytes,
+                continued: continued || nth > 0,
+            }));
         }
-        // The engine grows a chunk by appending reads: spare capacity would be held for as long as the chunk.
-        if chunk.bytes.capacity() - chunk.bytes.len() > chunk.bytes.len() / 8 {
-            chunk.bytes.shrink_to_fit();
-        }
-        self.push_piece(chunk);
         self.fit();
-    }
-
-    fn push_piece(&mut self, chunk: Chunk) {
-        self.bytes += chunk.bytes.len();
-        self.chunks.push_back(Arc::new(chunk));
     }
 
     /// Empties the log and resets the dropped counters since the last clear: after "clear" the
@@ -231,7 +275,7 @@ impl Log {
             let cut = excess.min(last.bytes.len());
             // A fresh vector, so the memory of an oversized read is given back; a view that
             // holds the uncut chunk sees that its handle is no longer the log's.
-            let bytes = last.bytes[cut..].to_vec();
+            let bytes = Payload::from(last.bytes[cut..].to_vec());
             match Arc::get_mut(last) {
                 Some(chunk) => chunk.bytes = bytes,
                 None => {
@@ -263,7 +307,7 @@ mod tests {
     }
 
     fn contents(log: &Log) -> Vec<(u64, Vec<u8>)> {
-        log.iter().map(|(seq, chunk)| (seq, chunk.bytes.clone())).collect()
+        log.iter().map(|(seq, chunk)| (seq, chunk.bytes.to_vec())).collect()
     }
 
     #[test]
@@ -274,7 +318,7 @@ mod tests {
         log.push(chunk(b"next"));
         let pieces: Vec<(usize, bool)> = log.iter().map(|(_, c)| (c.bytes.len(), c.continued)).collect();
         assert_eq!(pieces, [(MAX_PIECE, false), (MAX_PIECE, true), (3, true), (4, false)]);
-        let kept: Vec<u8> = log.iter().take(3).flat_map(|(_, c)| c.bytes.clone()).collect();
+        let kept: Vec<u8> = log.iter().take(3).flat_map(|(_, c)| c.bytes.to_vec()).collect();
         assert_eq!(kept, read);
         assert_eq!(log.bytes(), read.len() + 4);
     }
@@ -354,8 +398,8 @@ mod tests {
             log.push(chunk(&[*byte]));
         }
         assert_eq!(log.get(1), None);
-        assert_eq!(log.get(2).map(|c| c.bytes.as_slice()), Some(&b"c"[..]));
-        assert_eq!(log.get(3).map(|c| c.bytes.as_slice()), Some(&b"d"[..]));
+        assert_eq!(log.get(2).map(|c| &*c.bytes), Some(&b"c"[..]));
+        assert_eq!(log.get(3).map(|c| &*c.bytes), Some(&b"d"[..]));
         assert_eq!(log.get(4), None);
         let since = |seq| log.since(seq).map(|(seq, _)| seq).collect::<Vec<_>>();
         assert_eq!(since(0), [2, 3]);
