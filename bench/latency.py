@@ -13,58 +13,15 @@ Wirepad runs with stdout to /dev/null (printing on, as a user would run it); soc
 `UDP-LISTEN:P PIPE`.
 """
 import argparse
-import os
-import re
 import selectors
 import socket
 import statistics
-import subprocess
-import sys
 import time
 
-TIMEOUT = 5.0
+from common import (DEFAULT_WIREPAD, TIMEOUT, at_most, free_port, pct, ratio_at_most, ready_addr, spawn, stop,
+                    table, wait_tcp_listening)
+
 PAYLOAD = bytes(range(64))
-
-
-def free_port(kind):
-    with socket.socket(socket.AF_INET, kind) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Peer:
-    """An echo server process; `addr` is where it listens."""
-
-    def __init__(self, argv, addr=None):
-        self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                     stderr=subprocess.PIPE)
-        if addr is None:
-            # Wirepad's first stderr line names the real address (contract).
-            line = self.proc.stderr.readline().decode()
-            m = re.search(r"(?:listening on|bound to) (\S+):(\d+)", line)
-            if not m:
-                self.close()
-                sys.exit(f"latency: unexpected first line from {argv[0]}: {line!r}")
-            addr = (m.group(1), int(m.group(2)))
-        self.addr = addr
-
-    def close(self):
-        self.proc.kill()
-        self.proc.wait(timeout=TIMEOUT)
-
-
-def wait_listening(addr, kind):
-    """socat prints nothing when ready: poll-connect until it answers (bounded)."""
-    deadline = time.monotonic() + TIMEOUT
-    while time.monotonic() < deadline:
-        if kind == socket.SOCK_DGRAM:
-            return  # a datagram sent before the bind is lost and retried by the warm-up below
-        try:
-            socket.create_connection(addr, timeout=TIMEOUT).close()
-            return
-        except OSError:
-            time.sleep(0.01)
-    sys.exit(f"latency: nothing listens on {addr}")
 
 
 def recv_exact(sock, n):
@@ -85,7 +42,7 @@ def tcp_rtts(addr, rounds):
         t0 = time.perf_counter_ns()
         sock.sendall(PAYLOAD)
         if recv_exact(sock, len(PAYLOAD)) != PAYLOAD:
-            sys.exit("latency: tcp echo differs")
+            raise RuntimeError("latency: tcp echo differs")
         out.append(time.perf_counter_ns() - t0)
     sock.close()
     return out
@@ -103,7 +60,7 @@ def udp_rtts(addr, rounds):
         except socket.timeout:
             continue
     else:
-        sys.exit("latency: no udp echo")
+        raise RuntimeError("latency: no udp echo")
     sock.settimeout(TIMEOUT)
     out = []
     for _ in range(rounds):
@@ -111,7 +68,7 @@ def udp_rtts(addr, rounds):
         sock.sendto(PAYLOAD, addr)
         data, _ = sock.recvfrom(65536)
         if data != PAYLOAD:
-            sys.exit("latency: udp echo differs")
+            raise RuntimeError("latency: udp echo differs")
         out.append(time.perf_counter_ns() - t0)
     sock.close()
     return out
@@ -135,12 +92,12 @@ def many(addr, clients, trips):
     deadline = t0 + 60
     while left:
         if time.monotonic() > deadline:
-            sys.exit(f"latency: {len(left)} clients still waiting after 60 s")
+            raise RuntimeError(f"latency: {len(left)} clients still waiting after 60 s")
         for key, _ in sel.select(timeout=TIMEOUT):
             s = key.fileobj
             data = s.recv(65536)
             if not data:
-                sys.exit("latency: a client was closed")
+                raise RuntimeError("latency: a client was closed")
             got[s] += len(data)
             while got[s] >= len(PAYLOAD):
                 got[s] -= len(PAYLOAD)
@@ -156,60 +113,64 @@ def many(addr, clients, trips):
     return wall
 
 
-def pct(values, p):
-    values = sorted(values)
-    return values[min(len(values) - 1, int(len(values) * p))]
+def echo_peer(argv, kind, port=None):
+    """An echo server process and where it listens: wirepad says so on stderr, socat on the port given to it."""
+    proc = spawn(argv)
+    if port is None:
+        return proc, ready_addr(proc, argv[0])
+    addr = ("127.0.0.1", port)
+    if kind == socket.SOCK_STREAM:
+        wait_tcp_listening(addr)
+    return proc, addr
+
+
+def measure(wirepad, quick=False, rounds=None, clients=None, trips=None):
+    rounds = rounds or (2000 if quick else 10000)
+    clients = clients or (200 if quick else 1000)
+    trips = trips or (20 if quick else 100)
+    res = {}
+    for who in ("wirepad", "socat"):
+        if who == "wirepad":
+            tcp, addr = echo_peer([wirepad, "tcp-server", "127.0.0.1:0", "--echo"], socket.SOCK_STREAM)
+        else:
+            port = free_port(socket.SOCK_STREAM)
+            tcp, addr = echo_peer(["socat", f"TCP-LISTEN:{port},bind=127.0.0.1,reuseaddr,fork,backlog=1024", "PIPE"],
+                                  socket.SOCK_STREAM, port)
+        try:
+            r = tcp_rtts(addr, rounds)
+            res[(who, "tcp")] = (statistics.median(r) / 1e6, pct(r, 0.99) / 1e6)
+            res[(who, "many")] = many(addr, clients, trips)
+        finally:
+            stop(tcp)
+        if who == "wirepad":
+            udp, addr = echo_peer([wirepad, "udp", "--bind", "127.0.0.1:0", "--echo"], socket.SOCK_DGRAM)
+        else:
+            port = free_port(socket.SOCK_DGRAM)
+            udp, addr = echo_peer(["socat", f"UDP-LISTEN:{port},bind=127.0.0.1", "PIPE"], socket.SOCK_DGRAM, port)
+        try:
+            r = udp_rtts(addr, rounds)
+            res[(who, "udp")] = (statistics.median(r) / 1e6, pct(r, 0.99) / 1e6)
+        finally:
+            stop(udp)
+    rows = []
+    for proto in ("tcp", "udp"):
+        (w_med, w_p99), (s_med, s_p99) = res[("wirepad", proto)], res[("socat", proto)]
+        rows.append(ratio_at_most(f"{proto} echo round trip median ({rounds}x64 B)", "ms", w_med, "socat PIPE", s_med,
+                                  1.5))
+        rows.append(at_most(f"{proto} echo round trip p99", "ms", w_p99, 1.0, "socat PIPE", s_p99))
+    rows.append(at_most(f"{clients} clients x {trips} round trips", "s", res[("wirepad", "many")], 3.0, "socat PIPE",
+                        res[("socat", "many")]))
+    return rows
 
 
 def main():
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     ap = argparse.ArgumentParser()
-    ap.add_argument("--wirepad", default=os.path.join(root, "target", "release", "wirepad"))
+    ap.add_argument("--wirepad", default=DEFAULT_WIREPAD)
     ap.add_argument("--rounds", type=int, default=10000)
     ap.add_argument("--clients", type=int, default=1000)
     ap.add_argument("--trips", type=int, default=100)
     a = ap.parse_args()
-    if not os.access(a.wirepad, os.X_OK):
-        sys.exit(f"latency: {a.wirepad} not found (cargo build --release, or --wirepad PATH)")
-    res = {}
-    for who in ("wirepad", "socat"):
-        if who == "wirepad":
-            tcp = Peer([a.wirepad, "tcp-server", "127.0.0.1:0", "--echo"])
-        else:
-            port = free_port(socket.SOCK_STREAM)
-            tcp = Peer(["socat", f"TCP-LISTEN:{port},bind=127.0.0.1,reuseaddr,fork,backlog=1024", "PIPE"],
-                       ("127.0.0.1", port))
-            wait_listening(tcp.addr, socket.SOCK_STREAM)
-        try:
-            r = tcp_rtts(tcp.addr, a.rounds)
-            res[(who, "tcp median ms")] = statistics.median(r) / 1e6
-            res[(who, "tcp p99 ms")] = pct(r, 0.99) / 1e6
-            res[(who, f"{a.clients}x{a.trips} tcp s")] = many(tcp.addr, a.clients, a.trips)
-        finally:
-            tcp.close()
-        if who == "wirepad":
-            udp = Peer([a.wirepad, "udp", "--bind", "127.0.0.1:0", "--echo"])
-        else:
-            port = free_port(socket.SOCK_DGRAM)
-            udp = Peer(["socat", f"UDP-LISTEN:{port},bind=127.0.0.1", "PIPE"], ("127.0.0.1", port))
-        try:
-            r = udp_rtts(udp.addr, a.rounds)
-            res[(who, "udp median ms")] = statistics.median(r) / 1e6
-            res[(who, "udp p99 ms")] = pct(r, 0.99) / 1e6
-        finally:
-            udp.close()
-    goals = {
-        "tcp median ms": "<=1.5x",
-        "tcp p99 ms": "<=1 ms",
-        "udp median ms": "<=1.5x",
-        "udp p99 ms": "<=1 ms",
-        f"{a.clients}x{a.trips} tcp s": "<=3 s",
-    }
-    print(f"{'metric':<22}{'wirepad':>10}{'socat':>10}{'ratio':>8}  goal")
-    for metric, goal in goals.items():
-        w, s = res[("wirepad", metric)], res[("socat", metric)]
-        ok = (w / s <= 1.5) if goal.endswith("x") else (w <= float(goal.split("=")[1].split()[0]))
-        print(f"{metric:<22}{w:>10.3f}{s:>10.3f}{w / s:>8.2f}  {goal} {'pass' if ok else 'FAIL'}")
+    print(table(measure(a.wirepad, rounds=a.rounds, clients=a.clients, trips=a.trips)))
 
 
 if __name__ == "__main__":

@@ -10,56 +10,68 @@ over 2,000 sends, p99 interval error <= 0.5 ms, no bursts. Bounded: the receiver
 or at count, the sender has --quit-after-secs.
 """
 import argparse
-import os
+import re
 import socket
 import statistics
 import struct
 import subprocess
-import sys
+
+from common import DEFAULT_WIREPAD, Row, at_most, pct, table
 
 SO_TIMESTAMPNS = getattr(socket, "SO_TIMESTAMPNS", 35)
 
 
-def main():
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--wirepad", default=os.path.join(root, "target", "release", "wirepad"))
-    ap.add_argument("--count", type=int, default=2000)
-    ap.add_argument("--interval", type=int, default=1, help="milliseconds")
-    a = ap.parse_args()
+def measure(wirepad, quick=False, count=2000, interval=1):
     rx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     rx.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
     # Kernel receive timestamps: a receiver descheduled for a while must not make the sender look bursty.
     rx.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
     rx.bind(("127.0.0.1", 0))
     rx.settimeout(3.0)
-    secs = a.count * a.interval / 1000 + 3
-    proc = subprocess.Popen([a.wirepad, "udp", "--bind", "127.0.0.1:0", "--remote", "%s:%d" % rx.getsockname(),
-                             "--send-hex", "00", "--repeat", str(a.count), "--interval", str(a.interval), "-q",
+    secs = count * interval / 1000 + 3
+    proc = subprocess.Popen([wirepad, "udp", "--bind", "127.0.0.1:0", "--remote", "%s:%d" % rx.getsockname(),
+                             "--send-hex", "00", "--repeat", str(count), "--interval", str(interval), "-q",
                              "--quit-after-secs", str(secs)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     stamps = []
     try:
-        while len(stamps) < a.count:
+        while len(stamps) < count:
             _, ancillary, _, _ = rx.recvmsg(64, 64)
             stamp = [struct.unpack("qq", d[:16]) for lvl, kind, d in ancillary if kind == SO_TIMESTAMPNS]
             if not stamp:
-                sys.exit("periodic: no kernel timestamp (SO_TIMESTAMPNS is Linux only)")
+                raise RuntimeError("periodic: no kernel timestamp (SO_TIMESTAMPNS is Linux only)")
             stamps.append(stamp[0][0] * 1_000_000_000 + stamp[0][1])
     except socket.timeout:
         pass
+    finally:
+        rx.close()
     _, err = proc.communicate(timeout=secs + 10)
     gaps = [(b - c) / 1e6 for c, b in zip(stamps, stamps[1:])]
     if len(gaps) < 2:
-        sys.exit("periodic: too few datagrams received")
+        raise RuntimeError("periodic: too few datagrams received")
     span = (stamps[-1] - stamps[0]) / 1e6
-    ideal = (len(stamps) - 1) * a.interval
-    errors = sorted(abs(g - a.interval) for g in gaps)
-    print(f"received {len(stamps)}/{a.count}; span {span:.3f} ms vs ideal {ideal} ms (drift {span - ideal:+.3f} ms)")
-    print(f"gap median {statistics.median(gaps):.3f} ms, p99 {sorted(gaps)[int(len(gaps) * 0.99)]:.3f}, "
-          f"max {max(gaps):.3f}; p99 |gap-interval| {errors[int(len(errors) * 0.99)]:.3f} ms; "
-          f"bursts (<0.02 ms) {sum(g < 0.02 for g in gaps)}")
-    for line in err.decode().splitlines()[1:]:
-        print("wirepad stderr:", line)
+    # A late sender skips ticks (and says how many): the schedule it keeps is count + skipped ticks long.
+    m = re.search(r"(\d+) ticks skipped", err.decode(errors="replace"))
+    skipped = int(m.group(1)) if m else 0
+    ideal = (len(stamps) - 1 + skipped) * interval
+    bursts = sum(g < 0.02 for g in gaps)
+    return [
+        at_most(f"periodic {count}x{interval} ms: total drift from the schedule", "ms", abs(span - ideal), 1.0),
+        at_most(f"periodic {count}x{interval} ms: p99 interval error", "ms",
+                pct([abs(g - interval) for g in gaps], 0.99), 0.5),
+        Row(f"periodic {count}x{interval} ms: median interval", "ms", statistics.median(gaps), goal="-"),
+        at_most(f"periodic {count}x{interval} ms: bursts (gap < 0.02 ms)", "", bursts, 0),
+        Row(f"periodic {count}x{interval} ms: ticks skipped, as stderr counts them", "", skipped, goal="-"),
+        at_most(f"periodic {count}x{interval} ms: datagrams lost", "", count - len(stamps), 0),
+    ]
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--wirepad", default=DEFAULT_WIREPAD)
+    ap.add_argument("--count", type=int, default=2000)
+    ap.add_argument("--interval", type=int, default=1, help="milliseconds")
+    a = ap.parse_args()
+    print(table(measure(a.wirepad, count=a.count, interval=a.interval)))
 
 
 if __name__ == "__main__":

@@ -1,0 +1,226 @@
+#!/usr/bin/env python3
+"""The window under load (issue 8 §2–3), under Xvfb: first paint, idle memory and CPU, frame times and memory
+while 1 GiB of random bytes floods a TCP server session (text view, then hex), memory after Clear (Ctrl+L), and
+memory while 1,000,000 UDP datagrams of 64 bytes arrive.
+
+  python3 bench/window.py [--wirepad PATH] [--quick]
+
+Frame times come from WIREPAD_FRAME_LOG (contract: "UNIX_MS UI_MS" per frame). RSS is sampled every 20 ms from
+/proc. Needs Xvfb and xdotool (Debian: xvfb xdotool). Every wait is bounded.
+"""
+import argparse
+import os
+import socket
+import subprocess
+import tempfile
+import threading
+import time
+
+from common import DEFAULT_WIREPAD, Row, at_most, cpu_seconds, listening_port, pct, rss_mib, say, spawn, stop, table
+
+SIZE = (1280, 800)
+
+
+class Display:
+    """A private Xvfb server."""
+
+    def __init__(self):
+        self.number = next(n for n in range(90, 200) if not os.path.exists(f"/tmp/.X11-unix/X{n}"))
+        self.proc = subprocess.Popen(["Xvfb", f":{self.number}", "-screen", "0", f"{SIZE[0]}x{SIZE[1]}x24",
+                                      "-nolisten", "tcp"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 10
+        while not os.path.exists(f"/tmp/.X11-unix/X{self.number}"):
+            if time.monotonic() > deadline or self.proc.poll() is not None:
+                raise RuntimeError("window: Xvfb did not start")
+            time.sleep(0.05)
+
+    def close(self):
+        stop(self.proc)
+
+
+class Window:
+    """`wirepad gui SESSION...` on the display, with a fresh home (default settings) and a frame log."""
+
+    def __init__(self, wirepad, display, home, session):
+        self.frames = os.path.join(home, "frames.log")
+        env = dict(os.environ, DISPLAY=f":{display.number}", HOME=home, XDG_CONFIG_HOME=home, XDG_DATA_HOME=home,
+                   LANG="en_US.UTF-8", LC_ALL="en_US.UTF-8", WIREPAD_FRAME_LOG=self.frames)
+        env.pop("WAYLAND_DISPLAY", None)
+        self.display = f":{display.number}"
+        self.started = time.time()
+        self.proc = spawn([wirepad, "gui", *session], env=env, stderr=subprocess.DEVNULL)
+        self.first_paint_ms = None
+        deadline = time.monotonic() + 20
+        while self.first_paint_ms is None:
+            if time.monotonic() > deadline or self.proc.poll() is not None:
+                raise RuntimeError("window: no frame within 20 s")
+            lines = self.frame_lines()
+            if lines:
+                self.first_paint_ms = lines[0][0] - self.started * 1000
+            time.sleep(0.005)
+        proto = "udp" if session[0] == "udp" else "tcp"
+        self.port = None
+        while self.port is None:
+            if time.monotonic() > deadline:
+                raise RuntimeError("window: the session did not open")
+            self.port = listening_port(self.proc.pid, proto)
+            time.sleep(0.02)
+
+    def frame_lines(self):
+        try:
+            with open(self.frames) as f:
+                return [(int(a), float(b)) for a, b in (line.split() for line in f if line.count(" ") == 1)]
+        except FileNotFoundError:
+            return []
+
+    def key(self, keys):
+        """Keys to the window: focus it (no window manager here), then type."""
+        env = dict(os.environ, DISPLAY=self.display)
+        wid = subprocess.run(["xdotool", "search", "--pid", str(self.proc.pid)], env=env, stdout=subprocess.PIPE,
+                             text=True, timeout=5).stdout.split()
+        for w in wid:
+            subprocess.run(["xdotool", "windowfocus", "--sync", w, "key", keys], env=env, timeout=5,
+                           stderr=subprocess.DEVNULL)
+
+    def settle(self, seconds):
+        """Waits until the window has drawn nothing new for a second (or SECONDS pass)."""
+        deadline = time.monotonic() + seconds
+        count = -1
+        while time.monotonic() < deadline:
+            now = len(self.frame_lines())
+            if now == count:
+                return
+            count = now
+            time.sleep(1)
+
+    def close(self):
+        stop(self.proc)
+
+
+class Sampler:
+    """Peak RSS of a process, sampled every 20 ms on a thread of its own."""
+
+    def __init__(self, pid):
+        self.pid, self.peak, self.running = pid, 0.0, True
+        self.thread = threading.Thread(target=self.run, daemon=True)
+        self.thread.start()
+
+    def run(self):
+        while self.running:
+            try:
+                self.peak = max(self.peak, rss_mib(self.pid))
+            except OSError:
+                return
+            time.sleep(0.02)
+
+    def close(self):
+        self.running = False
+        self.thread.join()
+        return self.peak
+
+
+def flood_tcp(port, size):
+    """SIZE bytes of random data in 16 MiB blocks (fresh every 64 MiB), then close."""
+    block = os.urandom(16 << 20)
+    with socket.create_connection(("127.0.0.1", port), timeout=60) as s:
+        left = size
+        while left > 0:
+            if left % (64 << 20) == 0:
+                block = os.urandom(16 << 20)
+            n = min(left, len(block))
+            s.sendall(block[:n])
+            left -= n
+
+
+def flood_udp(port, count, rate=100000):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    payload = bytes(range(64))
+    start, sent = time.monotonic(), 0
+    while sent < count:
+        due = min(count, int((time.monotonic() - start) * rate) + 1)
+        while sent < due:
+            s.sendto(payload, ("127.0.0.1", port))
+            sent += 1
+        time.sleep(0.001)
+    s.close()
+
+
+def frame_rows(label, lines, start_ms, end_ms):
+    during = [(t, ms) for t, ms in lines if start_ms <= t <= end_ms]
+    times = [ms for _, ms in during]
+    gaps = [b - a for (a, _), (b, _) in zip(during, during[1:])]
+    return [
+        at_most(f"{label}: UI work per frame, p99 ({len(times)} frames)", "ms", pct(times, 0.99), 16),
+        at_most(f"{label}: UI work per frame, max", "ms", max(times, default=0.0), 50),
+        Row(f"{label}: longest time between frames", "ms", max(gaps, default=0.0), goal="-"),
+    ]
+
+
+def measure(wirepad, quick=False):
+    flood = (256 << 20) if quick else (1 << 30)
+    datagrams = 200000 if quick else 1000000
+    rows = []
+    display = Display()
+    try:
+        for view in ("text", "hex"):
+            with tempfile.TemporaryDirectory(prefix="wirepad-window.") as home:
+                window = Window(wirepad, display, home, ["tcp-server", "127.0.0.1:0"] + (["--hex"] if view == "hex"
+                                                                                          else []))
+                try:
+                    time.sleep(3)
+                    idle = rss_mib(window.proc.pid)
+                    if view == "text":
+                        rows.append(at_most("window: first frame drawn after start", "ms", window.first_paint_ms,
+                                            300))
+                        rows.append(at_most("window: idle RSS, session open", "MiB", idle, 80))
+                        cpu = cpu_seconds(window.proc.pid)
+                        time.sleep(10)
+                        rows.append(at_most("window: idle CPU over 10 s, session open", "%",
+                                            10 * (cpu_seconds(window.proc.pid) - cpu), 1))
+                    sampler = Sampler(window.proc.pid)
+                    start = time.time() * 1000
+                    flood_tcp(window.port, flood)
+                    end = time.time() * 1000
+                    window.settle(30)
+                    peak = sampler.close()
+                    say("window", f"{view}: {flood >> 20} MiB in {(end - start) / 1000:.1f} s")
+                    label = f"window, {flood >> 20} MiB random into a TCP server, {view} view"
+                    rows += frame_rows(label, window.frame_lines(), start, end)
+                    rows.append(at_most(f"{label}: peak RSS", "MiB", peak, 200))
+                    window.key("ctrl+l")
+                    window.settle(10)
+                    time.sleep(2)
+                    after = rss_mib(window.proc.pid)
+                    rows.append(at_most(f"{label}: RSS after Clear minus idle RSS", "MiB", after - idle, 20))
+                finally:
+                    window.close()
+        with tempfile.TemporaryDirectory(prefix="wirepad-window.") as home:
+            window = Window(wirepad, display, home, ["udp", "--bind", "127.0.0.1:0"])
+            try:
+                time.sleep(2)
+                sampler = Sampler(window.proc.pid)
+                start = time.time() * 1000
+                flood_udp(window.port, datagrams)
+                end = time.time() * 1000
+                window.settle(30)
+                peak = sampler.close()
+                label = f"window, {datagrams} UDP datagrams of 64 B at 100k/s"
+                rows += frame_rows(label, window.frame_lines(), start, end)
+                rows.append(at_most(f"{label}: peak RSS", "MiB", peak, 200))
+            finally:
+                window.close()
+    finally:
+        display.close()
+    return rows
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--wirepad", default=DEFAULT_WIREPAD)
+    ap.add_argument("--quick", action="store_true")
+    a = ap.parse_args()
+    print(table(measure(a.wirepad, a.quick)))
+
+
+if __name__ == "__main__":
+    main()
