@@ -42,7 +42,7 @@ const HEX_STREAM_ROW: usize = 16;
 const ESCAPE_WIDTH: usize = 4;
 /// Indexing time per `append` or `set_options` call; the rest waits for the next frame, so
 /// re-indexing a full 64 MiB view never holds a frame longer than this.
-const INDEX_BUDGET: Duration = Duration::from_millis(6);
+const INDEX_BUDGET: Duration = Duration::from_millis(4);
 /// How much is indexed between two looks at the clock.
 const CLOCK_EVERY: usize = 32 << 10;
 /// Rendered chunks kept for the rows on screen (a frame shows rows from a few chunks).
