@@ -641,6 +641,8 @@ struct Printer {
     style: PrintStyle,
     out: BufWriter<StdoutLock<'static>>,
     decoders: HashMap<SocketAddr, StreamDecoder>,
+    /// Decoded text, reused: a read of up to 1 MiB decodes to up to 3 MiB, too big to allocate afresh each time.
+    text: String,
 }
 
 impl Printer {
@@ -649,24 +651,29 @@ impl Printer {
             style,
             out: BufWriter::new(io::stdout().lock()),
             decoders: HashMap::new(),
+            text: String::new(),
         }
     }
 
     fn chunk(&mut self, at: SystemTime, peer: SocketAddr, bytes: &[u8]) -> io::Result<()> {
-        let data = if self.style.hex {
-            to_hex(bytes)
+        if self.style.hex {
+            let data = to_hex(bytes);
+            return self.show(at, peer, &data);
+        }
+        let encoding = self.style.encoding;
+        let decoder = self.decoders.entry(peer).or_insert_with(|| encoding.decoder());
+        let mut text = std::mem::take(&mut self.text);
+        text.clear();
+        decoder.decode_into(bytes, &mut text);
+        // Only part of a character: the decoder keeps it for the next chunk, and a log line
+        // with no data would say nothing.
+        let shown = if text.is_empty() && !bytes.is_empty() {
+            Ok(())
         } else {
-            let encoding = self.style.encoding;
-            let decoder = self.decoders.entry(peer).or_insert_with(|| encoding.decoder());
-            let text = decoder.decode(bytes);
-            // Only part of a character: the decoder keeps it for the next chunk, and a log line
-            // with no data would say nothing.
-            if text.is_empty() && !bytes.is_empty() {
-                return Ok(());
-            }
-            text
+            self.show(at, peer, &text)
         };
-        self.show(at, peer, &data)
+        self.text = text;
+        shown
     }
 
     /// Ends every text stream when the run ends: unfinished characters become U+FFFD.
