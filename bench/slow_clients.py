@@ -6,7 +6,11 @@
 Starts `wirepad tcp-server 127.0.0.1:0 --echo -q`; each client (64 KiB receive buffer) sends up to MIB MiB without
 reading, until no client makes progress for 2 s (or 8 s in all); then every client reads its echo back (10 s
 timeout each) and closes. Prints what was sent, what came back (the difference must be 0), and wirepad's RSS at its
-peak, while stalled, and 1.5 s after every client left. Needs Linux (/proc).
+peak and 1.5 s after every client left. Needs Linux (/proc).
+
+Mind the kernel's own limit: every connection holds megabytes in socket buffers before Wirepad's queues see any
+of it, and past net.ipv4.tcp_mem's pressure mark (~1.5 GB here: 400 clients x 4 MiB) the kernel itself stalls
+connections for seconds (zero-window probes), which this script would report as lost echoes.
 """
 import argparse
 import socket
@@ -24,8 +28,12 @@ def measure(wirepad, quick=False, clients=None, mib=None):
         addr = ready_addr(proc, "slow_clients")
         socks = []
         for _ in range(clients):
-            s = socket.create_connection(addr, timeout=10)
+            # A small receive buffer, set before connecting: set after, it shrinks the window already offered and
+            # the kernel then leaves the sender to its zero-window probes, seconds apart.
+            s = socket.socket()
             s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 64 << 10)
+            s.settimeout(10)
+            s.connect(addr)
             s.setblocking(False)
             socks.append(s)
         sent = {s: 0 for s in socks}

@@ -17,6 +17,9 @@ use super::{Bytes, Counters, EventKind, LeaveReason, NetError};
 pub(super) const MAX_QUEUED: usize = 4 * 1024 * 1024;
 /// Across all peers: past this, only peers owed nothing are read, so many slow readers stay bounded too.
 const MAX_QUEUED_TOTAL: usize = 64 * 1024 * 1024;
+/// What such a peer reads at a time while the total is past its bound: never starved, but a thousand of them add
+/// 64 MiB at most, not a full read buffer each.
+const READ_PAST_TOTAL: usize = 64 * 1024;
 /// Reads per turn before other sockets and commands get theirs.
 const READS_PER_TURN: usize = 16;
 /// A half-closed peer stays writable this long after the consumer took its last bytes: time to reply.
@@ -142,7 +145,12 @@ impl Conn {
                 ctx.parked.push(self.token);
                 return Status::Open;
             }
-            match self.stream.read(buf) {
+            let room = if ctx.queued_total < MAX_QUEUED_TOTAL {
+                buf.len()
+            } else {
+                READ_PAST_TOTAL.min(buf.len())
+            };
+            match self.stream.read(&mut buf[..room]) {
                 Ok(0) if self.keep_half_open => {
                     self.eof = Some(Eof {
                         at: Instant::now(),
