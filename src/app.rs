@@ -691,7 +691,8 @@ impl WirepadApp {
                 self.clients.remove(&peer);
             }
             EventKind::Received { peer, bytes } => self.record(event.at, peer, Direction::Rx, bytes),
-            EventKind::DroppedFromView { .. } => {}
+            // The window asks for the bytes.
+            EventKind::DroppedFromView { .. } | EventKind::ReceivedLen { .. } => {}
             EventKind::Sent { peer, bytes } => self.record(event.at, peer, Direction::Tx, bytes.to_vec()),
             EventKind::PeriodicProgress { sent, done } => self.periodic_sent = (!done).then_some(sent),
             EventKind::FileProgress { sent, total, done } => self.file_progress = (!done).then_some((sent, total)),

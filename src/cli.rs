@@ -23,8 +23,8 @@ use crate::codec::checksum::Checksum;
 use crate::codec::hex::to_hex;
 use crate::codec::text::{StreamDecoder, TextEncoding, TextError};
 use crate::net::{
-    Bytes, CloseReason, Command, Delivery, Event, EventKind, Group, LeaveReason, MAX_DATAGRAM, Mode, NetError, Session,
-    SessionConfig, Target, max_datagram,
+    Bytes, CloseReason, Command, Delivery, Event, EventKind, Group, LeaveReason, MAX_DATAGRAM, Mode, NetError,
+    ReceivedAs, Session, SessionConfig, Target, max_datagram,
 };
 use crate::send::{LineEnding, PayloadError, PayloadFormat, PayloadSpec};
 
@@ -318,12 +318,18 @@ pub fn session_config(args: &SessionArgs) -> SessionConfig {
     };
     let common = args.common();
     let quit = &common.quit;
-    // Received events are only needed to print or watch for a quit condition; the engine echoes by itself.
-    let deliver_received = !common.receive.quiet || quit.quit_after_bytes.is_some() || quit.quit_when_idle.is_some();
+    // The bytes are only needed to print them; a quit condition needs their count; the engine echoes by itself.
+    let received_as = if !common.receive.quiet {
+        ReceivedAs::Bytes
+    } else if quit.quit_after_bytes.is_some() || quit.quit_when_idle.is_some() {
+        ReceivedAs::Lengths
+    } else {
+        ReceivedAs::Nothing
+    };
     SessionConfig {
         capture: common.receive.recv_file.clone().map(CaptureFile::truncate),
         delivery: Delivery::Lossless,
-        deliver_received,
+        received_as,
         echo: common.send.echo,
         ..SessionConfig::new(mode)
     }
@@ -863,6 +869,7 @@ impl Runner {
                 self.default_target_reachable();
             }
             EventKind::Received { peer, bytes } => self.received(event.at, peer, bytes),
+            EventKind::ReceivedLen { len, .. } => self.count_received(len),
             EventKind::Sent { .. } => self.last_activity = Instant::now(),
             EventKind::PeriodicProgress { done, .. } => self.periodic_running &= !done,
             EventKind::FileProgress { done, .. } => {
@@ -953,8 +960,12 @@ impl Runner {
     /// toward a quit condition.
     fn received(&mut self, at: SystemTime, peer: SocketAddr, bytes: Vec<u8>) {
         self.print(|printer| printer.chunk(at, peer, &bytes));
+        self.count_received(bytes.len() as u64);
+    }
+
+    fn count_received(&mut self, len: u64) {
         self.last_activity = Instant::now();
-        self.received += bytes.len() as u64;
+        self.received = self.received.saturating_add(len);
         self.quit_if_received_enough();
     }
 

@@ -95,6 +95,11 @@ pub enum EventKind {
         peer: SocketAddr,
         bytes: Vec<u8>,
     },
+    /// Received bytes, counted only (`ReceivedAs::Lengths`).
+    ReceivedLen {
+        peer: SocketAddr,
+        len: u64,
+    },
     Sent {
         peer: SocketAddr,
         bytes: Bytes,

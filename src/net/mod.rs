@@ -83,8 +83,8 @@ pub struct SessionConfig {
     pub delivery: Delivery,
     /// Received bytes are coalesced into one event per peer at most this often.
     pub batch_interval: Duration,
-    /// `false` sends no `Received` events at all (counters and capture still see every byte).
-    pub deliver_received: bool,
+    /// What the consumer is told of received data (counters and capture see every byte whatever this says).
+    pub received_as: ReceivedAs,
     /// Send every received chunk (TCP read, UDP datagram) back to its sender from the worker, as it is read.
     pub echo: bool,
 }
@@ -96,10 +96,21 @@ impl SessionConfig {
             capture: None,
             delivery: Delivery::DropWhenBehind,
             batch_interval: Duration::from_millis(16),
-            deliver_received: true,
+            received_as: ReceivedAs::Bytes,
             echo: false,
         }
     }
+}
+
+/// How received data reaches the consumer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReceivedAs {
+    /// `Received` events with the bytes.
+    Bytes,
+    /// `ReceivedLen` events: how much arrived from whom, for a consumer that counts but shows nothing (no copy).
+    Lengths,
+    /// No events at all.
+    Nothing,
 }
 
 /// Exact byte counters, readable from any thread at any time without waiting on the worker.

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use crossbeam_channel::{Sender, TrySendError};
 
-use super::{Counters, Delivery, Event, EventKind, Notify};
+use super::{Counters, Delivery, Event, EventKind, Notify, ReceivedAs};
 
 /// A batch is sent early once it holds this much received data.
 const BATCH_BYTES: usize = 256 * 1024;
@@ -26,7 +26,7 @@ pub(super) struct Outbox {
     counters: Arc<Counters>,
     delivery: Delivery,
     interval: Duration,
-    deliver_received: bool,
+    received_as: ReceivedAs,
     pending: Vec<Event>,
     pending_data: usize,
     /// `pending_data` by peer.
@@ -45,7 +45,7 @@ impl Outbox {
         counters: Arc<Counters>,
         delivery: Delivery,
         interval: Duration,
-        deliver_received: bool,
+        received_as: ReceivedAs,
     ) -> Self {
         Outbox {
             tx,
@@ -53,7 +53,7 @@ impl Outbox {
             counters,
             delivery,
             interval,
-            deliver_received,
+            received_as,
             pending: Vec::new(),
             pending_data: 0,
             pending_by_peer: HashMap::new(),
@@ -79,8 +79,10 @@ impl Outbox {
 
     /// Received bytes; `coalesce` joins them to the previous chunk of the same peer (TCP streams, not datagrams).
     pub fn push_received(&mut self, peer: SocketAddr, data: &[u8], coalesce: bool) {
-        if !self.deliver_received {
-            return;
+        match self.received_as {
+            ReceivedAs::Bytes => {}
+            ReceivedAs::Lengths => return self.push_received_len(peer, data.len() as u64),
+            ReceivedAs::Nothing => return,
         }
         self.pending_data += data.len();
         if self.delivery == Delivery::Lossless {
@@ -99,6 +101,17 @@ impl Outbox {
         if self.pending_data >= BATCH_BYTES {
             // Keeps batches bounded however much one turn reads.
             self.flush(Instant::now(), false);
+        }
+    }
+
+    /// A count instead of the bytes: nothing held, so nothing for back-pressure to wait on.
+    fn push_received_len(&mut self, peer: SocketAddr, n: u64) {
+        match self.pending.last_mut() {
+            Some(Event {
+                kind: EventKind::ReceivedLen { peer: last, len },
+                ..
+            }) if *last == peer => *len += n,
+            _ => self.push(EventKind::ReceivedLen { peer, len: n }),
         }
     }
 

@@ -193,7 +193,7 @@ pub(super) fn spawn(config: SessionConfig, notify: Notify) -> Result<Session, Ne
         counters.clone(),
         config.delivery,
         config.batch_interval,
-        config.deliver_received,
+        config.received_as,
     );
     let mut ctx = Ctx {
         outbox,

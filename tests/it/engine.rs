@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use wirepad::capture::CaptureFile;
 use wirepad::net::{
-    CloseReason, Command, Delivery, EventKind, LeaveReason, Mode, NetError, Session, SessionConfig, Target,
+    CloseReason, Command, Delivery, EventKind, LeaveReason, Mode, NetError, ReceivedAs, Session, SessionConfig, Target,
 };
 
 use crate::common::*;
@@ -433,7 +433,7 @@ fn one_gib_capture_is_byte_exact() {
         max_clients: None,
     });
     config.capture = Some(CaptureFile::truncate(&path));
-    config.deliver_received = false;
+    config.received_as = ReceivedAs::Nothing;
     let mut session = Tap::new(Session::start(config, no_notify()).expect("start"));
     let addr = session.local_addr().expect("bound");
     let sender = std::thread::spawn(move || {
