@@ -5,7 +5,7 @@ use std::net::TcpListener;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, bounded};
 use egui_kittest::Harness;
@@ -453,5 +453,74 @@ fn controls_explain_themselves_in_the_window_language() {
         (zh.tcp_server, zh.tcp_client),
         ("TCP 服务器", "TCP 客户端"),
         "modes are translated"
+    );
+}
+
+#[test]
+fn pause_stops_the_view_not_the_counters() {
+    let mut harness = window(settings());
+    let server = open_server(&mut harness);
+    let (mut client, _) = connect(&mut harness, server);
+    harness.get_by_label("Pause view").click();
+    harness.step();
+    client.write_all(b"unseen").expect("send");
+    step_until(&mut harness, "counted", |h| h.state().totals().rx_bytes() == 6);
+    harness.run_steps(3);
+    assert_eq!(harness.state().history_bytes(), 0, "paused: nothing kept for the view");
+    harness.get_by_label("Pause view").click();
+    harness.step();
+    client.write_all(b"seen").expect("send");
+    step_until(&mut harness, "shown", |h| h.state().history_bytes() == 4);
+    assert_eq!(harness.state().totals().rx_bytes(), 10);
+}
+
+#[test]
+fn a_quick_command_sends_its_bytes_to_the_client() {
+    let mut harness = window(Settings {
+        quick_commands: vec![wirepad::settings::QuickCommand {
+            name: "Modbus read".into(),
+            text: "01 03 00 00 00 0A".into(),
+            hex: true,
+        }],
+        ..settings()
+    });
+    let server = open_server(&mut harness);
+    let (mut client, _) = connect(&mut harness, server);
+    client.set_read_timeout(Some(TIMEOUT)).expect("timeout");
+    harness.get_by_label("Modbus read").click();
+    harness.step();
+    assert_eq!(read_exactly(&mut client, 6), [0x01, 0x03, 0x00, 0x00, 0x00, 0x0A]);
+}
+
+#[test]
+fn close_during_a_flood_returns_at_once_and_the_flooder_is_disconnected() {
+    let mut harness = window(settings());
+    let server = open_server(&mut harness);
+    let (client, _) = connect(&mut harness, server);
+    let flooder = std::thread::spawn(move || {
+        let mut client = client;
+        client.set_write_timeout(Some(TIMEOUT)).expect("timeout");
+        let block = vec![b'f'; 64 * 1024];
+        // Until the window's session lets go of the connection (bounded: 4 GiB would take far longer than TIMEOUT).
+        (0..65_536).find_map(|_| client.write_all(&block).err())
+    });
+    step_until(&mut harness, "flooding", |h| h.state().totals().rx_bytes() > 16 << 20);
+    harness.get_by_label("Close").click();
+    let started = Instant::now();
+    harness.step();
+    assert!(
+        started.elapsed() < Duration::from_millis(500),
+        "Close waited {:?}",
+        started.elapsed()
+    );
+    assert!(!harness.state().is_open(), "closed in the frame it was clicked");
+    let error = flooder.join().expect("flooder thread").expect("the flooder stopped");
+    // Not a write timeout: the window's side is gone.
+    assert!(
+        matches!(
+            error.kind(),
+            std::io::ErrorKind::ConnectionReset | std::io::ErrorKind::BrokenPipe
+        ),
+        "{error:?}"
     );
 }
