@@ -22,8 +22,9 @@ SOCAT_BLOCK = "262144"
 
 
 def source_file(directory, size):
-    """BYTES of random data in DIRECTORY, read once so neither receiver pays for the disk."""
-    path = os.path.join(directory, "src")
+    """SIZE bytes of random data in DIRECTORY, and their sha256 (which reads them once, so neither receiver pays
+    for the disk)."""
+    path = os.path.join(directory, "random")
     with open(path, "wb") as f:
         left = size
         block = os.urandom(1 << 20)
@@ -33,25 +34,31 @@ def source_file(directory, size):
                 block = os.urandom(1 << 20)
             f.write(block[:left])
             left -= len(block)
-    return path
+    return path, sha256(path)
+
+
+def sha256(path):
+    return subprocess.run(["sha256sum", path], stdout=subprocess.PIPE, check=True, text=True).stdout.split()[0]
 
 
 def receive(name, source, dest, argv, timeout=300):
-    """One timed transfer by bench/recv_bench.py; returns MiB/s."""
-    out = subprocess.run([sys.executable, os.path.join(ROOT, "bench", "recv_bench.py"), name, source, dest,
-                          str(timeout), "--", *argv], stdout=subprocess.PIPE, timeout=timeout + 60, check=True)
+    """One timed transfer by bench/recv_bench.py; returns MiB/s. `source` is (path, sha256)."""
+    path, digest = source
+    out = subprocess.run([sys.executable, os.path.join(ROOT, "bench", "recv_bench.py"), name, path, dest,
+                          str(timeout), "--", *argv], stdout=subprocess.PIPE, timeout=timeout + 60, check=True,
+                         env=dict(os.environ, BENCH_SHA256=digest))
     if dest != os.devnull and os.path.exists(dest):
         os.remove(dest)
     return json.loads(out.stdout)["mib_per_s"]
 
 
-def pairs(wirepad, socat, source, dest, rounds):
+def pairs(label, wirepad, socat, source, dest, rounds):
     """Alternating runs of the two receivers; the medians in MiB/s."""
     mine, theirs = [], []
     for _ in range(rounds):
         mine.append(receive("wirepad", source, dest, wirepad))
         theirs.append(receive("socat", source, dest, socat))
-    say("throughput", f"wirepad {mine} socat {theirs} MiB/s")
+    say("throughput", f"{label}: wirepad {mine} socat {theirs} MiB/s")
     return statistics.median(mine), statistics.median(theirs)
 
 
@@ -61,16 +68,14 @@ def measure(wirepad, quick=False, size=None, rounds=None):
     rows = []
     with tempfile.TemporaryDirectory(prefix="wirepad-bench.") as directory:
         source = source_file(directory, size)
-        # recv_bench would hash the source once per run without it.
-        os.environ["BENCH_SHA256"] = subprocess.run(["sha256sum", source], stdout=subprocess.PIPE, check=True,
-                                                    text=True).stdout.split()[0]
         server = [wirepad, "tcp-server", "127.0.0.1:0", "-q", "--quit-after-bytes", str(size)]
         socat = ["socat", "-u", "-b", SOCAT_BLOCK, "TCP-LISTEN:{port},bind=127.0.0.1,reuseaddr"]
         label = f"{size >> 20} MiB"
-        w, s = pairs(server, socat + ["OPEN:/dev/null"], source, os.devnull, rounds)
+        w, s = pairs("discarding", server, socat + ["OPEN:/dev/null"], source, os.devnull, rounds)
         rows.append(ratio_at_least(f"TCP receive {label}, discarding", "MiB/s", w, "socat -b 256K", s, 0.9))
         dest = os.path.join(directory, "dest")
-        w, s = pairs(server + ["--recv-file", "{dest}"], socat + ["OPEN:{dest},creat,trunc"], source, dest, rounds)
+        w, s = pairs("to a file", server + ["--recv-file", "{dest}"], socat + ["OPEN:{dest},creat,trunc"], source, dest,
+                     rounds)
         rows.append(ratio_at_least(f"TCP receive {label}, to a file", "MiB/s", w, "socat -b 256K", s, 0.9))
     return rows
 
