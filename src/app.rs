@@ -966,7 +966,6 @@ pub fn run_gui(launch: Option<SessionArgs>) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    crate::net::platform::return_big_buffers_at_once();
     for renderer in crate::desktop::RENDERERS {
         let options = eframe::NativeOptions {
             renderer,

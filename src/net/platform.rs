@@ -74,17 +74,6 @@ pub fn return_free_memory() {
     }
 }
 
-/// Makes glibc give every big buffer (a coalesced read, 128 KiB and up) its own mapping, returned to the OS when
-/// freed. By default glibc raises that threshold as big buffers come and go, and a flood then leaves tens of MiB of
-/// freed reads in its heap: the window's memory would follow the flood, not the history's budget.
-pub fn return_big_buffers_at_once() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: sets one allocator parameter; called before the window starts its threads.
-    unsafe {
-        libc::mallopt(libc::M_MMAP_THRESHOLD, 128 * 1024);
-    }
-}
-
 /// Raises the soft limit on open files to the hard one, once per process: a server promising a thousand
 /// clients must not run out at the common soft limit of 1024. Best effort; the old limit stays on failure.
 #[cfg(unix)]
