@@ -2,6 +2,7 @@
 //! streaming decoder per peer so a character split across two reads still decodes right.
 
 use std::fmt;
+use std::mem::MaybeUninit;
 use std::str::FromStr;
 
 use encoding_rs::{CoderResult, Decoder, EncoderResult, Encoding};
@@ -441,9 +442,8 @@ fn decode_utf8(carry: &mut Carry, mut bytes: &[u8], out: &mut String) {
         Err(error) => error.valid_up_to(),
     };
     out.push_str(std::str::from_utf8(&bytes[..i]).unwrap_or_default());
-    let mut room = Room::new(out, 3 * (bytes.len() - i));
-    let (buffer, written) = room.spare();
-    let (i, mut written) = utf8_bulk(bytes, i, buffer, written);
+    let room = room(out, 3 * (bytes.len() - i));
+    let (i, mut written) = utf8_bulk(bytes, i, room, 0);
     // The last few bytes, zero-padded so every position has 4 to read: a zero is not a continuation
     // byte, so no sequence reaches past the end.
     let left = bytes.len() - i;
@@ -459,18 +459,18 @@ fn decode_utf8(carry: &mut Carry, mut bytes: &[u8], out: &mut String) {
             *carry = Carry::tail_of(&[], &tail[at..left], len);
             break;
         }
-        put(buffer, &mut written, char_bytes.to_le_bytes(), char_len);
+        put(room, &mut written, char_bytes.to_le_bytes(), char_len);
         at += len;
     }
     // SAFETY: `utf8_bulk` and `put`s of `utf8_sequence`s write whole characters up to `written`.
-    unsafe { room.keep(written) };
+    unsafe { commit(out, written) };
 }
 
 /// Decodes UTF-8 from `bytes[i..]` into `out` from `written` on, while 12 bytes are left; returns where it
 /// stopped and where the whole characters written end. 8 bytes per step, and no branch that is a coin toss
 /// on random bytes: the bytes before the first lead byte followed by a continuation byte
 /// are each one character (ASCII) or one U+FFFD, whatever they are; then the sequence at that lead byte.
-fn utf8_bulk(bytes: &[u8], mut i: usize, out: &mut [u8], mut written: usize) -> (usize, usize) {
+fn utf8_bulk(bytes: &[u8], mut i: usize, out: &mut [MaybeUninit<u8>], mut written: usize) -> (usize, usize) {
     const HIGH: u64 = 0x8080_8080_8080_8080;
     while let Some((&eight, rest)) = bytes.get(i..).and_then(<[u8]>::split_first_chunk::<8>) {
         let Some(&after) = rest.first_chunk::<4>() else {
@@ -523,47 +523,29 @@ fn utf8_sequence(four: [u8; 4]) -> (usize, u32, usize) {
 
 /// Writes `word` at `at` in `out` and moves `at` past its first `keep` bytes: a fixed-size store
 /// instead of a copy of a variable length.
-fn put<const N: usize>(out: &mut [u8], at: &mut usize, word: [u8; N], keep: usize) {
-    out[*at..*at + N].copy_from_slice(&word);
+fn put<const N: usize>(out: &mut [MaybeUninit<u8>], at: &mut usize, word: [u8; N], keep: usize) {
+    out[*at..*at + N].copy_from_slice(&word.map(MaybeUninit::new));
     *at += keep;
 }
 
-/// Spare room at the end of a `String`, written a fixed-size word at a time (see [`put`]); only what
-/// is known to be whole characters is kept. The rest is cut off on drop, also when unwinding, so the
-/// `String` never holds anything but whole characters.
-struct Room<'a> {
-    bytes: &'a mut Vec<u8>,
-    kept: usize,
+/// The spare capacity after `out`'s text, at least `len` bytes plus slack for the widest word [`put`]
+/// writes; nothing in it is part of `out` until [`commit`]ted (and nothing is zero-filled).
+fn room(out: &mut String, len: usize) -> &mut [MaybeUninit<u8>] {
+    // SAFETY: only the spare capacity is handed out; `out`'s text is not touched.
+    let bytes = unsafe { out.as_mut_vec() };
+    bytes.reserve(len + 8);
+    bytes.spare_capacity_mut()
 }
 
-impl<'a> Room<'a> {
-    /// Room for `len` more bytes of characters.
-    fn new(out: &'a mut String, len: usize) -> Room<'a> {
-        // SAFETY: the zeros added are ASCII, and `keep`'s contract and `drop` keep the rest UTF-8.
-        let bytes = unsafe { out.as_mut_vec() };
-        let kept = bytes.len();
-        // Slack for the widest word written.
-        bytes.resize(kept + len + 8, 0);
-        Room { bytes, kept }
-    }
-
-    /// The bytes (the `String`'s and the room), and where its characters end.
-    fn spare(&mut self) -> (&mut [u8], usize) {
-        (self.bytes.as_mut_slice(), self.kept)
-    }
-
-    /// Keeps the first `len` bytes.
-    ///
-    /// # Safety
-    /// They are whole UTF-8 characters.
-    unsafe fn keep(&mut self, len: usize) {
-        self.kept = len;
-    }
-}
-
-impl Drop for Room<'_> {
-    fn drop(&mut self) {
-        self.bytes.truncate(self.kept);
+/// Appends the first `len` bytes of [`room`] to `out`.
+///
+/// # Safety
+/// They were written, and are whole UTF-8 characters.
+unsafe fn commit(out: &mut String, len: usize) {
+    // SAFETY: the caller's promise.
+    unsafe {
+        let bytes = out.as_mut_vec();
+        bytes.set_len(bytes.len() + len);
     }
 }
 
