@@ -477,10 +477,17 @@ fn utf8_bulk(bytes: &[u8], mut i: usize, out: &mut [MaybeUninit<u8>], mut writte
         let Some(&after) = rest.first_chunk::<4>() else {
             break;
         };
+        // At most 8 × 3 + 4 bytes are written a step: one check for all, none per store.
+        let Some(room) = out
+            .get_mut(written..)
+            .and_then(<[MaybeUninit<u8>]>::first_chunk_mut::<64>)
+        else {
+            break;
+        };
         let word = u64::from_le_bytes(eight);
         if word & HIGH == 0 {
-            put(out, &mut written, eight, 8);
-            i += 8;
+            room[..8].copy_from_slice(&eight.map(MaybeUninit::new));
+            (i, written) = (i + 8, written + 8);
             continue;
         }
         // Per byte, in its top bit: 11xxxxxx (a lead byte, or C0, C1, F5..FF, which the sequence step
@@ -489,12 +496,14 @@ fn utf8_bulk(bytes: &[u8], mut i: usize, out: &mut [MaybeUninit<u8>], mut writte
         let lead = word & (word << 1) & HIGH;
         let continued = next & !(next << 1) & HIGH;
         let simple = ((lead & continued).trailing_zeros() / 8) as usize;
+        let mut at = 0;
         for (k, byte) in eight.into_iter().enumerate() {
             let ascii = u32::from(byte.is_ascii());
             let keep = ascii.wrapping_neg();
             let char_bytes = (u32::from(byte) & keep) | (REPLACEMENT & !keep);
             let len = (3 - 2 * ascii as usize) & usize::from(k < simple).wrapping_neg();
-            put(out, &mut written, char_bytes.to_le_bytes(), len);
+            room[at..at + 4].copy_from_slice(&char_bytes.to_le_bytes().map(MaybeUninit::new));
+            at += len & 3;
         }
         i += simple;
         // The sequence at the lead byte, if any; written and skipped only then.
@@ -502,7 +511,8 @@ fn utf8_bulk(bytes: &[u8], mut i: usize, out: &mut [MaybeUninit<u8>], mut writte
         four.copy_from_slice(&bytes[i..i + 4]);
         let (len, char_bytes, char_len) = utf8_sequence(four);
         let found = usize::from(simple < 8).wrapping_neg();
-        put(out, &mut written, char_bytes.to_le_bytes(), char_len & found);
+        room[at..at + 4].copy_from_slice(&char_bytes.to_le_bytes().map(MaybeUninit::new));
+        written += at + (char_len & found & 7);
         i += len & found;
     }
     (i, written)
