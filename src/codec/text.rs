@@ -405,6 +405,22 @@ const UTF8_LEADS: [(u8, u8, u8); 256] = {
 /// U+FFFD's UTF-8, in the low bytes of a little-endian word.
 const REPLACEMENT: u32 = 0x00BD_BFEF;
 
+/// Per byte taken alone: itself if ASCII, else U+FFFD; the UTF-8 in the low 3 bytes of a
+/// little-endian word, its length in the top one.
+const UTF8_SINGLE: [u32; 256] = {
+    let mut table = [0; 256];
+    let mut byte = 0;
+    while byte < 256 {
+        table[byte] = if byte < 0x80 {
+            byte as u32 | 1 << 24
+        } else {
+            REPLACEMENT | 3 << 24
+        };
+        byte += 1;
+    }
+    table
+};
+
 /// Decodes UTF-8 with U+FFFD for each maximal invalid subpart (what encoding_rs and
 /// `String::from_utf8_lossy` do), keeping an unfinished character at the end in `carry`.
 /// encoding_rs restarts its whole decode loop at each malformed sequence; the branches of a per-byte
@@ -498,12 +514,9 @@ fn utf8_bulk(bytes: &[u8], mut i: usize, out: &mut [MaybeUninit<u8>], mut writte
         let simple = ((lead & continued).trailing_zeros() / 8) as usize;
         let mut at = 0;
         for (k, byte) in eight.into_iter().enumerate() {
-            let ascii = u32::from(byte.is_ascii());
-            let keep = ascii.wrapping_neg();
-            let char_bytes = (u32::from(byte) & keep) | (REPLACEMENT & !keep);
-            let len = (3 - 2 * ascii as usize) & usize::from(k < simple).wrapping_neg();
-            room[at..at + 4].copy_from_slice(&char_bytes.to_le_bytes().map(MaybeUninit::new));
-            at += len & 3;
+            let single = UTF8_SINGLE[usize::from(byte)];
+            room[at..at + 4].copy_from_slice(&single.to_le_bytes().map(MaybeUninit::new));
+            at += (single >> 24) as usize & usize::from(k < simple).wrapping_neg();
         }
         i += simple;
         // The sequence at the lead byte, if any; written and skipped only then.
