@@ -2,7 +2,9 @@
 //! streaming decoder per peer so a character split across two reads still decodes right.
 
 use std::fmt;
+use std::mem::MaybeUninit;
 use std::str::FromStr;
+use std::sync::OnceLock;
 
 use encoding_rs::{CoderResult, Decoder, EncoderResult, Encoding};
 
@@ -403,6 +405,22 @@ const UTF8_LEADS: [(u8, u8, u8); 256] = {
 /// U+FFFD's UTF-8, in the low bytes of a little-endian word.
 const REPLACEMENT: u32 = 0x00BD_BFEF;
 
+/// Per byte taken alone: itself if ASCII, else U+FFFD; the UTF-8 in the low 3 bytes of a
+/// little-endian word, its length in the top one.
+const UTF8_SINGLE: [u32; 256] = {
+    let mut table = [0; 256];
+    let mut byte = 0;
+    while byte < 256 {
+        table[byte] = if byte < 0x80 {
+            byte as u32 | 1 << 24
+        } else {
+            REPLACEMENT | 3 << 24
+        };
+        byte += 1;
+    }
+    table
+};
+
 /// Decodes UTF-8 with U+FFFD for each maximal invalid subpart (what encoding_rs and
 /// `String::from_utf8_lossy` do), keeping an unfinished character at the end in `carry`.
 /// encoding_rs restarts its whole decode loop at each malformed sequence; the branches of a per-byte
@@ -441,9 +459,8 @@ fn decode_utf8(carry: &mut Carry, mut bytes: &[u8], out: &mut String) {
         Err(error) => error.valid_up_to(),
     };
     out.push_str(std::str::from_utf8(&bytes[..i]).unwrap_or_default());
-    let mut room = Room::new(out, 3 * (bytes.len() - i));
-    let (buffer, written) = room.spare();
-    let (i, mut written) = utf8_bulk(bytes, i, buffer, written);
+    let room = room(out, 3 * (bytes.len() - i));
+    let (i, mut written) = utf8_bulk(bytes, i, room, 0);
     // The last few bytes, zero-padded so every position has 4 to read: a zero is not a continuation
     // byte, so no sequence reaches past the end.
     let left = bytes.len() - i;
@@ -459,27 +476,34 @@ fn decode_utf8(carry: &mut Carry, mut bytes: &[u8], out: &mut String) {
             *carry = Carry::tail_of(&[], &tail[at..left], len);
             break;
         }
-        put(buffer, &mut written, char_bytes.to_le_bytes(), char_len);
+        put(room, &mut written, char_bytes.to_le_bytes(), char_len);
         at += len;
     }
     // SAFETY: `utf8_bulk` and `put`s of `utf8_sequence`s write whole characters up to `written`.
-    unsafe { room.keep(written) };
+    unsafe { commit(out, written) };
 }
 
 /// Decodes UTF-8 from `bytes[i..]` into `out` from `written` on, while 12 bytes are left; returns where it
 /// stopped and where the whole characters written end. 8 bytes per step, and no branch that is a coin toss
 /// on random bytes: the bytes before the first lead byte followed by a continuation byte
 /// are each one character (ASCII) or one U+FFFD, whatever they are; then the sequence at that lead byte.
-fn utf8_bulk(bytes: &[u8], mut i: usize, out: &mut [u8], mut written: usize) -> (usize, usize) {
+fn utf8_bulk(bytes: &[u8], mut i: usize, out: &mut [MaybeUninit<u8>], mut written: usize) -> (usize, usize) {
     const HIGH: u64 = 0x8080_8080_8080_8080;
     while let Some((&eight, rest)) = bytes.get(i..).and_then(<[u8]>::split_first_chunk::<8>) {
         let Some(&after) = rest.first_chunk::<4>() else {
             break;
         };
+        // At most 8 × 3 + 4 bytes are written a step: one check for all, none per store.
+        let Some(room) = out
+            .get_mut(written..)
+            .and_then(<[MaybeUninit<u8>]>::first_chunk_mut::<64>)
+        else {
+            break;
+        };
         let word = u64::from_le_bytes(eight);
         if word & HIGH == 0 {
-            put(out, &mut written, eight, 8);
-            i += 8;
+            room[..8].copy_from_slice(&eight.map(MaybeUninit::new));
+            (i, written) = (i + 8, written + 8);
             continue;
         }
         // Per byte, in its top bit: 11xxxxxx (a lead byte, or C0, C1, F5..FF, which the sequence step
@@ -488,12 +512,11 @@ fn utf8_bulk(bytes: &[u8], mut i: usize, out: &mut [u8], mut written: usize) -> 
         let lead = word & (word << 1) & HIGH;
         let continued = next & !(next << 1) & HIGH;
         let simple = ((lead & continued).trailing_zeros() / 8) as usize;
+        let mut at = 0;
         for (k, byte) in eight.into_iter().enumerate() {
-            let ascii = u32::from(byte.is_ascii());
-            let keep = ascii.wrapping_neg();
-            let char_bytes = (u32::from(byte) & keep) | (REPLACEMENT & !keep);
-            let len = (3 - 2 * ascii as usize) & usize::from(k < simple).wrapping_neg();
-            put(out, &mut written, char_bytes.to_le_bytes(), len);
+            let single = UTF8_SINGLE[usize::from(byte)];
+            room[at..at + 4].copy_from_slice(&single.to_le_bytes().map(MaybeUninit::new));
+            at += (single >> 24) as usize & usize::from(k < simple).wrapping_neg();
         }
         i += simple;
         // The sequence at the lead byte, if any; written and skipped only then.
@@ -501,7 +524,8 @@ fn utf8_bulk(bytes: &[u8], mut i: usize, out: &mut [u8], mut written: usize) -> 
         four.copy_from_slice(&bytes[i..i + 4]);
         let (len, char_bytes, char_len) = utf8_sequence(four);
         let found = usize::from(simple < 8).wrapping_neg();
-        put(out, &mut written, char_bytes.to_le_bytes(), char_len & found);
+        room[at..at + 4].copy_from_slice(&char_bytes.to_le_bytes().map(MaybeUninit::new));
+        written += at + (char_len & found & 7);
         i += len & found;
     }
     (i, written)
@@ -523,47 +547,241 @@ fn utf8_sequence(four: [u8; 4]) -> (usize, u32, usize) {
 
 /// Writes `word` at `at` in `out` and moves `at` past its first `keep` bytes: a fixed-size store
 /// instead of a copy of a variable length.
-fn put<const N: usize>(out: &mut [u8], at: &mut usize, word: [u8; N], keep: usize) {
-    out[*at..*at + N].copy_from_slice(&word);
+fn put<const N: usize>(out: &mut [MaybeUninit<u8>], at: &mut usize, word: [u8; N], keep: usize) {
+    out[*at..*at + N].copy_from_slice(&word.map(MaybeUninit::new));
     *at += keep;
 }
 
-/// Spare room at the end of a `String`, written a fixed-size word at a time (see [`put`]); only what
-/// is known to be whole characters is kept. The rest is cut off on drop, also when unwinding, so the
-/// `String` never holds anything but whole characters.
-struct Room<'a> {
-    bytes: &'a mut Vec<u8>,
-    kept: usize,
+/// The spare capacity after `out`'s text, at least `len` bytes plus slack for the widest words
+/// written; nothing in it is part of `out` until [`commit`]ted (and nothing is zero-filled).
+fn room(out: &mut String, len: usize) -> &mut [MaybeUninit<u8>] {
+    // SAFETY: only the spare capacity is handed out; `out`'s text is not touched.
+    let bytes = unsafe { out.as_mut_vec() };
+    bytes.reserve(len + 64);
+    bytes.spare_capacity_mut()
 }
 
-impl<'a> Room<'a> {
-    /// Room for `len` more bytes of characters.
-    fn new(out: &'a mut String, len: usize) -> Room<'a> {
-        // SAFETY: the zeros added are ASCII, and `keep`'s contract and `drop` keep the rest UTF-8.
-        let bytes = unsafe { out.as_mut_vec() };
-        let kept = bytes.len();
-        // Slack for the widest word written.
-        bytes.resize(kept + len + 8, 0);
-        Room { bytes, kept }
-    }
-
-    /// The bytes (the `String`'s and the room), and where its characters end.
-    fn spare(&mut self) -> (&mut [u8], usize) {
-        (self.bytes.as_mut_slice(), self.kept)
-    }
-
-    /// Keeps the first `len` bytes.
-    ///
-    /// # Safety
-    /// They are whole UTF-8 characters.
-    unsafe fn keep(&mut self, len: usize) {
-        self.kept = len;
+/// Appends the first `len` bytes of [`room`] to `out`.
+///
+/// # Safety
+/// They were written, and are whole UTF-8 characters.
+unsafe fn commit(out: &mut String, len: usize) {
+    // SAFETY: the caller's promise.
+    unsafe {
+        let bytes = out.as_mut_vec();
+        bytes.set_len(bytes.len() + len);
     }
 }
 
-impl Drop for Room<'_> {
-    fn drop(&mut self) {
-        self.bytes.truncate(self.kept);
+/// A double-byte encoding (GBK, GB18030, Big5, Shift_JIS, EUC-KR) decoded by table look-up: what
+/// encoding_rs's decoder makes of every byte on its own and of every lead byte with every byte after
+/// it, asked once. encoding_rs tests and branches byte by byte and restarts at each malformed
+/// sequence, 1 in 2 bytes of random input; here 8 bytes are looked up at once without a branch on
+/// their kind.
+struct PairTable {
+    encoding: &'static Encoding,
+    /// Per first byte: where its entries start (low 16 bits) and which bits of the next byte pick one
+    /// (0xFF for a lead byte, 0 for a byte that is a character or an error by itself).
+    steps: [u32; 256],
+    /// Row 0: each byte by itself; the row of a lead byte: it followed by each byte. Per entry: its
+    /// UTF-8 in the low 4 bytes (little-endian), their count in bits 32..40, and [`GB18030_FOUR`].
+    entries: Box<[u64]>,
+}
+
+/// A GB18030 lead byte and an ASCII digit: the start of a four-byte sequence if a byte in
+/// 0x81..=0xFE and another digit follow; otherwise an error and the digit (the entry's text).
+const GB18030_FOUR: u64 = 1 << 40;
+
+/// Per set of lead bytes among 8 (a bit each), the first of them starting a character: which of the
+/// 8 start one (a bit each), and where the next character starts (8, or 9 if the last is a lead byte
+/// starting a pair).
+const PAIR_STARTS: [(u8, u8); 256] = {
+    let mut table = [(0, 0); 256];
+    let mut leads = 0;
+    while leads < 256 {
+        let (mut starts, mut at) = (0, 0);
+        while at < 8 {
+            starts |= 1 << at;
+            at += 1 + (leads >> at & 1);
+        }
+        table[leads] = (starts as u8, at as u8);
+        leads += 1;
+    }
+    table
+};
+
+impl PairTable {
+    /// The table for `encoding`, built on first use; `None` for encodings it does not serve.
+    fn of(encoding: &'static Encoding) -> Option<&'static PairTable> {
+        static SERVED: [&Encoding; 5] = [
+            &encoding_rs::GBK_INIT,
+            &encoding_rs::GB18030_INIT,
+            &encoding_rs::BIG5_INIT,
+            &encoding_rs::SHIFT_JIS_INIT,
+            &encoding_rs::EUC_KR_INIT,
+        ];
+        static TABLES: [OnceLock<Option<PairTable>>; 5] = [const { OnceLock::new() }; 5];
+        let index = SERVED.iter().position(|&served| served == encoding)?;
+        TABLES[index].get_or_init(|| PairTable::build(encoding)).as_ref()
+    }
+
+    /// Asks encoding_rs about every byte and every pair starting with a lead byte; `None` if any
+    /// answer is not of the shape the table holds (a promise about encoding_rs a test checks).
+    fn build(encoding: &'static Encoding) -> Option<PairTable> {
+        // The text for `bytes` from a fresh decoder, and whether it still holds part of a character.
+        let decode = |bytes: &[u8]| {
+            let mut decoder = encoding.new_decoder_without_bom_handling();
+            let mut text = String::with_capacity(32);
+            let (read, _, _) = decoder.decode_to_string(bytes, &mut text, false);
+            let done = text.len();
+            let (ended, _, _) = decoder.decode_to_string(&[], &mut text, true);
+            (read == CoderResult::InputEmpty && ended == CoderResult::InputEmpty).then_some(())?;
+            let pending = text.len() > done;
+            text.truncate(done);
+            Some((text, pending))
+        };
+        let entry = |text: &str| {
+            let mut word = [0; 4];
+            word.get_mut(..text.len())?.copy_from_slice(text.as_bytes());
+            Some(u64::from(u32::from_le_bytes(word)) | (text.len() as u64) << 32)
+        };
+        let four_bytes = encoding == encoding_rs::GB18030 || encoding == encoding_rs::GBK;
+        let mut steps = [0; 256];
+        let mut entries = vec![0; 256];
+        for byte in 0..=255u8 {
+            match decode(&[byte])? {
+                (text, false) if !text.is_empty() => {
+                    entries[usize::from(byte)] = entry(&text)?;
+                    steps[usize::from(byte)] = u32::from(byte);
+                }
+                (text, true) if text.is_empty() => {
+                    steps[usize::from(byte)] =
+                        u32::try_from(entries.len()).ok().filter(|&at| at < 1 << 16)? | 0xFF << 16;
+                    for next in 0..=255u8 {
+                        entries.push(match decode(&[byte, next])? {
+                            (text, false) => entry(&text)?,
+                            (_, true) if four_bytes && next.is_ascii_digit() => {
+                                // What the pair makes when no four-byte sequence follows ("AA").
+                                let (text, _) = decode(&[byte, next, b'A', b'A'])?;
+                                entry(text.strip_suffix("AA")?)? | GB18030_FOUR
+                            }
+                            _ => return None,
+                        });
+                    }
+                }
+                _ => return None,
+            }
+        }
+        Some(PairTable {
+            encoding,
+            steps,
+            entries: entries.into_boxed_slice(),
+        })
+    }
+
+    /// Decodes `bytes[i..]` into `out` from `written` on while 4 bytes are left, from a state with
+    /// no character begun; returns where it stopped (again with none begun) and where the written
+    /// characters end.
+    fn bulk(&self, bytes: &[u8], mut i: usize, out: &mut [MaybeUninit<u8>], mut written: usize) -> (usize, usize) {
+        const HIGH: u64 = 0x8080_8080_8080_8080;
+        // 8 bytes a step (a pair may take a ninth), looked up all at once: no chain from one
+        // character's length to where the next starts, and no branch on the kind of byte.
+        while let Some(window) = bytes.get(i..).and_then(<[u8]>::first_chunk::<12>) {
+            let Some(room) = out
+                .get_mut(written..)
+                .and_then(<[MaybeUninit<u8>]>::first_chunk_mut::<64>)
+            else {
+                break;
+            };
+            let eight = u64::from_le_bytes(*window.first_chunk().unwrap_or(&[0; 8]));
+            if eight & HIGH == 0 {
+                room[..8].copy_from_slice(&eight.to_le_bytes().map(MaybeUninit::new));
+                (i, written) = (i + 8, written + 8);
+                continue;
+            }
+            let steps: [u32; 8] = std::array::from_fn(|k| self.steps[usize::from(window[k])]);
+            let leads = (0..8).fold(0, |leads, k| leads | (steps[k] >> 16 & 1) << k);
+            let (starts, next) = PAIR_STARTS[leads as usize];
+            let (mut at, mut fours) = (0, 0);
+            for (k, &step) in steps.iter().enumerate() {
+                let entry = self.entries[(step & 0xFFFF) as usize + (u32::from(window[k + 1]) & step >> 16) as usize];
+                fours |= (entry >> 40 & 1) << k;
+                let len = (entry >> 32) as usize & 7 & usize::from(starts >> k & 1).wrapping_neg();
+                room[at..at + 4].copy_from_slice(&(entry as u32).to_le_bytes().map(MaybeUninit::new));
+                at += len;
+            }
+            // A GB18030 lead byte and a digit, twice, is one four-byte character, not two errors
+            // (a pair at 6 or 7 may be the first half: its second is not looked up here).
+            if u64::from(starts) & fours & (fours >> 2 | 0xC0) != 0 {
+                let end = i + usize::from(next);
+                while i < end {
+                    (i, written) = self.step(bytes, i, out, written);
+                }
+                continue;
+            }
+            (i, written) = (i + usize::from(next), written + at);
+        }
+        while bytes.len() - i >= 4 {
+            (i, written) = self.step(bytes, i, out, written);
+        }
+        (i, written)
+    }
+
+    /// Decodes the character (or error) at `bytes[i..]`, which has 4 bytes or more.
+    fn step(&self, bytes: &[u8], i: usize, out: &mut [MaybeUninit<u8>], mut written: usize) -> (usize, usize) {
+        let [first, second, third, fourth] = [0, 1, 2, 3].map(|k| bytes[i + k]);
+        let step = self.steps[usize::from(first)];
+        let mask = step >> 16;
+        let entry = self.entries[(step & 0xFFFF) as usize + (u32::from(second) & mask) as usize];
+        if (entry & GB18030_FOUR != 0) & matches!(third, 0x81..=0xFE) & fourth.is_ascii_digit() {
+            written += self.four_bytes([first, second, third, fourth], &mut out[written..]);
+            return (i + 4, written);
+        }
+        put(
+            out,
+            &mut written,
+            (entry as u32).to_le_bytes(),
+            (entry >> 32) as u8 as usize,
+        );
+        (i + 1 + (mask & 1) as usize, written)
+    }
+
+    /// One character or one error for all four bytes of a GB18030 four-byte sequence: rare enough
+    /// for encoding_rs. Returns the bytes of UTF-8 written at the start of `out`.
+    #[cold]
+    #[inline(never)]
+    fn four_bytes(&self, bytes: [u8; 4], out: &mut [MaybeUninit<u8>]) -> usize {
+        let mut text = [0; 8];
+        let (_, _, len, _) = self
+            .encoding
+            .new_decoder_without_bom_handling()
+            .decode_to_utf8(&bytes, &mut text, true);
+        let mut written = 0;
+        put(out, &mut written, text, len);
+        written
+    }
+
+    /// Decodes `carry ++ bytes`, keeping an unfinished character at the end in `carry`.
+    fn decode(&self, family: Family, carry: &mut Carry, bytes: &[u8], out: &mut String) {
+        // The held bytes and the first few of the chunk, so the steps can go on across the seam.
+        let held = usize::from(carry.len);
+        let take = bytes.len().min(12);
+        let mut seam = [0; 16];
+        seam[..held].copy_from_slice(carry.as_slice());
+        seam[held..held + take].copy_from_slice(&bytes[..take]);
+        let seam = &seam[..held + take];
+        // At most 3 bytes of UTF-8 per byte: a byte makes at most one character (or error).
+        let room = room(out, 3 * (held + bytes.len()));
+        let (i, written) = self.bulk(seam, 0, room, 0);
+        // Past the held bytes unless the seam is all there is.
+        let (rest, i) = if i >= held { (bytes, i - held) } else { (seam, i) };
+        let (i, written) = self.bulk(rest, i, room, written);
+        // SAFETY: `bulk` writes whole characters up to `written`.
+        unsafe { commit(out, written) };
+        // The last few bytes, from a state with nothing begun.
+        let tail = &rest[i..];
+        feed(&mut self.encoding.new_decoder_without_bom_handling(), tail, out, false);
+        *carry = Carry::tail_of(&[], tail, family.pending(&[], tail));
     }
 }
 
@@ -615,6 +833,9 @@ impl StreamDecoder {
                 feed(decoder, bytes, out, false);
             }
             family => {
+                if let Some(table) = PairTable::of(self.encoding) {
+                    return table.decode(family, &mut self.carry, bytes, out);
+                }
                 let carry = self.carry;
                 let pending = family.pending(carry.as_slice(), bytes);
                 // The fresh decoder ends holding the same `pending` bytes; they are kept as the carry.
@@ -995,6 +1216,18 @@ mod tests {
                 streamed.push_str(&decoder.finish());
                 prop_assert_eq!(&streamed, &expected, "{} {:02X?}", name, bytes);
             }
+        }
+    }
+
+    #[test]
+    fn double_byte_encodings_are_decoded_by_table() {
+        // `PairTable::build` gives up on an answer from encoding_rs it did not expect: that would
+        // quietly cost the speed, so it fails here.
+        for name in ["gbk", "gb18030", "big5", "shift_jis", "euc-kr"] {
+            assert!(PairTable::of(enc(name).0).is_some(), "{name}");
+        }
+        for name in ["utf-8", "euc-jp", "windows-1252", "utf-16le"] {
+            assert!(PairTable::of(enc(name).0).is_none(), "{name}");
         }
     }
 
