@@ -10,8 +10,15 @@ cd "$(dirname "$0")/.."
 # a panic does not, and would slow every run.
 cargo +nightly fuzz build --release --sanitizer none
 for target in $(cargo +nightly fuzz list); do
+    # The stream decoder's property needs only a few hundred bytes (a cut can fall anywhere in them); with
+    # libFuzzer's default of 4 KiB inputs it ran half as fast and reached no more code (1,074 edges either way).
+    case $target in
+    text_decoder) max_len=512 ;;
+    *) max_len=4096 ;;
+    esac
     log=$(mktemp)
-    if ! cargo +nightly fuzz run --release --sanitizer none "$target" -- -max_total_time="$seconds" -print_final_stats=1 >"$log" 2>&1; then
+    if ! cargo +nightly fuzz run --release --sanitizer none "$target" -- -max_total_time="$seconds" -max_len="$max_len" \
+        -print_final_stats=1 >"$log" 2>&1; then
         tail -n 40 "$log"
         echo "$target: FAILED (see fuzz/artifacts/$target)"
         rm -f "$log"

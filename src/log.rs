@@ -341,6 +341,7 @@ mod tests {
             }
             let seqs: Vec<u64> = log.iter().map(|(seq, _)| seq).collect();
             assert_eq!(seqs, kept, "{lengths:?}");
+            assert_eq!((log.len(), log.is_empty()), (kept.len(), false), "{lengths:?}");
             let held: usize = kept.iter().map(|&seq| lengths[seq as usize]).sum();
             assert_eq!(log.bytes(), held, "{lengths:?}");
             assert_eq!(log.dropped_chunks(), dropped, "{lengths:?}");
@@ -360,6 +361,24 @@ mod tests {
         assert_eq!(log.bytes(), 4);
         assert_eq!(log.dropped_chunks(), 1);
         assert_eq!(log.dropped_bytes(), 2 + 6);
+    }
+
+    /// A chunk grown by appending reads may hold far more memory than bytes: the log keeps it only if the
+    /// spare room is at most an eighth of the bytes.
+    #[test]
+    fn a_chunk_with_much_spare_room_is_shrunk() {
+        // (bytes, capacity, capacity held)
+        for (len, capacity, held) in [(100, 400, 100), (100, 101, 101), (80, 90, 90), (80, 91, 80)] {
+            let mut bytes = Vec::with_capacity(capacity);
+            bytes.resize(len, b'x');
+            assert_eq!(bytes.capacity(), capacity, "the allocator gave what was asked");
+            let kept = Payload::from(bytes);
+            assert_eq!(
+                (kept.len(), kept.read.capacity()),
+                (len, held),
+                "{len} bytes in {capacity}"
+            );
+        }
     }
 
     #[test]
@@ -389,6 +408,28 @@ mod tests {
         // Growing drops nothing.
         log.set_budget(DEFAULT_BUDGET);
         assert_eq!(log.len(), 1);
+    }
+
+    #[test]
+    fn shrinking_the_budget_gives_the_queue_memory_back_and_growing_keeps_it() {
+        let mut log = Log::default();
+        for _ in 0..1000 {
+            log.push(chunk(b"x"));
+        }
+        let full = log.chunks.capacity();
+        log.set_budget(DEFAULT_BUDGET + 1);
+        assert_eq!(
+            log.chunks.capacity(),
+            full,
+            "a larger budget drops nothing and frees nothing"
+        );
+        log.set_budget(room_for(2, 1));
+        assert_eq!(log.len(), 2);
+        assert!(
+            log.chunks.capacity() < full / 10,
+            "{} of {full} slots kept",
+            log.chunks.capacity()
+        );
     }
 
     #[test]

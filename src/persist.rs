@@ -24,10 +24,11 @@ pub fn load<T: Serialize + DeserializeOwned>(text: &str, defaults: T) -> Lenient
             dropped: Vec::new(),
         };
     }
-    let Some(mut tree) = ron::to_string(&defaults).ok().and_then(|t| Node::parse(&t)) else {
+    // The file first: text that is not a struct at all is refused before the defaults are laid out.
+    let Some(loaded) = Node::parse(text) else {
         return whole_file_dropped(defaults);
     };
-    let Some(loaded) = Node::parse(text) else {
+    let Some(mut tree) = ron::to_string(&defaults).ok().and_then(|t| Node::parse(&t)) else {
         return whole_file_dropped(defaults);
     };
     let mut dropped = Vec::new();

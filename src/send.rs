@@ -314,6 +314,22 @@ mod tests {
             ("utf-8", true, "\\x01\\x03", "01 03", ("\\x01\\x03", true)),
             // Empty stays empty.
             ("utf-8", false, "", "", ("", false)),
+            // UTF-16 text with a control character: `\xHH` (and `\\`) stand for single bytes, not characters,
+            // so every byte is escaped.
+            (
+                "utf-16le",
+                true,
+                r"\x41\x00\x01\x00",
+                "41 00 01 00",
+                (r"\x41\x00\x01\x00", true),
+            ),
+            (
+                "utf-16le",
+                true,
+                r"\x5C\x00\x01\x00",
+                "5C 00 01 00",
+                (r"\x5C\x00\x01\x00", true),
+            ),
         ];
         for (encoding, escapes, text, hex, (back, back_escapes)) in cases {
             let to_hex = PayloadSpec {

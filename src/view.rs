@@ -842,11 +842,12 @@ mod tests {
         check(&[
             // Not "\x01\x03\x00\x00\x00\n磐" in GBK.
             (GBK, &[(Tx, A, modbus)], &["01 03 00 00 00 0A C5 CD"]),
-            // Sent text stays text; the binary send neither continues nor is continued by it.
+            // Sent text (spaces and `~`, the printable bytes at either end, included) stays text; the binary
+            // send neither continues nor is continued by it.
             (
                 STREAM,
-                &[(Tx, A, b"ab"), (Tx, A, modbus), (Tx, A, b"cd\r\n")],
-                &["ab", "01 03 00 00 00 0A C5 CD", "cd"],
+                &[(Tx, A, b"a b~"), (Tx, A, modbus), (Tx, A, b"cd\r\n")],
+                &["a b~", "01 03 00 00 00 0A C5 CD", "cd"],
             ),
             // Received bytes are the reader's to show as they choose (Hex view).
             (STREAM, &[(Rx, A, &[0x01, b'x'])], &["\\x01x"]),
@@ -956,6 +957,12 @@ mod tests {
                 &[(Rx, A, &bytes[..10]), (Rx, A, &bytes[10..])],
                 &["00 01 02 03 04 05 06 07 08 09 0A 0B 0C 0D 0E 0F", "10 11 12 13"],
             ),
+            // The open row's width goes on across chunks.
+            (
+                HEX,
+                &[(Rx, A, &bytes[..3]), (Rx, A, &bytes[3..5]), (Rx, A, &bytes[5..])],
+                &["00 01 02 03 04 05 06 07 08 09 0A 0B 0C 0D 0E 0F", "10 11 12 13"],
+            ),
             (
                 HEX,
                 &[(Rx, A, &[1, 2]), (Rx, B, &[3]), (Rx, A, &[4])],
@@ -996,6 +1003,17 @@ mod tests {
             (wrap(3), &[(Rx, A, "你好".as_bytes())], &["你", "好"]),
             // A character wider than the row still goes somewhere.
             (wrap(1), &[(Rx, A, "你a".as_bytes())], &["你", "a"]),
+            // U+1100, the first wide character (Hangul).
+            (
+                wrap(3),
+                &[(Rx, A, "\u{10FF}\u{1100}".as_bytes())],
+                &["\u{10FF}\u{1100}"],
+            ),
+            (
+                wrap(3),
+                &[(Rx, A, "\u{1100}\u{1100}".as_bytes())],
+                &["\u{1100}", "\u{1100}"],
+            ),
             (wrap(4), &[(Rx, A, b"ab"), (Rx, A, b"cdef")], &["abcd", "ef"]),
             // A full row followed by a line break makes no empty row.
             (wrap(4), &[(Rx, A, b"abcd\nef")], &["abcd", "ef"]),
@@ -1132,30 +1150,94 @@ mod tests {
         assert_eq!(view.rows_removed_total(), 1);
     }
 
-    /// Times, never asserts: the numbers are for reading with `--nocapture`.
+    /// Small chunks appended one at a time index the rows a rebuild finds, then every layout rebuilds them. (Their
+    /// speed is measured by `cargo bench --bench view`, not here.)
     #[test]
-    fn a_million_small_chunks() {
-        const CHUNKS: u64 = 1_000_000;
+    fn small_chunks_appended_one_at_a_time_index_as_a_rebuild_does() {
+        const CHUNKS: u64 = 100_000;
         let mut log = Log::new(usize::MAX);
         let mut view = View::new(STREAM);
-        let started = Instant::now();
         for n in 0..CHUNKS {
             let bytes: &[u8] = if n % 4 == 3 { b"line end\r\n" } else { b"0123456789" };
             log.push(chunk((Rx, A, bytes)));
             settle(&mut view, &log);
         }
-        println!(
-            "{CHUNKS} chunks pushed and appended one at a time: {:?} ({} rows)",
-            started.elapsed(),
-            view.rows()
-        );
-        for (name, options) in [("log mode", LOG), ("hex", HEX)] {
-            let started = Instant::now();
-            view.set_options(options, &log);
-            settle(&mut view, &log);
-            println!("rebuilt as {name}: {:?} ({} rows)", started.elapsed(), view.rows());
-        }
+        assert_eq!(view.rows(), (CHUNKS / 4) as usize);
+        assert_eq!(view.rows(), fresh(&STREAM, &log).rows());
+        view.set_options(LOG, &log);
+        settle(&mut view, &log);
+        assert_eq!(view.rows(), 2 * CHUNKS as usize, "a header and a row per chunk");
+        view.set_options(HEX, &log);
+        settle(&mut view, &log);
         assert_eq!(view.rows(), (CHUNKS * 10 / 16) as usize);
+    }
+
+    /// Rows leave with their chunks and give their memory back: the index does not keep a flood's peak, and a
+    /// cleared view lets go of the text it rendered (the chunks' last holder after Clear).
+    #[test]
+    fn evicted_rows_give_their_memory_back() {
+        let mut log = Log::new(usize::MAX);
+        for _ in 0..5000 {
+            log.push(chunk((Rx, A, b"x\n")));
+        }
+        let mut view = fresh(&STREAM, &log);
+        let peak = view.entries.capacity();
+        log.set_budget(2 * (CHUNK_OVERHEAD + 2));
+        settle(&mut view, &log);
+        assert_eq!(texts(&view), ["x", "x"]);
+        assert!(
+            view.entries.capacity() < peak / 100,
+            "{} of {peak}",
+            view.entries.capacity()
+        );
+
+        let mut log = Log::default();
+        log.push(chunk((Rx, A, &[b'x'; 2 << 20])));
+        let mut view = fresh(&STREAM, &log);
+        assert!(view.rows_in(0..1).next().is_some_and(|row| row.text.starts_with('x')));
+        assert!(!view.cache.borrow().is_empty(), "what was shown is cached");
+        log.clear();
+        settle(&mut view, &log);
+        assert_eq!(view.rows(), 0);
+        assert!(
+            view.cache.borrow().is_empty(),
+            "the cleared view still holds rendered text"
+        );
+    }
+
+    /// Rows rendered for the screen are kept for the next frames within the cache's bounds: the last
+    /// `CACHED_CHUNKS` chunks, and only as many large ones as fit in `CACHE_BYTES`.
+    #[test]
+    fn the_render_cache_keeps_recent_chunks_within_its_bounds() {
+        let cached = |view: &View| {
+            let _ = view.rows_in(0..view.rows()).count();
+            let cache = view.cache.borrow();
+            let text: usize = cache
+                .iter()
+                .map(|(_, rendered)| {
+                    rendered.lead.len() + rendered.rows.iter().map(|(_, row)| row.len()).sum::<usize>()
+                })
+                .sum();
+            (cache.iter().map(|(seq, _)| *seq).collect::<Vec<u64>>(), text)
+        };
+        let mut log = Log::default();
+        for _ in 0..40 {
+            log.push(chunk((Rx, A, b"ab")));
+        }
+        let (seqs, _) = cached(&fresh(&LOG, &log));
+        assert_eq!(seqs, (40 - CACHED_CHUNKS as u64..40).collect::<Vec<u64>>());
+
+        // Pieces of line ends alone: each renders to 16 Ki empty rows, 512 KiB with their overhead, so the byte
+        // bound holds exactly sixteen of them (the newest) and a seventeenth would not fit.
+        let mut log = Log::default();
+        log.push(chunk((Rx, A, &[b'\n'; 20 * crate::log::MAX_PIECE])));
+        let view = fresh(&STREAM, &log);
+        let _ = view.rows_in(0..view.rows()).count();
+        let cache = view.cache.borrow();
+        let sizes: Vec<usize> = cache.iter().map(|(_, rendered)| rendered.size()).collect();
+        assert_eq!(sizes, vec![CACHE_BYTES / 16; 16]);
+        let seqs: Vec<u64> = cache.iter().map(|(seq, _)| *seq).collect();
+        assert_eq!(seqs, (4..20).collect::<Vec<u64>>());
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! The argument parser: any argument list parses or is refused without a panic, and what parses turns into a
 //! session and a send spec without one. Arguments are the input split at NUL bytes.
 #![no_main]
-use std::sync::LazyLock;
+use std::cell::RefCell;
 
 use clap::{Command, CommandFactory, FromArgMatches};
 use libfuzzer_sys::fuzz_target;
@@ -15,8 +15,11 @@ fn check(session: &SessionArgs) {
     }
 }
 
-/// Built once: deriving the command anew for every input would be most of each run.
-static COMMAND: LazyLock<Command> = LazyLock::new(Cli::command);
+thread_local! {
+    /// Built once and parsed with in place: deriving the command anew, or cloning it, for every input would be
+    /// most of each run.
+    static COMMAND: RefCell<Command> = RefCell::new(Cli::command());
+}
 
 fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {
@@ -24,8 +27,7 @@ fuzz_target!(|data: &[u8]| {
     };
     let args = std::iter::once("wirepad").chain(text.split('\0'));
     let parsed = COMMAND
-        .clone()
-        .try_get_matches_from(args)
+        .with_borrow_mut(|command| command.try_get_matches_from_mut(args))
         .and_then(|matches| Cli::from_arg_matches(&matches));
     match parsed {
         Ok(Cli {

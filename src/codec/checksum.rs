@@ -124,17 +124,30 @@ mod tests {
         }
     }
 
-    /// The check values (CRC of "123456789") straight from the `crc` crate's catalogue, in each wire order.
+    /// The check values (CRC of "123456789") straight from the `crc` crate's catalogue, in the wire order the
+    /// tooltip names; the one-byte sums say so.
     #[test]
-    fn crcs_match_the_catalogue_check_values() {
+    fn crcs_match_the_catalogue_check_values_in_the_order_shown() {
         use crc::{CRC_16_IBM_3740, CRC_16_MODBUS, CRC_32_ISO_HDLC};
         let cases = [
-            (Checksum::Crc16Modbus, CRC_16_MODBUS.check.to_le_bytes().to_vec()),
-            (Checksum::Crc16Ccitt, CRC_16_IBM_3740.check.to_be_bytes().to_vec()),
-            (Checksum::Crc32, CRC_32_ISO_HDLC.check.to_le_bytes().to_vec()),
+            (Checksum::Crc16Modbus, &CRC_16_MODBUS.check.to_le_bytes()[..]),
+            (Checksum::Crc16Ccitt, &CRC_16_IBM_3740.check.to_le_bytes()[..]),
+            (Checksum::Crc32, &CRC_32_ISO_HDLC.check.to_le_bytes()[..]),
         ];
-        for (checksum, check) in cases {
+        for (checksum, low_first) in cases {
+            let mut check = low_first.to_vec();
+            match checksum.wire_order() {
+                order if order.contains("low byte first") => {}
+                "high byte first" => check.reverse(),
+                order => panic!("{checksum:?}: {order:?} names no byte order"),
+            }
             assert_eq!(checksum.compute(b"123456789"), check, "{checksum:?}");
+        }
+        for checksum in [Checksum::Sum8, Checksum::Xor8, Checksum::Lrc] {
+            assert_eq!(
+                (checksum.wire_order(), checksum.compute(b"123456789").len()),
+                ("one byte", 1)
+            );
         }
     }
 

@@ -1033,6 +1033,12 @@ mod tests {
         let cases: &[(&str, &[&[u8]], &str)] = &[
             ("gbk", &[&[0xC4], &[0xE3, 0xBA], &[0xC3]], "你好"),
             ("utf-8", &[&[0xE4, 0xBD], &[0xA0, 0xE5], &[0xA5, 0xBD]], "你好"),
+            // A byte at a time: a held lead, then a held lead and one more byte, completed later.
+            (
+                "utf-8",
+                &[&[0xE4], &[0xBD], &[0xA0], &[0xF0], &[0x9F], &[0x98], &[0x80]],
+                "你😀",
+            ),
             ("big5", &[&[0xA4], &[0xA4, 0xA4], &[0xE5]], "中文"),
             ("shift_jis", &[&[0x82], &[0xA0]], "あ"),
             ("euc-kr", &[&[0xC7], &[0xD1, 0x41]], "한A"),

@@ -1,18 +1,12 @@
 //! Names resolved off the worker thread: sessions given `localhost:PORT`, on 127.0.0.1, port 0, every wait bounded.
 use std::net::{IpAddr, Ipv4Addr, SocketAddr, TcpListener, UdpSocket};
 
-use wirepad::net::{Command, EventKind, Group, Mode, Target};
+use wirepad::net::{Command, EventKind, Group, Target};
 
 use crate::common::*;
 
 fn udp_to(remote: String) -> Tap {
-    start(Mode::Udp {
-        bind: "127.0.0.1:0".parse().expect("addr"),
-        remote: Some(remote),
-        follow_peer: false,
-        broadcast: false,
-        groups: vec![],
-    })
+    start(udp_mode("127.0.0.1:0", Some(remote), false))
 }
 
 fn peer() -> UdpSocket {
@@ -80,12 +74,7 @@ fn udp_set_remote_that_fails_to_resolve_keeps_the_old_remote() {
 fn tcp_client_resolves_its_name_again_for_each_reconnect() {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
     let addr = listener.local_addr().expect("addr");
-    let mut session = start(Mode::TcpClient {
-        remote: format!("localhost:{}", addr.port()),
-        bind: None,
-        reconnect: true,
-        connect_timeout: TIMEOUT,
-    });
+    let mut session = start(client_mode(format!("localhost:{}", addr.port()), true));
     let (first, _) = accept_within(&listener);
     drop(listener);
     drop(first);
@@ -105,10 +94,7 @@ fn tcp_client_resolves_its_name_again_for_each_reconnect() {
 
 #[test]
 fn joining_a_group_is_an_error_for_a_tcp_session() {
-    let mut session = start(Mode::TcpServer {
-        listen: "127.0.0.1:0".parse().expect("addr"),
-        max_clients: None,
-    });
+    let mut session = start(server_mode("127.0.0.1:0"));
     session.command(Command::Join(Group {
         addr: IpAddr::V4(Ipv4Addr::new(239, 1, 2, 3)),
         interface: 0,

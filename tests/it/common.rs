@@ -15,8 +15,48 @@ pub fn no_notify() -> Notify {
     Arc::new(|| {})
 }
 
+/// A TCP server on `listen` with no client limit.
+pub fn server_mode(listen: &str) -> Mode {
+    Mode::TcpServer {
+        listen: listen.parse().expect("address"),
+        max_clients: None,
+    }
+}
+
+/// A TCP client of `remote` (an address or a name), bound to nothing, giving up on a connect after `TIMEOUT`.
+pub fn client_mode(remote: impl ToString, reconnect: bool) -> Mode {
+    Mode::TcpClient {
+        remote: remote.to_string(),
+        bind: None,
+        reconnect,
+        connect_timeout: TIMEOUT,
+    }
+}
+
+/// A UDP session on `bind`, neither broadcasting nor in a group.
+pub fn udp_mode(bind: &str, remote: Option<String>, follow_peer: bool) -> Mode {
+    Mode::Udp {
+        bind: bind.parse().expect("address"),
+        remote,
+        follow_peer,
+        broadcast: false,
+        groups: vec![],
+    }
+}
+
+/// `SessionConfig::new(mode)` changed by `edit`: a test states only what differs from the defaults.
+pub fn config(mode: Mode, edit: impl FnOnce(&mut SessionConfig)) -> SessionConfig {
+    let mut config = SessionConfig::new(mode);
+    edit(&mut config);
+    config
+}
+
+pub fn start_with(mode: Mode, edit: impl FnOnce(&mut SessionConfig)) -> Tap {
+    Tap::new(Session::start(config(mode, edit), no_notify()).expect("session starts"))
+}
+
 pub fn start(mode: Mode) -> Tap {
-    Tap::new(Session::start(SessionConfig::new(mode), no_notify()).expect("session starts"))
+    start_with(mode, |_| {})
 }
 
 /// A session whose events are read one at a time: what one wait does not take stays for the next.

@@ -13,29 +13,15 @@ use wirepad::net::{
 use crate::common::*;
 
 fn server(listen: &str) -> Tap {
-    start(Mode::TcpServer {
-        listen: listen.parse().expect("address"),
-        max_clients: None,
-    })
+    start(server_mode(listen))
 }
 
 fn client(remote: SocketAddr, reconnect: bool) -> Tap {
-    start(Mode::TcpClient {
-        remote: remote.to_string(),
-        bind: None,
-        reconnect,
-        connect_timeout: TIMEOUT,
-    })
+    start(client_mode(remote, reconnect))
 }
 
 fn udp(bind: &str, remote: Option<SocketAddr>, follow_peer: bool) -> Tap {
-    start(Mode::Udp {
-        bind: bind.parse().expect("address"),
-        remote: remote.map(|r| r.to_string()),
-        follow_peer,
-        broadcast: false,
-        groups: vec![],
-    })
+    start(udp_mode(bind, remote.map(|r| r.to_string()), follow_peer))
 }
 
 fn joined(session: &mut Tap) -> SocketAddr {
@@ -104,10 +90,7 @@ fn tcp_server_on_all_ipv6_addresses_takes_ipv4_clients() {
 fn listen_on_a_port_in_use_fails_at_once_naming_the_address() {
     let taken = TcpListener::bind("127.0.0.1:0").expect("bind");
     let addr = taken.local_addr().expect("addr");
-    let config = SessionConfig::new(Mode::TcpServer {
-        listen: addr,
-        max_clients: None,
-    });
+    let config = SessionConfig::new(server_mode(&addr.to_string()));
     let error = Session::start(config, no_notify()).err().expect("address in use");
     assert_eq!(error.to_string(), format!("cannot listen on {addr}: address in use"));
 }
@@ -115,14 +98,8 @@ fn listen_on_a_port_in_use_fails_at_once_naming_the_address() {
 #[test]
 fn bind_to_an_address_not_on_this_machine_fails_at_once() {
     // TEST-NET-1: never assigned to a local interface; nothing is sent.
-    let addr: SocketAddr = "192.0.2.1:0".parse().expect("addr");
-    let config = SessionConfig::new(Mode::Udp {
-        bind: addr,
-        remote: None,
-        follow_peer: false,
-        broadcast: false,
-        groups: vec![],
-    });
+    let addr = "192.0.2.1:0";
+    let config = SessionConfig::new(udp_mode(addr, None, false));
     let error = Session::start(config, no_notify()).err().expect("not a local address");
     assert_eq!(
         error.to_string(),
@@ -428,13 +405,10 @@ fn one_gib_capture_is_byte_exact() {
     const TOTAL: usize = 1 << 30;
     let dir = tempfile::tempdir().expect("temp dir");
     let path = dir.path().join("capture.bin");
-    let mut config = SessionConfig::new(Mode::TcpServer {
-        listen: "127.0.0.1:0".parse().expect("addr"),
-        max_clients: None,
+    let mut session = start_with(server_mode("127.0.0.1:0"), |c| {
+        c.capture = Some(CaptureFile::truncate(&path));
+        c.received_as = ReceivedAs::Nothing;
     });
-    config.capture = Some(CaptureFile::truncate(&path));
-    config.received_as = ReceivedAs::Nothing;
-    let mut session = Tap::new(Session::start(config, no_notify()).expect("start"));
     let addr = session.local_addr().expect("bound");
     let sender = std::thread::spawn(move || {
         let mut stream = TcpStream::connect(addr).expect("connect");
@@ -461,12 +435,9 @@ fn one_gib_capture_is_byte_exact() {
 
 #[test]
 fn capture_write_error_is_an_event_and_the_session_lives_on() {
-    let mut config = SessionConfig::new(Mode::TcpServer {
-        listen: "127.0.0.1:0".parse().expect("addr"),
-        max_clients: None,
+    let mut session = start_with(server_mode("127.0.0.1:0"), |c| {
+        c.capture = Some(CaptureFile::truncate("/dev/full"));
     });
-    config.capture = Some(CaptureFile::truncate("/dev/full"));
-    let mut session = Tap::new(Session::start(config, no_notify()).expect("start"));
     let (mut stream, peer) = connect(&mut session);
     stream.set_write_timeout(Some(TIMEOUT)).expect("write timeout");
     // More than the writer buffers, so the write reaches the device.
@@ -527,12 +498,7 @@ fn a_consumer_that_falls_behind_loses_only_display_data_and_it_is_counted() {
 #[test]
 fn lossless_delivery_gives_a_slow_consumer_every_byte() {
     const TOTAL: usize = 32 << 20;
-    let mut config = SessionConfig::new(Mode::TcpServer {
-        listen: "127.0.0.1:0".parse().expect("addr"),
-        max_clients: None,
-    });
-    config.delivery = Delivery::Lossless;
-    let mut session = Tap::new(Session::start(config, no_notify()).expect("start"));
+    let mut session = start_with(server_mode("127.0.0.1:0"), |c| c.delivery = Delivery::Lossless);
     let addr = session.local_addr().expect("bound");
     let sender = std::thread::spawn(move || {
         let mut stream = TcpStream::connect(addr).expect("connect");
@@ -556,11 +522,7 @@ fn lossless_delivery_gives_a_slow_consumer_every_byte() {
 /// worker read must still reach it, however full the event queue was when the stop came.
 #[test]
 fn a_lossless_session_told_to_stop_still_delivers_what_it_read() {
-    let mut config = SessionConfig::new(Mode::TcpServer {
-        listen: "127.0.0.1:0".parse().expect("addr"),
-        max_clients: None,
-    });
-    config.delivery = Delivery::Lossless;
+    let config = config(server_mode("127.0.0.1:0"), |c| c.delivery = Delivery::Lossless);
     let session = Session::start(config, no_notify()).expect("start");
     let addr = session.local_addr().expect("bound");
     let writer = std::thread::spawn(move || {
@@ -912,19 +874,8 @@ mod namespace {
                     }
                 }
             };
-            let tcp = Mode::TcpClient {
-                remote: "wirepad-tcp.example:80".into(),
-                bind: None,
-                reconnect: false,
-                connect_timeout: TIMEOUT,
-            };
-            let udp = Mode::Udp {
-                bind: "127.0.0.1:0".parse().expect("addr"),
-                remote: Some("wirepad-udp.example:80".into()),
-                follow_peer: false,
-                broadcast: false,
-                groups: vec![],
-            };
+            let tcp = client_mode("wirepad-tcp.example:80", false);
+            let udp = udp_mode("127.0.0.1:0", Some("wirepad-udp.example:80".into()), false);
             for (label, mode) in [("wirepad-tcp", tcp), ("wirepad-udp", udp)] {
                 let session = start(mode);
                 asked(label);
@@ -971,31 +922,13 @@ fn stopping_a_session_whose_events_nobody_reads_returns_at_once() {
     assert!(done_rx.recv_timeout(Duration::from_secs(2)).is_ok(), "stop returned");
 }
 
-fn configured(mode: &str, listen: &str, edit: impl FnOnce(&mut SessionConfig)) -> Tap {
-    let listen = listen.parse().expect("address");
-    let mode = match mode {
-        "tcp" => Mode::TcpServer {
-            listen,
-            max_clients: None,
-        },
-        _ => Mode::Udp {
-            bind: listen,
-            remote: None,
-            follow_peer: false,
-            broadcast: false,
-            groups: vec![],
-        },
-    };
-    let mut config = SessionConfig::new(mode);
-    edit(&mut config);
-    Tap::new(Session::start(config, no_notify()).expect("session starts"))
-}
-
 /// A consumer that keeps up is handed each read at once: batching (here an hour long) only starts while it is
 /// behind, so a request/response peer never waits for a timer.
 #[test]
 fn an_idle_consumer_gets_each_read_at_once_whatever_the_batch_interval() {
-    let mut session = configured("tcp", "127.0.0.1:0", |c| c.batch_interval = Duration::from_secs(3600));
+    let mut session = start_with(server_mode("127.0.0.1:0"), |c| {
+        c.batch_interval = Duration::from_secs(3600)
+    });
     let (mut stream, peer) = connect(&mut session);
     for round in 0..3u8 {
         stream.write_all(&[round; 3]).expect("write");
@@ -1008,7 +941,7 @@ fn an_idle_consumer_gets_each_read_at_once_whatever_the_batch_interval() {
 /// Echo answers inside the worker: a consumer that never takes a single event does not hold it up.
 #[test]
 fn echo_answers_in_the_worker_while_nobody_reads_the_events() {
-    let session = configured("tcp", "127.0.0.1:0", |c| {
+    let session = start_with(server_mode("127.0.0.1:0"), |c| {
         c.echo = true;
         c.delivery = Delivery::Lossless;
     });
@@ -1021,7 +954,7 @@ fn echo_answers_in_the_worker_while_nobody_reads_the_events() {
             assert_eq!(read_exactly(stream, 3), message, "client {i} gets its own bytes back");
         }
     }
-    let udp_session = configured("udp", "127.0.0.1:0", |c| {
+    let udp_session = start_with(udp_mode("127.0.0.1:0", None, false), |c| {
         c.echo = true;
         c.delivery = Delivery::Lossless;
     });
@@ -1056,12 +989,7 @@ fn a_late_periodic_send_skips_and_counts_the_ticks_it_missed() {
             }
         })
     };
-    let config = SessionConfig::new(Mode::TcpClient {
-        remote: listener.local_addr().expect("address").to_string(),
-        bind: None,
-        reconnect: false,
-        connect_timeout: TIMEOUT,
-    });
+    let config = SessionConfig::new(client_mode(listener.local_addr().expect("address"), false));
     let mut session = Tap::new(Session::start(config, notify).expect("session starts"));
     let (mut stream, _) = accept_within(&listener);
     wait_for(&mut session, "the connection", |_, kind| {
@@ -1111,7 +1039,9 @@ fn a_late_periodic_send_skips_and_counts_the_ticks_it_missed() {
 #[test]
 fn udp_datagrams_the_kernel_drops_are_counted() {
     const SENT: usize = 2000;
-    let session = configured("udp", "127.0.0.1:0", |c| c.delivery = Delivery::Lossless);
+    let session = start_with(udp_mode("127.0.0.1:0", None, false), |c| {
+        c.delivery = Delivery::Lossless
+    });
     let to = session.local_addr().expect("bound");
     let buffer = session.recv_buffer().expect("a UDP session reports its receive buffer");
     assert!(buffer.granted > 0 && buffer.wanted >= 4 << 20, "{buffer:?}");

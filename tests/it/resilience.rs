@@ -6,28 +6,16 @@ use std::thread;
 use std::time::Instant;
 
 use crossbeam_channel::Receiver;
-use wirepad::net::{
-    CloseReason, Command, Delivery, Event, EventKind, LeaveReason, Mode, NetError, Session, SessionConfig, Target,
-};
+use wirepad::net::{CloseReason, Command, Delivery, Event, EventKind, LeaveReason, NetError, Target};
 
 use crate::common::*;
 
 fn server() -> Tap {
-    start(Mode::TcpServer {
-        listen: "127.0.0.1:0".parse().expect("address"),
-        max_clients: None,
-    })
+    start(server_mode("127.0.0.1:0"))
 }
 
 fn lossless_client(remote: SocketAddr, delivery: Delivery) -> Tap {
-    let mut config = SessionConfig::new(Mode::TcpClient {
-        remote: remote.to_string(),
-        bind: None,
-        reconnect: false,
-        connect_timeout: TIMEOUT,
-    });
-    config.delivery = delivery;
-    let mut tap = Tap::new(Session::start(config, no_notify()).expect("session starts"));
+    let mut tap = start_with(client_mode(remote, false), |c| c.delivery = delivery);
     wait_for(&mut tap, "the connection", |_, kind| {
         matches!(kind, EventKind::Connected { .. }).then_some(())
     });
@@ -261,12 +249,7 @@ mod fd_limit {
 }
 
 fn echo_server() -> Tap {
-    let mut config = SessionConfig::new(Mode::TcpServer {
-        listen: "127.0.0.1:0".parse().expect("address"),
-        max_clients: None,
-    });
-    config.echo = true;
-    Tap::new(Session::start(config, no_notify()).expect("session starts"))
+    start_with(server_mode("127.0.0.1:0"), |c| c.echo = true)
 }
 
 /// Byte `i` of what the slow client sends.
@@ -346,13 +329,10 @@ fn a_stalled_consumer_pauses_only_the_peer_it_is_behind_on() {
     const TOTAL: usize = 64 << 20;
     const CHUNK: usize = 64 << 10;
     const SMALL: usize = 200_000;
-    let mut config = SessionConfig::new(Mode::TcpServer {
-        listen: "127.0.0.1:0".parse().expect("address"),
-        max_clients: None,
+    let mut session = start_with(server_mode("127.0.0.1:0"), |c| {
+        c.echo = true;
+        c.delivery = Delivery::Lossless;
     });
-    config.echo = true;
-    config.delivery = Delivery::Lossless;
-    let mut session = Tap::new(Session::start(config, no_notify()).expect("session starts"));
     let addr = session.local_addr().expect("bound");
     let flooder = TcpStream::connect(addr).expect("connect");
     let flooder_peer = flooder.local_addr().expect("local");
