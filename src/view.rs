@@ -753,7 +753,6 @@ fn char_width(ch: char) -> usize {
 #[cfg(test)]
 mod tests {
     use std::net::{IpAddr, Ipv4Addr};
-    use std::time::Instant;
 
     use chrono::{DateTime, Local, NaiveDate};
     use proptest::prelude::*;
