@@ -311,6 +311,33 @@ mod tests {
     }
 
     #[test]
+    fn payloads_compare_by_their_bytes_and_a_piece_cuts_within_its_own_range() {
+        let whole = Payload::from(b"abcdefgh".to_vec());
+        let second = whole.pieces(4).nth(1).expect("two pieces");
+        assert_eq!(second, Payload::from(b"efgh".to_vec()));
+        assert_ne!(second, Payload::from(b"efgx".to_vec()));
+        let halves: Vec<Vec<u8>> = second.pieces(2).map(|piece| piece.to_vec()).collect();
+        assert_eq!(halves, [b"ef".to_vec(), b"gh".to_vec()]);
+    }
+
+    #[test]
+    fn a_piece_cut_to_fit_the_budget_stays_a_piece_of_its_read() {
+        for held_by_a_view in [false, true] {
+            let mut log = Log::default();
+            log.push(chunk(&vec![b'x'; MAX_PIECE + 100]));
+            let held = held_by_a_view.then(|| log.get_shared(1).cloned());
+            log.set_budget(CHUNK_OVERHEAD + 10);
+            let last = log.get(log.first_seq()).expect("the newest stays");
+            assert_eq!(
+                (last.bytes.len(), last.continued),
+                (10, true),
+                "held by a view: {held_by_a_view}"
+            );
+            drop(held);
+        }
+    }
+
+    #[test]
     fn a_read_over_the_piece_size_is_kept_as_pieces_of_one_read() {
         let read: Vec<u8> = (0..2 * MAX_PIECE + 3).map(|i| i as u8).collect();
         let mut log = Log::default();
