@@ -156,6 +156,18 @@ def frame_rows(label, lines, start_ms, end_ms):
     ]
 
 
+def flooded(window, label, flood):
+    """Runs `flood()` at the window, then waits for it to settle: the frame rows of the flood and its peak RSS."""
+    sampler = Sampler(window.proc.pid)
+    start = time.time() * 1000
+    flood()
+    end = time.time() * 1000
+    window.settle(30)
+    peak = sampler.close()
+    say("window", f"{label}: {(end - start) / 1000:.1f} s")
+    return frame_rows(label, window.frame_lines(), start, end) + [at_most(f"{label}: peak RSS", "MiB", peak, 200)]
+
+
 def measure(wirepad, quick=False):
     flood = (256 << 20) if quick else (1 << 30)
     datagrams = 200000 if quick else 1000000
@@ -177,16 +189,8 @@ def measure(wirepad, quick=False):
                         time.sleep(10)
                         rows.append(at_most("window: idle CPU over 10 s, session open", "%",
                                             10 * (cpu_seconds(window.proc.pid) - cpu), 1))
-                    sampler = Sampler(window.proc.pid)
-                    start = time.time() * 1000
-                    flood_tcp(window.port, flood)
-                    end = time.time() * 1000
-                    window.settle(30)
-                    peak = sampler.close()
-                    say("window", f"{view}: {flood >> 20} MiB in {(end - start) / 1000:.1f} s")
                     label = f"window, {flood >> 20} MiB random into a TCP server, {view} view"
-                    rows += frame_rows(label, window.frame_lines(), start, end)
-                    rows.append(at_most(f"{label}: peak RSS", "MiB", peak, 200))
+                    rows += flooded(window, label, lambda: flood_tcp(window.port, flood))
                     window.key("ctrl+l")
                     window.settle(10)
                     time.sleep(2)
@@ -198,15 +202,8 @@ def measure(wirepad, quick=False):
             window = Window(wirepad, display, home, ["udp", "--bind", "127.0.0.1:0"])
             try:
                 time.sleep(2)
-                sampler = Sampler(window.proc.pid)
-                start = time.time() * 1000
-                flood_udp(window.port, datagrams)
-                end = time.time() * 1000
-                window.settle(30)
-                peak = sampler.close()
                 label = f"window, {datagrams} UDP datagrams of 64 B at 100k/s"
-                rows += frame_rows(label, window.frame_lines(), start, end)
-                rows.append(at_most(f"{label}: peak RSS", "MiB", peak, 200))
+                rows += flooded(window, label, lambda: flood_udp(window.port, datagrams))
             finally:
                 window.close()
     finally:

@@ -23,22 +23,7 @@ shoot() { # lang locale width height name [extra gui args]
   sleep 1
   # The window's session listens on a port it chose: find it from the process's sockets.
   local port
-  port=$(python3 - "$pid" <<'PY'
-import os, sys, re
-pid = sys.argv[1]
-inodes = set()
-for fd in os.listdir(f"/proc/{pid}/fd"):
-    try:
-        m = re.match(r"socket:\[(\d+)\]", os.readlink(f"/proc/{pid}/fd/{fd}"))
-    except OSError:
-        continue
-    if m: inodes.add(m.group(1))
-for line in open("/proc/net/tcp").read().splitlines()[1:]:
-    f = line.split()
-    if f[3] == "0A" and f[9] in inodes:
-        print(int(f[1].split(":")[1], 16)); break
-PY
-)
+  port=$(PYTHONPATH=bench python3 -c 'import sys; from common import listening_port; print(listening_port(sys.argv[1]))' "$pid")
   # The clients stay connected until the screenshot is taken.
   python3 - "$port" "$gib" "$work/sent" <<'PY' &
 import socket, sys, threading, time
