@@ -53,7 +53,7 @@ impl Ctx {
         self.counters.add_rx(data.len());
         self.outbox.push_received(peer, data, coalesce);
         if let Some(capture) = &mut self.capture {
-            capture.push(data.to_vec());
+            capture.push(data);
         }
     }
 
