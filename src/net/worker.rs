@@ -17,8 +17,10 @@ use super::{
 use crate::capture::{Capture, CaptureFile};
 
 pub(super) const WAKER: Token = Token(0);
-/// Batches waiting for the consumer before the worker drops display data (or pauses, when lossless).
-const EVENT_BATCHES: usize = 32;
+/// Batches waiting for the consumer before the worker drops display data (or pauses, when lossless). Each holds up
+/// to ~1 MiB of reads, so this bounds what a flood has in flight between the engine and the window (8 measured
+/// 15 MiB less peak RSS in a 1 GiB flood than 32, with no loss of printing throughput).
+const EVENT_BATCHES: usize = 8;
 /// A file is read ahead only while less than this waits in the send queue.
 const FILE_QUEUE: usize = 1024 * 1024;
 const FILE_CHUNK: usize = 64 * 1024;
