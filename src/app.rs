@@ -10,13 +10,13 @@ use std::time::{Duration, Instant, SystemTime};
 
 use crossbeam_channel::{Receiver, Sender, unbounded};
 
-use crate::capture::CaptureFile;
 use crate::cli::{SessionArgs, default_udp_bind};
 use crate::codec::text::TextEncoding;
 use crate::dialog::{Chosen, FileDialogs, FilePurpose, SystemDialogs};
 use crate::frame_log::FrameLog;
 use crate::i18n::{Lang, Notice, Texts};
 use crate::log::{Chunk, Direction, Log};
+use crate::net::CaptureFile;
 use crate::net::{Command, CounterSnapshot, Counters, Event, EventKind, NetError, Nobody, Session, Target};
 use crate::send::PayloadError;
 use crate::settings::{ModeKind, Settings};

@@ -18,10 +18,10 @@ use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use crossbeam_channel::{Receiver, RecvError, bounded, never, select};
 
-use crate::capture::CaptureFile;
 use crate::codec::checksum::Checksum;
 use crate::codec::hex::to_hex;
 use crate::codec::text::{StreamDecoder, TextEncoding, TextError};
+use crate::net::CaptureFile;
 use crate::net::{
     Bytes, CloseReason, Command, Delivery, Event, EventKind, Group, LeaveReason, MAX_DATAGRAM, Mode, NetError,
     ReceivedAs, Session, SessionConfig, Target, max_datagram,

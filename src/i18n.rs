@@ -559,7 +559,11 @@ fn net_error_zh(error: &NetError) -> String {
             let limit = crate::net::max_datagram(*addr);
             format!("无法向 {addr} 发送 {len} 字节：一个 UDP 数据报最多 {limit} 字节")
         }
-        NetError::Capture { path, source } => format!("无法写入接收文件 {}：{}", path.display(), io_error_zh(source)),
+        NetError::Capture(capture) => format!(
+            "无法写入接收文件 {}：{}",
+            capture.path.display(),
+            io_error_zh(&capture.source)
+        ),
         NetError::ReadFile { path, source } => format!("无法读取 {}：{}", path.display(), io_error_zh(source)),
         // Rare and internal: the English text says more than a translation would.
         _ => error.to_string(),

@@ -1,7 +1,6 @@
-//! Wirepad: a network debugging assistant. The engine (`net`), codecs, capture, log and view have no UI code;
+//! Wirepad: a network debugging assistant. The engine (`net`, with its capture), codecs, log and view have no UI code;
 //! only `app` (the glue) and `ui` use egui.
 pub mod app;
-pub mod capture;
 pub mod cli;
 pub mod codec;
 pub mod desktop;

@@ -39,8 +39,8 @@ pub enum NetError {
     SendQueueFull { addr: SocketAddr, queued: usize },
     #[error("cannot send {len} bytes to {addr} in one datagram: the limit is {}", super::max_datagram(*addr))]
     DatagramTooLarge { addr: SocketAddr, len: usize },
-    #[error("cannot write capture file {}: {}", path.display(), describe(source))]
-    Capture { path: PathBuf, source: io::Error },
+    #[error(transparent)]
+    Capture(#[from] super::capture::CaptureError),
     #[error("cannot read {}: {}", path.display(), describe(source))]
     ReadFile { path: PathBuf, source: io::Error },
     #[error("cannot send to {to}: {queued} bytes still queued when the session stopped")]
@@ -85,9 +85,9 @@ impl NetError {
             | NetError::Join { source, .. }
             | NetError::Leave { source, .. }
             | NetError::SocketOption { source, .. }
-            | NetError::Capture { source, .. }
             | NetError::ReadFile { source, .. }
             | NetError::Internal(source) => Some(source.kind()),
+            NetError::Capture(capture) => Some(capture.source.kind()),
             _ => None,
         }
     }

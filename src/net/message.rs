@@ -2,7 +2,7 @@
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 
-use crate::capture::CaptureFile;
+use super::CaptureFile;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 

@@ -1,5 +1,6 @@
 //! The engine: one worker thread per session owns every socket of it through one `mio::Poll`.
 //! Commands go in on a crossbeam channel (plus a `mio::Waker`); events come out in batches on a bounded channel.
+mod capture;
 mod conn;
 mod error;
 mod message;
@@ -19,8 +20,7 @@ use std::time::Duration;
 
 use crossbeam_channel::{Receiver, Sender};
 
-use crate::capture::CaptureFile;
-
+pub use capture::{CaptureError, CaptureFile};
 pub use error::{NetError, Nobody, describe};
 pub use message::{Bytes, CloseReason, Command, Event, EventKind, Group, LeaveReason, Target};
 

@@ -9,12 +9,12 @@ use std::time::{Duration, Instant};
 use crossbeam_channel::{Receiver, TryRecvError, bounded, unbounded};
 use mio::{Events, Poll, Token, Waker};
 
+use super::capture::{Capture, CaptureFile};
 use super::outbox::Outbox;
 use super::{
     Bytes, CloseReason, Command, Counters, EventKind, Mode, NetError, Nobody, Notify, RecvBuffer, Session,
     SessionConfig, Target, platform, tcp_client, tcp_server, udp,
 };
-use crate::capture::{Capture, CaptureFile};
 
 pub(super) const WAKER: Token = Token(0);
 /// Batches waiting for the consumer before the worker drops display data (or pauses, when lossless). Each holds up
@@ -267,9 +267,9 @@ pub(super) fn spawn(config: SessionConfig, notify: Notify) -> Result<Session, Ne
 
 fn open_capture(target: &CaptureFile, waker: &Arc<Waker>) -> Result<Capture, NetError> {
     let waker = waker.clone();
-    Capture::create(target, move || {
+    Ok(Capture::create(target, move || {
         let _ = waker.wake();
-    })
+    })?)
 }
 
 struct Parts {
@@ -384,7 +384,7 @@ impl<T: Transport> Worker<T> {
         if let Some(capture) = self.ctx.capture.take()
             && let Err(e) = capture.finish()
         {
-            self.ctx.error(e);
+            self.ctx.error(e.into());
         }
         self.ctx.emit(EventKind::Closed { reason });
         // A session that ended by itself, or a lossless one, owes its consumer the last events. Any other one
@@ -513,7 +513,7 @@ impl<T: Transport> Worker<T> {
         };
         if let Some(error) = capture.failed() {
             self.ctx.capture = None;
-            self.ctx.error(error);
+            self.ctx.error(error.into());
         } else {
             capture.retry();
         }

@@ -5,7 +5,7 @@ use std::net::{Ipv4Addr, Shutdown, SocketAddr, TcpListener, TcpStream, UdpSocket
 use std::sync::Arc;
 use std::time::Duration;
 
-use wirepad::capture::CaptureFile;
+use wirepad::net::CaptureFile;
 use wirepad::net::{
     CloseReason, Command, Delivery, EventKind, LeaveReason, Mode, NetError, ReceivedAs, Session, SessionConfig, Target,
 };

@@ -9,7 +9,15 @@ use std::thread::JoinHandle;
 
 use crossbeam_channel::{Receiver, Sender, TryRecvError, TrySendError, bounded};
 
-use crate::net::NetError;
+use super::error::describe;
+
+/// A capture file that could not be opened or written (or whose writer stopped), with its path.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot write capture file {}: {}", path.display(), describe(source))]
+pub struct CaptureError {
+    pub path: PathBuf,
+    pub source: std::io::Error,
+}
 
 /// Chunks queued before back-pressure starts (each at most one socket read).
 const QUEUE_CHUNKS: usize = 64;
@@ -50,7 +58,7 @@ pub struct Capture {
     spares: Receiver<Vec<u8>>,
     /// A chunk the queue had no room for; nothing more is read until it is queued.
     held: Option<Vec<u8>>,
-    writer: Option<JoinHandle<Result<(), NetError>>>,
+    writer: Option<JoinHandle<Result<(), CaptureError>>>,
     /// Set by the writer as it stops, before it wakes the worker.
     ended: Arc<AtomicBool>,
 }
@@ -58,7 +66,7 @@ pub struct Capture {
 impl Capture {
     /// Opens (creates, truncates or appends to) the file at once, so a bad path is an immediate error.
     /// `on_exit` runs on the writer thread when it stops (the worker uses it to wake its poll).
-    pub fn create(target: &CaptureFile, on_exit: impl FnOnce() + Send + 'static) -> Result<Capture, NetError> {
+    pub fn create(target: &CaptureFile, on_exit: impl FnOnce() + Send + 'static) -> Result<Capture, CaptureError> {
         let path = target.path.as_path();
         let file = OpenOptions::new()
             .write(true)
@@ -66,7 +74,7 @@ impl Capture {
             .append(target.append)
             .truncate(!target.append)
             .open(path)
-            .map_err(|source| NetError::Capture {
+            .map_err(|source| CaptureError {
                 path: path.to_owned(),
                 source,
             })?;
@@ -84,7 +92,10 @@ impl Capture {
                 on_exit();
                 result
             })
-            .map_err(NetError::Internal)?;
+            .map_err(|source| CaptureError {
+                path: path.to_owned(),
+                source,
+            })?;
         Ok(Capture {
             path: path.to_owned(),
             chunks: Some(tx),
@@ -93,10 +104,6 @@ impl Capture {
             writer: Some(writer),
             ended,
         })
-    }
-
-    pub fn path(&self) -> &Path {
-        &self.path
     }
 
     /// Queues a copy of `data`. Returns `false` when the queue is full: the copy is held and the caller must
@@ -131,7 +138,7 @@ impl Capture {
     }
 
     /// The writer stopped by itself: the error it met. (`None` while it runs.)
-    pub fn failed(&mut self) -> Option<NetError> {
+    pub fn failed(&mut self) -> Option<CaptureError> {
         if self.writer.is_none() || !self.ended.load(Ordering::Acquire) {
             return None;
         }
@@ -140,19 +147,19 @@ impl Capture {
     }
 
     /// Queues what is held, lets the writer drain and flush, and waits for it.
-    pub fn finish(mut self) -> Result<(), NetError> {
+    pub fn finish(mut self) -> Result<(), CaptureError> {
         if let (Some(chunk), Some(tx)) = (self.held.take(), &self.chunks) {
             let _ = tx.send(chunk);
         }
         self.join()
     }
 
-    fn join(&mut self) -> Result<(), NetError> {
+    fn join(&mut self) -> Result<(), CaptureError> {
         self.chunks = None;
         self.held = None;
         match self.writer.take().map(JoinHandle::join) {
             Some(Ok(result)) => result,
-            Some(Err(_)) => Err(NetError::Capture {
+            Some(Err(_)) => Err(CaptureError {
                 path: self.path.clone(),
                 source: std::io::Error::other("the capture writer stopped unexpectedly"),
             }),
@@ -167,8 +174,13 @@ impl Drop for Capture {
     }
 }
 
-fn write_all(file: File, chunks: &Receiver<Vec<u8>>, spares: &Sender<Vec<u8>>, path: &Path) -> Result<(), NetError> {
-    let error = |source| NetError::Capture {
+fn write_all(
+    file: File,
+    chunks: &Receiver<Vec<u8>>,
+    spares: &Sender<Vec<u8>>,
+    path: &Path,
+) -> Result<(), CaptureError> {
+    let error = |source| CaptureError {
         path: path.to_owned(),
         source,
     };
