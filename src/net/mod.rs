@@ -3,6 +3,7 @@
 mod capture;
 mod conn;
 mod error;
+mod job;
 mod message;
 mod outbox;
 pub(crate) mod platform;

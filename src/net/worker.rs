@@ -1,8 +1,5 @@
-//! The worker loop shared by every kind of session: poll, commands, timers, periodic and file sends, capture.
-use std::fs::File;
-use std::io::Read;
+//! The worker loop shared by every kind of session: poll, commands, timers, jobs (periodic and file sends), capture.
 use std::net::SocketAddr;
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -10,6 +7,7 @@ use crossbeam_channel::{Receiver, TryRecvError, bounded, unbounded};
 use mio::{Events, Poll, Token, Waker};
 
 use super::capture::{Capture, CaptureFile};
+use super::job::{Cancel, FileSend, Job, JobKind, Periodic, Turn};
 use super::outbox::Outbox;
 use super::{
     Bytes, CloseReason, Command, Counters, EventKind, Mode, NetError, Nobody, Notify, RecvBuffer, Session,
@@ -21,8 +19,6 @@ pub(super) const WAKER: Token = Token(0);
 /// to ~1 MiB of reads, so this bounds what a flood has in flight between the engine and the window (8 measured
 /// 15 MiB less peak RSS in a 1 GiB flood than 32, with no loss of printing throughput).
 const EVENT_BATCHES: usize = 8;
-/// A file is read ahead only while less than this waits in the send queue.
-const FILE_QUEUE: usize = 1024 * 1024;
 const FILE_CHUNK: usize = 64 * 1024;
 /// How often a worker blocked by the capture writer looks again whether it made room.
 const RETRY: Duration = Duration::from_millis(1);
@@ -91,6 +87,37 @@ impl Ctx {
     }
 }
 
+#[cfg(test)]
+impl Ctx {
+    /// A context without sockets, for testing what runs on it (jobs); events arrive on the receiver.
+    pub fn for_test() -> (Ctx, Receiver<Vec<super::Event>>, Poll) {
+        let poll = Poll::new().expect("poll");
+        let (tx, events) = bounded(EVENT_BATCHES);
+        let counters = Arc::new(Counters::default());
+        let outbox = Outbox::new(
+            tx,
+            Arc::new(|| {}),
+            counters.clone(),
+            super::Delivery::Lossless,
+            Duration::ZERO,
+            super::ReceivedAs::Bytes,
+        );
+        let ctx = Ctx {
+            outbox,
+            counters,
+            capture: None,
+            registry: poll.registry().try_clone().expect("registry"),
+            echo: false,
+            queued_total: 0,
+            backlog: false,
+            unread: Vec::new(),
+            parked: Vec::new(),
+            next_token: 0,
+        };
+        (ctx, events, poll)
+    }
+}
+
 /// What differs between a TCP server, a TCP client and a UDP socket.
 pub(super) trait Transport {
     fn ready(&mut self, ctx: &mut Ctx, token: Token, readable: bool, writable: bool);
@@ -129,45 +156,14 @@ pub(super) trait Transport {
     }
 }
 
-/// A send repeated on an absolute schedule: tick k is due at `start + k * interval`, so lateness never adds up.
-struct Periodic {
-    to: Target,
-    bytes: Bytes,
-    interval: Duration,
-    remaining: Option<u64>,
-    sent: u64,
-    start: Instant,
-    /// The tick due next.
-    tick: u64,
-    /// When it is due; `None` beyond what an `Instant` holds (an absurd interval): the schedule ends.
-    next: Option<Instant>,
-}
-
-impl Periodic {
-    fn due(&self, tick: u64) -> Option<Instant> {
-        let nanos = self.interval.as_nanos().checked_mul(u128::from(tick))?;
-        let secs = u64::try_from(nanos / 1_000_000_000).ok()?;
-        self.start
-            .checked_add(Duration::new(secs, (nanos % 1_000_000_000) as u32))
-    }
-}
-
-struct FileSend {
-    to: Target,
-    path: PathBuf,
-    file: File,
-    sent: u64,
-    total: u64,
-}
-
 struct Worker<T> {
     poll: Poll,
     ctx: Ctx,
     transport: T,
     commands: Receiver<Command>,
     waker: Arc<Waker>,
-    periodic: Option<Periodic>,
-    file: Option<FileSend>,
+    /// At most one of each kind.
+    jobs: Vec<Box<dyn Job>>,
     /// Where `Target::Default` sends go, to name them in errors.
     default_to: String,
     /// Set once told to stop: until when to go on writing what is queued.
@@ -295,8 +291,7 @@ impl Parts {
             transport,
             commands: self.commands_rx,
             waker: self.waker,
-            periodic: None,
-            file: None,
+            jobs: Vec::new(),
             default_to: self.default_to,
             stop_by: None,
             timer: self.timer,
@@ -319,11 +314,9 @@ impl<T: Transport> Worker<T> {
             // A periodic tick due first is waited for to the microsecond: the poll alone rounds up to whole ms.
             if let (Some(timer), Some(wait)) = (&self.timer, timeout)
                 && !wait.is_zero()
-                && self
-                    .periodic
-                    .as_ref()
-                    .and_then(|p| p.next)
-                    .is_some_and(|next| next <= now + wait)
+                && self.jobs.iter().any(|job| {
+                    job.precise() && matches!(job.next_turn(&self.transport), Turn::At(at) if at <= now + wait)
+                })
             {
                 timer.set(wait);
             }
@@ -367,15 +360,13 @@ impl<T: Transport> Worker<T> {
             }
             let now = Instant::now();
             self.transport.tick(&mut self.ctx, now);
-            self.tick_periodic(now);
-            self.continue_file();
+            self.run_jobs(now);
             self.ctx.outbox.flush(now, false);
             if let Some(reason) = self.transport.ended() {
                 break reason;
             }
         };
-        self.periodic = None;
-        self.file = None;
+        self.jobs.clear();
         if reason == CloseReason::Stopped {
             for (to, queued) in self.transport.unsent(&self.default_to) {
                 self.ctx.error(NetError::Unsent { to, queued });
@@ -399,24 +390,24 @@ impl<T: Transport> Worker<T> {
     }
 
     fn timeout(&self, now: Instant) -> Option<Duration> {
-        let ready_now = !self.ctx.unread.is_empty()
-            || self
-                .file
-                .as_ref()
-                .is_some_and(|f| self.transport.queued(f.to) < FILE_QUEUE);
-        if ready_now {
+        let turns: Vec<Turn> = self.jobs.iter().map(|job| job.next_turn(&self.transport)).collect();
+        if !self.ctx.unread.is_empty() || turns.contains(&Turn::Now) {
             return Some(Duration::ZERO);
         }
         let retry = (!self.ctx.parked.is_empty()).then(|| now + RETRY);
+        let jobs = turns.into_iter().filter_map(|turn| match turn {
+            Turn::At(at) => Some(at),
+            Turn::Now | Turn::Waiting => None,
+        });
         [
             self.ctx.outbox.deadline(now),
-            self.periodic.as_ref().and_then(|p| p.next),
             self.transport.deadline(),
             retry,
             self.stop_by,
         ]
         .into_iter()
         .flatten()
+        .chain(jobs)
         .min()
         .map(|at| at.saturating_duration_since(now))
     }
@@ -424,16 +415,8 @@ impl<T: Transport> Worker<T> {
     /// Ends what would send more, and gives a lossless session time to write what is queued. A window's
     /// session stops at once: its owner waits for it.
     fn stop(&mut self) {
-        self.periodic = None;
-        // A file read to its end is all queued: what the drain cannot write is reported with the queue.
-        if let Some(f) = self.file.take()
-            && f.sent < f.total
-        {
-            self.ctx.error(NetError::FileStopped {
-                path: f.path,
-                left: f.total - f.sent,
-                total: f.total,
-            });
+        for job in std::mem::take(&mut self.jobs) {
+            job.cancel(&mut self.ctx, Cancel::Stopping);
         }
         let patience = if self.ctx.outbox.is_lossless() {
             DRAIN
@@ -461,29 +444,14 @@ impl<T: Transport> Worker<T> {
                     interval,
                     count,
                 } => {
-                    let start = Instant::now();
-                    self.periodic = Some(Periodic {
-                        to,
-                        bytes,
-                        interval: interval.max(Duration::from_millis(1)),
-                        remaining: count,
-                        sent: 0,
-                        start,
-                        tick: 0,
-                        next: Some(start),
-                    });
+                    self.start_job(Box::new(Periodic::new(to, bytes, interval, count, Instant::now())));
                     Ok(())
                 }
                 Command::StopPeriodic => {
-                    if let Some(p) = self.periodic.take() {
-                        self.ctx.emit(EventKind::PeriodicProgress {
-                            sent: p.sent,
-                            done: true,
-                        });
-                    }
+                    self.end_job(JobKind::Periodic, Cancel::Asked);
                     Ok(())
                 }
-                Command::SendFile { to, path } => self.start_file(to, path),
+                Command::SendFile { to, path } => FileSend::open(to, path).map(|file| self.start_job(Box::new(file))),
                 Command::Kick(peer) => self.transport.kick(&mut self.ctx, peer),
                 Command::SetRemote(remote) => self.transport.set_remote(&mut self.ctx, &remote),
                 Command::Join(group) => self.transport.membership(group, true),
@@ -519,108 +487,25 @@ impl<T: Transport> Worker<T> {
         }
     }
 
-    fn tick_periodic(&mut self, now: Instant) {
-        let Some(p) = &mut self.periodic else { return };
-        if p.next.is_none_or(|next| now < next) {
-            return;
-        }
-        // The latest tick whose time has come. Those before it that were never sent are skipped and counted, not
-        // sent in a burst: the schedule stays where it was, the worker was late.
-        let elapsed = now.saturating_duration_since(p.start).as_nanos() / p.interval.as_nanos();
-        let latest = u64::try_from(elapsed).unwrap_or(u64::MAX).max(p.tick);
-        self.ctx.counters.add_missed_ticks(latest - p.tick);
-        let result = self.transport.send(&mut self.ctx, p.to, p.bytes.clone(), true);
-        p.sent += 1;
-        p.remaining = p.remaining.map(|n| n.saturating_sub(1));
-        p.tick = latest.saturating_add(1);
-        p.next = p.due(p.tick);
-        let done = result.is_err() || p.remaining == Some(0) || p.next.is_none();
-        let sent = if result.is_ok() { p.sent } else { p.sent - 1 };
-        if let Err(e) = result {
-            self.ctx.error(e);
-        }
-        self.ctx.emit(EventKind::PeriodicProgress { sent, done });
-        if done {
-            self.periodic = None;
+    /// A new job takes the place of a running one of its kind.
+    fn start_job(&mut self, job: Box<dyn Job>) {
+        self.end_job(job.kind(), Cancel::Replaced);
+        self.jobs.push(job);
+    }
+
+    fn end_job(&mut self, kind: JobKind, why: Cancel) {
+        if let Some(at) = self.jobs.iter().position(|job| job.kind() == kind) {
+            self.jobs.remove(at).cancel(&mut self.ctx, why);
         }
     }
 
-    fn start_file(&mut self, to: Target, path: PathBuf) -> Result<(), NetError> {
-        let read_error = |source| NetError::ReadFile {
-            path: path.clone(),
-            source,
-        };
-        let file = File::open(&path).map_err(read_error)?;
-        let total = file.metadata().map_err(read_error)?.len();
-        self.file = Some(FileSend {
-            to,
-            path,
-            file,
-            sent: 0,
-            total,
+    /// A turn for each job whose time has come; finished jobs leave.
+    fn run_jobs(&mut self, now: Instant) {
+        let (ctx, transport) = (&mut self.ctx, &mut self.transport);
+        self.jobs.retain_mut(|job| match job.next_turn(transport) {
+            Turn::Now => !job.turn(now, ctx, transport),
+            Turn::At(at) if at <= now => !job.turn(now, ctx, transport),
+            Turn::At(_) | Turn::Waiting => true,
         });
-        Ok(())
     }
-
-    fn continue_file(&mut self) {
-        let Some(f) = &mut self.file else { return };
-        let mut chunk = vec![0; self.transport.file_chunk()];
-        let mut budget = 4 * FILE_QUEUE;
-        while budget > 0 && self.transport.queued(f.to) < FILE_QUEUE {
-            let n = match read_full(&mut f.file, &mut chunk) {
-                Ok(n) => n,
-                Err(source) => {
-                    self.ctx.error(NetError::ReadFile {
-                        path: f.path.clone(),
-                        source,
-                    });
-                    self.file = None;
-                    return;
-                }
-            };
-            if n == 0 {
-                self.ctx.emit(EventKind::FileProgress {
-                    sent: f.sent,
-                    total: f.total,
-                    done: true,
-                });
-                self.file = None;
-                return;
-            }
-            if let Err(e) = self
-                .transport
-                .send(&mut self.ctx, f.to, Bytes::from(&chunk[..n]), false)
-            {
-                self.ctx.error(e);
-                self.ctx.emit(EventKind::FileProgress {
-                    sent: f.sent,
-                    total: f.total,
-                    done: true,
-                });
-                self.file = None;
-                return;
-            }
-            f.sent += n as u64;
-            budget = budget.saturating_sub(n);
-            self.ctx.emit(EventKind::FileProgress {
-                sent: f.sent,
-                total: f.total,
-                done: false,
-            });
-        }
-    }
-}
-
-/// Fills `buf` unless the file ends first (so UDP datagrams are full-sized).
-fn read_full(file: &mut File, buf: &mut [u8]) -> std::io::Result<usize> {
-    let mut filled = 0;
-    while filled < buf.len() {
-        match file.read(&mut buf[filled..]) {
-            Ok(0) => break,
-            Ok(n) => filled += n,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(filled)
 }
