@@ -339,7 +339,11 @@ mod tests {
         assert!(job.turn(start + MS, &mut ctx, &mut link));
         let kinds = events(&mut ctx, &rx);
         assert!(kinds.iter().any(|kind| matches!(kind, EventKind::Error(_))));
-        assert_eq!(progress(&kinds), [(1, false), (1, true)], "the failed send is not counted");
+        assert_eq!(
+            progress(&kinds),
+            [(1, false), (1, true)],
+            "the failed send is not counted"
+        );
 
         let replaced = Box::new(Periodic::new(Target::Default, Bytes::from(&b"x"[..]), MS, None, start));
         replaced.cancel(&mut ctx, Cancel::Replaced);
