@@ -2,8 +2,6 @@
 //! the whole library would instrument eframe and wgpu too, which only the window uses and no target reaches.
 #![allow(dead_code, unused_imports)]
 
-#[path = "../../src/capture.rs"]
-pub mod capture;
 #[path = "../../src/cli.rs"]
 pub mod cli;
 #[path = "../../src/codec/mod.rs"]
