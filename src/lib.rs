@@ -1,6 +1,7 @@
 //! Wirepad: a network debugging assistant. The engine (`net`, with its capture), codecs, log and view have no UI code;
 //! only `app` (the glue) and `ui` use egui.
 pub mod app;
+pub mod automation;
 pub mod cli;
 pub mod codec;
 pub mod desktop;

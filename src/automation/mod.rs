@@ -1,0 +1,31 @@
+//! Automation without I/O: auto-reply rules and (later) send/expect scripts — their TOML files (contract in
+//! DESIGN.md), what they match and what they answer. The engine runs them on every message.
+pub mod rules;
+
+use std::ops::Range;
+
+/// A place in a file, for messages that name the line and column (1-based).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Location {
+    pub line: usize,
+    pub column: usize,
+}
+
+impl Location {
+    /// Where byte `span.start` of `text` is.
+    pub fn of(text: &str, span: Option<Range<usize>>) -> Location {
+        let at = span.map_or(0, |span| span.start).min(text.len());
+        let before = text.get(..at).unwrap_or(text);
+        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+        Location {
+            line: before.matches('\n').count() + 1,
+            column: before[line_start..].chars().count() + 1,
+        }
+    }
+}
+
+impl std::fmt::Display for Location {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "line {}, column {}", self.line, self.column)
+    }
+}

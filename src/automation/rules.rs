@@ -1,0 +1,735 @@
+//! Auto-reply rules: the first enabled rule whose pattern matches a message answers it. A rule matches text the
+//! message contains (encoded in the session's encoding, so a GBK device's 你好 matches the rule text 你好), a hex
+//! prefix with `??` for any byte, or a regex on the decoded text; it replies with text (escapes, `$1..$9`, `{peer}`,
+//! `{count}`, `{time}`) or hex, plus an optional checksum, after an optional delay.
+//!
+//! A file is checked whole when it is loaded: a syntax error, an unknown key, bad hex, a regex that does not compile
+//! or text the encoding cannot carry names its line, column, rule and key, and nothing runs.
+use std::net::SocketAddr;
+use std::ops::Range;
+use std::time::Duration;
+
+use toml::Spanned;
+
+use super::Location;
+use crate::codec::checksum::Checksum;
+use crate::codec::escape::{Segment, unescape};
+use crate::codec::hex::parse_hex;
+use crate::codec::text::TextEncoding;
+
+/// The longest delay a rule may ask for.
+pub const MAX_DELAY_MS: u64 = 3_600_000;
+
+/// One `[[rule]]` as written in the file; what export writes back.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuleSpec {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default = "enabled", skip_serializing_if = "is_true")]
+    pub enabled: bool,
+    #[serde(rename = "match", default, skip_serializing_if = "Option::is_none")]
+    pub match_text: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub match_hex: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub match_regex: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reply: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reply_hex: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checksum: Option<Checksum>,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub delay_ms: u64,
+}
+
+fn enabled() -> bool {
+    true
+}
+
+fn is_true(value: &bool) -> bool {
+    *value
+}
+
+fn is_zero(value: &u64) -> bool {
+    *value == 0
+}
+
+/// The file as parsed, with where each rule's values are (for messages).
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RulesFile {
+    #[serde(default)]
+    rule: Vec<Spanned<SpannedRule>>,
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SpannedRule {
+    name: Option<Spanned<String>>,
+    #[serde(default = "enabled")]
+    enabled: bool,
+    #[serde(rename = "match")]
+    match_text: Option<Spanned<String>>,
+    match_hex: Option<Spanned<String>>,
+    match_regex: Option<Spanned<String>>,
+    reply: Option<Spanned<String>>,
+    reply_hex: Option<Spanned<String>>,
+    checksum: Option<Spanned<Checksum>>,
+    delay_ms: Option<Spanned<u64>>,
+}
+
+/// Why a rules file (or a rule typed in the window) was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RulesError {
+    #[error("{at}: {message}")]
+    Syntax { at: Location, message: String },
+    #[error("{at}: rule {number}{}: `{key}`: {problem}", name.as_deref().map(|n| format!(" ({n})")).unwrap_or_default())]
+    Rule {
+        at: Location,
+        /// 1-based, in file order.
+        number: usize,
+        name: Option<String>,
+        key: &'static str,
+        problem: String,
+    },
+}
+
+/// Why a rule that matched could not answer (the rest of the session goes on).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("rule {rule}: cannot encode its reply: {problem}")]
+pub struct ReplyError {
+    pub rule: String,
+    pub problem: String,
+}
+
+#[derive(Debug, Clone)]
+enum Matcher {
+    Contains(Vec<u8>),
+    /// `None` is `??`: any byte.
+    HexPrefix(Vec<Option<u8>>),
+    Regex(regex::Regex),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Piece {
+    Text(String),
+    Byte(u8),
+    Group(usize),
+    Peer,
+    Count,
+    Time,
+}
+
+#[derive(Debug, Clone)]
+enum Reply {
+    Template(Vec<Piece>),
+    Bytes(Vec<u8>),
+}
+
+#[derive(Debug, Clone)]
+pub struct Rule {
+    spec: RuleSpec,
+    matcher: Matcher,
+    reply: Reply,
+    hits: u64,
+}
+
+/// A rule's answer to one message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Answer {
+    /// The rule's index in the list.
+    pub rule: usize,
+    pub bytes: Vec<u8>,
+    pub delay: Duration,
+}
+
+/// What a reply may name besides the message.
+#[derive(Debug, Clone, Copy)]
+pub struct Context {
+    pub peer: SocketAddr,
+    pub time: chrono::DateTime<chrono::Local>,
+}
+
+/// The rules of one session, compiled for its encoding.
+#[derive(Debug, Clone)]
+pub struct Rules {
+    encoding: TextEncoding,
+    rules: Vec<Rule>,
+}
+
+impl Rules {
+    /// Reads a rules file; refuses it whole at its first problem.
+    pub fn parse(text: &str, encoding: TextEncoding) -> Result<Rules, RulesError> {
+        let file: RulesFile = toml::from_str(text).map_err(|error| RulesError::Syntax {
+            at: Location::of(text, error.span()),
+            message: error.message().trim_end().to_owned(),
+        })?;
+        let rules = file
+            .rule
+            .into_iter()
+            .enumerate()
+            .map(|(index, rule)| {
+                let span = rule.span();
+                compile_spanned(rule.into_inner(), span, index + 1, text, encoding)
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(Rules { encoding, rules })
+    }
+
+    /// Rules edited in the window: the same checks, with the rule's number for a location.
+    pub fn from_specs(specs: Vec<RuleSpec>, encoding: TextEncoding) -> Result<Rules, RulesError> {
+        let rules = specs
+            .into_iter()
+            .enumerate()
+            .map(|(index, spec)| {
+                compile(spec, encoding).map_err(|(key, problem, name)| RulesError::Rule {
+                    at: Location {
+                        line: index + 1,
+                        column: 1,
+                    },
+                    number: index + 1,
+                    name,
+                    key,
+                    problem,
+                })
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(Rules { encoding, rules })
+    }
+
+    /// The file that reads back to these rules.
+    pub fn to_toml(&self) -> String {
+        #[derive(serde::Serialize)]
+        struct Out<'a> {
+            rule: Vec<&'a RuleSpec>,
+        }
+        let out = Out {
+            rule: self.rules.iter().map(|rule| &rule.spec).collect(),
+        };
+        toml::to_string(&out).unwrap_or_default()
+    }
+
+    pub fn len(&self) -> usize {
+        self.rules.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.rules.is_empty()
+    }
+
+    /// Each rule's spec and how many messages it answered, for the rules table.
+    pub fn table(&self) -> impl Iterator<Item = (&RuleSpec, u64)> {
+        self.rules.iter().map(|rule| (&rule.spec, rule.hits))
+    }
+
+    /// The answer of the first enabled rule that matches `message` (`text` is the message decoded in the session's
+    /// encoding, needed by regex rules only; `None` decodes it here when one needs it).
+    pub fn answer(
+        &mut self,
+        message: &[u8],
+        text: Option<&str>,
+        context: Context,
+    ) -> Option<Result<Answer, ReplyError>> {
+        let mut decoded = None;
+        let encoding = self.encoding;
+        for (index, rule) in self.rules.iter_mut().enumerate() {
+            if !rule.spec.enabled {
+                continue;
+            }
+            let groups: Vec<Option<Range<usize>>>;
+            let haystack: &str;
+            match &rule.matcher {
+                Matcher::Contains(needle) => {
+                    if !contains(message, needle) {
+                        continue;
+                    }
+                    (groups, haystack) = (Vec::new(), "");
+                }
+                Matcher::HexPrefix(pattern) => {
+                    let matches = message.len() >= pattern.len()
+                        && pattern
+                            .iter()
+                            .zip(message)
+                            .all(|(want, got)| want.is_none_or(|b| b == *got));
+                    if !matches {
+                        continue;
+                    }
+                    (groups, haystack) = (Vec::new(), "");
+                }
+                Matcher::Regex(regex) => {
+                    let text = match text {
+                        Some(text) => text,
+                        None => decoded.get_or_insert_with(|| encoding.decode_all(message)).as_str(),
+                    };
+                    let Some(captures) = regex.captures(text) else { continue };
+                    groups = captures.iter().map(|group| group.map(|g| g.range())).collect();
+                    haystack = text;
+                }
+            }
+            rule.hits += 1;
+            let bytes = match &rule.reply {
+                Reply::Bytes(bytes) => Ok(bytes.clone()),
+                Reply::Template(pieces) => fill(pieces, &groups, haystack, rule.hits, context, encoding),
+            };
+            let answer = bytes
+                .map(|bytes| Answer {
+                    rule: index,
+                    bytes: with_checksum(bytes, rule.spec.checksum),
+                    delay: Duration::from_millis(rule.spec.delay_ms),
+                })
+                .map_err(|problem| ReplyError {
+                    rule: rule.spec.name.clone().unwrap_or_else(|| (index + 1).to_string()),
+                    problem,
+                });
+            return Some(answer);
+        }
+        None
+    }
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    needle.is_empty() || haystack.windows(needle.len()).any(|window| window == needle)
+}
+
+fn with_checksum(mut bytes: Vec<u8>, checksum: Option<Checksum>) -> Vec<u8> {
+    if let Some(checksum) = checksum {
+        let sum = checksum.compute(&bytes);
+        bytes.extend_from_slice(&sum);
+    }
+    bytes
+}
+
+fn fill(
+    pieces: &[Piece],
+    groups: &[Option<Range<usize>>],
+    haystack: &str,
+    count: u64,
+    context: Context,
+    encoding: TextEncoding,
+) -> Result<Vec<u8>, String> {
+    let mut out = Vec::new();
+    let mut text = String::new();
+    let flush = |text: &mut String, out: &mut Vec<u8>| -> Result<(), String> {
+        out.extend(encoding.encode(text).map_err(|error| error.to_string())?);
+        text.clear();
+        Ok(())
+    };
+    for piece in pieces {
+        match piece {
+            Piece::Text(literal) => text.push_str(literal),
+            Piece::Group(n) => {
+                if let Some(Some(range)) = groups.get(*n) {
+                    text.push_str(&haystack[range.clone()]);
+                }
+            }
+            Piece::Peer => text.push_str(&context.peer.to_string()),
+            Piece::Count => text.push_str(&count.to_string()),
+            Piece::Time => text.push_str(&context.time.format("%H:%M:%S%.3f").to_string()),
+            Piece::Byte(byte) => {
+                flush(&mut text, &mut out)?;
+                out.push(*byte);
+            }
+        }
+    }
+    flush(&mut text, &mut out)?;
+    Ok(out)
+}
+
+type Problem = (&'static str, String, Option<String>);
+
+/// Checks one rule as written in a file: a problem names where its value is.
+fn compile_spanned(
+    rule: SpannedRule,
+    span: Range<usize>,
+    number: usize,
+    text: &str,
+    encoding: TextEncoding,
+) -> Result<Rule, RulesError> {
+    let value_span = |key: &str| -> Range<usize> {
+        let field = match key {
+            "name" => rule.name.as_ref().map(Spanned::span),
+            "match" => rule.match_text.as_ref().map(Spanned::span),
+            "match_hex" => rule.match_hex.as_ref().map(Spanned::span),
+            "match_regex" => rule.match_regex.as_ref().map(Spanned::span),
+            "reply" => rule.reply.as_ref().map(Spanned::span),
+            "reply_hex" => rule.reply_hex.as_ref().map(Spanned::span),
+            "checksum" => rule.checksum.as_ref().map(Spanned::span),
+            "delay_ms" => rule.delay_ms.as_ref().map(Spanned::span),
+            _ => None,
+        };
+        field.unwrap_or_else(|| span.clone())
+    };
+    let inner = |value: &Option<Spanned<String>>| value.as_ref().map(|v| v.get_ref().clone());
+    let spec = RuleSpec {
+        name: inner(&rule.name),
+        enabled: rule.enabled,
+        match_text: inner(&rule.match_text),
+        match_hex: inner(&rule.match_hex),
+        match_regex: inner(&rule.match_regex),
+        reply: inner(&rule.reply),
+        reply_hex: inner(&rule.reply_hex),
+        checksum: rule.checksum.as_ref().map(|c| *c.get_ref()),
+        delay_ms: rule.delay_ms.as_ref().map_or(0, |d| *d.get_ref()),
+    };
+    compile(spec, encoding).map_err(|(key, problem, name)| RulesError::Rule {
+        at: Location::of(text, Some(value_span(key))),
+        number,
+        name,
+        key,
+        problem,
+    })
+}
+
+fn compile(spec: RuleSpec, encoding: TextEncoding) -> Result<Rule, Problem> {
+    let name = spec.name.clone();
+    let problem = |key: &'static str, text: String| (key, text, name.clone());
+    let matcher = match (&spec.match_text, &spec.match_hex, &spec.match_regex) {
+        (Some(text), None, None) => {
+            let needle = encode_escaped(text, encoding).map_err(|e| problem("match", e))?;
+            if needle.is_empty() {
+                return Err(problem("match", "empty: it would match every message".into()));
+            }
+            Matcher::Contains(needle)
+        }
+        (None, Some(hex), None) => Matcher::HexPrefix(parse_wildcard_hex(hex).map_err(|e| problem("match_hex", e))?),
+        (None, None, Some(pattern)) => Matcher::Regex(
+            regex::Regex::new(pattern)
+                .map_err(|e| problem("match_regex", format!("the regex does not compile: {e}")))?,
+        ),
+        (None, None, None) => {
+            return Err(problem(
+                "match",
+                "no pattern: give one of match, match_hex or match_regex".into(),
+            ));
+        }
+        _ => {
+            return Err(problem(
+                "match",
+                "more than one of match, match_hex and match_regex".into(),
+            ));
+        }
+    };
+    let groups = match &matcher {
+        Matcher::Regex(regex) => regex.captures_len() - 1,
+        _ => 0,
+    };
+    let reply = match (&spec.reply, &spec.reply_hex) {
+        (Some(template), None) => {
+            Reply::Template(parse_template(template, groups, encoding).map_err(|e| problem("reply", e))?)
+        }
+        (None, Some(hex)) => Reply::Bytes(parse_hex(hex).map_err(|e| problem("reply_hex", e.to_string()))?),
+        (None, None) => return Err(problem("reply", "no reply: give reply or reply_hex".into())),
+        (Some(_), Some(_)) => return Err(problem("reply", "both reply and reply_hex".into())),
+    };
+    if spec.delay_ms > MAX_DELAY_MS {
+        return Err(problem(
+            "delay_ms",
+            format!("{} ms is more than an hour ({MAX_DELAY_MS})", spec.delay_ms),
+        ));
+    }
+    Ok(Rule {
+        spec,
+        matcher,
+        reply,
+        hits: 0,
+    })
+}
+
+fn encode_escaped(text: &str, encoding: TextEncoding) -> Result<Vec<u8>, String> {
+    let mut out = Vec::new();
+    for segment in unescape(text).map_err(|e| e.to_string())? {
+        match segment {
+            Segment::Byte(byte) => out.push(byte),
+            Segment::Text(text) => out.extend(encoding.encode(&text).map_err(|e| e.to_string())?),
+        }
+    }
+    Ok(out)
+}
+
+/// "01 03 ?? ??": bytes, `??` for any byte.
+fn parse_wildcard_hex(text: &str) -> Result<Vec<Option<u8>>, String> {
+    let mut pattern = Vec::new();
+    let mut position = 1;
+    for token in text.split(' ') {
+        if token == "??" {
+            pattern.push(None);
+        } else {
+            let bytes = parse_hex(token).map_err(|e| shift_position(e.to_string(), position))?;
+            pattern.extend(bytes.into_iter().map(Some));
+        }
+        position += token.chars().count() + 1;
+    }
+    if pattern.is_empty() {
+        return Err("empty: it would match every message".into());
+    }
+    Ok(pattern)
+}
+
+/// A hex error's position is within its token; the user needs it within the whole value.
+fn shift_position(message: String, token_start: usize) -> String {
+    match message.rsplit_once("position ") {
+        Some((head, number)) => match number.parse::<usize>() {
+            Ok(n) => format!("{head}position {}", n + token_start - 1),
+            Err(_) => message,
+        },
+        None => message,
+    }
+}
+
+/// Splits a reply into literal text, escaped bytes and placeholders; refuses what the encoding cannot carry now,
+/// not when the rule fires.
+fn parse_template(template: &str, groups: usize, encoding: TextEncoding) -> Result<Vec<Piece>, String> {
+    let mut pieces = Vec::new();
+    for segment in unescape(template).map_err(|e| e.to_string())? {
+        let text = match segment {
+            Segment::Byte(byte) => {
+                pieces.push(Piece::Byte(byte));
+                continue;
+            }
+            Segment::Text(text) => text,
+        };
+        let mut literal = String::new();
+        let mut rest = text.as_str();
+        while let Some(ch) = rest.chars().next() {
+            let placeholder = if let Some(after) = rest.strip_prefix("$$") {
+                literal.push('$');
+                rest = after;
+                continue;
+            } else if let Some(digit) = rest
+                .strip_prefix('$')
+                .and_then(|r| r.chars().next())
+                .and_then(|c| c.to_digit(10))
+                && digit >= 1
+            {
+                let n = digit as usize;
+                if n > groups {
+                    return Err(format!(
+                        "${n} names a regex group, but {} (write $$ for a dollar sign)",
+                        match groups {
+                            0 => "this rule has no regex groups".to_owned(),
+                            g => format!("the regex has only {g}"),
+                        }
+                    ));
+                }
+                rest = &rest[2..];
+                Piece::Group(n)
+            } else if let Some(after) = rest.strip_prefix("{peer}") {
+                rest = after;
+                Piece::Peer
+            } else if let Some(after) = rest.strip_prefix("{count}") {
+                rest = after;
+                Piece::Count
+            } else if let Some(after) = rest.strip_prefix("{time}") {
+                rest = after;
+                Piece::Time
+            } else {
+                literal.push(ch);
+                rest = &rest[ch.len_utf8()..];
+                continue;
+            };
+            if !literal.is_empty() {
+                encoding.encode(&literal).map_err(|e| e.to_string())?;
+                pieces.push(Piece::Text(std::mem::take(&mut literal)));
+            }
+            pieces.push(placeholder);
+        }
+        if !literal.is_empty() {
+            encoding.encode(&literal).map_err(|e| e.to_string())?;
+            pieces.push(Piece::Text(literal));
+        }
+    }
+    Ok(pieces)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn gbk() -> TextEncoding {
+        TextEncoding::from_name("GBK").expect("GBK")
+    }
+
+    fn utf8() -> TextEncoding {
+        TextEncoding::from_name("UTF-8").expect("UTF-8")
+    }
+
+    fn context() -> Context {
+        Context {
+            peer: "127.0.0.1:5000".parse().expect("addr"),
+            time: chrono::Local::now(),
+        }
+    }
+
+    fn reply(rules: &mut Rules, message: &[u8]) -> Option<Vec<u8>> {
+        rules
+            .answer(message, None, context())
+            .map(|answer| answer.expect("encodable").bytes)
+    }
+
+    #[test]
+    fn text_rules_match_in_the_session_encoding() {
+        let mut rules = Rules::parse("[[rule]]\nmatch = \"你好\"\nreply = \"再见\\r\\n\"\n", gbk()).expect("rules");
+        let hello = gbk().encode("说你好吗").expect("gbk");
+        assert_eq!(reply(&mut rules, &hello), Some(gbk().encode("再见\r\n").expect("gbk")));
+        // The UTF-8 bytes of 你好 are not GBK's.
+        assert_eq!(reply(&mut rules, "你好".as_bytes()), None);
+    }
+
+    #[test]
+    fn the_first_enabled_match_wins_and_counts_its_hits() {
+        let file = r#"
+[[rule]]
+name = "off"
+enabled = false
+match = "PING"
+reply = "no"
+[[rule]]
+name = "ping"
+match = "PING"
+reply = "PONG {count}"
+[[rule]]
+match = "P"
+reply = "later"
+"#;
+        let mut rules = Rules::parse(file, utf8()).expect("rules");
+        assert_eq!(reply(&mut rules, b"xPINGx"), Some(b"PONG 1".to_vec()));
+        assert_eq!(reply(&mut rules, b"PING"), Some(b"PONG 2".to_vec()));
+        assert_eq!(reply(&mut rules, b"P"), Some(b"later".to_vec()));
+        assert_eq!(reply(&mut rules, b"nothing"), None);
+        let hits: Vec<u64> = rules.table().map(|(_, hits)| hits).collect();
+        assert_eq!(hits, [0, 2, 1]);
+    }
+
+    #[test]
+    fn hex_prefixes_take_wildcards_and_replies_take_checksums() {
+        let file =
+            "[[rule]]\nmatch_hex = \"01 03 ?? ??\"\nreply_hex = \"01 03 02 00 2A\"\nchecksum = \"crc16-modbus\"\n";
+        let mut rules = Rules::parse(file, utf8()).expect("rules");
+        let answer = reply(&mut rules, &[0x01, 0x03, 0x00, 0x10, 0x00, 0x01]).expect("a match");
+        let mut expected = vec![0x01, 0x03, 0x02, 0x00, 0x2A];
+        expected.extend(Checksum::Crc16Modbus.compute(&expected));
+        assert_eq!(answer, expected);
+        assert_eq!(reply(&mut rules, &[0x01, 0x04, 0x00, 0x10]), None);
+        assert_eq!(reply(&mut rules, &[0x01, 0x03, 0x00]), None, "shorter than the prefix");
+    }
+
+    #[test]
+    fn regex_groups_and_placeholders_fill_the_reply() {
+        let file = r#"
+[[rule]]
+match_regex = '^GET (\S+) (\d+)'
+reply = "got $1 #$2 from {peer}, $$5\x00"
+delay_ms = 250
+"#;
+        let mut rules = Rules::parse(file, utf8()).expect("rules");
+        let answer = rules
+            .answer(b"GET /index 7\r\n", None, context())
+            .expect("match")
+            .expect("encodable");
+        assert_eq!(answer.bytes, b"got /index #7 from 127.0.0.1:5000, $5\x00".to_vec());
+        assert_eq!(answer.delay, Duration::from_millis(250));
+    }
+
+    #[test]
+    fn regex_rules_see_the_text_in_the_session_encoding() {
+        let file = "[[rule]]\nmatch_regex = '名字:(\\w+)'\nreply = \"你好,$1!\"\n";
+        let mut rules = Rules::parse(file, gbk()).expect("rules");
+        let message = gbk().encode("名字:小明").expect("gbk");
+        assert_eq!(
+            reply(&mut rules, &message),
+            Some(gbk().encode("你好,小明!").expect("gbk"))
+        );
+    }
+
+    #[test]
+    fn time_is_filled_in() {
+        let mut rules = Rules::parse("[[rule]]\nmatch = \"t\"\nreply = \"{time}\"\n", utf8()).expect("rules");
+        let context = context();
+        let answer = rules.answer(b"t", None, context).expect("match").expect("encodable");
+        assert_eq!(
+            answer.bytes,
+            context.time.format("%H:%M:%S%.3f").to_string().into_bytes()
+        );
+    }
+
+    #[test]
+    fn problems_name_the_line_column_rule_and_key() {
+        let error = |file: &str| Rules::parse(file, gbk()).expect_err(file).to_string();
+        assert_eq!(
+            error(
+                "[[rule]]\nmatch = \"a\"\nreply = \"b\"\n\n[[rule]]\nname = \"modbus\"\nmatch_hex = \"01 0G\"\nreply = \"x\"\n"
+            ),
+            "line 7, column 13: rule 2 (modbus): `match_hex`: bad hex digit 'G' at position 5"
+        );
+        assert_eq!(
+            error("[[rule]]\nmatch_regex = \"a(\"\nreply = \"b\"\n")
+                .lines()
+                .next()
+                .expect("a line"),
+            "line 2, column 15: rule 1: `match_regex`: the regex does not compile: regex parse error:"
+        );
+        assert_eq!(
+            error("[[rule]]\nmatch = \"a\"\nreply = \"😀\"\n"),
+            "line 3, column 9: rule 1: `reply`: '😀' at position 1 cannot be encoded in gbk"
+        );
+        assert!(error("[[rule]]\nmatc = \"a\"\n").starts_with("line 2, column 1: unknown field `matc`"));
+        assert!(error("[[rule]\n").starts_with("line 1, column"));
+        assert_eq!(
+            error("[[rule]]\nmatch = \"a\"\nreply = \"$1\"\n"),
+            "line 3, column 9: rule 1: `reply`: $1 names a regex group, but this rule has no regex groups (write $$ \
+             for a dollar sign)"
+        );
+        assert_eq!(
+            error("[[rule]]\nmatch = \"a\"\nmatch_hex = \"01\"\nreply = \"b\"\n"),
+            "line 2, column 9: rule 1: `match`: more than one of match, match_hex and match_regex"
+        );
+        assert_eq!(
+            error("[[rule]]\nmatch = \"a\"\n"),
+            "line 1, column 1: rule 1: `reply`: no reply: give reply or reply_hex"
+        );
+        assert!(error("[[rule]]\nmatch = \"a\"\nreply = \"b\"\ndelay_ms = 3600001\n").contains("`delay_ms`"));
+        assert!(error("[[rule]]\nmatch = \"a\"\nreply = \"b\"\ndelay_ms = -1\n").starts_with("line 4"));
+        assert!(error("[[rule]]\nmatch = \"a\"\nreply = \"b\"\nchecksum = \"crc99\"\n").starts_with("line 4"));
+    }
+
+    #[test]
+    fn a_file_exports_to_what_it_reads_back() {
+        let file = r#"
+[[rule]]
+name = "ping"
+match = "PING"
+reply = "PONG\r\n"
+[[rule]]
+enabled = false
+match_hex = "01 ?? 02"
+reply_hex = "06"
+checksum = "xor8"
+delay_ms = 5
+"#;
+        let rules = Rules::parse(file, utf8()).expect("rules");
+        let again = Rules::parse(&rules.to_toml(), utf8()).expect("exported rules parse");
+        let specs = |rules: &Rules| rules.table().map(|(spec, _)| spec.clone()).collect::<Vec<_>>();
+        assert_eq!(specs(&again), specs(&rules));
+        assert_eq!(specs(&rules)[1].checksum, Some(Checksum::Xor8));
+    }
+
+    #[test]
+    fn specs_from_the_window_get_the_same_checks() {
+        let spec = RuleSpec {
+            match_text: Some("a".into()),
+            reply: Some("b".into()),
+            enabled: true,
+            ..RuleSpec::default()
+        };
+        assert!(Rules::from_specs(vec![spec.clone()], utf8()).is_ok());
+        let bad = RuleSpec {
+            match_regex: Some("(".into()),
+            match_text: None,
+            ..spec
+        };
+        let error = Rules::from_specs(vec![bad], utf8()).expect_err("bad regex").to_string();
+        assert!(error.starts_with("line 1, column 1: rule 1: `match_regex`"), "{error}");
+    }
+}
