@@ -1,8 +1,12 @@
 //! Automation without I/O: auto-reply rules and (later) send/expect scripts — their TOML files (contract in
 //! DESIGN.md), what they match and what they answer. The engine runs them on every message.
 pub mod rules;
+pub mod script;
 
 use std::ops::Range;
+
+use crate::codec::text::TextEncoding;
+use crate::send::{LineEnding, PayloadFormat, PayloadSpec};
 
 /// A place in a file, for messages that name the line and column (1-based).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -28,4 +32,15 @@ impl std::fmt::Display for Location {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "line {}, column {}", self.line, self.column)
     }
+}
+
+/// Text with escapes, encoded as the send box does it (`\xHH` passes through as that byte).
+fn encode_escaped(text: &str, encoding: TextEncoding) -> Result<Vec<u8>, String> {
+    let spec = PayloadSpec {
+        format: PayloadFormat::Text { escapes: true },
+        encoding,
+        checksum: None,
+        append: LineEnding::None,
+    };
+    spec.payload(text).map_err(|error| error.to_string())
 }

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use toml::Spanned;
 
-use super::Location;
+use super::{Location, encode_escaped};
 use crate::codec::checksum::Checksum;
 use crate::codec::escape::{Segment, unescape};
 use crate::codec::hex::parse_hex;
@@ -435,17 +435,6 @@ fn compile(spec: RuleSpec, encoding: TextEncoding) -> Result<Rule, Problem> {
         reply,
         hits: 0,
     })
-}
-
-fn encode_escaped(text: &str, encoding: TextEncoding) -> Result<Vec<u8>, String> {
-    let mut out = Vec::new();
-    for segment in unescape(text).map_err(|e| e.to_string())? {
-        match segment {
-            Segment::Byte(byte) => out.push(byte),
-            Segment::Text(text) => out.extend(encoding.encode(&text).map_err(|e| e.to_string())?),
-        }
-    }
-    Ok(out)
 }
 
 /// "01 03 ?? ??": bytes, `??` for any byte.

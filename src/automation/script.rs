@@ -1,0 +1,512 @@
+//! Send/expect scripts: a conversation over one connection — send, wait for the reply, check it, send the next —
+//! repeated N times or until stopped. [`Script`] is the checked file (contract in DESIGN.md); [`Run`] is one run of
+//! it against one peer, a state machine fed with what arrives and the time, that says what to send and when it
+//! passed or which step failed with what did arrive. No I/O: the engine drives it.
+use std::time::{Duration, Instant};
+
+use toml::Spanned;
+
+use super::{Location, encode_escaped};
+use crate::codec::checksum::Checksum;
+use crate::codec::hex::parse_hex;
+use crate::codec::text::TextEncoding;
+
+/// An expect without `timeout_ms` waits this long.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
+/// The longest timeout or sleep a step may ask for.
+pub const MAX_WAIT_MS: u64 = 24 * 3_600_000;
+/// What an expect keeps of the data it waits in: a reply this far behind the newest byte is not looked for.
+pub const EXPECT_WINDOW: usize = 1 << 20;
+
+#[derive(Debug, Clone)]
+pub enum Step {
+    Send(Vec<u8>),
+    Expect { pattern: Pattern, timeout: Duration },
+    Sleep(Duration),
+}
+
+#[derive(Debug, Clone)]
+pub enum Pattern {
+    /// Encoded text (or hex bytes) the data must contain.
+    Bytes(Vec<u8>),
+    /// A regex on the data decoded in the session's encoding.
+    Regex(regex::Regex),
+}
+
+/// A checked script, compiled for a session's encoding.
+#[derive(Debug, Clone)]
+pub struct Script {
+    pub steps: Vec<Step>,
+    /// Each step as written, for the script panel and for messages.
+    pub sources: Vec<String>,
+    /// Rounds to run; `None` runs until stopped.
+    pub repeat: Option<u64>,
+    encoding: TextEncoding,
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ScriptFile {
+    #[serde(default = "one")]
+    repeat: u64,
+    #[serde(default)]
+    step: Vec<Spanned<StepFile>>,
+}
+
+fn one() -> u64 {
+    1
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StepFile {
+    send: Option<Spanned<String>>,
+    send_hex: Option<Spanned<String>>,
+    checksum: Option<Spanned<Checksum>>,
+    expect: Option<Spanned<String>>,
+    expect_hex: Option<Spanned<String>>,
+    expect_regex: Option<Spanned<String>>,
+    timeout_ms: Option<Spanned<u64>>,
+    sleep_ms: Option<Spanned<u64>>,
+}
+
+/// Why a script file was refused; nothing runs.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ScriptError {
+    #[error("{at}: {message}")]
+    Syntax { at: Location, message: String },
+    #[error("{at}: step {number}: `{key}`: {problem}")]
+    Step {
+        at: Location,
+        /// 1-based, in file order.
+        number: usize,
+        key: &'static str,
+        problem: String,
+    },
+}
+
+impl Script {
+    pub fn parse(text: &str, encoding: TextEncoding) -> Result<Script, ScriptError> {
+        let file: ScriptFile = toml::from_str(text).map_err(|error| ScriptError::Syntax {
+            at: Location::of(text, error.span()),
+            message: error.message().trim_end().to_owned(),
+        })?;
+        if file.step.is_empty() {
+            return Err(ScriptError::Syntax {
+                at: Location::of(text, None),
+                message: "no steps: add [[step]] tables".into(),
+            });
+        }
+        let mut steps = Vec::new();
+        let mut sources = Vec::new();
+        for (index, spanned) in file.step.into_iter().enumerate() {
+            let span = spanned.span();
+            sources.push(text.get(span.clone()).unwrap_or_default().trim().to_owned());
+            let step = spanned.into_inner();
+            let fail =
+                |key: &'static str, value_span: Option<std::ops::Range<usize>>, problem: String| ScriptError::Step {
+                    at: Location::of(text, Some(value_span.unwrap_or_else(|| span.clone()))),
+                    number: index + 1,
+                    key,
+                    problem,
+                };
+            steps.push(compile(&step, encoding, fail)?);
+        }
+        Ok(Script {
+            steps,
+            sources,
+            repeat: (file.repeat > 0).then_some(file.repeat),
+            encoding,
+        })
+    }
+}
+
+fn compile(
+    step: &StepFile,
+    encoding: TextEncoding,
+    fail: impl Fn(&'static str, Option<std::ops::Range<usize>>, String) -> ScriptError,
+) -> Result<Step, ScriptError> {
+    let span = |value: &Option<Spanned<String>>| value.as_ref().map(Spanned::span);
+    let kinds = [
+        step.send.is_some(),
+        step.send_hex.is_some(),
+        step.expect.is_some(),
+        step.expect_hex.is_some(),
+        step.expect_regex.is_some(),
+        step.sleep_ms.is_some(),
+    ];
+    match kinds.iter().filter(|&&kind| kind).count() {
+        0 => {
+            let problem = "nothing to do: give send, send_hex, expect, expect_hex, expect_regex or sleep_ms";
+            return Err(fail("step", None, problem.into()));
+        }
+        1 => {}
+        _ => return Err(fail("step", None, "more than one action in one step".into())),
+    }
+    let is_send = step.send.is_some() || step.send_hex.is_some();
+    if let Some(checksum) = &step.checksum
+        && !is_send
+    {
+        return Err(fail(
+            "checksum",
+            Some(checksum.span()),
+            "only a send takes a checksum".into(),
+        ));
+    }
+    let is_expect = step.expect.is_some() || step.expect_hex.is_some() || step.expect_regex.is_some();
+    let timeout = match &step.timeout_ms {
+        Some(ms) if !is_expect => {
+            return Err(fail(
+                "timeout_ms",
+                Some(ms.span()),
+                "only an expect takes a timeout".into(),
+            ));
+        }
+        Some(ms) => checked_wait(ms).map_err(|problem| fail("timeout_ms", Some(ms.span()), problem))?,
+        None => DEFAULT_TIMEOUT,
+    };
+    let with_checksum = |mut bytes: Vec<u8>| {
+        if let Some(checksum) = &step.checksum {
+            let sum = checksum.get_ref().compute(&bytes);
+            bytes.extend_from_slice(&sum);
+        }
+        bytes
+    };
+    if let Some(text) = &step.send {
+        let bytes = encode_escaped(text.get_ref(), encoding).map_err(|p| fail("send", span(&step.send), p))?;
+        return Ok(Step::Send(with_checksum(bytes)));
+    }
+    if let Some(hex) = &step.send_hex {
+        let bytes = parse_hex(hex.get_ref()).map_err(|e| fail("send_hex", span(&step.send_hex), e.to_string()))?;
+        return Ok(Step::Send(with_checksum(bytes)));
+    }
+    let pattern = if let Some(text) = &step.expect {
+        Pattern::Bytes(encode_escaped(text.get_ref(), encoding).map_err(|p| fail("expect", span(&step.expect), p))?)
+    } else if let Some(hex) = &step.expect_hex {
+        Pattern::Bytes(parse_hex(hex.get_ref()).map_err(|e| fail("expect_hex", span(&step.expect_hex), e.to_string()))?)
+    } else if let Some(pattern) = &step.expect_regex {
+        Pattern::Regex(regex::Regex::new(pattern.get_ref()).map_err(|e| {
+            fail(
+                "expect_regex",
+                span(&step.expect_regex),
+                format!("the regex does not compile: {e}"),
+            )
+        })?)
+    } else {
+        let ms = step.sleep_ms.as_ref().expect("one action, and not the others");
+        let sleep = checked_wait(ms).map_err(|problem| fail("sleep_ms", Some(ms.span()), problem))?;
+        return Ok(Step::Sleep(sleep));
+    };
+    if matches!(&pattern, Pattern::Bytes(bytes) if bytes.is_empty()) {
+        return Err(fail("expect", None, "empty: it would match at once".into()));
+    }
+    Ok(Step::Expect { pattern, timeout })
+}
+
+fn checked_wait(ms: &Spanned<u64>) -> Result<Duration, String> {
+    match *ms.get_ref() {
+        ms @ 0..=MAX_WAIT_MS => Ok(Duration::from_millis(ms)),
+        ms => Err(format!("{ms} ms is more than a day ({MAX_WAIT_MS})")),
+    }
+}
+
+/// What a run asks of its driver next.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    Send(Vec<u8>),
+    /// Nothing until data arrives or this moment passes.
+    WaitUntil(Instant),
+    /// Every round's every expect was met.
+    Passed,
+    Failed(Failure),
+}
+
+/// The step that failed, and what did arrive while it waited.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failure {
+    /// 0-based.
+    pub step: usize,
+    pub round: u64,
+    pub received: Vec<u8>,
+}
+
+/// How each step of the current round went, for the script panel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StepState {
+    Waiting,
+    Running,
+    /// Done, and how long it took.
+    Done(Duration),
+    Failed,
+}
+
+/// One run of a script against one peer.
+#[derive(Debug)]
+pub struct Run {
+    script: std::sync::Arc<Script>,
+    step: usize,
+    round: u64,
+    /// When the current step began.
+    began: Instant,
+    /// What arrived since the last met expect (its last `EXPECT_WINDOW` bytes).
+    received: Vec<u8>,
+    pub states: Vec<StepState>,
+    ended: bool,
+}
+
+impl Run {
+    pub fn new(script: std::sync::Arc<Script>, now: Instant) -> Run {
+        let steps = script.steps.len();
+        let mut states = vec![StepState::Waiting; steps];
+        states[0] = StepState::Running;
+        Run {
+            script,
+            step: 0,
+            round: 1,
+            began: now,
+            received: Vec::new(),
+            states,
+            ended: false,
+        }
+    }
+
+    pub fn round(&self) -> u64 {
+        self.round
+    }
+
+    /// Data from the peer.
+    pub fn received(&mut self, data: &[u8]) {
+        self.received.extend_from_slice(data);
+        if self.received.len() > EXPECT_WINDOW {
+            self.received.drain(..self.received.len() - EXPECT_WINDOW);
+        }
+    }
+
+    /// Goes as far as it can at `now`: the sends due, then what to wait for (or how it ended). Call again after
+    /// new data arrives or when the wait is over.
+    pub fn advance(&mut self, now: Instant) -> Vec<Action> {
+        let mut actions = Vec::new();
+        while !self.ended {
+            match &self.script.steps[self.step] {
+                Step::Send(bytes) => actions.push(Action::Send(bytes.clone())),
+                Step::Sleep(sleep) => {
+                    let until = self.began.checked_add(*sleep).unwrap_or(now);
+                    if now < until {
+                        actions.push(Action::WaitUntil(until));
+                        return actions;
+                    }
+                }
+                Step::Expect { pattern, timeout } => {
+                    if let Some(end) = find(pattern, &self.received, self.script.encoding) {
+                        self.received.drain(..end);
+                    } else {
+                        let until = self.began.checked_add(*timeout).unwrap_or(now);
+                        if now < until {
+                            actions.push(Action::WaitUntil(until));
+                        } else {
+                            self.states[self.step] = StepState::Failed;
+                            self.ended = true;
+                            actions.push(Action::Failed(Failure {
+                                step: self.step,
+                                round: self.round,
+                                received: std::mem::take(&mut self.received),
+                            }));
+                        }
+                        return actions;
+                    }
+                }
+            }
+            self.next_step(now, &mut actions);
+        }
+        actions
+    }
+
+    fn next_step(&mut self, now: Instant, actions: &mut Vec<Action>) {
+        self.states[self.step] = StepState::Done(now.saturating_duration_since(self.began));
+        self.began = now;
+        self.step += 1;
+        if self.step == self.script.steps.len() {
+            if self.script.repeat.is_some_and(|rounds| self.round >= rounds) {
+                self.ended = true;
+                actions.push(Action::Passed);
+                return;
+            }
+            self.round += 1;
+            self.step = 0;
+            self.states.fill(StepState::Waiting);
+        }
+        self.states[self.step] = StepState::Running;
+    }
+}
+
+/// Where the first match of `pattern` in `data` ends.
+fn find(pattern: &Pattern, data: &[u8], encoding: TextEncoding) -> Option<usize> {
+    match pattern {
+        Pattern::Bytes(needle) => data
+            .windows(needle.len())
+            .position(|window| window == needle.as_slice())
+            .map(|at| at + needle.len()),
+        Pattern::Regex(regex) => {
+            // Decoded piece by piece would not map back to bytes; the decoded prefix up to the match is
+            // re-encoded only to measure it, so the data after the match stays for the next expect.
+            let text = encoding.decode_all(data);
+            let found = regex.find(&text)?;
+            let consumed = encoding
+                .encode(&text[..found.end()])
+                .map_or(data.len(), |bytes| bytes.len());
+            Some(consumed.min(data.len()))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+
+    const MS: Duration = Duration::from_millis(1);
+
+    fn utf8() -> TextEncoding {
+        TextEncoding::from_name("UTF-8").expect("UTF-8")
+    }
+
+    fn gbk() -> TextEncoding {
+        TextEncoding::from_name("GBK").expect("GBK")
+    }
+
+    const LOGIN: &str = r#"
+[[step]]
+expect = "Welcome!"
+timeout_ms = 1000
+[[step]]
+send = "Michael\n"
+[[step]]
+expect_regex = 'Hello,(\w+)!'
+"#;
+
+    fn run(text: &str, encoding: TextEncoding) -> (Run, Instant) {
+        let now = Instant::now();
+        (
+            Run::new(Arc::new(Script::parse(text, encoding).expect("script")), now),
+            now,
+        )
+    }
+
+    #[test]
+    fn a_conversation_passes_step_by_step_whatever_the_reads() {
+        let (mut run, t0) = run(LOGIN, utf8());
+        assert_eq!(run.advance(t0), [Action::WaitUntil(t0 + 1000 * MS)]);
+        run.received(b"Welc");
+        assert_eq!(run.advance(t0 + MS), [Action::WaitUntil(t0 + 1000 * MS)]);
+        run.received(b"ome!\n");
+        assert_eq!(
+            run.advance(t0 + 2 * MS),
+            [
+                Action::Send(b"Michael\n".to_vec()),
+                Action::WaitUntil(t0 + 2 * MS + DEFAULT_TIMEOUT)
+            ]
+        );
+        assert_eq!(
+            run.states[..2],
+            [StepState::Done(2 * MS), StepState::Done(Duration::ZERO)]
+        );
+        run.received(b"Hello,Michael!\n");
+        assert_eq!(run.advance(t0 + 3 * MS), [Action::Passed]);
+        assert_eq!(run.advance(t0 + 4 * MS), [], "a run that ended asks nothing more");
+    }
+
+    #[test]
+    fn a_timeout_fails_the_step_with_what_did_arrive() {
+        let (mut run, t0) = run(LOGIN, utf8());
+        run.advance(t0);
+        run.received(b"Go away");
+        assert_eq!(run.advance(t0 + 999 * MS), [Action::WaitUntil(t0 + 1000 * MS)]);
+        let failed = Action::Failed(Failure {
+            step: 0,
+            round: 1,
+            received: b"Go away".to_vec(),
+        });
+        assert_eq!(run.advance(t0 + 1000 * MS), [failed]);
+        assert_eq!(run.states[0], StepState::Failed);
+    }
+
+    #[test]
+    fn an_expect_consumes_up_to_its_match_and_the_rest_waits_for_the_next() {
+        let file = "[[step]]\nexpect = \"A\"\n[[step]]\nexpect = \"B\"\n[[step]]\nexpect = \"A\"\ntimeout_ms = 10\n";
+        let (mut run, t0) = run(file, utf8());
+        run.received(b"xAyBz");
+        // The second A never came: the first one was used by step 1.
+        assert_eq!(run.advance(t0), [Action::WaitUntil(t0 + 10 * MS)]);
+        let failed = run.advance(t0 + 10 * MS);
+        assert_eq!(
+            failed,
+            [Action::Failed(Failure {
+                step: 2,
+                round: 1,
+                received: b"z".to_vec()
+            })]
+        );
+    }
+
+    #[test]
+    fn rounds_repeat_and_zero_means_until_stopped() {
+        let file = "repeat = 3\n[[step]]\nsend_hex = \"01 03\"\nchecksum = \"xor8\"\n[[step]]\nsleep_ms = 5\n";
+        let (mut run, t0) = run(file, utf8());
+        let send = Action::Send(vec![0x01, 0x03, 0x02]);
+        assert_eq!(run.advance(t0), [send.clone(), Action::WaitUntil(t0 + 5 * MS)]);
+        assert_eq!(
+            run.advance(t0 + 5 * MS),
+            [send.clone(), Action::WaitUntil(t0 + 10 * MS)]
+        );
+        assert_eq!(run.round(), 2);
+        assert_eq!(run.advance(t0 + 10 * MS), [send, Action::WaitUntil(t0 + 15 * MS)]);
+        assert_eq!(run.advance(t0 + 15 * MS), [Action::Passed]);
+
+        let (mut forever, t0) = self::run("repeat = 0\n[[step]]\nsleep_ms = 1\n", utf8());
+        for n in 1..=100 {
+            assert_eq!(forever.advance(t0 + n * MS), [Action::WaitUntil(t0 + (n + 1) * MS)]);
+        }
+        assert_eq!(forever.round(), 101);
+    }
+
+    #[test]
+    fn expects_match_in_the_session_encoding_split_across_reads() {
+        let file = "[[step]]\nexpect = \"你好\"\n[[step]]\nexpect_regex = '名字:(\\w+)'\n[[step]]\nexpect = \"!\"\n";
+        let (mut run, t0) = run(file, gbk());
+        let hello = gbk().encode("你好").expect("gbk");
+        run.received(&hello[..1]);
+        assert_eq!(run.advance(t0).len(), 1);
+        run.received(&hello[1..]);
+        run.received(&gbk().encode("名字:小明!").expect("gbk"));
+        assert_eq!(
+            run.advance(t0 + MS),
+            [Action::Passed],
+            "the ! after the regex match is left for step 3"
+        );
+    }
+
+    #[test]
+    fn problems_name_the_line_column_step_and_key() {
+        let error = |file: &str| Script::parse(file, gbk()).expect_err(file).to_string();
+        assert_eq!(
+            error("[[step]]\nsend = \"a\"\n[[step]]\nsend_hex = \"01 XY\"\n"),
+            "line 4, column 12: step 2: `send_hex`: bad hex digit 'X' at position 4"
+        );
+        assert_eq!(
+            error("[[step]]\nexpect = \"😀\"\n"),
+            "line 2, column 10: step 1: `expect`: '😀' at position 1 cannot be encoded in gbk"
+        );
+        assert!(error("[[step]]\nexpect_regex = \"(\"\n").starts_with("line 2, column 16: step 1: `expect_regex`"));
+        assert!(error("[[step]]\nsend = \"a\"\nexpect = \"b\"\n").contains("more than one action"));
+        assert!(
+            error("[[step]]\nsend = \"a\"\ntimeout_ms = 5\n").starts_with("line 3, column 14: step 1: `timeout_ms`")
+        );
+        assert!(error("[[step]]\nexpect = \"a\"\nchecksum = \"xor8\"\n").contains("only a send takes a checksum"));
+        assert!(error("[[step]]\nsleep_ms = 86400001\n").contains("more than a day"));
+        assert!(error("[[step]]\nsleep = 1\n").starts_with("line 2, column 1: unknown field `sleep`"));
+        assert!(error("repeat = -1\n[[step]]\nsend = \"a\"\n").starts_with("line 1, column 10"));
+        assert_eq!(error("repeat = 2\n"), "line 1, column 1: no steps: add [[step]] tables");
+        assert!(error("[[step]]\n").contains("nothing to do"));
+    }
+}
