@@ -286,6 +286,7 @@ impl Run {
     /// new data arrives or when the wait is over.
     pub fn advance(&mut self, now: Instant) -> Vec<Action> {
         let mut actions = Vec::new();
+        let mut round_began_here = false;
         while !self.ended {
             match &self.script.steps[self.step] {
                 Step::Send(bytes) => actions.push(Action::Send(bytes.clone())),
@@ -316,12 +317,21 @@ impl Run {
                     }
                 }
             }
-            self.next_step(now, &mut actions);
+            if self.next_step(now, &mut actions) {
+                // A round that never waits (sends alone) would go round forever here: it gets one round per
+                // call, so the driver serves its sockets in between.
+                if round_began_here {
+                    actions.push(Action::WaitUntil(now));
+                    return actions;
+                }
+                round_began_here = true;
+            }
         }
         actions
     }
 
-    fn next_step(&mut self, now: Instant, actions: &mut Vec<Action>) {
+    /// `true` when a new round began.
+    fn next_step(&mut self, now: Instant, actions: &mut Vec<Action>) -> bool {
         self.states[self.step] = StepState::Done(now.saturating_duration_since(self.began));
         self.began = now;
         self.step += 1;
@@ -329,13 +339,16 @@ impl Run {
             if self.script.repeat.is_some_and(|rounds| self.round >= rounds) {
                 self.ended = true;
                 actions.push(Action::Passed);
-                return;
+                return false;
             }
             self.round += 1;
             self.step = 0;
             self.states.fill(StepState::Waiting);
+            self.states[0] = StepState::Running;
+            return true;
         }
         self.states[self.step] = StepState::Running;
+        false
     }
 }
 
@@ -468,6 +481,12 @@ expect_regex = 'Hello,(\w+)!'
             assert_eq!(forever.advance(t0 + n * MS), [Action::WaitUntil(t0 + (n + 1) * MS)]);
         }
         assert_eq!(forever.round(), 101);
+
+        let (mut flood, t0) = self::run("repeat = 0\n[[step]]\nsend = \"a\"\n", utf8());
+        let send = Action::Send(b"a".to_vec());
+        let rounds = [send.clone(), send, Action::WaitUntil(t0)];
+        assert_eq!(flood.advance(t0), rounds, "it yields after a round that never waited");
+        assert_eq!(flood.advance(t0), rounds);
     }
 
     #[test]
