@@ -2,6 +2,8 @@
 //! the whole library would instrument eframe and wgpu too, which only the window uses and no target reaches.
 #![allow(dead_code, unused_imports)]
 
+#[path = "../../src/automation/mod.rs"]
+pub mod automation;
 #[path = "../../src/cli.rs"]
 pub mod cli;
 #[path = "../../src/codec/mod.rs"]
