@@ -967,13 +967,17 @@ pub fn run_gui(launch: Option<SessionArgs>) -> ExitCode {
         }
     };
     for renderer in crate::desktop::RENDERERS {
+        let mut viewport = egui::ViewportBuilder::default()
+            .with_title("Wirepad")
+            .with_inner_size([1100.0, 720.0])
+            .with_min_inner_size([800.0, 560.0]);
+        if let Some(icon) = crate::desktop::icon() {
+            viewport = viewport.with_icon(icon);
+        }
         let options = eframe::NativeOptions {
             renderer,
             wgpu_options: crate::desktop::wgpu_options(),
-            viewport: egui::ViewportBuilder::default()
-                .with_title("Wirepad")
-                .with_inner_size([1100.0, 720.0])
-                .with_min_inner_size([800.0, 560.0]),
+            viewport,
             ..Default::default()
         };
         let launch = launch.clone();

@@ -1,5 +1,14 @@
 //! What the desktop offers the window, the platform differences in one place: a file dialog to fall back
-//! on, and which graphics backends to try.
+//! on, which graphics backends to try, and the window's icon.
+use std::sync::Arc;
+
+/// The icon in the title bar and the taskbar: assets/icon/wirepad-256.png, made from assets/icon.svg by
+/// scripts/icons.sh. `None` only if that file were broken (the window then has the system's default icon).
+pub fn icon() -> Option<Arc<egui::IconData>> {
+    eframe::icon_data::from_png_bytes(include_bytes!("../assets/icon/wirepad-256.png"))
+        .ok()
+        .map(Arc::new)
+}
 
 /// Whether rfd has zenity to fall back on where the portal is missing (Linux and the BSDs).
 #[cfg(all(unix, not(target_os = "macos")))]
@@ -47,4 +56,15 @@ pub fn wgpu_options() -> eframe::egui_wgpu::WgpuConfiguration {
         setup.instance_descriptor.backends = backends;
     }
     options
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_icon_decodes_to_a_square_with_some_opaque_pixels() {
+        let icon = super::icon().expect("the embedded PNG decodes");
+        assert_eq!((icon.width, icon.height), (256, 256));
+        assert_eq!(icon.rgba.len(), 256 * 256 * 4);
+        assert!(icon.rgba.chunks(4).any(|pixel| pixel[3] == 255), "not blank");
+    }
 }
