@@ -11,7 +11,7 @@ use std::time::{Duration, Instant, SystemTime};
 use crossbeam_channel::{Receiver, Sender, unbounded};
 
 use crate::capture::CaptureFile;
-use crate::cli::{SessionArgs, default_udp_bind};
+use crate::cli::SessionArgs;
 use crate::codec::text::TextEncoding;
 use crate::dialog::{Chosen, FileDialogs, FilePurpose, SystemDialogs};
 use crate::frame_log::FrameLog;
@@ -19,6 +19,7 @@ use crate::i18n::{Lang, Notice, Texts};
 use crate::log::{Chunk, Direction, Log};
 use crate::net::{Command, CounterSnapshot, Counters, Event, EventKind, NetError, Nobody, Session, Target};
 use crate::send::PayloadError;
+use crate::session::spec::default_udp_bind;
 use crate::settings::{ModeKind, Settings};
 use crate::ui;
 use crate::view::{View, ViewOptions};
@@ -877,14 +878,18 @@ impl Launch {
             }
             SessionArgs::Udp(udp) => {
                 settings.mode = ModeKind::Udp;
-                set_local(settings, udp.bind.unwrap_or_else(|| default_udp_bind(udp)));
+                set_local(
+                    settings,
+                    udp.bind
+                        .unwrap_or_else(|| default_udp_bind(udp.remote.as_deref(), &udp.join)),
+                );
                 settings.remote_host.clear();
                 if let Some(remote) = &udp.remote {
                     settings.set_remote(remote);
                 }
                 settings.follow_peer = udp.follow_peer;
                 settings.broadcast = udp.broadcast;
-                settings.multicast_group = udp.join.first().map(|g| g.addr.to_string()).unwrap_or_default();
+                settings.multicast_group = udp.join.first().map(ToString::to_string).unwrap_or_default();
             }
         }
         let common = self.args.common();
@@ -1002,6 +1007,48 @@ impl Drop for WirepadApp {
         self.close();
         if let Some(reaper) = self.reaper.take() {
             let _ = reaper.join();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cli::{parse_session, session_config};
+    use crate::net::{Delivery, SessionConfig};
+
+    /// `wirepad gui SESSION` fills the window's fields; Open then makes the session the command line would,
+    /// except that a window drops display data rather than stall.
+    #[test]
+    fn a_launched_session_is_the_command_lines_session() {
+        let sessions: &[&[&str]] = &[
+            &["tcp-server", "127.0.0.1:0"],
+            &["tcp-server", "[::1]:7788"],
+            &["tcp-client", "[::1]:7", "--reconnect"],
+            &["tcp-client", "localhost:9", "--bind", "127.0.0.1:5000"],
+            &["udp", "--remote", "[::1]:9", "--follow-peer"],
+            &["udp", "--bind", "5000", "--broadcast", "--remote", "host:9"],
+            &["udp", "--bind", "[::]:5000", "--join", "ff02::1%3"],
+            &["udp", "--join", "239.1.2.3"],
+        ];
+        for args in sessions {
+            let session = parse_session(*args).expect("valid session");
+            let mut settings = Settings::default();
+            let launch = Launch::new(session.clone()).expect("the window takes it");
+            assert_eq!(launch.apply(&mut settings), None, "no capture");
+            let window = settings
+                .validate()
+                .unwrap_or_else(|errors| panic!("{args:?}: {errors:?}"));
+            let cli = session_config(&session);
+            assert_eq!(cli.delivery, Delivery::Lossless);
+            assert_eq!(
+                window,
+                SessionConfig {
+                    delivery: Delivery::DropWhenBehind,
+                    ..cli
+                },
+                "{args:?}"
+            );
         }
     }
 }

@@ -7,7 +7,7 @@
 use std::collections::{HashMap, VecDeque};
 use std::fmt;
 use std::io::{self, BufRead, BufWriter, Read, StdoutLock, Write};
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::net::{Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -24,12 +24,12 @@ use crate::codec::hex::to_hex;
 use crate::codec::text::{StreamDecoder, TextEncoding, TextError};
 use crate::net::{
     Bytes, CloseReason, Command, Delivery, Event, EventKind, Group, LeaveReason, MAX_DATAGRAM, Mode, NetError,
-    ReceivedAs, Session, SessionConfig, Target, max_datagram,
+    ReceivedAs, Session, SessionConfig, Target,
 };
 use crate::send::{LineEnding, PayloadError, PayloadFormat, PayloadSpec};
+use crate::session::Endpoint;
+use crate::session::spec::parse_group;
 
-/// How long a tcp-client waits for each connection attempt.
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// Lines read ahead from standard input while nothing can be sent yet.
 const STDIN_LINES_AHEAD: usize = 64;
 /// The longest `--stdin` line: each is held whole until sent, so this times `STDIN_LINES_AHEAD` bounds the memory.
@@ -277,6 +277,28 @@ impl SessionArgs {
             SessionArgs::Udp(args) => &args.common,
         }
     }
+
+    /// The session these arguments describe.
+    pub fn endpoint(&self) -> Endpoint {
+        match self {
+            SessionArgs::TcpServer(server) => Endpoint::TcpServer {
+                listen: server.listen,
+                max_clients: server.max_clients,
+            },
+            SessionArgs::TcpClient(client) => Endpoint::TcpClient {
+                remote: client.remote.clone(),
+                bind: client.bind,
+                reconnect: client.reconnect,
+            },
+            SessionArgs::Udp(udp) => Endpoint::Udp {
+                bind: udp.bind,
+                remote: udp.remote.clone(),
+                follow_peer: udp.follow_peer,
+                broadcast: udp.broadcast,
+                groups: udp.join.clone(),
+            },
+        }
+    }
 }
 
 impl CommonArgs {
@@ -297,25 +319,6 @@ impl CommonArgs {
 
 /// The engine's configuration for a session. The command line never drops data, so delivery is lossless.
 pub fn session_config(args: &SessionArgs) -> SessionConfig {
-    let mode = match args {
-        SessionArgs::TcpServer(server) => Mode::TcpServer {
-            listen: server.listen,
-            max_clients: server.max_clients,
-        },
-        SessionArgs::TcpClient(client) => Mode::TcpClient {
-            remote: client.remote.clone(),
-            bind: client.bind,
-            reconnect: client.reconnect,
-            connect_timeout: CONNECT_TIMEOUT,
-        },
-        SessionArgs::Udp(udp) => Mode::Udp {
-            bind: udp.bind.unwrap_or_else(|| default_udp_bind(udp)),
-            remote: udp.remote.clone(),
-            follow_peer: udp.follow_peer,
-            broadcast: udp.broadcast,
-            groups: udp.join.clone(),
-        },
-    };
     let common = args.common();
     let quit = &common.quit;
     // The bytes are only needed to print them; a quit condition needs their count; the engine echoes by itself.
@@ -328,37 +331,10 @@ pub fn session_config(args: &SessionArgs) -> SessionConfig {
     };
     SessionConfig {
         capture: common.receive.recv_file.clone().map(CaptureFile::truncate),
-        delivery: Delivery::Lossless,
         received_as,
         echo: common.send.echo,
-        ..SessionConfig::new(mode)
+        ..args.endpoint().config(Delivery::Lossless)
     }
-}
-
-/// The largest datagram a UDP session's sends may be: its remote's, or, while that is unknown (a hostname,
-/// or a peer to follow), its socket's family's (the engine checks each send again once the address is known).
-fn datagram_limit(udp: &UdpArgs) -> usize {
-    let remote = udp
-        .remote
-        .as_deref()
-        .and_then(|remote| remote.parse::<SocketAddr>().ok());
-    max_datagram(remote.unwrap_or_else(|| udp.bind.unwrap_or_else(|| default_udp_bind(udp))))
-}
-
-/// An IPv6 remote or group needs an IPv6 socket; anything else gets IPv4.
-pub fn default_udp_bind(udp: &UdpArgs) -> SocketAddr {
-    let remote_is_v6 = udp
-        .remote
-        .as_deref()
-        .and_then(|remote| remote.parse::<SocketAddr>().ok())
-        .is_some_and(|addr| addr.is_ipv6());
-    let group_is_v6 = udp.join.iter().any(|group| group.addr.is_ipv6());
-    let ip: IpAddr = if remote_is_v6 || group_is_v6 {
-        Ipv6Addr::UNSPECIFIED.into()
-    } else {
-        Ipv4Addr::UNSPECIFIED.into()
-    };
-    SocketAddr::new(ip, 0)
 }
 
 /// Everything that can end a run other than success. Exit codes are decided in `exit_code` only.
@@ -485,10 +461,7 @@ impl Plan {
             )));
         }
         let greeting = greeting(send, spec)?;
-        let datagram_limit = match args {
-            SessionArgs::Udp(udp) => Some(datagram_limit(udp)),
-            _ => None,
-        };
+        let datagram_limit = args.endpoint().datagram_limit();
         if let (Some(limit), Some(Greeting::Bytes { bytes, .. })) = (datagram_limit, &greeting)
             && bytes.len() > limit
         {
@@ -1185,27 +1158,6 @@ fn parse_remote(text: &str) -> Result<String, String> {
     Ok(text.to_owned())
 }
 
-/// GROUP: an IPv4 or IPv6 multicast address; IPv6 may name its interface by index, `ff02::1%3`.
-fn parse_group(text: &str) -> Result<Group, String> {
-    let (addr, interface) = match text.split_once('%') {
-        Some((addr, index)) => {
-            let index = index
-                .parse::<u32>()
-                .map_err(|_| format!("the interface index \"{index}\" is not a number"))?;
-            (addr, index)
-        }
-        None => (text, 0),
-    };
-    let addr: IpAddr = addr.parse().map_err(|_| format!("\"{addr}\" is not an IP address"))?;
-    if !addr.is_multicast() {
-        return Err(format!("{addr} is not a multicast address"));
-    }
-    if addr.is_ipv4() && interface != 0 {
-        return Err("%IFINDEX is for IPv6 groups only".into());
-    }
-    Ok(Group { addr, interface })
-}
-
 fn parse_max_clients(text: &str) -> Result<usize, String> {
     match text.parse::<usize>() {
         Ok(0) => Err("a server that refuses every client is no server: give 1 or more".into()),
@@ -1273,26 +1225,6 @@ mod tests {
         ];
         for (bad, reason) in cases {
             assert_eq!(parse_remote(bad), Err(reason.into()), "{bad:?}");
-        }
-    }
-
-    #[test]
-    fn groups() {
-        let group = |addr: &str, interface| Group {
-            addr: addr.parse().expect(addr),
-            interface,
-        };
-        assert_eq!(parse_group("239.1.2.3"), Ok(group("239.1.2.3", 0)));
-        assert_eq!(parse_group("ff02::1"), Ok(group("ff02::1", 0)));
-        assert_eq!(parse_group("ff02::1%3"), Ok(group("ff02::1", 3)));
-        let cases = [
-            ("10.0.0.1", "10.0.0.1 is not a multicast address"),
-            ("239.1.2.3%2", "%IFINDEX is for IPv6 groups only"),
-            ("ff02::1%eth0", "the interface index \"eth0\" is not a number"),
-            ("nonsense", "\"nonsense\" is not an IP address"),
-        ];
-        for (bad, reason) in cases {
-            assert_eq!(parse_group(bad), Err(reason.into()), "{bad:?}");
         }
     }
 

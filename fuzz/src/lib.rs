@@ -16,5 +16,7 @@ pub mod net;
 pub mod persist;
 #[path = "../../src/send.rs"]
 pub mod send;
+#[path = "../../src/session/mod.rs"]
+pub mod session;
 #[path = "../../src/settings.rs"]
 pub mod settings;
