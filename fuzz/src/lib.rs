@@ -4,7 +4,7 @@
 
 #[path = "../../src/capture.rs"]
 pub mod capture;
-#[path = "../../src/cli.rs"]
+#[path = "../../src/cli/mod.rs"]
 pub mod cli;
 #[path = "../../src/codec/mod.rs"]
 pub mod codec;
