@@ -1,6 +1,5 @@
 //! The window's glue: owns the session, the log and the settings; drains engine events each frame and
 //! applies what the panels ask for. Panels live in `ui/` and return `Action`s instead of acting themselves.
-use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -17,9 +16,10 @@ use crate::dialog::{Chosen, FileDialogs, FilePurpose, SystemDialogs};
 use crate::frame_log::FrameLog;
 use crate::i18n::{Lang, Notice, Texts};
 use crate::log::{Chunk, Direction, Log};
-use crate::net::{Command, CounterSnapshot, Counters, Event, EventKind, NetError, Nobody, Session, Target};
+use crate::net::{Command, CounterSnapshot, Event, EventKind, NetError, Nobody, Session, Target};
 use crate::send::PayloadError;
 use crate::session::spec::default_udp_bind;
+use crate::session::state::{ClientInfo, LinkState, SessionState};
 use crate::settings::{ModeKind, Settings};
 use crate::ui;
 use crate::view::{View, ViewOptions};
@@ -54,23 +54,6 @@ pub enum Action {
     CopyAll,
     ResetCounters,
     DismissNotice,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub enum LinkState {
-    Closed,
-    Listening(SocketAddr),
-    Bound(SocketAddr),
-    Connecting(Option<SocketAddr>),
-    Connected { local: SocketAddr, peer: SocketAddr },
-    Reconnecting(Duration),
-}
-
-#[derive(Debug, Clone)]
-pub struct ClientInfo {
-    pub since: chrono::DateTime<chrono::Local>,
-    /// The engine's exact count for this client (not what the view kept).
-    pub counters: Arc<Counters>,
 }
 
 /// A network error together with the mode of the attempt that made it: switching mode hides it.
@@ -144,11 +127,11 @@ pub struct WirepadApp {
     pub settings: Settings,
     pub lang: Lang,
     pub(crate) session: Option<Session>,
-    pub(crate) state: LinkState,
+    /// The open (or opening) session's events, folded: link state, clients, progress.
+    live: Option<SessionState>,
     pub(crate) log: Log,
     pub(crate) view: View,
     pub(crate) paused: bool,
-    pub(crate) clients: BTreeMap<SocketAddr, ClientInfo>,
     /// Server mode: `None` sends to every client.
     pub(crate) target: Option<SocketAddr>,
     /// The last network error, shown until the next Open (and only in the mode that made it).
@@ -158,8 +141,6 @@ pub struct WirepadApp {
     send_check: Option<SendCheck>,
     /// A message for the whole window (settings that could not be read, a file that could not be written).
     pub(crate) notice: Option<Notice>,
-    pub(crate) periodic_sent: Option<u64>,
-    pub(crate) file_progress: Option<(u64, u64)>,
     /// `log.dropped_bytes_total()` at the last Reset: the history's drops before it are not counted.
     log_dropped_at_reset: u64,
     /// Receive-to-file, kept across Close/Open: a reopened session appends to it.
@@ -199,18 +180,15 @@ impl WirepadApp {
             settings,
             lang,
             session: None,
-            state: LinkState::Closed,
+            live: None,
             log,
             view,
             paused: false,
-            clients: BTreeMap::new(),
             target: None,
             error: None,
             send_error: None,
             send_check: None,
             notice: None,
-            periodic_sent: None,
-            file_progress: None,
             capture: None,
             log_dropped_at_reset: 0,
             totals: Totals::default(),
@@ -274,7 +252,7 @@ impl WirepadApp {
     }
 
     pub fn state(&self) -> &LinkState {
-        &self.state
+        self.live.as_ref().map_or(&LinkState::Closed, SessionState::link)
     }
 
     pub fn is_open(&self) -> bool {
@@ -329,12 +307,17 @@ impl WirepadApp {
     }
 
     pub fn clients(&self) -> impl Iterator<Item = &SocketAddr> {
-        self.clients.keys()
+        self.client_list().map(|(peer, _)| peer)
+    }
+
+    pub fn client_list(&self) -> impl Iterator<Item = (&SocketAddr, &ClientInfo)> {
+        self.live.iter().flat_map(|live| live.clients())
     }
 
     /// A client's exact RX/TX bytes.
     pub fn client_counters(&self, peer: SocketAddr) -> Option<CounterSnapshot> {
-        self.clients.get(&peer).map(|info| info.counters.snapshot())
+        let live = self.live.as_ref()?;
+        live.clients().get(&peer).map(|info| info.counters.snapshot())
     }
 
     pub fn dialog_open(&self) -> bool {
@@ -342,7 +325,12 @@ impl WirepadApp {
     }
 
     pub fn periodic_sent(&self) -> Option<u64> {
-        self.periodic_sent
+        self.live.as_ref().and_then(SessionState::periodic)
+    }
+
+    /// `(sent, total)` bytes of the file being sent.
+    pub fn file_progress(&self) -> Option<(u64, u64)> {
+        self.live.as_ref().and_then(SessionState::file)
     }
 
     pub fn apply(&mut self, action: Action) {
@@ -387,7 +375,7 @@ impl WirepadApp {
                 if let Some(session) = &self.session {
                     session.counters().reset();
                 }
-                for client in self.clients.values() {
+                for (_, client) in self.client_list() {
                     client.counters.reset();
                 }
                 self.totals = Totals::default();
@@ -436,17 +424,18 @@ impl WirepadApp {
         let Ok(config) = self.settings.validate() else { return };
         if self.reaper.is_some() {
             self.open_when_reaped = true;
-            self.state = LinkState::Connecting(None);
+            self.live = Some(SessionState::new(&config.mode));
             return;
         }
         self.error = None;
         let repaint = self.repaint.clone();
+        let live = SessionState::new(&config.mode);
         match Session::start(config, Arc::new(move || repaint.request_repaint())) {
             Ok(session) => {
                 if self.settings.mode != ModeKind::TcpServer && !self.settings.remote_host.trim().is_empty() {
                     self.settings.remember_remote();
                 }
-                self.state = LinkState::Connecting(None);
+                self.live = Some(live);
                 self.rates = Rates::default();
                 self.session = Some(session);
                 self.start_capture();
@@ -512,11 +501,8 @@ impl WirepadApp {
     fn closed(&mut self) {
         self.totals.close_session();
         self.session = None;
-        self.state = LinkState::Closed;
-        self.clients.clear();
+        self.live = None;
         self.target = None;
-        self.periodic_sent = None;
-        self.file_progress = None;
         self.rates = Rates::default();
     }
 
@@ -569,7 +555,9 @@ impl WirepadApp {
         };
         let text = self.settings.send.text.clone();
         if let Some(bytes) = self.payload(&text, self.settings.send.hex) {
-            self.periodic_sent = Some(0);
+            if let (Some(live), Some(_)) = (&mut self.live, &self.session) {
+                live.periodic_started();
+            }
             self.command(Command::SendPeriodic {
                 to: self.send_target(),
                 bytes: bytes.into(),
@@ -661,42 +649,16 @@ impl WirepadApp {
         }
     }
 
+    /// The session's state is folded in one place (`SessionState`); what is left here is the window's own.
     fn handle(&mut self, event: Event) {
+        if let Some(live) = &mut self.live {
+            live.apply(&event);
+        }
         match event.kind {
-            EventKind::Ready { local } => {
-                self.state = match self.settings.mode {
-                    ModeKind::Udp => LinkState::Bound(local),
-                    _ => LinkState::Listening(local),
-                }
-            }
-            EventKind::Connecting { remote } => self.state = LinkState::Connecting(Some(remote)),
-            EventKind::Connected { local, peer } => {
-                self.error = None;
-                self.state = LinkState::Connected { local, peer };
-            }
+            EventKind::Connected { .. } => self.error = None,
             EventKind::ConnectFailed { reason } => self.attempt_failed(reason),
-            EventKind::Reconnecting { after } => self.state = LinkState::Reconnecting(after),
-            EventKind::PeerJoined { peer, counters } => {
-                self.clients.insert(
-                    peer,
-                    ClientInfo {
-                        since: chrono::Local::now(),
-                        counters,
-                    },
-                );
-            }
-            EventKind::PeerRefused { .. } => {}
-            // A send target that left stays chosen: the next send fails ("not connected") instead of
-            // quietly going to every client.
-            EventKind::PeerLeft { peer, .. } => {
-                self.clients.remove(&peer);
-            }
             EventKind::Received { peer, bytes } => self.record(event.at, peer, Direction::Rx, bytes),
-            // The window asks for the bytes.
-            EventKind::DroppedFromView { .. } | EventKind::ReceivedLen { .. } => {}
             EventKind::Sent { peer, bytes } => self.record(event.at, peer, Direction::Tx, bytes.to_vec()),
-            EventKind::PeriodicProgress { sent, done } => self.periodic_sent = (!done).then_some(sent),
-            EventKind::FileProgress { sent, total, done } => self.file_progress = (!done).then_some((sent, total)),
             EventKind::Error(error) => {
                 if matches!(*error, NetError::Capture { .. }) {
                     // The engine dropped the capture it could not write.
@@ -714,6 +676,18 @@ impl WirepadApp {
                 self.update_counters();
                 self.closed();
             }
+            // A send target that left stays chosen: the next send fails ("not connected") instead of quietly
+            // going to every client. The window asks for the bytes, so `ReceivedLen` does not come.
+            EventKind::Ready { .. }
+            | EventKind::Connecting { .. }
+            | EventKind::Reconnecting { .. }
+            | EventKind::PeerJoined { .. }
+            | EventKind::PeerRefused { .. }
+            | EventKind::PeerLeft { .. }
+            | EventKind::ReceivedLen { .. }
+            | EventKind::DroppedFromView { .. }
+            | EventKind::PeriodicProgress { .. }
+            | EventKind::FileProgress { .. } => {}
         }
     }
 

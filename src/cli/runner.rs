@@ -3,8 +3,7 @@ use std::collections::VecDeque;
 use std::fmt;
 use std::io;
 use std::net::SocketAddr;
-use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, RecvError, never, select};
 
@@ -17,6 +16,7 @@ use crate::net::{
     Target,
 };
 use crate::send::PayloadSpec;
+use crate::session::state::SessionState;
 
 /// The main loop: reacts to engine events, stdin lines and the quit timers.
 pub(super) struct Runner {
@@ -33,19 +33,16 @@ pub(super) struct Runner {
     stopping: Option<Result<(), CliError>>,
     ready_at: Option<Instant>,
     last_activity: Instant,
-    received: u64,
-    /// Destinations a `Target::Default` send reaches now (TCP server: clients; otherwise 0 or 1).
-    reachable: usize,
-    periodic_running: bool,
+    /// The session's events, folded: where sends can go, bytes received, periodic and file sends running.
+    state: SessionState,
     /// The engine streams one file at a time; the rest wait here.
     files_waiting: VecDeque<Target>,
-    file_running: bool,
-    connect_failure: Option<Arc<NetError>>,
 }
 
 impl Runner {
     pub(super) fn new(plan: Plan, session: Session, stdin: Option<Receiver<StdinLine>>) -> Self {
         Runner {
+            state: SessionState::new(&plan.config.mode),
             session,
             config: plan.config,
             greeting: plan.greeting,
@@ -58,12 +55,7 @@ impl Runner {
             stopping: None,
             ready_at: None,
             last_activity: Instant::now(),
-            received: 0,
-            reachable: 0,
-            periodic_running: false,
             files_waiting: VecDeque::new(),
-            file_running: false,
-            connect_failure: None,
         }
     }
 
@@ -72,7 +64,7 @@ impl Runner {
         loop {
             // Lines wait in their channel until they have somewhere to go.
             let lines = match &self.stdin {
-                Some(lines) if self.reachable > 0 && self.stopping.is_none() => lines.clone(),
+                Some(lines) if self.state.reachable() > 0 && self.stopping.is_none() => lines.clone(),
                 _ => never(),
             };
             let timer = self.deadline().map_or_else(never, crossbeam_channel::at);
@@ -114,61 +106,54 @@ impl Runner {
         after_secs.into_iter().chain(idle).min()
     }
 
+    /// The session's state is folded in `SessionState`; what is left here is the command line's own: the
+    /// stderr lines, printing, greeting whoever became reachable, and the quit conditions.
     fn handle(&mut self, event: Event) {
+        let reachable = self.state.apply(&event);
+        // `--quit-after-bytes` is checked when ready too, so 0 quits at once (after any greeting is queued).
+        let counts = matches!(
+            event.kind,
+            EventKind::Ready { .. }
+                | EventKind::Connected { .. }
+                | EventKind::Received { .. }
+                | EventKind::ReceivedLen { .. }
+        );
         match event.kind {
             EventKind::Ready { local } => {
-                match &self.config.mode {
-                    Mode::Udp { remote, .. } => {
-                        // A hostname is resolved later and reported as `RemoteChanged`.
-                        let known = remote.as_deref().is_some_and(|r| r.parse::<SocketAddr>().is_ok());
-                        self.ready(format_args!("bound to {local}"));
-                        if let Some(buffer) = self.session.recv_buffer().filter(|b| b.capped()) {
-                            let (granted, wanted) = (buffer.granted, buffer.wanted);
-                            note(format_args!(
-                                "note: the OS gave a UDP receive buffer of {granted} bytes, not {wanted}: bursts may \
-                                 be dropped (Linux: raise net.core.rmem_max)"
-                            ));
-                        }
-                        if known {
-                            self.default_target_reachable();
-                        }
+                if matches!(self.config.mode, Mode::Udp { .. }) {
+                    self.ready(format_args!("bound to {local}"));
+                    if let Some(buffer) = self.session.recv_buffer().filter(|b| b.capped()) {
+                        let (granted, wanted) = (buffer.granted, buffer.wanted);
+                        note(format_args!(
+                            "note: the OS gave a UDP receive buffer of {granted} bytes, not {wanted}: bursts may \
+                             be dropped (Linux: raise net.core.rmem_max)"
+                        ));
                     }
-                    _ => self.ready(format_args!("listening on {local}")),
+                } else {
+                    self.ready(format_args!("listening on {local}"));
                 }
-                self.quit_if_received_enough();
             }
-            EventKind::Connected { local, peer } => {
-                self.ready(format_args!("connected to {peer} from {local}"));
-                self.default_target_reachable();
-                self.quit_if_received_enough();
-            }
-            EventKind::PeerJoined { peer, .. } => {
-                note(format_args!("client {peer} joined"));
-                self.reachable += 1;
-                self.greet(Target::Peer(peer));
-            }
+            EventKind::Connected { local, peer } => self.ready(format_args!("connected to {peer} from {local}")),
+            EventKind::PeerJoined { peer, .. } => note(format_args!("client {peer} joined")),
             EventKind::PeerRefused { peer } => {
                 note(format_args!("client {peer} refused: --max-clients reached"));
             }
             EventKind::PeerLeft { peer, reason } => self.peer_left(peer, reason),
-            EventKind::RemoteChanged { remote } => {
-                note(format_args!("sending to {remote}"));
-                self.default_target_reachable();
+            EventKind::RemoteChanged { remote } => note(format_args!("sending to {remote}")),
+            // Printed before it counts toward a quit condition; the engine has already queued its echo.
+            EventKind::Received { peer, bytes } => {
+                self.print(|printer| printer.chunk(event.at, peer, &bytes));
+                self.last_activity = Instant::now();
             }
-            EventKind::Received { peer, bytes } => self.received(event.at, peer, bytes),
-            EventKind::ReceivedLen { len, .. } => self.count_received(len),
-            EventKind::Sent { .. } => self.last_activity = Instant::now(),
-            EventKind::PeriodicProgress { done, .. } => self.periodic_running &= !done,
+            EventKind::ReceivedLen { .. } | EventKind::Sent { .. } => self.last_activity = Instant::now(),
             EventKind::FileProgress { done, .. } => {
                 self.last_activity = Instant::now();
                 if done {
-                    self.file_running = false;
                     self.next_file();
                 }
             }
-            EventKind::ConnectFailed { reason } => self.connect_failure = Some(reason),
             EventKind::Reconnecting { after } => {
-                if let Some(failure) = self.connect_failure.take() {
+                if let Some(failure) = self.state.take_connect_failure() {
                     note(format_args!("error: {failure}"));
                 }
                 note(format_args!("reconnecting in {} ms", after.as_millis()));
@@ -180,8 +165,23 @@ impl Runner {
                 Fatality::ClientFile => self.file_failed(&error),
                 Fatality::Reported => note(format_args!("error: {error}")),
             },
-            // Lossless delivery never drops from view.
-            EventKind::Connecting { .. } | EventKind::DroppedFromView { .. } | EventKind::Closed { .. } => {}
+            // Lossless delivery never drops from view; the rest is state.
+            EventKind::Connecting { .. }
+            | EventKind::ConnectFailed { .. }
+            | EventKind::PeriodicProgress { .. }
+            | EventKind::DroppedFromView { .. }
+            | EventKind::Closed { .. } => {}
+        }
+        if let Some(target) = reachable {
+            self.greet(target);
+        }
+        if counts
+            && self
+                .quit
+                .quit_after_bytes
+                .is_some_and(|limit| self.state.received() >= limit)
+        {
+            self.stop(Ok(()));
         }
     }
 
@@ -218,17 +218,8 @@ impl Runner {
         }
     }
 
-    /// TCP client connected, UDP remote known: sends to `Target::Default` can go.
-    fn default_target_reachable(&mut self) {
-        if self.reachable == 0 {
-            self.reachable = 1;
-            self.greet(Target::Default);
-        }
-    }
-
     fn peer_left(&mut self, peer: SocketAddr, reason: LeaveReason) {
         self.print(|printer| printer.peer_gone(peer));
-        self.reachable = self.reachable.saturating_sub(1);
         self.files_waiting.retain(|&target| target != Target::Peer(peer));
         let why = match reason {
             LeaveReason::Closed => "closed by peer",
@@ -241,26 +232,6 @@ impl Runner {
             _ => "server",
         };
         note(format_args!("{who} {peer} left: {why}"));
-    }
-
-    /// Prints, then counts a chunk. The engine has already queued its echo: a chunk is echoed before it counts
-    /// toward a quit condition.
-    fn received(&mut self, at: SystemTime, peer: SocketAddr, bytes: Vec<u8>) {
-        self.print(|printer| printer.chunk(at, peer, &bytes));
-        self.count_received(bytes.len() as u64);
-    }
-
-    fn count_received(&mut self, len: u64) {
-        self.last_activity = Instant::now();
-        self.received = self.received.saturating_add(len);
-        self.quit_if_received_enough();
-    }
-
-    /// `--quit-after-bytes`; checked when ready too, so 0 quits at once (after any greeting is queued).
-    fn quit_if_received_enough(&mut self) {
-        if self.quit.quit_after_bytes.is_some_and(|limit| self.received >= limit) {
-            self.stop(Ok(()));
-        }
     }
 
     /// Starts what `--send`, `--send-hex` or `--send-file` asked for towards a destination that just became reachable.
@@ -276,8 +247,8 @@ impl Runner {
             Some(Greeting::Bytes {
                 bytes,
                 repeat: Some(repeat),
-            }) if !self.periodic_running => {
-                self.periodic_running = true;
+            }) if self.state.periodic().is_none() => {
+                self.state.periodic_started();
                 self.session.command(Command::SendPeriodic {
                     to: Target::Default,
                     bytes: bytes.clone(),
@@ -294,7 +265,7 @@ impl Runner {
         let Some(Greeting::File(path)) = &self.greeting else {
             return;
         };
-        if self.file_running {
+        if self.state.file().is_some() {
             return;
         }
         let path = path.clone();
@@ -317,16 +288,16 @@ impl Runner {
                     "--send-file: {len} bytes go as {datagrams} datagrams of at most {MAX_DATAGRAM} bytes"
                 ));
             }
-            self.file_running = true;
+            self.state.file_started(len);
             self.session.command(Command::SendFile { to, path });
             return;
         }
     }
 
-    /// A server's file send that failed while reading: that client goes without, the next one's starts.
+    /// A server's file send that failed while reading: that client goes without, the next one's starts (the
+    /// state has marked the file send ended).
     fn file_failed(&mut self, error: &NetError) {
         note(format_args!("error: {error}"));
-        self.file_running = false;
         self.next_file();
     }
 
@@ -394,7 +365,10 @@ impl Runner {
         match reason {
             CloseReason::Stopped | CloseReason::PeerClosed => Ok(()),
             CloseReason::PeerReset => Err(CliError::Reset),
-            CloseReason::ConnectFailed => Err(self.connect_failure.take().map_or(CliError::Failed, CliError::Net)),
+            CloseReason::ConnectFailed => Err(self
+                .state
+                .take_connect_failure()
+                .map_or(CliError::Failed, CliError::Net)),
             CloseReason::Error => Err(CliError::Failed),
         }
     }
