@@ -1,6 +1,5 @@
 //! The window's glue: owns the session, the log and the settings; drains engine events each frame and
 //! applies what the panels ask for. Panels live in `ui/` and return `Action`s instead of acting themselves.
-use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -10,15 +9,16 @@ use std::time::{Duration, Instant, SystemTime};
 
 use crossbeam_channel::{Receiver, Sender, unbounded};
 
-use crate::cli::{SessionArgs, default_udp_bind};
+use crate::cli::SessionArgs;
 use crate::codec::text::TextEncoding;
 use crate::dialog::{Chosen, FileDialogs, FilePurpose, SystemDialogs};
 use crate::frame_log::FrameLog;
 use crate::i18n::{Lang, Notice, Texts};
 use crate::log::{Chunk, Direction, Log};
-use crate::net::CaptureFile;
-use crate::net::{Command, CounterSnapshot, Counters, Event, EventKind, NetError, Nobody, Session, Target};
+use crate::net::{CaptureFile, Command, CounterSnapshot, Event, EventKind, NetError, Nobody, Session, Target};
 use crate::send::PayloadError;
+use crate::session::spec::default_udp_bind;
+use crate::session::state::{ClientInfo, LinkState, SessionState};
 use crate::settings::{ModeKind, Settings};
 use crate::ui;
 use crate::view::{View, ViewOptions};
@@ -53,23 +53,6 @@ pub enum Action {
     CopyAll,
     ResetCounters,
     DismissNotice,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub enum LinkState {
-    Closed,
-    Listening(SocketAddr),
-    Bound(SocketAddr),
-    Connecting(Option<SocketAddr>),
-    Connected { local: SocketAddr, peer: SocketAddr },
-    Reconnecting(Duration),
-}
-
-#[derive(Debug, Clone)]
-pub struct ClientInfo {
-    pub since: chrono::DateTime<chrono::Local>,
-    /// The engine's exact count for this client (not what the view kept).
-    pub counters: Arc<Counters>,
 }
 
 /// A network error together with the mode of the attempt that made it: switching mode hides it.
@@ -143,11 +126,11 @@ pub struct WirepadApp {
     pub settings: Settings,
     pub lang: Lang,
     pub(crate) session: Option<Session>,
-    pub(crate) state: LinkState,
+    /// The open (or opening) session's events, folded: link state, clients, progress.
+    live: Option<SessionState>,
     pub(crate) log: Log,
     pub(crate) view: View,
     pub(crate) paused: bool,
-    pub(crate) clients: BTreeMap<SocketAddr, ClientInfo>,
     /// Server mode: `None` sends to every client.
     pub(crate) target: Option<SocketAddr>,
     /// The last network error, shown until the next Open (and only in the mode that made it).
@@ -157,8 +140,6 @@ pub struct WirepadApp {
     send_check: Option<SendCheck>,
     /// A message for the whole window (settings that could not be read, a file that could not be written).
     pub(crate) notice: Option<Notice>,
-    pub(crate) periodic_sent: Option<u64>,
-    pub(crate) file_progress: Option<(u64, u64)>,
     /// `log.dropped_bytes_total()` at the last Reset: the history's drops before it are not counted.
     log_dropped_at_reset: u64,
     /// Receive-to-file, kept across Close/Open: a reopened session appends to it.
@@ -198,18 +179,15 @@ impl WirepadApp {
             settings,
             lang,
             session: None,
-            state: LinkState::Closed,
+            live: None,
             log,
             view,
             paused: false,
-            clients: BTreeMap::new(),
             target: None,
             error: None,
             send_error: None,
             send_check: None,
             notice: None,
-            periodic_sent: None,
-            file_progress: None,
             capture: None,
             log_dropped_at_reset: 0,
             totals: Totals::default(),
@@ -273,7 +251,7 @@ impl WirepadApp {
     }
 
     pub fn state(&self) -> &LinkState {
-        &self.state
+        self.live.as_ref().map_or(&LinkState::Closed, SessionState::link)
     }
 
     pub fn is_open(&self) -> bool {
@@ -328,12 +306,17 @@ impl WirepadApp {
     }
 
     pub fn clients(&self) -> impl Iterator<Item = &SocketAddr> {
-        self.clients.keys()
+        self.client_list().map(|(peer, _)| peer)
+    }
+
+    pub fn client_list(&self) -> impl Iterator<Item = (&SocketAddr, &ClientInfo)> {
+        self.live.iter().flat_map(|live| live.clients())
     }
 
     /// A client's exact RX/TX bytes.
     pub fn client_counters(&self, peer: SocketAddr) -> Option<CounterSnapshot> {
-        self.clients.get(&peer).map(|info| info.counters.snapshot())
+        let live = self.live.as_ref()?;
+        live.clients().get(&peer).map(|info| info.counters.snapshot())
     }
 
     pub fn dialog_open(&self) -> bool {
@@ -341,7 +324,12 @@ impl WirepadApp {
     }
 
     pub fn periodic_sent(&self) -> Option<u64> {
-        self.periodic_sent
+        self.live.as_ref().and_then(SessionState::periodic)
+    }
+
+    /// `(sent, total)` bytes of the file being sent.
+    pub fn file_progress(&self) -> Option<(u64, u64)> {
+        self.live.as_ref().and_then(SessionState::file)
     }
 
     pub fn apply(&mut self, action: Action) {
@@ -386,7 +374,7 @@ impl WirepadApp {
                 if let Some(session) = &self.session {
                     session.counters().reset();
                 }
-                for client in self.clients.values() {
+                for (_, client) in self.client_list() {
                     client.counters.reset();
                 }
                 self.totals = Totals::default();
@@ -435,17 +423,18 @@ impl WirepadApp {
         let Ok(config) = self.settings.validate() else { return };
         if self.reaper.is_some() {
             self.open_when_reaped = true;
-            self.state = LinkState::Connecting(None);
+            self.live = Some(SessionState::new(&config.mode));
             return;
         }
         self.error = None;
         let repaint = self.repaint.clone();
+        let live = SessionState::new(&config.mode);
         match Session::start(config, Arc::new(move || repaint.request_repaint())) {
             Ok(session) => {
                 if self.settings.mode != ModeKind::TcpServer && !self.settings.remote_host.trim().is_empty() {
                     self.settings.remember_remote();
                 }
-                self.state = LinkState::Connecting(None);
+                self.live = Some(live);
                 self.rates = Rates::default();
                 self.session = Some(session);
                 self.start_capture();
@@ -511,11 +500,8 @@ impl WirepadApp {
     fn closed(&mut self) {
         self.totals.close_session();
         self.session = None;
-        self.state = LinkState::Closed;
-        self.clients.clear();
+        self.live = None;
         self.target = None;
-        self.periodic_sent = None;
-        self.file_progress = None;
         self.rates = Rates::default();
     }
 
@@ -568,7 +554,9 @@ impl WirepadApp {
         };
         let text = self.settings.send.text.clone();
         if let Some(bytes) = self.payload(&text, self.settings.send.hex) {
-            self.periodic_sent = Some(0);
+            if let (Some(live), Some(_)) = (&mut self.live, &self.session) {
+                live.periodic_started();
+            }
             self.command(Command::SendPeriodic {
                 to: self.send_target(),
                 bytes: bytes.into(),
@@ -660,42 +648,16 @@ impl WirepadApp {
         }
     }
 
+    /// The session's state is folded in one place (`SessionState`); what is left here is the window's own.
     fn handle(&mut self, event: Event) {
+        if let Some(live) = &mut self.live {
+            live.apply(&event);
+        }
         match event.kind {
-            EventKind::Ready { local } => {
-                self.state = match self.settings.mode {
-                    ModeKind::Udp => LinkState::Bound(local),
-                    _ => LinkState::Listening(local),
-                }
-            }
-            EventKind::Connecting { remote } => self.state = LinkState::Connecting(Some(remote)),
-            EventKind::Connected { local, peer } => {
-                self.error = None;
-                self.state = LinkState::Connected { local, peer };
-            }
+            EventKind::Connected { .. } => self.error = None,
             EventKind::ConnectFailed { reason } => self.attempt_failed(reason),
-            EventKind::Reconnecting { after } => self.state = LinkState::Reconnecting(after),
-            EventKind::PeerJoined { peer, counters } => {
-                self.clients.insert(
-                    peer,
-                    ClientInfo {
-                        since: chrono::Local::now(),
-                        counters,
-                    },
-                );
-            }
-            EventKind::PeerRefused { .. } => {}
-            // A send target that left stays chosen: the next send fails ("not connected") instead of
-            // quietly going to every client.
-            EventKind::PeerLeft { peer, .. } => {
-                self.clients.remove(&peer);
-            }
             EventKind::Received { peer, bytes } => self.record(event.at, peer, Direction::Rx, bytes),
-            // The window asks for the bytes.
-            EventKind::DroppedFromView { .. } | EventKind::ReceivedLen { .. } => {}
             EventKind::Sent { peer, bytes } => self.record(event.at, peer, Direction::Tx, bytes.to_vec()),
-            EventKind::PeriodicProgress { sent, done } => self.periodic_sent = (!done).then_some(sent),
-            EventKind::FileProgress { sent, total, done } => self.file_progress = (!done).then_some((sent, total)),
             EventKind::Error(error) => {
                 if matches!(*error, NetError::Capture { .. }) {
                     // The engine dropped the capture it could not write.
@@ -713,6 +675,18 @@ impl WirepadApp {
                 self.update_counters();
                 self.closed();
             }
+            // A send target that left stays chosen: the next send fails ("not connected") instead of quietly
+            // going to every client. The window asks for the bytes, so `ReceivedLen` does not come.
+            EventKind::Ready { .. }
+            | EventKind::Connecting { .. }
+            | EventKind::Reconnecting { .. }
+            | EventKind::PeerJoined { .. }
+            | EventKind::PeerRefused { .. }
+            | EventKind::PeerLeft { .. }
+            | EventKind::ReceivedLen { .. }
+            | EventKind::DroppedFromView { .. }
+            | EventKind::PeriodicProgress { .. }
+            | EventKind::FileProgress { .. } => {}
         }
     }
 
@@ -877,14 +851,18 @@ impl Launch {
             }
             SessionArgs::Udp(udp) => {
                 settings.mode = ModeKind::Udp;
-                set_local(settings, udp.bind.unwrap_or_else(|| default_udp_bind(udp)));
+                set_local(
+                    settings,
+                    udp.bind
+                        .unwrap_or_else(|| default_udp_bind(udp.remote.as_deref(), &udp.join)),
+                );
                 settings.remote_host.clear();
                 if let Some(remote) = &udp.remote {
                     settings.set_remote(remote);
                 }
                 settings.follow_peer = udp.follow_peer;
                 settings.broadcast = udp.broadcast;
-                settings.multicast_group = udp.join.first().map(|g| g.addr.to_string()).unwrap_or_default();
+                settings.multicast_group = udp.join.first().map(ToString::to_string).unwrap_or_default();
             }
         }
         let common = self.args.common();
@@ -1006,6 +984,48 @@ impl Drop for WirepadApp {
         self.close();
         if let Some(reaper) = self.reaper.take() {
             let _ = reaper.join();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cli::{parse_session, session_config};
+    use crate::net::{Delivery, SessionConfig};
+
+    /// `wirepad gui SESSION` fills the window's fields; Open then makes the session the command line would,
+    /// except that a window drops display data rather than stall.
+    #[test]
+    fn a_launched_session_is_the_command_lines_session() {
+        let sessions: &[&[&str]] = &[
+            &["tcp-server", "127.0.0.1:0"],
+            &["tcp-server", "[::1]:7788"],
+            &["tcp-client", "[::1]:7", "--reconnect"],
+            &["tcp-client", "localhost:9", "--bind", "127.0.0.1:5000"],
+            &["udp", "--remote", "[::1]:9", "--follow-peer"],
+            &["udp", "--bind", "5000", "--broadcast", "--remote", "host:9"],
+            &["udp", "--bind", "[::]:5000", "--join", "ff02::1%3"],
+            &["udp", "--join", "239.1.2.3"],
+        ];
+        for args in sessions {
+            let session = parse_session(*args).expect("valid session");
+            let mut settings = Settings::default();
+            let launch = Launch::new(session.clone()).expect("the window takes it");
+            assert_eq!(launch.apply(&mut settings), None, "no capture");
+            let window = settings
+                .validate()
+                .unwrap_or_else(|errors| panic!("{args:?}: {errors:?}"));
+            let cli = session_config(&session);
+            assert_eq!(cli.delivery, Delivery::Lossless);
+            assert_eq!(
+                window,
+                SessionConfig {
+                    delivery: Delivery::DropWhenBehind,
+                    ..cli
+                },
+                "{args:?}"
+            );
         }
     }
 }

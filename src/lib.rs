@@ -1,5 +1,5 @@
-//! Wirepad: a network debugging assistant. The engine (`net`, with its capture), codecs, log and view have no UI code;
-//! only `app` (the glue) and `ui` use egui.
+//! Wirepad: a network debugging assistant. The engine (`net`, with its capture), codecs, log, view, automation and
+//! what the window and the command line share (`session`) have no UI code; only `app` (the glue) and `ui` use egui.
 pub mod app;
 pub mod automation;
 pub mod cli;
@@ -12,6 +12,7 @@ pub mod log;
 pub mod net;
 pub mod persist;
 pub mod send;
+pub mod session;
 pub mod settings;
 pub mod ui;
 pub mod view;

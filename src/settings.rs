@@ -1,6 +1,5 @@
 //! What the window remembers across restarts, and what its fields mean as a session.
 //! Every field has a default (`#[serde(default)]`), so an old or partial settings file still loads.
-use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
@@ -8,22 +7,16 @@ use serde::{Deserialize, Serialize};
 use crate::codec::checksum::Checksum;
 use crate::codec::text::TextEncoding;
 use crate::i18n::Lang;
-use crate::net::{Delivery, Group, Mode, SessionConfig};
+use crate::net::{Delivery, SessionConfig};
 use crate::persist::Lenient;
 use crate::send::{LineEnding, PayloadFormat, PayloadSpec};
+use crate::session::spec::Form;
+// The window's form vocabulary lives with the session spec that checks it.
+pub use crate::session::spec::{Field, FieldErrors, Invalid, ModeKind};
 
 const HISTORY: usize = 20;
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// A day: the longest periodic interval (and far from what a clock can add without overflowing).
 pub const MAX_INTERVAL_MS: u64 = 86_400_000;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
-pub enum ModeKind {
-    TcpClient,
-    #[default]
-    TcpServer,
-    Udp,
-}
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
@@ -146,31 +139,6 @@ pub struct QuickCommand {
     pub hex: bool,
 }
 
-/// The settings field an error belongs to, so the window can show it beside that field.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Field {
-    LocalIp,
-    LocalPort,
-    RemoteHost,
-    RemotePort,
-    MulticastGroup,
-    Interval,
-    Count,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Invalid {
-    Port,
-    /// A remote port cannot be 0.
-    RemotePort,
-    Ip,
-    Host,
-    Group,
-    Number,
-}
-
-pub type FieldErrors = Vec<(Field, Invalid)>;
-
 impl SendSettings {
     /// How the send box's text becomes bytes.
     pub fn spec(&self, encoding: TextEncoding, hex: bool) -> PayloadSpec {
@@ -251,7 +219,7 @@ impl Settings {
     }
 
     pub fn remote(&self) -> String {
-        join_host_port(self.remote_host.trim(), self.remote_port.trim())
+        self.form().remote()
     }
 
     /// Fills the remote fields from `host:port` (`[v6]:port` too), as history and the command line give it.
@@ -270,134 +238,32 @@ impl Settings {
         self.remote_history.truncate(HISTORY);
     }
 
-    /// Validates every field the mode uses. Errors name their field, so each shows beside it.
-    pub fn validate(&self) -> Result<SessionConfig, FieldErrors> {
-        let mut errors = Vec::new();
-        let local_ip = check(&mut errors, Field::LocalIp, parse_ip(&self.local_ip));
-        let local_port = check(&mut errors, Field::LocalPort, parse_port(self.local_port()));
-        let local = local_ip.zip(local_port).map(|(ip, port)| SocketAddr::new(ip, port));
-        let mode = match self.mode {
-            ModeKind::TcpServer => local.map(|listen| Mode::TcpServer {
-                listen,
-                max_clients: None,
-            }),
-            ModeKind::TcpClient => {
-                let host = check(&mut errors, Field::RemoteHost, check_host(&self.remote_host));
-                let port = check(&mut errors, Field::RemotePort, remote_port(&self.remote_port));
-                // Port 0 locally means "any": no bind needed.
-                let bind = local.filter(|l| l.port() != 0 || !l.ip().is_unspecified());
-                host.zip(port).map(|_| Mode::TcpClient {
-                    remote: self.remote(),
-                    bind,
-                    reconnect: self.reconnect,
-                    connect_timeout: CONNECT_TIMEOUT,
-                })
-            }
-            ModeKind::Udp => {
-                let remote = if self.remote_host.trim().is_empty() {
-                    Some(None)
-                } else {
-                    let host = check(&mut errors, Field::RemoteHost, check_host(&self.remote_host));
-                    let port = check(&mut errors, Field::RemotePort, remote_port(&self.remote_port));
-                    host.zip(port).map(|_| Some(self.remote()))
-                };
-                let groups = match self.multicast_group.trim() {
-                    "" => Some(vec![]),
-                    text => check(&mut errors, Field::MulticastGroup, parse_group(text)).map(|g| vec![g]),
-                };
-                match (local, remote, groups) {
-                    (Some(bind), Some(remote), Some(groups)) => Some(Mode::Udp {
-                        bind,
-                        remote,
-                        follow_peer: self.follow_peer,
-                        broadcast: self.broadcast,
-                        groups,
-                    }),
-                    _ => None,
-                }
-            }
-        };
-        match mode {
-            Some(mode) if errors.is_empty() => {
-                let mut config = SessionConfig::new(mode);
-                config.delivery = Delivery::DropWhenBehind;
-                Ok(config)
-            }
-            _ => Err(errors),
+    /// The connection fields of the current mode, as typed.
+    pub fn form(&self) -> Form<'_> {
+        Form {
+            mode: self.mode,
+            local_ip: &self.local_ip,
+            local_port: self.local_port(),
+            remote_host: &self.remote_host,
+            remote_port: &self.remote_port,
+            reconnect: self.reconnect,
+            follow_peer: self.follow_peer,
+            broadcast: self.broadcast,
+            multicast_group: &self.multicast_group,
         }
     }
-}
 
-fn check<T>(errors: &mut FieldErrors, field: Field, value: Result<T, Invalid>) -> Option<T> {
-    value.map_err(|invalid| errors.push((field, invalid))).ok()
-}
-
-fn parse_port(text: &str) -> Result<u16, Invalid> {
-    text.trim().parse::<u16>().map_err(|_| Invalid::Port)
-}
-
-/// Nobody listens on port 0: a remote needs a real one.
-fn remote_port(text: &str) -> Result<u16, Invalid> {
-    match parse_port(text)? {
-        0 => Err(Invalid::RemotePort),
-        port => Ok(port),
-    }
-}
-
-fn parse_ip(text: &str) -> Result<IpAddr, Invalid> {
-    text.trim().parse::<IpAddr>().map_err(|_| Invalid::Ip)
-}
-
-/// A host name or an IP address; something that looks like a dotted IPv4 address must be one (300.1.1.1 is not).
-fn check_host(text: &str) -> Result<(), Invalid> {
-    let host = text.trim();
-    let looks_numeric = host.chars().all(|c| c.is_ascii_digit() || c == '.');
-    let valid = if looks_numeric {
-        host.parse::<std::net::Ipv4Addr>().is_ok()
-    } else if host.contains(':') {
-        host.trim_start_matches('[')
-            .trim_end_matches(']')
-            .parse::<std::net::Ipv6Addr>()
-            .is_ok()
-    } else {
-        !host.is_empty()
-            && host
-                .chars()
-                .all(|c| c.is_alphanumeric() || c == '-' || c == '.' || c == '_')
-    };
-    if valid {
-        Ok(())
-    } else {
-        Err(if looks_numeric { Invalid::Ip } else { Invalid::Host })
-    }
-}
-
-/// `239.1.2.3`, or `ff12::1` / `ff12::1%3` (IPv6 with its interface index).
-fn parse_group(text: &str) -> Result<Group, Invalid> {
-    let (addr, interface) = match text.split_once('%') {
-        Some((addr, index)) => (addr, index.parse::<u32>().map_err(|_| Invalid::Group)?),
-        None => (text, 0),
-    };
-    let addr = addr.parse::<IpAddr>().map_err(|_| Invalid::Group)?;
-    if addr.is_multicast() {
-        Ok(Group { addr, interface })
-    } else {
-        Err(Invalid::Group)
-    }
-}
-
-fn join_host_port(host: &str, port: &str) -> String {
-    let host = host.trim_start_matches('[').trim_end_matches(']');
-    if host.contains(':') {
-        format!("[{host}]:{port}")
-    } else {
-        format!("{host}:{port}")
+    /// Validates every field the mode uses. Errors name their field, so each shows beside it. A window must
+    /// never stall, so it drops display data when behind.
+    pub fn validate(&self) -> Result<SessionConfig, FieldErrors> {
+        Ok(self.form().endpoint()?.config(Delivery::DropWhenBehind))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::net::{Group, Mode};
 
     fn with(edit: impl FnOnce(&mut Settings)) -> Settings {
         let mut settings = Settings::default();

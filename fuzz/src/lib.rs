@@ -4,7 +4,7 @@
 
 #[path = "../../src/automation/mod.rs"]
 pub mod automation;
-#[path = "../../src/cli.rs"]
+#[path = "../../src/cli/mod.rs"]
 pub mod cli;
 #[path = "../../src/codec/mod.rs"]
 pub mod codec;
@@ -16,5 +16,7 @@ pub mod net;
 pub mod persist;
 #[path = "../../src/send.rs"]
 pub mod send;
+#[path = "../../src/session/mod.rs"]
+pub mod session;
 #[path = "../../src/settings.rs"]
 pub mod settings;

@@ -157,3 +157,13 @@ pub struct Group {
     /// IPv6: the interface index (0 = the system's choice). IPv4: ignored (joined on the default interface).
     pub interface: u32,
 }
+
+/// `239.1.2.3`, `ff02::1`, or with an interface `ff02::1%3`: what `session::spec::parse_group` reads.
+impl std::fmt::Display for Group {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.interface {
+            0 => write!(f, "{}", self.addr),
+            index => write!(f, "{}%{index}", self.addr),
+        }
+    }
+}

@@ -76,7 +76,7 @@ pub enum Delivery {
     DropWhenBehind,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct SessionConfig {
     pub mode: Mode,
     /// Write every received byte, raw and in arrival order, to this file.

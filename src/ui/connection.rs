@@ -2,12 +2,13 @@
 use std::net::IpAddr;
 use std::sync::OnceLock;
 
-use crate::app::{Action, LinkState, WirepadApp};
+use crate::app::{Action, WirepadApp};
 use crate::codec::checksum::Checksum;
 use crate::codec::text::TextEncoding;
 use crate::dialog::FilePurpose;
 use crate::i18n::Texts;
 use crate::send::LineEnding;
+use crate::session::state::LinkState;
 use crate::settings::{Field, Invalid, ModeKind};
 use crate::ui::{error_label, field_error, labelled_field};
 
@@ -217,7 +218,7 @@ fn send(app: &mut WirepadApp, ui: &mut egui::Ui, t: &Texts) -> Vec<Action> {
     let open = app.is_open();
     let running = app.periodic_sent();
     let dialog_free = !app.dialog_open();
-    let file_idle = app.file_progress.is_none();
+    let file_idle = app.file_progress().is_none();
     let box_invalid = app.send_box_invalid();
     let send = &mut app.settings.send;
     ui.horizontal(|ui| {
@@ -307,7 +308,7 @@ fn send(app: &mut WirepadApp, ui: &mut egui::Ui, t: &Texts) -> Vec<Action> {
             actions.push(Action::PickFile(FilePurpose::SendFile));
         }
     });
-    if let Some((sent, total)) = app.file_progress {
+    if let Some((sent, total)) = app.file_progress() {
         let fraction = if total == 0 { 1.0 } else { sent as f32 / total as f32 };
         ui.add(egui::ProgressBar::new(fraction).show_percentage());
     }

@@ -80,7 +80,7 @@ pub fn side_panel(app: &mut WirepadApp, ui: &mut egui::Ui) -> Vec<Action> {
     let mut actions = Vec::new();
     let t = app.texts();
     if app.settings.mode == ModeKind::TcpServer {
-        ui.heading(format!("{} ({})", t.clients, app.clients.len()));
+        ui.heading(format!("{} ({})", t.clients, app.clients().count()));
         actions.extend(client_table(app, ui));
         ui.separator();
     }
@@ -128,7 +128,7 @@ fn client_table(app: &WirepadApp, ui: &mut egui::Ui) -> Vec<Action> {
                 header.col(|_| {});
             })
             .body(|mut body| {
-                for (peer, info) in &app.clients {
+                for (peer, info) in app.client_list() {
                     let counters = info.counters.snapshot();
                     body.row(row_height, |mut row| {
                         row.col(|ui| {

@@ -1,6 +1,7 @@
 //! The status bar: state, addresses, exact RX/TX counters, rates, what fell out of the view, reset, language.
-use crate::app::{Action, LinkState, WirepadApp};
+use crate::app::{Action, WirepadApp};
 use crate::i18n::Lang;
+use crate::session::state::LinkState;
 
 pub fn status_bar(app: &mut WirepadApp, ui: &mut egui::Ui) -> Vec<Action> {
     let mut actions = Vec::new();

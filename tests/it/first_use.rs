@@ -66,7 +66,7 @@ fn a_fresh_tcp_client_binds_any_port_so_it_reaches_a_server_on_the_port_server_m
         .set_nonblocking(false)
         .expect("blocking accept is bounded by the connect below");
     step_until(&mut harness, "connected", |h| {
-        matches!(h.state().state(), wirepad::app::LinkState::Connected { .. })
+        matches!(h.state().state(), wirepad::session::state::LinkState::Connected { .. })
     });
     assert_eq!(harness.state().error(), None, "no bind error");
     assert_eq!(

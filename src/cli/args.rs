@@ -1,0 +1,503 @@
+//! The command line's arguments (clap) and what they mean as a session.
+use std::net::{Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::builder::{PossibleValuesParser, TypedValueParser};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use super::{CliError, note};
+use crate::codec::checksum::Checksum;
+use crate::codec::text::TextEncoding;
+use crate::net::CaptureFile;
+use crate::net::{Delivery, Group, ReceivedAs, SessionConfig};
+use crate::send::{LineEnding, PayloadFormat, PayloadSpec};
+use crate::session::Endpoint;
+use crate::session::spec::parse_group;
+
+const AFTER_HELP: &str = "\
+The first line on stderr says where the socket is, so port 0 can be discovered by scripts: \
+\"listening on ADDR\" (tcp-server), \"bound to ADDR\" (udp), \"connected to ADDR from LOCAL\" (tcp-client). \
+Received data goes to stdout only, as UTF-8; peers joining and leaving, and errors, go to stderr.
+
+Exit codes: 0 done (a quit condition, or the server closed a tcp-client), 1 network or file error, \
+2 bad arguments or bad input (bad hex, bad escape, unknown encoding, text not encodable; nothing is sent).";
+
+/// The synopsis of every subcommand and option, so `wirepad --help` alone shows everything there is.
+const SYNOPSIS: &str = "\
+Sessions:
+  wirepad                                   open the window
+  wirepad gui [SESSION...]                  open the window with that session open (wirepad gui tcp-server 7788)
+  wirepad tcp-server LISTEN [--max-clients N] [OPTIONS]      LISTEN = PORT | IP:PORT | [IPv6]:PORT
+  wirepad tcp-client REMOTE [--bind LOCAL] [--reconnect] [OPTIONS]      REMOTE = HOST:PORT
+  wirepad udp [--bind LOCAL] [--remote HOST:PORT] [--follow-peer] [--broadcast] [--join GROUP]... [OPTIONS]
+
+OPTIONS (see `wirepad help tcp-server` for the details):
+  -e, --encoding NAME   --hex   --log   -q, --quiet   --recv-file PATH
+  -s, --send TEXT | --send-hex HEX | --send-file PATH   --append cr|lf|crlf
+  --checksum sum8|xor8|crc16-modbus|crc16-ccitt|crc32|lrc   --repeat N   --interval MS   --stdin   --echo
+  --quit-after-bytes N   --quit-after-secs S   --quit-when-idle MS
+";
+
+/// Wirepad: a network debugging assistant (TCP server, TCP client, UDP). Without a subcommand it opens the window.
+#[derive(Debug, Parser)]
+#[command(name = "wirepad", version, after_help = format!("{SYNOPSIS}\n{AFTER_HELP}"))]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<CliCommand>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CliCommand {
+    #[command(flatten)]
+    Session(SessionArgs),
+    /// Open the window, optionally with a session already open (e.g. `wirepad gui tcp-server 7788`)
+    Gui {
+        #[command(subcommand)]
+        session: Option<SessionArgs>,
+    },
+}
+
+/// One session as the command line describes it; `wirepad gui SESSION…` hands the same to the window.
+#[derive(Debug, Clone, Subcommand)]
+pub enum SessionArgs {
+    /// Listen for TCP clients and talk to all of them
+    #[command(after_help = AFTER_HELP)]
+    TcpServer(TcpServerArgs),
+    /// Connect to a TCP server
+    #[command(after_help = AFTER_HELP)]
+    TcpClient(TcpClientArgs),
+    /// Send and receive UDP datagrams (unicast, broadcast, multicast)
+    #[command(after_help = AFTER_HELP)]
+    Udp(UdpArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct TcpServerArgs {
+    /// Where to listen: PORT (all IPv4 interfaces), IP:PORT or [IPv6]:PORT; port 0 picks a free one
+    #[arg(value_name = "LISTEN", value_parser = parse_local)]
+    pub listen: SocketAddr,
+    /// Refuse clients beyond N connected at once
+    #[arg(long, value_name = "N", value_parser = parse_max_clients)]
+    pub max_clients: Option<usize>,
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct TcpClientArgs {
+    /// The server: HOST:PORT or [IPv6]:PORT (hostnames are resolved)
+    #[arg(value_name = "REMOTE", value_parser = parse_remote)]
+    pub remote: String,
+    /// Connect from this local address: PORT, IP:PORT or [IPv6]:PORT
+    #[arg(long, value_name = "LOCAL", value_parser = parse_local)]
+    pub bind: Option<SocketAddr>,
+    /// When the connection fails or ends, connect again (with backoff) instead of exiting
+    #[arg(long)]
+    pub reconnect: bool,
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct UdpArgs {
+    /// Local address: PORT, IP:PORT or [IPv6]:PORT [default: 0.0.0.0:0, or [::]:0 for an IPv6 remote or group]
+    #[arg(long, value_name = "LOCAL", value_parser = parse_local)]
+    pub bind: Option<SocketAddr>,
+    /// Where sends go: HOST:PORT or [IPv6]:PORT (hostnames are resolved)
+    #[arg(long, value_name = "HOST:PORT", value_parser = parse_remote)]
+    pub remote: Option<String>,
+    /// Send to whoever sent the last datagram; without --remote, sends wait for the first one
+    #[arg(long)]
+    pub follow_peer: bool,
+    /// Allow sending to broadcast addresses (SO_BROADCAST)
+    #[arg(long)]
+    pub broadcast: bool,
+    /// Join a multicast group (repeatable): IPv4 (239.1.2.3) or IPv6 (ff02::1, or ff02::1%IFINDEX to pick the
+    /// interface by its index); bind the group's port with --bind
+    #[arg(long, value_name = "GROUP", value_parser = parse_group)]
+    pub join: Vec<Group>,
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+/// Options shared by the three session kinds.
+#[derive(Debug, Clone, Args)]
+pub struct CommonArgs {
+    /// Text encoding of received and sent text: utf-8, gbk, gb18030, big5, shift_jis, euc-jp, euc-kr,
+    /// windows-1252, utf-16le, utf-16be or another WHATWG label (case-insensitive)
+    /// (default utf-8; the window keeps its own choice unless this is given)
+    #[arg(short, long, value_name = "NAME")]
+    pub encoding: Option<String>,
+    #[command(flatten)]
+    pub receive: ReceiveArgs,
+    #[command(flatten)]
+    pub send: SendArgs,
+    #[command(flatten)]
+    pub quit: QuitArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Receive")]
+pub struct ReceiveArgs {
+    /// Print received bytes as hex, one line per received chunk: "48 65 6C 6C 6F"
+    #[arg(long)]
+    pub hex: bool,
+    /// Print one line per received chunk: "[HH:MM:SS.mmm] PEER: DATA" (local time; DATA as text, or hex with --hex)
+    #[arg(long)]
+    pub log: bool,
+    /// Do not print received data (counters, events and capture still work)
+    #[arg(short, long)]
+    pub quiet: bool,
+    /// Write every received byte, raw and in arrival order, to PATH
+    #[arg(long, value_name = "PATH")]
+    pub recv_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Send")]
+pub struct SendArgs {
+    /// Send TEXT once ready (escapes \r \n \t \0 \\ \xHH interpreted, text encoded with --encoding);
+    /// tcp-server: to each client as it joins
+    #[arg(short, long, value_name = "TEXT", group = "payload")]
+    pub send: Option<String>,
+    /// Send these bytes instead, as hex: tokens separated by spaces, commas or newlines; a one-digit token is
+    /// one byte (A = 0A), a longer one needs an even number of digits (0A0B); 0x prefixes allowed ("1 03 0x0A0B")
+    #[arg(long, value_name = "HEX", group = "payload")]
+    pub send_hex: Option<String>,
+    /// Send a file's bytes as they are (no checksum, no --append); tcp-server: to each client as it joins
+    #[arg(long, value_name = "PATH", conflicts_with = "payload")]
+    pub send_file: Option<PathBuf>,
+    /// Append a line ending after the payload and its checksum
+    #[arg(long, value_name = "ENDING", value_parser = line_ending_parser())]
+    pub append: Option<LineEnding>,
+    /// Append a checksum of the payload; on the wire crc16-modbus is low byte first, crc16-ccitt
+    /// (CCITT-FALSE) high byte first, crc32 (as zlib) little-endian, sum8, xor8 and lrc one byte
+    #[arg(long, value_name = "NAME")]
+    pub checksum: Option<Checksum>,
+    /// Send N times in total, --interval apart (0 = until stopped); tcp-server: to every connected client
+    #[arg(long, value_name = "N", requires = "payload")]
+    pub repeat: Option<u64>,
+    /// Milliseconds between repeated sends
+    #[arg(long, value_name = "MS", default_value_t = 1000, requires = "repeat")]
+    pub interval: u64,
+    /// Also send each line of standard input (without its newline; at most 1 MiB), read like --send, with
+    /// --checksum and --append
+    #[arg(long)]
+    pub stdin: bool,
+    /// Send every received chunk back to its sender
+    #[arg(long)]
+    pub echo: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Quit (exit 0; the first to come wins)")]
+pub struct QuitArgs {
+    /// Once N bytes have been received (and, with --echo, echoed)
+    #[arg(long, value_name = "N")]
+    pub quit_after_bytes: Option<u64>,
+    /// S seconds after the first stderr line (fractions allowed)
+    #[arg(long, value_name = "S", value_parser = parse_secs)]
+    pub quit_after_secs: Option<Duration>,
+    /// After MS milliseconds without a byte received or sent (counting from the first stderr line)
+    #[arg(long, value_name = "MS")]
+    pub quit_when_idle: Option<u64>,
+}
+
+/// Parses the process's arguments. Help and version print as clap prints them (exit 0); a usage
+/// error is one line on stderr and exit 2 (contract), not clap's error, tip and usage.
+pub fn parse_args() -> Result<Cli, ExitCode> {
+    Cli::try_parse().map_err(|error| {
+        if error.use_stderr() {
+            let error = usage_error(&error);
+            note(format_args!("error: {error}"));
+            error.exit_code()
+        } else {
+            // A closed stdout is no reason to fail `--help`.
+            let _ = error.print();
+            ExitCode::SUCCESS
+        }
+    })
+}
+
+/// clap's first paragraph on one line (a missing argument's name is on the line after its
+/// message), without the "error: " that `note` adds again.
+fn usage_error(error: &clap::Error) -> CliError {
+    let rendered = error.render().to_string();
+    let message = rendered
+        .lines()
+        .take_while(|line| !line.trim().is_empty())
+        .map(str::trim)
+        .collect::<Vec<_>>()
+        .join(" ");
+    let message = message.strip_prefix("error: ").unwrap_or(&message);
+    CliError::Usage(format!("{message} (see wirepad --help)"))
+}
+
+/// Parses a session as `wirepad gui` takes it, e.g. `["tcp-server", "8080"]`.
+pub fn parse_session<I, T>(args: I) -> Result<SessionArgs, clap::Error>
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
+    #[derive(Parser)]
+    #[command(name = "wirepad gui", no_binary_name = true)]
+    struct SessionOnly {
+        #[command(subcommand)]
+        session: SessionArgs,
+    }
+    SessionOnly::try_parse_from(args).map(|parsed| parsed.session)
+}
+
+impl SessionArgs {
+    pub fn common(&self) -> &CommonArgs {
+        match self {
+            SessionArgs::TcpServer(args) => &args.common,
+            SessionArgs::TcpClient(args) => &args.common,
+            SessionArgs::Udp(args) => &args.common,
+        }
+    }
+
+    /// The session these arguments describe.
+    pub fn endpoint(&self) -> Endpoint {
+        match self {
+            SessionArgs::TcpServer(server) => Endpoint::TcpServer {
+                listen: server.listen,
+                max_clients: server.max_clients,
+            },
+            SessionArgs::TcpClient(client) => Endpoint::TcpClient {
+                remote: client.remote.clone(),
+                bind: client.bind,
+                reconnect: client.reconnect,
+            },
+            SessionArgs::Udp(udp) => Endpoint::Udp {
+                bind: udp.bind,
+                remote: udp.remote.clone(),
+                follow_peer: udp.follow_peer,
+                broadcast: udp.broadcast,
+                groups: udp.join.clone(),
+            },
+        }
+    }
+}
+
+impl CommonArgs {
+    pub fn text_encoding(&self) -> Result<TextEncoding, CliError> {
+        Ok(TextEncoding::from_name(self.encoding.as_deref().unwrap_or("utf-8"))?)
+    }
+
+    /// How `--send` text and `--stdin` lines become bytes (`--send-hex` swaps the format for hex).
+    pub fn payload_spec(&self) -> Result<PayloadSpec, CliError> {
+        Ok(PayloadSpec {
+            format: PayloadFormat::Text { escapes: true },
+            encoding: self.text_encoding()?,
+            checksum: self.send.checksum,
+            append: self.send.append.unwrap_or(LineEnding::None),
+        })
+    }
+}
+
+/// The engine's configuration for a session. The command line never drops data, so delivery is lossless.
+pub fn session_config(args: &SessionArgs) -> SessionConfig {
+    let common = args.common();
+    let quit = &common.quit;
+    // The bytes are only needed to print them; a quit condition needs their count; the engine echoes by itself.
+    let received_as = if !common.receive.quiet {
+        ReceivedAs::Bytes
+    } else if quit.quit_after_bytes.is_some() || quit.quit_when_idle.is_some() {
+        ReceivedAs::Lengths
+    } else {
+        ReceivedAs::Nothing
+    };
+    SessionConfig {
+        capture: common.receive.recv_file.clone().map(CaptureFile::truncate),
+        received_as,
+        echo: common.send.echo,
+        ..args.endpoint().config(Delivery::Lossless)
+    }
+}
+
+/// LISTEN / LOCAL: `PORT` (every IPv4 interface), `IP:PORT` or `[IPv6]:PORT`.
+fn parse_local(text: &str) -> Result<SocketAddr, String> {
+    if let Ok(port) = text.parse::<u16>() {
+        return Ok(SocketAddr::new(Ipv4Addr::UNSPECIFIED.into(), port));
+    }
+    text.parse().map_err(|_| "expected PORT, IP:PORT or [IPv6]:PORT".into())
+}
+
+/// REMOTE: `HOST:PORT` or `[IPv6]:PORT`; the host is resolved later, by the engine.
+fn parse_remote(text: &str) -> Result<String, String> {
+    let (host, port) = text.rsplit_once(':').ok_or("expected HOST:PORT or [IPv6]:PORT")?;
+    if host.is_empty() {
+        return Err("the host is missing: expected HOST:PORT".into());
+    }
+    if host.contains(':') && !(host.starts_with('[') && host.ends_with(']')) {
+        return Err("write an IPv6 address in brackets: [ADDR]:PORT".into());
+    }
+    port.parse::<u16>()
+        .map_err(|_| format!("\"{port}\" is not a port number (0-65535)"))?;
+    Ok(text.to_owned())
+}
+
+fn parse_max_clients(text: &str) -> Result<usize, String> {
+    match text.parse::<usize>() {
+        Ok(0) => Err("a server that refuses every client is no server: give 1 or more".into()),
+        Ok(n) => Ok(n),
+        Err(_) => Err(format!("\"{text}\" is not a whole number")),
+    }
+}
+
+fn parse_secs(text: &str) -> Result<Duration, String> {
+    text.parse::<f64>()
+        .ok()
+        .and_then(|secs| Duration::try_from_secs_f64(secs).ok())
+        .ok_or_else(|| format!("\"{text}\" is not a number of seconds"))
+}
+
+/// `cr | lf | crlf`, with their byte values as help ("none" is what leaving the option out means).
+fn line_ending_parser() -> impl TypedValueParser<Value = LineEnding> {
+    let values = LineEnding::value_variants()
+        .iter()
+        .filter(|&&ending| ending != LineEnding::None)
+        .filter_map(ValueEnum::to_possible_value);
+    PossibleValuesParser::new(values).try_map(|name| LineEnding::from_str(&name, false))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::net::Mode;
+    use clap::CommandFactory;
+
+    #[test]
+    fn clap_definitions_are_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn local_addresses() {
+        let cases = [
+            ("8080", "0.0.0.0:8080"),
+            ("127.0.0.1:0", "127.0.0.1:0"),
+            ("[::1]:7", "[::1]:7"),
+        ];
+        for (text, addr) in cases {
+            assert_eq!(parse_local(text), Ok(addr.parse().expect(addr)), "{text}");
+        }
+        for bad in ["", "70000", "localhost:80", "::1:80", "1.2.3.4"] {
+            assert_eq!(
+                parse_local(bad),
+                Err("expected PORT, IP:PORT or [IPv6]:PORT".into()),
+                "{bad:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn remotes() {
+        for good in ["localhost:80", "127.0.0.1:1", "[::1]:65535", "example.com:0"] {
+            assert_eq!(parse_remote(good).as_deref(), Ok(good));
+        }
+        let cases = [
+            ("localhost", "expected HOST:PORT or [IPv6]:PORT"),
+            (":80", "the host is missing: expected HOST:PORT"),
+            ("::1:80", "write an IPv6 address in brackets: [ADDR]:PORT"),
+            ("host:99999", "\"99999\" is not a port number (0-65535)"),
+            ("host:x", "\"x\" is not a port number (0-65535)"),
+        ];
+        for (bad, reason) in cases {
+            assert_eq!(parse_remote(bad), Err(reason.into()), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn max_clients() {
+        assert_eq!(parse_max_clients("3"), Ok(3));
+        assert!(parse_max_clients("0").is_err_and(|e| e.contains("1 or more")));
+        assert!(parse_max_clients("many").is_err_and(|e| e.contains("\"many\" is not a whole number")));
+    }
+
+    #[test]
+    fn seconds() {
+        assert_eq!(parse_secs("1.5"), Ok(Duration::from_millis(1500)));
+        for bad in ["-1", "NaN", "soon", "1e400"] {
+            assert_eq!(parse_secs(bad), Err(format!("\"{bad}\" is not a number of seconds")));
+        }
+    }
+
+    #[test]
+    fn parses_a_session_as_the_window_receives_it() {
+        let session = parse_session(["tcp-server", "8080", "-e", "GBK", "--append", "crlf"]).expect("valid session");
+        let SessionArgs::TcpServer(server) = &session else {
+            panic!("parsed as {session:?}");
+        };
+        assert_eq!(server.listen, "0.0.0.0:8080".parse().expect("addr"));
+        assert_eq!(server.common.send.append, Some(LineEnding::CrLf));
+        assert_eq!(server.common.text_encoding().expect("known"), TextEncoding::GBK);
+        let config = session_config(&session);
+        assert_eq!(
+            config.mode,
+            Mode::TcpServer {
+                listen: "0.0.0.0:8080".parse().expect("addr"),
+                max_clients: None
+            }
+        );
+        assert_eq!(config.delivery, Delivery::Lossless);
+        let error = |args: &[&str]| parse_session(args).expect_err("rejected").kind();
+        assert_eq!(
+            error(&["tcp-server", "8080", "--append", "none"]),
+            clap::error::ErrorKind::InvalidValue
+        );
+        assert_eq!(
+            error(&["udp", "--max-clients", "1"]),
+            clap::error::ErrorKind::UnknownArgument
+        );
+    }
+
+    #[test]
+    fn udp_binds_the_family_of_its_remote() {
+        let bind = |args: &[&str]| {
+            let session = parse_session(args).expect("valid session");
+            match session_config(&session).mode {
+                Mode::Udp { bind, .. } => bind.to_string(),
+                mode => panic!("{mode:?}"),
+            }
+        };
+        assert_eq!(bind(&["udp", "--remote", "[::1]:9"]), "[::]:0");
+        assert_eq!(bind(&["udp", "--join", "ff02::1"]), "[::]:0");
+        assert_eq!(bind(&["udp", "--remote", "localhost:9"]), "0.0.0.0:0");
+        assert_eq!(bind(&["udp", "--bind", "5000"]), "0.0.0.0:5000");
+    }
+
+    #[test]
+    fn argument_rules() {
+        use clap::error::ErrorKind;
+        let rejected = [
+            (
+                &["tcp-client", "h:1", "-s", "a", "--send-hex", "61"][..],
+                ErrorKind::ArgumentConflict,
+            ),
+            (
+                &["tcp-client", "h:1", "--send-file", "f", "-s", "a"],
+                ErrorKind::ArgumentConflict,
+            ),
+            (
+                &["tcp-client", "h:1", "--repeat", "3"],
+                ErrorKind::MissingRequiredArgument,
+            ),
+            (
+                &["tcp-client", "h:1", "-s", "a", "--interval", "5"],
+                ErrorKind::MissingRequiredArgument,
+            ),
+            (&["tcp-server", "1", "--max-clients", "0"], ErrorKind::ValueValidation),
+            (&["tcp-client", "h:1", "--checksum", "md5"], ErrorKind::InvalidValue),
+        ];
+        for (args, kind) in rejected {
+            let error = parse_session(args).expect_err(&format!("{args:?} was accepted"));
+            assert_eq!(error.kind(), kind, "{args:?}: {error}");
+        }
+        let accepted = parse_session(["tcp-client", "h:1", "-s", "a", "--repeat", "3"]).expect("--interval defaults");
+        assert_eq!(accepted.common().send.interval, 1000);
+    }
+}

@@ -1,0 +1,109 @@
+//! The command line front end: the same engine as the window, driven by flags.
+//!
+//! Contract (DESIGN.md, "Command line"): the first stderr line says where the socket is, received
+//! data goes to stdout only, and the exit code is 0 when done, 1 on a network or file error and 2
+//! on bad arguments or bad input, which are found before anything is sent.
+
+mod args;
+mod plan;
+mod printer;
+mod runner;
+
+use std::fmt;
+use std::io::{self, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use crate::codec::text::TextError;
+use crate::net::NetError;
+use crate::send::PayloadError;
+
+pub use args::{
+    Cli, CliCommand, CommonArgs, QuitArgs, ReceiveArgs, SendArgs, SessionArgs, TcpClientArgs, TcpServerArgs, UdpArgs,
+    parse_args, parse_session, session_config,
+};
+use plan::{MAX_STDIN_LINE, Plan};
+
+/// Everything that can end a run other than success. Exit codes are decided in `exit_code` only.
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    /// Arguments clap cannot check by itself.
+    #[error("{0}")]
+    Usage(String),
+    #[error(transparent)]
+    Encoding(#[from] TextError),
+    #[error("{option}: {source}")]
+    Payload { option: &'static str, source: PayloadError },
+    #[error("{option}: nothing to send")]
+    NothingToSend { option: &'static str },
+    #[error("{option}: {len} bytes do not fit in one UDP datagram (at most {limit})")]
+    DatagramTooLarge {
+        option: &'static str,
+        len: usize,
+        limit: usize,
+    },
+    #[error("standard input, line {line}: {source}")]
+    StdinLine { line: u64, source: PayloadError },
+    #[error("standard input, line {line}: not valid UTF-8")]
+    StdinNotUtf8 { line: u64 },
+    #[error("standard input, line {line}: longer than {MAX_STDIN_LINE} bytes (send big data with --send-file)")]
+    StdinTooLong { line: u64 },
+    #[error(
+        "--send-file: {} is not a regular file (a pipe or device could block the session; send a stream with \
+         --stdin)",
+        path.display()
+    )]
+    NotAFile { path: PathBuf },
+    #[error(transparent)]
+    Net(Arc<NetError>),
+    #[error("connection reset by peer")]
+    Reset,
+    #[error("the session ended after an error")]
+    Failed,
+    #[error("cannot write to standard output: {0}")]
+    Stdout(io::Error),
+    #[error("cannot read standard input: {0}")]
+    Stdin(io::Error),
+}
+
+impl From<NetError> for CliError {
+    fn from(error: NetError) -> Self {
+        CliError::Net(Arc::new(error))
+    }
+}
+
+impl CliError {
+    pub fn exit_code(&self) -> ExitCode {
+        match self {
+            CliError::Usage(_)
+            | CliError::Encoding(_)
+            | CliError::Payload { .. }
+            | CliError::NothingToSend { .. }
+            | CliError::DatagramTooLarge { .. }
+            | CliError::StdinLine { .. }
+            | CliError::StdinNotUtf8 { .. }
+            | CliError::StdinTooLong { .. }
+            | CliError::NotAFile { .. } => ExitCode::from(2),
+            CliError::Net(_) | CliError::Reset | CliError::Failed | CliError::Stdout(_) | CliError::Stdin(_) => {
+                ExitCode::from(1)
+            }
+        }
+    }
+}
+
+/// Runs one session until a quit condition, the end of the connection, or an error.
+pub fn run(args: SessionArgs) -> ExitCode {
+    match Plan::new(&args).and_then(Plan::run) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            note(format_args!("error: {error}"));
+            error.exit_code()
+        }
+    }
+}
+
+/// One line on stderr. A closed stderr is no reason to fail (or panic, as `eprintln!` would).
+fn note(line: fmt::Arguments) {
+    let _ = writeln!(io::stderr().lock(), "{line}");
+}

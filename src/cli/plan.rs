@@ -1,0 +1,210 @@
+//! A run worked out and checked before anything touches the network: the session, what to send, how to print.
+use std::io::{self, BufRead, Read};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use crossbeam_channel::{Receiver, bounded};
+
+use super::CliError;
+use super::args::{QuitArgs, SendArgs, SessionArgs, session_config};
+use super::printer::PrintStyle;
+use super::runner::Runner;
+use crate::net::{Bytes, NetError, Session, SessionConfig};
+use crate::send::{PayloadFormat, PayloadSpec};
+
+/// Lines read ahead from standard input while nothing can be sent yet.
+const STDIN_LINES_AHEAD: usize = 64;
+/// The longest `--stdin` line: each is held whole until sent, so this times `STDIN_LINES_AHEAD` bounds the memory.
+pub(super) const MAX_STDIN_LINE: usize = 1 << 20;
+
+/// What to send as soon as there is somewhere to send it.
+pub(super) enum Greeting {
+    Bytes { bytes: Bytes, repeat: Option<Repeat> },
+    File(PathBuf),
+}
+
+#[derive(Clone, Copy)]
+pub(super) struct Repeat {
+    /// `None`: until stopped.
+    pub(super) count: Option<u64>,
+    pub(super) interval: Duration,
+}
+
+/// A run worked out and checked before anything touches the network.
+pub(super) struct Plan {
+    pub(super) config: SessionConfig,
+    pub(super) greeting: Option<Greeting>,
+    /// How `--stdin` lines become bytes.
+    pub(super) spec: PayloadSpec,
+    pub(super) printer: Option<PrintStyle>,
+    pub(super) stdin: bool,
+    pub(super) quit: QuitArgs,
+    /// UDP: the largest payload one send may have.
+    pub(super) datagram_limit: Option<usize>,
+}
+
+impl Plan {
+    pub(super) fn new(args: &SessionArgs) -> Result<Plan, CliError> {
+        let common = args.common();
+        let spec = common.payload_spec()?;
+        let send = &common.send;
+        // Clap cannot say "unless --stdin"; --send and --send-hex already conflict with --send-file.
+        let framing = [
+            ("--checksum", send.checksum.is_some()),
+            ("--append", send.append.is_some()),
+        ];
+        if let Some((option, _)) = framing.iter().find(|(_, given)| *given)
+            && send.send_file.is_some()
+            && !send.stdin
+        {
+            return Err(CliError::Usage(format!(
+                "{option} does not apply to --send-file (the file is sent as it is), only to --send, --send-hex and \
+                 --stdin lines"
+            )));
+        }
+        let greeting = greeting(send, spec)?;
+        let datagram_limit = args.endpoint().datagram_limit();
+        if let (Some(limit), Some(Greeting::Bytes { bytes, .. })) = (datagram_limit, &greeting)
+            && bytes.len() > limit
+        {
+            let option = if send.send.is_some() { "--send" } else { "--send-hex" };
+            return Err(CliError::DatagramTooLarge {
+                option,
+                len: bytes.len(),
+                limit,
+            });
+        }
+        if let SessionArgs::Udp(udp) = args
+            && udp.remote.is_none()
+            && !udp.follow_peer
+            && (greeting.is_some() || send.stdin)
+        {
+            return Err(CliError::Usage(
+                "udp: sending needs --remote HOST:PORT (or --follow-peer to reply to whoever sends first)".into(),
+            ));
+        }
+        let receive = &common.receive;
+        let printer = (!receive.quiet).then_some(PrintStyle {
+            hex: receive.hex,
+            log: receive.log,
+            encoding: spec.encoding,
+        });
+        Ok(Plan {
+            config: session_config(args),
+            greeting,
+            spec,
+            printer,
+            stdin: send.stdin,
+            quit: common.quit.clone(),
+            datagram_limit,
+        })
+    }
+
+    pub(super) fn run(self) -> Result<(), CliError> {
+        let session = Session::start(self.config.clone(), Arc::new(|| {}))?;
+        let stdin = if self.stdin {
+            Some(read_stdin_lines().map_err(CliError::Stdin)?)
+        } else {
+            None
+        };
+        Runner::new(self, session, stdin).run()
+    }
+}
+
+/// Checks that `path` is a regular file this process can read, and returns its length. A FIFO or device is
+/// refused without being opened: opening a FIFO waits for a writer, and the engine would read it on the
+/// session's own thread, so neither the ready line nor a quit condition would ever come.
+pub(super) fn sendable_file(path: &Path) -> Result<u64, CliError> {
+    let read_error = |source| NetError::ReadFile {
+        path: path.to_owned(),
+        source,
+    };
+    let metadata = std::fs::metadata(path).map_err(read_error)?;
+    if !metadata.is_file() {
+        return Err(CliError::NotAFile { path: path.to_owned() });
+    }
+    std::fs::File::open(path).map_err(read_error)?;
+    Ok(metadata.len())
+}
+
+/// Builds the bytes of `--send` / `--send-hex` now, so bad input stops the run before anything is sent.
+fn greeting(send: &SendArgs, spec: PayloadSpec) -> Result<Option<Greeting>, CliError> {
+    let (option, input, spec) = match (&send.send, &send.send_hex, &send.send_file) {
+        (Some(text), _, _) => ("--send", text, spec),
+        (_, Some(hex), _) => {
+            let spec = PayloadSpec {
+                format: PayloadFormat::Hex,
+                ..spec
+            };
+            ("--send-hex", hex, spec)
+        }
+        (_, _, Some(path)) => {
+            // Fail now rather than when the first peer arrives.
+            sendable_file(path)?;
+            return Ok(Some(Greeting::File(path.clone())));
+        }
+        (None, None, None) => return Ok(None),
+    };
+    let bytes = spec
+        .build(input)
+        .map_err(|source| CliError::Payload { option, source })?;
+    if bytes.is_empty() {
+        return Err(CliError::NothingToSend { option });
+    }
+    let repeat = send.repeat.map(|count| Repeat {
+        count: (count > 0).then_some(count),
+        interval: Duration::from_millis(send.interval),
+    });
+    Ok(Some(Greeting::Bytes {
+        bytes: bytes.into(),
+        repeat,
+    }))
+}
+
+pub(super) type StdinLine = Result<Vec<u8>, StdinError>;
+
+pub(super) enum StdinError {
+    Read(io::Error),
+    TooLong,
+}
+
+/// Reads standard input on a thread of its own, one line (without its newline) per message.
+/// The thread is left blocked in `read` when the run ends; the process exit takes it.
+fn read_stdin_lines() -> io::Result<Receiver<StdinLine>> {
+    let (tx, rx) = bounded(STDIN_LINES_AHEAD);
+    std::thread::Builder::new()
+        .name("wirepad-stdin".into())
+        .spawn(move || {
+            let mut input = io::stdin().lock();
+            loop {
+                let mut line = Vec::new();
+                // Room for the longest line and its "\r\n": anything that fills it without a newline is too long.
+                let limit = MAX_STDIN_LINE as u64 + 2;
+                let message = match (&mut input).take(limit).read_until(b'\n', &mut line) {
+                    Ok(0) => return,
+                    Ok(_) => match strip_newline(line) {
+                        line if line.len() > MAX_STDIN_LINE => Err(StdinError::TooLong),
+                        line => Ok(line),
+                    },
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                    Err(e) => Err(StdinError::Read(e)),
+                };
+                let failed = message.is_err();
+                if tx.send(message).is_err() || failed {
+                    return;
+                }
+            }
+        })?;
+    Ok(rx)
+}
+
+fn strip_newline(mut line: Vec<u8>) -> Vec<u8> {
+    if line.last() == Some(&b'\n') {
+        line.pop();
+        if line.last() == Some(&b'\r') {
+            line.pop();
+        }
+    }
+    line
+}
