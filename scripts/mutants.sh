@@ -1,6 +1,6 @@
 #!/bin/sh
-# Mutation testing of the pure modules (codec, send, log, view) with cargo-mutants: each mutant is a planted
-# fault, and the score is the share their unit tests catch. Not part of the test command.
+# Mutation testing of the pure modules (codec, send, log, view, automation) with cargo-mutants: each mutant is a
+# planted fault, and the score is the share their unit tests catch. Not part of the test command.
 # Needs `cargo install cargo-mutants`. Extra arguments go to cargo-mutants, e.g. `--shard 1/4`, `-j 2` or
 # `-F REGEX`. Results: target/mutants/mutants.out (outcomes.json, caught.txt, missed.txt, ...).
 #
@@ -15,12 +15,13 @@ root=$(pwd)
 crate=target/mutants-crate
 rm -rf "$crate/src"
 mkdir -p "$crate/src/net"
-cp -r src/codec src/send.rs src/log.rs src/view.rs "$crate/src/"
+cp -r src/automation src/codec src/send.rs src/log.rs src/view.rs "$crate/src/"
 cp src/net/platform.rs "$crate/src/net/"
 cp Cargo.lock "$crate/"
 cat >"$crate/src/lib.rs" <<'EOF'
 //! The pure modules alone, for scripts/mutants.sh.
 #![allow(dead_code)]
+pub mod automation;
 pub mod codec;
 pub mod log;
 pub mod send;
@@ -40,7 +41,7 @@ publish = false
 [workspace]
 
 [dependencies]'
-    grep -E '^(chrono|clap|crc|encoding_rs|mio|serde|socket2|thiserror) = ' Cargo.toml
+    grep -E '^(chrono|clap|crc|encoding_rs|mio|regex|serde|socket2|thiserror|toml) = ' Cargo.toml
     echo '
 [target.'"'cfg(unix)'"'.dependencies]'
     grep -E '^libc = ' Cargo.toml
@@ -60,4 +61,4 @@ opt-level = 2'
 cd "$crate"
 cargo build --tests --quiet
 exec cargo mutants --copy-target=true --output "$root/target/mutants" -f 'src/codec/*.rs' -f src/send.rs -f src/log.rs \
-    -f src/view.rs "$@" -- --lib
+    -f src/view.rs -f 'src/automation/*.rs' "$@" -- --lib
