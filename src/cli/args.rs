@@ -40,9 +40,12 @@ OPTIONS (see `wirepad help tcp-server` for the details):
   --quit-after-bytes N   --quit-after-secs S   --quit-when-idle MS
 ";
 
+/// `wirepad --version`: the release and the commit it was built from.
+pub const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), " (commit ", env!("WIREPAD_COMMIT"), ")");
+
 /// Wirepad: a network debugging assistant (TCP server, TCP client, UDP). Without a subcommand it opens the window.
 #[derive(Debug, Parser)]
-#[command(name = "wirepad", version, after_help = format!("{SYNOPSIS}\n{AFTER_HELP}"))]
+#[command(name = "wirepad", version = VERSION, after_help = format!("{SYNOPSIS}\n{AFTER_HELP}"))]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<CliCommand>,

@@ -65,6 +65,31 @@ fn assert_log_line(line: &str, peer: SocketAddr, data: &str) {
 }
 
 #[test]
+fn version_names_the_release_and_the_commit_it_was_built_from() {
+    let out = Command::new(env!("CARGO_BIN_EXE_wirepad"))
+        .arg("--version")
+        .output()
+        .expect("run --version");
+    assert_eq!(out.status.code(), Some(0));
+    let version = String::from_utf8(out.stdout).expect("UTF-8");
+    // The checkout the tests run in is the one the binary was built from (or no checkout at all).
+    let commit = Command::new("git")
+        .args(["rev-parse", "--short=12", "HEAD"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .ok()
+        .filter(|out| out.status.success())
+        .map_or_else(
+            || "unknown".to_owned(),
+            |out| String::from_utf8_lossy(&out.stdout).trim().to_owned(),
+        );
+    assert_eq!(
+        version.trim_end(),
+        format!("wirepad {} (commit {commit})", env!("CARGO_PKG_VERSION"))
+    );
+}
+
+#[test]
 fn help_lists_every_option_and_the_checksum_byte_orders() {
     let out = Command::new(env!("CARGO_BIN_EXE_wirepad"))
         .arg("--help")
