@@ -702,6 +702,30 @@ delay_ms = 5
         let specs = |rules: &Rules| rules.table().map(|(spec, _)| spec.clone()).collect::<Vec<_>>();
         assert_eq!(specs(&again), specs(&rules));
         assert_eq!(specs(&rules)[1].checksum, Some(Checksum::Xor8));
+        // Defaults are left out, as a user would write the file.
+        let exported = rules.to_toml();
+        assert_eq!(exported.matches("enabled").count(), 1, "{exported}");
+        assert!(!exported.contains("delay_ms = 0"), "{exported}");
+        assert_eq!((rules.len(), rules.is_empty()), (2, false));
+        let none = Rules::parse("", utf8()).expect("an empty file");
+        assert_eq!((none.len(), none.is_empty()), (0, true));
+    }
+
+    #[test]
+    fn a_reply_the_encoding_cannot_carry_is_an_error_naming_the_rule() {
+        let file =
+            "[[rule]]\nname = \"x\"\nmatch = \"x\"\nreply = \"y\"\n[[rule]]\nmatch_regex = '(.+)'\nreply = \"$1\"\n";
+        let mut rules = Rules::parse(file, gbk()).expect("rules");
+        // 0xFF is no GBK: it decodes to U+FFFD, which GBK cannot encode back.
+        let error = rules
+            .answer(b"\xFF", None, context())
+            .expect("a match")
+            .expect_err("unencodable");
+        assert_eq!(error.rule, "2");
+        assert!(
+            error.to_string().starts_with("rule 2: cannot encode its reply: "),
+            "{error}"
+        );
     }
 
     #[test]
