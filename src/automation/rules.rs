@@ -349,13 +349,11 @@ fn compile_spanned(
 ) -> Result<Rule, RulesError> {
     let value_span = |key: &str| -> Range<usize> {
         let field = match key {
-            "name" => rule.name.as_ref().map(Spanned::span),
             "match" => rule.match_text.as_ref().map(Spanned::span),
             "match_hex" => rule.match_hex.as_ref().map(Spanned::span),
             "match_regex" => rule.match_regex.as_ref().map(Spanned::span),
             "reply" => rule.reply.as_ref().map(Spanned::span),
             "reply_hex" => rule.reply_hex.as_ref().map(Spanned::span),
-            "checksum" => rule.checksum.as_ref().map(Spanned::span),
             "delay_ms" => rule.delay_ms.as_ref().map(Spanned::span),
             _ => None,
         };
@@ -678,7 +676,24 @@ delay_ms = 250
             error("[[rule]]\nmatch = \"a\"\n"),
             "line 1, column 1: rule 1: `reply`: no reply: give reply or reply_hex"
         );
-        assert!(error("[[rule]]\nmatch = \"a\"\nreply = \"b\"\ndelay_ms = 3600001\n").contains("`delay_ms`"));
+        assert_eq!(
+            error("[[rule]]\nmatch = \"a\"\nreply = \"b\"\ndelay_ms = 3600001\n"),
+            "line 4, column 12: rule 1: `delay_ms`: 3600001 ms is more than an hour (3600000)"
+        );
+        assert!(Rules::parse("[[rule]]\nmatch = \"a\"\nreply = \"b\"\ndelay_ms = 3600000\n", gbk()).is_ok());
+        assert_eq!(
+            error("[[rule]]\nmatch = \"a\"\nreply_hex = \"0\"\n[[rule]]\nmatch = \"a\"\nreply_hex = \"123\"\n"),
+            "line 6, column 13: rule 2: `reply_hex`: odd number of hex digits in \"123\" at position 1"
+        );
+        assert_eq!(
+            error("[[rule]]\nreply = \"b\"\n"),
+            "line 1, column 1: rule 1: `match`: no pattern: give one of match, match_hex or match_regex"
+        );
+        assert_eq!(
+            error("[[rule]]\nmatch_regex = '(a)'\nreply = \"$1$2\"\n"),
+            "line 3, column 9: rule 1: `reply`: $2 names a regex group, but the regex has only 1 (write $$ for a \
+             dollar sign)"
+        );
         assert!(error("[[rule]]\nmatch = \"a\"\nreply = \"b\"\ndelay_ms = -1\n").starts_with("line 4"));
         assert!(error("[[rule]]\nmatch = \"a\"\nreply = \"b\"\nchecksum = \"crc99\"\n").starts_with("line 4"));
     }
