@@ -463,6 +463,29 @@ expect_regex = 'Hello,(\w+)!'
     }
 
     #[test]
+    fn an_expect_looks_only_at_the_newest_window_of_data() {
+        let file = "[[step]]\nexpect = \"old\"\ntimeout_ms = 1\n";
+        let (mut run, t0) = run(file, utf8());
+        run.received(b"old");
+        run.received(&vec![b'.'; EXPECT_WINDOW - 2]);
+        match run.advance(t0 + MS).as_slice() {
+            [Action::Failed(failure)] => {
+                assert_eq!(failure.received.len(), EXPECT_WINDOW, "the window's size is kept");
+                assert_eq!(&failure.received[..2], b"ld", "the oldest byte went first");
+            }
+            other => panic!("expected a failure, got {other:?}"),
+        }
+        let (mut run, t0) = self::run(file, utf8());
+        run.received(&vec![b'.'; EXPECT_WINDOW - 3]);
+        run.received(b"old");
+        assert_eq!(
+            run.advance(t0),
+            [Action::Passed],
+            "data that just fits is all looked at"
+        );
+    }
+
+    #[test]
     fn rounds_repeat_and_zero_means_until_stopped() {
         let file = "repeat = 3\n[[step]]\nsend_hex = \"01 03\"\nchecksum = \"xor8\"\n[[step]]\nsleep_ms = 5\n";
         let (mut run, t0) = run(file, utf8());
@@ -523,6 +546,18 @@ expect_regex = 'Hello,(\w+)!'
         );
         assert!(error("[[step]]\nexpect = \"a\"\nchecksum = \"xor8\"\n").contains("only a send takes a checksum"));
         assert!(error("[[step]]\nsleep_ms = 86400001\n").contains("more than a day"));
+        assert!(
+            Script::parse("[[step]]\nsleep_ms = 86400000\n", gbk()).is_ok(),
+            "a day itself is allowed"
+        );
+        for expect in ["expect = \"a\"", "expect_hex = \"61\"", "expect_regex = \"a\""] {
+            let file = format!("[[step]]\n{expect}\ntimeout_ms = 5\n");
+            assert!(Script::parse(&file, gbk()).is_ok(), "{file}");
+        }
+        for send in ["send = \"a\"", "send_hex = \"61\""] {
+            let file = format!("[[step]]\n{send}\nchecksum = \"xor8\"\n");
+            assert!(Script::parse(&file, gbk()).is_ok(), "{file}");
+        }
         assert!(error("[[step]]\nsleep = 1\n").starts_with("line 2, column 1: unknown field `sleep`"));
         assert!(error("repeat = -1\n[[step]]\nsend = \"a\"\n").starts_with("line 1, column 10"));
         assert_eq!(error("repeat = 2\n"), "line 1, column 1: no steps: add [[step]] tables");

@@ -220,10 +220,6 @@ impl Framer {
         }
     }
 
-    pub fn framing(&self) -> &Framing {
-        &self.framing
-    }
-
     /// Bytes waiting for the rest of their message.
     pub fn pending(&self) -> usize {
         self.buf.len()
@@ -504,6 +500,32 @@ mod tests {
             (&b"z"[..], End::Whole),
             "framing resumes after it"
         );
+    }
+
+    #[test]
+    fn the_limits_themselves_are_allowed() {
+        let longest = format!("delim:{}", "7E".repeat(MAX_DELIMITER));
+        assert_eq!(longest.parse(), Ok(Framing::Delimiter(vec![0x7E; MAX_DELIMITER])));
+        // A record of exactly MAX_MESSAGE bytes is one whole message.
+        let mut record = ((MAX_MESSAGE - 4) as u32).to_be_bytes().to_vec();
+        record.resize(MAX_MESSAGE, 9);
+        let mut framer = Framer::new("len:u32be".parse().expect("framing"));
+        let mut out = Vec::new();
+        framer.push(&record, Instant::now(), &mut out);
+        assert_eq!(out.len(), 1);
+        assert_eq!((out[0].bytes.len(), out[0].end), (MAX_MESSAGE, End::Whole));
+    }
+
+    #[test]
+    fn a_line_filled_up_over_two_reads_is_cut_at_the_limit() {
+        let mut framer = Framer::new(Framing::Line);
+        let mut out = Vec::new();
+        framer.push(&vec![b'a'; MAX_MESSAGE - 5], Instant::now(), &mut out);
+        assert!(out.is_empty());
+        framer.push(&[b'b'; 10], Instant::now(), &mut out);
+        assert_eq!(out.len(), 1);
+        assert_eq!((out[0].bytes.len(), out[0].end), (MAX_MESSAGE, End::Part));
+        assert_eq!(framer.pending(), 5);
     }
 
     #[test]
