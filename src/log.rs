@@ -450,6 +450,14 @@ mod tests {
             full,
             "a larger budget drops nothing and frees nothing"
         );
+        // Within the budget nothing is cut: a view holding the newest chunk keeps the log's handle.
+        let newest = log.get_shared(log.next_seq() - 1).cloned().expect("newest");
+        log.set_budget(log.budget());
+        assert_eq!(log.chunks.capacity(), full, "the same budget again frees nothing");
+        assert!(Arc::ptr_eq(
+            &newest,
+            log.get_shared(log.next_seq() - 1).expect("newest")
+        ));
         log.set_budget(room_for(2, 1));
         assert_eq!(log.len(), 2);
         assert!(

@@ -1251,6 +1251,17 @@ mod tests {
     }
 
     #[test]
+    fn saved_text_leaves_out_a_row_whose_start_fell_out() {
+        let (mut log, mut view) = build_in(Log::default(), &STREAM, &[(Rx, A, b"ab"), (Rx, A, b"cd\nef")]);
+        // The log keeps one chunk now: the row "abcd" goes with "ab", where it started.
+        log.set_budget(CHUNK_OVERHEAD + 5);
+        settle(&mut view, &log);
+        assert_eq!(log.len(), 1);
+        assert_eq!(texts(&view), ["ef"]);
+        assert_eq!(view.text_of_all(), "ef\n");
+    }
+
+    #[test]
     fn a_row_goes_on_through_the_chunks_that_continue_it() {
         let wrap = ViewOptions {
             wrap_columns: Some(6),
@@ -1272,6 +1283,20 @@ mod tests {
         for index in 0..view.rows() {
             assert_eq!(view.row(index), view.rows_in(index..index + 1).next(), "row {index}");
         }
+    }
+
+    #[test]
+    fn empty_chunks_count_toward_the_clock() {
+        // Empty reads (UDP's empty datagrams) cost something too: with no time at all, a call stops
+        // after CLOCK_EVERY / 64 of them.
+        let mut log = Log::default();
+        for _ in 0..2 * CLOCK_EVERY / 64 {
+            log.push(chunk((Rx, A, b"")));
+        }
+        let mut view = View::new(STREAM);
+        view.append_within(&log, Duration::ZERO);
+        assert!(view.catching_up());
+        assert_eq!(view.entries.len(), CLOCK_EVERY / 64);
     }
 
     #[test]

@@ -628,28 +628,39 @@ impl PairTable {
     /// Asks encoding_rs about every byte and every pair starting with a lead byte; `None` if any
     /// answer is not of the shape the table holds (a promise about encoding_rs a test checks).
     fn build(encoding: &'static Encoding) -> Option<PairTable> {
-        // The text for `bytes` from a fresh decoder, and whether it still holds part of a character.
-        let decode = |bytes: &[u8]| {
+        let four_bytes = encoding == encoding_rs::GB18030 || encoding == encoding_rs::GBK;
+        let (steps, entries) = PairTable::tables(four_bytes, |bytes| {
             let mut decoder = encoding.new_decoder_without_bom_handling();
-            let mut text = String::with_capacity(32);
-            let (read, _, _) = decoder.decode_to_string(bytes, &mut text, false);
+            let mut text = String::new();
+            feed(&mut decoder, bytes, &mut text, false);
             let done = text.len();
-            let (ended, _, _) = decoder.decode_to_string(&[], &mut text, true);
-            (read == CoderResult::InputEmpty && ended == CoderResult::InputEmpty).then_some(())?;
+            feed(&mut decoder, &[], &mut text, true);
             let pending = text.len() > done;
             text.truncate(done);
-            Some((text, pending))
-        };
+            (text, pending)
+        })?;
+        Some(PairTable {
+            encoding,
+            steps,
+            entries,
+        })
+    }
+
+    /// The steps and entries from `decode`'s answers: the text a fresh decoder makes of some bytes,
+    /// and whether it still holds part of a character. `None` if an answer has a shape the table
+    /// cannot hold: a byte that makes nothing yet holds nothing (a change of mode), or makes text and
+    /// holds more; an unfinished pair other than GB18030's lead byte and digit (`four_bytes`); more
+    /// rows than 16 bits can index.
+    fn tables(four_bytes: bool, decode: impl Fn(&[u8]) -> (String, bool)) -> Option<([u32; 256], Box<[u64]>)> {
         let entry = |text: &str| {
             let mut word = [0; 4];
             word.get_mut(..text.len())?.copy_from_slice(text.as_bytes());
             Some(u64::from(u32::from_le_bytes(word)) | (text.len() as u64) << 32)
         };
-        let four_bytes = encoding == encoding_rs::GB18030 || encoding == encoding_rs::GBK;
         let mut steps = [0; 256];
         let mut entries = vec![0; 256];
         for byte in 0..=255u8 {
-            match decode(&[byte])? {
+            match decode(&[byte]) {
                 (text, false) if !text.is_empty() => {
                     entries[usize::from(byte)] = entry(&text)?;
                     steps[usize::from(byte)] = u32::from(byte);
@@ -658,11 +669,11 @@ impl PairTable {
                     steps[usize::from(byte)] =
                         u32::try_from(entries.len()).ok().filter(|&at| at < 1 << 16)? | 0xFF << 16;
                     for next in 0..=255u8 {
-                        entries.push(match decode(&[byte, next])? {
+                        entries.push(match decode(&[byte, next]) {
                             (text, false) => entry(&text)?,
                             (_, true) if four_bytes && next.is_ascii_digit() => {
                                 // What the pair makes when no four-byte sequence follows ("AA").
-                                let (text, _) = decode(&[byte, next, b'A', b'A'])?;
+                                let (text, _) = decode(&[byte, next, b'A', b'A']);
                                 entry(text.strip_suffix("AA")?)? | GB18030_FOUR
                             }
                             _ => return None,
@@ -672,11 +683,7 @@ impl PairTable {
                 _ => return None,
             }
         }
-        Some(PairTable {
-            encoding,
-            steps,
-            entries: entries.into_boxed_slice(),
-        })
+        Some((steps, entries.into_boxed_slice()))
     }
 
     /// Decodes `bytes[i..]` into `out` from `written` on while 4 bytes are left, from a state with
@@ -1234,6 +1241,153 @@ mod tests {
         }
         for name in ["utf-8", "euc-jp", "windows-1252", "utf-16le"] {
             assert!(PairTable::of(enc(name).0).is_none(), "{name}");
+        }
+    }
+
+    /// A made-up double-byte decoder's answers for `PairTable::tables`: bytes in `leads` wait for a
+    /// second byte and any pair is "字"; any other byte is itself.
+    fn double_byte(leads: std::ops::RangeInclusive<u8>, bytes: &[u8]) -> (String, bool) {
+        match *bytes {
+            [byte] if leads.contains(&byte) => (String::new(), true),
+            [byte] => (char::from(byte).to_string(), false),
+            _ => ("字".to_owned(), false),
+        }
+    }
+
+    /// A table entry as its doc says: UTF-8 in the low 4 bytes, their count in bits 32..40.
+    fn entry_of(text: &str) -> u64 {
+        let mut word = [0; 4];
+        word[..text.len()].copy_from_slice(text.as_bytes());
+        u64::from(u32::from_le_bytes(word)) | (text.len() as u64) << 32
+    }
+
+    #[test]
+    fn pair_tables_hold_each_byte_and_each_pair() {
+        let (steps, entries) = PairTable::tables(false, |bytes| double_byte(0x80..=0xFF, bytes)).expect("table");
+        // A byte that is a character: itself as the step (no bits of the next byte pick), its entry in row 0.
+        assert_eq!(steps[0x41], 0x41);
+        assert_eq!(entries[0x41], entry_of("A"));
+        // Lead bytes: a row of 256 each after row 0, in order; all 8 bits of the next byte pick.
+        assert_eq!(steps[0x80], 256 | 0xFF << 16);
+        assert_eq!(steps[0xFF], (256 + 0x7F * 256) | 0xFF << 16);
+        assert_eq!(entries.len(), 256 + 0x80 * 256);
+        assert_eq!(entries[256 + 0x41], entry_of("字"));
+        // Rows start at a 16-bit index: 255 lead bytes fit (the last row at 65,280), 256 do not (65,536).
+        assert!(PairTable::tables(false, |bytes| double_byte(0x01..=0xFF, bytes)).is_some());
+        assert!(PairTable::tables(false, |bytes| double_byte(0x00..=0xFF, bytes)).is_none());
+    }
+
+    #[test]
+    fn pair_tables_refuse_answers_they_cannot_hold() {
+        type Answers = fn(&[u8]) -> (String, bool);
+        let cases: [(&str, bool, Answers); 5] = [
+            // A byte that makes nothing and holds nothing changed a mode (ISO-2022's shift out).
+            ("a change of mode", false, |bytes| match bytes {
+                [0x0E] => (String::new(), false),
+                _ => double_byte(0x80..=0xFF, bytes),
+            }),
+            ("text and more held", false, |bytes| match bytes {
+                [0x81] => ("x".to_owned(), true),
+                _ => double_byte(0x80..=0xFF, bytes),
+            }),
+            // A lead byte and a digit left unfinished: GB18030's four-byte start, only where it is one.
+            ("a four-byte start outside GB18030", false, |bytes| match bytes {
+                [0x81, b'0'] => (String::new(), true),
+                [0x81, b'0', b'A', b'A'] => ("\u{FFFD}0AA".to_owned(), false),
+                _ => double_byte(0x80..=0xFF, bytes),
+            }),
+            ("an unfinished pair without a digit", true, |bytes| match bytes {
+                [0x81, b'x'] => (String::new(), true),
+                [0x81, b'x', b'A', b'A'] => ("\u{FFFD}xAA".to_owned(), false),
+                _ => double_byte(0x80..=0xFF, bytes),
+            }),
+            (
+                "a four-byte start whose pair is not its text",
+                true,
+                |bytes| match bytes {
+                    [0x81, b'0'] => (String::new(), true),
+                    [0x81, b'0', b'A', b'A'] => ("\u{FFFD}0A".to_owned(), false),
+                    _ => double_byte(0x80..=0xFF, bytes),
+                },
+            ),
+        ];
+        for (what, four_bytes, answers) in cases {
+            assert!(PairTable::tables(four_bytes, answers).is_none(), "{what}");
+        }
+        // The same four-byte start in GB18030: the error and the digit, marked.
+        let (steps, entries) = PairTable::tables(true, cases[2].2).expect("GB18030");
+        assert_eq!(
+            entries[(steps[0x81] & 0xFFFF) as usize + usize::from(b'0')],
+            entry_of("\u{FFFD}0") | GB18030_FOUR
+        );
+    }
+
+    /// `utf8_bulk` from the start of `bytes`: where it stopped, and the UTF-8 it wrote.
+    fn utf8_bulk_of(bytes: &[u8]) -> (usize, Vec<u8>) {
+        let mut out = String::new();
+        let (i, written) = utf8_bulk(bytes, 0, room(&mut out, 3 * bytes.len()), 0);
+        // SAFETY: `utf8_bulk` wrote whole characters up to `written` (checked against encoding_rs below).
+        unsafe { commit(&mut out, written) };
+        (i, out.into_bytes())
+    }
+
+    #[test]
+    fn utf8_bulk_takes_eight_bytes_a_step() {
+        // 12 bytes: room for one step of 8 (and the 4 it looks at after them), so where it stops shows
+        // what that step took: the bytes before the first lead byte followed by a continuation byte, each
+        // a character or U+FFFD, then that sequence.
+        let cases: &[(&[u8], usize)] = &[
+            // No lead byte followed by a continuation byte: 8 bytes, each U+FFFD or itself, and no more.
+            (
+                &[0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, b'a', b'b', b'c', b'd'],
+                8,
+            ),
+            (
+                &[b'a', 0x80, b'a', 0x80, b'a', 0x80, b'a', 0x80, b'a', b'b', b'c', b'd'],
+                8,
+            ),
+            (
+                &[0xC0, 0x41, 0xE4, 0x41, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80],
+                8,
+            ),
+            // A lead byte before a continuation byte: the step ends after its sequence (valid or not).
+            (
+                &[b'a', b'b', 0xE4, 0xBD, 0xA0, b'x', b'y', b'z', b'a', b'b', b'c', b'd'],
+                5,
+            ),
+            (
+                &[b'a', b'b', b'c', b'd', b'e', b'f', b'g', 0xE4, 0xBD, 0xA0, b'x', b'y'],
+                10,
+            ),
+            (
+                &[b'a', 0xE4, 0xBD, 0x41, b'x', b'y', b'z', b'a', b'b', b'c', b'd', b'e'],
+                3,
+            ),
+        ];
+        for &(bytes, stop) in cases {
+            let expected = TextEncoding::UTF8.decode_all(&bytes[..stop]);
+            assert_eq!(utf8_bulk_of(bytes), (stop, expected.into_bytes()), "{bytes:02X?}");
+        }
+    }
+
+    #[test]
+    fn continuation_bytes_alone_are_not_ascii() {
+        // 8 bytes of 0x80 have their top bits set and nothing else: a fast path for ASCII words must
+        // not take them.
+        let bytes = [0x80; 20];
+        for name in STREAMED {
+            assert_eq!(stream(name, &[&bytes]), enc(name).decode_all(&bytes), "{name}");
+        }
+    }
+
+    #[test]
+    fn room_is_what_was_asked_and_the_slack() {
+        for len in [0, 1, 100, 4096] {
+            let mut out = String::from("text");
+            let room = room(&mut out, len).len();
+            // The 64 bytes of slack, and at most one growth step (Vec doubles) beyond.
+            assert!(room >= len + 64, "{len}: {room}");
+            assert!(room <= 2 * ("text".len() + len + 64), "{len}: {room}");
         }
     }
 
