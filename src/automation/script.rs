@@ -467,11 +467,11 @@ expect_regex = 'Hello,(\w+)!'
         let file = "[[step]]\nexpect = \"old\"\ntimeout_ms = 1\n";
         let (mut run, t0) = run(file, utf8());
         run.received(b"old");
-        run.received(&vec![b'.'; EXPECT_WINDOW - 2]);
+        run.received(&vec![b'.'; EXPECT_WINDOW]);
         match run.advance(t0 + MS).as_slice() {
             [Action::Failed(failure)] => {
                 assert_eq!(failure.received.len(), EXPECT_WINDOW, "the window's size is kept");
-                assert_eq!(&failure.received[..2], b"ld", "the oldest byte went first");
+                assert_eq!(&failure.received[..2], b"..", "the oldest bytes went first");
             }
             other => panic!("expected a failure, got {other:?}"),
         }
