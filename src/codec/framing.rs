@@ -511,7 +511,9 @@ mod tests {
         record.resize(MAX_MESSAGE, 9);
         let mut framer = Framer::new("len:u32be".parse().expect("framing"));
         let mut out = Vec::new();
-        framer.push(&record, Instant::now(), &mut out);
+        framer.push(&record[..100], Instant::now(), &mut out);
+        assert!(out.is_empty(), "it waits for the rest, as for any record that fits");
+        framer.push(&record[100..], Instant::now(), &mut out);
         assert_eq!(out.len(), 1);
         assert_eq!((out[0].bytes.len(), out[0].end), (MAX_MESSAGE, End::Whole));
     }
