@@ -93,8 +93,7 @@ impl PayloadSpec {
     /// Appends the checksum (over `payload`) and the line ending to an already-built payload.
     pub fn finish(&self, mut payload: Vec<u8>) -> Vec<u8> {
         if let Some(checksum) = self.checksum {
-            let sum = checksum.compute(&payload);
-            payload.extend_from_slice(&sum);
+            checksum.append_to(&mut payload);
         }
         payload.extend_from_slice(self.append.bytes());
         payload

@@ -14,7 +14,8 @@ use toml::Spanned;
 use super::{Location, encode_escaped};
 use crate::codec::checksum::Checksum;
 use crate::codec::escape::{Segment, unescape};
-use crate::codec::hex::parse_hex;
+use crate::codec::find_bytes;
+use crate::codec::hex::{HexError, parse_hex};
 use crate::codec::text::TextEncoding;
 
 /// The longest delay a rule may ask for.
@@ -242,7 +243,7 @@ impl Rules {
             let haystack: &str;
             match &rule.matcher {
                 Matcher::Contains(needle) => {
-                    if !contains(message, needle) {
+                    if find_bytes(message, needle).is_none() {
                         continue;
                     }
                     (groups, haystack) = (Vec::new(), "");
@@ -289,14 +290,9 @@ impl Rules {
     }
 }
 
-fn contains(haystack: &[u8], needle: &[u8]) -> bool {
-    needle.is_empty() || haystack.windows(needle.len()).any(|window| window == needle)
-}
-
 fn with_checksum(mut bytes: Vec<u8>, checksum: Option<Checksum>) -> Vec<u8> {
     if let Some(checksum) = checksum {
-        let sum = checksum.compute(&bytes);
-        bytes.extend_from_slice(&sum);
+        checksum.append_to(&mut bytes);
     }
     bytes
 }
@@ -443,7 +439,7 @@ fn parse_wildcard_hex(text: &str) -> Result<Vec<Option<u8>>, String> {
         if token == "??" {
             pattern.push(None);
         } else {
-            let bytes = parse_hex(token).map_err(|e| shift_position(e.to_string(), position))?;
+            let bytes = parse_hex(token).map_err(|e| within_value(e, position).to_string())?;
             pattern.extend(bytes.into_iter().map(Some));
         }
         position += token.chars().count() + 1;
@@ -455,13 +451,17 @@ fn parse_wildcard_hex(text: &str) -> Result<Vec<Option<u8>>, String> {
 }
 
 /// A hex error's position is within its token; the user needs it within the whole value.
-fn shift_position(message: String, token_start: usize) -> String {
-    match message.rsplit_once("position ") {
-        Some((head, number)) => match number.parse::<usize>() {
-            Ok(n) => format!("{head}position {}", n + token_start - 1),
-            Err(_) => message,
+fn within_value(error: HexError, token_start: usize) -> HexError {
+    let shift = |position: usize| position + token_start - 1;
+    match error {
+        HexError::BadDigit { position, ch } => HexError::BadDigit {
+            position: shift(position),
+            ch,
         },
-        None => message,
+        HexError::OddDigits { position, token } => HexError::OddDigits {
+            position: shift(position),
+            token,
+        },
     }
 }
 

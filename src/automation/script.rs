@@ -8,6 +8,7 @@ use toml::Spanned;
 
 use super::{Location, encode_escaped};
 use crate::codec::checksum::Checksum;
+use crate::codec::find_bytes;
 use crate::codec::hex::parse_hex;
 use crate::codec::text::TextEncoding;
 
@@ -167,8 +168,7 @@ fn compile(
     };
     let with_checksum = |mut bytes: Vec<u8>| {
         if let Some(checksum) = &step.checksum {
-            let sum = checksum.get_ref().compute(&bytes);
-            bytes.extend_from_slice(&sum);
+            checksum.get_ref().append_to(&mut bytes);
         }
         bytes
     };
@@ -355,10 +355,7 @@ impl Run {
 /// Where the first match of `pattern` in `data` ends.
 fn find(pattern: &Pattern, data: &[u8], encoding: TextEncoding) -> Option<usize> {
     match pattern {
-        Pattern::Bytes(needle) => data
-            .windows(needle.len())
-            .position(|window| window == needle.as_slice())
-            .map(|at| at + needle.len()),
+        Pattern::Bytes(needle) => find_bytes(data, needle).map(|at| at + needle.len()),
         Pattern::Regex(regex) => {
             // Decoded piece by piece would not map back to bytes; the decoded prefix up to the match is
             // re-encoded only to measure it, so the data after the match stays for the next expect.

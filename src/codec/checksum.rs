@@ -48,6 +48,12 @@ impl Checksum {
         }
     }
 
+    /// Appends the checksum of `bytes` to them: what a send, a rule's reply and a script's send end with.
+    pub fn append_to(self, bytes: &mut Vec<u8>) {
+        let sum = self.compute(bytes);
+        bytes.extend_from_slice(&sum);
+    }
+
     /// The name used on the command line and in settings.
     pub fn name(self) -> &'static str {
         match self {

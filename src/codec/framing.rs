@@ -9,6 +9,7 @@ use std::ops::Range;
 use std::str::FromStr;
 use std::time::{Duration, Instant};
 
+use super::find_bytes;
 use super::hex::{HexError, parse_hex};
 
 /// The most a message holds before it is handed out in parts.
@@ -357,7 +358,7 @@ fn split(framing: &Framing, buf: &[u8], scanned: usize) -> Split {
         Framing::Delimiter(delimiter) => {
             // A delimiter may straddle the last search's end.
             let from = scanned.saturating_sub(delimiter.len() - 1);
-            match buf[from..].windows(delimiter.len()).position(|w| w == delimiter) {
+            match find_bytes(&buf[from..], delimiter) {
                 Some(at) => Split::Message(from + at + delimiter.len(), 0..from + at),
                 None => Split::Incomplete(buf.len()),
             }
