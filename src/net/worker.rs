@@ -390,14 +390,15 @@ impl<T: Transport> Worker<T> {
     }
 
     fn timeout(&self, now: Instant) -> Option<Duration> {
-        let turns: Vec<Turn> = self.jobs.iter().map(|job| job.next_turn(&self.transport)).collect();
-        if !self.ctx.unread.is_empty() || turns.contains(&Turn::Now) {
+        if !self.ctx.unread.is_empty() {
             return Some(Duration::ZERO);
         }
         let retry = (!self.ctx.parked.is_empty()).then(|| now + RETRY);
-        let jobs = turns.into_iter().filter_map(|turn| match turn {
+        // A job that can go on now counts as due now: the poll does not wait.
+        let jobs = self.jobs.iter().filter_map(|job| match job.next_turn(&self.transport) {
+            Turn::Now => Some(now),
             Turn::At(at) => Some(at),
-            Turn::Now | Turn::Waiting => None,
+            Turn::Waiting => None,
         });
         [
             self.ctx.outbox.deadline(now),
