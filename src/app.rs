@@ -944,13 +944,15 @@ pub fn run_gui(launch: Option<SessionArgs>) -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    // Decoded once, whichever renderer starts.
+    let icon = crate::desktop::icon();
     for renderer in crate::desktop::RENDERERS {
         let mut viewport = egui::ViewportBuilder::default()
             .with_title("Wirepad")
             .with_inner_size([1100.0, 720.0])
             .with_min_inner_size([800.0, 560.0]);
-        if let Some(icon) = crate::desktop::icon() {
-            viewport = viewport.with_icon(icon);
+        if let Some(icon) = &icon {
+            viewport = viewport.with_icon(icon.clone());
         }
         let options = eframe::NativeOptions {
             renderer,
