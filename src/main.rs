@@ -3,8 +3,8 @@
 #![cfg_attr(windows, windows_subsystem = "windows")]
 use std::process::ExitCode;
 
-use wirepad::app::run_gui;
 use wirepad::cli::{self, CliCommand};
+use wirepad::gui::run_gui;
 
 fn main() -> ExitCode {
     attach_console();
@@ -13,9 +13,12 @@ fn main() -> ExitCode {
         Err(code) => return code,
     };
     match cli.command {
-        Some(CliCommand::Session(session)) => cli::run(session),
-        Some(CliCommand::Gui { session }) => run_gui(session),
-        None => run_gui(None),
+        Some(CliCommand::Session(session)) => cli::run(*session),
+        Some(CliCommand::Gui { sessions }) => match cli::gui_sessions(sessions) {
+            Ok(sessions) => run_gui(sessions),
+            Err(code) => code,
+        },
+        None => run_gui(Vec::new()),
     }
 }
 

@@ -28,7 +28,8 @@ Exit codes: 0 done (a quit condition, or the server closed a tcp-client), 1 netw
 const SYNOPSIS: &str = "\
 Sessions:
   wirepad                                   open the window
-  wirepad gui [SESSION...]                  open the window with that session open (wirepad gui tcp-server 7788)
+  wirepad gui [SESSION [+ SESSION]...]      open the window, one tab per session, each open
+                                            (wirepad gui tcp-server 7788 + tcp-client 127.0.0.1:7788)
   wirepad tcp-server LISTEN [--max-clients N] [OPTIONS]      LISTEN = PORT | IP:PORT | [IPv6]:PORT
   wirepad tcp-client REMOTE [--bind LOCAL] [--reconnect] [OPTIONS]      REMOTE = HOST:PORT
   wirepad udp [--bind LOCAL] [--remote HOST:PORT] [--follow-peer] [--broadcast] [--join GROUP]... [OPTIONS]
@@ -54,11 +55,13 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum CliCommand {
     #[command(flatten)]
-    Session(SessionArgs),
-    /// Open the window, optionally with a session already open (e.g. `wirepad gui tcp-server 7788`)
+    Session(Box<SessionArgs>),
+    /// Open the window, optionally with sessions already open, one tab each (`wirepad gui tcp-server 7788 +
+    /// tcp-client 127.0.0.1:7788`)
     Gui {
-        #[command(subcommand)]
-        session: Option<SessionArgs>,
+        /// SESSION [+ SESSION]...: each as its subcommand takes it, a lone `+` between two
+        #[arg(value_name = "SESSION", trailing_var_arg = true, allow_hyphen_values = true)]
+        sessions: Vec<std::ffi::OsString>,
     },
 }
 
@@ -236,6 +239,28 @@ fn usage_error(error: &clap::Error) -> CliError {
         .join(" ");
     let message = message.strip_prefix("error: ").unwrap_or(&message);
     CliError::Usage(format!("{message} (see wirepad --help)"))
+}
+
+/// `wirepad gui`'s sessions, split at each lone `+`; a bad one is a usage error (exit 2) naming it, and
+/// `--help` after a session prints that session's help (exit 0).
+pub fn gui_sessions(args: Vec<std::ffi::OsString>) -> Result<Vec<SessionArgs>, ExitCode> {
+    if args.is_empty() {
+        return Ok(Vec::new());
+    }
+    args.split(|arg| arg == "+")
+        .map(|session| {
+            parse_session(session).map_err(|error| {
+                if error.use_stderr() {
+                    let error = usage_error(&error);
+                    note(format_args!("error: {error}"));
+                    error.exit_code()
+                } else {
+                    let _ = error.print();
+                    ExitCode::SUCCESS
+                }
+            })
+        })
+        .collect()
 }
 
 /// Parses a session as `wirepad gui` takes it, e.g. `["tcp-server", "8080"]`.

@@ -21,7 +21,7 @@ use crate::send::PayloadError;
 
 pub use args::{
     Cli, CliCommand, CommonArgs, QuitArgs, ReceiveArgs, SendArgs, SessionArgs, TcpClientArgs, TcpServerArgs, UdpArgs,
-    parse_args, parse_session, session_config,
+    gui_sessions, parse_args, parse_session, session_config,
 };
 use plan::{MAX_STDIN_LINE, Plan};
 

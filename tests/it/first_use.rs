@@ -10,14 +10,14 @@ use std::time::{Duration, Instant};
 use crossbeam_channel::{Receiver, bounded};
 use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT, Queryable};
-use wirepad::app::WirepadApp;
 use wirepad::codec::text::TextEncoding;
-use wirepad::dialog::{Chosen, FileDialogs, FilePurpose};
+use wirepad::gui::WirepadApp;
+use wirepad::gui::dialog::{Chosen, FileDialogs, FilePurpose};
+use wirepad::gui::settings::{ModeKind, Prefs, ReceiveSettings, TabConfig};
 use wirepad::i18n::Lang;
-use wirepad::settings::{ModeKind, ReceiveSettings, Settings};
 
 use crate::common::{TIMEOUT, read_exactly};
-use crate::ui::{connect, open_server, settings, step_until, window};
+use crate::ui::{connect, english, open_server, settings, step_until, window, window_with};
 
 fn choose_mode(harness: &mut Harness<'static, WirepadApp>, mode: &str) {
     harness.get_by_label("Mode").click();
@@ -45,10 +45,7 @@ fn a_fresh_tcp_client_binds_any_port_so_it_reaches_a_server_on_the_port_server_m
     let server = TcpListener::bind("127.0.0.1:0").expect("bind");
     let port = server.local_addr().expect("addr").port().to_string();
     // A fresh profile: every default as shipped, in English.
-    let mut harness = window(Settings {
-        language: Some(Lang::En),
-        ..Settings::default()
-    });
+    let mut harness = window(TabConfig::default());
     // The user first typed the server's port in server mode (as with NetAssist's 8080 on both sides) …
     harness.get_by_label("Local port").set_text_value_accesskit(&port);
     harness.run();
@@ -66,11 +63,14 @@ fn a_fresh_tcp_client_binds_any_port_so_it_reaches_a_server_on_the_port_server_m
         .set_nonblocking(false)
         .expect("blocking accept is bounded by the connect below");
     step_until(&mut harness, "connected", |h| {
-        matches!(h.state().state(), wirepad::session::state::LinkState::Connected { .. })
+        matches!(
+            h.state().tab().state.link(),
+            wirepad::session::state::LinkState::Connected { .. }
+        )
     });
     assert_eq!(harness.state().error(), None, "no bind error");
     assert_eq!(
-        harness.state().settings.local_ports.tcp_server,
+        harness.state().tab().config.local_ports.tcp_server,
         port,
         "server mode keeps its port"
     );
@@ -80,15 +80,15 @@ fn a_fresh_tcp_client_binds_any_port_so_it_reaches_a_server_on_the_port_server_m
 fn a_chinese_system_defaults_to_gbk_and_any_other_to_utf8() {
     let ctx = egui::Context::default();
     for (system, encoding) in [(Lang::Zh, TextEncoding::GBK), (Lang::En, TextEncoding::UTF8)] {
-        let app = WirepadApp::from_stored(&ctx, None, system, None, None);
-        assert_eq!(app.settings.receive.encoding, encoding, "{system:?}");
-        assert_eq!(app.settings.local_port(), "8080");
-        assert_eq!(app.settings.local_ports.tcp_client, "0");
+        let app = WirepadApp::from_stored(&ctx, None, system, None, &[]);
+        assert_eq!(app.tab().config.receive.encoding, encoding, "{system:?}");
+        assert_eq!(app.tab().config.local_port(), "8080");
+        assert_eq!(app.tab().config.local_ports.tcp_client, "0");
         // `wirepad gui tcp-server …` without -e keeps the system's default too.
         let session = wirepad::cli::parse_session(["tcp-server", "127.0.0.1:0"]).expect("valid");
-        let launch = wirepad::app::Launch::new(session).expect("the window takes it");
-        let app = WirepadApp::from_stored(&ctx, None, system, None, Some(&launch));
-        assert_eq!(app.settings.receive.encoding, encoding, "{system:?}, launched");
+        let launch = wirepad::gui::Launch::new(session).expect("the window takes it");
+        let app = WirepadApp::from_stored(&ctx, None, system, None, &[launch]);
+        assert_eq!(app.tab().config.receive.encoding, encoding, "{system:?}, launched");
     }
 }
 
@@ -102,13 +102,18 @@ fn client_counters_are_exact_however_much_the_view_dropped_and_the_table_stays_i
     let total = 96 << 20;
     flood_unseen(&mut a, total);
     step_until(&mut harness, "every byte counted", |h| {
-        h.state().totals().rx_bytes() == total as u64
+        h.state().tab().state.totals().rx_bytes() == total as u64
     });
     // The view indexes what it kept over several frames.
     harness.run_steps(60);
-    let counted = harness.state().client_counters(peer_a).expect("a is listed");
+    let counted = harness
+        .state()
+        .tab()
+        .state
+        .client_counters(peer_a)
+        .expect("a is listed");
     assert!(
-        harness.state().totals().dropped_from_view() > 0,
+        harness.state().tab().state.totals().dropped_from_view() > 0,
         "the window was not stepped, so the engine dropped display data"
     );
     assert_eq!(
@@ -131,7 +136,7 @@ fn client_counters_are_exact_however_much_the_view_dropped_and_the_table_stays_i
 
 #[test]
 fn dropped_from_view_only_grows_until_reset() {
-    let mut harness = window(Settings {
+    let mut harness = window(TabConfig {
         receive: ReceiveSettings {
             buffer_mib: 1,
             ..ReceiveSettings::default()
@@ -149,7 +154,9 @@ fn dropped_from_view_only_grows_until_reset() {
             sent += block.len() as u64;
             harness.step();
         }
-        step_until(harness, "all counted", |h| h.state().totals().rx_bytes() == sent);
+        step_until(harness, "all counted", |h| {
+            h.state().tab().state.totals().rx_bytes() == sent
+        });
         // The view indexes what it kept over a few frames.
         harness.run_steps(20);
     };
@@ -158,31 +165,39 @@ fn dropped_from_view_only_grows_until_reset() {
     // last batch may still be on its way from the engine, so this is waited for, not taken at one instant.
     let accounted = |harness: &mut Harness<'static, WirepadApp>, cleared: u64| {
         step_until(harness, "every received byte shown or counted as dropped", |h| {
-            h.state().totals().dropped_from_view() + h.state().history_bytes() + cleared
-                == h.state().totals().rx_bytes()
+            h.state().tab().state.totals().dropped_from_view() + h.state().tab().state.history_bytes() + cleared
+                == h.state().tab().state.totals().rx_bytes()
         });
     };
     accounted(&mut harness, 0);
-    let dropped = harness.state().totals().dropped_from_view();
+    let dropped = harness.state().tab().state.totals().dropped_from_view();
     assert!(dropped > 0, "the history dropped its oldest data");
     harness.get_by_label("Hex view").click();
     harness.run_steps(5);
-    assert_eq!(harness.state().totals().dropped_from_view(), dropped, "hex switch");
-    let cleared = harness.state().history_bytes();
+    assert_eq!(
+        harness.state().tab().state.totals().dropped_from_view(),
+        dropped,
+        "hex switch"
+    );
+    let cleared = harness.state().tab().state.history_bytes();
     harness.get_by_label("Clear").click();
     harness.run_steps(5);
-    assert_eq!(harness.state().totals().dropped_from_view(), dropped, "clear");
+    assert_eq!(
+        harness.state().tab().state.totals().dropped_from_view(),
+        dropped,
+        "clear"
+    );
     // More arrives after Clear: counted on top, from the fresh history's own drops.
     send_blocks(&mut harness, 8);
     assert!(
-        harness.state().totals().dropped_from_view() > dropped,
+        harness.state().tab().state.totals().dropped_from_view() > dropped,
         "grows after Clear"
     );
     accounted(&mut harness, cleared);
     harness.get_by_label("Reset counters").click();
     harness.run();
-    assert_eq!(harness.state().totals().dropped_from_view(), 0, "reset");
-    assert_eq!(harness.state().totals().rx_bytes(), 0, "reset");
+    assert_eq!(harness.state().tab().state.totals().dropped_from_view(), 0, "reset");
+    assert_eq!(harness.state().tab().state.totals().rx_bytes(), 0, "reset");
 }
 
 #[test]
@@ -191,11 +206,11 @@ fn ctrl_l_empties_the_view_as_clear_does_and_the_counters_stay() {
     let server = open_server(&mut harness);
     let (mut client, _) = connect(&mut harness, server);
     client.write_all(b"hello").expect("send");
-    step_until(&mut harness, "shown", |h| h.state().history_bytes() == 5);
+    step_until(&mut harness, "shown", |h| h.state().tab().state.history_bytes() == 5);
     harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::L);
     harness.run_steps(3);
-    assert_eq!(harness.state().history_bytes(), 0, "the view is empty");
-    assert_eq!(harness.state().totals().rx_bytes(), 5, "the counters stay");
+    assert_eq!(harness.state().tab().state.history_bytes(), 0, "the view is empty");
+    assert_eq!(harness.state().tab().state.totals().rx_bytes(), 5, "the counters stay");
 }
 
 #[test]
@@ -223,7 +238,7 @@ fn bad_hex_is_reported_as_typed_and_fixing_it_clears_the_message() {
 
 #[test]
 fn ticking_hex_send_converts_the_box_in_the_chosen_encoding_and_back() {
-    let mut harness = window(Settings {
+    let mut harness = window(TabConfig {
         receive: ReceiveSettings {
             encoding: TextEncoding::GBK,
             ..ReceiveSettings::default()
@@ -234,12 +249,12 @@ fn ticking_hex_send_converts_the_box_in_the_chosen_encoding_and_back() {
     harness.run();
     harness.get_by_label("Hex send").click();
     harness.run();
-    assert_eq!(harness.state().settings.send.text, "C4 E3 BA C3");
-    assert!(harness.state().settings.send.hex);
+    assert_eq!(harness.state().tab().config.send.text, "C4 E3 BA C3");
+    assert!(harness.state().tab().config.send.hex);
     harness.get_by_label("Hex send").click();
     harness.run();
-    assert_eq!(harness.state().settings.send.text, "你好");
-    assert!(!harness.state().settings.send.hex);
+    assert_eq!(harness.state().tab().config.send.text, "你好");
+    assert!(!harness.state().tab().config.send.hex);
 }
 
 #[test]
@@ -248,10 +263,14 @@ fn an_error_belongs_to_its_attempt_and_a_failed_open_keeps_the_counters() {
     let server = open_server(&mut harness);
     let (mut client, _) = connect(&mut harness, server);
     client.write_all(b"12345").expect("send");
-    step_until(&mut harness, "counted", |h| h.state().totals().rx_bytes() == 5);
+    step_until(&mut harness, "counted", |h| {
+        h.state().tab().state.totals().rx_bytes() == 5
+    });
     harness.get_by_label("Close").click();
     harness.step();
-    step_until(&mut harness, "the session to stop", |h| !h.state().stopping());
+    step_until(&mut harness, "the session to stop", |h| {
+        !h.state().tab().state.stopping()
+    });
     // Open again on a port that is taken.
     let taken = TcpListener::bind("127.0.0.1:0").expect("bind");
     let port = taken.local_addr().expect("addr").port().to_string();
@@ -262,7 +281,7 @@ fn an_error_belongs_to_its_attempt_and_a_failed_open_keeps_the_counters() {
     let error = harness.state().error().expect("address in use");
     assert!(error.contains("address in use"), "{error}");
     assert_eq!(
-        harness.state().totals().rx_bytes(),
+        harness.state().tab().state.totals().rx_bytes(),
         5,
         "a failed Open keeps the counters"
     );
@@ -281,12 +300,15 @@ fn an_error_wraps_between_what_failed_and_why_without_widening_its_column() {
     let taken = TcpListener::bind("127.0.0.1:0").expect("bind");
     let port = taken.local_addr().expect("addr").port();
     let mut zh = settings();
-    zh.language = Some(Lang::Zh);
     zh.local_ports.tcp_server = port.to_string();
+    let chinese = Prefs {
+        language: Some(Lang::Zh),
+        ..Prefs::default()
+    };
     // The smallest window: the left column fills up and gets a scroll bar.
     let mut harness = Harness::builder()
         .with_size(egui::vec2(800.0, 560.0))
-        .build_eframe(move |cc| WirepadApp::new(&cc.egui_ctx, zh));
+        .build_eframe(move |cc| WirepadApp::new(&cc.egui_ctx, chinese, vec![zh]));
     harness.run();
     let send_box_left = |h: &Harness<'static, WirepadApp>| h.get_by_label("发送内容").rect().min.x;
     let before = send_box_left(&harness);
@@ -381,36 +403,59 @@ fn one_file_dialog_at_a_time() {
     assert_eq!(dialog.opened.load(Ordering::SeqCst), 1);
 }
 
+/// Two saved tabs, the second with a value no version of Wirepad wrote: that value alone gets its default.
 #[test]
 fn one_unreadable_setting_costs_only_itself_and_the_file_is_kept() {
-    let mut saved = settings();
-    saved.quick_commands = vec![wirepad::settings::QuickCommand {
-        name: "ping".into(),
-        text: "PING".into(),
-        hex: false,
-    }];
-    saved.remote_history = vec!["10.0.0.9:502".into()];
-    saved.mode = ModeKind::Udp;
-    let text = ron::to_string(&saved)
-        .expect("ron")
-        .replacen("mode:Udp", "mode:Carrier", 1);
+    let prefs = Prefs {
+        quick_commands: vec![wirepad::gui::settings::QuickCommand {
+            name: "ping".into(),
+            text: "PING".into(),
+            hex: false,
+        }],
+        remote_history: vec!["10.0.0.9:502".into()],
+        ..english()
+    };
+    let first = TabConfig {
+        name: "left".into(),
+        ..settings()
+    };
+    let second = TabConfig {
+        name: "right".into(),
+        mode: ModeKind::Udp,
+        ..settings()
+    };
+    let ctx = egui::Context::default();
+    let good = WirepadApp::new(&ctx, prefs.clone(), vec![first.clone(), second.clone()]).saved_text();
+    let text = good.replacen("mode:Udp", "mode:Carrier", 1);
+    assert_ne!(text, good, "the second tab's mode is in the file");
     let dir = tempfile::tempdir().expect("temp dir");
     let bad_copy = dir.path().join("app.ron.bad");
     let mut harness = Harness::builder().with_size(egui::vec2(1280.0, 800.0)).build_eframe({
         let (text, bad_copy) = (text.clone(), bad_copy.clone());
-        move |cc| WirepadApp::from_stored(&cc.egui_ctx, Some(text), Lang::En, Some(bad_copy), None)
+        move |cc| WirepadApp::from_stored(&cc.egui_ctx, Some(text), Lang::En, Some(bad_copy), &[])
     });
     harness.run();
     let app = harness.state();
-    assert_eq!(app.settings.quick_commands, saved.quick_commands, "quick commands kept");
-    assert_eq!(app.settings.remote_history, saved.remote_history, "history kept");
+    assert_eq!(app.prefs(), &prefs, "quick commands and history kept");
+    let tabs: Vec<TabConfig> = app
+        .tab_ids()
+        .into_iter()
+        .filter_map(|id| app.tab_by_id(id).map(|tab| tab.config.clone()))
+        .collect();
+    let damaged = TabConfig {
+        mode: TabConfig::default().mode,
+        ..second
+    };
     assert_eq!(
-        app.settings.mode,
-        Settings::default().mode,
-        "the bad value got its default"
+        tabs,
+        vec![first, damaged],
+        "the other tab intact, the bad value got its default"
     );
     let notice = app.notice().expect("the window says so");
-    assert!(notice.contains("mode") && notice.contains("app.ron.bad"), "{notice}");
+    assert!(
+        notice.contains("tab 2: mode") && notice.contains("app.ron.bad"),
+        "{notice}"
+    );
     assert!(harness.query_by_label_contains("could not be read").is_some(), "shown");
     let deadline = std::time::Instant::now() + TIMEOUT;
     while std::fs::read_to_string(&bad_copy).ok().as_deref() != Some(text.as_str()) {
@@ -425,6 +470,24 @@ fn one_unreadable_setting_costs_only_itself_and_the_file_is_kept() {
     assert!(harness.state().notice().is_none(), "said once, then gone");
 }
 
+/// The single-session file of the version before tabs becomes one tab and the global settings.
+#[test]
+fn the_settings_file_from_before_tabs_becomes_the_first_tab() {
+    let old = r#"(language:Some(En),mode:Udp,local_ip:"127.0.0.1",local_ports:(tcp_server:"8080",tcp_client:"0",udp:"7788"),remote_history:["10.0.0.9:502"],quick_commands:[(name:"ping",text:"PING",hex:false)],receive:(hex:true))"#;
+    let ctx = egui::Context::default();
+    let app = WirepadApp::from_stored(&ctx, Some(old.into()), Lang::Zh, None, &[]);
+    assert_eq!(app.notice(), None, "nothing lost");
+    assert_eq!(app.tab_ids().len(), 1);
+    let tab = &app.tab().config;
+    assert_eq!(
+        (tab.mode, tab.local_port(), tab.receive.hex),
+        (ModeKind::Udp, "7788", true)
+    );
+    assert_eq!(app.prefs().remote_history, vec!["10.0.0.9:502"]);
+    assert_eq!(app.prefs().quick_commands.len(), 1);
+    assert_eq!(app.lang(), Lang::En);
+}
+
 #[test]
 fn controls_explain_themselves_in_the_window_language() {
     for (lang, control, tip) in [
@@ -432,11 +495,17 @@ fn controls_explain_themselves_in_the_window_language() {
         (Lang::Zh, "本地主机端口", "默认 0 = 由系统分配"),
         (Lang::En, "Count", "0 = until unticked"),
     ] {
-        let mut harness = window(Settings {
+        let prefs = Prefs {
             language: Some(lang),
-            mode: ModeKind::TcpClient,
-            ..settings()
-        });
+            ..Prefs::default()
+        };
+        let mut harness = window_with(
+            prefs,
+            vec![TabConfig {
+                mode: ModeKind::TcpClient,
+                ..settings()
+            }],
+        );
         harness
             .ctx
             .global_style_mut(|style| style.interaction.tooltip_delay = 0.0);
@@ -464,26 +533,33 @@ fn pause_stops_the_view_not_the_counters() {
     harness.get_by_label("Pause view").click();
     harness.step();
     client.write_all(b"unseen").expect("send");
-    step_until(&mut harness, "counted", |h| h.state().totals().rx_bytes() == 6);
+    step_until(&mut harness, "counted", |h| {
+        h.state().tab().state.totals().rx_bytes() == 6
+    });
     harness.run_steps(3);
-    assert_eq!(harness.state().history_bytes(), 0, "paused: nothing kept for the view");
+    assert_eq!(
+        harness.state().tab().state.history_bytes(),
+        0,
+        "paused: nothing kept for the view"
+    );
     harness.get_by_label("Pause view").click();
     harness.step();
     client.write_all(b"seen").expect("send");
-    step_until(&mut harness, "shown", |h| h.state().history_bytes() == 4);
-    assert_eq!(harness.state().totals().rx_bytes(), 10);
+    step_until(&mut harness, "shown", |h| h.state().tab().state.history_bytes() == 4);
+    assert_eq!(harness.state().tab().state.totals().rx_bytes(), 10);
 }
 
 #[test]
 fn a_quick_command_sends_its_bytes_to_the_client() {
-    let mut harness = window(Settings {
-        quick_commands: vec![wirepad::settings::QuickCommand {
+    let prefs = Prefs {
+        quick_commands: vec![wirepad::gui::settings::QuickCommand {
             name: "Modbus read".into(),
             text: "01 03 00 00 00 0A".into(),
             hex: true,
         }],
-        ..settings()
-    });
+        ..english()
+    };
+    let mut harness = window_with(prefs, vec![settings()]);
     let server = open_server(&mut harness);
     let (mut client, _) = connect(&mut harness, server);
     client.set_read_timeout(Some(TIMEOUT)).expect("timeout");
@@ -504,7 +580,9 @@ fn close_during_a_flood_returns_at_once_and_the_flooder_is_disconnected() {
         // Until the window's session lets go of the connection (bounded: 4 GiB would take far longer than TIMEOUT).
         (0..65_536).find_map(|_| client.write_all(&block).err())
     });
-    step_until(&mut harness, "flooding", |h| h.state().totals().rx_bytes() > 16 << 20);
+    step_until(&mut harness, "flooding", |h| {
+        h.state().tab().state.totals().rx_bytes() > 16 << 20
+    });
     harness.get_by_label("Close").click();
     let started = Instant::now();
     harness.step();
@@ -513,7 +591,10 @@ fn close_during_a_flood_returns_at_once_and_the_flooder_is_disconnected() {
         "Close waited {:?}",
         started.elapsed()
     );
-    assert!(!harness.state().is_open(), "closed in the frame it was clicked");
+    assert!(
+        !harness.state().tab().state.is_open(),
+        "closed in the frame it was clicked"
+    );
     let error = flooder.join().expect("flooder thread").expect("the flooder stopped");
     // Not a write timeout: the window's side is gone.
     assert!(

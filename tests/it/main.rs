@@ -5,5 +5,6 @@ mod common;
 mod engine;
 mod first_use;
 mod resilience;
+mod tabs;
 mod ui;
 mod wirepad;

@@ -5,17 +5,24 @@ use std::time::{Duration, Instant};
 
 use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT, Queryable};
-use wirepad::app::{Launch, WirepadApp};
 use wirepad::codec::text::TextEncoding;
+use wirepad::gui::settings::{LocalPorts, ModeKind, Prefs, TabConfig};
+use wirepad::gui::{Launch, WirepadApp};
 use wirepad::i18n::Lang;
-use wirepad::settings::{LocalPorts, ModeKind, Settings};
 
 use crate::common::{TIMEOUT, read_exactly, read_to_end_or_reset, stays_silent};
 
-/// English, loopback, port 0 in every mode.
-pub fn settings() -> Settings {
-    Settings {
+/// The window in English.
+pub fn english() -> Prefs {
+    Prefs {
         language: Some(Lang::En),
+        ..Prefs::default()
+    }
+}
+
+/// Loopback, port 0 in every mode.
+pub fn settings() -> TabConfig {
+    TabConfig {
         mode: ModeKind::TcpServer,
         local_ip: "127.0.0.1".into(),
         local_ports: LocalPorts {
@@ -23,14 +30,19 @@ pub fn settings() -> Settings {
             tcp_client: "0".into(),
             udp: "0".into(),
         },
-        ..Settings::default()
+        ..TabConfig::default()
     }
 }
 
-pub fn window(settings: Settings) -> Harness<'static, WirepadApp> {
+/// An English window with one tab.
+pub fn window(settings: TabConfig) -> Harness<'static, WirepadApp> {
+    window_with(english(), vec![settings])
+}
+
+pub fn window_with(prefs: Prefs, tabs: Vec<TabConfig>) -> Harness<'static, WirepadApp> {
     Harness::builder()
         .with_size(egui::vec2(1280.0, 800.0))
-        .build_eframe(move |cc| WirepadApp::new(&cc.egui_ctx, settings))
+        .build_eframe(move |cc| WirepadApp::new(&cc.egui_ctx, prefs, tabs))
 }
 
 /// Steps the window until `done` holds. The engine runs on its own threads, so this is bounded polling.
@@ -44,7 +56,7 @@ pub fn step_until(
         assert!(
             Instant::now() < deadline,
             "timed out waiting for {what}; view: {:?}",
-            harness.state().view_text()
+            harness.state().tab().state.view_text()
         );
         harness.step();
     }
@@ -54,23 +66,25 @@ pub fn step_until(
 pub fn open_server(harness: &mut Harness<'static, WirepadApp>) -> SocketAddr {
     harness.get_by_label("Open").click();
     harness.step();
-    step_until(harness, "the server to listen", |h| h.state().local_addr().is_some());
-    harness.state().local_addr().expect("listening")
+    step_until(harness, "the server to listen", |h| {
+        h.state().tab().state.local_addr().is_some()
+    });
+    harness.state().tab().state.local_addr().expect("listening")
 }
 
 pub fn connect(harness: &mut Harness<'static, WirepadApp>, server: SocketAddr) -> (TcpStream, SocketAddr) {
     let stream = TcpStream::connect(server).expect("connect");
     let local = stream.local_addr().expect("local");
     step_until(harness, "the client to join", |h| {
-        h.state().clients().any(|c| *c == local)
+        h.state().tab().state.clients().any(|c| *c == local)
     });
     (stream, local)
 }
 
 #[test]
 fn gbk_bytes_show_as_chinese_and_hex_re_renders_the_same_history() {
-    let mut harness = window(Settings {
-        receive: wirepad::settings::ReceiveSettings {
+    let mut harness = window(TabConfig {
+        receive: wirepad::gui::settings::ReceiveSettings {
             encoding: TextEncoding::GBK,
             log_mode: false,
             ..Default::default()
@@ -90,8 +104,8 @@ fn gbk_bytes_show_as_chinese_and_hex_re_renders_the_same_history() {
 
 #[test]
 fn the_encoding_is_chosen_in_the_window() {
-    let mut harness = window(Settings {
-        receive: wirepad::settings::ReceiveSettings {
+    let mut harness = window(TabConfig {
+        receive: wirepad::gui::settings::ReceiveSettings {
             log_mode: false,
             ..Default::default()
         },
@@ -137,7 +151,7 @@ fn bad_hex_shows_its_position_and_sends_nothing() {
         stays_silent(&mut client, Duration::from_millis(300)),
         "nothing was sent"
     );
-    assert_eq!(harness.state().settings.send.text, "01 0G", "the input is kept");
+    assert_eq!(harness.state().tab().config.send.text, "01 0G", "the input is kept");
 }
 
 #[test]
@@ -158,7 +172,7 @@ fn ctrl_enter_in_the_send_box_sends_it() {
         "sent once, nothing more"
     );
     assert_eq!(
-        harness.state().settings.send.text,
+        harness.state().tab().config.send.text,
         "hi",
         "no newline typed into the box"
     );
@@ -166,14 +180,15 @@ fn ctrl_enter_in_the_send_box_sends_it() {
 
 #[test]
 fn the_chinese_window_says_what_is_wrong_in_chinese() {
-    let mut harness = window(Settings {
+    let chinese = Prefs {
         language: Some(Lang::Zh),
-        ..settings()
-    });
+        ..Prefs::default()
+    };
+    let mut harness = window_with(chinese, vec![settings()]);
     harness.get_by_label("打开").click();
     harness.step();
     step_until(&mut harness, "the server to listen", |h| {
-        h.state().local_addr().is_some()
+        h.state().tab().state.local_addr().is_some()
     });
     harness.get_by_label("HEX发送").click();
     harness.get_by_label("发送内容").set_text_value_accesskit("01 0G");
@@ -206,7 +221,7 @@ fn periodic_send_delivers_exactly_the_count() {
     harness.step();
     assert_eq!(read_exactly(&mut client, 25), "tick;".repeat(5).as_bytes());
     step_until(&mut harness, "the schedule to end", |h| {
-        h.state().periodic_sent().is_none()
+        h.state().tab().state.periodic_sent().is_none()
     });
     assert!(stays_silent(&mut client, Duration::from_millis(300)), "no sixth send");
 }
@@ -233,11 +248,11 @@ fn send_to_one_client_reaches_only_that_client_and_kick_disconnects_it() {
     let kick = harness.get_all_by_label("Kick").next().expect("a kick button");
     kick.click();
     step_until(&mut harness, "a to leave", |h| {
-        !h.state().clients().any(|c| *c == peer_a)
+        !h.state().tab().state.clients().any(|c| *c == peer_a)
     });
     // Ends (closed or reset) within the deadline, or the helper panics: a timeout is no pass.
     assert!(read_to_end_or_reset(&mut a).is_empty(), "a was disconnected");
-    assert_eq!(harness.state().clients().count(), 1, "b stays");
+    assert_eq!(harness.state().tab().state.clients().count(), 1, "b stays");
 }
 
 #[test]
@@ -253,7 +268,7 @@ fn invalid_fields_show_a_message_and_keep_open_disabled() {
     );
     harness.get_by_label("Open").click();
     harness.step();
-    assert!(!harness.state().is_open(), "and a click opens nothing");
+    assert!(!harness.state().tab().state.is_open(), "and a click opens nothing");
 }
 
 #[test]
@@ -263,7 +278,7 @@ fn a_refused_connection_is_reported_in_the_window() {
         .local_addr()
         .expect("addr")
         .port();
-    let mut harness = window(Settings {
+    let mut harness = window(TabConfig {
         mode: ModeKind::TcpClient,
         remote_host: "127.0.0.1".into(),
         remote_port: port.to_string(),
@@ -287,8 +302,8 @@ fn visible_rows(harness: &Harness<'static, WirepadApp>) -> Vec<String> {
 
 #[test]
 fn a_reader_scrolled_up_keeps_their_place_while_old_rows_fall_out() {
-    let mut harness = window(Settings {
-        receive: wirepad::settings::ReceiveSettings {
+    let mut harness = window(TabConfig {
+        receive: wirepad::gui::settings::ReceiveSettings {
             log_mode: false,
             wrap: false,
             buffer_mib: 1,
@@ -329,7 +344,7 @@ fn a_reader_scrolled_up_keeps_their_place_while_old_rows_fall_out() {
     // 800 KB more: past the 1 MiB budget, so the oldest rows go.
     client.write_all(lines(50_000..150_000).as_bytes()).expect("send");
     step_until(&mut harness, "the oldest rows to fall out", |h| {
-        let text = h.state().view_text();
+        let text = h.state().tab().state.view_text();
         text.contains("L149999") && !text.contains("L000000\n")
     });
     harness.step();
@@ -345,15 +360,15 @@ fn close_then_open_at_once_reopens_on_the_same_port() {
     harness.get_by_label("Close").click();
     harness.step();
     harness.step();
-    harness.state_mut().settings.local_ports.tcp_server = server.port().to_string();
+    harness.state_mut().tab_mut().config.local_ports.tcp_server = server.port().to_string();
     harness.get_by_label("Open").click();
     harness.step();
     step_until(&mut harness, "the server to listen again", |h| {
-        h.state().local_addr().is_some()
+        h.state().tab().state.local_addr().is_some()
     });
-    assert_eq!(harness.state().local_addr(), Some(server));
+    assert_eq!(harness.state().tab().state.local_addr(), Some(server));
     assert_eq!(harness.state().error(), None);
-    assert!(!harness.state().stopping(), "the closed session was reaped");
+    assert!(!harness.state().tab().state.stopping(), "the closed session was reaped");
 }
 
 fn launch(args: &[&str]) -> Result<Launch, String> {
@@ -363,7 +378,7 @@ fn launch(args: &[&str]) -> Result<Launch, String> {
 fn launched_window(launch: Launch) -> Harness<'static, WirepadApp> {
     Harness::builder()
         .with_size(egui::vec2(1280.0, 800.0))
-        .build_eframe(move |cc| WirepadApp::from_creation(cc, Some(&launch)))
+        .build_eframe(move |cc| WirepadApp::from_creation(cc, &[launch]))
 }
 
 #[test]
@@ -384,15 +399,15 @@ fn gui_arguments_open_the_session_with_their_encoding_and_capture() {
     .expect("the window takes these");
     let mut harness = launched_window(launch);
     step_until(&mut harness, "the server to listen", |h| {
-        h.state().local_addr().is_some()
+        h.state().tab().state.local_addr().is_some()
     });
-    let server = harness.state().local_addr().expect("listening");
+    let server = harness.state().tab().state.local_addr().expect("listening");
     assert_eq!(
-        harness.state().settings.send.text,
+        harness.state().tab().config.send.text,
         "hi\\r\\n",
         "the send box is filled, not sent"
     );
-    assert!(harness.state().settings.send.escapes);
+    assert!(harness.state().tab().config.send.escapes);
     let (mut client, _) = connect(&mut harness, server);
     client.write_all(&[0xc4, 0xe3, 0xba, 0xc3]).expect("send");
     step_until(&mut harness, "你好", |h| h.query_by_label_contains("你好").is_some());
@@ -408,17 +423,19 @@ fn receive_to_file_goes_on_across_close_and_open() {
     let mut harness = launched_window(launch(&["tcp-server", "127.0.0.1:0", "--recv-file", path_arg]).expect("valid"));
     for (part, so_far) in [("first ", "first "), ("second", "first second")] {
         step_until(&mut harness, "the server to listen", |h| {
-            h.state().local_addr().is_some()
+            h.state().tab().state.local_addr().is_some()
         });
-        let server = harness.state().local_addr().expect("listening");
+        let server = harness.state().tab().state.local_addr().expect("listening");
         let (mut client, _) = connect(&mut harness, server);
         client.write_all(part.as_bytes()).expect("send");
         step_until(&mut harness, part, |h| h.query_by_label_contains(part.trim()).is_some());
         harness.get_by_label("Close").click();
         harness.step();
-        assert!(!harness.state().is_open());
+        assert!(!harness.state().tab().state.is_open());
         // The session stops on a thread of its own; once it has, its capture is complete.
-        step_until(&mut harness, "the session to stop", |h| !h.state().stopping());
+        step_until(&mut harness, "the session to stop", |h| {
+            !h.state().tab().state.stopping()
+        });
         assert_eq!(std::fs::read(&path).expect("capture file"), so_far.as_bytes());
         harness.step();
         harness.get_by_label("Open").click();
@@ -439,8 +456,8 @@ fn gui_arguments_the_window_cannot_honour_are_refused() {
 #[test]
 fn gui_udp_to_an_ipv6_remote_binds_ipv6() {
     let harness = launched_window(launch(&["udp", "--remote", "[::1]:9"]).expect("valid"));
-    assert_eq!(harness.state().settings.local_ip, "::");
-    assert_eq!(harness.state().settings.remote_host, "::1");
+    assert_eq!(harness.state().tab().config.local_ip, "::");
+    assert_eq!(harness.state().tab().config.remote_host, "::1");
 }
 
 mod persistence {
@@ -448,9 +465,11 @@ mod persistence {
 
     use wirepad::codec::checksum::Checksum;
     use wirepad::codec::text::TextEncoding;
+    use wirepad::gui::WirepadApp;
+    use wirepad::gui::app::Action;
+    use wirepad::gui::settings::{ModeKind, Prefs, QuickCommand, TabConfig};
     use wirepad::i18n::Lang;
     use wirepad::send::LineEnding;
-    use wirepad::settings::{ModeKind, QuickCommand, Settings};
 
     /// eframe's own storage path (RON), in memory.
     #[derive(Default)]
@@ -469,45 +488,61 @@ mod persistence {
         fn flush(&mut self) {}
     }
 
+    /// Every tab, the global settings, the names and the side-by-side layout come back after a restart.
     #[test]
-    fn settings_survive_a_round_trip() {
-        let mut settings = Settings {
+    fn tabs_and_settings_survive_a_restart() {
+        let mut server = TabConfig {
             mode: ModeKind::Udp,
-            ..Settings::default()
+            name: "device A".into(),
+            ..TabConfig::default()
         };
-        settings.local_ports.udp = "7788".into();
-        settings.quick_commands = (0..64)
-            .map(|i| QuickCommand {
-                name: format!("q{i}"),
-                text: "01 03".into(),
-                hex: true,
-            })
-            .collect();
-        settings.remote_history = vec!["10.1.2.3:502".into()];
-        settings.send.checksum = Some(Checksum::Crc16Modbus);
-        settings.send.append = LineEnding::CrLf;
-        settings.receive.encoding = TextEncoding::GBK;
-        settings.language = Some(Lang::Zh);
+        server.local_ports.udp = "7788".into();
+        server.send.checksum = Some(Checksum::Crc16Modbus);
+        server.send.append = LineEnding::CrLf;
+        server.receive.encoding = TextEncoding::GBK;
+        let client = TabConfig {
+            mode: ModeKind::TcpClient,
+            ..TabConfig::default()
+        };
+        let prefs = Prefs {
+            language: Some(Lang::Zh),
+            quick_commands: (0..64)
+                .map(|i| QuickCommand {
+                    name: format!("q{i}"),
+                    text: "01 03".into(),
+                    hex: true,
+                })
+                .collect(),
+            remote_history: vec!["10.1.2.3:502".into()],
+        };
+        let ctx = egui::Context::default();
+        let mut app = WirepadApp::new(&ctx, prefs.clone(), vec![server.clone(), client.clone()]);
+        let second = app.tab_ids()[1];
+        app.apply(Action::Split(second));
+        assert!(app.side_by_side());
         let mut storage = Memory::default();
-        eframe::set_value(&mut storage, eframe::APP_KEY, &settings);
+        eframe::App::save(&mut app, &mut storage);
+        drop(app);
         let stored = eframe::Storage::get_string(&storage, eframe::APP_KEY);
-        let back = Settings::load(stored.as_deref(), Lang::En);
-        assert_eq!((back.value, back.dropped), (settings, vec![]));
+        let back = WirepadApp::from_stored(&ctx, stored, Lang::En, None, &[]);
+        assert_eq!(back.notice(), None);
+        assert_eq!(back.prefs(), &prefs);
+        let tabs: Vec<TabConfig> = back
+            .tab_ids()
+            .into_iter()
+            .filter_map(|id| back.tab_by_id(id).map(|tab| tab.config.clone()))
+            .collect();
+        assert_eq!(tabs, vec![server, client]);
+        assert!(back.side_by_side(), "the layout too");
+        assert_eq!(back.tab().id, second, "and which tab was in use");
     }
 
     #[test]
-    fn corrupt_or_partial_settings_give_defaults_field_by_field() {
-        let corrupt = Settings::load(Some("((( not ron"), Lang::En);
-        assert_eq!(
-            (corrupt.value, corrupt.dropped),
-            (Settings::default(), vec!["*".to_string()])
-        );
-        let partial = Settings::load(Some("(mode: Udp, local_ports: (udp: \"9\"))"), Lang::En).value;
-        assert_eq!((partial.mode, partial.local_port()), (ModeKind::Udp, "9"));
-        assert_eq!(
-            partial.receive,
-            Settings::default().receive,
-            "missing fields take defaults"
-        );
+    fn a_garbled_file_gives_one_default_tab_and_says_so() {
+        let ctx = egui::Context::default();
+        let app = WirepadApp::from_stored(&ctx, Some("((( not ron".into()), Lang::En, None, &[]);
+        assert_eq!(app.tab_ids().len(), 1);
+        assert_eq!(app.tab().config, TabConfig::default());
+        assert!(app.notice().is_some_and(|notice| notice.contains("could not be read")));
     }
 }

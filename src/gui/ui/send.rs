@@ -1,37 +1,38 @@
 //! The send box (Ctrl+Enter sends), and the side panel: the client list in server mode and quick commands.
 use egui_extras::{Column, TableBuilder};
 
-use crate::app::{Action, WirepadApp};
-use crate::settings::{ModeKind, QuickCommand};
-use crate::ui::error_label;
-use crate::ui::status::human_bytes;
+use crate::gui::settings::{ModeKind, QuickCommand, TabConfig};
+use crate::gui::tab::{TabAction as Action, TabState};
+use crate::gui::ui::status::human_bytes;
+use crate::gui::ui::{Cx, error_label};
 
-pub fn send_box(app: &mut WirepadApp, ui: &mut egui::Ui) -> Vec<Action> {
+pub fn send_box(ui: &mut egui::Ui, cx: Cx, config: &mut TabConfig, state: &TabState) -> Vec<Action> {
     let mut actions = Vec::new();
-    let t = app.texts();
-    let open = app.is_open();
-    if app.settings.mode == ModeKind::TcpServer {
+    let t = cx.t;
+    let open = state.is_open();
+    if config.mode == ModeKind::TcpServer {
         ui.horizontal(|ui| {
             let label = ui.label(t.send_to);
-            let selected = app
-                .target
-                .map_or_else(|| t.all_clients.to_string(), |peer| peer.to_string());
-            let peers: Vec<_> = app.clients().copied().collect();
+            let mut target = state.target();
+            let selected = target.map_or_else(|| t.all_clients.to_string(), |peer| peer.to_string());
             egui::ComboBox::from_id_salt("send-target")
                 .selected_text(selected)
                 .show_ui(ui, |ui| {
-                    ui.selectable_value(&mut app.target, None, t.all_clients);
-                    for peer in peers {
-                        ui.selectable_value(&mut app.target, Some(peer), peer.to_string());
+                    ui.selectable_value(&mut target, None, t.all_clients);
+                    for peer in state.clients() {
+                        ui.selectable_value(&mut target, Some(*peer), peer.to_string());
                     }
                 })
                 .response
                 .labelled_by(label.id)
                 .on_hover_text(t.tip_send_to);
+            if target != state.target() {
+                actions.push(Action::SetTarget(target));
+            }
         });
     }
-    let send_hex = app.settings.send.hex;
-    let invalid = app.send_box_invalid();
+    let send_hex = config.send.hex;
+    let invalid = state.send_box_invalid();
     // Send says why it is disabled; the reason for bad input is also under the box.
     let disabled_because = if !open {
         t.send_disabled_closed
@@ -43,7 +44,7 @@ pub fn send_box(app: &mut WirepadApp, ui: &mut egui::Ui) -> Vec<Action> {
     ui.horizontal(|ui| {
         let button_size = egui::vec2(80.0, 48.0);
         let edit_width = ui.available_width() - button_size.x - ui.spacing().item_spacing.x;
-        let edit = egui::TextEdit::multiline(&mut app.settings.send.text)
+        let edit = egui::TextEdit::multiline(&mut config.send.text)
             .desired_rows(3)
             .desired_width(edit_width.max(60.0))
             .code_editor();
@@ -57,7 +58,7 @@ pub fn send_box(app: &mut WirepadApp, ui: &mut egui::Ui) -> Vec<Action> {
                 .clicked();
             if open && !invalid && (clicked || ctrl_enter) {
                 actions.push(Action::Send {
-                    text: app.settings.send.text.clone(),
+                    text: config.send.text.clone(),
                     hex: send_hex,
                 });
             }
@@ -70,29 +71,40 @@ pub fn send_box(app: &mut WirepadApp, ui: &mut egui::Ui) -> Vec<Action> {
             }
         });
     });
-    if let Some(error) = app.send_error() {
+    if let Some(error) = state.send_error(cx.lang) {
         error_label(ui, &error);
     }
     actions
 }
 
-pub fn side_panel(app: &mut WirepadApp, ui: &mut egui::Ui) -> Vec<Action> {
+/// The quick commands every tab shares, and the one being edited.
+pub struct QuickCommands<'a> {
+    pub commands: &'a mut Vec<QuickCommand>,
+    pub editing: &'a mut Option<usize>,
+}
+
+pub fn side_panel(
+    ui: &mut egui::Ui,
+    cx: Cx,
+    config: &TabConfig,
+    state: &TabState,
+    quick: QuickCommands<'_>,
+) -> Vec<Action> {
     let mut actions = Vec::new();
-    let t = app.texts();
-    if app.settings.mode == ModeKind::TcpServer {
-        ui.heading(format!("{} ({})", t.clients, app.clients().count()));
-        actions.extend(client_table(app, ui));
+    if config.mode == ModeKind::TcpServer {
+        ui.heading(format!("{} ({})", cx.t.clients, state.clients().count()));
+        actions.extend(client_table(ui, cx, state));
         ui.separator();
     }
-    actions.extend(quick_commands(app, ui));
+    actions.extend(quick_commands(ui, cx, state.is_open(), quick));
     actions
 }
 
 /// Fixed columns: an address that clips, human sizes with the exact count on hover, and a kick button that
 /// stays inside the panel however large the numbers get.
-fn client_table(app: &WirepadApp, ui: &mut egui::Ui) -> Vec<Action> {
+fn client_table(ui: &mut egui::Ui, cx: Cx, state: &TabState) -> Vec<Action> {
     let mut actions = Vec::new();
-    let t = app.texts();
+    let t = cx.t;
     let row_height = ui.spacing().interact_size.y;
     // Wide enough for "1023.9 KiB"; the exact count is in the tooltip.
     let counter_width = ui.fonts_mut(|f| f.glyph_width(&egui::TextStyle::Body.resolve(ui.style()), '0')) * 8.5;
@@ -128,7 +140,7 @@ fn client_table(app: &WirepadApp, ui: &mut egui::Ui) -> Vec<Action> {
                 header.col(|_| {});
             })
             .body(|mut body| {
-                for (peer, info) in app.client_list() {
+                for (peer, info) in state.client_list() {
                     let counters = info.counters.snapshot();
                     body.row(row_height, |mut row| {
                         row.col(|ui| {
@@ -156,26 +168,26 @@ fn client_table(app: &WirepadApp, ui: &mut egui::Ui) -> Vec<Action> {
     actions
 }
 
-fn quick_commands(app: &mut WirepadApp, ui: &mut egui::Ui) -> Vec<Action> {
+fn quick_commands(ui: &mut egui::Ui, cx: Cx, open: bool, quick: QuickCommands<'_>) -> Vec<Action> {
     let mut actions = Vec::new();
-    let t = app.texts();
-    let open = app.is_open();
+    let t = cx.t;
+    let QuickCommands { commands, editing } = quick;
     ui.horizontal(|ui| {
         ui.heading(t.quick_commands);
         if ui.button(t.add).on_hover_text(t.tip_quick_add).clicked() {
-            app.settings.quick_commands.push(QuickCommand {
-                name: format!("#{}", app.settings.quick_commands.len() + 1),
+            commands.push(QuickCommand {
+                name: format!("#{}", commands.len() + 1),
                 ..Default::default()
             });
-            app.editing_quick = Some(app.settings.quick_commands.len() - 1);
+            *editing = Some(commands.len() - 1);
         }
     });
     let mut delete = None;
     egui::ScrollArea::vertical().id_salt("quick").show(ui, |ui| {
-        for (index, command) in app.settings.quick_commands.iter_mut().enumerate() {
-            if app.editing_quick == Some(index) {
+        for (index, command) in commands.iter_mut().enumerate() {
+            if *editing == Some(index) {
                 ui.group(|ui| {
-                    crate::ui::labelled_field(ui, t.name, &mut command.name, 120.0);
+                    crate::gui::ui::labelled_field(ui, t.name, &mut command.name, 120.0);
                     ui.checkbox(&mut command.hex, "HEX");
                     ui.add(
                         egui::TextEdit::multiline(&mut command.text)
@@ -184,7 +196,7 @@ fn quick_commands(app: &mut WirepadApp, ui: &mut egui::Ui) -> Vec<Action> {
                     );
                     ui.horizontal(|ui| {
                         if ui.button(t.done).clicked() {
-                            app.editing_quick = None;
+                            *editing = None;
                         }
                         if ui.button(t.delete).clicked() {
                             delete = Some(index);
@@ -209,14 +221,14 @@ fn quick_commands(app: &mut WirepadApp, ui: &mut egui::Ui) -> Vec<Action> {
                     });
                 }
                 if ui.small_button(t.edit).on_hover_text(t.tip_quick_edit).clicked() {
-                    app.editing_quick = Some(index);
+                    *editing = Some(index);
                 }
             });
         }
     });
     if let Some(index) = delete {
-        app.settings.quick_commands.remove(index);
-        app.editing_quick = None;
+        commands.remove(index);
+        *editing = None;
     }
     actions
 }

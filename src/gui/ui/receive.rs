@@ -2,19 +2,21 @@
 use std::collections::BTreeSet;
 use std::net::SocketAddr;
 
-use crate::app::{Action, WirepadApp};
+use crate::gui::settings::{ModeKind, TabConfig};
+use crate::gui::tab::{TabAction as Action, TabId, TabState};
+use crate::gui::ui::Cx;
 use crate::log::Direction;
-use crate::settings::ModeKind;
 use crate::view::RowKind;
 
-pub fn receive_pane(app: &mut WirepadApp, ui: &mut egui::Ui) -> Vec<Action> {
-    let t = app.texts();
+pub fn receive_pane(ui: &mut egui::Ui, cx: Cx, id: TabId, config: &TabConfig, state: &TabState) -> Vec<Action> {
+    let t = cx.t;
+    let view = state.view();
     // A TCP client has one peer; a server's clients and UDP's senders can be told apart.
-    let mut filter = match app.settings.mode {
+    let mut filter = match config.mode {
         ModeKind::TcpClient => None,
-        ModeKind::TcpServer | ModeKind::Udp => app.view.options().peer_filter,
+        ModeKind::TcpServer | ModeKind::Udp => view.options().peer_filter,
     };
-    if app.settings.mode != ModeKind::TcpClient {
+    if config.mode != ModeKind::TcpClient {
         ui.horizontal(|ui| {
             let label = ui.label(t.filter);
             egui::ComboBox::from_id_salt("peer-filter")
@@ -22,10 +24,10 @@ pub fn receive_pane(app: &mut WirepadApp, ui: &mut egui::Ui) -> Vec<Action> {
                 .show_ui(ui, |ui| {
                     ui.selectable_value(&mut filter, None, t.all_peers);
                     // Whoever is connected now, and whoever the history still holds (clients that left).
-                    let peers: BTreeSet<SocketAddr> = app
+                    let peers: BTreeSet<SocketAddr> = state
                         .clients()
                         .copied()
-                        .chain(app.log.iter().map(|(_, chunk)| chunk.peer))
+                        .chain(state.log().iter().map(|(_, chunk)| chunk.peer))
                         .collect();
                     for peer in peers {
                         ui.selectable_value(&mut filter, Some(peer), peer.to_string());
@@ -36,27 +38,28 @@ pub fn receive_pane(app: &mut WirepadApp, ui: &mut egui::Ui) -> Vec<Action> {
                 .on_hover_text(t.tip_filter);
         });
     }
-    if app.paused {
+    if state.paused() {
         ui.colored_label(ui.visuals().warn_fg_color, t.paused);
     }
     let font = egui::TextStyle::Monospace.resolve(ui.style());
     let row_height = ui.fonts_mut(|fonts| fonts.row_height(&font));
     let char_width = ui.fonts_mut(|fonts| fonts.glyph_width(&font, '0')).max(1.0);
     let columns = ((ui.available_width() - 24.0) / char_width).floor().max(16.0) as usize;
-    app.update_view_options(filter, columns);
+    let actions = vec![Action::Layout { filter, columns }];
 
     // No gap between rows: a million rows must stay within what f32 scroll offsets resolve to the pixel.
     ui.spacing_mut().item_spacing.y = 0.0;
-    let rows = app.view.rows();
-    let many_peers = app.settings.mode != ModeKind::TcpClient;
-    let mut scroll = if app.settings.receive.wrap {
+    let rows = view.rows();
+    let many_peers = config.mode != ModeKind::TcpClient;
+    let mut scroll = if config.receive.wrap {
         egui::ScrollArea::vertical()
     } else {
         egui::ScrollArea::both()
     };
     // Rows that fell out of the byte budget shift every row up; a reader scrolled up keeps their place.
-    let removed = app.view.rows_removed_total();
-    let memory = egui::Id::unique("wirepad-receive-scroll");
+    let removed = view.rows_removed_total();
+    // Each tab remembers its own place.
+    let memory = egui::Id::unique(("wirepad-receive-scroll", id));
     let last: Option<ScrollMemory> = ui.data(|d| d.get_temp(memory));
     if let Some(last) = last
         && !last.at_bottom
@@ -70,7 +73,7 @@ pub fn receive_pane(app: &mut WirepadApp, ui: &mut egui::Ui) -> Vec<Action> {
             .auto_shrink([false, false])
             .stick_to_bottom(true)
             .show_rows(ui, row_height, rows, |ui, range| {
-                for row in app.view.rows_in(range) {
+                for row in view.rows_in(range) {
                     let color = row_color(ui, row.direction, row.peer, row.kind, many_peers);
                     let text = egui::RichText::new(&row.text).monospace().color(color);
                     ui.add(
@@ -88,7 +91,7 @@ pub fn receive_pane(app: &mut WirepadApp, ui: &mut egui::Ui) -> Vec<Action> {
         at_bottom: offset >= max_offset - row_height / 2.0,
     };
     ui.data_mut(|d| d.insert_temp(memory, seen));
-    Vec::new()
+    actions
 }
 
 #[derive(Clone, Copy)]

@@ -1,52 +1,82 @@
-//! The window's panels. Each draws from the app's state, edits settings in place, and returns the
-//! `Action`s with side effects for the app to apply in one place.
+//! The window's panels. Each borrows only what it draws (a tab's `TabConfig` to edit, its `TabState` to read)
+//! and returns the actions with side effects, for the app to apply in one place.
 pub mod connection;
 pub mod fonts;
 pub mod receive;
 pub mod send;
 pub mod status;
+pub mod tabs;
 
-use crate::app::{Action, WirepadApp};
+use crate::gui::settings::Prefs;
+use crate::gui::tab::{Tab, TabAction};
+use crate::i18n::{Lang, Texts};
 
 /// Empties the receive view, as Ctrl+L does in a terminal.
 pub const CLEAR_VIEW: egui::KeyboardShortcut = egui::KeyboardShortcut::new(egui::Modifiers::COMMAND, egui::Key::L);
 
-/// NetAssist's layout: settings on the left, receive view in the middle, send box below, status bar at the bottom.
-/// The side panels have a width the user sets within a range; their contents wrap or clip and never push it.
-pub fn show(app: &mut WirepadApp, ui: &mut egui::Ui) -> Vec<Action> {
+/// Below this width a tab's client list and quick commands go under its settings instead of a column of their
+/// own (two tabs side by side on a laptop).
+const NARROW: f32 = 900.0;
+
+/// What every panel may read besides its tab.
+#[derive(Clone, Copy)]
+pub struct Cx {
+    pub t: &'static Texts,
+    pub lang: Lang,
+    /// No file dialog is up (one at a time, for the whole window).
+    pub dialog_free: bool,
+}
+
+/// One tab in NetAssist's layout: settings on the left, receive view in the middle, send box below, status bar
+/// at the bottom. The side panels have a width the user sets within a range; their contents wrap or clip and
+/// never push it.
+pub fn tab_ui(
+    ui: &mut egui::Ui,
+    cx: Cx,
+    tab: &mut Tab,
+    prefs: &mut Prefs,
+    editing_quick: &mut Option<usize>,
+) -> Vec<TabAction> {
     let mut actions = Vec::new();
-    if ui.input_mut(|input| input.consume_shortcut(&CLEAR_VIEW)) {
-        actions.push(Action::ClearView);
-    }
-    egui::Panel::bottom("status").show(ui, |ui| actions.extend(status::status_bar(app, ui)));
+    let Tab { id, config, state } = tab;
+    let narrow = ui.available_width() < NARROW;
+    let quick = send::QuickCommands {
+        commands: &mut prefs.quick_commands,
+        editing: editing_quick,
+    };
+    egui::Panel::bottom("status").show(ui, |ui| actions.extend(status::status_bar(ui, cx, config, state)));
+    let history = &prefs.remote_history;
+    let mut quick = Some(quick);
     egui::Panel::left("settings")
         .resizable(true)
         .default_size(250.0)
         .size_range(240.0..=420.0)
         .show(ui, |ui| {
-            egui::ScrollArea::vertical().show(ui, |ui| actions.extend(connection::settings_column(app, ui)));
+            egui::ScrollArea::vertical().show(ui, |ui| {
+                actions.extend(connection::settings_column(ui, cx, config, state, history));
+                if narrow && let Some(quick) = quick.take() {
+                    ui.separator();
+                    actions.extend(send::side_panel(ui, cx, config, state, quick));
+                }
+            });
         });
-    // Wider by default on a wide window, so client addresses show whole; the user's width wins after that.
-    let side_width = (ui.available_width() * 0.2).clamp(230.0, 360.0);
-    egui::Panel::right("side")
-        .resizable(true)
-        .default_size(side_width)
-        .size_range(230.0..=520.0)
-        .show(ui, |ui| {
-            actions.extend(send::side_panel(app, ui));
-        });
+    if let Some(quick) = quick {
+        // Wider by default on a wide window, so client addresses show whole; the user's width wins after that.
+        let side_width = (ui.available_width() * 0.2).clamp(230.0, 360.0);
+        egui::Panel::right("side")
+            .resizable(true)
+            .default_size(side_width)
+            .size_range(230.0..=520.0)
+            .show(ui, |ui| actions.extend(send::side_panel(ui, cx, config, state, quick)));
+    }
     egui::Panel::bottom("send")
         .resizable(true)
         .default_size(150.0)
         .size_range(120.0..=400.0)
-        .show(ui, |ui| {
-            actions.extend(send::send_box(app, ui));
-        });
+        .show(ui, |ui| actions.extend(send::send_box(ui, cx, config, state)));
     egui::CentralPanel::default().show(ui, |ui| {
-        actions.extend(notice_bar(app, ui));
-        actions.extend(receive::receive_pane(app, ui));
+        actions.extend(receive::receive_pane(ui, cx, *id, config, state));
     });
-    actions.extend(path_prompt(app, ui));
     actions
 }
 
@@ -88,32 +118,31 @@ fn split_reason(message: &str) -> String {
     }
 }
 
-/// A message for the whole window, until dismissed.
-fn notice_bar(app: &WirepadApp, ui: &mut egui::Ui) -> Vec<Action> {
-    let mut actions = Vec::new();
-    if let Some(notice) = app.notice() {
-        egui::Frame::group(ui.style())
-            .fill(ui.visuals().warn_fg_color.gamma_multiply(0.15))
-            .show(ui, |ui| {
-                ui.horizontal(|ui| {
-                    if ui.button(app.texts().dismiss).clicked() {
-                        actions.push(Action::DismissNotice);
-                    }
-                    ui.add(egui::Label::new(notice).wrap());
-                });
+/// A message for the whole window, until dismissed; `true` when dismissed.
+pub fn notice_bar(ui: &mut egui::Ui, t: &Texts, notice: &str) -> bool {
+    let mut dismissed = false;
+    egui::Frame::group(ui.style())
+        .fill(ui.visuals().warn_fg_color.gamma_multiply(0.15))
+        .show(ui, |ui| {
+            ui.horizontal(|ui| {
+                dismissed = ui.button(t.dismiss).clicked();
+                ui.add(egui::Label::new(notice).wrap());
             });
-    }
-    actions
+        });
+    dismissed
+}
+
+/// What the typed-path prompt came to.
+pub enum Typed {
+    Still,
+    Path(std::path::PathBuf),
+    Cancelled,
 }
 
 /// Where no file dialog exists: the path is typed instead.
-fn path_prompt(app: &mut WirepadApp, ui: &mut egui::Ui) -> Vec<Action> {
-    let mut actions = Vec::new();
-    let t = app.texts();
-    let lang = app.lang;
-    let Some((_, text)) = &mut app.path_prompt else {
-        return actions;
-    };
+pub fn path_prompt(ui: &mut egui::Ui, lang: Lang, text: &mut String) -> Typed {
+    let t = lang.texts();
+    let mut typed = Typed::Still;
     let modal = egui::Modal::new(egui::Id::unique("wirepad-path-prompt")).show(ui.ctx(), |ui| {
         ui.set_max_width(480.0);
         ui.add(egui::Label::new(lang.notice(&crate::i18n::Notice::NoFileDialog)).wrap());
@@ -125,17 +154,17 @@ fn path_prompt(app: &mut WirepadApp, ui: &mut egui::Ui) -> Vec<Action> {
         ui.horizontal(|ui| {
             let path = text.trim();
             if ui.add_enabled(!path.is_empty(), egui::Button::new(t.ok)).clicked() || (entered && !path.is_empty()) {
-                actions.push(Action::TypedPath(Some(path.into())));
+                typed = Typed::Path(path.into());
             }
             if ui.button(t.cancel).clicked() {
-                actions.push(Action::TypedPath(None));
+                typed = Typed::Cancelled;
             }
         });
     });
-    if modal.should_close() && actions.is_empty() {
-        actions.push(Action::TypedPath(None));
+    if modal.should_close() && matches!(typed, Typed::Still) {
+        typed = Typed::Cancelled;
     }
-    actions
+    typed
 }
 
 #[cfg(test)]

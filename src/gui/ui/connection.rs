@@ -2,36 +2,50 @@
 use std::net::IpAddr;
 use std::sync::OnceLock;
 
-use crate::app::{Action, WirepadApp};
 use crate::codec::checksum::Checksum;
 use crate::codec::text::TextEncoding;
-use crate::dialog::FilePurpose;
+use crate::gui::dialog::FilePurpose;
+use crate::gui::settings::{Field, Invalid, ModeKind, TabConfig};
+use crate::gui::tab::{TabAction as Action, TabState};
+use crate::gui::ui::{Cx, error_label, field_error, labelled_field};
 use crate::i18n::Texts;
 use crate::send::LineEnding;
 use crate::session::state::LinkState;
-use crate::settings::{Field, Invalid, ModeKind};
-use crate::ui::{error_label, field_error, labelled_field};
 
 const FIELD_WIDTH: f32 = 120.0;
 
-pub fn settings_column(app: &mut WirepadApp, ui: &mut egui::Ui) -> Vec<Action> {
+/// `history`: the remotes used lately (every tab's), to pick from.
+pub fn settings_column(
+    ui: &mut egui::Ui,
+    cx: Cx,
+    config: &mut TabConfig,
+    state: &TabState,
+    history: &[String],
+) -> Vec<Action> {
     let mut actions = Vec::new();
-    let t = app.texts();
+    let t = cx.t;
     ui.heading(t.connection);
-    actions.extend(connection(app, ui, t));
+    actions.extend(connection(ui, cx, config, state, history));
     ui.separator();
     ui.heading(t.receive_settings);
-    actions.extend(receive(app, ui, t));
+    actions.extend(receive(ui, cx, config, state));
     ui.separator();
     ui.heading(t.send_settings);
-    actions.extend(send(app, ui, t));
+    actions.extend(send(ui, cx, config, state));
     actions
 }
 
-fn connection(app: &mut WirepadApp, ui: &mut egui::Ui, t: &Texts) -> Vec<Action> {
-    let open = app.is_open();
+fn connection(
+    ui: &mut egui::Ui,
+    cx: Cx,
+    settings: &mut TabConfig,
+    state: &TabState,
+    history: &[String],
+) -> Vec<Action> {
+    let t = cx.t;
+    let open = state.is_open();
     // What the fields say right now; Open stays disabled while any is wrong.
-    let errors = match app.settings.validate() {
+    let errors = match settings.validate() {
         Ok(_) => Vec::new(),
         Err(errors) => errors,
     };
@@ -48,7 +62,6 @@ fn connection(app: &mut WirepadApp, ui: &mut egui::Ui, t: &Texts) -> Vec<Action>
                 Invalid::Number => t.bad_number,
             })
     };
-    let settings = &mut app.settings;
     ui.add_enabled_ui(!open, |ui| {
         ui.horizontal(|ui| {
             let label = ui.label(t.mode);
@@ -86,11 +99,11 @@ fn connection(app: &mut WirepadApp, ui: &mut egui::Ui, t: &Texts) -> Vec<Action>
             ui.horizontal(|ui| {
                 labelled_field(ui, t.remote_host, &mut settings.remote_host, FIELD_WIDTH)
                     .on_hover_text(t.tip_remote_host);
-                if !settings.remote_history.is_empty() {
+                if !history.is_empty() {
                     ui.menu_button("…", |ui| {
-                        for remote in settings.remote_history.clone() {
-                            if ui.button(&remote).clicked() {
-                                settings.set_remote(&remote);
+                        for remote in history {
+                            if ui.button(remote).clicked() {
+                                settings.set_remote(remote);
                                 ui.close();
                             }
                         }
@@ -133,7 +146,7 @@ fn connection(app: &mut WirepadApp, ui: &mut egui::Ui, t: &Texts) -> Vec<Action>
         {
             actions.push(action);
         }
-        match app.state() {
+        match state.link() {
             LinkState::Connecting(_) => {
                 ui.spinner();
                 ui.label(t.connecting);
@@ -144,15 +157,16 @@ fn connection(app: &mut WirepadApp, ui: &mut egui::Ui, t: &Texts) -> Vec<Action>
             _ => {}
         }
     });
-    if let Some(error) = app.error() {
+    if let Some(error) = state.error(settings.mode, cx.lang) {
         error_label(ui, &error);
     }
     actions
 }
 
-fn receive(app: &mut WirepadApp, ui: &mut egui::Ui, t: &Texts) -> Vec<Action> {
+fn receive(ui: &mut egui::Ui, cx: Cx, config: &mut TabConfig, state: &TabState) -> Vec<Action> {
+    let t = cx.t;
     let mut actions = Vec::new();
-    let receive = &mut app.settings.receive;
+    let receive = &mut config.receive;
     ui.horizontal(|ui| {
         ui.checkbox(&mut receive.hex, t.hex_view).on_hover_text(t.tip_hex_view);
         ui.checkbox(&mut receive.log_mode, t.log_mode)
@@ -179,10 +193,13 @@ fn receive(app: &mut WirepadApp, ui: &mut egui::Ui, t: &Texts) -> Vec<Action> {
         .labelled_by(label.id)
         .on_hover_text(t.tip_buffer);
     });
-    ui.checkbox(&mut app.paused, t.pause).on_hover_text(t.tip_pause);
-    let dialog_free = !app.dialog_open();
+    let mut paused = state.paused();
+    if ui.checkbox(&mut paused, t.pause).on_hover_text(t.tip_pause).changed() {
+        actions.push(Action::SetPaused(paused));
+    }
+    let dialog_free = cx.dialog_free;
     ui.horizontal_wrapped(|ui| {
-        if app.capture.is_some() {
+        if state.capture().is_some() {
             if ui.button(t.stop_file).on_hover_text(t.tip_stop_file).clicked() {
                 actions.push(Action::StopCapture);
             }
@@ -199,7 +216,7 @@ fn receive(app: &mut WirepadApp, ui: &mut egui::Ui, t: &Texts) -> Vec<Action> {
             actions.push(Action::CopyAll);
         }
     });
-    if let Some(capture) = &app.capture {
+    if let Some(capture) = state.capture() {
         ui.add(egui::Label::new(format!("{} {}", t.receiving_to, capture.path.display())).wrap());
     }
     actions
@@ -213,14 +230,15 @@ fn file_button(ui: &mut egui::Ui, t: &Texts, label: &str, tip: &str, dialog_free
         .clicked()
 }
 
-fn send(app: &mut WirepadApp, ui: &mut egui::Ui, t: &Texts) -> Vec<Action> {
+fn send(ui: &mut egui::Ui, cx: Cx, config: &mut TabConfig, state: &TabState) -> Vec<Action> {
+    let t = cx.t;
     let mut actions = Vec::new();
-    let open = app.is_open();
-    let running = app.periodic_sent();
-    let dialog_free = !app.dialog_open();
-    let file_idle = app.file_progress().is_none();
-    let box_invalid = app.send_box_invalid();
-    let send = &mut app.settings.send;
+    let open = state.is_open();
+    let running = state.periodic_sent();
+    let dialog_free = cx.dialog_free;
+    let file_idle = state.file_progress().is_none();
+    let box_invalid = state.send_box_invalid();
+    let send = &mut config.send;
     ui.horizontal(|ui| {
         let mut hex = send.hex;
         if ui
@@ -308,7 +326,7 @@ fn send(app: &mut WirepadApp, ui: &mut egui::Ui, t: &Texts) -> Vec<Action> {
             actions.push(Action::PickFile(FilePurpose::SendFile));
         }
     });
-    if let Some((sent, total)) = app.file_progress() {
+    if let Some((sent, total)) = state.file_progress() {
         let fraction = if total == 0 { 1.0 } else { sent as f32 / total as f32 };
         ui.add(egui::ProgressBar::new(fraction).show_percentage());
     }

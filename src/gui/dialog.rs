@@ -6,7 +6,7 @@
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use crate::desktop;
+use crate::gui::desktop;
 
 /// What a file is asked for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -2,7 +2,7 @@
 //! own fonts; eframe's system-font provider still covers rarer characters.
 use std::sync::Arc;
 
-const NOTO_SANS_SC: &[u8] = include_bytes!("../../assets/fonts/NotoSansSC-Regular-GB2312.otf");
+const NOTO_SANS_SC: &[u8] = include_bytes!("../../../assets/fonts/NotoSansSC-Regular-GB2312.otf");
 
 pub fn install(ctx: &egui::Context) {
     let mut fonts = egui::FontDefinitions::default();

@@ -1,4 +1,5 @@
-//! What the window remembers across restarts, and what its fields mean as a session.
+//! What the window remembers across restarts (the global `Prefs` and each tab's `TabConfig`), and what a
+//! tab's fields mean as a session.
 //! Every field has a default (`#[serde(default)]`), so an old or partial settings file still loads.
 use std::time::Duration;
 
@@ -8,7 +9,6 @@ use crate::codec::checksum::Checksum;
 use crate::codec::text::TextEncoding;
 use crate::i18n::Lang;
 use crate::net::{Delivery, SessionConfig};
-use crate::persist::Lenient;
 use crate::send::{LineEnding, PayloadFormat, PayloadSpec};
 use crate::session::spec::Form;
 // The window's form vocabulary lives with the session spec that checks it.
@@ -18,45 +18,61 @@ const HISTORY: usize = 20;
 /// A day: the longest periodic interval (and far from what a clock can add without overflowing).
 pub const MAX_INTERVAL_MS: u64 = 86_400_000;
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// What holds for every tab: the language, the quick commands and the remotes used lately.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 #[serde(default)]
-pub struct Settings {
+pub struct Prefs {
     /// `None` follows the system locale.
     pub language: Option<Lang>,
+    /// `host:port`, most recent first.
+    pub remote_history: Vec<String>,
+    pub quick_commands: Vec<QuickCommand>,
+}
+
+impl Prefs {
+    /// Remembers a remote just used, most recent first, without duplicates.
+    pub fn remember_remote(&mut self, remote: String) {
+        self.remote_history.retain(|r| *r != remote);
+        self.remote_history.insert(0, remote);
+        self.remote_history.truncate(HISTORY);
+    }
+}
+
+/// One tab's session as the user set it up: what a restart brings back.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct TabConfig {
+    /// The tab's title as the user named it; empty: the mode and port.
+    pub name: String,
     pub mode: ModeKind,
     pub local_ip: String,
     /// Each mode keeps its own local port, as in NetAssist: a TCP client's is 0 (any) unless the user sets one.
     pub local_ports: LocalPorts,
     pub remote_host: String,
     pub remote_port: String,
-    /// `host:port`, most recent first.
-    pub remote_history: Vec<String>,
     pub follow_peer: bool,
     pub broadcast: bool,
     pub multicast_group: String,
     pub reconnect: bool,
     pub receive: ReceiveSettings,
     pub send: SendSettings,
-    pub quick_commands: Vec<QuickCommand>,
 }
 
-impl Default for Settings {
+impl Default for TabConfig {
     fn default() -> Self {
-        Settings {
-            language: None,
+        TabConfig {
+            name: String::new(),
             mode: ModeKind::TcpServer,
             local_ip: "0.0.0.0".into(),
             local_ports: LocalPorts::default(),
             remote_host: "127.0.0.1".into(),
             remote_port: "8080".into(),
-            remote_history: Vec::new(),
             follow_peer: true,
             broadcast: false,
             multicast_group: String::new(),
             reconnect: false,
             receive: ReceiveSettings::default(),
             send: SendSettings::default(),
-            quick_commands: Vec::new(),
         }
     }
 }
@@ -178,27 +194,14 @@ impl SendSettings {
     }
 }
 
-impl Settings {
-    /// A fresh profile: on a Chinese system the text encoding is GBK (what NetAssist shows there), else UTF-8.
-    pub fn for_lang(system: Lang) -> Settings {
-        let mut settings = Settings::default();
+impl TabConfig {
+    /// A fresh tab: on a Chinese system the text encoding is GBK (what NetAssist shows there), else UTF-8.
+    pub fn for_lang(system: Lang) -> TabConfig {
+        let mut settings = TabConfig::default();
         if system == Lang::Zh {
             settings.receive.encoding = TextEncoding::GBK;
         }
         settings
-    }
-
-    /// The settings eframe stored (RON), read field by field over `for_lang(system)`: an unreadable value costs
-    /// only itself. `dropped` names what was replaced by its default.
-    pub fn load(stored: Option<&str>, system: Lang) -> Lenient<Settings> {
-        let defaults = Settings::for_lang(system);
-        match stored {
-            Some(text) => crate::persist::load(text, defaults),
-            None => Lenient {
-                value: defaults,
-                dropped: Vec::new(),
-            },
-        }
     }
 
     /// The local port of the current mode.
@@ -230,14 +233,6 @@ impl Settings {
         }
     }
 
-    /// Remembers the remote just used, most recent first, without duplicates.
-    pub fn remember_remote(&mut self) {
-        let remote = self.remote();
-        self.remote_history.retain(|r| *r != remote);
-        self.remote_history.insert(0, remote);
-        self.remote_history.truncate(HISTORY);
-    }
-
     /// The connection fields of the current mode, as typed.
     pub fn form(&self) -> Form<'_> {
         Form {
@@ -265,15 +260,15 @@ mod tests {
     use super::*;
     use crate::net::{Group, Mode};
 
-    fn with(edit: impl FnOnce(&mut Settings)) -> Settings {
-        let mut settings = Settings::default();
+    fn with(edit: impl FnOnce(&mut TabConfig)) -> TabConfig {
+        let mut settings = TabConfig::default();
         edit(&mut settings);
         settings
     }
 
     #[test]
     fn bad_fields_are_named() {
-        type Edit = fn(&mut Settings);
+        type Edit = fn(&mut TabConfig);
         let cases: &[(Edit, FieldErrors)] = &[
             (
                 |s| s.local_ports.tcp_server = "70000".into(),
@@ -358,12 +353,12 @@ mod tests {
 
     #[test]
     fn history_keeps_the_latest_first_without_duplicates() {
-        let mut settings = Settings::default();
+        let (mut settings, mut prefs) = (TabConfig::default(), Prefs::default());
         for host in ["a", "b", "a"] {
             settings.remote_host = host.into();
-            settings.remember_remote();
+            prefs.remember_remote(settings.remote());
         }
-        assert_eq!(settings.remote_history, vec!["a:8080", "b:8080"]);
+        assert_eq!(prefs.remote_history, vec!["a:8080", "b:8080"]);
         settings.set_remote("[::1]:7788");
         assert_eq!(
             (settings.remote_host.as_str(), settings.remote_port.as_str()),

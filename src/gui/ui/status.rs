@@ -1,33 +1,34 @@
-//! The status bar: state, addresses, exact RX/TX counters, rates, what fell out of the view, reset, language.
-use crate::app::{Action, WirepadApp};
-use crate::i18n::Lang;
+//! A tab's status bar: state, addresses, exact RX/TX counters, rates, what fell out of the view, reset.
+use crate::gui::settings::TabConfig;
+use crate::gui::tab::{TabAction as Action, TabState};
+use crate::gui::ui::Cx;
 use crate::session::state::LinkState;
 
-pub fn status_bar(app: &mut WirepadApp, ui: &mut egui::Ui) -> Vec<Action> {
+pub fn status_bar(ui: &mut egui::Ui, cx: Cx, config: &TabConfig, state: &TabState) -> Vec<Action> {
     let mut actions = Vec::new();
-    let t = app.texts();
-    let totals = *app.totals();
+    let t = cx.t;
+    let totals = *state.totals();
     // Wraps onto a second line in a narrow window rather than running off its edge.
     ui.horizontal_wrapped(|ui| {
-        let state = match app.state() {
+        let link = match state.link() {
             LinkState::Closed => t.state_closed.to_string(),
             LinkState::Listening(local) => format!("{} {local}", t.state_listening),
-            LinkState::Bound(local) if app.settings.remote_host.trim().is_empty() => {
+            LinkState::Bound(local) if config.remote_host.trim().is_empty() => {
                 format!("{} {local}", t.state_bound)
             }
-            LinkState::Bound(local) => format!("{} {local} → {}", t.state_bound, app.settings.remote()),
+            LinkState::Bound(local) => format!("{} {local} → {}", t.state_bound, config.remote()),
             LinkState::Connecting(Some(remote)) => format!("{} {remote}", t.state_connecting),
             LinkState::Connecting(None) => t.state_connecting.to_string(),
             LinkState::Connected { local, peer } => format!("{} {local} → {peer}", t.state_connected),
             LinkState::Reconnecting(_) => t.connecting.to_string(),
         };
-        ui.add(egui::Label::new(state).truncate());
+        ui.add(egui::Label::new(link).truncate());
         ui.separator();
         let rx = totals.rx_bytes();
         let tx = totals.tx_bytes();
-        ui.label(format!("{}: {rx} ({}/s)", t.rx, human(app.rates.rx)))
+        ui.label(format!("{}: {rx} ({}/s)", t.rx, human(state.rates().rx)))
             .on_hover_text(t.tip_rx);
-        ui.label(format!("{}: {tx} ({}/s)", t.tx, human(app.rates.tx)))
+        ui.label(format!("{}: {tx} ({}/s)", t.tx, human(state.rates().tx)))
             .on_hover_text(t.tip_tx);
         ui.label(format!("{}: {}", t.dropped, totals.dropped_from_view()))
             .on_hover_text(t.tip_dropped);
@@ -49,16 +50,6 @@ pub fn status_bar(app: &mut WirepadApp, ui: &mut egui::Ui) -> Vec<Action> {
         }
         if ui.button(t.reset).on_hover_text(t.tip_reset).clicked() {
             actions.push(Action::ResetCounters);
-        }
-        ui.separator();
-        let mut lang = app.lang;
-        ui.selectable_value(&mut lang, Lang::Zh, "中文")
-            .on_hover_text(t.tip_language);
-        ui.selectable_value(&mut lang, Lang::En, "English")
-            .on_hover_text(t.tip_language);
-        if lang != app.lang {
-            app.lang = lang;
-            app.settings.language = Some(lang);
         }
     });
     actions

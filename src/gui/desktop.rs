@@ -5,7 +5,7 @@ use std::sync::Arc;
 /// The icon in the title bar and the taskbar: assets/icon/wirepad-256.png, made from assets/icon.svg by
 /// scripts/icons.sh. `None` only if that file were broken (the window then has the system's default icon).
 pub fn icon() -> Option<Arc<egui::IconData>> {
-    eframe::icon_data::from_png_bytes(include_bytes!("../assets/icon/wirepad-256.png"))
+    eframe::icon_data::from_png_bytes(include_bytes!("../../assets/icon/wirepad-256.png"))
         .ok()
         .map(Arc::new)
 }

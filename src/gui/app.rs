@@ -1,0 +1,783 @@
+//! The window: the global `Prefs`, the tabs (each a session of its own, kept in a map by id) and their layout
+//! (an egui_tiles tree holding only ids). Every frame each tab drains its engine events, on show or not; the
+//! panels return actions, and `apply` is the one place they are carried out.
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use crossbeam_channel::{Receiver, Sender, unbounded};
+use egui_tiles::{Container, Tile, TileId, Tree};
+use serde::{Deserialize, Serialize};
+
+use crate::gui::dialog::{Chosen, FileDialogs, FilePurpose, SystemDialogs};
+use crate::gui::frame_log::FrameLog;
+use crate::gui::launch::Launch;
+use crate::gui::persist::Lenient;
+use crate::gui::settings::{Prefs, TabConfig};
+use crate::gui::tab::{Picked, Tab, TabAction, TabId};
+use crate::gui::ui::{self, Cx, Typed};
+use crate::i18n::{Lang, Notice, Texts};
+
+/// What the window's panels, tab bars and shortcuts ask for.
+#[must_use]
+#[derive(Debug, Clone, PartialEq)]
+pub enum Action {
+    Tab(TabId, TabAction),
+    NewTab,
+    /// Closes at once if the tab's session is closed, else asks first.
+    CloseTab(TabId),
+    /// The answer to "close this open session's tab?".
+    ConfirmClose(bool),
+    Duplicate(TabId),
+    /// Moves the tab beside the others (right of them).
+    Split(TabId),
+    Focus(TabId),
+    StartRename(TabId),
+    /// The name typed (`None`: cancelled).
+    Rename(Option<String>),
+    SetLanguage(Lang),
+    DismissNotice,
+}
+
+/// New tab, close tab, next tab (and previous with Shift).
+const NEW_TAB: egui::KeyboardShortcut = egui::KeyboardShortcut::new(egui::Modifiers::COMMAND, egui::Key::T);
+const CLOSE_TAB: egui::KeyboardShortcut = egui::KeyboardShortcut::new(egui::Modifiers::COMMAND, egui::Key::W);
+const NUMBER_KEYS: [egui::Key; 9] = [
+    egui::Key::Num1,
+    egui::Key::Num2,
+    egui::Key::Num3,
+    egui::Key::Num4,
+    egui::Key::Num5,
+    egui::Key::Num6,
+    egui::Key::Num7,
+    egui::Key::Num8,
+    egui::Key::Num9,
+];
+
+/// What eframe's storage keeps (RON). Each part is its own RON text, read on its own: one tab that cannot be
+/// read costs that tab's fields, not the other tabs or the layout.
+#[derive(Debug, Default, Serialize, Deserialize)]
+#[serde(default)]
+struct Saved {
+    /// 1 from the first version with tabs; 0 (absent) is the single-session file before it.
+    version: u32,
+    prefs: String,
+    tabs: Vec<(u64, String)>,
+    layout: String,
+    focused: u64,
+}
+
+pub struct WirepadApp {
+    prefs: Prefs,
+    lang: Lang,
+    tabs: BTreeMap<TabId, Tab>,
+    tree: Tree<TabId>,
+    /// The tab the toolbar and the shortcuts act on (the one last clicked or switched to).
+    focused: TabId,
+    next_id: u64,
+    /// A message for the whole window (settings that could not be read, a file that could not be written).
+    notice: Option<Notice>,
+    picked_tx: Sender<Picked>,
+    picked_rx: Receiver<Picked>,
+    dialogs: Arc<dyn FileDialogs>,
+    /// One file dialog at a time: set while one is up.
+    dialog_open: Arc<AtomicBool>,
+    /// Where no file dialog exists: the tab and purpose of the path being typed, and the text so far.
+    path_prompt: Option<(TabId, FilePurpose, String)>,
+    editing_quick: Option<usize>,
+    renaming: Option<(TabId, String)>,
+    /// A tab with an open session the user asked to close: the window asks first.
+    confirm_close: Option<TabId>,
+    frame_log: Option<FrameLog>,
+    /// Started from the command line: its tabs are a one-off, and the tabs saved before stay saved as they were.
+    saved_tabs: Option<Saved>,
+    /// Sessions of closed tabs, still stopping on threads of their own.
+    reapers: Vec<std::thread::JoinHandle<()>>,
+    repaint: egui::Context,
+}
+
+impl WirepadApp {
+    /// A window with `configs` as its tabs (a default tab when empty).
+    pub fn new(ctx: &egui::Context, prefs: Prefs, configs: Vec<TabConfig>) -> Self {
+        ui::fonts::install(ctx);
+        let lang = prefs.language.unwrap_or_else(Lang::from_system);
+        let (picked_tx, picked_rx) = unbounded();
+        let mut app = WirepadApp {
+            prefs,
+            lang,
+            tabs: BTreeMap::new(),
+            tree: Tree::empty(egui::Id::unique("wirepad-tabs")),
+            focused: TabId(0),
+            next_id: 0,
+            notice: None,
+            picked_tx,
+            picked_rx,
+            dialogs: Arc::new(SystemDialogs),
+            dialog_open: Arc::new(AtomicBool::new(false)),
+            path_prompt: None,
+            editing_quick: None,
+            renaming: None,
+            confirm_close: None,
+            frame_log: FrameLog::from_env(),
+            saved_tabs: None,
+            reapers: Vec::new(),
+            repaint: ctx.clone(),
+        };
+        let configs = if configs.is_empty() {
+            vec![TabConfig::for_lang(Lang::from_system())]
+        } else {
+            configs
+        };
+        let ids: Vec<TabId> = configs.into_iter().map(|config| app.insert_tab(config)).collect();
+        app.tree = Tree::new_tabs(egui::Id::unique("wirepad-tabs"), ids.clone());
+        app.focused = ids[0];
+        app
+    }
+
+    /// With eframe's storage: the tabs and settings of the last run (or the command line's sessions).
+    pub fn from_creation(cc: &eframe::CreationContext<'_>, launches: &[Launch]) -> Self {
+        let stored = cc.storage.and_then(|storage| storage.get_string(eframe::APP_KEY));
+        let bad_copy = eframe::storage_dir("wirepad").map(|dir| dir.join("app.ron.bad"));
+        Self::from_stored(&cc.egui_ctx, stored, Lang::from_system(), bad_copy, launches)
+    }
+
+    /// `stored`: the text eframe kept; `bad_copy`: where to keep it if it cannot be read whole. Each part is
+    /// read field by field: an unreadable value gets its default, the window says which, once. With `launches`
+    /// the window opens one tab per session instead of the saved tabs (which stay saved).
+    pub fn from_stored(
+        ctx: &egui::Context,
+        stored: Option<String>,
+        system: Lang,
+        bad_copy: Option<PathBuf>,
+        launches: &[Launch],
+    ) -> Self {
+        let mut dropped = Vec::new();
+        let saved = stored.as_deref().and_then(|text| ron::from_str::<Saved>(text).ok());
+        let (prefs, tabs, layout, focused) = match (&stored, saved) {
+            (_, Some(saved)) if saved.version >= 1 => {
+                let prefs = load_part(&saved.prefs, Prefs::default(), "", &mut dropped);
+                let tabs: Vec<(u64, TabConfig)> = saved
+                    .tabs
+                    .iter()
+                    .enumerate()
+                    .map(|(index, (id, text))| {
+                        let what = format!("tab {}", index + 1);
+                        (*id, load_part(text, TabConfig::for_lang(system), &what, &mut dropped))
+                    })
+                    .collect();
+                let layout = ron::from_str::<Tree<TabId>>(&saved.layout).ok();
+                (prefs, tabs, layout, Some(TabId(saved.focused)))
+            }
+            // The single-session file from before tabs: its global fields and its one tab.
+            (Some(text), _) => {
+                let prefs = load_part(text, Prefs::default(), "", &mut dropped);
+                let tab = load_part(text, TabConfig::for_lang(system), "", &mut dropped);
+                dropped.dedup();
+                (prefs, vec![(0, tab)], None, None)
+            }
+            (None, _) => (Prefs::default(), Vec::new(), None, None),
+        };
+        let mut app = if launches.is_empty() {
+            let mut app = WirepadApp::new(ctx, prefs, vec![TabConfig::for_lang(system)]);
+            app.restore(tabs, layout, focused);
+            app
+        } else {
+            let mut app = WirepadApp::new(ctx, prefs, vec![TabConfig::for_lang(system)]);
+            app.launch(launches, system);
+            app.saved_tabs = stored.as_deref().and_then(|text| ron::from_str::<Saved>(text).ok());
+            app
+        };
+        if !dropped.is_empty() {
+            let kept = stored.zip(bad_copy).map(|(text, path)| keep_bad_settings(text, path));
+            app.notice = Some(Notice::SettingsDropped { fields: dropped, kept });
+        }
+        app
+    }
+
+    /// The saved tabs with their ids and layout; a layout that does not hold exactly these tabs is rebuilt as
+    /// one row of tabs.
+    fn restore(&mut self, tabs: Vec<(u64, TabConfig)>, layout: Option<Tree<TabId>>, focused: Option<TabId>) {
+        if tabs.is_empty() {
+            return;
+        }
+        let (picked, repaint) = (self.picked_tx.clone(), self.repaint.clone());
+        self.tabs.clear();
+        for (id, config) in tabs {
+            // Ids from a hand-edited file may repeat: a repeat gets a fresh id.
+            let id = if self.tabs.contains_key(&TabId(id)) {
+                self.next_id
+            } else {
+                id
+            };
+            self.next_id = self.next_id.max(id.saturating_add(1));
+            self.tabs
+                .insert(TabId(id), Tab::new(TabId(id), config, picked.clone(), repaint.clone()));
+        }
+        let ids: Vec<TabId> = self.tabs.keys().copied().collect();
+        self.tree = match layout {
+            Some(tree) if panes_of(&tree) == ids.iter().copied().collect::<BTreeSet<_>>() => tree,
+            _ => Tree::new_tabs(egui::Id::unique("wirepad-tabs"), ids.clone()),
+        };
+        self.focused = focused.filter(|id| self.tabs.contains_key(id)).unwrap_or(ids[0]);
+        self.show_tab(self.focused);
+    }
+
+    /// One tab per command-line session, each opened at once.
+    fn launch(&mut self, launches: &[Launch], system: Lang) {
+        self.tabs.clear();
+        let mut ids = Vec::new();
+        for launch in launches {
+            let mut config = TabConfig::for_lang(system);
+            let capture = launch.apply(&mut config);
+            let id = self.insert_tab(config);
+            if let Some(tab) = self.tabs.get_mut(&id) {
+                tab.set_capture(capture);
+            }
+            ids.push(id);
+        }
+        self.tree = Tree::new_tabs(egui::Id::unique("wirepad-tabs"), ids.clone());
+        self.focused = ids[0];
+        for id in ids {
+            self.apply(Action::Tab(id, TabAction::Open));
+        }
+    }
+
+    fn insert_tab(&mut self, config: TabConfig) -> TabId {
+        let id = TabId(self.next_id);
+        self.next_id += 1;
+        let tab = Tab::new(id, config, self.picked_tx.clone(), self.repaint.clone());
+        self.tabs.insert(id, tab);
+        id
+    }
+
+    /// Tests and embedders choose how files are asked for.
+    pub fn set_file_dialogs(&mut self, dialogs: Arc<dyn FileDialogs>) {
+        self.dialogs = dialogs;
+    }
+
+    pub fn texts(&self) -> &'static Texts {
+        self.lang.texts()
+    }
+
+    pub fn lang(&self) -> Lang {
+        self.lang
+    }
+
+    pub fn prefs(&self) -> &Prefs {
+        &self.prefs
+    }
+
+    /// The focused tab: what the toolbar and the shortcuts act on.
+    pub fn tab(&self) -> &Tab {
+        self.tabs
+            .get(&self.focused)
+            .unwrap_or_else(|| unreachable!("the focused tab exists"))
+    }
+
+    pub fn tab_mut(&mut self) -> &mut Tab {
+        self.tabs
+            .get_mut(&self.focused)
+            .unwrap_or_else(|| unreachable!("the focused tab exists"))
+    }
+
+    /// Every tab, in the order the tab bars show them.
+    pub fn tab_ids(&self) -> Vec<TabId> {
+        let mut ids = Vec::new();
+        if let Some(root) = self.tree.root() {
+            collect_panes(&self.tree, root, &mut ids);
+        }
+        ids
+    }
+
+    pub fn tab_by_id(&self, id: TabId) -> Option<&Tab> {
+        self.tabs.get(&id)
+    }
+
+    /// Tabs on screen now (the active tab of each tab bar).
+    pub fn shown_tabs(&self) -> BTreeSet<TabId> {
+        self.tree
+            .active_tiles()
+            .into_iter()
+            .filter_map(|tile| self.tree.tiles.get_pane(&tile).copied())
+            .collect()
+    }
+
+    /// Whether the tabs are laid out side by side (the root is not a single tab bar).
+    pub fn side_by_side(&self) -> bool {
+        self.tree
+            .root()
+            .and_then(|root| self.tree.tiles.get_container(root))
+            .is_some_and(|container| !matches!(container, Container::Tabs(_)))
+    }
+
+    /// The focused tab's last network error (in its current mode), in the window's language.
+    pub fn error(&self) -> Option<String> {
+        let tab = self.tab();
+        tab.state.error(tab.config.mode, self.lang)
+    }
+
+    /// Why the focused tab's send box cannot be sent, or why its last send failed.
+    pub fn send_error(&self) -> Option<String> {
+        self.tab().state.send_error(self.lang)
+    }
+
+    pub fn notice(&self) -> Option<String> {
+        self.notice.as_ref().map(|notice| self.lang.notice(notice))
+    }
+
+    pub fn dialog_open(&self) -> bool {
+        self.dialog_open.load(Ordering::Acquire)
+    }
+
+    /// Whether a tab is asking to be closed.
+    pub fn confirming_close(&self) -> Option<TabId> {
+        self.confirm_close
+    }
+
+    pub fn apply(&mut self, action: Action) {
+        match action {
+            Action::Tab(id, TabAction::PickFile(purpose)) => self.pick(id, purpose),
+            Action::Tab(id, action) => {
+                if let Some(tab) = self.tabs.get_mut(&id) {
+                    tab.apply(action, &mut self.prefs);
+                }
+            }
+            Action::NewTab => {
+                let id = self.insert_tab(TabConfig::for_lang(self.lang));
+                self.add_beside_focused(id);
+            }
+            Action::Duplicate(id) => {
+                if let Some(tab) = self.tabs.get(&id) {
+                    let mut config = tab.config.clone();
+                    if !config.name.is_empty() {
+                        config.name = format!("{} 2", config.name);
+                    }
+                    let id = self.insert_tab(config);
+                    self.add_beside_focused(id);
+                }
+            }
+            Action::CloseTab(id) => match self.tabs.get(&id) {
+                Some(tab) if tab.state.is_open() => self.confirm_close = Some(id),
+                Some(_) => self.close_tab(id),
+                None => {}
+            },
+            Action::ConfirmClose(close) => {
+                if let Some(id) = self.confirm_close.take()
+                    && close
+                {
+                    self.close_tab(id);
+                }
+            }
+            Action::Split(id) => self.split(id),
+            Action::Focus(id) => self.show_tab(id),
+            Action::StartRename(id) => {
+                if let Some(tab) = self.tabs.get(&id) {
+                    self.renaming = Some((id, tab.config.name.clone()));
+                }
+            }
+            Action::Rename(name) => {
+                if let (Some((id, _)), Some(name)) = (self.renaming.take(), name)
+                    && let Some(tab) = self.tabs.get_mut(&id)
+                {
+                    tab.config.name = name.trim().to_string();
+                }
+            }
+            Action::SetLanguage(lang) => {
+                self.lang = lang;
+                self.prefs.language = Some(lang);
+            }
+            Action::DismissNotice => self.notice = None,
+        }
+    }
+
+    /// A new tab goes into the focused tab's bar, after it, and is shown.
+    fn add_beside_focused(&mut self, id: TabId) {
+        let tile = self.tree.tiles.insert_pane(id);
+        let bar = self
+            .tree
+            .tiles
+            .find_pane(&self.focused)
+            .and_then(|focused| self.tree.tiles.parent_of(focused).map(|bar| (bar, focused)));
+        match bar {
+            Some((bar, focused)) => {
+                let index = match self.tree.tiles.get(bar) {
+                    Some(Tile::Container(container)) => container
+                        .children()
+                        .position(|child| *child == focused)
+                        .map_or(0, |i| i + 1),
+                    _ => 0,
+                };
+                self.tree.move_tile_to_container(tile, bar, index, false);
+            }
+            None => {
+                self.tree = Tree::new_tabs(
+                    egui::Id::unique("wirepad-tabs"),
+                    self.tab_ids().into_iter().chain([id]).collect(),
+                )
+            }
+        }
+        self.show_tab(id);
+    }
+
+    /// Puts the tab in a bar of its own to the right of everything else; side by side already, it joins the
+    /// last column.
+    fn split(&mut self, id: TabId) {
+        let Some(tile) = self.tree.tiles.find_pane(&id) else {
+            return;
+        };
+        let Some(root) = self.tree.root() else { return };
+        if let Some(parent) = self.tree.tiles.parent_of(tile)
+            && let Some(Tile::Container(container)) = self.tree.tiles.get_mut(parent)
+        {
+            if container.num_children() == 1 && parent != root {
+                return;
+            }
+            container.remove_child(tile);
+        }
+        let bar = self.tree.tiles.insert_tab_tile(vec![tile]);
+        let row = match self.tree.tiles.get_mut(root) {
+            Some(Tile::Container(Container::Linear(linear))) if linear.dir == egui_tiles::LinearDir::Horizontal => {
+                linear.add_child(bar);
+                root
+            }
+            _ => self.tree.tiles.insert_horizontal_tile(vec![root, bar]),
+        };
+        self.tree.root = Some(row);
+        self.tree.simplify(&egui_tiles::SimplificationOptions {
+            all_panes_must_have_tabs: true,
+            ..Default::default()
+        });
+        self.show_tab(id);
+    }
+
+    /// Makes `id` the focused tab and the active one of its bar.
+    fn show_tab(&mut self, id: TabId) {
+        if !self.tabs.contains_key(&id) {
+            return;
+        }
+        self.focused = id;
+        self.tree
+            .make_active(|_, tile| matches!(tile, Tile::Pane(pane) if *pane == id));
+    }
+
+    /// Closes the tab's session (on a reaper thread) and the tab; the last tab is replaced by a fresh one.
+    fn close_tab(&mut self, id: TabId) {
+        let Some(mut tab) = self.tabs.remove(&id) else { return };
+        tab.close();
+        self.reapers.extend(tab.take_reaper());
+        self.reapers.retain(|reaper| !reaper.is_finished());
+        if self.path_prompt.as_ref().is_some_and(|(tab, _, _)| *tab == id) {
+            self.path_prompt = None;
+        }
+        let order = self.tab_ids();
+        if let Some(tile) = self.tree.tiles.find_pane(&id) {
+            self.tree.remove_recursively(tile);
+        }
+        if self.tabs.is_empty() {
+            let fresh = self.insert_tab(TabConfig::for_lang(self.lang));
+            self.tree = Tree::new_tabs(egui::Id::unique("wirepad-tabs"), vec![fresh]);
+            self.focused = fresh;
+            return;
+        }
+        if self.focused == id {
+            // The neighbour before it, as a browser does.
+            let index = order.iter().position(|tab| *tab == id).unwrap_or(0);
+            let next = order
+                .iter()
+                .take(index)
+                .rev()
+                .chain(order.iter().skip(index + 1))
+                .find(|tab| self.tabs.contains_key(tab));
+            if let Some(next) = next.copied() {
+                self.show_tab(next);
+            }
+        }
+    }
+
+    /// Ctrl+T, Ctrl+W, Ctrl+Tab (Shift: back), Ctrl+1…9.
+    fn shortcuts(&mut self, ctx: &egui::Context) -> Vec<Action> {
+        let order = self.tab_ids();
+        let focused = self.focused;
+        ctx.input_mut(|input| {
+            let mut actions = Vec::new();
+            if input.consume_shortcut(&NEW_TAB) {
+                actions.push(Action::NewTab);
+            }
+            if input.consume_shortcut(&CLOSE_TAB) {
+                actions.push(Action::CloseTab(focused));
+            }
+            for shift in [false, true] {
+                let modifiers = egui::Modifiers {
+                    shift,
+                    ..egui::Modifiers::COMMAND
+                };
+                if input.consume_key(modifiers, egui::Key::Tab)
+                    && let Some(index) = order.iter().position(|id| *id == focused)
+                {
+                    let step = if shift { order.len() - 1 } else { 1 };
+                    actions.push(Action::Focus(order[(index + step) % order.len()]));
+                }
+            }
+            for (index, key) in NUMBER_KEYS.iter().enumerate() {
+                if input.consume_key(egui::Modifiers::COMMAND, *key)
+                    && let Some(id) = order.get(index)
+                {
+                    actions.push(Action::Focus(*id));
+                }
+            }
+            if input.consume_shortcut(&ui::CLEAR_VIEW) {
+                actions.push(Action::Tab(focused, TabAction::ClearView));
+            }
+            actions
+        })
+    }
+
+    /// File dialogs run on their own thread, one at a time: the window never waits for them. Where no dialog
+    /// can be shown the window asks for a typed path instead.
+    fn pick(&mut self, id: TabId, purpose: FilePurpose) {
+        if self.path_prompt.is_some() || self.dialog_open.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let (tx, repaint, dialogs) = (self.picked_tx.clone(), self.repaint.clone(), self.dialogs.clone());
+        let open = self.dialog_open.clone();
+        let spawned = std::thread::Builder::new()
+            .name("wirepad-file-dialog".into())
+            .spawn(move || {
+                let chosen = dialogs.choose(purpose);
+                open.store(false, Ordering::Release);
+                let _ = tx.send(Picked::Chosen(id, purpose, chosen));
+                repaint.request_repaint();
+            });
+        if spawned.is_err() {
+            self.dialog_open.store(false, Ordering::Release);
+            self.path_prompt = Some((id, purpose, String::new()));
+        }
+    }
+
+    /// What background work came back with, each to the tab that asked (a tab closed meanwhile gets nothing).
+    fn take_picked(&mut self) {
+        while let Ok(picked) = self.picked_rx.try_recv() {
+            match picked {
+                Picked::Chosen(id, purpose, Chosen::Path(path)) => {
+                    if let Some(tab) = self.tabs.get_mut(&id) {
+                        tab.chosen(purpose, path);
+                    }
+                }
+                Picked::Chosen(_, _, Chosen::Cancelled) => {}
+                Picked::Chosen(id, purpose, Chosen::Unavailable) => {
+                    if self.tabs.contains_key(&id) {
+                        self.path_prompt = Some((id, purpose, String::new()));
+                    }
+                }
+                Picked::Failed(notice) => self.notice = Some(notice),
+                Picked::Copy(text) => self.repaint.copy_text(text),
+            }
+        }
+    }
+
+    /// Every tab's frame bookkeeping: background tabs keep draining, counting and capturing.
+    pub fn logic(&mut self) {
+        self.take_picked();
+        let shown = self.shown_tabs();
+        for (id, tab) in &mut self.tabs {
+            tab.logic(&mut self.prefs, shown.contains(id));
+        }
+        self.reapers.retain(|reaper| !reaper.is_finished());
+    }
+
+    fn show(&mut self, ui: &mut egui::Ui) -> Vec<Action> {
+        let mut actions = self.shortcuts(ui.ctx());
+        let tab_count = self.tabs.len();
+        egui::Panel::top("toolbar").show(ui, |ui| {
+            actions.extend(ui::tabs::toolbar(ui, self.lang, self.focused, tab_count));
+            if let Some(notice) = self.notice()
+                && ui::notice_bar(ui, self.texts(), &notice)
+            {
+                actions.push(Action::DismissNotice);
+            }
+        });
+        let cx = Cx {
+            t: self.lang.texts(),
+            lang: self.lang,
+            dialog_free: !self.dialog_open(),
+        };
+        let mut panes = ui::tabs::Panes {
+            tabs: &mut self.tabs,
+            prefs: &mut self.prefs,
+            editing_quick: &mut self.editing_quick,
+            cx,
+            focused: self.focused,
+            actions: Vec::new(),
+        };
+        egui::CentralPanel::default()
+            .frame(egui::Frame::central_panel(ui.style()).inner_margin(0.0))
+            .show(ui, |ui| self.tree.ui(&mut panes, ui));
+        actions.extend(panes.actions);
+        actions.extend(self.dialogs_ui(ui));
+        actions
+    }
+
+    /// The modal questions: a typed path, a tab's new name, closing an open session's tab.
+    fn dialogs_ui(&mut self, ui: &mut egui::Ui) -> Vec<Action> {
+        let mut actions = Vec::new();
+        let t = self.texts();
+        if let Some((id, purpose, text)) = &mut self.path_prompt {
+            let (id, purpose) = (*id, *purpose);
+            match ui::path_prompt(ui, self.lang, text) {
+                Typed::Still => {}
+                Typed::Path(path) => {
+                    self.path_prompt = None;
+                    if let Some(tab) = self.tabs.get_mut(&id) {
+                        tab.chosen(purpose, path);
+                    }
+                }
+                Typed::Cancelled => self.path_prompt = None,
+            }
+        }
+        if let Some((_, name)) = &mut self.renaming {
+            let modal = egui::Modal::new(egui::Id::unique("wirepad-rename-tab")).show(ui.ctx(), |ui| {
+                let field = ui::labelled_field(ui, t.tab_name, name, 240.0);
+                field.request_focus();
+                let entered = field.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
+                ui.horizontal(|ui| {
+                    if ui.button(t.ok).clicked() || entered {
+                        actions.push(Action::Rename(Some(name.clone())));
+                    }
+                    if ui.button(t.cancel).clicked() {
+                        actions.push(Action::Rename(None));
+                    }
+                });
+            });
+            if modal.should_close() && actions.is_empty() {
+                actions.push(Action::Rename(None));
+            }
+        }
+        if let Some(id) = self.confirm_close {
+            let title = self.tabs.get(&id).map(|tab| tab.title(self.lang)).unwrap_or_default();
+            let modal = egui::Modal::new(egui::Id::unique("wirepad-confirm-close")).show(ui.ctx(), |ui| {
+                ui.strong(title);
+                ui.label(t.confirm_close_tab);
+                ui.horizontal(|ui| {
+                    if ui.button(t.close_tab).clicked() {
+                        actions.push(Action::ConfirmClose(true));
+                    }
+                    if ui.button(t.keep_tab).clicked() {
+                        actions.push(Action::ConfirmClose(false));
+                    }
+                });
+            });
+            if modal.should_close() && actions.is_empty() {
+                actions.push(Action::ConfirmClose(false));
+            }
+        }
+        actions
+    }
+
+    /// What eframe stores: the prefs, each tab's settings and the layout, each as its own RON text.
+    pub fn saved_text(&self) -> String {
+        let tabs = match &self.saved_tabs {
+            Some(saved) => saved.tabs.clone(),
+            None => self
+                .tab_ids()
+                .into_iter()
+                .filter_map(|id| Some((id.0, ron::to_string(&self.tabs.get(&id)?.config).ok()?)))
+                .collect(),
+        };
+        let (layout, focused) = match &self.saved_tabs {
+            Some(saved) => (saved.layout.clone(), saved.focused),
+            None => (ron::to_string(&self.tree).unwrap_or_default(), self.focused.0),
+        };
+        let saved = Saved {
+            version: 1,
+            prefs: ron::to_string(&self.prefs).unwrap_or_default(),
+            tabs,
+            layout,
+            focused,
+        };
+        ron::to_string(&saved).unwrap_or_default()
+    }
+}
+
+/// One part of the stored text, read field by field over `defaults`; what was dropped is named, prefixed with
+/// `what` ("tab 2: mode").
+fn load_part<T: Serialize + serde::de::DeserializeOwned>(
+    text: &str,
+    defaults: T,
+    what: &str,
+    dropped: &mut Vec<String>,
+) -> T {
+    let Lenient { value, dropped: lost } = crate::gui::persist::load(text, defaults);
+    dropped.extend(lost.into_iter().map(|field| match (what, field.as_str()) {
+        ("", _) => field,
+        (what, "*") => what.to_string(),
+        (what, field) => format!("{what}: {field}"),
+    }));
+    value
+}
+
+fn collect_panes(tree: &Tree<TabId>, tile: TileId, ids: &mut Vec<TabId>) {
+    match tree.tiles.get(tile) {
+        Some(Tile::Pane(id)) => ids.push(*id),
+        Some(Tile::Container(container)) => {
+            for child in container.children() {
+                collect_panes(tree, *child, ids);
+            }
+        }
+        None => {}
+    }
+}
+
+fn panes_of(tree: &Tree<TabId>) -> BTreeSet<TabId> {
+    let mut ids = Vec::new();
+    if let Some(root) = tree.root() {
+        collect_panes(tree, root, &mut ids);
+    }
+    ids.into_iter().collect()
+}
+
+impl eframe::App for WirepadApp {
+    fn logic(&mut self, _ctx: &egui::Context, frame: &mut eframe::Frame) {
+        if let (Some(log), Some(cpu)) = (&mut self.frame_log, frame.info().cpu_usage) {
+            log.record(cpu);
+        }
+        WirepadApp::logic(self);
+    }
+
+    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+        for action in self.show(ui) {
+            self.apply(action);
+        }
+    }
+
+    fn save(&mut self, storage: &mut dyn eframe::Storage) {
+        storage.set_string(eframe::APP_KEY, self.saved_text());
+    }
+}
+
+/// Keeps a settings file that could not be read whole at `path`, written on a thread of its own.
+fn keep_bad_settings(text: String, path: PathBuf) -> PathBuf {
+    let target = path.clone();
+    let _ = std::thread::Builder::new()
+        .name("wirepad-keep-bad-settings".into())
+        .spawn(move || {
+            if let Some(dir) = target.parent() {
+                let _ = std::fs::create_dir_all(dir);
+            }
+            let _ = std::fs::write(&target, text);
+        });
+    path
+}
+
+impl Drop for WirepadApp {
+    /// The window is going away: every session must finish its capture before the process ends.
+    fn drop(&mut self) {
+        for tab in self.tabs.values_mut() {
+            tab.close();
+            self.reapers.extend(tab.take_reaper());
+        }
+        for reaper in self.reapers.drain(..) {
+            let _ = reaper.join();
+        }
+    }
+}

@@ -1,0 +1,14 @@
+//! The window (egui): the only part of Wirepad that draws. `app` holds the global `Prefs`, the tabs and their
+//! layout; `tab` is one session's settings and runtime; `ui` holds one file per panel.
+pub mod app;
+pub mod desktop;
+pub mod dialog;
+pub mod frame_log;
+pub mod launch;
+pub mod persist;
+pub mod settings;
+pub mod tab;
+pub mod ui;
+
+pub use app::WirepadApp;
+pub use launch::{Launch, run_gui};
