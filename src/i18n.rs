@@ -10,6 +10,7 @@ use crate::codec::hex::HexError;
 use crate::codec::text::TextError;
 use crate::net::{NetError, Nobody, describe};
 use crate::send::PayloadError;
+use crate::session::spec::ModeKind;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Lang {
@@ -188,6 +189,16 @@ pub struct Texts {
     pub tip_quick_add: &'static str,
     pub tip_quick_edit: &'static str,
     pub tip_language: &'static str,
+}
+
+impl Texts {
+    pub fn mode_name(&self, mode: ModeKind) -> &'static str {
+        match mode {
+            ModeKind::TcpClient => self.tcp_client,
+            ModeKind::TcpServer => self.tcp_server,
+            ModeKind::Udp => self.udp,
+        }
+    }
 }
 
 pub static ZH: Texts = Texts {

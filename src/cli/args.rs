@@ -14,6 +14,7 @@ use crate::net::CaptureFile;
 use crate::net::{Delivery, Group, ReceivedAs, SessionConfig};
 use crate::send::{LineEnding, PayloadFormat, PayloadSpec};
 use crate::session::Endpoint;
+use crate::session::launch::{SendBox, WindowSession};
 use crate::session::spec::parse_group;
 
 const AFTER_HELP: &str = "\
@@ -241,15 +242,20 @@ fn usage_error(error: &clap::Error) -> CliError {
     CliError::Usage(format!("{message} (see wirepad --help)"))
 }
 
-/// `wirepad gui`'s sessions, split at each lone `+`; a bad one is a usage error (exit 2) naming it, and
-/// `--help` after a session prints that session's help (exit 0).
-pub fn gui_sessions(args: Vec<std::ffi::OsString>) -> Result<Vec<SessionArgs>, ExitCode> {
+/// `wirepad gui`'s sessions, split at each lone `+`, as the window takes them; a bad one is a usage error
+/// (exit 2) naming it, and `--help` after a session prints that session's help (exit 0).
+pub fn gui_sessions(args: Vec<std::ffi::OsString>) -> Result<Vec<WindowSession>, ExitCode> {
     if args.is_empty() {
         return Ok(Vec::new());
     }
     args.split(|arg| arg == "+")
         .map(|session| {
-            parse_session(session).map_err(|error| {
+            if session.is_empty() {
+                let error = CliError::Usage("a lone `+` goes between two sessions (see wirepad --help)".into());
+                note(format_args!("error: {error}"));
+                return Err(error.exit_code());
+            }
+            let parsed = parse_session(session).map_err(|error| {
                 if error.use_stderr() {
                     let error = usage_error(&error);
                     note(format_args!("error: {error}"));
@@ -258,6 +264,10 @@ pub fn gui_sessions(args: Vec<std::ffi::OsString>) -> Result<Vec<SessionArgs>, E
                     let _ = error.print();
                     ExitCode::SUCCESS
                 }
+            })?;
+            parsed.for_window().map_err(|message| {
+                note(format_args!("wirepad: {message}"));
+                ExitCode::from(2)
             })
         })
         .collect()
@@ -307,6 +317,57 @@ impl SessionArgs {
                 groups: udp.join.clone(),
             },
         }
+    }
+}
+
+impl SessionArgs {
+    /// The session as the window takes it; what only the command line does (echo, stdin, quit conditions, …)
+    /// is refused rather than ignored.
+    pub fn for_window(&self) -> Result<WindowSession, String> {
+        let common = self.common();
+        let cli_only = [
+            (common.receive.quiet, "--quiet"),
+            (common.send.stdin, "--stdin"),
+            (common.send.echo, "--echo"),
+            (common.send.send_file.is_some(), "--send-file"),
+            (common.quit.quit_after_bytes.is_some(), "--quit-after-bytes"),
+            (common.quit.quit_after_secs.is_some(), "--quit-after-secs"),
+            (common.quit.quit_when_idle.is_some(), "--quit-when-idle"),
+            (
+                matches!(self, SessionArgs::TcpServer(s) if s.max_clients.is_some()),
+                "--max-clients",
+            ),
+            (
+                matches!(self, SessionArgs::Udp(u) if u.join.len() > 1),
+                "a second --join",
+            ),
+        ];
+        if let Some((_, option)) = cli_only.iter().find(|(given, _)| *given) {
+            return Err(format!(
+                "{option} is for the command line only; the window does not take it"
+            ));
+        }
+        let encoding = match common.encoding {
+            Some(_) => Some(common.text_encoding().map_err(|e| e.to_string())?),
+            None => None,
+        };
+        let send = &common.send;
+        let send_box = match (&send.send, &send.send_hex) {
+            (Some(text), _) => Some(SendBox::Text(text.clone())),
+            (None, Some(hex)) => Some(SendBox::Hex(hex.clone())),
+            (None, None) => None,
+        };
+        Ok(WindowSession {
+            endpoint: self.endpoint(),
+            encoding,
+            hex: common.receive.hex,
+            log: common.receive.log,
+            send_box,
+            append: send.append,
+            checksum: send.checksum,
+            repeat: send.repeat.map(|count| (count, send.interval)),
+            recv_file: common.receive.recv_file.clone(),
+        })
     }
 }
 

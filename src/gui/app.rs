@@ -12,33 +12,12 @@ use serde::{Deserialize, Serialize};
 
 use crate::gui::dialog::{Chosen, FileDialogs, FilePurpose, SystemDialogs};
 use crate::gui::frame_log::FrameLog;
-use crate::gui::launch::Launch;
 use crate::gui::persist::Lenient;
 use crate::gui::settings::{Prefs, TabConfig};
 use crate::gui::tab::{Picked, Tab, TabAction, TabId};
-use crate::gui::ui::{self, Cx, Typed};
+use crate::gui::ui::{self, Action, Cx, Typed};
 use crate::i18n::{Lang, Notice, Texts};
-
-/// What the window's panels, tab bars and shortcuts ask for.
-#[must_use]
-#[derive(Debug, Clone, PartialEq)]
-pub enum Action {
-    Tab(TabId, TabAction),
-    NewTab,
-    /// Closes at once if the tab's session is closed, else asks first.
-    CloseTab(TabId),
-    /// The answer to "close this open session's tab?".
-    ConfirmClose(bool),
-    Duplicate(TabId),
-    /// Moves the tab beside the others (right of them).
-    Split(TabId),
-    Focus(TabId),
-    StartRename(TabId),
-    /// The name typed (`None`: cancelled).
-    Rename(Option<String>),
-    SetLanguage(Lang),
-    DismissNotice,
-}
+use crate::session::launch::WindowSession;
 
 /// New tab, close tab, next tab (and previous with Shift).
 const NEW_TAB: egui::KeyboardShortcut = egui::KeyboardShortcut::new(egui::Modifiers::COMMAND, egui::Key::T);
@@ -136,7 +115,7 @@ impl WirepadApp {
     }
 
     /// With eframe's storage: the tabs and settings of the last run (or the command line's sessions).
-    pub fn from_creation(cc: &eframe::CreationContext<'_>, launches: &[Launch]) -> Self {
+    pub fn from_creation(cc: &eframe::CreationContext<'_>, launches: &[WindowSession]) -> Self {
         let stored = cc.storage.and_then(|storage| storage.get_string(eframe::APP_KEY));
         let bad_copy = eframe::storage_dir("wirepad").map(|dir| dir.join("app.ron.bad"));
         Self::from_stored(&cc.egui_ctx, stored, Lang::from_system(), bad_copy, launches)
@@ -150,7 +129,7 @@ impl WirepadApp {
         stored: Option<String>,
         system: Lang,
         bad_copy: Option<PathBuf>,
-        launches: &[Launch],
+        launches: &[WindowSession],
     ) -> Self {
         let mut dropped = Vec::new();
         let saved = stored.as_deref().and_then(|text| ron::from_str::<Saved>(text).ok());
@@ -224,12 +203,12 @@ impl WirepadApp {
     }
 
     /// One tab per command-line session, each opened at once.
-    fn launch(&mut self, launches: &[Launch], system: Lang) {
+    fn launch(&mut self, launches: &[WindowSession], system: Lang) {
         self.tabs.clear();
         let mut ids = Vec::new();
         for launch in launches {
             let mut config = TabConfig::for_lang(system);
-            let capture = launch.apply(&mut config);
+            let capture = config.apply_launch(launch);
             let id = self.insert_tab(config);
             if let Some(tab) = self.tabs.get_mut(&id) {
                 tab.set_capture(capture);
@@ -238,6 +217,10 @@ impl WirepadApp {
         }
         self.tree = Tree::new_tabs(egui::Id::unique("wirepad-tabs"), ids.clone());
         self.focused = ids[0];
+        // Two sessions (a server and its client, two devices) are shown side by side; more share one tab bar.
+        if let [_, second] = ids[..] {
+            self.split(second);
+        }
         for id in ids {
             self.apply(Action::Tab(id, TabAction::Open));
         }

@@ -11,4 +11,4 @@ pub mod tab;
 pub mod ui;
 
 pub use app::WirepadApp;
-pub use launch::{Launch, run_gui};
+pub use launch::run_gui;

@@ -67,6 +67,14 @@ pub enum Picked {
     Copy(String),
 }
 
+/// A tab's link at a glance.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dot {
+    Closed,
+    Opening,
+    Open,
+}
+
 /// A network error together with the mode of the attempt that made it: switching mode hides it.
 #[derive(Debug, Clone)]
 pub struct AttemptError {
@@ -309,7 +317,7 @@ impl Tab {
         self.state.capture = capture;
     }
 
-    /// The title: the user's name, else the mode and port; a dot for the link state.
+    /// The title: the user's name, else the mode and port; a mark while it holds data not yet seen.
     pub fn title(&self, lang: Lang) -> String {
         let t = lang.texts();
         let name = if self.config.name.trim().is_empty() {
@@ -319,17 +327,21 @@ impl Tab {
                 (None, _) if self.config.mode == ModeKind::TcpClient => self.config.remote_port.clone(),
                 (None, _) => self.config.local_port().to_string(),
             };
-            format!("{} {port}", crate::gui::ui::connection::mode_name(t, self.config.mode))
+            format!("{} {port}", t.mode_name(self.config.mode))
         } else {
             self.config.name.trim().to_string()
         };
-        let dot = match self.state.link() {
-            LinkState::Closed => "○",
-            LinkState::Connecting(_) | LinkState::Reconnecting(_) => "◎",
-            LinkState::Listening(_) | LinkState::Bound(_) | LinkState::Connected { .. } => "●",
-        };
         let unseen = if self.state.unseen { " ◆" } else { "" };
-        format!("{dot} {name}{unseen}")
+        format!("{name}{unseen}")
+    }
+
+    /// The link at a glance, for the dot before the title.
+    pub fn dot(&self) -> Dot {
+        match self.state.link() {
+            LinkState::Closed => Dot::Closed,
+            LinkState::Connecting(_) | LinkState::Reconnecting(_) => Dot::Opening,
+            LinkState::Listening(_) | LinkState::Bound(_) | LinkState::Connected { .. } => Dot::Open,
+        }
     }
 
     pub fn apply(&mut self, action: TabAction, prefs: &mut Prefs) {

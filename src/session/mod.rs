@@ -1,5 +1,7 @@
 //! What the window and the command line share about a session: how it is described (`spec`) and what its
-//! events add up to (`state`). No window and no printing here: `session` uses `net` and `codec` only.
+//! events add up to (`state`), and a session the command line hands to the window (`launch`). No window and no
+//! printing here.
+pub mod launch;
 pub mod spec;
 pub mod state;
 

@@ -887,6 +887,18 @@ fn usage_errors_are_one_line_and_exit_2() {
             &["gui", "tcp-server", "1", "--bogus"],
             "error: unexpected argument '--bogus' found",
         ),
+        (
+            &["gui", "tcp-server", "1", "+", "tcp-client"],
+            "error: the following required arguments were not provided: <REMOTE>",
+        ),
+        (
+            &["gui", "tcp-server", "1", "+"],
+            "error: a lone `+` goes between two sessions",
+        ),
+        (
+            &["gui", "+", "tcp-server", "1"],
+            "error: a lone `+` goes between two sessions",
+        ),
     ];
     for &(args, message) in cases {
         let done = Wirepad::start(args).finish();

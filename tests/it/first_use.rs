@@ -86,7 +86,7 @@ fn a_chinese_system_defaults_to_gbk_and_any_other_to_utf8() {
         assert_eq!(app.tab().config.local_ports.tcp_client, "0");
         // `wirepad gui tcp-server …` without -e keeps the system's default too.
         let session = wirepad::cli::parse_session(["tcp-server", "127.0.0.1:0"]).expect("valid");
-        let launch = wirepad::gui::Launch::new(session).expect("the window takes it");
+        let launch = session.for_window().expect("the window takes it");
         let app = WirepadApp::from_stored(&ctx, None, system, None, &[launch]);
         assert_eq!(app.tab().config.receive.encoding, encoding, "{system:?}, launched");
     }

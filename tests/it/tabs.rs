@@ -208,14 +208,11 @@ fn gui_with_two_sessions_opens_two_tabs_that_talk() {
         .map(Into::into)
         .chain([format!("127.0.0.1:{port}").into(), "--reconnect".into()])
         .collect();
-    let sessions = wirepad::cli::gui_sessions(args).expect("two sessions");
-    let launches: Vec<_> = sessions
-        .into_iter()
-        .map(|session| wirepad::gui::Launch::new(session).expect("the window takes it"))
-        .collect();
+    let launches = wirepad::cli::gui_sessions(args).expect("two sessions the window takes");
     let mut harness = Harness::builder()
         .with_size(egui::vec2(1280.0, 800.0))
         .build_eframe(move |cc| WirepadApp::from_stored(&cc.egui_ctx, None, Lang::En, None, &launches));
+    assert!(harness.state().side_by_side(), "two sessions are shown side by side");
     step_until(&mut harness, "both tabs connected", |h| {
         let app = h.state();
         let ids = app.tab_ids();
@@ -243,7 +240,7 @@ fn twenty_tabs_each_open_all_keep_receiving() {
     for id in &ids {
         harness
             .state_mut()
-            .apply(wirepad::gui::app::Action::Tab(*id, wirepad::gui::tab::TabAction::Open));
+            .apply(wirepad::gui::ui::Action::Tab(*id, wirepad::gui::tab::TabAction::Open));
     }
     step_until(&mut harness, "twenty listeners", |h| {
         ids.iter().all(|id| {

@@ -6,9 +6,10 @@ use std::time::{Duration, Instant};
 use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT, Queryable};
 use wirepad::codec::text::TextEncoding;
+use wirepad::gui::WirepadApp;
 use wirepad::gui::settings::{LocalPorts, ModeKind, Prefs, TabConfig};
-use wirepad::gui::{Launch, WirepadApp};
 use wirepad::i18n::Lang;
+use wirepad::session::launch::WindowSession;
 
 use crate::common::{TIMEOUT, read_exactly, read_to_end_or_reset, stays_silent};
 
@@ -371,11 +372,13 @@ fn close_then_open_at_once_reopens_on_the_same_port() {
     assert!(!harness.state().tab().state.stopping(), "the closed session was reaped");
 }
 
-fn launch(args: &[&str]) -> Result<Launch, String> {
-    Launch::new(wirepad::cli::parse_session(args).expect("valid session arguments"))
+fn launch(args: &[&str]) -> Result<WindowSession, String> {
+    wirepad::cli::parse_session(args)
+        .expect("valid session arguments")
+        .for_window()
 }
 
-fn launched_window(launch: Launch) -> Harness<'static, WirepadApp> {
+fn launched_window(launch: WindowSession) -> Harness<'static, WirepadApp> {
     Harness::builder()
         .with_size(egui::vec2(1280.0, 800.0))
         .build_eframe(move |cc| WirepadApp::from_creation(cc, &[launch]))
@@ -466,8 +469,8 @@ mod persistence {
     use wirepad::codec::checksum::Checksum;
     use wirepad::codec::text::TextEncoding;
     use wirepad::gui::WirepadApp;
-    use wirepad::gui::app::Action;
     use wirepad::gui::settings::{ModeKind, Prefs, QuickCommand, TabConfig};
+    use wirepad::gui::ui::Action;
     use wirepad::i18n::Lang;
     use wirepad::send::LineEnding;
 

@@ -66,10 +66,10 @@ fn connection(
         ui.horizontal(|ui| {
             let label = ui.label(t.mode);
             egui::ComboBox::from_id_salt("mode")
-                .selected_text(mode_name(t, settings.mode))
+                .selected_text(t.mode_name(settings.mode))
                 .show_ui(ui, |ui| {
                     for mode in [ModeKind::TcpClient, ModeKind::TcpServer, ModeKind::Udp] {
-                        ui.selectable_value(&mut settings.mode, mode, mode_name(t, mode));
+                        ui.selectable_value(&mut settings.mode, mode, t.mode_name(mode));
                     }
                 })
                 .response
@@ -342,14 +342,6 @@ pub(crate) fn encoding_combo(ui: &mut egui::Ui, id: &str, encoding: &mut TextEnc
             }
         })
         .response
-}
-
-pub(crate) fn mode_name(t: &Texts, mode: ModeKind) -> &'static str {
-    match mode {
-        ModeKind::TcpClient => t.tcp_client,
-        ModeKind::TcpServer => t.tcp_server,
-        ModeKind::Udp => t.udp,
-    }
 }
 
 fn line_ending_name(t: &Texts, ending: LineEnding) -> &'static str {

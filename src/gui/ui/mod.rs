@@ -8,8 +8,29 @@ pub mod status;
 pub mod tabs;
 
 use crate::gui::settings::Prefs;
-use crate::gui::tab::{Tab, TabAction};
+use crate::gui::tab::{Tab, TabAction, TabId};
 use crate::i18n::{Lang, Texts};
+
+/// What the window's panels, tab bars and shortcuts ask for.
+#[must_use]
+#[derive(Debug, Clone, PartialEq)]
+pub enum Action {
+    Tab(TabId, TabAction),
+    NewTab,
+    /// Closes at once if the tab's session is closed, else asks first.
+    CloseTab(TabId),
+    /// The answer to "close this open session's tab?".
+    ConfirmClose(bool),
+    Duplicate(TabId),
+    /// Moves the tab beside the others (right of them).
+    Split(TabId),
+    Focus(TabId),
+    StartRename(TabId),
+    /// The name typed (`None`: cancelled).
+    Rename(Option<String>),
+    SetLanguage(Lang),
+    DismissNotice,
+}
 
 /// Empties the receive view, as Ctrl+L does in a terminal.
 pub const CLEAR_VIEW: egui::KeyboardShortcut = egui::KeyboardShortcut::new(egui::Modifiers::COMMAND, egui::Key::L);

@@ -4,10 +4,9 @@ use std::collections::BTreeMap;
 
 use egui_tiles::{Behavior, SimplificationOptions, Tile, TileId, Tiles, UiResponse};
 
-use crate::gui::app::Action;
 use crate::gui::settings::Prefs;
-use crate::gui::tab::{Tab, TabId};
-use crate::gui::ui::{Cx, tab_ui};
+use crate::gui::tab::{Dot, Tab, TabId};
+use crate::gui::ui::{Action, Cx, tab_ui};
 use crate::i18n::Lang;
 
 /// What the tile tree needs to draw the tabs: the tabs themselves live here, the tree holds only their ids.
@@ -45,12 +44,25 @@ impl Behavior<TabId> for Panes<'_> {
         let Some(tab) = self.tabs.get(id) else {
             return "?".into();
         };
-        let title = tab.title(self.cx.lang);
-        if *id == self.focused {
-            egui::RichText::new(title).strong().into()
-        } else {
-            title.into()
-        }
+        let (dot, color) = match tab.dot() {
+            Dot::Closed => ("○", egui::Color32::GRAY),
+            Dot::Opening => ("◎", egui::Color32::from_rgb(230, 170, 40)),
+            Dot::Open => ("●", egui::Color32::from_rgb(60, 180, 90)),
+        };
+        let mut job = egui::text::LayoutJob::default();
+        let font = egui::TextStyle::Button.resolve(&egui::Style::default());
+        job.append(dot, 0.0, egui::TextFormat::simple(font.clone(), color));
+        // The focused tab (what the toolbar and shortcuts act on) is underlined.
+        let format = egui::TextFormat {
+            underline: if *id == self.focused {
+                egui::Stroke::new(1.0, egui::Color32::GRAY)
+            } else {
+                egui::Stroke::NONE
+            },
+            ..egui::TextFormat::simple(font, egui::Color32::PLACEHOLDER)
+        };
+        job.append(&tab.title(self.cx.lang), 6.0, format);
+        job.into()
     }
 
     /// No × on the tabs: its accessible name would be "Close", the session's own button. A tab closes from
