@@ -98,6 +98,12 @@ def wait_tcp_listening(addr):
 
 def listening_port(pid, proto="tcp"):
     """The port a process listens on (TCP) or is bound to (UDP), from its sockets in /proc; None if none yet."""
+    ports = listening_ports(pid, proto)
+    return ports[0] if ports else None
+
+
+def listening_ports(pid, proto="tcp"):
+    """Every port a process listens on (TCP) or is bound to (UDP), from its sockets in /proc."""
     inodes = set()
     for fd in os.listdir(f"/proc/{pid}/fd"):
         try:
@@ -106,11 +112,12 @@ def listening_port(pid, proto="tcp"):
             continue
         if m:
             inodes.add(m.group(1))
+    ports = []
     for line in open(f"/proc/net/{proto}").read().splitlines()[1:]:
         f = line.split()
         if f[9] in inodes and (proto == "udp" or f[3] == "0A"):
-            return int(f[1].split(":")[1], 16)
-    return None
+            ports.append(int(f[1].split(":")[1], 16))
+    return ports
 
 
 def rss_mib(pid):

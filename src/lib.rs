@@ -7,6 +7,7 @@ pub mod gui;
 pub mod i18n;
 pub mod log;
 pub mod net;
+pub mod render;
 pub mod send;
 pub mod session;
 pub mod view;

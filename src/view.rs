@@ -27,8 +27,6 @@ use std::ops::Range;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use chrono::Timelike;
-
 use crate::codec::hex::to_hex;
 use crate::codec::text::{Carry, TextEncoding};
 use crate::log::{Chunk, Direction, Log};
@@ -699,22 +697,8 @@ impl Line {
     }
 }
 
-/// "[12:00:00.123] RX ← 127.0.0.1:5000": the arrow points the way the bytes went.
 fn header(chunk: &Chunk) -> String {
-    let time = chunk.at.time();
-    // A leap second's nanoseconds run past 10⁹; show it as .999.
-    let millis = (time.nanosecond() / 1_000_000).min(999);
-    let (direction, arrow) = match chunk.direction {
-        Direction::Rx => ("RX", '←'),
-        Direction::Tx => ("TX", '→'),
-    };
-    format!(
-        "[{:02}:{:02}:{:02}.{millis:03}] {direction} {arrow} {}",
-        time.hour(),
-        time.minute(),
-        time.second(),
-        chunk.peer
-    )
+    crate::render::header(&chunk.at, chunk.direction, chunk.peer)
 }
 
 /// `\x01` for a control character (all are below U+00A0, so two digits suffice).

@@ -1,5 +1,4 @@
 //! Received data on stdout: text, hex or log lines.
-use std::collections::HashMap;
 use std::io::{self, BufWriter, StdoutLock, Write};
 use std::net::SocketAddr;
 use std::time::SystemTime;
@@ -7,7 +6,8 @@ use std::time::SystemTime;
 use chrono::{DateTime, Local};
 
 use crate::codec::hex::to_hex;
-use crate::codec::text::{StreamDecoder, TextEncoding};
+use crate::codec::text::TextEncoding;
+use crate::render::{TextStreams, log_line};
 
 /// How received data is shown.
 #[derive(Clone, Copy)]
@@ -22,9 +22,11 @@ pub(super) struct PrintStyle {
 pub(super) struct Printer {
     style: PrintStyle,
     out: BufWriter<StdoutLock<'static>>,
-    decoders: HashMap<SocketAddr, StreamDecoder>,
+    streams: TextStreams,
     /// Decoded text, reused: a read of up to 1 MiB decodes to up to 3 MiB, too big to allocate afresh each time.
     text: String,
+    /// A log line, reused likewise.
+    line: String,
 }
 
 impl Printer {
@@ -32,8 +34,9 @@ impl Printer {
         Printer {
             style,
             out: BufWriter::new(io::stdout().lock()),
-            decoders: HashMap::new(),
+            streams: TextStreams::new(style.encoding),
             text: String::new(),
+            line: String::new(),
         }
     }
 
@@ -42,11 +45,9 @@ impl Printer {
             let data = to_hex(bytes);
             return self.show(at, peer, &data);
         }
-        let encoding = self.style.encoding;
-        let decoder = self.decoders.entry(peer).or_insert_with(|| encoding.decoder());
         let mut text = std::mem::take(&mut self.text);
         text.clear();
-        decoder.decode_into(bytes, &mut text);
+        self.streams.decode(peer, bytes, &mut text);
         // Only part of a character: the decoder keeps it for the next chunk, and a log line
         // with no data would say nothing.
         let shown = if text.is_empty() && !bytes.is_empty() {
@@ -60,9 +61,7 @@ impl Printer {
 
     /// Ends every text stream when the run ends: unfinished characters become U+FFFD.
     pub(super) fn finish(&mut self) -> io::Result<()> {
-        let mut peers: Vec<SocketAddr> = self.decoders.keys().copied().collect();
-        peers.sort_unstable();
-        for peer in peers {
+        for peer in self.streams.peers() {
             self.peer_gone(peer)?;
         }
         Ok(())
@@ -70,10 +69,7 @@ impl Printer {
 
     /// Ends a peer's text stream: an unfinished character becomes U+FFFD.
     pub(super) fn peer_gone(&mut self, peer: SocketAddr) -> io::Result<()> {
-        let Some(mut decoder) = self.decoders.remove(&peer) else {
-            return Ok(());
-        };
-        let tail = decoder.finish();
+        let tail = self.streams.finish(peer);
         if tail.is_empty() {
             return Ok(());
         }
@@ -82,12 +78,9 @@ impl Printer {
 
     fn show(&mut self, at: SystemTime, peer: SocketAddr, data: &str) -> io::Result<()> {
         if self.style.log {
-            let time = DateTime::<Local>::from(at).format("%H:%M:%S%.3f");
-            write!(self.out, "[{time}] {peer}: {data}")?;
-            // Data that ends its own line (e.g. "ok\r\n") keeps it; anything else gets one.
-            if !data.ends_with('\n') {
-                self.out.write_all(b"\n")?;
-            }
+            self.line.clear();
+            log_line(&mut self.line, &DateTime::<Local>::from(at), peer, data);
+            self.out.write_all(self.line.as_bytes())?;
         } else {
             self.out.write_all(data.as_bytes())?;
             if self.style.hex {
