@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # README screenshots: the window under Xvfb in TCP server mode with two clients that have each sent GIB GiB
-# (loopback only), at 800x560 and 1920x1080, in Chinese and English. Writes assets/screenshot-*.png.
+# (loopback only), at 800x560 and 1920x1080, in Chinese and English; and two tabs side by side, a server and
+# the client talking to it (`ONLY=tabs` makes just that one). Writes assets/screenshot-*.png.
 # Needs: xvfb imagemagick xdotool python3 (Debian packages). BIN defaults to target/release/wirepad.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -55,8 +56,35 @@ PY
   kill "$peers" "$pid"; wait "$pid" 2>/dev/null || true
   echo "$out/screenshot-$5.png"
 }
+# `wirepad gui SERVER + CLIENT` at 1600x900: the two tabs open side by side; each side sends once (the clicks
+# are at the Send buttons and the server's send box of that layout).
+shoot_tabs() {
+  local home="$work/home-tabs"; mkdir -p "$home"
+  local port
+  port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  env -u WAYLAND_DISPLAY LANG=en_US.UTF-8 LC_ALL=en_US.UTF-8 HOME="$home" XDG_CONFIG_HOME="$home" XDG_DATA_HOME="$home" \
+    DISPLAY=:77 "$bin" gui tcp-server "127.0.0.1:$port" --log -e gbk \
+    + tcp-client "127.0.0.1:$port" --log -e gbk -s '你好，服务器！\r\n' >"$work/out" 2>"$work/err-tabs" &
+  local pid=$! wid=""
+  for _ in $(seq 100); do wid=$(DISPLAY=:77 xdotool search --name '^Wirepad' 2>/dev/null | head -1 || true); [ -n "$wid" ] && break; sleep 0.1; done
+  [ -n "$wid" ] || { echo "no window"; cat "$work/err-tabs"; exit 1; }
+  local x="env DISPLAY=:77 xdotool"
+  $x windowmove "$wid" 0 0 windowsize "$wid" 1600 900
+  sleep 2
+  $x windowfocus "$wid"
+  $x mousemove 1534 800 click 1; sleep 0.5
+  $x mousemove 480 815 click 1; sleep 0.3
+  $x type --delay 20 'Welcome! Your name?'; sleep 0.3
+  $x mousemove 733 823 click 1; sleep 0.5
+  $x mousemove 1534 800 click 1; sleep 1.5
+  DISPLAY=:77 import -window root -crop 1600x900+0+0 "$out/screenshot-tabs-1600x900.png"
+  kill "$pid"; wait "$pid" 2>/dev/null || true
+  echo "$out/screenshot-tabs-1600x900.png"
+}
+if [ "${ONLY:-}" = tabs ]; then shoot_tabs; exit 0; fi
 # Chinese systems default to GBK; the English window is told the peers' encoding with -e.
 shoot zh zh_CN.UTF-8 800 560 zh-800x560
 shoot en en_US.UTF-8 800 560 en-800x560 "-e gbk"
 shoot zh zh_CN.UTF-8 1920 1080 zh-1920x1080
 shoot en en_US.UTF-8 1920 1080 en-1920x1080 "-e gbk"
+shoot_tabs
