@@ -505,6 +505,7 @@ mod persistence {
         server.receive.encoding = TextEncoding::GBK;
         let client = TabConfig {
             mode: ModeKind::TcpClient,
+            name: "device B".into(),
             ..TabConfig::default()
         };
         let prefs = Prefs {
@@ -527,6 +528,17 @@ mod persistence {
         eframe::App::save(&mut app, &mut storage);
         drop(app);
         let stored = eframe::Storage::get_string(&storage, eframe::APP_KEY);
+        // The restarted window shows both tabs, side by side.
+        let mut harness = egui_kittest::Harness::builder()
+            .with_size(egui::vec2(1600.0, 900.0))
+            .build_eframe({
+                let stored = stored.clone();
+                move |cc| WirepadApp::from_stored(&cc.egui_ctx, stored, Lang::En, None, &[])
+            });
+        harness.run();
+        assert!(egui_kittest::kittest::Queryable::query_by_label_contains(&harness, "device A").is_some());
+        assert!(egui_kittest::kittest::Queryable::query_by_label_contains(&harness, "device B").is_some());
+        drop(harness);
         let back = WirepadApp::from_stored(&ctx, stored, Lang::En, None, &[]);
         assert_eq!(back.notice(), None);
         assert_eq!(back.prefs(), &prefs);
