@@ -3,6 +3,7 @@
 pub mod automation;
 pub mod cli;
 pub mod codec;
+pub mod export;
 pub mod gui;
 pub mod i18n;
 pub mod log;

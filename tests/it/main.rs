@@ -3,6 +3,7 @@ mod cli;
 mod client;
 mod common;
 mod engine;
+mod export;
 mod first_use;
 mod resilience;
 mod tabs;

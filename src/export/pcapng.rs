@@ -1,0 +1,351 @@
+//! A session as packets Wireshark reads: pcapng with synthesized Ethernet, IPv4/IPv6 and TCP/UDP headers around the
+//! real payloads, between the real addresses and ports. TCP gets a three-way handshake when a peer joins,
+//! sequence and acknowledgement numbers that add up in both directions, and FIN (or RST) when it leaves, so
+//! Wireshark's "Follow TCP stream" gives back exactly the bytes that went each way. Headers come from etherparse
+//! (lengths and checksums), the file format from pcap-file.
+use std::collections::HashMap;
+use std::io::Write;
+use std::net::{IpAddr, SocketAddr};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use etherparse::PacketBuilder;
+use pcap_file::DataLink;
+use pcap_file::pcapng::PcapNgWriter;
+use pcap_file::pcapng::blocks::enhanced_packet::EnhancedPacketBlock;
+use pcap_file::pcapng::blocks::interface_description::{InterfaceDescriptionBlock, InterfaceDescriptionOption};
+
+/// Payload bytes per synthesized TCP segment: far below what an IPv4 length can say (65,535 with headers).
+const SEGMENT: usize = 32 << 10;
+/// A UDP payload of more than this does not fit an IPv4 datagram; it is cut short (the record says so).
+const MAX_UDP: usize = 65_507;
+/// The window every synthesized segment advertises.
+const WINDOW: u16 = 65_535;
+const MAC_LOCAL: [u8; 6] = [0x02, 0, 0, 0, 0, 0x01];
+const MAC_PEER: [u8; 6] = [0x02, 0, 0, 0, 0, 0x02];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Transport {
+    Tcp,
+    Udp,
+}
+
+/// Which way bytes went, seen from this session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Way {
+    /// From the peer to us.
+    In,
+    /// From us to the peer.
+    Out,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum PcapError {
+    #[error("cannot write the pcap: {0}")]
+    Write(#[from] pcap_file::PcapError),
+    #[error("cannot build a packet between {local} and {peer}: {reason}")]
+    Packet {
+        local: SocketAddr,
+        peer: SocketAddr,
+        reason: String,
+    },
+}
+
+/// A TCP connection's next sequence numbers, each way.
+#[derive(Debug, Clone, Copy)]
+struct Flow {
+    local_seq: u32,
+    peer_seq: u32,
+}
+
+pub struct PcapSynth<W: Write> {
+    writer: PcapNgWriter<W>,
+    transport: Transport,
+    flows: HashMap<(SocketAddr, SocketAddr), Flow>,
+    packet: Vec<u8>,
+}
+
+impl<W: Write> PcapSynth<W> {
+    /// Starts the file: its section header and the one (Ethernet, nanosecond) interface.
+    pub fn new(out: W, transport: Transport) -> Result<PcapSynth<W>, PcapError> {
+        let mut writer = PcapNgWriter::new(out)?;
+        writer.write_pcapng_block(InterfaceDescriptionBlock {
+            linktype: DataLink::ETHERNET,
+            snaplen: 0,
+            options: vec![InterfaceDescriptionOption::IfTsResol(9)],
+        })?;
+        Ok(PcapSynth {
+            writer,
+            transport,
+            flows: HashMap::new(),
+            packet: Vec::new(),
+        })
+    }
+
+    /// A TCP peer connected: SYN, SYN-ACK, ACK, from whoever opened it (`opened_by` `In`: the peer, to a server).
+    pub fn joined(
+        &mut self,
+        at: SystemTime,
+        local: SocketAddr,
+        peer: SocketAddr,
+        opened_by: Way,
+    ) -> Result<(), PcapError> {
+        if self.transport != Transport::Tcp {
+            return Ok(());
+        }
+        let (mut local_seq, mut peer_seq) = initial_sequence_numbers(local, peer);
+        let (opener, other) = match opened_by {
+            Way::In => (Way::In, Way::Out),
+            Way::Out => (Way::Out, Way::In),
+        };
+        let seq = |way: Way, local_seq: u32, peer_seq: u32| if way == Way::Out { local_seq } else { peer_seq };
+        self.segment(
+            at,
+            local,
+            peer,
+            opener,
+            seq(opener, local_seq, peer_seq),
+            None,
+            Flags::Syn,
+            &[],
+        )?;
+        self.segment(
+            at,
+            local,
+            peer,
+            other,
+            seq(other, local_seq, peer_seq),
+            Some(seq(opener, local_seq, peer_seq).wrapping_add(1)),
+            Flags::Syn,
+            &[],
+        )?;
+        local_seq = local_seq.wrapping_add(1);
+        peer_seq = peer_seq.wrapping_add(1);
+        let ack = seq(other, local_seq, peer_seq);
+        self.segment(
+            at,
+            local,
+            peer,
+            opener,
+            seq(opener, local_seq, peer_seq),
+            Some(ack),
+            Flags::None,
+            &[],
+        )?;
+        self.flows.insert((local, peer), Flow { local_seq, peer_seq });
+        Ok(())
+    }
+
+    /// Bytes that went between us and a peer: TCP segments of at most [`SEGMENT`] bytes, or one UDP datagram.
+    pub fn data(
+        &mut self,
+        at: SystemTime,
+        local: SocketAddr,
+        peer: SocketAddr,
+        way: Way,
+        bytes: &[u8],
+    ) -> Result<(), PcapError> {
+        if self.transport == Transport::Udp {
+            let payload = &bytes[..bytes.len().min(MAX_UDP)];
+            return self.datagram(at, local, peer, way, payload);
+        }
+        // A connection that started before the capture did: its handshake is made up now, from the side that
+        // sends first.
+        if !self.flows.contains_key(&(local, peer)) {
+            self.joined(at, local, peer, way)?;
+        }
+        for piece in bytes.chunks(SEGMENT) {
+            let flow = self.flows.get(&(local, peer)).copied().unwrap_or(Flow {
+                local_seq: 0,
+                peer_seq: 0,
+            });
+            let (seq, ack) = match way {
+                Way::Out => (flow.local_seq, flow.peer_seq),
+                Way::In => (flow.peer_seq, flow.local_seq),
+            };
+            self.segment(at, local, peer, way, seq, Some(ack), Flags::Psh, piece)?;
+            let advanced = seq.wrapping_add(piece.len() as u32);
+            if let Some(flow) = self.flows.get_mut(&(local, peer)) {
+                match way {
+                    Way::Out => flow.local_seq = advanced,
+                    Way::In => flow.peer_seq = advanced,
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// A TCP peer left: FIN-ACK each way and the last ACK (closed by `way`), or one RST when it was reset.
+    pub fn left(
+        &mut self,
+        at: SystemTime,
+        local: SocketAddr,
+        peer: SocketAddr,
+        closed_by: Way,
+        reset: bool,
+    ) -> Result<(), PcapError> {
+        let Some(flow) = self.flows.remove(&(local, peer)) else {
+            return Ok(());
+        };
+        let next = |way: Way| match way {
+            Way::Out => (flow.local_seq, flow.peer_seq),
+            Way::In => (flow.peer_seq, flow.local_seq),
+        };
+        let other = if closed_by == Way::In { Way::Out } else { Way::In };
+        if reset {
+            let (seq, ack) = next(closed_by);
+            return self.segment(at, local, peer, closed_by, seq, Some(ack), Flags::Rst, &[]);
+        }
+        let (seq, ack) = next(closed_by);
+        self.segment(at, local, peer, closed_by, seq, Some(ack), Flags::Fin, &[])?;
+        let (other_seq, _) = next(other);
+        self.segment(
+            at,
+            local,
+            peer,
+            other,
+            other_seq,
+            Some(seq.wrapping_add(1)),
+            Flags::Fin,
+            &[],
+        )?;
+        self.segment(
+            at,
+            local,
+            peer,
+            closed_by,
+            seq.wrapping_add(1),
+            Some(other_seq.wrapping_add(1)),
+            Flags::None,
+            &[],
+        )
+    }
+
+    /// Every connection still open gets its FIN exchange (the capture ends, not the connections).
+    pub fn finish(mut self, at: SystemTime) -> Result<W, PcapError> {
+        let mut open: Vec<(SocketAddr, SocketAddr)> = self.flows.keys().copied().collect();
+        open.sort_unstable();
+        for (local, peer) in open {
+            self.left(at, local, peer, Way::Out, false)?;
+        }
+        Ok(self.writer.into_inner())
+    }
+
+    fn datagram(
+        &mut self,
+        at: SystemTime,
+        local: SocketAddr,
+        peer: SocketAddr,
+        way: Way,
+        payload: &[u8],
+    ) -> Result<(), PcapError> {
+        let (from, to) = ends(local, peer, way);
+        let builder = ip_builder(from, to, way);
+        self.packet.clear();
+        builder
+            .udp(from.port(), to.port())
+            .write(&mut self.packet, payload)
+            .map_err(|error| packet_error(local, peer, error))?;
+        self.emit(at)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn segment(
+        &mut self,
+        at: SystemTime,
+        local: SocketAddr,
+        peer: SocketAddr,
+        way: Way,
+        seq: u32,
+        ack: Option<u32>,
+        flags: Flags,
+        payload: &[u8],
+    ) -> Result<(), PcapError> {
+        let (from, to) = ends(local, peer, way);
+        let mut tcp = ip_builder(from, to, way).tcp(from.port(), to.port(), seq, WINDOW);
+        if let Some(ack) = ack {
+            tcp = tcp.ack(ack);
+        }
+        tcp = match flags {
+            Flags::None => tcp,
+            Flags::Syn => tcp.syn(),
+            Flags::Psh => tcp.psh(),
+            Flags::Fin => tcp.fin(),
+            Flags::Rst => tcp.rst(),
+        };
+        self.packet.clear();
+        tcp.write(&mut self.packet, payload)
+            .map_err(|error| packet_error(local, peer, error))?;
+        self.emit(at)
+    }
+
+    fn emit(&mut self, at: SystemTime) -> Result<(), PcapError> {
+        let since_epoch = at.duration_since(UNIX_EPOCH).unwrap_or(Duration::ZERO);
+        self.writer.write_pcapng_block(EnhancedPacketBlock {
+            interface_id: 0,
+            timestamp: since_epoch,
+            original_len: self.packet.len() as u32,
+            data: std::borrow::Cow::Borrowed(&self.packet),
+            options: Vec::new(),
+        })?;
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Flags {
+    None,
+    Syn,
+    Psh,
+    Fin,
+    Rst,
+}
+
+/// Source and destination for bytes going `way`; a v4 address beside a v6 one becomes v4-mapped, so both ends of a
+/// packet are of one family.
+fn ends(local: SocketAddr, peer: SocketAddr, way: Way) -> (SocketAddr, SocketAddr) {
+    let (local, peer) = match (local.ip(), peer.ip()) {
+        (IpAddr::V4(v4), IpAddr::V6(_)) => (SocketAddr::new(IpAddr::V6(v4.to_ipv6_mapped()), local.port()), peer),
+        (IpAddr::V6(_), IpAddr::V4(v4)) => (local, SocketAddr::new(IpAddr::V6(v4.to_ipv6_mapped()), peer.port())),
+        _ => (local, peer),
+    };
+    match way {
+        Way::Out => (local, peer),
+        Way::In => (peer, local),
+    }
+}
+
+fn ip_builder(from: SocketAddr, to: SocketAddr, way: Way) -> etherparse::PacketBuilderStep<etherparse::IpHeaders> {
+    let (source_mac, destination_mac) = match way {
+        Way::Out => (MAC_LOCAL, MAC_PEER),
+        Way::In => (MAC_PEER, MAC_LOCAL),
+    };
+    let ethernet = PacketBuilder::ethernet2(source_mac, destination_mac);
+    match (from.ip(), to.ip()) {
+        (IpAddr::V4(from), IpAddr::V4(to)) => ethernet.ipv4(from.octets(), to.octets(), 64),
+        (from, to) => ethernet.ipv6(v6_octets(from), v6_octets(to), 64),
+    }
+}
+
+fn v6_octets(ip: IpAddr) -> [u8; 16] {
+    match ip {
+        IpAddr::V6(v6) => v6.octets(),
+        IpAddr::V4(v4) => v4.to_ipv6_mapped().octets(),
+    }
+}
+
+/// Made from the addresses, so the same connection gets the same numbers in every export of it.
+fn initial_sequence_numbers(local: SocketAddr, peer: SocketAddr) -> (u32, u32) {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    (local, peer).hash(&mut hasher);
+    let hash = hasher.finish();
+    (hash as u32, (hash >> 32) as u32)
+}
+
+fn packet_error(local: SocketAddr, peer: SocketAddr, error: impl std::fmt::Display) -> PcapError {
+    PcapError::Packet {
+        local,
+        peer,
+        reason: error.to_string(),
+    }
+}

@@ -1,0 +1,216 @@
+//! Exports checked by the tools users open them with: pcapng read back by tshark (Debian's, as CI installs it).
+use std::net::SocketAddr;
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, SystemTime};
+
+use wirepad::export::pcapng::{PcapSynth, Transport, Way};
+
+/// Whether tshark is here to check the files with. CI installs it and must run these; elsewhere a machine without it
+/// skips them, saying so.
+fn have_tshark(test: &str) -> bool {
+    let found = Command::new("tshark")
+        .arg("--version")
+        .output()
+        .is_ok_and(|out| out.status.success());
+    assert!(found || std::env::var_os("CI").is_none(), "CI must have tshark");
+    if !found {
+        eprintln!("{test}: skipped, tshark is not installed (Debian: apt-get install tshark)");
+    }
+    found
+}
+
+fn tshark(args: &[&str]) -> String {
+    let out = Command::new("tshark")
+        .args(args)
+        .output()
+        .expect("tshark runs (Debian package tshark; .ci/run installs it)");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "tshark {args:?}: {stderr}");
+    // As root (CI) tshark says so; anything else it says is about the file.
+    let warnings: Vec<&str> = stderr
+        .lines()
+        .filter(|line| !line.trim().is_empty() && !line.contains("This could be dangerous"))
+        .collect();
+    assert!(warnings.is_empty(), "tshark {args:?} warned: {warnings:?}");
+    String::from_utf8(out.stdout).expect("utf-8")
+}
+
+/// `tshark -r FILE` reads every packet, none malformed, and its expert info has no warning or error.
+fn assert_clean(file: &Path, packets: usize) {
+    let file = file.to_str().expect("utf-8 path");
+    let listing = tshark(&["-r", file]);
+    assert_eq!(listing.lines().count(), packets, "{listing}");
+    assert!(!listing.contains("Malformed"), "{listing}");
+    let expert = tshark(&["-r", file, "-q", "-z", "expert,warn"]);
+    assert!(
+        !expert.contains("Warnings (") && !expert.contains("Errors ("),
+        "{expert}"
+    );
+}
+
+/// Both directions of a TCP stream as `tshark -z follow,tcp,raw,N` gives them back: (node 0's, node 1's).
+fn follow_tcp(file: &Path, stream: usize) -> (Vec<u8>, Vec<u8>) {
+    let out = tshark(&[
+        "-r",
+        file.to_str().expect("utf-8 path"),
+        "-q",
+        "-z",
+        &format!("follow,tcp,raw,{stream}"),
+    ]);
+    let (mut first, mut second) = (Vec::new(), Vec::new());
+    let body = out.split("Node 1: ").nth(1).expect("a follow body");
+    for line in body.lines().skip(1) {
+        if line.starts_with('=') {
+            break;
+        }
+        let (side, hex) = match line.strip_prefix('\t') {
+            Some(hex) => (&mut second, hex),
+            None => (&mut first, line),
+        };
+        side.extend(wirepad::codec::hex::parse_hex(hex).expect("hex"));
+    }
+    (first, second)
+}
+
+fn at(ms: u64) -> SystemTime {
+    SystemTime::UNIX_EPOCH + Duration::from_millis(1_764_500_000_000 + ms)
+}
+
+fn tcp_conversation(local: SocketAddr, peer: SocketAddr, big: usize) -> (Vec<u8>, (Vec<u8>, Vec<u8>), usize) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("session.pcapng");
+    let file = std::fs::File::create(&path).expect("create");
+    let mut synth = PcapSynth::new(std::io::BufWriter::new(file), Transport::Tcp).expect("header");
+    let request: Vec<u8> = b"GET /status\r\n"
+        .iter()
+        .copied()
+        .chain((0..big).map(|i| (i * 7 % 251) as u8))
+        .collect();
+    synth.joined(at(0), local, peer, Way::In).expect("join");
+    synth.data(at(1), local, peer, Way::In, &request[..5]).expect("in");
+    synth.data(at(2), local, peer, Way::In, &request[5..]).expect("in");
+    synth
+        .data(at(3), local, peer, Way::Out, "你好 OK\r\n".as_bytes())
+        .expect("out");
+    synth.left(at(4), local, peer, Way::In, false).expect("leave");
+    drop(synth.finish(at(5)).expect("finish"));
+    let segments = 2 + big.div_ceil(32 << 10).max(1);
+    let packets = 3 + segments + 3;
+    assert_clean(&path, packets);
+    let followed = follow_tcp(&path, 0);
+    (request, followed, packets)
+}
+
+#[test]
+fn a_tcp_session_over_ipv4_follows_back_byte_for_byte() {
+    if !have_tshark("a_tcp_session_over_ipv4_follows_back_byte_for_byte") {
+        return;
+    }
+    let local: SocketAddr = "127.0.0.1:7788".parse().expect("addr");
+    let peer: SocketAddr = "127.0.0.1:50123".parse().expect("addr");
+    let (request, (client, server), _) = tcp_conversation(local, peer, 100_000);
+    assert_eq!(client, request, "what the peer sent (it opened the connection: node 0)");
+    assert_eq!(server, "你好 OK\r\n".as_bytes());
+}
+
+#[test]
+fn a_tcp_session_over_ipv6_follows_back_byte_for_byte() {
+    if !have_tshark("a_tcp_session_over_ipv6_follows_back_byte_for_byte") {
+        return;
+    }
+    let local: SocketAddr = "[::1]:50000".parse().expect("addr");
+    let peer: SocketAddr = "[::1]:7".parse().expect("addr");
+    let (request, (client, server), _) = tcp_conversation(local, peer, 1000);
+    assert_eq!(client, request);
+    assert_eq!(server, "你好 OK\r\n".as_bytes());
+}
+
+#[test]
+fn udp_datagrams_keep_their_addresses_and_bytes() {
+    if !have_tshark("udp_datagrams_keep_their_addresses_and_bytes") {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("udp.pcapng");
+    let file = std::fs::File::create(&path).expect("create");
+    let mut synth = PcapSynth::new(file, Transport::Udp).expect("header");
+    let (local, peer): (SocketAddr, SocketAddr) = ("[::1]:9000".parse().expect("a"), "[::1]:9001".parse().expect("b"));
+    synth
+        .data(at(0), local, peer, Way::In, b"\x01\x03\x00\x00")
+        .expect("in");
+    synth
+        .data(at(1), local, peer, Way::Out, b"")
+        .expect("an empty datagram");
+    synth.data(at(2), local, peer, Way::Out, &[0xAB; 1400]).expect("out");
+    drop(synth.finish(at(3)).expect("finish"));
+    assert_clean(&path, 3);
+    let fields = tshark(&[
+        "-r",
+        path.to_str().expect("utf-8 path"),
+        "-T",
+        "fields",
+        "-e",
+        "ipv6.src",
+        "-e",
+        "udp.srcport",
+        "-e",
+        "udp.dstport",
+        "-e",
+        "udp.length",
+        "-e",
+        "frame.time_epoch",
+    ]);
+    let rows: Vec<Vec<&str>> = fields.lines().map(|line| line.split('\t').collect()).collect();
+    assert_eq!(rows[0][..4], ["::1", "9001", "9000", "12"]);
+    assert_eq!(rows[1][..4], ["::1", "9000", "9001", "8"]);
+    assert_eq!(rows[2][..4], ["::1", "9000", "9001", "1408"]);
+    assert!(rows[2][4].starts_with("1764500000.002000"), "{:?}", rows[2][4]);
+}
+
+/// A thousand clients of a server, and one 64 MiB transfer: each stream follows back whole.
+#[test]
+fn a_thousand_clients_and_a_64_mib_transfer() {
+    if !have_tshark("a_thousand_clients_and_a_64_mib_transfer") {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("many.pcapng");
+    let file = std::fs::File::create(&path).expect("create");
+    let mut synth = PcapSynth::new(std::io::BufWriter::new(file), Transport::Tcp).expect("header");
+    let server: SocketAddr = "10.0.0.1:502".parse().expect("addr");
+    for n in 0..1000u16 {
+        let client = SocketAddr::from(([10, 0, 1, (n % 250) as u8], 40000 + n));
+        synth.joined(at(0), server, client, Way::In).expect("join");
+        synth
+            .data(at(1), server, client, Way::In, format!("client {n}").as_bytes())
+            .expect("in");
+        synth
+            .data(at(2), server, client, Way::Out, format!("hello {n}").as_bytes())
+            .expect("out");
+        synth.left(at(3), server, client, Way::In, n % 2 == 1).expect("leave");
+    }
+    let big: SocketAddr = "10.0.9.9:60000".parse().expect("addr");
+    let payload: Vec<u8> = (0..64u32 << 20)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8)
+        .collect();
+    synth.joined(at(4), server, big, Way::In).expect("join");
+    synth.data(at(5), server, big, Way::In, &payload).expect("64 MiB");
+    drop(synth.finish(at(6)).expect("finish"));
+    let path_str = path.to_str().expect("utf-8 path");
+    let resets = tshark(&[
+        "-r",
+        path_str,
+        "-Y",
+        "tcp.flags.reset == 1",
+        "-T",
+        "fields",
+        "-e",
+        "tcp.stream",
+    ]);
+    assert_eq!(resets.lines().count(), 500, "every other client was reset");
+    assert_eq!(follow_tcp(&path, 999), (b"client 999".to_vec(), b"hello 999".to_vec()));
+    let (sent, answered) = follow_tcp(&path, 1000);
+    assert!(answered.is_empty());
+    assert!(sent == payload, "the 64 MiB came back whole ({} bytes)", sent.len());
+}
