@@ -480,8 +480,8 @@ mod tests {
         let since = |seq| log.since(seq).map(|(seq, _)| seq).collect::<Vec<_>>();
         assert_eq!(since(0), [2, 3]);
         assert_eq!(since(3), [3]);
-        assert_eq!(since(4), []);
-        assert_eq!(since(9), []);
+        assert_eq!(since(4), Vec::<u64>::new());
+        assert_eq!(since(9), Vec::<u64>::new());
     }
 
     #[test]

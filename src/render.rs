@@ -40,15 +40,15 @@ pub fn log_line(out: &mut String, at: &DateTime<Local>, peer: SocketAddr, data: 
     }
 }
 
-/// One streaming decoder per peer: text split across reads decodes whole, and a peer's unfinished character
-/// becomes U+FFFD when it goes.
-pub struct TextStreams {
+/// One streaming decoder per stream (a peer, or a peer and a direction): text split across reads decodes whole,
+/// and a stream's unfinished character becomes U+FFFD when it ends.
+pub struct TextStreams<K = SocketAddr> {
     encoding: TextEncoding,
-    decoders: HashMap<SocketAddr, StreamDecoder>,
+    decoders: HashMap<K, StreamDecoder>,
 }
 
-impl TextStreams {
-    pub fn new(encoding: TextEncoding) -> TextStreams {
+impl<K: Copy + Eq + Ord + std::hash::Hash> TextStreams<K> {
+    pub fn new(encoding: TextEncoding) -> TextStreams<K> {
         TextStreams {
             encoding,
             decoders: HashMap::new(),
@@ -56,7 +56,7 @@ impl TextStreams {
     }
 
     /// Appends the text `bytes` complete to `out`; an unfinished character waits for the peer's next bytes.
-    pub fn decode(&mut self, peer: SocketAddr, bytes: &[u8], out: &mut String) {
+    pub fn decode(&mut self, peer: K, bytes: &[u8], out: &mut String) {
         let encoding = self.encoding;
         self.decoders
             .entry(peer)
@@ -65,16 +65,16 @@ impl TextStreams {
     }
 
     /// Ends a peer's stream: what it left unfinished (U+FFFD), or nothing.
-    pub fn finish(&mut self, peer: SocketAddr) -> String {
+    pub fn finish(&mut self, peer: K) -> String {
         self.decoders
             .remove(&peer)
             .map(|mut decoder| decoder.finish())
             .unwrap_or_default()
     }
 
-    /// Every peer with a stream, in address order.
-    pub fn peers(&self) -> Vec<SocketAddr> {
-        let mut peers: Vec<SocketAddr> = self.decoders.keys().copied().collect();
+    /// Every stream still open, in order.
+    pub fn peers(&self) -> Vec<K> {
+        let mut peers: Vec<K> = self.decoders.keys().copied().collect();
         peers.sort_unstable();
         peers
     }

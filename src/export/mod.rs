@@ -1,2 +1,3 @@
-//! What leaves the window as a file: pcapng for Wireshark (more formats join here).
+//! What leaves the window as a file: pcapng for Wireshark, and the history as CSV or JSON lines.
 pub mod pcapng;
+pub mod records;
