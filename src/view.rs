@@ -474,6 +474,24 @@ pub struct ViewSnapshot {
 }
 
 impl ViewSnapshot {
+    /// The chunks on show (the peer filter and the sent-data setting applied), oldest first.
+    pub fn chunks(&self) -> impl Iterator<Item = &Chunk> {
+        self.entries.iter().map(|(chunk, _, _)| &**chunk)
+    }
+
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// The encoding the view decodes text with.
+    pub fn encoding(&self) -> TextEncoding {
+        self.options.encoding
+    }
+
     /// Every row, each ending in "\n".
     pub fn text(&self) -> String {
         let mut all = String::new();

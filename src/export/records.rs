@@ -24,52 +24,63 @@ pub struct Record {
     pub text: String,
 }
 
-/// The records of `chunks` in order, decoded with `encoding`.
-pub fn records<'a>(chunks: impl IntoIterator<Item = &'a Chunk>, encoding: TextEncoding) -> Vec<Record> {
+/// The records of `chunks` in order, decoded with `encoding`, one at a time (a 64 MiB history is never held
+/// twice).
+pub fn records<'a>(
+    chunks: impl IntoIterator<Item = &'a Chunk>,
+    encoding: TextEncoding,
+) -> impl Iterator<Item = Record> {
     let mut streams: TextStreams<(SocketAddr, u8)> = TextStreams::new(encoding);
-    let mut out: Vec<(DateTime<Local>, Direction, SocketAddr, Vec<u8>)> = Vec::new();
-    for chunk in chunks {
-        match out.last_mut() {
-            Some(last) if chunk.continued && last.2 == chunk.peer && last.1 == chunk.direction => {
-                last.3.extend_from_slice(&chunk.bytes);
-            }
-            _ => out.push((chunk.at, chunk.direction, chunk.peer, chunk.bytes.to_vec())),
+    let mut chunks = chunks.into_iter().peekable();
+    std::iter::from_fn(move || {
+        let first = chunks.next()?;
+        let mut bytes = first.bytes.to_vec();
+        // Pieces of one read follow it directly.
+        while let Some(next) =
+            chunks.next_if(|next| next.continued && next.peer == first.peer && next.direction == first.direction)
+        {
+            bytes.extend_from_slice(&next.bytes);
         }
+        Some(record(first.at, first.direction, first.peer, &bytes, &mut streams))
+    })
+}
+
+fn record(
+    at: DateTime<Local>,
+    direction: Direction,
+    peer: SocketAddr,
+    bytes: &[u8],
+    streams: &mut TextStreams<(SocketAddr, u8)>,
+) -> Record {
+    let mut text = String::new();
+    streams.decode((peer, matches!(direction, Direction::Tx) as u8), bytes, &mut text);
+    Record {
+        time: at.to_rfc3339_opts(SecondsFormat::Micros, false),
+        direction: match direction {
+            Direction::Rx => "rx",
+            Direction::Tx => "tx",
+        }
+        .into(),
+        peer: peer.to_string(),
+        length: bytes.len(),
+        hex: to_hex(bytes),
+        text,
     }
-    out.into_iter()
-        .map(|(at, direction, peer, bytes)| {
-            let mut text = String::new();
-            let key = (peer, matches!(direction, Direction::Tx) as u8);
-            streams.decode(key, &bytes, &mut text);
-            Record {
-                time: at.to_rfc3339_opts(SecondsFormat::Micros, false),
-                direction: match direction {
-                    Direction::Rx => "rx",
-                    Direction::Tx => "tx",
-                }
-                .into(),
-                peer: peer.to_string(),
-                length: bytes.len(),
-                hex: to_hex(&bytes),
-                text,
-            }
-        })
-        .collect()
 }
 
 /// CSV with a header row (RFC 4180 quoting, as the csv crate writes it).
-pub fn write_csv(out: impl Write, records: &[Record]) -> io::Result<()> {
+pub fn write_csv(out: impl Write, records: impl IntoIterator<Item = Record>) -> io::Result<()> {
     let mut writer = csv::Writer::from_writer(out);
     for record in records {
-        writer.serialize(record).map_err(io::Error::other)?;
+        writer.serialize(&record).map_err(io::Error::other)?;
     }
     writer.flush()
 }
 
 /// One JSON object per line.
-pub fn write_json_lines(mut out: impl Write, records: &[Record]) -> io::Result<()> {
+pub fn write_json_lines(mut out: impl Write, records: impl IntoIterator<Item = Record>) -> io::Result<()> {
     for record in records {
-        serde_json::to_writer(&mut out, record).map_err(io::Error::other)?;
+        serde_json::to_writer(&mut out, &record).map_err(io::Error::other)?;
         out.write_all(b"\n")?;
     }
     out.flush()
@@ -98,7 +109,7 @@ mod tests {
     #[test]
     fn records_join_pieces_of_a_read_and_decode_per_peer() {
         let chunks = chunks();
-        let records = records(&chunks, TextEncoding::GBK);
+        let records: Vec<Record> = records(&chunks, TextEncoding::GBK).collect();
         let seen: Vec<(&str, &str, usize, &str, &str)> = records
             .iter()
             .map(|r| {
@@ -131,9 +142,9 @@ mod tests {
     #[test]
     fn csv_and_json_lines_read_back_as_the_same_records() {
         let chunks = chunks();
-        let records = records(&chunks, TextEncoding::GBK);
+        let records: Vec<Record> = records(&chunks, TextEncoding::GBK).collect();
         let mut csv_bytes = Vec::new();
-        write_csv(&mut csv_bytes, &records).expect("csv");
+        write_csv(&mut csv_bytes, records.clone()).expect("csv");
         let header = csv_bytes.split(|b| *b == b'\n').next().expect("a header");
         assert_eq!(header, b"time,direction,peer,length,hex,text");
         let back: Vec<Record> = csv::Reader::from_reader(csv_bytes.as_slice())
@@ -142,7 +153,7 @@ mod tests {
             .expect("csv reads back");
         assert_eq!(back, records);
         let mut json = Vec::new();
-        write_json_lines(&mut json, &records).expect("json");
+        write_json_lines(&mut json, records.clone()).expect("json");
         let back: Vec<Record> = json
             .split(|b| *b == b'\n')
             .filter(|line| !line.is_empty())

@@ -554,6 +554,11 @@ impl WirepadApp {
                     }
                 }
                 Picked::Failed(notice) => self.notice = Some(notice),
+                Picked::Exported(id) => {
+                    if let Some(tab) = self.tabs.get_mut(&id) {
+                        tab.exported();
+                    }
+                }
                 Picked::Copy(text) => self.repaint.copy_text(text),
             }
         }

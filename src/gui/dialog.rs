@@ -6,6 +6,7 @@
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
+use crate::export::Format;
 use crate::gui::desktop;
 
 /// What a file is asked for.
@@ -14,6 +15,7 @@ pub enum FilePurpose {
     SendFile,
     Capture,
     SaveView,
+    Export(Format),
 }
 
 impl FilePurpose {
@@ -22,11 +24,12 @@ impl FilePurpose {
         !matches!(self, FilePurpose::SendFile)
     }
 
-    fn suggested_name(self) -> Option<&'static str> {
+    fn suggested_name(self) -> Option<String> {
         match self {
             FilePurpose::SendFile => None,
-            FilePurpose::Capture => Some("capture.bin"),
-            FilePurpose::SaveView => Some("wirepad.txt"),
+            FilePurpose::Capture => Some("capture.bin".into()),
+            FilePurpose::SaveView => Some("wirepad.txt".into()),
+            FilePurpose::Export(format) => Some(format!("wirepad.{}", format.extension())),
         }
     }
 }

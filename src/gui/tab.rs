@@ -8,6 +8,8 @@ use std::time::{Duration, Instant, SystemTime};
 
 use crossbeam_channel::Sender;
 
+use crate::export::pcapng::Transport;
+use crate::export::{ExportError, Format, Progress, Session as ExportSession};
 use crate::gui::dialog::FilePurpose;
 use crate::gui::settings::{ModeKind, Prefs, TabConfig};
 use crate::i18n::{Lang, Notice};
@@ -45,6 +47,8 @@ pub enum TabAction {
     PickFile(FilePurpose),
     StopCapture,
     Kick(SocketAddr),
+    /// Stops the export being written (its partial file is removed).
+    CancelExport,
     /// Server mode: the client sends go to (`None`: every client).
     SetTarget(Option<SocketAddr>),
     SetPaused(bool),
@@ -59,10 +63,12 @@ pub enum TabAction {
     ResetCounters,
 }
 
-/// What a tab's background work (file dialog, save, copy) came back with, addressed to the tab.
+/// What a tab's background work (file dialog, save, copy, export) came back with, addressed to the tab.
 pub enum Picked {
     Chosen(TabId, FilePurpose, crate::gui::dialog::Chosen),
     Failed(Notice),
+    /// An export ended (written, failed or cancelled): the tab stops showing its progress.
+    Exported(TabId),
     /// The view's text, for the clipboard.
     Copy(String),
 }
@@ -167,6 +173,8 @@ pub struct TabState {
     open_when_reaped: bool,
     /// Data arrived while the tab was not on show (the title gets a mark until it is shown).
     unseen: bool,
+    /// An export being written on a thread of its own: its format and progress (with its cancel flag).
+    export: Option<(Format, Arc<Progress>)>,
     picked: Sender<Picked>,
     repaint: egui::Context,
 }
@@ -221,6 +229,11 @@ impl TabState {
 
     pub fn unseen(&self) -> bool {
         self.unseen
+    }
+
+    /// The export being written, if any: its format and progress.
+    pub fn export(&self) -> Option<(Format, &Progress)> {
+        self.export.as_ref().map(|(format, progress)| (*format, &**progress))
     }
 
     /// Payload bytes the receive view's history holds now.
@@ -306,6 +319,7 @@ impl Tab {
             reaper: None,
             open_when_reaped: false,
             unseen: false,
+            export: None,
             picked,
             repaint,
         };
@@ -373,6 +387,11 @@ impl Tab {
                 self.state.capture = None;
             }
             TabAction::Kick(peer) => self.command(Command::Kick(peer)),
+            TabAction::CancelExport => {
+                if let Some((_, progress)) = &self.state.export {
+                    progress.cancel.store(true, std::sync::atomic::Ordering::Relaxed);
+                }
+            }
             TabAction::SetTarget(target) => self.state.target = target,
             TabAction::SetPaused(paused) => self.state.paused = paused,
             TabAction::Layout { filter, columns } => self.update_view_options(filter, columns),
@@ -598,6 +617,75 @@ impl Tab {
                 self.start_capture();
             }
             FilePurpose::SaveView => self.save_view(path),
+            FilePurpose::Export(format) => self.export(format, path),
+        }
+    }
+
+    /// The view's history written as `format` on a thread of its own, one export at a time; the progress shows
+    /// in the tab until it ends.
+    fn export(&mut self, format: Format, path: PathBuf) {
+        if self.state.export.is_some() {
+            return;
+        }
+        let snapshot = self.state.view.snapshot();
+        let session = ExportSession {
+            local: self.local_end(),
+            transport: if self.config.mode == ModeKind::Udp {
+                Transport::Udp
+            } else {
+                Transport::Tcp
+            },
+        };
+        let progress = Arc::new(Progress::default());
+        self.state.export = Some((format, progress.clone()));
+        let id = self.id;
+        let (tx, repaint) = (self.state.picked.clone(), self.state.repaint.clone());
+        let spawned = std::thread::Builder::new()
+            .name("wirepad-export".into())
+            .spawn(move || {
+                let result = crate::export::write(&snapshot, format, session, &path, &progress);
+                let failed = match result {
+                    Ok(()) | Err(ExportError::Cancelled { .. }) => None,
+                    Err(ExportError::Write { path, source }) => Some(Notice::Write {
+                        path,
+                        error: Arc::new(source),
+                    }),
+                    Err(ExportError::Pcap { path, source }) => Some(Notice::Write {
+                        path,
+                        error: Arc::new(std::io::Error::other(source)),
+                    }),
+                };
+                if let Some(notice) = failed {
+                    let _ = tx.send(Picked::Failed(notice));
+                }
+                let _ = tx.send(Picked::Exported(id));
+                repaint.request_repaint();
+            });
+        if spawned.is_err() {
+            self.state.export = None;
+        }
+    }
+
+    /// An export ended.
+    pub fn exported(&mut self) {
+        self.state.export = None;
+    }
+
+    /// Our end of the session, for a pcap: the bound or connected address, else the fields' own.
+    fn local_end(&self) -> SocketAddr {
+        let fields = || {
+            let ip = self
+                .config
+                .local_ip
+                .trim()
+                .parse()
+                .unwrap_or(std::net::Ipv4Addr::UNSPECIFIED.into());
+            SocketAddr::new(ip, self.config.local_port().trim().parse().unwrap_or(0))
+        };
+        match (self.state.local_addr(), self.state.link()) {
+            (Some(local), _) => local,
+            (None, LinkState::Connected { local, .. }) => *local,
+            _ => fields(),
         }
     }
 

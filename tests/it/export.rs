@@ -4,6 +4,7 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, SystemTime};
 
+use egui_kittest::kittest::Queryable;
 use wirepad::export::pcapng::{PcapSynth, Transport, Way};
 
 /// Whether tshark is here to check the files with. CI installs it and must run these; elsewhere a machine without it
@@ -213,4 +214,95 @@ fn a_thousand_clients_and_a_64_mib_transfer() {
     let (sent, answered) = follow_tcp(&path, 1000);
     assert!(answered.is_empty());
     assert!(sent == payload, "the 64 MiB came back whole ({} bytes)", sent.len());
+}
+
+/// A dialog that answers every question with one path.
+struct Answer(std::path::PathBuf);
+
+impl wirepad::gui::dialog::FileDialogs for Answer {
+    fn choose(&self, _: wirepad::gui::dialog::FilePurpose) -> wirepad::gui::dialog::Chosen {
+        wirepad::gui::dialog::Chosen::Path(self.0.clone())
+    }
+}
+
+fn export_from_the_window(
+    harness: &mut egui_kittest::Harness<'static, wirepad::gui::WirepadApp>,
+    format: &str,
+    path: &Path,
+) {
+    harness
+        .state_mut()
+        .set_file_dialogs(std::sync::Arc::new(Answer(path.to_path_buf())));
+    harness.get_by_label("Export…").click();
+    harness.run();
+    harness.get_by_label(format).click();
+    harness.run();
+    // Started once the dialog has answered; over once its file is written (or a notice says why not).
+    crate::ui::step_until(harness, "the export to end", |h| {
+        !h.state().dialog_open()
+            && h.state().tab().state.export().is_none()
+            && (path.exists() || h.state().notice().is_some())
+    });
+}
+
+#[test]
+fn the_window_exports_its_history_as_pcapng_that_tshark_follows() {
+    if !have_tshark("the_window_exports_its_history_as_pcapng_that_tshark_follows") {
+        return;
+    }
+    use std::io::Write;
+    let mut harness = crate::ui::window(crate::ui::settings());
+    let server = crate::ui::open_server(&mut harness);
+    let (mut client, _) = crate::ui::connect(&mut harness, server);
+    client.write_all(b"request 1\r\n").expect("send");
+    crate::ui::step_until(&mut harness, "the request on show", |h| {
+        h.state().tab().state.view_text().contains("request 1")
+    });
+    harness.get_by_label("Send box").set_text_value_accesskit("reply");
+    harness.run();
+    harness.get_by_label("Send").click();
+    crate::ui::step_until(&mut harness, "the reply on show", |h| {
+        h.state().tab().state.view_text().contains("reply")
+    });
+    let dir = tempfile::tempdir().expect("temp dir");
+    let pcap = dir.path().join("session.pcapng");
+    export_from_the_window(&mut harness, "pcapng (Wireshark)", &pcap);
+    assert_eq!(harness.state().notice(), None);
+    assert_clean(&pcap, 3 + 2 + 3);
+    assert_eq!(follow_tcp(&pcap, 0), (b"request 1\r\n".to_vec(), b"reply".to_vec()));
+    let csv = dir.path().join("session.csv");
+    export_from_the_window(&mut harness, "CSV", &csv);
+    let records: Vec<wirepad::export::records::Record> = csv::Reader::from_path(&csv)
+        .expect("the CSV")
+        .deserialize()
+        .collect::<Result<_, _>>()
+        .expect("records");
+    let seen: Vec<(&str, &str, &str)> = records
+        .iter()
+        .map(|r| (r.direction.as_str(), r.hex.as_str(), r.text.as_str()))
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            ("rx", "72 65 71 75 65 73 74 20 31 0D 0A", "request 1\r\n"),
+            ("tx", "72 65 70 6C 79", "reply")
+        ]
+    );
+}
+
+#[test]
+fn an_export_that_cannot_be_written_says_so_and_leaves_no_file() {
+    let mut harness = crate::ui::window(crate::ui::settings());
+    harness.run();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("missing-folder").join("out.jsonl");
+    export_from_the_window(&mut harness, "JSON lines", &path);
+    crate::ui::step_until(&mut harness, "the notice", |h| h.state().notice().is_some());
+    let notice = harness.state().notice().expect("a notice");
+    assert!(notice.contains("out.jsonl"), "{notice}");
+    assert!(!path.exists());
+    assert!(
+        harness.query_by_label_contains("out.jsonl").is_some(),
+        "shown in the window"
+    );
 }

@@ -4,6 +4,7 @@ use std::sync::OnceLock;
 
 use crate::codec::checksum::Checksum;
 use crate::codec::text::TextEncoding;
+use crate::export::Format;
 use crate::gui::dialog::FilePurpose;
 use crate::gui::settings::{Field, Invalid, ModeKind, TabConfig};
 use crate::gui::tab::{TabAction as Action, TabState};
@@ -215,7 +216,31 @@ fn receive(ui: &mut egui::Ui, cx: Cx, config: &mut TabConfig, state: &TabState) 
         if ui.button(t.copy_all).on_hover_text(t.tip_copy_all).clicked() {
             actions.push(Action::CopyAll);
         }
+        if state.export().is_none() {
+            ui.add_enabled_ui(dialog_free, |ui| {
+                ui.menu_button(t.export, |ui| {
+                    for format in Format::ALL {
+                        if ui.button(format.name()).clicked() {
+                            actions.push(Action::PickFile(FilePurpose::Export(format)));
+                            ui.close();
+                        }
+                    }
+                })
+                .response
+                .on_hover_text(t.tip_export)
+                .on_disabled_hover_text(t.file_dialog_busy);
+            });
+        }
     });
+    if let Some((format, progress)) = state.export() {
+        ui.horizontal(|ui| {
+            ui.label(format!("{} {}", t.exporting, format.name()));
+            if ui.button(t.cancel).clicked() {
+                actions.push(Action::CancelExport);
+            }
+        });
+        ui.add(egui::ProgressBar::new(progress.fraction()).show_percentage());
+    }
     if let Some(capture) = state.capture() {
         ui.add(egui::Label::new(format!("{} {}", t.receiving_to, capture.path.display())).wrap());
     }
