@@ -686,7 +686,8 @@ impl WirepadApp {
             | EventKind::ReceivedLen { .. }
             | EventKind::DroppedFromView { .. }
             | EventKind::PeriodicProgress { .. }
-            | EventKind::FileProgress { .. } => {}
+            | EventKind::FileProgress { .. }
+            | EventKind::Automation(_) => {}
         }
     }
 
