@@ -90,6 +90,17 @@ fn line_framing_hands_out_one_event_per_line_whatever_the_reads() {
 }
 
 #[test]
+fn a_client_gets_the_unfinished_message_when_its_server_leaves() {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let mut session = start_with(client_mode(addr, false), |config| config.framing = framing("line"));
+    let (mut stream, _) = accept_within(&listener);
+    stream.write_all(b"a\nb").expect("write");
+    drop(stream);
+    assert_eq!(messages(&mut session, 2), [b"a\n".to_vec(), b"b".to_vec()]);
+}
+
+#[test]
 fn delimiter_framing_cuts_after_the_delimiter() {
     let mut session = server("delim:7E7E", None, utf8());
     let mut client = connect(&mut session);
@@ -479,7 +490,62 @@ fn a_script_whose_peer_leaves_fails_at_the_step_it_was_on() {
     );
 }
 
+#[test]
+fn a_udp_script_talks_to_its_remote() {
+    let peer = UdpSocket::bind("127.0.0.1:0").expect("bind");
+    peer.set_read_timeout(Some(TIMEOUT)).expect("timeout");
+    let remote = peer.local_addr().expect("addr").to_string();
+    let text = "[[step]]\nsend_hex = \"01 03\"\nchecksum = \"xor8\"\n[[step]]\nexpect_hex = \"06\"\n";
+    let mut session = start_with(udp_mode("127.0.0.1:0", Some(remote), false), |config| {
+        config.script = Some(script(text));
+    });
+    let mut buf = [0; 16];
+    let (n, from) = peer.recv_from(&mut buf).expect("the script's datagram");
+    assert_eq!(&buf[..n], [1, 3, 2], "the payload and its xor8");
+    peer.send_to(&[0x15, 0x06], from).expect("answer");
+    let (steps, end) = script_run(&mut session);
+    assert_eq!(end, ScriptEnd::Passed);
+    assert_eq!(steps.len(), 2);
+}
+
 // ---- the command line ----
+
+#[test]
+fn cli_server_runs_the_script_for_each_client_and_reports_it() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("greet.toml");
+    std::fs::write(
+        &path,
+        "[[step]]\nsend = \"Welcome!\\n\"\n[[step]]\nexpect = \"bye\"\ntimeout_ms = 300\n",
+    )
+    .expect("write");
+    let wirepad = Wirepad::start(&[
+        "tcp-server",
+        "127.0.0.1:0",
+        "-q",
+        "--script",
+        path.to_str().expect("path"),
+    ]);
+    let addr = wirepad.ready("listening on ");
+    let mut good = TcpStream::connect(addr).expect("connect");
+    assert_eq!(read_exactly(&mut good, 9), b"Welcome!\n");
+    good.write_all(b"bye").expect("write");
+    let me = good.local_addr().expect("local");
+    wirepad.stderr_until(&format!("client {me}: script passed"));
+    let mut quiet = TcpStream::connect(addr).expect("connect");
+    assert_eq!(read_exactly(&mut quiet, 9), b"Welcome!\n");
+    quiet.write_all(b"hm").expect("write");
+    let me = quiet.local_addr().expect("local");
+    let lines = wirepad.stderr_until(&format!("client {me}: script step 2"));
+    let failed = lines.last().expect("a line");
+    assert!(
+        failed.ends_with("received instead (2 bytes): text \"hm\", hex 68 6D"),
+        "{failed}"
+    );
+    // The server goes on.
+    let mut third = TcpStream::connect(addr).expect("connect");
+    assert_eq!(read_exactly(&mut third, 9), b"Welcome!\n");
+}
 
 #[test]
 fn cli_script_passes_with_exit_0() {
