@@ -170,6 +170,9 @@ impl Automation {
 
     pub fn set_rules(&mut self, rules: Option<Rules>, outbox: &mut Outbox) {
         self.set_rules_quietly(rules);
+        if !self.cuts() {
+            self.flush_framers(outbox);
+        }
         match &self.hits {
             Some(_) => self.announce(outbox),
             None => outbox.push(EventKind::Automation(AutoEvent::Rules {
@@ -190,12 +193,17 @@ impl Automation {
 
     /// A new framing: what the old one held for each peer comes out first, as it is.
     pub fn set_framing(&mut self, framing: Framing, outbox: &mut Outbox) {
+        self.flush_framers(outbox);
+        self.framing = framing;
+    }
+
+    /// What each peer's framer holds comes out as it is (the framing changes, or nobody needs messages now).
+    fn flush_framers(&mut self, outbox: &mut Outbox) {
         for (peer, mut framer) in std::mem::take(&mut self.framers) {
             if let Some(message) = framer.finish() {
                 outbox.push_received(peer, &message.bytes, false);
             }
         }
-        self.framing = framing;
     }
 
     /// Bytes from `peer` (already counted and captured): handed to the consumer (one event per message when
@@ -240,14 +248,9 @@ impl Automation {
             return;
         }
         self.stream_ended(peer, outbox);
-        let before = self.delayed.len();
-        if before > 0 {
-            let kept: Vec<_> = std::mem::take(&mut self.delayed)
-                .into_iter()
-                .filter(|Reverse(delayed)| delayed.peer != peer)
-                .collect();
-            self.delayed_bytes = kept.iter().map(|Reverse(d)| d.reply.bytes.len()).sum();
-            self.delayed = kept.into();
+        if !self.delayed.is_empty() {
+            self.delayed.retain(|Reverse(delayed)| delayed.peer != peer);
+            self.delayed_bytes = self.delayed.iter().map(|Reverse(d)| d.reply.bytes.len()).sum();
         }
         if let Some(mut run) = self.runs.remove(&Some(peer)) {
             finish_without_peer(Some(peer), &mut run, Instant::now(), outbox);
