@@ -252,6 +252,16 @@ impl Framer {
                 data = &data[n..];
                 continue;
             }
+            if self.buf.is_empty() && !matches!(self.framing, Framing::Gap(_)) {
+                // Nothing held: whole messages come straight from the read, and only an unfinished one is kept.
+                while let Split::Message(len, body) = split(&self.framing, data, 0) {
+                    out.push(Message::whole(&data[..len], body));
+                    data = &data[len..];
+                }
+                if data.is_empty() {
+                    break;
+                }
+            }
             // Never hold more than MAX_MESSAGE: take what fits, cut it, then go on with the rest.
             let room = MAX_MESSAGE - self.buf.len();
             let n = room.min(data.len());
@@ -347,7 +357,7 @@ fn record_len(prefix: LengthPrefix, buf: &[u8]) -> Option<usize> {
 fn split(framing: &Framing, buf: &[u8], scanned: usize) -> Split {
     match framing {
         Framing::None | Framing::Gap(_) => Split::Incomplete(buf.len()),
-        Framing::Line => match memchr(b'\n', &buf[scanned..]) {
+        Framing::Line => match memchr::memchr(b'\n', &buf[scanned..]) {
             Some(at) => {
                 let end = scanned + at;
                 let body_end = if end > 0 && buf[end - 1] == b'\r' { end - 1 } else { end };
@@ -368,10 +378,6 @@ fn split(framing: &Framing, buf: &[u8], scanned: usize) -> Split {
             _ => Split::Incomplete(0),
         },
     }
-}
-
-fn memchr(needle: u8, haystack: &[u8]) -> Option<usize> {
-    haystack.iter().position(|&b| b == needle)
 }
 
 #[cfg(test)]

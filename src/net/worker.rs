@@ -1,4 +1,5 @@
-//! The worker loop shared by every kind of session: poll, commands, timers, jobs (periodic and file sends), capture.
+//! The worker loop shared by every kind of session: poll, commands, timers, jobs (periodic and file sends),
+//! automation (framing, rules, scripts), capture.
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
