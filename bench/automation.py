@@ -191,22 +191,24 @@ def measure(wirepad, quick=False, rounds=None, clients=None, trips=None, size=No
         rules = os.path.join(directory, "reply.toml")
         with open(rules, "w") as f:
             f.write(REPLY_RULE)
-        res = {}
-        for who in ("wirepad", "socat"):
-            if who == "wirepad":
-                proc = spawn([wirepad, "tcp-server", "127.0.0.1:0", "--frame", "line", "--rules", rules])
-                addr = ready_addr(proc, "wirepad")
-            else:
-                port = free_port()
-                proc = spawn(["socat", f"TCP-LISTEN:{port},bind=127.0.0.1,reuseaddr,fork,backlog=1024", "PIPE"])
-                addr = ("127.0.0.1", port)
-                wait_tcp_listening(addr)
-            try:
-                echo = who == "socat"
-                res[(who, "rtt")] = statistics.median(round_trips(addr, rounds, echo)) / 1e6
+        # Both peers run at once and take turns in five slices, so a burst of load on this shared machine falls on
+        # both rather than on whichever ran then.
+        wp = spawn([wirepad, "tcp-server", "127.0.0.1:0", "--frame", "line", "--rules", rules])
+        port = free_port()
+        so = spawn(["socat", f"TCP-LISTEN:{port},bind=127.0.0.1,reuseaddr,fork,backlog=1024", "PIPE"])
+        try:
+            peers = {"wirepad": (ready_addr(wp, "wirepad"), False), "socat": (("127.0.0.1", port), True)}
+            wait_tcp_listening(peers["socat"][0])
+            samples = {"wirepad": [], "socat": []}
+            for _ in range(5):
+                for who, (addr, echo) in peers.items():
+                    samples[who] += round_trips(addr, rounds // 5, echo)
+            res = {(who, "rtt"): statistics.median(s) / 1e6 for who, s in samples.items()}
+            for who, (addr, echo) in peers.items():
                 res[(who, "many")] = many(addr, clients, trips, echo)
-            finally:
-                stop(proc)
+        finally:
+            stop(wp)
+            stop(so)
         say("automation", f"round trips and clients: {res}")
         rows.append(ratio_at_most(f"rule reply round trip median ({rounds}x64 B lines)", "ms", res[("wirepad", "rtt")],
                                   "socat PIPE echo", res[("socat", "rtt")], 1.5))

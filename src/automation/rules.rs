@@ -229,7 +229,11 @@ impl Index {
     /// The first rule (lowest index) whose pattern matches; `text` decodes the message when a regex needs it.
     fn first_match<'t>(&self, rules: &[Rule], message: &[u8], text: &mut impl FnMut() -> &'t str) -> Option<usize> {
         let mut best = usize::MAX;
-        if let Some(automaton) = &self.contains {
+        // Most messages match no text at all: `is_match` says so with the automaton's fast scan; only a match
+        // needs the slower walk over every overlapping one for the first rule's.
+        if let Some(automaton) = &self.contains
+            && automaton.is_match(message)
+        {
             for found in automaton.find_overlapping_iter(message) {
                 best = best.min(self.contains_rule[found.pattern().as_usize()]);
             }
