@@ -14,7 +14,7 @@ use super::worker::{Ctx, Transport};
 use super::{AutoEvent, Bytes, EventKind, ScriptEnd, StepOutcome, Target};
 use crate::automation::rules::{Context, Rules};
 use crate::automation::script::{Action, Run, Script};
-use crate::codec::framing::{Framer, Framing, Message};
+use crate::codec::framing::{Framer, Framing};
 
 /// Delayed replies waiting in all, in bytes: past this a rule's delayed reply is refused (and reported), so a
 /// flood of requests with a long delay cannot hold memory without bound.
@@ -122,8 +122,6 @@ pub(super) struct Automation {
     /// A `Once` script waiting for its connection.
     script_waiting: bool,
     runs: HashMap<Option<SocketAddr>, ScriptRun>,
-    /// Messages cut from one read (kept to reuse its memory).
-    scratch: Vec<Message>,
     /// `false` for the stand-in `turn` leaves in the context while it has the real one out.
     real: bool,
     /// Peers that left while the real state was out (this is its stand-in): told to it afterwards.
@@ -216,17 +214,13 @@ impl Automation {
             self.message(peer, data, now, outbox, &mut replies);
             return replies;
         }
-        let mut messages = std::mem::take(&mut self.scratch);
-        let framing = &self.framing;
-        self.framers
-            .entry(peer)
-            .or_insert_with(|| Framer::new(framing.clone()))
-            .push(data, now, &mut messages);
-        for message in messages.drain(..) {
-            outbox.push_received(peer, &message.bytes, false);
-            self.message(peer, &message.bytes, now, outbox, &mut replies);
-        }
-        self.scratch = messages;
+        // Out of the map while it hands out messages, which the rest of `self` answers.
+        let mut framer = (self.framers.remove(&peer)).unwrap_or_else(|| Framer::new(self.framing.clone()));
+        framer.push_with(data, now, |message, _, _| {
+            outbox.push_received(peer, message, false);
+            self.message(peer, message, now, outbox, &mut replies);
+        });
+        self.framers.insert(peer, framer);
         replies
     }
 
