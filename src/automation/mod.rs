@@ -44,3 +44,13 @@ fn encode_escaped(text: &str, encoding: TextEncoding) -> Result<Vec<u8>, String>
     };
     spec.payload(text).map_err(|error| error.to_string())
 }
+
+/// A regex error in one line: the regex crate's message spans three (the pattern, a caret, the error).
+fn regex_problem(error: &regex::Error) -> String {
+    let text = error.to_string();
+    let what = text.lines().last().unwrap_or_default().trim();
+    format!(
+        "the regex does not compile: {}",
+        what.strip_prefix("error: ").unwrap_or(what)
+    )
+}

@@ -11,10 +11,9 @@ use std::time::Duration;
 
 use toml::Spanned;
 
-use super::{Location, encode_escaped};
+use super::{Location, encode_escaped, regex_problem};
 use crate::codec::checksum::Checksum;
 use crate::codec::escape::{Segment, unescape};
-use crate::codec::find_bytes;
 use crate::codec::hex::{HexError, parse_hex};
 use crate::codec::text::TextEncoding;
 
@@ -101,6 +100,8 @@ pub enum RulesError {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("rule {rule}: cannot encode its reply: {problem}")]
 pub struct ReplyError {
+    /// The rule's index in the list (its hit is counted all the same).
+    pub index: usize,
     pub rule: String,
     pub problem: String,
 }
@@ -108,7 +109,7 @@ pub struct ReplyError {
 #[derive(Debug, Clone)]
 enum Matcher {
     Contains(Vec<u8>),
-    /// `None` is `??`: any byte.
+    /// `None` is `??`: any byte. Empty (the built-in echo only): every message.
     HexPrefix(Vec<Option<u8>>),
     Regex(regex::Regex),
 }
@@ -127,6 +128,8 @@ enum Piece {
 enum Reply {
     Template(Vec<Piece>),
     Bytes(Vec<u8>),
+    /// The message itself (the built-in echo).
+    Echo,
 }
 
 #[derive(Debug, Clone)]
@@ -135,6 +138,8 @@ pub struct Rule {
     matcher: Matcher,
     reply: Reply,
     hits: u64,
+    /// The command line's `--echo`: not in the file, not exported, its replies not reported as sent.
+    builtin: bool,
 }
 
 /// A rule's answer to one message.
@@ -142,8 +147,11 @@ pub struct Rule {
 pub struct Answer {
     /// The rule's index in the list.
     pub rule: usize,
-    pub bytes: Vec<u8>,
+    /// Shared, so a reply goes to the send queue without another copy.
+    pub bytes: std::sync::Arc<[u8]>,
     pub delay: Duration,
+    /// From the built-in echo: `--echo`'s bytes are sent without a `Sent` report, as before rules existed.
+    pub quiet: bool,
 }
 
 /// What a reply may name besides the message.
@@ -158,6 +166,115 @@ pub struct Context {
 pub struct Rules {
     encoding: TextEncoding,
     rules: Vec<Rule>,
+    index: Index,
+}
+
+/// Finds the first matching rule without trying each in turn: one automaton for every `match` text, hex
+/// prefixes bucketed by their first byte, one regex set. A thousand rules cost a message about what one does.
+#[derive(Debug, Clone, Default)]
+struct Index {
+    contains: Option<aho_corasick::AhoCorasick>,
+    /// Rule index of each automaton pattern.
+    contains_rule: Vec<usize>,
+    /// By a message's first byte: the hex-prefix rules that may match it, in rule order.
+    prefix_by_first: Vec<Vec<usize>>,
+    /// Every enabled hex-prefix rule (for an empty message).
+    prefix_all: Vec<usize>,
+    regexes: Option<regex::RegexSet>,
+    regex_rule: Vec<usize>,
+}
+
+impl Index {
+    fn build(rules: &[Rule]) -> Index {
+        let mut index = Index {
+            prefix_by_first: vec![Vec::new(); 256],
+            ..Index::default()
+        };
+        let mut needles = Vec::new();
+        let mut patterns = Vec::new();
+        for (at, rule) in rules.iter().enumerate().filter(|(_, rule)| rule.spec.enabled) {
+            match &rule.matcher {
+                Matcher::Contains(needle) => {
+                    needles.push(needle.as_slice());
+                    index.contains_rule.push(at);
+                }
+                Matcher::HexPrefix(pattern) => {
+                    index.prefix_all.push(at);
+                    match pattern.first().copied().flatten() {
+                        Some(first) => index.prefix_by_first[usize::from(first)].push(at),
+                        None => index.prefix_by_first.iter_mut().for_each(|bucket| bucket.push(at)),
+                    }
+                }
+                Matcher::Regex(regex) => {
+                    patterns.push(regex.as_str());
+                    index.regex_rule.push(at);
+                }
+            }
+        }
+        // Both were built once each already (compile checks every regex), so neither can fail here; a set that
+        // did would only leave its rules unmatched.
+        if !needles.is_empty() {
+            // A DFA: a few bytes of table per pattern byte buy the fastest scan of every message.
+            index.contains = aho_corasick::AhoCorasick::builder()
+                .kind(Some(aho_corasick::AhoCorasickKind::DFA))
+                .build(needles)
+                .ok();
+        }
+        if !patterns.is_empty() {
+            index.regexes = regex::RegexSet::new(patterns).ok();
+        }
+        index
+    }
+
+    /// The first rule (lowest index) whose pattern matches; `text` decodes the message when a regex needs it.
+    fn first_match<'t>(&self, rules: &[Rule], message: &[u8], text: &mut impl FnMut() -> &'t str) -> Option<usize> {
+        let mut best = usize::MAX;
+        // Most messages match no text at all: `is_match` says so with the automaton's fast scan; only a match
+        // needs the slower walk over every overlapping one for the first rule's.
+        if let Some(automaton) = &self.contains
+            && automaton.is_match(message)
+        {
+            for found in automaton.find_overlapping_iter(message) {
+                best = best.min(self.contains_rule[found.pattern().as_usize()]);
+            }
+        }
+        let candidates = match message.first() {
+            Some(&first) => &self.prefix_by_first[usize::from(first)],
+            None => &self.prefix_all,
+        };
+        for &at in candidates.iter().take_while(|&&at| at < best) {
+            if let Matcher::HexPrefix(pattern) = &rules[at].matcher
+                && message.len() >= pattern.len()
+                && pattern
+                    .iter()
+                    .zip(message)
+                    .all(|(want, got)| want.is_none_or(|b| b == *got))
+            {
+                best = at;
+                break;
+            }
+        }
+        if let Some(set) = &self.regexes
+            && self.regex_rule.first().is_some_and(|&first| first < best)
+            && let Some(found) = set.matches(text()).iter().next()
+        {
+            best = best.min(self.regex_rule[found]);
+        }
+        (best != usize::MAX).then_some(best)
+    }
+}
+
+/// The same rules: the same specs in the same order for the same encoding (hit counts aside).
+impl PartialEq for Rules {
+    fn eq(&self, other: &Rules) -> bool {
+        self.encoding == other.encoding
+            && self.rules.len() == other.rules.len()
+            && self
+                .rules
+                .iter()
+                .zip(&other.rules)
+                .all(|(a, b)| a.spec == b.spec && a.builtin == b.builtin)
+    }
 }
 
 impl Rules {
@@ -176,7 +293,7 @@ impl Rules {
                 compile_spanned(rule.into_inner(), span, index + 1, text, encoding)
             })
             .collect::<Result<_, _>>()?;
-        Ok(Rules { encoding, rules })
+        Ok(Rules::new(encoding, rules))
     }
 
     /// Rules edited in the window: the same checks, with the rule's number for a location.
@@ -197,17 +314,52 @@ impl Rules {
                 })
             })
             .collect::<Result<_, _>>()?;
-        Ok(Rules { encoding, rules })
+        Ok(Rules::new(encoding, rules))
     }
 
-    /// The file that reads back to these rules.
+    fn new(encoding: TextEncoding, rules: Vec<Rule>) -> Rules {
+        Rules {
+            encoding,
+            index: Index::build(&rules),
+            rules,
+        }
+    }
+
+    /// No rules at all, for a session that only echoes.
+    pub fn none(encoding: TextEncoding) -> Rules {
+        Rules::new(encoding, Vec::new())
+    }
+
+    /// These rules and, last, `--echo`: every message no rule answered goes back to its sender as it came.
+    pub fn with_echo(mut self) -> Rules {
+        self.rules.push(Rule {
+            spec: RuleSpec {
+                name: Some("echo".into()),
+                enabled: true,
+                match_hex: Some(String::new()),
+                ..RuleSpec::default()
+            },
+            matcher: Matcher::HexPrefix(Vec::new()),
+            reply: Reply::Echo,
+            hits: 0,
+            builtin: true,
+        });
+        Rules::new(self.encoding, self.rules)
+    }
+
+    /// The file that reads back to these rules (the built-in echo is not part of it).
     pub fn to_toml(&self) -> String {
         #[derive(serde::Serialize)]
         struct Out<'a> {
             rule: Vec<&'a RuleSpec>,
         }
         let out = Out {
-            rule: self.rules.iter().map(|rule| &rule.spec).collect(),
+            rule: self
+                .rules
+                .iter()
+                .filter(|rule| !rule.builtin)
+                .map(|rule| &rule.spec)
+                .collect(),
         };
         toml::to_string(&out).unwrap_or_default()
     }
@@ -233,60 +385,53 @@ impl Rules {
         text: Option<&str>,
         context: Context,
     ) -> Option<Result<Answer, ReplyError>> {
-        let mut decoded = None;
+        self.answer_with(message, text, || context)
+    }
+
+    /// `answer`, asking for the context only once a rule matched (the clock is not read for every message).
+    pub fn answer_with(
+        &mut self,
+        message: &[u8],
+        text: Option<&str>,
+        context: impl FnOnce() -> Context,
+    ) -> Option<Result<Answer, ReplyError>> {
         let encoding = self.encoding;
-        for (index, rule) in self.rules.iter_mut().enumerate() {
-            if !rule.spec.enabled {
-                continue;
+        let decoded = std::cell::OnceCell::new();
+        let mut text = || text.unwrap_or_else(|| decoded.get_or_init(|| encoding.decode_all(message)).as_str());
+        let index = self.index.first_match(&self.rules, message, &mut text)?;
+        let rule = &mut self.rules[index];
+        rule.hits += 1;
+        let needs_context = matches!(&rule.reply, Reply::Template(pieces)
+            if pieces.iter().any(|piece| matches!(piece, Piece::Peer | Piece::Time)));
+        let context = needs_context.then(context);
+        let bytes = match (&rule.reply, &rule.matcher) {
+            (Reply::Echo, _) => Ok(std::sync::Arc::from(message)),
+            (Reply::Bytes(bytes), _) => Ok(with_checksum(bytes.clone(), rule.spec.checksum).into()),
+            (Reply::Template(pieces), Matcher::Regex(regex)) => {
+                let haystack = text();
+                let groups: Vec<Option<Range<usize>>> = regex
+                    .captures(haystack)
+                    .map(|captures| captures.iter().map(|group| group.map(|g| g.range())).collect())
+                    .unwrap_or_default();
+                fill(pieces, &groups, haystack, rule.hits, context, encoding)
+                    .map(|bytes| with_checksum(bytes, rule.spec.checksum).into())
             }
-            let groups: Vec<Option<Range<usize>>>;
-            let haystack: &str;
-            match &rule.matcher {
-                Matcher::Contains(needle) => {
-                    if find_bytes(message, needle).is_none() {
-                        continue;
-                    }
-                    (groups, haystack) = (Vec::new(), "");
-                }
-                Matcher::HexPrefix(pattern) => {
-                    let matches = message.len() >= pattern.len()
-                        && pattern
-                            .iter()
-                            .zip(message)
-                            .all(|(want, got)| want.is_none_or(|b| b == *got));
-                    if !matches {
-                        continue;
-                    }
-                    (groups, haystack) = (Vec::new(), "");
-                }
-                Matcher::Regex(regex) => {
-                    let text = match text {
-                        Some(text) => text,
-                        None => decoded.get_or_insert_with(|| encoding.decode_all(message)).as_str(),
-                    };
-                    let Some(captures) = regex.captures(text) else { continue };
-                    groups = captures.iter().map(|group| group.map(|g| g.range())).collect();
-                    haystack = text;
-                }
-            }
-            rule.hits += 1;
-            let bytes = match &rule.reply {
-                Reply::Bytes(bytes) => Ok(bytes.clone()),
-                Reply::Template(pieces) => fill(pieces, &groups, haystack, rule.hits, context, encoding),
-            };
-            let answer = bytes
-                .map(|bytes| Answer {
-                    rule: index,
-                    bytes: with_checksum(bytes, rule.spec.checksum),
-                    delay: Duration::from_millis(rule.spec.delay_ms),
-                })
-                .map_err(|problem| ReplyError {
-                    rule: rule.spec.name.clone().unwrap_or_else(|| (index + 1).to_string()),
-                    problem,
-                });
-            return Some(answer);
-        }
-        None
+            (Reply::Template(pieces), _) => fill(pieces, &[], "", rule.hits, context, encoding)
+                .map(|bytes| with_checksum(bytes, rule.spec.checksum).into()),
+        };
+        let answer = bytes
+            .map(|bytes| Answer {
+                rule: index,
+                bytes,
+                delay: Duration::from_millis(rule.spec.delay_ms),
+                quiet: rule.builtin,
+            })
+            .map_err(|problem| ReplyError {
+                index,
+                rule: rule.spec.name.clone().unwrap_or_else(|| (index + 1).to_string()),
+                problem,
+            });
+        Some(answer)
     }
 }
 
@@ -302,7 +447,7 @@ fn fill(
     groups: &[Option<Range<usize>>],
     haystack: &str,
     count: u64,
-    context: Context,
+    context: Option<Context>,
     encoding: TextEncoding,
 ) -> Result<Vec<u8>, String> {
     let mut out = Vec::new();
@@ -320,9 +465,14 @@ fn fill(
                     text.push_str(&haystack[range.clone()]);
                 }
             }
-            Piece::Peer => text.push_str(&context.peer.to_string()),
+            // `answer_with` asked for the context when a reply names one.
+            Piece::Peer => text.push_str(&context.map(|c| c.peer.to_string()).unwrap_or_default()),
             Piece::Count => text.push_str(&count.to_string()),
-            Piece::Time => text.push_str(&context.time.format("%H:%M:%S%.3f").to_string()),
+            Piece::Time => text.push_str(
+                &context
+                    .map(|c| c.time.format("%H:%M:%S%.3f").to_string())
+                    .unwrap_or_default(),
+            ),
             Piece::Byte(byte) => {
                 flush(&mut text, &mut out)?;
                 out.push(*byte);
@@ -388,10 +538,9 @@ fn compile(spec: RuleSpec, encoding: TextEncoding) -> Result<Rule, Problem> {
             Matcher::Contains(needle)
         }
         (None, Some(hex), None) => Matcher::HexPrefix(parse_wildcard_hex(hex).map_err(|e| problem("match_hex", e))?),
-        (None, None, Some(pattern)) => Matcher::Regex(
-            regex::Regex::new(pattern)
-                .map_err(|e| problem("match_regex", format!("the regex does not compile: {e}")))?,
-        ),
+        (None, None, Some(pattern)) => {
+            Matcher::Regex(regex::Regex::new(pattern).map_err(|e| problem("match_regex", regex_problem(&e)))?)
+        }
         (None, None, None) => {
             return Err(problem(
                 "match",
@@ -428,6 +577,7 @@ fn compile(spec: RuleSpec, encoding: TextEncoding) -> Result<Rule, Problem> {
         matcher,
         reply,
         hits: 0,
+        builtin: false,
     })
 }
 
@@ -552,7 +702,7 @@ mod tests {
     fn reply(rules: &mut Rules, message: &[u8]) -> Option<Vec<u8>> {
         rules
             .answer(message, None, context())
-            .map(|answer| answer.expect("encodable").bytes)
+            .map(|answer| answer.expect("encodable").bytes.to_vec())
     }
 
     #[test]
@@ -589,6 +739,45 @@ reply = "later"
         assert_eq!(hits, [0, 2, 1]);
     }
 
+    /// The index finds the first rule in file order whatever kind each is, and the built-in echo comes last.
+    #[test]
+    fn the_first_rule_wins_across_kinds_and_echo_comes_last() {
+        let file = r#"
+[[rule]]
+match_regex = '^R'
+reply = "regex"
+[[rule]]
+match_hex = "52 ?? 58"
+reply = "hex"
+[[rule]]
+match = "X"
+reply = "text"
+[[rule]]
+match_hex = "?? 59"
+reply = "wild"
+"#;
+        let mut rules = Rules::parse(file, utf8()).expect("rules").with_echo();
+        let cases: [(&[u8], &[u8]); 6] = [
+            (b"RAX", b"regex"),
+            (b" RAX", b"text"),
+            (b"ZX", b"text"),
+            (b"ZY", b"wild"),
+            (b"Y", b"Y"),
+            (b"", b""),
+        ];
+        for (message, reply) in cases {
+            let answer = rules
+                .answer(message, None, context())
+                .expect("echo answers all")
+                .expect("encodable");
+            assert_eq!(*answer.bytes, *reply, "{message:?}");
+            assert_eq!(answer.quiet, answer.rule == 4, "{message:?}");
+        }
+        let hits: Vec<u64> = rules.table().map(|(_, hits)| hits).collect();
+        assert_eq!(hits, [1, 0, 2, 1, 2]);
+        assert!(!rules.to_toml().contains("echo"), "the built-in echo is not exported");
+    }
+
     #[test]
     fn hex_prefixes_take_wildcards_and_replies_take_checksums() {
         let file =
@@ -615,7 +804,7 @@ delay_ms = 250
             .answer(b"GET /index 7\r\n", None, context())
             .expect("match")
             .expect("encodable");
-        assert_eq!(answer.bytes, b"got /index #7 from 127.0.0.1:5000, $5\x00".to_vec());
+        assert_eq!(*answer.bytes, *b"got /index #7 from 127.0.0.1:5000, $5\x00");
         assert_eq!(answer.delay, Duration::from_millis(250));
     }
 
@@ -636,7 +825,7 @@ delay_ms = 250
         let context = context();
         let answer = rules.answer(b"t", None, context).expect("match").expect("encodable");
         assert_eq!(
-            answer.bytes,
+            answer.bytes.to_vec(),
             context.time.format("%H:%M:%S%.3f").to_string().into_bytes()
         );
     }
@@ -651,11 +840,8 @@ delay_ms = 250
             "line 7, column 13: rule 2 (modbus): `match_hex`: bad hex digit 'G' at position 5"
         );
         assert_eq!(
-            error("[[rule]]\nmatch_regex = \"a(\"\nreply = \"b\"\n")
-                .lines()
-                .next()
-                .expect("a line"),
-            "line 2, column 15: rule 1: `match_regex`: the regex does not compile: regex parse error:"
+            error("[[rule]]\nmatch_regex = \"a(\"\nreply = \"b\"\n"),
+            "line 2, column 15: rule 1: `match_regex`: the regex does not compile: unclosed group"
         );
         assert_eq!(
             error("[[rule]]\nmatch = \"a\"\nreply = \"😀\"\n"),

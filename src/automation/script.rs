@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use toml::Spanned;
 
-use super::{Location, encode_escaped};
+use super::{Location, encode_escaped, regex_problem};
 use crate::codec::checksum::Checksum;
 use crate::codec::find_bytes;
 use crate::codec::hex::parse_hex;
@@ -43,6 +43,13 @@ pub struct Script {
     /// Rounds to run; `None` runs until stopped.
     pub repeat: Option<u64>,
     encoding: TextEncoding,
+}
+
+/// The same script: the same steps as written, rounds and encoding (what they compile to follows from those).
+impl PartialEq for Script {
+    fn eq(&self, other: &Script) -> bool {
+        self.sources == other.sources && self.repeat == other.repeat && self.encoding == other.encoding
+    }
 }
 
 #[derive(serde::Deserialize)]
@@ -100,9 +107,12 @@ impl Script {
         }
         let mut steps = Vec::new();
         let mut sources = Vec::new();
+        // A table's span is its header: a step's source runs to the next step's header.
+        let starts: Vec<usize> = file.step.iter().map(|step| step.span().start).collect();
         for (index, spanned) in file.step.into_iter().enumerate() {
             let span = spanned.span();
-            sources.push(text.get(span.clone()).unwrap_or_default().trim().to_owned());
+            let end = starts.get(index + 1).copied().unwrap_or(text.len());
+            sources.push(source_of(text.get(span.start..end).unwrap_or_default()));
             let step = spanned.into_inner();
             let fail =
                 |key: &'static str, value_span: Option<std::ops::Range<usize>>, problem: String| ScriptError::Step {
@@ -120,6 +130,15 @@ impl Script {
             encoding,
         })
     }
+}
+
+/// A step as written, without its header, comments and blank lines: `expect = "Welcome"; timeout_ms = 2000`.
+fn source_of(text: &str) -> String {
+    text.lines()
+        .map(str::trim)
+        .filter(|line| !line.is_empty() && !line.starts_with('#') && *line != "[[step]]")
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 fn compile(
@@ -185,13 +204,10 @@ fn compile(
     } else if let Some(hex) = &step.expect_hex {
         Pattern::Bytes(parse_hex(hex.get_ref()).map_err(|e| fail("expect_hex", span(&step.expect_hex), e.to_string()))?)
     } else if let Some(pattern) = &step.expect_regex {
-        Pattern::Regex(regex::Regex::new(pattern.get_ref()).map_err(|e| {
-            fail(
-                "expect_regex",
-                span(&step.expect_regex),
-                format!("the regex does not compile: {e}"),
-            )
-        })?)
+        Pattern::Regex(
+            regex::Regex::new(pattern.get_ref())
+                .map_err(|e| fail("expect_regex", span(&step.expect_regex), regex_problem(&e)))?,
+        )
     } else {
         let ms = step.sleep_ms.as_ref().expect("one action, and not the others");
         let sleep = checked_wait(ms).map_err(|problem| fail("sleep_ms", Some(ms.span()), problem))?;
@@ -240,6 +256,15 @@ pub enum StepState {
     Failed,
 }
 
+/// A step that was done, for the driver to report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StepDone {
+    /// 0-based.
+    pub step: usize,
+    pub round: u64,
+    pub elapsed: Duration,
+}
+
 /// One run of a script against one peer.
 #[derive(Debug)]
 pub struct Run {
@@ -251,6 +276,8 @@ pub struct Run {
     /// What arrived since the last met expect (its last `EXPECT_WINDOW` bytes).
     received: Vec<u8>,
     pub states: Vec<StepState>,
+    /// Steps done since the driver last took them (one round's at most: `advance` stops at a round's start).
+    done: Vec<StepDone>,
     ended: bool,
 }
 
@@ -266,8 +293,30 @@ impl Run {
             began: now,
             received: Vec::new(),
             states,
+            done: Vec::new(),
             ended: false,
         }
+    }
+
+    /// The step running now (0-based).
+    pub fn step(&self) -> usize {
+        self.step
+    }
+
+    /// When the step running now began.
+    pub fn began(&self) -> Instant {
+        self.began
+    }
+
+    /// What arrived since the last met expect, taken (for a run that cannot go on).
+    pub fn take_received(&mut self) -> Vec<u8> {
+        self.ended = true;
+        std::mem::take(&mut self.received)
+    }
+
+    /// The steps done since the last call, in order.
+    pub fn take_done(&mut self) -> Vec<StepDone> {
+        std::mem::take(&mut self.done)
     }
 
     pub fn round(&self) -> u64 {
@@ -332,7 +381,13 @@ impl Run {
 
     /// `true` when a new round began.
     fn next_step(&mut self, now: Instant, actions: &mut Vec<Action>) -> bool {
-        self.states[self.step] = StepState::Done(now.saturating_duration_since(self.began));
+        let elapsed = now.saturating_duration_since(self.began);
+        self.states[self.step] = StepState::Done(elapsed);
+        self.done.push(StepDone {
+            step: self.step,
+            round: self.round,
+            elapsed,
+        });
         self.began = now;
         self.step += 1;
         if self.step == self.script.steps.len() {

@@ -9,6 +9,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use super::{CliError, note};
 use crate::codec::checksum::Checksum;
+use crate::codec::framing::{Framing, FramingError};
 use crate::codec::text::TextEncoding;
 use crate::net::CaptureFile;
 use crate::net::{Delivery, Group, ReceivedAs, SessionConfig};
@@ -22,8 +23,9 @@ The first line on stderr says where the socket is, so port 0 can be discovered b
 \"listening on ADDR\" (tcp-server), \"bound to ADDR\" (udp), \"connected to ADDR from LOCAL\" (tcp-client). \
 Received data goes to stdout only, as UTF-8; peers joining and leaving, and errors, go to stderr.
 
-Exit codes: 0 done (a quit condition, or the server closed a tcp-client), 1 network or file error, \
-2 bad arguments or bad input (bad hex, bad escape, unknown encoding, text not encodable; nothing is sent).";
+Exit codes: 0 done (a quit condition, the server closed a tcp-client, or a --script met every expect), \
+1 network or file error, or a --script step that failed, 2 bad arguments or bad input (bad hex, bad escape, \
+unknown encoding, text not encodable, a --rules or --script file that does not parse; nothing is sent).";
 
 /// The synopsis of every subcommand and option, so `wirepad --help` alone shows everything there is.
 const SYNOPSIS: &str = "\
@@ -40,6 +42,7 @@ OPTIONS (see `wirepad help tcp-server` for the details):
   -s, --send TEXT | --send-hex HEX | --send-file PATH   --append cr|lf|crlf
   --checksum sum8|xor8|crc16-modbus|crc16-ccitt|crc32|lrc   --repeat N   --interval MS   --stdin   --echo
   --quit-after-bytes N   --quit-after-secs S   --quit-when-idle MS
+  --rules FILE   --script FILE   --frame none|line|delim:HEX|len:u8|len:u16be|len:u16le|len:u32be|len:u32le|gap:MS
 ";
 
 /// `wirepad --version`: the release and the commit it was built from.
@@ -143,6 +146,27 @@ pub struct CommonArgs {
     pub send: SendArgs,
     #[command(flatten)]
     pub quit: QuitArgs,
+    #[command(flatten)]
+    pub auto: AutoArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Automation")]
+pub struct AutoArgs {
+    /// Auto-reply rules (TOML, [[rule]] tables: match / match_hex / match_regex, reply / reply_hex, checksum,
+    /// delay_ms); the first rule that matches a message answers it. Checked whole before anything runs
+    #[arg(long, value_name = "FILE")]
+    pub rules: Option<PathBuf>,
+    /// Send/expect script (TOML: repeat, [[step]] tables with send / send_hex / expect / expect_hex / expect_regex
+    /// / sleep_ms, timeout_ms); tcp-client and udp: run once, exit 0 if every expect was met, 1 naming the step
+    /// that failed and what arrived instead; tcp-server: run for each client that joins
+    #[arg(long, value_name = "FILE")]
+    pub script: Option<PathBuf>,
+    /// Split each peer's stream into messages: none (each read), line (LF or CRLF), delim:HEX, len:u8,
+    /// len:u16be, len:u16le, len:u32be, len:u32le (add +header when the length counts itself) or gap:MS;
+    /// --log prints one line per message, rules and expects match one message
+    #[arg(long, value_name = "SPEC", value_parser = parse_framing)]
+    pub frame: Option<Framing>,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -330,6 +354,9 @@ impl SessionArgs {
             (common.send.stdin, "--stdin"),
             (common.send.echo, "--echo"),
             (common.send.send_file.is_some(), "--send-file"),
+            (common.auto.rules.is_some(), "--rules"),
+            (common.auto.script.is_some(), "--script"),
+            (common.auto.frame.is_some(), "--frame"),
             (common.quit.quit_after_bytes.is_some(), "--quit-after-bytes"),
             (common.quit.quit_after_secs.is_some(), "--quit-after-secs"),
             (common.quit.quit_when_idle.is_some(), "--quit-when-idle"),
@@ -403,6 +430,7 @@ pub fn session_config(args: &SessionArgs) -> SessionConfig {
         capture: common.receive.recv_file.clone().map(CaptureFile::truncate),
         received_as,
         echo: common.send.echo,
+        framing: common.auto.frame.clone().unwrap_or_default(),
         ..args.endpoint().config(Delivery::Lossless)
     }
 }
@@ -427,6 +455,10 @@ fn parse_remote(text: &str) -> Result<String, String> {
     port.parse::<u16>()
         .map_err(|_| format!("\"{port}\" is not a port number (0-65535)"))?;
     Ok(text.to_owned())
+}
+
+fn parse_framing(text: &str) -> Result<Framing, String> {
+    text.parse().map_err(|error: FramingError| error.to_string())
 }
 
 fn parse_max_clients(text: &str) -> Result<usize, String> {

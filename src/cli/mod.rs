@@ -15,13 +15,15 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
+use crate::automation::rules::RulesError;
+use crate::automation::script::ScriptError;
 use crate::codec::text::TextError;
 use crate::net::NetError;
 use crate::send::PayloadError;
 
 pub use args::{
-    Cli, CliCommand, CommonArgs, QuitArgs, ReceiveArgs, SendArgs, SessionArgs, TcpClientArgs, TcpServerArgs, UdpArgs,
-    gui_sessions, parse_args, parse_session, session_config,
+    AutoArgs, Cli, CliCommand, CommonArgs, QuitArgs, ReceiveArgs, SendArgs, SessionArgs, TcpClientArgs, TcpServerArgs,
+    UdpArgs, gui_sessions, parse_args, parse_session, session_config,
 };
 use plan::{MAX_STDIN_LINE, Plan};
 
@@ -55,6 +57,19 @@ pub enum CliError {
         path.display()
     )]
     NotAFile { path: PathBuf },
+    #[error("--rules {}: {source}", path.display())]
+    Rules { path: PathBuf, source: RulesError },
+    #[error("--script {}: {source}", path.display())]
+    Script { path: PathBuf, source: ScriptError },
+    #[error("{option} {}: cannot read it: {source}", path.display())]
+    ReadAutomation {
+        option: &'static str,
+        path: PathBuf,
+        source: io::Error,
+    },
+    /// The step that failed and what arrived instead, already worded.
+    #[error("{0}")]
+    ScriptFailed(String),
     #[error(transparent)]
     Net(Arc<NetError>),
     #[error("connection reset by peer")]
@@ -84,10 +99,16 @@ impl CliError {
             | CliError::StdinLine { .. }
             | CliError::StdinNotUtf8 { .. }
             | CliError::StdinTooLong { .. }
-            | CliError::NotAFile { .. } => ExitCode::from(2),
-            CliError::Net(_) | CliError::Reset | CliError::Failed | CliError::Stdout(_) | CliError::Stdin(_) => {
-                ExitCode::from(1)
-            }
+            | CliError::NotAFile { .. }
+            | CliError::Rules { .. }
+            | CliError::Script { .. } => ExitCode::from(2),
+            CliError::Net(_)
+            | CliError::Reset
+            | CliError::Failed
+            | CliError::Stdout(_)
+            | CliError::Stdin(_)
+            | CliError::ReadAutomation { .. }
+            | CliError::ScriptFailed(_) => ExitCode::from(1),
         }
     }
 }

@@ -10,6 +10,8 @@ use super::CliError;
 use super::args::{QuitArgs, SendArgs, SessionArgs, session_config};
 use super::printer::PrintStyle;
 use super::runner::Runner;
+use crate::automation::rules::Rules;
+use crate::automation::script::Script;
 use crate::net::{Bytes, NetError, Session, SessionConfig};
 use crate::send::{PayloadFormat, PayloadSpec};
 
@@ -75,15 +77,35 @@ impl Plan {
                 limit,
             });
         }
+        let auto = &common.auto;
         if let SessionArgs::Udp(udp) = args
             && udp.remote.is_none()
             && !udp.follow_peer
-            && (greeting.is_some() || send.stdin)
+            && (greeting.is_some() || send.stdin || auto.script.is_some())
         {
             return Err(CliError::Usage(
                 "udp: sending needs --remote HOST:PORT (or --follow-peer to reply to whoever sends first)".into(),
             ));
         }
+        // Both files are checked whole before anything runs.
+        let rules = match &auto.rules {
+            Some(path) => Some(
+                Rules::parse(&read_text("--rules", path)?, spec.encoding).map_err(|source| CliError::Rules {
+                    path: path.clone(),
+                    source,
+                })?,
+            ),
+            None => None,
+        };
+        let script = match &auto.script {
+            Some(path) => Some(Arc::new(
+                Script::parse(&read_text("--script", path)?, spec.encoding).map_err(|source| CliError::Script {
+                    path: path.clone(),
+                    source,
+                })?,
+            )),
+            None => None,
+        };
         let receive = &common.receive;
         let printer = (!receive.quiet).then_some(PrintStyle {
             hex: receive.hex,
@@ -91,7 +113,11 @@ impl Plan {
             encoding: spec.encoding,
         });
         Ok(Plan {
-            config: session_config(args),
+            config: SessionConfig {
+                rules,
+                script,
+                ..session_config(args)
+            },
             greeting,
             spec,
             printer,
@@ -126,6 +152,15 @@ pub(super) fn sendable_file(path: &Path) -> Result<u64, CliError> {
     }
     std::fs::File::open(path).map_err(read_error)?;
     Ok(metadata.len())
+}
+
+/// A rules or script file, as UTF-8 text (TOML's own encoding).
+fn read_text(option: &'static str, path: &Path) -> Result<String, CliError> {
+    std::fs::read_to_string(path).map_err(|source| CliError::ReadAutomation {
+        option,
+        path: path.to_owned(),
+        source,
+    })
 }
 
 /// Builds the bytes of `--send` / `--send-hex` now, so bad input stops the run before anything is sent.

@@ -11,9 +11,10 @@ use super::args::QuitArgs;
 use super::plan::{Greeting, Plan, StdinError, StdinLine, sendable_file};
 use super::printer::Printer;
 use super::{CliError, note};
+use crate::codec::hex::to_hex;
 use crate::net::{
-    Bytes, CloseReason, Command, Event, EventKind, LeaveReason, MAX_DATAGRAM, Mode, NetError, Session, SessionConfig,
-    Target,
+    AutoEvent, Bytes, CloseReason, Command, Event, EventKind, LeaveReason, MAX_DATAGRAM, Mode, NetError, ScriptEnd,
+    Session, SessionConfig, StepOutcome, Target,
 };
 use crate::send::PayloadSpec;
 use crate::session::state::SessionState;
@@ -37,6 +38,8 @@ pub(super) struct Runner {
     state: SessionState,
     /// The engine streams one file at a time; the rest wait here.
     files_waiting: VecDeque<Target>,
+    /// The script's failed step, worded, until its run's end says how the run ends.
+    failed_step: Option<String>,
 }
 
 impl Runner {
@@ -56,6 +59,7 @@ impl Runner {
             ready_at: None,
             last_activity: Instant::now(),
             files_waiting: VecDeque::new(),
+            failed_step: None,
         }
     }
 
@@ -171,6 +175,7 @@ impl Runner {
             | EventKind::PeriodicProgress { .. }
             | EventKind::DroppedFromView { .. }
             | EventKind::Closed { .. } => {}
+            EventKind::Automation(auto) => self.automation(auto),
         }
         if let Some(target) = reachable {
             self.greet(target);
@@ -183,6 +188,70 @@ impl Runner {
         {
             self.stop(Ok(()));
         }
+    }
+
+    /// Rule trouble goes to stderr; a script's end ends a tcp-client's or udp run (exit 0, or 1 naming the step),
+    /// while a server reports each client's and goes on.
+    fn automation(&mut self, event: AutoEvent) {
+        let server = matches!(self.config.mode, Mode::TcpServer { .. });
+        let who = |peer: Option<SocketAddr>| peer.map_or_else(String::new, |peer| format!("client {peer}: "));
+        match event {
+            AutoEvent::RuleFailed { peer, rule, problem } => {
+                note(format_args!("error: reply to {peer} by rule {}: {problem}", rule + 1));
+            }
+            AutoEvent::Step {
+                peer,
+                round,
+                step,
+                elapsed,
+                outcome: StepOutcome::Failed { received },
+            } => {
+                let failure = self.step_failure(round, step, elapsed, &received);
+                if server {
+                    note(format_args!("{}{failure}", who(peer)));
+                } else {
+                    self.failed_step = Some(failure);
+                }
+            }
+            AutoEvent::ScriptEnded { peer, end } => match (end, server) {
+                (ScriptEnd::Passed, true) => note(format_args!("{}script passed", who(peer))),
+                (ScriptEnd::Passed, false) => {
+                    note(format_args!("script passed"));
+                    self.stop(Ok(()));
+                }
+                (ScriptEnd::Failed { .. }, false) => {
+                    let failure = self.failed_step.take().unwrap_or_else(|| "script failed".into());
+                    self.stop(Err(CliError::ScriptFailed(failure)));
+                }
+                (ScriptEnd::Failed { .. } | ScriptEnd::Stopped, _) => {}
+            },
+            AutoEvent::Rules { .. } | AutoEvent::ScriptStarted { .. } | AutoEvent::Step { .. } => {}
+        }
+    }
+
+    /// "script step 3 (expect = \"Hello\") failed in round 1 after 2000 ms; received instead (5 bytes): text
+    /// \"Hi!\\r\\n\", hex 48 69 21 0D 0A" — one line, whatever arrived.
+    fn step_failure(&self, round: u64, step: usize, elapsed: Duration, received: &[u8]) -> String {
+        const SHOWN: usize = 256;
+        let source = self
+            .config
+            .script
+            .as_ref()
+            .and_then(|script| script.sources.get(step))
+            .map(|source| format!(" ({source})"))
+            .unwrap_or_default();
+        let shown = &received[..received.len().min(SHOWN)];
+        let more = if received.len() > SHOWN { " …" } else { "" };
+        let text = self.spec.encoding.decode_all(shown);
+        format!(
+            "script step {}{source} failed in round {round} after {} ms; received instead ({} bytes): text {:?}{more}, \
+             hex {}{more}",
+            step + 1,
+            elapsed.as_millis(),
+            received.len(),
+            text,
+            to_hex(shown),
+        )
     }
 
     /// What the engine could not do, counted, on stderr once the session is over.

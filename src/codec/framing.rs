@@ -172,14 +172,6 @@ impl Message {
         &self.bytes[self.body.clone()]
     }
 
-    fn whole(bytes: &[u8], body: Range<usize>) -> Message {
-        Message {
-            bytes: bytes.to_vec(),
-            body,
-            end: End::Whole,
-        }
-    }
-
     fn unframed(bytes: Vec<u8>, end: End) -> Message {
         Message {
             body: 0..bytes.len(),
@@ -228,16 +220,30 @@ impl Framer {
 
     /// Takes a read that arrived at `at`, and appends the messages it completes to `out`.
     pub fn push(&mut self, data: &[u8], at: Instant, out: &mut Vec<Message>) {
+        self.push_with(data, at, |bytes, body, end| {
+            out.push(Message {
+                bytes: bytes.to_vec(),
+                body,
+                end,
+            })
+        });
+    }
+
+    /// `push`, handing each message completed to `each` as its bytes, body range and end, without a copy of its own
+    /// (a consumer that only looks at messages need not allocate one for each).
+    pub fn push_with(&mut self, data: &[u8], at: Instant, mut each: impl FnMut(&[u8], Range<usize>, End)) {
         match &self.framing {
             Framing::None => {
                 if !data.is_empty() {
-                    out.push(Message::unframed(data.to_vec(), End::Whole));
+                    each(data, 0..data.len(), End::Whole);
                 }
                 return;
             }
             Framing::Gap(_) => {
-                if self.deadline().is_some_and(|due| at >= due) {
-                    out.extend(self.finish());
+                if self.deadline().is_some_and(|due| at >= due)
+                    && let Some(message) = self.finish()
+                {
+                    each(&message.bytes, message.body, message.end);
                 }
                 self.last_read = Some(at);
             }
@@ -247,17 +253,27 @@ impl Framer {
         while !data.is_empty() {
             if self.oversize_left > 0 {
                 let n = self.oversize_left.min(data.len());
-                out.push(Message::unframed(data[..n].to_vec(), End::Part));
+                each(&data[..n], 0..n, End::Part);
                 self.oversize_left -= n;
                 data = &data[n..];
                 continue;
+            }
+            if self.buf.is_empty() && !matches!(self.framing, Framing::Gap(_)) {
+                // Nothing held: whole messages come straight from the read, and only an unfinished one is kept.
+                while let Split::Message(len, body) = split(&self.framing, data, 0) {
+                    each(&data[..len], body, End::Whole);
+                    data = &data[len..];
+                }
+                if data.is_empty() {
+                    break;
+                }
             }
             // Never hold more than MAX_MESSAGE: take what fits, cut it, then go on with the rest.
             let room = MAX_MESSAGE - self.buf.len();
             let n = room.min(data.len());
             self.buf.extend_from_slice(&data[..n]);
             data = &data[n..];
-            self.cut(out);
+            self.cut(&mut each);
         }
     }
 
@@ -293,12 +309,12 @@ impl Framer {
     }
 
     /// Hands out every whole message at the front of `buf`.
-    fn cut(&mut self, out: &mut Vec<Message>) {
+    fn cut(&mut self, each: &mut impl FnMut(&[u8], Range<usize>, End)) {
         let mut start = 0;
         loop {
             match split(&self.framing, &self.buf[start..], self.scanned) {
                 Split::Message(len, body) => {
-                    out.push(Message::whole(&self.buf[start..start + len], body));
+                    each(&self.buf[start..start + len], body, End::Whole);
                     start += len;
                     self.scanned = 0;
                 }
@@ -315,9 +331,11 @@ impl Framer {
         {
             // Too big to hold: what is here goes out now, the rest as it arrives.
             self.oversize_left = total - self.buf.len();
-            out.push(Message::unframed(std::mem::take(&mut self.buf), End::Part));
+            let part = std::mem::take(&mut self.buf);
+            each(&part, 0..part.len(), End::Part);
         } else if self.buf.len() == MAX_MESSAGE {
-            out.push(Message::unframed(std::mem::take(&mut self.buf), End::Part));
+            let part = std::mem::take(&mut self.buf);
+            each(&part, 0..part.len(), End::Part);
             self.scanned = 0;
         }
     }
@@ -347,7 +365,7 @@ fn record_len(prefix: LengthPrefix, buf: &[u8]) -> Option<usize> {
 fn split(framing: &Framing, buf: &[u8], scanned: usize) -> Split {
     match framing {
         Framing::None | Framing::Gap(_) => Split::Incomplete(buf.len()),
-        Framing::Line => match memchr(b'\n', &buf[scanned..]) {
+        Framing::Line => match memchr::memchr(b'\n', &buf[scanned..]) {
             Some(at) => {
                 let end = scanned + at;
                 let body_end = if end > 0 && buf[end - 1] == b'\r' { end - 1 } else { end };
@@ -368,10 +386,6 @@ fn split(framing: &Framing, buf: &[u8], scanned: usize) -> Split {
             _ => Split::Incomplete(0),
         },
     }
-}
-
-fn memchr(needle: u8, haystack: &[u8]) -> Option<usize> {
-    haystack.iter().position(|&b| b == needle)
 }
 
 #[cfg(test)]

@@ -7,8 +7,5 @@ pub mod text;
 
 /// Where `needle` first occurs in `haystack` (an empty needle at once): a contains-rule, an expect, a delimiter.
 pub fn find_bytes(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    if needle.is_empty() {
-        return Some(0);
-    }
-    haystack.windows(needle.len()).position(|window| window == needle)
+    memchr::memmem::find(haystack, needle)
 }

@@ -776,7 +776,8 @@ impl Tab {
             | EventKind::ReceivedLen { .. }
             | EventKind::DroppedFromView { .. }
             | EventKind::PeriodicProgress { .. }
-            | EventKind::FileProgress { .. } => {}
+            | EventKind::FileProgress { .. }
+            | EventKind::Automation(_) => {}
         }
     }
 

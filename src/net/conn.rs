@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 use mio::Token;
 use mio::net::TcpStream;
 
+use super::auto::Reply;
 use super::outbox::Outbox;
 use super::worker::Ctx;
 use super::{Bytes, Counters, EventKind, LeaveReason, NetError};
@@ -33,6 +34,15 @@ pub(super) struct Outgoing {
     pub bytes: Bytes,
     /// Report a `Sent` event when written (file chunks report progress instead).
     pub report: bool,
+}
+
+impl From<Reply> for Outgoing {
+    fn from(reply: Reply) -> Outgoing {
+        Outgoing {
+            bytes: reply.bytes,
+            report: reply.report,
+        }
+    }
 }
 
 pub(super) struct Conn {
@@ -152,6 +162,11 @@ impl Conn {
             };
             match self.stream.read(&mut buf[..room]) {
                 Ok(0) if self.keep_half_open => {
+                    for reply in ctx.stream_ended(self.peer) {
+                        if let Status::Gone(reason, error) = self.push(ctx, reply.into()) {
+                            return Status::Gone(reason, error);
+                        }
+                    }
                     self.eof = Some(Eof {
                         at: Instant::now(),
                         mark: ctx.outbox.mark(),
@@ -162,14 +177,10 @@ impl Conn {
                 Ok(0) => return Status::Gone(LeaveReason::Closed, None),
                 Ok(n) => {
                     self.counters.add_rx(n);
-                    ctx.received(self.peer, &buf[..n], true);
-                    if ctx.echo {
-                        // Never refused: reading stops while the queue is full, so it holds one read more at most.
-                        let echo = Outgoing {
-                            bytes: Bytes::from(&buf[..n]),
-                            report: false,
-                        };
-                        if let Status::Gone(reason, error) = self.push(ctx, echo) {
+                    // Replies are never refused: reading stops while the queue is full, so it holds one read's
+                    // replies more at most.
+                    for reply in ctx.received(self.peer, &buf[..n], true) {
+                        if let Status::Gone(reason, error) = self.push(ctx, reply.into()) {
                             return Status::Gone(reason, error);
                         }
                     }

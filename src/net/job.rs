@@ -1,5 +1,6 @@
-//! Work the worker drives besides its sockets: a periodic send and a file send today; auto-reply rules, scripts and
-//! pcap later. Each job says when it wants a turn, and the worker gives it one after serving the sockets.
+//! Work the worker drives besides its sockets: a periodic send and a file send (framing, rules and scripts need every
+//! read as it happens, so they live in `auto.rs`, with a turn of their own). Each job says when it wants a turn, and
+//! the worker gives it one after serving the sockets.
 use std::fs::File;
 use std::io::Read;
 use std::path::PathBuf;

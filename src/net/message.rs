@@ -2,11 +2,13 @@
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 
-use super::CaptureFile;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use super::{Counters, NetError};
+use super::{CaptureFile, Counters, NetError, RuleHits};
+use crate::automation::rules::Rules;
+use crate::automation::script::Script;
+use crate::codec::framing::Framing;
 
 /// Bytes shared between the caller, the send queues of many peers and the `Sent` events.
 pub type Bytes = Arc<[u8]>;
@@ -49,6 +51,15 @@ pub enum Command {
     Leave(Group),
     /// Start (`Some`) or stop (`None`) writing every received byte to a file.
     Capture(Option<CaptureFile>),
+    /// Replace the auto-reply rules (`None`: none; the session's `echo` stays). Answers `Automation(Rules)`.
+    SetRules(Option<Rules>),
+    /// Cut each peer's stream into messages from now on; what a peer's old framing held comes out first.
+    SetFraming(Framing),
+    /// Run a script: TCP client and UDP once (now, or at the next connect), TCP server for every client connected
+    /// now and each that joins until `StopScript`. Replaces a script running.
+    RunScript(Arc<Script>),
+    /// Stop every run of the script; each reports `ScriptEnded { end: Stopped }`.
+    StopScript,
     Stop,
 }
 
@@ -123,10 +134,61 @@ pub enum EventKind {
     RemoteChanged {
         remote: SocketAddr,
     },
+    /// Auto-reply rules and scripts at work.
+    Automation(AutoEvent),
     /// The session has ended; nothing follows.
     Closed {
         reason: CloseReason,
     },
+}
+
+/// What the rules and scripts running in the worker report. With a framing set, each `Received` event is one
+/// whole message (see `SessionConfig::framing`).
+#[derive(Debug, Clone)]
+pub enum AutoEvent {
+    /// These rules are in force now (at start, or after `SetRules`): their hit counts, live, in rule order (the
+    /// built-in echo last, when on). Counting never waits for the consumer, so read them whenever you draw.
+    Rules { hits: Arc<RuleHits> },
+    /// A rule matched but could not make its reply (text the encoding cannot carry, or too many delayed replies
+    /// waiting); nothing was sent.
+    RuleFailed {
+        peer: SocketAddr,
+        rule: usize,
+        problem: String,
+    },
+    /// A script run began against `peer` (`None`: a UDP session's remote).
+    ScriptStarted { peer: Option<SocketAddr>, steps: usize },
+    /// One step of a run ended.
+    Step {
+        peer: Option<SocketAddr>,
+        /// 1-based.
+        round: u64,
+        /// 0-based.
+        step: usize,
+        elapsed: Duration,
+        outcome: StepOutcome,
+    },
+    /// A run ended; nothing more comes for it.
+    ScriptEnded { peer: Option<SocketAddr>, end: ScriptEnd },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StepOutcome {
+    Passed,
+    /// An expect that timed out (or whose peer left, or a send that failed): what did arrive instead.
+    Failed {
+        received: Vec<u8>,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScriptEnd {
+    /// Every round's every expect was met.
+    Passed,
+    /// This step (0-based) failed; its `Step` event carries what arrived instead.
+    Failed { step: usize, round: u64 },
+    /// `StopScript`, a new script, or the session stopping.
+    Stopped,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

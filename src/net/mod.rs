@@ -1,5 +1,6 @@
 //! The engine: one worker thread per session owns every socket of it through one `mio::Poll`.
 //! Commands go in on a crossbeam channel (plus a `mio::Waker`); events come out in batches on a bounded channel.
+mod auto;
 mod capture;
 mod conn;
 mod error;
@@ -21,9 +22,16 @@ use std::time::Duration;
 
 use crossbeam_channel::{Receiver, Sender};
 
+use crate::automation::rules::Rules;
+use crate::automation::script::Script;
+use crate::codec::framing::Framing;
+
+pub use auto::RuleHits;
 pub use capture::{CaptureError, CaptureFile};
 pub use error::{NetError, Nobody, describe};
-pub use message::{Bytes, CloseReason, Command, Event, EventKind, Group, LeaveReason, Target};
+pub use message::{
+    AutoEvent, Bytes, CloseReason, Command, Event, EventKind, Group, LeaveReason, ScriptEnd, StepOutcome, Target,
+};
 
 /// Largest UDP payload over IPv4 (65,535 less the IPv4 and UDP headers), and the size of a file's datagrams.
 pub const MAX_DATAGRAM: usize = 65_507;
@@ -86,8 +94,16 @@ pub struct SessionConfig {
     pub batch_interval: Duration,
     /// What the consumer is told of received data (counters and capture see every byte whatever this says).
     pub received_as: ReceivedAs,
-    /// Send every received chunk (TCP read, UDP datagram) back to its sender from the worker, as it is read.
+    /// Send every received chunk (TCP read, UDP datagram; with a framing, every message) back to its sender from
+    /// the worker, as it is read: a built-in rule after the others.
     pub echo: bool,
+    /// Cut each peer's stream into messages: rules and expects see whole ones, and each `Received` event is one
+    /// (`Framing::None`: each read, and a consumer that is behind gets a peer's reads joined).
+    pub framing: Framing,
+    /// Auto-reply rules, answering every message in the worker (`Command::SetRules` replaces them).
+    pub rules: Option<Rules>,
+    /// A send/expect script to run from the start (see `Command::RunScript` for whom it runs against).
+    pub script: Option<Arc<Script>>,
 }
 
 impl SessionConfig {
@@ -99,6 +115,9 @@ impl SessionConfig {
             batch_interval: Duration::from_millis(16),
             received_as: ReceivedAs::Bytes,
             echo: false,
+            framing: Framing::None,
+            rules: None,
+            script: None,
         }
     }
 }

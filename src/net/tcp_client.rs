@@ -7,6 +7,7 @@ use mio::net::TcpStream;
 use mio::{Interest, Token, Waker};
 use socket2::{Domain, Protocol, Socket, Type};
 
+use super::auto::Scope;
 use super::conn::{Conn, Outgoing, Status};
 use super::resolve::Lookup;
 use super::tcp_server::READ_BUFFER;
@@ -153,6 +154,7 @@ impl TcpClient {
                 self.backoff = FIRST_BACKOFF;
                 self.state = State::Connected(Conn::new(stream, token, peer));
                 ctx.emit(EventKind::Connected { local, peer });
+                ctx.peer_joined(peer, Scope::Once);
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotConnected => {}
             Err(source) => self.abandon_attempt(ctx, NetError::Connect { addr, source }),
@@ -193,6 +195,7 @@ impl TcpClient {
         if let Some(error) = error {
             ctx.error(error);
         }
+        ctx.peer_left(conn.peer);
         ctx.emit(EventKind::PeerLeft {
             peer: conn.peer,
             reason,
@@ -244,6 +247,13 @@ impl Transport for TcpClient {
             self.lost(ctx, reason, error);
         }
         Ok(())
+    }
+
+    fn peers(&self) -> Vec<SocketAddr> {
+        match &self.state {
+            State::Connected(conn) => vec![conn.peer],
+            _ => Vec::new(),
+        }
     }
 
     fn queued(&self, _to: Target) -> usize {

@@ -8,6 +8,7 @@ use mio::net::TcpListener;
 use mio::{Interest, Token};
 use socket2::{Domain, Protocol, Socket, Type};
 
+use super::auto::Scope;
 use super::conn::{Conn, Linger, Outgoing, Status};
 use super::worker::{Ctx, Transport};
 use super::{Bytes, EventKind, LeaveReason, NetError, Nobody, Target, platform};
@@ -122,6 +123,7 @@ impl TcpServer {
             self.conns.insert(token, conn);
             self.by_peer.insert(peer, token);
             ctx.emit(EventKind::PeerJoined { peer, counters });
+            ctx.peer_joined(peer, Scope::EachClient);
         }
     }
 
@@ -139,6 +141,7 @@ impl TcpServer {
         if let Some(error) = error {
             ctx.error(error);
         }
+        ctx.peer_left(conn.peer);
         ctx.emit(EventKind::PeerLeft {
             peer: conn.peer,
             reason,
@@ -224,6 +227,12 @@ impl Transport for TcpServer {
         }
         self.remove(ctx, token, LeaveReason::Kicked, None);
         Ok(())
+    }
+
+    fn peers(&self) -> Vec<SocketAddr> {
+        let mut peers: Vec<SocketAddr> = self.by_peer.keys().copied().collect();
+        peers.sort_unstable();
+        peers
     }
 
     fn unsent(&self, _default: &str) -> Vec<(String, usize)> {

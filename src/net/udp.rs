@@ -123,7 +123,7 @@ impl Udp {
 
     fn receive(&mut self, ctx: &mut Ctx) {
         for _ in 0..DATAGRAMS_PER_TURN {
-            if ctx.echo && self.queued >= MAX_QUEUED {
+            if ctx.auto.answers() && self.queued >= MAX_QUEUED {
                 self.throttled = true;
                 return;
             }
@@ -140,10 +140,8 @@ impl Udp {
                         self.kernel_dropped = dropped;
                     }
                     let peer = platform::canonical(peer);
-                    ctx.received(peer, &self.buf[..n], false);
-                    if ctx.echo {
-                        let echo = Bytes::from(&self.buf[..n]);
-                        if let Err(e) = self.send(ctx, Target::Peer(peer), echo, false) {
+                    for reply in ctx.received(peer, &self.buf[..n], false) {
+                        if let Err(e) = self.send(ctx, Target::Peer(peer), reply.bytes, reply.report) {
                             ctx.error(e);
                         }
                     }

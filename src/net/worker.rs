@@ -1,4 +1,5 @@
-//! The worker loop shared by every kind of session: poll, commands, timers, jobs (periodic and file sends), capture.
+//! The worker loop shared by every kind of session: poll, commands, timers, jobs (periodic and file sends),
+//! automation (framing, rules, scripts), capture.
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -6,6 +7,7 @@ use std::time::{Duration, Instant};
 use crossbeam_channel::{Receiver, TryRecvError, bounded, unbounded};
 use mio::{Events, Poll, Token, Waker};
 
+use super::auto::{self, Automation, Reply, Scope};
 use super::capture::{Capture, CaptureFile};
 use super::job::{Cancel, FileSend, Job, JobKind, Periodic, Turn};
 use super::outbox::Outbox;
@@ -37,8 +39,8 @@ pub(super) struct Ctx {
     pub queued_total: usize,
     /// `queued_total` has passed `BACKLOG` since memory was last handed back.
     backlog: bool,
-    /// Send every received chunk back to its sender, here in the worker: no wait on the consumer.
-    pub echo: bool,
+    /// Framing, rules (echo among them) and scripts, run here in the worker: no wait on the consumer.
+    pub auto: Automation,
     /// Sockets with data left unread at the end of their turn (or a queue that made room): read again before polling.
     pub unread: Vec<Token>,
     /// Sockets not read while the consumer or the capture catches up: looked at again every `RETRY`.
@@ -47,12 +49,35 @@ pub(super) struct Ctx {
 }
 
 impl Ctx {
-    pub fn received(&mut self, peer: SocketAddr, data: &[u8], coalesce: bool) {
+    /// Bytes read from `peer`: counted, captured, handed to the consumer and to the automation. Returns the
+    /// replies due now, for the transport to queue to that peer.
+    #[must_use]
+    pub fn received(&mut self, peer: SocketAddr, data: &[u8], coalesce: bool) -> Vec<Reply> {
         self.counters.add_rx(data.len());
-        self.outbox.push_received(peer, data, coalesce);
         if let Some(capture) = &mut self.capture {
             capture.push(data);
         }
+        if self.auto.idle() {
+            self.outbox.push_received(peer, data, coalesce);
+            return Vec::new();
+        }
+        self.auto.received(peer, data, coalesce, &mut self.outbox)
+    }
+
+    /// A TCP peer half-closed: the message it left unfinished, and its replies.
+    #[must_use]
+    pub fn stream_ended(&mut self, peer: SocketAddr) -> Vec<Reply> {
+        self.auto.stream_ended(peer, &mut self.outbox)
+    }
+
+    /// A TCP peer is gone: its framing and its script run end (before its `PeerLeft`).
+    pub fn peer_left(&mut self, peer: SocketAddr) {
+        self.auto.peer_left(peer, &mut self.outbox);
+    }
+
+    /// A TCP peer became reachable (after its `PeerJoined` or `Connected`): a script may start for it.
+    pub fn peer_joined(&mut self, peer: SocketAddr, scope: Scope) {
+        self.auto.peer_joined(peer, scope, &mut self.outbox);
     }
 
     /// Whether reading `peer` (`None`: any peer) must wait for the consumer or the capture to catch up.
@@ -107,7 +132,7 @@ impl Ctx {
             counters,
             capture: None,
             registry: poll.registry().try_clone().expect("registry"),
-            echo: false,
+            auto: Automation::default(),
             queued_total: 0,
             backlog: false,
             unread: Vec::new(),
@@ -150,6 +175,10 @@ pub(super) trait Transport {
     fn ended(&self) -> Option<CloseReason> {
         None
     }
+    /// The TCP peers connected now (a script started now runs against them).
+    fn peers(&self) -> Vec<SocketAddr> {
+        Vec::new()
+    }
     /// The largest piece of a file to send at once (UDP: one datagram).
     fn file_chunk(&self) -> usize {
         FILE_CHUNK
@@ -171,6 +200,8 @@ struct Worker<T> {
     /// Wakes the poll on time for periodic sends, where the platform has one.
     timer: Option<platform::FineTimer>,
     timer_token: Token,
+    /// Whom a script runs against.
+    scope: Scope,
 }
 
 pub(super) fn spawn(config: SessionConfig, notify: Notify) -> Result<Session, NetError> {
@@ -198,16 +229,23 @@ pub(super) fn spawn(config: SessionConfig, notify: Notify) -> Result<Session, Ne
         counters: counters.clone(),
         capture,
         registry,
-        echo: config.echo,
+        auto: Automation::new(
+            config.framing.clone(),
+            config.rules.clone(),
+            config.echo,
+            config.received_as == super::ReceivedAs::Bytes,
+        ),
         queued_total: 0,
         backlog: false,
         unread: Vec::new(),
         parked: Vec::new(),
         next_token: 0,
     };
+    ctx.auto.announce(&mut ctx.outbox);
     let timer_token = ctx.token();
     let timer = platform::FineTimer::new(&ctx.registry, timer_token);
-    let parts = |local, default_to| Parts {
+    let script = config.script.clone();
+    let parts = |local, default_to, scope| Parts {
         poll,
         timer,
         timer_token,
@@ -215,13 +253,19 @@ pub(super) fn spawn(config: SessionConfig, notify: Notify) -> Result<Session, Ne
         waker: waker.clone(),
         local,
         default_to,
+        scope,
+        script,
     };
     let mut recv_buffer = None;
     let (thread, local) = match config.mode {
         Mode::TcpServer { listen, max_clients } => {
             let server = tcp_server::TcpServer::bind(&mut ctx, listen, max_clients)?;
             let local = server.local();
-            parts(Some(local), "every client".into()).launch(ctx, server, format!("tcp-server {local}"))?
+            parts(Some(local), "every client".into(), Scope::EachClient).launch(
+                ctx,
+                server,
+                format!("tcp-server {local}"),
+            )?
         }
         Mode::TcpClient {
             remote,
@@ -231,7 +275,7 @@ pub(super) fn spawn(config: SessionConfig, notify: Notify) -> Result<Session, Ne
         } => {
             let name = format!("tcp-client {remote}");
             let client = tcp_client::TcpClient::new(remote.clone(), bind, reconnect, connect_timeout, waker.clone());
-            parts(None, remote).launch(ctx, client, name)?
+            parts(None, remote, Scope::Once).launch(ctx, client, name)?
         }
         Mode::Udp {
             bind,
@@ -247,7 +291,7 @@ pub(super) fn spawn(config: SessionConfig, notify: Notify) -> Result<Session, Ne
                 wanted: udp::SOCKET_BUFFER,
                 granted: socket.recv_buffer(),
             });
-            parts(Some(local), default_to).launch(ctx, socket, format!("udp {local}"))?
+            parts(Some(local), default_to, Scope::Socket).launch(ctx, socket, format!("udp {local}"))?
         }
     };
     Ok(Session {
@@ -276,15 +320,20 @@ struct Parts {
     waker: Arc<Waker>,
     local: Option<SocketAddr>,
     default_to: String,
+    scope: Scope,
+    script: Option<Arc<crate::automation::script::Script>>,
 }
 
 impl Parts {
     fn launch<T: Transport + Send + 'static>(
         self,
-        ctx: Ctx,
+        mut ctx: Ctx,
         transport: T,
         name: String,
     ) -> Result<(std::thread::JoinHandle<()>, Option<SocketAddr>), NetError> {
+        if let Some(script) = self.script {
+            ctx.auto.run_script(script, self.scope, &[], &mut ctx.outbox);
+        }
         let worker = Worker {
             poll: self.poll,
             ctx,
@@ -296,6 +345,7 @@ impl Parts {
             stop_by: None,
             timer: self.timer,
             timer_token: self.timer_token,
+            scope: self.scope,
         };
         let thread = std::thread::Builder::new()
             .name(format!("wirepad {name}"))
@@ -326,6 +376,13 @@ impl<T: Transport> Worker<T> {
                 self.ctx.error(NetError::Internal(e));
                 break CloseReason::Error;
             }
+            // Orders first: what was asked before the bytes arrived (new rules, a framing) applies to them.
+            if self.stop_by.is_some() {
+                // A stopping session takes no more orders.
+                self.commands.try_iter().for_each(drop);
+            } else if self.handle_commands() {
+                self.stop();
+            }
             for event in &events {
                 if event.token() != WAKER && event.token() != self.timer_token {
                     let closed = event.is_read_closed() || event.is_error();
@@ -336,12 +393,6 @@ impl<T: Transport> Worker<T> {
                         event.is_writable(),
                     );
                 }
-            }
-            if self.stop_by.is_some() {
-                // A stopping session takes no more orders.
-                self.commands.try_iter().for_each(drop);
-            } else if self.handle_commands() {
-                self.stop();
             }
             if self
                 .stop_by
@@ -361,6 +412,7 @@ impl<T: Transport> Worker<T> {
             let now = Instant::now();
             self.transport.tick(&mut self.ctx, now);
             self.run_jobs(now);
+            auto::turn(&mut self.ctx, &mut self.transport, now);
             self.ctx.outbox.flush(now, false);
             if let Some(reason) = self.transport.ended() {
                 break reason;
@@ -403,6 +455,7 @@ impl<T: Transport> Worker<T> {
         [
             self.ctx.outbox.deadline(now),
             self.transport.deadline(),
+            self.ctx.auto.deadline(now),
             retry,
             self.stop_by,
         ]
@@ -419,6 +472,7 @@ impl<T: Transport> Worker<T> {
         for job in std::mem::take(&mut self.jobs) {
             job.cancel(&mut self.ctx, Cancel::Stopping);
         }
+        self.ctx.auto.stop_script(&mut self.ctx.outbox);
         let patience = if self.ctx.outbox.is_lossless() {
             DRAIN
         } else {
@@ -458,6 +512,25 @@ impl<T: Transport> Worker<T> {
                 Command::Join(group) => self.transport.membership(group, true),
                 Command::Leave(group) => self.transport.membership(group, false),
                 Command::Capture(path) => self.set_capture(path),
+                Command::SetRules(rules) => {
+                    self.ctx.auto.set_rules(rules, &mut self.ctx.outbox);
+                    Ok(())
+                }
+                Command::SetFraming(framing) => {
+                    self.ctx.auto.set_framing(framing, &mut self.ctx.outbox);
+                    Ok(())
+                }
+                Command::RunScript(script) => {
+                    let peers = self.transport.peers();
+                    self.ctx
+                        .auto
+                        .run_script(script, self.scope, &peers, &mut self.ctx.outbox);
+                    Ok(())
+                }
+                Command::StopScript => {
+                    self.ctx.auto.stop_script(&mut self.ctx.outbox);
+                    Ok(())
+                }
             };
             if let Err(e) = result {
                 self.ctx.error(e);

@@ -134,7 +134,8 @@ impl SessionState {
             | EventKind::RemoteChanged { .. }
             | EventKind::PeerRefused { .. }
             | EventKind::Sent { .. }
-            | EventKind::DroppedFromView { .. } => {}
+            | EventKind::DroppedFromView { .. }
+            | EventKind::Automation(_) => {}
         }
         None
     }

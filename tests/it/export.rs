@@ -234,9 +234,9 @@ fn export_from_the_window(
         .state_mut()
         .set_file_dialogs(std::sync::Arc::new(Answer(path.to_path_buf())));
     harness.get_by_label("Export…").click();
-    harness.run();
+    harness.run_steps(2);
     harness.get_by_label(format).click();
-    harness.run();
+    harness.run_steps(2);
     // Started once the dialog has answered; over once its file is written (or a notice says why not).
     crate::ui::step_until(harness, "the export to end", |h| {
         !h.state().dialog_open()
@@ -259,7 +259,7 @@ fn the_window_exports_its_history_as_pcapng_that_tshark_follows() {
         h.state().tab().state.view_text().contains("request 1")
     });
     harness.get_by_label("Send box").set_text_value_accesskit("reply");
-    harness.run();
+    harness.run_steps(2);
     harness.get_by_label("Send").click();
     crate::ui::step_until(&mut harness, "the reply on show", |h| {
         h.state().tab().state.view_text().contains("reply")

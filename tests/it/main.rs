@@ -1,4 +1,5 @@
 //! Integration tests: real sockets on loopback, port 0, every wait bounded.
+mod automation;
 mod cli;
 mod client;
 mod common;

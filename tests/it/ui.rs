@@ -452,6 +452,11 @@ fn gui_arguments_the_window_cannot_honour_are_refused() {
     assert!(error.contains("--echo"), "{error}");
     let error = launch(&["udp", "--quit-after-secs", "1"]).expect_err("the window does not quit");
     assert!(error.contains("--quit-after-secs"), "{error}");
+    for automation in [["--rules", "r.toml"], ["--script", "s.toml"], ["--frame", "line"]] {
+        let args = ["tcp-server", "0", automation[0], automation[1]];
+        let error = launch(&args).expect_err("not in the window yet");
+        assert!(error.contains(automation[0]), "{error}");
+    }
     let error = launch(&["tcp-server", "0", "-e", "klingon"]).expect_err("unknown encoding");
     assert!(error.contains("klingon"), "{error}");
 }
