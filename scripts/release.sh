@@ -78,9 +78,11 @@ PY
   bins+=("$windows_exe")
 fi
 for b in "${bins[@]}"; do
+  profile=$linux_profile
+  [ "$b" = "$windows_exe" ] && profile=$windows_profile
   size=$(stat -c %s "$b")
-  echo "$(basename "$b"): $size bytes ($linux_profile/$windows_profile profile)"
-  if [[ $b = "$linux_bin" && $linux_profile = dist || $b = "$windows_exe" && $windows_profile = dist ]]; then
+  echo "$b: $size bytes ($profile profile)"
+  if [ "$profile" = dist ]; then
     [ "$size" -le "$max_bytes" ] || fail "$b is $size bytes, more than $max_bytes"
   fi
 done
