@@ -39,9 +39,19 @@ fi
 [ -f "$exe" ] || { say "FAIL: build succeeded but $exe is missing"; exit 1; }
 
 tmp=$(mktemp -d)
-bg=""
-cleanup() { [ -n "$bg" ] && kill "$bg" 2>/dev/null; rm -rf "$tmp"; }
+bg="" xvfb=""
+cleanup() { [ -n "$bg" ] && kill "$bg" 2>/dev/null; [ -n "$xvfb" ] && kill "$xvfb" 2>/dev/null; rm -rf "$tmp"; }
 trap cleanup EXIT
+
+# One X display (Xvfb) for every Wine run: the first program of a Wine session starts its desktop process
+# (explorer.exe), which keeps that program's display; a window opened later in the same session needs it to be real.
+unset DISPLAY
+if command -v Xvfb >/dev/null; then
+  Xvfb -displayfd 3 -screen 0 1280x800x24 -nolisten tcp 3>"$tmp/display" 2>"$tmp/xvfb.log" &
+  xvfb=$!
+  for ((i = 0; i < 100; i++)); do [ -s "$tmp/display" ] && break; sleep 0.1; done
+  [ -s "$tmp/display" ] && export DISPLAY=":$(cat "$tmp/display")"
+fi
 
 # wait_ready ERRFILE PATTERN PID: wait (bounded) until ERRFILE has a line matching PATTERN; print the address it names.
 wait_ready() {
@@ -134,15 +144,12 @@ PY
 # window_smoke: the window of the Windows build, under Wine and Xvfb, serving a GBK client.
 window_smoke() {
   local tool_ok=1 t
-  for t in Xvfb xdotool import ss; do command -v "$t" >/dev/null || { say "FAIL: window: $t is needed"; tool_ok=0; }; done
+  for t in xdotool import ss; do command -v "$t" >/dev/null || { say "FAIL: window: $t is needed"; tool_ok=0; }; done
   [ "$tool_ok" = 1 ] || return 1
-  local shots=${WIREPAD_SCREENSHOT_DIR:-$target_dir/smoke}
+  [ -n "${DISPLAY:-}" ] || { say "FAIL: window: Xvfb did not start"; cat "$tmp/xvfb.log" >&2; return 1; }
+  local shots=${WIREPAD_SCREENSHOT_DIR:-$target_dir/smoke} i
   mkdir -p "$shots" "$tmp/run"; chmod 700 "$tmp/run"
-  Xvfb -displayfd 3 -screen 0 1280x800x24 -nolisten tcp 3>"$tmp/display" 2>"$tmp/xvfb.log" &
-  local xvfb=$! i
-  for ((i = 0; i < 100; i++)); do [ -s "$tmp/display" ] && break; sleep 0.1; done
-  [ -s "$tmp/display" ] || { say "FAIL: window: Xvfb did not start"; cat "$tmp/xvfb.log" >&2; kill "$xvfb"; return 1; }
-  local display=":$(cat "$tmp/display")" rx="$tmp/window-rx.bin" errf="$tmp/window.err" rc=1 before
+  local display=$DISPLAY rx="$tmp/window-rx.bin" errf="$tmp/window.err" rc=1 before
   before=$(listeners)
   # Wine sees the Linux file system as drive Z:.
   local rx_win="Z:${rx//\//\\}"
@@ -181,7 +188,6 @@ window_smoke() {
   fi
   kill "$bg" 2>/dev/null; wait "$bg" 2>/dev/null; bg=""
   [ -n "$peer" ] && { kill "$peer" 2>/dev/null; wait "$peer" 2>/dev/null; }
-  kill "$xvfb" 2>/dev/null; wait "$xvfb" 2>/dev/null
   say "window: what wirepad.exe printed on stderr:"; sed 's/^/    /' "$errf" >&2
   return "$rc"
 }
