@@ -119,7 +119,9 @@ pub fn run_gui(launches: Vec<WindowSession>) -> ExitCode {
                 eprintln!("wirepad: cannot open a window: {error}");
                 return ExitCode::from(1);
             }
-            Err(error) => eprintln!("wirepad: the {renderer:?} renderer did not start: {error}"),
+            // The next renderer is tried at once: one line saying which, not an error (under Wine, wgpu's
+            // "Parent device is lost" is followed by a working OpenGL window).
+            Err(error) => eprintln!("wirepad: {renderer:?} cannot draw here ({error}); trying the next renderer"),
         }
     }
     eprintln!("wirepad: cannot open a window with either renderer");

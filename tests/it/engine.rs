@@ -574,27 +574,82 @@ mod namespace {
     use std::process::Command as Process;
     use wirepad::net::Group;
 
+    /// This test's libtest name (`engine::namespace::NAME`), for running it again, alone, in a child process.
+    macro_rules! this_test {
+        () => {{
+            fn here() {}
+            // "it::engine::namespace::NAME::here": drop the crate and the helper.
+            let path = std::any::type_name_of_val(&here);
+            let path = path.strip_suffix("::here").expect("a function's path");
+            path.split_once("::").map_or(path, |(_, name)| name)
+        }};
+    }
+
+    /// Set in the child that runs a test again inside a user namespace: there a failure to unshare is final.
+    const IN_USER_NAMESPACE: &str = "WIREPAD_TEST_IN_USER_NAMESPACE";
+
     /// Runs `f` on a thread moved into a new network namespace (with `setup` run there first).
-    /// Threads and sockets it creates, the engine's included, live in that namespace.
-    fn in_new_netns<T: Send + 'static>(setup: &'static [&'static str], f: impl FnOnce() -> T + Send + 'static) -> T {
-        std::thread::spawn(move || {
+    /// Threads and sockets it creates, the engine's included, live in that namespace. Without the privilege
+    /// (not root), runs the whole test again in a child that `unshare -Urn` makes root of a user namespace.
+    fn in_new_netns(test: &str, setup: &'static [&'static str], f: impl FnOnce() + Send + 'static) {
+        let ran = std::thread::spawn(move || {
             // SAFETY: unshare only changes this thread's namespace; no memory is involved.
-            let rc = unsafe { libc::unshare(libc::CLONE_NEWNET) };
-            assert_eq!(
-                rc,
-                0,
-                "cannot create a network namespace: {}",
-                std::io::Error::last_os_error()
-            );
+            if unsafe { libc::unshare(libc::CLONE_NEWNET) } != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
             for line in setup {
                 let args: Vec<&str> = line.split_whitespace().collect();
                 let status = Process::new("ip").args(&args).status().expect("run ip (iproute2)");
                 assert!(status.success(), "ip {line} failed");
             }
-            f()
+            f();
+            Ok(())
         })
         .join()
-        .expect("namespace thread")
+        .expect("namespace thread");
+        match ran {
+            Ok(()) => {}
+            Err(e) if e.raw_os_error() == Some(libc::EPERM) && std::env::var_os(IN_USER_NAMESPACE).is_none() => {
+                in_user_namespace(test)
+            }
+            Err(e) => panic!("cannot create a network namespace: {e}"),
+        }
+    }
+
+    /// A user namespace needs a single-threaded process, which a test binary is not: hence a child, run by
+    /// util-linux's `unshare`. Where the system allows no user namespaces, the test is skipped, saying why.
+    fn in_user_namespace(test: &str) {
+        let exe = std::env::current_exe().expect("the test binary's path");
+        let out = Process::new("unshare")
+            .args(["--user", "--map-root-user", "--net", "--"])
+            .arg(&exe)
+            .args(["--exact", test, "--test-threads=1"])
+            .env(IN_USER_NAMESPACE, "1")
+            .output();
+        let why = match out {
+            Ok(out) => {
+                let stdout = String::from_utf8_lossy(&out.stdout);
+                let stderr = String::from_utf8_lossy(&out.stderr);
+                // Exactly this test ran and passed: a filter that matched nothing also exits 0.
+                if out.status.success() && stdout.contains("test result: ok. 1 passed;") {
+                    return;
+                }
+                // unshare's own messages start so; the child's never do.
+                if !stderr.starts_with("unshare: ") {
+                    panic!(
+                        "{test} failed in a user namespace ({}):\n{stdout}\n{stderr}",
+                        out.status
+                    );
+                }
+                stderr.lines().next().unwrap_or_default().to_owned()
+            }
+            Err(e) => format!("cannot run unshare: {e}"),
+        };
+        // Straight to stderr: libtest would hide a println! of a passing test.
+        let _ = writeln!(
+            std::io::stderr(),
+            "{test}: SKIPPED, needs root or an unprivileged user namespace ({why})"
+        );
     }
 
     const LOOPBACK: &[&str] = &[
@@ -605,7 +660,7 @@ mod namespace {
 
     #[test]
     fn udp_broadcast_reaches_a_listener_and_needs_the_option() {
-        in_new_netns(LOOPBACK, || {
+        in_new_netns(this_test!(), LOOPBACK, || {
             let listener = UdpSocket::bind("0.0.0.0:0").expect("bind");
             listener.set_read_timeout(Some(TIMEOUT)).expect("timeout");
             let broadcast_addr: SocketAddr = format!("127.255.255.255:{}", listener.local_addr().expect("addr").port())
@@ -631,7 +686,7 @@ mod namespace {
 
     #[test]
     fn udp_joins_an_ipv4_multicast_group() {
-        in_new_netns(LOOPBACK, || {
+        in_new_netns(this_test!(), LOOPBACK, || {
             let group: Ipv4Addr = "239.1.2.3".parse().expect("group");
             let mut session = start(Mode::Udp {
                 bind: "0.0.0.0:0".parse().expect("addr"),
@@ -655,7 +710,7 @@ mod namespace {
     /// Two sessions on one port, each in its own group: neither sees the other's group (Linux would by default).
     #[test]
     fn a_udp_session_sees_only_the_groups_it_joined() {
-        in_new_netns(LOOPBACK, || {
+        in_new_netns(this_test!(), LOOPBACK, || {
             let [one, two] = ["239.1.2.5", "239.1.2.6"].map(|g| Group {
                 addr: g.parse().expect("group"),
                 interface: 0,
@@ -701,7 +756,7 @@ mod namespace {
 
     #[test]
     fn udp_joins_an_ipv6_multicast_group_on_an_interface() {
-        in_new_netns(VETH, || {
+        in_new_netns(this_test!(), VETH, || {
             let group: Ipv6Addr = "ff12::1234".parse().expect("group");
             let mut session = start(Mode::Udp {
                 bind: "[::]:0".parse().expect("addr"),
@@ -765,7 +820,7 @@ mod namespace {
 
     #[test]
     fn udp_leaves_and_joins_again_an_ipv4_multicast_group() {
-        in_new_netns(LOOPBACK, || {
+        in_new_netns(this_test!(), LOOPBACK, || {
             let group = Group {
                 addr: IpAddr::V4("239.1.2.4".parse().expect("group")),
                 interface: 0,
@@ -791,7 +846,7 @@ mod namespace {
 
     #[test]
     fn udp_leaves_and_joins_again_an_ipv6_multicast_group() {
-        in_new_netns(VETH, || {
+        in_new_netns(this_test!(), VETH, || {
             let addr: Ipv6Addr = "ff12::1235".parse().expect("group");
             let group = Group {
                 addr: IpAddr::V6(addr),
@@ -835,7 +890,7 @@ mod namespace {
     /// A window's Close waits for Stop: a lookup stuck on a name server that never answers must not hold it up.
     #[test]
     fn stop_returns_at_once_while_a_name_lookup_hangs() {
-        in_new_netns(&["link set lo up"], || {
+        in_new_netns(this_test!(), &["link set lo up"], || {
             // The system's name servers, here: sockets that take every query and never answer.
             let (queries_tx, queries) = crossbeam_channel::unbounded::<Vec<u8>>();
             for ip in name_servers() {
