@@ -38,6 +38,15 @@ pub enum Way {
     Out,
 }
 
+impl Way {
+    fn back(self) -> Way {
+        match self {
+            Way::In => Way::Out,
+            Way::Out => Way::In,
+        }
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum PcapError {
     #[error("cannot write the pcap: {0}")]
@@ -55,6 +64,37 @@ pub enum PcapError {
 struct Flow {
     local_seq: u32,
     peer_seq: u32,
+}
+
+impl Flow {
+    /// Made from the addresses, so the same connection gets the same numbers in every export of it.
+    fn initial(local: SocketAddr, peer: SocketAddr) -> Flow {
+        use std::hash::{Hash, Hasher};
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        (local, peer).hash(&mut hasher);
+        let hash = hasher.finish();
+        Flow {
+            local_seq: hash as u32,
+            peer_seq: (hash >> 32) as u32,
+        }
+    }
+
+    /// The sequence number of the next byte going `way`, and the acknowledgement it carries.
+    fn numbers(&self, way: Way) -> (u32, u32) {
+        match way {
+            Way::Out => (self.local_seq, self.peer_seq),
+            Way::In => (self.peer_seq, self.local_seq),
+        }
+    }
+
+    /// `len` sequence numbers used going `way` (a payload's bytes, or 1 for SYN and FIN).
+    fn advance(&mut self, way: Way, len: u32) {
+        let seq = match way {
+            Way::Out => &mut self.local_seq,
+            Way::In => &mut self.peer_seq,
+        };
+        *seq = seq.wrapping_add(len);
+    }
 }
 
 pub struct PcapSynth<W: Write> {
@@ -92,46 +132,17 @@ impl<W: Write> PcapSynth<W> {
         if self.transport != Transport::Tcp {
             return Ok(());
         }
-        let (mut local_seq, mut peer_seq) = initial_sequence_numbers(local, peer);
-        let (opener, other) = match opened_by {
-            Way::In => (Way::In, Way::Out),
-            Way::Out => (Way::Out, Way::In),
-        };
-        let seq = |way: Way, local_seq: u32, peer_seq: u32| if way == Way::Out { local_seq } else { peer_seq };
-        self.segment(
-            at,
-            local,
-            peer,
-            opener,
-            seq(opener, local_seq, peer_seq),
-            None,
-            Flags::Syn,
-            &[],
-        )?;
-        self.segment(
-            at,
-            local,
-            peer,
-            other,
-            seq(other, local_seq, peer_seq),
-            Some(seq(opener, local_seq, peer_seq).wrapping_add(1)),
-            Flags::Syn,
-            &[],
-        )?;
-        local_seq = local_seq.wrapping_add(1);
-        peer_seq = peer_seq.wrapping_add(1);
-        let ack = seq(other, local_seq, peer_seq);
-        self.segment(
-            at,
-            local,
-            peer,
-            opener,
-            seq(opener, local_seq, peer_seq),
-            Some(ack),
-            Flags::None,
-            &[],
-        )?;
-        self.flows.insert((local, peer), Flow { local_seq, peer_seq });
+        let mut flow = Flow::initial(local, peer);
+        let (opener, other) = (opened_by, opened_by.back());
+        let (syn, _) = flow.numbers(opener);
+        self.segment(at, local, peer, opener, syn, None, Flags::Syn, &[])?;
+        flow.advance(opener, 1);
+        let (syn_ack, ack) = flow.numbers(other);
+        self.segment(at, local, peer, other, syn_ack, Some(ack), Flags::Syn, &[])?;
+        flow.advance(other, 1);
+        let (seq, ack) = flow.numbers(opener);
+        self.segment(at, local, peer, opener, seq, Some(ack), Flags::None, &[])?;
+        self.flows.insert((local, peer), flow);
         Ok(())
     }
 
@@ -154,22 +165,12 @@ impl<W: Write> PcapSynth<W> {
             self.joined(at, local, peer, way)?;
         }
         for piece in bytes.chunks(SEGMENT) {
-            let flow = self.flows.get(&(local, peer)).copied().unwrap_or(Flow {
-                local_seq: 0,
-                peer_seq: 0,
-            });
-            let (seq, ack) = match way {
-                Way::Out => (flow.local_seq, flow.peer_seq),
-                Way::In => (flow.peer_seq, flow.local_seq),
+            let Some(flow) = self.flows.get_mut(&(local, peer)) else {
+                break;
             };
+            let (seq, ack) = flow.numbers(way);
+            flow.advance(way, piece.len() as u32);
             self.segment(at, local, peer, way, seq, Some(ack), Flags::Psh, piece)?;
-            let advanced = seq.wrapping_add(piece.len() as u32);
-            if let Some(flow) = self.flows.get_mut(&(local, peer)) {
-                match way {
-                    Way::Out => flow.local_seq = advanced,
-                    Way::In => flow.peer_seq = advanced,
-                }
-            }
         }
         Ok(())
     }
@@ -183,41 +184,21 @@ impl<W: Write> PcapSynth<W> {
         closed_by: Way,
         reset: bool,
     ) -> Result<(), PcapError> {
-        let Some(flow) = self.flows.remove(&(local, peer)) else {
+        let Some(mut flow) = self.flows.remove(&(local, peer)) else {
             return Ok(());
         };
-        let next = |way: Way| match way {
-            Way::Out => (flow.local_seq, flow.peer_seq),
-            Way::In => (flow.peer_seq, flow.local_seq),
-        };
-        let other = if closed_by == Way::In { Way::Out } else { Way::In };
+        let (seq, ack) = flow.numbers(closed_by);
         if reset {
-            let (seq, ack) = next(closed_by);
             return self.segment(at, local, peer, closed_by, seq, Some(ack), Flags::Rst, &[]);
         }
-        let (seq, ack) = next(closed_by);
         self.segment(at, local, peer, closed_by, seq, Some(ack), Flags::Fin, &[])?;
-        let (other_seq, _) = next(other);
-        self.segment(
-            at,
-            local,
-            peer,
-            other,
-            other_seq,
-            Some(seq.wrapping_add(1)),
-            Flags::Fin,
-            &[],
-        )?;
-        self.segment(
-            at,
-            local,
-            peer,
-            closed_by,
-            seq.wrapping_add(1),
-            Some(other_seq.wrapping_add(1)),
-            Flags::None,
-            &[],
-        )
+        flow.advance(closed_by, 1);
+        let other = closed_by.back();
+        let (seq, ack) = flow.numbers(other);
+        self.segment(at, local, peer, other, seq, Some(ack), Flags::Fin, &[])?;
+        flow.advance(other, 1);
+        let (seq, ack) = flow.numbers(closed_by);
+        self.segment(at, local, peer, closed_by, seq, Some(ack), Flags::None, &[])
     }
 
     /// Every connection still open gets its FIN exchange (the capture ends, not the connections).
@@ -331,15 +312,6 @@ fn v6_octets(ip: IpAddr) -> [u8; 16] {
         IpAddr::V6(v6) => v6.octets(),
         IpAddr::V4(v4) => v4.to_ipv6_mapped().octets(),
     }
-}
-
-/// Made from the addresses, so the same connection gets the same numbers in every export of it.
-fn initial_sequence_numbers(local: SocketAddr, peer: SocketAddr) -> (u32, u32) {
-    use std::hash::{Hash, Hasher};
-    let mut hasher = std::collections::hash_map::DefaultHasher::new();
-    (local, peer).hash(&mut hasher);
-    let hash = hasher.finish();
-    (hash as u32, (hash >> 32) as u32)
 }
 
 fn packet_error(local: SocketAddr, peer: SocketAddr, error: impl std::fmt::Display) -> PcapError {
