@@ -47,7 +47,7 @@ pub struct TextStreams<K = SocketAddr> {
     decoders: HashMap<K, StreamDecoder>,
 }
 
-impl<K: Copy + Eq + Ord + std::hash::Hash> TextStreams<K> {
+impl<K: Copy + Eq + std::hash::Hash> TextStreams<K> {
     pub fn new(encoding: TextEncoding) -> TextStreams<K> {
         TextStreams {
             encoding,
@@ -71,7 +71,9 @@ impl<K: Copy + Eq + Ord + std::hash::Hash> TextStreams<K> {
             .map(|mut decoder| decoder.finish())
             .unwrap_or_default()
     }
+}
 
+impl<K: Copy + Eq + Ord + std::hash::Hash> TextStreams<K> {
     /// Every stream still open, in order.
     pub fn peers(&self) -> Vec<K> {
         let mut peers: Vec<K> = self.decoders.keys().copied().collect();

@@ -30,7 +30,7 @@ pub fn records<'a>(
     chunks: impl IntoIterator<Item = &'a Chunk>,
     encoding: TextEncoding,
 ) -> impl Iterator<Item = Record> {
-    let mut streams: TextStreams<(SocketAddr, u8)> = TextStreams::new(encoding);
+    let mut streams: TextStreams<(SocketAddr, Direction)> = TextStreams::new(encoding);
     let mut chunks = chunks.into_iter().peekable();
     std::iter::from_fn(move || {
         let first = chunks.next()?;
@@ -50,10 +50,10 @@ fn record(
     direction: Direction,
     peer: SocketAddr,
     bytes: &[u8],
-    streams: &mut TextStreams<(SocketAddr, u8)>,
+    streams: &mut TextStreams<(SocketAddr, Direction)>,
 ) -> Record {
     let mut text = String::new();
-    streams.decode((peer, matches!(direction, Direction::Tx) as u8), bytes, &mut text);
+    streams.decode((peer, direction), bytes, &mut text);
     Record {
         time: at.to_rfc3339_opts(SecondsFormat::Micros, false),
         direction: match direction {
