@@ -7,7 +7,7 @@ use std::time::Duration;
 use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use super::{CliError, note};
+use super::{CliError, note, reported};
 use crate::codec::checksum::Checksum;
 use crate::codec::framing::{Framing, FramingError};
 use crate::codec::text::TextEncoding;
@@ -239,17 +239,18 @@ pub struct QuitArgs {
 /// Parses the process's arguments. Help and version print as clap prints them (exit 0); a usage
 /// error is one line on stderr and exit 2 (contract), not clap's error, tip and usage.
 pub fn parse_args() -> Result<Cli, ExitCode> {
-    Cli::try_parse().map_err(|error| {
-        if error.use_stderr() {
-            let error = usage_error(&error);
-            note(format_args!("error: {error}"));
-            error.exit_code()
-        } else {
-            // A closed stdout is no reason to fail `--help`.
-            let _ = error.print();
-            ExitCode::SUCCESS
-        }
-    })
+    Cli::try_parse().map_err(|error| clap_exit(&error))
+}
+
+/// What clap's "error" means: help or version printed (exit 0), or a usage error reported (exit 2).
+fn clap_exit(error: &clap::Error) -> ExitCode {
+    if error.use_stderr() {
+        reported(usage_error(error))
+    } else {
+        // A closed stdout is no reason to fail `--help`.
+        let _ = error.print();
+        ExitCode::SUCCESS
+    }
 }
 
 /// clap's first paragraph on one line (a missing argument's name is on the line after its
@@ -275,20 +276,11 @@ pub fn gui_sessions(args: Vec<std::ffi::OsString>) -> Result<Vec<WindowSession>,
     args.split(|arg| arg == "+")
         .map(|session| {
             if session.is_empty() {
-                let error = CliError::Usage("a lone `+` goes between two sessions (see wirepad --help)".into());
-                note(format_args!("error: {error}"));
-                return Err(error.exit_code());
+                return Err(reported(CliError::Usage(
+                    "a lone `+` goes between two sessions (see wirepad --help)".into(),
+                )));
             }
-            let parsed = parse_session(session).map_err(|error| {
-                if error.use_stderr() {
-                    let error = usage_error(&error);
-                    note(format_args!("error: {error}"));
-                    error.exit_code()
-                } else {
-                    let _ = error.print();
-                    ExitCode::SUCCESS
-                }
-            })?;
+            let parsed = parse_session(session).map_err(|error| clap_exit(&error))?;
             parsed.for_window().map_err(|message| {
                 note(format_args!("wirepad: {message}"));
                 ExitCode::from(2)

@@ -117,11 +117,14 @@ impl CliError {
 pub fn run(args: SessionArgs) -> ExitCode {
     match Plan::new(&args).and_then(Plan::run) {
         Ok(()) => ExitCode::SUCCESS,
-        Err(error) => {
-            note(format_args!("error: {error}"));
-            error.exit_code()
-        }
+        Err(error) => reported(error),
     }
+}
+
+/// One line on stderr, and the error's exit code.
+fn reported(error: CliError) -> ExitCode {
+    note(format_args!("error: {error}"));
+    error.exit_code()
 }
 
 /// One line on stderr. A closed stderr is no reason to fail (or panic, as `eprintln!` would).
