@@ -132,9 +132,12 @@ impl WirepadApp {
         launches: &[WindowSession],
     ) -> Self {
         let mut dropped = Vec::new();
-        let saved = stored.as_deref().and_then(|text| ron::from_str::<Saved>(text).ok());
-        let (prefs, tabs, layout, focused) = match (&stored, saved) {
-            (_, Some(saved)) if saved.version >= 1 => {
+        let saved = stored
+            .as_deref()
+            .and_then(|text| ron::from_str::<Saved>(text).ok())
+            .filter(|saved| saved.version >= 1);
+        let (prefs, tabs, layout, focused) = match (&stored, &saved) {
+            (_, Some(saved)) => {
                 let prefs = load_part(&saved.prefs, Prefs::default(), "", &mut dropped);
                 let tabs: Vec<(u64, TabConfig)> = saved
                     .tabs
@@ -157,16 +160,23 @@ impl WirepadApp {
             }
             (None, _) => (Prefs::default(), Vec::new(), None, None),
         };
-        let mut app = if launches.is_empty() {
-            let mut app = WirepadApp::new(ctx, prefs, vec![TabConfig::for_lang(system)]);
+        let mut app = WirepadApp::new(ctx, prefs, vec![TabConfig::for_lang(system)]);
+        if launches.is_empty() {
             app.restore(tabs, layout, focused);
-            app
         } else {
-            let mut app = WirepadApp::new(ctx, prefs, vec![TabConfig::for_lang(system)]);
             app.launch(launches, system);
-            app.saved_tabs = stored.as_deref().and_then(|text| ron::from_str::<Saved>(text).ok());
-            app
-        };
+            // The saved tabs (migrated, if the file is from before tabs) are written back as they were.
+            app.saved_tabs = Some(Saved {
+                version: 1,
+                prefs: String::new(),
+                tabs: tabs
+                    .iter()
+                    .map(|(id, config)| (*id, ron::to_string(config).unwrap_or_default()))
+                    .collect(),
+                layout: saved.map(|saved| saved.layout).unwrap_or_default(),
+                focused: focused.map_or(0, |id| id.0),
+            });
+        }
         if !dropped.is_empty() {
             let kept = stored.zip(bad_copy).map(|(text, path)| keep_bad_settings(text, path));
             app.notice = Some(Notice::SettingsDropped { fields: dropped, kept });
@@ -554,9 +564,12 @@ impl WirepadApp {
                     }
                 }
                 Picked::Failed(notice) => self.notice = Some(notice),
-                Picked::Exported(id) => {
+                Picked::Exported(id, failed) => {
                     if let Some(tab) = self.tabs.get_mut(&id) {
                         tab.exported();
+                    }
+                    if let Some(notice) = failed {
+                        self.notice = Some(notice);
                     }
                 }
                 Picked::Copy(text) => self.repaint.copy_text(text),
@@ -664,17 +677,16 @@ impl WirepadApp {
 
     /// What eframe stores: the prefs, each tab's settings and the layout, each as its own RON text.
     pub fn saved_text(&self) -> String {
-        let tabs = match &self.saved_tabs {
-            Some(saved) => saved.tabs.clone(),
-            None => self
-                .tab_ids()
-                .into_iter()
-                .filter_map(|id| Some((id.0, ron::to_string(&self.tabs.get(&id)?.config).ok()?)))
-                .collect(),
-        };
-        let (layout, focused) = match &self.saved_tabs {
-            Some(saved) => (saved.layout.clone(), saved.focused),
-            None => (ron::to_string(&self.tree).unwrap_or_default(), self.focused.0),
+        let (tabs, layout, focused) = match &self.saved_tabs {
+            Some(saved) => (saved.tabs.clone(), saved.layout.clone(), saved.focused),
+            None => (
+                self.tab_ids()
+                    .into_iter()
+                    .filter_map(|id| Some((id.0, ron::to_string(&self.tabs.get(&id)?.config).ok()?)))
+                    .collect(),
+                ron::to_string(&self.tree).unwrap_or_default(),
+                self.focused.0,
+            ),
         };
         let saved = Saved {
             version: 1,

@@ -67,8 +67,8 @@ pub enum TabAction {
 pub enum Picked {
     Chosen(TabId, FilePurpose, crate::gui::dialog::Chosen),
     Failed(Notice),
-    /// An export ended (written, failed or cancelled): the tab stops showing its progress.
-    Exported(TabId),
+    /// An export ended (written, cancelled, or failed with the reason): the tab stops showing its progress.
+    Exported(TabId, Option<Notice>),
     /// The view's text, for the clipboard.
     Copy(String),
 }
@@ -413,20 +413,22 @@ impl Tab {
             }
             TabAction::CopyAll => {
                 let snapshot = self.state.view.snapshot();
-                self.background("wirepad-copy-all", move || Some(Picked::Copy(snapshot.text())));
+                let _ = self.background("wirepad-copy-all", move || Some(Picked::Copy(snapshot.text())));
             }
         }
     }
 
-    /// Runs `work` on a thread of its own; what it returns comes back through the window.
-    fn background(&self, name: &str, work: impl FnOnce() -> Option<Picked> + Send + 'static) {
+    /// Runs `work` on a thread of its own; what it returns comes back through the window. `false` when no
+    /// thread could be started.
+    fn background(&self, name: &str, work: impl FnOnce() -> Option<Picked> + Send + 'static) -> bool {
         let (tx, repaint) = (self.state.picked.clone(), self.state.repaint.clone());
-        let _ = std::thread::Builder::new().name(name.into()).spawn(move || {
+        let spawned = std::thread::Builder::new().name(name.into()).spawn(move || {
             if let Some(picked) = work() {
                 let _ = tx.send(picked);
                 repaint.request_repaint();
             }
         });
+        spawned.is_ok()
     }
 
     /// Converts the send box between text and hex in the chosen encoding; a box that cannot be converted (bad
@@ -639,29 +641,21 @@ impl Tab {
         let progress = Arc::new(Progress::default());
         self.state.export = Some((format, progress.clone()));
         let id = self.id;
-        let (tx, repaint) = (self.state.picked.clone(), self.state.repaint.clone());
-        let spawned = std::thread::Builder::new()
-            .name("wirepad-export".into())
-            .spawn(move || {
-                let result = crate::export::write(&snapshot, format, session, &path, &progress);
-                let failed = match result {
-                    Ok(()) | Err(ExportError::Cancelled { .. }) => None,
-                    Err(ExportError::Write { path, source }) => Some(Notice::Write {
-                        path,
-                        error: Arc::new(source),
-                    }),
-                    Err(ExportError::Pcap { path, source }) => Some(Notice::Write {
-                        path,
-                        error: Arc::new(std::io::Error::other(source)),
-                    }),
-                };
-                if let Some(notice) = failed {
-                    let _ = tx.send(Picked::Failed(notice));
-                }
-                let _ = tx.send(Picked::Exported(id));
-                repaint.request_repaint();
-            });
-        if spawned.is_err() {
+        let spawned = self.background("wirepad-export", move || {
+            let failed = match crate::export::write(&snapshot, format, session, &path, &progress) {
+                Ok(()) | Err(ExportError::Cancelled { .. }) => None,
+                Err(ExportError::Write { path, source }) => Some(Notice::Write {
+                    path,
+                    error: Arc::new(source),
+                }),
+                Err(ExportError::Pcap { path, source }) => Some(Notice::Write {
+                    path,
+                    error: Arc::new(std::io::Error::other(source)),
+                }),
+            };
+            Some(Picked::Exported(id, failed))
+        });
+        if !spawned {
             self.state.export = None;
         }
     }
@@ -693,7 +687,7 @@ impl Tab {
     fn save_view(&mut self, path: PathBuf) {
         // The text is made on the writer's thread too: a 64 MiB history takes a while to lay out.
         let snapshot = self.state.view.snapshot();
-        self.background("wirepad-save-view", move || {
+        let _ = self.background("wirepad-save-view", move || {
             std::fs::write(&path, snapshot.text()).err().map(|error| {
                 Picked::Failed(Notice::Write {
                     path,

@@ -486,6 +486,18 @@ fn the_settings_file_from_before_tabs_becomes_the_first_tab() {
     assert_eq!(app.prefs().remote_history, vec!["10.0.0.9:502"]);
     assert_eq!(app.prefs().quick_commands.len(), 1);
     assert_eq!(app.lang(), Lang::En);
+    let migrated = app.tab().config.clone();
+    drop(app);
+    // A window started with sessions of its own leaves that tab saved for the next plain start.
+    let session = wirepad::cli::parse_session(["tcp-server", "127.0.0.1:0"]).expect("valid");
+    let launch = session.for_window().expect("the window takes it");
+    let launched = WirepadApp::from_stored(&ctx, Some(old.into()), Lang::Zh, None, &[launch]);
+    assert_eq!(launched.tab().config.mode, ModeKind::TcpServer);
+    let saved = launched.saved_text();
+    drop(launched);
+    let again = WirepadApp::from_stored(&ctx, Some(saved), Lang::Zh, None, &[]);
+    assert_eq!(again.tab_ids().len(), 1);
+    assert_eq!(again.tab().config, migrated);
 }
 
 #[test]
