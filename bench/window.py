@@ -156,8 +156,9 @@ def frame_rows(label, lines, start_ms, end_ms):
     ]
 
 
-def flooded(window, label, flood):
-    """Runs `flood()` at the window, then waits for it to settle: the frame rows of the flood and its peak RSS."""
+def flooded(window, label, flood, peak_limit=200):
+    """Runs `flood()` at the window, then waits for it to settle: the frame rows of the flood and its peak RSS
+    (checked against `peak_limit` MiB; None: only shown)."""
     sampler = Sampler(window.proc.pid)
     start = time.time() * 1000
     flood()
@@ -165,7 +166,9 @@ def flooded(window, label, flood):
     window.settle(30)
     peak = sampler.close()
     say("window", f"{label}: {(end - start) / 1000:.1f} s")
-    return frame_rows(label, window.frame_lines(), start, end) + [at_most(f"{label}: peak RSS", "MiB", peak, 200)]
+    peak_row = (Row(f"{label}: peak RSS", "MiB", peak, goal="-") if peak_limit is None
+                else at_most(f"{label}: peak RSS", "MiB", peak, peak_limit))
+    return frame_rows(label, window.frame_lines(), start, end) + [peak_row]
 
 
 def measure(wirepad, quick=False):
