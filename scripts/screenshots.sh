@@ -9,18 +9,19 @@ bin=${BIN:-target/release/wirepad}
 gib=${GIB:-1.1}
 out=${OUT:-assets}
 work=$(mktemp -d)
+xd=${XVFB_DISPLAY:-:77} # another free display lets two runs share the machine
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
-Xvfb :77 -screen 0 1920x1080x24 -nolisten tcp >"$work/xvfb.log" 2>&1 &
+Xvfb $xd -screen 0 1920x1080x24 -nolisten tcp >"$work/xvfb.log" 2>&1 &
 sleep 1
 shoot() { # lang locale width height name [extra gui args]
   local home="$work/home-$5"; mkdir -p "$home"
-  env -u WAYLAND_DISPLAY LANG="$2" LC_ALL="$2" HOME="$home" XDG_CONFIG_HOME="$home" XDG_DATA_HOME="$home" DISPLAY=:77 \
+  env -u WAYLAND_DISPLAY LANG="$2" LC_ALL="$2" HOME="$home" XDG_CONFIG_HOME="$home" XDG_DATA_HOME="$home" DISPLAY=$xd \
     "$bin" gui tcp-server 127.0.0.1:0 --log ${6:-} >"$work/out" 2>"$work/err-$5" &
   local pid=$!
   local wid=""
-  for _ in $(seq 100); do wid=$(DISPLAY=:77 xdotool search --name '^Wirepad' 2>/dev/null | head -1 || true); [ -n "$wid" ] && break; sleep 0.1; done
+  for _ in $(seq 100); do wid=$(DISPLAY=$xd xdotool search --name '^Wirepad' 2>/dev/null | head -1 || true); [ -n "$wid" ] && break; sleep 0.1; done
   [ -n "$wid" ] || { echo "no window"; cat "$work/err-$5"; exit 1; }
-  DISPLAY=:77 xdotool windowmove "$wid" 0 0 windowsize "$wid" "$3" "$4"
+  DISPLAY=$xd xdotool windowmove "$wid" 0 0 windowsize "$wid" "$3" "$4"
   sleep 1
   # The window's session listens on a port it chose: find it from the process's sockets.
   local port
@@ -52,7 +53,7 @@ PY
   rm -f "$work/sent"
   for _ in $(seq 1200); do [ -e "$work/sent" ] && break; sleep 0.1; done
   sleep 2.5
-  DISPLAY=:77 import -window root -crop "${3}x${4}+0+0" "$out/screenshot-$5.png"
+  DISPLAY=$xd import -window root -crop "${3}x${4}+0+0" "$out/screenshot-$5.png"
   kill "$peers" "$pid"; wait "$pid" 2>/dev/null || true
   echo "$out/screenshot-$5.png"
 }
@@ -63,12 +64,12 @@ shoot_tabs() {
   local port
   port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
   env -u WAYLAND_DISPLAY LANG=en_US.UTF-8 LC_ALL=en_US.UTF-8 HOME="$home" XDG_CONFIG_HOME="$home" XDG_DATA_HOME="$home" \
-    DISPLAY=:77 "$bin" gui tcp-server "127.0.0.1:$port" --log -e gbk \
+    DISPLAY=$xd "$bin" gui tcp-server "127.0.0.1:$port" --log -e gbk \
     + tcp-client "127.0.0.1:$port" --log -e gbk -s '你好，服务器！\r\n' >"$work/out" 2>"$work/err-tabs" &
   local pid=$! wid=""
-  for _ in $(seq 100); do wid=$(DISPLAY=:77 xdotool search --name '^Wirepad' 2>/dev/null | head -1 || true); [ -n "$wid" ] && break; sleep 0.1; done
+  for _ in $(seq 100); do wid=$(DISPLAY=$xd xdotool search --name '^Wirepad' 2>/dev/null | head -1 || true); [ -n "$wid" ] && break; sleep 0.1; done
   [ -n "$wid" ] || { echo "no window"; cat "$work/err-tabs"; exit 1; }
-  local x="env DISPLAY=:77 xdotool"
+  local x="env DISPLAY=$xd xdotool"
   $x windowmove "$wid" 0 0 windowsize "$wid" 1600 900
   sleep 2
   $x windowfocus "$wid"
@@ -77,7 +78,7 @@ shoot_tabs() {
   $x type --delay 20 'Welcome! Your name?'; sleep 0.3
   $x mousemove 733 823 click 1; sleep 0.5
   $x mousemove 1534 800 click 1; sleep 1.5
-  DISPLAY=:77 import -window root -crop 1600x900+0+0 "$out/screenshot-tabs-1600x900.png"
+  DISPLAY=$xd import -window root -crop 1600x900+0+0 "$out/screenshot-tabs-1600x900.png"
   kill "$pid"; wait "$pid" 2>/dev/null || true
   echo "$out/screenshot-tabs-1600x900.png"
 }
