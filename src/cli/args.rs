@@ -38,7 +38,7 @@ Sessions:
   wirepad udp [--bind LOCAL] [--remote HOST:PORT] [--follow-peer] [--broadcast] [--join GROUP]... [OPTIONS]
 
 OPTIONS (see `wirepad help tcp-server` for the details):
-  -e, --encoding NAME   --hex   --log   -q, --quiet   --recv-file PATH
+  -e, --encoding NAME   --hex   --log   -q, --quiet   --recv-file PATH   --pcap FILE
   -s, --send TEXT | --send-hex HEX | --send-file PATH   --append cr|lf|crlf
   --checksum sum8|xor8|crc16-modbus|crc16-ccitt|crc32|lrc   --repeat N   --interval MS   --stdin   --echo
   --quit-after-bytes N   --quit-after-secs S   --quit-when-idle MS
@@ -184,6 +184,11 @@ pub struct ReceiveArgs {
     /// Write every received byte, raw and in arrival order, to PATH
     #[arg(long, value_name = "PATH")]
     pub recv_file: Option<PathBuf>,
+    /// Write everything received and sent to FILE as pcapng for Wireshark/tshark, as it happens: the real
+    /// addresses and ports, synthesized Ethernet/IP/TCP|UDP headers, a TCP handshake at join, FIN or RST at
+    /// leave (FIN for streams still open at the end)
+    #[arg(long, value_name = "FILE")]
+    pub pcap: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -386,6 +391,7 @@ impl SessionArgs {
             checksum: send.checksum,
             repeat: send.repeat.map(|count| (count, send.interval)),
             recv_file: common.receive.recv_file.clone(),
+            pcap: common.receive.pcap.clone(),
         })
     }
 }
@@ -420,6 +426,7 @@ pub fn session_config(args: &SessionArgs) -> SessionConfig {
     };
     SessionConfig {
         capture: common.receive.recv_file.clone().map(CaptureFile::truncate),
+        pcap: common.receive.pcap.clone().map(CaptureFile::truncate),
         received_as,
         echo: common.send.echo,
         framing: common.auto.frame.clone().unwrap_or_default(),

@@ -442,7 +442,7 @@ impl Runner {
         }
     }
 
-    /// Errors that end the run: the capture, the file to send, the remote's name, the engine itself, and a
+    /// Errors that end the run: the capture and the pcap (the files asked for), the file to send, the remote's name, the engine itself, and a
     /// failed UDP send (its one destination is the session's whole purpose). A TCP server's trouble with one
     /// client is that client's: reported, and the session goes on.
     fn fatality(&self, error: &NetError) -> Fatality {
@@ -451,6 +451,7 @@ impl Runner {
         match error {
             NetError::ReadFile { .. } if server => Fatality::ClientFile,
             NetError::Capture { .. }
+            | NetError::Pcap { .. }
             | NetError::ReadFile { .. }
             | NetError::Unsent { .. }
             | NetError::FileStopped { .. }

@@ -3,6 +3,7 @@ pub mod checksum;
 pub mod escape;
 pub mod framing;
 pub mod hex;
+pub mod pcapng;
 pub mod text;
 
 /// Where `needle` first occurs in `haystack` (an empty needle at once): a contains-rule, an expect, a delimiter.

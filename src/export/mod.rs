@@ -1,7 +1,6 @@
 //! What leaves the window as a file: the history on show as text (as shown), CSV, JSON lines or pcapng for
 //! Wireshark. Written on the caller's thread (the window runs it on one of its own) with progress and cancel; a
 //! file that could not be finished is removed.
-pub mod pcapng;
 pub mod records;
 
 use std::fs::File;
@@ -11,9 +10,9 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::SystemTime;
 
+use crate::codec::pcapng::{self, PcapSynth, Transport, Way};
 use crate::log::{Chunk, Direction};
 use crate::view::ViewSnapshot;
-use pcapng::{PcapSynth, Transport, Way};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {

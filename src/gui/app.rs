@@ -17,6 +17,7 @@ use crate::gui::settings::{Prefs, TabConfig};
 use crate::gui::tab::{Picked, Tab, TabAction, TabId};
 use crate::gui::ui::{self, Action, Cx, Typed};
 use crate::i18n::{Lang, Notice, Texts};
+use crate::net::CaptureFile;
 use crate::session::launch::WindowSession;
 
 /// New tab, close tab, next tab (and previous with Shift).
@@ -222,6 +223,7 @@ impl WirepadApp {
             let id = self.insert_tab(config);
             if let Some(tab) = self.tabs.get_mut(&id) {
                 tab.set_capture(capture);
+                tab.set_pcap(launch.pcap.clone().map(CaptureFile::truncate));
             }
             ids.push(id);
         }

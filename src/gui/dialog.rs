@@ -14,6 +14,7 @@ use crate::gui::desktop;
 pub enum FilePurpose {
     SendFile,
     Capture,
+    Pcap,
     SaveView,
     Export(Format),
 }
@@ -28,6 +29,7 @@ impl FilePurpose {
         match self {
             FilePurpose::SendFile => None,
             FilePurpose::Capture => Some("capture.bin".into()),
+            FilePurpose::Pcap => Some("wirepad.pcapng".into()),
             FilePurpose::SaveView => Some("wirepad.txt".into()),
             FilePurpose::Export(format) => Some(format!("wirepad.{}", format.extension())),
         }

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use crossbeam_channel::Sender;
 
-use crate::export::pcapng::Transport;
+use crate::codec::pcapng::Transport;
 use crate::export::{ExportError, Format, Progress, Session as ExportSession};
 use crate::gui::dialog::FilePurpose;
 use crate::gui::settings::{ModeKind, Prefs, TabConfig};
@@ -46,6 +46,7 @@ pub enum TabAction {
     /// Ask for a file (send file, receive to file, save view) with the system's dialog, or a typed path.
     PickFile(FilePurpose),
     StopCapture,
+    StopPcap,
     Kick(SocketAddr),
     /// Stops the export being written (its partial file is removed).
     CancelExport,
@@ -159,6 +160,8 @@ pub struct TabState {
     log_dropped_at_reset: u64,
     /// Receive-to-file, kept across Close/Open: a reopened session appends to it.
     capture: Option<CaptureFile>,
+    /// Live pcap, kept across Close/Open like the capture: a reopened session adds a section to it.
+    pcap: Option<CaptureFile>,
     /// Exact counters; they stay on show after Close and go on counting at the next Open, as in NetAssist.
     totals: Totals,
     rates: Rates,
@@ -217,6 +220,10 @@ impl TabState {
 
     pub fn capture(&self) -> Option<&CaptureFile> {
         self.capture.as_ref()
+    }
+
+    pub fn pcap(&self) -> Option<&CaptureFile> {
+        self.pcap.as_ref()
     }
 
     pub fn view(&self) -> &View {
@@ -312,6 +319,7 @@ impl Tab {
             send_check: None,
             log_dropped_at_reset: 0,
             capture: None,
+            pcap: None,
             totals: Totals::default(),
             rates: Rates::default(),
             wrap_columns: None,
@@ -329,6 +337,11 @@ impl Tab {
     /// A receive-to-file to start with the first Open (the command line's `--recv-file`).
     pub fn set_capture(&mut self, capture: Option<CaptureFile>) {
         self.state.capture = capture;
+    }
+
+    /// A live pcap to start with the first Open (the command line's `--pcap`).
+    pub fn set_pcap(&mut self, pcap: Option<CaptureFile>) {
+        self.state.pcap = pcap;
     }
 
     /// The title: the user's name, else the mode and port; a mark while it holds data not yet seen.
@@ -385,6 +398,12 @@ impl Tab {
                     session.command(Command::Capture(None));
                 }
                 self.state.capture = None;
+            }
+            TabAction::StopPcap => {
+                if let Some(session) = &self.state.session {
+                    session.command(Command::Pcap(None));
+                }
+                self.state.pcap = None;
             }
             TabAction::Kick(peer) => self.command(Command::Kick(peer)),
             TabAction::CancelExport => {
@@ -475,6 +494,7 @@ impl Tab {
                 state.rates = Rates::default();
                 state.session = Some(session);
                 self.start_capture();
+                self.start_pcap();
             }
             Err(error) => self.attempt_failed(Arc::new(error)),
         }
@@ -489,10 +509,12 @@ impl Tab {
 
     /// Hands the capture file to the open session; a later session appends to what this one writes.
     fn start_capture(&mut self) {
-        if let (Some(session), Some(capture)) = (&self.state.session, &mut self.state.capture) {
-            session.command(Command::Capture(Some(capture.clone())));
-            capture.append = true;
-        }
+        hand_over(self.state.session.as_ref(), &mut self.state.capture, Command::Capture);
+    }
+
+    /// The same for the pcap: a later session adds a section to its file.
+    fn start_pcap(&mut self) {
+        hand_over(self.state.session.as_ref(), &mut self.state.pcap, Command::Pcap);
     }
 
     pub fn close(&mut self) {
@@ -617,6 +639,10 @@ impl Tab {
             FilePurpose::Capture => {
                 self.state.capture = Some(CaptureFile::truncate(path));
                 self.start_capture();
+            }
+            FilePurpose::Pcap => {
+                self.state.pcap = Some(CaptureFile::truncate(path));
+                self.start_pcap();
             }
             FilePurpose::SaveView => self.save_view(path),
             FilePurpose::Export(format) => self.export(format, path),
@@ -743,9 +769,11 @@ impl Tab {
             }
             EventKind::Sent { peer, bytes } => self.record(event.at, peer, Direction::Tx, bytes.to_vec()),
             EventKind::Error(error) => {
-                if matches!(*error, NetError::Capture { .. }) {
-                    // The engine dropped the capture it could not write.
-                    self.state.capture = None;
+                // The engine dropped the capture or pcap it could not write.
+                match *error {
+                    NetError::Capture { .. } => self.state.capture = None,
+                    NetError::Pcap { .. } => self.state.pcap = None,
+                    _ => {}
                 }
                 self.attempt_failed(error);
             }
@@ -873,5 +901,13 @@ fn view_options(config: &TabConfig, peer_filter: Option<SocketAddr>, wrap_column
         show_tx: receive.show_sent,
         wrap_columns: if receive.wrap { wrap_columns } else { None },
         peer_filter,
+    }
+}
+
+/// Gives `file` to the open session with `command`; whatever opens next appends to it.
+fn hand_over(session: Option<&Session>, file: &mut Option<CaptureFile>, command: fn(Option<CaptureFile>) -> Command) {
+    if let (Some(session), Some(file)) = (session, file) {
+        session.command(command(Some(file.clone())));
+        file.append = true;
     }
 }

@@ -3,13 +3,11 @@
 use std::fs::{File, OpenOptions};
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::thread::JoinHandle;
 
-use crossbeam_channel::{Receiver, Sender, TryRecvError, TrySendError, bounded};
+use crossbeam_channel::{Receiver, Sender, TryRecvError, bounded};
 
 use super::error::describe;
+use super::spool::Spool;
 
 /// A capture file that could not be opened or written (or whose writer stopped), with its path.
 #[derive(Debug, thiserror::Error)]
@@ -53,14 +51,8 @@ impl CaptureFile {
 }
 
 pub struct Capture {
-    path: PathBuf,
-    chunks: Option<Sender<Vec<u8>>>,
+    spool: Spool<Vec<u8>, CaptureError>,
     spares: Receiver<Vec<u8>>,
-    /// A chunk the queue had no room for; nothing more is read until it is queued.
-    held: Option<Vec<u8>>,
-    writer: Option<JoinHandle<Result<(), CaptureError>>>,
-    /// Set by the writer as it stops, before it wakes the worker.
-    ended: Arc<AtomicBool>,
 }
 
 impl Capture {
@@ -68,110 +60,65 @@ impl Capture {
     /// `on_exit` runs on the writer thread when it stops (the worker uses it to wake its poll).
     pub fn create(target: &CaptureFile, on_exit: impl FnOnce() + Send + 'static) -> Result<Capture, CaptureError> {
         let path = target.path.as_path();
-        let file = OpenOptions::new()
-            .write(true)
-            .create(true)
-            .append(target.append)
-            .truncate(!target.append)
-            .open(path)
-            .map_err(|source| CaptureError {
-                path: path.to_owned(),
-                source,
-            })?;
-        let (tx, rx) = bounded(QUEUE_CHUNKS);
+        let error = |source| CaptureError {
+            path: path.to_owned(),
+            source,
+        };
+        let file = open(target).map_err(error)?;
         let (spare_tx, spares) = bounded(SPARE_CHUNKS);
         let owned = path.to_owned();
-        let ended = Arc::new(AtomicBool::new(false));
-        let writer_ended = ended.clone();
-        let writer = std::thread::Builder::new()
-            .name("wirepad-capture".into())
-            .spawn(move || {
-                let result = write_all(file, &rx, &spare_tx, &owned);
-                // Before the wake-up: the woken worker must find the writer ended, not still returning.
-                writer_ended.store(true, Ordering::Release);
-                on_exit();
-                result
-            })
-            .map_err(|source| CaptureError {
+        let spool = Spool::spawn(
+            "wirepad-capture",
+            path,
+            QUEUE_CHUNKS,
+            move |chunks| write_all(file, chunks, &spare_tx, &owned),
+            on_exit,
+            |path| CaptureError {
                 path: path.to_owned(),
-                source,
-            })?;
-        Ok(Capture {
-            path: path.to_owned(),
-            chunks: Some(tx),
-            spares,
-            held: None,
-            writer: Some(writer),
-            ended,
-        })
+                source: std::io::Error::other("the capture writer stopped unexpectedly"),
+            },
+        )
+        .map_err(error)?;
+        Ok(Capture { spool, spares })
     }
 
     /// Queues a copy of `data`. Returns `false` when the queue is full: the copy is held and the caller must
     /// pause reading.
     pub fn push(&mut self, data: &[u8]) -> bool {
-        debug_assert!(self.held.is_none(), "push while a chunk is held");
         let mut chunk = self.spares.try_recv().unwrap_or_default();
         chunk.clear();
         chunk.extend_from_slice(data);
-        self.held = Some(chunk);
-        self.retry()
+        self.spool.push(chunk)
     }
 
-    /// Tries to queue the held chunk; `true` when nothing is held any more.
+    /// Tries to queue what is held; `true` when nothing is held any more.
     pub fn retry(&mut self) -> bool {
-        let (Some(chunk), Some(tx)) = (self.held.take(), &self.chunks) else {
-            return true;
-        };
-        match tx.try_send(chunk) {
-            Ok(()) => true,
-            Err(TrySendError::Full(chunk)) => {
-                self.held = Some(chunk);
-                false
-            }
-            // The writer stopped on an error; `finished` reports it.
-            Err(TrySendError::Disconnected(_)) => true,
-        }
+        self.spool.retry()
     }
 
     pub fn is_blocked(&self) -> bool {
-        self.held.is_some()
+        self.spool.is_blocked()
     }
 
     /// The writer stopped by itself: the error it met. (`None` while it runs.)
     pub fn failed(&mut self) -> Option<CaptureError> {
-        if self.writer.is_none() || !self.ended.load(Ordering::Acquire) {
-            return None;
-        }
-        // The writer has written its result and is returning it: the join is at once.
-        self.join().err()
+        self.spool.failed()
     }
 
     /// Queues what is held, lets the writer drain and flush, and waits for it.
-    pub fn finish(mut self) -> Result<(), CaptureError> {
-        if let (Some(chunk), Some(tx)) = (self.held.take(), &self.chunks) {
-            let _ = tx.send(chunk);
-        }
-        self.join()
-    }
-
-    fn join(&mut self) -> Result<(), CaptureError> {
-        self.chunks = None;
-        self.held = None;
-        match self.writer.take().map(JoinHandle::join) {
-            Some(Ok(result)) => result,
-            Some(Err(_)) => Err(CaptureError {
-                path: self.path.clone(),
-                source: std::io::Error::other("the capture writer stopped unexpectedly"),
-            }),
-            None => Ok(()),
-        }
+    pub fn finish(self) -> Result<(), CaptureError> {
+        self.spool.finish()
     }
 }
 
-impl Drop for Capture {
-    fn drop(&mut self) {
-        let _ = self.join();
-    }
+/// Creates, truncates or appends to the file, as `target` says.
+pub(super) fn open(target: &CaptureFile) -> std::io::Result<File> {
+    OpenOptions::new()
+        .write(true)
+        .create(true)
+        .append(target.append)
+        .truncate(!target.append)
+        .open(&target.path)
 }
 
 fn write_all(

@@ -48,6 +48,8 @@ impl From<Reply> for Outgoing {
 pub(super) struct Conn {
     pub stream: TcpStream,
     pub token: Token,
+    /// Our end of the connection, as the OS says (the pcap's source or destination).
+    pub local: SocketAddr,
     pub peer: SocketAddr,
     out: VecDeque<Outgoing>,
     written: usize,
@@ -87,10 +89,11 @@ pub(super) enum Linger {
 }
 
 impl Conn {
-    pub fn new(stream: TcpStream, token: Token, peer: SocketAddr) -> Self {
+    pub fn new(stream: TcpStream, token: Token, local: SocketAddr, peer: SocketAddr) -> Self {
         Conn {
             stream,
             token,
+            local,
             peer,
             out: VecDeque::new(),
             written: 0,
@@ -179,7 +182,7 @@ impl Conn {
                     self.counters.add_rx(n);
                     // Replies are never refused: reading stops while the queue is full, so it holds one read's
                     // replies more at most.
-                    for reply in ctx.received(self.peer, &buf[..n], true) {
+                    for reply in ctx.received(self.local, self.peer, &buf[..n], true) {
                         if let Status::Gone(reason, error) = self.push(ctx, reply.into()) {
                             return Status::Gone(reason, error);
                         }
@@ -232,6 +235,10 @@ impl Conn {
     /// Writes what is queued until the socket would block; the next writable event continues.
     pub fn write(&mut self, ctx: &mut Ctx) -> Status {
         while let Some(front) = self.out.front() {
+            if ctx.tx_paused() {
+                ctx.parked.push(self.token);
+                break;
+            }
             match self.stream.write(&front.bytes[self.written..]) {
                 Ok(0) => {
                     let source = io::Error::from(io::ErrorKind::WriteZero);
@@ -244,7 +251,7 @@ impl Conn {
                     );
                 }
                 Ok(n) => {
-                    ctx.counters.add_tx(n);
+                    ctx.wrote(self.local, self.peer, &front.bytes, self.written..self.written + n);
                     self.counters.add_tx(n);
                     self.written += n;
                     self.queued -= n;

@@ -41,6 +41,8 @@ pub enum NetError {
     DatagramTooLarge { addr: SocketAddr, len: usize },
     #[error(transparent)]
     Capture(#[from] super::capture::CaptureError),
+    #[error(transparent)]
+    Pcap(#[from] super::pcap::PcapFileError),
     #[error("cannot read {}: {}", path.display(), describe(source))]
     ReadFile { path: PathBuf, source: io::Error },
     #[error("cannot send to {to}: {queued} bytes still queued when the session stopped")]
@@ -88,6 +90,7 @@ impl NetError {
             | NetError::ReadFile { source, .. }
             | NetError::Internal(source) => Some(source.kind()),
             NetError::Capture(capture) => Some(capture.source.kind()),
+            NetError::Pcap(pcap) => Some(pcap.source.kind()),
             _ => None,
         }
     }

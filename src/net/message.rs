@@ -51,6 +51,9 @@ pub enum Command {
     Leave(Group),
     /// Start (`Some`) or stop (`None`) writing every received byte to a file.
     Capture(Option<CaptureFile>),
+    /// Start (`Some`) or stop (`None`) writing everything received and sent as pcapng. Connections already open
+    /// get their handshake made up when they next carry data.
+    Pcap(Option<CaptureFile>),
     /// Replace the auto-reply rules (`None`: none; the session's `echo` stays). Answers `Automation(Rules)`.
     SetRules(Option<Rules>),
     /// Cut each peer's stream into messages from now on; what a peer's old framing held comes out first.

@@ -7,8 +7,10 @@ mod error;
 mod job;
 mod message;
 mod outbox;
+mod pcap;
 pub(crate) mod platform;
 mod resolve;
+mod spool;
 mod tcp_client;
 mod tcp_server;
 mod udp;
@@ -32,6 +34,7 @@ pub use error::{NetError, Nobody, describe};
 pub use message::{
     AutoEvent, Bytes, CloseReason, Command, Event, EventKind, Group, LeaveReason, ScriptEnd, StepOutcome, Target,
 };
+pub use pcap::PcapFileError;
 
 /// Largest UDP payload over IPv4 (65,535 less the IPv4 and UDP headers), and the size of a file's datagrams.
 pub const MAX_DATAGRAM: usize = 65_507;
@@ -89,6 +92,9 @@ pub struct SessionConfig {
     pub mode: Mode,
     /// Write every received byte, raw and in arrival order, to this file.
     pub capture: Option<CaptureFile>,
+    /// Write every byte received and sent, with TCP joins and leaves, as pcapng to this file (lossless: reading
+    /// and writing wait for it, as for `capture`).
+    pub pcap: Option<CaptureFile>,
     pub delivery: Delivery,
     /// Received bytes are coalesced into one event per peer at most this often.
     pub batch_interval: Duration,
@@ -111,6 +117,7 @@ impl SessionConfig {
         SessionConfig {
             mode,
             capture: None,
+            pcap: None,
             delivery: Delivery::DropWhenBehind,
             batch_interval: Duration::from_millis(16),
             received_as: ReceivedAs::Bytes,

@@ -13,6 +13,7 @@ use super::resolve::Lookup;
 use super::tcp_server::READ_BUFFER;
 use super::worker::{Ctx, Transport};
 use super::{Bytes, CloseReason, EventKind, LeaveReason, NetError, Nobody, Target, platform};
+use crate::codec::pcapng::Way;
 
 const FIRST_BACKOFF: Duration = Duration::from_millis(500);
 const MAX_BACKOFF: Duration = Duration::from_secs(5);
@@ -152,9 +153,9 @@ impl TcpClient {
                 let local = stream.local_addr().map(platform::canonical).unwrap_or(peer);
                 let peer = platform::canonical(peer);
                 self.backoff = FIRST_BACKOFF;
-                self.state = State::Connected(Conn::new(stream, token, peer));
+                self.state = State::Connected(Conn::new(stream, token, local, peer));
                 ctx.emit(EventKind::Connected { local, peer });
-                ctx.peer_joined(peer, Scope::Once);
+                ctx.peer_joined(local, peer, Scope::Once, Way::Out);
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotConnected => {}
             Err(source) => self.abandon_attempt(ctx, NetError::Connect { addr, source }),
@@ -195,7 +196,7 @@ impl TcpClient {
         if let Some(error) = error {
             ctx.error(error);
         }
-        ctx.peer_left(conn.peer);
+        ctx.peer_left(conn.local, conn.peer, reason);
         ctx.emit(EventKind::PeerLeft {
             peer: conn.peer,
             reason,

@@ -12,6 +12,7 @@ use super::auto::Scope;
 use super::conn::{Conn, Linger, Outgoing, Status};
 use super::worker::{Ctx, Transport};
 use super::{Bytes, EventKind, LeaveReason, NetError, Nobody, Target, platform};
+use crate::codec::pcapng::Way;
 
 const BACKLOG: i32 = 1024;
 pub(super) const READ_BUFFER: usize = 1024 * 1024;
@@ -101,6 +102,8 @@ impl TcpServer {
                 }
             };
             let peer = platform::canonical(peer);
+            // A server on 0.0.0.0 or [::] talks from one real address per client.
+            let local = stream.local_addr().map_or(self.local, platform::canonical);
             if self.max_clients.is_some_and(|max| self.conns.len() >= max) {
                 drop(stream);
                 ctx.emit(EventKind::PeerRefused { peer });
@@ -118,12 +121,12 @@ impl TcpServer {
                 });
                 continue;
             }
-            let conn = Conn::new(stream, token, peer).keep_half_open();
+            let conn = Conn::new(stream, token, local, peer).keep_half_open();
             let counters = conn.counters.clone();
             self.conns.insert(token, conn);
             self.by_peer.insert(peer, token);
             ctx.emit(EventKind::PeerJoined { peer, counters });
-            ctx.peer_joined(peer, Scope::EachClient);
+            ctx.peer_joined(local, peer, Scope::EachClient, Way::In);
         }
     }
 
@@ -141,7 +144,7 @@ impl TcpServer {
         if let Some(error) = error {
             ctx.error(error);
         }
-        ctx.peer_left(conn.peer);
+        ctx.peer_left(conn.local, conn.peer, reason);
         ctx.emit(EventKind::PeerLeft {
             peer: conn.peer,
             reason,

@@ -140,7 +140,7 @@ impl Udp {
                         self.kernel_dropped = dropped;
                     }
                     let peer = platform::canonical(peer);
-                    for reply in ctx.received(peer, &self.buf[..n], false) {
+                    for reply in ctx.received(self.local, peer, &self.buf[..n], false) {
                         if let Err(e) = self.send(ctx, Target::Peer(peer), reply.bytes, reply.report) {
                             ctx.error(e);
                         }
@@ -192,12 +192,16 @@ impl Udp {
 
     fn flush(&mut self, ctx: &mut Ctx) {
         while let Some((to, out)) = self.out.front() {
+            if ctx.tx_paused() {
+                ctx.parked.push(self.token);
+                return;
+            }
             match self
                 .socket
                 .send_to(&out.bytes, platform::reachable_from(self.local, *to))
             {
                 Ok(n) => {
-                    ctx.counters.add_tx(n);
+                    ctx.wrote(self.local, *to, &out.bytes, 0..n);
                     if out.report {
                         ctx.emit(EventKind::Sent {
                             peer: *to,

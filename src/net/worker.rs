@@ -1,5 +1,5 @@
 //! The worker loop shared by every kind of session: poll, commands, timers, jobs (periodic and file sends),
-//! automation (framing, rules, scripts), capture.
+//! automation (framing, rules, scripts), capture and live pcap.
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -11,10 +11,12 @@ use super::auto::{self, Automation, Reply, Scope};
 use super::capture::{Capture, CaptureFile};
 use super::job::{Cancel, FileSend, Job, JobKind, Periodic, Turn};
 use super::outbox::Outbox;
+use super::pcap::Pcap;
 use super::{
-    Bytes, CloseReason, Command, Counters, EventKind, Mode, NetError, Nobody, Notify, RecvBuffer, Session,
+    Bytes, CloseReason, Command, Counters, EventKind, LeaveReason, Mode, NetError, Nobody, Notify, RecvBuffer, Session,
     SessionConfig, Target, platform, tcp_client, tcp_server, udp,
 };
+use crate::codec::pcapng::{Transport as Carrier, Way};
 
 pub(super) const WAKER: Token = Token(0);
 /// Batches waiting for the consumer before the worker drops display data (or pauses, when lossless). Each holds up
@@ -22,7 +24,7 @@ pub(super) const WAKER: Token = Token(0);
 /// 15 MiB less peak RSS in a 1 GiB flood than 32, with no loss of printing throughput).
 const EVENT_BATCHES: usize = 8;
 const FILE_CHUNK: usize = 64 * 1024;
-/// How often a worker blocked by the capture writer looks again whether it made room.
+/// How often a worker blocked by the capture or pcap writer looks again whether it made room.
 const RETRY: Duration = Duration::from_millis(1);
 /// Outgoing queues past this much in all are a backlog whose memory is handed back to the OS once it is gone.
 const BACKLOG: usize = 16 * 1024 * 1024;
@@ -34,6 +36,7 @@ pub(super) struct Ctx {
     pub outbox: Outbox,
     pub counters: Arc<Counters>,
     pub capture: Option<Capture>,
+    pub pcap: Option<Pcap>,
     pub registry: mio::Registry,
     /// Bytes in every connection's outgoing queue together.
     pub queued_total: usize,
@@ -43,19 +46,23 @@ pub(super) struct Ctx {
     pub auto: Automation,
     /// Sockets with data left unread at the end of their turn (or a queue that made room): read again before polling.
     pub unread: Vec<Token>,
-    /// Sockets not read while the consumer or the capture catches up: looked at again every `RETRY`.
+    /// Sockets not read (or not written) while the consumer, the capture or the pcap catches up: looked at again
+    /// every `RETRY`.
     pub parked: Vec<Token>,
     next_token: usize,
 }
 
 impl Ctx {
-    /// Bytes read from `peer`: counted, captured, handed to the consumer and to the automation. Returns the
-    /// replies due now, for the transport to queue to that peer.
+    /// Bytes read from `peer` (at our `local` end): counted, captured, handed to the consumer and to the
+    /// automation. Returns the replies due now, for the transport to queue to that peer.
     #[must_use]
-    pub fn received(&mut self, peer: SocketAddr, data: &[u8], coalesce: bool) -> Vec<Reply> {
+    pub fn received(&mut self, local: SocketAddr, peer: SocketAddr, data: &[u8], coalesce: bool) -> Vec<Reply> {
         self.counters.add_rx(data.len());
         if let Some(capture) = &mut self.capture {
             capture.push(data);
+        }
+        if let Some(pcap) = &mut self.pcap {
+            pcap.received(local, peer, data);
         }
         if self.auto.idle() {
             self.outbox.push_received(peer, data, coalesce);
@@ -70,19 +77,40 @@ impl Ctx {
         self.auto.stream_ended(peer, &mut self.outbox)
     }
 
-    /// A TCP peer is gone: its framing and its script run end (before its `PeerLeft`).
-    pub fn peer_left(&mut self, peer: SocketAddr) {
-        self.auto.peer_left(peer, &mut self.outbox);
+    /// The socket took `bytes[range]` for `peer`: counted, and in the pcap.
+    pub fn wrote(&mut self, local: SocketAddr, peer: SocketAddr, bytes: &Bytes, range: std::ops::Range<usize>) {
+        self.counters.add_tx(range.len());
+        if let Some(pcap) = &mut self.pcap {
+            pcap.sent(local, peer, bytes, range);
+        }
     }
 
-    /// A TCP peer became reachable (after its `PeerJoined` or `Connected`): a script may start for it.
-    pub fn peer_joined(&mut self, peer: SocketAddr, scope: Scope) {
+    /// A TCP peer is gone: its framing and its script run end (before its `PeerLeft`); the pcap closes its stream.
+    pub fn peer_left(&mut self, local: SocketAddr, peer: SocketAddr, reason: LeaveReason) {
+        self.auto.peer_left(peer, &mut self.outbox);
+        if let Some(pcap) = &mut self.pcap {
+            pcap.left(local, peer, reason);
+        }
+    }
+
+    /// A TCP peer became reachable (after its `PeerJoined` or `Connected`): a script may start for it, and the
+    /// pcap gets its handshake, from whoever opened the connection.
+    pub fn peer_joined(&mut self, local: SocketAddr, peer: SocketAddr, scope: Scope, opened_by: Way) {
+        if let Some(pcap) = &mut self.pcap {
+            pcap.joined(local, peer, opened_by);
+        }
         self.auto.peer_joined(peer, scope, &mut self.outbox);
     }
 
-    /// Whether reading `peer` (`None`: any peer) must wait for the consumer or the capture to catch up.
+    /// Whether reading `peer` (`None`: any peer) must wait for the consumer, the capture or the pcap to catch up.
     pub fn rx_paused(&self, peer: Option<SocketAddr>) -> bool {
-        self.outbox.is_blocking(peer) || self.capture.as_ref().is_some_and(Capture::is_blocked)
+        self.outbox.is_blocking(peer) || self.capture.as_ref().is_some_and(Capture::is_blocked) || self.tx_paused()
+    }
+
+    /// Whether writing must wait for the pcap to catch up: what goes on the wire must go in the file too, and its
+    /// queue is bounded. (Outgoing queues are bounded as well, so waiting sends stay bounded.)
+    pub fn tx_paused(&self) -> bool {
+        self.pcap.as_ref().is_some_and(Pcap::is_blocked)
     }
 
     pub fn emit(&mut self, kind: EventKind) {
@@ -131,6 +159,7 @@ impl Ctx {
             outbox,
             counters,
             capture: None,
+            pcap: None,
             registry: poll.registry().try_clone().expect("registry"),
             auto: Automation::default(),
             queued_total: 0,
@@ -202,6 +231,8 @@ struct Worker<T> {
     timer_token: Token,
     /// Whom a script runs against.
     scope: Scope,
+    /// What the pcap's packets carry.
+    carrier: Carrier,
 }
 
 pub(super) fn spawn(config: SessionConfig, notify: Notify) -> Result<Session, NetError> {
@@ -216,6 +247,14 @@ pub(super) fn spawn(config: SessionConfig, notify: Notify) -> Result<Session, Ne
         Some(target) => Some(open_capture(target, &waker)?),
         None => None,
     };
+    let carrier = match config.mode {
+        Mode::Udp { .. } => Carrier::Udp,
+        Mode::TcpServer { .. } | Mode::TcpClient { .. } => Carrier::Tcp,
+    };
+    let pcap = match &config.pcap {
+        Some(target) => Some(open_pcap(target, carrier, &waker)?),
+        None => None,
+    };
     let outbox = Outbox::new(
         events_tx,
         notify,
@@ -228,6 +267,7 @@ pub(super) fn spawn(config: SessionConfig, notify: Notify) -> Result<Session, Ne
         outbox,
         counters: counters.clone(),
         capture,
+        pcap,
         registry,
         auto: Automation::new(
             config.framing.clone(),
@@ -255,6 +295,7 @@ pub(super) fn spawn(config: SessionConfig, notify: Notify) -> Result<Session, Ne
         default_to,
         scope,
         script,
+        carrier,
     };
     let mut recv_buffer = None;
     let (thread, local) = match config.mode {
@@ -312,6 +353,13 @@ fn open_capture(target: &CaptureFile, waker: &Arc<Waker>) -> Result<Capture, Net
     })?)
 }
 
+fn open_pcap(target: &CaptureFile, carrier: Carrier, waker: &Arc<Waker>) -> Result<Pcap, NetError> {
+    let waker = waker.clone();
+    Ok(Pcap::create(target, carrier, move || {
+        let _ = waker.wake();
+    })?)
+}
+
 struct Parts {
     poll: Poll,
     timer: Option<platform::FineTimer>,
@@ -322,6 +370,7 @@ struct Parts {
     default_to: String,
     scope: Scope,
     script: Option<Arc<crate::automation::script::Script>>,
+    carrier: Carrier,
 }
 
 impl Parts {
@@ -346,6 +395,7 @@ impl Parts {
             timer: self.timer,
             timer_token: self.timer_token,
             scope: self.scope,
+            carrier: self.carrier,
         };
         let thread = std::thread::Builder::new()
             .name(format!("wirepad {name}"))
@@ -400,14 +450,15 @@ impl<T: Transport> Worker<T> {
             {
                 break CloseReason::Stopped;
             }
-            self.check_capture();
-            // A socket paused again puts itself back on `parked`.
+            self.check_writers();
+            // A socket paused again puts itself back on `parked`. Writable too: a write paused for the pcap gets
+            // no new wake-up (a socket that cannot take more says so, and waits for its next one).
             let mut again = std::mem::take(&mut self.ctx.unread);
             again.append(&mut self.ctx.parked);
             again.sort_unstable();
             again.dedup();
             for token in again {
-                self.transport.ready(&mut self.ctx, token, true, false);
+                self.transport.ready(&mut self.ctx, token, true, true);
             }
             let now = Instant::now();
             self.transport.tick(&mut self.ctx, now);
@@ -426,6 +477,11 @@ impl<T: Transport> Worker<T> {
         }
         if let Some(capture) = self.ctx.capture.take()
             && let Err(e) = capture.finish()
+        {
+            self.ctx.error(e.into());
+        }
+        if let Some(pcap) = self.ctx.pcap.take()
+            && let Err(e) = pcap.finish()
         {
             self.ctx.error(e.into());
         }
@@ -512,6 +568,7 @@ impl<T: Transport> Worker<T> {
                 Command::Join(group) => self.transport.membership(group, true),
                 Command::Leave(group) => self.transport.membership(group, false),
                 Command::Capture(path) => self.set_capture(path),
+                Command::Pcap(path) => self.set_pcap(path),
                 Command::SetRules(rules) => {
                     self.ctx.auto.set_rules(rules, &mut self.ctx.outbox);
                     Ok(())
@@ -548,16 +605,33 @@ impl<T: Transport> Worker<T> {
         Ok(())
     }
 
-    /// A capture that failed (disk full, …) is reported and dropped; the sockets go on.
-    fn check_capture(&mut self) {
-        let Some(capture) = &mut self.ctx.capture else {
-            return;
-        };
-        if let Some(error) = capture.failed() {
-            self.ctx.capture = None;
-            self.ctx.error(error.into());
-        } else {
-            capture.retry();
+    fn set_pcap(&mut self, target: Option<CaptureFile>) -> Result<(), NetError> {
+        if let Some(old) = self.ctx.pcap.take() {
+            old.finish()?;
+        }
+        if let Some(target) = target {
+            self.ctx.pcap = Some(open_pcap(&target, self.carrier, &self.waker)?);
+        }
+        Ok(())
+    }
+
+    /// A capture or pcap that failed (disk full, …) is reported and dropped; the sockets go on.
+    fn check_writers(&mut self) {
+        if let Some(capture) = &mut self.ctx.capture {
+            if let Some(error) = capture.failed() {
+                self.ctx.capture = None;
+                self.ctx.error(error.into());
+            } else {
+                capture.retry();
+            }
+        }
+        if let Some(pcap) = &mut self.ctx.pcap {
+            if let Some(error) = pcap.failed() {
+                self.ctx.pcap = None;
+                self.ctx.error(error.into());
+            } else {
+                pcap.retry();
+            }
         }
     }
 

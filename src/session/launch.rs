@@ -21,6 +21,7 @@ pub struct WindowSession {
     /// `--repeat N` with `--interval MS`: the periodic send's count and interval.
     pub repeat: Option<(u64, u64)>,
     pub recv_file: Option<PathBuf>,
+    pub pcap: Option<PathBuf>,
 }
 
 /// What `--send` or `--send-hex` puts in the send box.

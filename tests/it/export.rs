@@ -5,7 +5,7 @@ use std::process::Command;
 use std::time::{Duration, SystemTime};
 
 use egui_kittest::kittest::Queryable;
-use wirepad::export::pcapng::{PcapSynth, Transport, Way};
+use wirepad::codec::pcapng::{PcapSynth, Transport, Way};
 
 /// Whether tshark is here to check the files with. CI installs it and must run these; elsewhere a machine without it
 /// skips them, saying so.

@@ -207,6 +207,13 @@ fn receive(ui: &mut egui::Ui, cx: Cx, config: &mut TabConfig, state: &TabState) 
         } else if file_button(ui, t, t.receive_to_file, t.tip_receive_to_file, dialog_free) {
             actions.push(Action::PickFile(FilePurpose::Capture));
         }
+        if state.pcap().is_some() {
+            if ui.button(t.stop_pcap).on_hover_text(t.tip_stop_pcap).clicked() {
+                actions.push(Action::StopPcap);
+            }
+        } else if file_button(ui, t, t.capture_pcap, t.tip_capture_pcap, dialog_free) {
+            actions.push(Action::PickFile(FilePurpose::Pcap));
+        }
         if ui.button(t.clear).on_hover_text(t.tip_clear).clicked() {
             actions.push(Action::ClearView);
         }
@@ -243,6 +250,9 @@ fn receive(ui: &mut egui::Ui, cx: Cx, config: &mut TabConfig, state: &TabState) 
     }
     if let Some(capture) = state.capture() {
         ui.add(egui::Label::new(format!("{} {}", t.receiving_to, capture.path.display())).wrap());
+    }
+    if let Some(pcap) = state.pcap() {
+        ui.add(egui::Label::new(format!("{} {}", t.pcap_to, pcap.path.display())).wrap());
     }
     actions
 }

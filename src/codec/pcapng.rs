@@ -201,6 +201,11 @@ impl<W: Write> PcapSynth<W> {
         self.segment(at, local, peer, closed_by, seq, Some(ack), Flags::None, &[])
     }
 
+    /// Hands what is buffered on to the file (a live capture does so whenever it is idle, so the file is current).
+    pub fn flush(&mut self) -> std::io::Result<()> {
+        self.writer.get_mut().flush()
+    }
+
     /// Every connection still open gets its FIN exchange (the capture ends, not the connections).
     pub fn finish(mut self, at: SystemTime) -> Result<W, PcapError> {
         let mut open: Vec<(SocketAddr, SocketAddr)> = self.flows.keys().copied().collect();

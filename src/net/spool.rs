@@ -1,0 +1,127 @@
+//! A file written on a thread of its own behind a bounded queue, shared by receive-to-file and the live pcap.
+//! What the queue has no room for is held here, and the worker stops reading (and, for the pcap, writing) until
+//! it is queued: back-pressure, nothing dropped.
+use std::collections::VecDeque;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread::JoinHandle;
+
+use crossbeam_channel::{Receiver, Sender, TrySendError, bounded};
+
+pub(super) struct Spool<T, E> {
+    path: PathBuf,
+    items: Option<Sender<T>>,
+    /// Items the queue had no room for, in order; nothing more is read until they are queued.
+    held: VecDeque<T>,
+    writer: Option<JoinHandle<Result<(), E>>>,
+    /// Set by the writer as it stops, before it wakes the worker.
+    ended: Arc<AtomicBool>,
+    /// The error for a writer that panicked.
+    lost: fn(&Path) -> E,
+}
+
+impl<T: Send + 'static, E: Send + 'static> Spool<T, E> {
+    /// Starts the writer thread `name`, which runs `write` over the queue (at most `bound` items) until it is
+    /// closed. `on_exit` runs on that thread when it stops (the worker uses it to wake its poll).
+    pub fn spawn(
+        name: &str,
+        path: &Path,
+        bound: usize,
+        write: impl FnOnce(&Receiver<T>) -> Result<(), E> + Send + 'static,
+        on_exit: impl FnOnce() + Send + 'static,
+        lost: fn(&Path) -> E,
+    ) -> std::io::Result<Self> {
+        let (tx, rx) = bounded(bound);
+        let ended = Arc::new(AtomicBool::new(false));
+        let writer_ended = ended.clone();
+        let writer = std::thread::Builder::new().name(name.into()).spawn(move || {
+            let result = write(&rx);
+            // Before the wake-up: the woken worker must find the writer ended, not still returning.
+            writer_ended.store(true, Ordering::Release);
+            on_exit();
+            result
+        })?;
+        Ok(Spool {
+            path: path.to_owned(),
+            items: Some(tx),
+            held: VecDeque::new(),
+            writer: Some(writer),
+            ended,
+            lost,
+        })
+    }
+
+    /// Queues `item` after what is held. Returns `false` when the queue is full: the caller must pause.
+    pub fn push(&mut self, item: T) -> bool {
+        self.held.push_back(item);
+        self.retry()
+    }
+
+    /// Tries to queue what is held; `true` when nothing is held any more.
+    pub fn retry(&mut self) -> bool {
+        let Some(tx) = &self.items else {
+            self.held.clear();
+            return true;
+        };
+        while let Some(item) = self.held.pop_front() {
+            match tx.try_send(item) {
+                Ok(()) => {}
+                Err(TrySendError::Full(item)) => {
+                    self.held.push_front(item);
+                    return false;
+                }
+                // The writer stopped on an error; `failed` reports it.
+                Err(TrySendError::Disconnected(_)) => {
+                    self.held.clear();
+                    return true;
+                }
+            }
+        }
+        true
+    }
+
+    pub fn is_blocked(&self) -> bool {
+        !self.held.is_empty()
+    }
+
+    /// The writer stopped by itself: the error it met. (`None` while it runs.)
+    pub fn failed(&mut self) -> Option<E> {
+        if self.writer.is_none() || !self.ended.load(Ordering::Acquire) {
+            return None;
+        }
+        // The writer has written its result and is returning it: the join is at once.
+        self.join().err()
+    }
+
+    /// Queues what is held, lets the writer drain and finish, and waits for it.
+    pub fn finish(mut self) -> Result<(), E> {
+        if let Some(tx) = &self.items {
+            for item in self.held.drain(..) {
+                if tx.send(item).is_err() {
+                    break;
+                }
+            }
+        }
+        self.join()
+    }
+
+    fn join(&mut self) -> Result<(), E> {
+        self.items = None;
+        self.held.clear();
+        match self.writer.take().map(JoinHandle::join) {
+            Some(Ok(result)) => result,
+            Some(Err(_)) => Err((self.lost)(&self.path)),
+            None => Ok(()),
+        }
+    }
+}
+
+impl<T, E> Drop for Spool<T, E> {
+    fn drop(&mut self) {
+        self.items = None;
+        if let Some(writer) = self.writer.take() {
+            let _ = writer.join();
+        }
+    }
+}
