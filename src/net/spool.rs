@@ -125,3 +125,49 @@ impl<T, E> Drop for Spool<T, E> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A writer held still: the queue takes `bound` items, the next push says "pause" and is held; once the writer
+    /// goes on, every item arrives, in order.
+    #[test]
+    fn a_full_queue_holds_what_comes_next_and_loses_nothing() {
+        let (gate, go) = bounded::<()>(0);
+        let (out_tx, out) = crossbeam_channel::unbounded();
+        let mut spool: Spool<u32, String> = Spool::spawn(
+            "wirepad-spool-test",
+            Path::new("test"),
+            4,
+            move |items| {
+                go.recv().map_err(|e| e.to_string())?;
+                for item in items.iter() {
+                    out_tx.send(item).map_err(|e| e.to_string())?;
+                }
+                Ok(())
+            },
+            || {},
+            |_| "lost".into(),
+        )
+        .expect("spawn");
+        // Dropped before the spool (which joins the writer), so a failing assertion cannot leave it waiting.
+        let go_tx = gate;
+        for item in 0..4 {
+            assert!(spool.push(item), "item {item} fits the queue");
+        }
+        assert!(!spool.push(4), "the fifth waits");
+        assert!(!spool.push(5), "and what comes after it");
+        assert!(spool.is_blocked());
+        go_tx.send(()).expect("the writer goes on");
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while !spool.retry() {
+            assert!(std::time::Instant::now() < deadline, "the writer made no room in 10 s");
+            std::thread::yield_now();
+        }
+        assert!(!spool.is_blocked());
+        assert!(spool.push(6));
+        spool.finish().expect("finish");
+        assert_eq!(out.try_iter().collect::<Vec<_>>(), (0..7).collect::<Vec<_>>());
+    }
+}

@@ -9,7 +9,7 @@ use wirepad::codec::pcapng::{PcapSynth, Transport, Way};
 
 /// Whether tshark is here to check the files with. CI installs it and must run these; elsewhere a machine without it
 /// skips them, saying so.
-fn have_tshark(test: &str) -> bool {
+pub fn have_tshark(test: &str) -> bool {
     let found = Command::new("tshark")
         .arg("--version")
         .output()
@@ -21,7 +21,7 @@ fn have_tshark(test: &str) -> bool {
     found
 }
 
-fn tshark(args: &[&str]) -> String {
+pub fn tshark(args: &[&str]) -> String {
     let out = Command::new("tshark")
         .args(args)
         .output()
@@ -39,19 +39,25 @@ fn tshark(args: &[&str]) -> String {
 
 /// `tshark -r FILE` reads every packet, none malformed, and its expert info has no warning or error.
 fn assert_clean(file: &Path, packets: usize) {
+    assert_eq!(assert_readable(file), packets);
+}
+
+/// `tshark -r FILE` reads the file without a malformed packet or an expert warning or error; returns how many
+/// packets it holds.
+pub fn assert_readable(file: &Path) -> usize {
     let file = file.to_str().expect("utf-8 path");
     let listing = tshark(&["-r", file]);
-    assert_eq!(listing.lines().count(), packets, "{listing}");
     assert!(!listing.contains("Malformed"), "{listing}");
     let expert = tshark(&["-r", file, "-q", "-z", "expert,warn"]);
     assert!(
         !expert.contains("Warnings (") && !expert.contains("Errors ("),
         "{expert}"
     );
+    listing.lines().count()
 }
 
 /// Both directions of a TCP stream as `tshark -z follow,tcp,raw,N` gives them back: (node 0's, node 1's).
-fn follow_tcp(file: &Path, stream: usize) -> (Vec<u8>, Vec<u8>) {
+pub fn follow_tcp(file: &Path, stream: usize) -> (Vec<u8>, Vec<u8>) {
     let out = tshark(&[
         "-r",
         file.to_str().expect("utf-8 path"),

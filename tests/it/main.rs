@@ -6,6 +6,7 @@ mod common;
 mod engine;
 mod export;
 mod first_use;
+mod pcap;
 mod resilience;
 mod tabs;
 mod ui;
