@@ -5,8 +5,9 @@ use std::net::{SocketAddr, TcpStream, UdpSocket};
 use std::path::Path;
 
 use crate::common::{TIMEOUT, read_exactly, server_mode, start_with, wait_for};
-use crate::export::{assert_readable, follow_tcp, have_tshark, tshark};
+use crate::export::{Answer, assert_readable, follow_tcp, have_tshark, tshark};
 use crate::wirepad::Wirepad;
+use egui_kittest::kittest::Queryable;
 use wirepad::net::{CaptureFile, Command, Delivery, EventKind, NetError};
 
 fn pattern(len: usize, seed: u32) -> Vec<u8> {
@@ -340,4 +341,49 @@ fn a_full_disk_ends_the_pcap_and_not_the_session() {
     tap.stop();
     let (inbound, outbound) = tcp_payloads(&path, server);
     assert_eq!((inbound, outbound), (b"again".to_vec(), Vec::new()));
+}
+
+/// The window's toggle on a session already open: the client that joined before it gets its handshake made up, and
+/// Stop finishes the file (FIN) while the session goes on.
+#[test]
+fn the_window_toggles_a_pcap_on_an_open_session() {
+    if !have_tshark("the_window_toggles_a_pcap_on_an_open_session") {
+        return;
+    }
+    use crate::ui::step_until;
+    let mut harness = crate::ui::window(crate::ui::settings());
+    let server = crate::ui::open_server(&mut harness);
+    let (mut client, _) = crate::ui::connect(&mut harness, server);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("window.pcapng");
+    harness
+        .state_mut()
+        .set_file_dialogs(std::sync::Arc::new(Answer(path.clone())));
+    harness.get_by_label("Capture to pcap…").click();
+    step_until(&mut harness, "the pcap to start", |h| {
+        h.state().tab().state.pcap().is_some()
+    });
+    client.write_all(b"request\r\n").expect("send");
+    step_until(&mut harness, "the request on show", |h| {
+        h.state().tab().state.view_text().contains("request")
+    });
+    harness.get_by_label("Stop pcap").click();
+    step_until(&mut harness, "the pcap to stop", |h| {
+        h.state().tab().state.pcap().is_none()
+    });
+    // The worker finishes the file before it takes the next command: a send after Stop arriving shows it is done.
+    harness.get_by_label("Send box").set_text_value_accesskit("after");
+    harness.run_steps(2);
+    harness.get_by_label("Send").click();
+    step_until(&mut harness, "the send on show", |h| {
+        h.state().tab().state.view_text().contains("after")
+    });
+    assert_eq!(read_exactly(&mut client, 5), b"after");
+    assert_eq!(harness.state().notice(), None);
+    assert_eq!(
+        assert_readable(&path),
+        3 + 1 + 3,
+        "handshake, the request, FIN both ways and the last ACK"
+    );
+    assert_eq!(follow_tcp(&path, 0), (b"request\r\n".to_vec(), Vec::new()));
 }
