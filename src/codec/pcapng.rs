@@ -14,8 +14,9 @@ use pcap_file::pcapng::PcapNgWriter;
 use pcap_file::pcapng::blocks::enhanced_packet::EnhancedPacketBlock;
 use pcap_file::pcapng::blocks::interface_description::{InterfaceDescriptionBlock, InterfaceDescriptionOption};
 
-/// Payload bytes per synthesized TCP segment: far below what an IPv4 length can say (65,535 with headers).
-const SEGMENT: usize = 32 << 10;
+/// Payload bytes per synthesized TCP segment: the most an IPv4 packet holds (65,535 less 20 for IPv4 and 20 for
+/// TCP; IPv6 would hold 20 more). The fewer packets a flood takes, the less a live pcap costs.
+pub const SEGMENT: usize = 65_495;
 /// A UDP payload of more than this does not fit an IPv4 datagram; it is cut short (the record says so).
 const MAX_UDP: usize = 65_507;
 /// The window every synthesized segment advertises.

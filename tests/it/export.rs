@@ -102,7 +102,7 @@ fn tcp_conversation(local: SocketAddr, peer: SocketAddr, big: usize) -> (Vec<u8>
         .expect("out");
     synth.left(at(4), local, peer, Way::In, false).expect("leave");
     drop(synth.finish(at(5)).expect("finish"));
-    let segments = 2 + big.div_ceil(32 << 10).max(1);
+    let segments = 2 + big.div_ceil(wirepad::codec::pcapng::SEGMENT).max(1);
     let packets = 3 + segments + 3;
     assert_clean(&path, packets);
     let followed = follow_tcp(&path, 0);
