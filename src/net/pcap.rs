@@ -93,13 +93,13 @@ impl Pcap {
         self.push(local, peer, Record::Joined { opened_by });
     }
 
-    /// Bytes read from `peer` (copied). `false`: the queue is full and reading must pause.
-    pub fn received(&mut self, local: SocketAddr, peer: SocketAddr, data: &[u8]) -> bool {
+    /// Bytes read from `peer` (copied).
+    pub fn received(&mut self, local: SocketAddr, peer: SocketAddr, data: &[u8]) {
         let mut chunk = self.spares.try_recv().unwrap_or_default();
         chunk.clear();
         chunk.extend_from_slice(data);
         let bytes = Payload::Copied(chunk);
-        self.push(local, peer, Record::Data { way: Way::In, bytes })
+        self.push(local, peer, Record::Data { way: Way::In, bytes });
     }
 
     /// The part `range` of `bytes` went to `peer`.
@@ -118,13 +118,14 @@ impl Pcap {
         self.push(local, peer, Record::Left { closed_by, reset });
     }
 
-    fn push(&mut self, local: SocketAddr, peer: SocketAddr, record: Record) -> bool {
+    /// Never refused: a full queue holds the record, and `is_blocked` tells the worker to pause.
+    fn push(&mut self, local: SocketAddr, peer: SocketAddr, record: Record) {
         self.spool.push(Timed {
             at: SystemTime::now(),
             local,
             peer,
             record,
-        })
+        });
     }
 
     /// Tries to queue what is held; `true` when nothing is held any more.
