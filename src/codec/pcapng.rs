@@ -8,11 +8,10 @@ use std::io::Write;
 use std::net::{IpAddr, SocketAddr};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use etherparse::PacketBuilder;
-use pcap_file::DataLink;
+use etherparse::{EtherType, Ethernet2Header, IpNumber, Ipv4Header, Ipv6FlowLabel, Ipv6Header, TcpHeader, UdpHeader};
 use pcap_file::pcapng::PcapNgWriter;
-use pcap_file::pcapng::blocks::enhanced_packet::EnhancedPacketBlock;
 use pcap_file::pcapng::blocks::interface_description::{InterfaceDescriptionBlock, InterfaceDescriptionOption};
+use pcap_file::{DataLink, Endianness};
 
 /// Payload bytes per synthesized TCP segment: the most an IPv4 packet holds (65,535 less 20 for IPv4 and 20 for
 /// TCP; IPv6 would hold 20 more). The fewer packets a flood takes, the less a live pcap costs.
@@ -23,6 +22,9 @@ const MAX_UDP: usize = 65_507;
 const WINDOW: u16 = 65_535;
 const MAC_LOCAL: [u8; 6] = [0x02, 0, 0, 0, 0, 0x01];
 const MAC_PEER: [u8; 6] = [0x02, 0, 0, 0, 0, 0x02];
+/// pcapng's block type for an Enhanced Packet Block, and the bytes of one besides the packet and its padding.
+const ENHANCED_PACKET: u32 = 6;
+const EPB_FRAMING: usize = 32;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Transport {
@@ -52,6 +54,8 @@ impl Way {
 pub enum PcapError {
     #[error("cannot write the pcap: {0}")]
     Write(#[from] pcap_file::PcapError),
+    #[error("cannot write the pcap: {0}")]
+    Io(#[from] std::io::Error),
     #[error("cannot build a packet between {local} and {peer}: {reason}")]
     Packet {
         local: SocketAddr,
@@ -108,7 +112,8 @@ pub struct PcapSynth<W: Write> {
 impl<W: Write> PcapSynth<W> {
     /// Starts the file: its section header and the one (Ethernet, nanosecond) interface.
     pub fn new(out: W, transport: Transport) -> Result<PcapSynth<W>, PcapError> {
-        let mut writer = PcapNgWriter::new(out)?;
+        // Little-endian whatever the machine: `emit` writes its blocks so.
+        let mut writer = PcapNgWriter::with_endianness(out, Endianness::Little)?;
         writer.write_pcapng_block(InterfaceDescriptionBlock {
             linktype: DataLink::ETHERNET,
             snaplen: 0,
@@ -226,13 +231,9 @@ impl<W: Write> PcapSynth<W> {
         payload: &[u8],
     ) -> Result<(), PcapError> {
         let (from, to) = ends(local, peer, way);
-        let builder = ip_builder(from, to, way);
         self.packet.clear();
-        builder
-            .udp(from.port(), to.port())
-            .write(&mut self.packet, payload)
-            .map_err(|error| packet_error(local, peer, error))?;
-        self.emit(at)
+        headers(&mut self.packet, from, to, way, None, payload).map_err(|error| packet_error(local, peer, error))?;
+        self.emit(at, payload)
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -248,32 +249,53 @@ impl<W: Write> PcapSynth<W> {
         payload: &[u8],
     ) -> Result<(), PcapError> {
         let (from, to) = ends(local, peer, way);
-        let mut tcp = ip_builder(from, to, way).tcp(from.port(), to.port(), seq, WINDOW);
+        let mut tcp = TcpHeader::new(from.port(), to.port(), seq, WINDOW);
         if let Some(ack) = ack {
-            tcp = tcp.ack(ack);
+            tcp.ack = true;
+            tcp.acknowledgment_number = ack;
         }
-        tcp = match flags {
-            Flags::None => tcp,
-            Flags::Syn => tcp.syn(),
-            Flags::Psh => tcp.psh(),
-            Flags::Fin => tcp.fin(),
-            Flags::Rst => tcp.rst(),
-        };
+        match flags {
+            Flags::None => {}
+            Flags::Syn => tcp.syn = true,
+            Flags::Psh => tcp.psh = true,
+            Flags::Fin => tcp.fin = true,
+            Flags::Rst => tcp.rst = true,
+        }
         self.packet.clear();
-        tcp.write(&mut self.packet, payload)
+        headers(&mut self.packet, from, to, way, Some(tcp), payload)
             .map_err(|error| packet_error(local, peer, error))?;
-        self.emit(at)
+        self.emit(at, payload)
     }
 
-    fn emit(&mut self, at: SystemTime) -> Result<(), PcapError> {
-        let since_epoch = at.duration_since(UNIX_EPOCH).unwrap_or(Duration::ZERO);
-        self.writer.write_pcapng_block(EnhancedPacketBlock {
-            interface_id: 0,
-            timestamp: since_epoch,
-            original_len: self.packet.len() as u32,
-            data: std::borrow::Cow::Borrowed(&self.packet),
-            options: Vec::new(),
-        })?;
+    /// One Enhanced Packet Block: the headers made in `packet`, then `payload` from where it is. pcap-file writes
+    /// a block from one slice, which would cost a copy of every byte a live capture sees (and a buffered writer
+    /// passes a big payload straight on); the block around it is seven numbers, in the section's byte order.
+    fn emit(&mut self, at: SystemTime, payload: &[u8]) -> Result<(), PcapError> {
+        let nanos = at.duration_since(UNIX_EPOCH).unwrap_or(Duration::ZERO).as_nanos();
+        let nanos = u64::try_from(nanos).unwrap_or(u64::MAX);
+        let len = self.packet.len() + payload.len();
+        let pad = (4 - len % 4) % 4;
+        // Headers and a payload that fits one IP packet: far below what the fields can say.
+        let (captured, total) = (len as u32, (EPB_FRAMING + len + pad) as u32);
+        let mut head = [0; 28];
+        let fields = [
+            ENHANCED_PACKET,
+            total,
+            0,
+            (nanos >> 32) as u32,
+            nanos as u32,
+            captured,
+            captured,
+        ];
+        for (slot, field) in head.chunks_exact_mut(4).zip(fields) {
+            slot.copy_from_slice(&field.to_le_bytes());
+        }
+        let out = self.writer.get_mut();
+        out.write_all(&head)?;
+        out.write_all(&self.packet)?;
+        out.write_all(payload)?;
+        out.write_all(&[0; 3][..pad])?;
+        out.write_all(&total.to_le_bytes())?;
         Ok(())
     }
 }
@@ -301,16 +323,77 @@ fn ends(local: SocketAddr, peer: SocketAddr, way: Way) -> (SocketAddr, SocketAdd
     }
 }
 
-fn ip_builder(from: SocketAddr, to: SocketAddr, way: Way) -> etherparse::PacketBuilderStep<etherparse::IpHeaders> {
-    let (source_mac, destination_mac) = match way {
+/// The Ethernet, IP and TCP (`tcp`, its checksum filled in here) or UDP headers of a packet carrying `payload`
+/// from `from` to `to` (of one family, as `ends` makes them), with their lengths and checksums.
+fn headers(
+    out: &mut Vec<u8>,
+    from: SocketAddr,
+    to: SocketAddr,
+    way: Way,
+    tcp: Option<TcpHeader>,
+    payload: &[u8],
+) -> Result<(), String> {
+    let (source, destination) = match way {
         Way::Out => (MAC_LOCAL, MAC_PEER),
         Way::In => (MAC_PEER, MAC_LOCAL),
     };
-    let ethernet = PacketBuilder::ethernet2(source_mac, destination_mac);
+    let (number, transport_len) = match &tcp {
+        Some(tcp) => (IpNumber::TCP, tcp.header_len()),
+        None => (IpNumber::UDP, UdpHeader::LEN),
+    };
+    let ip_payload = u16::try_from(transport_len + payload.len()).map_err(|_| "more than one IP packet holds")?;
+    let text = |error: etherparse::err::ValueTooBigError<usize>| error.to_string();
     match (from.ip(), to.ip()) {
-        (IpAddr::V4(from), IpAddr::V4(to)) => ethernet.ipv4(from.octets(), to.octets(), 64),
-        (from, to) => ethernet.ipv6(v6_octets(from), v6_octets(to), 64),
+        (IpAddr::V4(a), IpAddr::V4(b)) => {
+            out.extend_from_slice(&ethernet(source, destination, EtherType::IPV4));
+            let mut ip = Ipv4Header::new(ip_payload, 64, number, a.octets(), b.octets()).map_err(|e| e.to_string())?;
+            ip.header_checksum = ip.calc_header_checksum();
+            out.extend_from_slice(&ip.to_bytes());
+            match tcp {
+                Some(mut tcp) => {
+                    tcp.checksum = tcp.calc_checksum_ipv4(&ip, payload).map_err(text)?;
+                    out.extend_from_slice(&tcp.to_bytes());
+                }
+                None => {
+                    let udp = UdpHeader::with_ipv4_checksum(from.port(), to.port(), &ip, payload).map_err(text)?;
+                    out.extend_from_slice(&udp.to_bytes());
+                }
+            }
+        }
+        (a, b) => {
+            out.extend_from_slice(&ethernet(source, destination, EtherType::IPV6));
+            let ip = Ipv6Header {
+                traffic_class: 0,
+                flow_label: Ipv6FlowLabel::ZERO,
+                payload_length: ip_payload,
+                next_header: number,
+                hop_limit: 64,
+                source: v6_octets(a),
+                destination: v6_octets(b),
+            };
+            out.extend_from_slice(&ip.to_bytes());
+            match tcp {
+                Some(mut tcp) => {
+                    tcp.checksum = tcp.calc_checksum_ipv6(&ip, payload).map_err(text)?;
+                    out.extend_from_slice(&tcp.to_bytes());
+                }
+                None => {
+                    let udp = UdpHeader::with_ipv6_checksum(from.port(), to.port(), &ip, payload).map_err(text)?;
+                    out.extend_from_slice(&udp.to_bytes());
+                }
+            }
+        }
     }
+    Ok(())
+}
+
+fn ethernet(source: [u8; 6], destination: [u8; 6], ether_type: EtherType) -> [u8; 14] {
+    Ethernet2Header {
+        source,
+        destination,
+        ether_type,
+    }
+    .to_bytes()
 }
 
 fn v6_octets(ip: IpAddr) -> [u8; 16] {

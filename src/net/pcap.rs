@@ -17,8 +17,8 @@ use crate::codec::pcapng::{PcapError, PcapSynth, Transport, Way};
 
 /// Records queued before back-pressure starts (a data record is at most one socket read or one write).
 const QUEUE_RECORDS: usize = 64;
-/// Packets are gathered up to this before they go to the file.
-const WRITE_BUFFER: usize = 256 * 1024;
+/// Small packets are gathered up to this before they go to the file; a bigger payload goes straight on, uncopied.
+const WRITE_BUFFER: usize = 32 * 1024;
 /// Copies of received data the writer hands back for reuse (as the capture does).
 const SPARE_CHUNKS: usize = 8;
 
@@ -204,7 +204,7 @@ fn write_all(
 /// The OS error underneath where there is one (a full disk says so), else what went wrong in words.
 fn pcap_error(path: &Path, error: PcapError) -> PcapFileError {
     let source = match error {
-        PcapError::Write(pcap_file::PcapError::IoError(source)) => source,
+        PcapError::Write(pcap_file::PcapError::IoError(source)) | PcapError::Io(source) => source,
         other => std::io::Error::other(other.to_string()),
     };
     PcapFileError {
