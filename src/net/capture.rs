@@ -4,10 +4,10 @@ use std::fs::{File, OpenOptions};
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
-use crossbeam_channel::{Receiver, Sender, TryRecvError, bounded};
+use crossbeam_channel::{Receiver, TryRecvError};
 
 use super::error::describe;
-use super::spool::Spool;
+use super::spool::{Pool, Shared, Spool};
 
 /// A capture file that could not be opened or written (or whose writer stopped), with its path.
 #[derive(Debug, thiserror::Error)]
@@ -21,9 +21,6 @@ pub struct CaptureError {
 const QUEUE_CHUNKS: usize = 64;
 /// Small chunks are gathered up to this; a chunk at least this big goes to the file without a copy.
 const WRITE_BUFFER: usize = 64 * 1024;
-/// Written chunks the writer hands back for reuse: a warm buffer instead of fresh pages for every read
-/// (at 1 GiB/s the page faults of new allocations cost more than the copy). Bounds what the spares hold.
-const SPARE_CHUNKS: usize = 8;
 
 /// Where to capture, and whether to keep what the file already holds.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -51,27 +48,30 @@ impl CaptureFile {
 }
 
 pub struct Capture {
-    spool: Spool<Vec<u8>, CaptureError>,
-    spares: Receiver<Vec<u8>>,
+    spool: Spool<Shared, CaptureError>,
 }
 
 impl Capture {
     /// Opens (creates, truncates or appends to) the file at once, so a bad path is an immediate error.
-    /// `on_exit` runs on the writer thread when it stops (the worker uses it to wake its poll).
-    pub fn create(target: &CaptureFile, on_exit: impl FnOnce() + Send + 'static) -> Result<Capture, CaptureError> {
+    /// `on_exit` runs on the writer thread when it stops (the worker uses it to wake its poll); written chunks go
+    /// back to `pool`.
+    pub fn create(
+        target: &CaptureFile,
+        pool: Pool,
+        on_exit: impl FnOnce() + Send + 'static,
+    ) -> Result<Capture, CaptureError> {
         let path = target.path.as_path();
         let error = |source| CaptureError {
             path: path.to_owned(),
             source,
         };
         let file = open(target).map_err(error)?;
-        let (spare_tx, spares) = bounded(SPARE_CHUNKS);
         let owned = path.to_owned();
         let spool = Spool::spawn(
             "wirepad-capture",
             path,
             QUEUE_CHUNKS,
-            move |chunks| write_all(file, chunks, &spare_tx, &owned),
+            move |chunks| write_all(file, chunks, &pool, &owned),
             on_exit,
             |path| CaptureError {
                 path: path.to_owned(),
@@ -79,15 +79,12 @@ impl Capture {
             },
         )
         .map_err(error)?;
-        Ok(Capture { spool, spares })
+        Ok(Capture { spool })
     }
 
-    /// Queues a copy of `data`. Returns `false` when the queue is full: the copy is held and the caller must
-    /// pause reading.
-    pub fn push(&mut self, data: &[u8]) -> bool {
-        let mut chunk = self.spares.try_recv().unwrap_or_default();
-        chunk.clear();
-        chunk.extend_from_slice(data);
+    /// Queues a copy of received data. Returns `false` when the queue is full: the copy is held and the caller
+    /// must pause reading.
+    pub fn push(&mut self, chunk: Shared) -> bool {
         self.spool.push(chunk)
     }
 
@@ -121,12 +118,7 @@ pub(super) fn open(target: &CaptureFile) -> std::io::Result<File> {
         .open(&target.path)
 }
 
-fn write_all(
-    file: File,
-    chunks: &Receiver<Vec<u8>>,
-    spares: &Sender<Vec<u8>>,
-    path: &Path,
-) -> Result<(), CaptureError> {
+fn write_all(file: File, chunks: &Receiver<Shared>, pool: &Pool, path: &Path) -> Result<(), CaptureError> {
     let error = |source| CaptureError {
         path: path.to_owned(),
         source,
@@ -146,8 +138,7 @@ fn write_all(
             Err(TryRecvError::Disconnected) => break,
         };
         out.write_all(&chunk).map_err(error)?;
-        // Spares full: this one is freed instead.
-        let _ = spares.try_send(chunk);
+        pool.recycle(chunk);
     }
     out.flush().map_err(error)
 }
@@ -162,13 +153,14 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("wirepad-capture-test-{}", std::process::id()));
         std::fs::create_dir_all(&dir).expect("temp dir");
         let path = dir.join("capture.bin");
-        let mut capture = Capture::create(&CaptureFile::truncate(&path), || {}).expect("create");
+        let pool = Pool::new(8);
+        let mut capture = Capture::create(&CaptureFile::truncate(&path), pool.clone(), || {}).expect("create");
         let mut expected = Vec::new();
         for round in 0..200u32 {
             let chunk: Vec<u8> = (0..(200 - round) * 700).map(|i| (i ^ round) as u8).collect();
             // A full queue holds the chunk: wait for the writer to make room, as the worker does.
             let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-            let mut queued = capture.push(&chunk);
+            let mut queued = capture.push(pool.copy(&chunk));
             while !queued {
                 assert!(std::time::Instant::now() < deadline, "the writer made no room in 10 s");
                 std::thread::yield_now();

@@ -7,11 +7,11 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
-use crossbeam_channel::{Receiver, Sender, TryRecvError, bounded};
+use crossbeam_channel::{Receiver, TryRecvError};
 
 use super::capture::{CaptureFile, open};
 use super::error::describe;
-use super::spool::Spool;
+use super::spool::{Pool, Shared, Spool};
 use super::{Bytes, LeaveReason};
 use crate::codec::pcapng::{PcapError, PcapSynth, Transport, Way};
 
@@ -19,8 +19,6 @@ use crate::codec::pcapng::{PcapError, PcapSynth, Transport, Way};
 const QUEUE_RECORDS: usize = 64;
 /// Small packets are gathered up to this before they go to the file; a bigger payload goes straight on, uncopied.
 const WRITE_BUFFER: usize = 32 * 1024;
-/// Copies of received data the writer hands back for reuse (as the capture does).
-const SPARE_CHUNKS: usize = 8;
 
 /// A pcap file that could not be opened or written (or whose writer stopped), with its path.
 #[derive(Debug, thiserror::Error)]
@@ -30,9 +28,9 @@ pub struct PcapFileError {
     pub source: std::io::Error,
 }
 
-/// The bytes of a data record: a copy of a read, or the part of a send the socket took (shared, not copied).
+/// The bytes of a data record: a copy of a read (the capture's too), or the part of a send the socket took.
 enum Payload {
-    Copied(Vec<u8>),
+    Copied(Shared),
     Shared(Bytes, std::ops::Range<usize>),
 }
 
@@ -52,7 +50,6 @@ struct Timed {
 
 pub struct Pcap {
     spool: Spool<Timed, PcapFileError>,
-    spares: Receiver<Vec<u8>>,
 }
 
 impl Pcap {
@@ -61,6 +58,7 @@ impl Pcap {
     pub fn create(
         target: &CaptureFile,
         transport: Transport,
+        pool: Pool,
         on_exit: impl FnOnce() + Send + 'static,
     ) -> Result<Pcap, PcapFileError> {
         let path = target.path.as_path();
@@ -71,13 +69,12 @@ impl Pcap {
         let file = open(target).map_err(io)?;
         let synth = PcapSynth::new(BufWriter::with_capacity(WRITE_BUFFER, file), transport)
             .map_err(|error| pcap_error(path, error))?;
-        let (spare_tx, spares) = bounded(SPARE_CHUNKS);
         let owned = path.to_owned();
         let spool = Spool::spawn(
             "wirepad-pcap",
             path,
             QUEUE_RECORDS,
-            move |records| write_all(synth, records, &spare_tx, &owned),
+            move |records| write_all(synth, records, &pool, &owned),
             on_exit,
             |path| PcapFileError {
                 path: path.to_owned(),
@@ -85,7 +82,7 @@ impl Pcap {
             },
         )
         .map_err(io)?;
-        Ok(Pcap { spool, spares })
+        Ok(Pcap { spool })
     }
 
     /// A TCP peer connected; `opened_by` `In`: it connected to us.
@@ -93,11 +90,8 @@ impl Pcap {
         self.push(local, peer, Record::Joined { opened_by });
     }
 
-    /// Bytes read from `peer` (copied).
-    pub fn received(&mut self, local: SocketAddr, peer: SocketAddr, data: &[u8]) {
-        let mut chunk = self.spares.try_recv().unwrap_or_default();
-        chunk.clear();
-        chunk.extend_from_slice(data);
+    /// Bytes read from `peer`.
+    pub fn received(&mut self, local: SocketAddr, peer: SocketAddr, chunk: Shared) {
         let bytes = Payload::Copied(chunk);
         self.push(local, peer, Record::Data { way: Way::In, bytes });
     }
@@ -151,7 +145,7 @@ impl Pcap {
 fn write_all(
     mut synth: PcapSynth<BufWriter<std::fs::File>>,
     records: &Receiver<Timed>,
-    spares: &Sender<Vec<u8>>,
+    pool: &Pool,
     path: &Path,
 ) -> Result<(), PcapFileError> {
     let pcap = |error| pcap_error(path, error);
@@ -184,8 +178,7 @@ fn write_all(
             Record::Data { way, bytes } => match bytes {
                 Payload::Copied(chunk) => {
                     synth.data(at, local, peer, way, &chunk).map_err(pcap)?;
-                    // Spares full: this one is freed instead.
-                    let _ = spares.try_send(chunk);
+                    pool.recycle(chunk);
                 }
                 Payload::Shared(bytes, range) => synth.data(at, local, peer, way, &bytes[range]).map_err(pcap)?,
             },

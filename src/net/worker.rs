@@ -12,6 +12,7 @@ use super::capture::{Capture, CaptureFile};
 use super::job::{Cancel, FileSend, Job, JobKind, Periodic, Turn};
 use super::outbox::Outbox;
 use super::pcap::Pcap;
+use super::spool::Pool;
 use super::{
     Bytes, CloseReason, Command, Counters, EventKind, LeaveReason, Mode, NetError, Nobody, Notify, RecvBuffer, Session,
     SessionConfig, Target, platform, tcp_client, tcp_server, udp,
@@ -30,6 +31,8 @@ const RETRY: Duration = Duration::from_millis(1);
 const BACKLOG: usize = 16 * 1024 * 1024;
 /// How long a stopped lossless session goes on writing what is queued before giving it up.
 const DRAIN: Duration = Duration::from_secs(5);
+/// Spare buffers for the copies of received data the capture and the pcap write.
+const SPARE_COPIES: usize = 16;
 
 /// What the transports share with the loop.
 pub(super) struct Ctx {
@@ -37,6 +40,8 @@ pub(super) struct Ctx {
     pub counters: Arc<Counters>,
     pub capture: Option<Capture>,
     pub pcap: Option<Pcap>,
+    /// Where the copies for `capture` and `pcap` come from (one copy of a read for both).
+    pub copies: Pool,
     pub registry: mio::Registry,
     /// Bytes in every connection's outgoing queue together.
     pub queued_total: usize,
@@ -58,11 +63,14 @@ impl Ctx {
     #[must_use]
     pub fn received(&mut self, local: SocketAddr, peer: SocketAddr, data: &[u8], coalesce: bool) -> Vec<Reply> {
         self.counters.add_rx(data.len());
-        if let Some(capture) = &mut self.capture {
-            capture.push(data);
-        }
-        if let Some(pcap) = &mut self.pcap {
-            pcap.received(local, peer, data);
+        if self.capture.is_some() || self.pcap.is_some() {
+            let chunk = self.copies.copy(data);
+            if let Some(pcap) = &mut self.pcap {
+                pcap.received(local, peer, chunk.clone());
+            }
+            if let Some(capture) = &mut self.capture {
+                capture.push(chunk);
+            }
         }
         if self.auto.idle() {
             self.outbox.push_received(peer, data, coalesce);
@@ -160,6 +168,7 @@ impl Ctx {
             counters,
             capture: None,
             pcap: None,
+            copies: Pool::new(SPARE_COPIES),
             registry: poll.registry().try_clone().expect("registry"),
             auto: Automation::default(),
             queued_total: 0,
@@ -243,8 +252,9 @@ pub(super) fn spawn(config: SessionConfig, notify: Notify) -> Result<Session, Ne
     let counters = Arc::new(Counters::default());
     let (events_tx, events) = bounded(EVENT_BATCHES);
     let (commands, commands_rx) = unbounded();
+    let copies = Pool::new(SPARE_COPIES);
     let capture = match &config.capture {
-        Some(target) => Some(open_capture(target, &waker)?),
+        Some(target) => Some(open_capture(target, &copies, &waker)?),
         None => None,
     };
     let carrier = match config.mode {
@@ -252,7 +262,7 @@ pub(super) fn spawn(config: SessionConfig, notify: Notify) -> Result<Session, Ne
         Mode::TcpServer { .. } | Mode::TcpClient { .. } => Carrier::Tcp,
     };
     let pcap = match &config.pcap {
-        Some(target) => Some(open_pcap(target, carrier, &waker)?),
+        Some(target) => Some(open_pcap(target, carrier, &copies, &waker)?),
         None => None,
     };
     let outbox = Outbox::new(
@@ -268,6 +278,7 @@ pub(super) fn spawn(config: SessionConfig, notify: Notify) -> Result<Session, Ne
         counters: counters.clone(),
         capture,
         pcap,
+        copies,
         registry,
         auto: Automation::new(
             config.framing.clone(),
@@ -346,16 +357,16 @@ pub(super) fn spawn(config: SessionConfig, notify: Notify) -> Result<Session, Ne
     })
 }
 
-fn open_capture(target: &CaptureFile, waker: &Arc<Waker>) -> Result<Capture, NetError> {
+fn open_capture(target: &CaptureFile, copies: &Pool, waker: &Arc<Waker>) -> Result<Capture, NetError> {
     let waker = waker.clone();
-    Ok(Capture::create(target, move || {
+    Ok(Capture::create(target, copies.clone(), move || {
         let _ = waker.wake();
     })?)
 }
 
-fn open_pcap(target: &CaptureFile, carrier: Carrier, waker: &Arc<Waker>) -> Result<Pcap, NetError> {
+fn open_pcap(target: &CaptureFile, carrier: Carrier, copies: &Pool, waker: &Arc<Waker>) -> Result<Pcap, NetError> {
     let waker = waker.clone();
-    Ok(Pcap::create(target, carrier, move || {
+    Ok(Pcap::create(target, carrier, copies.clone(), move || {
         let _ = waker.wake();
     })?)
 }
@@ -600,7 +611,7 @@ impl<T: Transport> Worker<T> {
             old.finish()?;
         }
         if let Some(target) = target {
-            self.ctx.capture = Some(open_capture(&target, &self.waker)?);
+            self.ctx.capture = Some(open_capture(&target, &self.ctx.copies, &self.waker)?);
         }
         Ok(())
     }
@@ -610,7 +621,7 @@ impl<T: Transport> Worker<T> {
             old.finish()?;
         }
         if let Some(target) = target {
-            self.ctx.pcap = Some(open_pcap(&target, self.carrier, &self.waker)?);
+            self.ctx.pcap = Some(open_pcap(&target, self.carrier, &self.ctx.copies, &self.waker)?);
         }
         Ok(())
     }
