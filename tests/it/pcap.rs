@@ -8,7 +8,7 @@ use crate::common::{TIMEOUT, read_exactly, server_mode, start_with, wait_for};
 use crate::export::{Answer, assert_readable, follow_tcp, have_tshark, tshark};
 use crate::wirepad::Wirepad;
 use egui_kittest::kittest::Queryable;
-use wirepad::net::{CaptureFile, Command, Delivery, EventKind, NetError};
+use wirepad::net::{CaptureFile, Delivery, EventKind};
 
 fn pattern(len: usize, seed: u32) -> Vec<u8> {
     (0..len as u32)
@@ -314,6 +314,7 @@ fn a_pcap_that_cannot_be_created_exits_1_before_listening() {
 #[cfg(target_os = "linux")]
 #[test]
 fn a_full_disk_ends_the_pcap_and_not_the_session() {
+    use wirepad::net::{Command, NetError};
     let mut tap = start_with(server_mode("127.0.0.1:0"), |config| {
         config.pcap = Some(CaptureFile::truncate("/dev/full"));
     });
