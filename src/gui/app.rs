@@ -222,6 +222,9 @@ impl WirepadApp {
             let id = self.insert_tab(config);
             if let Some(tab) = self.tabs.get_mut(&id) {
                 tab.set_capture(capture);
+                if launch.script.is_some() {
+                    tab.run_script_at_open();
+                }
             }
             ids.push(id);
         }
@@ -573,6 +576,11 @@ impl WirepadApp {
                     }
                 }
                 Picked::Copy(text) => self.repaint.copy_text(text),
+                Picked::Imported(id, imported) => {
+                    if let Some(tab) = self.tabs.get_mut(&id) {
+                        tab.imported(imported);
+                    }
+                }
             }
         }
     }

@@ -8,8 +8,11 @@ use std::time::{Duration, Instant, SystemTime};
 
 use crossbeam_channel::Sender;
 
+use crate::automation::rules::{RuleSpec, Rules};
+use crate::automation::script::ScriptSpec;
 use crate::export::pcapng::Transport;
 use crate::export::{ExportError, Format, Progress, Session as ExportSession};
+use crate::gui::automation::AutoState;
 use crate::gui::dialog::FilePurpose;
 use crate::gui::settings::{ModeKind, Prefs, TabConfig};
 use crate::i18n::{Lang, Notice};
@@ -61,6 +64,12 @@ pub enum TabAction {
     /// The whole view to the clipboard (laid out on a thread of its own).
     CopyAll,
     ResetCounters,
+    /// Hand the rules table to the running session (once every rule is valid).
+    ApplyRules,
+    RunScript,
+    StopScript,
+    /// The script run on show (`None`: the latest).
+    ShowRun(Option<Option<SocketAddr>>),
 }
 
 /// What a tab's background work (file dialog, save, copy, export) came back with, addressed to the tab.
@@ -71,6 +80,13 @@ pub enum Picked {
     Exported(TabId, Option<Notice>),
     /// The view's text, for the clipboard.
     Copy(String),
+    /// A rules or script file read and checked (or why it was refused, naming the file).
+    Imported(TabId, Imported),
+}
+
+pub enum Imported {
+    Rules(Result<Vec<RuleSpec>, String>),
+    Script(Result<ScriptSpec, String>),
 }
 
 /// A tab's link at a glance.
@@ -175,6 +191,7 @@ pub struct TabState {
     unseen: bool,
     /// An export being written on a thread of its own: its format and progress (with its cancel flag).
     export: Option<(Format, Arc<Progress>)>,
+    auto: AutoState,
     picked: Sender<Picked>,
     repaint: egui::Context,
 }
@@ -225,6 +242,10 @@ impl TabState {
 
     pub fn log(&self) -> &Log {
         &self.log
+    }
+
+    pub fn auto(&self) -> &AutoState {
+        &self.auto
     }
 
     pub fn unseen(&self) -> bool {
@@ -320,6 +341,7 @@ impl Tab {
             open_when_reaped: false,
             unseen: false,
             export: None,
+            auto: AutoState::default(),
             picked,
             repaint,
         };
@@ -329,6 +351,11 @@ impl Tab {
     /// A receive-to-file to start with the first Open (the command line's `--recv-file`).
     pub fn set_capture(&mut self, capture: Option<CaptureFile>) {
         self.state.capture = capture;
+    }
+
+    /// The command line's `--script`: it runs from the first Open.
+    pub fn run_script_at_open(&mut self) {
+        self.state.auto.set_run_at_open(true);
     }
 
     /// The title: the user's name, else the mode and port; a mark while it holds data not yet seen.
@@ -415,7 +442,74 @@ impl Tab {
                 let snapshot = self.state.view.snapshot();
                 let _ = self.background("wirepad-copy-all", move || Some(Picked::Copy(snapshot.text())));
             }
+            TabAction::ApplyRules => {
+                if let (Some(session), Ok(rules)) = (&self.state.session, self.state.auto.rules()) {
+                    session.command(Command::SetRules(rules));
+                    self.state.auto.rules_sent(self.config.rules.clone());
+                }
+            }
+            TabAction::RunScript => {
+                if let (Some(session), Some(script)) = (&self.state.session, self.state.auto.script()) {
+                    session.command(Command::RunScript(script));
+                    self.state.auto.script_started(self.config.script.clone());
+                }
+            }
+            TabAction::StopScript => {
+                if let Some(session) = &self.state.session {
+                    session.command(Command::StopScript);
+                }
+                self.state.auto.script_stopped();
+            }
+            TabAction::ShowRun(peer) => self.state.auto.show_peer(peer),
         }
+    }
+
+    /// A rules or script file came back read: it replaces the table (applied with Apply, or at Open).
+    pub fn imported(&mut self, imported: Imported) {
+        let error = match imported {
+            Imported::Rules(Ok(rules)) => {
+                self.config.rules = rules;
+                None
+            }
+            Imported::Script(Ok(script)) => {
+                self.config.script = script;
+                None
+            }
+            Imported::Rules(Err(error)) | Imported::Script(Err(error)) => Some(error),
+        };
+        self.state.auto.set_import_error(error);
+    }
+
+    /// Reads and checks a rules or script file on a thread of its own.
+    fn import(&self, purpose: FilePurpose, path: PathBuf) {
+        let (id, encoding) = (self.id, self.config.receive.encoding);
+        let _ = self.background("wirepad-import", move || {
+            let text = std::fs::read_to_string(&path).map_err(|error| format!("{}: {error}", path.display()));
+            let named = |error: String| format!("{}: {error}", path.display());
+            let imported = match purpose {
+                FilePurpose::ImportScript => Imported::Script(
+                    text.and_then(|text| ScriptSpec::parse(&text, encoding).map_err(|error| named(error.to_string()))),
+                ),
+                _ => Imported::Rules(text.and_then(|text| {
+                    Rules::parse(&text, encoding)
+                        .map(|rules| rules.table().map(|(spec, _)| spec.clone()).collect())
+                        .map_err(|error| named(error.to_string()))
+                })),
+            };
+            Some(Picked::Imported(id, imported))
+        });
+    }
+
+    /// Writes `text` on a thread of its own; a failure shows in the window.
+    fn write_file(&self, path: PathBuf, text: String) {
+        let _ = self.background("wirepad-write", move || {
+            std::fs::write(&path, text).err().map(|error| {
+                Picked::Failed(Notice::Write {
+                    path,
+                    error: Arc::new(error),
+                })
+            })
+        });
     }
 
     /// Runs `work` on a thread of its own; what it returns comes back through the window. `false` when no
@@ -456,8 +550,20 @@ impl Tab {
     fn open(&mut self, prefs: &mut Prefs) {
         self.close();
         // The window shows what is wrong beside each field and keeps Open disabled meanwhile.
-        let Ok(config) = self.config.validate() else { return };
+        let Ok(mut config) = self.config.validate() else { return };
         let state = &mut self.state;
+        // What the automation fields say, where valid (a table with a problem waits for Apply).
+        state
+            .auto
+            .check(&self.config.rules, &self.config.script, self.config.receive.encoding);
+        if let Ok(framing) = self.config.framing.framing() {
+            state.auto.take_framing(framing);
+        }
+        config.framing = state.auto.framing().clone();
+        config.rules = state.auto.rules().unwrap_or(None);
+        if state.auto.run_at_open() {
+            config.script = state.auto.script();
+        }
         if state.reaper.is_some() {
             state.open_when_reaped = true;
             state.live = Some(SessionState::new(&config.mode));
@@ -466,8 +572,16 @@ impl Tab {
         state.error = None;
         let repaint = state.repaint.clone();
         let live = SessionState::new(&config.mode);
+        let (rules, script) = (config.rules.is_some(), config.script.is_some());
         match Session::start(config, Arc::new(move || repaint.request_repaint())) {
             Ok(session) => {
+                if rules {
+                    state.auto.rules_sent(self.config.rules.clone());
+                }
+                if script {
+                    state.auto.set_run_at_open(false);
+                    state.auto.script_started(self.config.script.clone());
+                }
                 if self.config.mode != ModeKind::TcpServer && !self.config.remote_host.trim().is_empty() {
                     prefs.remember_remote(self.config.remote());
                 }
@@ -543,6 +657,7 @@ impl Tab {
         state.live = None;
         state.target = None;
         state.rates = Rates::default();
+        state.auto.closed();
     }
 
     fn command(&mut self, command: Command) {
@@ -589,6 +704,20 @@ impl Tab {
         });
     }
 
+    /// Checks the rules and script as edited, and hands a new valid framing to the session at once (an invalid
+    /// one changes nothing: the fields say why).
+    fn check_automation(&mut self) {
+        let config = &self.config;
+        let auto = &mut self.state.auto;
+        auto.check(&config.rules, &config.script, config.receive.encoding);
+        if let Ok(framing) = config.framing.framing()
+            && auto.take_framing(framing.clone())
+            && let Some(session) = &self.state.session
+        {
+            session.command(Command::SetFraming(framing));
+        }
+    }
+
     fn start_periodic(&mut self) {
         let Ok((interval, count)) = self.config.send.schedule() else {
             return;
@@ -620,6 +749,11 @@ impl Tab {
             }
             FilePurpose::SaveView => self.save_view(path),
             FilePurpose::Export(format) => self.export(format, path),
+            FilePurpose::ImportRules | FilePurpose::ImportScript => self.import(purpose, path),
+            FilePurpose::ExportRules => {
+                self.write_file(path, crate::automation::rules::specs_to_toml(&self.config.rules))
+            }
+            FilePurpose::ExportScript => self.write_file(path, self.config.script.to_toml()),
         }
     }
 
@@ -705,6 +839,7 @@ impl Tab {
         self.update_counters();
         self.update_rates();
         self.check_send_box();
+        self.check_automation();
         if shown {
             self.state.unseen = false;
         }
@@ -770,8 +905,11 @@ impl Tab {
             | EventKind::ReceivedLen { .. }
             | EventKind::DroppedFromView { .. }
             | EventKind::PeriodicProgress { .. }
-            | EventKind::FileProgress { .. }
-            | EventKind::Automation(_) => {}
+            | EventKind::FileProgress { .. } => {}
+            EventKind::Automation(event) => {
+                let once = self.config.mode != ModeKind::TcpServer;
+                self.state.auto.handle(event, once);
+            }
         }
     }
 
