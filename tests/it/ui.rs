@@ -372,14 +372,14 @@ fn close_then_open_at_once_reopens_on_the_same_port() {
     assert!(!harness.state().tab().state.stopping(), "the closed session was reaped");
 }
 
-fn launch(args: &[&str]) -> Result<WindowSession, String> {
+pub fn launch(args: &[&str]) -> Result<WindowSession, String> {
     wirepad::cli::parse_session(args)
         .expect("valid session arguments")
         .for_window()
         .map_err(|error| error.to_string())
 }
 
-fn launched_window(launch: WindowSession) -> Harness<'static, WirepadApp> {
+pub fn launched_window(launch: WindowSession) -> Harness<'static, WirepadApp> {
     Harness::builder()
         .with_size(egui::vec2(1280.0, 800.0))
         .build_eframe(move |cc| WirepadApp::from_creation(cc, &[launch]))

@@ -132,7 +132,7 @@ pub fn rules_panel(ui: &mut egui::Ui, cx: Cx, config: &mut TabConfig, state: &Ta
                         ui.add(egui::DragValue::new(&mut spec.delay_ms).range(0..=MAX_DELAY_MS));
                     });
                     row.col(|ui| {
-                        ui.label(hits.map_or("–".to_owned(), |hits| hits.to_string()));
+                        ui.label(hits.map_or("-".to_owned(), |hits| hits.to_string()));
                     });
                     row.col(|ui| edit = edit.or(row_buttons(ui, t, index, count)));
                 });
@@ -168,6 +168,7 @@ fn match_cell(ui: &mut egui::Ui, cx: Cx, index: usize, spec: &mut RuleSpec, name
             }
         })
         .response
+        .labelled_by(name)
         .on_hover_text(a.matches);
     // The pattern moves to the field of its new kind, as typed.
     let pattern = [spec.match_text.take(), spec.match_hex.take(), spec.match_regex.take()]

@@ -311,36 +311,30 @@ fn options_cell(ui: &mut egui::Ui, cx: Cx, index: usize, step: &mut StepSpec) {
 fn result_cell(ui: &mut egui::Ui, a: &AutoTexts, result: Option<&StepResult>) {
     match result {
         Some(StepResult::Passed(_)) => {
-            ui.colored_label(egui::Color32::from_rgb(0x2e, 0xa0, 0x43), format!("✔ {}", a.passed));
+            ui.colored_label(egui::Color32::from_rgb(0x2e, 0xa0, 0x43), a.passed);
         }
         Some(StepResult::Failed { .. }) => {
-            ui.colored_label(ui.visuals().error_fg_color, format!("✖ {}", a.failed));
+            ui.colored_label(ui.visuals().error_fg_color, a.failed);
         }
         Some(StepResult::Waiting) | None => {}
     }
 }
 
-/// How the script stands: running, waiting for a client, or how the run on show ended.
+/// How the script stands: running or waiting for a client, and how the run on show ended.
 fn status(a: &AutoTexts, running: bool, waiting: bool, run: Option<&PeerRun>) -> String {
     let round = |round: u64| format!("{} {round}", a.round);
-    match run {
-        _ if waiting => a.waiting_for_client.to_owned(),
-        Some(run) if running && run.end.is_none() => format!("{} ({})", a.running, round(run.round)),
-        _ if running => a.running.to_owned(),
-        Some(PeerRun {
-            end: Some(ScriptEnd::Passed),
-            ..
-        }) => format!("✔ {}", a.passed),
-        Some(PeerRun {
-            end: Some(ScriptEnd::Failed { step, round: r }),
-            ..
-        }) => format!("✖ {}: #{} ({})", a.failed, step + 1, round(*r)),
-        Some(PeerRun {
-            end: Some(ScriptEnd::Stopped),
-            ..
-        }) => a.stopped.to_owned(),
-        _ => String::new(),
-    }
+    let now = match run {
+        _ if waiting => Some(a.waiting_for_client.to_owned()),
+        Some(run) if run.end.is_none() => Some(format!("{} ({})", a.running, round(run.round))),
+        _ if running => Some(a.running.to_owned()),
+        _ => None,
+    };
+    let ended = run.and_then(|run| run.end).map(|end| match end {
+        ScriptEnd::Passed => a.passed.to_owned(),
+        ScriptEnd::Failed { step, round: r } => format!("{}: #{} ({})", a.failed, step + 1, round(r)),
+        ScriptEnd::Stopped => a.stopped.to_owned(),
+    });
+    [now, ended].into_iter().flatten().collect::<Vec<_>>().join(" · ")
 }
 
 /// Which peer's run shows (a server runs the script for each client).
