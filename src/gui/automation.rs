@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use crate::automation::rules::{RuleSpec, Rules, RulesError};
 use crate::automation::script::{Script, ScriptError, ScriptSpec};
+use crate::codec::escape::escape_controls;
 use crate::codec::framing::Framing;
 use crate::codec::text::TextEncoding;
 use crate::net::{AutoEvent, RuleHits, ScriptEnd, StepOutcome};
@@ -51,6 +52,33 @@ pub struct PeerRun {
     pub steps: Vec<StepResult>,
     /// `None` while it runs.
     pub end: Option<ScriptEnd>,
+}
+
+/// Rules from a file as the table edits them: control characters (a TOML "\r\n" is those two characters) become
+/// escapes meaning the same bytes, so a one-line field shows them.
+pub fn editable_rules(mut specs: Vec<RuleSpec>) -> Vec<RuleSpec> {
+    for spec in &mut specs {
+        for text in [&mut spec.match_text, &mut spec.match_regex, &mut spec.reply]
+            .into_iter()
+            .flatten()
+        {
+            *text = escape_controls(text);
+        }
+    }
+    specs
+}
+
+/// A script from a file as the table edits it (see `editable_rules`).
+pub fn editable_script(mut script: ScriptSpec) -> ScriptSpec {
+    for step in &mut script.steps {
+        for text in [&mut step.send, &mut step.expect, &mut step.expect_regex]
+            .into_iter()
+            .flatten()
+        {
+            *text = escape_controls(text);
+        }
+    }
+    script
 }
 
 #[derive(Default)]

@@ -4,6 +4,7 @@ use std::net::SocketAddr;
 use std::process::ExitCode;
 
 use crate::gui::app::WirepadApp;
+use crate::gui::automation::{editable_rules, editable_script};
 use crate::gui::settings::{AutoPanel, ModeKind, TabConfig};
 use crate::net::CaptureFile;
 use crate::session::launch::{SendBox, WindowSession};
@@ -87,11 +88,11 @@ impl TabConfig {
             self.framing.set(frame);
         }
         if let Some(rules) = &launch.rules {
-            self.rules = rules.clone();
+            self.rules = editable_rules(rules.clone());
             self.automation = Some(AutoPanel::Rules);
         }
         if let Some(script) = &launch.script {
-            self.script = script.clone();
+            self.script = editable_script(script.clone());
             self.automation = Some(AutoPanel::Script);
         }
         launch.recv_file.clone().map(CaptureFile::truncate)

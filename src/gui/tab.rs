@@ -12,7 +12,7 @@ use crate::automation::rules::{RuleSpec, Rules};
 use crate::automation::script::ScriptSpec;
 use crate::export::pcapng::Transport;
 use crate::export::{ExportError, Format, Progress, Session as ExportSession};
-use crate::gui::automation::AutoState;
+use crate::gui::automation::{AutoState, editable_rules, editable_script};
 use crate::gui::dialog::FilePurpose;
 use crate::gui::settings::{ModeKind, Prefs, TabConfig};
 use crate::i18n::{Lang, Notice};
@@ -468,11 +468,11 @@ impl Tab {
     pub fn imported(&mut self, imported: Imported) {
         let error = match imported {
             Imported::Rules(Ok(rules)) => {
-                self.config.rules = rules;
+                self.config.rules = editable_rules(rules);
                 None
             }
             Imported::Script(Ok(script)) => {
-                self.config.script = script;
+                self.config.script = editable_script(script);
                 None
             }
             Imported::Rules(Err(error)) | Imported::Script(Err(error)) => Some(error),

@@ -7,6 +7,7 @@ use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT, Queryable};
 use wirepad::automation::script::ScriptSpec;
 use wirepad::codec::checksum::Checksum;
+use wirepad::codec::framing::Framing;
 use wirepad::codec::text::TextEncoding;
 use wirepad::gui::WirepadApp;
 use wirepad::gui::automation::StepResult;
@@ -90,6 +91,48 @@ fn an_invalid_regex_names_its_rule_and_nothing_is_applied() {
     let (mut client, _) = connect(&mut harness, server);
     client.write_all(b"(").expect("send");
     assert!(stays_silent(&mut client, Duration::from_millis(300)), "nothing answers");
+}
+
+/// A bad framing field says why and changes nothing; a good one cuts the open session's stream at once.
+#[test]
+fn framing_is_chosen_in_the_window_and_bad_input_changes_nothing() {
+    let mut harness = window(settings());
+    let server = open_server(&mut harness);
+    harness.get_by_label("Automation").click();
+    harness.run_steps(2);
+    harness.get_by_role_and_label(Role::ComboBox, "Framing").click();
+    harness.run_steps(2);
+    harness.get_by_label("Time gap").click();
+    harness.run_steps(2);
+    let gap = Framing::Gap(Duration::from_millis(20));
+    assert_eq!(*harness.state().tab().state.auto().framing(), gap, "the default gap");
+    harness.get_by_label("Gap (ms)").set_text_value_accesskit("0");
+    harness.run_steps(2);
+    assert!(
+        harness
+            .query_by_label_contains("expected whole milliseconds from 1 to 3600000")
+            .is_some()
+    );
+    assert_eq!(*harness.state().tab().state.auto().framing(), gap, "nothing changed");
+    harness
+        .get_by_label("Gap (ms)")
+        .set_text_value_accesskit("99999999999999999999999");
+    harness.run_steps(2);
+    assert_eq!(
+        *harness.state().tab().state.auto().framing(),
+        gap,
+        "nor for an overflow"
+    );
+    harness.get_by_role_and_label(Role::ComboBox, "Framing").click();
+    harness.run_steps(2);
+    harness.get_by_label("Line").click();
+    harness.run_steps(2);
+    assert_eq!(*harness.state().tab().state.auto().framing(), Framing::Line);
+    let (mut client, _) = connect(&mut harness, server);
+    client.write_all(b"one\ntwo\n").expect("send");
+    step_until(&mut harness, "one row per line", |h| {
+        h.state().tab().state.view_text().matches("RX ←").count() == 2
+    });
 }
 
 /// A server tab running the login script for each client; the test's client plays the login server's part.

@@ -72,10 +72,10 @@ pub fn rules_panel(ui: &mut egui::Ui, cx: Cx, config: &mut TabConfig, state: &Ta
             .striped(true)
             .cell_layout(egui::Layout::left_to_right(egui::Align::Center))
             .column(Column::exact(36.0))
-            .column(Column::initial(90.0).at_least(60.0).clip(true))
+            .column(Column::initial(150.0).at_least(60.0).clip(true))
             .column(Column::initial(250.0).at_least(160.0).clip(true))
             .column(Column::initial(220.0).at_least(150.0).clip(true))
-            .column(Column::exact(110.0))
+            .column(Column::exact(130.0))
             .column(Column::exact(80.0))
             .column(Column::exact(50.0))
             .column(Column::auto())
@@ -117,7 +117,7 @@ pub fn rules_panel(ui: &mut egui::Ui, cx: Cx, config: &mut TabConfig, state: &Ta
                     row.col(|ui| reply_cell(ui, cx, index, spec, names[2]));
                     row.col(|ui| {
                         egui::ComboBox::from_id_salt(("rule-checksum", index))
-                            .width(100.0)
+                            .width(120.0)
                             .selected_text(spec.checksum.map_or(t.none, Checksum::name))
                             .show_ui(ui, |ui| {
                                 ui.selectable_value(&mut spec.checksum, None, t.none);

@@ -176,7 +176,7 @@ pub fn script_panel(ui: &mut egui::Ui, cx: Cx, config: &mut TabConfig, state: &T
             .column(Column::exact(28.0))
             .column(Column::exact(120.0))
             .column(Column::initial(260.0).at_least(140.0).clip(true))
-            .column(Column::exact(120.0))
+            .column(Column::exact(160.0))
             .column(Column::exact(70.0))
             .column(Column::exact(80.0))
             .column(Column::auto())
@@ -286,7 +286,7 @@ fn options_cell(ui: &mut egui::Ui, cx: Cx, index: usize, step: &mut StepSpec) {
     let kind = Kind::of(step);
     if kind.sends() {
         egui::ComboBox::from_id_salt(("step-checksum", index))
-            .width(110.0)
+            .width(120.0)
             .selected_text(step.checksum.map_or(cx.t.none, Checksum::name))
             .show_ui(ui, |ui| {
                 ui.selectable_value(&mut step.checksum, None, cx.t.none);
