@@ -291,3 +291,63 @@ fn automation_settings_survive_a_restart() {
     assert_eq!(back.notice(), None);
     assert_eq!(back.tab().config, tab);
 }
+
+/// Import and export go through the file dialog and back, off the UI thread; a bad file names its line, column,
+/// rule and key, and leaves the table as it was.
+#[test]
+fn rules_and_scripts_import_and_export_as_toml() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut harness = window(settings());
+    show_panel(&mut harness, "Auto-reply");
+    let answer = |path: std::path::PathBuf| std::sync::Arc::new(crate::export::Answer(path));
+    let bad = dir.path().join("bad.toml");
+    std::fs::write(&bad, "[[rule]]\nmatch = \"a\"\nreply_hex = \"0G\"\n").expect("write");
+    harness.state_mut().set_file_dialogs(answer(bad));
+    harness.get_by_label("Import TOML…").click();
+    step_until(&mut harness, "the import to be refused", |h| {
+        h.query_by_label_contains("line 3, column 13: rule 1: `reply_hex`")
+            .is_some()
+    });
+    assert!(harness.state().tab().config.rules.is_empty(), "the table is as it was");
+
+    let modbus = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/modbus-rules.toml");
+    harness.state_mut().set_file_dialogs(answer(modbus.into()));
+    harness.get_by_label("Import TOML…").click();
+    step_until(&mut harness, "the rules to be imported", |h| {
+        h.state().tab().config.rules.len() == 3
+    });
+    let exported = dir.path().join("rules.toml");
+    harness.state_mut().set_file_dialogs(answer(exported.clone()));
+    harness.get_by_label("Export TOML…").click();
+    step_until(&mut harness, "the rules to be written", |h| {
+        !h.state().dialog_open() && exported.exists()
+    });
+    let read = |path: &std::path::Path| std::fs::read_to_string(path).expect("read");
+    step_until(&mut harness, "the whole file", |_| !read(&exported).is_empty());
+    let back = wirepad::automation::rules::Rules::parse(&read(&exported), TextEncoding::UTF8).expect("parses");
+    let specs: Vec<_> = back.table().map(|(spec, _)| spec.clone()).collect();
+    assert_eq!(specs, harness.state().tab().config.rules);
+
+    harness.get_by_label("Script").click();
+    harness.run_steps(2);
+    let login = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/login-script.toml");
+    harness.state_mut().set_file_dialogs(answer(login.into()));
+    harness.get_by_label("Import TOML…").click();
+    step_until(&mut harness, "the script to be imported", |h| {
+        h.state().tab().config.script.steps.len() == 3
+    });
+    assert_eq!(
+        harness.state().tab().config.script.steps[1].send.as_deref(),
+        Some("Michael\\n"),
+        "the line end shows as an escape"
+    );
+    let exported = dir.path().join("script.toml");
+    harness.state_mut().set_file_dialogs(answer(exported.clone()));
+    harness.get_by_label("Export TOML…").click();
+    step_until(&mut harness, "the script to be written", |h| {
+        !h.state().dialog_open() && exported.exists()
+    });
+    step_until(&mut harness, "the whole file", |_| !read(&exported).is_empty());
+    let back = ScriptSpec::parse(&read(&exported), TextEncoding::UTF8).expect("parses");
+    assert_eq!(back, harness.state().tab().config.script);
+}

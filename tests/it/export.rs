@@ -217,7 +217,7 @@ fn a_thousand_clients_and_a_64_mib_transfer() {
 }
 
 /// A dialog that answers every question with one path.
-struct Answer(std::path::PathBuf);
+pub struct Answer(pub std::path::PathBuf);
 
 impl wirepad::gui::dialog::FileDialogs for Answer {
     fn choose(&self, _: wirepad::gui::dialog::FilePurpose) -> wirepad::gui::dialog::Chosen {
