@@ -90,8 +90,8 @@ pub struct AutoState {
     rules_sent: VecDeque<Vec<RuleSpec>>,
     /// The rules in force and their live hit counts.
     in_force: Option<(Vec<RuleSpec>, Arc<RuleHits>)>,
-    /// The last reply a rule could not make.
-    rule_failed: Option<String>,
+    /// The last reply a rule could not make: to whom, the rule (0-based) and why.
+    rule_failed: Option<(SocketAddr, usize, String)>,
     script_check: Option<ScriptCheck>,
     /// The script last run, as it was then (results are shown while the table still says the same).
     ran: Option<ScriptSpec>,
@@ -187,8 +187,10 @@ impl AutoState {
         (specs.get(index) == Some(spec)).then(|| hits.get(index))
     }
 
-    pub fn rule_failed(&self) -> Option<&str> {
-        self.rule_failed.as_deref()
+    pub fn rule_failed(&self) -> Option<(SocketAddr, usize, &str)> {
+        self.rule_failed
+            .as_ref()
+            .map(|(peer, rule, problem)| (*peer, *rule, problem.as_str()))
     }
 
     pub fn import_error(&self) -> Option<&str> {
@@ -274,7 +276,7 @@ impl AutoState {
                 self.rule_failed = None;
             }
             AutoEvent::RuleFailed { peer, rule, problem } => {
-                self.rule_failed = Some(format!("{peer}: rule {}: {problem}", rule + 1));
+                self.rule_failed = Some((peer, rule, problem));
             }
             AutoEvent::ScriptStarted { peer, steps } => {
                 self.runs.retain(|run| run.peer != peer);

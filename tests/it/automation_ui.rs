@@ -215,6 +215,40 @@ fn a_wrong_expect_fails_its_step_and_shows_what_arrived() {
     );
 }
 
+/// A server runs the script for each client; the panel shows the latest run, and any client's by choice.
+#[test]
+fn a_server_shows_each_clients_run() {
+    let mut script = ScriptSpec::parse(LOGIN, TextEncoding::UTF8).expect("example");
+    script.steps[2].timeout_ms = Some(300);
+    let (mut harness, server) = login_window(script);
+    let (mut good, good_peer) = connect(&mut harness, server);
+    good.write_all(b"Welcome!\n").expect("send");
+    assert_eq!(read_exactly(&mut good, 8), b"Michael\n");
+    good.write_all(b"Hello,Michael!\n").expect("send");
+    step_until(&mut harness, "the first run to pass", |h| {
+        run_end(h) == Some(ScriptEnd::Passed)
+    });
+    let (mut bad, bad_peer) = connect(&mut harness, server);
+    bad.write_all(b"Welcome!\n").expect("send");
+    assert_eq!(read_exactly(&mut bad, 8), b"Michael\n");
+    step_until(&mut harness, "the second run to fail", |h| {
+        matches!(run_end(h), Some(ScriptEnd::Failed { .. }))
+    });
+    let shown = |h: &Harness<'static, WirepadApp>| h.state().tab().state.auto().shown_run().and_then(|run| run.peer);
+    assert_eq!(shown(&harness), Some(bad_peer), "the latest run");
+    harness.run_steps(2);
+    harness.get_by_role_and_label(Role::ComboBox, "Show").click();
+    harness.run_steps(2);
+    // The client list names it too; the selector's popup comes last.
+    let name = good_peer.to_string();
+    harness.get_all_by_label(&name).last().expect("in the popup").click();
+    harness.run_steps(3);
+    assert_eq!(shown(&harness), Some(good_peer));
+    assert_eq!(run_end(&harness), Some(ScriptEnd::Passed));
+    assert_eq!(harness.query_all_by_label("passed").count(), 3, "its steps");
+    assert!(harness.query_by_label_contains("Received instead").is_none());
+}
+
 /// `wirepad gui tcp-server … --rules F --script F --frame …`: the tab opens with them in force and running.
 #[test]
 fn gui_rules_script_and_frame_are_honoured() {

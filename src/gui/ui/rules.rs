@@ -57,7 +57,10 @@ pub fn rules_panel(ui: &mut egui::Ui, cx: Cx, config: &mut TabConfig, state: &Ta
             actions.push(Action::PickFile(FilePurpose::ExportRules));
         }
     });
-    for message in [problem.as_deref(), auto.import_error(), auto.rule_failed()]
+    let failed = auto
+        .rule_failed()
+        .map(|(peer, rule, why)| format!("{peer}: {} {}: {why}", a.rule, rule + 1));
+    for message in [problem.as_deref(), auto.import_error(), failed.as_deref()]
         .into_iter()
         .flatten()
     {

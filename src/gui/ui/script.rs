@@ -147,7 +147,7 @@ pub fn script_panel(ui: &mut egui::Ui, cx: Cx, config: &mut TabConfig, state: &T
         }
     });
     let peers: Vec<_> = auto.run_peers().collect();
-    if peers.len() > 1 || peers.iter().any(Option::is_some) && auto.shown_peer().is_some() {
+    if peers.len() > 1 {
         actions.extend(peer_picker(ui, cx, &peers, auto.shown_peer()));
     }
     for message in [problem.as_deref(), auto.import_error()].into_iter().flatten() {
