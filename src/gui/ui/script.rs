@@ -105,7 +105,12 @@ pub fn script_panel(ui: &mut egui::Ui, cx: Cx, config: &mut TabConfig, state: &T
     let (t, a) = (cx.t, cx.t.auto);
     let auto = state.auto();
     let mut actions = Vec::new();
-    let problem = auto.script_problem().map(|error| cx.lang.script_error(error));
+    // An empty table is no mistake yet: Run just waits for a step.
+    let empty = config.script.steps.is_empty();
+    let problem = auto
+        .script_problem()
+        .filter(|_| !empty)
+        .map(|error| cx.lang.script_error(error));
     let script = &mut config.script;
     ui.horizontal(|ui| {
         if ui.button(a.add_step).clicked() {
@@ -120,7 +125,7 @@ pub fn script_panel(ui: &mut egui::Ui, cx: Cx, config: &mut TabConfig, state: &T
             .on_hover_text(a.repeat_hint);
         ui.separator();
         let running = auto.script_running();
-        let can_run = state.is_open() && problem.is_none() && !running;
+        let can_run = state.is_open() && !empty && problem.is_none() && !running;
         let run = ui
             .add_enabled(can_run, egui::Button::new(a.run))
             .on_hover_text(a.tip_run);
