@@ -555,6 +555,43 @@ mod tests {
         }
     }
 
+    /// The window searches the view's snapshot: with a peer filter, only that peer's chunks (and their own
+    /// boundaries) are searched.
+    #[test]
+    fn a_search_over_a_filtered_view_finds_only_that_peers_matches() {
+        let mut log = crate::log::Log::default();
+        for (port, bytes) in [(A, &b"ping "[..]), (B, b"pi"), (A, b"ng "), (B, b"ng ping")] {
+            log.push(chunk(Direction::Rx, port, bytes));
+        }
+        let search = |peer_filter: Option<u16>| {
+            let options = crate::view::ViewOptions {
+                peer_filter: peer_filter.map(|port| SocketAddr::from(([127, 0, 0, 1], port))),
+                ..crate::view::ViewOptions::STREAM
+            };
+            let mut view = crate::view::View::new(options);
+            view.append(&log);
+            while view.catching_up() {
+                view.append(&log);
+            }
+            let query = Query::new(FindMode::Text, "ping", TextEncoding::UTF8)
+                .expect("ok")
+                .expect("some");
+            let mut matches = Vec::new();
+            let snapshot = view.snapshot();
+            run(
+                query,
+                snapshot.numbered(),
+                Duration::ZERO,
+                || false,
+                |b| matches.extend(b.matches),
+            );
+            matches
+        };
+        assert_eq!(search(None), [at(0, 0), at(1, 0), at(3, 3)]);
+        assert_eq!(search(Some(B)), [at(1, 0), at(3, 3)]);
+        assert_eq!(search(Some(A)), [at(0, 0)]);
+    }
+
     #[test]
     fn a_search_stops_counting_at_the_cap_and_when_cancelled() {
         let chunks = [chunk(Direction::Rx, A, &vec![b'a'; MAX_MATCHES + 5])];

@@ -56,6 +56,17 @@ pub struct TabConfig {
     pub reconnect: bool,
     pub receive: ReceiveSettings,
     pub send: SendSettings,
+    pub find: FindSettings,
+    /// The throughput plot is on show.
+    pub show_plot: bool,
+}
+
+/// The find bar's mode and pattern (Ctrl+F).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct FindSettings {
+    pub mode: crate::export::search::FindMode,
+    pub text: String,
 }
 
 impl Default for TabConfig {
@@ -73,6 +84,8 @@ impl Default for TabConfig {
             reconnect: false,
             receive: ReceiveSettings::default(),
             send: SendSettings::default(),
+            find: FindSettings::default(),
+            show_plot: false,
         }
     }
 }

@@ -9,8 +9,10 @@ use std::time::{Duration, Instant, SystemTime};
 use crossbeam_channel::Sender;
 
 use crate::export::pcapng::Transport;
+use crate::export::search::Batch;
 use crate::export::{ExportError, Format, Progress, Session as ExportSession};
 use crate::gui::dialog::FilePurpose;
+use crate::gui::find::Finder;
 use crate::gui::settings::{ModeKind, Prefs, TabConfig};
 use crate::i18n::{Lang, Notice};
 use crate::log::{Chunk, Direction, Log};
@@ -61,6 +63,16 @@ pub enum TabAction {
     /// The whole view to the clipboard (laid out on a thread of its own).
     CopyAll,
     ResetCounters,
+    Find(FindAction),
+}
+
+/// The find bar's buttons and keys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FindAction {
+    Open,
+    Close,
+    Next,
+    Previous,
 }
 
 /// What a tab's background work (file dialog, save, copy, export) came back with, addressed to the tab.
@@ -71,6 +83,8 @@ pub enum Picked {
     Exported(TabId, Option<Notice>),
     /// The view's text, for the clipboard.
     Copy(String),
+    /// Matches of a tab's search numbered `generation`, as they come.
+    Found(TabId, u64, Batch),
 }
 
 /// A tab's link at a glance.
@@ -175,6 +189,7 @@ pub struct TabState {
     unseen: bool,
     /// An export being written on a thread of its own: its format and progress (with its cancel flag).
     export: Option<(Format, Arc<Progress>)>,
+    find: Finder,
     picked: Sender<Picked>,
     repaint: egui::Context,
 }
@@ -234,6 +249,10 @@ impl TabState {
     /// The export being written, if any: its format and progress.
     pub fn export(&self) -> Option<(Format, &Progress)> {
         self.export.as_ref().map(|(format, progress)| (*format, &**progress))
+    }
+
+    pub fn finder(&self) -> &Finder {
+        &self.find
     }
 
     /// Payload bytes the receive view's history holds now.
@@ -320,6 +339,7 @@ impl Tab {
             open_when_reaped: false,
             unseen: false,
             export: None,
+            find: Finder::default(),
             picked,
             repaint,
         };
@@ -411,6 +431,18 @@ impl Tab {
                 state.log_dropped_at_reset = state.log.dropped_bytes_total();
                 state.rates = Rates::default();
             }
+            TabAction::Find(action) => {
+                let state = &mut self.state;
+                match action {
+                    FindAction::Open => {
+                        state.find.open();
+                        self.update_find();
+                    }
+                    FindAction::Close => state.find.close(),
+                    FindAction::Next => state.find.step(true, &state.view),
+                    FindAction::Previous => state.find.step(false, &state.view),
+                }
+            }
             TabAction::CopyAll => {
                 let snapshot = self.state.view.snapshot();
                 let _ = self.background("wirepad-copy-all", move || Some(Picked::Copy(snapshot.text())));
@@ -421,14 +453,51 @@ impl Tab {
     /// Runs `work` on a thread of its own; what it returns comes back through the window. `false` when no
     /// thread could be started.
     fn background(&self, name: &str, work: impl FnOnce() -> Option<Picked> + Send + 'static) -> bool {
+        self.background_streaming(name, move |deliver| {
+            if let Some(picked) = work() {
+                deliver(picked);
+            }
+        })
+    }
+
+    /// [`background`](Self::background) for work that hands results over as it goes.
+    fn background_streaming(&self, name: &str, work: impl FnOnce(&dyn Fn(Picked)) + Send + 'static) -> bool {
         let (tx, repaint) = (self.state.picked.clone(), self.state.repaint.clone());
         let spawned = std::thread::Builder::new().name(name.into()).spawn(move || {
-            if let Some(picked) = work() {
+            work(&|picked| {
                 let _ = tx.send(picked);
                 repaint.request_repaint();
-            }
+            });
         });
         spawned.is_ok()
+    }
+
+    /// Starts a search over the view's history when the find bar's pattern or the view changed (once the view
+    /// has indexed everything, so the snapshot holds the whole history).
+    fn update_find(&mut self) {
+        if !self.state.find.open || self.state.view.catching_up() {
+            return;
+        }
+        let Some(started) = self.state.find.restart(&self.config.find, &self.state.view) else {
+            return;
+        };
+        let snapshot = self.state.view.snapshot();
+        let id = self.id;
+        let _ = self.background_streaming("wirepad-find", move |deliver| {
+            let generation = started.generation;
+            crate::export::search::run(
+                started.query,
+                snapshot.numbered(),
+                Duration::from_millis(50),
+                || started.cancelled.load(std::sync::atomic::Ordering::Relaxed) != generation,
+                |batch| deliver(Picked::Found(id, generation, batch)),
+            );
+        });
+    }
+
+    /// Matches of this tab's search came back.
+    pub fn found(&mut self, generation: u64, batch: Batch) {
+        self.state.find.found(generation, batch, &self.state.view);
     }
 
     /// Converts the send box between text and hex in the chosen encoding; a box that cannot be converted (bad
@@ -705,6 +774,9 @@ impl Tab {
         self.update_counters();
         self.update_rates();
         self.check_send_box();
+        if shown {
+            self.update_find();
+        }
         if shown {
             self.state.unseen = false;
         }

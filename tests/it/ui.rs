@@ -566,3 +566,77 @@ mod persistence {
         assert!(app.notice().is_some_and(|notice| notice.contains("could not be read")));
     }
 }
+
+#[test]
+fn find_counts_matches_in_the_history_moves_between_them_and_keeps_them_on_a_bad_regex() {
+    use egui::accesskit::Role;
+    let mut harness = window(TabConfig {
+        receive: wirepad::gui::settings::ReceiveSettings {
+            log_mode: false,
+            ..Default::default()
+        },
+        ..settings()
+    });
+    let server = open_server(&mut harness);
+    let (mut client, _) = connect(&mut harness, server);
+    let text: String = (0..3000)
+        .map(|n| match n % 1000 {
+            500 => format!("needle {n}\n"),
+            _ => format!("line {n}\n"),
+        })
+        .collect();
+    client.write_all(text.as_bytes()).expect("send");
+    step_until(&mut harness, "the last line", |h| {
+        h.query_by_label("line 2999").is_some()
+    });
+
+    harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::F);
+    harness.step();
+    let field = harness.get_by_role_and_label(Role::TextInput, "Find");
+    assert!(field.is_focused(), "Ctrl+F hands the field the keyboard");
+    field.type_text("needle");
+    step_until(&mut harness, "three matches, the first one shown", |h| {
+        h.query_by_label("1 / 3 matches").is_some() && h.query_by_label("needle 500").is_some()
+    });
+    harness.get_by_label("Next").click();
+    step_until(&mut harness, "the second match", |h| {
+        h.query_by_label("2 / 3 matches").is_some() && h.query_by_label("needle 1500").is_some()
+    });
+    // Shift+Enter in the field goes back.
+    harness.get_by_role_and_label(Role::TextInput, "Find").focus();
+    harness.step();
+    harness.key_press_modifiers(egui::Modifiers::SHIFT, egui::Key::Enter);
+    step_until(&mut harness, "back to the first match", |h| {
+        h.query_by_label("1 / 3 matches").is_some() && h.query_by_label("needle 500").is_some()
+    });
+
+    // A regex that does not compile says why; the matches stay.
+    harness.get_by_label("Regex").click();
+    step_until(&mut harness, "the regex's matches", |h| {
+        h.query_by_label("1 / 3 matches").is_some()
+    });
+    harness.get_by_role_and_label(Role::TextInput, "Find").focus();
+    harness.step();
+    harness.get_by_role_and_label(Role::TextInput, "Find").type_text("(");
+    step_until(&mut harness, "the regex error", |h| {
+        h.query_by_label_contains("unclosed group").is_some()
+    });
+    assert!(
+        harness.query_by_label("1 / 3 matches").is_some(),
+        "the last results stay"
+    );
+    harness.get_by_role_and_label(Role::TextInput, "Find").focus();
+    harness.key_press(egui::Key::Backspace);
+    step_until(&mut harness, "the error to go", |h| {
+        h.query_by_label("1 / 3 matches").is_some() && h.query_by_label_contains("unclosed").is_none()
+    });
+
+    harness.get_by_role_and_label(Role::TextInput, "Find").focus();
+    harness.step();
+    harness.key_press(egui::Key::Escape);
+    harness.step();
+    assert!(
+        harness.query_by_role_and_label(Role::TextInput, "Find").is_none(),
+        "Esc closes the bar"
+    );
+}

@@ -1,6 +1,7 @@
 //! The window's panels. Each borrows only what it draws (a tab's `TabConfig` to edit, its `TabState` to read)
 //! and returns the actions with side effects, for the app to apply in one place.
 pub mod connection;
+pub mod find;
 pub mod fonts;
 pub mod receive;
 pub mod send;
@@ -34,6 +35,9 @@ pub enum Action {
 
 /// Empties the receive view, as Ctrl+L does in a terminal.
 pub const CLEAR_VIEW: egui::KeyboardShortcut = egui::KeyboardShortcut::new(egui::Modifiers::COMMAND, egui::Key::L);
+
+/// Opens the focused tab's find bar.
+pub const FIND: egui::KeyboardShortcut = egui::KeyboardShortcut::new(egui::Modifiers::COMMAND, egui::Key::F);
 
 /// Below this width a tab's client list and quick commands go under its settings instead of a column of their
 /// own (two tabs side by side on a laptop).
