@@ -19,6 +19,7 @@ use crate::log::{Chunk, Direction, Log};
 use crate::net::{CaptureFile, Command, CounterSnapshot, Event, EventKind, NetError, Nobody, Session, Target};
 use crate::send::PayloadError;
 use crate::session::state::{ClientInfo, LinkState, SessionState};
+use crate::session::stats::Throughput;
 use crate::view::{View, ViewOptions};
 
 /// Event batches taken per frame and tab; the rest wait for the next frame, so a flood never freezes the window.
@@ -190,6 +191,8 @@ pub struct TabState {
     /// An export being written on a thread of its own: its format and progress (with its cancel flag).
     export: Option<(Format, Arc<Progress>)>,
     find: Finder,
+    /// Bytes per second over the last five minutes, sampled from the engine's counters whether shown or not.
+    throughput: Throughput,
     picked: Sender<Picked>,
     repaint: egui::Context,
 }
@@ -249,6 +252,10 @@ impl TabState {
     /// The export being written, if any: its format and progress.
     pub fn export(&self) -> Option<(Format, &Progress)> {
         self.export.as_ref().map(|(format, progress)| (*format, &**progress))
+    }
+
+    pub fn throughput(&self) -> &Throughput {
+        &self.throughput
     }
 
     pub fn finder(&self) -> &Finder {
@@ -340,6 +347,7 @@ impl Tab {
             unseen: false,
             export: None,
             find: Finder::default(),
+            throughput: Throughput::default(),
             picked,
             repaint,
         };
@@ -773,6 +781,7 @@ impl Tab {
         self.drain_events(shown);
         self.update_counters();
         self.update_rates();
+        self.sample_throughput();
         self.check_send_box();
         if shown {
             self.update_find();
@@ -902,6 +911,23 @@ impl Tab {
             .log
             .dropped_bytes_total()
             .saturating_sub(state.log_dropped_at_reset);
+    }
+
+    /// A throughput sample a second, while a session is open (a closed one's time shows as zeros once the
+    /// next opens). A frame is asked for when the next is due, so the history fills while the plot is hidden.
+    fn sample_throughput(&mut self) {
+        let state = &mut self.state;
+        if state.session.is_none() {
+            return;
+        }
+        let peers = state
+            .client_list()
+            .map(|(peer, info)| (*peer, info.counters.snapshot()));
+        let peers: Vec<_> = peers.collect();
+        let due = state.throughput.tick(Instant::now(), state.totals.engine(), peers);
+        state
+            .repaint
+            .request_repaint_after(due.saturating_duration_since(Instant::now()));
     }
 
     fn update_rates(&mut self) {

@@ -640,3 +640,41 @@ fn find_counts_matches_in_the_history_moves_between_them_and_keeps_them_on_a_bad
         "Esc closes the bar"
     );
 }
+
+#[test]
+fn the_plot_shows_the_bytes_per_second_the_engine_counted() {
+    let mut harness = window(settings());
+    let server = open_server(&mut harness);
+    let (mut client, local) = connect(&mut harness, server);
+    client.write_all(&[b'x'; 5000]).expect("send");
+    let received = |h: &Harness<'static, WirepadApp>| -> f64 {
+        h.state()
+            .tab()
+            .state
+            .throughput()
+            .total()
+            .rates()
+            .iter()
+            .map(|rate| rate.rx)
+            .sum()
+    };
+    // Sampled once a second whether the plot is shown or not: one second's rates add up to the bytes.
+    step_until(&mut harness, "a sample holding the 5000 bytes", |h| received(h) > 0.0);
+    assert!((received(&harness) - 5000.0).abs() < 1e-6, "{}", received(&harness));
+    assert!(
+        harness.state().tab().state.throughput().peer(local).is_some(),
+        "the client's own series"
+    );
+    assert!(
+        harness.query_by_label_contains("RX bytes/s").is_none(),
+        "hidden until asked for"
+    );
+    harness.get_by_label("Plot").click();
+    harness.step();
+    harness.step();
+    assert!(
+        harness.query_by_label_contains("RX bytes/s").is_some(),
+        "the plot with its legend"
+    );
+    assert!(harness.query_by_label_contains("TX bytes/s").is_some());
+}

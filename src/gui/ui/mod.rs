@@ -3,6 +3,7 @@
 pub mod connection;
 pub mod find;
 pub mod fonts;
+pub mod plot;
 pub mod receive;
 pub mod send;
 pub mod status;
@@ -99,6 +100,13 @@ pub fn tab_ui(
         .default_size(150.0)
         .size_range(120.0..=400.0)
         .show(ui, |ui| actions.extend(send::send_box(ui, cx, config, state)));
+    if config.show_plot {
+        egui::Panel::top("plot")
+            .resizable(true)
+            .default_size(200.0)
+            .size_range(120.0..=500.0)
+            .show(ui, |ui| plot::throughput_plot(ui, cx, *id, state));
+    }
     egui::CentralPanel::default().show(ui, |ui| {
         actions.extend(receive::receive_pane(ui, cx, *id, config, state));
     });
