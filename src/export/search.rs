@@ -144,7 +144,12 @@ impl Highlight {
 pub struct Searcher {
     query: Query,
     finder: Option<memmem::Finder<'static>>,
-    streams: HashMap<(SocketAddr, Direction), Stream>,
+    streams: Vec<Stream>,
+    /// Where each stream is in `streams`, and the last one looked up (runs of chunks of one stream skip the map).
+    index: HashMap<(SocketAddr, Direction), usize>,
+    last: Option<((SocketAddr, Direction), usize)>,
+    /// The carried tail and the next chunk's head, joined (kept to reuse its allocation).
+    joined: Vec<u8>,
 }
 
 /// What one stream carries from chunk to chunk.
@@ -181,15 +186,27 @@ impl Searcher {
         Searcher {
             query,
             finder,
-            streams: HashMap::new(),
+            streams: Vec::new(),
+            index: HashMap::new(),
+            last: None,
+            joined: Vec::new(),
         }
     }
 
     /// Searches the next chunk; the matches it completes go to `out`.
     pub fn push(&mut self, seq: u64, chunk: &Chunk, out: &mut Vec<Match>) {
-        let stream = self.streams.entry((chunk.peer, chunk.direction)).or_default();
+        let key = (chunk.peer, chunk.direction);
+        let at = match self.last {
+            Some((last, at)) if last == key => at,
+            _ => *self.index.entry(key).or_insert_with(|| {
+                self.streams.push(Stream::default());
+                self.streams.len() - 1
+            }),
+        };
+        self.last = Some((key, at));
+        let stream = &mut self.streams[at];
         match (&self.finder, &self.query.needle) {
-            (Some(finder), _) => stream.push_bytes(finder, seq, &chunk.bytes, out),
+            (Some(finder), _) => stream.push_bytes(finder, seq, &chunk.bytes, &mut self.joined, out),
             (None, Needle::Regex(regex)) => {
                 let encoding = self.query.encoding;
                 let window = stream.text.get_or_insert_with(|| TextWindow::new(encoding));
@@ -207,7 +224,7 @@ impl Searcher {
         let Needle::Regex(regex) = &self.query.needle else {
             return;
         };
-        let mut streams: Vec<_> = self.streams.values_mut().filter_map(|s| s.text.as_mut()).collect();
+        let mut streams: Vec<_> = self.streams.iter_mut().filter_map(|s| s.text.as_mut()).collect();
         // Matches come out oldest chunk first whatever order the map keeps streams in.
         streams.sort_by_key(|window| window.starts.front().map(|(_, seq)| *seq));
         for window in streams {
@@ -219,11 +236,19 @@ impl Searcher {
 }
 
 impl Stream {
-    fn push_bytes(&mut self, finder: &memmem::Finder<'_>, seq: u64, bytes: &[u8], out: &mut Vec<Match>) {
+    fn push_bytes(
+        &mut self,
+        finder: &memmem::Finder<'_>,
+        seq: u64,
+        bytes: &[u8],
+        joined: &mut Vec<u8>,
+        out: &mut Vec<Match>,
+    ) {
         let len = finder.needle().len();
         // Matches starting in the carried tail and ending in this chunk.
         if !self.tail.is_empty() {
-            let mut joined = self.tail.clone();
+            joined.clear();
+            joined.extend_from_slice(&self.tail);
             joined.extend_from_slice(&bytes[..(len - 1).min(bytes.len())]);
             let base = self.total - self.tail.len() as u64;
             let mut from = 0;
