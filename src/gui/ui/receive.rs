@@ -89,32 +89,31 @@ pub fn receive_pane(ui: &mut egui::Ui, cx: Cx, id: TabId, config: &mut TabConfig
     }
     // A move to another match scrolls it into view, a few rows below the top.
     let current = finder.current_row(view);
-    if let Some(row) = current
-        && last.is_none_or(|last| last.jumps != finder.jumps())
-    {
+    let jump = current.filter(|_| last.is_none_or(|last| last.jumps != finder.jumps()));
+    if let Some(row) = jump {
         scroll = scroll.vertical_scroll_offset((row.saturating_sub(3) as f32 * row_height).max(0.0));
     }
     let marks = [finder.highlight(false), finder.highlight(true)];
-    let output =
-        scroll
-            .auto_shrink([false, false])
-            .stick_to_bottom(true)
-            .show_rows(ui, row_height, rows, |ui, range| {
-                let first = range.start;
-                for (index, row) in (first..).zip(view.rows_in(range)) {
-                    let color = row_color(ui, row.direction, row.peer, row.kind, many_peers);
-                    let ranges = match marks[usize::from(hex_rows)] {
-                        Some(mark) if row.kind == RowKind::Data => mark.ranges(&row.text),
-                        _ => Vec::new(),
-                    };
-                    let label = if ranges.is_empty() {
-                        egui::Label::new(egui::RichText::new(&row.text).monospace().color(color))
-                    } else {
-                        egui::Label::new(marked(ui, &row.text, &ranges, color, current == Some(index)))
-                    };
-                    ui.add(label.selectable(true).wrap_mode(egui::TextWrapMode::Extend));
-                }
-            });
+    let output = scroll
+        .auto_shrink([false, false])
+        // A view following new data lets go of the bottom for a jump to a match.
+        .stick_to_bottom(jump.is_none())
+        .show_rows(ui, row_height, rows, |ui, range| {
+            let first = range.start;
+            for (index, row) in (first..).zip(view.rows_in(range)) {
+                let color = row_color(ui, row.direction, row.peer, row.kind, many_peers);
+                let ranges = match marks[usize::from(hex_rows)] {
+                    Some(mark) if row.kind == RowKind::Data => mark.ranges(&row.text),
+                    _ => Vec::new(),
+                };
+                let label = if ranges.is_empty() {
+                    egui::Label::new(egui::RichText::new(&row.text).monospace().color(color))
+                } else {
+                    egui::Label::new(marked(ui, &row.text, &ranges, color, current == Some(index)))
+                };
+                ui.add(label.selectable(true).wrap_mode(egui::TextWrapMode::Extend));
+            }
+        });
     let offset = output.state.clamped_offset().y;
     let max_offset = output.content_size.y - output.inner_rect.height();
     let seen = ScrollMemory {
