@@ -504,14 +504,25 @@ impl View {
     /// What [`text_of_all`](Self::text_of_all) needs, taken in one cheap pass (the chunks are shared), so the
     /// text itself can be made on another thread.
     pub fn snapshot(&self) -> ViewSnapshot {
+        self.snapshot_since(0)
+    }
+
+    /// [`snapshot`](Self::snapshot) of the chunks numbered `seq` and later.
+    pub fn snapshot_since(&self, seq: u64) -> ViewSnapshot {
+        let from = self.entries.partition_point(|entry| entry.seq < seq);
         ViewSnapshot {
             options: self.options.clone(),
             entries: self
                 .entries
-                .iter()
+                .range(from..)
                 .map(|entry| (entry.seq, entry.chunk.clone(), entry.text_in, entry.continues))
                 .collect(),
         }
+    }
+
+    /// The sequence number of the next chunk the view will index: everything before it is shown or filtered out.
+    pub fn next_seq(&self) -> u64 {
+        self.next_seq
     }
 }
 

@@ -1,25 +1,53 @@
 //! A tab's find bar at run time: the search running on a thread of its own over a snapshot of the view, its
 //! matches as they stream back, and the current one. Typing starts a new search; the old one sees its generation
 //! go stale and stops.
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
+use crate::codec::text::TextEncoding;
 use crate::export::search::{Batch, FindError, Highlight, Match, Query};
 use crate::gui::settings::FindSettings;
 use crate::view::{View, ViewOptions};
 
-/// A search started: what the tab must run, on a thread of its own.
+/// New data is searched at most this often while the bar is open.
+const FOLLOW_EVERY: Duration = Duration::from_secs(1);
+
+/// A search started: what the tab must run, on a thread of its own, over the view's chunks from `since` on.
 pub struct Started {
     pub query: Query,
+    pub since: u64,
     pub generation: u64,
     pub cancelled: Arc<AtomicU64>,
+}
+
+/// What decides the matches: the pattern, and which data the view shows in what encoding (not how it lays the
+/// data out: wrapping or hex moves rows, not matches).
+#[derive(Debug, Clone, PartialEq)]
+struct Key {
+    settings: FindSettings,
+    encoding: TextEncoding,
+    peer_filter: Option<SocketAddr>,
+    show_tx: bool,
+}
+
+impl Key {
+    fn new(settings: &FindSettings, options: &ViewOptions) -> Key {
+        Key {
+            settings: settings.clone(),
+            encoding: options.encoding,
+            peer_filter: options.peer_filter,
+            show_tx: options.show_tx,
+        }
+    }
 }
 
 #[derive(Default)]
 pub struct Finder {
     pub open: bool,
-    /// The pattern and the view options the matches are for (`None`: nothing searched yet).
-    key: Option<(FindSettings, ViewOptions)>,
+    /// What the matches are for (`None`: nothing searched yet).
+    key: Option<Key>,
     /// Why the pattern as typed cannot be searched; the last matches stay meanwhile.
     error: Option<FindError>,
     /// Bumped for every new search: a search whose number is no longer this one stops.
@@ -28,15 +56,17 @@ pub struct Finder {
     done: bool,
     capped: bool,
     current: Option<usize>,
-    /// The current match's row, counted with the rows removed since the view was made (so it holds as old rows
-    /// fall out).
-    current_row: Option<u64>,
     /// Bumped at every move to a match: the receive pane scrolls once per jump.
     jumps: u64,
     /// Bumped at every Ctrl+F: the bar takes the keyboard once per time.
     opens: u64,
     /// What to mark in hex rows and in text rows.
     marks: Option<(Option<Highlight>, Option<Highlight>)>,
+    /// The query of the matches on show, the view's chunks it has searched (those before this number), and when
+    /// the last search started: data that arrives later is searched in turn.
+    query: Option<Query>,
+    searched_to: u64,
+    started: Option<Instant>,
 }
 
 impl Finder {
@@ -74,10 +104,10 @@ impl Finder {
         self.opens += 1;
     }
 
-    /// The current match's row in `view`, if it is still shown.
+    /// The current match's row in `view` as laid out now, if the view still shows it.
     pub fn current_row(&self, view: &View) -> Option<usize> {
-        let row = self.current_row?.checked_sub(view.rows_removed_total())?;
-        usize::try_from(row).ok().filter(|row| *row < view.rows())
+        let found = self.matches.get(self.current?)?;
+        view.row_at(found.seq, found.at)
     }
 
     /// What to mark in the rows on screen, while the bar is open.
@@ -89,7 +119,7 @@ impl Finder {
     /// Whether the pattern or the view changed since the last search: if so, a new one (`None` when there is
     /// nothing to search, or the pattern is bad and the last results stay).
     pub fn restart(&mut self, settings: &FindSettings, view: &View) -> Option<Started> {
-        let key = (settings.clone(), view.options().clone());
+        let key = Key::new(settings, view.options());
         if !self.open {
             return None;
         }
@@ -109,19 +139,54 @@ impl Finder {
         self.error = None;
         let generation = self.generation.fetch_add(1, Ordering::Relaxed) + 1;
         self.matches = Vec::new();
-        (self.done, self.capped, self.current, self.current_row) = (query.is_none(), false, None, None);
+        (self.done, self.capped, self.current) = (query.is_none(), false, None);
         self.marks = query
             .as_ref()
             .map(|query| (query.highlight(true), query.highlight(false)));
+        self.query = query;
+        self.searched_to = 0;
+        self.follow(view, generation)
+    }
+
+    /// Data the view gained since the last search finished is searched too, a second after that search started
+    /// at the soonest (`None`: nothing to do now). A match split between the old data and the new is not found.
+    pub fn more(&mut self, view: &View) -> Option<Started> {
+        let due = self.started.is_none_or(|started| started.elapsed() >= FOLLOW_EVERY);
+        if !self.open || !self.done || self.capped || self.error.is_some() || !due {
+            return None;
+        }
+        if view.next_seq() <= self.searched_to {
+            return None;
+        }
+        self.done = false;
+        let generation = self.generation.fetch_add(1, Ordering::Relaxed) + 1;
+        self.follow(view, generation)
+    }
+
+    /// When to look again, while the view holds data not searched yet.
+    pub fn more_due(&self, view: &View) -> Option<Instant> {
+        let waiting = self.open && self.query.is_some() && view.next_seq() > self.searched_to;
+        Some(self.started.filter(|_| waiting)? + FOLLOW_EVERY)
+    }
+
+    /// The history went (Clear): the next frame searches afresh.
+    pub fn invalidate(&mut self) {
+        self.key = None;
+    }
+
+    fn follow(&mut self, view: &View, generation: u64) -> Option<Started> {
+        let since = std::mem::replace(&mut self.searched_to, view.next_seq());
+        self.started = Some(Instant::now());
         Some(Started {
-            query: query?,
+            query: self.query.clone()?,
+            since,
             generation,
             cancelled: self.generation.clone(),
         })
     }
 
     /// A batch of the running search; the first match becomes the current one.
-    pub fn found(&mut self, generation: u64, batch: Batch, view: &View) {
+    pub fn found(&mut self, generation: u64, batch: Batch) {
         if generation != self.generation.load(Ordering::Relaxed) {
             return;
         }
@@ -139,13 +204,13 @@ impl Finder {
         self.capped = batch.capped;
         match current {
             Some(current) => self.current = self.matches.binary_search(&current).ok(),
-            None if !self.matches.is_empty() => self.go(0, view),
+            None if !self.matches.is_empty() => self.go(0),
             None => {}
         }
     }
 
     /// The next match (`forward`) or the previous one, wrapping around.
-    pub fn step(&mut self, forward: bool, view: &View) {
+    pub fn step(&mut self, forward: bool) {
         let count = self.matches.len();
         if count == 0 {
             return;
@@ -155,15 +220,11 @@ impl Finder {
             (Some(index), true) => (index + 1) % count,
             (Some(index), false) => (index + count - 1) % count,
         };
-        self.go(index, view);
+        self.go(index);
     }
 
-    fn go(&mut self, index: usize, view: &View) {
-        let found = self.matches[index];
+    fn go(&mut self, index: usize) {
         self.current = Some(index);
-        self.current_row = view
-            .row_at(found.seq, found.at)
-            .map(|row| row as u64 + view.rows_removed_total());
         self.jumps += 1;
     }
 

@@ -426,6 +426,7 @@ impl Tab {
             TabAction::ClearView => {
                 self.state.log.clear();
                 self.state.view.append(&self.state.log);
+                self.state.find.invalidate();
             }
             TabAction::ResetCounters => {
                 let state = &mut self.state;
@@ -447,8 +448,8 @@ impl Tab {
                         self.update_find();
                     }
                     FindAction::Close => state.find.close(),
-                    FindAction::Next => state.find.step(true, &state.view),
-                    FindAction::Previous => state.find.step(false, &state.view),
+                    FindAction::Next => state.find.step(true),
+                    FindAction::Previous => state.find.step(false),
                 }
             }
             TabAction::CopyAll => {
@@ -486,10 +487,22 @@ impl Tab {
         if !self.state.find.open || self.state.view.catching_up() {
             return;
         }
-        let Some(started) = self.state.find.restart(&self.config.find, &self.state.view) else {
-            return;
+        let state = &mut self.state;
+        let started = match state.find.restart(&self.config.find, &state.view) {
+            Some(started) => started,
+            None => match state.find.more(&state.view) {
+                Some(started) => started,
+                None => {
+                    if let Some(due) = state.find.more_due(&state.view) {
+                        state
+                            .repaint
+                            .request_repaint_after(due.saturating_duration_since(Instant::now()));
+                    }
+                    return;
+                }
+            },
         };
-        let snapshot = self.state.view.snapshot();
+        let snapshot = state.view.snapshot_since(started.since);
         let id = self.id;
         let _ = self.background_streaming("wirepad-find", move |deliver| {
             let generation = started.generation;
@@ -505,7 +518,7 @@ impl Tab {
 
     /// Matches of this tab's search came back.
     pub fn found(&mut self, generation: u64, batch: Batch) {
-        self.state.find.found(generation, batch, &self.state.view);
+        self.state.find.found(generation, batch);
     }
 
     /// Converts the send box between text and hex in the chosen encoding; a box that cannot be converted (bad
