@@ -927,7 +927,8 @@ impl Tab {
     }
 
     /// A throughput sample a second, while a session is open (a closed one's time shows as zeros once the
-    /// next opens). A frame is asked for when the next is due, so the history fills while the plot is hidden.
+    /// next opens). While the counts move a frame is asked for when the next is due, so the history fills while
+    /// the plot is hidden; an idle session asks for none (the seconds it missed are filled in as zeros).
     fn sample_throughput(&mut self) {
         let state = &mut self.state;
         if state.session.is_none() {
@@ -937,10 +938,13 @@ impl Tab {
             .client_list()
             .map(|(peer, info)| (*peer, info.counters.snapshot()));
         let peers: Vec<_> = peers.collect();
-        let due = state.throughput.tick(Instant::now(), state.totals.engine(), peers);
-        state
-            .repaint
-            .request_repaint_after(due.saturating_duration_since(Instant::now()));
+        let total = state.totals.engine();
+        let due = state.throughput.tick(Instant::now(), total, peers);
+        if state.throughput.moved(total) {
+            state
+                .repaint
+                .request_repaint_after(due.saturating_duration_since(Instant::now()));
+        }
     }
 
     fn update_rates(&mut self) {

@@ -108,6 +108,12 @@ impl Throughput {
         &self.total
     }
 
+    /// Whether `total` differs from the counts of the last sample. While it does not, the next samples are all 0
+    /// and can wait: a later `tick` fills in the seconds it missed.
+    pub fn moved(&self, total: CounterSnapshot) -> bool {
+        self.total.last != Some(total)
+    }
+
     pub fn peer(&self, peer: SocketAddr) -> Option<&Series> {
         self.peers.get(&peer)
     }
@@ -161,6 +167,7 @@ mod tests {
         let third = rate(100.0, 0.0, 0.0);
         assert_eq!(history.total().rates(), &[rate(1000.0, 10.0, 4.0), third, third, third]);
         assert_eq!(history.peers().collect::<Vec<_>>(), [&a]);
+        assert!(!history.moved(counts(1400, 10, 4)) && history.moved(counts(1401, 10, 4)));
         // Counters reset: the count went down, the rate is 0, not a wrap-around.
         history.tick(start + PERIOD * 5, counts(0, 0, 0), []);
         assert_eq!(history.total().rates().back(), Some(&rate(0.0, 0.0, 0.0)));
