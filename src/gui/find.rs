@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use crate::codec::text::TextEncoding;
-use crate::export::search::{Batch, FindError, Highlight, Match, Query};
+use crate::export::search::{Batch, FindError, Highlight, MAX_MATCHES, Match, Query};
 use crate::gui::settings::FindSettings;
 use crate::view::{View, ViewOptions};
 
@@ -200,8 +200,13 @@ impl Finder {
         if !sorted {
             self.matches.sort_unstable();
         }
-        self.done = batch.done;
-        self.capped = batch.capped;
+        (self.done, self.capped) = (batch.done, batch.capped);
+        // Searches of new data add up: together they stop counting where one would.
+        if self.matches.len() > MAX_MATCHES {
+            self.matches.truncate(MAX_MATCHES);
+            self.generation.fetch_add(1, Ordering::Relaxed);
+            (self.done, self.capped) = (true, true);
+        }
         match current {
             Some(current) => self.current = self.matches.binary_search(&current).ok(),
             None if !self.matches.is_empty() => self.go(0),
@@ -233,5 +238,110 @@ impl Finder {
         self.open = false;
         self.generation.fetch_add(1, Ordering::Relaxed);
         self.key = None;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::export::search::FindMode;
+    use crate::view::At;
+
+    fn at(seq: u64) -> Match {
+        Match { seq, at: At::Byte(0) }
+    }
+
+    fn batch(seqs: &[u64], done: bool) -> Batch {
+        Batch {
+            matches: seqs.iter().copied().map(at).collect(),
+            done,
+            capped: false,
+        }
+    }
+
+    #[test]
+    fn matches_come_in_order_keep_the_current_one_and_stale_searches_are_ignored() {
+        let view = View::new(ViewOptions::STREAM);
+        let mut finder = Finder::default();
+        finder.open();
+        let settings = FindSettings {
+            mode: FindMode::Text,
+            text: "x".into(),
+        };
+        let started = finder.restart(&settings, &view).expect("a search");
+        assert!(finder.restart(&settings, &view).is_none(), "the same pattern again");
+        finder.found(started.generation, batch(&[3, 7], false));
+        assert_eq!(finder.current(), Some(0), "the first match is the current one");
+        finder.step(true);
+        // A match split across chunks comes when its end does: the list stays in order, the current one stays.
+        finder.found(started.generation, batch(&[5, 9], true));
+        assert_eq!(finder.matches, [at(3), at(5), at(7), at(9)]);
+        assert_eq!((finder.current(), finder.done()), (Some(2), true));
+        finder.step(false);
+        finder.step(false);
+        finder.step(false);
+        assert_eq!(finder.current(), Some(3), "wraps around");
+
+        let other = FindSettings {
+            text: "y".into(),
+            ..settings
+        };
+        let newer = finder.restart(&other, &view).expect("a new search");
+        assert_ne!(newer.generation, started.generation);
+        assert_eq!(
+            started.cancelled.load(Ordering::Relaxed),
+            newer.generation,
+            "the old search sees it is stale"
+        );
+        finder.found(started.generation, batch(&[1], true));
+        assert_eq!(
+            (finder.matches(), finder.current()),
+            (0, None),
+            "a stale batch is dropped"
+        );
+    }
+
+    #[test]
+    fn searches_of_new_data_stop_counting_at_the_cap_together() {
+        let view = View::new(ViewOptions::STREAM);
+        let mut finder = Finder::default();
+        finder.open();
+        let settings = FindSettings {
+            mode: FindMode::Text,
+            text: "x".into(),
+        };
+        let started = finder.restart(&settings, &view).expect("a search");
+        let seqs: Vec<u64> = (0..MAX_MATCHES as u64 + 10).collect();
+        finder.found(started.generation, batch(&seqs, true));
+        assert_eq!(
+            (finder.matches(), finder.capped(), finder.done()),
+            (MAX_MATCHES, true, true)
+        );
+    }
+
+    #[test]
+    fn a_bad_pattern_keeps_the_last_results_until_it_is_undone() {
+        let view = View::new(ViewOptions::STREAM);
+        let mut finder = Finder::default();
+        finder.open();
+        let good = FindSettings {
+            mode: FindMode::Regex,
+            text: "a+".into(),
+        };
+        let started = finder.restart(&good, &view).expect("a search");
+        finder.found(started.generation, batch(&[1, 2], true));
+        let bad = FindSettings {
+            text: "a+(".into(),
+            ..good.clone()
+        };
+        assert!(finder.restart(&bad, &view).is_none());
+        assert!(matches!(finder.error(), Some(FindError::Regex(_))));
+        assert_eq!(finder.matches(), 2, "the last results stay");
+        assert!(
+            finder.restart(&good, &view).is_none(),
+            "undoing the typo searches nothing again"
+        );
+        assert!(finder.error().is_none());
+        assert_eq!(finder.matches(), 2);
     }
 }
