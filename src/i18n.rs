@@ -11,6 +11,7 @@ use crate::codec::escape::EscapeError;
 use crate::codec::framing::{FramingError, MAX_DELIMITER};
 use crate::codec::hex::HexError;
 use crate::codec::text::TextError;
+use crate::export::search::FindError;
 use crate::net::{NetError, Nobody, describe};
 use crate::send::PayloadError;
 use crate::session::spec::ModeKind;
@@ -195,6 +196,20 @@ pub struct Texts {
     pub tip_quick_add: &'static str,
     pub tip_quick_edit: &'static str,
     pub tip_language: &'static str,
+    pub find: &'static str,
+    pub tip_find: &'static str,
+    pub find_text: &'static str,
+    pub find_hex: &'static str,
+    pub find_regex: &'static str,
+    pub find_next: &'static str,
+    pub find_previous: &'static str,
+    pub tip_find_field: &'static str,
+    pub plot: &'static str,
+    pub tip_plot: &'static str,
+    pub plot_rx: &'static str,
+    pub plot_tx: &'static str,
+    pub plot_messages: &'static str,
+    pub plot_seconds: &'static str,
     pub auto: &'static AutoTexts,
 }
 
@@ -567,6 +582,20 @@ pub static ZH: Texts = Texts {
     tip_quick_edit: "编辑或删除这条快捷指令",
     tip_language: "界面语言",
     auto: &AUTO_ZH,
+    find: "查找",
+    tip_find: "在接收区保留的全部数据中查找（Ctrl+F）：文本、十六进制字节或正则表达式",
+    find_text: "文本",
+    find_hex: "十六进制",
+    find_regex: "正则",
+    find_next: "下一个",
+    find_previous: "上一个",
+    tip_find_field: "回车：下一个；Shift+回车：上一个；Esc：关闭",
+    plot: "流量图",
+    tip_plot: "最近 5 分钟每秒的接收和发送字节数（引擎的精确计数）",
+    plot_rx: "接收 字节/秒",
+    plot_tx: "发送 字节/秒",
+    plot_messages: "消息/秒",
+    plot_seconds: "秒",
     missed_ticks: "定时跳过",
     tip_missed_ticks: "定时发送时来不及发出而跳过的次数（不会事后连发补上）",
     kernel_dropped: "系统丢包",
@@ -722,6 +751,20 @@ pub static EN: Texts = Texts {
     tip_quick_edit: "Edit or delete this quick command",
     tip_language: "The window's language",
     auto: &AUTO_EN,
+    find: "Find",
+    tip_find: "Search all the data the receive view keeps (Ctrl+F): text, hex bytes or a regex",
+    find_text: "Text",
+    find_hex: "Hex",
+    find_regex: "Regex",
+    find_next: "Next",
+    find_previous: "Previous",
+    tip_find_field: "Enter: next; Shift+Enter: previous; Esc: close",
+    plot: "Plot",
+    tip_plot: "Bytes received and sent per second over the last 5 minutes (the engine's exact counters)",
+    plot_rx: "RX bytes/s",
+    plot_tx: "TX bytes/s",
+    plot_messages: "messages/s",
+    plot_seconds: "s",
     missed_ticks: "Ticks skipped",
     tip_missed_ticks: "Periodic sends skipped because the sender was late for them (never made up in a burst)",
     kernel_dropped: "Kernel dropped",
@@ -762,6 +805,33 @@ impl Lang {
         match self {
             Lang::En => error.to_string(),
             Lang::Zh => payload_error_zh(error),
+        }
+    }
+
+    pub fn find_error(self, error: &FindError) -> String {
+        match (self, error) {
+            (Lang::En, _) => error.to_string(),
+            (Lang::Zh, FindError::Hex(error)) => payload_error_zh(&PayloadError::Hex(error.clone())),
+            (Lang::Zh, FindError::Text(error)) => payload_error_zh(&PayloadError::Text(error.clone())),
+            (Lang::Zh, FindError::Regex(message)) => format!("正则表达式有误：{message}"),
+            (Lang::Zh, FindError::TooLong { len }) => {
+                format!(
+                    "查找内容有 {len} 字节，最多 {} 字节",
+                    crate::export::search::MAX_PATTERN
+                )
+            }
+        }
+    }
+
+    /// "3 / 17 matches", "searching… 17", "100000+ matches" (the search stopped counting).
+    pub fn find_count(self, current: Option<usize>, found: usize, done: bool, capped: bool) -> String {
+        let plus = if capped { "+" } else { "" };
+        let current = current.map_or(String::new(), |index| format!("{} / ", index + 1));
+        match (self, done) {
+            (Lang::En, true) => format!("{current}{found}{plus} matches"),
+            (Lang::En, false) => format!("{current}{found}… searching"),
+            (Lang::Zh, true) => format!("{current}{found}{plus} 个匹配"),
+            (Lang::Zh, false) => format!("{current}{found}… 正在查找"),
         }
     }
 

@@ -3,6 +3,7 @@
 //! file that could not be finished is removed.
 pub mod pcapng;
 pub mod records;
+pub mod search;
 
 use std::fs::File;
 use std::io::{BufWriter, Write};

@@ -4,6 +4,7 @@ pub mod app;
 pub mod automation;
 pub mod desktop;
 pub mod dialog;
+pub mod find;
 pub mod frame_log;
 pub mod launch;
 pub mod persist;

@@ -59,6 +59,9 @@ pub struct TabConfig {
     pub reconnect: bool,
     pub receive: ReceiveSettings,
     pub send: SendSettings,
+    pub find: FindSettings,
+    /// The throughput plot is on show.
+    pub show_plot: bool,
     pub framing: FramingSettings,
     /// The auto-reply rules table, as edited (in force once valid: at Open, or with Apply).
     pub rules: Vec<RuleSpec>,
@@ -183,6 +186,14 @@ impl FramingSettings {
     }
 }
 
+/// The find bar's mode and pattern (Ctrl+F).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct FindSettings {
+    pub mode: crate::export::search::FindMode,
+    pub text: String,
+}
+
 impl Default for TabConfig {
     fn default() -> Self {
         TabConfig {
@@ -202,6 +213,8 @@ impl Default for TabConfig {
             rules: Vec::new(),
             script: ScriptSpec::default(),
             automation: None,
+            find: FindSettings::default(),
+            show_plot: false,
         }
     }
 }

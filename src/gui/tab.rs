@@ -11,15 +11,18 @@ use crossbeam_channel::Sender;
 use crate::automation::rules::{RuleSpec, Rules};
 use crate::automation::script::ScriptSpec;
 use crate::export::pcapng::Transport;
+use crate::export::search::Batch;
 use crate::export::{ExportError, Format, Progress, Session as ExportSession};
 use crate::gui::automation::{AutoState, editable_rules, editable_script};
 use crate::gui::dialog::FilePurpose;
+use crate::gui::find::Finder;
 use crate::gui::settings::{ModeKind, Prefs, TabConfig};
 use crate::i18n::{Lang, Notice};
 use crate::log::{Chunk, Direction, Log};
 use crate::net::{CaptureFile, Command, CounterSnapshot, Event, EventKind, NetError, Nobody, Session, Target};
 use crate::send::PayloadError;
 use crate::session::state::{ClientInfo, LinkState, SessionState};
+use crate::session::stats::Throughput;
 use crate::view::{View, ViewOptions};
 
 /// Event batches taken per frame and tab; the rest wait for the next frame, so a flood never freezes the window.
@@ -70,6 +73,16 @@ pub enum TabAction {
     StopScript,
     /// The script run on show (`None`: the latest).
     ShowRun(Option<Option<SocketAddr>>),
+    Find(FindAction),
+}
+
+/// The find bar's buttons and keys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FindAction {
+    Open,
+    Close,
+    Next,
+    Previous,
 }
 
 /// What a tab's background work (file dialog, save, copy, export) came back with, addressed to the tab.
@@ -80,6 +93,8 @@ pub enum Picked {
     Exported(TabId, Option<Notice>),
     /// The view's text, for the clipboard.
     Copy(String),
+    /// Matches of a tab's search numbered `generation`, as they come.
+    Found(TabId, u64, Batch),
     /// A rules or script file read and checked (or why it was refused, naming the file).
     Imported(TabId, Imported),
 }
@@ -192,6 +207,9 @@ pub struct TabState {
     /// An export being written on a thread of its own: its format and progress (with its cancel flag).
     export: Option<(Format, Arc<Progress>)>,
     auto: AutoState,
+    find: Finder,
+    /// Bytes per second over the last five minutes, sampled from the engine's counters whether shown or not.
+    throughput: Throughput,
     picked: Sender<Picked>,
     repaint: egui::Context,
 }
@@ -255,6 +273,14 @@ impl TabState {
     /// The export being written, if any: its format and progress.
     pub fn export(&self) -> Option<(Format, &Progress)> {
         self.export.as_ref().map(|(format, progress)| (*format, &**progress))
+    }
+
+    pub fn throughput(&self) -> &Throughput {
+        &self.throughput
+    }
+
+    pub fn finder(&self) -> &Finder {
+        &self.find
     }
 
     /// Payload bytes the receive view's history holds now.
@@ -342,6 +368,8 @@ impl Tab {
             unseen: false,
             export: None,
             auto: AutoState::default(),
+            find: Finder::default(),
+            throughput: Throughput::default(),
             picked,
             repaint,
         };
@@ -425,6 +453,7 @@ impl Tab {
             TabAction::ClearView => {
                 self.state.log.clear();
                 self.state.view.append(&self.state.log);
+                self.state.find.invalidate();
             }
             TabAction::ResetCounters => {
                 let state = &mut self.state;
@@ -437,6 +466,18 @@ impl Tab {
                 state.totals = Totals::default();
                 state.log_dropped_at_reset = state.log.dropped_bytes_total();
                 state.rates = Rates::default();
+            }
+            TabAction::Find(action) => {
+                let state = &mut self.state;
+                match action {
+                    FindAction::Open => {
+                        state.find.open();
+                        self.update_find();
+                    }
+                    FindAction::Close => state.find.close(),
+                    FindAction::Next => state.find.step(true),
+                    FindAction::Previous => state.find.step(false),
+                }
             }
             TabAction::CopyAll => {
                 let snapshot = self.state.view.snapshot();
@@ -515,14 +556,63 @@ impl Tab {
     /// Runs `work` on a thread of its own; what it returns comes back through the window. `false` when no
     /// thread could be started.
     fn background(&self, name: &str, work: impl FnOnce() -> Option<Picked> + Send + 'static) -> bool {
+        self.background_streaming(name, move |deliver| {
+            if let Some(picked) = work() {
+                deliver(picked);
+            }
+        })
+    }
+
+    /// [`background`](Self::background) for work that hands results over as it goes.
+    fn background_streaming(&self, name: &str, work: impl FnOnce(&dyn Fn(Picked)) + Send + 'static) -> bool {
         let (tx, repaint) = (self.state.picked.clone(), self.state.repaint.clone());
         let spawned = std::thread::Builder::new().name(name.into()).spawn(move || {
-            if let Some(picked) = work() {
+            work(&|picked| {
                 let _ = tx.send(picked);
                 repaint.request_repaint();
-            }
+            });
         });
         spawned.is_ok()
+    }
+
+    /// Starts a search over the view's history when the find bar's pattern or the view changed (once the view
+    /// has indexed everything, so the snapshot holds the whole history).
+    fn update_find(&mut self) {
+        if !self.state.find.open || self.state.view.catching_up() {
+            return;
+        }
+        let state = &mut self.state;
+        let started = match state.find.restart(&self.config.find, &state.view) {
+            Some(started) => started,
+            None => match state.find.more(&state.view) {
+                Some(started) => started,
+                None => {
+                    if let Some(due) = state.find.more_due(&state.view) {
+                        state
+                            .repaint
+                            .request_repaint_after(due.saturating_duration_since(Instant::now()));
+                    }
+                    return;
+                }
+            },
+        };
+        let snapshot = state.view.snapshot_since(started.since);
+        let id = self.id;
+        let _ = self.background_streaming("wirepad-find", move |deliver| {
+            let generation = started.generation;
+            crate::export::search::run(
+                started.query,
+                snapshot.numbered(),
+                Duration::from_millis(50),
+                || started.cancelled.load(std::sync::atomic::Ordering::Relaxed) != generation,
+                |batch| deliver(Picked::Found(id, generation, batch)),
+            );
+        });
+    }
+
+    /// Matches of this tab's search came back.
+    pub fn found(&mut self, generation: u64, batch: Batch) {
+        self.state.find.found(generation, batch);
     }
 
     /// Converts the send box between text and hex in the chosen encoding; a box that cannot be converted (bad
@@ -838,8 +928,12 @@ impl Tab {
         self.drain_events(shown);
         self.update_counters();
         self.update_rates();
+        self.sample_throughput();
         self.check_send_box();
         self.check_automation();
+        if shown {
+            self.update_find();
+        }
         if shown {
             self.state.unseen = false;
         }
@@ -968,6 +1062,27 @@ impl Tab {
             .log
             .dropped_bytes_total()
             .saturating_sub(state.log_dropped_at_reset);
+    }
+
+    /// A throughput sample a second, while a session is open (a closed one's time shows as zeros once the
+    /// next opens). While the counts move a frame is asked for when the next is due, so the history fills while
+    /// the plot is hidden; an idle session asks for none (the seconds it missed are filled in as zeros).
+    fn sample_throughput(&mut self) {
+        let state = &mut self.state;
+        if state.session.is_none() {
+            return;
+        }
+        let peers = state
+            .client_list()
+            .map(|(peer, info)| (*peer, info.counters.snapshot()));
+        let peers: Vec<_> = peers.collect();
+        let total = state.totals.engine();
+        let due = state.throughput.tick(Instant::now(), total, peers);
+        if state.throughput.moved(total) {
+            state
+                .repaint
+                .request_repaint_after(due.saturating_duration_since(Instant::now()));
+        }
     }
 
     fn update_rates(&mut self) {

@@ -562,3 +562,120 @@ mod persistence {
         assert!(app.notice().is_some_and(|notice| notice.contains("could not be read")));
     }
 }
+
+#[test]
+fn find_counts_matches_in_the_history_moves_between_them_and_keeps_them_on_a_bad_regex() {
+    use egui::accesskit::Role;
+    let mut harness = window(TabConfig {
+        receive: wirepad::gui::settings::ReceiveSettings {
+            log_mode: false,
+            ..Default::default()
+        },
+        ..settings()
+    });
+    let server = open_server(&mut harness);
+    let (mut client, _) = connect(&mut harness, server);
+    let text: String = (0..3000)
+        .map(|n| match n % 1000 {
+            500 => format!("needle {n}\n"),
+            _ => format!("line {n}\n"),
+        })
+        .collect();
+    client.write_all(text.as_bytes()).expect("send");
+    step_until(&mut harness, "the last line", |h| {
+        h.query_by_label("line 2999").is_some()
+    });
+
+    harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::F);
+    harness.step();
+    let field = harness.get_by_role_and_label(Role::TextInput, "Find");
+    assert!(field.is_focused(), "Ctrl+F hands the field the keyboard");
+    field.type_text("needle");
+    step_until(&mut harness, "three matches, the first one shown", |h| {
+        h.query_by_label("1 / 3 matches").is_some() && h.query_by_label("needle 500").is_some()
+    });
+    harness.get_by_label("Next").click();
+    step_until(&mut harness, "the second match", |h| {
+        h.query_by_label("2 / 3 matches").is_some() && h.query_by_label("needle 1500").is_some()
+    });
+    // Data that arrives while the bar is open is searched too; the current match stays.
+    client.write_all(b"needle 3000\n").expect("send");
+    step_until(&mut harness, "the new data's match", |h| {
+        h.query_by_label("2 / 4 matches").is_some()
+    });
+    // Shift+Enter in the field goes back.
+    harness.get_by_role_and_label(Role::TextInput, "Find").focus();
+    harness.step();
+    harness.key_press_modifiers(egui::Modifiers::SHIFT, egui::Key::Enter);
+    step_until(&mut harness, "back to the first match", |h| {
+        h.query_by_label("1 / 4 matches").is_some() && h.query_by_label("needle 500").is_some()
+    });
+
+    // A regex that does not compile says why; the matches stay.
+    harness.get_by_label("Regex").click();
+    step_until(&mut harness, "the regex's matches", |h| {
+        h.query_by_label("1 / 4 matches").is_some()
+    });
+    harness.get_by_role_and_label(Role::TextInput, "Find").focus();
+    harness.step();
+    harness.get_by_role_and_label(Role::TextInput, "Find").type_text("(");
+    step_until(&mut harness, "the regex error", |h| {
+        h.query_by_label_contains("unclosed group").is_some()
+    });
+    assert!(
+        harness.query_by_label("1 / 4 matches").is_some(),
+        "the last results stay"
+    );
+    harness.get_by_role_and_label(Role::TextInput, "Find").focus();
+    harness.key_press(egui::Key::Backspace);
+    step_until(&mut harness, "the error to go", |h| {
+        h.query_by_label("1 / 4 matches").is_some() && h.query_by_label_contains("unclosed").is_none()
+    });
+
+    harness.get_by_role_and_label(Role::TextInput, "Find").focus();
+    harness.step();
+    harness.key_press(egui::Key::Escape);
+    harness.step();
+    assert!(
+        harness.query_by_role_and_label(Role::TextInput, "Find").is_none(),
+        "Esc closes the bar"
+    );
+}
+
+#[test]
+fn the_plot_shows_the_bytes_per_second_the_engine_counted() {
+    let mut harness = window(settings());
+    let server = open_server(&mut harness);
+    let (mut client, local) = connect(&mut harness, server);
+    client.write_all(&[b'x'; 5000]).expect("send");
+    let received = |h: &Harness<'static, WirepadApp>| -> f64 {
+        h.state()
+            .tab()
+            .state
+            .throughput()
+            .total()
+            .rates()
+            .iter()
+            .map(|rate| rate.rx)
+            .sum()
+    };
+    // Sampled once a second whether the plot is shown or not: one second's rates add up to the bytes.
+    step_until(&mut harness, "a sample holding the 5000 bytes", |h| received(h) > 0.0);
+    assert!((received(&harness) - 5000.0).abs() < 1e-6, "{}", received(&harness));
+    assert!(
+        harness.state().tab().state.throughput().peer(local).is_some(),
+        "the client's own series"
+    );
+    assert!(
+        harness.query_by_label_contains("RX bytes/s").is_none(),
+        "hidden until asked for"
+    );
+    harness.get_by_label("Plot").click();
+    harness.step();
+    harness.step();
+    assert!(
+        harness.query_by_label_contains("RX bytes/s").is_some(),
+        "the plot with its legend"
+    );
+    assert!(harness.query_by_label_contains("TX bytes/s").is_some());
+}

@@ -2,7 +2,9 @@
 //! and returns the actions with side effects, for the app to apply in one place.
 pub mod automation;
 pub mod connection;
+pub mod find;
 pub mod fonts;
+pub mod plot;
 pub mod receive;
 pub mod rules;
 pub mod script;
@@ -37,6 +39,9 @@ pub enum Action {
 
 /// Empties the receive view, as Ctrl+L does in a terminal.
 pub const CLEAR_VIEW: egui::KeyboardShortcut = egui::KeyboardShortcut::new(egui::Modifiers::COMMAND, egui::Key::L);
+
+/// Opens the focused tab's find bar.
+pub const FIND: egui::KeyboardShortcut = egui::KeyboardShortcut::new(egui::Modifiers::COMMAND, egui::Key::F);
 
 /// Below this width a tab's client list and quick commands go under its settings instead of a column of their
 /// own (two tabs side by side on a laptop).
@@ -109,6 +114,13 @@ pub fn tab_ui(
                     AutoPanel::Script => script::script_panel(ui, cx, config, state),
                 })
             });
+    }
+    if config.show_plot {
+        egui::Panel::top("plot")
+            .resizable(true)
+            .default_size(200.0)
+            .size_range(120.0..=500.0)
+            .show(ui, |ui| plot::throughput_plot(ui, cx, *id, state));
     }
     egui::CentralPanel::default().show(ui, |ui| {
         actions.extend(receive::receive_pane(ui, cx, *id, config, state));
