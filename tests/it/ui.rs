@@ -619,13 +619,10 @@ fn find_counts_matches_in_the_history_moves_between_them_and_keeps_them_on_a_bad
     harness.get_by_role_and_label(Role::TextInput, "Find").focus();
     harness.step();
     harness.get_by_role_and_label(Role::TextInput, "Find").type_text("(");
-    step_until(&mut harness, "the regex error", |h| {
-        h.query_by_label_contains("unclosed group").is_some()
+    // The last results stay beside the error (a frame may pass before both are laid out together).
+    step_until(&mut harness, "the regex error, the last results kept", |h| {
+        h.query_by_label_contains("unclosed group").is_some() && h.query_by_label("1 / 4 matches").is_some()
     });
-    assert!(
-        harness.query_by_label("1 / 4 matches").is_some(),
-        "the last results stay"
-    );
     harness.get_by_role_and_label(Role::TextInput, "Find").focus();
     harness.key_press(egui::Key::Backspace);
     step_until(&mut harness, "the error to go", |h| {
