@@ -8,7 +8,8 @@ Parts: latency (echo vs socat PIPE), periodic (Python receiver with kernel times
 throughput (raw TCP receive vs socat -b 256K), decode (received data printed as text vs socat into a file), slow (echo to clients that stop reading), window (under Xvfb:
 first frame, idle RSS and CPU, frame times and RSS in floods), tabs (20 tabs each receiving 1 MiB/s: frame
 times), automation (a rule's reply round trip vs socat PIPE, 1,000 clients of rule replies, capture with 1,000
-rules vs none), pcap (1 GiB to a file with and without --pcap, and socat). --quick runs smaller loads (a smoke test, not the
+rules vs none), search (find in a 64 MiB history: first and all matches vs Python), pcap (1 GiB
+to a file with and without --pcap, and socat). --quick runs smaller loads (a smoke test, not the
 figures). Needs socat, python3, Xvfb and xdotool; builds the release binary first unless --no-build.
 Exit status: 0 when it ran (whatever the results), 1 when a part could not run.
 """
@@ -23,7 +24,7 @@ import traceback
 
 from common import DEFAULT_WIREPAD, ROOT, table
 
-PARTS = ["latency", "periodic", "udp", "throughput", "decode", "slow", "window", "tabs", "automation", "pcap"]
+PARTS = ["latency", "periodic", "udp", "throughput", "decode", "slow", "window", "tabs", "automation", "search", "pcap"]
 MODULES = {"udp": "udp_rate", "slow": "slow_clients"}
 
 

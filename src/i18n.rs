@@ -5,9 +5,13 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
+use crate::automation::rules::RulesError;
+use crate::automation::script::ScriptError;
 use crate::codec::escape::EscapeError;
+use crate::codec::framing::{FramingError, MAX_DELIMITER};
 use crate::codec::hex::HexError;
 use crate::codec::text::TextError;
+use crate::export::search::FindError;
 use crate::net::{NetError, Nobody, describe};
 use crate::send::PayloadError;
 use crate::session::spec::ModeKind;
@@ -197,6 +201,92 @@ pub struct Texts {
     pub tip_quick_add: &'static str,
     pub tip_quick_edit: &'static str,
     pub tip_language: &'static str,
+    pub find: &'static str,
+    pub tip_find: &'static str,
+    pub find_text: &'static str,
+    pub find_hex: &'static str,
+    pub find_regex: &'static str,
+    pub find_next: &'static str,
+    pub find_previous: &'static str,
+    pub tip_find_field: &'static str,
+    pub plot: &'static str,
+    pub tip_plot: &'static str,
+    pub plot_rx: &'static str,
+    pub plot_tx: &'static str,
+    pub plot_messages: &'static str,
+    pub plot_seconds: &'static str,
+    pub auto: &'static AutoTexts,
+}
+
+/// The automation area's labels: framing, the rules table, the script panel.
+pub struct AutoTexts {
+    pub automation: &'static str,
+    pub tip_automation: &'static str,
+    pub framing: &'static str,
+    pub tip_framing: &'static str,
+    pub frame_none: &'static str,
+    pub frame_line: &'static str,
+    pub frame_delimiter: &'static str,
+    pub frame_length: &'static str,
+    pub frame_gap: &'static str,
+    pub delimiter: &'static str,
+    pub length_field: &'static str,
+    pub counts_header: &'static str,
+    pub gap_ms: &'static str,
+    pub rules: &'static str,
+    pub tip_rules: &'static str,
+    pub script: &'static str,
+    pub tip_script: &'static str,
+    pub enabled: &'static str,
+    pub matches: &'static str,
+    pub contains: &'static str,
+    pub hex_prefix: &'static str,
+    pub regex: &'static str,
+    pub pattern: &'static str,
+    pub reply: &'static str,
+    pub text: &'static str,
+    pub hex: &'static str,
+    pub delay_ms: &'static str,
+    pub hits: &'static str,
+    /// Before a rule's number in a message.
+    pub rule: &'static str,
+    pub add_rule: &'static str,
+    pub move_up: &'static str,
+    pub move_down: &'static str,
+    pub apply: &'static str,
+    pub tip_apply: &'static str,
+    pub in_force: &'static str,
+    pub not_applied: &'static str,
+    pub used_at_open: &'static str,
+    pub import: &'static str,
+    pub export: &'static str,
+    pub repeat: &'static str,
+    pub repeat_hint: &'static str,
+    pub step_send: &'static str,
+    pub step_send_hex: &'static str,
+    pub step_expect: &'static str,
+    pub step_expect_hex: &'static str,
+    pub step_expect_regex: &'static str,
+    pub step_sleep: &'static str,
+    pub action: &'static str,
+    pub value: &'static str,
+    pub timeout_ms: &'static str,
+    pub result: &'static str,
+    pub time: &'static str,
+    pub add_step: &'static str,
+    pub run: &'static str,
+    pub tip_run: &'static str,
+    pub stop_script: &'static str,
+    pub passed: &'static str,
+    pub failed: &'static str,
+    pub running: &'static str,
+    pub stopped: &'static str,
+    pub waiting_for_client: &'static str,
+    pub received_instead: &'static str,
+    pub latest_run: &'static str,
+    pub run_of: &'static str,
+    pub round: &'static str,
+    pub open_first: &'static str,
 }
 
 impl Texts {
@@ -208,6 +298,145 @@ impl Texts {
         }
     }
 }
+
+pub static AUTO_ZH: AutoTexts = AutoTexts {
+    automation: "自动化",
+    tip_automation: "分帧、自动回复规则和收发脚本",
+    framing: "分帧",
+    tip_framing: "把每个对端的数据流切成消息：规则和脚本按整条消息匹配，日志模式每条消息一行",
+    frame_none: "每次读取",
+    frame_line: "按行",
+    frame_delimiter: "分隔符",
+    frame_length: "长度前缀",
+    frame_gap: "时间间隔",
+    delimiter: "分隔符 HEX",
+    length_field: "长度字段",
+    counts_header: "长度含头部",
+    gap_ms: "间隔 (ms)",
+    rules: "自动回复",
+    tip_rules: "显示或隐藏自动回复规则表",
+    script: "脚本",
+    tip_script: "显示或隐藏收发脚本",
+    enabled: "启用",
+    matches: "匹配",
+    contains: "包含文本",
+    hex_prefix: "HEX 前缀",
+    regex: "正则",
+    pattern: "匹配内容",
+    reply: "回复",
+    text: "文本",
+    hex: "HEX",
+    delay_ms: "延时 (ms)",
+    hits: "命中",
+    rule: "规则",
+    add_rule: "添加规则",
+    move_up: "上移",
+    move_down: "下移",
+    apply: "应用",
+    tip_apply: "把这些规则交给正在运行的会话",
+    in_force: "已生效",
+    not_applied: "有改动，尚未应用",
+    used_at_open: "打开时生效",
+    import: "导入 TOML…",
+    export: "导出 TOML…",
+    repeat: "重复次数",
+    repeat_hint: "0 = 直到停止",
+    step_send: "发送文本",
+    step_send_hex: "发送 HEX",
+    step_expect: "等待文本",
+    step_expect_hex: "等待 HEX",
+    step_expect_regex: "等待正则",
+    step_sleep: "延时 (ms)",
+    action: "动作",
+    value: "内容",
+    timeout_ms: "超时 (ms)",
+    result: "结果",
+    time: "用时",
+    add_step: "添加步骤",
+    run: "运行脚本",
+    tip_run: "TCP 客户端和 UDP 运行一次；TCP 服务器对每个连入的客户端运行，直到停止",
+    stop_script: "停止脚本",
+    passed: "通过",
+    failed: "失败",
+    running: "运行中",
+    stopped: "已停止",
+    waiting_for_client: "等待客户端连入",
+    received_instead: "实际收到",
+    latest_run: "最近一次",
+    run_of: "显示",
+    round: "轮",
+    open_first: "先打开会话",
+};
+
+pub static AUTO_EN: AutoTexts = AutoTexts {
+    automation: "Automation",
+    tip_automation: "Framing, auto-reply rules and send/expect scripts",
+    framing: "Framing",
+    tip_framing: "Cut each peer's stream into messages: rules and scripts match whole messages, log mode shows one \
+                  row per message",
+    frame_none: "Each read",
+    frame_line: "Line",
+    frame_delimiter: "Delimiter",
+    frame_length: "Length prefix",
+    frame_gap: "Time gap",
+    delimiter: "Delimiter hex",
+    length_field: "Length field",
+    counts_header: "Length counts header",
+    gap_ms: "Gap (ms)",
+    rules: "Auto-reply",
+    tip_rules: "Show or hide the auto-reply rules table",
+    script: "Script",
+    tip_script: "Show or hide the send/expect script",
+    enabled: "On",
+    matches: "Match",
+    contains: "Contains",
+    hex_prefix: "Hex prefix",
+    regex: "Regex",
+    pattern: "Pattern",
+    reply: "Reply",
+    text: "Text",
+    hex: "Hex",
+    delay_ms: "Delay (ms)",
+    hits: "Hits",
+    rule: "rule",
+    add_rule: "Add rule",
+    move_up: "Up",
+    move_down: "Down",
+    apply: "Apply",
+    tip_apply: "Hand these rules to the running session",
+    in_force: "In force",
+    not_applied: "Changed, not applied yet",
+    used_at_open: "Used at Open",
+    import: "Import TOML…",
+    export: "Export TOML…",
+    repeat: "Repeat",
+    repeat_hint: "0 = until stopped",
+    step_send: "Send text",
+    step_send_hex: "Send hex",
+    step_expect: "Expect text",
+    step_expect_hex: "Expect hex",
+    step_expect_regex: "Expect regex",
+    step_sleep: "Sleep (ms)",
+    action: "Action",
+    value: "Value",
+    timeout_ms: "Timeout (ms)",
+    result: "Result",
+    time: "Time",
+    add_step: "Add step",
+    run: "Run script",
+    tip_run: "TCP client and UDP: once; TCP server: for each client that joins, until stopped",
+    stop_script: "Stop script",
+    passed: "passed",
+    failed: "failed",
+    running: "running",
+    stopped: "stopped",
+    waiting_for_client: "waiting for a client",
+    received_instead: "Received instead",
+    latest_run: "Latest",
+    run_of: "Show",
+    round: "round",
+    open_first: "Open the session first",
+};
 
 pub static ZH: Texts = Texts {
     title: "Wirepad 网络调试助手",
@@ -362,6 +591,21 @@ pub static ZH: Texts = Texts {
     tip_quick_add: "添加一条快捷指令",
     tip_quick_edit: "编辑或删除这条快捷指令",
     tip_language: "界面语言",
+    auto: &AUTO_ZH,
+    find: "查找",
+    tip_find: "在接收区保留的全部数据中查找（Ctrl+F）：文本、十六进制字节或正则表达式",
+    find_text: "文本",
+    find_hex: "十六进制",
+    find_regex: "正则",
+    find_next: "下一个",
+    find_previous: "上一个",
+    tip_find_field: "回车：下一个；Shift+回车：上一个；Esc：关闭",
+    plot: "流量图",
+    tip_plot: "最近 5 分钟每秒的接收和发送字节数（引擎的精确计数）",
+    plot_rx: "接收 字节/秒",
+    plot_tx: "发送 字节/秒",
+    plot_messages: "消息/秒",
+    plot_seconds: "秒",
     missed_ticks: "定时跳过",
     tip_missed_ticks: "定时发送时来不及发出而跳过的次数（不会事后连发补上）",
     kernel_dropped: "系统丢包",
@@ -521,6 +765,21 @@ pub static EN: Texts = Texts {
     tip_quick_add: "Add a quick command",
     tip_quick_edit: "Edit or delete this quick command",
     tip_language: "The window's language",
+    auto: &AUTO_EN,
+    find: "Find",
+    tip_find: "Search all the data the receive view keeps (Ctrl+F): text, hex bytes or a regex",
+    find_text: "Text",
+    find_hex: "Hex",
+    find_regex: "Regex",
+    find_next: "Next",
+    find_previous: "Previous",
+    tip_find_field: "Enter: next; Shift+Enter: previous; Esc: close",
+    plot: "Plot",
+    tip_plot: "Bytes received and sent per second over the last 5 minutes (the engine's exact counters)",
+    plot_rx: "RX bytes/s",
+    plot_tx: "TX bytes/s",
+    plot_messages: "messages/s",
+    plot_seconds: "s",
     missed_ticks: "Ticks skipped",
     tip_missed_ticks: "Periodic sends skipped because the sender was late for them (never made up in a burst)",
     kernel_dropped: "Kernel dropped",
@@ -564,6 +823,33 @@ impl Lang {
         }
     }
 
+    pub fn find_error(self, error: &FindError) -> String {
+        match (self, error) {
+            (Lang::En, _) => error.to_string(),
+            (Lang::Zh, FindError::Hex(error)) => payload_error_zh(&PayloadError::Hex(error.clone())),
+            (Lang::Zh, FindError::Text(error)) => payload_error_zh(&PayloadError::Text(error.clone())),
+            (Lang::Zh, FindError::Regex(message)) => format!("正则表达式有误：{message}"),
+            (Lang::Zh, FindError::TooLong { len }) => {
+                format!(
+                    "查找内容有 {len} 字节，最多 {} 字节",
+                    crate::export::search::MAX_PATTERN
+                )
+            }
+        }
+    }
+
+    /// "3 / 17 matches", "searching… 17", "100000+ matches" (the search stopped counting).
+    pub fn find_count(self, current: Option<usize>, found: usize, done: bool, capped: bool) -> String {
+        let plus = if capped { "+" } else { "" };
+        let current = current.map_or(String::new(), |index| format!("{} / ", index + 1));
+        match (self, done) {
+            (Lang::En, true) => format!("{current}{found}{plus} matches"),
+            (Lang::En, false) => format!("{current}{found}… searching"),
+            (Lang::Zh, true) => format!("{current}{found}{plus} 个匹配"),
+            (Lang::Zh, false) => format!("{current}{found}… 正在查找"),
+        }
+    }
+
     pub fn notice(self, notice: &Notice) -> String {
         match notice {
             Notice::Net(error) => self.net_error(error),
@@ -600,12 +886,80 @@ impl Lang {
     }
 
     /// A file the window itself could not write (save view).
+    /// A rule in the window's table that cannot be used, naming it (the problem itself is the engine's words).
+    pub fn rules_error(self, error: &RulesError) -> String {
+        match (self, error) {
+            (
+                Lang::En,
+                RulesError::Rule {
+                    number,
+                    name,
+                    key,
+                    problem,
+                    ..
+                },
+            ) => {
+                format!("rule {number}{}: `{key}`: {problem}", named(name))
+            }
+            (
+                Lang::Zh,
+                RulesError::Rule {
+                    number,
+                    name,
+                    key,
+                    problem,
+                    ..
+                },
+            ) => {
+                format!("规则 {number}{}：`{key}`：{problem}", named(name))
+            }
+            (_, RulesError::Syntax { message, .. }) => message.clone(),
+        }
+    }
+
+    /// A step in the window's script that cannot run, naming it.
+    pub fn script_error(self, error: &ScriptError) -> String {
+        match (self, error) {
+            (
+                Lang::En,
+                ScriptError::Step {
+                    number, key, problem, ..
+                },
+            ) => format!("step {number}: `{key}`: {problem}"),
+            (
+                Lang::Zh,
+                ScriptError::Step {
+                    number, key, problem, ..
+                },
+            ) => format!("第 {number} 步：`{key}`：{problem}"),
+            (_, ScriptError::Syntax { message, .. }) => message.clone(),
+        }
+    }
+
+    pub fn framing_error(self, error: &FramingError) -> String {
+        match (self, error) {
+            (Lang::En, error) => error.to_string(),
+            (Lang::Zh, FramingError::Delimiter(error)) => {
+                format!("分隔符：{}", payload_error_zh(&PayloadError::Hex(error.clone())))
+            }
+            (Lang::Zh, FramingError::EmptyDelimiter) => "分隔符为空".into(),
+            (Lang::Zh, FramingError::LongDelimiter(n)) => format!("分隔符有 {n} 个字节，最多 {MAX_DELIMITER} 个"),
+            (Lang::Zh, FramingError::Gap(_)) => "间隔须为 1 到 3600000 之间的整数毫秒".into(),
+            (Lang::Zh, FramingError::Unknown(text)) => format!("未知的分帧方式 \"{text}\""),
+        }
+    }
+
     pub fn write_error(self, path: &Path, error: &io::Error) -> String {
         match self {
             Lang::En => format!("cannot write {}: {}", path.display(), describe(error)),
             Lang::Zh => format!("无法写入 {}：{}", path.display(), io_error_zh(error)),
         }
     }
+}
+
+/// " (name)" after a rule's number, when it has one.
+fn named(name: &Option<String>) -> String {
+    name.as_deref().map(|name| format!(" ({name})")).unwrap_or_default()
 }
 
 fn net_error_zh(error: &NetError) -> String {

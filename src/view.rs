@@ -111,6 +111,13 @@ impl ViewOptions {
     }
 }
 
+/// A place in a chunk: an offset in its bytes, or in the text it decodes to (with the stream's carry).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum At {
+    Byte(usize),
+    Text(usize),
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RowKind {
     /// Log mode's "[time] RX ← peer" line.
@@ -441,6 +448,47 @@ impl View {
         self.options.render(&entry.chunk, entry.text_in, entry.continues)
     }
 
+    /// The row that shows the place `at` of chunk `seq`, if the view shows that chunk: its prefix is laid out
+    /// again, counting rows (a hex view or sent binary places text offsets at the chunk's start).
+    pub fn row_at(&self, seq: u64, at: At) -> Option<usize> {
+        let index = self.entries.partition_point(|entry| entry.seq < seq);
+        let entry = self.entries.get(index).filter(|entry| entry.seq == seq)?;
+        let chunk = &entry.chunk;
+        let mut line = Line::new(entry.continues);
+        let mut rows = 0u64;
+        if self.options.log_mode && !chunk.continued {
+            line.header(&mut rows, chunk);
+        }
+        if self.options.hex_for(chunk) {
+            let bytes = match at {
+                At::Byte(offset) => offset.min(chunk.bytes.len()),
+                At::Text(_) => 0,
+            };
+            line.write_hex(&mut rows, &chunk.bytes[..bytes], self.options.hex_bytes_per_row());
+        } else {
+            let mut decoder = self.options.encoding.resume(entry.text_in.carry);
+            let mut text = String::new();
+            let cut = match at {
+                At::Byte(offset) => {
+                    decoder.decode_into(&chunk.bytes[..offset.min(chunk.bytes.len())], &mut text);
+                    text.len()
+                }
+                At::Text(offset) => {
+                    decoder.decode_into(&chunk.bytes, &mut text);
+                    let mut offset = offset.min(text.len());
+                    while !text.is_char_boundary(offset) {
+                        offset -= 1;
+                    }
+                    offset
+                }
+            };
+            line.write_text(&mut rows, &text[..cut], entry.text_in.after_cr, self.options.columns());
+        }
+        // Within the open row it is on that row; after a row ended it starts the next.
+        let number = entry.first_row + rows - u64::from(line.open);
+        usize::try_from(number.checked_sub(self.first_row)?).ok()
+    }
+
     /// Rows dropped from the front because the log dropped their chunks, since this view was made.
     /// Row indices shift down by as many, so the window subtracts the growth of this number from
     /// its scroll position. A rebuild replaces rows without counting them.
@@ -456,27 +504,43 @@ impl View {
     /// What [`text_of_all`](Self::text_of_all) needs, taken in one cheap pass (the chunks are shared), so the
     /// text itself can be made on another thread.
     pub fn snapshot(&self) -> ViewSnapshot {
+        self.snapshot_since(0)
+    }
+
+    /// [`snapshot`](Self::snapshot) of the chunks numbered `seq` and later.
+    pub fn snapshot_since(&self, seq: u64) -> ViewSnapshot {
+        let from = self.entries.partition_point(|entry| entry.seq < seq);
         ViewSnapshot {
             options: self.options.clone(),
             entries: self
                 .entries
-                .iter()
-                .map(|entry| (entry.chunk.clone(), entry.text_in, entry.continues))
+                .range(from..)
+                .map(|entry| (entry.seq, entry.chunk.clone(), entry.text_in, entry.continues))
                 .collect(),
         }
+    }
+
+    /// The sequence number of the next chunk the view will index: everything before it is shown or filtered out.
+    pub fn next_seq(&self) -> u64 {
+        self.next_seq
     }
 }
 
 /// The view's rows as they stand, to be turned into text away from the UI thread.
 pub struct ViewSnapshot {
     options: ViewOptions,
-    entries: Vec<(Arc<Chunk>, TextState, Option<usize>)>,
+    entries: Vec<(u64, Arc<Chunk>, TextState, Option<usize>)>,
 }
 
 impl ViewSnapshot {
     /// The chunks on show (the peer filter and the sent-data setting applied), oldest first.
     pub fn chunks(&self) -> impl Iterator<Item = &Chunk> {
-        self.entries.iter().map(|(chunk, _, _)| &**chunk)
+        self.entries.iter().map(|(_, chunk, _, _)| &**chunk)
+    }
+
+    /// [`chunks`](Self::chunks) with their sequence numbers in the log.
+    pub fn numbered(&self) -> impl Iterator<Item = (u64, &Chunk)> {
+        self.entries.iter().map(|(seq, chunk, _, _)| (*seq, &**chunk))
     }
 
     pub fn len(&self) -> usize {
@@ -496,7 +560,7 @@ impl ViewSnapshot {
     pub fn text(&self) -> String {
         let mut all = String::new();
         let mut in_row = false;
-        for (chunk, text_in, continues) in &self.entries {
+        for (_, chunk, text_in, continues) in &self.entries {
             let rendered = self.options.render(chunk, *text_in, *continues);
             // The first chunk may continue a row that fell out with an older chunk.
             if continues.is_some() && in_row {
@@ -1079,6 +1143,39 @@ mod tests {
         assert_eq!(texts_in(3..5), ["y", "z"]);
         assert_eq!(texts_in(4..99), ["z"]);
         assert_eq!(texts_in(7..99), Vec::<&str>::new());
+    }
+
+    /// A place in a chunk maps to the row that shows it, in every layout: the row's text holds what is there.
+    #[test]
+    fn a_place_in_a_chunk_maps_to_its_row() {
+        let input: Input = &[
+            (Rx, A, b"one\ntw"),
+            (Rx, A, b"o\nthree\nfour"),
+            (Rx, A, "\n你好".as_bytes()),
+        ];
+        for options in [STREAM, LOG, HEX] {
+            let (_, view) = build(&options, input);
+            let rows = texts(&view);
+            // (seq, place, what the row shows there)
+            let cases = [
+                (0, At::Byte(0), "one", "6F 6E 65"),
+                (0, At::Byte(4), "tw", "74 77"),
+                (1, At::Byte(0), "o", "6F"),
+                (1, At::Byte(2), "three", "74 68"),
+                (1, At::Text(8), "four", "6F"),
+                (2, At::Text(1), "你好", "0A"),
+            ];
+            for (seq, at, text, hex) in cases {
+                let row = view.row_at(seq, at).expect("shown");
+                let wanted = if options.hex { hex } else { text };
+                assert!(
+                    rows[row].contains(wanted),
+                    "{options:?} {seq} {at:?}: row {row} {:?}",
+                    rows[row]
+                );
+            }
+            assert_eq!(view.row_at(3, At::Byte(0)), None);
+        }
     }
 
     #[test]

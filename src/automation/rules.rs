@@ -349,19 +349,13 @@ impl Rules {
 
     /// The file that reads back to these rules (the built-in echo is not part of it).
     pub fn to_toml(&self) -> String {
-        #[derive(serde::Serialize)]
-        struct Out<'a> {
-            rule: Vec<&'a RuleSpec>,
-        }
-        let out = Out {
-            rule: self
-                .rules
-                .iter()
-                .filter(|rule| !rule.builtin)
-                .map(|rule| &rule.spec)
-                .collect(),
-        };
-        toml::to_string(&out).unwrap_or_default()
+        let specs: Vec<&RuleSpec> = self
+            .rules
+            .iter()
+            .filter(|rule| !rule.builtin)
+            .map(|rule| &rule.spec)
+            .collect();
+        specs_to_toml(&specs)
     }
 
     pub fn len(&self) -> usize {
@@ -433,6 +427,18 @@ impl Rules {
             });
         Some(answer)
     }
+}
+
+/// The rules file of these rules as written (what the window exports).
+pub fn specs_to_toml<S: std::borrow::Borrow<RuleSpec>>(specs: &[S]) -> String {
+    #[derive(serde::Serialize)]
+    struct Out<'a> {
+        rule: Vec<&'a RuleSpec>,
+    }
+    let out = Out {
+        rule: specs.iter().map(|spec| spec.borrow()).collect(),
+    };
+    toml::to_string(&out).unwrap_or_default()
 }
 
 fn with_checksum(mut bytes: Vec<u8>, checksum: Option<Checksum>) -> Vec<u8> {

@@ -93,7 +93,70 @@ pub enum ScriptError {
     },
 }
 
+/// One `[[step]]` as written: what the window's script table edits and export writes back.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct StepSpec {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub send: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub send_hex: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checksum: Option<Checksum>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expect: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expect_hex: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expect_regex: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout_ms: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sleep_ms: Option<u64>,
+}
+
+/// A script file as written (the window keeps it in a tab's settings).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScriptSpec {
+    #[serde(default = "one")]
+    pub repeat: u64,
+    #[serde(default, rename = "step")]
+    pub steps: Vec<StepSpec>,
+}
+
+impl Default for ScriptSpec {
+    fn default() -> Self {
+        ScriptSpec {
+            repeat: 1,
+            steps: Vec::new(),
+        }
+    }
+}
+
+impl ScriptSpec {
+    /// A script file, checked whole as `Script::parse` checks it (a problem names its line, column, step and key).
+    pub fn parse(text: &str, encoding: TextEncoding) -> Result<ScriptSpec, ScriptError> {
+        Script::parse(text, encoding)?;
+        toml::from_str(text).map_err(|error| ScriptError::Syntax {
+            at: Location::of(text, error.span()),
+            message: error.message().trim_end().to_owned(),
+        })
+    }
+
+    /// The file that reads back to this script.
+    pub fn to_toml(&self) -> String {
+        toml::to_string(self).unwrap_or_default()
+    }
+}
+
 impl Script {
+    /// A script edited in the window: written out as its file and read back, so it gets exactly the file's
+    /// checks (a problem's step and key are what the window shows; its line is the written file's).
+    pub fn from_spec(spec: &ScriptSpec, encoding: TextEncoding) -> Result<Script, ScriptError> {
+        Script::parse(&spec.to_toml(), encoding)
+    }
+
     pub fn parse(text: &str, encoding: TextEncoding) -> Result<Script, ScriptError> {
         let file: ScriptFile = toml::from_str(text).map_err(|error| ScriptError::Syntax {
             at: Location::of(text, error.span()),
@@ -578,6 +641,35 @@ expect_regex = 'Hello,(\w+)!'
             [Action::Passed],
             "the ! after the regex match is left for step 3"
         );
+    }
+
+    #[test]
+    fn a_spec_writes_the_file_that_reads_back_to_it() {
+        let spec = ScriptSpec::parse(LOGIN, utf8()).expect("the login script");
+        assert_eq!(spec.repeat, 1);
+        assert_eq!(spec.steps[0].expect.as_deref(), Some("Welcome!"));
+        assert_eq!(spec.steps[0].timeout_ms, Some(1000));
+        assert_eq!(ScriptSpec::parse(&spec.to_toml(), utf8()), Ok(spec.clone()));
+        let (mut run, t0) = (
+            Run::new(
+                Arc::new(Script::from_spec(&spec, utf8()).expect("valid")),
+                Instant::now(),
+            ),
+            Instant::now(),
+        );
+        run.received(b"Welcome!");
+        assert_eq!(
+            run.advance(t0)[0],
+            Action::Send(b"Michael\n".to_vec()),
+            "escapes survive the round trip"
+        );
+        let mut bad = spec;
+        bad.steps[2].expect_regex = Some("(".into());
+        match Script::from_spec(&bad, utf8()) {
+            Err(ScriptError::Step { number, key, .. }) => assert_eq!((number, key), (3, "expect_regex")),
+            other => panic!("{other:?}"),
+        }
+        assert!(ScriptSpec::parse("[[step]]\nsend = 1\n", utf8()).is_err());
     }
 
     #[test]

@@ -7,7 +7,9 @@ use std::time::Duration;
 use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use super::{CliError, note, reported};
+use super::{CliError, reported};
+use crate::automation::rules::Rules;
+use crate::automation::script::{ScriptError, ScriptSpec};
 use crate::codec::checksum::Checksum;
 use crate::codec::framing::{Framing, FramingError};
 use crate::codec::text::TextEncoding;
@@ -286,10 +288,7 @@ pub fn gui_sessions(args: Vec<std::ffi::OsString>) -> Result<Vec<WindowSession>,
                 )));
             }
             let parsed = parse_session(session).map_err(|error| clap_exit(&error))?;
-            parsed.for_window().map_err(|message| {
-                note(format_args!("wirepad: {message}"));
-                ExitCode::from(2)
-            })
+            parsed.for_window().map_err(reported)
         })
         .collect()
 }
@@ -344,16 +343,13 @@ impl SessionArgs {
 impl SessionArgs {
     /// The session as the window takes it; what only the command line does (echo, stdin, quit conditions, …)
     /// is refused rather than ignored.
-    pub fn for_window(&self) -> Result<WindowSession, String> {
+    pub fn for_window(&self) -> Result<WindowSession, CliError> {
         let common = self.common();
         let cli_only = [
             (common.receive.quiet, "--quiet"),
             (common.send.stdin, "--stdin"),
             (common.send.echo, "--echo"),
             (common.send.send_file.is_some(), "--send-file"),
-            (common.auto.rules.is_some(), "--rules"),
-            (common.auto.script.is_some(), "--script"),
-            (common.auto.frame.is_some(), "--frame"),
             (common.quit.quit_after_bytes.is_some(), "--quit-after-bytes"),
             (common.quit.quit_after_secs.is_some(), "--quit-after-secs"),
             (common.quit.quit_when_idle.is_some(), "--quit-when-idle"),
@@ -367,14 +363,18 @@ impl SessionArgs {
             ),
         ];
         if let Some((_, option)) = cli_only.iter().find(|(given, _)| *given) {
-            return Err(format!(
+            return Err(CliError::Usage(format!(
                 "{option} is for the command line only; the window does not take it"
-            ));
+            )));
         }
         let encoding = match common.encoding {
-            Some(_) => Some(common.text_encoding().map_err(|e| e.to_string())?),
+            Some(_) => Some(common.text_encoding()?),
             None => None,
         };
+        // Checked whole now, as the command line checks them: a bad file opens no window.
+        let text_encoding = common.text_encoding()?;
+        let rules = common.auto.read_rules(text_encoding)?;
+        let script = common.auto.read_script(|text| ScriptSpec::parse(text, text_encoding))?;
         let send = &common.send;
         let send_box = match (&send.send, &send.send_hex) {
             (Some(text), _) => Some(SendBox::Text(text.clone())),
@@ -392,8 +392,43 @@ impl SessionArgs {
             repeat: send.repeat.map(|count| (count, send.interval)),
             recv_file: common.receive.recv_file.clone(),
             pcap: common.receive.pcap.clone(),
+            frame: common.auto.frame.clone(),
+            rules: rules.map(|rules| rules.table().map(|(spec, _)| spec.clone()).collect()),
+            script,
         })
     }
+}
+
+impl AutoArgs {
+    /// The `--rules` file, read and checked whole.
+    pub fn read_rules(&self, encoding: TextEncoding) -> Result<Option<Rules>, CliError> {
+        let Some(path) = &self.rules else { return Ok(None) };
+        Rules::parse(&read_text("--rules", path)?, encoding)
+            .map(Some)
+            .map_err(|source| CliError::Rules {
+                path: path.clone(),
+                source,
+            })
+    }
+
+    /// The `--script` file, read and checked whole by `parse` (as a script to run, or as the window's table).
+    pub fn read_script<T>(&self, parse: impl FnOnce(&str) -> Result<T, ScriptError>) -> Result<Option<T>, CliError> {
+        let Some(path) = &self.script else { return Ok(None) };
+        parse(&read_text("--script", path)?)
+            .map(Some)
+            .map_err(|source| CliError::Script {
+                path: path.clone(),
+                source,
+            })
+    }
+}
+
+fn read_text(option: &'static str, path: &std::path::Path) -> Result<String, CliError> {
+    std::fs::read_to_string(path).map_err(|source| CliError::ReadAutomation {
+        option,
+        path: path.to_owned(),
+        source,
+    })
 }
 
 impl CommonArgs {

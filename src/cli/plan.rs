@@ -10,7 +10,6 @@ use super::CliError;
 use super::args::{QuitArgs, SendArgs, SessionArgs, session_config};
 use super::printer::PrintStyle;
 use super::runner::Runner;
-use crate::automation::rules::Rules;
 use crate::automation::script::Script;
 use crate::net::{Bytes, NetError, Session, SessionConfig};
 use crate::send::{PayloadFormat, PayloadSpec};
@@ -88,24 +87,10 @@ impl Plan {
             ));
         }
         // Both files are checked whole before anything runs.
-        let rules = match &auto.rules {
-            Some(path) => Some(
-                Rules::parse(&read_text("--rules", path)?, spec.encoding).map_err(|source| CliError::Rules {
-                    path: path.clone(),
-                    source,
-                })?,
-            ),
-            None => None,
-        };
-        let script = match &auto.script {
-            Some(path) => Some(Arc::new(
-                Script::parse(&read_text("--script", path)?, spec.encoding).map_err(|source| CliError::Script {
-                    path: path.clone(),
-                    source,
-                })?,
-            )),
-            None => None,
-        };
+        let rules = auto.read_rules(spec.encoding)?;
+        let script = auto
+            .read_script(|text| Script::parse(text, spec.encoding))?
+            .map(Arc::new);
         let receive = &common.receive;
         let printer = (!receive.quiet).then_some(PrintStyle {
             hex: receive.hex,
@@ -155,14 +140,6 @@ pub(super) fn sendable_file(path: &Path) -> Result<u64, CliError> {
 }
 
 /// A rules or script file, as UTF-8 text (TOML's own encoding).
-fn read_text(option: &'static str, path: &Path) -> Result<String, CliError> {
-    std::fs::read_to_string(path).map_err(|source| CliError::ReadAutomation {
-        option,
-        path: path.to_owned(),
-        source,
-    })
-}
-
 /// Builds the bytes of `--send` / `--send-hex` now, so bad input stops the run before anything is sent.
 fn greeting(send: &SendArgs, spec: PayloadSpec) -> Result<Option<Greeting>, CliError> {
     let (option, input, spec) = match (&send.send, &send.send_hex, &send.send_file) {

@@ -21,6 +21,23 @@ pub enum EscapeError {
     BadHex { position: usize, found: String },
 }
 
+/// Control characters written as escapes (`\r \n \t`, others `\xHH`), for a one-line field: what
+/// `unescape` reads back is the same text (the raw byte of a control character is its ASCII code). A regex
+/// reads these escapes as the same characters too.
+pub fn escape_controls(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for ch in text.chars() {
+        match ch {
+            '\r' => out.push_str("\\r"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            ch if ch.is_ascii_control() => out.push_str(&format!("\\x{:02X}", ch as u32)),
+            ch => out.push(ch),
+        }
+    }
+    out
+}
+
 /// Splits `input` into text and raw bytes, interpreting the escapes.
 ///
 /// Consecutive text (escaped or not) is merged into one segment so it is encoded in one go.
@@ -74,6 +91,26 @@ mod tests {
 
     fn text(s: &str) -> Segment {
         Segment::Text(s.to_owned())
+    }
+
+    /// What a one-line field shows for text with control characters reads back as the same bytes.
+    #[test]
+    fn controls_become_escapes_that_read_back_the_same() {
+        let raw = "PONG 你好\r\n\t\0\x7F";
+        let escaped = escape_controls(raw);
+        assert_eq!(escaped, "PONG 你好\\r\\n\\t\\x00\\x7F");
+        let bytes = |input: &str| -> Vec<u8> {
+            unescape(input)
+                .expect("valid")
+                .into_iter()
+                .flat_map(|segment| match segment {
+                    Segment::Text(text) => text.into_bytes(),
+                    Segment::Byte(byte) => vec![byte],
+                })
+                .collect()
+        };
+        assert_eq!(bytes(&escaped), bytes(raw));
+        assert_eq!(escape_controls("a\\b"), "a\\b", "escapes already there stay");
     }
 
     #[test]

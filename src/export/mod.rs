@@ -2,6 +2,7 @@
 //! Wireshark. Written on the caller's thread (the window runs it on one of its own) with progress and cancel; a
 //! file that could not be finished is removed.
 pub mod records;
+pub mod search;
 
 use std::fs::File;
 use std::io::{BufWriter, Write};

@@ -14,7 +14,7 @@ use crate::gui::dialog::{Chosen, FileDialogs, FilePurpose, SystemDialogs};
 use crate::gui::frame_log::FrameLog;
 use crate::gui::persist::Lenient;
 use crate::gui::settings::{Prefs, TabConfig};
-use crate::gui::tab::{Picked, Tab, TabAction, TabId};
+use crate::gui::tab::{FindAction, Picked, Tab, TabAction, TabId};
 use crate::gui::ui::{self, Action, Cx, Typed};
 use crate::i18n::{Lang, Notice, Texts};
 use crate::net::CaptureFile;
@@ -224,6 +224,9 @@ impl WirepadApp {
             if let Some(tab) = self.tabs.get_mut(&id) {
                 tab.set_capture(capture);
                 tab.set_pcap(launch.pcap.clone().map(CaptureFile::truncate));
+                if launch.script.is_some() {
+                    tab.run_script_at_open();
+                }
             }
             ids.push(id);
         }
@@ -524,6 +527,9 @@ impl WirepadApp {
             if input.consume_shortcut(&ui::CLEAR_VIEW) {
                 actions.push(Action::Tab(focused, TabAction::ClearView));
             }
+            if input.consume_shortcut(&ui::FIND) {
+                actions.push(Action::Tab(focused, TabAction::Find(FindAction::Open)));
+            }
             actions
         })
     }
@@ -575,6 +581,16 @@ impl WirepadApp {
                     }
                 }
                 Picked::Copy(text) => self.repaint.copy_text(text),
+                Picked::Imported(id, imported) => {
+                    if let Some(tab) = self.tabs.get_mut(&id) {
+                        tab.imported(imported);
+                    }
+                }
+                Picked::Found(id, generation, batch) => {
+                    if let Some(tab) = self.tabs.get_mut(&id) {
+                        tab.found(generation, batch);
+                    }
+                }
             }
         }
     }

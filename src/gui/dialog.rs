@@ -17,17 +17,26 @@ pub enum FilePurpose {
     Pcap,
     SaveView,
     Export(Format),
+    ImportRules,
+    ExportRules,
+    ImportScript,
+    ExportScript,
 }
 
 impl FilePurpose {
     /// Files to write are asked for with a save dialog.
     pub fn saves(self) -> bool {
-        !matches!(self, FilePurpose::SendFile)
+        !matches!(
+            self,
+            FilePurpose::SendFile | FilePurpose::ImportRules | FilePurpose::ImportScript
+        )
     }
 
     fn suggested_name(self) -> Option<String> {
         match self {
-            FilePurpose::SendFile => None,
+            FilePurpose::SendFile | FilePurpose::ImportRules | FilePurpose::ImportScript => None,
+            FilePurpose::ExportRules => Some("rules.toml".into()),
+            FilePurpose::ExportScript => Some("script.toml".into()),
             FilePurpose::Capture => Some("capture.bin".into()),
             FilePurpose::Pcap => Some("wirepad.pcapng".into()),
             FilePurpose::SaveView => Some("wirepad.txt".into()),

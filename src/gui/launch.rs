@@ -4,7 +4,8 @@ use std::net::SocketAddr;
 use std::process::ExitCode;
 
 use crate::gui::app::WirepadApp;
-use crate::gui::settings::{ModeKind, TabConfig};
+use crate::gui::automation::{editable_rules, editable_script};
+use crate::gui::settings::{AutoPanel, ModeKind, TabConfig};
 use crate::net::CaptureFile;
 use crate::session::launch::{SendBox, WindowSession};
 use crate::session::spec::{Endpoint, default_udp_bind};
@@ -82,6 +83,17 @@ impl TabConfig {
         if let Some((count, interval)) = launch.repeat {
             self.send.count = count.to_string();
             self.send.interval_ms = interval.to_string();
+        }
+        if let Some(frame) = &launch.frame {
+            self.framing.set(frame);
+        }
+        if let Some(rules) = &launch.rules {
+            self.rules = editable_rules(rules.clone());
+            self.automation = Some(AutoPanel::Rules);
+        }
+        if let Some(script) = &launch.script {
+            self.script = editable_script(script.clone());
+            self.automation = Some(AutoPanel::Script);
         }
         launch.recv_file.clone().map(CaptureFile::truncate)
     }

@@ -1,8 +1,10 @@
 //! The window (egui): the only part of Wirepad that draws. `app` holds the global `Prefs`, the tabs and their
 //! layout; `tab` is one session's settings and runtime; `ui` holds one file per panel.
 pub mod app;
+pub mod automation;
 pub mod desktop;
 pub mod dialog;
+pub mod find;
 pub mod frame_log;
 pub mod launch;
 pub mod persist;

@@ -5,7 +5,10 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use crate::automation::rules::RuleSpec;
+use crate::automation::script::ScriptSpec;
 use crate::codec::checksum::Checksum;
+use crate::codec::framing::{Framing, FramingError};
 use crate::codec::text::TextEncoding;
 use crate::i18n::Lang;
 use crate::net::{Delivery, SessionConfig};
@@ -56,6 +59,139 @@ pub struct TabConfig {
     pub reconnect: bool,
     pub receive: ReceiveSettings,
     pub send: SendSettings,
+    pub find: FindSettings,
+    /// The throughput plot is on show.
+    pub show_plot: bool,
+    pub framing: FramingSettings,
+    /// The auto-reply rules table, as edited (in force once valid: at Open, or with Apply).
+    pub rules: Vec<RuleSpec>,
+    pub script: ScriptSpec,
+    /// The automation panel on show under the receive view (none at first: a first user sees a plain window).
+    pub automation: Option<AutoPanel>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum AutoPanel {
+    Rules,
+    Script,
+}
+
+/// How each peer's stream is cut into messages, as the fields say (the command line's `--frame`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct FramingSettings {
+    pub kind: FrameKind,
+    /// Hex bytes, as typed.
+    pub delimiter: String,
+    pub length: LengthKind,
+    /// The length field counts itself too (the whole record).
+    pub counts_header: bool,
+    pub gap_ms: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum FrameKind {
+    None,
+    Line,
+    Delimiter,
+    Length,
+    Gap,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum LengthKind {
+    U8,
+    U16Be,
+    U16Le,
+    U32Be,
+    U32Le,
+}
+
+impl LengthKind {
+    pub const ALL: [LengthKind; 5] = [
+        LengthKind::U8,
+        LengthKind::U16Be,
+        LengthKind::U16Le,
+        LengthKind::U32Be,
+        LengthKind::U32Le,
+    ];
+
+    /// As `--frame len:…` spells it.
+    pub fn name(self) -> &'static str {
+        match self {
+            LengthKind::U8 => "u8",
+            LengthKind::U16Be => "u16be",
+            LengthKind::U16Le => "u16le",
+            LengthKind::U32Be => "u32be",
+            LengthKind::U32Le => "u32le",
+        }
+    }
+}
+
+impl Default for FramingSettings {
+    fn default() -> Self {
+        FramingSettings {
+            kind: FrameKind::None,
+            delimiter: "0D 0A".into(),
+            length: LengthKind::U16Be,
+            counts_header: false,
+            gap_ms: "20".into(),
+        }
+    }
+}
+
+impl FramingSettings {
+    /// The framing the fields describe, checked by the command line's own `--frame` parser.
+    pub fn framing(&self) -> Result<Framing, FramingError> {
+        let spec = match self.kind {
+            FrameKind::None => "none".to_owned(),
+            FrameKind::Line => "line".to_owned(),
+            FrameKind::Delimiter => format!("delim:{}", self.delimiter.trim()),
+            FrameKind::Length => {
+                let header = if self.counts_header { "+header" } else { "" };
+                format!("len:{}{header}", self.length.name())
+            }
+            FrameKind::Gap => format!("gap:{}", self.gap_ms.trim()),
+        };
+        spec.parse()
+    }
+
+    /// The fields showing `framing` (what `--frame` asked for).
+    pub fn set(&mut self, framing: &Framing) {
+        let spelled = framing.to_string();
+        let (kind, arg) = spelled.split_once(':').unwrap_or((&spelled, ""));
+        match kind {
+            "line" => self.kind = FrameKind::Line,
+            "delim" => {
+                self.kind = FrameKind::Delimiter;
+                self.delimiter = arg.to_owned();
+            }
+            "len" => {
+                self.kind = FrameKind::Length;
+                let (width, header) = match arg.strip_suffix("+header") {
+                    Some(width) => (width, true),
+                    None => (arg, false),
+                };
+                self.counts_header = header;
+                if let Some(length) = LengthKind::ALL.into_iter().find(|l| l.name() == width) {
+                    self.length = length;
+                }
+            }
+            "gap" => {
+                self.kind = FrameKind::Gap;
+                self.gap_ms = arg.to_owned();
+            }
+            _ => self.kind = FrameKind::None,
+        }
+    }
+}
+
+/// The find bar's mode and pattern (Ctrl+F).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct FindSettings {
+    pub mode: crate::export::search::FindMode,
+    pub text: String,
 }
 
 impl Default for TabConfig {
@@ -73,6 +209,12 @@ impl Default for TabConfig {
             reconnect: false,
             receive: ReceiveSettings::default(),
             send: SendSettings::default(),
+            framing: FramingSettings::default(),
+            rules: Vec::new(),
+            script: ScriptSpec::default(),
+            automation: None,
+            find: FindSettings::default(),
+            show_plot: false,
         }
     }
 }
@@ -348,6 +490,44 @@ mod tests {
                 );
             }
             other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn framing_fields_read_as_the_command_line_spells_them() {
+        for spelled in [
+            "none",
+            "line",
+            "delim:0D0A",
+            "len:u8",
+            "len:u16le+header",
+            "len:u32be",
+            "gap:15",
+        ] {
+            let framing: Framing = spelled.parse().expect(spelled);
+            let mut fields = FramingSettings::default();
+            fields.set(&framing);
+            assert_eq!(fields.framing(), Ok(framing), "{spelled}");
+        }
+        let bad = |edit: fn(&mut FramingSettings)| {
+            let mut fields = FramingSettings::default();
+            edit(&mut fields);
+            fields.framing().expect_err("refused")
+        };
+        assert!(matches!(
+            bad(|f| {
+                f.kind = FrameKind::Delimiter;
+                f.delimiter = "0G".into();
+            }),
+            FramingError::Delimiter(_)
+        ));
+        for gap in ["0", "99999999999999999999999", "x", ""] {
+            let mut fields = FramingSettings {
+                kind: FrameKind::Gap,
+                ..FramingSettings::default()
+            };
+            fields.gap_ms = gap.into();
+            assert!(matches!(fields.framing(), Err(FramingError::Gap(_))), "{gap}");
         }
     }
 

@@ -8,15 +8,21 @@ use std::time::{Duration, Instant, SystemTime};
 
 use crossbeam_channel::Sender;
 
+use crate::automation::rules::{RuleSpec, Rules};
+use crate::automation::script::ScriptSpec;
 use crate::codec::pcapng::Transport;
+use crate::export::search::Batch;
 use crate::export::{ExportError, Format, Progress, Session as ExportSession};
+use crate::gui::automation::{AutoState, editable_rules, editable_script};
 use crate::gui::dialog::FilePurpose;
+use crate::gui::find::Finder;
 use crate::gui::settings::{ModeKind, Prefs, TabConfig};
 use crate::i18n::{Lang, Notice};
 use crate::log::{Chunk, Direction, Log};
 use crate::net::{CaptureFile, Command, CounterSnapshot, Event, EventKind, NetError, Nobody, Session, Target};
 use crate::send::PayloadError;
 use crate::session::state::{ClientInfo, LinkState, SessionState};
+use crate::session::stats::Throughput;
 use crate::view::{View, ViewOptions};
 
 /// Event batches taken per frame and tab; the rest wait for the next frame, so a flood never freezes the window.
@@ -62,6 +68,22 @@ pub enum TabAction {
     /// The whole view to the clipboard (laid out on a thread of its own).
     CopyAll,
     ResetCounters,
+    /// Hand the rules table to the running session (once every rule is valid).
+    ApplyRules,
+    RunScript,
+    StopScript,
+    /// The script run on show (`None`: the latest).
+    ShowRun(Option<Option<SocketAddr>>),
+    Find(FindAction),
+}
+
+/// The find bar's buttons and keys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FindAction {
+    Open,
+    Close,
+    Next,
+    Previous,
 }
 
 /// What a tab's background work (file dialog, save, copy, export) came back with, addressed to the tab.
@@ -72,6 +94,15 @@ pub enum Picked {
     Exported(TabId, Option<Notice>),
     /// The view's text, for the clipboard.
     Copy(String),
+    /// Matches of a tab's search numbered `generation`, as they come.
+    Found(TabId, u64, Batch),
+    /// A rules or script file read and checked (or why it was refused, naming the file).
+    Imported(TabId, Imported),
+}
+
+pub enum Imported {
+    Rules(Result<Vec<RuleSpec>, String>),
+    Script(Result<ScriptSpec, String>),
 }
 
 /// A tab's link at a glance.
@@ -178,6 +209,10 @@ pub struct TabState {
     unseen: bool,
     /// An export being written on a thread of its own: its format and progress (with its cancel flag).
     export: Option<(Format, Arc<Progress>)>,
+    auto: AutoState,
+    find: Finder,
+    /// Bytes per second over the last five minutes, sampled from the engine's counters whether shown or not.
+    throughput: Throughput,
     picked: Sender<Picked>,
     repaint: egui::Context,
 }
@@ -234,6 +269,10 @@ impl TabState {
         &self.log
     }
 
+    pub fn auto(&self) -> &AutoState {
+        &self.auto
+    }
+
     pub fn unseen(&self) -> bool {
         self.unseen
     }
@@ -241,6 +280,14 @@ impl TabState {
     /// The export being written, if any: its format and progress.
     pub fn export(&self) -> Option<(Format, &Progress)> {
         self.export.as_ref().map(|(format, progress)| (*format, &**progress))
+    }
+
+    pub fn throughput(&self) -> &Throughput {
+        &self.throughput
+    }
+
+    pub fn finder(&self) -> &Finder {
+        &self.find
     }
 
     /// Payload bytes the receive view's history holds now.
@@ -328,6 +375,9 @@ impl Tab {
             open_when_reaped: false,
             unseen: false,
             export: None,
+            auto: AutoState::default(),
+            find: Finder::default(),
+            throughput: Throughput::default(),
             picked,
             repaint,
         };
@@ -342,6 +392,11 @@ impl Tab {
     /// A live pcap to start with the first Open (the command line's `--pcap`).
     pub fn set_pcap(&mut self, pcap: Option<CaptureFile>) {
         self.state.pcap = pcap;
+    }
+
+    /// The command line's `--script`: it runs from the first Open.
+    pub fn run_script_at_open(&mut self) {
+        self.state.auto.set_run_at_open(true);
     }
 
     /// The title: the user's name, else the mode and port; a mark while it holds data not yet seen.
@@ -417,6 +472,7 @@ impl Tab {
             TabAction::ClearView => {
                 self.state.log.clear();
                 self.state.view.append(&self.state.log);
+                self.state.find.invalidate();
             }
             TabAction::ResetCounters => {
                 let state = &mut self.state;
@@ -430,24 +486,152 @@ impl Tab {
                 state.log_dropped_at_reset = state.log.dropped_bytes_total();
                 state.rates = Rates::default();
             }
+            TabAction::Find(action) => {
+                let state = &mut self.state;
+                match action {
+                    FindAction::Open => {
+                        state.find.open();
+                        self.update_find();
+                    }
+                    FindAction::Close => state.find.close(),
+                    FindAction::Next => state.find.step(true),
+                    FindAction::Previous => state.find.step(false),
+                }
+            }
             TabAction::CopyAll => {
                 let snapshot = self.state.view.snapshot();
                 let _ = self.background("wirepad-copy-all", move || Some(Picked::Copy(snapshot.text())));
             }
+            TabAction::ApplyRules => {
+                if let (Some(session), Ok(rules)) = (&self.state.session, self.state.auto.rules()) {
+                    session.command(Command::SetRules(rules));
+                    self.state.auto.rules_sent(self.config.rules.clone());
+                }
+            }
+            TabAction::RunScript => {
+                if let (Some(session), Some(script)) = (&self.state.session, self.state.auto.script()) {
+                    session.command(Command::RunScript(script));
+                    self.state.auto.script_started(self.config.script.clone());
+                }
+            }
+            TabAction::StopScript => {
+                if let Some(session) = &self.state.session {
+                    session.command(Command::StopScript);
+                }
+                self.state.auto.script_stopped();
+            }
+            TabAction::ShowRun(peer) => self.state.auto.show_peer(peer),
         }
+    }
+
+    /// A rules or script file came back read: it replaces the table (applied with Apply, or at Open).
+    pub fn imported(&mut self, imported: Imported) {
+        let error = match imported {
+            Imported::Rules(Ok(rules)) => {
+                self.config.rules = editable_rules(rules);
+                None
+            }
+            Imported::Script(Ok(script)) => {
+                self.config.script = editable_script(script);
+                None
+            }
+            Imported::Rules(Err(error)) | Imported::Script(Err(error)) => Some(error),
+        };
+        self.state.auto.set_import_error(error);
+    }
+
+    /// Reads and checks a rules or script file on a thread of its own.
+    fn import(&self, purpose: FilePurpose, path: PathBuf) {
+        let (id, encoding) = (self.id, self.config.receive.encoding);
+        let _ = self.background("wirepad-import", move || {
+            let text = std::fs::read_to_string(&path).map_err(|error| format!("{}: {error}", path.display()));
+            let named = |error: String| format!("{}: {error}", path.display());
+            let imported = match purpose {
+                FilePurpose::ImportScript => Imported::Script(
+                    text.and_then(|text| ScriptSpec::parse(&text, encoding).map_err(|error| named(error.to_string()))),
+                ),
+                _ => Imported::Rules(text.and_then(|text| {
+                    Rules::parse(&text, encoding)
+                        .map(|rules| rules.table().map(|(spec, _)| spec.clone()).collect())
+                        .map_err(|error| named(error.to_string()))
+                })),
+            };
+            Some(Picked::Imported(id, imported))
+        });
+    }
+
+    /// Writes `text` on a thread of its own; a failure shows in the window.
+    fn write_file(&self, path: PathBuf, text: String) {
+        let _ = self.background("wirepad-write", move || {
+            std::fs::write(&path, text).err().map(|error| {
+                Picked::Failed(Notice::Write {
+                    path,
+                    error: Arc::new(error),
+                })
+            })
+        });
     }
 
     /// Runs `work` on a thread of its own; what it returns comes back through the window. `false` when no
     /// thread could be started.
     fn background(&self, name: &str, work: impl FnOnce() -> Option<Picked> + Send + 'static) -> bool {
+        self.background_streaming(name, move |deliver| {
+            if let Some(picked) = work() {
+                deliver(picked);
+            }
+        })
+    }
+
+    /// [`background`](Self::background) for work that hands results over as it goes.
+    fn background_streaming(&self, name: &str, work: impl FnOnce(&dyn Fn(Picked)) + Send + 'static) -> bool {
         let (tx, repaint) = (self.state.picked.clone(), self.state.repaint.clone());
         let spawned = std::thread::Builder::new().name(name.into()).spawn(move || {
-            if let Some(picked) = work() {
+            work(&|picked| {
                 let _ = tx.send(picked);
                 repaint.request_repaint();
-            }
+            });
         });
         spawned.is_ok()
+    }
+
+    /// Starts a search over the view's history when the find bar's pattern or the view changed (once the view
+    /// has indexed everything, so the snapshot holds the whole history).
+    fn update_find(&mut self) {
+        if !self.state.find.open || self.state.view.catching_up() {
+            return;
+        }
+        let state = &mut self.state;
+        let started = match state.find.restart(&self.config.find, &state.view) {
+            Some(started) => started,
+            None => match state.find.more(&state.view) {
+                Some(started) => started,
+                None => {
+                    if let Some(due) = state.find.more_due(&state.view) {
+                        state
+                            .repaint
+                            .request_repaint_after(due.saturating_duration_since(Instant::now()));
+                    }
+                    return;
+                }
+            },
+        };
+        let snapshot = state.view.snapshot_since(started.since);
+        let id = self.id;
+        let _ = self.background_streaming("wirepad-find", move |deliver| {
+            let generation = started.generation;
+            crate::export::search::run(
+                started.query,
+                snapshot.numbered(),
+                Duration::from_millis(50),
+                || started.cancelled.load(std::sync::atomic::Ordering::Relaxed) != generation,
+                |batch| deliver(Picked::Found(id, generation, batch)),
+            );
+        });
+    }
+
+    /// Matches of this tab's search came back.
+    pub fn found(&mut self, generation: u64, batch: Batch) {
+        self.state.find.found(generation, batch);
     }
 
     /// Converts the send box between text and hex in the chosen encoding; a box that cannot be converted (bad
@@ -475,8 +659,20 @@ impl Tab {
     fn open(&mut self, prefs: &mut Prefs) {
         self.close();
         // The window shows what is wrong beside each field and keeps Open disabled meanwhile.
-        let Ok(config) = self.config.validate() else { return };
+        let Ok(mut config) = self.config.validate() else { return };
         let state = &mut self.state;
+        // What the automation fields say, where valid (a table with a problem waits for Apply).
+        state
+            .auto
+            .check(&self.config.rules, &self.config.script, self.config.receive.encoding);
+        if let Ok(framing) = self.config.framing.framing() {
+            state.auto.take_framing(framing);
+        }
+        config.framing = state.auto.framing().clone();
+        config.rules = state.auto.rules().unwrap_or(None);
+        if state.auto.run_at_open() {
+            config.script = state.auto.script();
+        }
         if state.reaper.is_some() {
             state.open_when_reaped = true;
             state.live = Some(SessionState::new(&config.mode));
@@ -485,8 +681,16 @@ impl Tab {
         state.error = None;
         let repaint = state.repaint.clone();
         let live = SessionState::new(&config.mode);
+        let (rules, script) = (config.rules.is_some(), config.script.is_some());
         match Session::start(config, Arc::new(move || repaint.request_repaint())) {
             Ok(session) => {
+                if rules {
+                    state.auto.rules_sent(self.config.rules.clone());
+                }
+                if script {
+                    state.auto.set_run_at_open(false);
+                    state.auto.script_started(self.config.script.clone());
+                }
                 if self.config.mode != ModeKind::TcpServer && !self.config.remote_host.trim().is_empty() {
                     prefs.remember_remote(self.config.remote());
                 }
@@ -565,6 +769,7 @@ impl Tab {
         state.live = None;
         state.target = None;
         state.rates = Rates::default();
+        state.auto.closed();
     }
 
     fn command(&mut self, command: Command) {
@@ -611,6 +816,20 @@ impl Tab {
         });
     }
 
+    /// Checks the rules and script as edited, and hands a new valid framing to the session at once (an invalid
+    /// one changes nothing: the fields say why).
+    fn check_automation(&mut self) {
+        let config = &self.config;
+        let auto = &mut self.state.auto;
+        auto.check(&config.rules, &config.script, config.receive.encoding);
+        if let Ok(framing) = config.framing.framing()
+            && auto.take_framing(framing.clone())
+            && let Some(session) = &self.state.session
+        {
+            session.command(Command::SetFraming(framing));
+        }
+    }
+
     fn start_periodic(&mut self) {
         let Ok((interval, count)) = self.config.send.schedule() else {
             return;
@@ -646,6 +865,11 @@ impl Tab {
             }
             FilePurpose::SaveView => self.save_view(path),
             FilePurpose::Export(format) => self.export(format, path),
+            FilePurpose::ImportRules | FilePurpose::ImportScript => self.import(purpose, path),
+            FilePurpose::ExportRules => {
+                self.write_file(path, crate::automation::rules::specs_to_toml(&self.config.rules))
+            }
+            FilePurpose::ExportScript => self.write_file(path, self.config.script.to_toml()),
         }
     }
 
@@ -730,7 +954,12 @@ impl Tab {
         self.drain_events(shown);
         self.update_counters();
         self.update_rates();
+        self.sample_throughput();
         self.check_send_box();
+        self.check_automation();
+        if shown {
+            self.update_find();
+        }
         if shown {
             self.state.unseen = false;
         }
@@ -798,8 +1027,11 @@ impl Tab {
             | EventKind::ReceivedLen { .. }
             | EventKind::DroppedFromView { .. }
             | EventKind::PeriodicProgress { .. }
-            | EventKind::FileProgress { .. }
-            | EventKind::Automation(_) => {}
+            | EventKind::FileProgress { .. } => {}
+            EventKind::Automation(event) => {
+                let once = self.config.mode != ModeKind::TcpServer;
+                self.state.auto.handle(event, once);
+            }
         }
     }
 
@@ -858,6 +1090,27 @@ impl Tab {
             .log
             .dropped_bytes_total()
             .saturating_sub(state.log_dropped_at_reset);
+    }
+
+    /// A throughput sample a second, while a session is open (a closed one's time shows as zeros once the
+    /// next opens). While the counts move a frame is asked for when the next is due, so the history fills while
+    /// the plot is hidden; an idle session asks for none (the seconds it missed are filled in as zeros).
+    fn sample_throughput(&mut self) {
+        let state = &mut self.state;
+        if state.session.is_none() {
+            return;
+        }
+        let peers = state
+            .client_list()
+            .map(|(peer, info)| (*peer, info.counters.snapshot()));
+        let peers: Vec<_> = peers.collect();
+        let total = state.totals.engine();
+        let due = state.throughput.tick(Instant::now(), total, peers);
+        if state.throughput.moved(total) {
+            state
+                .repaint
+                .request_repaint_after(due.saturating_duration_since(Instant::now()));
+        }
     }
 
     fn update_rates(&mut self) {

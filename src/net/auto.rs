@@ -199,6 +199,7 @@ impl Automation {
     fn flush_framers(&mut self, outbox: &mut Outbox) {
         for (peer, mut framer) in std::mem::take(&mut self.framers) {
             if let Some(message) = framer.finish() {
+                outbox.count_message();
                 outbox.push_received(peer, &message.bytes, false);
             }
         }
@@ -217,6 +218,7 @@ impl Automation {
         // Out of the map while it hands out messages, which the rest of `self` answers.
         let mut framer = (self.framers.remove(&peer)).unwrap_or_else(|| Framer::new(self.framing.clone()));
         framer.push_with(data, now, |message, _, _| {
+            outbox.count_message();
             outbox.push_received(peer, message, false);
             self.message(peer, message, now, outbox, &mut replies);
         });
@@ -229,6 +231,7 @@ impl Automation {
     pub fn stream_ended(&mut self, peer: SocketAddr, outbox: &mut Outbox) -> Vec<Reply> {
         let mut replies = Vec::new();
         if let Some(message) = self.framers.remove(&peer).and_then(|mut framer| framer.finish()) {
+            outbox.count_message();
             outbox.push_received(peer, &message.bytes, false);
             self.message(peer, &message.bytes, Instant::now(), outbox, &mut replies);
         }
@@ -411,6 +414,7 @@ pub(super) fn turn(ctx: &mut Ctx, link: &mut dyn Transport, now: Instant) {
         }
         for (peer, message) in ended {
             let mut replies = Vec::new();
+            ctx.outbox.count_message();
             ctx.outbox.push_received(peer, &message.bytes, false);
             auto.message(peer, &message.bytes, now, &mut ctx.outbox, &mut replies);
             for reply in replies {

@@ -148,6 +148,7 @@ pub struct Counters {
     dropped_from_view: AtomicU64,
     missed_ticks: AtomicU64,
     kernel_dropped: AtomicU64,
+    messages: AtomicU64,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -160,6 +161,8 @@ pub struct CounterSnapshot {
     pub missed_ticks: u64,
     /// UDP: datagrams the kernel dropped because the receive buffer was full (Linux, SO_RXQ_OVFL; 0 elsewhere).
     pub kernel_dropped: u64,
+    /// Messages cut by the framing (0 without one).
+    pub messages: u64,
 }
 
 impl CounterSnapshot {
@@ -171,6 +174,7 @@ impl CounterSnapshot {
             dropped_from_view: self.dropped_from_view + other.dropped_from_view,
             missed_ticks: self.missed_ticks + other.missed_ticks,
             kernel_dropped: self.kernel_dropped + other.kernel_dropped,
+            messages: self.messages + other.messages,
         }
     }
 }
@@ -183,6 +187,7 @@ impl Counters {
             dropped_from_view: self.dropped_from_view.load(Ordering::Relaxed),
             missed_ticks: self.missed_ticks.load(Ordering::Relaxed),
             kernel_dropped: self.kernel_dropped.load(Ordering::Relaxed),
+            messages: self.messages.load(Ordering::Relaxed),
         }
     }
 
@@ -192,6 +197,7 @@ impl Counters {
         self.dropped_from_view.store(0, Ordering::Relaxed);
         self.missed_ticks.store(0, Ordering::Relaxed);
         self.kernel_dropped.store(0, Ordering::Relaxed);
+        self.messages.store(0, Ordering::Relaxed);
     }
 
     fn add_rx(&self, n: usize) {
@@ -208,6 +214,10 @@ impl Counters {
 
     fn add_missed_ticks(&self, n: u64) {
         self.missed_ticks.fetch_add(n, Ordering::Relaxed);
+    }
+
+    fn add_message(&self) {
+        self.messages.fetch_add(1, Ordering::Relaxed);
     }
 
     fn add_kernel_dropped(&self, n: u32) {

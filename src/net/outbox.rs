@@ -39,6 +39,11 @@ pub(super) struct Outbox {
 }
 
 impl Outbox {
+    /// One message cut by the framing, for the messages/s the window plots.
+    pub fn count_message(&self) {
+        self.counters.add_message();
+    }
+
     pub fn new(
         tx: Sender<Vec<Event>>,
         notify: Notify,

@@ -3,7 +3,10 @@
 //! (refusing what only the command line does); the window shows it in a tab's fields.
 use std::path::PathBuf;
 
+use crate::automation::rules::RuleSpec;
+use crate::automation::script::ScriptSpec;
 use crate::codec::checksum::Checksum;
+use crate::codec::framing::Framing;
 use crate::codec::text::TextEncoding;
 use crate::send::LineEnding;
 use crate::session::spec::Endpoint;
@@ -22,6 +25,12 @@ pub struct WindowSession {
     pub repeat: Option<(u64, u64)>,
     pub recv_file: Option<PathBuf>,
     pub pcap: Option<PathBuf>,
+    /// `--frame`.
+    pub frame: Option<Framing>,
+    /// `--rules FILE`, read and checked whole: in force from the start.
+    pub rules: Option<Vec<RuleSpec>>,
+    /// `--script FILE`, read and checked whole: running from the start.
+    pub script: Option<ScriptSpec>,
 }
 
 /// What `--send` or `--send-hex` puts in the send box.

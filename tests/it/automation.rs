@@ -87,6 +87,8 @@ fn line_framing_hands_out_one_event_per_line_whatever_the_reads() {
     // What a peer leaves unfinished comes out when it goes.
     drop(client);
     assert_eq!(messages(&mut session, 1), [b"g".to_vec()]);
+    // Counted as messages (what the window plots per second), not as reads.
+    assert_eq!(session.counters().snapshot().messages, 4);
 }
 
 #[test]
@@ -171,11 +173,14 @@ fn framing_none_hands_out_each_read_and_can_be_changed_while_running() {
     let mut client = connect(&mut session);
     client.write_all(b"x\ny").expect("write");
     assert_eq!(receive_bytes(&mut session, 3), b"x\ny");
+    assert_eq!(session.counters().snapshot().messages, 0, "no framing, no messages");
     session.command(Command::SetFraming(framing("line")));
     client.write_all(b"1\n2").expect("write");
     read_by_worker(&session, 6);
     client.write_all(b"\n").expect("write");
     assert_eq!(messages(&mut session, 2), [b"1\n".to_vec(), b"2\n".to_vec()]);
+    // "x\ny" held nothing back when framing started: two messages since.
+    assert_eq!(session.counters().snapshot().messages, 2);
 }
 
 // ---- rules ----

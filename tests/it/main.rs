@@ -1,5 +1,6 @@
 //! Integration tests: real sockets on loopback, port 0, every wait bounded.
 mod automation;
+mod automation_ui;
 mod cli;
 mod client;
 mod common;

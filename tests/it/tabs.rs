@@ -144,17 +144,17 @@ fn closing_a_tab_with_an_open_session_asks_and_then_closes_the_session() {
         h.state().tab().state.clients().count() == 1
     });
     harness.key_press_modifiers(Modifiers::COMMAND, Key::W);
-    harness.run();
+    harness.run_steps(3);
     assert!(harness.state().confirming_close().is_some(), "asks first");
     harness.get_by_label("Keep").click();
-    harness.run();
+    harness.run_steps(3);
     assert_eq!(harness.state().tab_ids().len(), 2, "kept");
     harness.get_by_label("Close tab").click();
-    harness.run();
+    harness.run_steps(3);
     let buttons: Vec<_> = harness.query_all_by_label("Close tab").collect();
     assert_eq!(buttons.len(), 2, "the toolbar's and the question's");
     buttons[1].click();
-    harness.run();
+    harness.run_steps(3);
     assert_eq!(harness.state().tab_ids().len(), 1);
     assert_eq!(harness.state().tab().config.name, "Beta");
     // The session went with its tab: its client is disconnected and nobody listens any more.

@@ -372,13 +372,14 @@ fn close_then_open_at_once_reopens_on_the_same_port() {
     assert!(!harness.state().tab().state.stopping(), "the closed session was reaped");
 }
 
-fn launch(args: &[&str]) -> Result<WindowSession, String> {
+pub fn launch(args: &[&str]) -> Result<WindowSession, String> {
     wirepad::cli::parse_session(args)
         .expect("valid session arguments")
         .for_window()
+        .map_err(|error| error.to_string())
 }
 
-fn launched_window(launch: WindowSession) -> Harness<'static, WirepadApp> {
+pub fn launched_window(launch: WindowSession) -> Harness<'static, WirepadApp> {
     Harness::builder()
         .with_size(egui::vec2(1280.0, 800.0))
         .build_eframe(move |cc| WirepadApp::from_creation(cc, &[launch]))
@@ -452,11 +453,6 @@ fn gui_arguments_the_window_cannot_honour_are_refused() {
     assert!(error.contains("--echo"), "{error}");
     let error = launch(&["udp", "--quit-after-secs", "1"]).expect_err("the window does not quit");
     assert!(error.contains("--quit-after-secs"), "{error}");
-    for automation in [["--rules", "r.toml"], ["--script", "s.toml"], ["--frame", "line"]] {
-        let args = ["tcp-server", "0", automation[0], automation[1]];
-        let error = launch(&args).expect_err("not in the window yet");
-        assert!(error.contains(automation[0]), "{error}");
-    }
     let error = launch(&["tcp-server", "0", "-e", "klingon"]).expect_err("unknown encoding");
     assert!(error.contains("klingon"), "{error}");
 }
@@ -565,4 +561,118 @@ mod persistence {
         assert_eq!(app.tab().config, TabConfig::default());
         assert!(app.notice().is_some_and(|notice| notice.contains("could not be read")));
     }
+}
+
+#[test]
+fn find_counts_matches_in_the_history_moves_between_them_and_keeps_them_on_a_bad_regex() {
+    use egui::accesskit::Role;
+    let mut harness = window(TabConfig {
+        receive: wirepad::gui::settings::ReceiveSettings {
+            log_mode: false,
+            ..Default::default()
+        },
+        ..settings()
+    });
+    let server = open_server(&mut harness);
+    let (mut client, _) = connect(&mut harness, server);
+    let text: String = (0..3000)
+        .map(|n| match n % 1000 {
+            500 => format!("needle {n}\n"),
+            _ => format!("line {n}\n"),
+        })
+        .collect();
+    client.write_all(text.as_bytes()).expect("send");
+    step_until(&mut harness, "the last line", |h| {
+        h.query_by_label("line 2999").is_some()
+    });
+
+    harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::F);
+    harness.step();
+    let field = harness.get_by_role_and_label(Role::TextInput, "Find");
+    assert!(field.is_focused(), "Ctrl+F hands the field the keyboard");
+    field.type_text("needle");
+    step_until(&mut harness, "three matches, the first one shown", |h| {
+        h.query_by_label("1 / 3 matches").is_some() && h.query_by_label("needle 500").is_some()
+    });
+    harness.get_by_label("Next").click();
+    step_until(&mut harness, "the second match", |h| {
+        h.query_by_label("2 / 3 matches").is_some() && h.query_by_label("needle 1500").is_some()
+    });
+    // Data that arrives while the bar is open is searched too; the current match stays.
+    client.write_all(b"needle 3000\n").expect("send");
+    step_until(&mut harness, "the new data's match", |h| {
+        h.query_by_label("2 / 4 matches").is_some()
+    });
+    // Shift+Enter in the field goes back.
+    harness.get_by_role_and_label(Role::TextInput, "Find").focus();
+    harness.step();
+    harness.key_press_modifiers(egui::Modifiers::SHIFT, egui::Key::Enter);
+    step_until(&mut harness, "back to the first match", |h| {
+        h.query_by_label("1 / 4 matches").is_some() && h.query_by_label("needle 500").is_some()
+    });
+
+    // A regex that does not compile says why; the matches stay.
+    harness.get_by_label("Regex").click();
+    step_until(&mut harness, "the regex's matches", |h| {
+        h.query_by_label("1 / 4 matches").is_some()
+    });
+    harness.get_by_role_and_label(Role::TextInput, "Find").focus();
+    harness.step();
+    harness.get_by_role_and_label(Role::TextInput, "Find").type_text("(");
+    // The last results stay beside the error (a frame may pass before both are laid out together).
+    step_until(&mut harness, "the regex error, the last results kept", |h| {
+        h.query_by_label_contains("unclosed group").is_some() && h.query_by_label("1 / 4 matches").is_some()
+    });
+    harness.get_by_role_and_label(Role::TextInput, "Find").focus();
+    harness.key_press(egui::Key::Backspace);
+    step_until(&mut harness, "the error to go", |h| {
+        h.query_by_label("1 / 4 matches").is_some() && h.query_by_label_contains("unclosed").is_none()
+    });
+
+    harness.get_by_role_and_label(Role::TextInput, "Find").focus();
+    harness.step();
+    harness.key_press(egui::Key::Escape);
+    harness.step();
+    assert!(
+        harness.query_by_role_and_label(Role::TextInput, "Find").is_none(),
+        "Esc closes the bar"
+    );
+}
+
+#[test]
+fn the_plot_shows_the_bytes_per_second_the_engine_counted() {
+    let mut harness = window(settings());
+    let server = open_server(&mut harness);
+    let (mut client, local) = connect(&mut harness, server);
+    client.write_all(&[b'x'; 5000]).expect("send");
+    let received = |h: &Harness<'static, WirepadApp>| -> f64 {
+        h.state()
+            .tab()
+            .state
+            .throughput()
+            .total()
+            .rates()
+            .iter()
+            .map(|rate| rate.rx)
+            .sum()
+    };
+    // Sampled once a second whether the plot is shown or not: one second's rates add up to the bytes.
+    step_until(&mut harness, "a sample holding the 5000 bytes", |h| received(h) > 0.0);
+    assert!((received(&harness) - 5000.0).abs() < 1e-6, "{}", received(&harness));
+    assert!(
+        harness.state().tab().state.throughput().peer(local).is_some(),
+        "the client's own series"
+    );
+    assert!(
+        harness.query_by_label_contains("RX bytes/s").is_none(),
+        "hidden until asked for"
+    );
+    harness.get_by_label("Plot").click();
+    harness.step();
+    harness.step();
+    assert!(
+        harness.query_by_label_contains("RX bytes/s").is_some(),
+        "the plot with its legend"
+    );
+    assert!(harness.query_by_label_contains("TX bytes/s").is_some());
 }

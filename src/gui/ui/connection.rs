@@ -33,6 +33,8 @@ pub fn settings_column(
     ui.separator();
     ui.heading(t.send_settings);
     actions.extend(send(ui, cx, config, state));
+    ui.separator();
+    crate::gui::ui::automation::section(ui, cx, config);
     actions
 }
 

@@ -1,13 +1,18 @@
 //! The window's panels. Each borrows only what it draws (a tab's `TabConfig` to edit, its `TabState` to read)
 //! and returns the actions with side effects, for the app to apply in one place.
+pub mod automation;
 pub mod connection;
+pub mod find;
 pub mod fonts;
+pub mod plot;
 pub mod receive;
+pub mod rules;
+pub mod script;
 pub mod send;
 pub mod status;
 pub mod tabs;
 
-use crate::gui::settings::Prefs;
+use crate::gui::settings::{AutoPanel, Prefs};
 use crate::gui::tab::{Tab, TabAction, TabId};
 use crate::i18n::{Lang, Texts};
 
@@ -34,6 +39,9 @@ pub enum Action {
 
 /// Empties the receive view, as Ctrl+L does in a terminal.
 pub const CLEAR_VIEW: egui::KeyboardShortcut = egui::KeyboardShortcut::new(egui::Modifiers::COMMAND, egui::Key::L);
+
+/// Opens the focused tab's find bar.
+pub const FIND: egui::KeyboardShortcut = egui::KeyboardShortcut::new(egui::Modifiers::COMMAND, egui::Key::F);
 
 /// Below this width a tab's client list and quick commands go under its settings instead of a column of their
 /// own (two tabs side by side on a laptop).
@@ -95,10 +103,69 @@ pub fn tab_ui(
         .default_size(150.0)
         .size_range(120.0..=400.0)
         .show(ui, |ui| actions.extend(send::send_box(ui, cx, config, state)));
+    if let Some(panel) = config.automation {
+        egui::Panel::bottom("automation")
+            .resizable(true)
+            .default_size(240.0)
+            .size_range(140.0..=600.0)
+            .show(ui, |ui| {
+                actions.extend(match panel {
+                    AutoPanel::Rules => rules::rules_panel(ui, cx, config, state),
+                    AutoPanel::Script => script::script_panel(ui, cx, config, state),
+                })
+            });
+    }
+    if config.show_plot {
+        egui::Panel::top("plot")
+            .resizable(true)
+            .default_size(200.0)
+            .size_range(120.0..=500.0)
+            .show(ui, |ui| plot::throughput_plot(ui, cx, *id, state));
+    }
     egui::CentralPanel::default().show(ui, |ui| {
         actions.extend(receive::receive_pane(ui, cx, *id, config, state));
     });
     actions
+}
+
+/// What a table row's buttons ask for (the rules and script tables).
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum RowEdit {
+    Up(usize),
+    Down(usize),
+    Delete(usize),
+}
+
+impl RowEdit {
+    pub(crate) fn apply<T>(self, rows: &mut Vec<T>) {
+        match self {
+            RowEdit::Up(index) if index > 0 && index < rows.len() => rows.swap(index - 1, index),
+            RowEdit::Down(index) if index + 1 < rows.len() => rows.swap(index, index + 1),
+            RowEdit::Delete(index) if index < rows.len() => {
+                rows.remove(index);
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Up, Down and Delete for row `index` of `count`.
+pub(crate) fn row_buttons(ui: &mut egui::Ui, t: &Texts, index: usize, count: usize) -> Option<RowEdit> {
+    let a = t.auto;
+    let mut edit = None;
+    if ui.add_enabled(index > 0, egui::Button::new(a.move_up)).clicked() {
+        edit = Some(RowEdit::Up(index));
+    }
+    if ui
+        .add_enabled(index + 1 < count, egui::Button::new(a.move_down))
+        .clicked()
+    {
+        edit = Some(RowEdit::Down(index));
+    }
+    if ui.button(t.delete).clicked() {
+        edit = Some(RowEdit::Delete(index));
+    }
+    edit
 }
 
 /// A label and a single-line field tied to it (the label names the field for screen readers and tests).

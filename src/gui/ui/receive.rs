@@ -3,21 +3,36 @@ use std::collections::BTreeSet;
 use std::net::SocketAddr;
 
 use crate::gui::settings::{ModeKind, TabConfig};
-use crate::gui::tab::{TabAction as Action, TabId, TabState};
-use crate::gui::ui::Cx;
+use crate::gui::tab::{FindAction, TabAction as Action, TabId, TabState};
+use crate::gui::ui::{Cx, find};
 use crate::log::Direction;
 use crate::view::RowKind;
 
-pub fn receive_pane(ui: &mut egui::Ui, cx: Cx, id: TabId, config: &TabConfig, state: &TabState) -> Vec<Action> {
+pub fn receive_pane(ui: &mut egui::Ui, cx: Cx, id: TabId, config: &mut TabConfig, state: &TabState) -> Vec<Action> {
     let t = cx.t;
     let view = state.view();
+    let finder = state.finder();
     // A TCP client has one peer; a server's clients and UDP's senders can be told apart.
     let mut filter = match config.mode {
         ModeKind::TcpClient => None,
         ModeKind::TcpServer | ModeKind::Udp => view.options().peer_filter,
     };
-    if config.mode != ModeKind::TcpClient {
-        ui.horizontal(|ui| {
+    let mut actions = Vec::new();
+    ui.horizontal(|ui| {
+        if ui
+            .selectable_label(finder.open, t.find)
+            .on_hover_text(t.tip_find)
+            .clicked()
+        {
+            let action = if finder.open {
+                FindAction::Close
+            } else {
+                FindAction::Open
+            };
+            actions.push(Action::Find(action));
+        }
+        ui.checkbox(&mut config.show_plot, t.plot).on_hover_text(t.tip_plot);
+        if config.mode != ModeKind::TcpClient {
             let label = ui.label(t.filter);
             egui::ComboBox::from_id_salt("peer-filter")
                 .selected_text(filter.map_or_else(|| t.all_peers.to_string(), |p| p.to_string()))
@@ -36,7 +51,10 @@ pub fn receive_pane(ui: &mut egui::Ui, cx: Cx, id: TabId, config: &TabConfig, st
                 .response
                 .labelled_by(label.id)
                 .on_hover_text(t.tip_filter);
-        });
+        }
+    });
+    if finder.open {
+        actions.extend(find::find_bar(ui, cx, id, config, state));
     }
     if state.paused() {
         ui.colored_label(ui.visuals().warn_fg_color, t.paused);
@@ -45,12 +63,13 @@ pub fn receive_pane(ui: &mut egui::Ui, cx: Cx, id: TabId, config: &TabConfig, st
     let row_height = ui.fonts_mut(|fonts| fonts.row_height(&font));
     let char_width = ui.fonts_mut(|fonts| fonts.glyph_width(&font, '0')).max(1.0);
     let columns = ((ui.available_width() - 24.0) / char_width).floor().max(16.0) as usize;
-    let actions = vec![Action::Layout { filter, columns }];
+    actions.push(Action::Layout { filter, columns });
 
     // No gap between rows: a million rows must stay within what f32 scroll offsets resolve to the pixel.
     ui.spacing_mut().item_spacing.y = 0.0;
     let rows = view.rows();
     let many_peers = config.mode != ModeKind::TcpClient;
+    let hex_rows = view.options().hex;
     let mut scroll = if config.receive.wrap {
         egui::ScrollArea::vertical()
     } else {
@@ -68,24 +87,37 @@ pub fn receive_pane(ui: &mut egui::Ui, cx: Cx, id: TabId, config: &TabConfig, st
         let shift = (removed - last.rows_removed) as f32 * row_height;
         scroll = scroll.vertical_scroll_offset((last.offset - shift).max(0.0));
     }
-    let output =
-        scroll
-            .auto_shrink([false, false])
-            .stick_to_bottom(true)
-            .show_rows(ui, row_height, rows, |ui, range| {
-                for row in view.rows_in(range) {
-                    let color = row_color(ui, row.direction, row.peer, row.kind, many_peers);
-                    let text = egui::RichText::new(&row.text).monospace().color(color);
-                    ui.add(
-                        egui::Label::new(text)
-                            .selectable(true)
-                            .wrap_mode(egui::TextWrapMode::Extend),
-                    );
-                }
-            });
+    // A move to another match scrolls it into view, a few rows below the top.
+    let current = finder.current_row(view);
+    let jump = current.filter(|_| last.is_none_or(|last| last.jumps != finder.jumps()));
+    if let Some(row) = jump {
+        scroll = scroll.vertical_scroll_offset((row.saturating_sub(3) as f32 * row_height).max(0.0));
+    }
+    let marks = [finder.highlight(false), finder.highlight(true)];
+    let output = scroll
+        .auto_shrink([false, false])
+        // A view following new data lets go of the bottom for a jump to a match.
+        .stick_to_bottom(jump.is_none())
+        .show_rows(ui, row_height, rows, |ui, range| {
+            let first = range.start;
+            for (index, row) in (first..).zip(view.rows_in(range)) {
+                let color = row_color(ui, row.direction, row.peer, row.kind, many_peers);
+                let ranges = match marks[usize::from(hex_rows)] {
+                    Some(mark) if row.kind == RowKind::Data => mark.ranges(&row.text),
+                    _ => Vec::new(),
+                };
+                let label = if ranges.is_empty() {
+                    egui::Label::new(egui::RichText::new(&row.text).monospace().color(color))
+                } else {
+                    egui::Label::new(marked(ui, &row.text, &ranges, color, current == Some(index)))
+                };
+                ui.add(label.selectable(true).wrap_mode(egui::TextWrapMode::Extend));
+            }
+        });
     let offset = output.state.clamped_offset().y;
     let max_offset = output.content_size.y - output.inner_rect.height();
     let seen = ScrollMemory {
+        jumps: finder.jumps(),
         rows_removed: removed,
         offset,
         at_bottom: offset >= max_offset - row_height / 2.0,
@@ -96,9 +128,41 @@ pub fn receive_pane(ui: &mut egui::Ui, cx: Cx, id: TabId, config: &TabConfig, st
 
 #[derive(Clone, Copy)]
 struct ScrollMemory {
+    /// The find bar's jumps already scrolled to.
+    jumps: u64,
     rows_removed: u64,
     offset: f32,
     at_bottom: bool,
+}
+
+/// A row with the find bar's matches marked; those on the current match's row stand out more.
+fn marked(
+    ui: &egui::Ui,
+    text: &str,
+    ranges: &[std::ops::Range<usize>],
+    color: egui::Color32,
+    current: bool,
+) -> egui::text::LayoutJob {
+    let font_id = egui::TextStyle::Monospace.resolve(ui.style());
+    let plain = egui::TextFormat::simple(font_id, color);
+    let mark = egui::TextFormat {
+        background: if current {
+            egui::Color32::from_rgb(255, 150, 40)
+        } else {
+            egui::Color32::from_rgb(250, 220, 80)
+        },
+        color: egui::Color32::BLACK,
+        ..plain.clone()
+    };
+    let mut job = egui::text::LayoutJob::default();
+    let mut at = 0;
+    for range in ranges {
+        job.append(&text[at..range.start], 0.0, plain.clone());
+        job.append(&text[range.clone()], 0.0, mark.clone());
+        at = range.end;
+    }
+    job.append(&text[at..], 0.0, plain);
+    job
 }
 
 /// Headers are coloured per peer, and so is received data where several peers talk (server, UDP), so they are

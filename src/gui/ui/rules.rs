@@ -1,0 +1,212 @@
+//! The auto-reply rules table: each rule edited in place (on, name, match, reply, checksum, delay), its live hit
+//! count beside it. The table is checked as it is edited by the command line's own code; Apply hands it to the
+//! running session only when every rule is valid.
+use egui_extras::{Column, TableBuilder};
+
+use crate::automation::rules::{MAX_DELAY_MS, RuleSpec};
+use crate::codec::checksum::Checksum;
+use crate::gui::dialog::FilePurpose;
+use crate::gui::settings::TabConfig;
+use crate::gui::tab::{TabAction as Action, TabState};
+use crate::gui::ui::{Cx, error_label, row_buttons};
+
+const ROW_HEIGHT: f32 = 24.0;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum MatchKind {
+    Contains,
+    HexPrefix,
+    Regex,
+}
+
+pub fn rules_panel(ui: &mut egui::Ui, cx: Cx, config: &mut TabConfig, state: &TabState) -> Vec<Action> {
+    let (t, a) = (cx.t, cx.t.auto);
+    let auto = state.auto();
+    let mut actions = Vec::new();
+    let problem = auto.rules_problem().map(|error| cx.lang.rules_error(error));
+    ui.horizontal(|ui| {
+        if ui.button(a.add_rule).clicked() {
+            config.rules.push(RuleSpec {
+                enabled: true,
+                match_text: Some(String::new()),
+                reply: Some(String::new()),
+                ..RuleSpec::default()
+            });
+        }
+        let open = state.is_open();
+        let applied = auto.applied(&config.rules);
+        let can_apply = open && problem.is_none() && !applied;
+        if ui
+            .add_enabled(can_apply, egui::Button::new(a.apply))
+            .on_hover_text(a.tip_apply)
+            .clicked()
+        {
+            actions.push(Action::ApplyRules);
+        }
+        let status = match (open, applied) {
+            (false, _) => a.used_at_open,
+            (true, true) => a.in_force,
+            (true, false) => a.not_applied,
+        };
+        ui.weak(status);
+        ui.separator();
+        if ui.add_enabled(cx.dialog_free, egui::Button::new(a.import)).clicked() {
+            actions.push(Action::PickFile(FilePurpose::ImportRules));
+        }
+        if ui.add_enabled(cx.dialog_free, egui::Button::new(a.export)).clicked() {
+            actions.push(Action::PickFile(FilePurpose::ExportRules));
+        }
+    });
+    let failed = auto
+        .rule_failed()
+        .map(|(peer, rule, why)| format!("{peer}: {} {}: {why}", a.rule, rule + 1));
+    for message in [problem.as_deref(), auto.import_error(), failed.as_deref()]
+        .into_iter()
+        .flatten()
+    {
+        error_label(ui, message);
+    }
+    let mut edit = None;
+    let count = config.rules.len();
+    egui::ScrollArea::horizontal().show(ui, |ui| {
+        let mut names = [egui::Id::NULL; 4];
+        TableBuilder::new(ui)
+            .id_salt("rules")
+            .striped(true)
+            .cell_layout(egui::Layout::left_to_right(egui::Align::Center))
+            .column(Column::exact(36.0))
+            .column(Column::initial(130.0).at_least(60.0).clip(true))
+            .column(Column::initial(210.0).at_least(160.0).clip(true))
+            .column(Column::initial(200.0).at_least(150.0).clip(true))
+            .column(Column::exact(130.0))
+            .column(Column::exact(80.0))
+            .column(Column::exact(50.0))
+            .column(Column::auto())
+            .header(ROW_HEIGHT, |mut header| {
+                header.col(|ui| {
+                    ui.strong(a.enabled);
+                });
+                header.col(|ui| names[0] = ui.strong(t.name).id);
+                header.col(|ui| names[1] = ui.strong(a.pattern).id);
+                header.col(|ui| names[2] = ui.strong(a.reply).id);
+                header.col(|ui| names[3] = ui.strong(t.checksum).id);
+                header.col(|ui| {
+                    ui.strong(a.delay_ms);
+                });
+                header.col(|ui| {
+                    ui.strong(a.hits);
+                });
+                header.col(|_| {});
+            })
+            .body(|body| {
+                body.rows(ROW_HEIGHT, count, |mut row| {
+                    let index = row.index();
+                    let Some(spec) = config.rules.get_mut(index) else {
+                        return;
+                    };
+                    let hits = auto.hits(index, spec);
+                    row.col(|ui| {
+                        ui.checkbox(&mut spec.enabled, "").on_hover_text(a.enabled);
+                    });
+                    row.col(|ui| {
+                        let name = spec.name.get_or_insert_with(String::new);
+                        ui.add(egui::TextEdit::singleline(name).desired_width(f32::INFINITY))
+                            .labelled_by(names[0]);
+                        if name.is_empty() {
+                            spec.name = None;
+                        }
+                    });
+                    row.col(|ui| match_cell(ui, cx, index, spec, names[1]));
+                    row.col(|ui| reply_cell(ui, cx, index, spec, names[2]));
+                    row.col(|ui| {
+                        egui::ComboBox::from_id_salt(("rule-checksum", index))
+                            .width(120.0)
+                            .selected_text(spec.checksum.map_or(t.none, Checksum::name))
+                            .show_ui(ui, |ui| {
+                                ui.selectable_value(&mut spec.checksum, None, t.none);
+                                for checksum in Checksum::all() {
+                                    ui.selectable_value(&mut spec.checksum, Some(*checksum), checksum.name());
+                                }
+                            })
+                            .response
+                            .labelled_by(names[3]);
+                    });
+                    row.col(|ui| {
+                        ui.add(egui::DragValue::new(&mut spec.delay_ms).range(0..=MAX_DELAY_MS));
+                    });
+                    row.col(|ui| {
+                        ui.label(hits.map_or("-".to_owned(), |hits| hits.to_string()));
+                    });
+                    row.col(|ui| edit = edit.or(row_buttons(ui, t, index, count)));
+                });
+            });
+    });
+    if let Some(edit) = edit {
+        edit.apply(&mut config.rules);
+    }
+    actions
+}
+
+fn match_cell(ui: &mut egui::Ui, cx: Cx, index: usize, spec: &mut RuleSpec, name: egui::Id) {
+    let a = cx.t.auto;
+    let kind = if spec.match_hex.is_some() {
+        MatchKind::HexPrefix
+    } else if spec.match_regex.is_some() {
+        MatchKind::Regex
+    } else {
+        MatchKind::Contains
+    };
+    let kind_name = |kind| match kind {
+        MatchKind::Contains => a.contains,
+        MatchKind::HexPrefix => a.hex_prefix,
+        MatchKind::Regex => a.regex,
+    };
+    let mut chosen = kind;
+    egui::ComboBox::from_id_salt(("rule-match", index))
+        .width(90.0)
+        .selected_text(kind_name(kind))
+        .show_ui(ui, |ui| {
+            for kind in [MatchKind::Contains, MatchKind::HexPrefix, MatchKind::Regex] {
+                ui.selectable_value(&mut chosen, kind, kind_name(kind));
+            }
+        })
+        .response
+        .labelled_by(name)
+        .on_hover_text(a.matches);
+    // The pattern moves to the field of its new kind, as typed.
+    let pattern = [spec.match_text.take(), spec.match_hex.take(), spec.match_regex.take()]
+        .into_iter()
+        .flatten()
+        .next()
+        .unwrap_or_default();
+    let slot = match chosen {
+        MatchKind::Contains => &mut spec.match_text,
+        MatchKind::HexPrefix => &mut spec.match_hex,
+        MatchKind::Regex => &mut spec.match_regex,
+    };
+    let pattern = slot.insert(pattern);
+    ui.add(egui::TextEdit::singleline(pattern).desired_width(f32::INFINITY))
+        .labelled_by(name);
+}
+
+fn reply_cell(ui: &mut egui::Ui, cx: Cx, index: usize, spec: &mut RuleSpec, name: egui::Id) {
+    let a = cx.t.auto;
+    let hex = spec.reply_hex.is_some();
+    let mut chosen = hex;
+    egui::ComboBox::from_id_salt(("rule-reply", index))
+        .width(50.0)
+        .selected_text(if hex { a.hex } else { a.text })
+        .show_ui(ui, |ui| {
+            ui.selectable_value(&mut chosen, false, a.text);
+            ui.selectable_value(&mut chosen, true, a.hex);
+        });
+    let reply = [spec.reply.take(), spec.reply_hex.take()]
+        .into_iter()
+        .flatten()
+        .next()
+        .unwrap_or_default();
+    let slot = if chosen { &mut spec.reply_hex } else { &mut spec.reply };
+    let reply = slot.insert(reply);
+    ui.add(egui::TextEdit::singleline(reply).desired_width(f32::INFINITY))
+        .labelled_by(name);
+}
