@@ -398,29 +398,34 @@ fn tcp_checksum(source: &[u8], destination: &[u8], tcp: &TcpHeader, payload: &[u
     sum += u64::from(u8::from(IpNumber::TCP)) + length;
     sum = ones_sum(sum, &header.to_bytes());
     sum = ones_sum(sum, payload);
-    // 2^16 is 1 in one's complement arithmetic: fold the carries back in.
+    !fold(sum)
+}
+
+/// `sum` plus the big-endian 16-bit words of `bytes` (an odd last byte padded with zero), not yet folded. Summed
+/// as little-endian 32-bit words, which the compiler turns into vector adds: one's complement sums do not care
+/// about byte order but for swapping the result (RFC 1071), and 2^16 = 1, so a 32-bit word is its halves' sum.
+fn ones_sum(sum: u64, bytes: &[u8]) -> u64 {
+    let mut words = bytes.chunks_exact(4);
+    let mut little: u64 = (&mut words)
+        .map(|word| u64::from(u32::from_le_bytes([word[0], word[1], word[2], word[3]])))
+        .sum();
+    let rest = words.remainder();
+    if rest.len() >= 2 {
+        little += u64::from(u16::from_le_bytes([rest[0], rest[1]]));
+    }
+    if rest.len() % 2 == 1 {
+        // The last byte is a word's high byte, the low one in little-endian order.
+        little += u64::from(rest[rest.len() - 1]);
+    }
+    sum + u64::from(fold(little).swap_bytes())
+}
+
+/// A one's complement sum folded to 16 bits.
+fn fold(mut sum: u64) -> u16 {
     while sum > 0xffff {
         sum = (sum & 0xffff) + (sum >> 16);
     }
-    !(sum as u16)
-}
-
-/// `sum` plus the big-endian 16-bit words of `bytes` (an odd last byte padded with zero), not yet folded. Each
-/// eight bytes add as two 32-bit numbers: 2^16 = 1 in one's complement, so a 32-bit word is its two halves' sum.
-fn ones_sum(mut sum: u64, bytes: &[u8]) -> u64 {
-    let mut words = bytes.chunks_exact(8);
-    for word in &mut words {
-        let word = u64::from_be_bytes(word.try_into().unwrap_or_default());
-        sum += (word >> 32) + (word & 0xffff_ffff);
-    }
-    let mut pairs = words.remainder().chunks_exact(2);
-    for pair in &mut pairs {
-        sum += u64::from(u16::from_be_bytes([pair[0], pair[1]]));
-    }
-    if let [last] = pairs.remainder() {
-        sum += u64::from(*last) << 8;
-    }
-    sum
+    sum as u16
 }
 
 fn ethernet(source: [u8; 6], destination: [u8; 6], ether_type: EtherType) -> [u8; 14] {
