@@ -76,12 +76,12 @@ fn tcp_client_resolves_its_name_again_for_each_reconnect() {
     let addr = listener.local_addr().expect("addr");
     let mut session = start(client_mode(format!("localhost:{}", addr.port()), true));
     let (first, _) = accept_within(&listener);
-    drop(listener);
+    // The server closes the connection but keeps listening: rebinding its port after a drop could find it taken
+    // (another test's connection, or the client's own retry connecting to itself).
     drop(first);
     wait_for(&mut session, "a retry", |_, kind| {
         matches!(kind, EventKind::Reconnecting { .. }).then_some(())
     });
-    let listener = TcpListener::bind(addr).expect("rebind the same port");
     let (mut second, _) = accept_within(&listener);
     let peer = wait_for(&mut session, "reconnected", |_, kind| match kind {
         EventKind::Connected { peer, .. } => Some(*peer),

@@ -226,18 +226,19 @@ fn receive(ui: &mut egui::Ui, cx: Cx, config: &mut TabConfig, state: &TabState) 
             actions.push(Action::CopyAll);
         }
         if state.export().is_none() {
-            ui.add_enabled_ui(dialog_free, |ui| {
-                ui.menu_button(t.export, |ui| {
-                    for format in Format::ALL {
-                        if ui.button(format.name()).clicked() {
-                            actions.push(Action::PickFile(FilePurpose::Export(format)));
-                            ui.close();
-                        }
-                    }
-                })
-                .response
+            // A button of its own, not a menu_button in an enabled scope: the scope took the row's leftover width
+            // and squeezed the label to one character a line instead of wrapping the button to the next line.
+            let button = ui
+                .add_enabled(dialog_free, egui::Button::new(t.export))
                 .on_hover_text(t.tip_export)
                 .on_disabled_hover_text(t.file_dialog_busy);
+            egui::Popup::menu(&button).show(|ui| {
+                for format in Format::ALL {
+                    if ui.button(format.name()).clicked() {
+                        actions.push(Action::PickFile(FilePurpose::Export(format)));
+                        ui.close();
+                    }
+                }
             });
         }
     });
