@@ -13,7 +13,7 @@ out=${OUT:-assets}
 work=$(mktemp -d)
 xd=${XVFB_DISPLAY:-:77} # another free display lets two runs share the machine
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
-Xvfb $xd -screen 0 1920x1080x24 -nolisten tcp >"$work/xvfb.log" 2>&1 &
+Xvfb $xd -screen 0 1920x1080x24 -nolisten tcp -noreset >"$work/xvfb.log" 2>&1 &
 # Up once its socket is there (a loaded machine takes more than a second).
 for _ in $(seq 100); do [ -S "/tmp/.X11-unix/X${xd#:}" ] && break; sleep 0.1; done
 shoot() { # lang locale width height name [extra gui args]
@@ -220,5 +220,7 @@ shoot en en_US.UTF-8 800 560 en-800x560 "-e gbk"
 shoot zh zh_CN.UTF-8 1920 1080 zh-1920x1080
 shoot en en_US.UTF-8 1920 1080 en-1920x1080 "-e gbk"
 shoot_tabs
+shoot_rules
+shoot_script
 shoot_find
 shoot_plot
