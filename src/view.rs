@@ -23,7 +23,7 @@
 use std::cell::RefCell;
 use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
-use std::ops::Range;
+use std::ops::{Range, RangeInclusive};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -198,6 +198,15 @@ pub struct View {
     /// Decoded text of the chunk being indexed (kept to reuse its allocation).
     scratch: String,
     cache: RefCell<VecDeque<(u64, Arc<Rendered>)>>,
+    /// Rows picked by the user, as the chunks they show: numbers stay valid as data arrives and across rebuilds.
+    selection: Option<Selection>,
+}
+
+/// Selected rows as a range of chunk sequence numbers, and the first row picked (a Shift+click extends from it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Selection {
+    anchor: RangeInclusive<u64>,
+    seqs: RangeInclusive<u64>,
 }
 
 impl View {
@@ -214,6 +223,7 @@ impl View {
             behind: false,
             scratch: String::new(),
             cache: RefCell::default(),
+            selection: None,
         }
     }
 
@@ -239,9 +249,10 @@ impl View {
 
     /// Forgets every row (not the count of removed rows: a rebuild replaces rows, it does not drop them).
     fn restart(&mut self) {
-        let (options, removed) = (self.options.clone(), self.removed);
+        let (options, removed, selection) = (self.options.clone(), self.removed, self.selection.take());
         *self = View::new(options);
         self.removed = removed;
+        self.selection = selection;
     }
 
     /// Drops rows of chunks the log no longer holds, then indexes the chunks pushed since the last
@@ -334,6 +345,7 @@ impl View {
             // The open row went too: the stream's next data starts a new one.
             self.open = None;
         }
+        self.clip_selection(first_seq);
         if self.entries.capacity() > 1024 && self.entries.len() < self.entries.capacity() / 4 {
             self.entries.shrink_to_fit();
         }
@@ -523,6 +535,116 @@ impl View {
     /// The sequence number of the next chunk the view will index: everything before it is shown or filtered out.
     pub fn next_seq(&self) -> u64 {
         self.next_seq
+    }
+
+    /// [`snapshot`](Self::snapshot) of the chunks numbered within `seqs` only (those the view shows).
+    pub fn snapshot_range(&self, seqs: RangeInclusive<u64>) -> ViewSnapshot {
+        let from = self.entries.partition_point(|entry| entry.seq < *seqs.start());
+        let to = self.entries.partition_point(|entry| entry.seq <= *seqs.end());
+        ViewSnapshot {
+            options: self.options.clone(),
+            entries: self
+                .entries
+                .range(from..to.max(from))
+                .map(|entry| (entry.seq, entry.chunk.clone(), entry.text_in, entry.continues))
+                .collect(),
+        }
+    }
+
+    /// What save, copy and export act on: the selected rows' chunks if rows are selected, else everything.
+    pub fn snapshot_selected(&self) -> ViewSnapshot {
+        match &self.selection {
+            Some(selection) => self.snapshot_range(selection.seqs.clone()),
+            None => self.snapshot(),
+        }
+    }
+
+    /// The chunks a row shows: the one it starts in, through those that only continue it (and the first one that
+    /// continues it and starts rows of its own, as a chunk is taken whole).
+    pub fn row_seqs(&self, index: usize) -> Option<RangeInclusive<u64>> {
+        if index >= self.rows() {
+            return None;
+        }
+        let number = self.first_row + index as u64;
+        let at = self
+            .entries
+            .partition_point(|entry| entry.first_row + u64::from(entry.rows) <= number);
+        let entry = self.entries.get(at)?;
+        let mut last = entry.seq;
+        if number + 1 == entry.first_row + u64::from(entry.rows) {
+            for next in self.entries.range(at + 1..) {
+                if next.continues.is_none() {
+                    break;
+                }
+                last = next.seq;
+                if next.rows > 0 {
+                    break;
+                }
+            }
+        }
+        Some(entry.seq..=last)
+    }
+
+    /// A click on the row showing chunks `seqs`: selects it alone (or drops the selection if it was exactly that
+    /// row), or with `extend`, everything from the first row picked to it.
+    pub fn select(&mut self, seqs: RangeInclusive<u64>, extend: bool) {
+        self.selection = match self.selection.take() {
+            Some(Selection { anchor, .. }) if extend => Some(Selection {
+                seqs: *anchor.start().min(seqs.start())..=*anchor.end().max(seqs.end()),
+                anchor,
+            }),
+            Some(selection) if selection.seqs == seqs => None,
+            _ => Some(Selection {
+                anchor: seqs.clone(),
+                seqs,
+            }),
+        };
+        self.clip_selection(self.entries.front().map_or(self.next_seq, |entry| entry.seq));
+    }
+
+    pub fn clear_selection(&mut self) {
+        self.selection = None;
+    }
+
+    /// The selected chunks' sequence numbers, if rows are selected.
+    pub fn selection(&self) -> Option<RangeInclusive<u64>> {
+        self.selection.as_ref().map(|selection| selection.seqs.clone())
+    }
+
+    /// Whether `row` starts in a selected chunk.
+    pub fn is_selected(&self, row: &Row) -> bool {
+        self.selection
+            .as_ref()
+            .is_some_and(|selection| selection.seqs.contains(&row.seq))
+    }
+
+    /// How many rows start in selected chunks.
+    pub fn selected_rows(&self) -> usize {
+        let Some(selection) = &self.selection else {
+            return 0;
+        };
+        let from = self
+            .entries
+            .partition_point(|entry| entry.seq < *selection.seqs.start());
+        let to = self.entries.partition_point(|entry| entry.seq <= *selection.seqs.end());
+        self.entries
+            .range(from..to.max(from))
+            .map(|entry| entry.rows as usize)
+            .sum()
+    }
+
+    /// Chunks below `first_seq` are gone: the selection keeps what is left of it, or goes.
+    fn clip_selection(&mut self, first_seq: u64) {
+        let Some(selection) = &mut self.selection else {
+            return;
+        };
+        if *selection.seqs.end() < first_seq {
+            self.selection = None;
+            return;
+        }
+        let clip = |seqs: &RangeInclusive<u64>| *seqs.start().max(&first_seq)..=*seqs.end().max(&first_seq);
+        selection.seqs = clip(&selection.seqs);
+        selection.anchor = clip(&selection.anchor);
     }
 }
 
@@ -1111,6 +1233,112 @@ mod tests {
                 &["a", "b"],
             ),
         ]);
+    }
+
+    /// The bytes of a snapshot's chunks, as text.
+    fn chunk_texts(snapshot: &ViewSnapshot) -> Vec<String> {
+        snapshot
+            .chunks()
+            .map(|chunk| String::from_utf8_lossy(&chunk.bytes).into_owned())
+            .collect()
+    }
+
+    /// Clicks row `from`, then Shift+clicks row `to`, as the window does.
+    fn select_rows(view: &mut View, from: usize, to: usize) {
+        let seqs = |view: &View, row| view.row_seqs(row).expect("a row");
+        view.select(seqs(view, from), false);
+        view.select(seqs(view, to), true);
+    }
+
+    #[test]
+    fn a_selection_of_rows_snapshots_just_their_chunks() {
+        let input: Input = &[(Rx, A, b"a\n"), (Tx, A, b"b\n"), (Rx, A, b"c\n"), (Rx, A, b"d\n")];
+        let (mut log, mut view) = build(&STREAM, input);
+        assert_eq!(
+            chunk_texts(&view.snapshot_selected()).len(),
+            4,
+            "nothing selected: everything"
+        );
+        // Shift+click upwards selects the same rows.
+        select_rows(&mut view, 2, 1);
+        assert_eq!(view.selection(), Some(1..=2));
+        assert_eq!(view.selected_rows(), 2);
+        let snapshot = view.snapshot_selected();
+        assert_eq!(chunk_texts(&snapshot), ["b\n", "c\n"]);
+        assert_eq!(snapshot.text(), "b\nc\n");
+        let selected: Vec<bool> = all_rows(&view).iter().map(|row| view.is_selected(row)).collect();
+        assert_eq!(selected, [false, true, true, false]);
+        // A rebuild (log mode: a header row per chunk) keeps the selection; new data leaves it alone.
+        log.push(chunk((Rx, A, b"e\n")));
+        view.set_options(LOG, &log);
+        settle(&mut view, &log);
+        assert_eq!(chunk_texts(&view.snapshot_selected()), ["b\n", "c\n"]);
+        assert_eq!(view.selected_rows(), 4);
+        // A plain click elsewhere starts over; on the selected row alone it lets go.
+        view.select(view.row_seqs(7).expect("a row"), false);
+        assert_eq!(view.selection(), Some(3..=3));
+        view.select(view.row_seqs(6).expect("a row"), false);
+        assert_eq!(view.selection(), None);
+        select_rows(&mut view, 0, 1);
+        view.clear_selection();
+        assert_eq!(chunk_texts(&view.snapshot_selected()).len(), 5);
+    }
+
+    #[test]
+    fn a_row_spread_over_chunks_selects_them_all() {
+        let (_, mut view) = build(
+            &STREAM,
+            &[(Rx, A, b"ab"), (Rx, A, b"cd"), (Rx, A, b"e\nf"), (Rx, A, b"g\n")],
+        );
+        assert_eq!(texts(&view), ["abcde", "fg"]);
+        // The chunk that ends the row and starts the next is taken whole.
+        assert_eq!(view.row_seqs(0), Some(0..=2));
+        assert_eq!(view.row_seqs(1), Some(2..=3));
+        assert_eq!(view.row_seqs(2), None);
+        view.select(view.row_seqs(0).expect("a row"), false);
+        assert_eq!(chunk_texts(&view.snapshot_selected()), ["ab", "cd", "e\nf"]);
+    }
+
+    #[test]
+    fn a_selection_is_clipped_as_its_chunks_fall_out_and_dropped_with_the_last() {
+        let mut log = Log::new(3 * (2 + CHUNK_OVERHEAD));
+        let mut view = View::new(STREAM);
+        for text in ["a\n", "b\n", "c\n"] {
+            log.push(chunk((Rx, A, text.as_bytes())));
+        }
+        settle(&mut view, &log);
+        select_rows(&mut view, 0, 1);
+        assert_eq!(chunk_texts(&view.snapshot_selected()), ["a\n", "b\n"]);
+        log.push(chunk((Rx, A, b"d\n")));
+        settle(&mut view, &log);
+        assert_eq!(view.selection(), Some(1..=1));
+        assert_eq!(chunk_texts(&view.snapshot_selected()), ["b\n"]);
+        assert_eq!(view.selected_rows(), 1);
+        log.push(chunk((Rx, A, b"e\n")));
+        settle(&mut view, &log);
+        assert_eq!(view.selection(), None);
+        assert_eq!(chunk_texts(&view.snapshot_selected()), ["c\n", "d\n", "e\n"]);
+        // Clear drops it too.
+        select_rows(&mut view, 0, 2);
+        assert_eq!(view.selected_rows(), 3);
+        log.clear();
+        view.append(&log);
+        assert_eq!(view.selection(), None);
+        assert!(view.snapshot_selected().is_empty());
+    }
+
+    #[test]
+    fn a_range_snapshot_holds_only_shown_chunks_in_the_range() {
+        let (_, view) = build(&STREAM, &[(Rx, A, b"a\n"), (Rx, B, b"b\n"), (Rx, A, b"c\n")]);
+        assert!(view.snapshot_range(5..=9).is_empty());
+        assert_eq!(view.snapshot_range(0..=0).text(), "a\n");
+        let filtered = ViewOptions {
+            peer_filter: Some(peer(A)),
+            ..STREAM
+        };
+        let (_, view) = build(&filtered, &[(Rx, A, b"a\n"), (Rx, B, b"b\n"), (Rx, A, b"c\n")]);
+        assert_eq!(chunk_texts(&view.snapshot_range(0..=2)), ["a\n", "c\n"]);
+        assert!(View::new(STREAM).snapshot_range(0..=3).is_empty());
     }
 
     #[test]

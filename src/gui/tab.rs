@@ -65,8 +65,14 @@ pub enum TabAction {
         columns: usize,
     },
     ClearView,
-    /// The whole view to the clipboard (laid out on a thread of its own).
+    /// The whole view, or the selected rows, to the clipboard (laid out on a thread of its own).
     CopyAll,
+    /// A click (`extend`: Shift+click) on the row showing these chunks.
+    SelectRows {
+        seqs: std::ops::RangeInclusive<u64>,
+        extend: bool,
+    },
+    ClearSelection,
     ResetCounters,
     /// Hand the rules table to the running session (once every rule is valid).
     ApplyRules,
@@ -498,8 +504,10 @@ impl Tab {
                     FindAction::Previous => state.find.step(false),
                 }
             }
+            TabAction::SelectRows { seqs, extend } => self.state.view.select(seqs, extend),
+            TabAction::ClearSelection => self.state.view.clear_selection(),
             TabAction::CopyAll => {
-                let snapshot = self.state.view.snapshot();
+                let snapshot = self.state.view.snapshot_selected();
                 let _ = self.background("wirepad-copy-all", move || Some(Picked::Copy(snapshot.text())));
             }
             TabAction::ApplyRules => {
@@ -873,13 +881,13 @@ impl Tab {
         }
     }
 
-    /// The view's history written as `format` on a thread of its own, one export at a time; the progress shows
-    /// in the tab until it ends.
+    /// The view's history (or its selected rows) written as `format` on a thread of its own, one export at a
+    /// time; the progress shows in the tab until it ends.
     fn export(&mut self, format: Format, path: PathBuf) {
         if self.state.export.is_some() {
             return;
         }
-        let snapshot = self.state.view.snapshot();
+        let snapshot = self.state.view.snapshot_selected();
         let session = ExportSession {
             local: self.local_end(),
             transport: if self.config.mode == ModeKind::Udp {
@@ -936,7 +944,7 @@ impl Tab {
     /// Written on a thread of its own; a failure shows in the window.
     fn save_view(&mut self, path: PathBuf) {
         // The text is made on the writer's thread too: a 64 MiB history takes a while to lay out.
-        let snapshot = self.state.view.snapshot();
+        let snapshot = self.state.view.snapshot_selected();
         let _ = self.background("wirepad-save-view", move || {
             std::fs::write(&path, snapshot.text()).err().map(|error| {
                 Picked::Failed(Notice::Write {

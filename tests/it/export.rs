@@ -4,7 +4,7 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, SystemTime};
 
-use egui_kittest::kittest::Queryable;
+use egui_kittest::kittest::{NodeT, Queryable};
 use wirepad::codec::pcapng::{PcapSynth, Transport, Way};
 
 /// Whether tshark is here to check the files with. CI installs it and must run these; elsewhere a machine without it
@@ -236,10 +236,20 @@ fn export_from_the_window(
     format: &str,
     path: &Path,
 ) {
+    export_with(harness, "Export…", format, path);
+}
+
+/// Clicks `button` (Export…, or Export selection… with rows selected), then `format`, and answers the dialog.
+fn export_with(
+    harness: &mut egui_kittest::Harness<'static, wirepad::gui::WirepadApp>,
+    button: &str,
+    format: &str,
+    path: &Path,
+) {
     harness
         .state_mut()
         .set_file_dialogs(std::sync::Arc::new(Answer(path.to_path_buf())));
-    harness.get_by_label("Export…").click();
+    harness.get_by_label(button).click();
     harness.run_steps(2);
     harness.get_by_label(format).click();
     harness.run_steps(2);
@@ -311,4 +321,75 @@ fn an_export_that_cannot_be_written_says_so_and_leaves_no_file() {
         harness.query_by_label_contains("out.jsonl").is_some(),
         "shown in the window"
     );
+}
+
+/// Clicks the select gutter of the receive row showing `text` (with Shift: extends the selection to it).
+fn click_row(harness: &mut egui_kittest::Harness<'static, wirepad::gui::WirepadApp>, text: &str, shift: bool) {
+    let row = harness.get_by_label(text).rect();
+    let gutter = harness
+        .get_all_by_label("Select row")
+        .find(|gutter| gutter.rect().y_range().contains(row.center().y))
+        .unwrap_or_else(|| panic!("the gutter of row {text}"));
+    if shift {
+        gutter.click_modifiers(egui::Modifiers::SHIFT);
+    } else {
+        gutter.click();
+    }
+    harness.run_steps(2);
+}
+
+/// Whether the receive row showing `text` is drawn selected.
+fn row_selected(harness: &egui_kittest::Harness<'static, wirepad::gui::WirepadApp>, text: &str) -> bool {
+    let row = harness.get_by_label(text).rect();
+    harness
+        .get_all_by_label("Select row")
+        .find(|gutter| gutter.rect().y_range().contains(row.center().y))
+        .is_some_and(|gutter| gutter.accesskit_node().toggled() == Some(egui::accesskit::Toggled::True))
+}
+
+#[test]
+fn rows_selected_in_the_window_export_alone() {
+    use std::io::Write;
+    let mut harness = crate::ui::window(crate::ui::settings());
+    let server = crate::ui::open_server(&mut harness);
+    let (mut client, _) = crate::ui::connect(&mut harness, server);
+    let messages = ["alpha", "bravo", "charlie", "delta"];
+    // One at a time, so each is a chunk (and a row) of its own.
+    for message in messages {
+        client.write_all(format!("{message}\n").as_bytes()).expect("send");
+        crate::ui::step_until(&mut harness, message, |h| {
+            h.state().tab().state.view_text().contains(message)
+        });
+    }
+    harness.run_steps(2);
+    click_row(&mut harness, "bravo", false);
+    click_row(&mut harness, "charlie", true);
+    let selected: Vec<bool> = messages.iter().map(|m| row_selected(&harness, m)).collect();
+    assert_eq!(selected, [false, true, true, false]);
+    // The window starts in log mode: each message is a header row and a data row.
+    assert!(harness.query_by_label("Rows selected: 4").is_some());
+    // More data leaves the selection as it was.
+    client.write_all(b"echo\n").expect("send");
+    crate::ui::step_until(&mut harness, "echo", |h| {
+        h.state().tab().state.view_text().contains("echo")
+    });
+    let dir = tempfile::tempdir().expect("temp dir");
+    let csv = dir.path().join("selection.csv");
+    export_with(&mut harness, "Export selection…", "CSV", &csv);
+    assert_eq!(harness.state().notice(), None);
+    let records: Vec<wirepad::export::records::Record> = csv::Reader::from_path(&csv)
+        .expect("the CSV")
+        .deserialize()
+        .collect::<Result<_, _>>()
+        .expect("records");
+    let texts: Vec<&str> = records.iter().map(|r| r.text.as_str()).collect();
+    assert_eq!(texts, ["bravo\n", "charlie\n"]);
+    // Esc lets go: Export takes everything again.
+    harness.key_down(egui::Key::Escape);
+    harness.run_steps(2);
+    assert!(!row_selected(&harness, "bravo"));
+    let all = dir.path().join("all.csv");
+    export_with(&mut harness, "Export…", "CSV", &all);
+    let records = csv::Reader::from_path(&all).expect("the CSV").records().count();
+    assert_eq!(records, messages.len() + 1);
 }

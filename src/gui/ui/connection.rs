@@ -219,17 +219,24 @@ fn receive(ui: &mut egui::Ui, cx: Cx, config: &mut TabConfig, state: &TabState) 
         if ui.button(t.clear).on_hover_text(t.tip_clear).clicked() {
             actions.push(Action::ClearView);
         }
-        if file_button(ui, t, t.save_view, t.tip_save_view, dialog_free) {
+        // With rows selected in the receive view, these take just those rows.
+        let selected = state.view().selection().is_some();
+        let (save, copy, export) = if selected {
+            (t.save_selection, t.copy_selection, t.export_selection)
+        } else {
+            (t.save_view, t.copy_all, t.export)
+        };
+        if file_button(ui, t, save, t.tip_save_view, dialog_free) {
             actions.push(Action::PickFile(FilePurpose::SaveView));
         }
-        if ui.button(t.copy_all).on_hover_text(t.tip_copy_all).clicked() {
+        if ui.button(copy).on_hover_text(t.tip_copy_all).clicked() {
             actions.push(Action::CopyAll);
         }
         if state.export().is_none() {
             // A button of its own, not a menu_button in an enabled scope: the scope took the row's leftover width
             // and squeezed the label to one character a line instead of wrapping the button to the next line.
             let button = ui
-                .add_enabled(dialog_free, egui::Button::new(t.export))
+                .add_enabled(dialog_free, egui::Button::new(export))
                 .on_hover_text(t.tip_export)
                 .on_disabled_hover_text(t.file_dialog_busy);
             egui::Popup::menu(&button).show(|ui| {

@@ -52,9 +52,24 @@ pub fn receive_pane(ui: &mut egui::Ui, cx: Cx, id: TabId, config: &mut TabConfig
                 .labelled_by(label.id)
                 .on_hover_text(t.tip_filter);
         }
+        if view.selection().is_some() {
+            ui.label(format!("{} {}", t.rows_selected, view.selected_rows()));
+            if ui.button(t.clear_selection).clicked() {
+                actions.push(Action::ClearSelection);
+            }
+        }
     });
     if finder.open {
         actions.extend(find::find_bar(ui, cx, id, config, state));
+    }
+    // Esc drops the selection unless a field has the keyboard (or the find bar just closed on it).
+    let escape = ui.input(|i| i.key_pressed(egui::Key::Escape));
+    if escape
+        && view.selection().is_some()
+        && ui.memory(|m| m.focused().is_none())
+        && !actions.contains(&Action::Find(FindAction::Close))
+    {
+        actions.push(Action::ClearSelection);
     }
     if state.paused() {
         ui.colored_label(ui.visuals().warn_fg_color, t.paused);
@@ -62,7 +77,13 @@ pub fn receive_pane(ui: &mut egui::Ui, cx: Cx, id: TabId, config: &mut TabConfig
     let font = egui::TextStyle::Monospace.resolve(ui.style());
     let row_height = ui.fonts_mut(|fonts| fonts.row_height(&font));
     let char_width = ui.fonts_mut(|fonts| fonts.glyph_width(&font, '0')).max(1.0);
-    let columns = ((ui.available_width() - 24.0) / char_width).floor().max(16.0) as usize;
+    // Rows are selected by clicking a narrow gutter left of them: a click or Shift+click on the text itself
+    // stays egui's text selection, for copying part of a row.
+    let gutter = (char_width * 1.5).round();
+    let gutter_room = gutter + ui.spacing().item_spacing.x;
+    let columns = ((ui.available_width() - 24.0 - gutter_room) / char_width)
+        .floor()
+        .max(16.0) as usize;
     actions.push(Action::Layout { filter, columns });
 
     // No gap between rows: a million rows must stay within what f32 scroll offsets resolve to the pixel.
@@ -111,7 +132,18 @@ pub fn receive_pane(ui: &mut egui::Ui, cx: Cx, id: TabId, config: &mut TabConfig
                 } else {
                     egui::Label::new(marked(ui, &row.text, &ranges, color, current == Some(index)))
                 };
-                ui.add(label.selectable(true).wrap_mode(egui::TextWrapMode::Extend));
+                // Exactly a row high (`horizontal` would take the height of a button), as `show_rows` counts on.
+                let size = egui::vec2(ui.available_width(), row_height);
+                ui.allocate_ui_with_layout(size, egui::Layout::left_to_right(egui::Align::Min), |ui| {
+                    let selected = view.is_selected(&row);
+                    if select_gutter(ui, cx, gutter, row_height, selected)
+                        && let Some(seqs) = view.row_seqs(index)
+                    {
+                        let extend = ui.input(|i| i.modifiers.shift);
+                        actions.push(Action::SelectRows { seqs, extend });
+                    }
+                    ui.add(label.selectable(true).wrap_mode(egui::TextWrapMode::Extend));
+                });
             }
         });
     let offset = output.state.clamped_offset().y;
@@ -133,6 +165,27 @@ struct ScrollMemory {
     rows_removed: u64,
     offset: f32,
     at_bottom: bool,
+}
+
+/// The strip left of a row that selects it (true when clicked); a selected row gets a fill behind its whole width.
+fn select_gutter(ui: &mut egui::Ui, cx: Cx, width: f32, height: f32, selected: bool) -> bool {
+    let (rect, response) = ui.allocate_exact_size(egui::vec2(width, height), egui::Sense::click());
+    response.widget_info(|| egui::WidgetInfo::selected(egui::Role::Button, true, selected, cx.t.select_row));
+    let visuals = ui.visuals();
+    if selected {
+        let row = egui::Rect::from_x_y_ranges(ui.clip_rect().x_range(), rect.y_range());
+        ui.painter()
+            .rect_filled(row, 0.0, visuals.selection.bg_fill.gamma_multiply(0.45));
+        let mark = rect.shrink2(egui::vec2(width * 0.3, 1.0));
+        ui.painter().rect_filled(mark, 1.0, visuals.selection.bg_fill);
+    } else if response.hovered() {
+        ui.painter()
+            .rect_filled(rect, 0.0, visuals.widgets.hovered.weak_bg_fill);
+    }
+    response
+        .on_hover_cursor(egui::CursorIcon::PointingHand)
+        .on_hover_text(cx.t.tip_select_row)
+        .clicked()
 }
 
 /// A row with the find bar's matches marked; those on the current match's row stand out more.
