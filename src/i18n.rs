@@ -907,54 +907,35 @@ impl Lang {
         }
     }
 
-    /// A file the window itself could not write (save view).
     /// A rule in the window's table that cannot be used, naming it (the problem itself is the engine's words).
     pub fn rules_error(self, error: &RulesError) -> String {
-        match (self, error) {
-            (
-                Lang::En,
-                RulesError::Rule {
-                    number,
-                    name,
-                    key,
-                    problem,
-                    ..
-                },
-            ) => {
-                format!("rule {number}{}: `{key}`: {problem}", named(name))
-            }
-            (
-                Lang::Zh,
-                RulesError::Rule {
-                    number,
-                    name,
-                    key,
-                    problem,
-                    ..
-                },
-            ) => {
-                format!("规则 {number}{}：`{key}`：{problem}", named(name))
-            }
-            (_, RulesError::Syntax { message, .. }) => message.clone(),
+        let (number, name, key, problem) = match error {
+            RulesError::Rule {
+                number,
+                name,
+                key,
+                problem,
+                ..
+            } => (number, name, key, problem),
+            RulesError::Syntax { message, .. } => return message.clone(),
+        };
+        match self {
+            Lang::En => format!("rule {number}{}: `{key}`: {problem}", named(name)),
+            Lang::Zh => format!("规则 {number}{}：`{key}`：{problem}", named(name)),
         }
     }
 
     /// A step in the window's script that cannot run, naming it.
     pub fn script_error(self, error: &ScriptError) -> String {
-        match (self, error) {
-            (
-                Lang::En,
-                ScriptError::Step {
-                    number, key, problem, ..
-                },
-            ) => format!("step {number}: `{key}`: {problem}"),
-            (
-                Lang::Zh,
-                ScriptError::Step {
-                    number, key, problem, ..
-                },
-            ) => format!("第 {number} 步：`{key}`：{problem}"),
-            (_, ScriptError::Syntax { message, .. }) => message.clone(),
+        let (number, key, problem) = match error {
+            ScriptError::Step {
+                number, key, problem, ..
+            } => (number, key, problem),
+            ScriptError::Syntax { message, .. } => return message.clone(),
+        };
+        match self {
+            Lang::En => format!("step {number}: `{key}`: {problem}"),
+            Lang::Zh => format!("第 {number} 步：`{key}`：{problem}"),
         }
     }
 
@@ -971,6 +952,7 @@ impl Lang {
         }
     }
 
+    /// A file the window itself could not write (save view).
     pub fn write_error(self, path: &Path, error: &io::Error) -> String {
         match self {
             Lang::En => format!("cannot write {}: {}", path.display(), describe(error)),
