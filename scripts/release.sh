@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Builds the release artifacts into dist/ (the names are a contract, DESIGN.md), checks them, and lists them with sizes:
+# Builds the release artifacts into dist/ (the names are a contract: docs/releases.md), checks them, and lists them
+# with sizes:
 #   wirepad-VERSION-x86_64-unknown-linux-gnu.tar.gz   binary, README, licences, .desktop file, icon
 #   wirepad_VERSION_amd64.deb                         /usr/bin/wirepad, desktop entry, hicolor icons, Depends
 #   wirepad-VERSION-x86_64-pc-windows-gnu.zip         wirepad.exe (icon + version info embedded), README, licences

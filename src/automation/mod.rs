@@ -1,5 +1,5 @@
-//! Automation without I/O: auto-reply rules and (later) send/expect scripts — their TOML files (contract in
-//! DESIGN.md), what they match and what they answer. The engine runs them on every message.
+//! Automation without I/O: auto-reply rules and send/expect scripts — their TOML files (the formats are in
+//! docs/file-formats.md), what they match and what they answer. The engine runs them on every message.
 pub mod rules;
 pub mod script;
 

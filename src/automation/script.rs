@@ -1,7 +1,7 @@
 //! Send/expect scripts: a conversation over one connection — send, wait for the reply, check it, send the next —
-//! repeated N times or until stopped. [`Script`] is the checked file (contract in DESIGN.md); [`Run`] is one run of
-//! it against one peer, a state machine fed with what arrives and the time, that says what to send and when it
-//! passed or which step failed with what did arrive. No I/O: the engine drives it.
+//! repeated N times or until stopped. [`Script`] is the checked file (format: docs/file-formats.md); [`Run`] is one
+//! run of it against one peer, a state machine fed with what arrives and the time, that says what to send and when
+//! it passed or which step failed with what did arrive. No I/O: the engine drives it.
 use std::time::{Duration, Instant};
 
 use toml::Spanned;

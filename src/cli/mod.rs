@@ -1,6 +1,6 @@
 //! The command line front end: the same engine as the window, driven by flags.
 //!
-//! Contract (DESIGN.md, "Command line"): the first stderr line says where the socket is, received
+//! Contract (docs/cli.md, "The contract"): the first stderr line says where the socket is, received
 //! data goes to stdout only, and the exit code is 0 when done, 1 on a network or file error and 2
 //! on bad arguments or bad input, which are found before anything is sent.
 

@@ -17,7 +17,7 @@ pub const MAX_MESSAGE: usize = 16 << 20;
 /// The longest delimiter accepted (a long "delimiter" is a typo for something else).
 pub const MAX_DELIMITER: usize = 64;
 
-/// How a stream is cut into messages; the command line's `--frame` (contract in DESIGN.md).
+/// How a stream is cut into messages; the command line's `--frame` (its syntax: docs/file-formats.md, "Framing").
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub enum Framing {
     /// Each read is a message.
