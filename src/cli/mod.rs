@@ -26,6 +26,7 @@ pub use args::{
     UdpArgs, gui_sessions, parse_args, parse_session, session_config,
 };
 use plan::{MAX_STDIN_LINE, Plan};
+use runner::Runner;
 
 /// Everything that can end a run other than success. Exit codes are decided in `exit_code` only.
 #[derive(Debug, thiserror::Error)]
@@ -115,7 +116,7 @@ impl CliError {
 
 /// Runs one session until a quit condition, the end of the connection, or an error.
 pub fn run(args: SessionArgs) -> ExitCode {
-    match Plan::new(&args).and_then(Plan::run) {
+    match Plan::new(&args).and_then(Runner::start) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => reported(error),
     }

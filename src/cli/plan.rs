@@ -9,9 +9,8 @@ use crossbeam_channel::{Receiver, bounded};
 use super::CliError;
 use super::args::{QuitArgs, SendArgs, SessionArgs, session_config};
 use super::printer::PrintStyle;
-use super::runner::Runner;
 use crate::automation::script::Script;
-use crate::net::{Bytes, NetError, Session, SessionConfig};
+use crate::net::{Bytes, NetError, SessionConfig};
 use crate::send::{PayloadFormat, PayloadSpec};
 
 /// Lines read ahead from standard input while nothing can be sent yet.
@@ -111,16 +110,6 @@ impl Plan {
             datagram_limit,
         })
     }
-
-    pub(super) fn run(self) -> Result<(), CliError> {
-        let session = Session::start(self.config.clone(), Arc::new(|| {}))?;
-        let stdin = if self.stdin {
-            Some(read_stdin_lines().map_err(CliError::Stdin)?)
-        } else {
-            None
-        };
-        Runner::new(self, session, stdin).run()
-    }
 }
 
 /// Checks that `path` is a regular file this process can read, and returns its length. A FIFO or device is
@@ -183,7 +172,7 @@ pub(super) enum StdinError {
 
 /// Reads standard input on a thread of its own, one line (without its newline) per message.
 /// The thread is left blocked in `read` when the run ends; the process exit takes it.
-fn read_stdin_lines() -> io::Result<Receiver<StdinLine>> {
+pub(super) fn read_stdin_lines() -> io::Result<Receiver<StdinLine>> {
     let (tx, rx) = bounded(STDIN_LINES_AHEAD);
     std::thread::Builder::new()
         .name("wirepad-stdin".into())

@@ -3,12 +3,13 @@ use std::collections::VecDeque;
 use std::fmt;
 use std::io;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, RecvError, never, select};
 
 use super::args::QuitArgs;
-use super::plan::{Greeting, Plan, StdinError, StdinLine, sendable_file};
+use super::plan::{Greeting, Plan, StdinError, StdinLine, read_stdin_lines, sendable_file};
 use super::printer::Printer;
 use super::{CliError, note};
 use crate::codec::hex::to_hex;
@@ -43,7 +44,19 @@ pub(super) struct Runner {
 }
 
 impl Runner {
-    pub(super) fn new(plan: Plan, session: Session, stdin: Option<Receiver<StdinLine>>) -> Self {
+    /// Starts the session `plan` describes (and, when it sends standard input, the thread reading it) and runs it
+    /// to the end.
+    pub(super) fn start(plan: Plan) -> Result<(), CliError> {
+        let session = Session::start(plan.config.clone(), Arc::new(|| {}))?;
+        let stdin = if plan.stdin {
+            Some(read_stdin_lines().map_err(CliError::Stdin)?)
+        } else {
+            None
+        };
+        Runner::new(plan, session, stdin).run()
+    }
+
+    fn new(plan: Plan, session: Session, stdin: Option<Receiver<StdinLine>>) -> Self {
         Runner {
             state: SessionState::new(&plan.config.mode),
             session,
@@ -63,7 +76,7 @@ impl Runner {
         }
     }
 
-    pub(super) fn run(mut self) -> Result<(), CliError> {
+    fn run(mut self) -> Result<(), CliError> {
         let events = self.session.events().clone();
         loop {
             // Lines wait in their channel until they have somewhere to go.

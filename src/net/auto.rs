@@ -6,9 +6,9 @@ use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
+use super::message::RuleHits;
 use super::outbox::Outbox;
 use super::worker::{Ctx, Transport};
 use super::{AutoEvent, Bytes, EventKind, ScriptEnd, StepOutcome, Target};
@@ -19,39 +19,6 @@ use crate::codec::framing::{Framer, Framing};
 /// Delayed replies waiting in all, in bytes: past this a rule's delayed reply is refused (and reported), so a
 /// flood of requests with a long delay cannot hold memory without bound.
 const MAX_DELAYED_BYTES: usize = 16 * 1024 * 1024;
-
-/// Each rule's hits, counted by the worker and readable from any thread (the window's rules table).
-#[derive(Debug, Default)]
-pub struct RuleHits(Box<[AtomicU64]>);
-
-impl RuleHits {
-    fn new(rules: usize) -> RuleHits {
-        RuleHits((0..rules).map(|_| AtomicU64::new(0)).collect())
-    }
-
-    /// How many messages rule `rule` (0-based, in the order given) answered; 0 past the end.
-    pub fn get(&self, rule: usize) -> u64 {
-        self.0.get(rule).map_or(0, |hits| hits.load(Ordering::Relaxed))
-    }
-
-    pub fn len(&self) -> usize {
-        self.0.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-
-    pub fn snapshot(&self) -> Vec<u64> {
-        self.0.iter().map(|hits| hits.load(Ordering::Relaxed)).collect()
-    }
-
-    fn add(&self, rule: usize) {
-        if let Some(hits) = self.0.get(rule) {
-            hits.fetch_add(1, Ordering::Relaxed);
-        }
-    }
-}
 
 /// A reply to send to the peer whose message it answers.
 pub(super) struct Reply {

@@ -6,16 +6,8 @@ use std::path::{Path, PathBuf};
 
 use crossbeam_channel::{Receiver, TryRecvError};
 
-use super::error::describe;
+use super::error::CaptureError;
 use super::spool::{Pool, Shared, Spool};
-
-/// A capture file that could not be opened or written (or whose writer stopped), with its path.
-#[derive(Debug, thiserror::Error)]
-#[error("cannot write capture file {}: {}", path.display(), describe(source))]
-pub struct CaptureError {
-    pub path: PathBuf,
-    pub source: std::io::Error,
-}
 
 /// Chunks queued before back-pressure starts (each at most one socket read).
 const QUEUE_CHUNKS: usize = 64;

@@ -40,9 +40,9 @@ pub enum NetError {
     #[error("cannot send {len} bytes to {addr} in one datagram: the limit is {}", super::max_datagram(*addr))]
     DatagramTooLarge { addr: SocketAddr, len: usize },
     #[error(transparent)]
-    Capture(#[from] super::capture::CaptureError),
+    Capture(#[from] CaptureError),
     #[error(transparent)]
-    Pcap(#[from] super::pcap::PcapFileError),
+    Pcap(#[from] PcapFileError),
     #[error("cannot read {}: {}", path.display(), describe(source))]
     ReadFile { path: PathBuf, source: io::Error },
     #[error("cannot send to {to}: {queued} bytes still queued when the session stopped")]
@@ -51,6 +51,22 @@ pub enum NetError {
     FileStopped { path: PathBuf, left: u64, total: u64 },
     #[error("cannot start the session: {0}")]
     Internal(#[source] io::Error),
+}
+
+/// A capture file that could not be opened or written (or whose writer stopped), with its path.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot write capture file {}: {}", path.display(), describe(source))]
+pub struct CaptureError {
+    pub path: PathBuf,
+    pub source: io::Error,
+}
+
+/// A pcap file that could not be opened or written (or whose writer stopped), with its path.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot write pcap file {}: {}", path.display(), describe(source))]
+pub struct PcapFileError {
+    pub path: PathBuf,
+    pub source: io::Error,
 }
 
 /// Why a send or a command had nowhere to go.

@@ -3,9 +3,10 @@ use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime};
 
-use super::{CaptureFile, Counters, NetError, RuleHits};
+use super::{CaptureFile, Counters, NetError};
 use crate::automation::rules::Rules;
 use crate::automation::script::Script;
 use crate::codec::framing::Framing;
@@ -173,6 +174,39 @@ pub enum AutoEvent {
     },
     /// A run ended; nothing more comes for it.
     ScriptEnded { peer: Option<SocketAddr>, end: ScriptEnd },
+}
+
+/// Each rule's hits, counted by the worker and readable from any thread (the window's rules table).
+#[derive(Debug, Default)]
+pub struct RuleHits(Box<[AtomicU64]>);
+
+impl RuleHits {
+    pub(super) fn new(rules: usize) -> RuleHits {
+        RuleHits((0..rules).map(|_| AtomicU64::new(0)).collect())
+    }
+
+    /// How many messages rule `rule` (0-based, in the order given) answered; 0 past the end.
+    pub fn get(&self, rule: usize) -> u64 {
+        self.0.get(rule).map_or(0, |hits| hits.load(Ordering::Relaxed))
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn snapshot(&self) -> Vec<u64> {
+        self.0.iter().map(|hits| hits.load(Ordering::Relaxed)).collect()
+    }
+
+    pub(super) fn add(&self, rule: usize) {
+        if let Some(hits) = self.0.get(rule) {
+            hits.fetch_add(1, Ordering::Relaxed);
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -28,13 +28,12 @@ use crate::automation::rules::Rules;
 use crate::automation::script::Script;
 use crate::codec::framing::Framing;
 
-pub use auto::RuleHits;
-pub use capture::{CaptureError, CaptureFile};
-pub use error::{NetError, Nobody, describe};
+pub use capture::CaptureFile;
+pub use error::{CaptureError, NetError, Nobody, PcapFileError, describe};
 pub use message::{
-    AutoEvent, Bytes, CloseReason, Command, Event, EventKind, Group, LeaveReason, ScriptEnd, StepOutcome, Target,
+    AutoEvent, Bytes, CloseReason, Command, Event, EventKind, Group, LeaveReason, RuleHits, ScriptEnd, StepOutcome,
+    Target,
 };
-pub use pcap::PcapFileError;
 
 /// Largest UDP payload over IPv4 (65,535 less the IPv4 and UDP headers), and the size of a file's datagrams.
 pub const MAX_DATAGRAM: usize = 65_507;

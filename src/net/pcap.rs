@@ -4,13 +4,13 @@
 //! so nothing is lost and the sequence numbers follow what went on the wire.
 use std::io::BufWriter;
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::SystemTime;
 
 use crossbeam_channel::{Receiver, TryRecvError};
 
 use super::capture::{CaptureFile, open};
-use super::error::describe;
+use super::error::PcapFileError;
 use super::spool::{Pool, Shared, Spool};
 use super::{Bytes, LeaveReason};
 use crate::codec::pcapng::{PcapError, PcapSynth, Transport, Way};
@@ -19,14 +19,6 @@ use crate::codec::pcapng::{PcapError, PcapSynth, Transport, Way};
 const QUEUE_RECORDS: usize = 64;
 /// Small packets are gathered up to this before they go to the file; a bigger payload goes straight on, uncopied.
 const WRITE_BUFFER: usize = 32 * 1024;
-
-/// A pcap file that could not be opened or written (or whose writer stopped), with its path.
-#[derive(Debug, thiserror::Error)]
-#[error("cannot write pcap file {}: {}", path.display(), describe(source))]
-pub struct PcapFileError {
-    pub path: PathBuf,
-    pub source: std::io::Error,
-}
 
 /// The bytes of a data record: a copy of a read (the capture's too), or the part of a send the socket took.
 enum Payload {
