@@ -531,7 +531,7 @@ fn controls_explain_themselves_in_the_window_language() {
     }
     let zh = Lang::Zh.texts();
     assert_eq!(
-        (zh.tcp_server, zh.tcp_client),
+        (zh.connection.tcp_server, zh.connection.tcp_client),
         ("TCP 服务器", "TCP 客户端"),
         "modes are translated"
     );
