@@ -1,4 +1,6 @@
-//! The engine's errors and the window's notices in the window's language.
+//! The engine's errors and the window's notices in the window's language. Every `match` here names every variant
+//! of the error it describes, so an error variant added later is a compile error here until it has its Chinese
+//! words, instead of reaching the Chinese window in English.
 use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -193,8 +195,14 @@ fn net_error_zh(error: &NetError) -> String {
             io_error_zh(&pcap.source)
         ),
         NetError::ReadFile { path, source } => format!("无法读取 {}：{}", path.display(), io_error_zh(source)),
-        // Rare and internal: the English text says more than a translation would.
-        _ => error.to_string(),
+        NetError::Unsent { to, queued } => format!("无法发送到 {to}：会话停止时仍有 {queued} 字节在等待发送"),
+        NetError::FileStopped { path, left, total } => {
+            format!(
+                "无法发送 {}：会话已停止，{total} 字节中有 {left} 字节未发送",
+                path.display()
+            )
+        }
+        NetError::Internal(source) => format!("无法启动会话：{}", io_error_zh(source)),
     }
 }
 
@@ -226,6 +234,8 @@ fn io_error_zh(error: &io::Error) -> String {
         BrokenPipe => "连接已被对方关闭",
         StorageFull => "磁盘空间不足",
         NotFound => "找不到文件或目录",
+        // `io::ErrorKind` is `#[non_exhaustive]`: the standard library may add kinds, so a catch-all is required.
+        // Those get the system's own description, which `describe` also gives the English text.
         _ => return describe(error),
     };
     words.to_string()
@@ -278,6 +288,14 @@ mod tests {
         assert_eq!(
             Lang::Zh.net_error(&NetError::NoPeer(Nobody::NotOpen)),
             "无法发送：未打开"
+        );
+        let unsent = NetError::Unsent {
+            to: "127.0.0.1:9".into(),
+            queued: 12,
+        };
+        assert_eq!(
+            Lang::Zh.net_error(&unsent),
+            "无法发送到 127.0.0.1:9：会话停止时仍有 12 字节在等待发送"
         );
         let bad_hex = PayloadError::Hex(HexError::BadDigit { position: 5, ch: 'G' });
         assert_eq!(Lang::En.payload_error(&bad_hex), "bad hex digit 'G' at position 5");
