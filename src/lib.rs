@@ -5,7 +5,6 @@ pub mod cli;
 pub mod codec;
 pub mod export;
 pub mod gui;
-pub mod i18n;
 pub mod log;
 pub mod net;
 pub mod render;

@@ -8,7 +8,7 @@ pub mod automation;
 pub mod cli;
 #[path = "../../src/codec/mod.rs"]
 pub mod codec;
-#[path = "../../src/i18n.rs"]
+#[path = "../../src/gui/i18n/mod.rs"]
 pub mod i18n;
 #[path = "../../src/net/mod.rs"]
 pub mod net;

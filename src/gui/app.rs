@@ -12,11 +12,11 @@ use serde::{Deserialize, Serialize};
 
 use crate::gui::dialog::{Chosen, FileDialogs, FilePurpose, SystemDialogs};
 use crate::gui::frame_log::FrameLog;
+use crate::gui::i18n::{Lang, Notice, Texts};
 use crate::gui::persist::Lenient;
 use crate::gui::settings::{Prefs, TabConfig};
 use crate::gui::tab::{FindAction, Picked, Tab, TabAction, TabId};
 use crate::gui::ui::{self, Action, Cx, Typed};
-use crate::i18n::{Lang, Notice, Texts};
 use crate::net::CaptureFile;
 use crate::session::launch::WindowSession;
 
@@ -656,14 +656,14 @@ impl WirepadApp {
         }
         if let Some((_, name)) = &mut self.renaming {
             let modal = egui::Modal::new(egui::Id::unique("wirepad-rename-tab")).show(ui.ctx(), |ui| {
-                let field = ui::labelled_field(ui, t.tab_name, name, 240.0);
+                let field = ui::labelled_field(ui, t.tabs.tab_name, name, 240.0);
                 field.request_focus();
                 let entered = field.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
                 ui.horizontal(|ui| {
-                    if ui.button(t.ok).clicked() || entered {
+                    if ui.button(t.dialogs.ok).clicked() || entered {
                         actions.push(Action::Rename(Some(name.clone())));
                     }
-                    if ui.button(t.cancel).clicked() {
+                    if ui.button(t.dialogs.cancel).clicked() {
                         actions.push(Action::Rename(None));
                     }
                 });
@@ -676,12 +676,12 @@ impl WirepadApp {
             let title = self.tabs.get(&id).map(|tab| tab.title(self.lang)).unwrap_or_default();
             let modal = egui::Modal::new(egui::Id::unique("wirepad-confirm-close")).show(ui.ctx(), |ui| {
                 ui.strong(title);
-                ui.label(t.confirm_close_tab);
+                ui.label(t.tabs.confirm_close_tab);
                 ui.horizontal(|ui| {
-                    if ui.button(t.close_tab).clicked() {
+                    if ui.button(t.tabs.close_tab).clicked() {
                         actions.push(Action::ConfirmClose(true));
                     }
-                    if ui.button(t.keep_tab).clicked() {
+                    if ui.button(t.tabs.keep_tab).clicked() {
                         actions.push(Action::ConfirmClose(false));
                     }
                 });

@@ -13,8 +13,8 @@ use egui_kittest::kittest::{NodeT, Queryable};
 use wirepad::codec::text::TextEncoding;
 use wirepad::gui::WirepadApp;
 use wirepad::gui::dialog::{Chosen, FileDialogs, FilePurpose};
+use wirepad::gui::i18n::Lang;
 use wirepad::gui::settings::{ModeKind, Prefs, ReceiveSettings, TabConfig};
-use wirepad::i18n::Lang;
 
 use crate::common::{TIMEOUT, read_exactly};
 use crate::ui::{connect, english, open_server, settings, step_until, window, window_with};
@@ -531,7 +531,7 @@ fn controls_explain_themselves_in_the_window_language() {
     }
     let zh = Lang::Zh.texts();
     assert_eq!(
-        (zh.tcp_server, zh.tcp_client),
+        (zh.connection.tcp_server, zh.connection.tcp_client),
         ("TCP 服务器", "TCP 客户端"),
         "modes are translated"
     );

@@ -4,16 +4,16 @@ use crate::gui::settings::{AutoPanel, FrameKind, LengthKind, TabConfig};
 use crate::gui::ui::{Cx, field_error, labelled_field};
 
 pub fn section(ui: &mut egui::Ui, cx: Cx, config: &mut TabConfig) {
-    let a = cx.t.auto;
-    egui::CollapsingHeader::new(a.automation)
+    let t = cx.t;
+    egui::CollapsingHeader::new(t.automation.automation)
         .id_salt("automation")
         .default_open(false)
         .show(ui, |ui| {
             framing(ui, cx, config);
             ui.horizontal(|ui| {
                 for (panel, label, tip) in [
-                    (AutoPanel::Rules, a.rules, a.tip_rules),
-                    (AutoPanel::Script, a.script, a.tip_script),
+                    (AutoPanel::Rules, t.automation.rules, t.automation.tip_rules),
+                    (AutoPanel::Script, t.automation.script, t.automation.tip_script),
                 ] {
                     let on = config.automation == Some(panel);
                     if ui.selectable_label(on, label).on_hover_text(tip).clicked() {
@@ -23,21 +23,21 @@ pub fn section(ui: &mut egui::Ui, cx: Cx, config: &mut TabConfig) {
             });
         })
         .header_response
-        .on_hover_text(a.tip_automation);
+        .on_hover_text(t.automation.tip_automation);
 }
 
 fn framing(ui: &mut egui::Ui, cx: Cx, config: &mut TabConfig) {
-    let a = cx.t.auto;
+    let t = cx.t;
     let framing = &mut config.framing;
     let kind_name = |kind: FrameKind| match kind {
-        FrameKind::None => a.frame_none,
-        FrameKind::Line => a.frame_line,
-        FrameKind::Delimiter => a.frame_delimiter,
-        FrameKind::Length => a.frame_length,
-        FrameKind::Gap => a.frame_gap,
+        FrameKind::None => t.automation.frame_none,
+        FrameKind::Line => t.automation.frame_line,
+        FrameKind::Delimiter => t.automation.frame_delimiter,
+        FrameKind::Length => t.automation.frame_length,
+        FrameKind::Gap => t.automation.frame_gap,
     };
     ui.horizontal(|ui| {
-        let label = ui.label(a.framing);
+        let label = ui.label(t.automation.framing);
         egui::ComboBox::from_id_salt("framing")
             .selected_text(kind_name(framing.kind))
             .show_ui(ui, |ui| {
@@ -53,15 +53,15 @@ fn framing(ui: &mut egui::Ui, cx: Cx, config: &mut TabConfig) {
             })
             .response
             .labelled_by(label.id)
-            .on_hover_text(a.tip_framing);
+            .on_hover_text(t.automation.tip_framing);
     });
     match framing.kind {
         FrameKind::Delimiter => {
-            labelled_field(ui, a.delimiter, &mut framing.delimiter, 100.0);
+            labelled_field(ui, t.automation.delimiter, &mut framing.delimiter, 100.0);
         }
         FrameKind::Length => {
             ui.horizontal(|ui| {
-                let label = ui.label(a.length_field);
+                let label = ui.label(t.automation.length_field);
                 egui::ComboBox::from_id_salt("length-field")
                     .selected_text(framing.length.name())
                     .show_ui(ui, |ui| {
@@ -72,10 +72,10 @@ fn framing(ui: &mut egui::Ui, cx: Cx, config: &mut TabConfig) {
                     .response
                     .labelled_by(label.id);
             });
-            ui.checkbox(&mut framing.counts_header, a.counts_header);
+            ui.checkbox(&mut framing.counts_header, t.automation.counts_header);
         }
         FrameKind::Gap => {
-            labelled_field(ui, a.gap_ms, &mut framing.gap_ms, 70.0);
+            labelled_field(ui, t.automation.gap_ms, &mut framing.gap_ms, 70.0);
         }
         FrameKind::None | FrameKind::Line => {}
     }

@@ -6,10 +6,10 @@ use crate::codec::checksum::Checksum;
 use crate::codec::text::TextEncoding;
 use crate::export::Format;
 use crate::gui::dialog::FilePurpose;
+use crate::gui::i18n::Texts;
 use crate::gui::settings::{Field, Invalid, ModeKind, TabConfig};
 use crate::gui::tab::{TabAction as Action, TabState};
 use crate::gui::ui::{Cx, error_label, field_error, labelled_field};
-use crate::i18n::Texts;
 use crate::send::LineEnding;
 use crate::session::state::LinkState;
 
@@ -25,13 +25,13 @@ pub fn settings_column(
 ) -> Vec<Action> {
     let mut actions = Vec::new();
     let t = cx.t;
-    ui.heading(t.connection);
+    ui.heading(t.connection.connection);
     actions.extend(connection(ui, cx, config, state, history));
     ui.separator();
-    ui.heading(t.receive_settings);
+    ui.heading(t.receive.receive_settings);
     actions.extend(receive(ui, cx, config, state));
     ui.separator();
-    ui.heading(t.send_settings);
+    ui.heading(t.send.send_settings);
     actions.extend(send(ui, cx, config, state));
     ui.separator();
     crate::gui::ui::automation::section(ui, cx, config);
@@ -57,17 +57,17 @@ fn connection(
             .iter()
             .find(|(f, _)| *f == field)
             .map(|(_, invalid)| match invalid {
-                Invalid::Port => t.bad_port,
-                Invalid::RemotePort => t.bad_remote_port,
-                Invalid::Ip => t.bad_ip,
-                Invalid::Host => t.bad_host,
-                Invalid::Group => t.bad_group,
-                Invalid::Number => t.bad_number,
+                Invalid::Port => t.connection.bad_port,
+                Invalid::RemotePort => t.connection.bad_remote_port,
+                Invalid::Ip => t.connection.bad_ip,
+                Invalid::Host => t.connection.bad_host,
+                Invalid::Group => t.connection.bad_group,
+                Invalid::Number => t.connection.bad_number,
             })
     };
     ui.add_enabled_ui(!open, |ui| {
         ui.horizontal(|ui| {
-            let label = ui.label(t.mode);
+            let label = ui.label(t.connection.mode);
             egui::ComboBox::from_id_salt("mode")
                 .selected_text(t.mode_name(settings.mode))
                 .show_ui(ui, |ui| {
@@ -77,10 +77,11 @@ fn connection(
                 })
                 .response
                 .labelled_by(label.id)
-                .on_hover_text(t.tip_mode);
+                .on_hover_text(t.connection.tip_mode);
         });
         ui.horizontal(|ui| {
-            labelled_field(ui, t.local_ip, &mut settings.local_ip, FIELD_WIDTH).on_hover_text(t.tip_local_ip);
+            labelled_field(ui, t.connection.local_ip, &mut settings.local_ip, FIELD_WIDTH)
+                .on_hover_text(t.connection.tip_local_ip);
             ui.menu_button("…", |ui| {
                 for ip in local_addresses() {
                     if ui.button(ip.to_string()).clicked() {
@@ -92,16 +93,16 @@ fn connection(
         });
         field_error(ui, message(Field::LocalIp));
         let port_tip = if settings.mode == ModeKind::TcpClient {
-            t.tip_local_port_client
+            t.connection.tip_local_port_client
         } else {
-            t.tip_local_port
+            t.connection.tip_local_port
         };
-        labelled_field(ui, t.local_port, settings.local_port_mut(), 70.0).on_hover_text(port_tip);
+        labelled_field(ui, t.connection.local_port, settings.local_port_mut(), 70.0).on_hover_text(port_tip);
         field_error(ui, message(Field::LocalPort));
         if settings.mode != ModeKind::TcpServer {
             ui.horizontal(|ui| {
-                labelled_field(ui, t.remote_host, &mut settings.remote_host, FIELD_WIDTH)
-                    .on_hover_text(t.tip_remote_host);
+                labelled_field(ui, t.connection.remote_host, &mut settings.remote_host, FIELD_WIDTH)
+                    .on_hover_text(t.connection.tip_remote_host);
                 if !history.is_empty() {
                     ui.menu_button("…", |ui| {
                         for remote in history {
@@ -114,21 +115,22 @@ fn connection(
                 }
             });
             field_error(ui, message(Field::RemoteHost));
-            labelled_field(ui, t.remote_port, &mut settings.remote_port, 70.0).on_hover_text(t.tip_remote_port);
+            labelled_field(ui, t.connection.remote_port, &mut settings.remote_port, 70.0)
+                .on_hover_text(t.connection.tip_remote_port);
             field_error(ui, message(Field::RemotePort));
         }
         match settings.mode {
             ModeKind::TcpClient => {
-                ui.checkbox(&mut settings.reconnect, t.reconnect)
-                    .on_hover_text(t.tip_reconnect);
+                ui.checkbox(&mut settings.reconnect, t.connection.reconnect)
+                    .on_hover_text(t.connection.tip_reconnect);
             }
             ModeKind::Udp => {
-                ui.checkbox(&mut settings.follow_peer, t.follow_peer)
-                    .on_hover_text(t.tip_follow_peer);
-                ui.checkbox(&mut settings.broadcast, t.broadcast)
-                    .on_hover_text(t.tip_broadcast);
-                labelled_field(ui, t.multicast, &mut settings.multicast_group, FIELD_WIDTH)
-                    .on_hover_text(t.tip_multicast);
+                ui.checkbox(&mut settings.follow_peer, t.connection.follow_peer)
+                    .on_hover_text(t.connection.tip_follow_peer);
+                ui.checkbox(&mut settings.broadcast, t.connection.broadcast)
+                    .on_hover_text(t.connection.tip_broadcast);
+                labelled_field(ui, t.connection.multicast, &mut settings.multicast_group, FIELD_WIDTH)
+                    .on_hover_text(t.connection.tip_multicast);
                 field_error(ui, message(Field::MulticastGroup));
             }
             ModeKind::TcpServer => {}
@@ -137,9 +139,9 @@ fn connection(
     let mut actions = Vec::new();
     ui.horizontal(|ui| {
         let (label, action, tip) = if open {
-            (t.close, Action::Close, t.tip_close)
+            (t.common.close, Action::Close, t.connection.tip_close)
         } else {
-            (t.open, Action::Open, t.tip_open)
+            (t.connection.open, Action::Open, t.connection.tip_open)
         };
         let button = egui::Button::new(egui::RichText::new(label).strong()).min_size(egui::vec2(90.0, 28.0));
         if ui
@@ -152,10 +154,14 @@ fn connection(
         match state.link() {
             LinkState::Connecting(_) => {
                 ui.spinner();
-                ui.label(t.connecting);
+                ui.label(t.common.connecting);
             }
             LinkState::Reconnecting(after) => {
-                ui.label(t.reconnecting.replace("{}", &format!("{:.1} s", after.as_secs_f32())));
+                ui.label(
+                    t.connection
+                        .reconnecting
+                        .replace("{}", &format!("{:.1} s", after.as_secs_f32())),
+                );
             }
             _ => {}
         }
@@ -171,65 +177,89 @@ fn receive(ui: &mut egui::Ui, cx: Cx, config: &mut TabConfig, state: &TabState) 
     let mut actions = Vec::new();
     let receive = &mut config.receive;
     ui.horizontal(|ui| {
-        ui.checkbox(&mut receive.hex, t.hex_view).on_hover_text(t.tip_hex_view);
-        ui.checkbox(&mut receive.log_mode, t.log_mode)
-            .on_hover_text(t.tip_log_mode);
+        ui.checkbox(&mut receive.hex, t.receive.hex_view)
+            .on_hover_text(t.receive.tip_hex_view);
+        ui.checkbox(&mut receive.log_mode, t.receive.log_mode)
+            .on_hover_text(t.receive.tip_log_mode);
     });
     ui.horizontal(|ui| {
-        ui.checkbox(&mut receive.show_sent, t.show_sent)
-            .on_hover_text(t.tip_show_sent);
-        ui.checkbox(&mut receive.wrap, t.wrap).on_hover_text(t.tip_wrap);
+        ui.checkbox(&mut receive.show_sent, t.receive.show_sent)
+            .on_hover_text(t.receive.tip_show_sent);
+        ui.checkbox(&mut receive.wrap, t.receive.wrap)
+            .on_hover_text(t.receive.tip_wrap);
     });
     ui.horizontal(|ui| {
-        let label = ui.label(t.encoding);
+        let label = ui.label(t.receive.encoding);
         encoding_combo(ui, "receive-encoding", &mut receive.encoding)
             .labelled_by(label.id)
-            .on_hover_text(t.tip_encoding);
+            .on_hover_text(t.receive.tip_encoding);
     });
     ui.horizontal(|ui| {
-        let label = ui.label(t.buffer_mib);
+        let label = ui.label(t.receive.buffer_mib);
         ui.add(
             egui::DragValue::new(&mut receive.buffer_mib)
                 .range(1..=4096)
                 .suffix(" MiB"),
         )
         .labelled_by(label.id)
-        .on_hover_text(t.tip_buffer);
+        .on_hover_text(t.receive.tip_buffer);
     });
     let mut paused = state.paused();
-    if ui.checkbox(&mut paused, t.pause).on_hover_text(t.tip_pause).changed() {
+    if ui
+        .checkbox(&mut paused, t.receive.pause)
+        .on_hover_text(t.receive.tip_pause)
+        .changed()
+    {
         actions.push(Action::SetPaused(paused));
     }
     let dialog_free = cx.dialog_free;
     ui.horizontal_wrapped(|ui| {
         if state.capture().is_some() {
-            if ui.button(t.stop_file).on_hover_text(t.tip_stop_file).clicked() {
+            if ui
+                .button(t.receive.stop_file)
+                .on_hover_text(t.receive.tip_stop_file)
+                .clicked()
+            {
                 actions.push(Action::StopCapture);
             }
-        } else if file_button(ui, t, t.receive_to_file, t.tip_receive_to_file, dialog_free) {
+        } else if file_button(
+            ui,
+            t,
+            t.receive.receive_to_file,
+            t.receive.tip_receive_to_file,
+            dialog_free,
+        ) {
             actions.push(Action::PickFile(FilePurpose::Capture));
         }
         if state.pcap().is_some() {
-            if ui.button(t.stop_pcap).on_hover_text(t.tip_stop_pcap).clicked() {
+            if ui
+                .button(t.receive.stop_pcap)
+                .on_hover_text(t.receive.tip_stop_pcap)
+                .clicked()
+            {
                 actions.push(Action::StopPcap);
             }
-        } else if file_button(ui, t, t.capture_pcap, t.tip_capture_pcap, dialog_free) {
+        } else if file_button(ui, t, t.receive.capture_pcap, t.receive.tip_capture_pcap, dialog_free) {
             actions.push(Action::PickFile(FilePurpose::Pcap));
         }
-        if ui.button(t.clear).on_hover_text(t.tip_clear).clicked() {
+        if ui.button(t.receive.clear).on_hover_text(t.receive.tip_clear).clicked() {
             actions.push(Action::ClearView);
         }
         // With rows selected in the receive view, these take just those rows.
         let selected = state.view().selection().is_some();
         let (save, copy, export) = if selected {
-            (t.save_selection, t.copy_selection, t.export_selection)
+            (
+                t.receive.save_selection,
+                t.receive.copy_selection,
+                t.export.export_selection,
+            )
         } else {
-            (t.save_view, t.copy_all, t.export)
+            (t.receive.save_view, t.receive.copy_all, t.export.export)
         };
-        if file_button(ui, t, save, t.tip_save_view, dialog_free) {
+        if file_button(ui, t, save, t.receive.tip_save_view, dialog_free) {
             actions.push(Action::PickFile(FilePurpose::SaveView));
         }
-        if ui.button(copy).on_hover_text(t.tip_copy_all).clicked() {
+        if ui.button(copy).on_hover_text(t.receive.tip_copy_all).clicked() {
             actions.push(Action::CopyAll);
         }
         if state.export().is_none() {
@@ -237,8 +267,8 @@ fn receive(ui: &mut egui::Ui, cx: Cx, config: &mut TabConfig, state: &TabState) 
             // and squeezed the label to one character a line instead of wrapping the button to the next line.
             let button = ui
                 .add_enabled(dialog_free, egui::Button::new(export))
-                .on_hover_text(t.tip_export)
-                .on_disabled_hover_text(t.file_dialog_busy);
+                .on_hover_text(t.export.tip_export)
+                .on_disabled_hover_text(t.dialogs.file_dialog_busy);
             egui::Popup::menu(&button).show(|ui| {
                 for format in Format::ALL {
                     if ui.button(format.name()).clicked() {
@@ -251,18 +281,18 @@ fn receive(ui: &mut egui::Ui, cx: Cx, config: &mut TabConfig, state: &TabState) 
     });
     if let Some((format, progress)) = state.export() {
         ui.horizontal(|ui| {
-            ui.label(format!("{} {}", t.exporting, format.name()));
-            if ui.button(t.cancel).clicked() {
+            ui.label(format!("{} {}", t.export.exporting, format.name()));
+            if ui.button(t.dialogs.cancel).clicked() {
                 actions.push(Action::CancelExport);
             }
         });
         ui.add(egui::ProgressBar::new(progress.fraction()).show_percentage());
     }
     if let Some(capture) = state.capture() {
-        ui.add(egui::Label::new(format!("{} {}", t.receiving_to, capture.path.display())).wrap());
+        ui.add(egui::Label::new(format!("{} {}", t.receive.receiving_to, capture.path.display())).wrap());
     }
     if let Some(pcap) = state.pcap() {
-        ui.add(egui::Label::new(format!("{} {}", t.pcap_to, pcap.path.display())).wrap());
+        ui.add(egui::Label::new(format!("{} {}", t.receive.pcap_to, pcap.path.display())).wrap());
     }
     actions
 }
@@ -271,7 +301,7 @@ fn receive(ui: &mut egui::Ui, cx: Cx, config: &mut TabConfig, state: &TabState) 
 fn file_button(ui: &mut egui::Ui, t: &Texts, label: &str, tip: &str, dialog_free: bool) -> bool {
     ui.add_enabled(dialog_free, egui::Button::new(label))
         .on_hover_text(tip)
-        .on_disabled_hover_text(t.file_dialog_busy)
+        .on_disabled_hover_text(t.dialogs.file_dialog_busy)
         .clicked()
 }
 
@@ -287,17 +317,17 @@ fn send(ui: &mut egui::Ui, cx: Cx, config: &mut TabConfig, state: &TabState) -> 
     ui.horizontal(|ui| {
         let mut hex = send.hex;
         if ui
-            .checkbox(&mut hex, t.hex_send)
-            .on_hover_text(t.tip_hex_send)
+            .checkbox(&mut hex, t.send.hex_send)
+            .on_hover_text(t.send.tip_hex_send)
             .changed()
         {
             actions.push(Action::SetSendHex(hex));
         }
-        ui.add_enabled(!send.hex, egui::Checkbox::new(&mut send.escapes, t.escapes))
-            .on_hover_text(t.tip_escapes);
+        ui.add_enabled(!send.hex, egui::Checkbox::new(&mut send.escapes, t.send.escapes))
+            .on_hover_text(t.send.tip_escapes);
     });
     ui.horizontal(|ui| {
-        let label = ui.label(t.append);
+        let label = ui.label(t.send.append);
         egui::ComboBox::from_id_salt("append")
             .selected_text(line_ending_name(t, send.append))
             .show_ui(ui, |ui| {
@@ -307,14 +337,14 @@ fn send(ui: &mut egui::Ui, cx: Cx, config: &mut TabConfig, state: &TabState) -> 
             })
             .response
             .labelled_by(label.id)
-            .on_hover_text(t.tip_append);
+            .on_hover_text(t.send.tip_append);
     });
     ui.horizontal(|ui| {
-        let label = ui.label(t.checksum);
+        let label = ui.label(t.common.checksum);
         egui::ComboBox::from_id_salt("checksum")
-            .selected_text(send.checksum.map_or(t.none, Checksum::name))
+            .selected_text(send.checksum.map_or(t.common.none, Checksum::name))
             .show_ui(ui, |ui| {
-                ui.selectable_value(&mut send.checksum, None, t.none);
+                ui.selectable_value(&mut send.checksum, None, t.common.none);
                 for checksum in Checksum::all() {
                     ui.selectable_value(&mut send.checksum, Some(*checksum), checksum.name())
                         .on_hover_text(checksum.wire_order());
@@ -322,7 +352,7 @@ fn send(ui: &mut egui::Ui, cx: Cx, config: &mut TabConfig, state: &TabState) -> 
             })
             .response
             .labelled_by(label.id)
-            .on_hover_text(t.tip_checksum);
+            .on_hover_text(t.send.tip_checksum);
     });
     let schedule_errors = send.schedule().err().unwrap_or_default();
     // NetAssist's 定时发送 is a checkbox: ticked while the schedule runs.
@@ -330,8 +360,8 @@ fn send(ui: &mut egui::Ui, cx: Cx, config: &mut TabConfig, state: &TabState) -> 
         let mut ticked = running.is_some();
         let can_start = open && schedule_errors.is_empty() && !box_invalid;
         let checkbox = ui
-            .add_enabled(ticked || can_start, egui::Checkbox::new(&mut ticked, t.periodic))
-            .on_hover_text(t.tip_periodic);
+            .add_enabled(ticked || can_start, egui::Checkbox::new(&mut ticked, t.send.periodic))
+            .on_hover_text(t.send.tip_periodic);
         if checkbox.changed() {
             actions.push(if ticked {
                 Action::StartPeriodic
@@ -341,30 +371,30 @@ fn send(ui: &mut egui::Ui, cx: Cx, config: &mut TabConfig, state: &TabState) -> 
         }
         if let Some(sent) = running {
             ui.spinner();
-            ui.label(format!("{} {sent}", t.sent_count));
+            ui.label(format!("{} {sent}", t.send.sent_count));
         }
     });
     ui.add_enabled_ui(running.is_none(), |ui| {
-        labelled_field(ui, t.interval_ms, &mut send.interval_ms, 70.0).on_hover_text(t.tip_interval);
-        labelled_field(ui, t.count, &mut send.count, 70.0).on_hover_text(t.tip_count);
+        labelled_field(ui, t.send.interval_ms, &mut send.interval_ms, 70.0).on_hover_text(t.send.tip_interval);
+        labelled_field(ui, t.send.count, &mut send.count, 70.0).on_hover_text(t.send.tip_count);
     });
     for (field, _) in &schedule_errors {
         let (name, tip) = if *field == Field::Interval {
-            (t.interval_ms, t.tip_interval)
+            (t.send.interval_ms, t.send.tip_interval)
         } else {
-            (t.count, t.tip_count)
+            (t.send.count, t.send.tip_count)
         };
         field_error(ui, Some(&format!("{name}: {tip}")));
     }
     ui.horizontal(|ui| {
         // One file at a time: the engine streams one per session.
         if ui
-            .add_enabled(open && file_idle && dialog_free, egui::Button::new(t.send_file))
-            .on_hover_text(t.tip_send_file)
+            .add_enabled(open && file_idle && dialog_free, egui::Button::new(t.send.send_file))
+            .on_hover_text(t.send.tip_send_file)
             .on_disabled_hover_text(if open {
-                t.file_dialog_busy
+                t.dialogs.file_dialog_busy
             } else {
-                t.send_disabled_closed
+                t.send.send_disabled_closed
             })
             .clicked()
         {
@@ -391,7 +421,7 @@ pub(crate) fn encoding_combo(ui: &mut egui::Ui, id: &str, encoding: &mut TextEnc
 
 fn line_ending_name(t: &Texts, ending: LineEnding) -> &'static str {
     match ending {
-        LineEnding::None => t.none,
+        LineEnding::None => t.common.none,
         LineEnding::Cr => "\\r",
         LineEnding::Lf => "\\n",
         LineEnding::CrLf => "\\r\\n",

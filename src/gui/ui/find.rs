@@ -10,7 +10,7 @@ pub fn find_bar(ui: &mut egui::Ui, cx: Cx, id: TabId, config: &mut TabConfig, st
     let finder = state.finder();
     let mut actions = Vec::new();
     ui.horizontal(|ui| {
-        let label = ui.label(t.find);
+        let label = ui.label(t.find.find);
         let find = &mut config.find;
         for mode in FindMode::ALL {
             ui.selectable_value(&mut find.mode, mode, mode_name(cx, mode));
@@ -18,7 +18,7 @@ pub fn find_bar(ui: &mut egui::Ui, cx: Cx, id: TabId, config: &mut TabConfig, st
         let field = ui
             .add(egui::TextEdit::singleline(&mut find.text).desired_width(220.0))
             .labelled_by(label.id)
-            .on_hover_text(t.tip_find_field);
+            .on_hover_text(t.find.tip_find_field);
         // Each Ctrl+F hands the field the keyboard once.
         let opened = egui::Id::unique(("wirepad-find-opened", id));
         if ui.data(|d| d.get_temp::<u64>(opened)) != Some(finder.opens()) {
@@ -50,13 +50,13 @@ pub fn find_bar(ui: &mut egui::Ui, cx: Cx, id: TabId, config: &mut TabConfig, st
             );
         }
         let any = finder.matches() > 0;
-        if ui.add_enabled(any, egui::Button::new(t.find_previous)).clicked() {
+        if ui.add_enabled(any, egui::Button::new(t.find.find_previous)).clicked() {
             actions.push(Action::Find(FindAction::Previous));
         }
-        if ui.add_enabled(any, egui::Button::new(t.find_next)).clicked() {
+        if ui.add_enabled(any, egui::Button::new(t.find.find_next)).clicked() {
             actions.push(Action::Find(FindAction::Next));
         }
-        if ui.button(t.close).clicked() {
+        if ui.button(t.common.close).clicked() {
             actions.push(Action::Find(FindAction::Close));
         }
     });
@@ -69,8 +69,8 @@ pub fn find_bar(ui: &mut egui::Ui, cx: Cx, id: TabId, config: &mut TabConfig, st
 
 fn mode_name(cx: Cx, mode: FindMode) -> &'static str {
     match mode {
-        FindMode::Text => cx.t.find_text,
-        FindMode::Hex => cx.t.find_hex,
-        FindMode::Regex => cx.t.find_regex,
+        FindMode::Text => cx.t.find.find_text,
+        FindMode::Hex => cx.t.find.find_hex,
+        FindMode::Regex => cx.t.find.find_regex,
     }
 }

@@ -12,9 +12,9 @@ pub mod send;
 pub mod status;
 pub mod tabs;
 
+use crate::gui::i18n::{Lang, Texts};
 use crate::gui::settings::{AutoPanel, Prefs};
 use crate::gui::tab::{Tab, TabAction, TabId};
-use crate::i18n::{Lang, Texts};
 
 /// What the window's panels, tab bars and shortcuts ask for.
 #[must_use]
@@ -151,18 +151,17 @@ impl RowEdit {
 
 /// Up, Down and Delete for row `index` of `count`.
 pub(crate) fn row_buttons(ui: &mut egui::Ui, t: &Texts, index: usize, count: usize) -> Option<RowEdit> {
-    let a = t.auto;
     let mut edit = None;
-    if ui.add_enabled(index > 0, egui::Button::new(a.move_up)).clicked() {
+    if ui.add_enabled(index > 0, egui::Button::new(t.common.move_up)).clicked() {
         edit = Some(RowEdit::Up(index));
     }
     if ui
-        .add_enabled(index + 1 < count, egui::Button::new(a.move_down))
+        .add_enabled(index + 1 < count, egui::Button::new(t.common.move_down))
         .clicked()
     {
         edit = Some(RowEdit::Down(index));
     }
-    if ui.button(t.delete).clicked() {
+    if ui.button(t.common.delete).clicked() {
         edit = Some(RowEdit::Delete(index));
     }
     edit
@@ -213,7 +212,7 @@ pub fn notice_bar(ui: &mut egui::Ui, t: &Texts, notice: &str) -> bool {
         .fill(ui.visuals().warn_fg_color.gamma_multiply(0.15))
         .show(ui, |ui| {
             ui.horizontal(|ui| {
-                dismissed = ui.button(t.dismiss).clicked();
+                dismissed = ui.button(t.dialogs.dismiss).clicked();
                 ui.add(egui::Label::new(notice).wrap());
             });
         });
@@ -233,18 +232,22 @@ pub fn path_prompt(ui: &mut egui::Ui, lang: Lang, text: &mut String) -> Typed {
     let mut typed = Typed::Still;
     let modal = egui::Modal::new(egui::Id::unique("wirepad-path-prompt")).show(ui.ctx(), |ui| {
         ui.set_max_width(480.0);
-        ui.add(egui::Label::new(lang.notice(&crate::i18n::Notice::NoFileDialog)).wrap());
-        let field = labelled_field(ui, t.path, text, 360.0);
+        ui.add(egui::Label::new(lang.notice(&crate::gui::i18n::Notice::NoFileDialog)).wrap());
+        let field = labelled_field(ui, t.dialogs.path, text, 360.0);
         if !field.has_focus() && text.is_empty() {
             field.request_focus();
         }
         let entered = field.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
         ui.horizontal(|ui| {
             let path = text.trim();
-            if ui.add_enabled(!path.is_empty(), egui::Button::new(t.ok)).clicked() || (entered && !path.is_empty()) {
+            if ui
+                .add_enabled(!path.is_empty(), egui::Button::new(t.dialogs.ok))
+                .clicked()
+                || (entered && !path.is_empty())
+            {
                 typed = Typed::Path(path.into());
             }
-            if ui.button(t.cancel).clicked() {
+            if ui.button(t.dialogs.cancel).clicked() {
                 typed = Typed::Cancelled;
             }
         });

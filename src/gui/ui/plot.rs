@@ -18,12 +18,12 @@ pub fn throughput_plot(ui: &mut egui::Ui, cx: Cx, id: TabId, state: &TabState) {
         peer = None;
     }
     ui.horizontal(|ui| {
-        ui.label(t.plot);
+        ui.label(t.plot.plot);
         if history.peers().next().is_some() {
             egui::ComboBox::from_id_salt(("plot-peer", id))
-                .selected_text(peer.map_or_else(|| t.all_peers.to_string(), |p| p.to_string()))
+                .selected_text(peer.map_or_else(|| t.common.all_peers.to_string(), |p| p.to_string()))
                 .show_ui(ui, |ui| {
-                    ui.selectable_value(&mut peer, None, t.all_peers);
+                    ui.selectable_value(&mut peer, None, t.common.all_peers);
                     for each in history.peers() {
                         ui.selectable_value(&mut peer, Some(*each), each.to_string());
                     }
@@ -33,7 +33,7 @@ pub fn throughput_plot(ui: &mut egui::Ui, cx: Cx, id: TabId, state: &TabState) {
     ui.data_mut(|d| d.insert_temp(chosen, peer));
     let series = peer.and_then(|peer| history.peer(peer)).unwrap_or(history.total());
     let messages = series.rates().iter().any(|rate| rate.messages > 0.0);
-    let seconds = t.plot_seconds;
+    let seconds = t.plot.plot_seconds;
     Plot::new(("wirepad-throughput", id))
         .legend(Legend::default())
         .include_x(-(SAMPLES as f64 - 1.0))
@@ -45,10 +45,10 @@ pub fn throughput_plot(ui: &mut egui::Ui, cx: Cx, id: TabId, state: &TabState) {
         .x_axis_formatter(move |mark, _| format!("{}{seconds}", mark.value))
         .y_axis_formatter(|mark, _| bytes(mark.value))
         .show(ui, |plot| {
-            plot.line(Line::new(t.plot_rx, series.points(|rate| rate.rx)));
-            plot.line(Line::new(t.plot_tx, series.points(|rate| rate.tx)));
+            plot.line(Line::new(t.plot.plot_rx, series.points(|rate| rate.rx)));
+            plot.line(Line::new(t.plot.plot_tx, series.points(|rate| rate.tx)));
             if messages {
-                plot.line(Line::new(t.plot_messages, series.points(|rate| rate.messages)));
+                plot.line(Line::new(t.plot.plot_messages, series.points(|rate| rate.messages)));
             }
         });
 }

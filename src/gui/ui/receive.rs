@@ -20,8 +20,8 @@ pub fn receive_pane(ui: &mut egui::Ui, cx: Cx, id: TabId, config: &mut TabConfig
     let mut actions = Vec::new();
     ui.horizontal(|ui| {
         if ui
-            .selectable_label(finder.open, t.find)
-            .on_hover_text(t.tip_find)
+            .selectable_label(finder.open, t.find.find)
+            .on_hover_text(t.find.tip_find)
             .clicked()
         {
             let action = if finder.open {
@@ -31,13 +31,14 @@ pub fn receive_pane(ui: &mut egui::Ui, cx: Cx, id: TabId, config: &mut TabConfig
             };
             actions.push(Action::Find(action));
         }
-        ui.checkbox(&mut config.show_plot, t.plot).on_hover_text(t.tip_plot);
+        ui.checkbox(&mut config.show_plot, t.plot.plot)
+            .on_hover_text(t.plot.tip_plot);
         if config.mode != ModeKind::TcpClient {
-            let label = ui.label(t.filter);
+            let label = ui.label(t.receive.filter);
             egui::ComboBox::from_id_salt("peer-filter")
-                .selected_text(filter.map_or_else(|| t.all_peers.to_string(), |p| p.to_string()))
+                .selected_text(filter.map_or_else(|| t.common.all_peers.to_string(), |p| p.to_string()))
                 .show_ui(ui, |ui| {
-                    ui.selectable_value(&mut filter, None, t.all_peers);
+                    ui.selectable_value(&mut filter, None, t.common.all_peers);
                     // Whoever is connected now, and whoever the history still holds (clients that left).
                     let peers: BTreeSet<SocketAddr> = state
                         .clients()
@@ -50,11 +51,11 @@ pub fn receive_pane(ui: &mut egui::Ui, cx: Cx, id: TabId, config: &mut TabConfig
                 })
                 .response
                 .labelled_by(label.id)
-                .on_hover_text(t.tip_filter);
+                .on_hover_text(t.receive.tip_filter);
         }
         if view.selection().is_some() {
-            ui.label(format!("{} {}", t.rows_selected, view.selected_rows()));
-            if ui.button(t.clear_selection).clicked() {
+            ui.label(format!("{} {}", t.receive.rows_selected, view.selected_rows()));
+            if ui.button(t.receive.clear_selection).clicked() {
                 actions.push(Action::ClearSelection);
             }
         }
@@ -72,7 +73,7 @@ pub fn receive_pane(ui: &mut egui::Ui, cx: Cx, id: TabId, config: &mut TabConfig
         actions.push(Action::ClearSelection);
     }
     if state.paused() {
-        ui.colored_label(ui.visuals().warn_fg_color, t.paused);
+        ui.colored_label(ui.visuals().warn_fg_color, t.receive.paused);
     }
     let font = egui::TextStyle::Monospace.resolve(ui.style());
     let row_height = ui.fonts_mut(|fonts| fonts.row_height(&font));
@@ -170,7 +171,7 @@ struct ScrollMemory {
 /// The strip left of a row that selects it (true when clicked); a selected row gets a fill behind its whole width.
 fn select_gutter(ui: &mut egui::Ui, cx: Cx, width: f32, height: f32, selected: bool) -> bool {
     let (rect, response) = ui.allocate_exact_size(egui::vec2(width, height), egui::Sense::click());
-    response.widget_info(|| egui::WidgetInfo::selected(egui::Role::Button, true, selected, cx.t.select_row));
+    response.widget_info(|| egui::WidgetInfo::selected(egui::Role::Button, true, selected, cx.t.receive.select_row));
     let visuals = ui.visuals();
     if selected {
         let row = egui::Rect::from_x_y_ranges(ui.clip_rect().x_range(), rect.y_range());
@@ -184,7 +185,7 @@ fn select_gutter(ui: &mut egui::Ui, cx: Cx, width: f32, height: f32, selected: b
     }
     response
         .on_hover_cursor(egui::CursorIcon::PointingHand)
-        .on_hover_text(cx.t.tip_select_row)
+        .on_hover_text(cx.t.receive.tip_select_row)
         .clicked()
 }
 

@@ -20,12 +20,12 @@ enum MatchKind {
 }
 
 pub fn rules_panel(ui: &mut egui::Ui, cx: Cx, config: &mut TabConfig, state: &TabState) -> Vec<Action> {
-    let (t, a) = (cx.t, cx.t.auto);
+    let t = cx.t;
     let auto = state.auto();
     let mut actions = Vec::new();
     let problem = auto.rules_problem().map(|error| cx.lang.rules_error(error));
     ui.horizontal(|ui| {
-        if ui.button(a.add_rule).clicked() {
+        if ui.button(t.rules.add_rule).clicked() {
             config.rules.push(RuleSpec {
                 enabled: true,
                 match_text: Some(String::new()),
@@ -37,29 +37,35 @@ pub fn rules_panel(ui: &mut egui::Ui, cx: Cx, config: &mut TabConfig, state: &Ta
         let applied = auto.applied(&config.rules);
         let can_apply = open && problem.is_none() && !applied;
         if ui
-            .add_enabled(can_apply, egui::Button::new(a.apply))
-            .on_hover_text(a.tip_apply)
+            .add_enabled(can_apply, egui::Button::new(t.rules.apply))
+            .on_hover_text(t.rules.tip_apply)
             .clicked()
         {
             actions.push(Action::ApplyRules);
         }
         let status = match (open, applied) {
-            (false, _) => a.used_at_open,
-            (true, true) => a.in_force,
-            (true, false) => a.not_applied,
+            (false, _) => t.rules.used_at_open,
+            (true, true) => t.rules.in_force,
+            (true, false) => t.rules.not_applied,
         };
         ui.weak(status);
         ui.separator();
-        if ui.add_enabled(cx.dialog_free, egui::Button::new(a.import)).clicked() {
+        if ui
+            .add_enabled(cx.dialog_free, egui::Button::new(t.common.import_toml))
+            .clicked()
+        {
             actions.push(Action::PickFile(FilePurpose::ImportRules));
         }
-        if ui.add_enabled(cx.dialog_free, egui::Button::new(a.export)).clicked() {
+        if ui
+            .add_enabled(cx.dialog_free, egui::Button::new(t.common.export_toml))
+            .clicked()
+        {
             actions.push(Action::PickFile(FilePurpose::ExportRules));
         }
     });
     let failed = auto
         .rule_failed()
-        .map(|(peer, rule, why)| format!("{peer}: {} {}: {why}", a.rule, rule + 1));
+        .map(|(peer, rule, why)| format!("{peer}: {} {}: {why}", t.rules.rule, rule + 1));
     for message in [problem.as_deref(), auto.import_error(), failed.as_deref()]
         .into_iter()
         .flatten()
@@ -84,17 +90,17 @@ pub fn rules_panel(ui: &mut egui::Ui, cx: Cx, config: &mut TabConfig, state: &Ta
             .column(Column::auto())
             .header(ROW_HEIGHT, |mut header| {
                 header.col(|ui| {
-                    ui.strong(a.enabled);
+                    ui.strong(t.rules.enabled);
                 });
-                header.col(|ui| names[0] = ui.strong(t.name).id);
-                header.col(|ui| names[1] = ui.strong(a.pattern).id);
-                header.col(|ui| names[2] = ui.strong(a.reply).id);
-                header.col(|ui| names[3] = ui.strong(t.checksum).id);
+                header.col(|ui| names[0] = ui.strong(t.common.name).id);
+                header.col(|ui| names[1] = ui.strong(t.rules.pattern).id);
+                header.col(|ui| names[2] = ui.strong(t.rules.reply).id);
+                header.col(|ui| names[3] = ui.strong(t.common.checksum).id);
                 header.col(|ui| {
-                    ui.strong(a.delay_ms);
+                    ui.strong(t.rules.delay_ms);
                 });
                 header.col(|ui| {
-                    ui.strong(a.hits);
+                    ui.strong(t.rules.hits);
                 });
                 header.col(|_| {});
             })
@@ -106,7 +112,7 @@ pub fn rules_panel(ui: &mut egui::Ui, cx: Cx, config: &mut TabConfig, state: &Ta
                     };
                     let hits = auto.hits(index, spec);
                     row.col(|ui| {
-                        ui.checkbox(&mut spec.enabled, "").on_hover_text(a.enabled);
+                        ui.checkbox(&mut spec.enabled, "").on_hover_text(t.rules.enabled);
                     });
                     row.col(|ui| {
                         let name = spec.name.get_or_insert_with(String::new);
@@ -121,9 +127,9 @@ pub fn rules_panel(ui: &mut egui::Ui, cx: Cx, config: &mut TabConfig, state: &Ta
                     row.col(|ui| {
                         egui::ComboBox::from_id_salt(("rule-checksum", index))
                             .width(120.0)
-                            .selected_text(spec.checksum.map_or(t.none, Checksum::name))
+                            .selected_text(spec.checksum.map_or(t.common.none, Checksum::name))
                             .show_ui(ui, |ui| {
-                                ui.selectable_value(&mut spec.checksum, None, t.none);
+                                ui.selectable_value(&mut spec.checksum, None, t.common.none);
                                 for checksum in Checksum::all() {
                                     ui.selectable_value(&mut spec.checksum, Some(*checksum), checksum.name());
                                 }
@@ -148,7 +154,7 @@ pub fn rules_panel(ui: &mut egui::Ui, cx: Cx, config: &mut TabConfig, state: &Ta
 }
 
 fn match_cell(ui: &mut egui::Ui, cx: Cx, index: usize, spec: &mut RuleSpec, name: egui::Id) {
-    let a = cx.t.auto;
+    let t = cx.t;
     let kind = if spec.match_hex.is_some() {
         MatchKind::HexPrefix
     } else if spec.match_regex.is_some() {
@@ -157,9 +163,9 @@ fn match_cell(ui: &mut egui::Ui, cx: Cx, index: usize, spec: &mut RuleSpec, name
         MatchKind::Contains
     };
     let kind_name = |kind| match kind {
-        MatchKind::Contains => a.contains,
-        MatchKind::HexPrefix => a.hex_prefix,
-        MatchKind::Regex => a.regex,
+        MatchKind::Contains => t.rules.contains,
+        MatchKind::HexPrefix => t.rules.hex_prefix,
+        MatchKind::Regex => t.rules.regex,
     };
     let mut chosen = kind;
     egui::ComboBox::from_id_salt(("rule-match", index))
@@ -172,7 +178,7 @@ fn match_cell(ui: &mut egui::Ui, cx: Cx, index: usize, spec: &mut RuleSpec, name
         })
         .response
         .labelled_by(name)
-        .on_hover_text(a.matches);
+        .on_hover_text(t.rules.matches);
     // The pattern moves to the field of its new kind, as typed.
     let pattern = [spec.match_text.take(), spec.match_hex.take(), spec.match_regex.take()]
         .into_iter()
@@ -190,15 +196,15 @@ fn match_cell(ui: &mut egui::Ui, cx: Cx, index: usize, spec: &mut RuleSpec, name
 }
 
 fn reply_cell(ui: &mut egui::Ui, cx: Cx, index: usize, spec: &mut RuleSpec, name: egui::Id) {
-    let a = cx.t.auto;
+    let t = cx.t;
     let hex = spec.reply_hex.is_some();
     let mut chosen = hex;
     egui::ComboBox::from_id_salt(("rule-reply", index))
         .width(50.0)
-        .selected_text(if hex { a.hex } else { a.text })
+        .selected_text(if hex { t.common.hex } else { t.common.text })
         .show_ui(ui, |ui| {
-            ui.selectable_value(&mut chosen, false, a.text);
-            ui.selectable_value(&mut chosen, true, a.hex);
+            ui.selectable_value(&mut chosen, false, t.common.text);
+            ui.selectable_value(&mut chosen, true, t.common.hex);
         });
     let reply = [spec.reply.take(), spec.reply_hex.take()]
         .into_iter()

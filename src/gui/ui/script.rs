@@ -7,10 +7,10 @@ use crate::automation::script::{DEFAULT_TIMEOUT, MAX_WAIT_MS, StepSpec};
 use crate::codec::checksum::Checksum;
 use crate::gui::automation::{PeerRun, StepResult};
 use crate::gui::dialog::FilePurpose;
+use crate::gui::i18n::Texts;
 use crate::gui::settings::TabConfig;
 use crate::gui::tab::{TabAction as Action, TabState};
 use crate::gui::ui::{Cx, error_label, row_buttons};
-use crate::i18n::AutoTexts;
 use crate::net::ScriptEnd;
 
 const ROW_HEIGHT: f32 = 24.0;
@@ -50,14 +50,14 @@ impl Kind {
         .unwrap_or(Kind::Send)
     }
 
-    fn name(self, a: &AutoTexts) -> &'static str {
+    fn name(self, t: &Texts) -> &'static str {
         match self {
-            Kind::Send => a.step_send,
-            Kind::SendHex => a.step_send_hex,
-            Kind::Expect => a.step_expect,
-            Kind::ExpectHex => a.step_expect_hex,
-            Kind::ExpectRegex => a.step_expect_regex,
-            Kind::Sleep => a.step_sleep,
+            Kind::Send => t.script.step_send,
+            Kind::SendHex => t.script.step_send_hex,
+            Kind::Expect => t.script.step_expect,
+            Kind::ExpectHex => t.script.step_expect_hex,
+            Kind::ExpectRegex => t.script.step_expect_regex,
+            Kind::Sleep => t.script.step_sleep,
         }
     }
 
@@ -102,7 +102,7 @@ impl Kind {
 }
 
 pub fn script_panel(ui: &mut egui::Ui, cx: Cx, config: &mut TabConfig, state: &TabState) -> Vec<Action> {
-    let (t, a) = (cx.t, cx.t.auto);
+    let t = cx.t;
     let auto = state.auto();
     let mut actions = Vec::new();
     // An empty table is no mistake yet: Run just waits for a step.
@@ -113,41 +113,50 @@ pub fn script_panel(ui: &mut egui::Ui, cx: Cx, config: &mut TabConfig, state: &T
         .map(|error| cx.lang.script_error(error));
     let script = &mut config.script;
     ui.horizontal(|ui| {
-        if ui.button(a.add_step).clicked() {
+        if ui.button(t.script.add_step).clicked() {
             script.steps.push(StepSpec {
                 send: Some(String::new()),
                 ..StepSpec::default()
             });
         }
-        let label = ui.label(a.repeat);
+        let label = ui.label(t.script.repeat);
         ui.add(egui::DragValue::new(&mut script.repeat).range(0..=MAX_REPEAT))
             .labelled_by(label.id)
-            .on_hover_text(a.repeat_hint);
+            .on_hover_text(t.script.repeat_hint);
         ui.separator();
         let running = auto.script_running();
         let can_run = state.is_open() && !empty && problem.is_none() && !running;
         let run = ui
-            .add_enabled(can_run, egui::Button::new(a.run))
-            .on_hover_text(a.tip_run);
+            .add_enabled(can_run, egui::Button::new(t.script.run))
+            .on_hover_text(t.script.tip_run);
         if !state.is_open() {
-            run.on_disabled_hover_text(a.open_first);
+            run.on_disabled_hover_text(t.script.open_first);
         } else if run.clicked() {
             actions.push(Action::RunScript);
         }
-        if ui.add_enabled(running, egui::Button::new(a.stop_script)).clicked() {
+        if ui
+            .add_enabled(running, egui::Button::new(t.script.stop_script))
+            .clicked()
+        {
             actions.push(Action::StopScript);
         }
         ui.label(status(
-            a,
+            t,
             auto.script_running(),
             auto.waiting_for_peer(),
             auto.shown_run(),
         ));
         ui.separator();
-        if ui.add_enabled(cx.dialog_free, egui::Button::new(a.import)).clicked() {
+        if ui
+            .add_enabled(cx.dialog_free, egui::Button::new(t.common.import_toml))
+            .clicked()
+        {
             actions.push(Action::PickFile(FilePurpose::ImportScript));
         }
-        if ui.add_enabled(cx.dialog_free, egui::Button::new(a.export)).clicked() {
+        if ui
+            .add_enabled(cx.dialog_free, egui::Button::new(t.common.export_toml))
+            .clicked()
+        {
             actions.push(Action::PickFile(FilePurpose::ExportScript));
         }
     });
@@ -189,16 +198,16 @@ pub fn script_panel(ui: &mut egui::Ui, cx: Cx, config: &mut TabConfig, state: &T
                 header.col(|ui| {
                     ui.strong("#");
                 });
-                header.col(|ui| names[0] = ui.strong(a.action).id);
-                header.col(|ui| names[1] = ui.strong(a.value).id);
+                header.col(|ui| names[0] = ui.strong(t.script.action).id);
+                header.col(|ui| names[1] = ui.strong(t.script.value).id);
                 header.col(|ui| {
-                    ui.strong(format!("{} / {}", t.checksum, a.timeout_ms));
+                    ui.strong(format!("{} / {}", t.common.checksum, t.script.timeout_ms));
                 });
                 header.col(|ui| {
-                    ui.strong(a.result);
+                    ui.strong(t.script.result);
                 });
                 header.col(|ui| {
-                    ui.strong(a.time);
+                    ui.strong(t.script.time);
                 });
                 header.col(|_| {});
             })
@@ -220,10 +229,10 @@ pub fn script_panel(ui: &mut egui::Ui, cx: Cx, config: &mut TabConfig, state: &T
                         let mut chosen = kind;
                         egui::ComboBox::from_id_salt(("step-kind", index))
                             .width(110.0)
-                            .selected_text(kind.name(a))
+                            .selected_text(kind.name(t))
                             .show_ui(ui, |ui| {
                                 for kind in KINDS {
-                                    ui.selectable_value(&mut chosen, kind, kind.name(a));
+                                    ui.selectable_value(&mut chosen, kind, kind.name(t));
                                 }
                             })
                             .response
@@ -242,7 +251,7 @@ pub fn script_panel(ui: &mut egui::Ui, cx: Cx, config: &mut TabConfig, state: &T
                     });
                     row.col(|ui| {
                         mark(ui, red);
-                        result_cell(ui, a, result);
+                        result_cell(ui, t, result);
                     });
                     row.col(|ui| {
                         mark(ui, red);
@@ -292,52 +301,52 @@ fn options_cell(ui: &mut egui::Ui, cx: Cx, index: usize, step: &mut StepSpec) {
     if kind.sends() {
         egui::ComboBox::from_id_salt(("step-checksum", index))
             .width(120.0)
-            .selected_text(step.checksum.map_or(cx.t.none, Checksum::name))
+            .selected_text(step.checksum.map_or(cx.t.common.none, Checksum::name))
             .show_ui(ui, |ui| {
-                ui.selectable_value(&mut step.checksum, None, cx.t.none);
+                ui.selectable_value(&mut step.checksum, None, cx.t.common.none);
                 for checksum in Checksum::all() {
                     ui.selectable_value(&mut step.checksum, Some(*checksum), checksum.name());
                 }
             })
             .response
-            .on_hover_text(cx.t.checksum);
+            .on_hover_text(cx.t.common.checksum);
     } else if kind.expects() {
         let default = DEFAULT_TIMEOUT.as_millis() as u64;
         let mut ms = step.timeout_ms.unwrap_or(default);
         let drag = ui
             .add(egui::DragValue::new(&mut ms).range(0..=MAX_WAIT_MS).suffix(" ms"))
-            .on_hover_text(cx.t.auto.timeout_ms);
+            .on_hover_text(cx.t.script.timeout_ms);
         if drag.changed() {
             step.timeout_ms = Some(ms);
         }
     }
 }
 
-fn result_cell(ui: &mut egui::Ui, a: &AutoTexts, result: Option<&StepResult>) {
+fn result_cell(ui: &mut egui::Ui, t: &Texts, result: Option<&StepResult>) {
     match result {
         Some(StepResult::Passed(_)) => {
-            ui.colored_label(egui::Color32::from_rgb(0x2e, 0xa0, 0x43), a.passed);
+            ui.colored_label(egui::Color32::from_rgb(0x2e, 0xa0, 0x43), t.script.passed);
         }
         Some(StepResult::Failed { .. }) => {
-            ui.colored_label(ui.visuals().error_fg_color, a.failed);
+            ui.colored_label(ui.visuals().error_fg_color, t.script.failed);
         }
         Some(StepResult::Waiting) | None => {}
     }
 }
 
 /// How the script stands: running or waiting for a client, and how the run on show ended.
-fn status(a: &AutoTexts, running: bool, waiting: bool, run: Option<&PeerRun>) -> String {
-    let round = |round: u64| format!("{} {round}", a.round);
+fn status(t: &Texts, running: bool, waiting: bool, run: Option<&PeerRun>) -> String {
+    let round = |round: u64| format!("{} {round}", t.script.round);
     let now = match run {
-        _ if waiting => Some(a.waiting_for_client.to_owned()),
-        Some(run) if run.end.is_none() => Some(format!("{} ({})", a.running, round(run.round))),
-        _ if running => Some(a.running.to_owned()),
+        _ if waiting => Some(t.script.waiting_for_client.to_owned()),
+        Some(run) if run.end.is_none() => Some(format!("{} ({})", t.script.running, round(run.round))),
+        _ if running => Some(t.script.running.to_owned()),
         _ => None,
     };
     let ended = run.and_then(|run| run.end).map(|end| match end {
-        ScriptEnd::Passed => a.passed.to_owned(),
-        ScriptEnd::Failed { step, round: r } => format!("{}: #{} ({})", a.failed, step + 1, round(r)),
-        ScriptEnd::Stopped => a.stopped.to_owned(),
+        ScriptEnd::Passed => t.script.passed.to_owned(),
+        ScriptEnd::Failed { step, round: r } => format!("{}: #{} ({})", t.script.failed, step + 1, round(r)),
+        ScriptEnd::Stopped => t.script.stopped.to_owned(),
     });
     [now, ended].into_iter().flatten().collect::<Vec<_>>().join(" · ")
 }
@@ -349,15 +358,15 @@ fn peer_picker(
     peers: &[Option<std::net::SocketAddr>],
     shown: Option<Option<std::net::SocketAddr>>,
 ) -> Vec<Action> {
-    let a = cx.t.auto;
+    let t = cx.t;
     let name = |peer: Option<std::net::SocketAddr>| peer.map_or_else(|| "UDP".to_owned(), |peer| peer.to_string());
     let mut chosen = shown;
     ui.horizontal(|ui| {
-        let label = ui.label(a.run_of);
+        let label = ui.label(t.script.run_of);
         egui::ComboBox::from_id_salt("script-peer")
-            .selected_text(shown.map_or_else(|| a.latest_run.to_owned(), name))
+            .selected_text(shown.map_or_else(|| t.script.latest_run.to_owned(), name))
             .show_ui(ui, |ui| {
-                ui.selectable_value(&mut chosen, None, a.latest_run);
+                ui.selectable_value(&mut chosen, None, t.script.latest_run);
                 for peer in peers.iter().rev() {
                     ui.selectable_value(&mut chosen, Some(*peer), name(*peer));
                 }
@@ -374,11 +383,16 @@ fn peer_picker(
 
 /// What arrived while the failed step waited, as text (the session's encoding) and hex.
 fn received_instead(ui: &mut egui::Ui, cx: Cx, index: usize, received: &[u8], len: usize, config: &TabConfig) {
-    let a = cx.t.auto;
+    let t = cx.t;
     ui.separator();
     ui.colored_label(
         ui.visuals().error_fg_color,
-        format!("#{} {} — {} ({len} B):", index + 1, a.failed, a.received_instead),
+        format!(
+            "#{} {} — {} ({len} B):",
+            index + 1,
+            t.script.failed,
+            t.script.received_instead
+        ),
     );
     let text = config.receive.encoding.decode_all(received);
     let hex = crate::codec::hex::to_hex(received);
@@ -387,9 +401,11 @@ fn received_instead(ui: &mut egui::Ui, cx: Cx, index: usize, received: &[u8], le
         .max_height(70.0)
         .show(ui, |ui| {
             ui.add(
-                egui::Label::new(egui::RichText::new(format!("{}: {}", a.text, text.escape_debug())).monospace())
-                    .wrap(),
+                egui::Label::new(
+                    egui::RichText::new(format!("{}: {}", t.common.text, text.escape_debug())).monospace(),
+                )
+                .wrap(),
             );
-            ui.add(egui::Label::new(egui::RichText::new(format!("{}: {hex}", a.hex)).monospace()).wrap());
+            ui.add(egui::Label::new(egui::RichText::new(format!("{}: {hex}", t.common.hex)).monospace()).wrap());
         });
 }

@@ -12,20 +12,20 @@ pub fn send_box(ui: &mut egui::Ui, cx: Cx, config: &mut TabConfig, state: &TabSt
     let open = state.is_open();
     if config.mode == ModeKind::TcpServer {
         ui.horizontal(|ui| {
-            let label = ui.label(t.send_to);
+            let label = ui.label(t.clients.send_to);
             let mut target = state.target();
-            let selected = target.map_or_else(|| t.all_clients.to_string(), |peer| peer.to_string());
+            let selected = target.map_or_else(|| t.clients.all_clients.to_string(), |peer| peer.to_string());
             egui::ComboBox::from_id_salt("send-target")
                 .selected_text(selected)
                 .show_ui(ui, |ui| {
-                    ui.selectable_value(&mut target, None, t.all_clients);
+                    ui.selectable_value(&mut target, None, t.clients.all_clients);
                     for peer in state.clients() {
                         ui.selectable_value(&mut target, Some(*peer), peer.to_string());
                     }
                 })
                 .response
                 .labelled_by(label.id)
-                .on_hover_text(t.tip_send_to);
+                .on_hover_text(t.clients.tip_send_to);
             if target != state.target() {
                 actions.push(Action::SetTarget(target));
             }
@@ -35,12 +35,12 @@ pub fn send_box(ui: &mut egui::Ui, cx: Cx, config: &mut TabConfig, state: &TabSt
     let invalid = state.send_box_invalid();
     // Send says why it is disabled; the reason for bad input is also under the box.
     let disabled_because = if !open {
-        t.send_disabled_closed
+        t.send.send_disabled_closed
     } else {
-        t.send_disabled_invalid
+        t.send.send_disabled_invalid
     };
     // The label above the box, so a narrow window still leaves the box most of its width.
-    let label = ui.label(t.send_box);
+    let label = ui.label(t.send.send_box);
     ui.horizontal(|ui| {
         let button_size = egui::vec2(80.0, 48.0);
         let edit_width = ui.available_width() - button_size.x - ui.spacing().item_spacing.x;
@@ -52,8 +52,8 @@ pub fn send_box(ui: &mut egui::Ui, cx: Cx, config: &mut TabConfig, state: &TabSt
         let ctrl_enter = response.has_focus() && ui.input(|i| i.modifiers.command && i.key_pressed(egui::Key::Enter));
         ui.vertical(|ui| {
             let clicked = ui
-                .add_enabled(open && !invalid, egui::Button::new(t.send).min_size(button_size))
-                .on_hover_text(t.tip_send)
+                .add_enabled(open && !invalid, egui::Button::new(t.send.send).min_size(button_size))
+                .on_hover_text(t.send.tip_send)
                 .on_disabled_hover_text(disabled_because)
                 .clicked();
             if open && !invalid && (clicked || ctrl_enter) {
@@ -63,8 +63,8 @@ pub fn send_box(ui: &mut egui::Ui, cx: Cx, config: &mut TabConfig, state: &TabSt
                 });
             }
             if ui
-                .add(egui::Button::new(t.clear_send).min_size(egui::vec2(button_size.x, 0.0)))
-                .on_hover_text(t.tip_clear_send)
+                .add(egui::Button::new(t.send.clear_send).min_size(egui::vec2(button_size.x, 0.0)))
+                .on_hover_text(t.send.tip_clear_send)
                 .clicked()
             {
                 actions.push(Action::ClearSendBox);
@@ -92,7 +92,7 @@ pub fn side_panel(
 ) -> Vec<Action> {
     let mut actions = Vec::new();
     if config.mode == ModeKind::TcpServer {
-        ui.heading(format!("{} ({})", cx.t.clients, state.clients().count()));
+        ui.heading(format!("{} ({})", cx.t.clients.clients, state.clients().count()));
         actions.extend(client_table(ui, cx, state));
         ui.separator();
     }
@@ -110,7 +110,7 @@ fn client_table(ui: &mut egui::Ui, cx: Cx, state: &TabState) -> Vec<Action> {
     let counter_width = ui.fonts_mut(|f| f.glyph_width(&egui::TextStyle::Body.resolve(ui.style()), '0')) * 8.5;
     let kick_width = ui.fonts_mut(|f| {
         f.layout_no_wrap(
-            t.kick.into(),
+            t.clients.kick.into(),
             egui::TextStyle::Button.resolve(ui.style()),
             egui::Color32::WHITE,
         )
@@ -129,13 +129,13 @@ fn client_table(ui: &mut egui::Ui, cx: Cx, state: &TabState) -> Vec<Action> {
             .column(Column::exact(kick_width))
             .header(row_height, |mut header| {
                 header.col(|ui| {
-                    ui.strong(t.address);
+                    ui.strong(t.clients.address);
                 });
                 header.col(|ui| {
-                    ui.strong(t.client_rx);
+                    ui.strong(t.clients.client_rx);
                 });
                 header.col(|ui| {
-                    ui.strong(t.client_tx);
+                    ui.strong(t.clients.client_tx);
                 });
                 header.col(|_| {});
             })
@@ -147,7 +147,7 @@ fn client_table(ui: &mut egui::Ui, cx: Cx, state: &TabState) -> Vec<Action> {
                             ui.add(egui::Label::new(peer.to_string()).truncate())
                                 .on_hover_text(format!(
                                     "{peer}\n{} {}",
-                                    t.since,
+                                    t.clients.since,
                                     info.since.format("%Y-%m-%d %H:%M:%S")
                                 ));
                         });
@@ -157,7 +157,11 @@ fn client_table(ui: &mut egui::Ui, cx: Cx, state: &TabState) -> Vec<Action> {
                             });
                         }
                         row.col(|ui| {
-                            if ui.small_button(t.kick).on_hover_text(t.tip_kick).clicked() {
+                            if ui
+                                .small_button(t.clients.kick)
+                                .on_hover_text(t.clients.tip_kick)
+                                .clicked()
+                            {
                                 actions.push(Action::Kick(*peer));
                             }
                         });
@@ -173,8 +177,8 @@ fn quick_commands(ui: &mut egui::Ui, cx: Cx, open: bool, quick: QuickCommands<'_
     let t = cx.t;
     let QuickCommands { commands, editing } = quick;
     ui.horizontal(|ui| {
-        ui.heading(t.quick_commands);
-        if ui.button(t.add).on_hover_text(t.tip_quick_add).clicked() {
+        ui.heading(t.quick.quick_commands);
+        if ui.button(t.quick.add).on_hover_text(t.quick.tip_quick_add).clicked() {
             commands.push(QuickCommand {
                 name: format!("#{}", commands.len() + 1),
                 ..Default::default()
@@ -187,7 +191,7 @@ fn quick_commands(ui: &mut egui::Ui, cx: Cx, open: bool, quick: QuickCommands<'_
         for (index, command) in commands.iter_mut().enumerate() {
             if *editing == Some(index) {
                 ui.group(|ui| {
-                    crate::gui::ui::labelled_field(ui, t.name, &mut command.name, 120.0);
+                    crate::gui::ui::labelled_field(ui, t.common.name, &mut command.name, 120.0);
                     ui.checkbox(&mut command.hex, "HEX");
                     ui.add(
                         egui::TextEdit::multiline(&mut command.text)
@@ -195,10 +199,10 @@ fn quick_commands(ui: &mut egui::Ui, cx: Cx, open: bool, quick: QuickCommands<'_
                             .code_editor(),
                     );
                     ui.horizontal(|ui| {
-                        if ui.button(t.done).clicked() {
+                        if ui.button(t.quick.done).clicked() {
                             *editing = None;
                         }
-                        if ui.button(t.delete).clicked() {
+                        if ui.button(t.common.delete).clicked() {
                             delete = Some(index);
                         }
                     });
@@ -212,7 +216,7 @@ fn quick_commands(ui: &mut egui::Ui, cx: Cx, open: bool, quick: QuickCommands<'_
                 if ui
                     .add_enabled(open, send)
                     .on_hover_text(&command.text)
-                    .on_disabled_hover_text(t.send_disabled_closed)
+                    .on_disabled_hover_text(t.send.send_disabled_closed)
                     .clicked()
                 {
                     actions.push(Action::Send {
@@ -220,7 +224,11 @@ fn quick_commands(ui: &mut egui::Ui, cx: Cx, open: bool, quick: QuickCommands<'_
                         hex: command.hex,
                     });
                 }
-                if ui.small_button(t.edit).on_hover_text(t.tip_quick_edit).clicked() {
+                if ui
+                    .small_button(t.quick.edit)
+                    .on_hover_text(t.quick.tip_quick_edit)
+                    .clicked()
+                {
                     *editing = Some(index);
                 }
             });

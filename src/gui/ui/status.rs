@@ -11,44 +11,44 @@ pub fn status_bar(ui: &mut egui::Ui, cx: Cx, config: &TabConfig, state: &TabStat
     // Wraps onto a second line in a narrow window rather than running off its edge.
     ui.horizontal_wrapped(|ui| {
         let link = match state.link() {
-            LinkState::Closed => t.state_closed.to_string(),
-            LinkState::Listening(local) => format!("{} {local}", t.state_listening),
+            LinkState::Closed => t.status.state_closed.to_string(),
+            LinkState::Listening(local) => format!("{} {local}", t.status.state_listening),
             LinkState::Bound(local) if config.remote_host.trim().is_empty() => {
-                format!("{} {local}", t.state_bound)
+                format!("{} {local}", t.status.state_bound)
             }
-            LinkState::Bound(local) => format!("{} {local} → {}", t.state_bound, config.remote()),
-            LinkState::Connecting(Some(remote)) => format!("{} {remote}", t.state_connecting),
-            LinkState::Connecting(None) => t.state_connecting.to_string(),
-            LinkState::Connected { local, peer } => format!("{} {local} → {peer}", t.state_connected),
-            LinkState::Reconnecting(_) => t.connecting.to_string(),
+            LinkState::Bound(local) => format!("{} {local} → {}", t.status.state_bound, config.remote()),
+            LinkState::Connecting(Some(remote)) => format!("{} {remote}", t.status.state_connecting),
+            LinkState::Connecting(None) => t.status.state_connecting.to_string(),
+            LinkState::Connected { local, peer } => format!("{} {local} → {peer}", t.status.state_connected),
+            LinkState::Reconnecting(_) => t.common.connecting.to_string(),
         };
         ui.add(egui::Label::new(link).truncate());
         ui.separator();
         let rx = totals.rx_bytes();
         let tx = totals.tx_bytes();
-        ui.label(format!("{}: {rx} ({}/s)", t.rx, human(state.rates().rx)))
-            .on_hover_text(t.tip_rx);
-        ui.label(format!("{}: {tx} ({}/s)", t.tx, human(state.rates().tx)))
-            .on_hover_text(t.tip_tx);
-        ui.label(format!("{}: {}", t.dropped, totals.dropped_from_view()))
-            .on_hover_text(t.tip_dropped);
+        ui.label(format!("{}: {rx} ({}/s)", t.status.rx, human(state.rates().rx)))
+            .on_hover_text(t.status.tip_rx);
+        ui.label(format!("{}: {tx} ({}/s)", t.status.tx, human(state.rates().tx)))
+            .on_hover_text(t.status.tip_tx);
+        ui.label(format!("{}: {}", t.status.dropped, totals.dropped_from_view()))
+            .on_hover_text(t.status.tip_dropped);
         // Shown once they happen: periodic sends the worker was too late for, datagrams the kernel dropped.
         let engine = totals.engine();
         if engine.missed_ticks > 0 {
             ui.colored_label(
                 ui.visuals().warn_fg_color,
-                format!("{}: {}", t.missed_ticks, engine.missed_ticks),
+                format!("{}: {}", t.status.missed_ticks, engine.missed_ticks),
             )
-            .on_hover_text(t.tip_missed_ticks);
+            .on_hover_text(t.status.tip_missed_ticks);
         }
         if engine.kernel_dropped > 0 {
             ui.colored_label(
                 ui.visuals().warn_fg_color,
-                format!("{}: {}", t.kernel_dropped, engine.kernel_dropped),
+                format!("{}: {}", t.status.kernel_dropped, engine.kernel_dropped),
             )
-            .on_hover_text(t.tip_kernel_dropped);
+            .on_hover_text(t.status.tip_kernel_dropped);
         }
-        if ui.button(t.reset).on_hover_text(t.tip_reset).clicked() {
+        if ui.button(t.status.reset).on_hover_text(t.status.tip_reset).clicked() {
             actions.push(Action::ResetCounters);
         }
     });

@@ -4,10 +4,10 @@ use std::collections::BTreeMap;
 
 use egui_tiles::{Behavior, SimplificationOptions, Tile, TileId, Tiles, UiResponse};
 
+use crate::gui::i18n::Lang;
 use crate::gui::settings::Prefs;
 use crate::gui::tab::{Dot, Tab, TabId};
 use crate::gui::ui::{Action, Cx, tab_ui};
-use crate::i18n::Lang;
 
 /// What the tile tree needs to draw the tabs: the tabs themselves live here, the tree holds only their ids.
 pub struct Panes<'a> {
@@ -86,10 +86,10 @@ impl Behavior<TabId> for Panes<'_> {
         response
             .context_menu(|ui| {
                 for (label, action) in [
-                    (t.rename_tab, Action::StartRename(id)),
-                    (t.duplicate_tab, Action::Duplicate(id)),
-                    (t.split_tab, Action::Split(id)),
-                    (t.close_tab, Action::CloseTab(id)),
+                    (t.tabs.rename_tab, Action::StartRename(id)),
+                    (t.tabs.duplicate_tab, Action::Duplicate(id)),
+                    (t.tabs.split_tab, Action::Split(id)),
+                    (t.tabs.close_tab, Action::CloseTab(id)),
                 ] {
                     if ui.button(label).clicked() {
                         self.actions.push(action);
@@ -108,7 +108,7 @@ impl Behavior<TabId> for Panes<'_> {
         _tabs: &egui_tiles::Tabs,
     ) {
         ui.add_space(4.0);
-        if ui.button("+").on_hover_text(self.cx.t.tip_new_tab).clicked() {
+        if ui.button("+").on_hover_text(self.cx.t.tabs.tip_new_tab).clicked() {
             self.actions.push(Action::NewTab);
         }
     }
@@ -131,31 +131,39 @@ pub fn toolbar(ui: &mut egui::Ui, lang: Lang, focused: TabId, tabs: usize) -> Ve
     let t = lang.texts();
     let mut actions = Vec::new();
     ui.horizontal_wrapped(|ui| {
-        if ui.button(t.new_tab).on_hover_text(t.tip_new_tab).clicked() {
+        if ui.button(t.tabs.new_tab).on_hover_text(t.tabs.tip_new_tab).clicked() {
             actions.push(Action::NewTab);
         }
-        if ui.button(t.duplicate_tab).on_hover_text(t.tip_duplicate_tab).clicked() {
+        if ui
+            .button(t.tabs.duplicate_tab)
+            .on_hover_text(t.tabs.tip_duplicate_tab)
+            .clicked()
+        {
             actions.push(Action::Duplicate(focused));
         }
         if ui
-            .add_enabled(tabs > 1, egui::Button::new(t.split_tab))
-            .on_hover_text(t.tip_split_tab)
+            .add_enabled(tabs > 1, egui::Button::new(t.tabs.split_tab))
+            .on_hover_text(t.tabs.tip_split_tab)
             .clicked()
         {
             actions.push(Action::Split(focused));
         }
-        if ui.button(t.close_tab).on_hover_text(t.tip_close_tab).clicked() {
+        if ui
+            .button(t.tabs.close_tab)
+            .on_hover_text(t.tabs.tip_close_tab)
+            .clicked()
+        {
             actions.push(Action::CloseTab(focused));
         }
-        if ui.button(t.rename_tab).clicked() {
+        if ui.button(t.tabs.rename_tab).clicked() {
             actions.push(Action::StartRename(focused));
         }
         ui.separator();
         let mut chosen = lang;
         ui.selectable_value(&mut chosen, Lang::Zh, "中文")
-            .on_hover_text(t.tip_language);
+            .on_hover_text(t.tabs.tip_language);
         ui.selectable_value(&mut chosen, Lang::En, "English")
-            .on_hover_text(t.tip_language);
+            .on_hover_text(t.tabs.tip_language);
         if chosen != lang {
             actions.push(Action::SetLanguage(chosen));
         }

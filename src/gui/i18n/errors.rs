@@ -1,0 +1,310 @@
+//! The engine's errors and the window's notices in the window's language. Every `match` here names every variant
+//! of the error it describes, so an error variant added later is a compile error here until it has its Chinese
+//! words, instead of reaching the Chinese window in English.
+use std::io;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use super::Lang;
+use crate::automation::rules::RulesError;
+use crate::automation::script::ScriptError;
+use crate::codec::escape::EscapeError;
+use crate::codec::framing::{FramingError, MAX_DELIMITER};
+use crate::codec::hex::HexError;
+use crate::codec::text::TextError;
+use crate::export::search::FindError;
+use crate::net::{NetError, Nobody, describe};
+use crate::send::PayloadError;
+
+/// What the window tells the user, kept as a value and put into words when drawn, so switching the language
+/// re-translates what is on screen.
+#[derive(Debug, Clone)]
+pub enum Notice {
+    Net(Arc<NetError>),
+    Payload(PayloadError),
+    /// A file the window itself could not write (save view).
+    Write {
+        path: PathBuf,
+        error: Arc<io::Error>,
+    },
+    /// No file dialog exists on this system: the window asks for a typed path.
+    NoFileDialog,
+    /// Settings that could not be read got their defaults; `kept` is where the unreadable file was copied.
+    SettingsDropped {
+        fields: Vec<String>,
+        kept: Option<PathBuf>,
+    },
+}
+
+/// Engine and send-box errors in the window's language. The English texts are the errors' own (the command line
+/// prints those); Chinese gets its own words, with the address, position or character kept as they are.
+impl Lang {
+    pub fn net_error(self, error: &NetError) -> String {
+        match self {
+            Lang::En => error.to_string(),
+            Lang::Zh => net_error_zh(error),
+        }
+    }
+
+    pub fn payload_error(self, error: &PayloadError) -> String {
+        match self {
+            Lang::En => error.to_string(),
+            Lang::Zh => payload_error_zh(error),
+        }
+    }
+
+    pub fn find_error(self, error: &FindError) -> String {
+        match (self, error) {
+            (Lang::En, _) => error.to_string(),
+            (Lang::Zh, FindError::Hex(error)) => payload_error_zh(&PayloadError::Hex(error.clone())),
+            (Lang::Zh, FindError::Text(error)) => payload_error_zh(&PayloadError::Text(error.clone())),
+            (Lang::Zh, FindError::Regex(message)) => format!("正则表达式有误：{message}"),
+            (Lang::Zh, FindError::TooLong { len }) => {
+                format!(
+                    "查找内容有 {len} 字节，最多 {} 字节",
+                    crate::export::search::MAX_PATTERN
+                )
+            }
+        }
+    }
+
+    pub fn notice(self, notice: &Notice) -> String {
+        match notice {
+            Notice::Net(error) => self.net_error(error),
+            Notice::Payload(error) => self.payload_error(error),
+            Notice::Write { path, error } => self.write_error(path, error),
+            Notice::NoFileDialog => match self {
+                Lang::En => "No file dialog is available on this system (it needs xdg-desktop-portal or zenity). \
+                             Type a path instead."
+                    .to_string(),
+                Lang::Zh => {
+                    "本系统没有可用的文件对话框（需要 xdg-desktop-portal 或 zenity）。请直接输入路径。".to_string()
+                }
+            },
+            Notice::SettingsDropped { fields, kept } => {
+                let all = fields.iter().any(|field| field == "*");
+                let kept = kept.as_ref().map(|path| path.display());
+                let what = match (self, all) {
+                    (Lang::En, true) => "The settings file could not be read; defaults are used.".to_string(),
+                    (Lang::En, false) => format!(
+                        "Some settings could not be read and have their defaults: {}.",
+                        fields.join(", ")
+                    ),
+                    (Lang::Zh, true) => "设置文件无法读取，已使用默认设置。".to_string(),
+                    (Lang::Zh, false) => format!("部分设置无法读取，已改用默认值：{}。", fields.join("、")),
+                };
+                let kept = match (self, kept) {
+                    (_, None) => String::new(),
+                    (Lang::En, Some(path)) => format!(" The file was kept as {path}."),
+                    (Lang::Zh, Some(path)) => format!("原文件已保存为 {path}。"),
+                };
+                what + &kept
+            }
+        }
+    }
+
+    /// A rule in the window's table that cannot be used, naming it (the problem itself is the engine's words).
+    pub fn rules_error(self, error: &RulesError) -> String {
+        let (number, name, key, problem) = match error {
+            RulesError::Rule {
+                number,
+                name,
+                key,
+                problem,
+                ..
+            } => (number, name, key, problem),
+            RulesError::Syntax { message, .. } => return message.clone(),
+        };
+        match self {
+            Lang::En => format!("rule {number}{}: `{key}`: {problem}", named(name)),
+            Lang::Zh => format!("规则 {number}{}：`{key}`：{problem}", named(name)),
+        }
+    }
+
+    /// A step in the window's script that cannot run, naming it.
+    pub fn script_error(self, error: &ScriptError) -> String {
+        let (number, key, problem) = match error {
+            ScriptError::Step {
+                number, key, problem, ..
+            } => (number, key, problem),
+            ScriptError::Syntax { message, .. } => return message.clone(),
+        };
+        match self {
+            Lang::En => format!("step {number}: `{key}`: {problem}"),
+            Lang::Zh => format!("第 {number} 步：`{key}`：{problem}"),
+        }
+    }
+
+    pub fn framing_error(self, error: &FramingError) -> String {
+        match (self, error) {
+            (Lang::En, error) => error.to_string(),
+            (Lang::Zh, FramingError::Delimiter(error)) => {
+                format!("分隔符：{}", payload_error_zh(&PayloadError::Hex(error.clone())))
+            }
+            (Lang::Zh, FramingError::EmptyDelimiter) => "分隔符为空".into(),
+            (Lang::Zh, FramingError::LongDelimiter(n)) => format!("分隔符有 {n} 个字节，最多 {MAX_DELIMITER} 个"),
+            (Lang::Zh, FramingError::Gap(_)) => "间隔须为 1 到 3600000 之间的整数毫秒".into(),
+            (Lang::Zh, FramingError::Unknown(text)) => format!("未知的分帧方式 \"{text}\""),
+        }
+    }
+
+    /// A file the window itself could not write (save view).
+    pub fn write_error(self, path: &Path, error: &io::Error) -> String {
+        match self {
+            Lang::En => format!("cannot write {}: {}", path.display(), describe(error)),
+            Lang::Zh => format!("无法写入 {}：{}", path.display(), io_error_zh(error)),
+        }
+    }
+}
+
+/// " (name)" after a rule's number, when it has one.
+fn named(name: &Option<String>) -> String {
+    name.as_deref().map(|name| format!(" ({name})")).unwrap_or_default()
+}
+
+fn net_error_zh(error: &NetError) -> String {
+    match error {
+        NetError::Listen { addr, source } => format!("无法在 {addr} 上监听：{}", io_error_zh(source)),
+        NetError::Bind { addr, source } => format!("无法绑定 {addr}：{}", io_error_zh(source)),
+        NetError::Resolve { host, reason } => format!("无法解析主机名 {host}：{reason}"),
+        NetError::Connect { addr, source } => format!("无法连接 {addr}：{}", io_error_zh(source)),
+        NetError::ConnectTimeout { addr, millis } => format!("无法连接 {addr}：{millis} ms 内未响应（超时）"),
+        NetError::Accept { addr, source } => format!("{addr} 无法接受新连接：{}", io_error_zh(source)),
+        NetError::Receive { addr, source } => format!("从 {addr} 接收失败：{}", io_error_zh(source)),
+        NetError::Send { addr, source } => format!("发送到 {addr} 失败：{}", io_error_zh(source)),
+        NetError::Join { group, source } => format!("无法加入组播组 {group}：{}", io_error_zh(source)),
+        NetError::Leave { group, source } => format!("无法退出组播组 {group}：{}", io_error_zh(source)),
+        NetError::SocketOption { option, addr, source } => {
+            format!("无法在 {addr} 上设置 {option}：{}", io_error_zh(source))
+        }
+        NetError::NoPeer(why) => format!("无法发送：{}", nobody_zh(*why)),
+        NetError::UnknownPeer { addr } => format!("无法发送到 {addr}：该连接已断开"),
+        NetError::SendQueueFull { addr, queued } => format!("无法发送到 {addr}：已有 {queued} 字节在等待发送"),
+        NetError::DatagramTooLarge { addr, len } => {
+            let limit = crate::net::max_datagram(*addr);
+            format!("无法向 {addr} 发送 {len} 字节：一个 UDP 数据报最多 {limit} 字节")
+        }
+        NetError::Capture(capture) => format!(
+            "无法写入接收文件 {}：{}",
+            capture.path.display(),
+            io_error_zh(&capture.source)
+        ),
+        NetError::Pcap(pcap) => format!(
+            "无法写入 pcap 文件 {}：{}",
+            pcap.path.display(),
+            io_error_zh(&pcap.source)
+        ),
+        NetError::ReadFile { path, source } => format!("无法读取 {}：{}", path.display(), io_error_zh(source)),
+        NetError::Unsent { to, queued } => format!("无法发送到 {to}：会话停止时仍有 {queued} 字节在等待发送"),
+        NetError::FileStopped { path, left, total } => {
+            format!(
+                "无法发送 {}：会话已停止，{total} 字节中有 {left} 字节未发送",
+                path.display()
+            )
+        }
+        NetError::Internal(source) => format!("无法启动会话：{}", io_error_zh(source)),
+    }
+}
+
+fn nobody_zh(why: Nobody) -> &'static str {
+    match why {
+        Nobody::NotOpen => "未打开",
+        Nobody::NotConnected => "未连接",
+        Nobody::NoClients => "没有已连接的客户端",
+        Nobody::KickNeedsServer => "只有 TCP 服务器可以断开客户端",
+        Nobody::RemoteNeedsUdp => "只有 UDP 可以更改远程地址",
+        Nobody::GroupsNeedUdp => "只有 UDP 可以加入组播组",
+        Nobody::StillResolving => "仍在解析远程主机名，发送队列已满",
+        Nobody::NoRemote => "没有远程地址：请填写，或等对方先发来数据",
+    }
+}
+
+fn io_error_zh(error: &io::Error) -> String {
+    use io::ErrorKind::*;
+    let words = match error.kind() {
+        AddrInUse => "地址已被占用",
+        AddrNotAvailable => "本机没有这个地址",
+        PermissionDenied => "权限不足",
+        ConnectionRefused => "连接被拒绝",
+        ConnectionReset => "连接被对方重置",
+        ConnectionAborted => "连接被中止",
+        TimedOut => "超时",
+        HostUnreachable => "主机不可达",
+        NetworkUnreachable => "网络不可达",
+        BrokenPipe => "连接已被对方关闭",
+        StorageFull => "磁盘空间不足",
+        NotFound => "找不到文件或目录",
+        // `io::ErrorKind` is `#[non_exhaustive]`: the standard library may add kinds, so a catch-all is required.
+        // Those get the system's own description, which `describe` also gives the English text.
+        _ => return describe(error),
+    };
+    words.to_string()
+}
+
+fn payload_error_zh(error: &PayloadError) -> String {
+    match error {
+        PayloadError::Hex(HexError::BadDigit { position, ch }) => {
+            format!("第 {position} 个字符 '{ch}' 不是十六进制数字")
+        }
+        PayloadError::Hex(HexError::OddDigits { position, token }) => {
+            format!("第 {position} 个字符起的 \"{token}\" 十六进制位数为奇数")
+        }
+        PayloadError::Escape(EscapeError::Unknown { position, ch }) => {
+            format!("第 {position} 个字符处的转义 \\{ch} 无法识别（可用：\\r \\n \\t \\0 \\\\ \\xHH）")
+        }
+        PayloadError::Escape(EscapeError::Trailing { position }) => {
+            format!("第 {position} 个字符：末尾单独的 \\（反斜杠本身请写 \\\\）")
+        }
+        PayloadError::Escape(EscapeError::BadHex { position, found }) => {
+            format!("第 {position} 个字符处的 \\x 转义不完整：需要两位十六进制数字，实际为 \"{found}\"")
+        }
+        PayloadError::Text(TextError::UnknownEncoding { name }) => format!("未知编码 \"{name}\""),
+        PayloadError::Text(TextError::Unencodable { ch, position, encoding }) => {
+            format!("第 {position} 个字符 '{ch}' 无法用 {encoding} 编码")
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn errors_read_in_the_window_language() {
+        let in_use = NetError::Listen {
+            addr: "0.0.0.0:7788".parse().expect("addr"),
+            source: io::Error::from(io::ErrorKind::AddrInUse),
+        };
+        assert_eq!(
+            Lang::En.net_error(&in_use),
+            "cannot listen on 0.0.0.0:7788: address in use"
+        );
+        assert_eq!(Lang::Zh.net_error(&in_use), "无法在 0.0.0.0:7788 上监听：地址已被占用");
+        let refused = NetError::Connect {
+            addr: "127.0.0.1:1".parse().expect("addr"),
+            source: io::Error::from(io::ErrorKind::ConnectionRefused),
+        };
+        assert_eq!(Lang::Zh.net_error(&refused), "无法连接 127.0.0.1:1：连接被拒绝");
+        assert_eq!(
+            Lang::Zh.net_error(&NetError::NoPeer(Nobody::NotOpen)),
+            "无法发送：未打开"
+        );
+        let unsent = NetError::Unsent {
+            to: "127.0.0.1:9".into(),
+            queued: 12,
+        };
+        assert_eq!(
+            Lang::Zh.net_error(&unsent),
+            "无法发送到 127.0.0.1:9：会话停止时仍有 12 字节在等待发送"
+        );
+        let bad_hex = PayloadError::Hex(HexError::BadDigit { position: 5, ch: 'G' });
+        assert_eq!(Lang::En.payload_error(&bad_hex), "bad hex digit 'G' at position 5");
+        assert_eq!(Lang::Zh.payload_error(&bad_hex), "第 5 个字符 'G' 不是十六进制数字");
+        let unencodable = PayloadError::Text(TextError::Unencodable {
+            ch: '€',
+            position: 3,
+            encoding: "gbk",
+        });
+        assert_eq!(Lang::Zh.payload_error(&unencodable), "第 3 个字符 '€' 无法用 gbk 编码");
+    }
+}

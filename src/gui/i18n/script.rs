@@ -1,0 +1,34 @@
+//! The send/expect script panel.
+labels! {
+    ScriptLabels {
+        repeat: "重复次数", "Repeat";
+        repeat_hint: "0 = 直到停止", "0 = until stopped";
+        step_send: "发送文本", "Send text";
+        step_send_hex: "发送 HEX", "Send hex";
+        step_expect: "等待文本", "Expect text";
+        step_expect_hex: "等待 HEX", "Expect hex";
+        step_expect_regex: "等待正则", "Expect regex";
+        step_sleep: "延时 (ms)", "Sleep (ms)";
+        action: "动作", "Action";
+        value: "内容", "Value";
+        timeout_ms: "超时 (ms)", "Timeout (ms)";
+        result: "结果", "Result";
+        time: "用时", "Time";
+        add_step: "添加步骤", "Add step";
+        run: "运行脚本", "Run script";
+        stop_script: "停止脚本", "Stop script";
+        passed: "通过", "passed";
+        failed: "失败", "failed";
+        running: "运行中", "running";
+        stopped: "已停止", "stopped";
+        waiting_for_client: "等待客户端连入", "waiting for a client";
+        received_instead: "实际收到", "Received instead";
+        latest_run: "最近一次", "Latest";
+        run_of: "显示", "Show";
+        round: "轮", "round";
+        open_first: "先打开会话", "Open the session first";
+        tip_run:
+            "TCP 客户端和 UDP 运行一次；TCP 服务器对每个连入的客户端运行，直到停止",
+            "TCP client and UDP: once; TCP server: for each client that joins, until stopped";
+    }
+}
