@@ -12,9 +12,9 @@ use crate::codec::framing::{FramingError, MAX_DELIMITER};
 use crate::codec::hex::HexError;
 use crate::codec::text::TextError;
 use crate::export::search::FindError;
+use crate::net::Kind;
 use crate::net::{NetError, Nobody, describe};
 use crate::send::PayloadError;
-use crate::session::spec::ModeKind;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Lang {
@@ -36,6 +36,11 @@ impl Lang {
         }
     }
 
+    /// A kind's name in this language (each kind names itself: `Caps::label`).
+    pub fn kind_name(self, kind: Kind) -> &'static str {
+        kind.label(self == Lang::Zh)
+    }
+
     pub fn texts(self) -> &'static Texts {
         match self {
             Lang::Zh => &ZH,
@@ -48,9 +53,6 @@ pub struct Texts {
     pub title: &'static str,
     pub connection: &'static str,
     pub mode: &'static str,
-    pub tcp_client: &'static str,
-    pub tcp_server: &'static str,
-    pub udp: &'static str,
     pub local_ip: &'static str,
     pub local_port: &'static str,
     pub remote_host: &'static str,
@@ -296,16 +298,6 @@ pub struct AutoTexts {
     pub open_first: &'static str,
 }
 
-impl Texts {
-    pub fn mode_name(&self, mode: ModeKind) -> &'static str {
-        match mode {
-            ModeKind::TcpClient => self.tcp_client,
-            ModeKind::TcpServer => self.tcp_server,
-            ModeKind::Udp => self.udp,
-        }
-    }
-}
-
 pub static AUTO_ZH: AutoTexts = AutoTexts {
     automation: "自动化",
     tip_automation: "分帧、自动回复规则和收发脚本",
@@ -449,9 +441,6 @@ pub static ZH: Texts = Texts {
     title: "Wirepad 网络调试助手",
     connection: "通信设置",
     mode: "协议类型",
-    tcp_client: "TCP 客户端",
-    tcp_server: "TCP 服务器",
-    udp: "UDP",
     local_ip: "本地主机地址",
     local_port: "本地主机端口",
     remote_host: "远程主机地址",
@@ -630,9 +619,6 @@ pub static EN: Texts = Texts {
     title: "Wirepad network debugging assistant",
     connection: "Connection",
     mode: "Mode",
-    tcp_client: "TCP Client",
-    tcp_server: "TCP Server",
-    udp: "UDP",
     local_ip: "Local IP",
     local_port: "Local port",
     remote_host: "Remote host",
