@@ -14,9 +14,8 @@ use crate::codec::checksum::Checksum;
 use crate::codec::framing::{Framing, FramingError};
 use crate::codec::text::TextEncoding;
 use crate::net::CaptureFile;
-use crate::net::{Delivery, Group, ReceivedAs, SessionConfig};
+use crate::net::{Delivery, Group, Mode, ReceivedAs, SessionConfig, tcp_client, tcp_server, udp};
 use crate::send::{LineEnding, PayloadFormat, PayloadSpec};
-use crate::session::Endpoint;
 use crate::session::launch::{SendBox, WindowSession};
 use crate::session::spec::parse_group;
 
@@ -318,24 +317,27 @@ impl SessionArgs {
     }
 
     /// The session these arguments describe.
-    pub fn endpoint(&self) -> Endpoint {
+    pub fn mode(&self) -> Mode {
         match self {
-            SessionArgs::TcpServer(server) => Endpoint::TcpServer {
+            SessionArgs::TcpServer(server) => Mode::TcpServer(tcp_server::Config {
                 listen: server.listen,
                 max_clients: server.max_clients,
-            },
-            SessionArgs::TcpClient(client) => Endpoint::TcpClient {
+            }),
+            SessionArgs::TcpClient(client) => Mode::TcpClient(tcp_client::Config {
                 remote: client.remote.clone(),
                 bind: client.bind,
                 reconnect: client.reconnect,
-            },
-            SessionArgs::Udp(udp) => Endpoint::Udp {
-                bind: udp.bind,
-                remote: udp.remote.clone(),
-                follow_peer: udp.follow_peer,
-                broadcast: udp.broadcast,
-                groups: udp.join.clone(),
-            },
+                connect_timeout: tcp_client::CONNECT_TIMEOUT,
+            }),
+            SessionArgs::Udp(args) => Mode::Udp(udp::Config {
+                bind: args
+                    .bind
+                    .unwrap_or_else(|| udp::default_bind(args.remote.as_deref(), &args.join)),
+                remote: args.remote.clone(),
+                follow_peer: args.follow_peer,
+                broadcast: args.broadcast,
+                groups: args.join.clone(),
+            }),
         }
     }
 }
@@ -382,7 +384,7 @@ impl SessionArgs {
             (None, None) => None,
         };
         Ok(WindowSession {
-            endpoint: self.endpoint(),
+            mode: self.mode(),
             encoding,
             hex: common.receive.hex,
             log: common.receive.log,
@@ -465,7 +467,7 @@ pub fn session_config(args: &SessionArgs) -> SessionConfig {
         received_as,
         echo: common.send.echo,
         framing: common.auto.frame.clone().unwrap_or_default(),
-        ..args.endpoint().config(Delivery::Lossless)
+        ..args.mode().config(Delivery::Lossless)
     }
 }
 
@@ -522,7 +524,6 @@ fn line_ending_parser() -> impl TypedValueParser<Value = LineEnding> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::net::Mode;
     use clap::CommandFactory;
 
     #[test]
@@ -593,10 +594,10 @@ mod tests {
         let config = session_config(&session);
         assert_eq!(
             config.mode,
-            Mode::TcpServer {
+            Mode::TcpServer(tcp_server::Config {
                 listen: "0.0.0.0:8080".parse().expect("addr"),
                 max_clients: None
-            }
+            })
         );
         assert_eq!(config.delivery, Delivery::Lossless);
         let error = |args: &[&str]| parse_session(args).expect_err("rejected").kind();
@@ -615,7 +616,7 @@ mod tests {
         let bind = |args: &[&str]| {
             let session = parse_session(args).expect("valid session");
             match session_config(&session).mode {
-                Mode::Udp { bind, .. } => bind.to_string(),
+                Mode::Udp(udp) => udp.bind.to_string(),
                 mode => panic!("{mode:?}"),
             }
         };

@@ -64,7 +64,7 @@ impl Plan {
             )));
         }
         let greeting = greeting(send, spec)?;
-        let datagram_limit = args.endpoint().datagram_limit();
+        let datagram_limit = args.mode().datagram_limit();
         if let (Some(limit), Some(Greeting::Bytes { bytes, .. })) = (datagram_limit, &greeting)
             && bytes.len() > limit
         {

@@ -14,8 +14,8 @@ use super::printer::Printer;
 use super::{CliError, note};
 use crate::codec::hex::to_hex;
 use crate::net::{
-    AutoEvent, Bytes, CloseReason, Command, Event, EventKind, LeaveReason, MAX_DATAGRAM, Mode, NetError, ScriptEnd,
-    Session, SessionConfig, StepOutcome, Target,
+    AutoEvent, Bytes, CloseReason, Command, Event, EventKind, LeaveReason, MAX_DATAGRAM, NetError, ScriptEnd,
+    ScriptScope, Session, SessionConfig, StepOutcome, Target,
 };
 use crate::send::PayloadSpec;
 use crate::session::state::SessionState;
@@ -137,23 +137,24 @@ impl Runner {
         );
         match event.kind {
             EventKind::Ready { local } => {
-                if matches!(self.config.mode, Mode::Udp { .. }) {
-                    self.ready(format_args!("bound to {local}"));
-                    if let Some(buffer) = self.session.recv_buffer().filter(|b| b.capped()) {
-                        let (granted, wanted) = (buffer.granted, buffer.wanted);
-                        note(format_args!(
-                            "note: the OS gave a UDP receive buffer of {granted} bytes, not {wanted}: bursts may \
-                             be dropped (Linux: raise net.core.rmem_max)"
-                        ));
-                    }
-                } else {
-                    self.ready(format_args!("listening on {local}"));
+                if let Some(line) = self.config.mode.caps().ready_line {
+                    self.ready(format_args!("{line} {local}"));
+                }
+                if let Some(buffer) = self.session.recv_buffer().filter(|b| b.capped()) {
+                    let (granted, wanted) = (buffer.granted, buffer.wanted);
+                    note(format_args!(
+                        "note: the OS gave a UDP receive buffer of {granted} bytes, not {wanted}: bursts may be \
+                         dropped (Linux: raise net.core.rmem_max)"
+                    ));
                 }
             }
             EventKind::Connected { local, peer } => self.ready(format_args!("connected to {peer} from {local}")),
-            EventKind::PeerJoined { peer, .. } => note(format_args!("client {peer} joined")),
+            EventKind::PeerJoined { peer, .. } => note(format_args!("{} {peer} joined", self.peer_noun())),
             EventKind::PeerRefused { peer } => {
-                note(format_args!("client {peer} refused: --max-clients reached"));
+                note(format_args!(
+                    "{} {peer} refused: --max-clients reached",
+                    self.peer_noun()
+                ));
             }
             EventKind::PeerLeft { peer, reason } => self.peer_left(peer, reason),
             EventKind::RemoteChanged { remote } => note(format_args!("sending to {remote}")),
@@ -206,8 +207,10 @@ impl Runner {
     /// Rule trouble goes to stderr; a script's end ends a tcp-client's or udp run (exit 0, or 1 naming the step),
     /// while a server reports each client's and goes on.
     fn automation(&mut self, event: AutoEvent) {
-        let server = matches!(self.config.mode, Mode::TcpServer { .. });
-        let who = |peer: Option<SocketAddr>| peer.map_or_else(String::new, |peer| format!("client {peer}: "));
+        // A script that runs per client reports each run and goes on; a single run ends the session.
+        let server = self.config.mode.caps().script_scope == ScriptScope::EachClient;
+        let noun = self.peer_noun();
+        let who = |peer: Option<SocketAddr>| peer.map_or_else(String::new, |peer| format!("{noun} {peer}: "));
         match event {
             AutoEvent::RuleFailed { peer, rule, problem } => {
                 note(format_args!("error: reply to {peer} by rule {}: {problem}", rule + 1));
@@ -309,11 +312,11 @@ impl Runner {
             LeaveReason::Kicked => "kicked",
             LeaveReason::Error => "error",
         };
-        let who = match self.config.mode {
-            Mode::TcpServer { .. } => "client",
-            _ => "server",
-        };
-        note(format_args!("{who} {peer} left: {why}"));
+        note(format_args!("{} {peer} left: {why}", self.peer_noun()));
+    }
+
+    fn peer_noun(&self) -> &'static str {
+        self.config.mode.caps().peer_noun
     }
 
     /// Starts what `--send`, `--send-hex` or `--send-file` asked for towards a destination that just became reachable.
@@ -364,7 +367,7 @@ impl Runner {
                     Target::Default => return self.stop(Err(error)),
                 },
             };
-            if matches!(self.config.mode, Mode::Udp { .. }) && len > MAX_DATAGRAM as u64 {
+            if self.config.mode.caps().datagrams && len > MAX_DATAGRAM as u64 {
                 let datagrams = len.div_ceil(MAX_DATAGRAM as u64);
                 note(format_args!(
                     "--send-file: {len} bytes go as {datagrams} datagrams of at most {MAX_DATAGRAM} bytes"
@@ -459,10 +462,9 @@ impl Runner {
     /// failed UDP send (its one destination is the session's whole purpose). A TCP server's trouble with one
     /// client is that client's: reported, and the session goes on.
     fn fatality(&self, error: &NetError) -> Fatality {
-        let server = matches!(self.config.mode, Mode::TcpServer { .. });
-        let udp = matches!(self.config.mode, Mode::Udp { .. });
+        let caps = self.config.mode.caps();
         match error {
-            NetError::ReadFile { .. } if server => Fatality::ClientFile,
+            NetError::ReadFile { .. } if caps.accepts => Fatality::ClientFile,
             NetError::Capture { .. }
             | NetError::Pcap { .. }
             | NetError::ReadFile { .. }
@@ -471,7 +473,9 @@ impl Runner {
             | NetError::Resolve { .. }
             | NetError::DatagramTooLarge { .. }
             | NetError::Internal(_) => Fatality::Fatal,
-            NetError::Send { .. } | NetError::NoPeer(_) | NetError::SendQueueFull { .. } if udp => Fatality::Fatal,
+            NetError::Send { .. } | NetError::NoPeer(_) | NetError::SendQueueFull { .. } if caps.datagrams => {
+                Fatality::Fatal
+            }
             _ => Fatality::Reported,
         }
     }

@@ -27,7 +27,8 @@ const ENHANCED_PACKET: u32 = 6;
 const EPB_FRAMING: usize = 32;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Transport {
+/// What the packets carry: the transport protocol of the headers synthesized around each payload.
+pub enum Carrier {
     Tcp,
     Udp,
 }
@@ -104,14 +105,14 @@ impl Flow {
 
 pub struct PcapSynth<W: Write> {
     writer: PcapNgWriter<W>,
-    transport: Transport,
+    carrier: Carrier,
     flows: HashMap<(SocketAddr, SocketAddr), Flow>,
     packet: Vec<u8>,
 }
 
 impl<W: Write> PcapSynth<W> {
     /// Starts the file: its section header and the one (Ethernet, nanosecond) interface.
-    pub fn new(out: W, transport: Transport) -> Result<PcapSynth<W>, PcapError> {
+    pub fn new(out: W, carrier: Carrier) -> Result<PcapSynth<W>, PcapError> {
         // Little-endian whatever the machine: `emit` writes its blocks so.
         let mut writer = PcapNgWriter::with_endianness(out, Endianness::Little)?;
         writer.write_pcapng_block(InterfaceDescriptionBlock {
@@ -121,7 +122,7 @@ impl<W: Write> PcapSynth<W> {
         })?;
         Ok(PcapSynth {
             writer,
-            transport,
+            carrier,
             flows: HashMap::new(),
             packet: Vec::new(),
         })
@@ -135,7 +136,7 @@ impl<W: Write> PcapSynth<W> {
         peer: SocketAddr,
         opened_by: Way,
     ) -> Result<(), PcapError> {
-        if self.transport != Transport::Tcp {
+        if self.carrier != Carrier::Tcp {
             return Ok(());
         }
         let mut flow = Flow::initial(local, peer);
@@ -161,7 +162,7 @@ impl<W: Write> PcapSynth<W> {
         way: Way,
         bytes: &[u8],
     ) -> Result<(), PcapError> {
-        if self.transport == Transport::Udp {
+        if self.carrier == Carrier::Udp {
             let payload = &bytes[..bytes.len().min(MAX_UDP)];
             return self.datagram(at, local, peer, way, payload);
         }

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::SystemTime;
 
-use crate::codec::pcapng::{self, PcapSynth, Transport, Way};
+use crate::codec::pcapng::{self, Carrier, PcapSynth, Way};
 use crate::log::{Chunk, Direction};
 use crate::view::ViewSnapshot;
 
@@ -46,11 +46,11 @@ impl Format {
     }
 }
 
-/// What an export needs besides the history: for pcapng, our end of the session and its transport.
+/// What an export needs besides the history: for pcapng, our end of the session and what its packets carry.
 #[derive(Debug, Clone, Copy)]
 pub struct Session {
     pub local: SocketAddr,
-    pub transport: Transport,
+    pub carrier: Carrier,
 }
 
 /// Chunks written so far of how many, and the cancel flag, shared with whoever shows the progress.
@@ -139,7 +139,7 @@ fn write_unchecked(
                 path: path.into(),
                 source,
             };
-            let mut synth = PcapSynth::new(&mut out, session.transport).map_err(pcap)?;
+            let mut synth = PcapSynth::new(&mut out, session.carrier).map_err(pcap)?;
             let mut last = SystemTime::UNIX_EPOCH;
             for chunk in chunks() {
                 last = chunk.at.into();

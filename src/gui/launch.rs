@@ -5,54 +5,36 @@ use std::process::ExitCode;
 
 use crate::gui::app::WirepadApp;
 use crate::gui::automation::{editable_rules, editable_script};
-use crate::gui::settings::{AutoPanel, ModeKind, TabConfig};
-use crate::net::CaptureFile;
+use crate::gui::settings::{AutoPanel, TabConfig};
+use crate::net::{CaptureFile, RemoteUse};
 use crate::session::launch::{SendBox, WindowSession};
-use crate::session::spec::{Endpoint, default_udp_bind};
 
 impl TabConfig {
     /// Shows a command-line session in this tab's fields; returns the capture file to open with it.
     pub(crate) fn apply_launch(&mut self, launch: &WindowSession) -> Option<CaptureFile> {
-        // After the mode is set: each mode has its own local port.
-        let set_local = |settings: &mut TabConfig, addr: SocketAddr| {
-            settings.local_ip = addr.ip().to_string();
-            *settings.local_port_mut() = addr.port().to_string();
-        };
-        match &launch.endpoint {
-            Endpoint::TcpServer { listen, .. } => {
-                self.mode = ModeKind::TcpServer;
-                set_local(self, *listen);
-            }
-            Endpoint::TcpClient {
-                remote,
-                bind,
-                reconnect,
-            } => {
-                self.mode = ModeKind::TcpClient;
+        // After the kind is set: each kind has its own local port.
+        // After the kind is set: each kind has its own local port. Only the fields the kind uses change.
+        self.mode = launch.mode.kind();
+        let caps = launch.mode.caps();
+        let parts = launch.mode.parts();
+        let local = parts.local.unwrap_or_else(|| SocketAddr::from(([0, 0, 0, 0], 0)));
+        self.local_ip = local.ip().to_string();
+        *self.local_port_mut() = local.port().to_string();
+        if caps.remote != RemoteUse::None {
+            self.remote_host.clear();
+            if let Some(remote) = &parts.remote {
                 self.set_remote(remote);
-                self.reconnect = *reconnect;
-                set_local(self, bind.unwrap_or_else(|| SocketAddr::from(([0, 0, 0, 0], 0))));
             }
-            Endpoint::Udp {
-                bind,
-                remote,
-                follow_peer,
-                broadcast,
-                groups,
-            } => {
-                self.mode = ModeKind::Udp;
-                set_local(
-                    self,
-                    bind.unwrap_or_else(|| default_udp_bind(remote.as_deref(), groups)),
-                );
-                self.remote_host.clear();
-                if let Some(remote) = remote {
-                    self.set_remote(remote);
-                }
-                self.follow_peer = *follow_peer;
-                self.broadcast = *broadcast;
-                self.multicast_group = groups.first().map(ToString::to_string).unwrap_or_default();
-            }
+        }
+        if caps.reconnects {
+            self.reconnect = parts.reconnect;
+        }
+        if caps.follows_peer {
+            self.follow_peer = parts.follow_peer;
+        }
+        if caps.multicast {
+            self.broadcast = parts.broadcast;
+            self.multicast_group = parts.groups.first().map(ToString::to_string).unwrap_or_default();
         }
         if let Some(encoding) = launch.encoding {
             self.receive.encoding = encoding;

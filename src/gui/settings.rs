@@ -15,7 +15,8 @@ use crate::net::{Delivery, SessionConfig};
 use crate::send::{LineEnding, PayloadFormat, PayloadSpec};
 use crate::session::spec::Form;
 // The window's form vocabulary lives with the session spec that checks it.
-pub use crate::session::spec::{Field, FieldErrors, Invalid, ModeKind};
+use crate::net::{Kind, PerKind};
+pub use crate::session::spec::{Field, FieldErrors, Invalid};
 
 const HISTORY: usize = 20;
 /// A day: the longest periodic interval (and far from what a clock can add without overflowing).
@@ -47,9 +48,10 @@ impl Prefs {
 pub struct TabConfig {
     /// The tab's title as the user named it; empty: the mode and port.
     pub name: String,
-    pub mode: ModeKind,
+    /// The session's kind (saved under its old name, `mode`).
+    pub mode: Kind,
     pub local_ip: String,
-    /// Each mode keeps its own local port, as in NetAssist: a TCP client's is 0 (any) unless the user sets one.
+    /// Each kind keeps its own local port, as in NetAssist: a TCP client's is 0 (any) unless the user sets one.
     pub local_ports: LocalPorts,
     pub remote_host: String,
     pub remote_port: String,
@@ -198,7 +200,7 @@ impl Default for TabConfig {
     fn default() -> Self {
         TabConfig {
             name: String::new(),
-            mode: ModeKind::TcpServer,
+            mode: Kind::default(),
             local_ip: "0.0.0.0".into(),
             local_ports: LocalPorts::default(),
             remote_host: "127.0.0.1".into(),
@@ -219,23 +221,8 @@ impl Default for TabConfig {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct LocalPorts {
-    pub tcp_server: String,
-    pub tcp_client: String,
-    pub udp: String,
-}
-
-impl Default for LocalPorts {
-    fn default() -> Self {
-        LocalPorts {
-            tcp_server: "8080".into(),
-            tcp_client: "0".into(),
-            udp: "8080".into(),
-        }
-    }
-}
+/// Each kind's local port, as typed.
+pub type LocalPorts = PerKind<String>;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
@@ -346,21 +333,13 @@ impl TabConfig {
         settings
     }
 
-    /// The local port of the current mode.
+    /// The local port of the current kind.
     pub fn local_port(&self) -> &str {
-        match self.mode {
-            ModeKind::TcpServer => &self.local_ports.tcp_server,
-            ModeKind::TcpClient => &self.local_ports.tcp_client,
-            ModeKind::Udp => &self.local_ports.udp,
-        }
+        self.local_ports.get(self.mode)
     }
 
     pub fn local_port_mut(&mut self) -> &mut String {
-        match self.mode {
-            ModeKind::TcpServer => &mut self.local_ports.tcp_server,
-            ModeKind::TcpClient => &mut self.local_ports.tcp_client,
-            ModeKind::Udp => &mut self.local_ports.udp,
-        }
+        self.local_ports.get_mut(self.mode)
     }
 
     pub fn remote(&self) -> String {
@@ -378,7 +357,7 @@ impl TabConfig {
     /// The connection fields of the current mode, as typed.
     pub fn form(&self) -> Form<'_> {
         Form {
-            mode: self.mode,
+            kind: self.mode,
             local_ip: &self.local_ip,
             local_port: self.local_port(),
             remote_host: &self.remote_host,
@@ -393,14 +372,14 @@ impl TabConfig {
     /// Validates every field the mode uses. Errors name their field, so each shows beside it. A window must
     /// never stall, so it drops display data when behind.
     pub fn validate(&self) -> Result<SessionConfig, FieldErrors> {
-        Ok(self.form().endpoint()?.config(Delivery::DropWhenBehind))
+        Ok(self.form().mode()?.config(Delivery::DropWhenBehind))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::net::{Group, Mode};
+    use crate::net::{Group, Mode, tcp_server, udp};
 
     fn with(edit: impl FnOnce(&mut TabConfig)) -> TabConfig {
         let mut settings = TabConfig::default();
@@ -419,7 +398,7 @@ mod tests {
             (|s| s.local_ip = "300.1.1.1".into(), vec![(Field::LocalIp, Invalid::Ip)]),
             (
                 |s| {
-                    s.mode = ModeKind::TcpClient;
+                    s.mode = Kind::TcpClient;
                     s.remote_host = "300.1.1.1".into();
                     s.remote_port = "x".into();
                 },
@@ -427,21 +406,21 @@ mod tests {
             ),
             (
                 |s| {
-                    s.mode = ModeKind::Udp;
+                    s.mode = Kind::Udp;
                     s.multicast_group = "10.0.0.1".into();
                 },
                 vec![(Field::MulticastGroup, Invalid::Group)],
             ),
             (
                 |s| {
-                    s.mode = ModeKind::Udp;
+                    s.mode = Kind::Udp;
                     s.remote_port = "0".into();
                 },
                 vec![(Field::RemotePort, Invalid::RemotePort)],
             ),
             (
                 |s| {
-                    s.mode = ModeKind::TcpClient;
+                    s.mode = Kind::TcpClient;
                     s.remote_port = "0".into();
                 },
                 vec![(Field::RemotePort, Invalid::RemotePort)],
@@ -459,27 +438,27 @@ mod tests {
             .expect("valid");
         assert_eq!(
             server.mode,
-            Mode::TcpServer {
+            Mode::TcpServer(tcp_server::Config {
                 listen: "0.0.0.0:0".parse().expect("addr"),
                 max_clients: None
-            }
+            })
         );
         let client = with(|s| {
-            s.mode = ModeKind::TcpClient;
+            s.mode = Kind::TcpClient;
             s.remote_host = "::1".into();
             s.remote_port = "7788".into();
         });
         match client.validate().expect("valid").mode {
-            Mode::TcpClient { remote, bind, .. } => assert_eq!((remote.as_str(), bind), ("[::1]:7788", None)),
+            Mode::TcpClient(client) => assert_eq!((client.remote.as_str(), client.bind), ("[::1]:7788", None)),
             other => panic!("{other:?}"),
         }
         let udp = with(|s| {
-            s.mode = ModeKind::Udp;
+            s.mode = Kind::Udp;
             s.remote_host = String::new();
             s.multicast_group = "ff12::1%2".into();
         });
         match udp.validate().expect("valid").mode {
-            Mode::Udp { remote, groups, .. } => {
+            Mode::Udp(udp::Config { remote, groups, .. }) => {
                 assert_eq!(remote, None);
                 assert_eq!(
                     groups,

@@ -10,16 +10,18 @@ use crossbeam_channel::Sender;
 
 use crate::automation::rules::{RuleSpec, Rules};
 use crate::automation::script::ScriptSpec;
-use crate::codec::pcapng::Transport;
 use crate::export::search::Batch;
 use crate::export::{ExportError, Format, Progress, Session as ExportSession};
 use crate::gui::automation::{AutoState, editable_rules, editable_script};
 use crate::gui::dialog::FilePurpose;
 use crate::gui::find::Finder;
 use crate::gui::i18n::{Lang, Notice};
-use crate::gui::settings::{ModeKind, Prefs, TabConfig};
+use crate::gui::settings::{Prefs, TabConfig};
 use crate::log::{Chunk, Direction, Log};
-use crate::net::{CaptureFile, Command, CounterSnapshot, Event, EventKind, NetError, Nobody, Session, Target};
+use crate::net::{
+    CaptureFile, Command, CounterSnapshot, Event, EventKind, Kind, NetError, Nobody, RemoteUse, ScriptScope, Session,
+    Target,
+};
 use crate::send::PayloadError;
 use crate::session::state::{ClientInfo, LinkState, SessionState};
 use crate::session::stats::Throughput;
@@ -122,7 +124,7 @@ pub enum Dot {
 /// A network error together with the mode of the attempt that made it: switching mode hides it.
 #[derive(Debug, Clone)]
 pub struct AttemptError {
-    pub mode: ModeKind,
+    pub mode: Kind,
     pub notice: Notice,
 }
 
@@ -350,7 +352,7 @@ impl TabState {
     }
 
     /// The network error of the last attempt in `mode`.
-    pub fn error(&self, mode: ModeKind, lang: Lang) -> Option<String> {
+    pub fn error(&self, mode: Kind, lang: Lang) -> Option<String> {
         self.error
             .as_ref()
             .filter(|error| error.mode == mode)
@@ -407,15 +409,14 @@ impl Tab {
 
     /// The title: the user's name, else the mode and port; a mark while it holds data not yet seen.
     pub fn title(&self, lang: Lang) -> String {
-        let t = lang.texts();
         let name = if self.config.name.trim().is_empty() {
             let port = match (self.state.local_addr(), self.state.link()) {
                 (Some(local), _) => local.port().to_string(),
                 (None, LinkState::Connected { peer, .. }) => peer.port().to_string(),
-                (None, _) if self.config.mode == ModeKind::TcpClient => self.config.remote_port.clone(),
+                (None, _) if self.config.mode.caps().remote == RemoteUse::Required => self.config.remote_port.clone(),
                 (None, _) => self.config.local_port().to_string(),
             };
-            format!("{} {port}", t.mode_name(self.config.mode))
+            format!("{} {port}", lang.kind_name(self.config.mode))
         } else {
             self.config.name.trim().to_string()
         };
@@ -699,7 +700,7 @@ impl Tab {
                     state.auto.set_run_at_open(false);
                     state.auto.script_started(self.config.script.clone());
                 }
-                if self.config.mode != ModeKind::TcpServer && !self.config.remote_host.trim().is_empty() {
+                if self.config.mode.caps().remote != RemoteUse::None && !self.config.remote_host.trim().is_empty() {
                     prefs.remember_remote(self.config.remote());
                 }
                 state.live = Some(live);
@@ -890,11 +891,7 @@ impl Tab {
         let snapshot = self.state.view.snapshot_selected();
         let session = ExportSession {
             local: self.local_end(),
-            transport: if self.config.mode == ModeKind::Udp {
-                Transport::Udp
-            } else {
-                Transport::Tcp
-            },
+            carrier: self.config.mode.caps().carrier,
         };
         let progress = Arc::new(Progress::default());
         self.state.export = Some((format, progress.clone()));
@@ -1015,7 +1012,7 @@ impl Tab {
                 self.attempt_failed(error);
             }
             EventKind::RemoteChanged { remote } => {
-                if self.config.mode == ModeKind::Udp {
+                if self.config.mode.caps().follows_peer {
                     self.config.remote_host = remote.ip().to_string();
                     self.config.remote_port = remote.port().to_string();
                 }
@@ -1037,7 +1034,7 @@ impl Tab {
             | EventKind::PeriodicProgress { .. }
             | EventKind::FileProgress { .. } => {}
             EventKind::Automation(event) => {
-                let once = self.config.mode != ModeKind::TcpServer;
+                let once = self.config.mode.caps().script_scope != ScriptScope::EachClient;
                 self.state.auto.handle(event, once);
             }
         }

@@ -8,10 +8,10 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Instant;
 
+use super::caps::ScriptScope;
 use super::message::RuleHits;
 use super::outbox::Outbox;
-use super::worker::{Ctx, Transport};
-use super::{AutoEvent, Bytes, EventKind, ScriptEnd, StepOutcome, Target};
+use super::{AutoEvent, Bytes, EventKind, NetError, ScriptEnd, StepOutcome, Target};
 use crate::automation::rules::{Context, Rules};
 use crate::automation::script::{Action, Run, Script};
 use crate::codec::framing::{Framer, Framing};
@@ -60,17 +60,6 @@ struct ScriptRun {
     fed: bool,
     /// When the run wants to be looked at again.
     wake: Option<Instant>,
-}
-
-/// How a script meets the session's peers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Scope {
-    /// TCP server: a run per client.
-    EachClient,
-    /// TCP client: one run, on the connection (now, or the next one made).
-    Once,
-    /// UDP: one run, sending to the default remote and fed by every peer.
-    Socket,
 }
 
 #[derive(Default)]
@@ -222,11 +211,11 @@ impl Automation {
     }
 
     /// A peer the script should meet: a client joined (`EachClient`) or the connection was made (`Once`).
-    pub fn peer_joined(&mut self, peer: SocketAddr, scope: Scope, outbox: &mut Outbox) {
+    pub fn peer_joined(&mut self, peer: SocketAddr, scope: ScriptScope, outbox: &mut Outbox) {
         let start = match scope {
-            Scope::EachClient => self.script.is_some(),
-            Scope::Once => std::mem::take(&mut self.script_waiting),
-            Scope::Socket => false,
+            ScriptScope::EachClient => self.script.is_some(),
+            ScriptScope::Once => std::mem::take(&mut self.script_waiting),
+            ScriptScope::Socket => false,
         };
         if start {
             self.start_run(Some(peer), outbox);
@@ -234,13 +223,13 @@ impl Automation {
     }
 
     /// Starts `script` (replacing one running) for the peers there are now; later ones per `scope`.
-    pub fn run_script(&mut self, script: Arc<Script>, scope: Scope, peers: &[SocketAddr], outbox: &mut Outbox) {
+    pub fn run_script(&mut self, script: Arc<Script>, scope: ScriptScope, peers: &[SocketAddr], outbox: &mut Outbox) {
         self.stop_script(outbox);
         self.script = Some(script);
         match scope {
-            Scope::Socket => self.start_run(None, outbox),
-            Scope::EachClient => peers.iter().for_each(|&peer| self.start_run(Some(peer), outbox)),
-            Scope::Once => match peers.first() {
+            ScriptScope::Socket => self.start_run(None, outbox),
+            ScriptScope::EachClient => peers.iter().for_each(|&peer| self.start_run(Some(peer), outbox)),
+            ScriptScope::Once => match peers.first() {
                 Some(&peer) => self.start_run(Some(peer), outbox),
                 None => self.script_waiting = true,
             },
@@ -353,92 +342,94 @@ impl Automation {
     }
 }
 
-/// The automation's turn: delayed replies due, messages whose gap has passed, script steps. Runs on the worker
-/// after the sockets were served, so data read in this loop is answered in it.
-pub(super) fn turn(ctx: &mut Ctx, link: &mut dyn Transport, now: Instant) {
-    if ctx.auto.deadline(now).is_none_or(|due| due > now) {
-        return;
-    }
-    // Taken out while the link (which reaches the context) sends; a peer that leaves meanwhile is told to the
-    // empty stand-in, and its run fails at its next send instead.
-    let mut auto = std::mem::take(&mut ctx.auto);
-    while auto.delayed.peek().is_some_and(|Reverse(d)| d.due <= now) {
-        let Some(Reverse(delayed)) = auto.delayed.pop() else {
-            break;
-        };
-        auto.delayed_bytes -= delayed.reply.bytes.len();
-        let reply = delayed.reply;
-        if let Err(e) = link.send(ctx, Target::Peer(delayed.peer), reply.bytes, reply.report) {
-            ctx.error(e);
-        }
-    }
-    if matches!(auto.framing, Framing::Gap(_)) {
-        let mut ended = Vec::new();
-        for (&peer, framer) in &mut auto.framers {
-            if let Some(message) = framer.expire(now) {
-                ended.push((peer, message));
+/// Where the automation's turn sends and reports: the worker's context with its transport (`transport.rs`).
+pub(super) trait Link {
+    fn send(&mut self, to: Target, bytes: Bytes, report: bool) -> Result<(), NetError>;
+    fn outbox(&mut self) -> &mut Outbox;
+    fn error(&mut self, error: NetError);
+}
+
+impl Automation {
+    /// The automation's turn: delayed replies due, messages whose gap has passed, script steps. Runs on the worker
+    /// after the sockets were served, so data read in this loop is answered in it. The context's automation is a
+    /// stand-in meanwhile (see `Ctx::automation_turn`).
+    pub(super) fn turn(&mut self, link: &mut dyn Link, now: Instant) {
+        while self.delayed.peek().is_some_and(|Reverse(d)| d.due <= now) {
+            let Some(Reverse(delayed)) = self.delayed.pop() else {
+                break;
+            };
+            self.delayed_bytes -= delayed.reply.bytes.len();
+            let reply = delayed.reply;
+            if let Err(e) = link.send(Target::Peer(delayed.peer), reply.bytes, reply.report) {
+                link.error(e);
             }
         }
-        for (peer, message) in ended {
-            let mut replies = Vec::new();
-            ctx.outbox.count_message();
-            ctx.outbox.push_received(peer, &message.bytes, false);
-            auto.message(peer, &message.bytes, now, &mut ctx.outbox, &mut replies);
-            for reply in replies {
-                if let Err(e) = link.send(ctx, Target::Peer(peer), reply.bytes, reply.report) {
-                    ctx.error(e);
+        if matches!(self.framing, Framing::Gap(_)) {
+            let mut ended = Vec::new();
+            for (&peer, framer) in &mut self.framers {
+                if let Some(message) = framer.expire(now) {
+                    ended.push((peer, message));
+                }
+            }
+            for (peer, message) in ended {
+                let mut replies = Vec::new();
+                let outbox = link.outbox();
+                outbox.count_message();
+                outbox.push_received(peer, &message.bytes, false);
+                self.message(peer, &message.bytes, now, outbox, &mut replies);
+                for reply in replies {
+                    if let Err(e) = link.send(Target::Peer(peer), reply.bytes, reply.report) {
+                        link.error(e);
+                    }
                 }
             }
         }
-    }
-    let due: Vec<Option<SocketAddr>> = auto
-        .runs
-        .iter()
-        .filter(|(_, run)| run.fed || run.wake.is_some_and(|at| at <= now))
-        .map(|(&peer, _)| peer)
-        .collect();
-    for peer in due {
-        if let Some(mut run) = auto.runs.remove(&peer)
-            && advance(ctx, link, peer, &mut run, now)
-        {
-            auto.runs.insert(peer, run);
+        let due: Vec<Option<SocketAddr>> = self
+            .runs
+            .iter()
+            .filter(|(_, run)| run.fed || run.wake.is_some_and(|at| at <= now))
+            .map(|(&peer, _)| peer)
+            .collect();
+        for peer in due {
+            if let Some(mut run) = self.runs.remove(&peer)
+                && advance(link, peer, &mut run, now)
+            {
+                self.runs.insert(peer, run);
+            }
         }
     }
-    let stand_in = std::mem::replace(&mut ctx.auto, auto);
-    for peer in stand_in.gone {
-        ctx.auto.peer_left(peer, &mut ctx.outbox);
+
+    /// A stand-in's peers that left during a turn, told to the automation it stood in for.
+    pub(super) fn hand_over_gone(self, to: &mut Automation, outbox: &mut Outbox) {
+        for peer in self.gone {
+            to.peer_left(peer, outbox);
+        }
     }
 }
 
 /// Drives one run as far as it goes now; `false` once it has ended.
-fn advance(
-    ctx: &mut Ctx,
-    link: &mut dyn Transport,
-    peer: Option<SocketAddr>,
-    run: &mut ScriptRun,
-    now: Instant,
-) -> bool {
+fn advance(link: &mut dyn Link, peer: Option<SocketAddr>, run: &mut ScriptRun, now: Instant) -> bool {
     run.fed = false;
     run.wake = None;
     let to = peer.map_or(Target::Default, Target::Peer);
     for action in run.run.advance(now) {
         match action {
             Action::Send(bytes) => {
-                if let Err(e) = link.send(ctx, to, bytes.into(), true) {
-                    ctx.error(e);
-                    report_done(&mut ctx.outbox, peer, &mut run.run);
-                    fail(peer, &mut run.run, now, &mut ctx.outbox);
+                if let Err(e) = link.send(to, bytes.into(), true) {
+                    link.error(e);
+                    report_done(link.outbox(), peer, &mut run.run);
+                    fail(peer, &mut run.run, now, link.outbox());
                     return false;
                 }
             }
             Action::WaitUntil(at) => run.wake = Some(at),
             ended @ (Action::Passed | Action::Failed(_)) => {
-                report_end(&mut ctx.outbox, peer, &mut run.run, ended, now);
+                report_end(link.outbox(), peer, &mut run.run, ended, now);
                 return false;
             }
         }
     }
-    report_done(&mut ctx.outbox, peer, &mut run.run);
+    report_done(link.outbox(), peer, &mut run.run);
     true
 }
 

@@ -10,8 +10,11 @@ use mio::net::TcpStream;
 
 use super::auto::Reply;
 use super::outbox::Outbox;
-use super::worker::Ctx;
+use super::transport::Ctx;
 use super::{Bytes, Counters, EventKind, LeaveReason, NetError};
+
+/// How much one read of a TCP stream takes at most.
+pub(super) const READ_BUFFER: usize = 1024 * 1024;
 
 /// A peer's outgoing queue: while this much waits to be written to it, that peer is not read (its echoes stop
 /// growing the queue, TCP slows it down), and a send into it that would pass the bound is refused whole.

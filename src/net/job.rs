@@ -6,7 +6,7 @@ use std::io::Read;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use super::worker::{Ctx, Transport};
+use super::transport::{Ctx, Transport};
 use super::{Bytes, EventKind, NetError, Target};
 
 /// A file is read ahead only while less than this waits in the send queue.

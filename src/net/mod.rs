@@ -1,19 +1,22 @@
 //! The engine: one worker thread per session owns every socket of it through one `mio::Poll`.
 //! Commands go in on a crossbeam channel (plus a `mio::Waker`); events come out in batches on a bounded channel.
 mod auto;
+mod caps;
 mod capture;
 mod conn;
 mod error;
 mod job;
+mod kind;
 mod message;
 mod outbox;
 mod pcap;
 pub(crate) mod platform;
 mod resolve;
 mod spool;
-mod tcp_client;
-mod tcp_server;
-mod udp;
+pub mod tcp_client;
+pub mod tcp_server;
+mod transport;
+pub mod udp;
 mod worker;
 
 use std::net::SocketAddr;
@@ -28,8 +31,10 @@ use crate::automation::rules::Rules;
 use crate::automation::script::Script;
 use crate::codec::framing::Framing;
 
+pub use caps::{Caps, Parts, RemoteUse, ScriptScope};
 pub use capture::CaptureFile;
 pub use error::{CaptureError, NetError, Nobody, PcapFileError, describe};
+pub use kind::{Kind, Mode, PerKind};
 pub use message::{
     AutoEvent, Bytes, CloseReason, Command, Event, EventKind, Group, LeaveReason, RuleHits, ScriptEnd, StepOutcome,
     Target,
@@ -46,32 +51,6 @@ pub fn max_datagram(to: SocketAddr) -> usize {
         SocketAddr::V6(v6) if v6.ip().to_ipv4_mapped().is_none() => MAX_DATAGRAM_V6,
         _ => MAX_DATAGRAM,
     }
-}
-
-/// What kind of session to open.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Mode {
-    TcpServer {
-        listen: SocketAddr,
-        /// Refuse connections beyond this many clients.
-        max_clients: Option<usize>,
-    },
-    TcpClient {
-        /// `host:port`; hostnames are resolved on a thread of their own, never on the caller's or the worker's.
-        remote: String,
-        bind: Option<SocketAddr>,
-        reconnect: bool,
-        connect_timeout: Duration,
-    },
-    Udp {
-        bind: SocketAddr,
-        /// `host:port` to send to by default.
-        remote: Option<String>,
-        /// Replies go to whoever sent last (NetAssist's "UDP目的IP/端口随对方变化").
-        follow_peer: bool,
-        broadcast: bool,
-        groups: Vec<Group>,
-    },
 }
 
 /// What the worker does when the event consumer falls behind.

@@ -13,7 +13,7 @@ use super::capture::{CaptureFile, open};
 use super::error::PcapFileError;
 use super::spool::{Pool, Shared, Spool};
 use super::{Bytes, LeaveReason};
-use crate::codec::pcapng::{PcapError, PcapSynth, Transport, Way};
+use crate::codec::pcapng::{Carrier, PcapError, PcapSynth, Way};
 
 /// Records queued before back-pressure starts (a data record is at most one socket read or one write).
 const QUEUE_RECORDS: usize = 64;
@@ -49,7 +49,7 @@ impl Pcap {
     /// (a window's reopened session) gets a section of its own, which Wireshark reads as one more.
     pub fn create(
         target: &CaptureFile,
-        transport: Transport,
+        carrier: Carrier,
         pool: Pool,
         on_exit: impl FnOnce() + Send + 'static,
     ) -> Result<Pcap, PcapFileError> {
@@ -59,7 +59,7 @@ impl Pcap {
             source,
         };
         let file = open(target).map_err(io)?;
-        let synth = PcapSynth::new(BufWriter::with_capacity(WRITE_BUFFER, file), transport)
+        let synth = PcapSynth::new(BufWriter::with_capacity(WRITE_BUFFER, file), carrier)
             .map_err(|error| pcap_error(path, error))?;
         let owned = path.to_owned();
         let spool = Spool::spawn(

@@ -1,227 +1,27 @@
 //! The worker loop shared by every kind of session: poll, commands, timers, jobs (periodic and file sends),
 //! automation (framing, rules, scripts), capture and live pcap.
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, TryRecvError, bounded, unbounded};
 use mio::{Events, Poll, Token, Waker};
 
-use super::auto::{self, Automation, Reply, Scope};
+use super::auto::Automation;
+use super::caps::ScriptScope;
 use super::capture::{Capture, CaptureFile};
 use super::job::{Cancel, FileSend, Job, JobKind, Periodic, Turn};
 use super::outbox::Outbox;
 use super::pcap::Pcap;
 use super::spool::Pool;
-use super::{
-    Bytes, CloseReason, Command, Counters, EventKind, LeaveReason, Mode, NetError, Nobody, Notify, RecvBuffer, Session,
-    SessionConfig, Target, platform, tcp_client, tcp_server, udp,
-};
-use crate::codec::pcapng::{Transport as Carrier, Way};
+use super::transport::{Ctx, EVENT_BATCHES, Launcher, SPARE_COPIES, Started, Transport, WAKER};
+use super::{CloseReason, Command, Counters, EventKind, NetError, Notify, Session, SessionConfig, Target, platform};
+use crate::automation::script::Script;
+use crate::codec::pcapng::Carrier;
 
-pub(super) const WAKER: Token = Token(0);
-/// Batches waiting for the consumer before the worker drops display data (or pauses, when lossless). Each holds up
-/// to ~1 MiB of reads, so this bounds what a flood has in flight between the engine and the window (8 measured
-/// 15 MiB less peak RSS in a 1 GiB flood than 32, with no loss of printing throughput).
-const EVENT_BATCHES: usize = 8;
-const FILE_CHUNK: usize = 64 * 1024;
 /// How often a worker blocked by the capture or pcap writer looks again whether it made room.
 const RETRY: Duration = Duration::from_millis(1);
-/// Outgoing queues past this much in all are a backlog whose memory is handed back to the OS once it is gone.
-const BACKLOG: usize = 16 * 1024 * 1024;
 /// How long a stopped lossless session goes on writing what is queued before giving it up.
 const DRAIN: Duration = Duration::from_secs(5);
-/// Spare buffers for the copies of received data the capture and the pcap write.
-const SPARE_COPIES: usize = 16;
-
-/// What the transports share with the loop.
-pub(super) struct Ctx {
-    pub outbox: Outbox,
-    pub counters: Arc<Counters>,
-    pub capture: Option<Capture>,
-    pub pcap: Option<Pcap>,
-    /// Where the copies for `capture` and `pcap` come from (one copy of a read for both).
-    pub copies: Pool,
-    pub registry: mio::Registry,
-    /// Bytes in every connection's outgoing queue together.
-    pub queued_total: usize,
-    /// `queued_total` has passed `BACKLOG` since memory was last handed back.
-    backlog: bool,
-    /// Framing, rules (echo among them) and scripts, run here in the worker: no wait on the consumer.
-    pub auto: Automation,
-    /// Sockets with data left unread at the end of their turn (or a queue that made room): read again before polling.
-    pub unread: Vec<Token>,
-    /// Sockets not read (or not written) while the consumer, the capture or the pcap catches up: looked at again
-    /// every `RETRY`.
-    pub parked: Vec<Token>,
-    next_token: usize,
-}
-
-impl Ctx {
-    /// Bytes read from `peer` (at our `local` end): counted, captured, handed to the consumer and to the
-    /// automation. Returns the replies due now, for the transport to queue to that peer.
-    #[must_use]
-    pub fn received(&mut self, local: SocketAddr, peer: SocketAddr, data: &[u8], coalesce: bool) -> Vec<Reply> {
-        self.counters.add_rx(data.len());
-        if self.capture.is_some() || self.pcap.is_some() {
-            let chunk = self.copies.copy(data);
-            if let Some(pcap) = &mut self.pcap {
-                pcap.received(local, peer, chunk.clone());
-            }
-            if let Some(capture) = &mut self.capture {
-                capture.push(chunk);
-            }
-        }
-        if self.auto.idle() {
-            self.outbox.push_received(peer, data, coalesce);
-            return Vec::new();
-        }
-        self.auto.received(peer, data, coalesce, &mut self.outbox)
-    }
-
-    /// A TCP peer half-closed: the message it left unfinished, and its replies.
-    #[must_use]
-    pub fn stream_ended(&mut self, peer: SocketAddr) -> Vec<Reply> {
-        self.auto.stream_ended(peer, &mut self.outbox)
-    }
-
-    /// The socket took `bytes[range]` for `peer`: counted, and in the pcap.
-    pub fn wrote(&mut self, local: SocketAddr, peer: SocketAddr, bytes: &Bytes, range: std::ops::Range<usize>) {
-        self.counters.add_tx(range.len());
-        if let Some(pcap) = &mut self.pcap {
-            pcap.sent(local, peer, bytes, range);
-        }
-    }
-
-    /// A TCP peer is gone: its framing and its script run end (before its `PeerLeft`); the pcap closes its stream.
-    pub fn peer_left(&mut self, local: SocketAddr, peer: SocketAddr, reason: LeaveReason) {
-        self.auto.peer_left(peer, &mut self.outbox);
-        if let Some(pcap) = &mut self.pcap {
-            pcap.left(local, peer, reason);
-        }
-    }
-
-    /// A TCP peer became reachable (after its `PeerJoined` or `Connected`): a script may start for it, and the
-    /// pcap gets its handshake, from whoever opened the connection.
-    pub fn peer_joined(&mut self, local: SocketAddr, peer: SocketAddr, scope: Scope, opened_by: Way) {
-        if let Some(pcap) = &mut self.pcap {
-            pcap.joined(local, peer, opened_by);
-        }
-        self.auto.peer_joined(peer, scope, &mut self.outbox);
-    }
-
-    /// Whether reading `peer` (`None`: any peer) must wait for the consumer, the capture or the pcap to catch up.
-    pub fn rx_paused(&self, peer: Option<SocketAddr>) -> bool {
-        self.outbox.is_blocking(peer) || self.capture.as_ref().is_some_and(Capture::is_blocked) || self.tx_paused()
-    }
-
-    /// Whether writing must wait for the pcap to catch up: what goes on the wire must go in the file too, and its
-    /// queue is bounded. (Outgoing queues are bounded as well, so waiting sends stay bounded.)
-    pub fn tx_paused(&self) -> bool {
-        self.pcap.as_ref().is_some_and(Pcap::is_blocked)
-    }
-
-    pub fn emit(&mut self, kind: EventKind) {
-        self.outbox.push(kind);
-    }
-
-    pub fn error(&mut self, error: NetError) {
-        self.outbox.push(EventKind::Error(Arc::new(error)));
-    }
-
-    pub fn enqueued(&mut self, n: usize) {
-        self.queued_total += n;
-        self.backlog |= self.queued_total >= BACKLOG;
-    }
-
-    pub fn dequeued(&mut self, n: usize) {
-        self.queued_total -= n;
-        if self.backlog && self.queued_total < BACKLOG / 4 {
-            self.backlog = false;
-            platform::return_free_memory();
-        }
-    }
-
-    pub fn token(&mut self) -> Token {
-        self.next_token += 1;
-        Token(self.next_token)
-    }
-}
-
-#[cfg(test)]
-impl Ctx {
-    /// A context without sockets, for testing what runs on it (jobs); events arrive on the receiver.
-    pub fn for_test() -> (Ctx, Receiver<Vec<super::Event>>, Poll) {
-        let poll = Poll::new().expect("poll");
-        let (tx, events) = bounded(EVENT_BATCHES);
-        let counters = Arc::new(Counters::default());
-        let outbox = Outbox::new(
-            tx,
-            Arc::new(|| {}),
-            counters.clone(),
-            super::Delivery::Lossless,
-            Duration::ZERO,
-            super::ReceivedAs::Bytes,
-        );
-        let ctx = Ctx {
-            outbox,
-            counters,
-            capture: None,
-            pcap: None,
-            copies: Pool::new(SPARE_COPIES),
-            registry: poll.registry().try_clone().expect("registry"),
-            auto: Automation::default(),
-            queued_total: 0,
-            backlog: false,
-            unread: Vec::new(),
-            parked: Vec::new(),
-            next_token: 0,
-        };
-        (ctx, events, poll)
-    }
-}
-
-/// What differs between a TCP server, a TCP client and a UDP socket.
-pub(super) trait Transport {
-    fn ready(&mut self, ctx: &mut Ctx, token: Token, readable: bool, writable: bool);
-    /// `report`: emit `Sent` events once written.
-    fn send(&mut self, ctx: &mut Ctx, to: Target, bytes: Bytes, report: bool) -> Result<(), NetError>;
-    /// The most bytes waiting to be written to any peer `to` names, to pace file sends.
-    fn queued(&self, to: Target) -> usize;
-    /// What is still waiting to be written, by destination; `default` names the default one.
-    fn unsent(&self, default: &str) -> Vec<(String, usize)> {
-        match self.queued(Target::Default) {
-            0 => Vec::new(),
-            queued => vec![(default.to_owned(), queued)],
-        }
-    }
-    fn kick(&mut self, _ctx: &mut Ctx, _peer: SocketAddr) -> Result<(), NetError> {
-        Err(NetError::NoPeer(Nobody::KickNeedsServer))
-    }
-    fn set_remote(&mut self, _ctx: &mut Ctx, _remote: &str) -> Result<(), NetError> {
-        Err(NetError::NoPeer(Nobody::RemoteNeedsUdp))
-    }
-    fn membership(&mut self, _group: super::Group, _join: bool) -> Result<(), NetError> {
-        Err(NetError::NoPeer(Nobody::GroupsNeedUdp))
-    }
-    /// Timers: connect timeouts, reconnects.
-    fn tick(&mut self, _ctx: &mut Ctx, _now: Instant) {}
-    fn deadline(&self) -> Option<Instant> {
-        None
-    }
-    /// `Some` once the session has ended by itself.
-    fn ended(&self) -> Option<CloseReason> {
-        None
-    }
-    /// The TCP peers connected now (a script started now runs against them).
-    fn peers(&self) -> Vec<SocketAddr> {
-        Vec::new()
-    }
-    /// The largest piece of a file to send at once (UDP: one datagram).
-    fn file_chunk(&self) -> usize {
-        FILE_CHUNK
-    }
-}
 
 struct Worker<T> {
     poll: Poll,
@@ -239,7 +39,7 @@ struct Worker<T> {
     timer: Option<platform::FineTimer>,
     timer_token: Token,
     /// Whom a script runs against.
-    scope: Scope,
+    scope: ScriptScope,
     /// What the pcap's packets carry.
     carrier: Carrier,
 }
@@ -253,18 +53,7 @@ pub(super) fn spawn(config: SessionConfig, notify: Notify) -> Result<Session, Ne
     let (events_tx, events) = bounded(EVENT_BATCHES);
     let (commands, commands_rx) = unbounded();
     let copies = Pool::new(SPARE_COPIES);
-    let capture = match &config.capture {
-        Some(target) => Some(open_capture(target, &copies, &waker)?),
-        None => None,
-    };
-    let carrier = match config.mode {
-        Mode::Udp { .. } => Carrier::Udp,
-        Mode::TcpServer { .. } | Mode::TcpClient { .. } => Carrier::Tcp,
-    };
-    let pcap = match &config.pcap {
-        Some(target) => Some(open_pcap(target, carrier, &copies, &waker)?),
-        None => None,
-    };
+    let caps = config.mode.caps();
     let outbox = Outbox::new(
         events_tx,
         notify,
@@ -273,86 +62,40 @@ pub(super) fn spawn(config: SessionConfig, notify: Notify) -> Result<Session, Ne
         config.batch_interval,
         config.received_as,
     );
-    let mut ctx = Ctx {
-        outbox,
-        counters: counters.clone(),
-        capture,
-        pcap,
-        copies,
-        registry,
-        auto: Automation::new(
-            config.framing.clone(),
-            config.rules.clone(),
-            config.echo,
-            config.received_as == super::ReceivedAs::Bytes,
-        ),
-        queued_total: 0,
-        backlog: false,
-        unread: Vec::new(),
-        parked: Vec::new(),
-        next_token: 0,
-    };
+    let auto = Automation::new(
+        config.framing.clone(),
+        config.rules.clone(),
+        config.echo,
+        config.received_as == super::ReceivedAs::Bytes,
+    );
+    let mut ctx = Ctx::new(outbox, counters.clone(), copies, registry, auto);
+    if let Some(target) = &config.capture {
+        ctx.capture = Some(open_capture(target, &ctx.copies, &waker)?);
+    }
+    if let Some(target) = &config.pcap {
+        ctx.pcap = Some(open_pcap(target, caps.carrier, &ctx.copies, &waker)?);
+    }
     ctx.auto.announce(&mut ctx.outbox);
     let timer_token = ctx.token();
     let timer = platform::FineTimer::new(&ctx.registry, timer_token);
-    let script = config.script.clone();
-    let parts = |local, default_to, scope| Parts {
+    let parts = Parts {
         poll,
         timer,
         timer_token,
         commands_rx,
         waker: waker.clone(),
-        local,
-        default_to,
-        scope,
-        script,
-        carrier,
+        scope: caps.script_scope,
+        script: config.script.clone(),
+        carrier: caps.carrier,
     };
-    let mut recv_buffer = None;
-    let (thread, local) = match config.mode {
-        Mode::TcpServer { listen, max_clients } => {
-            let server = tcp_server::TcpServer::bind(&mut ctx, listen, max_clients)?;
-            let local = server.local();
-            parts(Some(local), "every client".into(), Scope::EachClient).launch(
-                ctx,
-                server,
-                format!("tcp-server {local}"),
-            )?
-        }
-        Mode::TcpClient {
-            remote,
-            bind,
-            reconnect,
-            connect_timeout,
-        } => {
-            let name = format!("tcp-client {remote}");
-            let client = tcp_client::TcpClient::new(remote.clone(), bind, reconnect, connect_timeout, waker.clone());
-            parts(None, remote, Scope::Once).launch(ctx, client, name)?
-        }
-        Mode::Udp {
-            bind,
-            remote,
-            follow_peer,
-            broadcast,
-            groups,
-        } => {
-            let default_to = remote.clone().unwrap_or_else(|| "its UDP peers".into());
-            let socket = udp::Udp::bind(&mut ctx, bind, remote, follow_peer, broadcast, &groups, waker.clone())?;
-            let local = socket.local();
-            recv_buffer = Some(RecvBuffer {
-                wanted: udp::SOCKET_BUFFER,
-                granted: socket.recv_buffer(),
-            });
-            parts(Some(local), default_to, Scope::Socket).launch(ctx, socket, format!("udp {local}"))?
-        }
-    };
+    let (thread, started) = config.mode.launch(ctx, parts)?;
     Ok(Session {
         commands,
         waker,
         events,
         counters,
-        local,
-        recv_buffer,
+        local: started.local,
+        recv_buffer: started.recv_buffer,
         thread: Some(thread),
     })
 }
@@ -371,26 +114,31 @@ fn open_pcap(target: &CaptureFile, carrier: Carrier, copies: &Pool, waker: &Arc<
     })?)
 }
 
+/// Everything of the worker but its transport, which the kind's `launch` makes.
 struct Parts {
     poll: Poll,
     timer: Option<platform::FineTimer>,
     timer_token: Token,
     commands_rx: Receiver<Command>,
     waker: Arc<Waker>,
-    local: Option<SocketAddr>,
-    default_to: String,
-    scope: Scope,
-    script: Option<Arc<crate::automation::script::Script>>,
+    scope: ScriptScope,
+    script: Option<Arc<Script>>,
     carrier: Carrier,
 }
 
-impl Parts {
-    fn launch<T: Transport + Send + 'static>(
+impl Launcher for Parts {
+    type Started = (std::thread::JoinHandle<()>, Started);
+
+    fn waker(&self) -> Arc<Waker> {
+        self.waker.clone()
+    }
+
+    fn start<T: Transport + Send + 'static>(
         self,
         mut ctx: Ctx,
         transport: T,
-        name: String,
-    ) -> Result<(std::thread::JoinHandle<()>, Option<SocketAddr>), NetError> {
+        started: Started,
+    ) -> Result<Self::Started, NetError> {
         if let Some(script) = self.script {
             ctx.auto.run_script(script, self.scope, &[], &mut ctx.outbox);
         }
@@ -401,7 +149,7 @@ impl Parts {
             commands: self.commands_rx,
             waker: self.waker,
             jobs: Vec::new(),
-            default_to: self.default_to,
+            default_to: started.default_to.clone(),
             stop_by: None,
             timer: self.timer,
             timer_token: self.timer_token,
@@ -409,10 +157,10 @@ impl Parts {
             carrier: self.carrier,
         };
         let thread = std::thread::Builder::new()
-            .name(format!("wirepad {name}"))
+            .name(format!("wirepad {}", started.name))
             .spawn(move || worker.run())
             .map_err(NetError::Internal)?;
-        Ok((thread, self.local))
+        Ok((thread, started))
     }
 }
 
@@ -474,7 +222,7 @@ impl<T: Transport> Worker<T> {
             let now = Instant::now();
             self.transport.tick(&mut self.ctx, now);
             self.run_jobs(now);
-            auto::turn(&mut self.ctx, &mut self.transport, now);
+            self.ctx.automation_turn(&mut self.transport, now);
             self.ctx.outbox.flush(now, false);
             if let Some(reason) = self.transport.ended() {
                 break reason;

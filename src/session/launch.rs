@@ -8,12 +8,12 @@ use crate::automation::script::ScriptSpec;
 use crate::codec::checksum::Checksum;
 use crate::codec::framing::Framing;
 use crate::codec::text::TextEncoding;
+use crate::net::Mode;
 use crate::send::LineEnding;
-use crate::session::spec::Endpoint;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct WindowSession {
-    pub endpoint: Endpoint,
+    pub mode: Mode,
     /// `-e` when given; `None` keeps the window's own default (GBK on a Chinese system).
     pub encoding: Option<TextEncoding>,
     pub hex: bool,

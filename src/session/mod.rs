@@ -6,5 +6,4 @@ pub mod spec;
 pub mod state;
 pub mod stats;
 
-pub use spec::{Endpoint, ModeKind};
 pub use state::{LinkState, SessionState};

@@ -1,113 +1,19 @@
 //! A session as the window and the command line describe it. Each front end reads its own input (the window's
-//! text fields in a `Form`, the command line's arguments) into an `Endpoint`; the engine's `SessionConfig` is made
+//! text fields in a `Form`, the command line's arguments) into a `Mode`; the engine's `SessionConfig` is made
 //! from that in one place, with one set of defaults and one multicast group parser.
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
-use std::time::Duration;
 
-use serde::{Deserialize, Serialize};
+use crate::net::{Delivery, Group, Kind, Mode, Parts, RemoteUse, SessionConfig};
 
-use crate::net::{Delivery, Group, Mode, SessionConfig, max_datagram};
-
-/// How long a TCP client waits for each connection attempt.
-pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
-pub enum ModeKind {
-    TcpClient,
-    #[default]
-    TcpServer,
-    Udp,
-}
-
-/// One session, checked, before the defaults are filled in.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Endpoint {
-    TcpServer {
-        listen: SocketAddr,
-        max_clients: Option<usize>,
-    },
-    TcpClient {
-        /// `host:port`, resolved by the engine.
-        remote: String,
-        /// `None`: any local address.
-        bind: Option<SocketAddr>,
-        reconnect: bool,
-    },
-    Udp {
-        /// `None`: port 0 on the family of the remote or group (`default_udp_bind`).
-        bind: Option<SocketAddr>,
-        remote: Option<String>,
-        follow_peer: bool,
-        broadcast: bool,
-        groups: Vec<Group>,
-    },
-}
-
-impl Endpoint {
-    pub fn mode(&self) -> Mode {
-        match self {
-            Endpoint::TcpServer { listen, max_clients } => Mode::TcpServer {
-                listen: *listen,
-                max_clients: *max_clients,
-            },
-            Endpoint::TcpClient {
-                remote,
-                bind,
-                reconnect,
-            } => Mode::TcpClient {
-                remote: remote.clone(),
-                bind: *bind,
-                reconnect: *reconnect,
-                connect_timeout: CONNECT_TIMEOUT,
-            },
-            Endpoint::Udp {
-                bind,
-                remote,
-                follow_peer,
-                broadcast,
-                groups,
-            } => Mode::Udp {
-                bind: bind.unwrap_or_else(|| default_udp_bind(remote.as_deref(), groups)),
-                remote: remote.clone(),
-                follow_peer: *follow_peer,
-                broadcast: *broadcast,
-                groups: groups.clone(),
-            },
-        }
-    }
-
+impl Mode {
     /// The engine's configuration; the rest of it (capture, echo, what received data is delivered as) is each
     /// front end's own.
-    pub fn config(&self, delivery: Delivery) -> SessionConfig {
+    pub fn config(self, delivery: Delivery) -> SessionConfig {
         SessionConfig {
             delivery,
-            ..SessionConfig::new(self.mode())
+            ..SessionConfig::new(self)
         }
     }
-
-    /// UDP: the largest datagram a send may be: its remote's, or, while that is unknown (a hostname, or a peer to
-    /// follow), its socket's family's (the engine checks each send again once the address is known).
-    pub fn datagram_limit(&self) -> Option<usize> {
-        let Mode::Udp { bind, remote, .. } = self.mode() else {
-            return None;
-        };
-        let remote = remote.and_then(|remote| remote.parse::<SocketAddr>().ok());
-        Some(max_datagram(remote.unwrap_or(bind)))
-    }
-}
-
-/// An IPv6 remote or group needs an IPv6 socket; anything else gets IPv4. Port 0: any.
-pub fn default_udp_bind(remote: Option<&str>, groups: &[Group]) -> SocketAddr {
-    let remote_is_v6 = remote
-        .and_then(|remote| remote.parse::<SocketAddr>().ok())
-        .is_some_and(|addr| addr.is_ipv6());
-    let group_is_v6 = groups.iter().any(|group| group.addr.is_ipv6());
-    let ip: IpAddr = if remote_is_v6 || group_is_v6 {
-        Ipv6Addr::UNSPECIFIED.into()
-    } else {
-        Ipv4Addr::UNSPECIFIED.into()
-    };
-    SocketAddr::new(ip, 0)
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -147,7 +53,7 @@ pub fn parse_group(text: &str) -> Result<Group, GroupError> {
 /// The window's connection fields as typed (only those of `mode` are looked at).
 #[derive(Debug, Clone, Copy)]
 pub struct Form<'a> {
-    pub mode: ModeKind,
+    pub kind: Kind,
     pub local_ip: &'a str,
     pub local_port: &'a str,
     pub remote_host: &'a str,
@@ -189,59 +95,46 @@ impl Form<'_> {
         join_host_port(self.remote_host.trim(), self.remote_port.trim())
     }
 
-    /// Checks every field the mode uses. Errors name their field, so each shows beside it.
-    pub fn endpoint(&self) -> Result<Endpoint, FieldErrors> {
+    /// Checks every field the kind uses. Errors name their field, so each shows beside it.
+    pub fn mode(&self) -> Result<Mode, FieldErrors> {
+        let caps = self.kind.caps();
         let mut errors = Vec::new();
         let local_ip = check(&mut errors, Field::LocalIp, parse_ip(self.local_ip));
         let local_port = check(&mut errors, Field::LocalPort, parse_port(self.local_port));
         let local = local_ip.zip(local_port).map(|(ip, port)| SocketAddr::new(ip, port));
-        let endpoint = match self.mode {
-            ModeKind::TcpServer => local.map(|listen| Endpoint::TcpServer {
-                listen,
-                max_clients: None,
-            }),
-            ModeKind::TcpClient => {
-                let host = check(&mut errors, Field::RemoteHost, check_host(self.remote_host));
-                let port = check(&mut errors, Field::RemotePort, remote_port(self.remote_port));
-                // Port 0 on every interface means "any": no bind needed.
-                let bind = local.filter(|l| l.port() != 0 || !l.ip().is_unspecified());
-                host.zip(port).map(|_| Endpoint::TcpClient {
-                    remote: self.remote(),
-                    bind,
-                    reconnect: self.reconnect,
-                })
-            }
-            ModeKind::Udp => {
-                let remote = if self.remote_host.trim().is_empty() {
-                    Some(None)
-                } else {
-                    let host = check(&mut errors, Field::RemoteHost, check_host(self.remote_host));
-                    let port = check(&mut errors, Field::RemotePort, remote_port(self.remote_port));
-                    host.zip(port).map(|_| Some(self.remote()))
-                };
-                let groups = match self.multicast_group.trim() {
-                    "" => Some(vec![]),
-                    text => check(
-                        &mut errors,
-                        Field::MulticastGroup,
-                        parse_group(text).map_err(|_| Invalid::Group),
-                    )
-                    .map(|group| vec![group]),
-                };
-                match (local, remote, groups) {
-                    (Some(bind), Some(remote), Some(groups)) => Some(Endpoint::Udp {
-                        bind: Some(bind),
-                        remote,
-                        follow_peer: self.follow_peer,
-                        broadcast: self.broadcast,
-                        groups,
-                    }),
-                    _ => None,
-                }
-            }
+        let remote_given = match caps.remote {
+            RemoteUse::None => false,
+            RemoteUse::Required => true,
+            RemoteUse::Optional => !self.remote_host.trim().is_empty(),
         };
-        match endpoint {
-            Some(endpoint) if errors.is_empty() => Ok(endpoint),
+        let remote = remote_given.then(|| {
+            let host = check(&mut errors, Field::RemoteHost, check_host(self.remote_host));
+            let port = check(&mut errors, Field::RemotePort, remote_port(self.remote_port));
+            host.zip(port).map(|_| self.remote())
+        });
+        let groups = match self.multicast_group.trim() {
+            text if !caps.multicast || text.is_empty() => Some(vec![]),
+            text => check(
+                &mut errors,
+                Field::MulticastGroup,
+                parse_group(text).map_err(|_| Invalid::Group),
+            )
+            .map(|group| vec![group]),
+        };
+        let (Some(local), Some(groups)) = (local, groups) else {
+            return Err(errors);
+        };
+        let parts = Parts {
+            local: Some(local),
+            remote: remote.flatten(),
+            max_clients: None,
+            reconnect: self.reconnect && caps.reconnects,
+            follow_peer: self.follow_peer && caps.follows_peer,
+            broadcast: self.broadcast && caps.multicast,
+            groups,
+        };
+        match Mode::from_parts(self.kind, parts) {
+            Some(mode) if errors.is_empty() => Ok(mode),
             _ => Err(errors),
         }
     }
@@ -304,6 +197,7 @@ pub fn join_host_port(host: &str, port: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::net::{tcp_client, udp};
 
     fn addr(text: &str) -> SocketAddr {
         text.parse().expect(text)
@@ -343,7 +237,7 @@ mod tests {
 
     #[test]
     fn udp_binds_the_family_of_its_remote_or_group() {
-        let bind = |remote: Option<&str>, groups: &[Group]| default_udp_bind(remote, groups).to_string();
+        let bind = |remote: Option<&str>, groups: &[Group]| udp::default_bind(remote, groups).to_string();
         assert_eq!(bind(Some("[::1]:9"), &[]), "[::]:0");
         assert_eq!(bind(None, &[group("ff02::1", 0)]), "[::]:0");
         assert_eq!(bind(Some("localhost:9"), &[]), "0.0.0.0:0");
@@ -352,44 +246,40 @@ mod tests {
 
     #[test]
     fn defaults_are_filled_in_once() {
-        let client = Endpoint::TcpClient {
-            remote: "h:1".into(),
-            bind: None,
-            reconnect: true,
-        };
+        let client = Mode::from_parts(
+            Kind::TcpClient,
+            Parts {
+                remote: Some("h:1".into()),
+                reconnect: true,
+                ..Parts::default()
+            },
+        )
+        .expect("client");
         assert_eq!(
-            client.config(Delivery::Lossless).mode,
-            Mode::TcpClient {
+            client.clone().config(Delivery::Lossless).mode,
+            Mode::TcpClient(tcp_client::Config {
                 remote: "h:1".into(),
                 bind: None,
                 reconnect: true,
-                connect_timeout: CONNECT_TIMEOUT,
-            }
+                connect_timeout: tcp_client::CONNECT_TIMEOUT,
+            })
         );
-        let udp = |bind, remote: Option<&str>| Endpoint::Udp {
-            bind,
-            remote: remote.map(str::to_owned),
-            follow_peer: false,
-            broadcast: false,
-            groups: vec![],
-        };
-        let config = udp(None, Some("[::1]:9")).config(Delivery::DropWhenBehind);
+        let udp = Mode::from_parts(
+            Kind::Udp,
+            Parts {
+                remote: Some("[::1]:9".into()),
+                ..Parts::default()
+            },
+        )
+        .expect("udp");
+        let config = udp.config(Delivery::DropWhenBehind);
         assert_eq!(config.delivery, Delivery::DropWhenBehind);
-        assert!(matches!(config.mode, Mode::Udp { bind, .. } if bind == addr("[::]:0")));
-        // The limit follows the remote when it is an address, else the socket's family.
-        assert_eq!(udp(None, Some("[::1]:9")).datagram_limit(), Some(65_527));
-        assert_eq!(
-            udp(Some(addr("[::]:0")), Some("127.0.0.1:9")).datagram_limit(),
-            Some(65_507)
-        );
-        assert_eq!(udp(Some(addr("[::]:0")), Some("host:9")).datagram_limit(), Some(65_527));
-        assert_eq!(udp(None, None).datagram_limit(), Some(65_507));
-        assert_eq!(client.datagram_limit(), None);
+        assert!(matches!(config.mode, Mode::Udp(udp::Config { bind, .. }) if bind == addr("[::]:0")));
     }
 
-    fn form(mode: ModeKind) -> Form<'static> {
+    fn form(kind: Kind) -> Form<'static> {
         Form {
-            mode,
+            kind,
             local_ip: "0.0.0.0",
             local_port: "0",
             remote_host: "127.0.0.1",
@@ -406,11 +296,11 @@ mod tests {
         let bind = |local_ip, local_port| match (Form {
             local_ip,
             local_port,
-            ..form(ModeKind::TcpClient)
+            ..form(Kind::TcpClient)
         })
-        .endpoint()
+        .mode()
         {
-            Ok(Endpoint::TcpClient { bind, .. }) => bind,
+            Ok(Mode::TcpClient(client)) => client.bind,
             other => panic!("{other:?}"),
         };
         assert_eq!(bind("0.0.0.0", "0"), None);
@@ -423,9 +313,9 @@ mod tests {
         let udp = |group| {
             Form {
                 multicast_group: group,
-                ..form(ModeKind::Udp)
+                ..form(Kind::Udp)
             }
-            .endpoint()
+            .mode()
         };
         assert_eq!(
             udp("239.1.2.3%2"),
@@ -433,7 +323,7 @@ mod tests {
             "an interface index is for IPv6 only, as on the command line"
         );
         match udp(" ff02::1%3 ") {
-            Ok(Endpoint::Udp { groups, remote, .. }) => {
+            Ok(Mode::Udp(udp::Config { groups, remote, .. })) => {
                 assert_eq!(groups, vec![group("ff02::1", 3)]);
                 assert_eq!(remote.as_deref(), Some("127.0.0.1:7"));
             }

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Local};
 
-use crate::net::{Counters, Event, EventKind, Mode, NetError, Target};
+use crate::net::{Caps, Counters, Event, EventKind, Mode, NetError, RemoteUse, Target};
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum LinkState {
@@ -27,21 +27,13 @@ pub struct ClientInfo {
     pub counters: Arc<Counters>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Kind {
-    TcpServer,
-    TcpClient,
-    /// `remote_known`: the remote was given as an address, so sends can go once bound (a hostname or a peer to
-    /// follow is reported by `RemoteChanged`).
-    Udp {
-        remote_known: bool,
-    },
-}
-
 /// One session's events, folded. Plain data: no sockets, no clock, no output.
 #[derive(Debug)]
 pub struct SessionState {
-    kind: Kind,
+    caps: &'static Caps,
+    /// The remote was given as an address, so a datagram socket's sends can go once bound (a hostname or a peer
+    /// to follow is reported by `RemoteChanged`).
+    remote_known: bool,
     link: LinkState,
     clients: BTreeMap<SocketAddr, ClientInfo>,
     /// TCP client connected, or UDP remote known: sends to `Target::Default` can go.
@@ -55,15 +47,10 @@ pub struct SessionState {
 impl SessionState {
     /// A session just started with `mode`: nothing heard from it yet.
     pub fn new(mode: &Mode) -> Self {
-        let kind = match mode {
-            Mode::TcpServer { .. } => Kind::TcpServer,
-            Mode::TcpClient { .. } => Kind::TcpClient,
-            Mode::Udp { remote, .. } => Kind::Udp {
-                remote_known: remote.as_deref().is_some_and(|r| r.parse::<SocketAddr>().is_ok()),
-            },
-        };
+        let remote_known = mode.parts().remote.is_some_and(|r| r.parse::<SocketAddr>().is_ok());
         SessionState {
-            kind,
+            caps: mode.caps(),
+            remote_known,
             link: LinkState::Connecting(None),
             clients: BTreeMap::new(),
             default_reachable: false,
@@ -79,9 +66,9 @@ impl SessionState {
     pub fn apply(&mut self, event: &Event) -> Option<Target> {
         match &event.kind {
             EventKind::Ready { local } => {
-                if let Kind::Udp { remote_known } = self.kind {
+                if self.caps.datagrams {
                     self.link = LinkState::Bound(*local);
-                    if remote_known {
+                    if self.remote_known {
                         return self.reach_default();
                     }
                 } else {
@@ -109,12 +96,12 @@ impl SessionState {
             }
             EventKind::PeerLeft { peer, .. } => {
                 self.clients.remove(peer);
-                // A TCP client's peer is its server: sends wait for the next connection.
-                if self.kind == Kind::TcpClient {
+                // A client's peer is its remote: sends wait for the next connection.
+                if self.caps.remote == RemoteUse::Required {
                     self.default_reachable = false;
                 }
             }
-            EventKind::RemoteChanged { .. } if matches!(self.kind, Kind::Udp { .. }) => return self.reach_default(),
+            EventKind::RemoteChanged { .. } if self.caps.datagrams => return self.reach_default(),
             EventKind::Received { bytes, .. } => self.count(bytes.len() as u64),
             EventKind::ReceivedLen { len, .. } => self.count(*len),
             EventKind::PeriodicProgress { sent, done } => self.periodic = (!done).then_some(*sent),
@@ -198,7 +185,7 @@ mod tests {
     use std::time::SystemTime;
 
     use super::*;
-    use crate::net::{CloseReason, LeaveReason, Nobody};
+    use crate::net::{CloseReason, LeaveReason, Nobody, tcp_client, tcp_server, udp};
 
     fn addr(text: &str) -> SocketAddr {
         text.parse().expect(text)
@@ -218,29 +205,29 @@ mod tests {
     }
 
     fn server() -> SessionState {
-        SessionState::new(&Mode::TcpServer {
+        SessionState::new(&Mode::TcpServer(tcp_server::Config {
             listen: addr("127.0.0.1:0"),
             max_clients: None,
-        })
+        }))
     }
 
     fn client() -> SessionState {
-        SessionState::new(&Mode::TcpClient {
+        SessionState::new(&Mode::TcpClient(tcp_client::Config {
             remote: "127.0.0.1:7".into(),
             bind: None,
             reconnect: true,
             connect_timeout: Duration::from_secs(1),
-        })
+        }))
     }
 
     fn udp(remote: Option<&str>) -> SessionState {
-        SessionState::new(&Mode::Udp {
+        SessionState::new(&Mode::Udp(udp::Config {
             bind: addr("127.0.0.1:0"),
             remote: remote.map(str::to_owned),
             follow_peer: true,
             broadcast: false,
             groups: vec![],
-        })
+        }))
     }
 
     fn joined(peer: SocketAddr) -> EventKind {

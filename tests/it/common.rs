@@ -7,7 +7,7 @@ use std::ops::Deref;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use wirepad::net::{Event, EventKind, Mode, Notify, Session, SessionConfig};
+use wirepad::net::{Event, EventKind, Mode, Notify, Session, SessionConfig, tcp_client, tcp_server, udp};
 
 pub const TIMEOUT: Duration = Duration::from_secs(20);
 
@@ -17,31 +17,31 @@ pub fn no_notify() -> Notify {
 
 /// A TCP server on `listen` with no client limit.
 pub fn server_mode(listen: &str) -> Mode {
-    Mode::TcpServer {
+    Mode::TcpServer(tcp_server::Config {
         listen: listen.parse().expect("address"),
         max_clients: None,
-    }
+    })
 }
 
 /// A TCP client of `remote` (an address or a name), bound to nothing, giving up on a connect after `TIMEOUT`.
 pub fn client_mode(remote: impl ToString, reconnect: bool) -> Mode {
-    Mode::TcpClient {
+    Mode::TcpClient(tcp_client::Config {
         remote: remote.to_string(),
         bind: None,
         reconnect,
         connect_timeout: TIMEOUT,
-    }
+    })
 }
 
 /// A UDP session on `bind`, neither broadcasting nor in a group.
 pub fn udp_mode(bind: &str, remote: Option<String>, follow_peer: bool) -> Mode {
-    Mode::Udp {
+    Mode::Udp(udp::Config {
         bind: bind.parse().expect("address"),
         remote,
         follow_peer,
         broadcast: false,
         groups: vec![],
-    }
+    })
 }
 
 /// `SessionConfig::new(mode)` changed by `edit`: a test states only what differs from the defaults.

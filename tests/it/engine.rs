@@ -8,6 +8,7 @@ use std::time::Duration;
 use wirepad::net::CaptureFile;
 use wirepad::net::{
     CloseReason, Command, Delivery, EventKind, LeaveReason, Mode, NetError, ReceivedAs, Session, SessionConfig, Target,
+    tcp_client, tcp_server, udp,
 };
 
 use crate::common::*;
@@ -172,10 +173,10 @@ fn kick_disconnects_one_client_and_keeps_the_other() {
 
 #[test]
 fn max_clients_refuses_beyond_the_limit() {
-    let mut session = start(Mode::TcpServer {
+    let mut session = start(Mode::TcpServer(tcp_server::Config {
         listen: "127.0.0.1:0".parse().expect("addr"),
         max_clients: Some(1),
-    });
+    }));
     let (_first, _) = connect(&mut session);
     let mut second = TcpStream::connect(session.local_addr().expect("bound")).expect("connect");
     let refused = wait_for(&mut session, "the refusal", |_, kind| match kind {
@@ -249,12 +250,12 @@ fn tcp_client_resolves_a_hostname_and_binds_a_local_port() {
         .expect("addr")
         .port();
     let bind: SocketAddr = format!("127.0.0.1:{local_port}").parse().expect("addr");
-    let mut session = start(Mode::TcpClient {
+    let mut session = start(Mode::TcpClient(tcp_client::Config {
         remote: format!("localhost:{port}"),
         bind: Some(bind),
         reconnect: false,
         connect_timeout: TIMEOUT,
-    });
+    }));
     // localhost may resolve to ::1 first, where nothing listens: the next address is tried.
     let (_, from) = accept_within(&listener);
     assert_eq!(from, bind);
@@ -666,12 +667,14 @@ mod namespace {
             let broadcast_addr: SocketAddr = format!("127.255.255.255:{}", listener.local_addr().expect("addr").port())
                 .parse()
                 .expect("addr");
-            let mode = |broadcast| Mode::Udp {
-                bind: "0.0.0.0:0".parse().expect("addr"),
-                remote: Some(broadcast_addr.to_string()),
-                follow_peer: false,
-                broadcast,
-                groups: vec![],
+            let mode = |broadcast| {
+                Mode::Udp(udp::Config {
+                    bind: "0.0.0.0:0".parse().expect("addr"),
+                    remote: Some(broadcast_addr.to_string()),
+                    follow_peer: false,
+                    broadcast,
+                    groups: vec![],
+                })
             };
             let mut without = start(mode(false));
             without.send(Target::Default, &b"no"[..]);
@@ -688,7 +691,7 @@ mod namespace {
     fn udp_joins_an_ipv4_multicast_group() {
         in_new_netns(this_test!(), LOOPBACK, || {
             let group: Ipv4Addr = "239.1.2.3".parse().expect("group");
-            let mut session = start(Mode::Udp {
+            let mut session = start(Mode::Udp(udp::Config {
                 bind: "0.0.0.0:0".parse().expect("addr"),
                 remote: None,
                 follow_peer: false,
@@ -697,7 +700,7 @@ mod namespace {
                     addr: IpAddr::V4(group),
                     interface: 0,
                 }],
-            });
+            }));
             let port = session.local_addr().expect("bound").port();
             let sender = UdpSocket::bind("127.0.0.1:0").expect("bind");
             sender
@@ -716,13 +719,13 @@ mod namespace {
                 interface: 0,
             });
             let join = |bind: SocketAddr, group| {
-                start(Mode::Udp {
+                start(Mode::Udp(udp::Config {
                     bind,
                     remote: None,
                     follow_peer: false,
                     broadcast: false,
                     groups: vec![group],
-                })
+                }))
             };
             let mut first = join("0.0.0.0:0".parse().expect("addr"), one);
             let port = first.local_addr().expect("bound").port();
@@ -758,7 +761,7 @@ mod namespace {
     fn udp_joins_an_ipv6_multicast_group_on_an_interface() {
         in_new_netns(this_test!(), VETH, || {
             let group: Ipv6Addr = "ff12::1234".parse().expect("group");
-            let mut session = start(Mode::Udp {
+            let mut session = start(Mode::Udp(udp::Config {
                 bind: "[::]:0".parse().expect("addr"),
                 remote: None,
                 follow_peer: false,
@@ -767,7 +770,7 @@ mod namespace {
                     addr: IpAddr::V6(group),
                     interface: index("wp1"),
                 }],
-            });
+            }));
             let port = session.local_addr().expect("bound").port();
             let sender = socket2::Socket::new(socket2::Domain::IPV6, socket2::Type::DGRAM, None).expect("socket");
             sender.set_multicast_if_v6(index("wp0")).expect("multicast interface");
@@ -825,13 +828,13 @@ mod namespace {
                 addr: IpAddr::V4("239.1.2.4".parse().expect("group")),
                 interface: 0,
             };
-            let mut session = start(Mode::Udp {
+            let mut session = start(Mode::Udp(udp::Config {
                 bind: "0.0.0.0:0".parse().expect("addr"),
                 remote: None,
                 follow_peer: false,
                 broadcast: false,
                 groups: vec![group],
-            });
+            }));
             let port = session.local_addr().expect("bound").port();
             let sender = UdpSocket::bind("127.0.0.1:0").expect("bind");
             let send = |bytes: &[u8], to| {
@@ -852,13 +855,13 @@ mod namespace {
                 addr: IpAddr::V6(addr),
                 interface: index("wp1"),
             };
-            let mut session = start(Mode::Udp {
+            let mut session = start(Mode::Udp(udp::Config {
                 bind: "[::]:0".parse().expect("addr"),
                 remote: None,
                 follow_peer: false,
                 broadcast: false,
                 groups: vec![group],
-            });
+            }));
             let port = session.local_addr().expect("bound").port();
             let sender = socket2::Socket::new(socket2::Domain::IPV6, socket2::Type::DGRAM, None).expect("socket");
             sender.set_multicast_if_v6(index("wp0")).expect("multicast interface");

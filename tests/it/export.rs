@@ -5,7 +5,7 @@ use std::process::Command;
 use std::time::{Duration, SystemTime};
 
 use egui_kittest::kittest::{NodeT, Queryable};
-use wirepad::codec::pcapng::{PcapSynth, Transport, Way};
+use wirepad::codec::pcapng::{Carrier, PcapSynth, Way};
 
 /// Whether tshark is here to check the files with. CI installs it and must run these; elsewhere a machine without it
 /// skips them, saying so.
@@ -88,7 +88,7 @@ fn tcp_conversation(local: SocketAddr, peer: SocketAddr, big: usize) -> (Vec<u8>
     let dir = tempfile::tempdir().expect("temp dir");
     let path = dir.path().join("session.pcapng");
     let file = std::fs::File::create(&path).expect("create");
-    let mut synth = PcapSynth::new(std::io::BufWriter::new(file), Transport::Tcp).expect("header");
+    let mut synth = PcapSynth::new(std::io::BufWriter::new(file), Carrier::Tcp).expect("header");
     let request: Vec<u8> = b"GET /status\r\n"
         .iter()
         .copied()
@@ -141,7 +141,7 @@ fn udp_datagrams_keep_their_addresses_and_bytes() {
     let dir = tempfile::tempdir().expect("temp dir");
     let path = dir.path().join("udp.pcapng");
     let file = std::fs::File::create(&path).expect("create");
-    let mut synth = PcapSynth::new(file, Transport::Udp).expect("header");
+    let mut synth = PcapSynth::new(file, Carrier::Udp).expect("header");
     let (local, peer): (SocketAddr, SocketAddr) = ("[::1]:9000".parse().expect("a"), "[::1]:9001".parse().expect("b"));
     synth
         .data(at(0), local, peer, Way::In, b"\x01\x03\x00\x00")
@@ -184,7 +184,7 @@ fn a_thousand_clients_and_a_64_mib_transfer() {
     let dir = tempfile::tempdir().expect("temp dir");
     let path = dir.path().join("many.pcapng");
     let file = std::fs::File::create(&path).expect("create");
-    let mut synth = PcapSynth::new(std::io::BufWriter::new(file), Transport::Tcp).expect("header");
+    let mut synth = PcapSynth::new(std::io::BufWriter::new(file), Carrier::Tcp).expect("header");
     let server: SocketAddr = "10.0.0.1:502".parse().expect("addr");
     for n in 0..1000u16 {
         let client = SocketAddr::from(([10, 0, 1, (n % 250) as u8], 40000 + n));

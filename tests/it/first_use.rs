@@ -14,7 +14,8 @@ use wirepad::codec::text::TextEncoding;
 use wirepad::gui::WirepadApp;
 use wirepad::gui::dialog::{Chosen, FileDialogs, FilePurpose};
 use wirepad::gui::i18n::Lang;
-use wirepad::gui::settings::{ModeKind, Prefs, ReceiveSettings, TabConfig};
+use wirepad::gui::settings::{Prefs, ReceiveSettings, TabConfig};
+use wirepad::net::Kind;
 
 use crate::common::{TIMEOUT, read_exactly};
 use crate::ui::{connect, english, open_server, settings, step_until, window, window_with};
@@ -421,7 +422,7 @@ fn one_unreadable_setting_costs_only_itself_and_the_file_is_kept() {
     };
     let second = TabConfig {
         name: "right".into(),
-        mode: ModeKind::Udp,
+        mode: Kind::Udp,
         ..settings()
     };
     let ctx = egui::Context::default();
@@ -479,10 +480,7 @@ fn the_settings_file_from_before_tabs_becomes_the_first_tab() {
     assert_eq!(app.notice(), None, "nothing lost");
     assert_eq!(app.tab_ids().len(), 1);
     let tab = &app.tab().config;
-    assert_eq!(
-        (tab.mode, tab.local_port(), tab.receive.hex),
-        (ModeKind::Udp, "7788", true)
-    );
+    assert_eq!((tab.mode, tab.local_port(), tab.receive.hex), (Kind::Udp, "7788", true));
     assert_eq!(app.prefs().remote_history, vec!["10.0.0.9:502"]);
     assert_eq!(app.prefs().quick_commands.len(), 1);
     assert_eq!(app.lang(), Lang::En);
@@ -492,7 +490,7 @@ fn the_settings_file_from_before_tabs_becomes_the_first_tab() {
     let session = wirepad::cli::parse_session(["tcp-server", "127.0.0.1:0"]).expect("valid");
     let launch = session.for_window().expect("the window takes it");
     let launched = WirepadApp::from_stored(&ctx, Some(old.into()), Lang::Zh, None, &[launch]);
-    assert_eq!(launched.tab().config.mode, ModeKind::TcpServer);
+    assert_eq!(launched.tab().config.mode, Kind::TcpServer);
     let saved = launched.saved_text();
     drop(launched);
     let again = WirepadApp::from_stored(&ctx, Some(saved), Lang::Zh, None, &[]);
@@ -514,7 +512,7 @@ fn controls_explain_themselves_in_the_window_language() {
         let mut harness = window_with(
             prefs,
             vec![TabConfig {
-                mode: ModeKind::TcpClient,
+                mode: Kind::TcpClient,
                 ..settings()
             }],
         );
@@ -529,9 +527,8 @@ fn controls_explain_themselves_in_the_window_language() {
             "{control}: tooltip {tip:?}"
         );
     }
-    let zh = Lang::Zh.texts();
     assert_eq!(
-        (zh.connection.tcp_server, zh.connection.tcp_client),
+        (Lang::Zh.kind_name(Kind::TcpServer), Lang::Zh.kind_name(Kind::TcpClient)),
         ("TCP 服务器", "TCP 客户端"),
         "modes are translated"
     );

@@ -7,12 +7,13 @@ use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 use wirepad::gui::WirepadApp;
 use wirepad::gui::i18n::Lang;
-use wirepad::gui::settings::{ModeKind, TabConfig};
+use wirepad::gui::settings::TabConfig;
+use wirepad::net::Kind;
 
 use crate::common::read_to_end_or_reset;
 use crate::ui::{english, settings, step_until, window_with};
 
-fn named(name: &str, mode: ModeKind) -> TabConfig {
+fn named(name: &str, mode: Kind) -> TabConfig {
     TabConfig {
         name: name.into(),
         mode,
@@ -25,7 +26,7 @@ fn named(name: &str, mode: ModeKind) -> TabConfig {
 fn server_and_client() -> Harness<'static, WirepadApp> {
     window_with(
         english(),
-        vec![named("Alpha", ModeKind::TcpServer), named("Beta", ModeKind::TcpClient)],
+        vec![named("Alpha", Kind::TcpServer), named("Beta", Kind::TcpClient)],
     )
 }
 
@@ -164,7 +165,7 @@ fn closing_a_tab_with_an_open_session_asks_and_then_closes_the_session() {
 
 #[test]
 fn keyboard_and_toolbar_make_switch_rename_duplicate_and_split_tabs() {
-    let mut harness = window_with(english(), vec![named("Alpha", ModeKind::TcpServer)]);
+    let mut harness = window_with(english(), vec![named("Alpha", Kind::TcpServer)]);
     harness.run();
     harness.key_press_modifiers(Modifiers::COMMAND, Key::T);
     harness.run();
@@ -234,7 +235,7 @@ fn a_bad_session_among_several_is_a_usage_error() {
 
 #[test]
 fn twenty_tabs_each_open_all_keep_receiving() {
-    let configs: Vec<TabConfig> = (0..20).map(|i| named(&format!("T{i}"), ModeKind::TcpServer)).collect();
+    let configs: Vec<TabConfig> = (0..20).map(|i| named(&format!("T{i}"), Kind::TcpServer)).collect();
     let mut harness = window_with(english(), configs);
     let ids = harness.state().tab_ids();
     for id in &ids {

@@ -8,7 +8,8 @@ use egui_kittest::kittest::{NodeT, Queryable};
 use wirepad::codec::text::TextEncoding;
 use wirepad::gui::WirepadApp;
 use wirepad::gui::i18n::Lang;
-use wirepad::gui::settings::{LocalPorts, ModeKind, Prefs, TabConfig};
+use wirepad::gui::settings::{LocalPorts, Prefs, TabConfig};
+use wirepad::net::Kind;
 use wirepad::session::launch::WindowSession;
 
 use crate::common::{TIMEOUT, read_exactly, read_to_end_or_reset, stays_silent};
@@ -24,7 +25,7 @@ pub fn english() -> Prefs {
 /// Loopback, port 0 in every mode.
 pub fn settings() -> TabConfig {
     TabConfig {
-        mode: ModeKind::TcpServer,
+        mode: Kind::TcpServer,
         local_ip: "127.0.0.1".into(),
         local_ports: LocalPorts {
             tcp_server: "0".into(),
@@ -280,7 +281,7 @@ fn a_refused_connection_is_reported_in_the_window() {
         .expect("addr")
         .port();
     let mut harness = window(TabConfig {
-        mode: ModeKind::TcpClient,
+        mode: Kind::TcpClient,
         remote_host: "127.0.0.1".into(),
         remote_port: port.to_string(),
         ..settings()
@@ -471,8 +472,9 @@ mod persistence {
     use wirepad::codec::text::TextEncoding;
     use wirepad::gui::WirepadApp;
     use wirepad::gui::i18n::Lang;
-    use wirepad::gui::settings::{ModeKind, Prefs, QuickCommand, TabConfig};
+    use wirepad::gui::settings::{Prefs, QuickCommand, TabConfig};
     use wirepad::gui::ui::Action;
+    use wirepad::net::Kind;
     use wirepad::send::LineEnding;
 
     /// eframe's own storage path (RON), in memory.
@@ -496,7 +498,7 @@ mod persistence {
     #[test]
     fn tabs_and_settings_survive_a_restart() {
         let mut server = TabConfig {
-            mode: ModeKind::Udp,
+            mode: Kind::Udp,
             name: "device A".into(),
             ..TabConfig::default()
         };
@@ -505,7 +507,7 @@ mod persistence {
         server.send.append = LineEnding::CrLf;
         server.receive.encoding = TextEncoding::GBK;
         let client = TabConfig {
-            mode: ModeKind::TcpClient,
+            mode: Kind::TcpClient,
             name: "device B".into(),
             ..TabConfig::default()
         };

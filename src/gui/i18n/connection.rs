@@ -4,9 +4,6 @@ labels! {
     ConnectionLabels {
         connection: "通信设置", "Connection";
         mode: "协议类型", "Mode";
-        tcp_client: "TCP 客户端", "TCP Client";
-        tcp_server: "TCP 服务器", "TCP Server";
-        udp: "UDP", "UDP";
         local_ip: "本地主机地址", "Local IP";
         local_port: "本地主机端口", "Local port";
         remote_host: "远程主机地址", "Remote host";

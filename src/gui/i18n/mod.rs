@@ -4,7 +4,7 @@
 //! words.
 use serde::{Deserialize, Serialize};
 
-use crate::session::spec::ModeKind;
+use crate::net::Kind;
 
 /// A panel's labels: `name: "中文", "English";` per label, each line's two texts side by side. Makes `pub struct
 /// $panel` with one `&'static str` per label, and its `ZH` and `EN` values. A line with one text does not parse.
@@ -106,20 +106,15 @@ impl Lang {
         }
     }
 
+    /// A kind's name in this language (each kind names itself: `Caps::label`).
+    pub fn kind_name(self, kind: Kind) -> &'static str {
+        kind.label(self == Lang::Zh)
+    }
+
     pub fn texts(self) -> &'static Texts {
         match self {
             Lang::Zh => &ZH,
             Lang::En => &EN,
-        }
-    }
-}
-
-impl Texts {
-    pub fn mode_name(&self, mode: ModeKind) -> &'static str {
-        match mode {
-            ModeKind::TcpClient => self.connection.tcp_client,
-            ModeKind::TcpServer => self.connection.tcp_server,
-            ModeKind::Udp => self.connection.udp,
         }
     }
 }

@@ -7,9 +7,10 @@ use crate::codec::text::TextEncoding;
 use crate::export::Format;
 use crate::gui::dialog::FilePurpose;
 use crate::gui::i18n::Texts;
-use crate::gui::settings::{Field, Invalid, ModeKind, TabConfig};
+use crate::gui::settings::{Field, Invalid, TabConfig};
 use crate::gui::tab::{TabAction as Action, TabState};
 use crate::gui::ui::{Cx, error_label, field_error, labelled_field};
+use crate::net::{Kind, RemoteUse};
 use crate::send::LineEnding;
 use crate::session::state::LinkState;
 
@@ -69,10 +70,10 @@ fn connection(
         ui.horizontal(|ui| {
             let label = ui.label(t.connection.mode);
             egui::ComboBox::from_id_salt("mode")
-                .selected_text(t.mode_name(settings.mode))
+                .selected_text(cx.lang.kind_name(settings.mode))
                 .show_ui(ui, |ui| {
-                    for mode in [ModeKind::TcpClient, ModeKind::TcpServer, ModeKind::Udp] {
-                        ui.selectable_value(&mut settings.mode, mode, t.mode_name(mode));
+                    for &kind in Kind::ALL {
+                        ui.selectable_value(&mut settings.mode, kind, cx.lang.kind_name(kind));
                     }
                 })
                 .response
@@ -92,14 +93,15 @@ fn connection(
             });
         });
         field_error(ui, message(Field::LocalIp));
-        let port_tip = if settings.mode == ModeKind::TcpClient {
+        let caps = settings.mode.caps();
+        let port_tip = if caps.local_port_optional {
             t.connection.tip_local_port_client
         } else {
             t.connection.tip_local_port
         };
         labelled_field(ui, t.connection.local_port, settings.local_port_mut(), 70.0).on_hover_text(port_tip);
         field_error(ui, message(Field::LocalPort));
-        if settings.mode != ModeKind::TcpServer {
+        if caps.remote != RemoteUse::None {
             ui.horizontal(|ui| {
                 labelled_field(ui, t.connection.remote_host, &mut settings.remote_host, FIELD_WIDTH)
                     .on_hover_text(t.connection.tip_remote_host);
@@ -119,21 +121,20 @@ fn connection(
                 .on_hover_text(t.connection.tip_remote_port);
             field_error(ui, message(Field::RemotePort));
         }
-        match settings.mode {
-            ModeKind::TcpClient => {
-                ui.checkbox(&mut settings.reconnect, t.connection.reconnect)
-                    .on_hover_text(t.connection.tip_reconnect);
-            }
-            ModeKind::Udp => {
-                ui.checkbox(&mut settings.follow_peer, t.connection.follow_peer)
-                    .on_hover_text(t.connection.tip_follow_peer);
-                ui.checkbox(&mut settings.broadcast, t.connection.broadcast)
-                    .on_hover_text(t.connection.tip_broadcast);
-                labelled_field(ui, t.connection.multicast, &mut settings.multicast_group, FIELD_WIDTH)
-                    .on_hover_text(t.connection.tip_multicast);
-                field_error(ui, message(Field::MulticastGroup));
-            }
-            ModeKind::TcpServer => {}
+        if caps.reconnects {
+            ui.checkbox(&mut settings.reconnect, t.connection.reconnect)
+                .on_hover_text(t.connection.tip_reconnect);
+        }
+        if caps.follows_peer {
+            ui.checkbox(&mut settings.follow_peer, t.connection.follow_peer)
+                .on_hover_text(t.connection.tip_follow_peer);
+        }
+        if caps.multicast {
+            ui.checkbox(&mut settings.broadcast, t.connection.broadcast)
+                .on_hover_text(t.connection.tip_broadcast);
+            labelled_field(ui, t.connection.multicast, &mut settings.multicast_group, FIELD_WIDTH)
+                .on_hover_text(t.connection.tip_multicast);
+            field_error(ui, message(Field::MulticastGroup));
         }
     });
     let mut actions = Vec::new();

@@ -2,7 +2,7 @@
 use std::collections::BTreeSet;
 use std::net::SocketAddr;
 
-use crate::gui::settings::{ModeKind, TabConfig};
+use crate::gui::settings::TabConfig;
 use crate::gui::tab::{FindAction, TabAction as Action, TabId, TabState};
 use crate::gui::ui::{Cx, find};
 use crate::log::Direction;
@@ -12,11 +12,9 @@ pub fn receive_pane(ui: &mut egui::Ui, cx: Cx, id: TabId, config: &mut TabConfig
     let t = cx.t;
     let view = state.view();
     let finder = state.finder();
-    // A TCP client has one peer; a server's clients and UDP's senders can be told apart.
-    let mut filter = match config.mode {
-        ModeKind::TcpClient => None,
-        ModeKind::TcpServer | ModeKind::Udp => view.options().peer_filter,
-    };
+    // A client has one peer; a server's clients and UDP's senders can be told apart.
+    let many_peers = config.mode.caps().many_peers;
+    let mut filter = view.options().peer_filter.filter(|_| many_peers);
     let mut actions = Vec::new();
     ui.horizontal(|ui| {
         if ui
@@ -33,7 +31,7 @@ pub fn receive_pane(ui: &mut egui::Ui, cx: Cx, id: TabId, config: &mut TabConfig
         }
         ui.checkbox(&mut config.show_plot, t.plot.plot)
             .on_hover_text(t.plot.tip_plot);
-        if config.mode != ModeKind::TcpClient {
+        if many_peers {
             let label = ui.label(t.receive.filter);
             egui::ComboBox::from_id_salt("peer-filter")
                 .selected_text(filter.map_or_else(|| t.common.all_peers.to_string(), |p| p.to_string()))
@@ -90,7 +88,6 @@ pub fn receive_pane(ui: &mut egui::Ui, cx: Cx, id: TabId, config: &mut TabConfig
     // No gap between rows: a million rows must stay within what f32 scroll offsets resolve to the pixel.
     ui.spacing_mut().item_spacing.y = 0.0;
     let rows = view.rows();
-    let many_peers = config.mode != ModeKind::TcpClient;
     let hex_rows = view.options().hex;
     let mut scroll = if config.receive.wrap {
         egui::ScrollArea::vertical()

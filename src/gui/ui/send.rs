@@ -1,7 +1,7 @@
 //! The send box (Ctrl+Enter sends), and the side panel: the client list in server mode and quick commands.
 use egui_extras::{Column, TableBuilder};
 
-use crate::gui::settings::{ModeKind, QuickCommand, TabConfig};
+use crate::gui::settings::{QuickCommand, TabConfig};
 use crate::gui::tab::{TabAction as Action, TabState};
 use crate::gui::ui::status::human_bytes;
 use crate::gui::ui::{Cx, error_label};
@@ -10,7 +10,7 @@ pub fn send_box(ui: &mut egui::Ui, cx: Cx, config: &mut TabConfig, state: &TabSt
     let mut actions = Vec::new();
     let t = cx.t;
     let open = state.is_open();
-    if config.mode == ModeKind::TcpServer {
+    if config.mode.caps().accepts {
         ui.horizontal(|ui| {
             let label = ui.label(t.clients.send_to);
             let mut target = state.target();
@@ -91,7 +91,7 @@ pub fn side_panel(
     quick: QuickCommands<'_>,
 ) -> Vec<Action> {
     let mut actions = Vec::new();
-    if config.mode == ModeKind::TcpServer {
+    if config.mode.caps().accepts {
         ui.heading(format!("{} ({})", cx.t.clients.clients, state.clients().count()));
         actions.extend(client_table(ui, cx, state));
         ui.separator();

@@ -1,22 +1,112 @@
 //! UDP: one socket; a remote to send to, follow-peer, broadcast and multicast.
 use std::collections::VecDeque;
 use std::io;
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::sync::Arc;
 
 use mio::net::UdpSocket;
 use mio::{Interest, Token, Waker};
 use socket2::{Domain, Protocol, Socket, Type};
 
+use super::caps::{Caps, Parts, RemoteUse, ScriptScope};
 use super::conn::{MAX_QUEUED, Outgoing};
 use super::resolve::Lookup;
-use super::worker::{Ctx, Transport};
-use super::{Bytes, EventKind, Group, MAX_DATAGRAM, NetError, Nobody, Target, max_datagram, platform};
+use super::transport::{Ctx, Launcher, Started, Transport};
+use super::{Bytes, EventKind, Group, MAX_DATAGRAM, NetError, Nobody, RecvBuffer, Target, max_datagram, platform};
+use crate::codec::pcapng::Carrier;
+
+pub const CAPS: Caps = Caps {
+    name: "udp",
+    label: ("UDP", "UDP"),
+    many_peers: true,
+    accepts: false,
+    peer_noun: "peer",
+    remote: RemoteUse::Optional,
+    local_port_optional: false,
+    default_local_port: "8080",
+    reconnects: false,
+    follows_peer: true,
+    multicast: true,
+    datagrams: true,
+    tls: false,
+    script_scope: ScriptScope::Socket,
+    carrier: Carrier::Udp,
+    ready_line: Some("bound to"),
+};
+
+/// A UDP socket's settings.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    pub bind: SocketAddr,
+    /// `host:port` to send to by default.
+    pub remote: Option<String>,
+    /// Replies go to whoever sent last (NetAssist's "UDP目的IP/端口随对方变化").
+    pub follow_peer: bool,
+    pub broadcast: bool,
+    pub groups: Vec<Group>,
+}
+
+impl Config {
+    pub(super) fn from_parts(parts: Parts) -> Option<Config> {
+        let bind = parts
+            .local
+            .unwrap_or_else(|| default_bind(parts.remote.as_deref(), &parts.groups));
+        Some(Config {
+            bind,
+            remote: parts.remote,
+            follow_peer: parts.follow_peer,
+            broadcast: parts.broadcast,
+            groups: parts.groups,
+        })
+    }
+
+    pub(super) fn parts(&self) -> Parts {
+        Parts {
+            local: Some(self.bind),
+            remote: self.remote.clone(),
+            follow_peer: self.follow_peer,
+            broadcast: self.broadcast,
+            groups: self.groups.clone(),
+            ..Parts::default()
+        }
+    }
+}
+
+/// With no address to bind: an IPv6 remote or group needs an IPv6 socket; anything else gets IPv4. Port 0: any.
+pub fn default_bind(remote: Option<&str>, groups: &[Group]) -> SocketAddr {
+    let remote_is_v6 = remote
+        .and_then(|remote| remote.parse::<SocketAddr>().ok())
+        .is_some_and(|addr| addr.is_ipv6());
+    let group_is_v6 = groups.iter().any(|group| group.addr.is_ipv6());
+    let ip: IpAddr = if remote_is_v6 || group_is_v6 {
+        Ipv6Addr::UNSPECIFIED.into()
+    } else {
+        Ipv4Addr::UNSPECIFIED.into()
+    };
+    SocketAddr::new(ip, 0)
+}
+
+/// Binds on the caller's thread (so "address in use" is the caller's error), then runs on the worker.
+pub(super) fn launch<L: Launcher>(config: Config, mut ctx: Ctx, launcher: L) -> Result<L::Started, NetError> {
+    let default_to = config.remote.clone().unwrap_or_else(|| "its UDP peers".into());
+    let socket = Udp::bind(&mut ctx, config, launcher.waker())?;
+    let local = socket.local;
+    let started = Started {
+        local: Some(local),
+        default_to,
+        name: format!("{} {local}", CAPS.name),
+        recv_buffer: Some(RecvBuffer {
+            wanted: SOCKET_BUFFER,
+            granted: socket.recv_buffer,
+        }),
+    };
+    launcher.start(ctx, socket, started)
+}
 
 /// Room for any datagram, IPv6 jumbo-less included.
 const RECV_BUFFER: usize = 64 * 1024;
 /// Kernel buffers asked for, so bursts are not dropped before we read them (best effort: the OS may cap it).
-pub(super) const SOCKET_BUFFER: usize = 4 * 1024 * 1024;
+const SOCKET_BUFFER: usize = 4 * 1024 * 1024;
 const DATAGRAMS_PER_TURN: usize = 256;
 
 pub(super) struct Udp {
@@ -43,15 +133,14 @@ pub(super) struct Udp {
 }
 
 impl Udp {
-    pub fn bind(
-        ctx: &mut Ctx,
-        bind: SocketAddr,
-        remote: Option<String>,
-        follow_peer: bool,
-        broadcast: bool,
-        groups: &[Group],
-        waker: Arc<Waker>,
-    ) -> Result<Self, NetError> {
+    fn bind(ctx: &mut Ctx, config: Config, waker: Arc<Waker>) -> Result<Self, NetError> {
+        let Config {
+            bind,
+            remote,
+            follow_peer,
+            broadcast,
+            groups,
+        } = config;
         let error = |source| NetError::Bind { addr: bind, source };
         let option = |option| {
             move |source| NetError::SocketOption {
@@ -79,7 +168,7 @@ impl Udp {
         let socket = std::net::UdpSocket::from(socket);
         let local = socket.local_addr().map_err(error)?;
         let mut socket = UdpSocket::from_std(socket);
-        for group in groups {
+        for group in &groups {
             membership(&socket, *group, true)?;
         }
         let token = ctx.token();
@@ -111,14 +200,6 @@ impl Udp {
             recv_buffer,
             kernel_dropped: 0,
         })
-    }
-
-    pub fn local(&self) -> SocketAddr {
-        self.local
-    }
-
-    pub fn recv_buffer(&self) -> usize {
-        self.recv_buffer
     }
 
     fn receive(&mut self, ctx: &mut Ctx) {

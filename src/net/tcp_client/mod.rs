@@ -7,13 +7,78 @@ use mio::net::TcpStream;
 use mio::{Interest, Token, Waker};
 use socket2::{Domain, Protocol, Socket, Type};
 
-use super::auto::Scope;
-use super::conn::{Conn, Outgoing, Status};
+use super::caps::{Caps, Parts, RemoteUse, ScriptScope};
+use super::conn::{Conn, Outgoing, READ_BUFFER, Status};
 use super::resolve::Lookup;
-use super::tcp_server::READ_BUFFER;
-use super::worker::{Ctx, Transport};
+use super::transport::{Ctx, Launcher, Started, Transport};
 use super::{Bytes, CloseReason, EventKind, LeaveReason, NetError, Nobody, Target, platform};
-use crate::codec::pcapng::Way;
+use crate::codec::pcapng::{Carrier, Way};
+
+pub const CAPS: Caps = Caps {
+    name: "tcp-client",
+    label: ("TCP 客户端", "TCP Client"),
+    many_peers: false,
+    accepts: false,
+    peer_noun: "server",
+    remote: RemoteUse::Required,
+    local_port_optional: true,
+    default_local_port: "0",
+    reconnects: true,
+    follows_peer: false,
+    multicast: false,
+    datagrams: false,
+    tls: false,
+    script_scope: ScriptScope::Once,
+    carrier: Carrier::Tcp,
+    ready_line: None,
+};
+
+/// How long a TCP client waits for each connection attempt.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// A TCP client's settings.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    /// `host:port`; hostnames are resolved on a thread of their own, never on the caller's or the worker's.
+    pub remote: String,
+    /// `None`: any local address.
+    pub bind: Option<SocketAddr>,
+    pub reconnect: bool,
+    pub connect_timeout: Duration,
+}
+
+impl Config {
+    pub(super) fn from_parts(parts: Parts) -> Option<Config> {
+        Some(Config {
+            remote: parts.remote?,
+            // Port 0 on every interface means "any": no bind needed.
+            bind: parts.local.filter(|l| l.port() != 0 || !l.ip().is_unspecified()),
+            reconnect: parts.reconnect,
+            connect_timeout: CONNECT_TIMEOUT,
+        })
+    }
+
+    pub(super) fn parts(&self) -> Parts {
+        Parts {
+            local: self.bind,
+            remote: Some(self.remote.clone()),
+            reconnect: self.reconnect,
+            ..Parts::default()
+        }
+    }
+}
+
+/// Connects on the worker (a name may take long to resolve): the caller learns of it from the events.
+pub(super) fn launch<L: Launcher>(config: Config, ctx: Ctx, launcher: L) -> Result<L::Started, NetError> {
+    let started = Started {
+        local: None,
+        default_to: config.remote.clone(),
+        name: format!("{} {}", CAPS.name, config.remote),
+        recv_buffer: None,
+    };
+    let client = TcpClient::new(config, launcher.waker());
+    launcher.start(ctx, client, started)
+}
 
 const FIRST_BACKOFF: Duration = Duration::from_millis(500);
 const MAX_BACKOFF: Duration = Duration::from_secs(5);
@@ -48,18 +113,12 @@ pub(super) struct TcpClient {
 }
 
 impl TcpClient {
-    pub fn new(
-        remote: String,
-        bind: Option<SocketAddr>,
-        reconnect: bool,
-        timeout: Duration,
-        waker: Arc<Waker>,
-    ) -> Self {
+    fn new(config: Config, waker: Arc<Waker>) -> Self {
         TcpClient {
-            remote,
-            bind,
-            reconnect,
-            timeout,
+            remote: config.remote,
+            bind: config.bind,
+            reconnect: config.reconnect,
+            timeout: config.connect_timeout,
             backoff: FIRST_BACKOFF,
             state: State::Due,
             buf: vec![0; READ_BUFFER].into_boxed_slice(),
@@ -155,7 +214,7 @@ impl TcpClient {
                 self.backoff = FIRST_BACKOFF;
                 self.state = State::Connected(Conn::new(stream, token, local, peer));
                 ctx.emit(EventKind::Connected { local, peer });
-                ctx.peer_joined(local, peer, Scope::Once, Way::Out);
+                ctx.peer_joined(local, peer, CAPS.script_scope, Way::Out);
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotConnected => {}
             Err(source) => self.abandon_attempt(ctx, NetError::Connect { addr, source }),

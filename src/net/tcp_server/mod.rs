@@ -8,14 +8,70 @@ use mio::net::TcpListener;
 use mio::{Interest, Token};
 use socket2::{Domain, Protocol, Socket, Type};
 
-use super::auto::Scope;
-use super::conn::{Conn, Linger, Outgoing, Status};
-use super::worker::{Ctx, Transport};
+use super::caps::{Caps, Parts, RemoteUse, ScriptScope};
+use super::conn::{Conn, Linger, Outgoing, READ_BUFFER, Status};
+use super::transport::{Ctx, Launcher, Started, Transport};
 use super::{Bytes, EventKind, LeaveReason, NetError, Nobody, Target, platform};
-use crate::codec::pcapng::Way;
+use crate::codec::pcapng::{Carrier, Way};
+
+pub const CAPS: Caps = Caps {
+    name: "tcp-server",
+    label: ("TCP 服务器", "TCP Server"),
+    many_peers: true,
+    accepts: true,
+    peer_noun: "client",
+    remote: RemoteUse::None,
+    local_port_optional: false,
+    default_local_port: "8080",
+    reconnects: false,
+    follows_peer: false,
+    multicast: false,
+    datagrams: false,
+    tls: false,
+    script_scope: ScriptScope::EachClient,
+    carrier: Carrier::Tcp,
+    ready_line: Some("listening on"),
+};
+
+/// A TCP server's settings.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    pub listen: SocketAddr,
+    /// Refuse connections beyond this many clients.
+    pub max_clients: Option<usize>,
+}
+
+impl Config {
+    pub(super) fn from_parts(parts: Parts) -> Option<Config> {
+        Some(Config {
+            listen: parts.local?,
+            max_clients: parts.max_clients,
+        })
+    }
+
+    pub(super) fn parts(&self) -> Parts {
+        Parts {
+            local: Some(self.listen),
+            max_clients: self.max_clients,
+            ..Parts::default()
+        }
+    }
+}
+
+/// Binds on the caller's thread (so "address in use" is the caller's error), then runs on the worker.
+pub(super) fn launch<L: Launcher>(config: Config, mut ctx: Ctx, launcher: L) -> Result<L::Started, NetError> {
+    let server = TcpServer::bind(&mut ctx, config.listen, config.max_clients)?;
+    let local = server.local;
+    let started = Started {
+        local: Some(local),
+        default_to: "every client".into(),
+        name: format!("{} {local}", CAPS.name),
+        recv_buffer: None,
+    };
+    launcher.start(ctx, server, started)
+}
 
 const BACKLOG: i32 = 1024;
-pub(super) const READ_BUFFER: usize = 1024 * 1024;
 /// How soon to accept again after accepting failed (out of file descriptors, …).
 const ACCEPT_RETRY: Duration = Duration::from_millis(100);
 
@@ -72,10 +128,6 @@ impl TcpServer {
         })
     }
 
-    pub fn local(&self) -> SocketAddr {
-        self.local
-    }
-
     fn accept(&mut self, ctx: &mut Ctx) {
         loop {
             let (mut stream, peer) = match self.listener.accept() {
@@ -126,7 +178,7 @@ impl TcpServer {
             self.conns.insert(token, conn);
             self.by_peer.insert(peer, token);
             ctx.emit(EventKind::PeerJoined { peer, counters });
-            ctx.peer_joined(local, peer, Scope::EachClient, Way::In);
+            ctx.peer_joined(local, peer, CAPS.script_scope, Way::In);
         }
     }
 
