@@ -11,7 +11,7 @@ use wirepad::codec::framing::Framing;
 use wirepad::codec::text::TextEncoding;
 use wirepad::net::{AutoEvent, Command, EventKind, RuleHits, ScriptEnd, StepOutcome};
 
-use crate::common::*;
+use crate::support::*;
 use crate::wirepad::Wirepad;
 
 const MODBUS_RULES: &str = include_str!("../../examples/modbus-rules.toml");

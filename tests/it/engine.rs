@@ -10,7 +10,7 @@ use wirepad::net::{
     CloseReason, Command, Delivery, EventKind, LeaveReason, Mode, NetError, ReceivedAs, Session, SessionConfig, Target,
 };
 
-use crate::common::*;
+use crate::support::*;
 
 fn server(listen: &str) -> Tap {
     start(server_mode(listen))

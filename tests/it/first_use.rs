@@ -16,7 +16,7 @@ use wirepad::gui::dialog::{Chosen, FileDialogs, FilePurpose};
 use wirepad::gui::settings::{ModeKind, Prefs, ReceiveSettings, TabConfig};
 use wirepad::i18n::Lang;
 
-use crate::common::{TIMEOUT, read_exactly};
+use crate::support::{TIMEOUT, read_exactly};
 use crate::ui::{connect, english, open_server, settings, step_until, window, window_with};
 
 fn choose_mode(harness: &mut Harness<'static, WirepadApp>, mode: &str) {

@@ -8,7 +8,7 @@ use std::time::Instant;
 use crossbeam_channel::Receiver;
 use wirepad::net::{CloseReason, Command, Delivery, Event, EventKind, LeaveReason, NetError, Target};
 
-use crate::common::*;
+use crate::support::*;
 
 fn server() -> Tap {
     start(server_mode("127.0.0.1:0"))
@@ -176,7 +176,7 @@ mod fd_limit {
     use std::net::{SocketAddr, TcpStream};
     use std::process::Command;
 
-    use crate::common::read_exactly;
+    use crate::support::read_exactly;
     use crate::wirepad::{Io, Wirepad};
 
     /// More clients than 32 descriptors hold, with the server's own.

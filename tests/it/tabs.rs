@@ -9,7 +9,7 @@ use wirepad::gui::WirepadApp;
 use wirepad::gui::settings::{ModeKind, TabConfig};
 use wirepad::i18n::Lang;
 
-use crate::common::read_to_end_or_reset;
+use crate::support::read_to_end_or_reset;
 use crate::ui::{english, settings, step_until, window_with};
 
 fn named(name: &str, mode: ModeKind) -> TabConfig {

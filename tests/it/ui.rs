@@ -11,7 +11,7 @@ use wirepad::gui::settings::{LocalPorts, ModeKind, Prefs, TabConfig};
 use wirepad::i18n::Lang;
 use wirepad::session::launch::WindowSession;
 
-use crate::common::{TIMEOUT, read_exactly, read_to_end_or_reset, stays_silent};
+use crate::support::{TIMEOUT, read_exactly, read_to_end_or_reset, stays_silent};
 
 /// The window in English.
 pub fn english() -> Prefs {
