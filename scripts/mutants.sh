@@ -15,7 +15,7 @@ root=$(pwd)
 crate=target/mutants-crate
 rm -rf "$crate/src"
 mkdir -p "$crate/src/net"
-cp -r src/automation src/codec src/send.rs src/log.rs src/view.rs "$crate/src/"
+cp -r src/automation src/codec src/send.rs src/log.rs src/view "$crate/src/"
 cp src/net/platform.rs "$crate/src/net/"
 cp Cargo.lock "$crate/"
 cat >"$crate/src/lib.rs" <<'EOF'
@@ -60,5 +60,5 @@ opt-level = 2'
 } >"$crate/Cargo.toml"
 cd "$crate"
 cargo build --tests --quiet
-exec cargo mutants --copy-target=true --output "$root/target/mutants" -f 'src/codec/*.rs' -f src/send.rs -f src/log.rs \
-    -f src/view.rs -f 'src/automation/*.rs' "$@" -- --lib
+exec cargo mutants --copy-target=true --output "$root/target/mutants" -f 'src/codec/*.rs' -f 'src/codec/text/*.rs' \
+    -f src/send.rs -f src/log.rs -f 'src/view/*.rs' -f 'src/automation/*.rs' "$@" -- --lib

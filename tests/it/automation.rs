@@ -11,7 +11,7 @@ use wirepad::codec::framing::Framing;
 use wirepad::codec::text::TextEncoding;
 use wirepad::net::{AutoEvent, Command, EventKind, RuleHits, ScriptEnd, StepOutcome};
 
-use crate::common::*;
+use crate::support::*;
 use crate::wirepad::Wirepad;
 
 const MODBUS_RULES: &str = include_str!("../../examples/modbus-rules.toml");
@@ -56,11 +56,9 @@ fn messages(session: &mut Tap, n: usize) -> Vec<Vec<u8>> {
 
 /// Waits until the worker has read `n` bytes in all: what is written next arrives in a read of its own.
 fn read_by_worker(session: &Tap, n: u64) {
-    let deadline = Instant::now() + TIMEOUT;
-    while session.counters().snapshot().rx_bytes < n {
-        assert!(Instant::now() < deadline, "the worker did not read {n} bytes in time");
-        std::thread::yield_now();
-    }
+    eventually(format_args!("the worker to read {n} bytes"), TIMEOUT, || {
+        (session.counters().snapshot().rx_bytes >= n).then_some(())
+    });
 }
 
 fn rule_hits(session: &mut Tap) -> Arc<RuleHits> {

@@ -15,7 +15,7 @@ use wirepad::gui::i18n::Lang;
 use wirepad::gui::settings::{AutoPanel, FrameKind, TabConfig};
 use wirepad::net::ScriptEnd;
 
-use crate::common::{read_exactly, stays_silent};
+use crate::support::{read_exactly, stays_silent};
 use crate::ui::{connect, launch, launched_window, open_server, settings, step_until, window};
 
 const LOGIN: &str = include_str!("../../examples/login-script.toml");

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use clap::CommandFactory;
 use wirepad::cli::Cli;
 
-use crate::common::{TIMEOUT, accept_within, read_exactly, read_to_end, read_to_end_or_reset, stays_silent};
+use crate::support::{TIMEOUT, accept_within, read_exactly, read_to_end, read_to_end_or_reset, stays_silent};
 use crate::wirepad::{Io, Wirepad};
 
 /// How long to watch for bytes that must *not* arrive.

@@ -3,7 +3,7 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr, TcpListener, UdpSocket};
 
 use wirepad::net::{Command, EventKind, Group, Target};
 
-use crate::common::*;
+use crate::support::*;
 
 fn udp_to(remote: String) -> Tap {
     start(udp_mode("127.0.0.1:0", Some(remote), false))

@@ -17,7 +17,7 @@ use wirepad::gui::i18n::Lang;
 use wirepad::gui::settings::{Prefs, ReceiveSettings, TabConfig};
 use wirepad::net::Kind;
 
-use crate::common::{TIMEOUT, read_exactly};
+use crate::support::{TIMEOUT, eventually, read_exactly};
 use crate::ui::{connect, english, open_server, settings, step_until, window, window_with};
 
 fn choose_mode(harness: &mut Harness<'static, WirepadApp>, mode: &str) {
@@ -353,14 +353,9 @@ fn without_a_file_dialog_the_window_says_so_and_takes_a_typed_path() {
     harness.run();
     harness.get_by_label("OK").click();
     harness.run();
-    let deadline = std::time::Instant::now() + TIMEOUT;
-    while !path.exists() {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the view was saved to the typed path"
-        );
-        std::thread::sleep(Duration::from_millis(10));
-    }
+    eventually("the view saved to the typed path", TIMEOUT, || {
+        path.exists().then_some(())
+    });
     assert!(harness.query_by_label("Path").is_none(), "the prompt closed");
 }
 
@@ -458,14 +453,9 @@ fn one_unreadable_setting_costs_only_itself_and_the_file_is_kept() {
         "{notice}"
     );
     assert!(harness.query_by_label_contains("could not be read").is_some(), "shown");
-    let deadline = std::time::Instant::now() + TIMEOUT;
-    while std::fs::read_to_string(&bad_copy).ok().as_deref() != Some(text.as_str()) {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the unreadable file is kept beside"
-        );
-        std::thread::sleep(Duration::from_millis(10));
-    }
+    eventually("the unreadable file kept beside", TIMEOUT, || {
+        (std::fs::read_to_string(&bad_copy).ok().as_deref() == Some(text.as_str())).then_some(())
+    });
     harness.get_by_label("Dismiss").click();
     harness.run();
     assert!(harness.state().notice().is_none(), "said once, then gone");

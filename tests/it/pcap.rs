@@ -4,8 +4,8 @@ use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream, UdpSocket};
 use std::path::Path;
 
-use crate::common::{TIMEOUT, read_exactly, server_mode, start_with, wait_for};
 use crate::export::{Answer, assert_readable, follow_tcp, have_tshark, tshark};
+use crate::support::{TIMEOUT, read_exactly, server_mode, start_with, wait_for};
 use crate::wirepad::Wirepad;
 use egui_kittest::kittest::Queryable;
 use wirepad::net::{CaptureFile, Delivery, EventKind};
@@ -329,14 +329,14 @@ fn a_full_disk_ends_the_pcap_and_not_the_session() {
     let server = tap.local_addr().expect("listening");
     let mut client = TcpStream::connect(server).expect("connect");
     client.write_all(b"still here").expect("write");
-    let got = crate::common::receive_bytes(&mut tap, 10);
+    let got = crate::support::receive_bytes(&mut tap, 10);
     assert_eq!(got, b"still here");
     // And a new pcap can start on the running session.
     let dir = tempfile::tempdir().expect("temp dir");
     let path = dir.path().join("again.pcapng");
     tap.command(Command::Pcap(Some(CaptureFile::truncate(&path))));
     client.write_all(b"again").expect("write");
-    assert_eq!(crate::common::receive_bytes(&mut tap, 5), b"again");
+    assert_eq!(crate::support::receive_bytes(&mut tap, 5), b"again");
     tap.command(Command::Pcap(None));
     drop(client);
     tap.stop();

@@ -8,7 +8,7 @@ use std::time::Instant;
 use crossbeam_channel::Receiver;
 use wirepad::net::{CloseReason, Command, Delivery, Event, EventKind, LeaveReason, NetError, Target};
 
-use crate::common::*;
+use crate::support::*;
 
 fn server() -> Tap {
     start(server_mode("127.0.0.1:0"))
@@ -176,7 +176,7 @@ mod fd_limit {
     use std::net::{SocketAddr, TcpStream};
     use std::process::Command;
 
-    use crate::common::read_exactly;
+    use crate::support::{read_exactly, skip_unless};
     use crate::wirepad::{Io, Wirepad};
 
     /// More clients than 32 descriptors hold, with the server's own.
@@ -227,13 +227,12 @@ mod fd_limit {
             .output()
             .expect("sh runs");
         let hard = String::from_utf8_lossy(&hard.stdout).trim().to_owned();
-        if hard.parse::<usize>().is_ok_and(|hard| hard < 2 * CLIENTS) {
-            // Straight to stderr: libtest captures eprintln!, and a skip must be seen.
-            let _ = writeln!(
-                std::io::stderr(),
-                "SKIPPED the_soft_limit_on_open_files_is_raised_to_the_hard_one: a hard limit of {hard} open \
-                 files leaves nothing to raise the soft one to"
-            );
+        let raisable = !hard.parse::<usize>().is_ok_and(|hard| hard < 2 * CLIENTS);
+        if !skip_unless(
+            raisable,
+            "the_soft_limit_on_open_files_is_raised_to_the_hard_one",
+            &format!("a hard limit of {hard} open files leaves nothing to raise the soft one to"),
+        ) {
             return;
         }
         let (server, addr) = server("-S -n");

@@ -10,7 +10,7 @@ use wirepad::gui::i18n::Lang;
 use wirepad::gui::settings::TabConfig;
 use wirepad::net::Kind;
 
-use crate::common::read_to_end_or_reset;
+use crate::support::read_to_end_or_reset;
 use crate::ui::{english, settings, step_until, window_with};
 
 fn named(name: &str, mode: Kind) -> TabConfig {

@@ -12,7 +12,7 @@ use wirepad::gui::settings::{LocalPorts, Prefs, TabConfig};
 use wirepad::net::Kind;
 use wirepad::session::launch::WindowSession;
 
-use crate::common::{TIMEOUT, read_exactly, read_to_end_or_reset, stays_silent};
+use crate::support::{TIMEOUT, read_exactly, read_to_end_or_reset, stays_silent};
 
 /// The window in English.
 pub fn english() -> Prefs {

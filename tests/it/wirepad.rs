@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use crossbeam_channel::{Receiver, RecvTimeoutError, unbounded};
 
-use crate::common::TIMEOUT;
+use crate::support::TIMEOUT;
 
 pub struct Wirepad {
     child: Child,

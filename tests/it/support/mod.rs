@@ -1,5 +1,8 @@
 //! Helpers shared by the integration tests. Every wait has a deadline.
 #![allow(dead_code)]
+mod eventually;
+mod skip;
+
 use std::collections::VecDeque;
 use std::io::{ErrorKind, Read};
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -8,6 +11,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use wirepad::net::{Event, EventKind, Mode, Notify, Session, SessionConfig, tcp_client, tcp_server, udp};
+
+pub use eventually::eventually;
+pub use skip::skip_unless;
 
 pub const TIMEOUT: Duration = Duration::from_secs(20);
 

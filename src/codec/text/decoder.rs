@@ -1,0 +1,86 @@
+use encoding_rs::{Decoder, Encoding};
+
+use super::family::Family;
+use super::fast::{PairTable, decode_utf8};
+use super::{Carry, feed};
+
+/// Decodes one byte stream chunk by chunk. BOMs are data here, not hints: a debugging tool
+/// shows what arrived and must not switch encodings behind the user's back.
+///
+/// Between chunks only the bytes of an unfinished character are kept ([`Carry`]), so a decoder
+/// can resume anywhere from a saved carry; each chunk gets a fresh encoding_rs decoder.
+pub struct StreamDecoder {
+    encoding: &'static Encoding,
+    family: Family,
+    carry: Carry,
+    /// ISO-2022-JP's mode outlives characters: that family keeps a real decoder.
+    stateful: Option<Decoder>,
+}
+
+impl StreamDecoder {
+    pub(super) fn new(encoding: &'static Encoding, carry: Carry) -> StreamDecoder {
+        let family = Family::of(encoding);
+        StreamDecoder {
+            encoding,
+            family,
+            carry,
+            stateful: matches!(family, Family::Stateful).then(|| encoding.new_decoder_without_bom_handling()),
+        }
+    }
+
+    /// Decodes the next chunk; an incomplete trailing character waits for the next call.
+    /// Malformed sequences become U+FFFD.
+    pub fn decode(&mut self, bytes: &[u8]) -> String {
+        let mut out = String::new();
+        self.decode_into(bytes, &mut out);
+        out
+    }
+
+    /// Like [`decode`](Self::decode), appending to `out`.
+    pub fn decode_into(&mut self, bytes: &[u8], out: &mut String) {
+        // encoding_rs's Big5, Shift_JIS and EUC-KR decoders forget a pending lead byte when handed no input
+        // (an empty UDP datagram), so that byte's U+FFFD would go missing.
+        if bytes.is_empty() {
+            return;
+        }
+        match self.family {
+            Family::Utf8 => decode_utf8(&mut self.carry, bytes, out),
+            Family::Stateful => {
+                let decoder = self
+                    .stateful
+                    .get_or_insert_with(|| self.encoding.new_decoder_without_bom_handling());
+                feed(decoder, bytes, out, false);
+            }
+            family => {
+                if let Some(table) = PairTable::of(self.encoding) {
+                    return table.decode(family, &mut self.carry, bytes, out);
+                }
+                let carry = self.carry;
+                let pending = family.pending(carry.as_slice(), bytes);
+                // The fresh decoder ends holding the same `pending` bytes; they are kept as the carry.
+                let mut decoder = self.encoding.new_decoder_without_bom_handling();
+                feed(&mut decoder, carry.as_slice(), out, false);
+                feed(&mut decoder, bytes, out, false);
+                self.carry = Carry::tail_of(carry.as_slice(), bytes, pending);
+            }
+        }
+    }
+
+    /// What this decoder holds between chunks; [`TextEncoding::resume`] continues from it.
+    pub fn carry(&self) -> Carry {
+        self.carry
+    }
+
+    /// Ends the stream: an incomplete trailing character becomes U+FFFD, and the decoder is
+    /// ready for a new stream.
+    pub fn finish(&mut self) -> String {
+        let mut out = String::new();
+        let mut decoder = match self.stateful.take() {
+            Some(decoder) => decoder,
+            None => self.encoding.new_decoder_without_bom_handling(),
+        };
+        feed(&mut decoder, self.carry.as_slice(), &mut out, true);
+        self.carry = Carry::default();
+        out
+    }
+}

@@ -1,0 +1,181 @@
+//! Rows on demand: the ones asked for are rendered from the raw bytes (recent chunks from a small cache), and
+//! places in chunks are mapped to rows.
+use std::ops::{Range, RangeInclusive};
+use std::sync::Arc;
+
+use super::layout::{Line, header};
+use super::{At, CACHE_BYTES, CACHED_CHUNKS, Entry, Rendered, Row, RowKind, View};
+use crate::codec::hex::to_hex;
+
+impl View {
+    pub fn rows(&self) -> usize {
+        (self.next_row - self.first_row) as usize
+    }
+
+    pub fn row(&self, index: usize) -> Option<Row> {
+        (index < self.rows()).then(|| self.render_row(index))
+    }
+
+    /// The rows in `range`, cut to the rows there are (what `ScrollArea::show_rows` asks for),
+    /// rendered from the raw bytes now.
+    pub fn rows_in(&self, range: Range<usize>) -> impl Iterator<Item = Row> + '_ {
+        let end = range.end.min(self.rows());
+        (range.start.min(end)..end).map(|index| self.render_row(index))
+    }
+
+    fn render_row(&self, index: usize) -> Row {
+        let number = self.first_row + index as u64;
+        let at = self
+            .entries
+            .partition_point(|entry| entry.first_row + u64::from(entry.rows) <= number);
+        let entry = &self.entries[at];
+        let nth = (number - entry.first_row) as usize;
+        let (kind, mut text) = self.nth_row(entry, nth);
+        if nth + 1 == entry.rows as usize {
+            // The last row of a chunk goes on in the chunks after it that continue it.
+            for next in self.entries.range(at + 1..) {
+                if next.continues.is_some() {
+                    text.push_str(&self.lead(next));
+                }
+                if next.rows > 0 {
+                    break;
+                }
+            }
+        }
+        Row {
+            seq: entry.seq,
+            peer: entry.chunk.peer,
+            direction: entry.chunk.direction,
+            kind,
+            text,
+        }
+    }
+
+    /// Hex rows are cut from the bytes directly; text rows from the chunk laid out again.
+    fn nth_row(&self, entry: &Entry, mut nth: usize) -> (RowKind, String) {
+        if !self.options.hex_for(&entry.chunk) {
+            return self
+                .rendered(entry)
+                .rows
+                .get(nth)
+                .cloned()
+                .unwrap_or((RowKind::Data, String::new()));
+        }
+        if self.options.log_mode && !entry.chunk.continued {
+            if nth == 0 {
+                return (RowKind::Header, header(&entry.chunk));
+            }
+            nth -= 1;
+        }
+        let per_row = self.options.hex_bytes_per_row();
+        let from = (self.hex_lead_len(entry) + nth * per_row).min(entry.chunk.bytes.len());
+        let to = (from + per_row).min(entry.chunk.bytes.len());
+        (RowKind::Data, to_hex(&entry.chunk.bytes[from..to]))
+    }
+
+    /// What a chunk adds to the row it continues.
+    fn lead(&self, entry: &Entry) -> String {
+        if !self.options.hex_for(&entry.chunk) {
+            return self.rendered(entry).lead.clone();
+        }
+        match self.hex_lead_len(entry) {
+            0 => String::new(),
+            len => format!(" {}", to_hex(&entry.chunk.bytes[..len])),
+        }
+    }
+
+    /// Bytes of a chunk that fill the open hex row it continues.
+    fn hex_lead_len(&self, entry: &Entry) -> usize {
+        let room = entry
+            .continues
+            .map_or(0, |held| self.options.hex_bytes_per_row().saturating_sub(held));
+        room.min(entry.chunk.bytes.len())
+    }
+
+    /// A chunk laid out again, from the cache if it was on screen lately.
+    fn rendered(&self, entry: &Entry) -> Arc<Rendered> {
+        let mut cache = self.cache.borrow_mut();
+        if let Some((_, rendered)) = cache.iter().find(|(seq, _)| *seq == entry.seq) {
+            return rendered.clone();
+        }
+        let rendered = Arc::new(self.render(entry));
+        // Bounded in chunks and in bytes (a 1 MiB read of short lines is many rows).
+        let mut held: usize = cache.iter().map(|(_, rendered)| rendered.size()).sum();
+        while !cache.is_empty() && (cache.len() == CACHED_CHUNKS || held + rendered.size() > CACHE_BYTES) {
+            held -= cache.pop_front().map_or(0, |(_, rendered)| rendered.size());
+        }
+        cache.push_back((entry.seq, rendered.clone()));
+        rendered
+    }
+
+    fn render(&self, entry: &Entry) -> Rendered {
+        self.options.render(&entry.chunk, entry.text_in, entry.continues)
+    }
+
+    /// The row that shows the place `at` of chunk `seq`, if the view shows that chunk: its prefix is laid out
+    /// again, counting rows (a hex view or sent binary places text offsets at the chunk's start).
+    pub fn row_at(&self, seq: u64, at: At) -> Option<usize> {
+        let index = self.entries.partition_point(|entry| entry.seq < seq);
+        let entry = self.entries.get(index).filter(|entry| entry.seq == seq)?;
+        let chunk = &entry.chunk;
+        let mut line = Line::new(entry.continues);
+        let mut rows = 0u64;
+        if self.options.log_mode && !chunk.continued {
+            line.header(&mut rows, chunk);
+        }
+        if self.options.hex_for(chunk) {
+            let bytes = match at {
+                At::Byte(offset) => offset.min(chunk.bytes.len()),
+                At::Text(_) => 0,
+            };
+            line.write_hex(&mut rows, &chunk.bytes[..bytes], self.options.hex_bytes_per_row());
+        } else {
+            let mut decoder = self.options.encoding.resume(entry.text_in.carry);
+            let mut text = String::new();
+            let cut = match at {
+                At::Byte(offset) => {
+                    decoder.decode_into(&chunk.bytes[..offset.min(chunk.bytes.len())], &mut text);
+                    text.len()
+                }
+                At::Text(offset) => {
+                    decoder.decode_into(&chunk.bytes, &mut text);
+                    let mut offset = offset.min(text.len());
+                    while !text.is_char_boundary(offset) {
+                        offset -= 1;
+                    }
+                    offset
+                }
+            };
+            line.write_text(&mut rows, &text[..cut], entry.text_in.after_cr, self.options.columns());
+        }
+        // Within the open row it is on that row; after a row ended it starts the next.
+        let number = entry.first_row + rows - u64::from(line.open);
+        usize::try_from(number.checked_sub(self.first_row)?).ok()
+    }
+
+    /// The chunks a row shows: the one it starts in, through those that only continue it (and the first one that
+    /// continues it and starts rows of its own, as a chunk is taken whole).
+    pub fn row_seqs(&self, index: usize) -> Option<RangeInclusive<u64>> {
+        if index >= self.rows() {
+            return None;
+        }
+        let number = self.first_row + index as u64;
+        let at = self
+            .entries
+            .partition_point(|entry| entry.first_row + u64::from(entry.rows) <= number);
+        let entry = self.entries.get(at)?;
+        let mut last = entry.seq;
+        if number + 1 == entry.first_row + u64::from(entry.rows) {
+            for next in self.entries.range(at + 1..) {
+                if next.continues.is_none() {
+                    break;
+                }
+                last = next.seq;
+                if next.rows > 0 {
+                    break;
+                }
+            }
+        }
+        Some(entry.seq..=last)
+    }
+}

@@ -1,0 +1,110 @@
+//! The rows as they stand, taken cheaply on the UI thread and turned into text elsewhere (save, copy, export).
+use std::ops::RangeInclusive;
+use std::sync::Arc;
+
+use super::{TextState, View, ViewOptions};
+use crate::codec::text::TextEncoding;
+use crate::log::Chunk;
+
+impl View {
+    /// Every row indexed so far as shown, each ending in "\n": for "save view" and "copy all".
+    pub fn text_of_all(&self) -> String {
+        self.snapshot().text()
+    }
+
+    /// What [`text_of_all`](Self::text_of_all) needs, taken in one cheap pass (the chunks are shared), so the
+    /// text itself can be made on another thread.
+    pub fn snapshot(&self) -> ViewSnapshot {
+        self.snapshot_since(0)
+    }
+
+    /// [`snapshot`](Self::snapshot) of the chunks numbered `seq` and later.
+    pub fn snapshot_since(&self, seq: u64) -> ViewSnapshot {
+        let from = self.entries.partition_point(|entry| entry.seq < seq);
+        ViewSnapshot {
+            options: self.options.clone(),
+            entries: self
+                .entries
+                .range(from..)
+                .map(|entry| (entry.seq, entry.chunk.clone(), entry.text_in, entry.continues))
+                .collect(),
+        }
+    }
+
+    /// [`snapshot`](Self::snapshot) of the chunks numbered within `seqs` only (those the view shows).
+    pub fn snapshot_range(&self, seqs: RangeInclusive<u64>) -> ViewSnapshot {
+        let from = self.entries.partition_point(|entry| entry.seq < *seqs.start());
+        let to = self.entries.partition_point(|entry| entry.seq <= *seqs.end());
+        ViewSnapshot {
+            options: self.options.clone(),
+            entries: self
+                .entries
+                .range(from..to.max(from))
+                .map(|entry| (entry.seq, entry.chunk.clone(), entry.text_in, entry.continues))
+                .collect(),
+        }
+    }
+
+    /// What save, copy and export act on: the selected rows' chunks if rows are selected, else everything.
+    pub fn snapshot_selected(&self) -> ViewSnapshot {
+        match &self.selection {
+            Some(selection) => self.snapshot_range(selection.seqs.clone()),
+            None => self.snapshot(),
+        }
+    }
+}
+
+/// The view's rows as they stand, to be turned into text away from the UI thread.
+pub struct ViewSnapshot {
+    options: ViewOptions,
+    entries: Vec<(u64, Arc<Chunk>, TextState, Option<usize>)>,
+}
+
+impl ViewSnapshot {
+    /// The chunks on show (the peer filter and the sent-data setting applied), oldest first.
+    pub fn chunks(&self) -> impl Iterator<Item = &Chunk> {
+        self.entries.iter().map(|(_, chunk, _, _)| &**chunk)
+    }
+
+    /// [`chunks`](Self::chunks) with their sequence numbers in the log.
+    pub fn numbered(&self) -> impl Iterator<Item = (u64, &Chunk)> {
+        self.entries.iter().map(|(seq, chunk, _, _)| (*seq, &**chunk))
+    }
+
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// The encoding the view decodes text with.
+    pub fn encoding(&self) -> TextEncoding {
+        self.options.encoding
+    }
+
+    /// Every row, each ending in "\n".
+    pub fn text(&self) -> String {
+        let mut all = String::new();
+        let mut in_row = false;
+        for (_, chunk, text_in, continues) in &self.entries {
+            let rendered = self.options.render(chunk, *text_in, *continues);
+            // The first chunk may continue a row that fell out with an older chunk.
+            if continues.is_some() && in_row {
+                all.push_str(&rendered.lead);
+            }
+            for (_, text) in &rendered.rows {
+                if in_row {
+                    all.push('\n');
+                }
+                all.push_str(text);
+                in_row = true;
+            }
+        }
+        if in_row {
+            all.push('\n');
+        }
+        all
+    }
+}
