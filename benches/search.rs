@@ -9,8 +9,8 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use chrono::Local;
-use wirepad::export::search::{FindMode, Query, run};
-use wirepad::log::{Chunk, Direction, Log};
+use wirepad::export::find::{FindMode, Query, run};
+use wirepad::history::{Chunk, Direction, History};
 use wirepad::view::{View, ViewOptions};
 
 const TOTAL: usize = 64 << 20;
@@ -51,7 +51,7 @@ fn main() {
 /// The view of `bytes` received in reads of 1 to `largest` bytes.
 fn view_of(bytes: &[u8], largest: usize) -> View {
     let peer = SocketAddr::from(([127, 0, 0, 1], 5000));
-    let mut log = Log::new(TOTAL * 4);
+    let mut log = History::new(TOTAL * 4);
     let mut sizes = common::random_bytes(TOTAL / 32).into_iter();
     let mut rest = bytes;
     while !rest.is_empty() {

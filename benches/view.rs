@@ -7,7 +7,7 @@ mod common;
 use std::time::{Duration, Instant};
 
 use wirepad::codec::text::TextEncoding;
-use wirepad::log::{Chunk, Direction, Log};
+use wirepad::history::{Chunk, Direction, History};
 use wirepad::view::{View, ViewOptions};
 
 /// Rows a window shows at once.
@@ -34,7 +34,7 @@ fn chunk(bytes: &[u8], port: u16) -> Chunk {
 }
 
 /// One frame's UI work on the view: index what arrived, lay out the rows at the bottom.
-fn frame(view: &mut View, log: &Log) -> Duration {
+fn frame(view: &mut View, log: &History) -> Duration {
     let started = Instant::now();
     view.append(log);
     let rows = view.rows();
@@ -49,7 +49,7 @@ fn frame(view: &mut View, log: &Log) -> Duration {
 fn option_changes() {
     let line = b"2024-05-06 12:00:00 sensor=42 temperature=21.5C humidity=40%\r\n";
     let block: Vec<u8> = line.iter().copied().cycle().take(64 * 1024).collect();
-    let mut log = Log::default();
+    let mut log = History::default();
     while log.dropped_chunks() == 0 {
         log.push(chunk(&block, 5000));
     }
@@ -156,7 +156,7 @@ fn option_changes() {
 fn flood(name: &str, options: ViewOptions, idle: f64) {
     const READ: usize = 64 << 10;
     let noise = common::random_bytes(16 << 20);
-    let mut log = Log::default();
+    let mut log = History::default();
     let mut view = View::new(options);
     let (mut peak, mut worst, mut behind) = (0.0_f64, Duration::ZERO, 0);
     let started = Instant::now();
@@ -183,7 +183,7 @@ fn flood(name: &str, options: ViewOptions, idle: f64) {
 }
 
 fn datagrams(idle: f64) {
-    let mut log = Log::default();
+    let mut log = History::default();
     let mut view = View::new(ViewOptions {
         log_mode: true,
         ..ViewOptions::default()

@@ -8,7 +8,7 @@ use std::net::SocketAddr;
 use chrono::{DateTime, Local, Timelike};
 
 use crate::codec::text::{StreamDecoder, TextEncoding};
-use crate::log::Direction;
+use crate::history::Direction;
 
 /// "12:00:00.123". A leap second's nanoseconds run past 10⁹; it shows as .999.
 pub fn clock(at: &DateTime<Local>) -> String {

@@ -6,7 +6,7 @@ pub mod script;
 use std::ops::Range;
 
 use crate::codec::text::TextEncoding;
-use crate::send::{LineEnding, PayloadFormat, PayloadSpec};
+use crate::payload::{LineEnding, PayloadFormat, PayloadSpec};
 
 /// A place in a file, for messages that name the line and column (1-based).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

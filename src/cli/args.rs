@@ -15,7 +15,7 @@ use crate::codec::framing::{Framing, FramingError};
 use crate::codec::text::TextEncoding;
 use crate::net::CaptureFile;
 use crate::net::{Delivery, Group, Mode, ReceivedAs, SessionConfig, tcp_client, tcp_server, udp};
-use crate::send::{LineEnding, PayloadFormat, PayloadSpec};
+use crate::payload::{LineEnding, PayloadFormat, PayloadSpec};
 use crate::session::launch::{SendBox, WindowSession};
 use crate::session::spec::parse_group;
 

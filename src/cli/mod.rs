@@ -19,7 +19,7 @@ use crate::automation::rules::RulesError;
 use crate::automation::script::ScriptError;
 use crate::codec::text::TextError;
 use crate::net::NetError;
-use crate::send::PayloadError;
+use crate::payload::PayloadError;
 
 pub use args::{
     AutoArgs, Cli, CliCommand, CommonArgs, QuitArgs, ReceiveArgs, SendArgs, SessionArgs, TcpClientArgs, TcpServerArgs,

@@ -11,7 +11,7 @@ use super::args::{QuitArgs, SendArgs, SessionArgs, session_config};
 use super::printer::PrintStyle;
 use crate::automation::script::Script;
 use crate::net::{Bytes, NetError, SessionConfig};
-use crate::send::{PayloadFormat, PayloadSpec};
+use crate::payload::{PayloadFormat, PayloadSpec};
 
 /// Lines read ahead from standard input while nothing can be sent yet.
 const STDIN_LINES_AHEAD: usize = 64;

@@ -17,7 +17,7 @@ use crate::net::{
     AutoEvent, Bytes, CloseReason, Command, Event, EventKind, LeaveReason, MAX_DATAGRAM, NetError, ScriptEnd,
     ScriptScope, Session, SessionConfig, StepOutcome, Target,
 };
-use crate::send::PayloadSpec;
+use crate::payload::PayloadSpec;
 use crate::session::state::SessionState;
 
 /// The main loop: reacts to engine events, stdin lines and the quit timers.

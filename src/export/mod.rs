@@ -1,8 +1,8 @@
 //! What leaves the window as a file: the history on show as text (as shown), CSV, JSON lines or pcapng for
 //! Wireshark. Written on the caller's thread (the window runs it on one of its own) with progress and cancel; a
 //! file that could not be finished is removed.
+pub mod find;
 pub mod records;
-pub mod search;
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::SystemTime;
 
 use crate::codec::pcapng::{self, Carrier, PcapSynth, Way};
-use crate::log::{Chunk, Direction};
+use crate::history::{Chunk, Direction};
 use crate::view::ViewSnapshot;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::codec::hex::to_hex;
 use crate::codec::text::TextEncoding;
-use crate::log::{Chunk, Direction};
+use crate::history::{Chunk, Direction};
 use crate::render::TextStreams;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -89,7 +89,7 @@ pub fn write_json_lines(mut out: impl Write, records: impl IntoIterator<Item = R
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::log::Chunk;
+    use crate::history::Chunk;
 
     fn chunks() -> Vec<Chunk> {
         let (a, b): (SocketAddr, SocketAddr) = ("127.0.0.1:1".parse().expect("a"), "[::1]:2".parse().expect("b"));

@@ -4,7 +4,7 @@ use std::net::SocketAddr;
 use std::process::ExitCode;
 
 use crate::gui::app::WirepadApp;
-use crate::gui::automation::{editable_rules, editable_script};
+use crate::gui::auto_state::{editable_rules, editable_script};
 use crate::gui::settings::{AutoPanel, TabConfig};
 use crate::net::{CaptureFile, RemoteUse};
 use crate::session::launch::{SendBox, WindowSession};

@@ -12,7 +12,7 @@ use crate::codec::framing::{Framing, FramingError};
 use crate::codec::text::TextEncoding;
 use crate::gui::i18n::Lang;
 use crate::net::{Delivery, SessionConfig};
-use crate::send::{LineEnding, PayloadFormat, PayloadSpec};
+use crate::payload::{LineEnding, PayloadFormat, PayloadSpec};
 use crate::session::spec::Form;
 // The window's form vocabulary lives with the session spec that checks it.
 use crate::net::{Kind, PerKind};
@@ -192,7 +192,7 @@ impl FramingSettings {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct FindSettings {
-    pub mode: crate::export::search::FindMode,
+    pub mode: crate::export::find::FindMode,
     pub text: String,
 }
 

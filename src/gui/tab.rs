@@ -10,19 +10,19 @@ use crossbeam_channel::Sender;
 
 use crate::automation::rules::{RuleSpec, Rules};
 use crate::automation::script::ScriptSpec;
-use crate::export::search::Batch;
+use crate::export::find::Batch;
 use crate::export::{ExportError, Format, Progress, Session as ExportSession};
-use crate::gui::automation::{AutoState, editable_rules, editable_script};
+use crate::gui::auto_state::{AutoState, editable_rules, editable_script};
 use crate::gui::dialog::FilePurpose;
-use crate::gui::find::Finder;
+use crate::gui::finder::Finder;
 use crate::gui::i18n::{Lang, Notice};
 use crate::gui::settings::{Prefs, TabConfig};
-use crate::log::{Chunk, Direction, Log};
+use crate::history::{Chunk, Direction, History};
 use crate::net::{
     CaptureFile, Command, CounterSnapshot, Event, EventKind, Kind, NetError, Nobody, RemoteUse, ScriptScope, Session,
     Target,
 };
-use crate::send::PayloadError;
+use crate::payload::PayloadError;
 use crate::session::state::{ClientInfo, LinkState, SessionState};
 use crate::session::stats::Throughput;
 use crate::view::{View, ViewOptions};
@@ -168,7 +168,7 @@ impl Totals {
 /// What the send box's text means right now, checked as the user types (and cached while it stays the same).
 #[derive(Debug, Clone)]
 struct SendCheck {
-    key: (String, crate::send::PayloadSpec),
+    key: (String, crate::payload::PayloadSpec),
     result: Result<Vec<u8>, PayloadError>,
 }
 
@@ -185,7 +185,7 @@ pub struct TabState {
     session: Option<Session>,
     /// The open (or opening) session's events, folded: link state, clients, progress.
     live: Option<SessionState>,
-    log: Log,
+    log: History,
     view: View,
     paused: bool,
     /// Server mode: `None` sends to every client.
@@ -273,7 +273,7 @@ impl TabState {
         &self.view
     }
 
-    pub fn log(&self) -> &Log {
+    pub fn log(&self) -> &History {
         &self.log
     }
 
@@ -365,7 +365,7 @@ impl Tab {
         let state = TabState {
             session: None,
             live: None,
-            log: Log::new(budget_bytes(&config)),
+            log: History::new(budget_bytes(&config)),
             view: View::new(view_options(&config, None, None)),
             paused: false,
             target: None,
@@ -628,7 +628,7 @@ impl Tab {
         let id = self.id;
         let _ = self.background_streaming("wirepad-find", move |deliver| {
             let generation = started.generation;
-            crate::export::search::run(
+            crate::export::find::run(
                 started.query,
                 snapshot.numbered(),
                 Duration::from_millis(50),

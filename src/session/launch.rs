@@ -9,7 +9,7 @@ use crate::codec::checksum::Checksum;
 use crate::codec::framing::Framing;
 use crate::codec::text::TextEncoding;
 use crate::net::Mode;
-use crate::send::LineEnding;
+use crate::payload::LineEnding;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct WindowSession {

@@ -2,7 +2,7 @@
 //! screen (a [`Sink`] of each kind), so the two cannot disagree.
 use super::{ESCAPE_WIDTH, HEX_STREAM_ROW, MAX_ROW_WIDTH, Rendered, RowKind, TextState, ViewOptions};
 use crate::codec::hex::to_hex;
-use crate::log::{Chunk, Direction};
+use crate::history::{Chunk, Direction};
 
 impl ViewOptions {
     pub(super) fn shows(&self, chunk: &Chunk) -> bool {

@@ -28,7 +28,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::codec::text::{Carry, TextEncoding};
-use crate::log::{Chunk, Direction, Log};
+use crate::history::{Chunk, Direction, History};
 
 mod layout;
 mod rows;
@@ -154,7 +154,7 @@ struct Rendered {
     rows: Vec<(RowKind, String)>,
 }
 
-/// The log as rows, following one [`Log`]. `append` indexes what arrived since the last call
+/// The log as rows, following one [`History`]. `append` indexes what arrived since the last call
 /// (within a time budget per call, so a re-index after an option change spreads over frames) and
 /// drops rows whose chunks the log has dropped. Memory is a small entry per shown chunk: row text
 /// exists only for the rows asked for.
@@ -211,7 +211,7 @@ impl View {
 
     /// Changes the options; if they differ, indexes the log again: the first rows at once, the
     /// rest over the next calls to [`append`](Self::append) (see [`catching_up`](Self::catching_up)).
-    pub fn set_options(&mut self, options: ViewOptions, log: &Log) {
+    pub fn set_options(&mut self, options: ViewOptions, log: &History) {
         if options == self.options {
             return;
         }
@@ -235,11 +235,11 @@ impl View {
 
     /// Drops rows of chunks the log no longer holds, then indexes the chunks pushed since the last
     /// call, for at most [`INDEX_BUDGET`].
-    pub fn append(&mut self, log: &Log) {
+    pub fn append(&mut self, log: &History) {
         self.append_within(log, INDEX_BUDGET);
     }
 
-    fn append_within(&mut self, log: &Log, budget: Duration) {
+    fn append_within(&mut self, log: &History, budget: Duration) {
         // A smaller budget cuts the log's newest chunk: what was indexed of it is wrong now.
         if let Some(last) = self.entries.back()
             && log

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use super::{TextState, View, ViewOptions};
 use crate::codec::text::TextEncoding;
-use crate::log::Chunk;
+use crate::history::Chunk;
 
 impl View {
     /// Every row indexed so far as shown, each ending in "\n": for "save view" and "copy all".

@@ -5,7 +5,7 @@ use proptest::prelude::*;
 
 use super::*;
 use crate::codec::hex::to_hex;
-use crate::log::CHUNK_OVERHEAD;
+use crate::history::CHUNK_OVERHEAD;
 use Direction::{Rx, Tx};
 
 const A: u16 = 5000;
@@ -40,11 +40,11 @@ fn chunk((direction, port, bytes): (Direction, u16, &[u8])) -> Chunk {
 }
 
 /// Pushes the chunks into a log and renders them one `append` at a time, as the window does.
-fn build(options: &ViewOptions, input: Input) -> (Log, View) {
-    build_in(Log::default(), options, input)
+fn build(options: &ViewOptions, input: Input) -> (History, View) {
+    build_in(History::default(), options, input)
 }
 
-fn build_in(mut log: Log, options: &ViewOptions, input: Input) -> (Log, View) {
+fn build_in(mut log: History, options: &ViewOptions, input: Input) -> (History, View) {
     let mut view = View::new(options.clone());
     for &item in input {
         log.push(chunk(item));
@@ -54,14 +54,14 @@ fn build_in(mut log: Log, options: &ViewOptions, input: Input) -> (Log, View) {
 }
 
 /// Appends until everything the log holds is indexed (a slow machine may need several calls).
-fn settle(view: &mut View, log: &Log) {
+fn settle(view: &mut View, log: &History) {
     view.append(log);
     while view.catching_up() {
         view.append(log);
     }
 }
 
-fn fresh(options: &ViewOptions, log: &Log) -> View {
+fn fresh(options: &ViewOptions, log: &History) -> View {
     let mut view = View::new(options.clone());
     settle(&mut view, log);
     view
@@ -360,7 +360,7 @@ fn a_row_spread_over_chunks_selects_them_all() {
 
 #[test]
 fn a_selection_is_clipped_as_its_chunks_fall_out_and_dropped_with_the_last() {
-    let mut log = Log::new(3 * (2 + CHUNK_OVERHEAD));
+    let mut log = History::new(3 * (2 + CHUNK_OVERHEAD));
     let mut view = View::new(STREAM);
     for text in ["a\n", "b\n", "c\n"] {
         log.push(chunk((Rx, A, text.as_bytes())));
@@ -509,7 +509,7 @@ fn rebuild_after_option_change_matches_a_fresh_build() {
 
 #[test]
 fn eviction_follows_the_log() {
-    let mut log = Log::new(3 * (2 + CHUNK_OVERHEAD));
+    let mut log = History::new(3 * (2 + CHUNK_OVERHEAD));
     let mut view = View::new(LOG);
     for digit in b'0'..=b'9' {
         log.push(chunk((Rx, A, &[digit, b'\n'])));
@@ -525,7 +525,7 @@ fn eviction_follows_the_log() {
 
     // Stream mode: a row goes with the chunk it started in, even if later chunks added to it;
     // the next text then starts a new row.
-    let mut log = Log::new(2 * (2 + CHUNK_OVERHEAD));
+    let mut log = History::new(2 * (2 + CHUNK_OVERHEAD));
     let mut view = View::new(STREAM);
     for (bytes, rows) in [(b"ab", &["ab"]), (b"cd", &["abcd"]), (b"ef", &["ef"])] {
         log.push(chunk((Rx, A, bytes)));
@@ -540,7 +540,7 @@ fn eviction_follows_the_log() {
 #[test]
 fn small_chunks_appended_one_at_a_time_index_as_a_rebuild_does() {
     const CHUNKS: u64 = 100_000;
-    let mut log = Log::new(usize::MAX);
+    let mut log = History::new(usize::MAX);
     let mut view = View::new(STREAM);
     for n in 0..CHUNKS {
         let bytes: &[u8] = if n % 4 == 3 { b"line end\r\n" } else { b"0123456789" };
@@ -561,7 +561,7 @@ fn small_chunks_appended_one_at_a_time_index_as_a_rebuild_does() {
 /// cleared view lets go of the text it rendered (the chunks' last holder after Clear).
 #[test]
 fn evicted_rows_give_their_memory_back() {
-    let mut log = Log::new(usize::MAX);
+    let mut log = History::new(usize::MAX);
     for _ in 0..5000 {
         log.push(chunk((Rx, A, b"x\n")));
     }
@@ -576,7 +576,7 @@ fn evicted_rows_give_their_memory_back() {
         view.entries.capacity()
     );
 
-    let mut log = Log::default();
+    let mut log = History::default();
     log.push(chunk((Rx, A, &[b'x'; 2 << 20])));
     let mut view = fresh(&STREAM, &log);
     assert!(view.rows_in(0..1).next().is_some_and(|row| row.text.starts_with('x')));
@@ -603,7 +603,7 @@ fn the_render_cache_keeps_recent_chunks_within_its_bounds() {
             .sum();
         (cache.iter().map(|(seq, _)| *seq).collect::<Vec<u64>>(), text)
     };
-    let mut log = Log::default();
+    let mut log = History::default();
     for _ in 0..40 {
         log.push(chunk((Rx, A, b"ab")));
     }
@@ -612,8 +612,8 @@ fn the_render_cache_keeps_recent_chunks_within_its_bounds() {
 
     // Pieces of line ends alone: each renders to 16 Ki empty rows, 512 KiB with their overhead, so the byte
     // bound holds exactly sixteen of them (the newest) and a seventeenth would not fit.
-    let mut log = Log::default();
-    log.push(chunk((Rx, A, &[b'\n'; 20 * crate::log::MAX_PIECE])));
+    let mut log = History::default();
+    log.push(chunk((Rx, A, &[b'\n'; 20 * crate::history::MAX_PIECE])));
     let view = fresh(&STREAM, &log);
     let _ = view.rows_in(0..view.rows()).count();
     let cache = view.cache.borrow();
@@ -626,7 +626,7 @@ fn the_render_cache_keeps_recent_chunks_within_its_bounds() {
 #[test]
 fn a_carried_byte_outlives_its_chunk() {
     // The log holds one chunk: the first half of 你 is gone when the second arrives.
-    let log = Log::new(CHUNK_OVERHEAD + 1);
+    let log = History::new(CHUNK_OVERHEAD + 1);
     let (log, view) = build_in(log, &GBK, &[(Rx, A, &[0xC4]), (Rx, A, &[0xE3])]);
     assert_eq!(log.len(), 1);
     assert_eq!(texts(&view), ["你"]);
@@ -636,7 +636,7 @@ fn a_carried_byte_outlives_its_chunk() {
 
 #[test]
 fn saved_text_leaves_out_a_row_whose_start_fell_out() {
-    let (mut log, mut view) = build_in(Log::default(), &STREAM, &[(Rx, A, b"ab"), (Rx, A, b"cd\nef")]);
+    let (mut log, mut view) = build_in(History::default(), &STREAM, &[(Rx, A, b"ab"), (Rx, A, b"cd\nef")]);
     // The log keeps one chunk now: the row "abcd" goes with "ab", where it started.
     log.set_budget(CHUNK_OVERHEAD + 5);
     settle(&mut view, &log);
@@ -673,7 +673,7 @@ fn a_row_goes_on_through_the_chunks_that_continue_it() {
 fn empty_chunks_count_toward_the_clock() {
     // Empty reads (UDP's empty datagrams) cost something too: with no time at all, a call stops
     // after CLOCK_EVERY / 64 of them.
-    let mut log = Log::default();
+    let mut log = History::default();
     for _ in 0..2 * CLOCK_EVERY / 64 {
         log.push(chunk((Rx, A, b"")));
     }
@@ -686,7 +686,7 @@ fn empty_chunks_count_toward_the_clock() {
 #[test]
 fn reindexing_spreads_over_calls() {
     let block: Vec<u8> = b"0123456789abcdef\n".iter().copied().cycle().take(64 << 10).collect();
-    let mut log = Log::default();
+    let mut log = History::default();
     for _ in 0..16 {
         log.push(chunk((Rx, A, &block)));
     }
@@ -700,7 +700,7 @@ fn reindexing_spreads_over_calls() {
         calls += 1;
         let indexed: usize = view.entries.iter().map(|entry| entry.chunk.bytes.len()).sum();
         assert!(
-            indexed <= (CLOCK_EVERY + crate::log::MAX_PIECE) * calls,
+            indexed <= (CLOCK_EVERY + crate::history::MAX_PIECE) * calls,
             "{indexed} bytes in {calls} calls"
         );
         if !view.catching_up() {

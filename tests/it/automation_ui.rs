@@ -10,7 +10,7 @@ use wirepad::codec::checksum::Checksum;
 use wirepad::codec::framing::Framing;
 use wirepad::codec::text::TextEncoding;
 use wirepad::gui::WirepadApp;
-use wirepad::gui::automation::StepResult;
+use wirepad::gui::auto_state::StepResult;
 use wirepad::gui::i18n::Lang;
 use wirepad::gui::settings::{AutoPanel, FrameKind, TabConfig};
 use wirepad::net::ScriptEnd;

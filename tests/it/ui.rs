@@ -475,7 +475,7 @@ mod persistence {
     use wirepad::gui::settings::{Prefs, QuickCommand, TabConfig};
     use wirepad::gui::ui::Action;
     use wirepad::net::Kind;
-    use wirepad::send::LineEnding;
+    use wirepad::payload::LineEnding;
 
     /// eframe's own storage path (RON), in memory.
     #[derive(Default)]

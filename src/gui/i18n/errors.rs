@@ -12,9 +12,9 @@ use crate::codec::escape::EscapeError;
 use crate::codec::framing::{FramingError, MAX_DELIMITER};
 use crate::codec::hex::HexError;
 use crate::codec::text::TextError;
-use crate::export::search::FindError;
+use crate::export::find::FindError;
 use crate::net::{NetError, Nobody, describe};
-use crate::send::PayloadError;
+use crate::payload::PayloadError;
 
 /// What the window tells the user, kept as a value and put into words when drawn, so switching the language
 /// re-translates what is on screen.
@@ -60,10 +60,7 @@ impl Lang {
             (Lang::Zh, FindError::Text(error)) => payload_error_zh(&PayloadError::Text(error.clone())),
             (Lang::Zh, FindError::Regex(message)) => format!("正则表达式有误：{message}"),
             (Lang::Zh, FindError::TooLong { len }) => {
-                format!(
-                    "查找内容有 {len} 字节，最多 {} 字节",
-                    crate::export::search::MAX_PATTERN
-                )
+                format!("查找内容有 {len} 字节，最多 {} 字节", crate::export::find::MAX_PATTERN)
             }
         }
     }

@@ -11,7 +11,7 @@ use crate::gui::settings::{Field, Invalid, TabConfig};
 use crate::gui::tab::{TabAction as Action, TabState};
 use crate::gui::ui::{Cx, error_label, field_error, labelled_field};
 use crate::net::{Kind, RemoteUse};
-use crate::send::LineEnding;
+use crate::payload::LineEnding;
 use crate::session::state::LinkState;
 
 const FIELD_WIDTH: f32 = 120.0;
@@ -35,7 +35,7 @@ pub fn settings_column(
     ui.heading(t.send.send_settings);
     actions.extend(send(ui, cx, config, state));
     ui.separator();
-    crate::gui::ui::automation::section(ui, cx, config);
+    crate::gui::ui::automation_section::section(ui, cx, config);
     actions
 }
 

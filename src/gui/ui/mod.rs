@@ -1,8 +1,8 @@
 //! The window's panels. Each borrows only what it draws (a tab's `TabConfig` to edit, its `TabState` to read)
 //! and returns the actions with side effects, for the app to apply in one place.
-pub mod automation;
+pub mod automation_section;
 pub mod connection;
-pub mod find;
+pub mod find_bar;
 pub mod fonts;
 pub mod plot;
 pub mod receive;

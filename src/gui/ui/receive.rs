@@ -4,8 +4,8 @@ use std::net::SocketAddr;
 
 use crate::gui::settings::TabConfig;
 use crate::gui::tab::{FindAction, TabAction as Action, TabId, TabState};
-use crate::gui::ui::{Cx, find};
-use crate::log::Direction;
+use crate::gui::ui::{Cx, find_bar};
+use crate::history::Direction;
 use crate::view::RowKind;
 
 pub fn receive_pane(ui: &mut egui::Ui, cx: Cx, id: TabId, config: &mut TabConfig, state: &TabState) -> Vec<Action> {
@@ -59,7 +59,7 @@ pub fn receive_pane(ui: &mut egui::Ui, cx: Cx, id: TabId, config: &mut TabConfig
         }
     });
     if finder.open {
-        actions.extend(find::find_bar(ui, cx, id, config, state));
+        actions.extend(find_bar::find_bar(ui, cx, id, config, state));
     }
     // Esc drops the selection unless a field has the keyboard (or the find bar just closed on it).
     let escape = ui.input(|i| i.key_pressed(egui::Key::Escape));

@@ -5,7 +5,7 @@ use egui_extras::{Column, TableBuilder};
 
 use crate::automation::script::{DEFAULT_TIMEOUT, MAX_WAIT_MS, StepSpec};
 use crate::codec::checksum::Checksum;
-use crate::gui::automation::{PeerRun, StepResult};
+use crate::gui::auto_state::{PeerRun, StepResult};
 use crate::gui::dialog::FilePurpose;
 use crate::gui::i18n::Texts;
 use crate::gui::settings::TabConfig;

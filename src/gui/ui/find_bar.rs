@@ -1,6 +1,6 @@
 //! The find bar above the receive view (Ctrl+F): mode, pattern, match count, previous/next, close; a pattern that
 //! cannot be searched says why under it.
-use crate::export::search::FindMode;
+use crate::export::find::FindMode;
 use crate::gui::settings::TabConfig;
 use crate::gui::tab::{FindAction, TabAction as Action, TabId, TabState};
 use crate::gui::ui::Cx;

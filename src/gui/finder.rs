@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use crate::codec::text::TextEncoding;
-use crate::export::search::{Batch, FindError, Highlight, MAX_MATCHES, Match, Query};
+use crate::export::find::{Batch, FindError, Highlight, MAX_MATCHES, Match, Query};
 use crate::gui::settings::FindSettings;
 use crate::view::{View, ViewOptions};
 
@@ -244,7 +244,7 @@ impl Finder {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::export::search::FindMode;
+    use crate::export::find::FindMode;
     use crate::view::At;
 
     fn at(seq: u64) -> Match {

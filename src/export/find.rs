@@ -18,7 +18,7 @@ use regex::Regex;
 
 use crate::codec::hex::{HexError, parse_hex, to_hex};
 use crate::codec::text::{StreamDecoder, TextEncoding, TextError};
-use crate::log::{Chunk, Direction};
+use crate::history::{Chunk, Direction};
 use crate::view::At;
 
 /// The longest text or hex pattern: what each stream carries between chunks.
@@ -584,7 +584,7 @@ mod tests {
     /// boundaries) are searched.
     #[test]
     fn a_search_over_a_filtered_view_finds_only_that_peers_matches() {
-        let mut log = crate::log::Log::default();
+        let mut log = crate::history::History::default();
         for (port, bytes) in [(A, &b"ping "[..]), (B, b"pi"), (A, b"ng "), (B, b"ng ping")] {
             log.push(chunk(Direction::Rx, port, bytes));
         }

@@ -108,7 +108,7 @@ impl Chunk {
 /// the oldest chunks are dropped; the newest chunk always stays, cut to its last bytes if it
 /// alone is over (those bytes count as dropped too).
 #[derive(Debug)]
-pub struct Log {
+pub struct History {
     chunks: VecDeque<Arc<Chunk>>,
     first_seq: u64,
     bytes: usize,
@@ -118,15 +118,15 @@ pub struct Log {
     dropped_bytes_total: u64,
 }
 
-impl Default for Log {
+impl Default for History {
     fn default() -> Self {
-        Log::new(DEFAULT_BUDGET)
+        History::new(DEFAULT_BUDGET)
     }
 }
 
-impl Log {
-    pub fn new(budget: usize) -> Log {
-        Log {
+impl History {
+    pub fn new(budget: usize) -> History {
+        History {
             chunks: VecDeque::new(),
             first_seq: 0,
             bytes: 0,
@@ -306,7 +306,7 @@ mod tests {
         chunks * (len + CHUNK_OVERHEAD)
     }
 
-    fn contents(log: &Log) -> Vec<(u64, Vec<u8>)> {
+    fn contents(log: &History) -> Vec<(u64, Vec<u8>)> {
         log.iter().map(|(seq, chunk)| (seq, chunk.bytes.to_vec())).collect()
     }
 
@@ -323,7 +323,7 @@ mod tests {
     #[test]
     fn a_piece_cut_to_fit_the_budget_stays_a_piece_of_its_read() {
         for held_by_a_view in [false, true] {
-            let mut log = Log::default();
+            let mut log = History::default();
             log.push(chunk(&vec![b'x'; MAX_PIECE + 100]));
             let held = held_by_a_view.then(|| log.get_shared(1).cloned());
             log.set_budget(CHUNK_OVERHEAD + 10);
@@ -340,7 +340,7 @@ mod tests {
     #[test]
     fn a_read_over_the_piece_size_is_kept_as_pieces_of_one_read() {
         let read: Vec<u8> = (0..2 * MAX_PIECE + 3).map(|i| i as u8).collect();
-        let mut log = Log::default();
+        let mut log = History::default();
         log.push(chunk(&read));
         log.push(chunk(b"next"));
         let pieces: Vec<(usize, bool)> = log.iter().map(|(_, c)| (c.bytes.len(), c.continued)).collect();
@@ -362,7 +362,7 @@ mod tests {
             (room_for(3, 10), &[1, 2, 3, 30], &[2, 3], 2),
         ];
         for &(budget, lengths, kept, dropped) in cases {
-            let mut log = Log::new(budget);
+            let mut log = History::new(budget);
             for (n, &len) in lengths.iter().enumerate() {
                 log.push(chunk(&vec![n as u8; len]));
             }
@@ -381,7 +381,7 @@ mod tests {
 
     #[test]
     fn oversized_chunk_keeps_its_last_bytes() {
-        let mut log = Log::new(room_for(1, 4));
+        let mut log = History::new(room_for(1, 4));
         log.push(chunk(b"ab"));
         log.push(chunk(b"0123456789"));
         assert_eq!(contents(&log), [(1, b"6789".to_vec())]);
@@ -410,7 +410,7 @@ mod tests {
 
     #[test]
     fn budget_below_the_overhead_keeps_an_empty_newest_chunk() {
-        let mut log = Log::new(0);
+        let mut log = History::new(0);
         log.push(chunk(b"abc"));
         log.push(chunk(b"de"));
         assert_eq!(contents(&log), [(1, vec![])]);
@@ -419,7 +419,7 @@ mod tests {
 
     #[test]
     fn shrinking_the_budget_evicts_at_once() {
-        let mut log = Log::default();
+        let mut log = History::default();
         assert_eq!(log.budget(), DEFAULT_BUDGET);
         for byte in b"abcde" {
             log.push(chunk(&[*byte; 10]));
@@ -439,7 +439,7 @@ mod tests {
 
     #[test]
     fn shrinking_the_budget_gives_the_queue_memory_back_and_growing_keeps_it() {
-        let mut log = Log::default();
+        let mut log = History::default();
         for _ in 0..1000 {
             log.push(chunk(b"x"));
         }
@@ -469,7 +469,7 @@ mod tests {
 
     #[test]
     fn sequence_numbers_address_chunks() {
-        let mut log = Log::new(room_for(2, 1));
+        let mut log = History::new(room_for(2, 1));
         for byte in b"abcd" {
             log.push(chunk(&[*byte]));
         }
@@ -486,7 +486,7 @@ mod tests {
 
     #[test]
     fn clear_resets_counters_but_not_sequence_numbers() {
-        let mut log = Log::new(room_for(1, 1));
+        let mut log = History::new(room_for(1, 1));
         log.push(chunk(b"a"));
         log.push(chunk(b"b"));
         log.clear();
