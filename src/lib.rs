@@ -7,6 +7,7 @@ pub mod export;
 pub mod gui;
 pub mod i18n;
 pub mod log;
+pub mod memory;
 pub mod net;
 pub mod render;
 pub mod send;

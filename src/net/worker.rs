@@ -138,7 +138,7 @@ impl Ctx {
         self.queued_total -= n;
         if self.backlog && self.queued_total < BACKLOG / 4 {
             self.backlog = false;
-            platform::return_free_memory();
+            crate::memory::return_free_memory();
         }
     }
 
