@@ -1,11 +1,12 @@
 //! Wirepad: a network debugging assistant. The engine (`net`, with its capture), codecs, log, view, automation and
-//! what the window and the command line share (`session`) have no UI code; only `gui` uses egui.
+//! what the window and the command line share (`session`) have no UI code; only `gui` uses egui, and it is built only
+//! with the `gui` feature (on by default): without it, the rest builds alone (the command line, fuzzing, mutants).
 pub mod automation;
 pub mod cli;
 pub mod codec;
 pub mod export;
+#[cfg(feature = "gui")]
 pub mod gui;
-pub mod i18n;
 pub mod log;
 pub mod memory;
 pub mod net;

@@ -12,11 +12,11 @@ use serde::{Deserialize, Serialize};
 
 use crate::gui::dialog::{Chosen, FileDialogs, FilePurpose, SystemDialogs};
 use crate::gui::frame_log::FrameLog;
+use crate::gui::i18n::{Lang, Notice, Texts};
 use crate::gui::persist::Lenient;
 use crate::gui::settings::{Prefs, TabConfig};
 use crate::gui::tab::{FindAction, Picked, Tab, TabAction, TabId};
 use crate::gui::ui::{self, Action, Cx, Typed};
-use crate::i18n::{Lang, Notice, Texts};
 use crate::net::CaptureFile;
 use crate::session::launch::WindowSession;
 

@@ -6,6 +6,7 @@ pub mod desktop;
 pub mod dialog;
 pub mod find;
 pub mod frame_log;
+pub mod i18n;
 pub mod launch;
 pub mod persist;
 pub mod settings;

@@ -10,7 +10,7 @@ use crate::automation::script::ScriptSpec;
 use crate::codec::checksum::Checksum;
 use crate::codec::framing::{Framing, FramingError};
 use crate::codec::text::TextEncoding;
-use crate::i18n::Lang;
+use crate::gui::i18n::Lang;
 use crate::net::{Delivery, SessionConfig};
 use crate::send::{LineEnding, PayloadFormat, PayloadSpec};
 use crate::session::spec::Form;

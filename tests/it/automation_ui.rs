@@ -11,8 +11,8 @@ use wirepad::codec::framing::Framing;
 use wirepad::codec::text::TextEncoding;
 use wirepad::gui::WirepadApp;
 use wirepad::gui::automation::StepResult;
+use wirepad::gui::i18n::Lang;
 use wirepad::gui::settings::{AutoPanel, FrameKind, TabConfig};
-use wirepad::i18n::Lang;
 use wirepad::net::ScriptEnd;
 
 use crate::common::{read_exactly, stays_silent};

@@ -4,6 +4,7 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, SystemTime};
 
+#[cfg(feature = "gui")]
 use egui_kittest::kittest::{NodeT, Queryable};
 use wirepad::codec::pcapng::{PcapSynth, Transport, Way};
 
@@ -222,15 +223,18 @@ fn a_thousand_clients_and_a_64_mib_transfer() {
     assert!(sent == payload, "the 64 MiB came back whole ({} bytes)", sent.len());
 }
 
+#[cfg(feature = "gui")]
 /// A dialog that answers every question with one path.
 pub struct Answer(pub std::path::PathBuf);
 
+#[cfg(feature = "gui")]
 impl wirepad::gui::dialog::FileDialogs for Answer {
     fn choose(&self, _: wirepad::gui::dialog::FilePurpose) -> wirepad::gui::dialog::Chosen {
         wirepad::gui::dialog::Chosen::Path(self.0.clone())
     }
 }
 
+#[cfg(feature = "gui")]
 fn export_from_the_window(
     harness: &mut egui_kittest::Harness<'static, wirepad::gui::WirepadApp>,
     format: &str,
@@ -239,6 +243,7 @@ fn export_from_the_window(
     export_with(harness, "Export…", format, path);
 }
 
+#[cfg(feature = "gui")]
 /// Clicks `button` (Export…, or Export selection… with rows selected), then `format`, and answers the dialog.
 fn export_with(
     harness: &mut egui_kittest::Harness<'static, wirepad::gui::WirepadApp>,
@@ -261,6 +266,7 @@ fn export_with(
     });
 }
 
+#[cfg(feature = "gui")]
 #[test]
 fn the_window_exports_its_history_as_pcapng_that_tshark_follows() {
     if !have_tshark("the_window_exports_its_history_as_pcapng_that_tshark_follows") {
@@ -306,6 +312,7 @@ fn the_window_exports_its_history_as_pcapng_that_tshark_follows() {
     );
 }
 
+#[cfg(feature = "gui")]
 #[test]
 fn an_export_that_cannot_be_written_says_so_and_leaves_no_file() {
     let mut harness = crate::ui::window(crate::ui::settings());
@@ -323,6 +330,7 @@ fn an_export_that_cannot_be_written_says_so_and_leaves_no_file() {
     );
 }
 
+#[cfg(feature = "gui")]
 /// Clicks the select gutter of the receive row showing `text` (with Shift: extends the selection to it).
 fn click_row(harness: &mut egui_kittest::Harness<'static, wirepad::gui::WirepadApp>, text: &str, shift: bool) {
     let row = harness.get_by_label(text).rect();
@@ -338,6 +346,7 @@ fn click_row(harness: &mut egui_kittest::Harness<'static, wirepad::gui::WirepadA
     harness.run_steps(2);
 }
 
+#[cfg(feature = "gui")]
 /// Whether the receive row showing `text` is drawn selected.
 fn row_selected(harness: &egui_kittest::Harness<'static, wirepad::gui::WirepadApp>, text: &str) -> bool {
     let row = harness.get_by_label(text).rect();
@@ -347,6 +356,7 @@ fn row_selected(harness: &egui_kittest::Harness<'static, wirepad::gui::WirepadAp
         .is_some_and(|gutter| gutter.accesskit_node().toggled() == Some(egui::accesskit::Toggled::True))
 }
 
+#[cfg(feature = "gui")]
 #[test]
 fn rows_selected_in_the_window_export_alone() {
     use std::io::Write;

@@ -13,8 +13,8 @@ use egui_kittest::kittest::{NodeT, Queryable};
 use wirepad::codec::text::TextEncoding;
 use wirepad::gui::WirepadApp;
 use wirepad::gui::dialog::{Chosen, FileDialogs, FilePurpose};
+use wirepad::gui::i18n::Lang;
 use wirepad::gui::settings::{ModeKind, Prefs, ReceiveSettings, TabConfig};
-use wirepad::i18n::Lang;
 
 use crate::common::{TIMEOUT, read_exactly};
 use crate::ui::{connect, english, open_server, settings, step_until, window, window_with};

@@ -6,8 +6,8 @@ use egui::{Key, Modifiers};
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 use wirepad::gui::WirepadApp;
+use wirepad::gui::i18n::Lang;
 use wirepad::gui::settings::{ModeKind, TabConfig};
-use wirepad::i18n::Lang;
 
 use crate::common::read_to_end_or_reset;
 use crate::ui::{english, settings, step_until, window_with};

@@ -7,8 +7,8 @@ use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT, Queryable};
 use wirepad::codec::text::TextEncoding;
 use wirepad::gui::WirepadApp;
+use wirepad::gui::i18n::Lang;
 use wirepad::gui::settings::{LocalPorts, ModeKind, Prefs, TabConfig};
-use wirepad::i18n::Lang;
 use wirepad::session::launch::WindowSession;
 
 use crate::common::{TIMEOUT, read_exactly, read_to_end_or_reset, stays_silent};
@@ -470,9 +470,9 @@ mod persistence {
     use wirepad::codec::checksum::Checksum;
     use wirepad::codec::text::TextEncoding;
     use wirepad::gui::WirepadApp;
+    use wirepad::gui::i18n::Lang;
     use wirepad::gui::settings::{ModeKind, Prefs, QuickCommand, TabConfig};
     use wirepad::gui::ui::Action;
-    use wirepad::i18n::Lang;
     use wirepad::send::LineEnding;
 
     /// eframe's own storage path (RON), in memory.

@@ -6,10 +6,10 @@ use crate::codec::checksum::Checksum;
 use crate::codec::text::TextEncoding;
 use crate::export::Format;
 use crate::gui::dialog::FilePurpose;
+use crate::gui::i18n::Texts;
 use crate::gui::settings::{Field, Invalid, ModeKind, TabConfig};
 use crate::gui::tab::{TabAction as Action, TabState};
 use crate::gui::ui::{Cx, error_label, field_error, labelled_field};
-use crate::i18n::Texts;
 use crate::send::LineEnding;
 use crate::session::state::LinkState;
 

@@ -12,9 +12,9 @@ pub mod send;
 pub mod status;
 pub mod tabs;
 
+use crate::gui::i18n::{Lang, Texts};
 use crate::gui::settings::{AutoPanel, Prefs};
 use crate::gui::tab::{Tab, TabAction, TabId};
-use crate::i18n::{Lang, Texts};
 
 /// What the window's panels, tab bars and shortcuts ask for.
 #[must_use]
@@ -233,7 +233,7 @@ pub fn path_prompt(ui: &mut egui::Ui, lang: Lang, text: &mut String) -> Typed {
     let mut typed = Typed::Still;
     let modal = egui::Modal::new(egui::Id::unique("wirepad-path-prompt")).show(ui.ctx(), |ui| {
         ui.set_max_width(480.0);
-        ui.add(egui::Label::new(lang.notice(&crate::i18n::Notice::NoFileDialog)).wrap());
+        ui.add(egui::Label::new(lang.notice(&crate::gui::i18n::Notice::NoFileDialog)).wrap());
         let field = labelled_field(ui, t.path, text, 360.0);
         if !field.has_focus() && text.is_empty() {
             field.request_focus();

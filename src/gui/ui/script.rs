@@ -7,10 +7,10 @@ use crate::automation::script::{DEFAULT_TIMEOUT, MAX_WAIT_MS, StepSpec};
 use crate::codec::checksum::Checksum;
 use crate::gui::automation::{PeerRun, StepResult};
 use crate::gui::dialog::FilePurpose;
+use crate::gui::i18n::AutoTexts;
 use crate::gui::settings::TabConfig;
 use crate::gui::tab::{TabAction as Action, TabState};
 use crate::gui::ui::{Cx, error_label, row_buttons};
-use crate::i18n::AutoTexts;
 use crate::net::ScriptEnd;
 
 const ROW_HEIGHT: f32 = 24.0;
