@@ -169,7 +169,7 @@ impl History {
         self.bytes = 0;
         self.dropped_bytes = 0;
         self.dropped_chunks = 0;
-        crate::net::platform::return_free_memory();
+        crate::memory::return_free_memory();
     }
 
     pub fn len(&self) -> usize {
@@ -247,7 +247,7 @@ impl History {
         self.fit();
         if shrinks {
             self.chunks.shrink_to_fit();
-            crate::net::platform::return_free_memory();
+            crate::memory::return_free_memory();
         }
     }
 

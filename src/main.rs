@@ -1,9 +1,11 @@
 //! Wirepad's entry point: a session subcommand runs on the command line, anything else opens the window.
-// No console window behind the GUI on Windows; the subcommands attach to their caller's console instead.
-#![cfg_attr(windows, windows_subsystem = "windows")]
+// No console window behind the GUI on Windows; the subcommands attach to their caller's console instead. A build
+// without the window is a console program.
+#![cfg_attr(all(windows, feature = "gui"), windows_subsystem = "windows")]
 use std::process::ExitCode;
 
 use wirepad::cli::{self, CliCommand};
+#[cfg(feature = "gui")]
 use wirepad::gui::run_gui;
 
 fn main() -> ExitCode {
@@ -24,6 +26,18 @@ fn main() -> ExitCode {
         // The window outlives the prompt it was started from: the console is the user's again.
     };
     run_gui(session)
+}
+
+/// Built without the `gui` feature: the command line alone. Asked for the window, say there is none, as a usage error.
+#[cfg(not(feature = "gui"))]
+fn run_gui(_: Vec<wirepad::session::launch::WindowSession>) -> ExitCode {
+    use std::io::Write;
+    // A closed stderr is no reason to panic, as `eprintln!` would.
+    let _ = writeln!(
+        std::io::stderr().lock(),
+        "error: this build has no window (built without the gui feature)"
+    );
+    ExitCode::from(2)
 }
 
 /// The caller's console, on Windows: everything platform-specific about it is here.

@@ -1,11 +1,12 @@
 //! The argument parser: any argument list parses or is refused without a panic, and what parses turns into a
-//! session and a send spec without one. Arguments are the input split at NUL bytes.
+//! session and a send spec without one, also each of `wirepad gui`'s sessions. Arguments are the input split at NUL
+//! bytes.
 #![no_main]
 use std::cell::RefCell;
 
 use clap::{Command, CommandFactory, FromArgMatches};
 use libfuzzer_sys::fuzz_target;
-use wirepad_fuzz::cli::{Cli, CliCommand, SessionArgs, session_config};
+use wirepad::cli::{Cli, CliCommand, SessionArgs, parse_session, session_config};
 
 fn check(session: &SessionArgs) {
     let _ = session_config(session);
@@ -34,8 +35,15 @@ fuzz_target!(|data: &[u8]| {
             command: Some(CliCommand::Session(session)),
         }) => check(&session),
         Ok(Cli {
-            command: Some(CliCommand::Gui { session: Some(session) }),
-        }) => check(&session),
+            command: Some(CliCommand::Gui { sessions }),
+        }) => {
+            // As `gui_sessions` splits them, without its messages on stderr.
+            for session in sessions.split(|arg| arg == "+") {
+                if let Ok(session) = parse_session(session) {
+                    check(&session);
+                }
+            }
+        }
         Ok(_) => {}
         Err(error) => {
             let _ = error.render().to_string();

@@ -3,7 +3,7 @@
 use std::fmt::Write;
 
 use libfuzzer_sys::fuzz_target;
-use wirepad_fuzz::codec::escape::{EscapeError, Segment, unescape};
+use wirepad::codec::escape::{EscapeError, Segment, unescape};
 
 fuzz_target!(|input: &str| {
     let chars: Vec<char> = input.chars().collect();

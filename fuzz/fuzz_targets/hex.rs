@@ -1,7 +1,7 @@
 //! The hex parser: never panics; what parses re-renders to the same bytes; an error names its culprit.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
-use wirepad_fuzz::codec::hex::{HexError, parse_hex, to_hex};
+use wirepad::codec::hex::{HexError, parse_hex, to_hex};
 
 fuzz_target!(|input: &str| {
     match parse_hex(input) {

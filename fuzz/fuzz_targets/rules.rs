@@ -2,13 +2,15 @@
 //! message without panicking, and export to a file that parses back.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
-use wirepad_fuzz::automation::rules::{Context, Rules};
-use wirepad_fuzz::codec::text::TextEncoding;
+use wirepad::automation::rules::{Context, Rules};
+use wirepad::codec::text::TextEncoding;
 
 fuzz_target!(|input: (&str, &[u8], bool)| {
     let (file, message, gbk) = input;
     let encoding = TextEncoding::from_name(if gbk { "GBK" } else { "UTF-8" }).expect("known");
-    let Ok(mut rules) = Rules::parse(file, encoding) else { return };
+    let Ok(mut rules) = Rules::parse(file, encoding) else {
+        return;
+    };
     let again = Rules::parse(&rules.to_toml(), encoding).expect("an export parses back");
     assert_eq!(again.len(), rules.len());
     let context = Context {

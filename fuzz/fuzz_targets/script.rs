@@ -5,13 +5,15 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use libfuzzer_sys::fuzz_target;
-use wirepad_fuzz::automation::script::{Action, Run, Script};
-use wirepad_fuzz::codec::text::TextEncoding;
+use wirepad::automation::script::{Action, Run, Script};
+use wirepad::codec::text::TextEncoding;
 
 fuzz_target!(|input: (&str, Vec<(u16, Vec<u8>)>)| {
     let (file, reads) = input;
     let encoding = TextEncoding::from_name("UTF-8").expect("known");
-    let Ok(script) = Script::parse(file, encoding) else { return };
+    let Ok(script) = Script::parse(file, encoding) else {
+        return;
+    };
     let most = 2 * script.steps.len() + 2;
     let start = Instant::now();
     let mut run = Run::new(Arc::new(script), start);

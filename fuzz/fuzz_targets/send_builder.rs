@@ -2,10 +2,10 @@
 //! checksum, line ending in that order, and an unencodable character's position is the one in the input.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
-use wirepad_fuzz::codec::checksum::Checksum;
-use wirepad_fuzz::codec::hex::parse_hex;
-use wirepad_fuzz::codec::text::{TextEncoding, TextError};
-use wirepad_fuzz::send::{LineEnding, PayloadError, PayloadFormat, PayloadSpec};
+use wirepad::codec::checksum::Checksum;
+use wirepad::codec::hex::parse_hex;
+use wirepad::codec::text::{TextEncoding, TextError};
+use wirepad::payload::{LineEnding, PayloadError, PayloadFormat, PayloadSpec};
 
 const ENDINGS: [LineEnding; 4] = [LineEnding::None, LineEnding::Cr, LineEnding::Lf, LineEnding::CrLf];
 

@@ -2,7 +2,7 @@
 //! `finish` leaves the decoder ready for the next stream.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
-use wirepad_fuzz::codec::text::TextEncoding;
+use wirepad::codec::text::TextEncoding;
 
 fuzz_target!(|data: &[u8]| {
     let [encoding, cuts, rest @ ..] = data else {

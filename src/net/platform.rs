@@ -64,16 +64,6 @@ pub fn reachable_from(local: SocketAddr, addr: SocketAddr) -> SocketAddr {
     }
 }
 
-/// Hands memory the program freed back to the OS. glibc keeps it in its arenas: after a backlog of queued echoes
-/// (hundreds of MiB for many slow peers) the process would stay that big long after the peers left.
-pub fn return_free_memory() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: no arguments; trims every arena under their locks.
-    unsafe {
-        libc::malloc_trim(0);
-    }
-}
-
 /// Raises the soft limit on open files to the hard one, once per process: a server promising a thousand
 /// clients must not run out at the common soft limit of 1024. Best effort; the old limit stays on failure.
 #[cfg(unix)]

@@ -12,7 +12,7 @@ use super::capture::Capture;
 use super::outbox::Outbox;
 use super::pcap::Pcap;
 use super::spool::Pool;
-use super::{Bytes, CloseReason, Counters, EventKind, LeaveReason, NetError, Nobody, RecvBuffer, Target, platform};
+use super::{Bytes, CloseReason, Counters, EventKind, LeaveReason, NetError, Nobody, RecvBuffer, Target};
 use crate::codec::pcapng::Way;
 
 pub(super) const WAKER: Token = Token(0);
@@ -153,7 +153,7 @@ impl Ctx {
         self.queued_total -= n;
         if self.backlog && self.queued_total < BACKLOG / 4 {
             self.backlog = false;
-            platform::return_free_memory();
+            crate::memory::return_free_memory();
         }
     }
 

@@ -330,7 +330,7 @@ impl View {
         // After Clear the view lets go of the chunks last: the log's trim could not free them yet.
         if self.entries.is_empty() && freed >= TRIM_AFTER {
             self.cache.borrow_mut().clear();
-            crate::net::platform::return_free_memory();
+            crate::memory::return_free_memory();
         }
     }
 

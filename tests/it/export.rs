@@ -4,6 +4,7 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, SystemTime};
 
+#[cfg(feature = "gui")]
 use egui_kittest::kittest::{NodeT, Queryable};
 use wirepad::codec::pcapng::{Carrier, PcapSynth, Way};
 
@@ -220,15 +221,18 @@ fn a_thousand_clients_and_a_64_mib_transfer() {
     assert!(sent == payload, "the 64 MiB came back whole ({} bytes)", sent.len());
 }
 
+#[cfg(feature = "gui")]
 /// A dialog that answers every question with one path.
 pub struct Answer(pub std::path::PathBuf);
 
+#[cfg(feature = "gui")]
 impl wirepad::gui::dialog::FileDialogs for Answer {
     fn choose(&self, _: wirepad::gui::dialog::FilePurpose) -> wirepad::gui::dialog::Chosen {
         wirepad::gui::dialog::Chosen::Path(self.0.clone())
     }
 }
 
+#[cfg(feature = "gui")]
 fn export_from_the_window(
     harness: &mut egui_kittest::Harness<'static, wirepad::gui::WirepadApp>,
     format: &str,
@@ -237,6 +241,7 @@ fn export_from_the_window(
     export_with(harness, "Export…", format, path);
 }
 
+#[cfg(feature = "gui")]
 /// Clicks `button` (Export…, or Export selection… with rows selected), then `format`, and answers the dialog.
 fn export_with(
     harness: &mut egui_kittest::Harness<'static, wirepad::gui::WirepadApp>,
@@ -259,6 +264,7 @@ fn export_with(
     });
 }
 
+#[cfg(feature = "gui")]
 #[test]
 fn the_window_exports_its_history_as_pcapng_that_tshark_follows() {
     if !have_tshark("the_window_exports_its_history_as_pcapng_that_tshark_follows") {
@@ -304,6 +310,7 @@ fn the_window_exports_its_history_as_pcapng_that_tshark_follows() {
     );
 }
 
+#[cfg(feature = "gui")]
 #[test]
 fn an_export_that_cannot_be_written_says_so_and_leaves_no_file() {
     let mut harness = crate::ui::window(crate::ui::settings());
@@ -321,6 +328,7 @@ fn an_export_that_cannot_be_written_says_so_and_leaves_no_file() {
     );
 }
 
+#[cfg(feature = "gui")]
 /// Clicks the select gutter of the receive row showing `text` (with Shift: extends the selection to it).
 fn click_row(harness: &mut egui_kittest::Harness<'static, wirepad::gui::WirepadApp>, text: &str, shift: bool) {
     let row = harness.get_by_label(text).rect();
@@ -336,6 +344,7 @@ fn click_row(harness: &mut egui_kittest::Harness<'static, wirepad::gui::WirepadA
     harness.run_steps(2);
 }
 
+#[cfg(feature = "gui")]
 /// Whether the receive row showing `text` is drawn selected.
 fn row_selected(harness: &egui_kittest::Harness<'static, wirepad::gui::WirepadApp>, text: &str) -> bool {
     let row = harness.get_by_label(text).rect();
@@ -345,6 +354,7 @@ fn row_selected(harness: &egui_kittest::Harness<'static, wirepad::gui::WirepadAp
         .is_some_and(|gutter| gutter.accesskit_node().toggled() == Some(egui::accesskit::Toggled::True))
 }
 
+#[cfg(feature = "gui")]
 #[test]
 fn rows_selected_in_the_window_export_alone() {
     use std::io::Write;

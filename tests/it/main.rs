@@ -1,14 +1,18 @@
 //! Integration tests: real sockets on loopback, port 0, every wait bounded.
 mod automation;
+#[cfg(feature = "gui")]
 mod automation_ui;
 mod cli;
 mod client;
 mod engine;
 mod export;
+#[cfg(feature = "gui")]
 mod first_use;
 mod pcap;
 mod resilience;
 mod support;
+#[cfg(feature = "gui")]
 mod tabs;
+#[cfg(feature = "gui")]
 mod ui;
 mod wirepad;

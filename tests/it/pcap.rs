@@ -4,9 +4,12 @@ use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream, UdpSocket};
 use std::path::Path;
 
-use crate::export::{Answer, assert_readable, follow_tcp, have_tshark, tshark};
+#[cfg(feature = "gui")]
+use crate::export::Answer;
+use crate::export::{assert_readable, follow_tcp, have_tshark, tshark};
 use crate::support::{TIMEOUT, read_exactly, server_mode, start_with, wait_for};
 use crate::wirepad::Wirepad;
+#[cfg(feature = "gui")]
 use egui_kittest::kittest::Queryable;
 use wirepad::net::{CaptureFile, Delivery, EventKind};
 
@@ -344,6 +347,7 @@ fn a_full_disk_ends_the_pcap_and_not_the_session() {
     assert_eq!((inbound, outbound), (b"again".to_vec(), Vec::new()));
 }
 
+#[cfg(feature = "gui")]
 /// The window's toggle on a session already open: the client that joined before it gets its handshake made up, and
 /// Stop finishes the file (FIN) while the session goes on.
 #[test]
