@@ -33,7 +33,7 @@ impl Tab {
 
     /// A new pane width re-wraps the whole history, so it is taken only once the width has held still
     /// for a moment, not on every frame of a window resize.
-    fn settled_columns(&mut self, measured: usize) -> usize {
+    pub(super) fn settled_columns(&mut self, measured: usize) -> usize {
         const SETTLE: Duration = Duration::from_millis(250);
         let now = Instant::now();
         let state = &mut self.state;

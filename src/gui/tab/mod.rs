@@ -8,6 +8,8 @@ mod find;
 mod jobs;
 mod layout;
 mod session;
+#[cfg(test)]
+mod tests;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
