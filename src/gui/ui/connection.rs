@@ -272,34 +272,20 @@ fn file_buttons(ui: &mut egui::Ui, cx: Cx, state: &TabState) -> Vec<Action> {
     let t = cx.t;
     let dialog_free = cx.dialog_free;
     let mut actions = Vec::new();
-    if state.capture().is_some() {
-        if ui
-            .button(t.receive.stop_file)
-            .on_hover_text(t.receive.tip_stop_file)
-            .clicked()
-        {
-            actions.push(Action::StopCapture);
-        }
-    } else if file_button(
-        ui,
-        t,
+    let stop_capture = state
+        .capture()
+        .map(|_| (t.receive.stop_file, t.receive.tip_stop_file, Action::StopCapture));
+    let pick_capture = (
         t.receive.receive_to_file,
         t.receive.tip_receive_to_file,
-        dialog_free,
-    ) {
-        actions.push(Action::PickFile(FilePurpose::Capture));
-    }
-    if state.pcap().is_some() {
-        if ui
-            .button(t.receive.stop_pcap)
-            .on_hover_text(t.receive.tip_stop_pcap)
-            .clicked()
-        {
-            actions.push(Action::StopPcap);
-        }
-    } else if file_button(ui, t, t.receive.capture_pcap, t.receive.tip_capture_pcap, dialog_free) {
-        actions.push(Action::PickFile(FilePurpose::Pcap));
-    }
+        FilePurpose::Capture,
+    );
+    actions.extend(writer_button(ui, t, dialog_free, stop_capture, pick_capture));
+    let stop_pcap = state
+        .pcap()
+        .map(|_| (t.receive.stop_pcap, t.receive.tip_stop_pcap, Action::StopPcap));
+    let pick_pcap = (t.receive.capture_pcap, t.receive.tip_capture_pcap, FilePurpose::Pcap);
+    actions.extend(writer_button(ui, t, dialog_free, stop_pcap, pick_pcap));
     if ui.button(t.receive.clear).on_hover_text(t.receive.tip_clear).clicked() {
         actions.push(Action::ClearView);
     }
@@ -337,6 +323,21 @@ fn file_buttons(ui: &mut egui::Ui, cx: Cx, state: &TabState) -> Vec<Action> {
         });
     }
     actions
+}
+
+/// Stop while a file is being written (`stop`), else the button that asks for one: each a label, a tip and what
+/// it asks for.
+fn writer_button(
+    ui: &mut egui::Ui,
+    t: &Texts,
+    dialog_free: bool,
+    stop: Option<(&str, &str, Action)>,
+    (label, tip, purpose): (&str, &str, FilePurpose),
+) -> Option<Action> {
+    match stop {
+        Some((label, tip, action)) => ui.button(label).on_hover_text(tip).clicked().then_some(action),
+        None => file_button(ui, t, label, tip, dialog_free).then_some(Action::PickFile(purpose)),
+    }
 }
 
 /// A button that asks for a file; disabled, and saying why, while another file dialog is open.
