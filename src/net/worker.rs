@@ -170,15 +170,7 @@ impl<T: Transport> Worker<T> {
         let reason = loop {
             let now = Instant::now();
             let timeout = self.timeout(now);
-            // A periodic tick due first is waited for to the microsecond: the poll alone rounds up to whole ms.
-            if let (Some(timer), Some(wait)) = (&self.timer, timeout)
-                && !wait.is_zero()
-                && self.jobs.iter().any(|job| {
-                    job.precise() && matches!(job.next_turn(&self.transport), Turn::At(at) if at <= now + wait)
-                })
-            {
-                timer.set(wait);
-            }
+            self.arm_timer(now, timeout);
             if let Err(e) = self.poll.poll(&mut events, timeout)
                 && e.kind() != std::io::ErrorKind::Interrupted
             {
@@ -192,17 +184,7 @@ impl<T: Transport> Worker<T> {
             } else if self.handle_commands() {
                 self.stop();
             }
-            for event in &events {
-                if event.token() != WAKER && event.token() != self.timer_token {
-                    let closed = event.is_read_closed() || event.is_error();
-                    self.transport.ready(
-                        &mut self.ctx,
-                        event.token(),
-                        event.is_readable() || closed,
-                        event.is_writable(),
-                    );
-                }
-            }
+            self.dispatch(&events);
             if self
                 .stop_by
                 .is_some_and(|by| self.transport.queued(Target::Default) == 0 || Instant::now() >= by)
@@ -210,15 +192,7 @@ impl<T: Transport> Worker<T> {
                 break CloseReason::Stopped;
             }
             self.check_writers();
-            // A socket paused again puts itself back on `parked`. Writable too: a write paused for the pcap gets
-            // no new wake-up (a socket that cannot take more says so, and waits for its next one).
-            let mut again = std::mem::take(&mut self.ctx.unread);
-            again.append(&mut self.ctx.parked);
-            again.sort_unstable();
-            again.dedup();
-            for token in again {
-                self.transport.ready(&mut self.ctx, token, true, true);
-            }
+            self.retry_paused();
             let now = Instant::now();
             self.transport.tick(&mut self.ctx, now);
             self.run_jobs(now);
@@ -228,6 +202,51 @@ impl<T: Transport> Worker<T> {
                 break reason;
             }
         };
+        self.finish(reason);
+    }
+
+    /// A periodic tick due first is waited for to the microsecond: the poll alone rounds up to whole ms.
+    fn arm_timer(&self, now: Instant, timeout: Option<Duration>) {
+        if let (Some(timer), Some(wait)) = (&self.timer, timeout)
+            && !wait.is_zero()
+            && self
+                .jobs
+                .iter()
+                .any(|job| job.precise() && matches!(job.next_turn(&self.transport), Turn::At(at) if at <= now + wait))
+        {
+            timer.set(wait);
+        }
+    }
+
+    /// Hands each socket's readiness to the transport.
+    fn dispatch(&mut self, events: &Events) {
+        for event in events {
+            if event.token() != WAKER && event.token() != self.timer_token {
+                let closed = event.is_read_closed() || event.is_error();
+                self.transport.ready(
+                    &mut self.ctx,
+                    event.token(),
+                    event.is_readable() || closed,
+                    event.is_writable(),
+                );
+            }
+        }
+    }
+
+    /// A socket paused again puts itself back on `parked`. Writable too: a write paused for the pcap gets no new
+    /// wake-up (a socket that cannot take more says so, and waits for its next one).
+    fn retry_paused(&mut self) {
+        let mut again = std::mem::take(&mut self.ctx.unread);
+        again.append(&mut self.ctx.parked);
+        again.sort_unstable();
+        again.dedup();
+        for token in again {
+            self.transport.ready(&mut self.ctx, token, true, true);
+        }
+    }
+
+    /// The session's end: what was left unsent, the capture and pcap closed, and the last events handed over.
+    fn finish(mut self, reason: CloseReason) {
         self.jobs.clear();
         if reason == CloseReason::Stopped {
             for (to, queued) in self.transport.unsent(&self.default_to) {

@@ -7,7 +7,7 @@ use crate::codec::text::TextEncoding;
 use crate::export::Format;
 use crate::gui::dialog::FilePurpose;
 use crate::gui::i18n::Texts;
-use crate::gui::settings::{Field, Invalid, TabConfig};
+use crate::gui::settings::{Field, Invalid, ReceiveSettings, SendSettings, TabConfig};
 use crate::gui::tab::{TabAction as Action, TabState};
 use crate::gui::ui::{Cx, error_label, field_error, labelled_field};
 use crate::net::{Kind, RemoteUse};
@@ -46,97 +46,135 @@ fn connection(
     state: &TabState,
     history: &[String],
 ) -> Vec<Action> {
-    let t = cx.t;
     let open = state.is_open();
     // What the fields say right now; Open stays disabled while any is wrong.
     let errors = match settings.validate() {
         Ok(_) => Vec::new(),
         Err(errors) => errors,
     };
-    let message = |field: Field| {
-        errors
-            .iter()
-            .find(|(f, _)| *f == field)
-            .map(|(_, invalid)| match invalid {
-                Invalid::Port => t.connection.bad_port,
-                Invalid::RemotePort => t.connection.bad_remote_port,
-                Invalid::Ip => t.connection.bad_ip,
-                Invalid::Host => t.connection.bad_host,
-                Invalid::Group => t.connection.bad_group,
-                Invalid::Number => t.connection.bad_number,
+    ui.add_enabled_ui(!open, |ui| address_fields(ui, cx, settings, history, &errors));
+    let actions = open_row(ui, cx.t, open, errors.is_empty(), state.link());
+    if let Some(error) = state.error(settings.mode, cx.lang) {
+        error_label(ui, &error);
+    }
+    actions
+}
+
+/// What a field's error says, if it has one.
+fn field_message(t: &Texts, errors: &[(Field, Invalid)], field: Field) -> Option<&'static str> {
+    errors
+        .iter()
+        .find(|(f, _)| *f == field)
+        .map(|(_, invalid)| match invalid {
+            Invalid::Port => t.connection.bad_port,
+            Invalid::RemotePort => t.connection.bad_remote_port,
+            Invalid::Ip => t.connection.bad_ip,
+            Invalid::Host => t.connection.bad_host,
+            Invalid::Group => t.connection.bad_group,
+            Invalid::Number => t.connection.bad_number,
+        })
+}
+
+/// Mode, the local and remote ends and the kind's options, each field with its error under it.
+fn address_fields(
+    ui: &mut egui::Ui,
+    cx: Cx,
+    settings: &mut TabConfig,
+    history: &[String],
+    errors: &[(Field, Invalid)],
+) {
+    let t = cx.t;
+    let message = |field| field_message(t, errors, field);
+    ui.horizontal(|ui| {
+        let label = ui.label(t.connection.mode);
+        egui::ComboBox::from_id_salt("mode")
+            .selected_text(cx.lang.kind_name(settings.mode))
+            .show_ui(ui, |ui| {
+                for &kind in Kind::ALL {
+                    ui.selectable_value(&mut settings.mode, kind, cx.lang.kind_name(kind));
+                }
             })
-    };
-    ui.add_enabled_ui(!open, |ui| {
-        ui.horizontal(|ui| {
-            let label = ui.label(t.connection.mode);
-            egui::ComboBox::from_id_salt("mode")
-                .selected_text(cx.lang.kind_name(settings.mode))
-                .show_ui(ui, |ui| {
-                    for &kind in Kind::ALL {
-                        ui.selectable_value(&mut settings.mode, kind, cx.lang.kind_name(kind));
-                    }
-                })
-                .response
-                .labelled_by(label.id)
-                .on_hover_text(t.connection.tip_mode);
+            .response
+            .labelled_by(label.id)
+            .on_hover_text(t.connection.tip_mode);
+    });
+    ui.horizontal(|ui| {
+        labelled_field(ui, t.connection.local_ip, &mut settings.local_ip, FIELD_WIDTH)
+            .on_hover_text(t.connection.tip_local_ip);
+        ui.menu_button("…", |ui| {
+            for ip in local_addresses() {
+                if ui.button(ip.to_string()).clicked() {
+                    settings.local_ip = ip.to_string();
+                    ui.close();
+                }
+            }
         });
-        ui.horizontal(|ui| {
-            labelled_field(ui, t.connection.local_ip, &mut settings.local_ip, FIELD_WIDTH)
-                .on_hover_text(t.connection.tip_local_ip);
+    });
+    field_error(ui, message(Field::LocalIp));
+    let caps = settings.mode.caps();
+    let port_tip = if caps.local_port_optional {
+        t.connection.tip_local_port_client
+    } else {
+        t.connection.tip_local_port
+    };
+    labelled_field(ui, t.connection.local_port, settings.local_port_mut(), 70.0).on_hover_text(port_tip);
+    field_error(ui, message(Field::LocalPort));
+    if caps.remote != RemoteUse::None {
+        remote_fields(ui, t, settings, history, errors);
+    }
+    kind_options(ui, t, settings, errors);
+}
+
+/// The remote host (with the remotes used lately to pick from) and port.
+fn remote_fields(
+    ui: &mut egui::Ui,
+    t: &Texts,
+    settings: &mut TabConfig,
+    history: &[String],
+    errors: &[(Field, Invalid)],
+) {
+    ui.horizontal(|ui| {
+        labelled_field(ui, t.connection.remote_host, &mut settings.remote_host, FIELD_WIDTH)
+            .on_hover_text(t.connection.tip_remote_host);
+        if !history.is_empty() {
             ui.menu_button("…", |ui| {
-                for ip in local_addresses() {
-                    if ui.button(ip.to_string()).clicked() {
-                        settings.local_ip = ip.to_string();
+                for remote in history {
+                    if ui.button(remote).clicked() {
+                        settings.set_remote(remote);
                         ui.close();
                     }
                 }
             });
-        });
-        field_error(ui, message(Field::LocalIp));
-        let caps = settings.mode.caps();
-        let port_tip = if caps.local_port_optional {
-            t.connection.tip_local_port_client
-        } else {
-            t.connection.tip_local_port
-        };
-        labelled_field(ui, t.connection.local_port, settings.local_port_mut(), 70.0).on_hover_text(port_tip);
-        field_error(ui, message(Field::LocalPort));
-        if caps.remote != RemoteUse::None {
-            ui.horizontal(|ui| {
-                labelled_field(ui, t.connection.remote_host, &mut settings.remote_host, FIELD_WIDTH)
-                    .on_hover_text(t.connection.tip_remote_host);
-                if !history.is_empty() {
-                    ui.menu_button("…", |ui| {
-                        for remote in history {
-                            if ui.button(remote).clicked() {
-                                settings.set_remote(remote);
-                                ui.close();
-                            }
-                        }
-                    });
-                }
-            });
-            field_error(ui, message(Field::RemoteHost));
-            labelled_field(ui, t.connection.remote_port, &mut settings.remote_port, 70.0)
-                .on_hover_text(t.connection.tip_remote_port);
-            field_error(ui, message(Field::RemotePort));
-        }
-        if caps.reconnects {
-            ui.checkbox(&mut settings.reconnect, t.connection.reconnect)
-                .on_hover_text(t.connection.tip_reconnect);
-        }
-        if caps.follows_peer {
-            ui.checkbox(&mut settings.follow_peer, t.connection.follow_peer)
-                .on_hover_text(t.connection.tip_follow_peer);
-        }
-        if caps.multicast {
-            ui.checkbox(&mut settings.broadcast, t.connection.broadcast)
-                .on_hover_text(t.connection.tip_broadcast);
-            labelled_field(ui, t.connection.multicast, &mut settings.multicast_group, FIELD_WIDTH)
-                .on_hover_text(t.connection.tip_multicast);
-            field_error(ui, message(Field::MulticastGroup));
         }
     });
+    field_error(ui, field_message(t, errors, Field::RemoteHost));
+    labelled_field(ui, t.connection.remote_port, &mut settings.remote_port, 70.0)
+        .on_hover_text(t.connection.tip_remote_port);
+    field_error(ui, field_message(t, errors, Field::RemotePort));
+}
+
+/// Reconnect, follow the peer, broadcast and multicast, where the kind has them.
+fn kind_options(ui: &mut egui::Ui, t: &Texts, settings: &mut TabConfig, errors: &[(Field, Invalid)]) {
+    let caps = settings.mode.caps();
+    if caps.reconnects {
+        ui.checkbox(&mut settings.reconnect, t.connection.reconnect)
+            .on_hover_text(t.connection.tip_reconnect);
+    }
+    if caps.follows_peer {
+        ui.checkbox(&mut settings.follow_peer, t.connection.follow_peer)
+            .on_hover_text(t.connection.tip_follow_peer);
+    }
+    if caps.multicast {
+        ui.checkbox(&mut settings.broadcast, t.connection.broadcast)
+            .on_hover_text(t.connection.tip_broadcast);
+        labelled_field(ui, t.connection.multicast, &mut settings.multicast_group, FIELD_WIDTH)
+            .on_hover_text(t.connection.tip_multicast);
+        field_error(ui, field_message(t, errors, Field::MulticastGroup));
+    }
+}
+
+/// Open or Close, and how the link is coming along.
+fn open_row(ui: &mut egui::Ui, t: &Texts, open: bool, valid: bool, link: &LinkState) -> Vec<Action> {
     let mut actions = Vec::new();
     ui.horizontal(|ui| {
         let (label, action, tip) = if open {
@@ -145,14 +183,10 @@ fn connection(
             (t.connection.open, Action::Open, t.connection.tip_open)
         };
         let button = egui::Button::new(egui::RichText::new(label).strong()).min_size(egui::vec2(90.0, 28.0));
-        if ui
-            .add_enabled(open || errors.is_empty(), button)
-            .on_hover_text(tip)
-            .clicked()
-        {
+        if ui.add_enabled(open || valid, button).on_hover_text(tip).clicked() {
             actions.push(action);
         }
-        match state.link() {
+        match link {
             LinkState::Connecting(_) => {
                 ui.spinner();
                 ui.label(t.common.connecting);
@@ -167,16 +201,42 @@ fn connection(
             _ => {}
         }
     });
-    if let Some(error) = state.error(settings.mode, cx.lang) {
-        error_label(ui, &error);
-    }
     actions
 }
 
 fn receive(ui: &mut egui::Ui, cx: Cx, config: &mut TabConfig, state: &TabState) -> Vec<Action> {
     let t = cx.t;
     let mut actions = Vec::new();
-    let receive = &mut config.receive;
+    view_settings(ui, t, &mut config.receive);
+    let mut paused = state.paused();
+    if ui
+        .checkbox(&mut paused, t.receive.pause)
+        .on_hover_text(t.receive.tip_pause)
+        .changed()
+    {
+        actions.push(Action::SetPaused(paused));
+    }
+    ui.horizontal_wrapped(|ui| actions.extend(file_buttons(ui, cx, state)));
+    if let Some((format, progress)) = state.export() {
+        ui.horizontal(|ui| {
+            ui.label(format!("{} {}", t.export.exporting, format.name()));
+            if ui.button(t.dialogs.cancel).clicked() {
+                actions.push(Action::CancelExport);
+            }
+        });
+        ui.add(egui::ProgressBar::new(progress.fraction()).show_percentage());
+    }
+    if let Some(capture) = state.capture() {
+        ui.add(egui::Label::new(format!("{} {}", t.receive.receiving_to, capture.path.display())).wrap());
+    }
+    if let Some(pcap) = state.pcap() {
+        ui.add(egui::Label::new(format!("{} {}", t.receive.pcap_to, pcap.path.display())).wrap());
+    }
+    actions
+}
+
+/// How the receive view shows the history: hex, log mode, sent data, wrap, encoding, and how much it keeps.
+fn view_settings(ui: &mut egui::Ui, t: &Texts, receive: &mut ReceiveSettings) {
     ui.horizontal(|ui| {
         ui.checkbox(&mut receive.hex, t.receive.hex_view)
             .on_hover_text(t.receive.tip_hex_view);
@@ -205,97 +265,79 @@ fn receive(ui: &mut egui::Ui, cx: Cx, config: &mut TabConfig, state: &TabState) 
         .labelled_by(label.id)
         .on_hover_text(t.receive.tip_buffer);
     });
-    let mut paused = state.paused();
-    if ui
-        .checkbox(&mut paused, t.receive.pause)
-        .on_hover_text(t.receive.tip_pause)
-        .changed()
-    {
-        actions.push(Action::SetPaused(paused));
-    }
+}
+
+/// Receive to file, pcap, clear, save, copy and export (of the selected rows, when there are some).
+fn file_buttons(ui: &mut egui::Ui, cx: Cx, state: &TabState) -> Vec<Action> {
+    let t = cx.t;
     let dialog_free = cx.dialog_free;
-    ui.horizontal_wrapped(|ui| {
-        if state.capture().is_some() {
-            if ui
-                .button(t.receive.stop_file)
-                .on_hover_text(t.receive.tip_stop_file)
-                .clicked()
-            {
-                actions.push(Action::StopCapture);
-            }
-        } else if file_button(
-            ui,
-            t,
-            t.receive.receive_to_file,
-            t.receive.tip_receive_to_file,
-            dialog_free,
-        ) {
-            actions.push(Action::PickFile(FilePurpose::Capture));
-        }
-        if state.pcap().is_some() {
-            if ui
-                .button(t.receive.stop_pcap)
-                .on_hover_text(t.receive.tip_stop_pcap)
-                .clicked()
-            {
-                actions.push(Action::StopPcap);
-            }
-        } else if file_button(ui, t, t.receive.capture_pcap, t.receive.tip_capture_pcap, dialog_free) {
-            actions.push(Action::PickFile(FilePurpose::Pcap));
-        }
-        if ui.button(t.receive.clear).on_hover_text(t.receive.tip_clear).clicked() {
-            actions.push(Action::ClearView);
-        }
-        // With rows selected in the receive view, these take just those rows.
-        let selected = state.view().selection().is_some();
-        let (save, copy, export) = if selected {
-            (
-                t.receive.save_selection,
-                t.receive.copy_selection,
-                t.export.export_selection,
-            )
-        } else {
-            (t.receive.save_view, t.receive.copy_all, t.export.export)
-        };
-        if file_button(ui, t, save, t.receive.tip_save_view, dialog_free) {
-            actions.push(Action::PickFile(FilePurpose::SaveView));
-        }
-        if ui.button(copy).on_hover_text(t.receive.tip_copy_all).clicked() {
-            actions.push(Action::CopyAll);
-        }
-        if state.export().is_none() {
-            // A button of its own, not a menu_button in an enabled scope: the scope took the row's leftover width
-            // and squeezed the label to one character a line instead of wrapping the button to the next line.
-            let button = ui
-                .add_enabled(dialog_free, egui::Button::new(export))
-                .on_hover_text(t.export.tip_export)
-                .on_disabled_hover_text(t.dialogs.file_dialog_busy);
-            egui::Popup::menu(&button).show(|ui| {
-                for format in Format::ALL {
-                    if ui.button(format.name()).clicked() {
-                        actions.push(Action::PickFile(FilePurpose::Export(format)));
-                        ui.close();
-                    }
+    let mut actions = Vec::new();
+    let stop_capture = state
+        .capture()
+        .map(|_| (t.receive.stop_file, t.receive.tip_stop_file, Action::StopCapture));
+    let pick_capture = (
+        t.receive.receive_to_file,
+        t.receive.tip_receive_to_file,
+        FilePurpose::Capture,
+    );
+    actions.extend(writer_button(ui, t, dialog_free, stop_capture, pick_capture));
+    let stop_pcap = state
+        .pcap()
+        .map(|_| (t.receive.stop_pcap, t.receive.tip_stop_pcap, Action::StopPcap));
+    let pick_pcap = (t.receive.capture_pcap, t.receive.tip_capture_pcap, FilePurpose::Pcap);
+    actions.extend(writer_button(ui, t, dialog_free, stop_pcap, pick_pcap));
+    if ui.button(t.receive.clear).on_hover_text(t.receive.tip_clear).clicked() {
+        actions.push(Action::ClearView);
+    }
+    // With rows selected in the receive view, these take just those rows.
+    let selected = state.view().selection().is_some();
+    let (save, copy, export) = if selected {
+        (
+            t.receive.save_selection,
+            t.receive.copy_selection,
+            t.export.export_selection,
+        )
+    } else {
+        (t.receive.save_view, t.receive.copy_all, t.export.export)
+    };
+    if file_button(ui, t, save, t.receive.tip_save_view, dialog_free) {
+        actions.push(Action::PickFile(FilePurpose::SaveView));
+    }
+    if ui.button(copy).on_hover_text(t.receive.tip_copy_all).clicked() {
+        actions.push(Action::CopyAll);
+    }
+    if state.export().is_none() {
+        // A button of its own, not a menu_button in an enabled scope: the scope took the row's leftover width
+        // and squeezed the label to one character a line instead of wrapping the button to the next line.
+        let button = ui
+            .add_enabled(dialog_free, egui::Button::new(export))
+            .on_hover_text(t.export.tip_export)
+            .on_disabled_hover_text(t.dialogs.file_dialog_busy);
+        egui::Popup::menu(&button).show(|ui| {
+            for format in Format::ALL {
+                if ui.button(format.name()).clicked() {
+                    actions.push(Action::PickFile(FilePurpose::Export(format)));
+                    ui.close();
                 }
-            });
-        }
-    });
-    if let Some((format, progress)) = state.export() {
-        ui.horizontal(|ui| {
-            ui.label(format!("{} {}", t.export.exporting, format.name()));
-            if ui.button(t.dialogs.cancel).clicked() {
-                actions.push(Action::CancelExport);
             }
         });
-        ui.add(egui::ProgressBar::new(progress.fraction()).show_percentage());
-    }
-    if let Some(capture) = state.capture() {
-        ui.add(egui::Label::new(format!("{} {}", t.receive.receiving_to, capture.path.display())).wrap());
-    }
-    if let Some(pcap) = state.pcap() {
-        ui.add(egui::Label::new(format!("{} {}", t.receive.pcap_to, pcap.path.display())).wrap());
     }
     actions
+}
+
+/// Stop while a file is being written (`stop`), else the button that asks for one: each a label, a tip and what
+/// it asks for.
+fn writer_button(
+    ui: &mut egui::Ui,
+    t: &Texts,
+    dialog_free: bool,
+    stop: Option<(&str, &str, Action)>,
+    (label, tip, purpose): (&str, &str, FilePurpose),
+) -> Option<Action> {
+    match stop {
+        Some((label, tip, action)) => ui.button(label).on_hover_text(tip).clicked().then_some(action),
+        None => file_button(ui, t, label, tip, dialog_free).then_some(Action::PickFile(purpose)),
+    }
 }
 
 /// A button that asks for a file; disabled, and saying why, while another file dialog is open.
@@ -308,13 +350,36 @@ fn file_button(ui: &mut egui::Ui, t: &Texts, label: &str, tip: &str, dialog_free
 
 fn send(ui: &mut egui::Ui, cx: Cx, config: &mut TabConfig, state: &TabState) -> Vec<Action> {
     let t = cx.t;
-    let mut actions = Vec::new();
     let open = state.is_open();
-    let running = state.periodic_sent();
-    let dialog_free = cx.dialog_free;
     let file_idle = state.file_progress().is_none();
-    let box_invalid = state.send_box_invalid();
     let send = &mut config.send;
+    let mut actions: Vec<Action> = payload_settings(ui, t, send).into_iter().collect();
+    actions.extend(schedule(ui, t, send, state));
+    ui.horizontal(|ui| {
+        // One file at a time: the engine streams one per session.
+        if ui
+            .add_enabled(open && file_idle && cx.dialog_free, egui::Button::new(t.send.send_file))
+            .on_hover_text(t.send.tip_send_file)
+            .on_disabled_hover_text(if open {
+                t.dialogs.file_dialog_busy
+            } else {
+                t.send.send_disabled_closed
+            })
+            .clicked()
+        {
+            actions.push(Action::PickFile(FilePurpose::SendFile));
+        }
+    });
+    if let Some((sent, total)) = state.file_progress() {
+        let fraction = if total == 0 { 1.0 } else { sent as f32 / total as f32 };
+        ui.add(egui::ProgressBar::new(fraction).show_percentage());
+    }
+    actions
+}
+
+/// How the send box's text becomes bytes: hex or escapes, the line ending and the checksum appended.
+fn payload_settings(ui: &mut egui::Ui, t: &Texts, send: &mut SendSettings) -> Option<Action> {
+    let mut action = None;
     ui.horizontal(|ui| {
         let mut hex = send.hex;
         if ui
@@ -322,7 +387,7 @@ fn send(ui: &mut egui::Ui, cx: Cx, config: &mut TabConfig, state: &TabState) -> 
             .on_hover_text(t.send.tip_hex_send)
             .changed()
         {
-            actions.push(Action::SetSendHex(hex));
+            action = Some(Action::SetSendHex(hex));
         }
         ui.add_enabled(!send.hex, egui::Checkbox::new(&mut send.escapes, t.send.escapes))
             .on_hover_text(t.send.tip_escapes);
@@ -355,16 +420,23 @@ fn send(ui: &mut egui::Ui, cx: Cx, config: &mut TabConfig, state: &TabState) -> 
             .labelled_by(label.id)
             .on_hover_text(t.send.tip_checksum);
     });
+    action
+}
+
+/// Periodic send: the tick that starts and stops it, how many went, its interval and count.
+fn schedule(ui: &mut egui::Ui, t: &Texts, send: &mut SendSettings, state: &TabState) -> Option<Action> {
+    let running = state.periodic_sent();
     let schedule_errors = send.schedule().err().unwrap_or_default();
+    let mut action = None;
     // NetAssist's 定时发送 is a checkbox: ticked while the schedule runs.
     ui.horizontal(|ui| {
         let mut ticked = running.is_some();
-        let can_start = open && schedule_errors.is_empty() && !box_invalid;
+        let can_start = state.is_open() && schedule_errors.is_empty() && !state.send_box_invalid();
         let checkbox = ui
             .add_enabled(ticked || can_start, egui::Checkbox::new(&mut ticked, t.send.periodic))
             .on_hover_text(t.send.tip_periodic);
         if checkbox.changed() {
-            actions.push(if ticked {
+            action = Some(if ticked {
                 Action::StartPeriodic
             } else {
                 Action::StopPeriodic
@@ -387,26 +459,7 @@ fn send(ui: &mut egui::Ui, cx: Cx, config: &mut TabConfig, state: &TabState) -> 
         };
         field_error(ui, Some(&format!("{name}: {tip}")));
     }
-    ui.horizontal(|ui| {
-        // One file at a time: the engine streams one per session.
-        if ui
-            .add_enabled(open && file_idle && dialog_free, egui::Button::new(t.send.send_file))
-            .on_hover_text(t.send.tip_send_file)
-            .on_disabled_hover_text(if open {
-                t.dialogs.file_dialog_busy
-            } else {
-                t.send.send_disabled_closed
-            })
-            .clicked()
-        {
-            actions.push(Action::PickFile(FilePurpose::SendFile));
-        }
-    });
-    if let Some((sent, total)) = state.file_progress() {
-        let fraction = if total == 0 { 1.0 } else { sent as f32 / total as f32 };
-        ui.add(egui::ProgressBar::new(fraction).show_percentage());
-    }
-    actions
+    action
 }
 
 pub(crate) fn encoding_combo(ui: &mut egui::Ui, id: &str, encoding: &mut TextEncoding) -> egui::Response {

@@ -12,6 +12,8 @@ pub mod send;
 pub mod status;
 pub mod tabs;
 
+use crate::codec::checksum::Checksum;
+use crate::gui::dialog::FilePurpose;
 use crate::gui::i18n::{Lang, Texts};
 use crate::gui::settings::{AutoPanel, Prefs};
 use crate::gui::tab::{Tab, TabAction, TabId};
@@ -165,6 +167,36 @@ pub(crate) fn row_buttons(ui: &mut egui::Ui, t: &Texts, index: usize, count: usi
         edit = Some(RowEdit::Delete(index));
     }
     edit
+}
+
+/// Import and export of a rules or script table, while no other file dialog is open.
+pub(crate) fn toml_buttons(ui: &mut egui::Ui, cx: Cx, import: FilePurpose, export: FilePurpose) -> Option<TabAction> {
+    let mut action = None;
+    for (label, purpose) in [(cx.t.common.import_toml, import), (cx.t.common.export_toml, export)] {
+        if ui.add_enabled(cx.dialog_free, egui::Button::new(label)).clicked() {
+            action = Some(TabAction::PickFile(purpose));
+        }
+    }
+    action
+}
+
+/// A table row's checksum: none, or one of those the payload codec knows.
+pub(crate) fn checksum_combo(
+    ui: &mut egui::Ui,
+    t: &Texts,
+    id: impl egui::AsIdSalt,
+    checksum: &mut Option<Checksum>,
+) -> egui::Response {
+    egui::ComboBox::from_id_salt(id)
+        .width(120.0)
+        .selected_text(checksum.map_or(t.common.none, Checksum::name))
+        .show_ui(ui, |ui| {
+            ui.selectable_value(checksum, None, t.common.none);
+            for choice in Checksum::all() {
+                ui.selectable_value(checksum, Some(*choice), choice.name());
+            }
+        })
+        .response
 }
 
 /// A label and a single-line field tied to it (the label names the field for screen readers and tests).

@@ -2,19 +2,53 @@
 use std::collections::BTreeSet;
 use std::net::SocketAddr;
 
+use crate::export::find::Highlight;
 use crate::gui::settings::TabConfig;
 use crate::gui::tab::{FindAction, TabAction as Action, TabId, TabState};
 use crate::gui::ui::{Cx, find_bar};
 use crate::history::Direction;
-use crate::view::RowKind;
+use crate::view::{Row, RowKind, View};
 
 pub fn receive_pane(ui: &mut egui::Ui, cx: Cx, id: TabId, config: &mut TabConfig, state: &TabState) -> Vec<Action> {
-    let t = cx.t;
     let view = state.view();
-    let finder = state.finder();
     // A client has one peer; a server's clients and UDP's senders can be told apart.
     let many_peers = config.mode.caps().many_peers;
     let mut filter = view.options().peer_filter.filter(|_| many_peers);
+    let mut actions = toolbar(ui, cx, config, state, many_peers.then_some(&mut filter));
+    if state.finder().open {
+        actions.extend(find_bar::find_bar(ui, cx, id, config, state));
+    }
+    // Esc drops the selection unless a field has the keyboard (or the find bar just closed on it).
+    let escape = ui.input(|i| i.key_pressed(egui::Key::Escape));
+    if escape
+        && view.selection().is_some()
+        && ui.memory(|m| m.focused().is_none())
+        && !actions.contains(&Action::Find(FindAction::Close))
+    {
+        actions.push(Action::ClearSelection);
+    }
+    if state.paused() {
+        ui.colored_label(ui.visuals().warn_fg_color, cx.t.receive.paused);
+    }
+    let metrics = Metrics::of(ui);
+    actions.push(Action::Layout {
+        filter,
+        columns: metrics.columns,
+    });
+    actions.extend(rows(ui, cx, id, config.receive.wrap, state, metrics, many_peers));
+    actions
+}
+
+/// Find, plot, the peer filter (where there are many peers) and the selection's count.
+fn toolbar(
+    ui: &mut egui::Ui,
+    cx: Cx,
+    config: &mut TabConfig,
+    state: &TabState,
+    filter: Option<&mut Option<SocketAddr>>,
+) -> Vec<Action> {
+    let t = cx.t;
+    let (view, finder) = (state.view(), state.finder());
     let mut actions = Vec::new();
     ui.horizontal(|ui| {
         if ui
@@ -31,25 +65,8 @@ pub fn receive_pane(ui: &mut egui::Ui, cx: Cx, id: TabId, config: &mut TabConfig
         }
         ui.checkbox(&mut config.show_plot, t.plot.plot)
             .on_hover_text(t.plot.tip_plot);
-        if many_peers {
-            let label = ui.label(t.receive.filter);
-            egui::ComboBox::from_id_salt("peer-filter")
-                .selected_text(filter.map_or_else(|| t.common.all_peers.to_string(), |p| p.to_string()))
-                .show_ui(ui, |ui| {
-                    ui.selectable_value(&mut filter, None, t.common.all_peers);
-                    // Whoever is connected now, and whoever the history still holds (clients that left).
-                    let peers: BTreeSet<SocketAddr> = state
-                        .clients()
-                        .copied()
-                        .chain(state.log().iter().map(|(_, chunk)| chunk.peer))
-                        .collect();
-                    for peer in peers {
-                        ui.selectable_value(&mut filter, Some(peer), peer.to_string());
-                    }
-                })
-                .response
-                .labelled_by(label.id)
-                .on_hover_text(t.receive.tip_filter);
+        if let Some(filter) = filter {
+            peer_filter(ui, cx, state, filter);
         }
         if view.selection().is_some() {
             ui.label(format!("{} {}", t.receive.rows_selected, view.selected_rows()));
@@ -58,38 +75,77 @@ pub fn receive_pane(ui: &mut egui::Ui, cx: Cx, id: TabId, config: &mut TabConfig
             }
         }
     });
-    if finder.open {
-        actions.extend(find_bar::find_bar(ui, cx, id, config, state));
-    }
-    // Esc drops the selection unless a field has the keyboard (or the find bar just closed on it).
-    let escape = ui.input(|i| i.key_pressed(egui::Key::Escape));
-    if escape
-        && view.selection().is_some()
-        && ui.memory(|m| m.focused().is_none())
-        && !actions.contains(&Action::Find(FindAction::Close))
-    {
-        actions.push(Action::ClearSelection);
-    }
-    if state.paused() {
-        ui.colored_label(ui.visuals().warn_fg_color, t.receive.paused);
-    }
-    let font = egui::TextStyle::Monospace.resolve(ui.style());
-    let row_height = ui.fonts_mut(|fonts| fonts.row_height(&font));
-    let char_width = ui.fonts_mut(|fonts| fonts.glyph_width(&font, '0')).max(1.0);
-    // Rows are selected by clicking a narrow gutter left of them: a click or Shift+click on the text itself
-    // stays egui's text selection, for copying part of a row.
-    let gutter = (char_width * 1.5).round();
-    let gutter_room = gutter + ui.spacing().item_spacing.x;
-    let columns = ((ui.available_width() - 24.0 - gutter_room) / char_width)
-        .floor()
-        .max(16.0) as usize;
-    actions.push(Action::Layout { filter, columns });
+    actions
+}
 
+fn peer_filter(ui: &mut egui::Ui, cx: Cx, state: &TabState, filter: &mut Option<SocketAddr>) {
+    let t = cx.t;
+    let label = ui.label(t.receive.filter);
+    egui::ComboBox::from_id_salt("peer-filter")
+        .selected_text(filter.map_or_else(|| t.common.all_peers.to_string(), |p| p.to_string()))
+        .show_ui(ui, |ui| {
+            ui.selectable_value(filter, None, t.common.all_peers);
+            // Whoever is connected now, and whoever the history still holds (clients that left).
+            let peers: BTreeSet<SocketAddr> = state
+                .clients()
+                .copied()
+                .chain(state.log().iter().map(|(_, chunk)| chunk.peer))
+                .collect();
+            for peer in peers {
+                ui.selectable_value(filter, Some(peer), peer.to_string());
+            }
+        })
+        .response
+        .labelled_by(label.id)
+        .on_hover_text(t.receive.tip_filter);
+}
+
+/// The monospace grid the rows are laid out on.
+#[derive(Clone, Copy)]
+struct Metrics {
+    row_height: f32,
+    /// The selecting strip left of each row.
+    gutter: f32,
+    /// Characters a row holds.
+    columns: usize,
+}
+
+impl Metrics {
+    fn of(ui: &egui::Ui) -> Metrics {
+        let font = egui::TextStyle::Monospace.resolve(ui.style());
+        let row_height = ui.fonts_mut(|fonts| fonts.row_height(&font));
+        let char_width = ui.fonts_mut(|fonts| fonts.glyph_width(&font, '0')).max(1.0);
+        // Rows are selected by clicking a narrow gutter left of them: a click or Shift+click on the text itself
+        // stays egui's text selection, for copying part of a row.
+        let gutter = (char_width * 1.5).round();
+        let gutter_room = gutter + ui.spacing().item_spacing.x;
+        let columns = ((ui.available_width() - 24.0 - gutter_room) / char_width)
+            .floor()
+            .max(16.0) as usize;
+        Metrics {
+            row_height,
+            gutter,
+            columns,
+        }
+    }
+}
+
+/// The view's rows, only the visible ones laid out, scrolled where the reader left them or to the current match.
+fn rows(
+    ui: &mut egui::Ui,
+    cx: Cx,
+    id: TabId,
+    wrap: bool,
+    state: &TabState,
+    metrics: Metrics,
+    many_peers: bool,
+) -> Vec<Action> {
+    let (view, finder) = (state.view(), state.finder());
+    let row_height = metrics.row_height;
+    let mut actions = Vec::new();
     // No gap between rows: a million rows must stay within what f32 scroll offsets resolve to the pixel.
     ui.spacing_mut().item_spacing.y = 0.0;
-    let rows = view.rows();
-    let hex_rows = view.options().hex;
-    let mut scroll = if config.receive.wrap {
+    let mut scroll = if wrap {
         egui::ScrollArea::vertical()
     } else {
         egui::ScrollArea::both()
@@ -112,36 +168,20 @@ pub fn receive_pane(ui: &mut egui::Ui, cx: Cx, id: TabId, config: &mut TabConfig
     if let Some(row) = jump {
         scroll = scroll.vertical_scroll_offset((row.saturating_sub(3) as f32 * row_height).max(0.0));
     }
-    let marks = [finder.highlight(false), finder.highlight(true)];
+    let shown = Shown {
+        view,
+        marks: [finder.highlight(false), finder.highlight(true)],
+        current,
+        many_peers,
+    };
     let output = scroll
         .auto_shrink([false, false])
         // A view following new data lets go of the bottom for a jump to a match.
         .stick_to_bottom(jump.is_none())
-        .show_rows(ui, row_height, rows, |ui, range| {
+        .show_rows(ui, row_height, view.rows(), |ui, range| {
             let first = range.start;
             for (index, row) in (first..).zip(view.rows_in(range)) {
-                let color = row_color(ui, row.direction, row.peer, row.kind, many_peers);
-                let ranges = match marks[usize::from(hex_rows)] {
-                    Some(mark) if row.kind == RowKind::Data => mark.ranges(&row.text),
-                    _ => Vec::new(),
-                };
-                let label = if ranges.is_empty() {
-                    egui::Label::new(egui::RichText::new(&row.text).monospace().color(color))
-                } else {
-                    egui::Label::new(marked(ui, &row.text, &ranges, color, current == Some(index)))
-                };
-                // Exactly a row high (`horizontal` would take the height of a button), as `show_rows` counts on.
-                let size = egui::vec2(ui.available_width(), row_height);
-                ui.allocate_ui_with_layout(size, egui::Layout::left_to_right(egui::Align::Min), |ui| {
-                    let selected = view.is_selected(&row);
-                    if select_gutter(ui, cx, gutter, row_height, selected)
-                        && let Some(seqs) = view.row_seqs(index)
-                    {
-                        let extend = ui.input(|i| i.modifiers.shift);
-                        actions.push(Action::SelectRows { seqs, extend });
-                    }
-                    ui.add(label.selectable(true).wrap_mode(egui::TextWrapMode::Extend));
-                });
+                actions.extend(row_ui(ui, cx, &shown, metrics, index, &row));
             }
         });
     let offset = output.state.clamped_offset().y;
@@ -154,6 +194,45 @@ pub fn receive_pane(ui: &mut egui::Ui, cx: Cx, id: TabId, config: &mut TabConfig
     };
     ui.data_mut(|d| d.insert_temp(memory, seen));
     actions
+}
+
+/// What every row is drawn against.
+struct Shown<'a> {
+    view: &'a View,
+    /// The find bar's marks on text rows and on hex rows.
+    marks: [Option<&'a Highlight>; 2],
+    /// The current match's row.
+    current: Option<usize>,
+    many_peers: bool,
+}
+
+/// One row: its gutter (a click selects it) and its text, with the find bar's matches marked.
+fn row_ui(ui: &mut egui::Ui, cx: Cx, shown: &Shown, metrics: Metrics, index: usize, row: &Row) -> Option<Action> {
+    let view = shown.view;
+    let color = row_color(ui, row.direction, row.peer, row.kind, shown.many_peers);
+    let ranges = match shown.marks[usize::from(view.options().hex)] {
+        Some(mark) if row.kind == RowKind::Data => mark.ranges(&row.text),
+        _ => Vec::new(),
+    };
+    let label = if ranges.is_empty() {
+        egui::Label::new(egui::RichText::new(&row.text).monospace().color(color))
+    } else {
+        egui::Label::new(marked(ui, &row.text, &ranges, color, shown.current == Some(index)))
+    };
+    // Exactly a row high (`horizontal` would take the height of a button), as `show_rows` counts on.
+    let size = egui::vec2(ui.available_width(), metrics.row_height);
+    let mut action = None;
+    ui.allocate_ui_with_layout(size, egui::Layout::left_to_right(egui::Align::Min), |ui| {
+        let selected = view.is_selected(row);
+        if select_gutter(ui, cx, metrics.gutter, metrics.row_height, selected)
+            && let Some(seqs) = view.row_seqs(index)
+        {
+            let extend = ui.input(|i| i.modifiers.shift);
+            action = Some(Action::SelectRows { seqs, extend });
+        }
+        ui.add(label.selectable(true).wrap_mode(egui::TextWrapMode::Extend));
+    });
+    action
 }
 
 #[derive(Clone, Copy)]

@@ -4,11 +4,11 @@
 use egui_extras::{Column, TableBuilder};
 
 use crate::automation::rules::{MAX_DELAY_MS, RuleSpec};
-use crate::codec::checksum::Checksum;
+use crate::gui::auto_state::AutoState;
 use crate::gui::dialog::FilePurpose;
 use crate::gui::settings::TabConfig;
 use crate::gui::tab::{TabAction as Action, TabState};
-use crate::gui::ui::{Cx, error_label, row_buttons};
+use crate::gui::ui::{Cx, RowEdit, checksum_combo, error_label, row_buttons, toml_buttons};
 
 const ROW_HEIGHT: f32 = 24.0;
 
@@ -22,11 +22,30 @@ enum MatchKind {
 pub fn rules_panel(ui: &mut egui::Ui, cx: Cx, config: &mut TabConfig, state: &TabState) -> Vec<Action> {
     let t = cx.t;
     let auto = state.auto();
-    let mut actions = Vec::new();
     let problem = auto.rules_problem().map(|error| cx.lang.rules_error(error));
+    let actions = toolbar(ui, cx, &mut config.rules, state, problem.is_none());
+    let failed = auto
+        .rule_failed()
+        .map(|(peer, rule, why)| format!("{peer}: {} {}: {why}", t.rules.rule, rule + 1));
+    for message in [problem.as_deref(), auto.import_error(), failed.as_deref()]
+        .into_iter()
+        .flatten()
+    {
+        error_label(ui, message);
+    }
+    if let Some(edit) = rules_table(ui, cx, &mut config.rules, auto) {
+        edit.apply(&mut config.rules);
+    }
+    actions
+}
+
+/// Add rule, Apply with whether the table is in force, import and export.
+fn toolbar(ui: &mut egui::Ui, cx: Cx, rules: &mut Vec<RuleSpec>, state: &TabState, valid: bool) -> Vec<Action> {
+    let t = cx.t;
+    let mut actions = Vec::new();
     ui.horizontal(|ui| {
         if ui.button(t.rules.add_rule).clicked() {
-            config.rules.push(RuleSpec {
+            rules.push(RuleSpec {
                 enabled: true,
                 match_text: Some(String::new()),
                 reply: Some(String::new()),
@@ -34,8 +53,8 @@ pub fn rules_panel(ui: &mut egui::Ui, cx: Cx, config: &mut TabConfig, state: &Ta
             });
         }
         let open = state.is_open();
-        let applied = auto.applied(&config.rules);
-        let can_apply = open && problem.is_none() && !applied;
+        let applied = state.auto().applied(rules);
+        let can_apply = open && valid && !applied;
         if ui
             .add_enabled(can_apply, egui::Button::new(t.rules.apply))
             .on_hover_text(t.rules.tip_apply)
@@ -50,30 +69,16 @@ pub fn rules_panel(ui: &mut egui::Ui, cx: Cx, config: &mut TabConfig, state: &Ta
         };
         ui.weak(status);
         ui.separator();
-        if ui
-            .add_enabled(cx.dialog_free, egui::Button::new(t.common.import_toml))
-            .clicked()
-        {
-            actions.push(Action::PickFile(FilePurpose::ImportRules));
-        }
-        if ui
-            .add_enabled(cx.dialog_free, egui::Button::new(t.common.export_toml))
-            .clicked()
-        {
-            actions.push(Action::PickFile(FilePurpose::ExportRules));
-        }
+        actions.extend(toml_buttons(ui, cx, FilePurpose::ImportRules, FilePurpose::ExportRules));
     });
-    let failed = auto
-        .rule_failed()
-        .map(|(peer, rule, why)| format!("{peer}: {} {}: {why}", t.rules.rule, rule + 1));
-    for message in [problem.as_deref(), auto.import_error(), failed.as_deref()]
-        .into_iter()
-        .flatten()
-    {
-        error_label(ui, message);
-    }
+    actions
+}
+
+/// The rules, one row each with its hits; the row buttons' edit comes back.
+fn rules_table(ui: &mut egui::Ui, cx: Cx, rules: &mut [RuleSpec], auto: &AutoState) -> Option<RowEdit> {
+    let t = cx.t;
     let mut edit = None;
-    let count = config.rules.len();
+    let count = rules.len();
     egui::ScrollArea::horizontal().show(ui, |ui| {
         let mut names = [egui::Id::NULL; 4];
         TableBuilder::new(ui)
@@ -107,50 +112,50 @@ pub fn rules_panel(ui: &mut egui::Ui, cx: Cx, config: &mut TabConfig, state: &Ta
             .body(|body| {
                 body.rows(ROW_HEIGHT, count, |mut row| {
                     let index = row.index();
-                    let Some(spec) = config.rules.get_mut(index) else {
+                    let Some(spec) = rules.get_mut(index) else {
                         return;
                     };
                     let hits = auto.hits(index, spec);
-                    row.col(|ui| {
-                        ui.checkbox(&mut spec.enabled, "").on_hover_text(t.rules.enabled);
-                    });
-                    row.col(|ui| {
-                        let name = spec.name.get_or_insert_with(String::new);
-                        ui.add(egui::TextEdit::singleline(name).desired_width(f32::INFINITY))
-                            .labelled_by(names[0]);
-                        if name.is_empty() {
-                            spec.name = None;
-                        }
-                    });
-                    row.col(|ui| match_cell(ui, cx, index, spec, names[1]));
-                    row.col(|ui| reply_cell(ui, cx, index, spec, names[2]));
-                    row.col(|ui| {
-                        egui::ComboBox::from_id_salt(("rule-checksum", index))
-                            .width(120.0)
-                            .selected_text(spec.checksum.map_or(t.common.none, Checksum::name))
-                            .show_ui(ui, |ui| {
-                                ui.selectable_value(&mut spec.checksum, None, t.common.none);
-                                for checksum in Checksum::all() {
-                                    ui.selectable_value(&mut spec.checksum, Some(*checksum), checksum.name());
-                                }
-                            })
-                            .response
-                            .labelled_by(names[3]);
-                    });
-                    row.col(|ui| {
-                        ui.add(egui::DragValue::new(&mut spec.delay_ms).range(0..=MAX_DELAY_MS));
-                    });
-                    row.col(|ui| {
-                        ui.label(hits.map_or("-".to_owned(), |hits| hits.to_string()));
-                    });
+                    rule_row(&mut row, cx, index, spec, hits, names);
                     row.col(|ui| edit = edit.or(row_buttons(ui, t, index, count)));
                 });
             });
     });
-    if let Some(edit) = edit {
-        edit.apply(&mut config.rules);
-    }
-    actions
+    edit
+}
+
+/// A rule's cells but its row buttons.
+fn rule_row(
+    row: &mut egui_extras::TableRow<'_, '_>,
+    cx: Cx,
+    index: usize,
+    spec: &mut RuleSpec,
+    hits: Option<u64>,
+    names: [egui::Id; 4],
+) {
+    let t = cx.t;
+    row.col(|ui| {
+        ui.checkbox(&mut spec.enabled, "").on_hover_text(t.rules.enabled);
+    });
+    row.col(|ui| {
+        let name = spec.name.get_or_insert_with(String::new);
+        ui.add(egui::TextEdit::singleline(name).desired_width(f32::INFINITY))
+            .labelled_by(names[0]);
+        if name.is_empty() {
+            spec.name = None;
+        }
+    });
+    row.col(|ui| match_cell(ui, cx, index, spec, names[1]));
+    row.col(|ui| reply_cell(ui, cx, index, spec, names[2]));
+    row.col(|ui| {
+        checksum_combo(ui, t, ("rule-checksum", index), &mut spec.checksum).labelled_by(names[3]);
+    });
+    row.col(|ui| {
+        ui.add(egui::DragValue::new(&mut spec.delay_ms).range(0..=MAX_DELAY_MS));
+    });
+    row.col(|ui| {
+        ui.label(hits.map_or("-".to_owned(), |hits| hits.to_string()));
+    });
 }
 
 fn match_cell(ui: &mut egui::Ui, cx: Cx, index: usize, spec: &mut RuleSpec, name: egui::Id) {

@@ -3,14 +3,13 @@
 //! picked by peer. A failed step is red, with what did arrive instead below, as text and hex.
 use egui_extras::{Column, TableBuilder};
 
-use crate::automation::script::{DEFAULT_TIMEOUT, MAX_WAIT_MS, StepSpec};
-use crate::codec::checksum::Checksum;
+use crate::automation::script::{DEFAULT_TIMEOUT, MAX_WAIT_MS, ScriptSpec, StepSpec};
 use crate::gui::auto_state::{PeerRun, StepResult};
 use crate::gui::dialog::FilePurpose;
 use crate::gui::i18n::Texts;
 use crate::gui::settings::TabConfig;
 use crate::gui::tab::{TabAction as Action, TabState};
-use crate::gui::ui::{Cx, error_label, row_buttons};
+use crate::gui::ui::{Cx, RowEdit, checksum_combo, error_label, row_buttons, toml_buttons};
 use crate::net::ScriptEnd;
 
 const ROW_HEIGHT: f32 = 24.0;
@@ -102,16 +101,40 @@ impl Kind {
 }
 
 pub fn script_panel(ui: &mut egui::Ui, cx: Cx, config: &mut TabConfig, state: &TabState) -> Vec<Action> {
-    let t = cx.t;
     let auto = state.auto();
-    let mut actions = Vec::new();
     // An empty table is no mistake yet: Run just waits for a step.
     let empty = config.script.steps.is_empty();
     let problem = auto
         .script_problem()
         .filter(|_| !empty)
         .map(|error| cx.lang.script_error(error));
-    let script = &mut config.script;
+    let can_run = state.is_open() && !empty && problem.is_none() && !auto.script_running();
+    let mut actions = toolbar(ui, cx, &mut config.script, state, can_run);
+    let peers: Vec<_> = auto.run_peers().collect();
+    if peers.len() > 1 {
+        actions.extend(peer_picker(ui, cx, &peers, auto.shown_peer()));
+    }
+    for message in [problem.as_deref(), auto.import_error()].into_iter().flatten() {
+        error_label(ui, message);
+    }
+    // Results belong to the steps as they were run: an edited table shows none.
+    let run = auto.shown_run().filter(|_| auto.ran() == Some(&config.script));
+    let failed = run.and_then(first_failure);
+    let table_height = (ui.available_height() - if failed.is_some() { 90.0 } else { 0.0 }).max(ROW_HEIGHT * 3.0);
+    if let Some(edit) = steps_table(ui, cx, &mut config.script.steps, run, table_height) {
+        edit.apply(&mut config.script.steps);
+    }
+    if let Some((index, received, received_len)) = failed {
+        received_instead(ui, cx, index, received, received_len, config);
+    }
+    actions
+}
+
+/// Add step, repeat, Run and Stop with how the script stands, import and export.
+fn toolbar(ui: &mut egui::Ui, cx: Cx, script: &mut ScriptSpec, state: &TabState, can_run: bool) -> Vec<Action> {
+    let t = cx.t;
+    let auto = state.auto();
+    let mut actions = Vec::new();
     ui.horizontal(|ui| {
         if ui.button(t.script.add_step).clicked() {
             script.steps.push(StepSpec {
@@ -125,7 +148,6 @@ pub fn script_panel(ui: &mut egui::Ui, cx: Cx, config: &mut TabConfig, state: &T
             .on_hover_text(t.script.repeat_hint);
         ui.separator();
         let running = auto.script_running();
-        let can_run = state.is_open() && !empty && problem.is_none() && !running;
         let run = ui
             .add_enabled(can_run, egui::Button::new(t.script.run))
             .on_hover_text(t.script.tip_run);
@@ -147,45 +169,43 @@ pub fn script_panel(ui: &mut egui::Ui, cx: Cx, config: &mut TabConfig, state: &T
             auto.shown_run(),
         ));
         ui.separator();
-        if ui
-            .add_enabled(cx.dialog_free, egui::Button::new(t.common.import_toml))
-            .clicked()
-        {
-            actions.push(Action::PickFile(FilePurpose::ImportScript));
-        }
-        if ui
-            .add_enabled(cx.dialog_free, egui::Button::new(t.common.export_toml))
-            .clicked()
-        {
-            actions.push(Action::PickFile(FilePurpose::ExportScript));
-        }
+        actions.extend(toml_buttons(
+            ui,
+            cx,
+            FilePurpose::ImportScript,
+            FilePurpose::ExportScript,
+        ));
     });
-    let peers: Vec<_> = auto.run_peers().collect();
-    if peers.len() > 1 {
-        actions.extend(peer_picker(ui, cx, &peers, auto.shown_peer()));
-    }
-    for message in [problem.as_deref(), auto.import_error()].into_iter().flatten() {
-        error_label(ui, message);
-    }
-    // Results belong to the steps as they were run: an edited table shows none.
-    let run = auto.shown_run().filter(|_| auto.ran() == Some(&*script));
-    let failed = run.and_then(|run| {
-        run.steps.iter().enumerate().find_map(|(index, result)| match result {
-            StepResult::Failed {
-                received, received_len, ..
-            } => Some((index, received, *received_len)),
-            _ => None,
-        })
-    });
+    actions
+}
+
+/// The first failed step of a run: its index and what arrived instead.
+fn first_failure(run: &PeerRun) -> Option<(usize, &[u8], usize)> {
+    run.steps.iter().enumerate().find_map(|(index, result)| match result {
+        StepResult::Failed {
+            received, received_len, ..
+        } => Some((index, &received[..], *received_len)),
+        _ => None,
+    })
+}
+
+/// The steps, one row each with the shown run's result; the row buttons' edit comes back.
+fn steps_table(
+    ui: &mut egui::Ui,
+    cx: Cx,
+    steps: &mut [StepSpec],
+    run: Option<&PeerRun>,
+    height: f32,
+) -> Option<RowEdit> {
+    let t = cx.t;
     let mut edit = None;
-    let count = script.steps.len();
-    let table_height = (ui.available_height() - if failed.is_some() { 90.0 } else { 0.0 }).max(ROW_HEIGHT * 3.0);
+    let count = steps.len();
     egui::ScrollArea::horizontal().id_salt("script-scroll").show(ui, |ui| {
         let mut names = [egui::Id::NULL; 2];
         TableBuilder::new(ui)
             .id_salt("script")
             .striped(true)
-            .max_scroll_height(table_height)
+            .max_scroll_height(height)
             .cell_layout(egui::Layout::left_to_right(egui::Align::Center))
             .column(Column::exact(28.0))
             .column(Column::exact(120.0))
@@ -214,62 +234,73 @@ pub fn script_panel(ui: &mut egui::Ui, cx: Cx, config: &mut TabConfig, state: &T
             .body(|body| {
                 body.rows(ROW_HEIGHT, count, |mut row| {
                     let index = row.index();
-                    let Some(step) = script.steps.get_mut(index) else {
+                    let Some(step) = steps.get_mut(index) else {
                         return;
                     };
                     let result = run.and_then(|run| run.steps.get(index));
-                    let red = matches!(result, Some(StepResult::Failed { .. }));
-                    row.col(|ui| {
-                        mark(ui, red);
-                        ui.label((index + 1).to_string());
-                    });
-                    row.col(|ui| {
-                        mark(ui, red);
-                        let kind = Kind::of(step);
-                        let mut chosen = kind;
-                        egui::ComboBox::from_id_salt(("step-kind", index))
-                            .width(110.0)
-                            .selected_text(kind.name(t))
-                            .show_ui(ui, |ui| {
-                                for kind in KINDS {
-                                    ui.selectable_value(&mut chosen, kind, kind.name(t));
-                                }
-                            })
-                            .response
-                            .labelled_by(names[0]);
-                        if chosen != kind {
-                            chosen.convert(step);
-                        }
-                    });
-                    row.col(|ui| {
-                        mark(ui, red);
-                        value_cell(ui, step, names[1]);
-                    });
-                    row.col(|ui| {
-                        mark(ui, red);
-                        options_cell(ui, cx, index, step);
-                    });
-                    row.col(|ui| {
-                        mark(ui, red);
-                        result_cell(ui, t, result);
-                    });
-                    row.col(|ui| {
-                        mark(ui, red);
-                        if let Some(StepResult::Passed(elapsed) | StepResult::Failed { elapsed, .. }) = result {
-                            ui.label(format!("{} ms", elapsed.as_millis()));
-                        }
-                    });
+                    step_row(&mut row, cx, index, step, result, names);
                     row.col(|ui| edit = edit.or(row_buttons(ui, t, index, count)));
                 });
             });
     });
-    if let Some(edit) = edit {
-        edit.apply(&mut script.steps);
+    edit
+}
+
+/// A step's cells but its row buttons; a failed step's are red.
+fn step_row(
+    row: &mut egui_extras::TableRow<'_, '_>,
+    cx: Cx,
+    index: usize,
+    step: &mut StepSpec,
+    result: Option<&StepResult>,
+    names: [egui::Id; 2],
+) {
+    let red = matches!(result, Some(StepResult::Failed { .. }));
+    row.col(|ui| {
+        mark(ui, red);
+        ui.label((index + 1).to_string());
+    });
+    row.col(|ui| {
+        mark(ui, red);
+        kind_cell(ui, cx.t, index, step, names[0]);
+    });
+    row.col(|ui| {
+        mark(ui, red);
+        value_cell(ui, step, names[1]);
+    });
+    row.col(|ui| {
+        mark(ui, red);
+        options_cell(ui, cx, index, step);
+    });
+    row.col(|ui| {
+        mark(ui, red);
+        result_cell(ui, cx.t, result);
+    });
+    row.col(|ui| {
+        mark(ui, red);
+        if let Some(StepResult::Passed(elapsed) | StepResult::Failed { elapsed, .. }) = result {
+            ui.label(format!("{} ms", elapsed.as_millis()));
+        }
+    });
+}
+
+/// What the step does; a new choice converts it.
+fn kind_cell(ui: &mut egui::Ui, t: &Texts, index: usize, step: &mut StepSpec, name: egui::Id) {
+    let kind = Kind::of(step);
+    let mut chosen = kind;
+    egui::ComboBox::from_id_salt(("step-kind", index))
+        .width(110.0)
+        .selected_text(kind.name(t))
+        .show_ui(ui, |ui| {
+            for kind in KINDS {
+                ui.selectable_value(&mut chosen, kind, kind.name(t));
+            }
+        })
+        .response
+        .labelled_by(name);
+    if chosen != kind {
+        chosen.convert(step);
     }
-    if let Some((index, received, received_len)) = failed {
-        received_instead(ui, cx, index, received, received_len, config);
-    }
-    actions
 }
 
 /// A failed step's cells are red.
@@ -299,17 +330,7 @@ fn value_cell(ui: &mut egui::Ui, step: &mut StepSpec, name: egui::Id) {
 fn options_cell(ui: &mut egui::Ui, cx: Cx, index: usize, step: &mut StepSpec) {
     let kind = Kind::of(step);
     if kind.sends() {
-        egui::ComboBox::from_id_salt(("step-checksum", index))
-            .width(120.0)
-            .selected_text(step.checksum.map_or(cx.t.common.none, Checksum::name))
-            .show_ui(ui, |ui| {
-                ui.selectable_value(&mut step.checksum, None, cx.t.common.none);
-                for checksum in Checksum::all() {
-                    ui.selectable_value(&mut step.checksum, Some(*checksum), checksum.name());
-                }
-            })
-            .response
-            .on_hover_text(cx.t.common.checksum);
+        checksum_combo(ui, cx.t, ("step-checksum", index), &mut step.checksum).on_hover_text(cx.t.common.checksum);
     } else if kind.expects() {
         let default = DEFAULT_TIMEOUT.as_millis() as u64;
         let mut ms = step.timeout_ms.unwrap_or(default);

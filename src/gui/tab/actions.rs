@@ -1,0 +1,130 @@
+//! `TabAction`s carried out: what the panels ask for, sends and automation commands among them.
+use crate::gui::i18n::Notice;
+use crate::gui::settings::Prefs;
+use crate::net::{Command, Target};
+
+use super::{Tab, TabAction};
+
+impl Tab {
+    /// Carries out what a panel asked for.
+    pub fn apply(&mut self, action: TabAction, prefs: &mut Prefs) {
+        match action {
+            TabAction::Open => self.open(prefs),
+            TabAction::Close => self.close(),
+            TabAction::Send { text, hex } => self.send(&text, hex),
+            TabAction::StartPeriodic => self.start_periodic(),
+            TabAction::StopPeriodic => self.command(Command::StopPeriodic),
+            TabAction::SetSendHex(hex) => self.set_send_hex(hex),
+            TabAction::ClearSendBox => {
+                self.config.send.text.clear();
+                self.state.send_error = None;
+            }
+            // The window owns the dialogs (one at a time, for every tab).
+            TabAction::PickFile(_) => {}
+            TabAction::StopCapture => self.stop_capture(),
+            TabAction::StopPcap => self.stop_pcap(),
+            TabAction::Kick(peer) => self.command(Command::Kick(peer)),
+            TabAction::CancelExport => self.cancel_export(),
+            TabAction::SetTarget(target) => self.state.target = target,
+            TabAction::SetPaused(paused) => self.state.paused = paused,
+            TabAction::Layout { filter, columns } => self.update_view_options(filter, columns),
+            TabAction::ClearView => self.clear_view(),
+            TabAction::ResetCounters => self.reset_counters(),
+            TabAction::Find(action) => self.find(action),
+            TabAction::SelectRows { seqs, extend } => self.state.view.select(seqs, extend),
+            TabAction::ClearSelection => self.state.view.clear_selection(),
+            TabAction::CopyAll => self.copy_all(),
+            TabAction::ApplyRules => self.apply_rules(),
+            TabAction::RunScript => self.run_script(),
+            TabAction::StopScript => self.stop_script(),
+            TabAction::ShowRun(peer) => self.state.auto.show_peer(peer),
+        }
+    }
+
+    fn send(&mut self, text: &str, hex: bool) {
+        if let Some(bytes) = self.payload(text, hex) {
+            self.state.send_error = None;
+            self.command(Command::Send {
+                to: self.send_target(),
+                bytes: bytes.into(),
+            });
+        }
+    }
+
+    fn apply_rules(&mut self) {
+        if let (Some(session), Ok(rules)) = (&self.state.session, self.state.auto.rules()) {
+            session.command(Command::SetRules(rules));
+            self.state.auto.rules_sent(self.config.rules.clone());
+        }
+    }
+
+    fn run_script(&mut self) {
+        if let (Some(session), Some(script)) = (&self.state.session, self.state.auto.script()) {
+            session.command(Command::RunScript(script));
+            self.state.auto.script_started(self.config.script.clone());
+        }
+    }
+
+    fn stop_script(&mut self) {
+        if let Some(session) = &self.state.session {
+            session.command(Command::StopScript);
+        }
+        self.state.auto.script_stopped();
+    }
+
+    pub(super) fn send_target(&self) -> Target {
+        self.state.target.map_or(Target::Default, Target::Peer)
+    }
+
+    /// The bytes `text` means with the send settings, or an inline error (and nothing sent).
+    fn payload(&mut self, text: &str, hex: bool) -> Option<Vec<u8>> {
+        let spec = self.config.send.spec(self.config.receive.encoding, hex);
+        match spec.build(text) {
+            Ok(bytes) => Some(bytes),
+            Err(error) => {
+                self.state.send_error = Some(Notice::Payload(error));
+                None
+            }
+        }
+    }
+
+    /// Converts the send box between text and hex in the chosen encoding; a box that cannot be converted (bad
+    /// hex, unencodable text) stays as it is, with the reason shown.
+    fn set_send_hex(&mut self, hex: bool) {
+        let send = &self.config.send;
+        if send.hex == hex {
+            return;
+        }
+        match send.spec(self.config.receive.encoding, send.hex).convert(&send.text) {
+            Ok((text, needs_escapes)) => {
+                let send = &mut self.config.send;
+                if !hex {
+                    // Escapes on where the text needs them; off where a literal backslash must stay one.
+                    send.escapes = needs_escapes || (send.escapes && !text.contains('\\'));
+                }
+                send.text = text;
+                send.hex = hex;
+                self.state.send_error = None;
+            }
+            Err(error) => self.state.send_error = Some(Notice::Payload(error)),
+        }
+    }
+
+    fn start_periodic(&mut self) {
+        let Ok((interval, count)) = self.config.send.schedule() else {
+            return;
+        };
+        let text = self.config.send.text.clone();
+        if let Some(bytes) = self.payload(&text, self.config.send.hex) {
+            if let (Some(live), Some(_)) = (&mut self.state.live, &self.state.session) {
+                live.periodic_started();
+            }
+            self.command(Command::SendPeriodic {
+                to: self.send_target(),
+                bytes: bytes.into(),
+                interval,
+                count,
+            });
+        }
+    }
+}

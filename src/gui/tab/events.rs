@@ -1,0 +1,144 @@
+//! A frame's bookkeeping: the engine's events taken within a budget and folded in, and the edits checked.
+use std::net::SocketAddr;
+use std::time::SystemTime;
+
+use crate::gui::settings::Prefs;
+use crate::history::{Chunk, Direction};
+use crate::net::{Command, Event, EventKind, NetError, ScriptScope};
+
+use super::{SendCheck, Tab};
+
+/// Event batches taken per frame and tab; the rest wait for the next frame, so a flood never freezes the window.
+const BATCHES_PER_FRAME: usize = 64;
+
+impl Tab {
+    /// A frame's bookkeeping, for every tab whether on show or not: `shown` tabs also bring their view up to date
+    /// (a hidden tab's view catches up when it is shown again).
+    pub fn logic(&mut self, prefs: &mut Prefs, shown: bool) {
+        self.reap(prefs);
+        self.drain_events(shown);
+        self.update_counters();
+        self.update_rates();
+        self.sample_throughput();
+        self.check_send_box();
+        self.check_automation();
+        if shown {
+            self.update_find();
+        }
+        if shown {
+            self.state.unseen = false;
+        }
+    }
+
+    /// Takes what the engine sent since the last frame, within a budget.
+    fn drain_events(&mut self, shown: bool) {
+        let mut more = false;
+        if let Some(session) = &self.state.session {
+            let batches: Vec<Vec<Event>> = session.events().try_iter().take(BATCHES_PER_FRAME).collect();
+            more = !session.events().is_empty();
+            for event in batches.into_iter().flatten() {
+                self.handle(event, shown);
+            }
+        }
+        if shown {
+            self.state.view.append(&self.state.log);
+        }
+        // The view indexes a few milliseconds' worth per frame; what is left needs another frame.
+        if more || (shown && self.state.view.catching_up()) {
+            self.state.repaint.request_repaint();
+        }
+    }
+
+    /// The session's state is folded in one place (`SessionState`); what is left here is the tab's own.
+    fn handle(&mut self, event: Event, shown: bool) {
+        if let Some(live) = &mut self.state.live {
+            live.apply(&event);
+        }
+        match event.kind {
+            EventKind::Connected { .. } => self.state.error = None,
+            EventKind::ConnectFailed { reason } => self.attempt_failed(reason),
+            EventKind::Received { peer, bytes } => {
+                self.state.unseen |= !shown;
+                self.record(event.at, peer, Direction::Rx, bytes);
+            }
+            EventKind::Sent { peer, bytes } => self.record(event.at, peer, Direction::Tx, bytes.to_vec()),
+            EventKind::Error(error) => {
+                // The engine dropped the capture or pcap it could not write.
+                match *error {
+                    NetError::Capture { .. } => self.state.capture = None,
+                    NetError::Pcap { .. } => self.state.pcap = None,
+                    _ => {}
+                }
+                self.attempt_failed(error);
+            }
+            EventKind::RemoteChanged { remote } => {
+                if self.config.mode.caps().follows_peer {
+                    self.config.remote_host = remote.ip().to_string();
+                    self.config.remote_port = remote.port().to_string();
+                }
+            }
+            EventKind::Closed { .. } => {
+                self.update_counters();
+                self.closed();
+            }
+            // A send target that left stays chosen: the next send fails ("not connected") instead of quietly
+            // going to every client. The window asks for the bytes, so `ReceivedLen` does not come.
+            EventKind::Ready { .. }
+            | EventKind::Connecting { .. }
+            | EventKind::Reconnecting { .. }
+            | EventKind::PeerJoined { .. }
+            | EventKind::PeerRefused { .. }
+            | EventKind::PeerLeft { .. }
+            | EventKind::ReceivedLen { .. }
+            | EventKind::DroppedFromView { .. }
+            | EventKind::PeriodicProgress { .. }
+            | EventKind::FileProgress { .. } => {}
+            EventKind::Automation(event) => {
+                let once = self.config.mode.caps().script_scope != ScriptScope::EachClient;
+                self.state.auto.handle(event, once);
+            }
+        }
+    }
+
+    /// Keeps a chunk for the view, unless paused (the counters are the engine's).
+    fn record(&mut self, at: SystemTime, peer: SocketAddr, direction: Direction, bytes: Vec<u8>) {
+        if !self.state.paused {
+            self.state.log.push(Chunk::new(at.into(), peer, direction, bytes));
+        }
+    }
+
+    /// Checks the send box as the user types: the result is kept until the text or a send setting changes.
+    fn check_send_box(&mut self) {
+        let send = &self.config.send;
+        let spec = send.spec(self.config.receive.encoding, send.hex);
+        let state = &mut self.state;
+        if let Some(check) = &state.send_check
+            && check.key.1 == spec
+            && check.key.0 == send.text
+        {
+            return;
+        }
+        if state.send_check.is_some() {
+            // The box changed: a failure of the last send no longer describes it.
+            state.send_error = None;
+        }
+        state.send_check = Some(SendCheck {
+            result: spec.build(&send.text),
+            key: (send.text.clone(), spec),
+        });
+    }
+
+    /// Checks the rules and script as edited, and hands a new valid framing to the session at once (an invalid
+    /// one changes nothing: the fields say why).
+    fn check_automation(&mut self) {
+        let config = &self.config;
+        let auto = &mut self.state.auto;
+        auto.check(&config.rules, &config.script, config.receive.encoding);
+        if let Ok(framing) = config.framing.framing()
+            && auto.take_framing(framing.clone())
+            && let Some(session) = &self.state.session
+        {
+            session.command(Command::SetFraming(framing));
+        }
+    }
+}

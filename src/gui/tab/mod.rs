@@ -1,0 +1,440 @@
+//! One tab: a session as the user set it up (`TabConfig`, saved) and what it is doing now (`TabState`: the
+//! engine session, its folded events, the log and view, counters, capture). Panels read `TabState` and edit
+//! `TabConfig`; whatever has side effects comes back as a `TabAction` that `Tab::apply` carries out.
+mod actions;
+mod counters;
+mod events;
+mod find;
+mod jobs;
+mod layout;
+mod session;
+#[cfg(test)]
+mod tests;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Instant;
+
+use crossbeam_channel::Sender;
+
+use crate::automation::rules::RuleSpec;
+use crate::automation::script::ScriptSpec;
+use crate::export::find::Batch;
+use crate::export::{Format, Progress};
+use crate::gui::auto_state::AutoState;
+use crate::gui::dialog::FilePurpose;
+use crate::gui::finder::Finder;
+use crate::gui::i18n::{Lang, Notice};
+use crate::gui::settings::TabConfig;
+use crate::history::History;
+use crate::net::{CaptureFile, CounterSnapshot, Kind, RemoteUse, Session};
+use crate::payload::PayloadError;
+use crate::session::state::{ClientInfo, LinkState, SessionState};
+use crate::session::stats::Throughput;
+use crate::view::View;
+
+use layout::{budget_bytes, view_options};
+
+/// A tab's identity for as long as the window runs and across restarts: background results carry it, and the
+/// layout tree holds it (never a copy of the tab).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
+pub struct TabId(pub u64);
+
+/// What a tab's panels ask it to do.
+#[must_use]
+#[derive(Debug, Clone, PartialEq)]
+pub enum TabAction {
+    Open,
+    Close,
+    /// Send the send box (or a quick command's text) with the send settings.
+    Send {
+        text: String,
+        hex: bool,
+    },
+    StartPeriodic,
+    StopPeriodic,
+    /// HEX send ticked (`true`) or unticked: the box's text is converted, as NetAssist does.
+    SetSendHex(bool),
+    ClearSendBox,
+    /// Ask for a file (send file, receive to file, save view) with the system's dialog, or a typed path.
+    PickFile(FilePurpose),
+    StopCapture,
+    StopPcap,
+    Kick(SocketAddr),
+    /// Stops the export being written (its partial file is removed).
+    CancelExport,
+    /// Server mode: the client sends go to (`None`: every client).
+    SetTarget(Option<SocketAddr>),
+    SetPaused(bool),
+    /// The receive pane's peer filter and its width in characters, as drawn.
+    Layout {
+        filter: Option<SocketAddr>,
+        columns: usize,
+    },
+    ClearView,
+    /// The whole view, or the selected rows, to the clipboard (laid out on a thread of its own).
+    CopyAll,
+    /// A click (`extend`: Shift+click) on the row showing these chunks.
+    SelectRows {
+        seqs: std::ops::RangeInclusive<u64>,
+        extend: bool,
+    },
+    ClearSelection,
+    ResetCounters,
+    /// Hand the rules table to the running session (once every rule is valid).
+    ApplyRules,
+    RunScript,
+    StopScript,
+    /// The script run on show (`None`: the latest).
+    ShowRun(Option<Option<SocketAddr>>),
+    Find(FindAction),
+}
+
+/// The find bar's buttons and keys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FindAction {
+    Open,
+    Close,
+    Next,
+    Previous,
+}
+
+/// What a tab's background work (file dialog, save, copy, export) came back with, addressed to the tab.
+pub enum Picked {
+    Chosen(TabId, FilePurpose, crate::gui::dialog::Chosen),
+    Failed(Notice),
+    /// An export ended (written, cancelled, or failed with the reason): the tab stops showing its progress.
+    Exported(TabId, Option<Notice>),
+    /// The view's text, for the clipboard.
+    Copy(String),
+    /// Matches of a tab's search numbered `generation`, as they come.
+    Found(TabId, u64, Batch),
+    /// A rules or script file read and checked (or why it was refused, naming the file).
+    Imported(TabId, Imported),
+}
+
+pub enum Imported {
+    Rules(Result<Vec<RuleSpec>, String>),
+    Script(Result<ScriptSpec, String>),
+}
+
+/// A tab's link at a glance.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dot {
+    Closed,
+    Opening,
+    Open,
+}
+
+/// A network error together with the mode of the attempt that made it: switching mode hides it.
+#[derive(Debug, Clone)]
+pub struct AttemptError {
+    pub mode: Kind,
+    pub notice: Notice,
+}
+
+/// The counters on show: every session since the last Reset, plus what fell out of the view's own budget.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Totals {
+    /// Sessions already closed since the last reset.
+    closed: CounterSnapshot,
+    /// The open session's counters as last read.
+    current: CounterSnapshot,
+    /// Bytes the window's history dropped to stay within its budget (Clear does not take them back).
+    log_dropped: u64,
+}
+
+impl Totals {
+    /// The engine's counts over every session since the last reset.
+    pub fn engine(&self) -> CounterSnapshot {
+        self.closed.plus(self.current)
+    }
+
+    pub fn rx_bytes(&self) -> u64 {
+        self.engine().rx_bytes
+    }
+
+    pub fn tx_bytes(&self) -> u64 {
+        self.engine().tx_bytes
+    }
+
+    /// Received bytes not on show: the engine's (window behind) plus the history's (budget). Only grows until
+    /// Reset.
+    pub fn dropped_from_view(&self) -> u64 {
+        self.engine().dropped_from_view + self.log_dropped
+    }
+
+    fn close_session(&mut self) {
+        self.closed = self.engine();
+        self.current = CounterSnapshot::default();
+    }
+}
+
+/// Bytes per second, recomputed about once a second from the engine's exact counters.
+#[derive(Debug, Default)]
+pub struct Rates {
+    pub rx: f64,
+    pub tx: f64,
+    last: Option<(Instant, u64, u64)>,
+}
+
+/// What the send box's text means right now, checked as the user types (and cached while it stays the same).
+#[derive(Debug, Clone)]
+struct SendCheck {
+    key: (String, crate::payload::PayloadSpec),
+    result: Result<Vec<u8>, PayloadError>,
+}
+
+/// A tab's runtime: nothing here is saved.
+pub struct TabState {
+    session: Option<Session>,
+    /// The open (or opening) session's events, folded: link state, clients, progress.
+    live: Option<SessionState>,
+    log: History,
+    view: View,
+    paused: bool,
+    /// Server mode: `None` sends to every client.
+    target: Option<SocketAddr>,
+    /// The last network error, shown until the next Open (and only in the mode that made it).
+    error: Option<AttemptError>,
+    /// Why the last send or send-box conversion did not happen (not open, no clients, …).
+    send_error: Option<Notice>,
+    send_check: Option<SendCheck>,
+    /// `log.dropped_bytes_total()` at the last Reset: the history's drops before it are not counted.
+    log_dropped_at_reset: u64,
+    /// Receive-to-file, kept across Close/Open: a reopened session appends to it.
+    capture: Option<CaptureFile>,
+    /// Live pcap, kept across Close/Open like the capture: a reopened session adds a section to it.
+    pcap: Option<CaptureFile>,
+    /// Exact counters; they stay on show after Close and go on counting at the next Open, as in NetAssist.
+    totals: Totals,
+    rates: Rates,
+    /// The receive pane's width in characters, as last applied to the view, and a new one waiting to settle.
+    wrap_columns: Option<usize>,
+    pending_columns: Option<(usize, Instant)>,
+    /// The last closed session, stopping on a thread of its own (its worker may still write out its queue and
+    /// its capture): the UI thread never joins it.
+    reaper: Option<std::thread::JoinHandle<()>>,
+    /// Open was asked for while the last session was still stopping: it opens once that one is gone (its port
+    /// and capture file are free then).
+    open_when_reaped: bool,
+    /// Data arrived while the tab was not on show (the title gets a mark until it is shown).
+    unseen: bool,
+    /// An export being written on a thread of its own: its format and progress (with its cancel flag).
+    export: Option<(Format, Arc<Progress>)>,
+    auto: AutoState,
+    find: Finder,
+    /// Bytes per second over the last five minutes, sampled from the engine's counters whether shown or not.
+    throughput: Throughput,
+    picked: Sender<Picked>,
+    repaint: egui::Context,
+}
+
+pub struct Tab {
+    pub id: TabId,
+    pub config: TabConfig,
+    pub state: TabState,
+}
+
+impl TabState {
+    pub fn is_open(&self) -> bool {
+        self.session.is_some()
+    }
+
+    pub fn link(&self) -> &LinkState {
+        self.live.as_ref().map_or(&LinkState::Closed, SessionState::link)
+    }
+
+    /// The bound address of an open TCP server or UDP session.
+    pub fn local_addr(&self) -> Option<SocketAddr> {
+        self.session.as_ref().and_then(Session::local_addr)
+    }
+
+    pub fn totals(&self) -> &Totals {
+        &self.totals
+    }
+
+    pub fn rates(&self) -> &Rates {
+        &self.rates
+    }
+
+    pub fn paused(&self) -> bool {
+        self.paused
+    }
+
+    pub fn target(&self) -> Option<SocketAddr> {
+        self.target
+    }
+
+    pub fn capture(&self) -> Option<&CaptureFile> {
+        self.capture.as_ref()
+    }
+
+    pub fn pcap(&self) -> Option<&CaptureFile> {
+        self.pcap.as_ref()
+    }
+
+    pub fn view(&self) -> &View {
+        &self.view
+    }
+
+    pub fn log(&self) -> &History {
+        &self.log
+    }
+
+    pub fn auto(&self) -> &AutoState {
+        &self.auto
+    }
+
+    pub fn unseen(&self) -> bool {
+        self.unseen
+    }
+
+    /// The export being written, if any: its format and progress.
+    pub fn export(&self) -> Option<(Format, &Progress)> {
+        self.export.as_ref().map(|(format, progress)| (*format, &**progress))
+    }
+
+    pub fn throughput(&self) -> &Throughput {
+        &self.throughput
+    }
+
+    pub fn finder(&self) -> &Finder {
+        &self.find
+    }
+
+    /// Payload bytes the receive view's history holds now.
+    pub fn history_bytes(&self) -> u64 {
+        self.log.bytes() as u64
+    }
+
+    /// The receive pane's whole text, as "save view" writes it.
+    pub fn view_text(&self) -> String {
+        self.view.text_of_all()
+    }
+
+    pub fn clients(&self) -> impl Iterator<Item = &SocketAddr> {
+        self.client_list().map(|(peer, _)| peer)
+    }
+
+    pub fn client_list(&self) -> impl Iterator<Item = (&SocketAddr, &ClientInfo)> {
+        self.live.iter().flat_map(|live| live.clients())
+    }
+
+    /// A client's exact RX/TX bytes.
+    pub fn client_counters(&self, peer: SocketAddr) -> Option<CounterSnapshot> {
+        let live = self.live.as_ref()?;
+        live.clients().get(&peer).map(|info| info.counters.snapshot())
+    }
+
+    pub fn periodic_sent(&self) -> Option<u64> {
+        self.live.as_ref().and_then(SessionState::periodic)
+    }
+
+    /// `(sent, total)` bytes of the file being sent.
+    pub fn file_progress(&self) -> Option<(u64, u64)> {
+        self.live.as_ref().and_then(SessionState::file)
+    }
+
+    /// Whether a closed session is still stopping (its capture and port are not free yet).
+    pub fn stopping(&self) -> bool {
+        self.reaper.is_some()
+    }
+
+    /// Why the send box cannot be sent (bad hex, bad escape, unencodable text) or why the last send failed.
+    pub fn send_error(&self, lang: Lang) -> Option<String> {
+        let check = self.send_check.as_ref().and_then(|check| check.result.as_ref().err());
+        match (check, &self.send_error) {
+            (Some(error), _) => Some(lang.payload_error(error)),
+            (None, Some(notice)) => Some(lang.notice(notice)),
+            (None, None) => None,
+        }
+    }
+
+    /// The send box's text is bad (shown under it, Send disabled).
+    pub fn send_box_invalid(&self) -> bool {
+        self.send_check.as_ref().is_some_and(|check| check.result.is_err())
+    }
+
+    /// The network error of the last attempt in `mode`.
+    pub fn error(&self, mode: Kind, lang: Lang) -> Option<String> {
+        self.error
+            .as_ref()
+            .filter(|error| error.mode == mode)
+            .map(|error| lang.notice(&error.notice))
+    }
+}
+
+impl Tab {
+    pub fn new(id: TabId, config: TabConfig, picked: Sender<Picked>, repaint: egui::Context) -> Tab {
+        let state = TabState {
+            session: None,
+            live: None,
+            log: History::new(budget_bytes(&config)),
+            view: View::new(view_options(&config, None, None)),
+            paused: false,
+            target: None,
+            error: None,
+            send_error: None,
+            send_check: None,
+            log_dropped_at_reset: 0,
+            capture: None,
+            pcap: None,
+            totals: Totals::default(),
+            rates: Rates::default(),
+            wrap_columns: None,
+            pending_columns: None,
+            reaper: None,
+            open_when_reaped: false,
+            unseen: false,
+            export: None,
+            auto: AutoState::default(),
+            find: Finder::default(),
+            throughput: Throughput::default(),
+            picked,
+            repaint,
+        };
+        Tab { id, config, state }
+    }
+
+    /// A receive-to-file to start with the first Open (the command line's `--recv-file`).
+    pub fn set_capture(&mut self, capture: Option<CaptureFile>) {
+        self.state.capture = capture;
+    }
+
+    /// A live pcap to start with the first Open (the command line's `--pcap`).
+    pub fn set_pcap(&mut self, pcap: Option<CaptureFile>) {
+        self.state.pcap = pcap;
+    }
+
+    /// The command line's `--script`: it runs from the first Open.
+    pub fn run_script_at_open(&mut self) {
+        self.state.auto.set_run_at_open(true);
+    }
+
+    /// The title: the user's name, else the mode and port; a mark while it holds data not yet seen.
+    pub fn title(&self, lang: Lang) -> String {
+        let name = if self.config.name.trim().is_empty() {
+            let port = match (self.state.local_addr(), self.state.link()) {
+                (Some(local), _) => local.port().to_string(),
+                (None, LinkState::Connected { peer, .. }) => peer.port().to_string(),
+                (None, _) if self.config.mode.caps().remote == RemoteUse::Required => self.config.remote_port.clone(),
+                (None, _) => self.config.local_port().to_string(),
+            };
+            format!("{} {port}", lang.kind_name(self.config.mode))
+        } else {
+            self.config.name.trim().to_string()
+        };
+        let unseen = if self.state.unseen { " ◆" } else { "" };
+        format!("{name}{unseen}")
+    }
+
+    /// The link at a glance, for the dot before the title.
+    pub fn dot(&self) -> Dot {
+        match self.state.link() {
+            LinkState::Closed => Dot::Closed,
+            LinkState::Connecting(_) | LinkState::Reconnecting(_) => Dot::Opening,
+            LinkState::Listening(_) | LinkState::Bound(_) | LinkState::Connected { .. } => Dot::Open,
+        }
+    }
+}

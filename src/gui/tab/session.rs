@@ -1,0 +1,125 @@
+//! Opening and closing the session: Open validates and starts it (or waits for the last one to stop), Close hands
+//! it to a reaper thread so the window never waits for a worker, and what ends with a session either way.
+use std::sync::Arc;
+
+use crate::gui::i18n::Notice;
+use crate::gui::settings::Prefs;
+use crate::net::{Command, NetError, Nobody, RemoteUse, Session};
+use crate::session::state::SessionState;
+
+use super::{AttemptError, Rates, Tab};
+
+impl Tab {
+    pub(super) fn open(&mut self, prefs: &mut Prefs) {
+        self.close();
+        // The window shows what is wrong beside each field and keeps Open disabled meanwhile.
+        let Ok(mut config) = self.config.validate() else { return };
+        let state = &mut self.state;
+        // What the automation fields say, where valid (a table with a problem waits for Apply).
+        state
+            .auto
+            .check(&self.config.rules, &self.config.script, self.config.receive.encoding);
+        if let Ok(framing) = self.config.framing.framing() {
+            state.auto.take_framing(framing);
+        }
+        config.framing = state.auto.framing().clone();
+        config.rules = state.auto.rules().unwrap_or(None);
+        if state.auto.run_at_open() {
+            config.script = state.auto.script();
+        }
+        if state.reaper.is_some() {
+            state.open_when_reaped = true;
+            state.live = Some(SessionState::new(&config.mode));
+            return;
+        }
+        state.error = None;
+        let repaint = state.repaint.clone();
+        let live = SessionState::new(&config.mode);
+        let (rules, script) = (config.rules.is_some(), config.script.is_some());
+        match Session::start(config, Arc::new(move || repaint.request_repaint())) {
+            Ok(session) => {
+                if rules {
+                    state.auto.rules_sent(self.config.rules.clone());
+                }
+                if script {
+                    state.auto.set_run_at_open(false);
+                    state.auto.script_started(self.config.script.clone());
+                }
+                if self.config.mode.caps().remote != RemoteUse::None && !self.config.remote_host.trim().is_empty() {
+                    prefs.remember_remote(self.config.remote());
+                }
+                state.live = Some(live);
+                state.rates = Rates::default();
+                state.session = Some(session);
+                self.start_capture();
+                self.start_pcap();
+            }
+            Err(error) => self.attempt_failed(Arc::new(error)),
+        }
+    }
+
+    pub(super) fn attempt_failed(&mut self, error: Arc<NetError>) {
+        self.state.error = Some(AttemptError {
+            mode: self.config.mode,
+            notice: Notice::Net(error),
+        });
+    }
+
+    pub fn close(&mut self) {
+        let state = &mut self.state;
+        state.open_when_reaped = false;
+        if let Some(session) = state.session.take() {
+            state.totals.current = session.counters().snapshot();
+            let (previous, repaint) = (state.reaper.take(), state.repaint.clone());
+            let reaper = std::thread::Builder::new()
+                .name("wirepad-reaper".into())
+                .spawn(move || {
+                    // Sessions end in the order they were closed.
+                    if let Some(previous) = previous {
+                        let _ = previous.join();
+                    }
+                    session.stop();
+                    repaint.request_repaint();
+                });
+            // Without a thread to hand it to, it stops here (dropping the closure stops it).
+            state.reaper = reaper.ok();
+        }
+        self.closed();
+    }
+
+    /// Hands the stopping session over to whoever must wait for it (the window, when it goes away).
+    pub fn take_reaper(&mut self) -> Option<std::thread::JoinHandle<()>> {
+        self.state.reaper.take()
+    }
+
+    /// Forgets a session that has finished stopping, and opens the next one if that was waiting for it.
+    pub(super) fn reap(&mut self, prefs: &mut Prefs) {
+        let state = &mut self.state;
+        if state.reaper.as_ref().is_some_and(std::thread::JoinHandle::is_finished) {
+            if let Some(reaper) = state.reaper.take() {
+                let _ = reaper.join();
+            }
+            if std::mem::take(&mut state.open_when_reaped) {
+                self.open(prefs);
+            }
+        }
+    }
+
+    /// What ends with a session, whether the user closed it or it ended by itself.
+    pub(super) fn closed(&mut self) {
+        let state = &mut self.state;
+        state.totals.close_session();
+        state.session = None;
+        state.live = None;
+        state.target = None;
+        state.rates = Rates::default();
+        state.auto.closed();
+    }
+
+    pub(super) fn command(&mut self, command: Command) {
+        match &self.state.session {
+            Some(session) => session.command(command),
+            None => self.state.send_error = Some(Notice::Net(Arc::new(NetError::NoPeer(Nobody::NotOpen)))),
+        }
+    }
+}

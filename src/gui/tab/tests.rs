@@ -1,0 +1,142 @@
+//! Tab logic that needs neither a window nor a socket: the title, the counters, which errors show, the send box.
+use std::sync::Arc;
+
+use crate::gui::i18n::{Lang, Notice};
+use crate::gui::settings::{Prefs, TabConfig};
+use crate::net::{CounterSnapshot, Kind, NetError, Nobody, RemoteUse};
+
+use super::{Tab, TabAction, TabId, Totals};
+
+fn tab(config: TabConfig) -> Tab {
+    // The receiver goes: what background work would report is not looked at here.
+    let (picked, _) = crossbeam_channel::unbounded();
+    Tab::new(TabId(1), config, picked, egui::Context::default())
+}
+
+fn counts(rx_bytes: u64, dropped_from_view: u64) -> CounterSnapshot {
+    CounterSnapshot {
+        rx_bytes,
+        dropped_from_view,
+        ..CounterSnapshot::default()
+    }
+}
+
+#[test]
+fn an_unnamed_closed_tab_is_titled_by_its_kind_and_the_port_it_will_use() {
+    for &kind in Kind::ALL {
+        let mut config = TabConfig {
+            mode: kind,
+            remote_port: "9000".into(),
+            ..TabConfig::default()
+        };
+        *config.local_port_mut() = "7000".into();
+        // A client's own port is the system's choice: the remote one says more.
+        let port = if kind.caps().remote == RemoteUse::Required {
+            "9000"
+        } else {
+            "7000"
+        };
+        assert_eq!(
+            tab(config).title(Lang::En),
+            format!("{} {port}", Lang::En.kind_name(kind))
+        );
+    }
+}
+
+#[test]
+fn a_named_tab_is_titled_by_its_trimmed_name_marked_while_it_holds_unseen_data() {
+    let mut tab = tab(TabConfig {
+        name: "  bench ".into(),
+        ..TabConfig::default()
+    });
+    assert_eq!(tab.title(Lang::Zh), "bench");
+    tab.state.unseen = true;
+    assert_eq!(tab.title(Lang::Zh), "bench ◆");
+}
+
+#[test]
+fn totals_add_up_every_session_since_reset_and_the_history_drops() {
+    let mut totals = Totals {
+        current: counts(10, 1),
+        log_dropped: 100,
+        ..Totals::default()
+    };
+    totals.close_session();
+    totals.current = counts(5, 2);
+    totals.close_session();
+    totals.current = counts(1, 0);
+    assert_eq!(totals.rx_bytes(), 16);
+    assert_eq!(totals.dropped_from_view(), 103);
+}
+
+#[test]
+fn reset_starts_the_counts_from_zero_history_drops_included() {
+    let mut tab = tab(TabConfig::default());
+    tab.state.totals.current = counts(10, 1);
+    tab.apply(TabAction::ResetCounters, &mut Prefs::default());
+    tab.update_counters();
+    assert_eq!(tab.state.totals().rx_bytes(), 0);
+    assert_eq!(tab.state.totals().dropped_from_view(), 0);
+}
+
+#[test]
+fn a_network_error_shows_only_in_the_mode_that_made_it() {
+    let mut tab = tab(TabConfig::default());
+    let made_it = tab.config.mode;
+    let error = Arc::new(NetError::NoPeer(Nobody::NotConnected));
+    tab.attempt_failed(error.clone());
+    let shown = Lang::En.notice(&Notice::Net(error));
+    assert_eq!(tab.state.error(made_it, Lang::En), Some(shown));
+    for &other in Kind::ALL.iter().filter(|&&kind| kind != made_it) {
+        assert_eq!(tab.state.error(other, Lang::En), None, "{other:?}");
+    }
+}
+
+#[test]
+fn a_send_on_a_closed_tab_says_it_is_not_open_until_the_box_is_cleared() {
+    let mut tab = tab(TabConfig::default());
+    let mut prefs = Prefs::default();
+    let send = TabAction::Send {
+        text: "hi".into(),
+        hex: false,
+    };
+    tab.apply(send, &mut prefs);
+    let not_open = Lang::En.notice(&Notice::Net(Arc::new(NetError::NoPeer(Nobody::NotOpen))));
+    assert_eq!(tab.state.send_error(Lang::En), Some(not_open));
+    tab.apply(TabAction::ClearSendBox, &mut prefs);
+    assert_eq!(tab.state.send_error(Lang::En), None);
+}
+
+#[test]
+fn the_send_box_converts_between_text_and_hex_and_keeps_what_cannot_be_converted() {
+    let mut tab = tab(TabConfig::default());
+    let mut prefs = Prefs::default();
+    tab.config.send.text = "AB".into();
+    tab.apply(TabAction::SetSendHex(true), &mut prefs);
+    assert!(tab.config.send.hex);
+    assert_eq!(tab.config.send.text.split_whitespace().collect::<String>(), "4142");
+    tab.apply(TabAction::SetSendHex(false), &mut prefs);
+    assert_eq!((tab.config.send.hex, tab.config.send.text.as_str()), (false, "AB"));
+
+    tab.config.send = crate::gui::settings::SendSettings {
+        hex: true,
+        text: "zz".into(),
+        ..tab.config.send.clone()
+    };
+    tab.apply(TabAction::SetSendHex(false), &mut prefs);
+    assert_eq!((tab.config.send.hex, tab.config.send.text.as_str()), (true, "zz"));
+    assert!(tab.state.send_error(Lang::En).is_some());
+}
+
+#[test]
+fn a_new_pane_width_waits_to_settle_before_the_history_is_rewrapped() {
+    let mut tab = tab(TabConfig::default());
+    assert_eq!(tab.settled_columns(80), 80, "the first width is taken at once");
+    assert_eq!(tab.settled_columns(100), 80, "a new one waits");
+    assert_eq!(tab.settled_columns(100), 80, "still waiting");
+    assert_eq!(tab.settled_columns(80), 80);
+    assert_eq!(
+        tab.state.pending_columns, None,
+        "back to the width in force: nothing waits"
+    );
+}
