@@ -347,6 +347,7 @@ impl SessionArgs {
     /// is refused rather than ignored.
     pub fn for_window(&self) -> Result<WindowSession, CliError> {
         let common = self.common();
+        let parts = self.mode().parts();
         let cli_only = [
             (common.receive.quiet, "--quiet"),
             (common.send.stdin, "--stdin"),
@@ -355,14 +356,8 @@ impl SessionArgs {
             (common.quit.quit_after_bytes.is_some(), "--quit-after-bytes"),
             (common.quit.quit_after_secs.is_some(), "--quit-after-secs"),
             (common.quit.quit_when_idle.is_some(), "--quit-when-idle"),
-            (
-                matches!(self, SessionArgs::TcpServer(s) if s.max_clients.is_some()),
-                "--max-clients",
-            ),
-            (
-                matches!(self, SessionArgs::Udp(u) if u.join.len() > 1),
-                "a second --join",
-            ),
+            (parts.max_clients.is_some(), "--max-clients"),
+            (parts.groups.len() > 1, "a second --join"),
         ];
         if let Some((_, option)) = cli_only.iter().find(|(given, _)| *given) {
             return Err(CliError::Usage(format!(

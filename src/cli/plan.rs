@@ -10,7 +10,7 @@ use super::CliError;
 use super::args::{QuitArgs, SendArgs, SessionArgs, session_config};
 use super::printer::PrintStyle;
 use crate::automation::script::Script;
-use crate::net::{Bytes, NetError, SessionConfig};
+use crate::net::{Bytes, NetError, RemoteUse, SessionConfig};
 use crate::payload::{PayloadFormat, PayloadSpec};
 
 /// Lines read ahead from standard input while nothing can be sent yet.
@@ -64,7 +64,8 @@ impl Plan {
             )));
         }
         let greeting = greeting(send, spec)?;
-        let datagram_limit = args.mode().datagram_limit();
+        let mode = args.mode();
+        let datagram_limit = mode.datagram_limit();
         if let (Some(limit), Some(Greeting::Bytes { bytes, .. })) = (datagram_limit, &greeting)
             && bytes.len() > limit
         {
@@ -76,14 +77,17 @@ impl Plan {
             });
         }
         let auto = &common.auto;
-        if let SessionArgs::Udp(udp) = args
-            && udp.remote.is_none()
-            && !udp.follow_peer
+        // A kind that may have a remote sends nowhere without one, unless it replies to whoever sent.
+        let parts = mode.parts();
+        if mode.caps().remote == RemoteUse::Optional
+            && parts.remote.is_none()
+            && !parts.follow_peer
             && (greeting.is_some() || send.stdin || auto.script.is_some())
         {
-            return Err(CliError::Usage(
-                "udp: sending needs --remote HOST:PORT (or --follow-peer to reply to whoever sends first)".into(),
-            ));
+            return Err(CliError::Usage(format!(
+                "{}: sending needs --remote HOST:PORT (or --follow-peer to reply to whoever sends first)",
+                mode.caps().name
+            )));
         }
         // Both files are checked whole before anything runs.
         let rules = auto.read_rules(spec.encoding)?;
