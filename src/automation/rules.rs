@@ -171,6 +171,7 @@ pub struct Rules {
 
 /// Finds the first matching rule without trying each in turn: one automaton for every `match` text, hex
 /// prefixes bucketed by their first byte, one regex set. A thousand rules cost a message about what one does.
+/// Regexes that cannot share a set are tried in turn instead: slower, but every rule still answers.
 #[derive(Debug, Clone, Default)]
 struct Index {
     contains: Option<aho_corasick::AhoCorasick>,
@@ -180,6 +181,9 @@ struct Index {
     prefix_by_first: Vec<Vec<usize>>,
     /// Every enabled hex-prefix rule (for an empty message).
     prefix_all: Vec<usize>,
+    /// `None` when the set could not be built though each regex compiled alone: the size limit applies to the
+    /// set's one program, all patterns together (`^A\w{200}` and `^B\w{200}` fit alone, not together). Then each
+    /// rule's own regex is tried in rule order.
     regexes: Option<regex::RegexSet>,
     regex_rule: Vec<usize>,
 }
@@ -211,16 +215,16 @@ impl Index {
                 }
             }
         }
-        // Both were built once each already (compile checks every regex), so neither can fail here; a set that
-        // did would only leave its rules unmatched.
         if !needles.is_empty() {
-            // A DFA: a few bytes of table per pattern byte buy the fastest scan of every message.
+            // A DFA: a few bytes of table per pattern byte buy the fastest scan of every message. It fails only
+            // past aho-corasick's state-ID limit (2^31 table entries, gigabytes of `match` text), not handled here.
             index.contains = aho_corasick::AhoCorasick::builder()
                 .kind(Some(aho_corasick::AhoCorasickKind::DFA))
                 .build(needles)
                 .ok();
         }
         if !patterns.is_empty() {
+            // Its only error is the size limit (each pattern compiled alone in `compile`).
             index.regexes = regex::RegexSet::new(patterns).ok();
         }
         index
@@ -254,11 +258,20 @@ impl Index {
                 break;
             }
         }
-        if let Some(set) = &self.regexes
-            && self.regex_rule.first().is_some_and(|&first| first < best)
-            && let Some(found) = set.matches(text()).iter().next()
-        {
-            best = best.min(self.regex_rule[found]);
+        if self.regex_rule.first().is_some_and(|&first| first < best) {
+            let text = text();
+            let found = match &self.regexes {
+                Some(set) => set.matches(text).iter().next().map(|found| self.regex_rule[found]),
+                None => self
+                    .regex_rule
+                    .iter()
+                    .copied()
+                    .take_while(|&at| at < best)
+                    .find(|&at| matches!(&rules[at].matcher, Matcher::Regex(regex) if regex.is_match(text))),
+            };
+            if let Some(found) = found {
+                best = best.min(found);
+            }
         }
         (best != usize::MAX).then_some(best)
     }
@@ -933,6 +946,49 @@ delay_ms = 5
             error.to_string().starts_with("rule 2: cannot encode its reply: "),
             "{error}"
         );
+    }
+
+    /// Each regex compiles alone, but all of them together are over the regex crate's size limit for one set: the
+    /// rules still answer, each tried in turn, in file order.
+    #[test]
+    fn regexes_too_big_for_one_set_still_answer() {
+        let file = r#"
+[[rule]]
+match_regex = '^A\w{200}'
+reply = "a"
+[[rule]]
+match_regex = '^B\w{200}'
+reply = "b"
+[[rule]]
+match = "PONG"
+reply = "text"
+[[rule]]
+match_regex = '^PING'
+reply = "PONG"
+"#;
+        let patterns = [r"^A\w{200}", r"^B\w{200}", "^PING"];
+        assert!(
+            regex::RegexSet::new(patterns).is_err(),
+            "this test needs a set over the size limit"
+        );
+        let mut rules = Rules::parse(file, utf8()).expect("each regex compiles");
+        assert_eq!(reply(&mut rules, b"PING"), Some(b"PONG".to_vec()));
+        assert_eq!(
+            reply(&mut rules, format!("B{}", "x".repeat(200)).as_bytes()),
+            Some(b"b".to_vec())
+        );
+        assert_eq!(
+            reply(&mut rules, format!("A{}", "x".repeat(200)).as_bytes()),
+            Some(b"a".to_vec())
+        );
+        assert_eq!(
+            reply(&mut rules, b"PING PONG"),
+            Some(b"text".to_vec()),
+            "file order across kinds"
+        );
+        assert_eq!(reply(&mut rules, b"A short"), None);
+        let hits: Vec<u64> = rules.table().map(|(_, hits)| hits).collect();
+        assert_eq!(hits, [1, 1, 1, 1]);
     }
 
     #[test]

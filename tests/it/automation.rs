@@ -647,6 +647,31 @@ fn cli_files_that_do_not_parse_exit_2_naming_line_column_and_key() {
     );
 }
 
+/// Regexes that each compile but are too big for one regex set together all still answer.
+#[test]
+fn cli_regex_rules_too_big_for_one_set_still_answer() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("rules.toml");
+    std::fs::write(
+        &path,
+        "[[rule]]\nmatch_regex = '^A\\w{200}'\nreply = \"a\"\n\
+         [[rule]]\nmatch_regex = '^B\\w{200}'\nreply = \"b\"\n\
+         [[rule]]\nmatch_regex = '^PING'\nreply = \"PONG\"\n",
+    )
+    .expect("write");
+    let wirepad = Wirepad::start(&[
+        "tcp-server",
+        "127.0.0.1:0",
+        "-q",
+        "--rules",
+        path.to_str().expect("path"),
+    ]);
+    let addr = wirepad.ready("listening on ");
+    let mut client = TcpStream::connect(addr).expect("connect");
+    client.write_all(b"PING\n").expect("write");
+    assert_eq!(read_exactly(&mut client, 4), b"PONG");
+}
+
 #[test]
 fn cli_rules_answer_and_frame_prints_one_log_line_per_message() {
     let wirepad = Wirepad::start(&[
