@@ -28,6 +28,27 @@ impl Location {
     }
 }
 
+/// A rules or script file whose bytes are not UTF-8 text: where its first bad byte is, and the byte.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("{at}: not UTF-8 text (byte 0x{byte:02X})")]
+pub struct NotUtf8 {
+    pub at: Location,
+    pub byte: u8,
+}
+
+/// A rules or script file's bytes as the text its parser takes, or the place of the first byte that is not UTF-8
+/// (a column counts the characters before it on its line, as every other message's column does).
+pub fn file_text(bytes: &[u8]) -> Result<&str, NotUtf8> {
+    std::str::from_utf8(bytes).map_err(|error| {
+        let valid = error.valid_up_to();
+        let before = String::from_utf8_lossy(&bytes[..valid]);
+        NotUtf8 {
+            at: Location::of(&before, Some(valid..valid)),
+            byte: bytes.get(valid).copied().unwrap_or_default(),
+        }
+    })
+}
+
 impl std::fmt::Display for Location {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "line {}, column {}", self.line, self.column)
@@ -53,4 +74,29 @@ fn regex_problem(error: &regex::Error) -> String {
         "the regex does not compile: {}",
         what.strip_prefix("error: ").unwrap_or(what)
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_that_is_not_utf8_names_its_first_bad_byte() {
+        assert_eq!(file_text(b"a = 1\n"), Ok("a = 1\n"));
+        let place = |bytes: &[u8]| file_text(bytes).map(|_| ()).map_err(|error| error.to_string());
+        assert_eq!(
+            place(b"\xFF"),
+            Err("line 1, column 1: not UTF-8 text (byte 0xFF)".into())
+        );
+        // Columns count characters: "ü" is two bytes, one column.
+        assert_eq!(
+            place(&["a\nü=\"".as_bytes(), b"\xC0\x80\n"].concat()),
+            Err("line 2, column 4: not UTF-8 text (byte 0xC0)".into())
+        );
+        // A sequence cut short by the end of the file.
+        assert_eq!(
+            place(b"x\r\ny\n\xE4\xBD"),
+            Err("line 3, column 1: not UTF-8 text (byte 0xE4)".into())
+        );
+    }
 }

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use toml::Spanned;
 
-use super::{Location, encode_escaped, regex_problem};
+use super::{Location, NotUtf8, encode_escaped, regex_problem};
 use crate::codec::checksum::Checksum;
 use crate::codec::escape::{Segment, unescape};
 use crate::codec::hex::{HexError, parse_hex};
@@ -83,6 +83,8 @@ struct SpannedRule {
 /// Why a rules file (or a rule typed in the window) was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RulesError {
+    #[error(transparent)]
+    NotUtf8(#[from] NotUtf8),
     #[error("{at}: {message}")]
     Syntax { at: Location, message: String },
     #[error("{at}: rule {number}{}: `{key}`: {problem}", name.as_deref().map(|n| format!(" ({n})")).unwrap_or_default())]

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use toml::Spanned;
 
-use super::{Location, encode_escaped, regex_problem};
+use super::{Location, NotUtf8, encode_escaped, regex_problem};
 use crate::codec::checksum::Checksum;
 use crate::codec::find_bytes;
 use crate::codec::hex::parse_hex;
@@ -81,6 +81,8 @@ struct StepFile {
 /// Why a script file was refused; nothing runs.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ScriptError {
+    #[error(transparent)]
+    NotUtf8(#[from] NotUtf8),
     #[error("{at}: {message}")]
     Syntax { at: Location, message: String },
     #[error("{at}: step {number}: `{key}`: {problem}")]

@@ -8,7 +8,8 @@ use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use super::{CliError, reported};
-use crate::automation::rules::Rules;
+use crate::automation::file_text;
+use crate::automation::rules::{Rules, RulesError};
 use crate::automation::script::{ScriptError, ScriptSpec};
 use crate::codec::checksum::Checksum;
 use crate::codec::framing::{Framing, FramingError};
@@ -400,7 +401,10 @@ impl AutoArgs {
     /// The `--rules` file, read and checked whole.
     pub fn read_rules(&self, encoding: TextEncoding) -> Result<Option<Rules>, CliError> {
         let Some(path) = &self.rules else { return Ok(None) };
-        Rules::parse(&read_text("--rules", path)?, encoding)
+        let bytes = read_file("--rules", path)?;
+        file_text(&bytes)
+            .map_err(RulesError::from)
+            .and_then(|text| Rules::parse(text, encoding))
             .map(Some)
             .map_err(|source| CliError::Rules {
                 path: path.clone(),
@@ -411,7 +415,10 @@ impl AutoArgs {
     /// The `--script` file, read and checked whole by `parse` (as a script to run, or as the window's table).
     pub fn read_script<T>(&self, parse: impl FnOnce(&str) -> Result<T, ScriptError>) -> Result<Option<T>, CliError> {
         let Some(path) = &self.script else { return Ok(None) };
-        parse(&read_text("--script", path)?)
+        let bytes = read_file("--script", path)?;
+        file_text(&bytes)
+            .map_err(ScriptError::from)
+            .and_then(parse)
             .map(Some)
             .map_err(|source| CliError::Script {
                 path: path.clone(),
@@ -420,8 +427,9 @@ impl AutoArgs {
     }
 }
 
-fn read_text(option: &'static str, path: &std::path::Path) -> Result<String, CliError> {
-    std::fs::read_to_string(path).map_err(|source| CliError::ReadAutomation {
+/// A rules or script file's bytes; whether they are text is the file's check (exit 2 with a place), not a read error.
+fn read_file(option: &'static str, path: &std::path::Path) -> Result<Vec<u8>, CliError> {
+    std::fs::read(path).map_err(|source| CliError::ReadAutomation {
         option,
         path: path.to_owned(),
         source,

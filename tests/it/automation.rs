@@ -599,7 +599,7 @@ fn cli_script_failure_exits_1_naming_the_step_and_what_arrived() {
 }
 
 /// Runs wirepad with a file for `option` and returns its exit code and last stderr line; nothing may connect.
-fn refused_file(option: &str, text: &str) -> (Option<i32>, String) {
+fn refused_file(option: &str, text: impl AsRef<[u8]>) -> (Option<i32>, String) {
     let dir = tempfile::tempdir().expect("temp dir");
     let path = dir.path().join("file.toml");
     std::fs::write(&path, text).expect("write");
@@ -644,6 +644,25 @@ fn cli_files_that_do_not_parse_exit_2_naming_line_column_and_key() {
             "error: --rules FILE: line 3, column 15: rule 1 (get): `match_regex`: the regex does not compile"
         ),
         "{line}"
+    );
+}
+
+/// The contract for a file that does not parse holds for bytes that are not text too: the first bad byte's place.
+#[test]
+fn cli_files_that_are_not_utf8_exit_2_naming_line_and_column() {
+    assert_eq!(
+        refused_file("--rules", b"[[rule]]\nmatch = \"a\xFFb\"\nreply = \"x\"\n"),
+        (
+            Some(2),
+            "error: --rules FILE: line 2, column 11: not UTF-8 text (byte 0xFF)".into()
+        )
+    );
+    assert_eq!(
+        refused_file("--script", ["[[step]]\nsend = \"ü".as_bytes(), b"\xFF\"\n"].concat()),
+        (
+            Some(2),
+            "error: --script FILE: line 2, column 10: not UTF-8 text (byte 0xFF)".into()
+        )
     );
 }
 

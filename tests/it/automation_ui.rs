@@ -336,10 +336,19 @@ fn rules_and_scripts_import_and_export_as_toml() {
     let answer = |path: std::path::PathBuf| std::sync::Arc::new(crate::export::Answer(path));
     let bad = dir.path().join("bad.toml");
     std::fs::write(&bad, "[[rule]]\nmatch = \"a\"\nreply_hex = \"0G\"\n").expect("write");
-    harness.state_mut().set_file_dialogs(answer(bad));
+    harness.state_mut().set_file_dialogs(answer(bad.clone()));
     harness.get_by_label("Import TOML…").click();
     step_until(&mut harness, "the import to be refused", |h| {
         h.query_by_label_contains("line 3, column 13: rule 1: `reply_hex`")
+            .is_some()
+    });
+    assert!(harness.state().tab().config.rules.is_empty(), "the table is as it was");
+    // Bytes that are not UTF-8: the command line's message, naming the first bad byte's place.
+    std::fs::write(&bad, b"[[rule]]\nmatch = \"a\xFFb\"\nreply = \"x\"\n").expect("write");
+    harness.state_mut().set_file_dialogs(answer(bad.clone()));
+    harness.get_by_label("Import TOML…").click();
+    step_until(&mut harness, "the bytes to be refused", |h| {
+        h.query_by_label_contains("line 2, column 11: not UTF-8 text (byte 0xFF)")
             .is_some()
     });
     assert!(harness.state().tab().config.rules.is_empty(), "the table is as it was");

@@ -111,6 +111,7 @@ impl Lang {
                 ..
             } => (number, name, key, problem),
             RulesError::Syntax { message, .. } => return message.clone(),
+            RulesError::NotUtf8(error) => return error.to_string(),
         };
         match self {
             Lang::En => format!("rule {number}{}: `{key}`: {problem}", named(name)),
@@ -125,6 +126,7 @@ impl Lang {
                 number, key, problem, ..
             } => (number, key, problem),
             ScriptError::Syntax { message, .. } => return message.clone(),
+            ScriptError::NotUtf8(error) => return error.to_string(),
         };
         match self {
             Lang::En => format!("step {number}: `{key}`: {problem}"),

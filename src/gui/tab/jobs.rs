@@ -4,8 +4,9 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use crate::automation::rules::Rules;
-use crate::automation::script::ScriptSpec;
+use crate::automation::file_text;
+use crate::automation::rules::{Rules, RulesError};
+use crate::automation::script::{ScriptError, ScriptSpec};
 use crate::export::{ExportError, Format, Progress, Session as ExportSession};
 use crate::gui::auto_state::{editable_rules, editable_script};
 use crate::gui::dialog::FilePurpose;
@@ -164,14 +165,20 @@ impl Tab {
     fn import(&self, purpose: FilePurpose, path: PathBuf) {
         let (id, encoding) = (self.id, self.config.receive.encoding);
         let _ = self.background("wirepad-import", move || {
-            let text = std::fs::read_to_string(&path).map_err(|error| format!("{}: {error}", path.display()));
+            // Checked as the command line checks `--rules` and `--script`, with the same messages.
+            let bytes = std::fs::read(&path).map_err(|error| format!("{}: {error}", path.display()));
             let named = |error: String| format!("{}: {error}", path.display());
             let imported = match purpose {
-                FilePurpose::ImportScript => Imported::Script(
-                    text.and_then(|text| ScriptSpec::parse(&text, encoding).map_err(|error| named(error.to_string()))),
-                ),
-                _ => Imported::Rules(text.and_then(|text| {
-                    Rules::parse(&text, encoding)
+                FilePurpose::ImportScript => Imported::Script(bytes.and_then(|bytes| {
+                    file_text(&bytes)
+                        .map_err(ScriptError::from)
+                        .and_then(|text| ScriptSpec::parse(text, encoding))
+                        .map_err(|error| named(error.to_string()))
+                })),
+                _ => Imported::Rules(bytes.and_then(|bytes| {
+                    file_text(&bytes)
+                        .map_err(RulesError::from)
+                        .and_then(|text| Rules::parse(text, encoding))
                         .map(|rules| rules.table().map(|(spec, _)| spec.clone()).collect())
                         .map_err(|error| named(error.to_string()))
                 })),
