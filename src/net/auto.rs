@@ -53,6 +53,13 @@ impl Ord for Delayed {
     }
 }
 
+/// The delayed replies waiting for one peer.
+struct Owed {
+    count: usize,
+    /// When the last of them is due (they leave the queue in order, so this holds until the count is 0).
+    last: Instant,
+}
+
 /// One script run: against one TCP peer, or (key `None`) a UDP session's remote.
 struct ScriptRun {
     run: Run,
@@ -73,6 +80,8 @@ pub(super) struct Automation {
     hits: Option<Arc<RuleHits>>,
     delayed: BinaryHeap<Reverse<Delayed>>,
     delayed_bytes: usize,
+    /// Per peer, what `delayed` holds for it: a half-closed peer is kept open until the last of them is written.
+    owed: HashMap<SocketAddr, Owed>,
     seq: u64,
     script: Option<Arc<Script>>,
     /// A `Once` script waiting for its connection.
@@ -201,7 +210,7 @@ impl Automation {
             return;
         }
         self.stream_ended(peer, outbox);
-        if !self.delayed.is_empty() {
+        if self.owed.remove(&peer).is_some() {
             self.delayed.retain(|Reverse(delayed)| delayed.peer != peer);
             self.delayed_bytes = self.delayed.iter().map(|Reverse(d)| d.reply.bytes.len()).sum();
         }
@@ -292,8 +301,12 @@ impl Automation {
                     } else {
                         self.delayed_bytes += reply.bytes.len();
                         self.seq += 1;
+                        let due = now.checked_add(answer.delay).unwrap_or(now);
+                        let owed = self.owed.entry(peer).or_insert(Owed { count: 0, last: due });
+                        owed.count += 1;
+                        owed.last = owed.last.max(due);
                         self.delayed.push(Reverse(Delayed {
-                            due: now.checked_add(answer.delay).unwrap_or(now),
+                            due,
                             seq: self.seq,
                             peer,
                             reply,
@@ -323,6 +336,21 @@ impl Automation {
         if let Some(run) = self.runs.get_mut(&key) {
             run.run.received(bytes);
             run.fed = true;
+        }
+    }
+
+    /// When the last delayed reply owed to `peer` is due, if one is.
+    pub fn owes(&self, peer: SocketAddr) -> Option<Instant> {
+        self.owed.get(&peer).map(|owed| owed.last)
+    }
+
+    /// One of `peer`'s delayed replies left the queue.
+    fn paid(&mut self, peer: SocketAddr) {
+        if let Some(owed) = self.owed.get_mut(&peer) {
+            owed.count -= 1;
+            if owed.count == 0 {
+                self.owed.remove(&peer);
+            }
         }
     }
 
@@ -359,6 +387,7 @@ impl Automation {
                 break;
             };
             self.delayed_bytes -= delayed.reply.bytes.len();
+            self.paid(delayed.peer);
             let reply = delayed.reply;
             if let Err(e) = link.send(Target::Peer(delayed.peer), reply.bytes, reply.report) {
                 link.error(e);

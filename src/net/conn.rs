@@ -30,7 +30,9 @@ const READS_PER_TURN: usize = 16;
 const REPLY_GRACE: Duration = Duration::from_millis(200);
 /// How often to look whether the consumer has taken them.
 const LOOK_AGAIN: Duration = Duration::from_millis(10);
-/// The longest a half-closed peer with nothing queued stays open, however slow the consumer.
+/// The longest a half-closed peer with nothing queued or owed stays open, however slow the consumer. A delayed
+/// reply owed to it keeps it open until written: a half-close is not a leave (the reply's delay, an hour at most by
+/// `rules::MAX_DELAY_MS`, bounds that wait).
 const MAX_LINGER: Duration = Duration::from_secs(5);
 
 pub(super) struct Outgoing {
@@ -117,8 +119,9 @@ impl Conn {
         self.eof.is_some()
     }
 
-    /// For a half-closed peer: closes once its queue is written and the consumer had its chance to reply.
-    pub fn linger(&mut self, outbox: &Outbox, now: Instant) -> Linger {
+    /// For a half-closed peer: closes once its queue is written, the delayed replies owed to it (the last due at
+    /// `owed`) are sent, and the consumer had its chance to reply.
+    pub fn linger(&mut self, outbox: &Outbox, owed: Option<Instant>, now: Instant) -> Linger {
         let Some(eof) = &mut self.eof else {
             return Linger::Writing;
         };
@@ -127,6 +130,10 @@ impl Conn {
         }
         if eof.taken.is_none() && outbox.taken(eof.mark) {
             eof.taken = Some(now);
+        }
+        // Looked at again once the last is due: the automation's turn sends it then, and its queue holds it.
+        if let Some(due) = owed {
+            return Linger::Until(due);
         }
         let give_up = eof.at + MAX_LINGER;
         let due = match eof.taken {

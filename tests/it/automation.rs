@@ -307,6 +307,24 @@ fn a_delayed_reply_waits_without_holding_up_others() {
 }
 
 #[test]
+fn a_half_closed_client_gets_its_delayed_reply_before_the_end() {
+    // `printf 'x\n' | nc -N`: the request, then a half-close; the answer comes a second later, past the grace a
+    // half-closed peer gets when nothing is owed to it.
+    let rules = "[[rule]]\nmatch = \"x\"\nreply = \"late\\n\"\ndelay_ms = 1000\n";
+    let mut session = server("line", Some(rules), utf8());
+    let mut client = connect(&mut session);
+    client.write_all(b"x\n").expect("write");
+    client.shutdown(std::net::Shutdown::Write).expect("half-close");
+    let reader = std::thread::spawn(move || read_to_end(&mut client));
+    // The consumer takes every event, as the command line does: the grace runs from when it took the last bytes.
+    let deadline = Instant::now() + TIMEOUT;
+    while !reader.is_finished() && Instant::now() < deadline {
+        let _ = session.events().recv_timeout(Duration::from_millis(10));
+    }
+    assert_eq!(reader.join().expect("reader"), b"late\n");
+}
+
+#[test]
 fn echo_is_a_rule_after_the_others_and_set_rules_replaces_them() {
     let rules = "[[rule]]\nmatch = \"hi\"\nreply = \"hello\\n\"\n";
     let mut session = start_with(server_mode("127.0.0.1:0"), |config| {

@@ -305,7 +305,7 @@ impl Transport for TcpServer {
             let Some(conn) = self.conns.get_mut(token) else {
                 continue;
             };
-            match conn.linger(&ctx.outbox, now) {
+            match conn.linger(&ctx.outbox, ctx.auto.owes(conn.peer), now) {
                 Linger::Writing => {}
                 Linger::Until(at) => self.linger_until = Some(self.linger_until.map_or(at, |t| t.min(at))),
                 Linger::Over => over.push(*token),
