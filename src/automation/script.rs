@@ -16,6 +16,10 @@ use crate::codec::text::TextEncoding;
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
 /// The longest timeout or sleep a step may ask for.
 pub const MAX_WAIT_MS: u64 = 24 * 3_600_000;
+/// A run that went a whole round without waiting yields to its driver after it (see `Run::advance`); if that round
+/// sent nothing and took in nothing (sleeps of 0 ms, an expect matching no bytes), until this much later, as if it
+/// slept the least a step can: rounds of nothing, `repeat = 0`, must not spin a core.
+pub const IDLE_ROUND: Duration = Duration::from_millis(1);
 /// What an expect keeps of the data it waits in: a reply this far behind the newest byte is not looked for.
 pub const EXPECT_WINDOW: usize = 1 << 20;
 
@@ -401,9 +405,14 @@ impl Run {
     pub fn advance(&mut self, now: Instant) -> Vec<Action> {
         let mut actions = Vec::new();
         let mut round_began_here = false;
+        // Whether the round that began in this call sent or took in any bytes.
+        let mut worked = false;
         while !self.ended {
             match &self.script.steps[self.step] {
-                Step::Send(bytes) => actions.push(Action::Send(bytes.clone())),
+                Step::Send(bytes) => {
+                    worked |= !bytes.is_empty();
+                    actions.push(Action::Send(bytes.clone()));
+                }
                 Step::Sleep(sleep) => {
                     let until = self.began.checked_add(*sleep).unwrap_or(now);
                     if now < until {
@@ -413,6 +422,7 @@ impl Run {
                 }
                 Step::Expect { pattern, timeout } => {
                     if let Some(end) = find(pattern, &self.received, self.script.encoding) {
+                        worked |= end > 0;
                         self.received.drain(..end);
                     } else {
                         let until = self.began.checked_add(*timeout).unwrap_or(now);
@@ -433,12 +443,13 @@ impl Run {
             }
             if self.next_step(now, &mut actions) {
                 // A round that never waits (sends alone) would go round forever here: it gets one round per
-                // call, so the driver serves its sockets in between.
+                // call, so the driver serves its sockets in between; one that did nothing at all, a timer's turn.
                 if round_began_here {
-                    actions.push(Action::WaitUntil(now));
+                    actions.push(Action::WaitUntil(if worked { now } else { now + IDLE_ROUND }));
                     return actions;
                 }
                 round_began_here = true;
+                worked = false;
             }
         }
         actions
@@ -627,6 +638,21 @@ expect_regex = 'Hello,(\w+)!'
         let rounds = [send.clone(), send, Action::WaitUntil(t0)];
         assert_eq!(flood.advance(t0), rounds, "it yields after a round that never waited");
         assert_eq!(flood.advance(t0), rounds);
+
+        // Rounds of nothing wait for a timer's turn instead: the driver would call again at once, and again.
+        for file in [
+            "repeat = 0\n[[step]]\nsleep_ms = 0\n",
+            "repeat = 0\n[[step]]\nsend = \"\"\n",
+            "repeat = 0\n[[step]]\nexpect_regex = 'x*'\n",
+        ] {
+            let (mut idle, t0) = self::run(file, utf8());
+            assert_eq!(
+                idle.advance(t0).last(),
+                Some(&Action::WaitUntil(t0 + IDLE_ROUND)),
+                "{file}"
+            );
+            assert_eq!(idle.round(), 3, "{file}");
+        }
     }
 
     #[test]

@@ -529,6 +529,45 @@ fn a_udp_script_talks_to_its_remote() {
     assert_eq!(steps.len(), 2);
 }
 
+#[test]
+fn a_script_of_rounds_that_do_nothing_does_not_spin() {
+    // Rounds of `sleep_ms = 0` alone: nothing is sent, nothing waited for. Counted by their first step's event,
+    // which every round reports: a busy loop makes hundreds of thousands a second even on a loaded machine; with a
+    // timer's turn (`IDLE_ROUND`, 1 ms) after each call that went a whole round, at most two rounds a millisecond
+    // (the one it resumed and one whole), whatever the load.
+    let text = "repeat = 0\n[[step]]\nsleep_ms = 0\n[[step]]\nsleep_ms = 0\n";
+    let session = start_with(udp_mode("127.0.0.1:0", None, false), |config| {
+        config.script = Some(script(text))
+    });
+    let mut rounds = 0usize;
+    let mut window = None;
+    let deadline = Instant::now() + TIMEOUT;
+    loop {
+        let now = Instant::now();
+        assert!(now < deadline, "no script steps within {TIMEOUT:?}");
+        if window.is_some_and(|end| now >= end) {
+            break;
+        }
+        let wait = window
+            .map_or(deadline, |end: Instant| end)
+            .saturating_duration_since(now);
+        let Ok(batch) = session.events().recv_timeout(wait) else {
+            continue;
+        };
+        for event in batch {
+            if let EventKind::Automation(AutoEvent::Step { step: 0, .. }) = event.kind {
+                // The second counted from the first round reported.
+                window.get_or_insert_with(|| Instant::now() + Duration::from_secs(1));
+                rounds += 1;
+            }
+        }
+    }
+    session.command(Command::StopScript);
+    assert!(rounds > 0, "the script ran");
+    // 2,000 at most, and what one batch late may bring.
+    assert!(rounds <= 3_000, "{rounds} rounds in one second: the run spins");
+}
+
 // ---- the command line ----
 
 #[test]
