@@ -290,6 +290,40 @@ fn tcp_client_reconnects_after_the_server_restarts() {
 }
 
 #[test]
+fn tcp_client_backs_off_from_a_server_that_closes_every_connection_at_once() {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let closer = {
+        let done = done.clone();
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                if done.load(std::sync::atomic::Ordering::SeqCst) {
+                    break;
+                }
+                drop(stream);
+            }
+        })
+    };
+    let mut session = client(addr, true);
+    // The delay before each attempt, as announced: a connection that closes at once is no reason to start over.
+    let mut delays = Vec::new();
+    wait_for(&mut session, "three retries", |_, kind| {
+        if let EventKind::Reconnecting { after } = kind {
+            delays.push(*after);
+        }
+        (delays.len() == 3).then_some(())
+    });
+    session.stop();
+    done.store(true, std::sync::atomic::Ordering::SeqCst);
+    // Wakes the closer out of its accept.
+    drop(TcpStream::connect(addr));
+    closer.join().expect("closer");
+    let ms = |ms| Duration::from_millis(ms);
+    assert_eq!(delays, [ms(500), ms(1000), ms(2000)]);
+}
+
+#[test]
 fn udp_sends_to_its_remote_and_receives_intact_max_size_datagrams() {
     let peer = UdpSocket::bind("127.0.0.1:0").expect("bind");
     peer.set_read_timeout(Some(TIMEOUT)).expect("timeout");

@@ -82,6 +82,9 @@ pub(super) fn launch<L: Launcher>(config: Config, ctx: Ctx, launcher: L) -> Resu
 
 const FIRST_BACKOFF: Duration = Duration::from_millis(500);
 const MAX_BACKOFF: Duration = Duration::from_secs(5);
+/// A connection that stayed up this long starts the backoff over when it is lost. One closed sooner (a server that
+/// accepts and closes at once, or says "busy" first) is a failed attempt like a refused one: the waits keep growing.
+const STAYED_UP: Duration = MAX_BACKOFF;
 
 enum State {
     /// Resolve and connect at the next tick.
@@ -94,7 +97,10 @@ enum State {
         deadline: Instant,
         rest: Vec<SocketAddr>,
     },
-    Connected(Conn),
+    Connected {
+        conn: Conn,
+        since: Instant,
+    },
     Waiting {
         until: Instant,
     },
@@ -211,8 +217,10 @@ impl TcpClient {
                 };
                 let local = stream.local_addr().map(platform::canonical).unwrap_or(peer);
                 let peer = platform::canonical(peer);
-                self.backoff = FIRST_BACKOFF;
-                self.state = State::Connected(Conn::new(stream, token, local, peer));
+                self.state = State::Connected {
+                    conn: Conn::new(stream, token, local, peer),
+                    since: Instant::now(),
+                };
                 ctx.emit(EventKind::Connected { local, peer });
                 ctx.peer_joined(local, peer, CAPS.script_scope, Way::Out);
             }
@@ -248,9 +256,12 @@ impl TcpClient {
     }
 
     fn lost(&mut self, ctx: &mut Ctx, reason: LeaveReason, error: Option<NetError>) {
-        let State::Connected(mut conn) = std::mem::replace(&mut self.state, State::Due) else {
+        let State::Connected { mut conn, since } = std::mem::replace(&mut self.state, State::Due) else {
             return;
         };
+        if since.elapsed() >= STAYED_UP {
+            self.backoff = FIRST_BACKOFF;
+        }
         conn.release(ctx);
         if let Some(error) = error {
             ctx.error(error);
@@ -276,7 +287,7 @@ impl Transport for TcpClient {
         {
             self.finish_connect(ctx);
         }
-        let State::Connected(conn) = &mut self.state else {
+        let State::Connected { conn, .. } = &mut self.state else {
             return;
         };
         if conn.token != token {
@@ -295,7 +306,7 @@ impl Transport for TcpClient {
     }
 
     fn send(&mut self, ctx: &mut Ctx, to: Target, bytes: Bytes, report: bool) -> Result<(), NetError> {
-        let State::Connected(conn) = &mut self.state else {
+        let State::Connected { conn, .. } = &mut self.state else {
             return Err(NetError::NoPeer(Nobody::NotConnected));
         };
         if let Target::Peer(addr) = to
@@ -311,14 +322,14 @@ impl Transport for TcpClient {
 
     fn peers(&self) -> Vec<SocketAddr> {
         match &self.state {
-            State::Connected(conn) => vec![conn.peer],
+            State::Connected { conn, .. } => vec![conn.peer],
             _ => Vec::new(),
         }
     }
 
     fn queued(&self, _to: Target) -> usize {
         match &self.state {
-            State::Connected(conn) => conn.queued(),
+            State::Connected { conn, .. } => conn.queued(),
             _ => 0,
         }
     }
@@ -349,7 +360,7 @@ impl Transport for TcpClient {
             State::Waiting { until } => Some(*until),
             State::Connecting { deadline, .. } => Some(*deadline),
             // The lookup wakes the worker when it is done.
-            State::Resolving(_) | State::Connected(_) | State::Ended(_) => None,
+            State::Resolving(_) | State::Connected { .. } | State::Ended(_) => None,
         }
     }
 
