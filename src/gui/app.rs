@@ -150,6 +150,17 @@ impl WirepadApp {
                     })
                     .collect();
                 let layout = ron::from_str::<Tree<TabId>>(&saved.layout).ok();
+                // A layout that is not a tree of exactly these tabs is rebuilt (egui_tiles would recurse
+                // forever in a container that holds itself), and the window says so.
+                let ids: BTreeSet<TabId> = tabs.iter().map(|(id, _)| TabId(*id)).collect();
+                let layout = layout.filter(|tree| {
+                    let sound =
+                        layout_panes(tree).is_some_and(|panes| panes.into_iter().collect::<BTreeSet<_>>() == ids);
+                    if !sound {
+                        dropped.push("layout".to_string());
+                    }
+                    sound
+                });
                 (prefs, tabs, layout, Some(TabId(saved.focused)))
             }
             // The single-session file from before tabs: its global fields and its one tab.
@@ -206,7 +217,12 @@ impl WirepadApp {
         }
         let ids: Vec<TabId> = self.tabs.keys().copied().collect();
         self.tree = match layout {
-            Some(tree) if panes_of(&tree) == ids.iter().copied().collect::<BTreeSet<_>>() => tree,
+            Some(tree)
+                if layout_panes(&tree).map(|panes| panes.into_iter().collect::<BTreeSet<_>>())
+                    == Some(ids.iter().copied().collect()) =>
+            {
+                tree
+            }
             _ => Tree::new_tabs(egui::Id::unique("wirepad-tabs"), ids.clone()),
         };
         self.focused = focused.filter(|id| self.tabs.contains_key(id)).unwrap_or(ids[0]);
@@ -746,12 +762,32 @@ fn collect_panes(tree: &Tree<TabId>, tile: TileId, ids: &mut Vec<TabId>) {
     }
 }
 
-fn panes_of(tree: &Tree<TabId>) -> BTreeSet<TabId> {
-    let mut ids = Vec::new();
-    if let Some(root) = tree.root() {
-        collect_panes(tree, root, &mut ids);
+/// How deep a saved layout may nest: egui_tiles lays a tree out recursively. The window's own splits go two
+/// or three levels deep.
+const MAX_LAYOUT_DEPTH: usize = 32;
+
+/// The tabs a saved layout shows, in order, if egui_tiles can draw it: every child exists, no tile is reached
+/// twice (as in a container that holds itself, directly or through others, or a tile in two containers), no
+/// tab is shown by two panes, and it nests at most `MAX_LAYOUT_DEPTH` deep. `None` otherwise. Iterative: a
+/// file's tree never costs stack.
+fn layout_panes(tree: &Tree<TabId>) -> Option<Vec<TabId>> {
+    let mut seen = std::collections::HashSet::new();
+    let mut panes = Vec::new();
+    let mut stack = vec![(tree.root()?, 0)];
+    while let Some((tile, depth)) = stack.pop() {
+        if depth > MAX_LAYOUT_DEPTH || !seen.insert(tile) {
+            return None;
+        }
+        match tree.tiles.get(tile)? {
+            Tile::Pane(id) => panes.push(*id),
+            Tile::Container(container) => {
+                let children: Vec<TileId> = container.children_vec();
+                stack.extend(children.into_iter().rev().map(|child| (child, depth + 1)));
+            }
+        }
     }
-    ids.into_iter().collect()
+    let distinct: BTreeSet<TabId> = panes.iter().copied().collect();
+    (distinct.len() == panes.len()).then_some(panes)
 }
 
 impl eframe::App for WirepadApp {
@@ -797,5 +833,130 @@ impl Drop for WirepadApp {
         for reaper in self.reapers.drain(..) {
             let _ = reaper.join();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use egui_tiles::Tiles;
+
+    /// A settings text with tabs 0 and 1 and the layout `make` builds (given the two panes' tiles).
+    fn stored_with_layout(make: impl FnOnce(&mut Tiles<TabId>, TileId, TileId) -> TileId) -> String {
+        let mut tiles = Tiles::default();
+        let a = tiles.insert_pane(TabId(0));
+        let b = tiles.insert_pane(TabId(1));
+        let root = make(&mut tiles, a, b);
+        let tree = Tree::new(egui::Id::unique("wirepad-tabs"), root, tiles);
+        let tab = |name: &str| {
+            ron::to_string(&TabConfig {
+                name: name.into(),
+                ..TabConfig::default()
+            })
+            .expect("ron")
+        };
+        let saved = Saved {
+            version: 1,
+            prefs: ron::to_string(&Prefs::default()).expect("ron"),
+            tabs: vec![(0, tab("device A")), (1, tab("device B"))],
+            layout: ron::to_string(&tree).expect("ron"),
+            focused: 1,
+        };
+        ron::to_string(&saved).expect("ron")
+    }
+
+    fn add_child(tiles: &mut Tiles<TabId>, container: TileId, child: TileId) {
+        match tiles.get_mut(container) {
+            Some(Tile::Container(container)) => container.add_child(child),
+            _ => panic!("not a container"),
+        }
+    }
+
+    /// The window opens with both tabs in a layout of its own, and says the saved layout was dropped.
+    fn opens_with_both_tabs(stored: String) {
+        let ctx = egui::Context::default();
+        let app = WirepadApp::from_stored(&ctx, Some(stored), Lang::En, None, &[]);
+        assert_eq!(app.tab_ids(), vec![TabId(0), TabId(1)]);
+        assert_eq!(app.tab().id, TabId(1), "the focused tab is kept");
+        assert!(
+            app.notice().is_some_and(|notice| notice.contains("layout")),
+            "{:?}",
+            app.notice()
+        );
+    }
+
+    #[test]
+    fn a_sound_layout_is_kept() {
+        let stored = stored_with_layout(|tiles, a, b| {
+            let left = tiles.insert_tab_tile(vec![a]);
+            let right = tiles.insert_tab_tile(vec![b]);
+            tiles.insert_horizontal_tile(vec![left, right])
+        });
+        let ctx = egui::Context::default();
+        let app = WirepadApp::from_stored(&ctx, Some(stored), Lang::En, None, &[]);
+        assert_eq!(app.notice(), None);
+        assert!(app.side_by_side());
+    }
+
+    #[test]
+    fn a_container_that_contains_itself_is_replaced() {
+        opens_with_both_tabs(stored_with_layout(|tiles, a, b| {
+            let bar = tiles.insert_tab_tile(vec![a, b]);
+            add_child(tiles, bar, bar);
+            bar
+        }));
+    }
+
+    #[test]
+    fn a_cycle_through_two_containers_is_replaced() {
+        opens_with_both_tabs(stored_with_layout(|tiles, a, b| {
+            let inner = tiles.insert_tab_tile(vec![b]);
+            let outer = tiles.insert_vertical_tile(vec![a, inner]);
+            add_child(tiles, inner, outer);
+            outer
+        }));
+    }
+
+    #[test]
+    fn a_child_that_does_not_exist_is_replaced() {
+        opens_with_both_tabs(stored_with_layout(|tiles, a, b| {
+            let bar = tiles.insert_tab_tile(vec![a, b]);
+            add_child(tiles, bar, TileId::from_u64(999));
+            bar
+        }));
+    }
+
+    #[test]
+    fn a_tile_used_twice_is_replaced() {
+        // The same pane in two tab bars.
+        opens_with_both_tabs(stored_with_layout(|tiles, a, b| {
+            let left = tiles.insert_tab_tile(vec![a, b]);
+            let right = tiles.insert_tab_tile(vec![a]);
+            tiles.insert_horizontal_tile(vec![left, right])
+        }));
+        // One tab shown by two panes.
+        opens_with_both_tabs(stored_with_layout(|tiles, a, b| {
+            let again = tiles.insert_pane(TabId(0));
+            tiles.insert_tab_tile(vec![a, b, again])
+        }));
+    }
+
+    #[test]
+    fn a_layout_nested_too_deep_is_replaced() {
+        opens_with_both_tabs(stored_with_layout(|tiles, a, b| {
+            let mut tile = tiles.insert_tab_tile(vec![a, b]);
+            for _ in 0..=MAX_LAYOUT_DEPTH {
+                tile = tiles.insert_tab_tile(vec![tile]);
+            }
+            tile
+        }));
+    }
+
+    #[test]
+    fn a_pane_of_a_tab_that_does_not_exist_is_replaced() {
+        opens_with_both_tabs(stored_with_layout(|tiles, a, _| {
+            let stray = tiles.insert_pane(TabId(7));
+            tiles.insert_tab_tile(vec![a, stray])
+        }));
     }
 }
