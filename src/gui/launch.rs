@@ -81,6 +81,31 @@ impl TabConfig {
     }
 }
 
+/// eframe's name for the window's settings (its storage directory).
+const APP_ID: &str = "wirepad";
+
+/// The zoom factors a settings file may give: egui's own Ctrl+Plus / Ctrl+Minus range.
+const ZOOM_RANGE: std::ops::RangeInclusive<f32> = 0.2..=5.0;
+
+/// The egui context eframe would make from the settings file's text (`app.ron`: eframe's keys and their RON),
+/// with a stored zoom factor that is not a number in `ZOOM_RANGE` reset to 1: eframe scales the window by it
+/// before the app is made, and winit panics on a zero or absurd scale, at every start.
+pub(crate) fn egui_context(stored: Option<&str>) -> egui::Context {
+    let mut memory = stored
+        .and_then(|text| ron::from_str::<std::collections::HashMap<String, String>>(text).ok())
+        .and_then(|entries| ron::from_str::<egui::Memory>(entries.get("egui")?).ok())
+        .unwrap_or_default();
+    if !ZOOM_RANGE.contains(&memory.options.zoom_factor) {
+        memory.options.zoom_factor = 1.0;
+    }
+    let ctx = egui::Context::default();
+    // As eframe sets a native window's context up.
+    ctx.set_embed_viewports(false);
+    ctx.options_mut(|options| options.max_passes = std::num::NonZeroUsize::MIN.saturating_add(1));
+    ctx.memory_mut(|mem| *mem = memory);
+    ctx
+}
+
 /// Opens the window (with one tab per `sessions`, each already open, when given), trying each of the
 /// platform's renderers in turn, so it runs in VMs and over remote X where one of them is missing.
 pub fn run_gui(launches: Vec<WindowSession>) -> ExitCode {
@@ -101,9 +126,12 @@ pub fn run_gui(launches: Vec<WindowSession>) -> ExitCode {
             ..Default::default()
         };
         let launches = launches.clone();
-        let result = eframe::run_native(
-            "wirepad",
+        // eframe's own context, but with the stored zoom checked: eframe hands it to winit before the app runs.
+        let stored = eframe::storage_dir(APP_ID).and_then(|dir| std::fs::read_to_string(dir.join("app.ron")).ok());
+        let result = eframe::run_native_ext(
+            APP_ID,
             options,
+            Some(egui_context(stored.as_deref())),
             Box::new(move |cc| Ok(Box::new(WirepadApp::from_creation(cc, &launches)))),
         );
         match result {
@@ -125,6 +153,31 @@ pub fn run_gui(launches: Vec<WindowSession>) -> ExitCode {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A settings file as eframe writes it, with egui's memory at `zoom`.
+    fn stored_with_zoom(zoom: f32) -> String {
+        let mut memory = egui::Memory::default();
+        memory.options.zoom_factor = zoom;
+        let entries = std::collections::HashMap::from([
+            ("egui".to_string(), ron::to_string(&memory).expect("ron")),
+            ("app".to_string(), "()".to_string()),
+        ]);
+        ron::to_string(&entries).expect("ron")
+    }
+
+    #[test]
+    fn a_stored_zoom_out_of_range_is_reset() {
+        for zoom in [0.0, -1.0, 0.1, 5.5, 100.0, 1e30, f32::INFINITY, f32::NAN] {
+            let ctx = egui_context(Some(&stored_with_zoom(zoom)));
+            assert_eq!(ctx.zoom_factor(), 1.0, "{zoom}");
+        }
+        for zoom in [0.2, 0.5, 1.5, 5.0] {
+            assert_eq!(egui_context(Some(&stored_with_zoom(zoom))).zoom_factor(), zoom);
+        }
+        for stored in [None, Some(""), Some("not ron"), Some("{\"egui\": \"(\"}")] {
+            assert_eq!(egui_context(stored).zoom_factor(), 1.0, "{stored:?}");
+        }
+    }
     use crate::cli::{parse_session, session_config};
     use crate::net::{Delivery, SessionConfig};
 
