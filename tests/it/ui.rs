@@ -473,6 +473,7 @@ mod persistence {
     use wirepad::gui::WirepadApp;
     use wirepad::gui::i18n::Lang;
     use wirepad::gui::settings::{Prefs, QuickCommand, TabConfig};
+    use wirepad::gui::tab::TabId;
     use wirepad::gui::ui::Action;
     use wirepad::net::Kind;
     use wirepad::payload::LineEnding;
@@ -553,6 +554,52 @@ mod persistence {
         assert_eq!(tabs, vec![server, client]);
         assert!(back.side_by_side(), "the layout too");
         assert_eq!(back.tab().id, second, "and which tab was in use");
+    }
+
+    /// A saved tab bar that holds itself (which once overflowed the stack at every start): the window opens
+    /// with every tab in a fresh layout and says the layout was not used.
+    #[test]
+    fn a_layout_that_holds_itself_opens_with_every_tab() {
+        #[derive(serde::Serialize, serde::Deserialize)]
+        struct Saved {
+            version: u32,
+            prefs: String,
+            tabs: Vec<(u64, String)>,
+            layout: String,
+            focused: u64,
+        }
+        let tab = |name: &str| TabConfig {
+            name: name.into(),
+            ..TabConfig::default()
+        };
+        let ctx = egui::Context::default();
+        let mut app = WirepadApp::new(&ctx, Prefs::default(), vec![tab("device A"), tab("device B")]);
+        let mut storage = Memory::default();
+        eframe::App::save(&mut app, &mut storage);
+        drop(app);
+        let text = eframe::Storage::get_string(&storage, eframe::APP_KEY).expect("saved");
+        let mut saved: Saved = ron::from_str(&text).expect("the window's own file");
+        let mut tiles = egui_tiles::Tiles::default();
+        let panes = saved.tabs.iter().map(|(id, _)| tiles.insert_pane(TabId(*id))).collect();
+        let bar = tiles.insert_tab_tile(panes);
+        if let Some(egui_tiles::Tile::Container(container)) = tiles.get_mut(bar) {
+            container.add_child(bar);
+        }
+        let tree = egui_tiles::Tree::new(egui::Id::unique("saved"), bar, tiles);
+        saved.layout = ron::to_string(&tree).expect("ron");
+        let stored = Some(ron::to_string(&saved).expect("ron"));
+        let mut harness = egui_kittest::Harness::builder()
+            .with_size(egui::vec2(1600.0, 900.0))
+            .build_eframe(move |cc| WirepadApp::from_stored(&cc.egui_ctx, stored, Lang::En, None, &[]));
+        harness.run();
+        assert_eq!(harness.state().tab_ids().len(), 2);
+        assert!(egui_kittest::kittest::Queryable::query_by_label_contains(&harness, "device A").is_some());
+        assert!(egui_kittest::kittest::Queryable::query_by_label_contains(&harness, "device B").is_some());
+        let notice = harness.state().notice();
+        assert!(
+            notice.as_deref().is_some_and(|notice| notice.contains("layout")),
+            "{notice:?}"
+        );
     }
 
     #[test]
