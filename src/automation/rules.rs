@@ -13,6 +13,7 @@ use toml::Spanned;
 
 use super::{Location, NotUtf8, encode_escaped, regex_problem};
 use crate::codec::checksum::Checksum;
+use crate::codec::find_bytes;
 use crate::codec::escape::{Segment, unescape};
 use crate::codec::hex::{HexError, parse_hex};
 use crate::codec::text::TextEncoding;
@@ -176,6 +177,8 @@ pub struct Rules {
 /// Regexes that cannot share a set are tried in turn instead: slower, but every rule still answers.
 #[derive(Debug, Clone, Default)]
 struct Index {
+    /// `None` when the automaton could not be built (past its size limits): each `match` text is looked for in
+    /// turn instead, in rule order.
     contains: Option<aho_corasick::AhoCorasick>,
     /// Rule index of each automaton pattern.
     contains_rule: Vec<usize>,
@@ -219,7 +222,7 @@ impl Index {
         }
         if !needles.is_empty() {
             // A DFA: a few bytes of table per pattern byte buy the fastest scan of every message. It fails only
-            // past aho-corasick's state-ID limit (2^31 table entries, gigabytes of `match` text), not handled here.
+            // past aho-corasick's state-ID limit (2^31 table entries, gigabytes of `match` text).
             index.contains = aho_corasick::AhoCorasick::builder()
                 .kind(Some(aho_corasick::AhoCorasickKind::DFA))
                 .build(needles)
@@ -237,11 +240,18 @@ impl Index {
         let mut best = usize::MAX;
         // Most messages match no text at all: `is_match` says so with the automaton's fast scan; only a match
         // needs the slower walk over every overlapping one for the first rule's.
-        if let Some(automaton) = &self.contains
-            && automaton.is_match(message)
-        {
-            for found in automaton.find_overlapping_iter(message) {
-                best = best.min(self.contains_rule[found.pattern().as_usize()]);
+        match &self.contains {
+            Some(automaton) if automaton.is_match(message) => {
+                for found in automaton.find_overlapping_iter(message) {
+                    best = best.min(self.contains_rule[found.pattern().as_usize()]);
+                }
+            }
+            Some(_) => {}
+            None => {
+                let found = self.contains_rule.iter().copied().find(
+                    |&at| matches!(&rules[at].matcher, Matcher::Contains(needle) if find_bytes(message, needle).is_some()),
+                );
+                best = found.unwrap_or(best);
             }
         }
         let candidates = match message.first() {
@@ -991,6 +1001,31 @@ reply = "PONG"
         assert_eq!(reply(&mut rules, b"A short"), None);
         let hits: Vec<u64> = rules.table().map(|(_, hits)| hits).collect();
         assert_eq!(hits, [1, 1, 1, 1]);
+    }
+
+    /// The `match` automaton can fail to build (past its size limits, gigabytes of text, too big for a test): the
+    /// texts are then looked for one by one, and the first rule in file order still wins.
+    #[test]
+    fn match_texts_without_their_automaton_still_answer() {
+        let file = r#"
+[[rule]]
+match = "PING"
+reply = "ping"
+[[rule]]
+match_hex = "41"
+reply = "hex"
+[[rule]]
+match = "A"
+reply = "a"
+"#;
+        let mut rules = Rules::parse(file, utf8()).expect("rules");
+        rules.index.contains = None;
+        assert_eq!(reply(&mut rules, b"A PING"), Some(b"ping".to_vec()));
+        assert_eq!(reply(&mut rules, b"A xx"), Some(b"hex".to_vec()));
+        assert_eq!(reply(&mut rules, b"xx PING"), Some(b"ping".to_vec()));
+        assert_eq!(reply(&mut rules, b"xx A PING"), Some(b"ping".to_vec()));
+        assert_eq!(reply(&mut rules, b"xx A"), Some(b"a".to_vec()));
+        assert_eq!(reply(&mut rules, b"nothing"), None);
     }
 
     #[test]
