@@ -200,6 +200,9 @@ pub struct Framer {
     oversize_left: usize,
     /// When the last read arrived (gap framing).
     last_read: Option<Instant>,
+    /// The most a message holds before it is handed out in parts: `MAX_MESSAGE`, or less while many peers hold
+    /// partial messages at once (see `set_limit`).
+    limit: usize,
 }
 
 impl Framer {
@@ -210,7 +213,14 @@ impl Framer {
             scanned: 0,
             oversize_left: 0,
             last_read: None,
+            limit: MAX_MESSAGE,
         }
+    }
+
+    /// Holds at most `limit` bytes (`MAX_DELIMITER` to `MAX_MESSAGE`: a delimiter or length field always fits)
+    /// from now on: a message longer than that comes out in parts.
+    pub fn set_limit(&mut self, limit: usize) {
+        self.limit = limit.clamp(MAX_DELIMITER, MAX_MESSAGE);
     }
 
     /// Bytes waiting for the rest of their message.
@@ -268,8 +278,9 @@ impl Framer {
                     break;
                 }
             }
-            // Never hold more than MAX_MESSAGE: take what fits, cut it, then go on with the rest.
-            let room = MAX_MESSAGE - self.buf.len();
+            // Never hold more than the limit: take what fits, cut it, then go on with the rest (a lowered limit
+            // may leave no room at all: `cut` hands out what is held then).
+            let room = self.limit.saturating_sub(self.buf.len());
             let n = room.min(data.len());
             self.buf.extend_from_slice(&data[..n]);
             data = &data[n..];
@@ -327,13 +338,13 @@ impl Framer {
         self.buf.drain(..start);
         if let Framing::Length(prefix) = self.framing
             && let Some(total) = record_len(prefix, &self.buf)
-            && total > MAX_MESSAGE
+            && total > self.limit
         {
             // Too big to hold: what is here goes out now, the rest as it arrives.
             self.oversize_left = total - self.buf.len();
             let part = std::mem::take(&mut self.buf);
             each(&part, 0..part.len(), End::Part);
-        } else if self.buf.len() == MAX_MESSAGE {
+        } else if self.buf.len() >= self.limit {
             let part = std::mem::take(&mut self.buf);
             each(&part, 0..part.len(), End::Part);
             self.scanned = 0;
