@@ -13,8 +13,8 @@ use toml::Spanned;
 
 use super::{Location, NotUtf8, encode_escaped, regex_problem};
 use crate::codec::checksum::Checksum;
-use crate::codec::find_bytes;
 use crate::codec::escape::{Segment, unescape};
+use crate::codec::find_bytes;
 use crate::codec::hex::{HexError, parse_hex};
 use crate::codec::text::TextEncoding;
 

@@ -470,6 +470,7 @@ pub fn session_config(args: &SessionArgs) -> SessionConfig {
         received_as,
         echo: common.send.echo,
         framing: common.auto.frame.clone().unwrap_or_default(),
+        consumer_replies: common.send.stdin,
         ..args.mode().config(Delivery::Lossless)
     }
 }

@@ -209,6 +209,7 @@ mod tests {
                 window,
                 SessionConfig {
                     delivery: Delivery::DropWhenBehind,
+                    consumer_replies: true,
                     ..cli
                 },
                 "{args:?}"

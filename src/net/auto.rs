@@ -3,22 +3,40 @@
 //! consumer; replies due now go out from the read itself, delayed replies, gap-ended messages and script steps at
 //! the worker's automation turn (`turn`), which the poll's timeout keeps on time.
 use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashMap};
+use std::collections::{BinaryHeap, HashMap, VecDeque};
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use super::caps::ScriptScope;
+use super::conn::message_cost;
 use super::message::RuleHits;
 use super::outbox::Outbox;
 use super::{AutoEvent, Bytes, EventKind, NetError, ScriptEnd, StepOutcome, Target};
 use crate::automation::rules::{Context, Rules};
 use crate::automation::script::{Action, Run, Script};
-use crate::codec::framing::{Framer, Framing};
+use crate::codec::framing::{Framer, Framing, MAX_MESSAGE};
 
-/// Delayed replies waiting in all, in bytes: past this a rule's delayed reply is refused (and reported), so a
-/// flood of requests with a long delay cannot hold memory without bound.
-const MAX_DELAYED_BYTES: usize = 16 * 1024 * 1024;
+/// Delayed replies waiting in all, by their cost (`delayed_cost`): while this much waits, rules answer nothing more
+/// and the peers with messages to answer are not read, so a flood of requests with a long delay holds this much at
+/// most (about 130,000 empty replies) instead of one entry per request. Each peer's own share is bounded tighter, by
+/// its queue's bound (see `Conn::room`).
+const MAX_DELAYED_COST: usize = 16 * 1024 * 1024;
+/// What a delayed reply costs besides its bytes: its heap entry and the reply's allocation.
+const DELAYED_OVERHEAD: usize = 128;
+/// Partial messages held by every peer's framer together: past this, a peer's partial message comes out in parts
+/// of what it has (as one past `MAX_MESSAGE` does), so 25 peers cannot hold 16 MiB each. Two whole-size messages
+/// still fit at once.
+const MAX_PARTIAL_TOTAL: usize = 2 * MAX_MESSAGE;
+/// What a peer may always hold, however full the total: ordinary messages are never cut short by another's flood.
+const MIN_PARTIAL: usize = 4096;
+/// A datagram peer's framer is dropped after this long without a datagram (its partial message comes out as it is):
+/// UDP has no leave, and 10,000 source ports must not hold their partial messages forever.
+pub(super) const DATAGRAM_PEER_IDLE: Duration = Duration::from_secs(10);
+
+fn delayed_cost(bytes: usize) -> usize {
+    bytes + DELAYED_OVERHEAD
+}
 
 /// A reply to send to the peer whose message it answers.
 pub(super) struct Reply {
@@ -56,8 +74,38 @@ impl Ord for Delayed {
 /// The delayed replies waiting for one peer.
 struct Owed {
     count: usize,
+    /// Their cost, counted against the peer's queue bound from the moment they are made.
+    cost: usize,
     /// When the last of them is due (they leave the queue in order, so this holds until the count is 0).
     last: Instant,
+}
+
+/// A peer's framer, and when it last had data.
+struct PeerFramer {
+    framer: Framer,
+    seen: Instant,
+}
+
+/// A peer's messages waiting for room for their replies: their bytes one after the other, and their lengths.
+#[derive(Default)]
+struct Held {
+    bytes: Vec<u8>,
+    /// Where the first message still held starts in `bytes`.
+    start: usize,
+    lens: VecDeque<u32>,
+}
+
+/// Who may still send to a half-closed peer, which keeps it open.
+pub(super) enum Answerer {
+    /// Nobody: it is closed once its queue is written.
+    Nobody,
+    /// The rules, to messages of it held for room in its queue: it is read (and written) until they are answered.
+    Rules,
+    /// Its delayed replies, the last due then.
+    Delayed(Instant),
+    /// Its script run, or the consumer (the window's send box, `--stdin`): a moment's grace once the consumer has
+    /// its last bytes.
+    Someone,
 }
 
 /// One script run: against one TCP peer, or (key `None`) a UDP session's remote.
@@ -74,12 +122,21 @@ pub(super) struct Automation {
     framing: Framing,
     /// Someone looks at messages (the consumer gets the bytes): cut them even without rules or a script.
     show_messages: bool,
-    framers: HashMap<SocketAddr, Framer>,
+    framers: HashMap<SocketAddr, PeerFramer>,
+    /// Bytes every framer holds together (see `MAX_PARTIAL_TOTAL`).
+    partial: usize,
+    /// Datagram peers have no leave: their framers go after `DATAGRAM_PEER_IDLE` without data (`None`: TCP).
+    peer_idle: Option<Duration>,
+    /// When to look for idle framers next.
+    sweep_at: Option<Instant>,
     rules: Option<Rules>,
+    /// Messages cut but not answered yet (the peer's queue had no room for more replies): the peer is not read
+    /// until they are, so this holds one read at most.
+    held: HashMap<SocketAddr, Held>,
     echo: bool,
     hits: Option<Arc<RuleHits>>,
     delayed: BinaryHeap<Reverse<Delayed>>,
-    delayed_bytes: usize,
+    delayed_cost: usize,
     /// Per peer, what `delayed` holds for it: a half-closed peer is kept open until the last of them is written.
     owed: HashMap<SocketAddr, Owed>,
     seq: u64,
@@ -87,6 +144,8 @@ pub(super) struct Automation {
     /// A `Once` script waiting for its connection.
     script_waiting: bool,
     runs: HashMap<Option<SocketAddr>, ScriptRun>,
+    /// The consumer may answer what it is shown (a window's send box, `--stdin`).
+    consumer_replies: bool,
     /// `false` for the stand-in `turn` leaves in the context while it has the real one out.
     real: bool,
     /// Peers that left while the real state was out (this is its stand-in): told to it afterwards.
@@ -94,11 +153,18 @@ pub(super) struct Automation {
 }
 
 impl Automation {
-    pub fn new(framing: Framing, rules: Option<Rules>, echo: bool, show_messages: bool) -> Automation {
+    pub fn new(
+        framing: Framing,
+        rules: Option<Rules>,
+        echo: bool,
+        show_messages: bool,
+        consumer_replies: bool,
+    ) -> Automation {
         Automation {
             framing,
             show_messages,
             echo,
+            consumer_replies,
             real: true,
             ..Automation::default()
         }
@@ -162,57 +228,99 @@ impl Automation {
 
     /// What each peer's framer holds comes out as it is (the framing changes, or nobody needs messages now).
     fn flush_framers(&mut self, outbox: &mut Outbox) {
+        self.partial = 0;
         for (peer, mut framer) in std::mem::take(&mut self.framers) {
-            if let Some(message) = framer.finish() {
+            if let Some(message) = framer.framer.finish() {
                 outbox.count_message();
                 outbox.push_received(peer, &message.bytes, false);
             }
         }
     }
 
+    /// Datagram peers never leave: their framers go after `idle` without data instead.
+    pub fn forget_idle_peers(&mut self, idle: Duration) {
+        self.peer_idle = Some(idle);
+    }
+
     /// Bytes from `peer` (already counted and captured): handed to the consumer (one event per message when
-    /// framed), answered by the rules and fed to the peer's script. Returns the replies due now.
-    pub fn received(&mut self, peer: SocketAddr, data: &[u8], coalesce: bool, outbox: &mut Outbox) -> Vec<Reply> {
+    /// framed), answered by the rules while their replies cost less than `room` in all (the rest is held, see
+    /// `holds`) and fed to the peer's script. Returns the replies due now.
+    pub fn received(
+        &mut self,
+        peer: SocketAddr,
+        data: &[u8],
+        coalesce: bool,
+        outbox: &mut Outbox,
+        mut room: usize,
+    ) -> Vec<Reply> {
         let mut replies = Vec::new();
         let now = Instant::now();
         if !self.cuts() {
             outbox.push_received(peer, data, coalesce);
-            self.message(peer, data, now, outbox, &mut replies);
+            self.message(peer, data, now, outbox, &mut replies, &mut room);
             return replies;
         }
         // Out of the map while it hands out messages, which the rest of `self` answers.
-        let mut framer = (self.framers.remove(&peer)).unwrap_or_else(|| Framer::new(self.framing.clone()));
+        let mut framer = self
+            .take_framer(peer)
+            .map_or_else(|| Framer::new(self.framing.clone()), |f| f.framer);
+        // What this peer may hold: whatever the others leave of the total.
+        framer.set_limit(
+            MAX_MESSAGE
+                .min(MAX_PARTIAL_TOTAL.saturating_sub(self.partial))
+                .max(MIN_PARTIAL),
+        );
         framer.push_with(data, now, |message, _, _| {
             outbox.count_message();
             outbox.push_received(peer, message, false);
-            self.message(peer, message, now, outbox, &mut replies);
+            self.message(peer, message, now, outbox, &mut replies, &mut room);
         });
-        self.framers.insert(peer, framer);
+        self.put_framer(peer, framer, now);
         replies
     }
 
+    fn take_framer(&mut self, peer: SocketAddr) -> Option<PeerFramer> {
+        let framer = self.framers.remove(&peer)?;
+        self.partial -= framer.framer.pending();
+        Some(framer)
+    }
+
+    fn put_framer(&mut self, peer: SocketAddr, framer: Framer, seen: Instant) {
+        self.partial += framer.pending();
+        if let Some(idle) = self.peer_idle {
+            self.sweep_at.get_or_insert(seen + idle);
+        }
+        self.framers.insert(peer, PeerFramer { framer, seen });
+    }
+
     /// A peer's stream ended (it half-closed, or left): its unfinished message comes out, and is answered if the
-    /// peer can still take a reply.
-    pub fn stream_ended(&mut self, peer: SocketAddr, outbox: &mut Outbox) -> Vec<Reply> {
+    /// peer can still take a reply (within `room`, as `received`).
+    pub fn stream_ended(&mut self, peer: SocketAddr, outbox: &mut Outbox, mut room: usize) -> Vec<Reply> {
         let mut replies = Vec::new();
-        if let Some(message) = self.framers.remove(&peer).and_then(|mut framer| framer.finish()) {
+        if let Some(message) = self.take_framer(peer).and_then(|mut framer| framer.framer.finish()) {
             outbox.count_message();
             outbox.push_received(peer, &message.bytes, false);
-            self.message(peer, &message.bytes, Instant::now(), outbox, &mut replies);
+            self.message(peer, &message.bytes, Instant::now(), outbox, &mut replies, &mut room);
         }
         replies
     }
 
-    /// A TCP peer left: its message so far comes out, its delayed replies and script run end.
+    /// A TCP peer left: its message so far comes out, its held messages, delayed replies and script run end.
     pub fn peer_left(&mut self, peer: SocketAddr, outbox: &mut Outbox) {
         if !self.real {
             self.gone.push(peer);
             return;
         }
-        self.stream_ended(peer, outbox);
+        self.held.remove(&peer);
+        let _ = self.stream_ended(peer, outbox, usize::MAX);
+        self.held.remove(&peer);
         if self.owed.remove(&peer).is_some() {
             self.delayed.retain(|Reverse(delayed)| delayed.peer != peer);
-            self.delayed_bytes = self.delayed.iter().map(|Reverse(d)| d.reply.bytes.len()).sum();
+            self.delayed_cost = self
+                .delayed
+                .iter()
+                .map(|Reverse(d)| delayed_cost(d.reply.bytes.len()))
+                .sum();
         }
         if let Some(mut run) = self.runs.remove(&Some(peer)) {
             finish_without_peer(Some(peer), &mut run, Instant::now(), outbox);
@@ -273,58 +381,17 @@ impl Automation {
         self.runs.insert(peer, run);
     }
 
-    /// One message: the first matching rule answers it; the peer's script sees it.
-    fn message(&mut self, peer: SocketAddr, bytes: &[u8], now: Instant, outbox: &mut Outbox, replies: &mut Vec<Reply>) {
-        if let Some(rules) = &mut self.rules {
-            let context = || Context {
-                peer,
-                time: chrono::Local::now(),
-            };
-            match rules.answer_with(bytes, None, context) {
-                None => {}
-                Some(Ok(answer)) => {
-                    if let Some(hits) = &self.hits {
-                        hits.add(answer.rule);
-                    }
-                    let reply = Reply {
-                        bytes: answer.bytes,
-                        report: !answer.quiet,
-                    };
-                    if answer.delay.is_zero() {
-                        replies.push(reply);
-                    } else if self.delayed_bytes + reply.bytes.len() > MAX_DELAYED_BYTES {
-                        outbox.push(EventKind::Automation(AutoEvent::RuleFailed {
-                            peer,
-                            rule: answer.rule,
-                            problem: format!("more than {MAX_DELAYED_BYTES} bytes of delayed replies wait already"),
-                        }));
-                    } else {
-                        self.delayed_bytes += reply.bytes.len();
-                        self.seq += 1;
-                        let due = now.checked_add(answer.delay).unwrap_or(now);
-                        let owed = self.owed.entry(peer).or_insert(Owed { count: 0, last: due });
-                        owed.count += 1;
-                        owed.last = owed.last.max(due);
-                        self.delayed.push(Reverse(Delayed {
-                            due,
-                            seq: self.seq,
-                            peer,
-                            reply,
-                        }));
-                    }
-                }
-                Some(Err(error)) => {
-                    if let Some(hits) = &self.hits {
-                        hits.add(error.index);
-                    }
-                    outbox.push(EventKind::Automation(AutoEvent::RuleFailed {
-                        peer,
-                        rule: error.index,
-                        problem: error.to_string(),
-                    }));
-                }
-            }
-        }
+    /// One message: the first matching rule answers it (or it is held, see `answer`); the peer's script sees it.
+    fn message(
+        &mut self,
+        peer: SocketAddr,
+        bytes: &[u8],
+        now: Instant,
+        outbox: &mut Outbox,
+        replies: &mut Vec<Reply>,
+        room: &mut usize,
+    ) {
+        self.answer(peer, bytes, now, outbox, replies, room);
         if self.runs.is_empty() {
             return;
         }
@@ -339,15 +406,151 @@ impl Automation {
         }
     }
 
-    /// When the last delayed reply owed to `peer` is due, if one is.
-    pub fn owes(&self, peer: SocketAddr) -> Option<Instant> {
-        self.owed.get(&peer).map(|owed| owed.last)
+    /// Answers a message only while its reply has room: the peer's queue (`room`, what the replies made so far
+    /// are taken from) and the session's delayed replies. Otherwise the message is held, after any held before it,
+    /// and answered by `answer_held` once there is room; meanwhile the peer is not read.
+    fn answer(
+        &mut self,
+        peer: SocketAddr,
+        bytes: &[u8],
+        now: Instant,
+        outbox: &mut Outbox,
+        replies: &mut Vec<Reply>,
+        room: &mut usize,
+    ) {
+        if self.rules.is_none() {
+            return;
+        }
+        if *room == 0 || self.delayed_cost >= MAX_DELAYED_COST || self.held.contains_key(&peer) {
+            let held = self.held.entry(peer).or_default();
+            held.bytes.extend_from_slice(bytes);
+            // A message is at most `MAX_MESSAGE` (16 MiB), so its length fits.
+            held.lens.push_back(u32::try_from(bytes.len()).unwrap_or(u32::MAX));
+            return;
+        }
+        self.respond(peer, bytes, now, outbox, replies, room);
+    }
+
+    /// Messages of `peer` held for room, answered while there is (as `answer`); the replies due now.
+    pub fn answer_held(&mut self, peer: SocketAddr, outbox: &mut Outbox, mut room: usize) -> Vec<Reply> {
+        let mut replies = Vec::new();
+        let Some(mut held) = self.held.remove(&peer) else {
+            return replies;
+        };
+        let now = Instant::now();
+        while room > 0 && self.delayed_cost < MAX_DELAYED_COST {
+            let Some(len) = held.lens.pop_front() else { break };
+            let end = (held.start + len as usize).min(held.bytes.len());
+            self.respond(peer, &held.bytes[held.start..end], now, outbox, &mut replies, &mut room);
+            held.start = end;
+        }
+        if !held.lens.is_empty() {
+            self.held.insert(peer, held);
+        }
+        replies
+    }
+
+    /// Whether messages of `peer` wait for room for their replies.
+    pub fn holds(&self, peer: SocketAddr) -> bool {
+        self.held.contains_key(&peer)
+    }
+
+    /// The peers with messages held (datagram sessions answer them before reading on).
+    pub fn holding(&self) -> Vec<SocketAddr> {
+        self.held.keys().copied().collect()
+    }
+
+    /// The rules' answer to one message, its cost taken from `room`.
+    fn respond(
+        &mut self,
+        peer: SocketAddr,
+        bytes: &[u8],
+        now: Instant,
+        outbox: &mut Outbox,
+        replies: &mut Vec<Reply>,
+        room: &mut usize,
+    ) {
+        let Some(rules) = &mut self.rules else { return };
+        let context = || Context {
+            peer,
+            time: chrono::Local::now(),
+        };
+        match rules.answer_with(bytes, None, context) {
+            None => {}
+            Some(Ok(answer)) => {
+                if let Some(hits) = &self.hits {
+                    hits.add(answer.rule);
+                }
+                let reply = Reply {
+                    bytes: answer.bytes,
+                    report: !answer.quiet,
+                };
+                if answer.delay.is_zero() {
+                    *room = room.saturating_sub(message_cost(reply.bytes.len()));
+                    replies.push(reply);
+                } else {
+                    let cost = delayed_cost(reply.bytes.len());
+                    *room = room.saturating_sub(cost);
+                    self.delayed_cost += cost;
+                    self.seq += 1;
+                    let due = now.checked_add(answer.delay).unwrap_or(now);
+                    let owed = self.owed.entry(peer).or_insert(Owed {
+                        count: 0,
+                        cost: 0,
+                        last: due,
+                    });
+                    owed.count += 1;
+                    owed.cost += cost;
+                    owed.last = owed.last.max(due);
+                    self.delayed.push(Reverse(Delayed {
+                        due,
+                        seq: self.seq,
+                        peer,
+                        reply,
+                    }));
+                }
+            }
+            Some(Err(error)) => {
+                if let Some(hits) = &self.hits {
+                    hits.add(error.index);
+                }
+                outbox.push(EventKind::Automation(AutoEvent::RuleFailed {
+                    peer,
+                    rule: error.index,
+                    problem: error.to_string(),
+                }));
+            }
+        }
+    }
+
+    /// Who may still send to `peer`, half-closed, so that it stays open.
+    pub fn answerer(&self, peer: SocketAddr) -> Answerer {
+        if self.held.contains_key(&peer) {
+            Answerer::Rules
+        } else if let Some(owed) = self.owed.get(&peer) {
+            Answerer::Delayed(owed.last)
+        } else if self.consumer_replies || self.runs.contains_key(&Some(peer)) {
+            Answerer::Someone
+        } else {
+            Answerer::Nobody
+        }
+    }
+
+    /// What the delayed replies owed to `peer` cost: taken from its queue's room until they are sent.
+    pub fn owed_cost(&self, peer: SocketAddr) -> usize {
+        self.owed.get(&peer).map_or(0, |owed| owed.cost)
+    }
+
+    /// What every delayed reply waiting costs (a datagram session's one queue).
+    pub fn delayed_cost(&self) -> usize {
+        self.delayed_cost
     }
 
     /// One of `peer`'s delayed replies left the queue.
-    fn paid(&mut self, peer: SocketAddr) {
+    fn paid(&mut self, peer: SocketAddr, cost: usize) {
         if let Some(owed) = self.owed.get_mut(&peer) {
             owed.count -= 1;
+            owed.cost -= cost;
             if owed.count == 0 {
                 self.owed.remove(&peer);
             }
@@ -358,7 +561,7 @@ impl Automation {
     pub fn deadline(&self, now: Instant) -> Option<Instant> {
         let delayed = self.delayed.peek().map(|Reverse(d)| d.due);
         let gaps = match self.framing {
-            Framing::Gap(_) => self.framers.values().filter_map(Framer::deadline).min(),
+            Framing::Gap(_) => self.framers.values().filter_map(|f| f.framer.deadline()).min(),
             _ => None,
         };
         let runs = self
@@ -366,13 +569,15 @@ impl Automation {
             .values()
             .filter_map(|run| if run.fed { Some(now) } else { run.wake })
             .min();
-        [delayed, gaps, runs].into_iter().flatten().min()
+        [delayed, gaps, runs, self.sweep_at].into_iter().flatten().min()
     }
 }
 
 /// Where the automation's turn sends and reports: the worker's context with its transport (`transport.rs`).
 pub(super) trait Link {
     fn send(&mut self, to: Target, bytes: Bytes, report: bool) -> Result<(), NetError>;
+    /// A rule's reply: its room was counted when it was made, so the queue's bound does not refuse it.
+    fn reply(&mut self, to: SocketAddr, reply: Reply) -> Result<(), NetError>;
     fn outbox(&mut self) -> &mut Outbox;
     fn error(&mut self, error: NetError);
 }
@@ -386,32 +591,27 @@ impl Automation {
             let Some(Reverse(delayed)) = self.delayed.pop() else {
                 break;
             };
-            self.delayed_bytes -= delayed.reply.bytes.len();
-            self.paid(delayed.peer);
-            let reply = delayed.reply;
-            if let Err(e) = link.send(Target::Peer(delayed.peer), reply.bytes, reply.report) {
+            let cost = delayed_cost(delayed.reply.bytes.len());
+            self.delayed_cost -= cost;
+            self.paid(delayed.peer, cost);
+            if let Err(e) = link.reply(delayed.peer, delayed.reply) {
                 link.error(e);
             }
         }
         if matches!(self.framing, Framing::Gap(_)) {
             let mut ended = Vec::new();
             for (&peer, framer) in &mut self.framers {
-                if let Some(message) = framer.expire(now) {
-                    ended.push((peer, message));
+                if let Some(message) = framer.framer.expire(now) {
+                    self.partial -= message.bytes.len();
+                    ended.push((peer, message.bytes));
                 }
             }
             for (peer, message) in ended {
-                let mut replies = Vec::new();
-                let outbox = link.outbox();
-                outbox.count_message();
-                outbox.push_received(peer, &message.bytes, false);
-                self.message(peer, &message.bytes, now, outbox, &mut replies);
-                for reply in replies {
-                    if let Err(e) = link.send(Target::Peer(peer), reply.bytes, reply.report) {
-                        link.error(e);
-                    }
-                }
+                self.ended_message(link, peer, &message, now);
             }
+        }
+        if self.sweep_at.is_some_and(|at| at <= now) {
+            self.sweep(link, now);
         }
         let due: Vec<Option<SocketAddr>> = self
             .runs
@@ -425,6 +625,42 @@ impl Automation {
             {
                 self.runs.insert(peer, run);
             }
+        }
+    }
+
+    /// A message that ended by time (its gap passed, its datagram peer went idle): out, and answered.
+    fn ended_message(&mut self, link: &mut dyn Link, peer: SocketAddr, message: &[u8], now: Instant) {
+        let mut replies = Vec::new();
+        let outbox = link.outbox();
+        outbox.count_message();
+        outbox.push_received(peer, message, false);
+        // Answered whatever room is left: one message per peer and turn at most.
+        let mut room = usize::MAX;
+        self.message(peer, message, now, outbox, &mut replies, &mut room);
+        for reply in replies {
+            if let Err(e) = link.reply(peer, reply) {
+                link.error(e);
+            }
+        }
+    }
+
+    /// Datagram peers idle for `peer_idle`: their framers go, what they held comes out.
+    fn sweep(&mut self, link: &mut dyn Link, now: Instant) {
+        let Some(idle) = self.peer_idle else { return };
+        let idle_ones: Vec<SocketAddr> = (self.framers.iter())
+            .filter(|(_, f)| f.seen + idle <= now)
+            .map(|(&peer, _)| peer)
+            .collect();
+        let held = self.partial;
+        for peer in idle_ones {
+            if let Some(message) = self.take_framer(peer).and_then(|mut f| f.framer.finish()) {
+                self.ended_message(link, peer, &message.bytes, now);
+            }
+        }
+        self.sweep_at = self.framers.values().map(|f| f.seen + idle).min();
+        // Thousands of sources' partial messages are megabytes glibc would otherwise keep.
+        if held - self.partial >= MAX_MESSAGE {
+            crate::memory::return_free_memory();
         }
     }
 
@@ -549,4 +785,110 @@ fn fail(peer: Option<SocketAddr>, run: &mut Run, now: Instant, outbox: &mut Outb
             end: ScriptEnd::Failed { step, round },
         },
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::codec::text::TextEncoding;
+    use crate::net::transport::Ctx;
+
+    /// Where a turn sends: replies are kept, the rest goes nowhere.
+    struct Sink {
+        outbox: Outbox,
+        replies: Vec<(SocketAddr, Reply)>,
+    }
+
+    impl Link for Sink {
+        fn send(&mut self, _to: Target, _bytes: Bytes, _report: bool) -> Result<(), NetError> {
+            Ok(())
+        }
+        fn reply(&mut self, to: SocketAddr, reply: Reply) -> Result<(), NetError> {
+            self.replies.push((to, reply));
+            Ok(())
+        }
+        fn outbox(&mut self) -> &mut Outbox {
+            &mut self.outbox
+        }
+        fn error(&mut self, error: NetError) {
+            panic!("{error}");
+        }
+    }
+
+    fn echo_on_lines() -> Automation {
+        Automation::new(Framing::Line, None, true, true, false)
+    }
+
+    fn peer(port: u16) -> SocketAddr {
+        SocketAddr::from(([127, 0, 0, 1], port))
+    }
+
+    /// Finding 7: a UDP source that sent half a line and went quiet does not hold it for ever.
+    #[test]
+    fn a_datagram_peer_gone_idle_takes_its_partial_message_with_it() {
+        let (ctx, _events, _poll) = Ctx::for_test();
+        let mut sink = Sink {
+            outbox: ctx.outbox,
+            replies: Vec::new(),
+        };
+        let mut auto = echo_on_lines();
+        auto.forget_idle_peers(DATAGRAM_PEER_IDLE);
+        let start = Instant::now();
+        assert!(
+            auto.received(peer(1), b"half a ", false, &mut sink.outbox, usize::MAX)
+                .is_empty()
+        );
+        assert_eq!((auto.framers.len(), auto.partial), (1, 7));
+        auto.turn(&mut sink, start + DATAGRAM_PEER_IDLE / 2);
+        assert_eq!(auto.framers.len(), 1, "not idle yet");
+        let idle = auto.deadline(start).expect("a sweep is due");
+        auto.turn(&mut sink, idle + Duration::from_millis(1));
+        assert_eq!((auto.framers.len(), auto.partial, auto.sweep_at), (0, 0, None));
+        assert_eq!(sink.replies.len(), 1, "what it held came out, and was answered");
+        assert_eq!(&*sink.replies[0].1.bytes, b"half a ");
+    }
+
+    /// Finding 7: past the total, a peer's partial message comes out in parts of what it may hold.
+    #[test]
+    fn partial_messages_share_one_total() {
+        let (ctx, _events, _poll) = Ctx::for_test();
+        let mut outbox = ctx.outbox;
+        let mut auto = echo_on_lines();
+        let big = vec![b'z'; MAX_PARTIAL_TOTAL / 2 - 1];
+        for port in [1, 2] {
+            assert!(
+                auto.received(peer(port), &big, true, &mut outbox, usize::MAX)
+                    .is_empty()
+            );
+        }
+        let replies = auto.received(peer(3), &[b'y'; 3 * MIN_PARTIAL], true, &mut outbox, usize::MAX);
+        assert!(!replies.is_empty(), "the third peer's part came out");
+        assert!(auto.partial <= MAX_PARTIAL_TOTAL, "{}", auto.partial);
+    }
+
+    /// Finding 15: a TCP peer that leaves takes every piece of its state with it.
+    #[test]
+    fn a_peer_that_leaves_takes_its_state_with_it() {
+        let (ctx, _events, _poll) = Ctx::for_test();
+        let mut outbox = ctx.outbox;
+        let rules = Rules::parse(
+            "[[rule]]\nmatch = \"x\"\nreply = \"later\"\ndelay_ms = 60000\n",
+            TextEncoding::UTF8,
+        );
+        let mut auto = Automation::new(Framing::Line, Some(rules.expect("rules")), false, true, false);
+        auto.run_script(
+            Arc::new(Script::parse("[[step]]\nexpect = \"never\"\n", TextEncoding::UTF8).expect("script")),
+            ScriptScope::EachClient,
+            &[peer(1)],
+            &mut outbox,
+        );
+        // Room for one delayed reply: the second line is held, and the third line is half a line.
+        let replies = auto.received(peer(1), b"x\nx\nhalf", true, &mut outbox, 1);
+        assert!(replies.is_empty());
+        assert!(auto.holds(peer(1)) && auto.owed_cost(peer(1)) > 0 && auto.partial == 4);
+        auto.peer_left(peer(1), &mut outbox);
+        assert!(auto.framers.is_empty() && auto.held.is_empty() && auto.owed.is_empty() && auto.runs.is_empty());
+        assert!(auto.delayed.is_empty());
+        assert_eq!((auto.partial, auto.delayed_cost), (0, 0));
+    }
 }

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use mio::Token;
 use mio::net::TcpStream;
 
-use super::auto::Reply;
+use super::auto::{Answerer, Reply};
 use super::outbox::Outbox;
 use super::transport::Ctx;
 use super::{Bytes, Counters, EventKind, LeaveReason, NetError};
@@ -16,9 +16,13 @@ use super::{Bytes, Counters, EventKind, LeaveReason, NetError};
 /// How much one read of a TCP stream takes at most.
 pub(super) const READ_BUFFER: usize = 1024 * 1024;
 
-/// A peer's outgoing queue: while this much waits to be written to it, that peer is not read (its echoes stop
-/// growing the queue, TCP slows it down), and a send into it that would pass the bound is refused whole.
+/// A peer's outgoing queue, by cost (`message_cost`; the delayed replies owed to it count too): while this much
+/// waits to be written to it, that peer is not read (its echoes stop growing the queue, TCP slows it down), rules
+/// make no more replies to it, and a send into it that would pass the bound is refused whole.
 pub(super) const MAX_QUEUED: usize = 4 * 1024 * 1024;
+/// What a queued message costs besides its bytes: its queue entry and its allocation's header and rounding. Counted,
+/// a flood of 2-byte echoes holds about 4 MiB per peer, not 4 MiB of payload in 100 MiB of entries.
+const MESSAGE_OVERHEAD: usize = 64;
 /// Across all peers: past this, only peers owed nothing are read, so many slow readers stay bounded too.
 const MAX_QUEUED_TOTAL: usize = 64 * 1024 * 1024;
 /// What such a peer reads at a time while the total is past its bound: never starved, but a thousand of them add
@@ -34,6 +38,11 @@ const LOOK_AGAIN: Duration = Duration::from_millis(10);
 /// reply owed to it keeps it open until written: a half-close is not a leave (the reply's delay, an hour at most by
 /// `rules::MAX_DELAY_MS`, bounds that wait).
 const MAX_LINGER: Duration = Duration::from_secs(5);
+
+/// What a message of `len` bytes costs in a queue.
+pub(super) fn message_cost(len: usize) -> usize {
+    len.saturating_add(MESSAGE_OVERHEAD)
+}
 
 pub(super) struct Outgoing {
     pub bytes: Bytes,
@@ -58,7 +67,10 @@ pub(super) struct Conn {
     pub peer: SocketAddr,
     out: VecDeque<Outgoing>,
     written: usize,
+    /// Bytes waiting to be written.
     queued: usize,
+    /// What the messages in `out` cost (`message_cost`): what the bounds count.
+    cost: usize,
     /// Not read because its queue is full; `write` reads it again once the queue has drained to half.
     throttled: bool,
     /// On end of stream, keep writing instead of going: a server's request-reply peers half-close.
@@ -103,6 +115,7 @@ impl Conn {
             out: VecDeque::new(),
             written: 0,
             queued: 0,
+            cost: 0,
             throttled: false,
             keep_half_open: false,
             eof: None,
@@ -119,9 +132,9 @@ impl Conn {
         self.eof.is_some()
     }
 
-    /// For a half-closed peer: closes once its queue is written, the delayed replies owed to it (the last due at
-    /// `owed`) are sent, and the consumer had its chance to reply.
-    pub fn linger(&mut self, outbox: &Outbox, owed: Option<Instant>, now: Instant) -> Linger {
+    /// For a half-closed peer: closes once its queue is written and nobody may answer it any more: the rules'
+    /// held and delayed replies are sent, and a script or the consumer had its chance to reply.
+    pub fn linger(&mut self, outbox: &Outbox, answerer: Answerer, now: Instant) -> Linger {
         let Some(eof) = &mut self.eof else {
             return Linger::Writing;
         };
@@ -131,9 +144,13 @@ impl Conn {
         if eof.taken.is_none() && outbox.taken(eof.mark) {
             eof.taken = Some(now);
         }
-        // Looked at again once the last is due: the automation's turn sends it then, and its queue holds it.
-        if let Some(due) = owed {
-            return Linger::Until(due);
+        match answerer {
+            // Nothing left to receive: no reason to keep its socket (and state) a moment longer.
+            Answerer::Nobody => return Linger::Over,
+            Answerer::Rules => return Linger::Writing,
+            // Looked at again once the last is due: the automation's turn sends it then, and its queue holds it.
+            Answerer::Delayed(due) => return Linger::Until(due),
+            Answerer::Someone => {}
         }
         let give_up = eof.at + MAX_LINGER;
         let due = match eof.taken {
@@ -153,9 +170,13 @@ impl Conn {
         self.queued
     }
 
-    /// Reads until the socket is drained, the turn is over, or back-pressure says stop.
+    /// Reads until the socket is drained, the turn is over, or back-pressure says stop. Messages held for room
+    /// in the queue are answered first: the stream is read on only once they are.
     pub fn read(&mut self, ctx: &mut Ctx, buf: &mut [u8]) -> Status {
-        if self.eof.is_some() {
+        if let Err(status) = self.answer_held(ctx) {
+            return status;
+        }
+        if self.eof.is_some() || ctx.auto.holds(self.peer) {
             return Status::Open;
         }
         for _ in 0..READS_PER_TURN {
@@ -175,27 +196,23 @@ impl Conn {
             };
             match self.stream.read(&mut buf[..room]) {
                 Ok(0) if self.keep_half_open => {
-                    for reply in ctx.stream_ended(self.peer) {
-                        if let Status::Gone(reason, error) = self.push(ctx, reply.into()) {
-                            return Status::Gone(reason, error);
-                        }
-                    }
+                    let replies = ctx.stream_ended(self.peer, self.room(ctx));
                     self.eof = Some(Eof {
                         at: Instant::now(),
                         mark: ctx.outbox.mark(),
                         taken: None,
                     });
-                    return Status::Open;
+                    return self.push_replies(ctx, replies);
                 }
                 Ok(0) => return Status::Gone(LeaveReason::Closed, None),
                 Ok(n) => {
                     self.counters.add_rx(n);
-                    // Replies are never refused: reading stops while the queue is full, so it holds one read's
-                    // replies more at most.
-                    for reply in ctx.received(self.local, self.peer, &buf[..n], true) {
-                        if let Status::Gone(reason, error) = self.push(ctx, reply.into()) {
-                            return Status::Gone(reason, error);
-                        }
+                    let replies = ctx.received(self.local, self.peer, &buf[..n], true, self.room(ctx));
+                    if let Status::Gone(reason, error) = self.push_replies(ctx, replies) {
+                        return Status::Gone(reason, error);
+                    }
+                    if ctx.auto.holds(self.peer) {
+                        return self.wait_for_room(ctx);
                     }
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Status::Open,
@@ -207,13 +224,53 @@ impl Conn {
         Status::Open
     }
 
+    /// What replies to this peer may still cost before its queue is full (delayed ones owed to it count).
+    fn room(&self, ctx: &Ctx) -> usize {
+        MAX_QUEUED.saturating_sub(self.cost + ctx.auto.owed_cost(self.peer))
+    }
+
+    /// Answers the messages held for room, as far as there is room; `Err` when the peer is gone meanwhile.
+    fn answer_held(&mut self, ctx: &mut Ctx) -> Result<(), Status> {
+        if !ctx.auto.holds(self.peer) {
+            return Ok(());
+        }
+        let room = self.room(ctx);
+        let replies = ctx.auto.answer_held(self.peer, &mut ctx.outbox, room);
+        if let Status::Gone(reason, error) = self.push_replies(ctx, replies) {
+            return Err(Status::Gone(reason, error));
+        }
+        if ctx.auto.holds(self.peer) {
+            self.wait_for_room(ctx);
+        }
+        Ok(())
+    }
+
+    /// Messages are held: `write` reads on once the queue has drained, and with nothing to write (the session's
+    /// delayed replies are what is full) the worker looks again shortly.
+    fn wait_for_room(&mut self, ctx: &mut Ctx) -> Status {
+        self.throttled = true;
+        if self.out.is_empty() {
+            ctx.parked.push(self.token);
+        }
+        Status::Open
+    }
+
+    fn push_replies(&mut self, ctx: &mut Ctx, replies: Vec<Reply>) -> Status {
+        for reply in replies {
+            if let Status::Gone(reason, error) = self.push(ctx, reply.into()) {
+                return Status::Gone(reason, error);
+            }
+        }
+        Status::Open
+    }
+
     pub fn queue(&mut self, ctx: &mut Ctx, out: Outgoing) -> Result<Status, NetError> {
         // A stream has nothing to send for no bytes (and `write(&[])` returning 0 would look like a dead peer).
         if out.bytes.is_empty() {
             return Ok(Status::Open);
         }
         // One send bigger than the bound still goes into an empty queue: its bytes are in memory already.
-        if self.queued > 0 && self.queued + out.bytes.len() > MAX_QUEUED {
+        if self.cost > 0 && self.cost + message_cost(out.bytes.len()) > MAX_QUEUED {
             return Err(NetError::SendQueueFull {
                 addr: self.peer,
                 queued: self.queued,
@@ -222,23 +279,37 @@ impl Conn {
         Ok(self.push(ctx, out))
     }
 
+    /// A rule's reply: its room was taken when it was made (see `room`), so the bound does not refuse it.
+    pub fn reply(&mut self, ctx: &mut Ctx, reply: Reply) -> Status {
+        if reply.bytes.is_empty() {
+            return Status::Open;
+        }
+        self.push(ctx, reply.into())
+    }
+
     fn push(&mut self, ctx: &mut Ctx, out: Outgoing) -> Status {
+        if out.bytes.is_empty() {
+            return Status::Open;
+        }
+        let cost = message_cost(out.bytes.len());
         self.queued += out.bytes.len();
-        ctx.enqueued(out.bytes.len());
+        self.cost += cost;
+        ctx.enqueued(cost);
         self.out.push_back(out);
         self.write(ctx)
     }
 
     /// Reading adds echoes to the queue: only while it has room, and the total too (or this peer is owed nothing).
     fn may_read(&self, ctx: &Ctx, limit: usize) -> bool {
-        self.queued < limit && (self.queued == 0 || ctx.queued_total < MAX_QUEUED_TOTAL)
+        self.cost + ctx.auto.owed_cost(self.peer) < limit && (self.cost == 0 || ctx.queued_total < MAX_QUEUED_TOTAL)
     }
 
     /// Takes this connection's queue out of the session's total: it is closing.
     pub fn release(&mut self, ctx: &mut Ctx) {
         let _ = ctx.registry.deregister(&mut self.stream);
-        ctx.dequeued(self.queued);
+        ctx.dequeued(self.cost);
         self.queued = 0;
+        self.cost = 0;
         self.out.clear();
     }
 
@@ -265,8 +336,11 @@ impl Conn {
                     self.counters.add_tx(n);
                     self.written += n;
                     self.queued -= n;
-                    ctx.dequeued(n);
                     if self.written == front.bytes.len() {
+                        // Its memory goes with the entry, so its cost does too.
+                        let cost = message_cost(front.bytes.len());
+                        self.cost -= cost;
+                        ctx.dequeued(cost);
                         if front.report {
                             ctx.outbox.push(EventKind::Sent {
                                 peer: self.peer,

@@ -88,6 +88,10 @@ pub struct SessionConfig {
     pub rules: Option<Rules>,
     /// A send/expect script to run from the start (see `Command::RunScript` for whom it runs against).
     pub script: Option<Arc<Script>>,
+    /// The consumer may answer what it is shown (a window's send box, the command line's `--stdin`): a peer that
+    /// half-closes is kept writable a moment after the consumer has its last bytes. Without it (and with no
+    /// delayed reply or script owed to it) such a peer is closed as soon as its queue is written.
+    pub consumer_replies: bool,
 }
 
 impl SessionConfig {
@@ -103,6 +107,7 @@ impl SessionConfig {
             framing: Framing::None,
             rules: None,
             script: None,
+            consumer_replies: true,
         }
     }
 }

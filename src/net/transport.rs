@@ -74,9 +74,17 @@ impl Ctx {
     }
 
     /// Bytes read from `peer` (at our `local` end): counted, captured, handed to the consumer and to the
-    /// automation. Returns the replies due now, for the transport to queue to that peer.
+    /// automation. Returns the replies due now, for the transport to queue to that peer: what they cost stays
+    /// within `room` but for the last one (the rest of the messages wait, see `Automation::holds`).
     #[must_use]
-    pub fn received(&mut self, local: SocketAddr, peer: SocketAddr, data: &[u8], coalesce: bool) -> Vec<Reply> {
+    pub fn received(
+        &mut self,
+        local: SocketAddr,
+        peer: SocketAddr,
+        data: &[u8],
+        coalesce: bool,
+        room: usize,
+    ) -> Vec<Reply> {
         self.counters.add_rx(data.len());
         if self.capture.is_some() || self.pcap.is_some() {
             let chunk = self.copies.copy(data);
@@ -91,13 +99,13 @@ impl Ctx {
             self.outbox.push_received(peer, data, coalesce);
             return Vec::new();
         }
-        self.auto.received(peer, data, coalesce, &mut self.outbox)
+        self.auto.received(peer, data, coalesce, &mut self.outbox, room)
     }
 
-    /// A TCP peer half-closed: the message it left unfinished, and its replies.
+    /// A TCP peer half-closed: the message it left unfinished, and its replies (within `room`, as `received`).
     #[must_use]
-    pub fn stream_ended(&mut self, peer: SocketAddr) -> Vec<Reply> {
-        self.auto.stream_ended(peer, &mut self.outbox)
+    pub fn stream_ended(&mut self, peer: SocketAddr, room: usize) -> Vec<Reply> {
+        self.auto.stream_ended(peer, &mut self.outbox, room)
     }
 
     /// The socket took `bytes[range]` for `peer`: counted, and in the pcap.
@@ -208,6 +216,10 @@ pub(super) trait Transport {
     fn ready(&mut self, ctx: &mut Ctx, token: Token, readable: bool, writable: bool);
     /// `report`: emit `Sent` events once written.
     fn send(&mut self, ctx: &mut Ctx, to: Target, bytes: Bytes, report: bool) -> Result<(), NetError>;
+    /// A rule's reply to `peer`, its room counted when it was made: not refused for a full queue.
+    fn reply(&mut self, ctx: &mut Ctx, peer: SocketAddr, reply: Reply) -> Result<(), NetError> {
+        self.send(ctx, Target::Peer(peer), reply.bytes, reply.report)
+    }
     /// The most bytes waiting to be written to any peer `to` names, to pace file sends.
     fn queued(&self, to: Target) -> usize;
     /// What is still waiting to be written, by destination; `default` names the default one.
@@ -254,6 +266,10 @@ struct Wire<'a> {
 impl Link for Wire<'_> {
     fn send(&mut self, to: Target, bytes: Bytes, report: bool) -> Result<(), NetError> {
         self.transport.send(self.ctx, to, bytes, report)
+    }
+
+    fn reply(&mut self, to: SocketAddr, reply: Reply) -> Result<(), NetError> {
+        self.transport.reply(self.ctx, to, reply)
     }
 
     fn outbox(&mut self) -> &mut Outbox {

@@ -67,6 +67,7 @@ pub(super) fn spawn(config: SessionConfig, notify: Notify) -> Result<Session, Ne
         config.rules.clone(),
         config.echo,
         config.received_as == super::ReceivedAs::Bytes,
+        config.consumer_replies,
     );
     let mut ctx = Ctx::new(outbox, counters.clone(), copies, registry, auto);
     if let Some(target) = &config.capture {

@@ -8,6 +8,7 @@ mod engine;
 mod export;
 #[cfg(feature = "gui")]
 mod first_use;
+mod hostile;
 mod pcap;
 mod resilience;
 mod support;

@@ -7,6 +7,7 @@ use mio::net::TcpStream;
 use mio::{Interest, Token, Waker};
 use socket2::{Domain, Protocol, Socket, Type};
 
+use super::auto::Reply;
 use super::caps::{Caps, Parts, RemoteUse, ScriptScope};
 use super::conn::{Conn, Outgoing, READ_BUFFER, Status};
 use super::resolve::Lookup;
@@ -315,6 +316,19 @@ impl Transport for TcpClient {
             return Err(NetError::UnknownPeer { addr });
         }
         if let Status::Gone(reason, error) = conn.queue(ctx, Outgoing { bytes, report })? {
+            self.lost(ctx, reason, error);
+        }
+        Ok(())
+    }
+
+    fn reply(&mut self, ctx: &mut Ctx, peer: SocketAddr, reply: Reply) -> Result<(), NetError> {
+        let State::Connected { conn, .. } = &mut self.state else {
+            return Err(NetError::NoPeer(Nobody::NotConnected));
+        };
+        if conn.peer != peer {
+            return Err(NetError::UnknownPeer { addr: peer });
+        }
+        if let Status::Gone(reason, error) = conn.reply(ctx, reply) {
             self.lost(ctx, reason, error);
         }
         Ok(())

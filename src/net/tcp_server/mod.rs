@@ -8,6 +8,7 @@ use mio::net::TcpListener;
 use mio::{Interest, Token};
 use socket2::{Domain, Protocol, Socket, Type};
 
+use super::auto::Reply;
 use super::caps::{Caps, Parts, RemoteUse, ScriptScope};
 use super::conn::{Conn, Linger, Outgoing, READ_BUFFER, Status};
 use super::transport::{Ctx, Launcher, Started, Transport};
@@ -264,6 +265,16 @@ impl Transport for TcpServer {
         first_error.map_or(Ok(()), Err)
     }
 
+    fn reply(&mut self, ctx: &mut Ctx, peer: SocketAddr, reply: Reply) -> Result<(), NetError> {
+        let token = self.token_of(peer)?;
+        if let Some(conn) = self.conns.get_mut(&token)
+            && let Status::Gone(reason, error) = conn.reply(ctx, reply)
+        {
+            self.remove(ctx, token, reason, error);
+        }
+        Ok(())
+    }
+
     fn queued(&self, to: Target) -> usize {
         match to {
             Target::Peer(peer) => self
@@ -305,7 +316,7 @@ impl Transport for TcpServer {
             let Some(conn) = self.conns.get_mut(token) else {
                 continue;
             };
-            match conn.linger(&ctx.outbox, ctx.auto.owes(conn.peer), now) {
+            match conn.linger(&ctx.outbox, ctx.auto.answerer(conn.peer), now) {
                 Linger::Writing => {}
                 Linger::Until(at) => self.linger_until = Some(self.linger_until.map_or(at, |t| t.min(at))),
                 Linger::Over => over.push(*token),

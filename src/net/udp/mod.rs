@@ -8,8 +8,9 @@ use mio::net::UdpSocket;
 use mio::{Interest, Token, Waker};
 use socket2::{Domain, Protocol, Socket, Type};
 
+use super::auto::{DATAGRAM_PEER_IDLE, Reply};
 use super::caps::{Caps, Parts, RemoteUse, ScriptScope};
-use super::conn::{MAX_QUEUED, Outgoing};
+use super::conn::{MAX_QUEUED, Outgoing, message_cost};
 use super::resolve::Lookup;
 use super::transport::{Ctx, Launcher, Started, Transport};
 use super::{Bytes, EventKind, Group, MAX_DATAGRAM, NetError, Nobody, RecvBuffer, Target, max_datagram, platform};
@@ -122,6 +123,8 @@ pub(super) struct Udp {
     out: VecDeque<(SocketAddr, Outgoing)>,
     /// Bytes in `out` and `held`.
     queued: usize,
+    /// What they cost (`message_cost`): what the bound counts.
+    cost: usize,
     /// Not read while echoes fill the queue; `flush` reads again once it has drained to half.
     throttled: bool,
     buf: Box<[u8]>,
@@ -176,6 +179,7 @@ impl Udp {
             .register(&mut socket, token, Interest::READABLE | Interest::WRITABLE)
             .map_err(error)?;
         ctx.emit(EventKind::Ready { local });
+        ctx.auto.forget_idle_peers(DATAGRAM_PEER_IDLE);
         // An address given at start is the remote without a `RemoteChanged`; a name announces what it became.
         let (remote, lookup) = match remote {
             Some(remote) => match remote.parse::<SocketAddr>() {
@@ -194,6 +198,7 @@ impl Udp {
             follow_peer,
             out: VecDeque::new(),
             queued: 0,
+            cost: 0,
             throttled: false,
             buf: vec![0; RECV_BUFFER].into_boxed_slice(),
             waker,
@@ -202,10 +207,35 @@ impl Udp {
         })
     }
 
+    /// What replies may still cost: the one queue's room, less the delayed replies waiting.
+    fn room(&self, ctx: &Ctx) -> usize {
+        MAX_QUEUED.saturating_sub(self.cost + ctx.auto.delayed_cost())
+    }
+
+    /// Answers the messages held for room; `false` while some still are (nothing is read meanwhile).
+    fn answer_held(&mut self, ctx: &mut Ctx) -> bool {
+        for peer in ctx.auto.holding() {
+            let room = self.room(ctx);
+            for reply in ctx.auto.answer_held(peer, &mut ctx.outbox, room) {
+                self.queue_reply(ctx, peer, reply);
+            }
+        }
+        ctx.auto.holding().is_empty()
+    }
+
+    fn queue_reply(&mut self, ctx: &mut Ctx, peer: SocketAddr, reply: Reply) {
+        if let Err(e) = self.reply(ctx, peer, reply) {
+            ctx.error(e);
+        }
+    }
+
     fn receive(&mut self, ctx: &mut Ctx) {
         for _ in 0..DATAGRAMS_PER_TURN {
-            if ctx.auto.answers() && self.queued >= MAX_QUEUED {
+            if ctx.auto.answers() && (self.room(ctx) == 0 || !self.answer_held(ctx)) {
                 self.throttled = true;
+                if self.out.is_empty() {
+                    ctx.parked.push(self.token);
+                }
                 return;
             }
             if ctx.rx_paused(None) {
@@ -221,10 +251,9 @@ impl Udp {
                         self.kernel_dropped = dropped;
                     }
                     let peer = platform::canonical(peer);
-                    for reply in ctx.received(self.local, peer, &self.buf[..n], false) {
-                        if let Err(e) = self.send(ctx, Target::Peer(peer), reply.bytes, reply.report) {
-                            ctx.error(e);
-                        }
+                    let room = self.room(ctx);
+                    for reply in ctx.received(self.local, peer, &self.buf[..n], false, room) {
+                        self.queue_reply(ctx, peer, reply);
                     }
                     if self.follow_peer && self.remote != Some(peer) {
                         self.remote = Some(peer);
@@ -265,6 +294,7 @@ impl Udp {
         }
         for out in std::mem::take(&mut self.held) {
             self.queued -= out.bytes.len();
+            self.cost -= message_cost(out.bytes.len());
             if let Err(e) = self.send(ctx, Target::Default, out.bytes, out.report) {
                 ctx.error(e);
             }
@@ -289,23 +319,52 @@ impl Udp {
                             bytes: out.bytes.clone(),
                         });
                     }
-                    self.queued -= out.bytes.len();
-                    self.out.pop_front();
+                    self.dequeue(out.bytes.len());
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(source) => {
                     // A datagram that cannot go is reported and dropped; the next one may well go.
                     ctx.error(NetError::Send { addr: *to, source });
-                    self.queued -= out.bytes.len();
-                    self.out.pop_front();
+                    self.dequeue(out.bytes.len());
                 }
             }
         }
-        if self.throttled && self.queued < MAX_QUEUED / 2 {
+        if self.throttled && self.cost < MAX_QUEUED / 2 {
             self.throttled = false;
             ctx.unread.push(self.token);
         }
+    }
+}
+
+impl Udp {
+    /// The datagram at the front of the queue is gone (sent, or refused).
+    fn dequeue(&mut self, len: usize) {
+        self.queued -= len;
+        self.cost -= message_cost(len);
+        self.out.pop_front();
+    }
+
+    /// Queues a datagram to `dest` if it fits one and, when `bounded`, the queue has room for it.
+    fn enqueue(&mut self, ctx: &mut Ctx, dest: SocketAddr, out: Outgoing, bounded: bool) -> Result<(), NetError> {
+        if out.bytes.len() > max_datagram(dest) {
+            return Err(NetError::DatagramTooLarge {
+                addr: dest,
+                len: out.bytes.len(),
+            });
+        }
+        let cost = message_cost(out.bytes.len());
+        if bounded && self.cost > 0 && self.cost + cost > MAX_QUEUED {
+            return Err(NetError::SendQueueFull {
+                addr: dest,
+                queued: self.queued,
+            });
+        }
+        self.queued += out.bytes.len();
+        self.cost += cost;
+        self.out.push_back((dest, out));
+        self.flush(ctx);
+        Ok(())
     }
 }
 
@@ -321,10 +380,11 @@ impl Transport for Udp {
 
     fn send(&mut self, ctx: &mut Ctx, to: Target, bytes: Bytes, report: bool) -> Result<(), NetError> {
         if to == Target::Default && self.lookup.is_some() {
-            if self.queued + bytes.len() > MAX_QUEUED {
+            if self.cost + message_cost(bytes.len()) > MAX_QUEUED {
                 return Err(NetError::NoPeer(Nobody::StillResolving));
             }
             self.queued += bytes.len();
+            self.cost += message_cost(bytes.len());
             self.held.push_back(Outgoing { bytes, report });
             return Ok(());
         }
@@ -332,22 +392,11 @@ impl Transport for Udp {
             Target::Peer(addr) => addr,
             Target::Default => self.remote.ok_or(NetError::NoPeer(Nobody::NoRemote))?,
         };
-        if bytes.len() > max_datagram(dest) {
-            return Err(NetError::DatagramTooLarge {
-                addr: dest,
-                len: bytes.len(),
-            });
-        }
-        if self.queued > 0 && self.queued + bytes.len() > MAX_QUEUED {
-            return Err(NetError::SendQueueFull {
-                addr: dest,
-                queued: self.queued,
-            });
-        }
-        self.queued += bytes.len();
-        self.out.push_back((dest, Outgoing { bytes, report }));
-        self.flush(ctx);
-        Ok(())
+        self.enqueue(ctx, dest, Outgoing { bytes, report }, true)
+    }
+
+    fn reply(&mut self, ctx: &mut Ctx, peer: SocketAddr, reply: Reply) -> Result<(), NetError> {
+        self.enqueue(ctx, peer, reply.into(), false)
     }
 
     fn queued(&self, _to: Target) -> usize {
