@@ -373,3 +373,46 @@ impl Conn {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use socket2::{Domain, Socket, Type};
+
+    use super::*;
+
+    /// Finding 7: 2-byte messages to a peer that does not read are bounded by what they cost (~60 bytes each in
+    /// memory), not by their payload: 4 MiB of payload was two million entries, over 100 MiB.
+    #[test]
+    fn tiny_messages_count_what_they_cost_against_the_bound() {
+        let (mut ctx, _events, _poll) = Ctx::for_test();
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let client = Socket::new(Domain::IPV4, Type::STREAM, None).expect("socket");
+        client.set_recv_buffer_size(4096).expect("SO_RCVBUF");
+        client
+            .connect(&listener.local_addr().expect("addr").into())
+            .expect("connect");
+        let (server, peer) = listener.accept().expect("accept");
+        let server = Socket::from(server);
+        // Small kernel buffers both ways: what the peer does not take stays in our queue.
+        server.set_send_buffer_size(4096).expect("SO_SNDBUF");
+        server.set_nonblocking(true).expect("nonblocking");
+        let local = server.local_addr().ok().and_then(|a| a.as_socket()).expect("local");
+        let mut conn = Conn::new(TcpStream::from_std(server.into()), Token(1), local, peer);
+        let mut accepted = 0;
+        let refused = loop {
+            let out = Outgoing {
+                bytes: Arc::from(&b"ab"[..]),
+                report: false,
+            };
+            match conn.queue(&mut ctx, out) {
+                Ok(Status::Open) if accepted < 3_000_000 => accepted += 1,
+                Ok(_) => break None,
+                Err(error) => break Some(error),
+            }
+        };
+        assert!(matches!(refused, Some(NetError::SendQueueFull { .. })), "{refused:?}");
+        assert!(accepted < 100_000, "{accepted} two-byte messages queued");
+        assert!(conn.cost <= MAX_QUEUED && ctx.queued_total == conn.cost);
+        drop(client);
+    }
+}

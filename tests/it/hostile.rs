@@ -11,7 +11,6 @@ use wirepad::codec::text::TextEncoding;
 use wirepad::net::{AutoEvent, EventKind, RuleHits};
 
 use crate::support::*;
-use crate::wirepad::Wirepad;
 
 /// A server answering each line with `rules` (file text); `consumer_replies` as the command line without `--stdin`
 /// says (false) or the window (true).
@@ -178,35 +177,4 @@ fn a_half_closed_client_stays_open_for_a_consumer_that_may_answer() {
     });
     session.send(wirepad::net::Target::Peer(peer), b"answer".to_vec());
     assert_eq!(read_to_end(&mut client), b"answer");
-}
-
-/// VmHWM of a process, in MiB (Linux).
-fn peak_mib(pid: u32) -> usize {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("/proc status");
-    let line = status.lines().find(|l| l.starts_with("VmHWM:")).expect("VmHWM");
-    let kib: usize = line
-        .split_whitespace()
-        .nth(1)
-        .and_then(|n| n.parse().ok())
-        .expect("a number");
-    kib / 1024
-}
-
-/// Finding 7: tiny echoes to a client that never reads are bounded by what they cost, not by their payload: the
-/// queue's 4 MiB held two million 2-byte echoes (~100 MiB) before. The client writes until the server stops reading
-/// it (a write blocked for 1 s) or 8 MB are sent.
-#[cfg(target_os = "linux")]
-#[test]
-fn tiny_echoes_to_a_client_that_never_reads_cost_what_they_hold() {
-    let wirepad = Wirepad::start(&["tcp-server", "127.0.0.1:0", "--echo", "--frame", "line", "-q"]);
-    let mut client = slow_client(wirepad.ready("listening on "));
-    client.set_write_timeout(Some(Duration::from_secs(1))).expect("timeout");
-    let lines = b"a\n".repeat(32 * 1024);
-    for _ in 0..128 {
-        if client.write_all(&lines).is_err() {
-            break;
-        }
-    }
-    let peak = peak_mib(wirepad.pid());
-    assert!(peak < 48, "peak RSS {peak} MiB");
 }

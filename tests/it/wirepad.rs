@@ -110,11 +110,6 @@ impl Wirepad {
         }
     }
 
-    /// The child's process id (for reading its /proc entries).
-    pub fn pid(&self) -> u32 {
-        self.child.id()
-    }
-
     /// The next stderr line; panics if none comes in time.
     pub fn stderr_line(&self) -> String {
         self.stderr
