@@ -10,6 +10,8 @@ mod export;
 mod first_use;
 mod pcap;
 mod resilience;
+#[cfg(unix)]
+mod signals;
 mod support;
 #[cfg(feature = "gui")]
 mod tabs;
