@@ -4,6 +4,7 @@
 pub mod automation;
 pub mod cli;
 pub mod codec;
+pub mod crash;
 pub mod export;
 #[cfg(feature = "gui")]
 pub mod gui;
@@ -13,4 +14,5 @@ pub mod net;
 pub mod payload;
 pub mod render;
 pub mod session;
+pub mod signals;
 pub mod view;

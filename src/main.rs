@@ -9,6 +9,8 @@ use wirepad::cli::{self, CliCommand};
 use wirepad::gui::run_gui;
 
 fn main() -> ExitCode {
+    wirepad::crash::install(wirepad::crash::default_dir());
+    wirepad::crash::arm_test_panic_from_env();
     let session = {
         let _console = console::Utf8Console::attach();
         let cli = match cli::parse_args() {

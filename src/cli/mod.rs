@@ -1,8 +1,9 @@
 //! The command line front end: the same engine as the window, driven by flags.
 //!
 //! Contract (docs/cli.md, "The contract"): the first stderr line says where the socket is, received
-//! data goes to stdout only, and the exit code is 0 when done, 1 on a network or file error and 2
-//! on bad arguments or bad input, which are found before anything is sent.
+//! data goes to stdout only, and the exit code is 0 when done, 1 on a network or file error, 2
+//! on bad arguments or bad input, which are found before anything is sent, and 130 (Ctrl+C) or 143 (SIGTERM)
+//! when stopped by a signal, after the files are finished.
 
 mod args;
 mod plan;
@@ -20,6 +21,7 @@ use crate::automation::script::ScriptError;
 use crate::codec::text::TextError;
 use crate::net::NetError;
 use crate::payload::PayloadError;
+use crate::signals::Stop;
 
 pub use args::{
     AutoArgs, Cli, CliCommand, CommonArgs, QuitArgs, ReceiveArgs, SendArgs, SessionArgs, TcpClientArgs, TcpServerArgs,
@@ -81,6 +83,9 @@ pub enum CliError {
     Stdout(io::Error),
     #[error("cannot read standard input: {0}")]
     Stdin(io::Error),
+    /// Ctrl+C or SIGTERM: the session was stopped cleanly (its files finished); exit 130 or 143.
+    #[error("{0}")]
+    Stopped(Stop),
 }
 
 impl From<NetError> for CliError {
@@ -110,6 +115,7 @@ impl CliError {
             | CliError::Stdin(_)
             | CliError::ReadAutomation { .. }
             | CliError::ScriptFailed(_) => ExitCode::from(1),
+            CliError::Stopped(stop) => ExitCode::from(stop.exit_code()),
         }
     }
 }
@@ -124,7 +130,10 @@ pub fn run(args: SessionArgs) -> ExitCode {
 
 /// One line on stderr, and the error's exit code.
 fn reported(error: CliError) -> ExitCode {
-    note(format_args!("error: {error}"));
+    // A stop asked for was said when it came, and is no failure.
+    if !matches!(error, CliError::Stopped(_)) {
+        note(format_args!("error: {error}"));
+    }
     error.exit_code()
 }
 

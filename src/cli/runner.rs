@@ -19,6 +19,7 @@ use crate::net::{
 };
 use crate::payload::PayloadSpec;
 use crate::session::state::SessionState;
+use crate::signals::{self, Stop};
 
 /// The main loop: reacts to engine events, stdin lines and the quit timers.
 pub(super) struct Runner {
@@ -31,6 +32,8 @@ pub(super) struct Runner {
     printer: Option<Printer>,
     stdin: Option<Receiver<StdinLine>>,
     stdin_lines: u64,
+    /// Ctrl+C and SIGTERM: the first stops the session as a quit condition would, and sets the exit code.
+    stops: Receiver<Stop>,
     /// Set once the session was told to stop: how the run ends. Events are drained until `Closed`.
     stopping: Option<Result<(), CliError>>,
     ready_at: Option<Instant>,
@@ -47,16 +50,20 @@ impl Runner {
     /// Starts the session `plan` describes (and, when it sends standard input, the thread reading it) and runs it
     /// to the end.
     pub(super) fn start(plan: Plan) -> Result<(), CliError> {
+        // Before the session starts, so that no signal in between ends the process with its files unfinished.
+        // Where that cannot be arranged (no pipe for it), a signal ends the process as it always did; nothing is
+        // said, since the first stderr line is the ready line (contract).
+        let stops = signals::listen().unwrap_or_else(|_| never());
         let session = Session::start(plan.config.clone(), Arc::new(|| {}))?;
         let stdin = if plan.stdin {
             Some(read_stdin_lines().map_err(CliError::Stdin)?)
         } else {
             None
         };
-        Runner::new(plan, session, stdin).run()
+        Runner::new(plan, session, stdin, stops).run()
     }
 
-    fn new(plan: Plan, session: Session, stdin: Option<Receiver<StdinLine>>) -> Self {
+    fn new(plan: Plan, session: Session, stdin: Option<Receiver<StdinLine>>, stops: Receiver<Stop>) -> Self {
         Runner {
             state: SessionState::new(&plan.config.mode),
             session,
@@ -68,6 +75,7 @@ impl Runner {
             printer: plan.printer.map(Printer::new),
             stdin,
             stdin_lines: 0,
+            stops,
             stopping: None,
             ready_at: None,
             last_activity: Instant::now(),
@@ -85,6 +93,7 @@ impl Runner {
                 _ => never(),
             };
             let timer = self.deadline().map_or_else(never, crossbeam_channel::at);
+            let stops = self.stops.clone();
             select! {
                 recv(events) -> batch => {
                     let Ok(batch) = batch else {
@@ -101,6 +110,14 @@ impl Runner {
                     }
                 }
                 recv(lines) -> line => self.stdin_line(line),
+                recv(stops) -> stop => match stop {
+                    Ok(stop) => {
+                        note(format_args!("{stop}: stopping (Ctrl+C again ends at once)"));
+                        self.stop(Err(CliError::Stopped(stop)));
+                    }
+                    // The listening thread is gone: no request can come any more.
+                    Err(_) => self.stops = never(),
+                },
                 recv(timer) -> _ => {
                     if self.deadline().is_some_and(|due| Instant::now() >= due) {
                         self.stop(Ok(()));
@@ -472,7 +489,8 @@ impl Runner {
             | NetError::FileStopped { .. }
             | NetError::Resolve { .. }
             | NetError::DatagramTooLarge { .. }
-            | NetError::Internal(_) => Fatality::Fatal,
+            | NetError::Internal(_)
+            | NetError::Panicked { .. } => Fatality::Fatal,
             NetError::Send { .. } | NetError::NoPeer(_) | NetError::SendQueueFull { .. } if caps.datagrams => {
                 Fatality::Fatal
             }

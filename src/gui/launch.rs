@@ -2,12 +2,16 @@
 //! renderers tried in turn.
 use std::net::SocketAddr;
 use std::process::ExitCode;
+use std::sync::{Arc, OnceLock};
+
+use crossbeam_channel::Receiver;
 
 use crate::gui::app::WirepadApp;
 use crate::gui::auto_state::{editable_rules, editable_script};
 use crate::gui::settings::{AutoPanel, TabConfig};
 use crate::net::{CaptureFile, RemoteUse};
 use crate::session::launch::{SendBox, WindowSession};
+use crate::signals::Stop;
 
 impl TabConfig {
     /// Shows a command-line session in this tab's fields; returns the capture file to open with it.
@@ -111,6 +115,10 @@ pub(crate) fn egui_context(stored: Option<&str>) -> egui::Context {
 pub fn run_gui(launches: Vec<WindowSession>) -> ExitCode {
     // Decoded once, whichever renderer starts.
     let icon = crate::gui::desktop::icon();
+    // Started from a terminal, Ctrl+C or SIGTERM closes the window as its close button does: every session
+    // finishes its capture and pcap first.
+    let stops = crate::signals::listen().ok();
+    let stopped = Arc::new(OnceLock::new());
     for renderer in crate::gui::desktop::RENDERERS {
         let mut viewport = egui::ViewportBuilder::default()
             .with_title("Wirepad")
@@ -126,16 +134,26 @@ pub fn run_gui(launches: Vec<WindowSession>) -> ExitCode {
             ..Default::default()
         };
         let launches = launches.clone();
+        let (stops, stopped_by) = (stops.clone(), stopped.clone());
         // eframe's own context, but with the stored zoom checked: eframe hands it to winit before the app runs.
         let stored = eframe::storage_dir(APP_ID).and_then(|dir| std::fs::read_to_string(dir.join("app.ron")).ok());
         let result = eframe::run_native_ext(
             APP_ID,
             options,
             Some(egui_context(stored.as_deref())),
-            Box::new(move |cc| Ok(Box::new(WirepadApp::from_creation(cc, &launches)))),
+            Box::new(move |cc| {
+                if let Some(stops) = stops {
+                    close_on_signal(stops, cc.egui_ctx.clone(), stopped_by);
+                }
+                Ok(Box::new(WirepadApp::from_creation(cc, &launches)))
+            }),
         );
         match result {
-            Ok(()) => return ExitCode::SUCCESS,
+            Ok(()) => {
+                return stopped
+                    .get()
+                    .map_or(ExitCode::SUCCESS, |stop: &Stop| ExitCode::from(stop.exit_code()));
+            }
             // No display at all: another renderer would not help (and winit cannot make a second event loop).
             Err(error @ eframe::Error::WinitEventLoop(_)) => {
                 eprintln!("wirepad: cannot open a window: {error}");
@@ -148,6 +166,19 @@ pub fn run_gui(launches: Vec<WindowSession>) -> ExitCode {
     }
     eprintln!("wirepad: cannot open a window with either renderer");
     ExitCode::from(1)
+}
+
+/// Closes the window on the first Ctrl+C or SIGTERM, and notes which one it was for the exit code.
+fn close_on_signal(stops: Receiver<Stop>, ctx: egui::Context, stopped: Arc<OnceLock<Stop>>) {
+    let _ = std::thread::Builder::new()
+        .name("wirepad-close-on-signal".into())
+        .spawn(move || {
+            if let Ok(stop) = stops.recv() {
+                let _ = stopped.set(stop);
+                ctx.send_viewport_cmd(egui::ViewportCommand::Close);
+                ctx.request_repaint();
+            }
+        });
 }
 
 #[cfg(test)]

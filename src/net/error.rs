@@ -51,6 +51,17 @@ pub enum NetError {
     FileStopped { path: PathBuf, left: u64, total: u64 },
     #[error("cannot start the session: {0}")]
     Internal(#[source] io::Error),
+    /// The worker panicked: this session ended, the others go on.
+    #[error("the session stopped on an internal error: {message}; {}", crash_log(log))]
+    Panicked { message: String, log: Option<PathBuf> },
+}
+
+/// Where the panic's details are, in words.
+fn crash_log(log: &Option<PathBuf>) -> String {
+    match log {
+        Some(path) => format!("details in the crash log {}", path.display()),
+        None => "details on standard error (no crash log could be written)".into(),
+    }
 }
 
 /// A capture file that could not be opened or written (or whose writer stopped), with its path.

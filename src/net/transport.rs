@@ -46,6 +46,10 @@ pub(super) struct Ctx {
     /// Sockets not read (or not written) while the consumer, the capture or the pcap catches up: looked at again
     /// every `RETRY`.
     pub parked: Vec<Token>,
+    /// Set once the session is stopping: nothing more is read, what is queued is written out.
+    pub stopping: bool,
+    /// Tests only (`crate::crash::arm_test_panic`): receiving these bytes panics the worker.
+    panic_on: Option<&'static [u8]>,
     next_token: usize,
 }
 
@@ -69,6 +73,8 @@ impl Ctx {
             auto,
             unread: Vec::new(),
             parked: Vec::new(),
+            stopping: false,
+            panic_on: crate::crash::test_panic_marker(),
             next_token: 0,
         }
     }
@@ -85,6 +91,14 @@ impl Ctx {
         coalesce: bool,
         room: usize,
     ) -> Vec<Reply> {
+        if let Some(marker) = self.panic_on
+            && memchr::memmem::find(data, marker).is_some()
+        {
+            panic!(
+                "test hook: {peer} sent the bytes {} names",
+                crate::crash::TEST_PANIC_ENV
+            );
+        }
         self.counters.add_rx(data.len());
         if self.capture.is_some() || self.pcap.is_some() {
             let chunk = self.copies.copy(data);
@@ -133,9 +147,13 @@ impl Ctx {
         self.auto.peer_joined(peer, scope, &mut self.outbox);
     }
 
-    /// Whether reading `peer` (`None`: any peer) must wait for the consumer, the capture or the pcap to catch up.
+    /// Whether reading `peer` (`None`: any peer) must wait for the consumer, the capture or the pcap to catch up,
+    /// or stop for good: the session is stopping.
     pub fn rx_paused(&self, peer: Option<SocketAddr>) -> bool {
-        self.outbox.is_blocking(peer) || self.capture.as_ref().is_some_and(Capture::is_blocked) || self.tx_paused()
+        self.stopping
+            || self.outbox.is_blocking(peer)
+            || self.capture.as_ref().is_some_and(Capture::is_blocked)
+            || self.tx_paused()
     }
 
     /// Whether writing must wait for the pcap to catch up: what goes on the wire must go in the file too, and its

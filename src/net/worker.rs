@@ -3,7 +3,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crossbeam_channel::{Receiver, TryRecvError, bounded, unbounded};
+use crossbeam_channel::{Receiver, Sender, TryRecvError, bounded, unbounded};
 use mio::{Events, Poll, Token, Waker};
 
 use super::auto::Automation;
@@ -14,9 +14,12 @@ use super::outbox::Outbox;
 use super::pcap::Pcap;
 use super::spool::Pool;
 use super::transport::{Ctx, EVENT_BATCHES, Launcher, SPARE_COPIES, Started, Transport, WAKER};
-use super::{CloseReason, Command, Counters, EventKind, NetError, Notify, Session, SessionConfig, Target, platform};
+use super::{
+    CloseReason, Command, Counters, Event, EventKind, NetError, Notify, Session, SessionConfig, Target, platform,
+};
 use crate::automation::script::Script;
 use crate::codec::pcapng::Carrier;
+use crate::crash::{Crash, guarded};
 
 /// How often a worker blocked by the capture or pcap writer looks again whether it made room.
 const RETRY: Duration = Duration::from_millis(1);
@@ -54,6 +57,10 @@ pub(super) fn spawn(config: SessionConfig, notify: Notify) -> Result<Session, Ne
     let (commands, commands_rx) = unbounded();
     let copies = Pool::new(SPARE_COPIES);
     let caps = config.mode.caps();
+    let last_word = LastWord {
+        events: events_tx.clone(),
+        notify: notify.clone(),
+    };
     let outbox = Outbox::new(
         events_tx,
         notify,
@@ -88,6 +95,7 @@ pub(super) fn spawn(config: SessionConfig, notify: Notify) -> Result<Session, Ne
         scope: caps.script_scope,
         script: config.script.clone(),
         carrier: caps.carrier,
+        last_word,
     };
     let (thread, started) = config.mode.launch(ctx, parts)?;
     Ok(Session {
@@ -125,6 +133,38 @@ struct Parts {
     scope: ScriptScope,
     script: Option<Arc<Script>>,
     carrier: Carrier,
+    last_word: LastWord,
+}
+
+/// How a worker that panicked still tells its consumer why the session ended: the outbox went down with it.
+struct LastWord {
+    events: Sender<Vec<Event>>,
+    notify: Notify,
+}
+
+impl LastWord {
+    fn crashed(self, crash: Crash) {
+        let error = NetError::Panicked {
+            message: crash.message,
+            log: crash.log,
+        };
+        let at = std::time::SystemTime::now();
+        let batch = vec![
+            Event {
+                at,
+                kind: EventKind::Error(Arc::new(error)),
+            },
+            Event {
+                at,
+                kind: EventKind::Closed {
+                    reason: CloseReason::Error,
+                },
+            },
+        ];
+        // A consumer that is behind drains within a frame or a print; one that is gone needs telling no more.
+        let _ = self.events.send_timeout(batch, Duration::from_secs(5));
+        (self.notify)();
+    }
 }
 
 impl Launcher for Parts {
@@ -157,9 +197,15 @@ impl Launcher for Parts {
             scope: self.scope,
             carrier: self.carrier,
         };
+        let last_word = self.last_word;
         let thread = std::thread::Builder::new()
             .name(format!("wirepad {}", started.name))
-            .spawn(move || worker.run())
+            .spawn(move || {
+                // Unwinding drops the worker: its sockets close, and the capture and pcap writers finish.
+                if let Err(crash) = guarded(move || worker.run()) {
+                    last_word.crashed(crash);
+                }
+            })
             .map_err(NetError::Internal)?;
         Ok((thread, started))
     }
@@ -308,6 +354,8 @@ impl<T: Transport> Worker<T> {
             job.cancel(&mut self.ctx, Cancel::Stopping);
         }
         self.ctx.auto.stop_script(&mut self.ctx.outbox);
+        // What arrives from now on is not taken: the capture and the pcap end with what was read.
+        self.ctx.stopping = true;
         let patience = if self.ctx.outbox.is_lossless() {
             DRAIN
         } else {

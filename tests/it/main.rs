@@ -11,6 +11,8 @@ mod first_use;
 mod hostile;
 mod pcap;
 mod resilience;
+#[cfg(unix)]
+mod signals;
 mod support;
 #[cfg(feature = "gui")]
 mod tabs;

@@ -278,3 +278,50 @@ fn twenty_tabs_each_open_all_keep_receiving() {
         h.state().tab().state.view_text().contains("tab 8")
     });
 }
+
+/// One tab's worker panics (the test hook's bytes arrive): that tab's session ends with a message naming the crash
+/// log, which holds the panic and a backtrace; the other tab's session goes on receiving.
+#[test]
+fn a_panicking_session_ends_its_own_tab_naming_the_crash_log_and_the_other_goes_on() {
+    let marker = b"wirepad-window-test-panic";
+    let crashes = std::env::temp_dir().join(format!("wirepad-it-crashes-{}", std::process::id()));
+    wirepad::crash::install(crashes);
+    wirepad::crash::arm_test_panic(marker);
+    let configs = vec![named("Alpha", Kind::TcpServer), named("Beta", Kind::TcpServer)];
+    let mut harness = window_with(english(), configs);
+    let ids = harness.state().tab_ids();
+    for id in &ids {
+        harness
+            .state_mut()
+            .apply(wirepad::gui::ui::Action::Tab(*id, wirepad::gui::tab::TabAction::Open));
+    }
+    let addr =
+        |h: &Harness<'static, WirepadApp>, i: usize| h.state().tab_by_id(ids[i]).and_then(|t| t.state.local_addr());
+    step_until(&mut harness, "two listeners", |h| {
+        addr(h, 0).is_some() && addr(h, 1).is_some()
+    });
+    let [alpha, beta] = [0, 1].map(|i| addr(&harness, i).expect("listening"));
+    let mut doomed = TcpStream::connect(alpha).expect("connect");
+    doomed.write_all(marker).expect("send");
+    step_until(&mut harness, "Alpha's session to end", |h| {
+        !h.state().tab().state.is_open()
+    });
+    let message = harness.state().error().expect("the tab says why");
+    let log = message
+        .split_once("crash log ")
+        .map(|(_, path)| std::path::PathBuf::from(path))
+        .unwrap_or_else(|| panic!("{message:?} names no crash log"));
+    let report = std::fs::read_to_string(&log).expect("the crash log");
+    assert!(report.contains("test hook") && report.contains("backtrace"), "{report}");
+    assert!(
+        harness.query_by_label_contains("crash log").is_some(),
+        "the message is on show in the tab"
+    );
+    let mut fine = TcpStream::connect(beta).expect("Beta still listens");
+    fine.write_all(b"still here").expect("send");
+    step_until(&mut harness, "Beta to receive", |h| {
+        h.state()
+            .tab_by_id(ids[1])
+            .is_some_and(|tab| tab.state.is_open() && tab.state.totals().rx_bytes() == 10)
+    });
+}

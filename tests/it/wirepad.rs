@@ -44,6 +44,8 @@ pub struct Io<'a> {
     pub close_stdout: bool,
     /// Run under `sh -c "ulimit {ulimit} && exec wirepad …"`, e.g. `-n 32`.
     pub ulimit: Option<&'a str>,
+    /// Environment variables set for the child, besides the test's own.
+    pub env: &'a [(&'a str, &'a std::ffi::OsStr)],
 }
 
 impl Wirepad {
@@ -64,6 +66,7 @@ impl Wirepad {
         let started = Instant::now();
         let mut child = command
             .args(args)
+            .envs(io.env.iter().copied())
             .stdin(if io.stdin { Stdio::piped() } else { Stdio::null() })
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -196,6 +199,15 @@ impl Wirepad {
             stdout,
             stderr,
         }
+    }
+
+    /// Sends `signal` (SIGINT, SIGTERM, …) to the process.
+    #[cfg(unix)]
+    pub fn signal(&self, signal: libc::c_int) {
+        let pid = libc::pid_t::try_from(self.child.id()).expect("a pid fits pid_t");
+        // SAFETY: kill takes no pointers; the child is ours and not yet waited for, so the pid is still its.
+        let sent = unsafe { libc::kill(pid, signal) };
+        assert_eq!(sent, 0, "kill: {}", std::io::Error::last_os_error());
     }
 
     /// Kills the process and collects everything it wrote: no line can come later.

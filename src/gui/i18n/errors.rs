@@ -202,6 +202,10 @@ fn net_error_zh(error: &NetError) -> String {
             )
         }
         NetError::Internal(source) => format!("无法启动会话：{}", io_error_zh(source)),
+        NetError::Panicked { message, log } => match log {
+            Some(path) => format!("会话因内部错误而停止：{message}；详情见崩溃日志 {}", path.display()),
+            None => format!("会话因内部错误而停止：{message}；详情见标准错误输出（无法写入崩溃日志）"),
+        },
     }
 }
 
