@@ -9,6 +9,7 @@ mod export;
 #[cfg(feature = "gui")]
 mod first_use;
 mod pcap;
+mod relay;
 mod resilience;
 mod support;
 #[cfg(feature = "gui")]
