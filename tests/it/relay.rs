@@ -1,12 +1,15 @@
 //! `wirepad relay`: a real relay process between std sockets on loopback: bytes both ways, half-close, reset,
 //! an unreachable upstream, back-pressure, the limits and the options it shares with the other kinds.
+use std::collections::HashMap;
 use std::io::{Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::thread;
 use std::time::Duration;
 
+use crate::export::{assert_readable, follow_tcp, have_tshark};
 use crate::support::{TIMEOUT, accept_within, eventually, read_exactly, read_to_end, read_to_end_or_reset};
 use crate::wirepad::Wirepad;
 
@@ -287,5 +290,84 @@ fn relay_to_itself_or_to_nowhere_is_a_bad_argument() {
         assert_eq!(done.code, Some(2), "{args:?}: {:?}", done.stderr);
         assert_eq!(done.stderr.len(), 1, "{args:?}: one line: {:?}", done.stderr);
         assert!(done.stderr[0].contains(reason), "{args:?}: {:?}", done.stderr);
+    }
+}
+
+/// Each direction's TCP payload in a pcapng, by (source, destination), and how many SYNs and FINs or RSTs each
+/// direction carried.
+type Conversations = HashMap<(SocketAddr, SocketAddr), (Vec<u8>, usize, usize)>;
+
+fn conversations(path: &Path) -> Conversations {
+    use pcap_file::pcapng::{Block, PcapNgReader};
+    let file = std::io::BufReader::new(std::fs::File::open(path).expect("the pcap"));
+    let mut reader = PcapNgReader::new(file).expect("a pcapng header");
+    let mut found = Conversations::new();
+    while let Some(block) = reader.next_block() {
+        let Block::EnhancedPacket(packet) = block.expect("a block") else {
+            continue;
+        };
+        let sliced = etherparse::SlicedPacket::from_ethernet(&packet.data).expect("a packet");
+        let (Some(etherparse::NetSlice::Ipv4(ip)), Some(etherparse::TransportSlice::Tcp(tcp))) =
+            (sliced.net, sliced.transport)
+        else {
+            panic!("not TCP over IPv4");
+        };
+        let source = SocketAddr::new(ip.header().source_addr().into(), tcp.source_port());
+        let destination = SocketAddr::new(ip.header().destination_addr().into(), tcp.destination_port());
+        let entry = found.entry((source, destination)).or_default();
+        entry.0.extend_from_slice(tcp.payload());
+        entry.1 += usize::from(tcp.syn());
+        entry.2 += usize::from(tcp.fin() || tcp.rst());
+    }
+    found
+}
+
+#[test]
+fn relay_pcap_holds_both_legs_each_a_conversation_with_real_addresses() {
+    let (upstream, up_addr) = upstream();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("relay.pcapng");
+    let path = file.to_str().expect("UTF-8 temp path");
+    let (request, reply) = (pattern(100_000, 3), pattern(50_000, 4));
+    let total = (request.len() + reply.len()).to_string();
+    let (relay, listen) = relay(up_addr, &["-q", "--pcap", path, "--quit-after-bytes", &total]);
+    let (mut client, mut server) = pair(listen, &upstream);
+    let client_addr = client.local_addr().expect("client address");
+    let line = relay.stderr_until(" from ").pop().expect("the pair's line");
+    let via: SocketAddr = line
+        .rsplit(' ')
+        .next()
+        .and_then(|via| via.parse().ok())
+        .expect("the relay's end");
+    client.write_all(&request).expect("write");
+    assert!(read_exactly(&mut server, request.len()) == request);
+    server.write_all(&reply).expect("write");
+    assert!(read_exactly(&mut client, reply.len()) == reply);
+    let done = relay.finish();
+    assert_eq!(done.code, Some(0), "{:?}", done.stderr);
+    let found = conversations(&file);
+    let legs = [
+        ((client_addr, listen), &request),
+        ((listen, client_addr), &reply),
+        ((via, up_addr), &request),
+        ((up_addr, via), &reply),
+    ];
+    assert_eq!(found.len(), legs.len(), "{:?}", found.keys().collect::<Vec<_>>());
+    for (ends, payload) in legs {
+        let (bytes, syns, ends_seen) = found.get(&ends).unwrap_or_else(|| panic!("no packets {ends:?}"));
+        assert!(bytes == payload, "{ends:?}: {} bytes", bytes.len());
+        assert_eq!((*syns, *ends_seen), (1, 1), "{ends:?}: a handshake and an end");
+    }
+    if have_tshark("relay_pcap_holds_both_legs_each_a_conversation_with_real_addresses") {
+        assert_readable(&file);
+        for stream in 0..2 {
+            let (first, second) = follow_tcp(&file, stream);
+            assert!(
+                (first == request && second == reply),
+                "stream {stream}: {} and {} bytes",
+                first.len(),
+                second.len()
+            );
+        }
     }
 }
