@@ -371,3 +371,99 @@ fn relay_pcap_holds_both_legs_each_a_conversation_with_real_addresses() {
         }
     }
 }
+
+/// A rules file in a temporary directory, and its path as an argument.
+fn rules_file(dir: &tempfile::TempDir, text: &str) -> String {
+    let path = dir.path().join("rules.toml");
+    std::fs::write(&path, text).expect("write the rules");
+    path.to_str().expect("UTF-8 temp path").to_owned()
+}
+
+const RULES: &str = r#"
+[[rule]]
+match = "PING"
+direction = "to-upstream"
+action = "rewrite"
+reply = "PANG\n"
+
+[[rule]]
+match = "SECRET"
+action = "drop"
+
+[[rule]]
+match = "SLOW"
+direction = "to-upstream"
+action = "delay"
+delay_ms = 200
+
+[[rule]]
+match = "HELLO"
+direction = "to-upstream"
+reply = "WELCOME\n"
+"#;
+
+#[test]
+fn relay_rules_rewrite_drop_delay_and_answer_by_direction_one_byte_per_write() {
+    let (upstream, up_addr) = upstream();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let rules = rules_file(&dir, RULES);
+    let (_relay, listen) = relay(up_addr, &["-q", "--frame", "line", "--rules", &rules]);
+    let (mut client, mut server) = pair(listen, &upstream);
+    client.set_nodelay(true).expect("nodelay");
+    // Every pattern arrives split across reads: the framing puts each message together before a rule looks.
+    for byte in b"hello\nPING\nSECRET\nSLOW\nfast\nHELLO\nbye\n" {
+        client.write_all(&[*byte]).expect("write");
+    }
+    let expected = b"hello\nPANG\nSLOW\nfast\nbye\n";
+    assert_eq!(
+        String::from_utf8_lossy(&read_exactly(&mut server, expected.len())),
+        String::from_utf8_lossy(expected)
+    );
+    // The other way, the rules of both directions act and those towards the upstream do not.
+    server.write_all(b"PING\nSECRET\nok\n").expect("write");
+    let expected = b"WELCOME\nPING\nok\n";
+    assert_eq!(
+        String::from_utf8_lossy(&read_exactly(&mut client, expected.len())),
+        String::from_utf8_lossy(expected)
+    );
+}
+
+#[test]
+fn relay_rewrite_with_a_length_prefix_gets_its_length_and_checksum() {
+    let (upstream, up_addr) = upstream();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let rules = rules_file(
+        &dir,
+        "[[rule]]\nmatch_hex = \"?? ?? 01\"\naction = \"rewrite\"\nreply_hex = \"01 02 03 04\"\nchecksum = \"sum8\"\n",
+    );
+    let (_relay, listen) = relay(up_addr, &["-q", "--frame", "len:u16be", "--rules", &rules]);
+    let (mut client, mut server) = pair(listen, &upstream);
+    client.write_all(&[0, 2, 1, 0xAA, 0, 1, 7]).expect("write");
+    assert_eq!(read_exactly(&mut server, 10), [0, 5, 1, 2, 3, 4, 0x0A, 0, 1, 7]);
+}
+
+#[test]
+fn relay_refuses_a_rule_it_cannot_follow() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let cases = [
+        (
+            "[[rule]]\nmatch = \"a\"\nreply = \"b\"\ndirection = \"sideways\"\n",
+            "unknown variant `sideways`",
+        ),
+        (
+            "[[rule]]\nmatch = \"a\"\naction = \"teleport\"\n",
+            "unknown variant `teleport`",
+        ),
+        (
+            "[[rule]]\nmatch = \"a\"\naction = \"rewrite\"\n",
+            "a rewrite needs reply or reply_hex",
+        ),
+    ];
+    for (text, reason) in cases {
+        let rules = rules_file(&dir, text);
+        let done = Wirepad::start(&["relay", "127.0.0.1:0", "127.0.0.1:9", "--rules", &rules]).finish();
+        assert_eq!(done.code, Some(2), "{text}: {:?}", done.stderr);
+        assert_eq!(done.stderr.len(), 1, "{text}: one line: {:?}", done.stderr);
+        assert!(done.stderr[0].contains(reason), "{text}: {:?}", done.stderr);
+    }
+}

@@ -1,5 +1,6 @@
 //! TCP relay: every client accepted on the listen address gets its own connection to the upstream, and bytes
 //! pass between the two unchanged (`pair.rs`); rules and framing see each leg as a peer of its own.
+mod filter;
 mod pair;
 
 use std::collections::HashMap;
@@ -15,6 +16,7 @@ use super::tcp_client::{connect_outcome, start_connect};
 use super::transport::{Ctx, Launcher, Started, Transport};
 use super::{Bytes, EventKind, LeaveReason, NetError, Nobody, Target, describe, platform};
 use crate::codec::pcapng::{Carrier, Way};
+use filter::Filter;
 use pair::{End, Leg, Pair, Upstream};
 
 pub const CAPS: Caps = Caps {
@@ -74,6 +76,8 @@ impl Config {
 /// relay itself, and "address in use" are the caller's errors.
 pub(super) fn launch<L: Launcher>(config: Config, mut ctx: Ctx, launcher: L) -> Result<L::Started, NetError> {
     let upstream = resolve(&config.upstream)?;
+    let (rules, framing) = ctx.auto.take_rules();
+    let filter = rules.map(|rules| Filter::new(&rules, framing));
     let listener = Listener::bind(&mut ctx, config.listen)?;
     let local = listener.local;
     if let Some(&upstream) = upstream.iter().find(|&&addr| is_itself(local, addr)) {
@@ -90,6 +94,7 @@ pub(super) fn launch<L: Launcher>(config: Config, mut ctx: Ctx, launcher: L) -> 
         pairs: HashMap::new(),
         tokens: HashMap::new(),
         names: HashMap::new(),
+        filter,
         buf: vec![0; READ_BUFFER].into_boxed_slice(),
     };
     let started = Started {
@@ -138,6 +143,8 @@ pub(super) struct Relay {
     tokens: HashMap<Token, Token>,
     /// Each leg's name (the client's address, or the relay's end of the upstream connection), to its pair.
     names: HashMap<SocketAddr, Token>,
+    /// The rules, applied here per direction and message (the automation only shows what passes).
+    filter: Option<Filter>,
     buf: Box<[u8]>,
 }
 
@@ -162,7 +169,7 @@ impl Relay {
             });
             ctx.peer_joined(local, peer, CAPS.script_scope, Way::In);
             let pair = Pair {
-                client: Leg::new(conn, peer),
+                client: Leg::new(conn, peer, self.filter.as_ref()),
                 upstream: Upstream::Gone,
             };
             self.pairs.insert(token, pair);
@@ -239,7 +246,8 @@ impl Relay {
         let Upstream::Connecting { stream, token, .. } = std::mem::replace(&mut pair.upstream, Upstream::Gone) else {
             return;
         };
-        pair.upstream = Upstream::Open(Leg::new(Conn::new(stream, token, via, upstream), via));
+        let conn = Conn::new(stream, token, via, upstream);
+        pair.upstream = Upstream::Open(Leg::new(conn, via, self.filter.as_ref()));
         self.names.insert(via, id);
         ctx.emit(EventKind::Paired {
             client: pair.client.key,
@@ -307,6 +315,24 @@ impl Relay {
         });
     }
 
+    /// With rules: what they delayed and what a gap ends, when its time has come.
+    fn settle(&mut self, ctx: &mut Ctx, now: Instant) {
+        let Some(filter) = &mut self.filter else {
+            return;
+        };
+        let mut ended = Vec::new();
+        for (&id, pair) in &mut self.pairs {
+            if pair.waits()
+                && let Err(end) = pair.settle(ctx, now, Some(filter))
+            {
+                ended.push((id, end));
+            }
+        }
+        for (id, end) in ended {
+            self.remove(ctx, id, end);
+        }
+    }
+
     /// The pair a leg's name (client address or `via`) belongs to.
     fn pair_of(&self, name: SocketAddr) -> Result<Token, NetError> {
         let name = platform::canonical(name);
@@ -354,7 +380,7 @@ impl Transport for Relay {
         if matches!(&pair.upstream, Upstream::Connecting { token: connecting, .. } if *connecting == token) {
             return self.connected(ctx, id);
         }
-        if let Err(end) = pair.ready(ctx, token, readable, writable, &mut self.buf) {
+        if let Err(end) = pair.ready(ctx, token, (readable, writable), self.filter.as_mut(), &mut self.buf) {
             self.remove(ctx, id, end);
         }
     }
@@ -434,6 +460,7 @@ impl Transport for Relay {
         if self.listener.retry_due(now) {
             self.accept(ctx);
         }
+        self.settle(ctx, now);
     }
 
     fn deadline(&self) -> Option<Instant> {
@@ -441,7 +468,15 @@ impl Transport for Relay {
             Upstream::Connecting { deadline, .. } => Some(*deadline),
             _ => None,
         });
-        connects.chain(self.listener.deadline()).min()
+        let now = Instant::now();
+        let held = self
+            .filter
+            .is_some()
+            .then(|| self.pairs.values().filter_map(move |pair| pair.due_after(now)));
+        connects
+            .chain(held.into_iter().flatten())
+            .chain(self.listener.deadline())
+            .min()
     }
 }
 
