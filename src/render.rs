@@ -33,7 +33,7 @@ pub fn header(at: &DateTime<Local>, direction: Direction, peer: SocketAddr) -> S
 
 /// The command line's `--log` line (a contract): "[12:00:00.123] 127.0.0.1:5000: DATA", ending with one newline
 /// (data that ends its own line keeps it).
-pub fn log_line(out: &mut String, at: &DateTime<Local>, peer: SocketAddr, data: &str) {
+pub fn log_line(out: &mut String, at: &DateTime<Local>, peer: impl std::fmt::Display, data: &str) {
     let _ = write!(out, "[{}] {peer}: {data}", clock(at));
     if !data.ends_with('\n') {
         out.push('\n');

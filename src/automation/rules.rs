@@ -43,6 +43,53 @@ pub struct RuleSpec {
     pub checksum: Option<Checksum>,
     #[serde(default, skip_serializing_if = "is_zero")]
     pub delay_ms: u64,
+    /// A relay's: which way the messages it looks at go.
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub direction: Direction,
+    /// A relay's: what it does with a message it matches.
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub action: Action,
+}
+
+/// Which of a relay's messages a rule looks at.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Direction {
+    #[default]
+    Both,
+    /// What a client sends to the upstream.
+    ToUpstream,
+    /// What the upstream sends to a client.
+    ToClient,
+}
+
+impl Direction {
+    fn takes(self, to_upstream: bool) -> bool {
+        match self {
+            Direction::Both => true,
+            Direction::ToUpstream => to_upstream,
+            Direction::ToClient => !to_upstream,
+        }
+    }
+}
+
+/// What a rule does with a message it matches (in a session other than a relay, it replies).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Action {
+    /// Answers the sender with `reply`/`reply_hex`; the message goes no further.
+    #[default]
+    Reply,
+    /// Forwards `reply`/`reply_hex` in place of the whole message.
+    Rewrite,
+    /// Forwards nothing.
+    Drop,
+    /// Forwards the message unchanged after `delay_ms`.
+    Delay,
+}
+
+fn is_default<T: Default + PartialEq>(value: &T) -> bool {
+    *value == T::default()
 }
 
 fn enabled() -> bool {
@@ -79,6 +126,8 @@ struct SpannedRule {
     reply_hex: Option<Spanned<String>>,
     checksum: Option<Spanned<Checksum>>,
     delay_ms: Option<Spanned<u64>>,
+    direction: Option<Spanned<Direction>>,
+    action: Option<Spanned<Action>>,
 }
 
 /// Why a rules file (or a rule typed in the window) was refused.
@@ -155,6 +204,8 @@ pub struct Answer {
     pub delay: Duration,
     /// From the built-in echo: `--echo`'s bytes are sent without a `Sent` report, as before rules existed.
     pub quiet: bool,
+    /// What a relay does with `bytes` (`Drop`: nothing; `Delay`: they are the message, forwarded after `delay`).
+    pub action: Action,
 }
 
 /// What a reply may name besides the message.
@@ -372,6 +423,13 @@ impl Rules {
         Rules::new(self.encoding, self.rules)
     }
 
+    /// The rules a relay applies to what goes to the upstream (`true`) or to a client: those of that direction and
+    /// of both, in their order.
+    pub fn towards(&self, upstream: bool) -> Rules {
+        let rules = self.rules.iter().filter(|rule| rule.spec.direction.takes(upstream));
+        Rules::new(self.encoding, rules.cloned().collect())
+    }
+
     /// The file that reads back to these rules (the built-in echo is not part of it).
     pub fn to_toml(&self) -> String {
         let specs: Vec<&RuleSpec> = self
@@ -444,6 +502,7 @@ impl Rules {
                 bytes,
                 delay: Duration::from_millis(rule.spec.delay_ms),
                 quiet: rule.builtin,
+                action: rule.spec.action,
             })
             .map_err(|problem| ReplyError {
                 index,
@@ -532,6 +591,7 @@ fn compile_spanned(
             "reply" => rule.reply.as_ref().map(Spanned::span),
             "reply_hex" => rule.reply_hex.as_ref().map(Spanned::span),
             "delay_ms" => rule.delay_ms.as_ref().map(Spanned::span),
+            "action" => rule.action.as_ref().map(Spanned::span),
             _ => None,
         };
         field.unwrap_or_else(|| span.clone())
@@ -547,6 +607,8 @@ fn compile_spanned(
         reply_hex: inner(&rule.reply_hex),
         checksum: rule.checksum.as_ref().map(|c| *c.get_ref()),
         delay_ms: rule.delay_ms.as_ref().map_or(0, |d| *d.get_ref()),
+        direction: rule.direction.as_ref().map(|d| *d.get_ref()).unwrap_or_default(),
+        action: rule.action.as_ref().map(|a| *a.get_ref()).unwrap_or_default(),
     };
     compile(spec, encoding).map_err(|(key, problem, name)| RulesError::Rule {
         at: Location::of(text, Some(value_span(key))),
@@ -594,6 +656,15 @@ fn compile(spec: RuleSpec, encoding: TextEncoding) -> Result<Rule, Problem> {
             Reply::Template(parse_template(template, groups, encoding).map_err(|e| problem("reply", e))?)
         }
         (None, Some(hex)) => Reply::Bytes(parse_hex(hex).map_err(|e| problem("reply_hex", e.to_string()))?),
+        // Forwarding the message later needs no reply; dropping it sends nothing.
+        (None, None) if spec.action == Action::Delay => Reply::Echo,
+        (None, None) if spec.action == Action::Drop => Reply::Bytes(Vec::new()),
+        (None, None) if spec.action == Action::Rewrite => {
+            return Err(problem(
+                "action",
+                "a rewrite needs reply or reply_hex: what to forward in place of the message".into(),
+            ));
+        }
         (None, None) => return Err(problem("reply", "no reply: give reply or reply_hex".into())),
         (Some(_), Some(_)) => return Err(problem("reply", "both reply and reply_hex".into())),
     };

@@ -15,14 +15,14 @@ use crate::codec::checksum::Checksum;
 use crate::codec::framing::{Framing, FramingError};
 use crate::codec::text::TextEncoding;
 use crate::net::CaptureFile;
-use crate::net::{Delivery, Group, Mode, ReceivedAs, SessionConfig, tcp_client, tcp_server, udp};
+use crate::net::{Delivery, Group, Mode, ReceivedAs, SessionConfig, relay, tcp_client, tcp_server, udp};
 use crate::payload::{LineEnding, PayloadFormat, PayloadSpec};
 use crate::session::launch::{SendBox, WindowSession};
 use crate::session::spec::parse_group;
 
 const AFTER_HELP: &str = "\
 The first line on stderr says where the socket is, so port 0 can be discovered by scripts: \
-\"listening on ADDR\" (tcp-server), \"bound to ADDR\" (udp), \"connected to ADDR from LOCAL\" (tcp-client). \
+\"listening on ADDR\" (tcp-server), \"bound to ADDR\" (udp), \"connected to ADDR from LOCAL\" (tcp-client), \"relaying ADDR to UPSTREAM\" (relay). \
 Received data goes to stdout only, as UTF-8; peers joining and leaving, and errors, go to stderr.
 
 Exit codes: 0 done (a quit condition, the server closed a tcp-client, or a --script met every expect), \
@@ -38,6 +38,8 @@ Sessions:
   wirepad tcp-server LISTEN [--max-clients N] [OPTIONS]      LISTEN = PORT | IP:PORT | [IPv6]:PORT
   wirepad tcp-client REMOTE [--bind LOCAL] [--reconnect] [OPTIONS]      REMOTE = HOST:PORT
   wirepad udp [--bind LOCAL] [--remote HOST:PORT] [--follow-peer] [--broadcast] [--join GROUP]... [OPTIONS]
+  wirepad relay LISTEN UPSTREAM [--max-pairs N] [--connect-timeout MS] [OPTIONS]      each client gets its own
+                                            connection to UPSTREAM; bytes pass unchanged both ways
 
 OPTIONS (see `wirepad help tcp-server` for the details):
   -e, --encoding NAME   --hex   --log   -q, --quiet   --recv-file PATH   --pcap FILE
@@ -83,6 +85,9 @@ pub enum SessionArgs {
     /// Send and receive UDP datagrams (unicast, broadcast, multicast)
     #[command(after_help = AFTER_HELP)]
     Udp(UdpArgs),
+    /// Give every client accepted on LISTEN its own connection to UPSTREAM and pass the bytes both ways
+    #[command(after_help = AFTER_HELP)]
+    Relay(RelayArgs),
 }
 
 #[derive(Debug, Clone, Args)]
@@ -134,7 +139,25 @@ pub struct UdpArgs {
     pub common: CommonArgs,
 }
 
-/// Options shared by the three session kinds.
+#[derive(Debug, Clone, Args)]
+pub struct RelayArgs {
+    /// Where clients connect: PORT (all IPv4 interfaces), IP:PORT or [IPv6]:PORT; port 0 picks a free one
+    #[arg(value_name = "LISTEN", value_parser = parse_local)]
+    pub listen: SocketAddr,
+    /// Where each client's own connection goes: HOST:PORT or [IPv6]:PORT (resolved once, at start)
+    #[arg(value_name = "UPSTREAM", value_parser = parse_upstream)]
+    pub upstream: String,
+    /// Refuse clients beyond N pairs at once
+    #[arg(long, value_name = "N", value_parser = parse_max_clients)]
+    pub max_pairs: Option<usize>,
+    /// Milliseconds each connection to the upstream may take (1 to 3600000)
+    #[arg(long, value_name = "MS", default_value_t = 5000, value_parser = clap::value_parser!(u64).range(1..=3_600_000))]
+    pub connect_timeout: u64,
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+/// Options shared by the session kinds.
 #[derive(Debug, Clone, Args)]
 pub struct CommonArgs {
     /// Text encoding of received and sent text: utf-8, gbk, gb18030, big5, shift_jis, euc-jp, euc-kr,
@@ -314,7 +337,27 @@ impl SessionArgs {
             SessionArgs::TcpServer(args) => &args.common,
             SessionArgs::TcpClient(args) => &args.common,
             SessionArgs::Udp(args) => &args.common,
+            SessionArgs::Relay(args) => &args.common,
         }
+    }
+
+    /// The first option given that this kind does not take: a relay passes its clients' bytes on and sends
+    /// nothing of its own.
+    pub fn refused_option(&self) -> Option<&'static str> {
+        let SessionArgs::Relay(relay) = self else {
+            return None;
+        };
+        let (send, auto) = (&relay.common.send, &relay.common.auto);
+        [
+            (send.send.is_some(), "--send"),
+            (send.send_hex.is_some(), "--send-hex"),
+            (send.send_file.is_some(), "--send-file"),
+            (send.stdin, "--stdin"),
+            (send.echo, "--echo"),
+            (auto.script.is_some(), "--script"),
+        ]
+        .into_iter()
+        .find_map(|(given, option)| given.then_some(option))
     }
 
     /// The session these arguments describe.
@@ -338,6 +381,12 @@ impl SessionArgs {
                 follow_peer: args.follow_peer,
                 broadcast: args.broadcast,
                 groups: args.join.clone(),
+            }),
+            SessionArgs::Relay(args) => Mode::Relay(relay::Config {
+                listen: args.listen,
+                upstream: args.upstream.clone(),
+                max_pairs: args.max_pairs,
+                connect_timeout: Duration::from_millis(args.connect_timeout),
             }),
         }
     }
@@ -495,6 +544,18 @@ fn parse_remote(text: &str) -> Result<String, String> {
     port.parse::<u16>()
         .map_err(|_| format!("\"{port}\" is not a port number (0-65535)"))?;
     Ok(text.to_owned())
+}
+
+/// UPSTREAM: as REMOTE, but a port to connect to.
+fn parse_upstream(text: &str) -> Result<String, String> {
+    let upstream = parse_remote(text)?;
+    if upstream
+        .rsplit_once(':')
+        .is_some_and(|(_, port)| port.parse::<u16>() == Ok(0))
+    {
+        return Err("port 0 is not a port to connect to".into());
+    }
+    Ok(upstream)
 }
 
 fn parse_framing(text: &str) -> Result<Framing, String> {

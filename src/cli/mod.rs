@@ -24,8 +24,8 @@ use crate::payload::PayloadError;
 use crate::signals::Stop;
 
 pub use args::{
-    AutoArgs, Cli, CliCommand, CommonArgs, QuitArgs, ReceiveArgs, SendArgs, SessionArgs, TcpClientArgs, TcpServerArgs,
-    UdpArgs, gui_sessions, parse_args, parse_session, session_config,
+    AutoArgs, Cli, CliCommand, CommonArgs, QuitArgs, ReceiveArgs, RelayArgs, SendArgs, SessionArgs, TcpClientArgs,
+    TcpServerArgs, UdpArgs, gui_sessions, parse_args, parse_session, session_config,
 };
 use plan::{MAX_STDIN_LINE, Plan};
 use runner::Runner;
@@ -108,6 +108,8 @@ impl CliError {
             | CliError::NotAFile { .. }
             | CliError::Rules { .. }
             | CliError::Script { .. } => ExitCode::from(2),
+            // A relay told to relay to itself: a bad argument, found once its listen address is real.
+            CliError::Net(error) if matches!(**error, NetError::RelayLoop { .. }) => ExitCode::from(2),
             CliError::Net(_)
             | CliError::Reset
             | CliError::Failed

@@ -47,6 +47,12 @@ pub(super) struct Plan {
 impl Plan {
     pub(super) fn new(args: &SessionArgs) -> Result<Plan, CliError> {
         let common = args.common();
+        if let Some(option) = args.refused_option() {
+            let kind = args.mode().caps().name;
+            return Err(CliError::Usage(format!(
+                "{option} is not for a {kind}: it passes its clients' bytes on and sends nothing of its own"
+            )));
+        }
         let spec = common.payload_spec()?;
         let send = &common.send;
         // Clap cannot say "unless --stdin"; --send and --send-hex already conflict with --send-file.

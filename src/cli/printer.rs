@@ -1,4 +1,5 @@
 //! Received data on stdout: text, hex or log lines.
+use std::collections::HashMap;
 use std::io::{self, BufWriter, StdoutLock, Write};
 use std::net::SocketAddr;
 use std::time::SystemTime;
@@ -27,6 +28,10 @@ pub(super) struct Printer {
     text: String,
     /// A log line, reused likewise.
     line: String,
+    /// A relay's legs, shown in log lines as the way their bytes go ("client → upstream").
+    labels: HashMap<SocketAddr, String>,
+    /// A relay's clients, each with the name of its upstream leg.
+    vias: HashMap<SocketAddr, SocketAddr>,
 }
 
 impl Printer {
@@ -37,7 +42,16 @@ impl Printer {
             streams: TextStreams::new(style.encoding),
             text: String::new(),
             line: String::new(),
+            labels: HashMap::new(),
+            vias: HashMap::new(),
         }
+    }
+
+    /// A relay pair: what each of its legs received is shown with the way it goes.
+    pub(super) fn paired(&mut self, client: SocketAddr, via: SocketAddr, upstream: SocketAddr) {
+        self.labels.insert(client, format!("{client} → {upstream}"));
+        self.labels.insert(via, format!("{upstream} → {client}"));
+        self.vias.insert(client, via);
     }
 
     pub(super) fn chunk(&mut self, at: SystemTime, peer: SocketAddr, bytes: &[u8]) -> io::Result<()> {
@@ -67,19 +81,27 @@ impl Printer {
         Ok(())
     }
 
-    /// Ends a peer's text stream: an unfinished character becomes U+FFFD.
+    /// Ends a peer's text stream (and a relay client's upstream leg's): an unfinished character becomes U+FFFD.
     pub(super) fn peer_gone(&mut self, peer: SocketAddr) -> io::Result<()> {
-        let tail = self.streams.finish(peer);
-        if tail.is_empty() {
-            return Ok(());
+        let via = self.vias.remove(&peer);
+        for leg in std::iter::once(peer).chain(via) {
+            let tail = self.streams.finish(leg);
+            if !tail.is_empty() {
+                self.show(SystemTime::now(), leg, &tail)?;
+            }
+            self.labels.remove(&leg);
         }
-        self.show(SystemTime::now(), peer, &tail)
+        Ok(())
     }
 
     fn show(&mut self, at: SystemTime, peer: SocketAddr, data: &str) -> io::Result<()> {
         if self.style.log {
             self.line.clear();
-            log_line(&mut self.line, &DateTime::<Local>::from(at), peer, data);
+            let at = DateTime::<Local>::from(at);
+            match self.labels.get(&peer) {
+                Some(label) => log_line(&mut self.line, &at, label, data),
+                None => log_line(&mut self.line, &at, peer, data),
+            }
             self.out.write_all(self.line.as_bytes())?;
         } else {
             self.out.write_all(data.as_bytes())?;

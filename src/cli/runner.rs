@@ -154,8 +154,8 @@ impl Runner {
         );
         match event.kind {
             EventKind::Ready { local } => {
-                if let Some(line) = self.config.mode.caps().ready_line {
-                    self.ready(format_args!("{line} {local}"));
+                if let Some(line) = self.config.mode.ready_line(local) {
+                    self.ready(format_args!("{line}"));
                 }
                 if let Some(buffer) = self.session.recv_buffer().filter(|b| b.capped()) {
                     let (granted, wanted) = (buffer.granted, buffer.wanted);
@@ -167,9 +167,15 @@ impl Runner {
             }
             EventKind::Connected { local, peer } => self.ready(format_args!("connected to {peer} from {local}")),
             EventKind::PeerJoined { peer, .. } => note(format_args!("{} {peer} joined", self.peer_noun())),
+            EventKind::Paired { client, via, upstream } => {
+                note(format_args!("client {client}: connected to {upstream} from {via}"));
+                if let Some(printer) = &mut self.printer {
+                    printer.paired(client, via, upstream);
+                }
+            }
             EventKind::PeerRefused { peer } => {
                 note(format_args!(
-                    "{} {peer} refused: --max-clients reached",
+                    "{} {peer} refused: the limit set by --max-clients or --max-pairs is reached",
                     self.peer_noun()
                 ));
             }

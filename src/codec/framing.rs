@@ -49,7 +49,7 @@ pub enum Width {
 }
 
 impl Width {
-    fn bytes(self) -> usize {
+    pub fn bytes(self) -> usize {
         match self {
             Width::U8 => 1,
             Width::U16 => 2,

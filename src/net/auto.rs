@@ -176,6 +176,13 @@ impl Automation {
         self
     }
 
+    /// A relay applies the rules itself, per direction and message: it takes them, with the framing that cuts its
+    /// messages, and the automation only shows what passes.
+    pub fn take_rules(&mut self) -> (Option<Rules>, Framing) {
+        self.hits = None;
+        (self.rules.take(), self.framing.clone())
+    }
+
     /// Rules (echo among them) may answer what is read.
     pub fn answers(&self) -> bool {
         self.rules.is_some()

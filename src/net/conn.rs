@@ -24,12 +24,12 @@ pub(super) const MAX_QUEUED: usize = 4 * 1024 * 1024;
 /// a flood of 2-byte echoes holds about 4 MiB per peer, not 4 MiB of payload in 100 MiB of entries.
 const MESSAGE_OVERHEAD: usize = 64;
 /// Across all peers: past this, only peers owed nothing are read, so many slow readers stay bounded too.
-const MAX_QUEUED_TOTAL: usize = 64 * 1024 * 1024;
+pub(super) const MAX_QUEUED_TOTAL: usize = 64 * 1024 * 1024;
 /// What such a peer reads at a time while the total is past its bound: never starved, but a thousand of them add
 /// 64 MiB at most, not a full read buffer each.
-const READ_PAST_TOTAL: usize = 64 * 1024;
+pub(super) const READ_PAST_TOTAL: usize = 64 * 1024;
 /// Reads per turn before other sockets and commands get theirs.
-const READS_PER_TURN: usize = 16;
+pub(super) const READS_PER_TURN: usize = 16;
 /// A half-closed peer stays writable this long after the consumer took its last bytes: time to reply.
 const REPLY_GRACE: Duration = Duration::from_millis(200);
 /// How often to look whether the consumer has taken them.

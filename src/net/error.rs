@@ -49,6 +49,10 @@ pub enum NetError {
     Unsent { to: String, queued: usize },
     #[error("cannot send {}: the session stopped with {left} of its {total} bytes not sent", path.display())]
     FileStopped { path: PathBuf, left: u64, total: u64 },
+    #[error("the upstream {upstream} is this relay itself (listening on {listen}): it would relay to itself")]
+    RelayLoop { listen: SocketAddr, upstream: SocketAddr },
+    #[error("client {client}: {source}")]
+    Pair { client: SocketAddr, source: Box<NetError> },
     #[error("cannot start the session: {0}")]
     Internal(#[source] io::Error),
     /// The worker panicked: this session ended, the others go on.

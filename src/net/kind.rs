@@ -5,9 +5,9 @@ use std::net::SocketAddr;
 
 use serde::{Deserialize, Serialize};
 
-use super::caps::{Caps, Parts};
+use super::caps::{Caps, Parts, RemoteUse};
 use super::transport::{Ctx, Launcher};
-use super::{NetError, max_datagram, tcp_client, tcp_server, udp};
+use super::{NetError, max_datagram, relay, tcp_client, tcp_server, udp};
 
 /// The registry: `Variant => folder`. It generates `Kind`, `Mode` (a kind with its settings), the dispatch to
 /// each folder, and `PerKind` (one value per kind, saved under the folders' names).
@@ -95,6 +95,7 @@ kinds! {
     TcpClient => tcp_client,
     TcpServer => tcp_server,
     Udp => udp,
+    Relay => relay,
 }
 
 impl Default for Kind {
@@ -122,6 +123,19 @@ impl Default for PerKind<String> {
 impl Mode {
     pub fn caps(&self) -> &'static Caps {
         self.kind().caps()
+    }
+
+    /// The first stderr line once ready on `local` (`None`: this kind says `connected to` when it connects). A
+    /// kind that listens and needs a remote as well (a relay) names where it passes things on.
+    pub fn ready_line(&self, local: SocketAddr) -> Option<String> {
+        let caps = self.caps();
+        let line = caps.ready_line?;
+        Some(
+            match self.parts().remote.filter(|_| caps.remote == RemoteUse::Required) {
+                Some(remote) => format!("{line} {local} to {remote}"),
+                None => format!("{line} {local}"),
+            },
+        )
     }
 
     /// The largest datagram a send may be (`None`: a stream, no limit): its remote's, or, while that is unknown (a
@@ -165,7 +179,7 @@ mod tests {
     #[test]
     fn names_and_ports_are_the_kinds_own() {
         let names: Vec<_> = Kind::ALL.iter().map(|kind| kind.caps().name).collect();
-        assert_eq!(names, ["tcp-client", "tcp-server", "udp"]);
+        assert_eq!(names, ["tcp-client", "tcp-server", "udp", "relay"]);
         let ports = PerKind::<String>::default();
         assert_eq!(
             (ports.tcp_server.as_str(), ports.tcp_client.as_str(), ports.udp.as_str()),

@@ -98,6 +98,13 @@ pub enum EventKind {
         /// The peer's exact RX/TX bytes, counted by the worker whatever the consumer keeps.
         counters: Arc<Counters>,
     },
+    /// A relay's client has its own connection to the upstream now; `via` is the relay's end of it, which names
+    /// that leg (the upstream's address is the same for every pair) in `Received`, `Sent`, sends and kicks.
+    Paired {
+        client: SocketAddr,
+        via: SocketAddr,
+        upstream: SocketAddr,
+    },
     /// Refused because of max-clients.
     PeerRefused {
         peer: SocketAddr,

@@ -91,6 +91,21 @@ impl Ctx {
         coalesce: bool,
         room: usize,
     ) -> Vec<Reply> {
+        self.received_as(local, peer, peer, data, coalesce, room)
+    }
+
+    /// As `received`, but the consumer and the automation are told the bytes came from `key`: a relay names its
+    /// upstream legs by their own local ends, since the upstream's address is the same for every pair.
+    #[must_use]
+    pub fn received_as(
+        &mut self,
+        local: SocketAddr,
+        peer: SocketAddr,
+        key: SocketAddr,
+        data: &[u8],
+        coalesce: bool,
+        room: usize,
+    ) -> Vec<Reply> {
         if let Some(marker) = self.panic_on
             && memchr::memmem::find(data, marker).is_some()
         {
@@ -110,10 +125,10 @@ impl Ctx {
             }
         }
         if self.auto.idle() {
-            self.outbox.push_received(peer, data, coalesce);
+            self.outbox.push_received(key, data, coalesce);
             return Vec::new();
         }
-        self.auto.received(peer, data, coalesce, &mut self.outbox, room)
+        self.auto.received(key, data, coalesce, &mut self.outbox, room)
     }
 
     /// A TCP peer half-closed: the message it left unfinished, and its replies (within `room`, as `received`).
@@ -132,7 +147,12 @@ impl Ctx {
 
     /// A TCP peer is gone: its framing and its script run end (before its `PeerLeft`); the pcap closes its stream.
     pub fn peer_left(&mut self, local: SocketAddr, peer: SocketAddr, reason: LeaveReason) {
-        self.auto.peer_left(peer, &mut self.outbox);
+        self.peer_left_as(local, peer, peer, reason);
+    }
+
+    /// As `peer_left`, for a peer the automation knows as `key` (see `received_as`).
+    pub fn peer_left_as(&mut self, local: SocketAddr, peer: SocketAddr, key: SocketAddr, reason: LeaveReason) {
+        self.auto.peer_left(key, &mut self.outbox);
         if let Some(pcap) = &mut self.pcap {
             pcap.left(local, peer, reason);
         }

@@ -120,6 +120,7 @@ impl SessionState {
             EventKind::Error(_)
             | EventKind::RemoteChanged { .. }
             | EventKind::PeerRefused { .. }
+            | EventKind::Paired { .. }
             | EventKind::Sent { .. }
             | EventKind::DroppedFromView { .. }
             | EventKind::Automation(_) => {}

@@ -10,6 +10,7 @@ mod export;
 mod first_use;
 mod hostile;
 mod pcap;
+mod relay;
 mod resilience;
 #[cfg(unix)]
 mod signals;

@@ -31,6 +31,7 @@ pub fn settings() -> TabConfig {
             tcp_server: "0".into(),
             tcp_client: "0".into(),
             udp: "0".into(),
+            relay: "0".into(),
         },
         ..TabConfig::default()
     }

@@ -113,6 +113,12 @@ impl Wirepad {
         }
     }
 
+    /// The process id, to look at the child from outside (its memory in /proc).
+    #[cfg_attr(not(target_os = "linux"), allow(dead_code))]
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// The next stderr line; panics if none comes in time.
     pub fn stderr_line(&self) -> String {
         self.stderr

@@ -201,6 +201,10 @@ fn net_error_zh(error: &NetError) -> String {
                 path.display()
             )
         }
+        NetError::RelayLoop { listen, upstream } => {
+            format!("上游 {upstream} 就是本中继（监听于 {listen}）：会转发给自己")
+        }
+        NetError::Pair { client, source } => format!("客户端 {client}：{}", net_error_zh(source)),
         NetError::Internal(source) => format!("无法启动会话：{}", io_error_zh(source)),
         NetError::Panicked { message, log } => match log {
             Some(path) => format!("会话因内部错误而停止：{message}；详情见崩溃日志 {}", path.display()),

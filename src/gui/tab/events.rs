@@ -88,6 +88,7 @@ impl Tab {
             | EventKind::Reconnecting { .. }
             | EventKind::PeerJoined { .. }
             | EventKind::PeerRefused { .. }
+            | EventKind::Paired { .. }
             | EventKind::PeerLeft { .. }
             | EventKind::ReceivedLen { .. }
             | EventKind::DroppedFromView { .. }

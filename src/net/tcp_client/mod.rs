@@ -155,7 +155,7 @@ impl TcpClient {
 
     fn try_next(&mut self, ctx: &mut Ctx, mut rest: Vec<SocketAddr>, mut last: Option<NetError>) {
         while let Some(addr) = rest.pop() {
-            match self.start_connect(ctx, addr) {
+            match start_connect(ctx, addr, self.bind) {
                 Ok((stream, token)) => {
                     ctx.emit(EventKind::Connecting { remote: addr });
                     let deadline = Instant::now() + self.timeout;
@@ -178,40 +178,13 @@ impl TcpClient {
         self.fail(ctx, error);
     }
 
-    fn start_connect(&self, ctx: &mut Ctx, addr: SocketAddr) -> Result<(TcpStream, Token), NetError> {
-        let error = |source| NetError::Connect { addr, source };
-        let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP)).map_err(error)?;
-        if let Some(local) = self.bind {
-            socket
-                .bind(&local.into())
-                .map_err(|source| NetError::Bind { addr: local, source })?;
-        }
-        socket.set_nonblocking(true).map_err(error)?;
-        socket.set_tcp_nodelay(true).map_err(error)?;
-        match socket.connect(&addr.into()) {
-            Ok(()) => {}
-            Err(e) if platform::connect_in_progress(&e) => {}
-            Err(e) => return Err(error(e)),
-        }
-        let mut stream = TcpStream::from_std(socket.into());
-        let token = ctx.token();
-        ctx.registry
-            .register(&mut stream, token, Interest::READABLE | Interest::WRITABLE)
-            .map_err(error)?;
-        Ok((stream, token))
-    }
-
     /// The connect attempt finished one way or the other (or has not: spurious wake-up).
     fn finish_connect(&mut self, ctx: &mut Ctx) {
         let State::Connecting { stream, addr, .. } = &mut self.state else {
             return;
         };
         let addr = *addr;
-        let outcome = match stream.take_error() {
-            Ok(Some(e)) | Err(e) => Err(e),
-            Ok(None) => stream.peer_addr(),
-        };
-        match outcome {
+        match connect_outcome(stream) {
             Ok(peer) => {
                 let State::Connecting { stream, token, .. } = std::mem::replace(&mut self.state, State::Due) else {
                     return;
@@ -278,6 +251,43 @@ impl TcpClient {
             LeaveReason::Kicked | LeaveReason::Error => CloseReason::Error,
         };
         self.retry_or_end(ctx, close);
+    }
+}
+
+/// Starts a non-blocking connect to `addr` (from `bind`, when given) and registers it; writable means finished.
+pub(super) fn start_connect(
+    ctx: &mut Ctx,
+    addr: SocketAddr,
+    bind: Option<SocketAddr>,
+) -> Result<(TcpStream, Token), NetError> {
+    let error = |source| NetError::Connect { addr, source };
+    let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP)).map_err(error)?;
+    if let Some(local) = bind {
+        socket
+            .bind(&local.into())
+            .map_err(|source| NetError::Bind { addr: local, source })?;
+    }
+    socket.set_nonblocking(true).map_err(error)?;
+    socket.set_tcp_nodelay(true).map_err(error)?;
+    match socket.connect(&addr.into()) {
+        Ok(()) => {}
+        Err(e) if platform::connect_in_progress(&e) => {}
+        Err(e) => return Err(error(e)),
+    }
+    let mut stream = TcpStream::from_std(socket.into());
+    let token = ctx.token();
+    ctx.registry
+        .register(&mut stream, token, Interest::READABLE | Interest::WRITABLE)
+        .map_err(error)?;
+    Ok((stream, token))
+}
+
+/// How a connect started by `start_connect` ended: the peer's address, or why it failed (`NotConnected`: it has
+/// not ended yet, a spurious wake-up).
+pub(super) fn connect_outcome(stream: &TcpStream) -> std::io::Result<SocketAddr> {
+    match stream.take_error() {
+        Ok(Some(e)) | Err(e) => Err(e),
+        Ok(None) => stream.peer_addr(),
     }
 }
 

@@ -1,16 +1,14 @@
 //! TCP server: one listener and every client on one poll.
 use std::collections::{HashMap, HashSet};
-use std::io;
 use std::net::{Shutdown, SocketAddr};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use mio::net::TcpListener;
-use mio::{Interest, Token};
-use socket2::{Domain, Protocol, Socket, Type};
+use mio::Token;
 
 use super::auto::Reply;
 use super::caps::{Caps, Parts, RemoteUse, ScriptScope};
 use super::conn::{Conn, Linger, Outgoing, READ_BUFFER, Status};
+use super::listen::{Accepted, Listener};
 use super::transport::{Ctx, Launcher, Started, Transport};
 use super::{Bytes, EventKind, LeaveReason, NetError, Nobody, Target, platform};
 use crate::codec::pcapng::{Carrier, Way};
@@ -61,8 +59,16 @@ impl Config {
 
 /// Binds on the caller's thread (so "address in use" is the caller's error), then runs on the worker.
 pub(super) fn launch<L: Launcher>(config: Config, mut ctx: Ctx, launcher: L) -> Result<L::Started, NetError> {
-    let server = TcpServer::bind(&mut ctx, config.listen, config.max_clients)?;
-    let local = server.local;
+    let server = TcpServer {
+        listener: Listener::bind(&mut ctx, config.listen)?,
+        max_clients: config.max_clients,
+        conns: HashMap::new(),
+        by_peer: HashMap::new(),
+        half_closed: HashSet::new(),
+        linger_until: None,
+        buf: vec![0; READ_BUFFER].into_boxed_slice(),
+    };
+    let local = server.listener.local;
     let started = Started {
         local: Some(local),
         default_to: "every client".into(),
@@ -72,14 +78,8 @@ pub(super) fn launch<L: Launcher>(config: Config, mut ctx: Ctx, launcher: L) -> 
     launcher.start(ctx, server, started)
 }
 
-const BACKLOG: i32 = 1024;
-/// How soon to accept again after accepting failed (out of file descriptors, …).
-const ACCEPT_RETRY: Duration = Duration::from_millis(100);
-
 pub(super) struct TcpServer {
-    listener: TcpListener,
-    token: Token,
-    local: SocketAddr,
+    listener: Listener,
     max_clients: Option<usize>,
     conns: HashMap<Token, Conn>,
     by_peer: HashMap<SocketAddr, Token>,
@@ -87,91 +87,21 @@ pub(super) struct TcpServer {
     half_closed: HashSet<Token>,
     /// The earliest a half-closed client is due for a look.
     linger_until: Option<Instant>,
-    /// Set while accepting fails: when to try again. Clients keep waiting in the backlog meanwhile.
-    accept_at: Option<Instant>,
-    /// The current run of accept failures has been reported (once, not once per attempt).
-    accept_reported: bool,
     buf: Box<[u8]>,
 }
 
 impl TcpServer {
-    pub fn bind(ctx: &mut Ctx, listen: SocketAddr, max_clients: Option<usize>) -> Result<Self, NetError> {
-        let error = |source| NetError::Listen { addr: listen, source };
-        let socket = Socket::new(Domain::for_address(listen), Type::STREAM, Some(Protocol::TCP)).map_err(error)?;
-        platform::reuse_listen_port(&socket).map_err(error)?;
-        if listen.is_ipv6() && listen.ip().is_unspecified() {
-            // `[::]` takes IPv4 clients too where the system allows it.
-            let _ = socket.set_only_v6(false);
-        }
-        socket.bind(&listen.into()).map_err(error)?;
-        socket.listen(BACKLOG).map_err(error)?;
-        socket.set_nonblocking(true).map_err(error)?;
-        let listener = std::net::TcpListener::from(socket);
-        let local = listener.local_addr().map_err(error)?;
-        let mut listener = TcpListener::from_std(listener);
-        let token = ctx.token();
-        ctx.registry
-            .register(&mut listener, token, Interest::READABLE)
-            .map_err(error)?;
-        ctx.emit(EventKind::Ready { local });
-        Ok(TcpServer {
-            listener,
+    fn accept(&mut self, ctx: &mut Ctx) {
+        while let Some(Accepted {
+            stream,
             token,
             local,
-            max_clients,
-            conns: HashMap::new(),
-            by_peer: HashMap::new(),
-            half_closed: HashSet::new(),
-            linger_until: None,
-            accept_at: None,
-            accept_reported: false,
-            buf: vec![0; READ_BUFFER].into_boxed_slice(),
-        })
-    }
-
-    fn accept(&mut self, ctx: &mut Ctx) {
-        loop {
-            let (mut stream, peer) = match self.listener.accept() {
-                Ok(accepted) => accepted,
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                    // The backlog is empty: whatever failed before has passed.
-                    self.accept_at = None;
-                    self.accept_reported = false;
-                    return;
-                }
-                // A client that gave up before being accepted: the next one may be waiting.
-                Err(e) if matches!(e.kind(), io::ErrorKind::Interrupted | io::ErrorKind::ConnectionAborted) => continue,
-                // The listener is edge-triggered and will not wake us for clients already waiting: retry on a timer.
-                Err(source) => {
-                    if !self.accept_reported {
-                        self.accept_reported = true;
-                        ctx.error(NetError::Accept {
-                            addr: self.local,
-                            source,
-                        });
-                    }
-                    self.accept_at = Some(Instant::now() + ACCEPT_RETRY);
-                    return;
-                }
-            };
-            let peer = platform::canonical(peer);
-            // A server on 0.0.0.0 or [::] talks from one real address per client.
-            let local = stream.local_addr().map_or(self.local, platform::canonical);
+            peer,
+        }) = self.listener.accept(ctx)
+        {
             if self.max_clients.is_some_and(|max| self.conns.len() >= max) {
                 drop(stream);
                 ctx.emit(EventKind::PeerRefused { peer });
-                continue;
-            }
-            let _ = stream.set_nodelay(true);
-            let token = ctx.token();
-            if let Err(source) = ctx
-                .registry
-                .register(&mut stream, token, Interest::READABLE | Interest::WRITABLE)
-            {
-                ctx.error(NetError::Accept {
-                    addr: self.local,
-                    source,
-                });
                 continue;
             }
             let conn = Conn::new(stream, token, local, peer).keep_half_open();
@@ -190,10 +120,7 @@ impl TcpServer {
         self.by_peer.remove(&conn.peer);
         self.half_closed.remove(&token);
         conn.release(ctx);
-        // Its descriptor is freed here: one may be all a failing accept needs.
-        if self.accept_at.is_some() {
-            self.accept_at = Some(Instant::now());
-        }
+        self.listener.freed();
         if let Some(error) = error {
             ctx.error(error);
         }
@@ -214,7 +141,7 @@ impl TcpServer {
 
 impl Transport for TcpServer {
     fn ready(&mut self, ctx: &mut Ctx, token: Token, readable: bool, writable: bool) {
-        if token == self.token {
+        if token == self.listener.token {
             return self.accept(ctx);
         }
         let Some(conn) = self.conns.get_mut(&token) else {
@@ -325,12 +252,15 @@ impl Transport for TcpServer {
         for token in over {
             self.remove(ctx, token, LeaveReason::Closed, None);
         }
-        if self.accept_at.is_some_and(|at| now >= at) {
+        if self.listener.retry_due(now) {
             self.accept(ctx);
         }
     }
 
     fn deadline(&self) -> Option<Instant> {
-        [self.linger_until, self.accept_at].into_iter().flatten().min()
+        [self.linger_until, self.listener.deadline()]
+            .into_iter()
+            .flatten()
+            .min()
     }
 }

@@ -1,0 +1,514 @@
+//! TCP relay: every client accepted on the listen address gets its own connection to the upstream, and bytes
+//! pass between the two unchanged (`pair.rs`); rules and framing see each leg as a peer of its own.
+mod filter;
+mod pair;
+
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
+use std::time::{Duration, Instant};
+
+use mio::Token;
+
+use super::caps::{Caps, Parts, RemoteUse, ScriptScope};
+use super::conn::{Conn, Outgoing, READ_BUFFER};
+use super::listen::{Accepted, Listener};
+use super::tcp_client::{connect_outcome, start_connect};
+use super::transport::{Ctx, Launcher, Started, Transport};
+use super::{Bytes, EventKind, LeaveReason, NetError, Nobody, Target, describe, platform};
+use crate::codec::pcapng::{Carrier, Way};
+use filter::Filter;
+use pair::{End, Leg, Pair, Upstream};
+
+pub const CAPS: Caps = Caps {
+    name: "relay",
+    label: ("TCP 中继", "TCP Relay"),
+    many_peers: true,
+    accepts: true,
+    peer_noun: "client",
+    remote: RemoteUse::Required,
+    local_port_optional: false,
+    default_local_port: "8081",
+    reconnects: false,
+    follows_peer: false,
+    multicast: false,
+    datagrams: false,
+    tls: false,
+    script_scope: ScriptScope::EachClient,
+    carrier: Carrier::Tcp,
+    ready_line: Some("relaying"),
+};
+
+/// How long each client's connection to the upstream may take.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// A relay's settings.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    pub listen: SocketAddr,
+    /// `host:port`, resolved once at start.
+    pub upstream: String,
+    /// Refuse clients beyond this many pairs.
+    pub max_pairs: Option<usize>,
+    pub connect_timeout: Duration,
+}
+
+impl Config {
+    pub(super) fn from_parts(parts: Parts) -> Option<Config> {
+        Some(Config {
+            listen: parts.local?,
+            upstream: parts.remote?,
+            max_pairs: parts.max_clients,
+            connect_timeout: CONNECT_TIMEOUT,
+        })
+    }
+
+    pub(super) fn parts(&self) -> Parts {
+        Parts {
+            local: Some(self.listen),
+            remote: Some(self.upstream.clone()),
+            max_clients: self.max_pairs,
+            ..Parts::default()
+        }
+    }
+}
+
+/// Resolves the upstream and binds on the caller's thread: a name that does not resolve, an upstream that is the
+/// relay itself, and "address in use" are the caller's errors.
+pub(super) fn launch<L: Launcher>(config: Config, mut ctx: Ctx, launcher: L) -> Result<L::Started, NetError> {
+    let upstream = resolve(&config.upstream)?;
+    let (rules, framing) = ctx.auto.take_rules();
+    let filter = rules.map(|rules| Filter::new(&rules, framing));
+    let listener = Listener::bind(&mut ctx, config.listen)?;
+    let local = listener.local;
+    if let Some(&upstream) = upstream.iter().find(|&&addr| is_itself(local, addr)) {
+        return Err(NetError::RelayLoop {
+            listen: local,
+            upstream,
+        });
+    }
+    let relay = Relay {
+        listener,
+        upstream,
+        max_pairs: config.max_pairs,
+        connect_timeout: config.connect_timeout,
+        pairs: HashMap::new(),
+        tokens: HashMap::new(),
+        names: HashMap::new(),
+        filter,
+        buf: vec![0; READ_BUFFER].into_boxed_slice(),
+    };
+    let started = Started {
+        local: Some(local),
+        default_to: "every client".into(),
+        name: format!("{} {local}", CAPS.name),
+        recv_buffer: None,
+    };
+    launcher.start(ctx, relay, started)
+}
+
+/// The upstream's addresses, in the resolver's order.
+fn resolve(upstream: &str) -> Result<Vec<SocketAddr>, NetError> {
+    let error = |reason| NetError::Resolve {
+        host: upstream.to_owned(),
+        reason,
+    };
+    let addrs: Vec<SocketAddr> = upstream
+        .to_socket_addrs()
+        .map_err(|e| error(describe(&e)))?
+        .map(platform::canonical)
+        .collect();
+    if addrs.is_empty() {
+        return Err(error("no addresses found".into()));
+    }
+    Ok(addrs)
+}
+
+/// Whether connecting to `upstream` reaches the relay's own listener on `listen`.
+fn is_itself(listen: SocketAddr, upstream: SocketAddr) -> bool {
+    let (listen, upstream) = (platform::canonical(listen), platform::canonical(upstream));
+    let (l, u) = (listen.ip(), upstream.ip());
+    let this_host = |ip: IpAddr| ip.is_loopback() || ip.is_unspecified();
+    listen.port() == upstream.port()
+        && (l == u || (l.is_unspecified() && this_host(u)) || (u.is_unspecified() && this_host(l)))
+}
+
+pub(super) struct Relay {
+    listener: Listener,
+    upstream: Vec<SocketAddr>,
+    max_pairs: Option<usize>,
+    connect_timeout: Duration,
+    /// Each pair, by its client's token.
+    pairs: HashMap<Token, Pair>,
+    /// Each upstream connection's token, to its pair.
+    tokens: HashMap<Token, Token>,
+    /// Each leg's name (the client's address, or the relay's end of the upstream connection), to its pair.
+    names: HashMap<SocketAddr, Token>,
+    /// The rules, applied here per direction and message (the automation only shows what passes).
+    filter: Option<Filter>,
+    buf: Box<[u8]>,
+}
+
+impl Relay {
+    fn accept(&mut self, ctx: &mut Ctx) {
+        while let Some(Accepted {
+            stream,
+            token,
+            local,
+            peer,
+        }) = self.listener.accept(ctx)
+        {
+            if self.max_pairs.is_some_and(|max| self.pairs.len() >= max) {
+                drop(stream);
+                ctx.emit(EventKind::PeerRefused { peer });
+                continue;
+            }
+            let conn = Conn::new(stream, token, local, peer);
+            ctx.emit(EventKind::PeerJoined {
+                peer,
+                counters: conn.counters.clone(),
+            });
+            ctx.peer_joined(local, peer, CAPS.script_scope, Way::In);
+            let pair = Pair {
+                client: Leg::new(conn, peer, self.filter.as_ref()),
+                upstream: Upstream::Gone,
+            };
+            self.pairs.insert(token, pair);
+            self.names.insert(peer, token);
+            // Tried in the resolver's order: `pop` takes from the end.
+            let rest = self.upstream.iter().rev().copied().collect();
+            self.connect(ctx, token, rest, None);
+        }
+    }
+
+    /// Connects pair `id` to the next of `rest`; when none is left, the pair ends with the last failure.
+    fn connect(&mut self, ctx: &mut Ctx, id: Token, mut rest: Vec<SocketAddr>, mut last: Option<NetError>) {
+        let Some(pair) = self.pairs.get_mut(&id) else {
+            return;
+        };
+        while let Some(addr) = rest.pop() {
+            // A port of its own (bound, not picked at connect), so no client of ours can have the same address:
+            // it names this leg.
+            let any = SocketAddr::new(
+                if addr.is_ipv4() {
+                    [0u8; 4].into()
+                } else {
+                    [0u16; 8].into()
+                },
+                0,
+            );
+            match start_connect(ctx, addr, Some(any)) {
+                Ok((stream, token)) => {
+                    self.tokens.insert(token, id);
+                    pair.upstream = Upstream::Connecting {
+                        stream,
+                        token,
+                        addr,
+                        deadline: Instant::now() + self.connect_timeout,
+                        rest,
+                    };
+                    return;
+                }
+                Err(error) => last = Some(error),
+            }
+        }
+        let source = last.unwrap_or_else(|| NetError::Resolve {
+            host: self.upstream.first().map(ToString::to_string).unwrap_or_default(),
+            reason: "no addresses found".into(),
+        });
+        let client = pair.client.key;
+        self.remove(ctx, id, failed(client, source));
+    }
+
+    /// The upstream connection of pair `id` finished connecting, one way or the other (or not: a spurious wake-up).
+    fn connected(&mut self, ctx: &mut Ctx, id: Token) {
+        let Some(pair) = self.pairs.get_mut(&id) else {
+            return;
+        };
+        let Upstream::Connecting { stream, addr, .. } = &pair.upstream else {
+            return;
+        };
+        let addr = *addr;
+        let outcome = connect_outcome(stream).and_then(|peer| Ok((stream.local_addr()?, peer)));
+        let (via, upstream) = match outcome {
+            Ok((via, peer)) => (platform::canonical(via), platform::canonical(peer)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotConnected => return,
+            Err(source) => return self.try_next(ctx, id, NetError::Connect { addr, source }),
+        };
+        // An upstream on this machine reached through one of its other addresses: the static check cannot know them.
+        if via.ip() == upstream.ip() && is_itself(self.listener.local, SocketAddr::new(via.ip(), upstream.port())) {
+            let error = NetError::RelayLoop {
+                listen: self.listener.local,
+                upstream,
+            };
+            let client = pair.client.key;
+            return self.remove(ctx, id, failed(client, error));
+        }
+        let Upstream::Connecting { stream, token, .. } = std::mem::replace(&mut pair.upstream, Upstream::Gone) else {
+            return;
+        };
+        let conn = Conn::new(stream, token, via, upstream);
+        pair.upstream = Upstream::Open(Leg::new(conn, via, self.filter.as_ref()));
+        self.names.insert(via, id);
+        ctx.emit(EventKind::Paired {
+            client: pair.client.key,
+            via,
+            upstream,
+        });
+        if let Some(pcap) = &mut ctx.pcap {
+            pcap.joined(via, upstream, Way::Out);
+        }
+        // What either side sent meanwhile got no wake-up of its own.
+        ctx.unread.extend([id, token]);
+    }
+
+    /// Gives up pair `id`'s connection attempt and tries the next address.
+    fn try_next(&mut self, ctx: &mut Ctx, id: Token, error: NetError) {
+        let Some(pair) = self.pairs.get_mut(&id) else {
+            return;
+        };
+        if let Upstream::Connecting {
+            mut stream,
+            token,
+            rest,
+            ..
+        } = std::mem::replace(&mut pair.upstream, Upstream::Gone)
+        {
+            let _ = ctx.registry.deregister(&mut stream);
+            self.tokens.remove(&token);
+            self.connect(ctx, id, rest, Some(error));
+        }
+    }
+
+    fn remove(&mut self, ctx: &mut Ctx, id: Token, end: End) {
+        let Some(mut pair) = self.pairs.remove(&id) else {
+            return;
+        };
+        if matches!(end.reason, LeaveReason::Reset | LeaveReason::Error) {
+            pair.reset_on_close();
+        }
+        if let Some(token) = pair.upstream_token() {
+            self.tokens.remove(&token);
+        }
+        let client = &mut pair.client;
+        self.names.remove(&client.key);
+        client.conn.release(ctx);
+        match &mut pair.upstream {
+            Upstream::Open(leg) => {
+                self.names.remove(&leg.key);
+                leg.conn.release(ctx);
+                ctx.peer_left_as(leg.conn.local, leg.conn.peer, leg.key, end.reason);
+            }
+            Upstream::Connecting { stream, .. } => {
+                let _ = ctx.registry.deregister(stream);
+            }
+            Upstream::Gone => {}
+        }
+        self.listener.freed();
+        if let Some(error) = end.error {
+            ctx.error(error);
+        }
+        let client = &pair.client;
+        ctx.peer_left(client.conn.local, client.key, end.reason);
+        ctx.emit(EventKind::PeerLeft {
+            peer: client.key,
+            reason: end.reason,
+        });
+    }
+
+    /// With rules: what they delayed and what a gap ends, when its time has come.
+    fn settle(&mut self, ctx: &mut Ctx, now: Instant) {
+        let Some(filter) = &mut self.filter else {
+            return;
+        };
+        let mut ended = Vec::new();
+        for (&id, pair) in &mut self.pairs {
+            if pair.waits()
+                && let Err(end) = pair.settle(ctx, now, Some(filter))
+            {
+                ended.push((id, end));
+            }
+        }
+        for (id, end) in ended {
+            self.remove(ctx, id, end);
+        }
+    }
+
+    /// The pair a leg's name (client address or `via`) belongs to.
+    fn pair_of(&self, name: SocketAddr) -> Result<Token, NetError> {
+        let name = platform::canonical(name);
+        self.names
+            .get(&name)
+            .copied()
+            .ok_or(NetError::UnknownPeer { addr: name })
+    }
+
+    fn legs(&self) -> impl Iterator<Item = &Leg> {
+        self.pairs.values().flat_map(|pair| {
+            let upstream = match &pair.upstream {
+                Upstream::Open(leg) => Some(leg),
+                _ => None,
+            };
+            std::iter::once(&pair.client).chain(upstream)
+        })
+    }
+}
+
+/// A pair that ends because of `source`, said for its client.
+fn failed(client: SocketAddr, source: NetError) -> End {
+    End {
+        reason: LeaveReason::Error,
+        error: Some(NetError::Pair {
+            client,
+            source: Box::new(source),
+        }),
+    }
+}
+
+impl Transport for Relay {
+    fn ready(&mut self, ctx: &mut Ctx, token: Token, readable: bool, writable: bool) {
+        if token == self.listener.token {
+            return self.accept(ctx);
+        }
+        let id = match self.tokens.get(&token) {
+            Some(&id) => id,
+            None if self.pairs.contains_key(&token) => token,
+            None => return,
+        };
+        let Some(pair) = self.pairs.get_mut(&id) else {
+            return;
+        };
+        if matches!(&pair.upstream, Upstream::Connecting { token: connecting, .. } if *connecting == token) {
+            return self.connected(ctx, id);
+        }
+        if let Err(end) = pair.ready(ctx, token, (readable, writable), self.filter.as_mut(), &mut self.buf) {
+            self.remove(ctx, id, end);
+        }
+    }
+
+    fn send(&mut self, ctx: &mut Ctx, to: Target, bytes: Bytes, report: bool) -> Result<(), NetError> {
+        let names: Vec<SocketAddr> = match to {
+            Target::Peer(name) => vec![platform::canonical(name)],
+            Target::Default if self.pairs.is_empty() => return Err(NetError::NoPeer(Nobody::NoClients)),
+            Target::Default => self.pairs.values().map(|pair| pair.client.key).collect(),
+        };
+        for name in names {
+            let id = self.pair_of(name)?;
+            let Some(pair) = self.pairs.get_mut(&id) else {
+                continue;
+            };
+            let out = Outgoing {
+                bytes: bytes.clone(),
+                report,
+            };
+            match pair.send(ctx, name, out) {
+                Ok(Ok(())) => {}
+                Ok(Err(end)) => self.remove(ctx, id, end),
+                // One stuck client must not stop a send to the others.
+                Err(error) if to == Target::Default => ctx.error(error),
+                Err(error) => return Err(error),
+            }
+        }
+        Ok(())
+    }
+
+    fn queued(&self, to: Target) -> usize {
+        match to {
+            Target::Peer(name) => self
+                .legs()
+                .find(|leg| leg.key == platform::canonical(name))
+                .map_or(0, |leg| leg.conn.queued()),
+            Target::Default => self.legs().map(|leg| leg.conn.queued()).max().unwrap_or(0),
+        }
+    }
+
+    fn unsent(&self, _default: &str) -> Vec<(String, usize)> {
+        self.legs()
+            .filter(|leg| leg.conn.queued() > 0)
+            .map(|leg| (leg.key.to_string(), leg.conn.queued()))
+            .collect()
+    }
+
+    fn kick(&mut self, ctx: &mut Ctx, peer: SocketAddr) -> Result<(), NetError> {
+        let id = self.pair_of(peer)?;
+        let end = End {
+            reason: LeaveReason::Kicked,
+            error: None,
+        };
+        self.remove(ctx, id, end);
+        Ok(())
+    }
+
+    fn peers(&self) -> Vec<SocketAddr> {
+        let mut peers: Vec<SocketAddr> = self.pairs.values().map(|pair| pair.client.key).collect();
+        peers.sort_unstable();
+        peers
+    }
+
+    fn tick(&mut self, ctx: &mut Ctx, now: Instant) {
+        let late: Vec<(Token, SocketAddr)> = self
+            .pairs
+            .iter()
+            .filter_map(|(&id, pair)| match &pair.upstream {
+                Upstream::Connecting { addr, deadline, .. } if now >= *deadline => Some((id, *addr)),
+                _ => None,
+            })
+            .collect();
+        let millis = self.connect_timeout.as_millis();
+        for (id, addr) in late {
+            self.try_next(ctx, id, NetError::ConnectTimeout { addr, millis });
+        }
+        if self.listener.retry_due(now) {
+            self.accept(ctx);
+        }
+        self.settle(ctx, now);
+    }
+
+    fn deadline(&self) -> Option<Instant> {
+        let connects = self.pairs.values().filter_map(|pair| match &pair.upstream {
+            Upstream::Connecting { deadline, .. } => Some(*deadline),
+            _ => None,
+        });
+        let now = Instant::now();
+        let held = self
+            .filter
+            .is_some()
+            .then(|| self.pairs.values().filter_map(move |pair| pair.due_after(now)));
+        connects
+            .chain(held.into_iter().flatten())
+            .chain(self.listener.deadline())
+            .min()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn addr(text: &str) -> SocketAddr {
+        text.parse().expect(text)
+    }
+
+    #[test]
+    fn an_upstream_on_the_listening_port_of_this_host_is_the_relay_itself() {
+        let loops = [
+            ("127.0.0.1:7000", "127.0.0.1:7000"),
+            ("0.0.0.0:7000", "127.0.0.1:7000"),
+            ("0.0.0.0:7000", "0.0.0.0:7000"),
+            ("127.0.0.1:7000", "0.0.0.0:7000"),
+            ("[::]:7000", "127.0.0.1:7000"),
+            ("[::]:7000", "[::1]:7000"),
+            ("127.0.0.1:7000", "[::ffff:127.0.0.1]:7000"),
+        ];
+        for (listen, upstream) in loops {
+            assert!(is_itself(addr(listen), addr(upstream)), "{listen} → {upstream}");
+        }
+        let fine = [
+            ("127.0.0.1:7000", "127.0.0.1:7001"),
+            ("127.0.0.1:7000", "127.0.0.2:7000"),
+            ("127.0.0.1:7000", "10.1.2.3:7000"),
+        ];
+        for (listen, upstream) in fine {
+            assert!(!is_itself(addr(listen), addr(upstream)), "{listen} → {upstream}");
+        }
+    }
+}
