@@ -144,7 +144,8 @@ pub struct CounterSnapshot {
     pub dropped_from_view: u64,
     /// Periodic sends skipped because the worker was late for them (never sent in a burst afterwards).
     pub missed_ticks: u64,
-    /// UDP: datagrams the kernel dropped because the receive buffer was full (Linux, SO_RXQ_OVFL; 0 elsewhere).
+    /// UDP: datagrams the kernel dropped because the receive buffer was full (Linux, SO_MEMINFO; 0 where the OS
+    /// keeps no count: `RecvBuffer::drops_counted` says which).
     pub kernel_dropped: u64,
     /// Messages cut by the framing (0 without one).
     pub messages: u64,
@@ -229,6 +230,8 @@ pub struct Session {
 pub struct RecvBuffer {
     pub wanted: usize,
     pub granted: usize,
+    /// The OS counts the datagrams it drops from this buffer (Linux); elsewhere the drop count is not available.
+    pub drops_counted: bool,
 }
 
 impl RecvBuffer {

@@ -276,8 +276,10 @@ pub(super) trait Transport {
     fn membership(&mut self, _group: super::Group, _join: bool) -> Result<(), NetError> {
         Err(NetError::NoPeer(Nobody::GroupsNeedUdp))
     }
-    /// Timers: connect timeouts, reconnects.
+    /// Timers: connect timeouts, reconnects. Called every turn of the loop.
     fn tick(&mut self, _ctx: &mut Ctx, _now: Instant) {}
+    /// Counts the OS keeps for the session (UDP: its drops), read a last time before its `Closed`.
+    fn last_counts(&mut self, _ctx: &mut Ctx) {}
     fn deadline(&self) -> Option<Instant> {
         None
     }

@@ -295,6 +295,7 @@ impl<T: Transport> Worker<T> {
     /// The session's end: what was left unsent, the capture and pcap closed, and the last events handed over.
     fn finish(mut self, reason: CloseReason) {
         self.jobs.clear();
+        self.transport.last_counts(&mut self.ctx);
         if reason == CloseReason::Stopped {
             for (to, queued) in self.transport.unsent(&self.default_to) {
                 self.ctx.error(NetError::Unsent { to, queued });

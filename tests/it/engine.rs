@@ -1123,6 +1123,57 @@ fn a_late_periodic_send_skips_and_counts_the_ticks_it_missed() {
     assert_eq!(rest.len() as u64, sent - 6, "every send counted arrived");
 }
 
+/// The drops at the end of a burst count too, though no datagram follows them: a session its consumer reads late
+/// (lossless, events taken only after the burst) reports exactly what the kernel counted for its socket.
+#[cfg(target_os = "linux")]
+#[test]
+fn udp_drops_at_the_end_of_a_burst_are_counted() {
+    const SENT: u64 = 2000;
+    let session = start_with(udp_mode("127.0.0.1:0", None, false), |c| {
+        c.delivery = Delivery::Lossless
+    });
+    let to = session.local_addr().expect("bound");
+    let sender = UdpSocket::bind("127.0.0.1:0").expect("bind");
+    let datagram = vec![7u8; 60_000];
+    for _ in 0..SENT {
+        sender.send_to(&datagram, to).expect("send");
+    }
+    // Read late, and nothing sent after the burst: every datagram is read or was dropped by the kernel.
+    let events = session.events().clone();
+    let mut received = 0u64;
+    let kernel = eventually("every datagram read or dropped", TIMEOUT, || {
+        for batch in events.try_iter() {
+            received += batch
+                .iter()
+                .filter(|event| matches!(event.kind, EventKind::Received { .. }))
+                .count() as u64;
+        }
+        let kernel = proc_udp_drops(to);
+        (received + kernel == SENT).then_some(kernel)
+    });
+    assert!(kernel > 0, "{SENT} datagrams of 60 kB overflow a reader held up");
+    eventually(
+        format_args!("the session to count the kernel's {kernel} drops"),
+        TIMEOUT,
+        || (session.counters().snapshot().kernel_dropped == kernel).then_some(()),
+    );
+}
+
+/// The kernel's count of datagrams it dropped on the UDP socket bound to `local`: the last column of its line in
+/// /proc/net/udp (local address as hex `IP:PORT`).
+#[cfg(target_os = "linux")]
+fn proc_udp_drops(local: SocketAddr) -> u64 {
+    let table = std::fs::read_to_string("/proc/net/udp").expect("read /proc/net/udp");
+    let port = format!(":{:04X}", local.port());
+    let line = table
+        .lines()
+        .skip(1)
+        .find(|line| line.split_whitespace().nth(1).is_some_and(|addr| addr.ends_with(&port)))
+        .unwrap_or_else(|| panic!("{local} in /proc/net/udp:\n{table}"));
+    let drops = line.split_whitespace().last().expect("a drops column");
+    drops.parse().expect("drops is a number")
+}
+
 /// A UDP session the consumer holds up (lossless, events not taken) stops reading; the kernel then drops
 /// datagrams, and the session counts exactly those: received + dropped = sent.
 #[cfg(target_os = "linux")]
@@ -1140,8 +1191,8 @@ fn udp_datagrams_the_kernel_drops_are_counted() {
     for _ in 0..SENT {
         sender.send_to(&datagram, to).expect("send");
     }
-    // The count travels with the next datagram received, and anything sent before a marker is read or dropped
-    // before it. A marker that finds the buffer still full is dropped too: then another one goes.
+    // Anything sent before a marker is read or dropped before it. A marker that finds the buffer still full is
+    // dropped too: then another one goes.
     let events = session.events().clone();
     let deadline = std::time::Instant::now() + TIMEOUT;
     let (mut received, mut markers) = (0u64, 0u64);

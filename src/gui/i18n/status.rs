@@ -24,5 +24,9 @@ labels! {
         tip_kernel_dropped:
             "接收缓冲满时操作系统丢弃的 UDP 数据报个数",
             "UDP datagrams the operating system dropped because the receive buffer was full";
+        not_available: "不可用", "not available";
+        tip_kernel_dropped_unknown:
+            "此系统不为每个套接字统计丢弃的 UDP 数据报，无法得知丢了多少",
+            "This system keeps no per-socket count of the UDP datagrams it drops, so how many were lost is unknown";
     }
 }

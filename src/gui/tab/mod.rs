@@ -250,6 +250,12 @@ impl TabState {
         self.session.as_ref().and_then(Session::local_addr)
     }
 
+    /// An open UDP session: whether the OS counts the datagrams it drops (`None`: no such session).
+    pub fn drops_counted(&self) -> Option<bool> {
+        let buffer = self.session.as_ref().and_then(Session::recv_buffer);
+        buffer.map(|buffer| buffer.drops_counted)
+    }
+
     pub fn totals(&self) -> &Totals {
         &self.totals
     }

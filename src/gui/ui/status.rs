@@ -1,4 +1,5 @@
 //! A tab's status bar: state, addresses, exact RX/TX counters, rates, what fell out of the view, reset.
+use crate::gui::i18n::Texts;
 use crate::gui::settings::TabConfig;
 use crate::gui::tab::{TabAction as Action, TabState};
 use crate::gui::ui::Cx;
@@ -41,18 +42,30 @@ pub fn status_bar(ui: &mut egui::Ui, cx: Cx, config: &TabConfig, state: &TabStat
             )
             .on_hover_text(t.status.tip_missed_ticks);
         }
-        if engine.kernel_dropped > 0 {
-            ui.colored_label(
-                ui.visuals().warn_fg_color,
-                format!("{}: {}", t.status.kernel_dropped, engine.kernel_dropped),
-            )
-            .on_hover_text(t.status.tip_kernel_dropped);
+        if let Some((text, tip)) = kernel_drops(t, state.drops_counted(), engine.kernel_dropped) {
+            ui.colored_label(ui.visuals().warn_fg_color, text).on_hover_text(tip);
         }
         if ui.button(t.status.reset).on_hover_text(t.status.tip_reset).clicked() {
             actions.push(Action::ResetCounters);
         }
     });
     actions
+}
+
+/// The kernel's UDP drops, and their tooltip: the count once there are any; "not available" for a session the OS
+/// keeps no count for (Windows, macOS), where a 0 would claim that nothing was lost.
+fn kernel_drops(t: &Texts, counted: Option<bool>, dropped: u64) -> Option<(String, &'static str)> {
+    match counted {
+        Some(false) => Some((
+            format!("{}: {}", t.status.kernel_dropped, t.status.not_available),
+            t.status.tip_kernel_dropped_unknown,
+        )),
+        _ if dropped > 0 => Some((
+            format!("{}: {dropped}", t.status.kernel_dropped),
+            t.status.tip_kernel_dropped,
+        )),
+        _ => None,
+    }
 }
 
 /// 1536 → "1.5 KiB" (a count of bytes; the exact figure goes in a tooltip).
@@ -73,5 +86,25 @@ fn human(bytes_per_second: f64) -> String {
         format!("{value:.0} B")
     } else {
         format!("{value:.1} {}", UNITS[unit])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::kernel_drops;
+    use crate::gui::i18n::Lang;
+
+    #[test]
+    fn kernel_drops_show_once_counted_and_say_not_available_where_uncounted() {
+        let t = Lang::En.texts();
+        assert_eq!(kernel_drops(t, Some(true), 0), None, "nothing lost, nothing shown");
+        assert_eq!(kernel_drops(t, None, 0), None, "a TCP session has no kernel drops");
+        let (text, _) = kernel_drops(t, Some(true), 7).expect("drops shown");
+        assert_eq!(text, "Kernel dropped: 7");
+        // Closed: the last session's count stays on show.
+        assert!(kernel_drops(t, None, 7).is_some());
+        let (text, tip) = kernel_drops(t, Some(false), 0).expect("an uncounted session says so");
+        assert_eq!(text, "Kernel dropped: not available");
+        assert_eq!(tip, t.status.tip_kernel_dropped_unknown);
     }
 }

@@ -99,6 +99,7 @@ pub(super) fn launch<L: Launcher>(config: Config, mut ctx: Ctx, launcher: L) -> 
         recv_buffer: Some(RecvBuffer {
             wanted: SOCKET_BUFFER,
             granted: socket.recv_buffer,
+            drops_counted: socket.kernel_dropped.is_some(),
         }),
     };
     launcher.start(ctx, socket, started)
@@ -131,8 +132,8 @@ pub(super) struct Udp {
     waker: Arc<Waker>,
     /// The receive buffer the OS granted, in bytes.
     recv_buffer: usize,
-    /// The kernel's running count of datagrams it dropped, as last seen.
-    kernel_dropped: u32,
+    /// The kernel's running count of datagrams it dropped, as last seen; `None` where the OS keeps no count.
+    kernel_dropped: Option<u32>,
 }
 
 impl Udp {
@@ -161,7 +162,6 @@ impl Udp {
             let _ = socket.set_only_v6(false);
         }
         let recv_buffer = platform::grow_recv_buffer(&socket, SOCKET_BUFFER).map_err(option("SO_RCVBUF"))?;
-        platform::count_udp_drops(&socket);
         let _ = socket.set_send_buffer_size(SOCKET_BUFFER);
         if broadcast {
             socket.set_broadcast(true).map_err(option("SO_BROADCAST"))?;
@@ -174,6 +174,7 @@ impl Udp {
         for group in &groups {
             membership(&socket, *group, true)?;
         }
+        let kernel_dropped = platform::udp_drops(&socket);
         let token = ctx.token();
         ctx.registry
             .register(&mut socket, token, Interest::READABLE | Interest::WRITABLE)
@@ -203,7 +204,7 @@ impl Udp {
             buf: vec![0; RECV_BUFFER].into_boxed_slice(),
             waker,
             recv_buffer,
-            kernel_dropped: 0,
+            kernel_dropped,
         })
     }
 
@@ -242,14 +243,8 @@ impl Udp {
                 ctx.parked.push(self.token);
                 return;
             }
-            match platform::recv_from_counting(&self.socket, &mut self.buf) {
-                Ok((n, peer, dropped)) => {
-                    if let Some(dropped) = dropped {
-                        // A running count: what is new since the last datagram that carried it.
-                        ctx.counters
-                            .add_kernel_dropped(dropped.wrapping_sub(self.kernel_dropped));
-                        self.kernel_dropped = dropped;
-                    }
+            match self.socket.recv_from(&mut self.buf) {
+                Ok((n, peer)) => {
                     let peer = platform::canonical(peer);
                     let room = self.room(ctx);
                     for reply in ctx.received(self.local, peer, &self.buf[..n], false, room) {
@@ -272,6 +267,19 @@ impl Udp {
             }
         }
         ctx.unread.push(self.token);
+    }
+
+    /// Adds what the kernel dropped since the last look. It counts whether or not anything is read after the
+    /// drops (a burst's tail), so a look after each turn of the loop and one at the end miss nothing.
+    fn count_drops(&mut self, ctx: &mut Ctx) {
+        let Some(last) = self.kernel_dropped else {
+            return;
+        };
+        if let Some(now) = platform::udp_drops(&self.socket) {
+            // A running count of the kernel's (wrapping at u32): what is new since the last look.
+            ctx.counters.add_kernel_dropped(now.wrapping_sub(last));
+            self.kernel_dropped = Some(now);
+        }
     }
 
     /// Takes the lookup's answer, if it is in, and sends what waited for it.
@@ -414,8 +422,14 @@ impl Transport for Udp {
         membership(&self.socket, group, join)
     }
 
+    /// Every turn of the loop, a paused one too (it comes back every few ms while the consumer catches up).
     fn tick(&mut self, ctx: &mut Ctx, _now: std::time::Instant) {
         self.check_lookup(ctx);
+        self.count_drops(ctx);
+    }
+
+    fn last_counts(&mut self, ctx: &mut Ctx) {
+        self.count_drops(ctx);
     }
 
     fn file_chunk(&self) -> usize {
