@@ -83,6 +83,10 @@ pub fn raise_fd_limit() {
     });
 }
 
+/// Windows has no per-process limit on sockets to raise.
+#[cfg(not(unix))]
+pub fn raise_fd_limit() {}
+
 /// Asks the kernel for a UDP receive buffer of `wanted` bytes, so bursts wait there instead of being dropped, and
 /// returns what it granted. Linux caps `SO_RCVBUF` at `net.core.rmem_max`; `SO_RCVBUFFORCE` passes the cap where
 /// we are allowed to (CAP_NET_ADMIN). Linux reports twice the size it grants (its bookkeeping): halved here.
