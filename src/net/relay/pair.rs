@@ -109,7 +109,7 @@ pub(super) enum Upstream {
         /// Addresses still to try, the next last.
         rest: Vec<SocketAddr>,
     },
-    Open(Leg),
+    Open(Box<Leg>),
     /// Only while being replaced.
     Gone,
 }
@@ -159,7 +159,7 @@ impl Pair {
             return Some(&mut self.client);
         }
         match &mut self.upstream {
-            Upstream::Open(leg) if leg.key == key => Some(leg),
+            Upstream::Open(leg) if leg.key == key => Some(&mut **leg),
             _ => None,
         }
     }
@@ -178,6 +178,7 @@ impl Pair {
             // The client is read only once there is somewhere to send what it says.
             return Ok(());
         };
+        let upstream: &mut Leg = upstream;
         let to_upstream = token == self.client.conn.token;
         let (from, to) = if to_upstream {
             (&mut self.client, upstream)
@@ -200,6 +201,7 @@ impl Pair {
         let Upstream::Open(upstream) = &mut self.upstream else {
             return Ok(());
         };
+        let upstream: &mut Leg = upstream;
         for to_upstream in [true, false] {
             let (from, to) = if to_upstream {
                 (&mut self.client, &mut *upstream)
@@ -238,7 +240,7 @@ impl Pair {
     /// A reset or a failure on one leg becomes a reset on the other: a RST is sent when the sockets close.
     pub fn reset_on_close(&self) {
         let upstream = match &self.upstream {
-            Upstream::Open(leg) => Some(leg),
+            Upstream::Open(leg) => Some(&**leg),
             _ => None,
         };
         for leg in std::iter::once(&self.client).chain(upstream) {
