@@ -9,7 +9,8 @@ throughput (raw TCP receive vs socat -b 256K), decode (received data printed as 
 first frame, idle RSS and CPU, frame times and RSS in floods), tabs (20 tabs each receiving 1 MiB/s: frame
 times), automation (a rule's reply round trip vs socat PIPE, 1,000 clients of rule replies, capture with 1,000
 rules vs none), search (find in a 64 MiB history: first and all matches vs Python), pcap (1 GiB
-to a file with and without --pcap, and socat). --quick runs smaller loads (a smoke test, not the
+to a file with and without --pcap, and socat), relay (1 GiB each way at once through `wirepad relay` vs socat fork,
+added latency p50/p99 vs direct). --quick runs smaller loads (a smoke test, not the
 figures). Needs socat, python3, Xvfb and xdotool; builds the release binary first unless --no-build.
 Exit status: 0 when it ran (whatever the results), 1 when a part could not run.
 """
@@ -24,7 +25,8 @@ import traceback
 
 from common import DEFAULT_WIREPAD, ROOT, table
 
-PARTS = ["latency", "periodic", "udp", "throughput", "decode", "slow", "window", "tabs", "automation", "search", "pcap"]
+PARTS = ["latency", "periodic", "udp", "throughput", "decode", "slow", "window", "tabs", "automation", "search", "pcap",
+         "relay"]
 MODULES = {"udp": "udp_rate", "slow": "slow_clients"}
 
 

@@ -363,7 +363,7 @@ fn relay_pcap_holds_both_legs_each_a_conversation_with_real_addresses() {
         for stream in 0..2 {
             let (first, second) = follow_tcp(&file, stream);
             assert!(
-                (first == request && second == reply),
+                first == request && second == reply,
                 "stream {stream}: {} and {} bytes",
                 first.len(),
                 second.len()

@@ -98,8 +98,7 @@ fn framed(framing: &Framing, body: &[u8]) -> Result<Bytes, String> {
     let fits = u32::try_from(length).ok().filter(|&n| size == 4 || n < 1 << (8 * size));
     let Some(length) = fits else {
         return Err(format!(
-            "the rewrite's {length} bytes do not fit a {}-byte length field",
-            size
+            "the rewrite's {length} bytes do not fit a {size}-byte length field"
         ));
     };
     let mut out = Vec::with_capacity(size + body.len());

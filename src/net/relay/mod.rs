@@ -247,7 +247,7 @@ impl Relay {
             return;
         };
         let conn = Conn::new(stream, token, via, upstream);
-        pair.upstream = Upstream::Open(Leg::new(conn, via, self.filter.as_ref()));
+        pair.upstream = Upstream::Open(Box::new(Leg::new(conn, via, self.filter.as_ref())));
         self.names.insert(via, id);
         ctx.emit(EventKind::Paired {
             client: pair.client.key,
@@ -345,7 +345,7 @@ impl Relay {
     fn legs(&self) -> impl Iterator<Item = &Leg> {
         self.pairs.values().flat_map(|pair| {
             let upstream = match &pair.upstream {
-                Upstream::Open(leg) => Some(leg),
+                Upstream::Open(leg) => Some(&**leg),
                 _ => None,
             };
             std::iter::once(&pair.client).chain(upstream)

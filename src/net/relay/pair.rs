@@ -114,7 +114,7 @@ pub(super) enum Upstream {
         /// Addresses still to try, the next last.
         rest: Vec<SocketAddr>,
     },
-    Open(Leg),
+    Open(Box<Leg>),
     /// Only while being replaced.
     Gone,
 }
@@ -164,7 +164,7 @@ impl Pair {
             return Some(&mut self.client);
         }
         match &mut self.upstream {
-            Upstream::Open(leg) if leg.key == key => Some(leg),
+            Upstream::Open(leg) if leg.key == key => Some(&mut **leg),
             _ => None,
         }
     }
@@ -183,6 +183,7 @@ impl Pair {
             // The client is read only once there is somewhere to send what it says.
             return Ok(());
         };
+        let upstream: &mut Leg = upstream;
         let to_upstream = token == self.client.conn.token;
         let (from, to) = if to_upstream {
             (&mut self.client, upstream)
@@ -205,6 +206,7 @@ impl Pair {
         let Upstream::Open(upstream) = &mut self.upstream else {
             return Ok(());
         };
+        let upstream: &mut Leg = upstream;
         for to_upstream in [true, false] {
             let (from, to) = if to_upstream {
                 (&mut self.client, &mut *upstream)
@@ -243,7 +245,7 @@ impl Pair {
     /// A reset or a failure on one leg becomes a reset on the other: a RST is sent when the sockets close.
     pub fn reset_on_close(&self) {
         let upstream = match &self.upstream {
-            Upstream::Open(leg) => Some(leg),
+            Upstream::Open(leg) => Some(&**leg),
             _ => None,
         };
         for leg in std::iter::once(&self.client).chain(upstream) {
