@@ -13,4 +13,5 @@ pub mod net;
 pub mod payload;
 pub mod render;
 pub mod session;
+pub mod settings;
 pub mod view;

@@ -10,6 +10,8 @@ mod export;
 mod first_use;
 mod pcap;
 mod resilience;
+#[cfg(feature = "gui")]
+mod settings_file;
 mod support;
 #[cfg(feature = "gui")]
 mod tabs;
