@@ -165,11 +165,10 @@ fn read_tabs(text: &str, fixes: &mut Fixes) -> Option<Vec<(u64, String)>> {
         }
         tabs.push((id, tab));
     }
-    // Fresh ids above every kept one: at most MAX_TABS of them, far below MAX_TAB_ID.
-    let mut next = ids.iter().next_back().map_or(0, |id| id + 1);
-    for index in renumber {
-        tabs[index].0 = next;
-        next += 1;
+    // The smallest ids no tab has: with at most MAX_TABS tabs, far below MAX_TAB_ID.
+    let free = (0..).filter(|id| !ids.contains(id));
+    for (id, index) in free.zip(renumber) {
+        tabs[index].0 = id;
     }
     Some(tabs)
 }
@@ -223,10 +222,22 @@ mod tests {
 
     #[test]
     fn ids_out_of_range_or_repeated_are_renumbered() {
-        let text = ron::to_string(&saved(&[(u64::MAX, "a"), (3, "b"), (3, "c"), (MAX_TAB_ID, "d")])).expect("ron");
-        let loaded = load(Some(&text), Lang::En);
-        assert_eq!(names(&loaded), [(4, "a"), (3, "b"), (5, "c"), (6, "d")]);
-        assert_eq!(loaded.fixes.reset, ["tab 1: id", "tab 3: id", "tab 4: id"]);
+        let last = MAX_TAB_ID - 1;
+        let tabs = [
+            (u64::MAX, "a"),
+            (3, "b"),
+            (3, "c"),
+            (MAX_TAB_ID, "d"),
+            (last, "e"),
+            (last, "f"),
+        ];
+        let loaded = load(Some(&ron::to_string(&saved(&tabs)).expect("ron")), Lang::En);
+        // The smallest free ids: counting up from the largest would pass the limit.
+        assert_eq!(
+            names(&loaded),
+            [(0, "a"), (3, "b"), (1, "c"), (2, "d"), (last, "e"), (4, "f")]
+        );
+        assert_eq!(loaded.fixes.reset, ["tab 1: id", "tab 3: id", "tab 4: id", "tab 6: id"]);
     }
 
     #[test]

@@ -203,6 +203,7 @@ fn quick_commands(ui: &mut egui::Ui, cx: Cx, open: bool, quick: QuickCommands<'_
                     ui.add(
                         egui::TextEdit::multiline(&mut command.text)
                             .desired_rows(2)
+                            .char_limit(MAX_TEXT)
                             .code_editor(),
                     );
                     ui.horizontal(|ui| {
