@@ -15,4 +15,5 @@ pub mod payload;
 pub mod render;
 pub mod session;
 pub mod signals;
+pub mod settings;
 pub mod view;

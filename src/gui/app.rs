@@ -8,17 +8,19 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use crossbeam_channel::{Receiver, Sender, unbounded};
 use egui_tiles::{Container, Tile, TileId, Tree};
-use serde::{Deserialize, Serialize};
 
 use crate::gui::dialog::{Chosen, FileDialogs, FilePurpose, SystemDialogs};
 use crate::gui::frame_log::FrameLog;
 use crate::gui::i18n::{Lang, Notice, Texts};
-use crate::gui::persist::Lenient;
-use crate::gui::settings::{Prefs, TabConfig};
 use crate::gui::tab::{FindAction, Picked, Tab, TabAction, TabId};
+use crate::gui::tiles::rebuild_layout;
 use crate::gui::ui::{self, Action, Cx, Typed};
 use crate::net::CaptureFile;
 use crate::session::launch::WindowSession;
+use crate::settings::check;
+use crate::settings::file::{self, Opened};
+use crate::settings::saved::{self, Loaded, Saved};
+use crate::settings::{Prefs, TabConfig};
 
 /// New tab, close tab, next tab (and previous with Shift).
 const NEW_TAB: egui::KeyboardShortcut = egui::KeyboardShortcut::new(egui::Modifiers::COMMAND, egui::Key::T);
@@ -34,19 +36,6 @@ const NUMBER_KEYS: [egui::Key; 9] = [
     egui::Key::Num8,
     egui::Key::Num9,
 ];
-
-/// What eframe's storage keeps (RON). Each part is its own RON text, read on its own: one tab that cannot be
-/// read costs that tab's fields, not the other tabs or the layout.
-#[derive(Debug, Default, Serialize, Deserialize)]
-#[serde(default)]
-struct Saved {
-    /// 1 from the first version with tabs; 0 (absent) is the single-session file before it.
-    version: u32,
-    prefs: String,
-    tabs: Vec<(u64, String)>,
-    layout: String,
-    focused: u64,
-}
 
 pub struct WirepadApp {
     prefs: Prefs,
@@ -115,16 +104,44 @@ impl WirepadApp {
         app
     }
 
-    /// With eframe's storage: the tabs and settings of the last run (or the command line's sessions).
-    pub fn from_creation(cc: &eframe::CreationContext<'_>, launches: &[WindowSession]) -> Self {
-        let stored = cc.storage.and_then(|storage| storage.get_string(eframe::APP_KEY));
-        let bad_copy = eframe::storage_dir("wirepad").map(|dir| dir.join("app.ron.bad"));
-        Self::from_stored(&cc.egui_ctx, stored, Lang::from_system(), bad_copy, launches)
+    /// With eframe's storage: the settings file as `run_gui` read it before eframe did (see `settings::file`),
+    /// or the command line's sessions.
+    pub fn from_creation(cc: &eframe::CreationContext<'_>, opened: &Opened, launches: &[WindowSession]) -> Self {
+        Self::from_settings_file(&cc.egui_ctx, opened, Lang::from_system(), launches)
     }
 
-    /// `stored`: the text eframe kept; `bad_copy`: where to keep it if it cannot be read whole. Each part is
-    /// read field by field: an unreadable value gets its default, the window says which, once. With `launches`
-    /// the window opens one tab per session instead of the saved tabs (which stay saved).
+    /// As `from_stored`, from what was read of the settings file; a file that could not be read whole is named
+    /// in the notice with where it was kept.
+    pub fn from_settings_file(ctx: &egui::Context, opened: &Opened, system: Lang, launches: &[WindowSession]) -> Self {
+        let mut app = Self::from_stored(
+            ctx,
+            opened.app().map(str::to_owned),
+            system,
+            opened.copy_to.clone(),
+            launches,
+        );
+        if opened.read.damage.is_some() || opened.window_dropped {
+            let (mut fields, cut, kept) = match app.notice.take() {
+                Some(Notice::SettingsDropped { fields, cut, kept, .. }) => (fields, cut, kept),
+                _ => Default::default(),
+            };
+            if opened.window_dropped {
+                fields.push(file::WINDOW_KEY.to_string());
+            }
+            app.notice = Some(Notice::SettingsDropped {
+                fields,
+                cut,
+                damage: opened.read.damage.clone(),
+                kept: opened.kept.clone().or(kept),
+            });
+        }
+        app
+    }
+
+    /// `stored`: the window's entry in the settings file; `bad_copy`: where to keep it if a value in it cannot
+    /// be used. Each part is read field by field and range-checked (`settings::saved`): an unreadable value
+    /// gets its default, the window says which, once. With `launches` the window opens one tab per session
+    /// instead of the saved tabs (which stay saved).
     pub fn from_stored(
         ctx: &egui::Context,
         stored: Option<String>,
@@ -132,72 +149,57 @@ impl WirepadApp {
         bad_copy: Option<PathBuf>,
         launches: &[WindowSession],
     ) -> Self {
-        let mut dropped = Vec::new();
-        let saved = stored
-            .as_deref()
-            .and_then(|text| ron::from_str::<Saved>(text).ok())
-            .filter(|saved| saved.version >= 1);
-        let (prefs, tabs, layout, focused) = match (&stored, &saved) {
-            (_, Some(saved)) => {
-                let prefs = load_part(&saved.prefs, Prefs::default(), "", &mut dropped);
-                let tabs: Vec<(u64, TabConfig)> = saved
-                    .tabs
-                    .iter()
-                    .enumerate()
-                    .map(|(index, (id, text))| {
-                        let what = format!("tab {}", index + 1);
-                        (*id, load_part(text, TabConfig::for_lang(system), &what, &mut dropped))
-                    })
-                    .collect();
-                let layout = ron::from_str::<Tree<TabId>>(&saved.layout).ok();
-                // A layout that is not a tree of exactly these tabs is rebuilt (egui_tiles would recurse
-                // forever in a container that holds itself), and the window says so.
-                let ids: BTreeSet<TabId> = tabs.iter().map(|(id, _)| TabId(*id)).collect();
-                let layout = layout.filter(|tree| {
-                    let sound =
-                        layout_panes(tree).is_some_and(|panes| panes.into_iter().collect::<BTreeSet<_>>() == ids);
-                    if !sound {
-                        dropped.push("layout".to_string());
-                    }
-                    sound
-                });
-                (prefs, tabs, layout, Some(TabId(saved.focused)))
+        let Loaded {
+            prefs,
+            tabs,
+            layout,
+            focused,
+            mut fixes,
+        } = saved::load(stored.as_deref(), system);
+        // A layout that is not a tree of exactly these tabs is rebuilt (egui_tiles would recurse forever in a
+        // container that holds itself), and the window says so.
+        let ids: BTreeSet<TabId> = tabs.iter().map(|(id, _)| TabId(*id)).collect();
+        let tree = layout.as_deref().filter(|text| !text.is_empty()).and_then(|text| {
+            let rebuilt = ron::from_str::<Tree<TabId>>(text)
+                .ok()
+                .and_then(|tree| rebuild_layout(&tree, &ids));
+            if !matches!(rebuilt, Some((_, false))) {
+                fixes.reset.push("layout".to_string());
             }
-            // The single-session file from before tabs: its global fields and its one tab.
-            (Some(text), _) => {
-                let prefs = load_part(text, Prefs::default(), "", &mut dropped);
-                let tab = load_part(text, TabConfig::for_lang(system), "", &mut dropped);
-                dropped.dedup();
-                (prefs, vec![(0, tab)], None, None)
-            }
-            (None, _) => (Prefs::default(), Vec::new(), None, None),
-        };
+            rebuilt.map(|(tree, _)| tree)
+        });
         let mut app = WirepadApp::new(ctx, prefs, vec![TabConfig::for_lang(system)]);
         if launches.is_empty() {
-            app.restore(tabs, layout, focused);
+            app.restore(tabs, tree, focused.map(TabId));
         } else {
             app.launch(launches, system);
             // The saved tabs (migrated, if the file is from before tabs) are written back as they were.
             app.saved_tabs = Some(Saved {
-                version: 1,
+                version: saved::VERSION,
                 prefs: String::new(),
                 tabs: tabs
                     .iter()
                     .map(|(id, config)| (*id, ron::to_string(config).unwrap_or_default()))
                     .collect(),
-                layout: saved.map(|saved| saved.layout).unwrap_or_default(),
-                focused: focused.map_or(0, |id| id.0),
+                layout: layout.unwrap_or_default(),
+                focused: focused.unwrap_or(0),
             });
         }
-        if !dropped.is_empty() {
-            let kept = stored.zip(bad_copy).map(|(text, path)| keep_bad_settings(text, path));
-            app.notice = Some(Notice::SettingsDropped { fields: dropped, kept });
+        if !fixes.is_empty() {
+            let kept = stored
+                .zip(bad_copy)
+                .and_then(|(text, path)| file::keep_copy(&path, text.as_bytes()).ok());
+            app.notice = Some(Notice::SettingsDropped {
+                fields: fixes.reset,
+                cut: fixes.cut,
+                damage: None,
+                kept,
+            });
         }
         app
     }
 
-    /// The saved tabs with their ids and layout; a layout that does not hold exactly these tabs is rebuilt as
-    /// one row of tabs.
+    /// The saved tabs (distinct ids) with their checked layout; without one, one row of tabs.
     fn restore(&mut self, tabs: Vec<(u64, TabConfig)>, layout: Option<Tree<TabId>>, focused: Option<TabId>) {
         if tabs.is_empty() {
             return;
@@ -205,26 +207,12 @@ impl WirepadApp {
         let (picked, repaint) = (self.picked_tx.clone(), self.repaint.clone());
         self.tabs.clear();
         for (id, config) in tabs {
-            // Ids from a hand-edited file may repeat: a repeat gets a fresh id.
-            let id = if self.tabs.contains_key(&TabId(id)) {
-                self.next_id
-            } else {
-                id
-            };
             self.next_id = self.next_id.max(id.saturating_add(1));
             self.tabs
                 .insert(TabId(id), Tab::new(TabId(id), config, picked.clone(), repaint.clone()));
         }
         let ids: Vec<TabId> = self.tabs.keys().copied().collect();
-        self.tree = match layout {
-            Some(tree)
-                if layout_panes(&tree).map(|panes| panes.into_iter().collect::<BTreeSet<_>>())
-                    == Some(ids.iter().copied().collect()) =>
-            {
-                tree
-            }
-            _ => Tree::new_tabs(egui::Id::unique("wirepad-tabs"), ids.clone()),
-        };
+        self.tree = layout.unwrap_or_else(|| Tree::new_tabs(egui::Id::unique("wirepad-tabs"), ids.clone()));
         self.focused = focused.filter(|id| self.tabs.contains_key(id)).unwrap_or(ids[0]);
         self.show_tab(self.focused);
     }
@@ -236,8 +224,12 @@ impl WirepadApp {
         for launch in launches {
             let mut config = TabConfig::for_lang(system);
             let capture = config.apply_launch(launch);
+            let cut = check::cut_to_send_box(&mut config.send.text);
             let id = self.insert_tab(config);
             if let Some(tab) = self.tabs.get_mut(&id) {
+                if cut {
+                    tab.apply(TabAction::SendBoxFull, &mut self.prefs);
+                }
                 tab.set_capture(capture);
                 tab.set_pcap(launch.pcap.clone().map(CaptureFile::truncate));
                 if launch.script.is_some() {
@@ -723,7 +715,7 @@ impl WirepadApp {
             ),
         };
         let saved = Saved {
-            version: 1,
+            version: saved::VERSION,
             prefs: ron::to_string(&self.prefs).unwrap_or_default(),
             tabs,
             layout,
@@ -731,23 +723,6 @@ impl WirepadApp {
         };
         ron::to_string(&saved).unwrap_or_default()
     }
-}
-
-/// One part of the stored text, read field by field over `defaults`; what was dropped is named, prefixed with
-/// `what` ("tab 2: mode").
-fn load_part<T: Serialize + serde::de::DeserializeOwned>(
-    text: &str,
-    defaults: T,
-    what: &str,
-    dropped: &mut Vec<String>,
-) -> T {
-    let Lenient { value, dropped: lost } = crate::gui::persist::load(text, defaults);
-    dropped.extend(lost.into_iter().map(|field| match (what, field.as_str()) {
-        ("", _) => field,
-        (what, "*") => what.to_string(),
-        (what, field) => format!("{what}: {field}"),
-    }));
-    value
 }
 
 fn collect_panes(tree: &Tree<TabId>, tile: TileId, ids: &mut Vec<TabId>) {
@@ -760,34 +735,6 @@ fn collect_panes(tree: &Tree<TabId>, tile: TileId, ids: &mut Vec<TabId>) {
         }
         None => {}
     }
-}
-
-/// How deep a saved layout may nest: egui_tiles lays a tree out recursively. The window's own splits go two
-/// or three levels deep.
-const MAX_LAYOUT_DEPTH: usize = 32;
-
-/// The tabs a saved layout shows, in order, if egui_tiles can draw it: every child exists, no tile is reached
-/// twice (as in a container that holds itself, directly or through others, or a tile in two containers), no
-/// tab is shown by two panes, and it nests at most `MAX_LAYOUT_DEPTH` deep. `None` otherwise. Iterative: a
-/// file's tree never costs stack.
-fn layout_panes(tree: &Tree<TabId>) -> Option<Vec<TabId>> {
-    let mut seen = std::collections::HashSet::new();
-    let mut panes = Vec::new();
-    let mut stack = vec![(tree.root()?, 0)];
-    while let Some((tile, depth)) = stack.pop() {
-        if depth > MAX_LAYOUT_DEPTH || !seen.insert(tile) {
-            return None;
-        }
-        match tree.tiles.get(tile)? {
-            Tile::Pane(id) => panes.push(*id),
-            Tile::Container(container) => {
-                let children: Vec<TileId> = container.children_vec();
-                stack.extend(children.into_iter().rev().map(|child| (child, depth + 1)));
-            }
-        }
-    }
-    let distinct: BTreeSet<TabId> = panes.iter().copied().collect();
-    (distinct.len() == panes.len()).then_some(panes)
 }
 
 impl eframe::App for WirepadApp {
@@ -809,20 +756,6 @@ impl eframe::App for WirepadApp {
     }
 }
 
-/// Keeps a settings file that could not be read whole at `path`, written on a thread of its own.
-fn keep_bad_settings(text: String, path: PathBuf) -> PathBuf {
-    let target = path.clone();
-    let _ = std::thread::Builder::new()
-        .name("wirepad-keep-bad-settings".into())
-        .spawn(move || {
-            if let Some(dir) = target.parent() {
-                let _ = std::fs::create_dir_all(dir);
-            }
-            let _ = std::fs::write(&target, text);
-        });
-    path
-}
-
 impl Drop for WirepadApp {
     /// The window is going away: every session must finish its capture before the process ends.
     fn drop(&mut self) {
@@ -839,6 +772,7 @@ impl Drop for WirepadApp {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::gui::tiles::MAX_LAYOUT_DEPTH;
     use egui_tiles::Tiles;
 
     /// A settings text with tabs 0 and 1 and the layout `make` builds (given the two panes' tiles).

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use crate::codec::text::TextEncoding;
 use crate::export::find::{Batch, FindError, Highlight, MAX_MATCHES, Match, Query};
-use crate::gui::settings::FindSettings;
+use crate::settings::FindSettings;
 use crate::view::{View, ViewOptions};
 
 /// New data is searched at most this often while the bar is open.

@@ -8,10 +8,11 @@ use crossbeam_channel::Receiver;
 
 use crate::gui::app::WirepadApp;
 use crate::gui::auto_state::{editable_rules, editable_script};
-use crate::gui::settings::{AutoPanel, TabConfig};
 use crate::net::{CaptureFile, RemoteUse};
 use crate::session::launch::{SendBox, WindowSession};
 use crate::signals::Stop;
+use crate::settings::file::{self, Opened};
+use crate::settings::{AutoPanel, TabConfig};
 
 impl TabConfig {
     /// Shows a command-line session in this tab's fields; returns the capture file to open with it.
@@ -85,19 +86,22 @@ impl TabConfig {
     }
 }
 
-/// eframe's name for the window's settings (its storage directory).
+/// eframe's name for the window's settings (its storage directory), and its file there.
 const APP_ID: &str = "wirepad";
+const FILE: &str = "app.ron";
 
 /// The zoom factors a settings file may give: egui's own Ctrl+Plus / Ctrl+Minus range.
 const ZOOM_RANGE: std::ops::RangeInclusive<f32> = 0.2..=5.0;
 
-/// The egui context eframe would make from the settings file's text (`app.ron`: eframe's keys and their RON),
-/// with a stored zoom factor that is not a number in `ZOOM_RANGE` reset to 1: eframe scales the window by it
-/// before the app is made, and winit panics on a zero or absurd scale, at every start.
+/// eframe's key for egui's memory in the settings file.
+const EGUI_KEY: &str = "egui";
+
+/// The egui context eframe would make from egui's entry in the settings file, with a stored zoom factor that
+/// is not a number in `ZOOM_RANGE` reset to 1: eframe scales the window by it before the app is made, and
+/// winit panics on a zero or absurd scale, at every start.
 pub(crate) fn egui_context(stored: Option<&str>) -> egui::Context {
     let mut memory = stored
-        .and_then(|text| ron::from_str::<std::collections::HashMap<String, String>>(text).ok())
-        .and_then(|entries| ron::from_str::<egui::Memory>(entries.get("egui")?).ok())
+        .and_then(|text| ron::from_str::<egui::Memory>(text).ok())
         .unwrap_or_default();
     if !ZOOM_RANGE.contains(&memory.options.zoom_factor) {
         memory.options.zoom_factor = 1.0;
@@ -119,6 +123,8 @@ pub fn run_gui(launches: Vec<WindowSession>) -> ExitCode {
     // finishes its capture and pcap first.
     let stops = crate::signals::listen().ok();
     let stopped = Arc::new(OnceLock::new());
+    // Read (and, damaged, moved aside) before eframe reads it: eframe would lose a damaged file.
+    let opened = eframe::storage_dir(APP_ID).map_or_else(Opened::default, |dir| file::open(&dir.join(FILE)));
     for renderer in crate::gui::desktop::RENDERERS {
         let mut viewport = egui::ViewportBuilder::default()
             .with_title("Wirepad")
@@ -133,19 +139,19 @@ pub fn run_gui(launches: Vec<WindowSession>) -> ExitCode {
             viewport,
             ..Default::default()
         };
-        let launches = launches.clone();
+        let (launches, opened) = (launches.clone(), opened.clone());
         let (stops, stopped_by) = (stops.clone(), stopped.clone());
         // eframe's own context, but with the stored zoom checked: eframe hands it to winit before the app runs.
-        let stored = eframe::storage_dir(APP_ID).and_then(|dir| std::fs::read_to_string(dir.join("app.ron")).ok());
+        let egui = opened.read.entries.get(EGUI_KEY).map(String::as_str);
         let result = eframe::run_native_ext(
             APP_ID,
             options,
-            Some(egui_context(stored.as_deref())),
+            Some(egui_context(egui)),
             Box::new(move |cc| {
                 if let Some(stops) = stops {
                     close_on_signal(stops, cc.egui_ctx.clone(), stopped_by);
                 }
-                Ok(Box::new(WirepadApp::from_creation(cc, &launches)))
+                Ok(Box::new(WirepadApp::from_creation(cc, &opened, &launches)))
             }),
         );
         match result {
@@ -185,15 +191,11 @@ fn close_on_signal(stops: Receiver<Stop>, ctx: egui::Context, stopped: Arc<OnceL
 mod tests {
     use super::*;
 
-    /// A settings file as eframe writes it, with egui's memory at `zoom`.
+    /// egui's entry in the settings file as eframe writes it, with the zoom at `zoom`.
     fn stored_with_zoom(zoom: f32) -> String {
         let mut memory = egui::Memory::default();
         memory.options.zoom_factor = zoom;
-        let entries = std::collections::HashMap::from([
-            ("egui".to_string(), ron::to_string(&memory).expect("ron")),
-            ("app".to_string(), "()".to_string()),
-        ]);
-        ron::to_string(&entries).expect("ron")
+        ron::to_string(&memory).expect("ron")
     }
 
     #[test]
@@ -205,7 +207,7 @@ mod tests {
         for zoom in [0.2, 0.5, 1.5, 5.0] {
             assert_eq!(egui_context(Some(&stored_with_zoom(zoom))).zoom_factor(), zoom);
         }
-        for stored in [None, Some(""), Some("not ron"), Some("{\"egui\": \"(\"}")] {
+        for stored in [None, Some(""), Some("not ron"), Some("(")] {
             assert_eq!(egui_context(stored).zoom_factor(), 1.0, "{stored:?}");
         }
     }

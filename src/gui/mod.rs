@@ -8,9 +8,8 @@ pub mod finder;
 pub mod frame_log;
 pub mod i18n;
 pub mod launch;
-pub mod persist;
-pub mod settings;
 pub mod tab;
+pub mod tiles;
 pub mod ui;
 
 pub use app::WirepadApp;

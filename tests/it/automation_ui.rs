@@ -12,8 +12,8 @@ use wirepad::codec::text::TextEncoding;
 use wirepad::gui::WirepadApp;
 use wirepad::gui::auto_state::StepResult;
 use wirepad::gui::i18n::Lang;
-use wirepad::gui::settings::{AutoPanel, FrameKind, TabConfig};
 use wirepad::net::ScriptEnd;
+use wirepad::settings::{AutoPanel, FrameKind, TabConfig};
 
 use crate::support::{read_exactly, stays_silent};
 use crate::ui::{connect, launch, launched_window, open_server, settings, step_until, window};

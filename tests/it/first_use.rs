@@ -14,8 +14,8 @@ use wirepad::codec::text::TextEncoding;
 use wirepad::gui::WirepadApp;
 use wirepad::gui::dialog::{Chosen, FileDialogs, FilePurpose};
 use wirepad::gui::i18n::Lang;
-use wirepad::gui::settings::{Prefs, ReceiveSettings, TabConfig};
 use wirepad::net::Kind;
+use wirepad::settings::{Prefs, ReceiveSettings, TabConfig};
 
 use crate::support::{TIMEOUT, eventually, read_exactly};
 use crate::ui::{connect, english, open_server, settings, step_until, window, window_with};
@@ -403,7 +403,7 @@ fn one_file_dialog_at_a_time() {
 #[test]
 fn one_unreadable_setting_costs_only_itself_and_the_file_is_kept() {
     let prefs = Prefs {
-        quick_commands: vec![wirepad::gui::settings::QuickCommand {
+        quick_commands: vec![wirepad::settings::QuickCommand {
             name: "ping".into(),
             text: "PING".into(),
             hex: false,
@@ -551,7 +551,7 @@ fn pause_stops_the_view_not_the_counters() {
 #[test]
 fn a_quick_command_sends_its_bytes_to_the_client() {
     let prefs = Prefs {
-        quick_commands: vec![wirepad::gui::settings::QuickCommand {
+        quick_commands: vec![wirepad::settings::QuickCommand {
             name: "Modbus read".into(),
             text: "01 03 00 00 00 0A".into(),
             hex: true,

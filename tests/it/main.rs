@@ -14,6 +14,8 @@ mod relay;
 mod resilience;
 #[cfg(unix)]
 mod signals;
+#[cfg(feature = "gui")]
+mod settings_file;
 mod support;
 #[cfg(feature = "gui")]
 mod tabs;

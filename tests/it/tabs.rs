@@ -7,8 +7,8 @@ use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 use wirepad::gui::WirepadApp;
 use wirepad::gui::i18n::Lang;
-use wirepad::gui::settings::TabConfig;
 use wirepad::net::Kind;
+use wirepad::settings::TabConfig;
 
 use crate::support::read_to_end_or_reset;
 use crate::ui::{english, settings, step_until, window_with};

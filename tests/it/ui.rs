@@ -8,9 +8,9 @@ use egui_kittest::kittest::{NodeT, Queryable};
 use wirepad::codec::text::TextEncoding;
 use wirepad::gui::WirepadApp;
 use wirepad::gui::i18n::Lang;
-use wirepad::gui::settings::{LocalPorts, Prefs, TabConfig};
 use wirepad::net::Kind;
 use wirepad::session::launch::WindowSession;
+use wirepad::settings::{LocalPorts, Prefs, TabConfig};
 
 use crate::support::{TIMEOUT, read_exactly, read_to_end_or_reset, stays_silent};
 
@@ -87,7 +87,7 @@ pub fn connect(harness: &mut Harness<'static, WirepadApp>, server: SocketAddr) -
 #[test]
 fn gbk_bytes_show_as_chinese_and_hex_re_renders_the_same_history() {
     let mut harness = window(TabConfig {
-        receive: wirepad::gui::settings::ReceiveSettings {
+        receive: wirepad::settings::ReceiveSettings {
             encoding: TextEncoding::GBK,
             log_mode: false,
             ..Default::default()
@@ -108,7 +108,7 @@ fn gbk_bytes_show_as_chinese_and_hex_re_renders_the_same_history() {
 #[test]
 fn the_encoding_is_chosen_in_the_window() {
     let mut harness = window(TabConfig {
-        receive: wirepad::gui::settings::ReceiveSettings {
+        receive: wirepad::settings::ReceiveSettings {
             log_mode: false,
             ..Default::default()
         },
@@ -306,7 +306,7 @@ fn visible_rows(harness: &Harness<'static, WirepadApp>) -> Vec<String> {
 #[test]
 fn a_reader_scrolled_up_keeps_their_place_while_old_rows_fall_out() {
     let mut harness = window(TabConfig {
-        receive: wirepad::gui::settings::ReceiveSettings {
+        receive: wirepad::settings::ReceiveSettings {
             log_mode: false,
             wrap: false,
             buffer_mib: 1,
@@ -384,7 +384,7 @@ pub fn launch(args: &[&str]) -> Result<WindowSession, String> {
 pub fn launched_window(launch: WindowSession) -> Harness<'static, WirepadApp> {
     Harness::builder()
         .with_size(egui::vec2(1280.0, 800.0))
-        .build_eframe(move |cc| WirepadApp::from_creation(cc, &[launch]))
+        .build_eframe(move |cc| WirepadApp::from_creation(cc, &wirepad::settings::file::Opened::default(), &[launch]))
 }
 
 #[test]
@@ -473,11 +473,11 @@ mod persistence {
     use wirepad::codec::text::TextEncoding;
     use wirepad::gui::WirepadApp;
     use wirepad::gui::i18n::Lang;
-    use wirepad::gui::settings::{Prefs, QuickCommand, TabConfig};
     use wirepad::gui::tab::TabId;
     use wirepad::gui::ui::Action;
     use wirepad::net::Kind;
     use wirepad::payload::LineEnding;
+    use wirepad::settings::{Prefs, QuickCommand, TabConfig};
 
     /// eframe's own storage path (RON), in memory.
     #[derive(Default)]
@@ -617,7 +617,7 @@ mod persistence {
 fn find_counts_matches_in_the_history_moves_between_them_and_keeps_them_on_a_bad_regex() {
     use egui::accesskit::Role;
     let mut harness = window(TabConfig {
-        receive: wirepad::gui::settings::ReceiveSettings {
+        receive: wirepad::settings::ReceiveSettings {
             log_mode: false,
             ..Default::default()
         },

@@ -15,6 +15,7 @@ use crate::codec::text::TextError;
 use crate::export::find::FindError;
 use crate::net::{NetError, Nobody, describe};
 use crate::payload::PayloadError;
+use crate::settings::file::Damage;
 
 /// What the window tells the user, kept as a value and put into words when drawn, so switching the language
 /// re-translates what is on screen.
@@ -29,10 +30,17 @@ pub enum Notice {
     },
     /// No file dialog exists on this system: the window asks for a typed path.
     NoFileDialog,
-    /// Settings that could not be read got their defaults; `kept` is where the unreadable file was copied.
+    /// Settings that could not be used: `fields` got their defaults (`"*"`: all of them), `cut` were texts
+    /// too long; `damage` says why the file could not be read whole; `kept` is where it was kept.
     SettingsDropped {
         fields: Vec<String>,
+        cut: Vec<String>,
+        damage: Option<Damage>,
         kept: Option<PathBuf>,
+    },
+    /// The send box holds at most `limit` characters (a paste was cut, or a conversion to hex refused).
+    SendBoxFull {
+        limit: usize,
     },
 }
 
@@ -78,25 +86,93 @@ impl Lang {
                     "本系统没有可用的文件对话框（需要 xdg-desktop-portal 或 zenity）。请直接输入路径。".to_string()
                 }
             },
-            Notice::SettingsDropped { fields, kept } => {
-                let all = fields.iter().any(|field| field == "*");
-                let kept = kept.as_ref().map(|path| path.display());
-                let what = match (self, all) {
-                    (Lang::En, true) => "The settings file could not be read; defaults are used.".to_string(),
-                    (Lang::En, false) => format!(
-                        "Some settings could not be read and have their defaults: {}.",
-                        fields.join(", ")
-                    ),
-                    (Lang::Zh, true) => "设置文件无法读取，已使用默认设置。".to_string(),
-                    (Lang::Zh, false) => format!("部分设置无法读取，已改用默认值：{}。", fields.join("、")),
-                };
-                let kept = match (self, kept) {
-                    (_, None) => String::new(),
-                    (Lang::En, Some(path)) => format!(" The file was kept as {path}."),
-                    (Lang::Zh, Some(path)) => format!("原文件已保存为 {path}。"),
-                };
-                what + &kept
-            }
+            Notice::SettingsDropped {
+                fields,
+                cut,
+                damage,
+                kept,
+            } => self.settings_dropped(fields, cut, damage.as_ref(), kept.as_deref()),
+            Notice::SendBoxFull { limit } => match self {
+                Lang::En => format!("The send box holds at most {limit} characters; larger data goes with Send file."),
+                Lang::Zh => format!("发送框最多 {limit} 个字符；更大的数据请用“发送文件”。"),
+            },
+        }
+    }
+
+    /// What could not be used of the settings file, and where the file was kept.
+    fn settings_dropped(
+        self,
+        fields: &[String],
+        cut: &[String],
+        damage: Option<&Damage>,
+        kept: Option<&Path>,
+    ) -> String {
+        let all = fields.iter().any(|field| field == "*");
+        let mut parts = Vec::new();
+        if let Some(damage) = damage {
+            let nothing = matches!(damage, Damage::NotSettings | Damage::TooLarge { .. });
+            parts.push(match (self, nothing) {
+                (Lang::En, true) => format!(
+                    "The settings file could not be read ({}); defaults are used.",
+                    self.damage(damage)
+                ),
+                (Lang::En, false) => format!(
+                    "The settings file could not be read whole ({}); what could be read is used.",
+                    self.damage(damage)
+                ),
+                (Lang::Zh, true) => format!("设置文件无法读取（{}），已使用默认设置。", self.damage(damage)),
+                (Lang::Zh, false) => format!("设置文件不完整（{}），已使用其中能读取的部分。", self.damage(damage)),
+            });
+        }
+        let fields: Vec<&str> = fields
+            .iter()
+            .map(String::as_str)
+            .filter(|field| *field != "*")
+            .collect();
+        parts.push(match (self, all, fields.is_empty()) {
+            (Lang::En, true, _) => "The settings file could not be read; defaults are used.".to_string(),
+            (Lang::Zh, true, _) => "设置文件无法读取，已使用默认设置。".to_string(),
+            (_, false, true) => String::new(),
+            (Lang::En, false, false) => format!(
+                "Some settings could not be read and have their defaults: {}.",
+                fields.join(", ")
+            ),
+            (Lang::Zh, false, false) => format!("部分设置无法读取，已改用默认值：{}。", fields.join("、")),
+        });
+        let limit = crate::settings::check::MAX_TEXT;
+        parts.push(match (self, cut.is_empty()) {
+            (_, true) => String::new(),
+            (Lang::En, false) => format!(
+                "Too long, cut to {limit} characters (or {} rows): {}.",
+                crate::settings::check::MAX_ROWS,
+                cut.join(", ")
+            ),
+            (Lang::Zh, false) => format!(
+                "内容过长，已截短为 {limit} 个字符（或 {} 行）：{}。",
+                crate::settings::check::MAX_ROWS,
+                cut.join("、")
+            ),
+        });
+        parts.push(match (self, kept) {
+            (_, None) => String::new(),
+            (Lang::En, Some(path)) => format!("The file was kept as {}.", path.display()),
+            (Lang::Zh, Some(path)) => format!("原文件已保存为 {}。", path.display()),
+        });
+        parts.retain(|part| !part.is_empty());
+        parts.join(if self == Lang::En { " " } else { "" })
+    }
+
+    /// Why a settings file could not be read whole, in a few words.
+    fn damage(self, damage: &Damage) -> String {
+        match (self, damage) {
+            (Lang::En, Damage::TooLarge { bytes }) => format!("{bytes} bytes, more than a settings file can be"),
+            (Lang::En, Damage::NotUtf8 { at }) => format!("byte {at} is not UTF-8"),
+            (Lang::En, Damage::CutShort) => "it ends too soon".to_string(),
+            (Lang::En, Damage::NotSettings) => "it is not a settings file".to_string(),
+            (Lang::Zh, Damage::TooLarge { bytes }) => format!("{bytes} 字节，超出设置文件的大小"),
+            (Lang::Zh, Damage::NotUtf8 { at }) => format!("第 {at} 字节不是 UTF-8"),
+            (Lang::Zh, Damage::CutShort) => "文件不完整".to_string(),
+            (Lang::Zh, Damage::NotSettings) => "不是设置文件".to_string(),
         }
     }
 

@@ -2,7 +2,6 @@
 //! and its English text side by side; `labels!` makes of them the panel's struct and its `ZH` and `EN` values, so
 //! a label without both texts does not compile. `errors` puts the engine's errors and the window's notices into
 //! words.
-use serde::{Deserialize, Serialize};
 
 use crate::net::Kind;
 
@@ -66,6 +65,7 @@ pub mod send;
 pub mod status;
 pub mod tabs;
 
+pub use crate::settings::Lang;
 pub use errors::Notice;
 
 texts! {
@@ -84,12 +84,6 @@ texts! {
     automation: AutomationLabels,
     rules: RulesLabels,
     script: ScriptLabels,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Lang {
-    Zh,
-    En,
 }
 
 impl Lang {

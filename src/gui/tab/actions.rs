@@ -1,7 +1,8 @@
 //! `TabAction`s carried out: what the panels ask for, sends and automation commands among them.
 use crate::gui::i18n::Notice;
-use crate::gui::settings::Prefs;
 use crate::net::{Command, Target};
+use crate::settings::Prefs;
+use crate::settings::check::MAX_TEXT;
 
 use super::{Tab, TabAction};
 
@@ -15,6 +16,11 @@ impl Tab {
             TabAction::StartPeriodic => self.start_periodic(),
             TabAction::StopPeriodic => self.command(Command::StopPeriodic),
             TabAction::SetSendHex(hex) => self.set_send_hex(hex),
+            TabAction::SendBoxFull => {
+                // Checked now, so the check of the changed box does not clear what is said here.
+                self.check_send_box();
+                self.state.send_error = Some(Notice::SendBoxFull { limit: MAX_TEXT });
+            }
             TabAction::ClearSendBox => {
                 self.config.send.text.clear();
                 self.state.send_error = None;
@@ -96,6 +102,10 @@ impl Tab {
             return;
         }
         match send.spec(self.config.receive.encoding, send.hex).convert(&send.text) {
+            // The hex of a long text may not fit the box: it stays as it is.
+            Ok((text, _)) if text.chars().nth(MAX_TEXT).is_some() => {
+                self.state.send_error = Some(Notice::SendBoxFull { limit: MAX_TEXT });
+            }
             Ok((text, needs_escapes)) => {
                 let send = &mut self.config.send;
                 if !hex {

@@ -2,9 +2,9 @@
 use std::net::SocketAddr;
 use std::time::SystemTime;
 
-use crate::gui::settings::Prefs;
 use crate::history::{Chunk, Direction};
 use crate::net::{Command, Event, EventKind, NetError, ScriptScope};
+use crate::settings::Prefs;
 
 use super::{SendCheck, Tab};
 
@@ -109,7 +109,7 @@ impl Tab {
     }
 
     /// Checks the send box as the user types: the result is kept until the text or a send setting changes.
-    fn check_send_box(&mut self) {
+    pub(super) fn check_send_box(&mut self) {
         let send = &self.config.send;
         let spec = send.spec(self.config.receive.encoding, send.hex);
         let state = &mut self.state;

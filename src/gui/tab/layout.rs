@@ -2,7 +2,7 @@
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use crate::gui::settings::TabConfig;
+use crate::settings::TabConfig;
 use crate::view::ViewOptions;
 
 use super::Tab;

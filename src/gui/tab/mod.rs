@@ -25,12 +25,12 @@ use crate::gui::auto_state::AutoState;
 use crate::gui::dialog::FilePurpose;
 use crate::gui::finder::Finder;
 use crate::gui::i18n::{Lang, Notice};
-use crate::gui::settings::TabConfig;
 use crate::history::History;
 use crate::net::{CaptureFile, CounterSnapshot, Kind, RemoteUse, Session};
 use crate::payload::PayloadError;
 use crate::session::state::{ClientInfo, LinkState, SessionState};
 use crate::session::stats::Throughput;
+use crate::settings::TabConfig;
 use crate::view::View;
 
 use layout::{budget_bytes, view_options};
@@ -56,6 +56,8 @@ pub enum TabAction {
     /// HEX send ticked (`true`) or unticked: the box's text is converted, as NetAssist does.
     SetSendHex(bool),
     ClearSendBox,
+    /// A paste into the send box was cut at its limit.
+    SendBoxFull,
     /// Ask for a file (send file, receive to file, save view) with the system's dialog, or a typed path.
     PickFile(FilePurpose),
     StopCapture,

@@ -3,9 +3,9 @@
 use std::sync::Arc;
 
 use crate::gui::i18n::Notice;
-use crate::gui::settings::Prefs;
 use crate::net::{Command, NetError, Nobody, RemoteUse, Session};
 use crate::session::state::SessionState;
+use crate::settings::Prefs;
 
 use super::{AttemptError, Rates, Tab};
 

@@ -2,8 +2,8 @@
 use std::sync::Arc;
 
 use crate::gui::i18n::{Lang, Notice};
-use crate::gui::settings::{Prefs, TabConfig};
 use crate::net::{CounterSnapshot, Kind, NetError, Nobody, RemoteUse};
+use crate::settings::{Prefs, TabConfig};
 
 use super::{Tab, TabAction, TabId, Totals};
 
@@ -118,7 +118,7 @@ fn the_send_box_converts_between_text_and_hex_and_keeps_what_cannot_be_converted
     tab.apply(TabAction::SetSendHex(false), &mut prefs);
     assert_eq!((tab.config.send.hex, tab.config.send.text.as_str()), (false, "AB"));
 
-    tab.config.send = crate::gui::settings::SendSettings {
+    tab.config.send = crate::settings::SendSettings {
         hex: true,
         text: "zz".into(),
         ..tab.config.send.clone()

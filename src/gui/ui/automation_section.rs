@@ -1,7 +1,7 @@
 //! The left column's collapsed "Automation" section: the framing, and which automation panel (rules, script)
 //! shows under the receive view.
-use crate::gui::settings::{AutoPanel, FrameKind, LengthKind, TabConfig};
 use crate::gui::ui::{Cx, field_error, labelled_field};
+use crate::settings::{AutoPanel, FrameKind, LengthKind, TabConfig};
 
 pub fn section(ui: &mut egui::Ui, cx: Cx, config: &mut TabConfig) {
     let t = cx.t;

@@ -7,12 +7,12 @@ use crate::codec::text::TextEncoding;
 use crate::export::Format;
 use crate::gui::dialog::FilePurpose;
 use crate::gui::i18n::Texts;
-use crate::gui::settings::{Field, Invalid, ReceiveSettings, SendSettings, TabConfig};
 use crate::gui::tab::{TabAction as Action, TabState};
 use crate::gui::ui::{Cx, error_label, field_error, labelled_field};
 use crate::net::{Kind, RemoteUse};
 use crate::payload::LineEnding;
 use crate::session::state::LinkState;
+use crate::settings::{Field, Invalid, ReceiveSettings, SendSettings, TabConfig};
 
 const FIELD_WIDTH: f32 = 120.0;
 

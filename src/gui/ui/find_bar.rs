@@ -1,9 +1,9 @@
 //! The find bar above the receive view (Ctrl+F): mode, pattern, match count, previous/next, close; a pattern that
 //! cannot be searched says why under it.
 use crate::export::find::FindMode;
-use crate::gui::settings::TabConfig;
 use crate::gui::tab::{FindAction, TabAction as Action, TabId, TabState};
 use crate::gui::ui::Cx;
+use crate::settings::TabConfig;
 
 pub fn find_bar(ui: &mut egui::Ui, cx: Cx, id: TabId, config: &mut TabConfig, state: &TabState) -> Vec<Action> {
     let t = cx.t;

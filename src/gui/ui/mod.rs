@@ -15,8 +15,8 @@ pub mod tabs;
 use crate::codec::checksum::Checksum;
 use crate::gui::dialog::FilePurpose;
 use crate::gui::i18n::{Lang, Texts};
-use crate::gui::settings::{AutoPanel, Prefs};
 use crate::gui::tab::{Tab, TabAction, TabId};
+use crate::settings::{AutoPanel, Prefs};
 
 /// What the window's panels, tab bars and shortcuts ask for.
 #[must_use]

@@ -3,10 +3,10 @@ use std::collections::BTreeSet;
 use std::net::SocketAddr;
 
 use crate::export::find::Highlight;
-use crate::gui::settings::TabConfig;
 use crate::gui::tab::{FindAction, TabAction as Action, TabId, TabState};
 use crate::gui::ui::{Cx, find_bar};
 use crate::history::Direction;
+use crate::settings::TabConfig;
 use crate::view::{Row, RowKind, View};
 
 pub fn receive_pane(ui: &mut egui::Ui, cx: Cx, id: TabId, config: &mut TabConfig, state: &TabState) -> Vec<Action> {

@@ -6,9 +6,9 @@ use egui_extras::{Column, TableBuilder};
 use crate::automation::rules::{MAX_DELAY_MS, RuleSpec};
 use crate::gui::auto_state::AutoState;
 use crate::gui::dialog::FilePurpose;
-use crate::gui::settings::TabConfig;
 use crate::gui::tab::{TabAction as Action, TabState};
 use crate::gui::ui::{Cx, RowEdit, checksum_combo, error_label, row_buttons, toml_buttons};
+use crate::settings::TabConfig;
 
 const ROW_HEIGHT: f32 = 24.0;
 

@@ -7,10 +7,10 @@ use crate::automation::script::{DEFAULT_TIMEOUT, MAX_WAIT_MS, ScriptSpec, StepSp
 use crate::gui::auto_state::{PeerRun, StepResult};
 use crate::gui::dialog::FilePurpose;
 use crate::gui::i18n::Texts;
-use crate::gui::settings::TabConfig;
 use crate::gui::tab::{TabAction as Action, TabState};
 use crate::gui::ui::{Cx, RowEdit, checksum_combo, error_label, row_buttons, toml_buttons};
 use crate::net::ScriptEnd;
+use crate::settings::TabConfig;
 
 const ROW_HEIGHT: f32 = 24.0;
 /// The most rounds a user can ask for (0: until stopped).

@@ -1,10 +1,11 @@
 //! The send box (Ctrl+Enter sends), and the side panel: the client list in server mode and quick commands.
 use egui_extras::{Column, TableBuilder};
 
-use crate::gui::settings::{QuickCommand, TabConfig};
 use crate::gui::tab::{TabAction as Action, TabState};
 use crate::gui::ui::status::human_bytes;
 use crate::gui::ui::{Cx, error_label};
+use crate::settings::check::MAX_TEXT;
+use crate::settings::{QuickCommand, TabConfig};
 
 pub fn send_box(ui: &mut egui::Ui, cx: Cx, config: &mut TabConfig, state: &TabState) -> Vec<Action> {
     let mut actions = Vec::new();
@@ -47,8 +48,14 @@ pub fn send_box(ui: &mut egui::Ui, cx: Cx, config: &mut TabConfig, state: &TabSt
         let edit = egui::TextEdit::multiline(&mut config.send.text)
             .desired_rows(3)
             .desired_width(edit_width.max(60.0))
+            .char_limit(MAX_TEXT)
             .code_editor();
         let response = ui.add(edit).labelled_by(label.id);
+        // egui cut the paste at the limit: say so (a paste that just reaches it is said to be cut too).
+        let pasted = ui.input(|i| i.events.iter().any(|e| matches!(e, egui::Event::Paste(_))));
+        if response.changed() && pasted && config.send.text.chars().nth(MAX_TEXT - 1).is_some() {
+            actions.push(Action::SendBoxFull);
+        }
         let ctrl_enter = response.has_focus() && ui.input(|i| i.modifiers.command && i.key_pressed(egui::Key::Enter));
         ui.vertical(|ui| {
             let clicked = ui
@@ -196,6 +203,7 @@ fn quick_commands(ui: &mut egui::Ui, cx: Cx, open: bool, quick: QuickCommands<'_
                     ui.add(
                         egui::TextEdit::multiline(&mut command.text)
                             .desired_rows(2)
+                            .char_limit(MAX_TEXT)
                             .code_editor(),
                     );
                     ui.horizontal(|ui| {

@@ -1,9 +1,9 @@
 //! A tab's status bar: state, addresses, exact RX/TX counters, rates, what fell out of the view, reset.
 use crate::gui::i18n::Texts;
-use crate::gui::settings::TabConfig;
 use crate::gui::tab::{TabAction as Action, TabState};
 use crate::gui::ui::Cx;
 use crate::session::state::LinkState;
+use crate::settings::TabConfig;
 
 pub fn status_bar(ui: &mut egui::Ui, cx: Cx, config: &TabConfig, state: &TabState) -> Vec<Action> {
     let mut actions = Vec::new();

@@ -5,9 +5,9 @@ use std::collections::BTreeMap;
 use egui_tiles::{Behavior, SimplificationOptions, Tile, TileId, Tiles, UiResponse};
 
 use crate::gui::i18n::Lang;
-use crate::gui::settings::Prefs;
 use crate::gui::tab::{Dot, Tab, TabId};
 use crate::gui::ui::{Action, Cx, tab_ui};
+use crate::settings::Prefs;
 
 /// What the tile tree needs to draw the tabs: the tabs themselves live here, the tree holds only their ids.
 pub struct Panes<'a> {

@@ -1,6 +1,13 @@
-//! What the window remembers across restarts (the global `Prefs` and each tab's `TabConfig`), and what a
-//! tab's fields mean as a session.
-//! Every field has a default (`#[serde(default)]`), so an old or partial settings file still loads.
+//! What the window remembers across restarts (the global `Prefs` and each tab's `TabConfig`), what a tab's
+//! fields mean as a session, and how the settings file is read back. Every field has a default
+//! (`#[serde(default)]`), so an old or partial settings file still loads. Window-free: the fuzz crate reads
+//! settings files through it without egui.
+pub mod check;
+pub mod file;
+pub mod lenient;
+pub mod repair;
+pub mod saved;
+
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
@@ -10,13 +17,19 @@ use crate::automation::script::ScriptSpec;
 use crate::codec::checksum::Checksum;
 use crate::codec::framing::{Framing, FramingError};
 use crate::codec::text::TextEncoding;
-use crate::gui::i18n::Lang;
 use crate::net::{Delivery, SessionConfig};
 use crate::payload::{LineEnding, PayloadFormat, PayloadSpec};
 use crate::session::spec::Form;
 // The window's form vocabulary lives with the session spec that checks it.
 use crate::net::{Kind, PerKind};
 pub use crate::session::spec::{Field, FieldErrors, Invalid};
+
+/// The window's language (its labels are in `gui::i18n`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Lang {
+    Zh,
+    En,
+}
 
 const HISTORY: usize = 20;
 /// A day: the longest periodic interval (and far from what a clock can add without overflowing).

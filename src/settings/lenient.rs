@@ -8,6 +8,8 @@ use ron::value::RawValue;
 use serde::de::{DeserializeOwned, MapAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize};
 
+use super::repair::parse_cut_short;
+
 /// What a lenient load gave: the value, and the dotted paths of the fields that were dropped for defaults.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Lenient<T> {
@@ -25,7 +27,8 @@ pub fn load<T: Serialize + DeserializeOwned>(text: &str, defaults: T) -> Lenient
         };
     }
     // The file first: text that is not a struct at all is refused before the defaults are laid out.
-    let Some(loaded) = Node::parse(text) else {
+    // A text cut short (a full disk) keeps the fields before the cut.
+    let Some(loaded) = Node::parse(text).or_else(|| parse_cut_short(text, Node::parse)) else {
         return whole_file_dropped(defaults);
     };
     let Some(mut tree) = ron::to_string(&defaults).ok().and_then(|t| Node::parse(&t)) else {
@@ -136,7 +139,7 @@ fn merge(
 }
 
 /// A struct's fields with each value's RON text.
-struct Fields(Vec<(String, Box<RawValue>)>);
+pub(super) struct Fields(pub(super) Vec<(String, Box<RawValue>)>);
 
 impl<'de> Deserialize<'de> for Fields {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
