@@ -12,6 +12,7 @@ use super::caps::ScriptScope;
 use super::message::RuleHits;
 use super::outbox::Outbox;
 use super::{AutoEvent, Bytes, EventKind, NetError, ScriptEnd, StepOutcome, Target};
+use crate::automation::problem::ReplyProblem;
 use crate::automation::rules::{Context, Rules};
 use crate::automation::script::{Action, Run, Script};
 use crate::codec::framing::{Framer, Framing};
@@ -231,8 +232,16 @@ impl Automation {
         }
     }
 
-    /// Starts `script` (replacing one running) for the peers there are now; later ones per `scope`.
-    pub fn run_script(&mut self, script: Arc<Script>, scope: ScriptScope, peers: &[SocketAddr], outbox: &mut Outbox) {
+    /// Starts `script` (replacing one running) for the peers there are now, each run fed first what `seen` says
+    /// its peer sent already; later peers per `scope`.
+    pub fn run_script(
+        &mut self,
+        script: Arc<Script>,
+        scope: ScriptScope,
+        peers: &[SocketAddr],
+        seen: Vec<(Option<SocketAddr>, Vec<u8>)>,
+        outbox: &mut Outbox,
+    ) {
         self.stop_script(outbox);
         self.script = Some(script);
         match scope {
@@ -242,6 +251,14 @@ impl Automation {
                 Some(&peer) => self.start_run(Some(peer), outbox),
                 None => self.script_waiting = true,
             },
+        }
+        for (peer, bytes) in seen {
+            // A UDP run is keyed `None` whoever sent; a TCP peer's only while it is still connected.
+            let key = if scope == ScriptScope::Socket { None } else { peer };
+            if let Some(run) = self.runs.get_mut(&key) {
+                run.run.received(&bytes);
+                run.fed = true;
+            }
         }
     }
 
@@ -296,7 +313,9 @@ impl Automation {
                         outbox.push(EventKind::Automation(AutoEvent::RuleFailed {
                             peer,
                             rule: answer.rule,
-                            problem: format!("more than {MAX_DELAYED_BYTES} bytes of delayed replies wait already"),
+                            problem: ReplyProblem::DelayedFull {
+                                limit: MAX_DELAYED_BYTES,
+                            },
                         }));
                     } else {
                         self.delayed_bytes += reply.bytes.len();
@@ -320,7 +339,7 @@ impl Automation {
                     outbox.push(EventKind::Automation(AutoEvent::RuleFailed {
                         peer,
                         rule: error.index,
-                        problem: error.to_string(),
+                        problem: error.problem,
                     }));
                 }
             }

@@ -208,12 +208,8 @@ impl Conn {
     }
 
     pub fn queue(&mut self, ctx: &mut Ctx, out: Outgoing) -> Result<Status, NetError> {
-        // A stream has nothing to send for no bytes (and `write(&[])` returning 0 would look like a dead peer).
-        if out.bytes.is_empty() {
-            return Ok(Status::Open);
-        }
         // One send bigger than the bound still goes into an empty queue: its bytes are in memory already.
-        if self.queued > 0 && self.queued + out.bytes.len() > MAX_QUEUED {
+        if !out.bytes.is_empty() && self.queued > 0 && self.queued + out.bytes.len() > MAX_QUEUED {
             return Err(NetError::SendQueueFull {
                 addr: self.peer,
                 queued: self.queued,
@@ -222,7 +218,12 @@ impl Conn {
         Ok(self.push(ctx, out))
     }
 
+    /// Queues `out` and writes what it can. Sends and rule replies both come here: a stream has nothing to send
+    /// for no bytes (and `write(&[])` returning 0 would look like a dead peer), so an empty one is done at once.
     fn push(&mut self, ctx: &mut Ctx, out: Outgoing) -> Status {
+        if out.bytes.is_empty() {
+            return Status::Open;
+        }
         self.queued += out.bytes.len();
         ctx.enqueued(out.bytes.len());
         self.out.push_back(out);
