@@ -1,5 +1,6 @@
 //! Automation without I/O: auto-reply rules and send/expect scripts — their TOML files (the formats are in
 //! docs/file-formats.md), what they match and what they answer. The engine runs them on every message.
+pub mod problem;
 pub mod rules;
 pub mod script;
 
@@ -7,6 +8,7 @@ use std::ops::Range;
 
 use crate::codec::text::TextEncoding;
 use crate::payload::{LineEnding, PayloadFormat, PayloadSpec};
+use problem::Problem;
 
 /// A place in a file, for messages that name the line and column (1-based).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -56,24 +58,27 @@ impl std::fmt::Display for Location {
 }
 
 /// Text with escapes, encoded as the send box does it (`\xHH` passes through as that byte).
-fn encode_escaped(text: &str, encoding: TextEncoding) -> Result<Vec<u8>, String> {
+fn encode_escaped(text: &str, encoding: TextEncoding) -> Result<Vec<u8>, Problem> {
     let spec = PayloadSpec {
         format: PayloadFormat::Text { escapes: true },
         encoding,
         checksum: None,
         append: LineEnding::None,
     };
-    spec.payload(text).map_err(|error| error.to_string())
+    Ok(spec.payload(text)?)
 }
 
-/// A regex error in one line: the regex crate's message spans three (the pattern, a caret, the error).
-fn regex_problem(error: &regex::Error) -> String {
-    let text = error.to_string();
-    let what = text.lines().last().unwrap_or_default().trim();
-    format!(
-        "the regex does not compile: {}",
-        what.strip_prefix("error: ").unwrap_or(what)
-    )
+/// A regex as a match or an expect takes it: an empty one would match anything at once (`empty` says how).
+fn compile_regex(pattern: &str, empty: Problem) -> Result<regex::Regex, Problem> {
+    if pattern.is_empty() {
+        return Err(empty);
+    }
+    regex::Regex::new(pattern).map_err(|error| {
+        // The regex crate's message spans three lines (the pattern, a caret, the error): the last says it.
+        let text = error.to_string();
+        let what = text.lines().last().unwrap_or_default().trim();
+        Problem::Regex(what.strip_prefix("error: ").unwrap_or(what).to_owned())
+    })
 }
 
 #[cfg(test)]

@@ -11,7 +11,8 @@ use std::time::Duration;
 
 use toml::Spanned;
 
-use super::{Location, NotUtf8, encode_escaped, regex_problem};
+use super::problem::{Problem, ReplyProblem};
+use super::{Location, NotUtf8, compile_regex, encode_escaped};
 use crate::codec::checksum::Checksum;
 use crate::codec::escape::{Segment, unescape};
 use crate::codec::find_bytes;
@@ -144,18 +145,28 @@ pub enum RulesError {
         number: usize,
         name: Option<String>,
         key: &'static str,
-        problem: String,
+        problem: Problem,
     },
+}
+
+impl RulesError {
+    /// Where in the file the problem is.
+    pub fn at(&self) -> Location {
+        match self {
+            RulesError::NotUtf8(error) => error.at,
+            RulesError::Syntax { at, .. } | RulesError::Rule { at, .. } => *at,
+        }
+    }
 }
 
 /// Why a rule that matched could not answer (the rest of the session goes on).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("rule {rule}: cannot encode its reply: {problem}")]
+#[error("rule {rule}: {problem}")]
 pub struct ReplyError {
     /// The rule's index in the list (its hit is counted all the same).
     pub index: usize,
     pub rule: String,
-    pub problem: String,
+    pub problem: ReplyProblem,
 }
 
 #[derive(Debug, Clone)]
@@ -539,11 +550,11 @@ fn fill(
     count: u64,
     context: Option<Context>,
     encoding: TextEncoding,
-) -> Result<Vec<u8>, String> {
+) -> Result<Vec<u8>, ReplyProblem> {
     let mut out = Vec::new();
     let mut text = String::new();
-    let flush = |text: &mut String, out: &mut Vec<u8>| -> Result<(), String> {
-        out.extend(encoding.encode(text).map_err(|error| error.to_string())?);
+    let flush = |text: &mut String, out: &mut Vec<u8>| -> Result<(), ReplyProblem> {
+        out.extend(encoding.encode(text).map_err(ReplyProblem::Encode)?);
         text.clear();
         Ok(())
     };
@@ -573,7 +584,8 @@ fn fill(
     Ok(out)
 }
 
-type Problem = (&'static str, String, Option<String>);
+/// A rule refused: the key at fault, why, and the rule's name.
+type Refusal = (&'static str, Problem, Option<String>);
 
 /// Checks one rule as written in a file: a problem names where its value is.
 fn compile_spanned(
@@ -619,32 +631,26 @@ fn compile_spanned(
     })
 }
 
-fn compile(spec: RuleSpec, encoding: TextEncoding) -> Result<Rule, Problem> {
+fn compile(spec: RuleSpec, encoding: TextEncoding) -> Result<Rule, Refusal> {
     let name = spec.name.clone();
-    let problem = |key: &'static str, text: String| (key, text, name.clone());
+    let problem = |key: &'static str, why: Problem| (key, why, name.clone());
     let matcher = match (&spec.match_text, &spec.match_hex, &spec.match_regex) {
         (Some(text), None, None) => {
             let needle = encode_escaped(text, encoding).map_err(|e| problem("match", e))?;
             if needle.is_empty() {
-                return Err(problem("match", "empty: it would match every message".into()));
+                return Err(problem("match", Problem::MatchesEverything));
             }
             Matcher::Contains(needle)
         }
         (None, Some(hex), None) => Matcher::HexPrefix(parse_wildcard_hex(hex).map_err(|e| problem("match_hex", e))?),
         (None, None, Some(pattern)) => {
-            Matcher::Regex(regex::Regex::new(pattern).map_err(|e| problem("match_regex", regex_problem(&e)))?)
+            Matcher::Regex(compile_regex(pattern, Problem::MatchesEverything).map_err(|e| problem("match_regex", e))?)
         }
         (None, None, None) => {
-            return Err(problem(
-                "match",
-                "no pattern: give one of match, match_hex or match_regex".into(),
-            ));
+            return Err(problem("match", Problem::NoPattern));
         }
         _ => {
-            return Err(problem(
-                "match",
-                "more than one of match, match_hex and match_regex".into(),
-            ));
+            return Err(problem("match", Problem::SeveralPatterns));
         }
     };
     let groups = match &matcher {
@@ -655,24 +661,17 @@ fn compile(spec: RuleSpec, encoding: TextEncoding) -> Result<Rule, Problem> {
         (Some(template), None) => {
             Reply::Template(parse_template(template, groups, encoding).map_err(|e| problem("reply", e))?)
         }
-        (None, Some(hex)) => Reply::Bytes(parse_hex(hex).map_err(|e| problem("reply_hex", e.to_string()))?),
+        (None, Some(hex)) => Reply::Bytes(parse_hex(hex).map_err(|e| problem("reply_hex", e.into()))?),
         // Forwarding the message later needs no reply; dropping it sends nothing.
         (None, None) if spec.action == Action::Delay => Reply::Echo,
         (None, None) if spec.action == Action::Drop => Reply::Bytes(Vec::new()),
-        (None, None) if spec.action == Action::Rewrite => {
-            return Err(problem(
-                "action",
-                "a rewrite needs reply or reply_hex: what to forward in place of the message".into(),
-            ));
-        }
-        (None, None) => return Err(problem("reply", "no reply: give reply or reply_hex".into())),
-        (Some(_), Some(_)) => return Err(problem("reply", "both reply and reply_hex".into())),
+        (None, None) if spec.action == Action::Rewrite => return Err(problem("action", Problem::RewriteWithoutReply)),
+        (None, None) => return Err(problem("reply", Problem::NoReply)),
+        (Some(_), Some(_)) => return Err(problem("reply", Problem::BothReplies)),
     };
     if spec.delay_ms > MAX_DELAY_MS {
-        return Err(problem(
-            "delay_ms",
-            format!("{} ms is more than an hour ({MAX_DELAY_MS})", spec.delay_ms),
-        ));
+        let ms = spec.delay_ms;
+        return Err(problem("delay_ms", Problem::DelayTooLong { ms, max: MAX_DELAY_MS }));
     }
     Ok(Rule {
         spec,
@@ -684,20 +683,20 @@ fn compile(spec: RuleSpec, encoding: TextEncoding) -> Result<Rule, Problem> {
 }
 
 /// "01 03 ?? ??": bytes, `??` for any byte.
-fn parse_wildcard_hex(text: &str) -> Result<Vec<Option<u8>>, String> {
+fn parse_wildcard_hex(text: &str) -> Result<Vec<Option<u8>>, Problem> {
     let mut pattern = Vec::new();
     let mut position = 1;
     for token in text.split(' ') {
         if token == "??" {
             pattern.push(None);
         } else {
-            let bytes = parse_hex(token).map_err(|e| within_value(e, position).to_string())?;
+            let bytes = parse_hex(token).map_err(|e| within_value(e, position))?;
             pattern.extend(bytes.into_iter().map(Some));
         }
         position += token.chars().count() + 1;
     }
     if pattern.is_empty() {
-        return Err("empty: it would match every message".into());
+        return Err(Problem::MatchesEverything);
     }
     Ok(pattern)
 }
@@ -719,9 +718,9 @@ fn within_value(error: HexError, token_start: usize) -> HexError {
 
 /// Splits a reply into literal text, escaped bytes and placeholders; refuses what the encoding cannot carry now,
 /// not when the rule fires.
-fn parse_template(template: &str, groups: usize, encoding: TextEncoding) -> Result<Vec<Piece>, String> {
+fn parse_template(template: &str, groups: usize, encoding: TextEncoding) -> Result<Vec<Piece>, Problem> {
     let mut pieces = Vec::new();
-    for segment in unescape(template).map_err(|e| e.to_string())? {
+    for segment in unescape(template)? {
         let text = match segment {
             Segment::Byte(byte) => {
                 pieces.push(Piece::Byte(byte));
@@ -744,13 +743,7 @@ fn parse_template(template: &str, groups: usize, encoding: TextEncoding) -> Resu
             {
                 let n = digit as usize;
                 if n > groups {
-                    return Err(format!(
-                        "${n} names a regex group, but {} (write $$ for a dollar sign)",
-                        match groups {
-                            0 => "this rule has no regex groups".to_owned(),
-                            g => format!("the regex has only {g}"),
-                        }
-                    ));
+                    return Err(Problem::NoSuchGroup { group: n, groups });
                 }
                 rest = &rest[2..];
                 Piece::Group(n)
@@ -769,13 +762,13 @@ fn parse_template(template: &str, groups: usize, encoding: TextEncoding) -> Resu
                 continue;
             };
             if !literal.is_empty() {
-                encoding.encode(&literal).map_err(|e| e.to_string())?;
+                encoding.encode(&literal)?;
                 pieces.push(Piece::Text(std::mem::take(&mut literal)));
             }
             pieces.push(placeholder);
         }
         if !literal.is_empty() {
-            encoding.encode(&literal).map_err(|e| e.to_string())?;
+            encoding.encode(&literal)?;
             pieces.push(Piece::Text(literal));
         }
     }
@@ -930,6 +923,27 @@ delay_ms = 250
             answer.bytes.to_vec(),
             context.time.format("%H:%M:%S%.3f").to_string().into_bytes()
         );
+    }
+
+    /// Issue 22.2: an empty regex matches every message, as an empty text would: both are refused.
+    #[test]
+    fn an_empty_match_of_any_kind_is_refused() {
+        for (key, line) in [
+            ("match", "match = \"\""),
+            ("match_hex", "match_hex = \"\""),
+            ("match_regex", "match_regex = ''"),
+        ] {
+            let file = format!("[[rule]]\n{line}\nreply = \"x\"\n");
+            let error = Rules::parse(&file, utf8()).expect_err(key);
+            assert!(
+                matches!(&error, RulesError::Rule { key: k, problem: Problem::MatchesEverything, .. } if *k == key),
+                "{error}"
+            );
+            assert!(
+                error.to_string().ends_with("empty: it would match every message"),
+                "{error}"
+            );
+        }
     }
 
     #[test]

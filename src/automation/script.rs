@@ -6,7 +6,8 @@ use std::time::{Duration, Instant};
 
 use toml::Spanned;
 
-use super::{Location, NotUtf8, encode_escaped, regex_problem};
+use super::problem::Problem;
+use super::{Location, NotUtf8, compile_regex, encode_escaped};
 use crate::codec::checksum::Checksum;
 use crate::codec::find_bytes;
 use crate::codec::hex::parse_hex;
@@ -95,8 +96,18 @@ pub enum ScriptError {
         /// 1-based, in file order.
         number: usize,
         key: &'static str,
-        problem: String,
+        problem: Problem,
     },
+}
+
+impl ScriptError {
+    /// Where in the file the problem is.
+    pub fn at(&self) -> Location {
+        match self {
+            ScriptError::NotUtf8(error) => error.at,
+            ScriptError::Syntax { at, .. } | ScriptError::Step { at, .. } => *at,
+        }
+    }
 }
 
 /// One `[[step]]` as written: what the window's script table edits and export writes back.
@@ -184,7 +195,7 @@ impl Script {
             sources.push(source_of(text.get(span.start..end).unwrap_or_default()));
             let step = spanned.into_inner();
             let fail =
-                |key: &'static str, value_span: Option<std::ops::Range<usize>>, problem: String| ScriptError::Step {
+                |key: &'static str, value_span: Option<std::ops::Range<usize>>, problem: Problem| ScriptError::Step {
                     at: Location::of(text, Some(value_span.unwrap_or_else(|| span.clone()))),
                     number: index + 1,
                     key,
@@ -213,7 +224,7 @@ fn source_of(text: &str) -> String {
 fn compile(
     step: &StepFile,
     encoding: TextEncoding,
-    fail: impl Fn(&'static str, Option<std::ops::Range<usize>>, String) -> ScriptError,
+    fail: impl Fn(&'static str, Option<std::ops::Range<usize>>, Problem) -> ScriptError,
 ) -> Result<Step, ScriptError> {
     let span = |value: &Option<Spanned<String>>| value.as_ref().map(Spanned::span);
     let kinds = [
@@ -225,31 +236,20 @@ fn compile(
         step.sleep_ms.is_some(),
     ];
     match kinds.iter().filter(|&&kind| kind).count() {
-        0 => {
-            let problem = "nothing to do: give send, send_hex, expect, expect_hex, expect_regex or sleep_ms";
-            return Err(fail("step", None, problem.into()));
-        }
+        0 => return Err(fail("step", None, Problem::NoAction)),
         1 => {}
-        _ => return Err(fail("step", None, "more than one action in one step".into())),
+        _ => return Err(fail("step", None, Problem::SeveralActions)),
     }
     let is_send = step.send.is_some() || step.send_hex.is_some();
     if let Some(checksum) = &step.checksum
         && !is_send
     {
-        return Err(fail(
-            "checksum",
-            Some(checksum.span()),
-            "only a send takes a checksum".into(),
-        ));
+        return Err(fail("checksum", Some(checksum.span()), Problem::ChecksumWithoutSend));
     }
     let is_expect = step.expect.is_some() || step.expect_hex.is_some() || step.expect_regex.is_some();
     let timeout = match &step.timeout_ms {
         Some(ms) if !is_expect => {
-            return Err(fail(
-                "timeout_ms",
-                Some(ms.span()),
-                "only an expect takes a timeout".into(),
-            ));
+            return Err(fail("timeout_ms", Some(ms.span()), Problem::TimeoutWithoutExpect));
         }
         Some(ms) => checked_wait(ms).map_err(|problem| fail("timeout_ms", Some(ms.span()), problem))?,
         None => DEFAULT_TIMEOUT,
@@ -265,33 +265,40 @@ fn compile(
         return Ok(Step::Send(with_checksum(bytes)));
     }
     if let Some(hex) = &step.send_hex {
-        let bytes = parse_hex(hex.get_ref()).map_err(|e| fail("send_hex", span(&step.send_hex), e.to_string()))?;
+        let bytes = parse_hex(hex.get_ref()).map_err(|e| fail("send_hex", span(&step.send_hex), e.into()))?;
         return Ok(Step::Send(with_checksum(bytes)));
     }
     let pattern = if let Some(text) = &step.expect {
-        Pattern::Bytes(encode_escaped(text.get_ref(), encoding).map_err(|p| fail("expect", span(&step.expect), p))?)
+        let bytes = encode_escaped(text.get_ref(), encoding).map_err(|p| fail("expect", span(&step.expect), p))?;
+        non_empty(bytes).map_err(|p| fail("expect", span(&step.expect), p))?
     } else if let Some(hex) = &step.expect_hex {
-        Pattern::Bytes(parse_hex(hex.get_ref()).map_err(|e| fail("expect_hex", span(&step.expect_hex), e.to_string()))?)
+        let bytes = parse_hex(hex.get_ref()).map_err(|e| fail("expect_hex", span(&step.expect_hex), e.into()))?;
+        non_empty(bytes).map_err(|p| fail("expect_hex", span(&step.expect_hex), p))?
     } else if let Some(pattern) = &step.expect_regex {
         Pattern::Regex(
-            regex::Regex::new(pattern.get_ref())
-                .map_err(|e| fail("expect_regex", span(&step.expect_regex), regex_problem(&e)))?,
+            compile_regex(pattern.get_ref(), Problem::MatchesAtOnce)
+                .map_err(|p| fail("expect_regex", span(&step.expect_regex), p))?,
         )
     } else {
         let ms = step.sleep_ms.as_ref().expect("one action, and not the others");
         let sleep = checked_wait(ms).map_err(|problem| fail("sleep_ms", Some(ms.span()), problem))?;
         return Ok(Step::Sleep(sleep));
     };
-    if matches!(&pattern, Pattern::Bytes(bytes) if bytes.is_empty()) {
-        return Err(fail("expect", None, "empty: it would match at once".into()));
-    }
     Ok(Step::Expect { pattern, timeout })
 }
 
-fn checked_wait(ms: &Spanned<u64>) -> Result<Duration, String> {
+/// Bytes an expect waits for: none would match at once.
+fn non_empty(bytes: Vec<u8>) -> Result<Pattern, Problem> {
+    if bytes.is_empty() {
+        return Err(Problem::MatchesAtOnce);
+    }
+    Ok(Pattern::Bytes(bytes))
+}
+
+fn checked_wait(ms: &Spanned<u64>) -> Result<Duration, Problem> {
     match *ms.get_ref() {
         ms @ 0..=MAX_WAIT_MS => Ok(Duration::from_millis(ms)),
-        ms => Err(format!("{ms} ms is more than a day ({MAX_WAIT_MS})")),
+        ms => Err(Problem::WaitTooLong { ms, max: MAX_WAIT_MS }),
     }
 }
 
@@ -698,6 +705,22 @@ expect_regex = 'Hello,(\w+)!'
             other => panic!("{other:?}"),
         }
         assert!(ScriptSpec::parse("[[step]]\nsend = 1\n", utf8()).is_err());
+    }
+
+    /// An empty expect of any kind would match at once: refused, naming its own key.
+    #[test]
+    fn an_empty_expect_of_any_kind_is_refused() {
+        for (key, line) in [
+            ("expect", "expect = \"\""),
+            ("expect_hex", "expect_hex = \"\""),
+            ("expect_regex", "expect_regex = ''"),
+        ] {
+            let error = Script::parse(&format!("[[step]]\n{line}\n"), utf8()).expect_err(key);
+            assert!(
+                matches!(&error, ScriptError::Step { key: k, problem: Problem::MatchesAtOnce, .. } if *k == key),
+                "{error}"
+            );
+        }
     }
 
     #[test]

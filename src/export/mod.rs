@@ -144,7 +144,13 @@ fn write_unchecked(
             for chunk in chunks() {
                 last = chunk.at.into();
                 synth
-                    .data(last, session.local, chunk.peer, way(chunk), &chunk.bytes)
+                    .data(
+                        last,
+                        local_for(session.local, chunk.peer),
+                        chunk.peer,
+                        way(chunk),
+                        &chunk.bytes,
+                    )
                     .map_err(pcap)?;
             }
             synth.finish(last).map_err(pcap)?;
@@ -152,6 +158,38 @@ fn write_unchecked(
     }
     out.flush().map_err(io)?;
     out.get_ref().sync_all().map_err(io)
+}
+
+/// Our end of a conversation with `peer`. A server bound to 0.0.0.0 (or ::) talks to a loopback peer from the
+/// loopback address, as the live capture records it; for other peers only the system knew which address it used.
+fn local_for(local: SocketAddr, peer: SocketAddr) -> SocketAddr {
+    if !local.ip().is_unspecified() || !peer.ip().is_loopback() {
+        return local;
+    }
+    let loopback: std::net::IpAddr = match peer {
+        SocketAddr::V4(_) => std::net::Ipv4Addr::LOCALHOST.into(),
+        SocketAddr::V6(_) => std::net::Ipv6Addr::LOCALHOST.into(),
+    };
+    SocketAddr::new(loopback, local.port())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Issue 22.11: an exported pcapng names a 0.0.0.0 server's end as the live capture does, 127.0.0.1.
+    #[test]
+    fn a_wildcard_server_talks_to_loopback_peers_from_loopback() {
+        let addr = |text: &str| text.parse::<SocketAddr>().expect("addr");
+        assert_eq!(local_for(addr("0.0.0.0:7"), addr("127.0.0.1:9")), addr("127.0.0.1:7"));
+        assert_eq!(local_for(addr("[::]:7"), addr("[::1]:9")), addr("[::1]:7"));
+        assert_eq!(
+            local_for(addr("0.0.0.0:7"), addr("10.0.0.2:9")),
+            addr("0.0.0.0:7"),
+            "unknown: kept"
+        );
+        assert_eq!(local_for(addr("10.0.0.1:7"), addr("127.0.0.1:9")), addr("10.0.0.1:7"));
+    }
 }
 
 fn way(chunk: &Chunk) -> Way {

@@ -58,6 +58,8 @@ pub struct WirepadApp {
     renaming: Option<(TabId, String)>,
     /// A tab with an open session the user asked to close: the window asks first.
     confirm_close: Option<TabId>,
+    /// The window was asked to close while sessions are open: it asks first; `Quit` once the user said so.
+    quit: Quit,
     frame_log: Option<FrameLog>,
     /// Started from the command line: its tabs are a one-off, and the tabs saved before stay saved as they were.
     saved_tabs: Option<Saved>,
@@ -88,6 +90,7 @@ impl WirepadApp {
             editing_quick: None,
             renaming: None,
             confirm_close: None,
+            quit: Quit::No,
             frame_log: FrameLog::from_env(),
             saved_tabs: None,
             reapers: Vec::new(),
@@ -320,7 +323,7 @@ impl WirepadApp {
     /// The focused tab's last network error (in its current mode), in the window's language.
     pub fn error(&self) -> Option<String> {
         let tab = self.tab();
-        tab.state.error(tab.config.mode, self.lang)
+        tab.state.error(&tab.config, self.lang)
     }
 
     /// Why the focused tab's send box cannot be sent, or why its last send failed.
@@ -373,6 +376,12 @@ impl WirepadApp {
                     && close
                 {
                     self.close_tab(id);
+                }
+            }
+            Action::ConfirmQuit(quit) => {
+                self.quit = if quit { Quit::Confirmed } else { Quit::No };
+                if quit {
+                    self.repaint.send_viewport_cmd(egui::ViewportCommand::Close);
                 }
             }
             Action::Split(id) => self.split(id),
@@ -579,12 +588,12 @@ impl WirepadApp {
                         self.path_prompt = Some((id, purpose, String::new()));
                     }
                 }
-                Picked::Failed(notice) => self.notice = Some(notice),
-                Picked::Exported(id, failed) => {
+                Picked::Notice(notice) => self.notice = Some(notice),
+                Picked::Exported(id, notice) => {
                     if let Some(tab) = self.tabs.get_mut(&id) {
                         tab.exported();
                     }
-                    if let Some(notice) = failed {
+                    if let Some(notice) = notice {
                         self.notice = Some(notice);
                     }
                 }
@@ -614,6 +623,7 @@ impl WirepadApp {
     }
 
     fn show(&mut self, ui: &mut egui::Ui) -> Vec<Action> {
+        self.hold_close(ui.ctx());
         let mut actions = self.shortcuts(ui.ctx());
         let tab_count = self.tabs.len();
         egui::Panel::top("toolbar").show(ui, |ui| {
@@ -645,9 +655,52 @@ impl WirepadApp {
         actions
     }
 
-    /// The modal questions: a typed path, a tab's new name, closing an open session's tab.
+    /// Closing the window with sessions open waits for the user's word (their peers would be cut off).
+    fn hold_close(&mut self, ctx: &egui::Context) {
+        let asked = ctx.input(|i| i.viewport().close_requested());
+        if asked && self.quit != Quit::Confirmed && self.open_sessions() > 0 {
+            ctx.send_viewport_cmd(egui::ViewportCommand::CancelClose);
+            self.quit = Quit::Asking;
+        }
+    }
+
+    /// Tabs whose session is open.
+    pub fn open_sessions(&self) -> usize {
+        self.tabs.values().filter(|tab| tab.state.is_open()).count()
+    }
+
+    /// The window asks whether to quit with sessions open.
+    pub fn asking_to_quit(&self) -> bool {
+        self.quit == Quit::Asking
+    }
+
+    /// "N sessions are open": quit, or keep the window.
+    fn quit_ui(&self, ui: &mut egui::Ui) -> Vec<Action> {
+        let t = self.texts();
+        let mut actions = Vec::new();
+        let modal = egui::Modal::new(egui::Id::unique("wirepad-confirm-quit")).show(ui.ctx(), |ui| {
+            ui.label(t.tabs.confirm_quit.replace("{n}", &self.open_sessions().to_string()));
+            ui.horizontal(|ui| {
+                if ui.button(t.tabs.quit).clicked() {
+                    actions.push(Action::ConfirmQuit(true));
+                }
+                if ui.button(t.tabs.keep_open).clicked() {
+                    actions.push(Action::ConfirmQuit(false));
+                }
+            });
+        });
+        if modal.should_close() && actions.is_empty() {
+            actions.push(Action::ConfirmQuit(false));
+        }
+        actions
+    }
+
+    /// The modal questions: a typed path, a tab's new name, closing an open session's tab, quitting.
     fn dialogs_ui(&mut self, ui: &mut egui::Ui) -> Vec<Action> {
         let mut actions = Vec::new();
+        if self.quit == Quit::Asking {
+            actions.extend(self.quit_ui(ui));
+        }
         let t = self.texts();
         if let Some((id, purpose, text)) = &mut self.path_prompt {
             let (id, purpose) = (*id, *purpose);
@@ -735,6 +788,14 @@ fn collect_panes(tree: &Tree<TabId>, tile: TileId, ids: &mut Vec<TabId>) {
         }
         None => {}
     }
+}
+
+/// Where quitting with open sessions stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Quit {
+    No,
+    Asking,
+    Confirmed,
 }
 
 impl eframe::App for WirepadApp {

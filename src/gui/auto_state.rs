@@ -6,11 +6,13 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::automation::problem::ReplyProblem;
 use crate::automation::rules::{RuleSpec, Rules, RulesError};
 use crate::automation::script::{Script, ScriptError, ScriptSpec};
 use crate::codec::escape::escape_controls;
 use crate::codec::framing::Framing;
 use crate::codec::text::TextEncoding;
+use crate::gui::i18n::Notice;
 use crate::net::{AutoEvent, RuleHits, ScriptEnd, StepOutcome};
 
 /// Script runs kept for the panel (a server runs one per client): the oldest goes first.
@@ -91,7 +93,7 @@ pub struct AutoState {
     /// The rules in force and their live hit counts.
     in_force: Option<(Vec<RuleSpec>, Arc<RuleHits>)>,
     /// The last reply a rule could not make: to whom, the rule (0-based) and why.
-    rule_failed: Option<(SocketAddr, usize, String)>,
+    rule_failed: Option<(SocketAddr, usize, ReplyProblem)>,
     script_check: Option<ScriptCheck>,
     /// The script last run, as it was then (results are shown while the table still says the same).
     ran: Option<ScriptSpec>,
@@ -102,9 +104,11 @@ pub struct AutoState {
     /// The run on show: `None` follows the latest.
     shown_peer: Option<Option<SocketAddr>>,
     /// Why the last import was refused.
-    import_error: Option<String>,
-    /// The command line's `--script`: run it from the first Open.
+    import_error: Option<Notice>,
+    /// Run before Open (or the command line's `--script`): run it from the next Open.
     run_at_open: bool,
+    /// The script running started with the session (else later: fed what had arrived since Open).
+    from_open: bool,
 }
 
 impl AutoState {
@@ -187,17 +191,17 @@ impl AutoState {
         (specs.get(index) == Some(spec)).then(|| hits.get(index))
     }
 
-    pub fn rule_failed(&self) -> Option<(SocketAddr, usize, &str)> {
+    pub fn rule_failed(&self) -> Option<(SocketAddr, usize, &ReplyProblem)> {
         self.rule_failed
             .as_ref()
-            .map(|(peer, rule, problem)| (*peer, *rule, problem.as_str()))
+            .map(|(peer, rule, problem)| (*peer, *rule, problem))
     }
 
-    pub fn import_error(&self) -> Option<&str> {
-        self.import_error.as_deref()
+    pub fn import_error(&self) -> Option<&Notice> {
+        self.import_error.as_ref()
     }
 
-    pub(crate) fn set_import_error(&mut self, error: Option<String>) {
+    pub(crate) fn set_import_error(&mut self, error: Option<Notice>) {
         self.import_error = error;
     }
 
@@ -205,13 +209,14 @@ impl AutoState {
         self.run_at_open = run;
     }
 
-    pub(crate) fn run_at_open(&self) -> bool {
+    pub fn run_at_open(&self) -> bool {
         self.run_at_open
     }
 
-    /// Run was asked for: results start afresh.
-    pub(crate) fn script_started(&mut self, spec: ScriptSpec) {
+    /// Run was asked for (`from_open`: with the session): results start afresh.
+    pub(crate) fn script_started(&mut self, spec: ScriptSpec, from_open: bool) {
         self.ran = Some(spec);
+        self.from_open = from_open;
         self.armed = true;
         self.runs.clear();
         self.shown_peer = None;
@@ -219,6 +224,11 @@ impl AutoState {
 
     pub(crate) fn script_stopped(&mut self) {
         self.armed = false;
+    }
+
+    /// The script running started with the session, so its expects see everything from the first byte.
+    pub fn from_open(&self) -> bool {
+        self.from_open
     }
 
     /// The script runs, or waits for clients to run for.

@@ -13,6 +13,7 @@ use super::conn::message_cost;
 use super::message::RuleHits;
 use super::outbox::Outbox;
 use super::{AutoEvent, Bytes, EventKind, NetError, ScriptEnd, StepOutcome, Target};
+use crate::automation::problem::ReplyProblem;
 use crate::automation::rules::{Context, Rules};
 use crate::automation::script::{Action, Run, Script};
 use crate::codec::framing::{Framer, Framing, MAX_MESSAGE};
@@ -346,8 +347,16 @@ impl Automation {
         }
     }
 
-    /// Starts `script` (replacing one running) for the peers there are now; later ones per `scope`.
-    pub fn run_script(&mut self, script: Arc<Script>, scope: ScriptScope, peers: &[SocketAddr], outbox: &mut Outbox) {
+    /// Starts `script` (replacing one running) for the peers there are now, each run fed first what `seen` says
+    /// its peer sent already; later peers per `scope`.
+    pub fn run_script(
+        &mut self,
+        script: Arc<Script>,
+        scope: ScriptScope,
+        peers: &[SocketAddr],
+        seen: Vec<(Option<SocketAddr>, Vec<u8>)>,
+        outbox: &mut Outbox,
+    ) {
         self.stop_script(outbox);
         self.script = Some(script);
         match scope {
@@ -357,6 +366,14 @@ impl Automation {
                 Some(&peer) => self.start_run(Some(peer), outbox),
                 None => self.script_waiting = true,
             },
+        }
+        for (peer, bytes) in seen {
+            // A UDP run is keyed `None` whoever sent; a TCP peer's only while it is still connected.
+            let key = if scope == ScriptScope::Socket { None } else { peer };
+            if let Some(run) = self.runs.get_mut(&key) {
+                run.run.received(&bytes);
+                run.fed = true;
+            }
         }
     }
 
@@ -524,7 +541,7 @@ impl Automation {
                 outbox.push(EventKind::Automation(AutoEvent::RuleFailed {
                     peer,
                     rule: error.index,
-                    problem: error.to_string(),
+                    problem: error.problem,
                 }));
             }
         }

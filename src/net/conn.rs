@@ -265,12 +265,8 @@ impl Conn {
     }
 
     pub fn queue(&mut self, ctx: &mut Ctx, out: Outgoing) -> Result<Status, NetError> {
-        // A stream has nothing to send for no bytes (and `write(&[])` returning 0 would look like a dead peer).
-        if out.bytes.is_empty() {
-            return Ok(Status::Open);
-        }
         // One send bigger than the bound still goes into an empty queue: its bytes are in memory already.
-        if self.cost > 0 && self.cost + message_cost(out.bytes.len()) > MAX_QUEUED {
+        if !out.bytes.is_empty() && self.cost > 0 && self.cost + message_cost(out.bytes.len()) > MAX_QUEUED {
             return Err(NetError::SendQueueFull {
                 addr: self.peer,
                 queued: self.queued,
@@ -281,12 +277,11 @@ impl Conn {
 
     /// A rule's reply: its room was taken when it was made (see `room`), so the bound does not refuse it.
     pub fn reply(&mut self, ctx: &mut Ctx, reply: Reply) -> Status {
-        if reply.bytes.is_empty() {
-            return Status::Open;
-        }
         self.push(ctx, reply.into())
     }
 
+    /// Queues `out` and writes what it can. Sends and rule replies both come here: a stream has nothing to send
+    /// for no bytes (and `write(&[])` returning 0 would look like a dead peer), so an empty one is done at once.
     fn push(&mut self, ctx: &mut Ctx, out: Outgoing) -> Status {
         if out.bytes.is_empty() {
             return Status::Open;

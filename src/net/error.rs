@@ -143,6 +143,14 @@ pub fn describe(error: &io::Error) -> String {
         BrokenPipe => "connection closed by peer".into(),
         StorageFull => "no space left on device".into(),
         NotFound => "not found".into(),
+        WriteZero => "the connection took no more bytes".into(),
+        UnexpectedEof => "the connection ended in the middle of the data".into(),
+        NotConnected => "not connected".into(),
+        AlreadyExists => "already exists".into(),
+        IsADirectory => "is a directory".into(),
+        ReadOnlyFilesystem => "read-only file system".into(),
+        OutOfMemory => "out of memory".into(),
+        NetworkDown => "the network is down".into(),
         _ => error.to_string(),
     }
 }

@@ -60,8 +60,13 @@ pub enum Command {
     /// Cut each peer's stream into messages from now on; what a peer's old framing held comes out first.
     SetFraming(Framing),
     /// Run a script: TCP client and UDP once (now, or at the next connect), TCP server for every client connected
-    /// now and each that joins until `StopScript`. Replaces a script running.
-    RunScript(Arc<Script>),
+    /// now and each that joins until `StopScript`. Replaces a script running. `seen`: what each peer (`None`: a
+    /// UDP session's remote) sent before, as the consumer kept it, fed to its run first, so an expect also sees a
+    /// greeting that came before the script was started.
+    RunScript {
+        script: Arc<Script>,
+        seen: Vec<(Option<SocketAddr>, Vec<u8>)>,
+    },
     /// Stop every run of the script; each reports `ScriptEnded { end: Stopped }`.
     StopScript,
     Stop,
@@ -165,7 +170,7 @@ pub enum AutoEvent {
     RuleFailed {
         peer: SocketAddr,
         rule: usize,
-        problem: String,
+        problem: crate::automation::problem::ReplyProblem,
     },
     /// A script run began against `peer` (`None`: a UDP session's remote).
     ScriptStarted { peer: Option<SocketAddr>, steps: usize },

@@ -181,7 +181,8 @@ impl Launcher for Parts {
         started: Started,
     ) -> Result<Self::Started, NetError> {
         if let Some(script) = self.script {
-            ctx.auto.run_script(script, self.scope, &[], &mut ctx.outbox);
+            ctx.auto
+                .run_script(script, self.scope, &[], Vec::new(), &mut ctx.outbox);
         }
         let worker = Worker {
             poll: self.poll,
@@ -405,11 +406,11 @@ impl<T: Transport> Worker<T> {
                     self.ctx.auto.set_framing(framing, &mut self.ctx.outbox);
                     Ok(())
                 }
-                Command::RunScript(script) => {
+                Command::RunScript { script, seen } => {
                     let peers = self.transport.peers();
                     self.ctx
                         .auto
-                        .run_script(script, self.scope, &peers, &mut self.ctx.outbox);
+                        .run_script(script, self.scope, &peers, seen, &mut self.ctx.outbox);
                     Ok(())
                 }
                 Command::StopScript => {

@@ -81,6 +81,8 @@ pub struct TabConfig {
     /// The auto-reply rules table, as edited (in force once valid: at Open, or with Apply).
     pub rules: Vec<RuleSpec>,
     pub script: ScriptSpec,
+    /// The script starts with every Open (with the connection: an expect sees the greeting).
+    pub script_on_open: bool,
     /// The automation panel on show under the receive view (none at first: a first user sees a plain window).
     pub automation: Option<AutoPanel>,
 }
@@ -227,6 +229,7 @@ impl Default for TabConfig {
             framing: FramingSettings::default(),
             rules: Vec::new(),
             script: ScriptSpec::default(),
+            script_on_open: false,
             automation: None,
             find: FindSettings::default(),
             show_plot: false,

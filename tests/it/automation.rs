@@ -204,6 +204,46 @@ fn a_text_rule_answers_and_counts_its_hits() {
     });
 }
 
+/// Issue 22.2: a rule whose reply is empty sends nothing and keeps the client (a zero-length write dropped it:
+/// "write zero").
+#[test]
+fn an_empty_reply_sends_nothing_and_keeps_the_client() {
+    let rules = "[[rule]]\nmatch = \"quiet\"\nreply = \"\"\n[[rule]]\nmatch = \"PING\"\nreply = \"PONG\"\n";
+    let mut session = server("line", Some(rules), utf8());
+    let hits = rule_hits(&mut session);
+    let mut client = connect(&mut session);
+    client.write_all(b"quiet\n").expect("write");
+    eventually("the empty rule's hit", TIMEOUT, || {
+        (hits.snapshot() == [1, 0]).then_some(())
+    });
+    client.write_all(b"PING\n").expect("write");
+    assert_eq!(read_exactly(&mut client, 4), b"PONG", "still connected, still answered");
+    assert_eq!(hits.snapshot(), [1, 1]);
+}
+
+/// Issue 22.2, on the command line: no "cannot send … write zero", no "left: error".
+#[test]
+fn cli_an_empty_reply_keeps_the_client() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("quiet.toml");
+    std::fs::write(
+        &path,
+        "[[rule]]\nmatch = \"quiet\"\nreply = \"\"\n[[rule]]\nmatch = \"PING\"\nreply = \"PONG\"\n",
+    )
+    .expect("write");
+    let rules = path.to_str().expect("path");
+    let wirepad = Wirepad::start(&["tcp-server", "127.0.0.1:0", "-q", "--frame", "line", "--rules", rules]);
+    let addr = wirepad.ready("listening on ");
+    let mut client = TcpStream::connect(addr).expect("connect");
+    client.write_all(b"quiet\n").expect("write");
+    assert!(stays_silent(&mut client, Duration::from_millis(200)));
+    client.write_all(b"PING\n").expect("write");
+    assert_eq!(read_exactly(&mut client, 4), b"PONG");
+    let done = wirepad.kill();
+    let stderr = done.stderr.join("\n");
+    assert!(!stderr.contains("write zero") && !stderr.contains("left"), "{stderr}");
+}
+
 /// An RTU-style CRC computed here, bit by bit, not by the code under test.
 fn crc16_modbus(bytes: &[u8]) -> [u8; 2] {
     let mut crc: u16 = 0xFFFF;

@@ -367,6 +367,12 @@ fn rules_and_scripts_import_and_export_as_toml() {
     });
     let read = |path: &std::path::Path| std::fs::read_to_string(path).expect("read");
     step_until(&mut harness, "the whole file", |_| !read(&exported).is_empty());
+    // Issue 22.11: the window says where it went.
+    let saved = format!("Saved to {}", exported.display());
+    step_until(&mut harness, "the saved notice", |h| {
+        h.state().notice().as_deref() == Some(saved.as_str())
+    });
+    harness.run_steps(2);
     let back = wirepad::automation::rules::Rules::parse(&read(&exported), TextEncoding::UTF8).expect("parses");
     let specs: Vec<_> = back.table().map(|(spec, _)| spec.clone()).collect();
     assert_eq!(specs, harness.state().tab().config.rules);
@@ -391,6 +397,106 @@ fn rules_and_scripts_import_and_export_as_toml() {
         !h.state().dialog_open() && exported.exists()
     });
     step_until(&mut harness, "the whole file", |_| !read(&exported).is_empty());
+    let saved = format!("Saved to {}", exported.display());
+    step_until(&mut harness, "the saved notice", |h| {
+        h.state().notice().as_deref() == Some(saved.as_str())
+    });
     let back = ScriptSpec::parse(&read(&exported), TextEncoding::UTF8).expect("parses");
     assert_eq!(back, harness.state().tab().config.script);
+}
+
+/// The seed tutorials' login server for a window test: "Welcome!" the moment a client connects, then
+/// "Hello,<name>!" for its name line; serves `clients` connections in turn.
+fn greeting_server(clients: usize) -> (std::net::SocketAddr, std::thread::JoinHandle<()>) {
+    use std::io::BufRead;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let thread = std::thread::spawn(move || {
+        for _ in 0..clients {
+            let (mut stream, _) = crate::support::accept_within(&listener);
+            stream.set_read_timeout(Some(crate::support::TIMEOUT)).expect("timeout");
+            stream.write_all(b"Welcome!\n").expect("greet");
+            let mut line = String::new();
+            let mut reader = std::io::BufReader::new(stream.try_clone().expect("clone"));
+            if reader.read_line(&mut line).is_ok() && !line.is_empty() {
+                let _ = stream.write_all(format!("Hello,{}!\n", line.trim()).as_bytes());
+            }
+        }
+    });
+    (addr, thread)
+}
+
+fn login_client(server: std::net::SocketAddr, on_open: bool) -> Harness<'static, WirepadApp> {
+    let mut harness = window(TabConfig {
+        mode: wirepad::net::Kind::TcpClient,
+        remote_host: "127.0.0.1".into(),
+        remote_port: server.port().to_string(),
+        script: ScriptSpec::parse(LOGIN, TextEncoding::UTF8).expect("example"),
+        script_on_open: on_open,
+        ..settings()
+    });
+    show_panel(&mut harness, "Script");
+    harness
+}
+
+/// Issue 22.1: Run before Open arms the script; it starts with the connection and meets the greeting the server
+/// sends the moment the client connects.
+#[test]
+fn a_script_armed_before_open_meets_the_greeting() {
+    let (server, _thread) = greeting_server(1);
+    let mut harness = login_client(server, false);
+    assert!(
+        harness
+            .query_by_label_contains("expects see everything received")
+            .is_some(),
+        "the panel says which data the expects see"
+    );
+    harness.get_by_label("Run script").click();
+    harness.run_steps(2);
+    assert!(harness.query_by_label("runs at Open").is_some(), "armed");
+    harness.get_by_label("Open").click();
+    step_until(&mut harness, "the run to end", |h| run_end(h).is_some());
+    assert_eq!(run_end(&harness), Some(ScriptEnd::Passed));
+}
+
+/// Issue 22.1: a script started after Open still sees the greeting that arrived before it, and says so.
+#[test]
+fn a_script_run_after_open_sees_what_arrived_since_open() {
+    let (server, _thread) = greeting_server(1);
+    let mut harness = login_client(server, false);
+    harness.get_by_label("Open").click();
+    step_until(&mut harness, "the greeting", |h| {
+        h.state().tab().state.totals().rx_bytes() == 9
+    });
+    harness.run_steps(2);
+    assert!(
+        harness
+            .query_by_label_contains("also sees what arrived since Open")
+            .is_some()
+    );
+    harness.get_by_label("Run script").click();
+    step_until(&mut harness, "the run to end", |h| run_end(h).is_some());
+    assert_eq!(run_end(&harness), Some(ScriptEnd::Passed));
+}
+
+/// Issue 22.1: "Run on open" (saved with the tab) starts the script with every Open.
+#[test]
+fn run_on_open_starts_the_script_with_every_open() {
+    let (server, _thread) = greeting_server(2);
+    let mut harness = login_client(server, false);
+    harness.get_by_label("Run on open").click();
+    harness.run_steps(2);
+    assert!(
+        harness.state().tab().config.script_on_open,
+        "kept in the tab's settings"
+    );
+    for round in 0..2 {
+        harness.get_by_label("Open").click();
+        step_until(&mut harness, "the run to end", |h| run_end(h).is_some());
+        assert_eq!(run_end(&harness), Some(ScriptEnd::Passed), "open #{round}");
+        // The server hangs up after its answer, which ends the client's session.
+        step_until(&mut harness, "the server to close", |h| {
+            !h.state().tab().state.is_open()
+        });
+    }
 }

@@ -256,11 +256,15 @@ fn export_with(
     harness.run_steps(2);
     harness.get_by_label(format).click();
     harness.run_steps(2);
-    // Started once the dialog has answered; over once its file is written (or a notice says why not).
+    // Started once the dialog has answered; over once the window says where it saved it (or why it could not):
+    // an earlier export's "saved" does not count.
+    let saved = format!("Saved to {}", path.display());
     crate::ui::step_until(harness, "the export to end", |h| {
         !h.state().dialog_open()
             && h.state().tab().state.export().is_none()
-            && (path.exists() || h.state().notice().is_some())
+            && h.state()
+                .notice()
+                .is_some_and(|notice| notice == saved || !notice.starts_with("Saved to "))
     });
 }
 
@@ -287,7 +291,7 @@ fn the_window_exports_its_history_as_pcapng_that_tshark_follows() {
     let dir = tempfile::tempdir().expect("temp dir");
     let pcap = dir.path().join("session.pcapng");
     export_from_the_window(&mut harness, "pcapng (Wireshark)", &pcap);
-    assert_eq!(harness.state().notice(), None);
+    assert_eq!(harness.state().notice(), Some(format!("Saved to {}", pcap.display())));
     assert_clean(&pcap, 3 + 2 + 3);
     assert_eq!(follow_tcp(&pcap, 0), (b"request 1\r\n".to_vec(), b"reply".to_vec()));
     let csv = dir.path().join("session.csv");
@@ -384,7 +388,7 @@ fn rows_selected_in_the_window_export_alone() {
     let dir = tempfile::tempdir().expect("temp dir");
     let csv = dir.path().join("selection.csv");
     export_with(&mut harness, "Export selection…", "CSV", &csv);
-    assert_eq!(harness.state().notice(), None);
+    assert_eq!(harness.state().notice(), Some(format!("Saved to {}", csv.display())));
     let records: Vec<wirepad::export::records::Record> = csv::Reader::from_path(&csv)
         .expect("the CSV")
         .deserialize()

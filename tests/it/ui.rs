@@ -726,3 +726,75 @@ fn the_plot_shows_the_bytes_per_second_the_engine_counted() {
     );
     assert!(harness.query_by_label_contains("TX bytes/s").is_some());
 }
+
+/// The window manager's close button, as eframe hands it to the app.
+fn request_close(harness: &mut Harness<'static, WirepadApp>) {
+    let root = harness.input_mut().viewports.entry(egui::ViewportId::ROOT).or_default();
+    root.events.push(egui::ViewportEvent::Close);
+    harness.run_steps(2);
+}
+
+fn commands(harness: &Harness<'static, WirepadApp>) -> Vec<egui::ViewportCommand> {
+    harness.output().viewport_output[&egui::ViewportId::ROOT]
+        .commands
+        .clone()
+}
+
+/// Issue 22.11: closing the window with a session open asks first; "Keep open" keeps it, "Quit" closes.
+#[test]
+fn closing_the_window_with_an_open_session_asks_first() {
+    let mut harness = window(settings());
+    request_close(&mut harness);
+    assert!(!harness.state().asking_to_quit(), "nothing open: nothing to ask");
+    open_server(&mut harness);
+    request_close(&mut harness);
+    assert!(harness.state().asking_to_quit());
+    assert!(harness.query_by_label_contains("Sessions still open: 1").is_some());
+    harness.get_by_label("Keep open").click();
+    harness.run_steps(2);
+    assert!(!harness.state().asking_to_quit());
+    assert!(harness.state().tab().state.is_open());
+    request_close(&mut harness);
+    harness.get_by_label("Quit").click();
+    harness.step();
+    assert!(
+        commands(&harness).contains(&egui::ViewportCommand::Close),
+        "{:?}",
+        commands(&harness)
+    );
+}
+
+/// Issue 22.9: the status bar's counts have units, and the exact count, grouped, on hover.
+#[test]
+fn the_status_bar_shows_units_and_the_exact_count_on_hover() {
+    let mut harness = window(settings());
+    let server = open_server(&mut harness);
+    let (mut client, _) = connect(&mut harness, server);
+    client.write_all(&[b'x'; 1536]).expect("send");
+    step_until(&mut harness, "the count", |h| {
+        h.query_by_label_contains("RX: 1.5 KiB").is_some()
+    });
+    harness.get_by_label_contains("RX: 1.5 KiB").hover();
+    step_until(&mut harness, "the tooltip", |h| {
+        h.query_by_label_contains("1,536 bytes").is_some()
+    });
+}
+
+/// Issue 22.11: a remote port out of range says the remote's range (1–65535), as port 0 does.
+#[test]
+fn every_bad_remote_port_names_the_remote_range() {
+    for port in ["70000", "0", "x"] {
+        let harness = window(TabConfig {
+            mode: Kind::TcpClient,
+            remote_host: "127.0.0.1".into(),
+            remote_port: port.into(),
+            ..settings()
+        });
+        assert!(
+            harness
+                .query_by_label("Remote port must be a whole number 1–65535")
+                .is_some(),
+            "{port}"
+        );
+    }
+}

@@ -6,6 +6,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use super::Lang;
+use crate::automation::Location;
+use crate::automation::problem::{Problem, ReplyProblem};
 use crate::automation::rules::RulesError;
 use crate::automation::script::ScriptError;
 use crate::codec::escape::EscapeError;
@@ -30,6 +32,25 @@ pub enum Notice {
     },
     /// No file dialog exists on this system: the window asks for a typed path.
     NoFileDialog,
+    /// A save or an export was written whole.
+    Saved {
+        path: PathBuf,
+    },
+    /// A rules or script file to import could not be read.
+    Read {
+        path: PathBuf,
+        error: Arc<io::Error>,
+    },
+    /// A rules file to import was refused (the command line's `--rules` check).
+    RulesFile {
+        path: PathBuf,
+        error: RulesError,
+    },
+    /// A script file to import was refused (the command line's `--script` check).
+    ScriptFile {
+        path: PathBuf,
+        error: ScriptError,
+    },
     /// Settings that could not be used: `fields` got their defaults (`"*"`: all of them), `cut` were texts
     /// too long; `damage` says why the file could not be read whole; `kept` is where it was kept.
     SettingsDropped {
@@ -78,6 +99,16 @@ impl Lang {
             Notice::Net(error) => self.net_error(error),
             Notice::Payload(error) => self.payload_error(error),
             Notice::Write { path, error } => self.write_error(path, error),
+            Notice::Saved { path } => match self {
+                Lang::En => format!("Saved to {}", path.display()),
+                Lang::Zh => format!("已保存到 {}", path.display()),
+            },
+            Notice::Read { path, error } => match self {
+                Lang::En => format!("cannot read {}: {}", path.display(), describe(error)),
+                Lang::Zh => format!("无法读取 {}：{}", path.display(), io_error_zh(error)),
+            },
+            Notice::RulesFile { path, error } => self.in_file(path, error.at(), self.rules_error(error)),
+            Notice::ScriptFile { path, error } => self.in_file(path, error.at(), self.script_error(error)),
             Notice::NoFileDialog => match self {
                 Lang::En => "No file dialog is available on this system (it needs xdg-desktop-portal or zenity). \
                              Type a path instead."
@@ -176,7 +207,7 @@ impl Lang {
         }
     }
 
-    /// A rule in the window's table that cannot be used, naming it (the problem itself is the engine's words).
+    /// A rule in the window's table that cannot be used, naming it.
     pub fn rules_error(self, error: &RulesError) -> String {
         let (number, name, key, problem) = match error {
             RulesError::Rule {
@@ -186,12 +217,12 @@ impl Lang {
                 problem,
                 ..
             } => (number, name, key, problem),
-            RulesError::Syntax { message, .. } => return message.clone(),
-            RulesError::NotUtf8(error) => return error.to_string(),
+            RulesError::Syntax { message, .. } => return self.syntax_error(message),
+            RulesError::NotUtf8(error) => return self.not_utf8(error.byte),
         };
         match self {
             Lang::En => format!("rule {number}{}: `{key}`: {problem}", named(name)),
-            Lang::Zh => format!("规则 {number}{}：`{key}`：{problem}", named(name)),
+            Lang::Zh => format!("规则 {number}{}：`{key}`：{}", named(name), problem_zh(problem)),
         }
     }
 
@@ -201,12 +232,45 @@ impl Lang {
             ScriptError::Step {
                 number, key, problem, ..
             } => (number, key, problem),
-            ScriptError::Syntax { message, .. } => return message.clone(),
-            ScriptError::NotUtf8(error) => return error.to_string(),
+            ScriptError::Syntax { message, .. } => return self.syntax_error(message),
+            ScriptError::NotUtf8(error) => return self.not_utf8(error.byte),
         };
         match self {
             Lang::En => format!("step {number}: `{key}`: {problem}"),
-            Lang::Zh => format!("第 {number} 步：`{key}`：{problem}"),
+            Lang::Zh => format!("第 {number} 步：`{key}`：{}", problem_zh(problem)),
+        }
+    }
+
+    /// Why a rule that matched sent nothing.
+    pub fn reply_problem(self, problem: &ReplyProblem) -> String {
+        match (self, problem) {
+            (Lang::En, problem) => problem.to_string(),
+            (Lang::Zh, ReplyProblem::Encode(error)) => {
+                format!("回复无法编码：{}", payload_error_zh(&PayloadError::Text(error.clone())))
+            }
+        }
+    }
+
+    /// A file that is not TOML (in Chinese the parser's own words follow: they name TOML's terms).
+    fn syntax_error(self, message: &str) -> String {
+        match self {
+            Lang::En => message.to_owned(),
+            Lang::Zh => format!("TOML 格式有误（{message}）"),
+        }
+    }
+
+    fn not_utf8(self, byte: u8) -> String {
+        match self {
+            Lang::En => format!("not UTF-8 text (byte 0x{byte:02X})"),
+            Lang::Zh => format!("字节 0x{byte:02X} 不是 UTF-8 文本（文件须以 UTF-8 保存）"),
+        }
+    }
+
+    /// A file's problem with its path and place (in English, the command line's very words).
+    fn in_file(self, path: &Path, at: Location, problem: String) -> String {
+        match self {
+            Lang::En => format!("{}: {at}: {problem}", path.display()),
+            Lang::Zh => format!("{}：第 {} 行第 {} 列：{problem}", path.display(), at.line, at.column),
         }
     }
 
@@ -229,6 +293,33 @@ impl Lang {
             Lang::En => format!("cannot write {}: {}", path.display(), describe(error)),
             Lang::Zh => format!("无法写入 {}：{}", path.display(), io_error_zh(error)),
         }
+    }
+}
+
+/// A rule's or a step's problem in Chinese.
+fn problem_zh(problem: &Problem) -> String {
+    match problem {
+        Problem::MatchesEverything => "为空：会匹配每一条消息".into(),
+        Problem::MatchesAtOnce => "为空：会立即匹配".into(),
+        Problem::NoPattern => "没有匹配内容：请填写文本、HEX 前缀或正则之一".into(),
+        Problem::SeveralPatterns => "文本、HEX 前缀和正则只能填一个".into(),
+        Problem::NoReply => "没有回复：请填写回复文本或回复 HEX".into(),
+        Problem::BothReplies => "回复文本和回复 HEX 只能填一个".into(),
+        Problem::RewriteWithoutReply => "改写需要回复文本或回复 HEX：转发时用它代替原消息".into(),
+        Problem::DelayTooLong { ms, max } => format!("{ms} ms 超过一小时（最多 {max}）"),
+        Problem::WaitTooLong { ms, max } => format!("{ms} ms 超过一天（最多 {max}）"),
+        Problem::Regex(why) => format!("正则表达式无法编译：{why}"),
+        Problem::NoSuchGroup { group, groups: 0 } => {
+            format!("${group} 引用了正则分组，但本规则没有正则分组（美元符号本身请写 $$）")
+        }
+        Problem::NoSuchGroup { group, groups } => {
+            format!("${group} 引用了正则分组，但正则只有 {groups} 个分组（美元符号本身请写 $$）")
+        }
+        Problem::NoAction => "没有动作：请填写发送、等待或延时之一".into(),
+        Problem::SeveralActions => "一个步骤只能有一个动作".into(),
+        Problem::ChecksumWithoutSend => "只有发送步骤可以带校验".into(),
+        Problem::TimeoutWithoutExpect => "只有等待步骤可以设超时".into(),
+        Problem::Payload(error) => payload_error_zh(error),
     }
 }
 
@@ -317,9 +408,17 @@ fn io_error_zh(error: &io::Error) -> String {
         BrokenPipe => "连接已被对方关闭",
         StorageFull => "磁盘空间不足",
         NotFound => "找不到文件或目录",
+        WriteZero => "连接不再接收数据",
+        UnexpectedEof => "连接在数据中途结束",
+        NotConnected => "未连接",
+        AlreadyExists => "已存在",
+        IsADirectory => "这是一个目录",
+        ReadOnlyFilesystem => "文件系统只读",
+        OutOfMemory => "内存不足",
+        NetworkDown => "网络已断开",
         // `io::ErrorKind` is `#[non_exhaustive]`: the standard library may add kinds, so a catch-all is required.
-        // Those get the system's own description, which `describe` also gives the English text.
-        _ => return describe(error),
+        // Those get the system's own description (with its error number), said to be the system's.
+        _ => return format!("系统错误：{}", describe(error)),
     };
     words.to_string()
 }
@@ -351,6 +450,76 @@ fn payload_error_zh(error: &PayloadError) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Issue 22.7: what a rule's or a step's check says, and the engine's I/O errors, read in Chinese: no English
+    /// sentence is left in them (names the user typed, keys and TOML's own words aside).
+    #[test]
+    fn problems_and_io_errors_read_in_chinese() {
+        let at = Location { line: 1, column: 1 };
+        let rule = |problem| RulesError::Rule {
+            at,
+            number: 1,
+            name: None,
+            key: "match",
+            problem,
+        };
+        assert_eq!(
+            Lang::Zh.rules_error(&rule(Problem::MatchesEverything)),
+            "规则 1：`match`：为空：会匹配每一条消息"
+        );
+        let step = ScriptError::Step {
+            at,
+            number: 2,
+            key: "expect",
+            problem: Problem::MatchesAtOnce,
+        };
+        assert_eq!(Lang::Zh.script_error(&step), "第 2 步：`expect`：为空：会立即匹配");
+        let write_zero = NetError::Send {
+            addr: "127.0.0.1:9".parse().expect("addr"),
+            source: io::Error::from(io::ErrorKind::WriteZero),
+        };
+        assert_eq!(
+            Lang::Zh.net_error(&write_zero),
+            "发送到 127.0.0.1:9 失败：连接不再接收数据"
+        );
+        assert!(!Lang::En.net_error(&write_zero).contains("write zero"));
+        let problems = [
+            Problem::MatchesEverything,
+            Problem::MatchesAtOnce,
+            Problem::NoPattern,
+            Problem::SeveralPatterns,
+            Problem::NoReply,
+            Problem::BothReplies,
+            Problem::RewriteWithoutReply,
+            Problem::DelayTooLong { ms: 5, max: 4 },
+            Problem::WaitTooLong { ms: 5, max: 4 },
+            Problem::NoSuchGroup { group: 2, groups: 0 },
+            Problem::NoSuchGroup { group: 2, groups: 1 },
+            Problem::NoAction,
+            Problem::SeveralActions,
+            Problem::ChecksumWithoutSend,
+            Problem::TimeoutWithoutExpect,
+            Problem::Payload(PayloadError::Hex(HexError::BadDigit { position: 1, ch: 'x' })),
+        ];
+        let replies = [
+            ReplyProblem::Encode(TextError::Unencodable {
+                ch: '€',
+                position: 1,
+                encoding: "gbk",
+            }),
+        ];
+        let texts = problems
+            .into_iter()
+            .map(|problem| Lang::Zh.rules_error(&rule(problem)))
+            .chain(replies.iter().map(|problem| Lang::Zh.reply_problem(problem)));
+        for text in texts {
+            let english = text
+                .split(|c: char| !c.is_ascii_alphabetic())
+                .filter(|word| word.len() > 3 && !["match", "gbk"].contains(word))
+                .collect::<Vec<_>>();
+            assert!(english.is_empty(), "{text}: {english:?}");
+        }
+    }
 
     #[test]
     fn errors_read_in_the_window_language() {

@@ -131,6 +131,14 @@ mod tests {
         assert_eq!(Lang::En.texts().connection.open, "Open");
     }
 
+    /// Issue 22.11: the buffer's field shows "64 MiB" itself; its label does not say the unit again.
+    #[test]
+    fn the_buffer_label_does_not_repeat_its_unit() {
+        for lang in [Lang::Zh, Lang::En] {
+            assert!(!lang.texts().receive.buffer_mib.contains("MiB"), "{lang:?}");
+        }
+    }
+
     #[test]
     fn no_label_is_empty() {
         for lang in [Lang::Zh, Lang::En] {

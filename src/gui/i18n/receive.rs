@@ -16,7 +16,7 @@ labels! {
         clear: "清除接收", "Clear";
         save_view: "保存数据…", "Save view…";
         copy_all: "复制全部", "Copy all";
-        buffer_mib: "接收缓冲 (MiB)", "View buffer (MiB)";
+        buffer_mib: "接收缓冲", "View buffer";
         receiving_to: "正在写入", "Writing to";
         pcap_to: "正在抓包到", "Capturing to";
         paused: "已暂停显示 (计数和写文件照常)", "View paused (counters and file go on)";

@@ -26,9 +26,20 @@ labels! {
         latest_run: "最近一次", "Latest";
         run_of: "显示", "Show";
         round: "轮", "round";
-        open_first: "先打开会话", "Open the session first";
         tip_run:
-            "TCP 客户端和 UDP 运行一次；TCP 服务器对每个连入的客户端运行，直到停止",
-            "TCP client and UDP: once; TCP server: for each client that joins, until stopped";
+            "TCP 客户端和 UDP 运行一次；TCP 服务器对每个连入的客户端运行，直到停止。未打开时：在打开时随连接启动",
+            "TCP client and UDP: once; TCP server: for each client that joins, until stopped. Before Open: starts \
+             with the connection at Open";
+        run_on_open: "打开时运行", "Run on open";
+        tip_run_on_open:
+            "每次打开会话时随连接一起启动脚本，对方一连上就发来的问候语也能等到",
+            "Start the script with every Open, together with the connection, so a greeting sent at once is seen";
+        armed: "将在打开时运行", "runs at Open";
+        sees_everything:
+            "随连接启动：等待步骤能看到连接后收到的全部数据",
+            "Starts with the connection: expects see everything received from the first byte";
+        sees_since_open:
+            "会话已打开：第一个等待步骤也会看到打开以来已收到的数据（每个对端最近 64 KiB）",
+            "Started after Open: the first expect also sees what arrived since Open (the newest 64 KiB per peer)";
     }
 }

@@ -9,6 +9,8 @@ labels! {
         rx: "接收", "RX";
         tx: "发送", "TX";
         dropped: "显示丢弃", "Dropped from view";
+        /// After an exact count of bytes.
+        bytes: "字节", "bytes";
         reset: "复位计数", "Reset counters";
         missed_ticks: "定时跳过", "Ticks skipped";
         kernel_dropped: "系统丢包", "Kernel dropped";

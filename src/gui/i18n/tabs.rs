@@ -8,6 +8,11 @@ labels! {
         close_tab: "关闭标签", "Close tab";
         rename_tab: "重命名", "Rename";
         tab_name: "标签名", "Tab name";
+        confirm_quit:
+            "还有 {n} 个会话处于打开状态。退出会断开它们。",
+            "Sessions still open: {n}. Quitting closes them.";
+        quit: "退出", "Quit";
+        keep_open: "不退出", "Keep open";
         confirm_close_tab: "该标签的会话仍在运行。关闭标签会断开它。", "This tab's session is still open. Closing the tab closes it.";
         keep_tab: "保留", "Keep";
         tip_new_tab: "新建一个会话标签（Ctrl+T）", "Open another session in a new tab (Ctrl+T)";

@@ -1,5 +1,9 @@
 //! `TabAction`s carried out: what the panels ask for, sends and automation commands among them.
+use std::collections::HashMap;
+use std::net::SocketAddr;
+
 use crate::gui::i18n::Notice;
+use crate::history::{Direction, History};
 use crate::net::{Command, Target};
 use crate::settings::Prefs;
 use crate::settings::check::MAX_TEXT;
@@ -64,17 +68,23 @@ impl Tab {
         }
     }
 
+    /// Runs the script now, its expects seeing what each peer sent since Open; before Open, arms it for Open.
     fn run_script(&mut self) {
-        if let (Some(session), Some(script)) = (&self.state.session, self.state.auto.script()) {
-            session.command(Command::RunScript(script));
-            self.state.auto.script_started(self.config.script.clone());
-        }
+        let Some(script) = self.state.auto.script() else { return };
+        let Some(session) = &self.state.session else {
+            self.state.auto.set_run_at_open(true);
+            return;
+        };
+        let seen = seen_since(&self.state.log, self.state.opened_at_seq);
+        session.command(Command::RunScript { script, seen });
+        self.state.auto.script_started(self.config.script.clone(), false);
     }
 
     fn stop_script(&mut self) {
         if let Some(session) = &self.state.session {
             session.command(Command::StopScript);
         }
+        self.state.auto.set_run_at_open(false);
         self.state.auto.script_stopped();
     }
 
@@ -137,4 +147,41 @@ impl Tab {
             });
         }
     }
+}
+
+/// What a script run started now is fed first: the newest bytes each peer sent. Per peer, as much as an expect
+/// waits in would be far more than a greeting needs; this much, and this many chunks looked at, keep a click cheap.
+const SEEN_PER_PEER: usize = 64 * 1024;
+const SEEN_TOTAL: usize = 4 * 1024 * 1024;
+const SEEN_CHUNKS: u64 = 100_000;
+
+/// What each peer sent from chunk `since` on, as the history still holds it: the newest `SEEN_PER_PEER` bytes
+/// each, at most `SEEN_TOTAL` in all, looking back over at most `SEEN_CHUNKS` chunks.
+fn seen_since(log: &History, since: u64) -> Vec<(Option<SocketAddr>, Vec<u8>)> {
+    let first = since
+        .max(log.first_seq())
+        .max(log.next_seq().saturating_sub(SEEN_CHUNKS));
+    // Newest first, so each peer's newest bytes are the ones kept.
+    let mut pieces: HashMap<SocketAddr, (usize, Vec<&[u8]>)> = HashMap::new();
+    let mut total = 0;
+    for seq in (first..log.next_seq()).rev() {
+        let Some(chunk) = log.get(seq).filter(|chunk| chunk.direction == Direction::Rx) else {
+            continue;
+        };
+        let (len, kept) = pieces.entry(chunk.peer).or_default();
+        if *len == SEEN_PER_PEER {
+            continue;
+        }
+        let take = chunk.bytes.len().min(SEEN_PER_PEER - *len).min(SEEN_TOTAL - total);
+        kept.push(&chunk.bytes[chunk.bytes.len() - take..]);
+        *len += take;
+        total += take;
+        if total == SEEN_TOTAL {
+            break;
+        }
+    }
+    pieces
+        .into_iter()
+        .map(|(peer, (_, kept))| (Some(peer), kept.into_iter().rev().flatten().copied().collect()))
+        .collect()
 }

@@ -56,25 +56,81 @@ impl Tab {
         if state.session.is_none() {
             return;
         }
-        let (rx_total, tx_total) = (state.totals.rx_bytes(), state.totals.tx_bytes());
-        let now = Instant::now();
-        let rates = &mut state.rates;
-        match rates.last {
-            Some((at, rx, tx)) if now - at >= Duration::from_secs(1) => {
-                let secs = (now - at).as_secs_f64();
-                rates.rx = rx_total.saturating_sub(rx) as f64 / secs;
-                rates.tx = tx_total.saturating_sub(tx) as f64 / secs;
-                rates.last = Some((now, rx_total, tx_total));
-            }
-            Some(_) => {}
-            None => rates.last = Some((now, rx_total, tx_total)),
+        let (rx, tx) = (state.totals.rx_bytes(), state.totals.tx_bytes());
+        // While a rate is not zero it is looked at again soon, so it falls to zero on screen once the data stops;
+        // an idle session repaints nothing.
+        if state.rates.update(Instant::now(), rx, tx) {
+            state.repaint.request_repaint_after(RATE_STEP);
         }
-        // A rate needs another look a second later while it is not zero or the counts moved (so it can fall to
-        // zero on screen); an idle session repaints nothing.
-        let moving =
-            rates.rx > 0.0 || rates.tx > 0.0 || rates.last.is_some_and(|(_, rx, tx)| (rx, tx) != (rx_total, tx_total));
-        if moving {
-            state.repaint.request_repaint_after(Duration::from_secs(1));
+    }
+}
+
+/// The span a rate is measured over.
+const RATE_WINDOW: Duration = Duration::from_secs(1);
+/// Samples are kept this far apart at least; a moving rate is looked at again this soon.
+const RATE_STEP: Duration = Duration::from_millis(100);
+/// The shortest span divided by: the first frames of a session do not show a spike for a few bytes.
+const MIN_SPAN: Duration = Duration::from_millis(250);
+
+impl Rates {
+    /// Takes the totals at `now`; `true` while a rate is not zero.
+    pub(super) fn update(&mut self, now: Instant, rx: u64, tx: u64) -> bool {
+        // The base: the newest sample a whole window old (or the oldest there is).
+        while self
+            .samples
+            .get(1)
+            .is_some_and(|(at, ..)| now.saturating_duration_since(*at) >= RATE_WINDOW)
+        {
+            self.samples.pop_front();
         }
+        let (at, rx0, tx0) = self.samples.front().copied().unwrap_or((now, rx, tx));
+        let span = now.saturating_duration_since(at);
+        // No frame for longer than a window means no data came meanwhile (data asks for a frame): the counts
+        // moved within the last window.
+        let span = if span > RATE_WINDOW + RATE_STEP {
+            RATE_WINDOW
+        } else {
+            span.max(MIN_SPAN)
+        };
+        self.rx = rx.saturating_sub(rx0) as f64 / span.as_secs_f64();
+        self.tx = tx.saturating_sub(tx0) as f64 / span.as_secs_f64();
+        if self
+            .samples
+            .back()
+            .is_none_or(|(last, ..)| now.saturating_duration_since(*last) >= RATE_STEP)
+        {
+            self.samples.push_back((now, rx, tx));
+        }
+        self.rx > 0.0 || self.tx > 0.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MS: Duration = Duration::from_millis(1);
+
+    /// Issue 22.9: a burst after a quiet spell shows at its first frame (it took a second), and the rate falls
+    /// back to zero a window after the data stops.
+    #[test]
+    fn a_rate_follows_a_burst_at_once_and_falls_when_it_stops() {
+        let t0 = Instant::now();
+        let mut rates = Rates::default();
+        assert!(!rates.update(t0, 0, 0));
+        assert!(!rates.update(t0 + 5000 * MS, 0, 0));
+        assert!(rates.update(t0 + 5200 * MS, 100_000, 0));
+        assert_eq!(rates.rx, 100_000.0, "100 kB in the last second");
+        // Steady 100 kB every 100 ms: 1 MB/s, measured over the last second.
+        let mut rx = 100_000;
+        for step in 1..=20 {
+            rx += 100_000;
+            rates.update(t0 + (5200 + step * 100) * MS, rx, 0);
+        }
+        assert!((rates.rx - 1_000_000.0).abs() < 1.0, "{}", rates.rx);
+        assert!(rates.update(t0 + 7500 * MS, rx, 0), "still counting the last second");
+        assert!(!rates.update(t0 + 8300 * MS, rx, 0));
+        assert_eq!(rates.rx, 0.0);
+        assert_eq!(rates.tx, 0.0);
     }
 }

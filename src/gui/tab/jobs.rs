@@ -36,9 +36,13 @@ impl Tab {
             FilePurpose::Export(format) => self.export(format, path),
             FilePurpose::ImportRules | FilePurpose::ImportScript => self.import(purpose, path),
             FilePurpose::ExportRules => {
-                self.write_file(path, crate::automation::rules::specs_to_toml(&self.config.rules))
+                let text = crate::automation::rules::specs_to_toml(&self.config.rules);
+                self.write_file("wirepad-write", path, move || text)
             }
-            FilePurpose::ExportScript => self.write_file(path, self.config.script.to_toml()),
+            FilePurpose::ExportScript => {
+                let text = self.config.script.to_toml();
+                self.write_file("wirepad-write", path, move || text)
+            }
         }
     }
 
@@ -77,8 +81,9 @@ impl Tab {
         self.state.export = Some((format, progress.clone()));
         let id = self.id;
         let spawned = self.background("wirepad-export", move || {
-            let failed = match crate::export::write(&snapshot, format, session, &path, &progress) {
-                Ok(()) | Err(ExportError::Cancelled { .. }) => None,
+            let notice = match crate::export::write(&snapshot, format, session, &path, &progress) {
+                Ok(()) => Some(Notice::Saved { path }),
+                Err(ExportError::Cancelled { .. }) => None,
                 Err(ExportError::Write { path, source }) => Some(Notice::Write {
                     path,
                     error: Arc::new(source),
@@ -88,7 +93,7 @@ impl Tab {
                     error: Arc::new(std::io::Error::other(source)),
                 }),
             };
-            Some(Picked::Exported(id, failed))
+            Some(Picked::Exported(id, notice))
         });
         if !spawned {
             self.state.export = None;
@@ -135,14 +140,7 @@ impl Tab {
     fn save_view(&mut self, path: PathBuf) {
         // The text is made on the writer's thread too: a 64 MiB history takes a while to lay out.
         let snapshot = self.state.view.snapshot_selected();
-        let _ = self.background("wirepad-save-view", move || {
-            std::fs::write(&path, snapshot.text()).err().map(|error| {
-                Picked::Failed(Notice::Write {
-                    path,
-                    error: Arc::new(error),
-                })
-            })
-        });
+        self.write_file("wirepad-save-view", path, move || snapshot.text());
     }
 
     /// A rules or script file came back read: it replaces the table (applied with Apply, or at Open).
@@ -166,36 +164,39 @@ impl Tab {
         let (id, encoding) = (self.id, self.config.receive.encoding);
         let _ = self.background("wirepad-import", move || {
             // Checked as the command line checks `--rules` and `--script`, with the same messages.
-            let bytes = std::fs::read(&path).map_err(|error| format!("{}: {error}", path.display()));
-            let named = |error: String| format!("{}: {error}", path.display());
+            let bytes = std::fs::read(&path).map_err(|error| Notice::Read {
+                path: path.clone(),
+                error: Arc::new(error),
+            });
             let imported = match purpose {
                 FilePurpose::ImportScript => Imported::Script(bytes.and_then(|bytes| {
                     file_text(&bytes)
                         .map_err(ScriptError::from)
                         .and_then(|text| ScriptSpec::parse(text, encoding))
-                        .map_err(|error| named(error.to_string()))
+                        .map_err(|error| Notice::ScriptFile { path, error })
                 })),
                 _ => Imported::Rules(bytes.and_then(|bytes| {
                     file_text(&bytes)
                         .map_err(RulesError::from)
                         .and_then(|text| Rules::parse(text, encoding))
                         .map(|rules| rules.table().map(|(spec, _)| spec.clone()).collect())
-                        .map_err(|error| named(error.to_string()))
+                        .map_err(|error| Notice::RulesFile { path, error })
                 })),
             };
             Some(Picked::Imported(id, imported))
         });
     }
 
-    /// Writes `text` on a thread of its own; a failure shows in the window.
-    fn write_file(&self, path: PathBuf, text: String) {
-        let _ = self.background("wirepad-write", move || {
-            std::fs::write(&path, text).err().map(|error| {
-                Picked::Failed(Notice::Write {
+    /// Writes the text `text` makes, both on a thread of its own; the window says where it went, or why not.
+    fn write_file(&self, thread: &str, path: PathBuf, text: impl FnOnce() -> String + Send + 'static) {
+        let _ = self.background(thread, move || {
+            Some(Picked::Notice(match std::fs::write(&path, text()) {
+                Ok(()) => Notice::Saved { path },
+                Err(error) => Notice::Write {
                     path,
                     error: Arc::new(error),
-                })
-            })
+                },
+            }))
         });
     }
 

@@ -104,8 +104,9 @@ pub enum FindAction {
 /// What a tab's background work (file dialog, save, copy, export) came back with, addressed to the tab.
 pub enum Picked {
     Chosen(TabId, FilePurpose, crate::gui::dialog::Chosen),
-    Failed(Notice),
-    /// An export ended (written, cancelled, or failed with the reason): the tab stops showing its progress.
+    /// What the window tells the user: a file written (where), or why it could not be.
+    Notice(Notice),
+    /// An export ended (written: where to; cancelled; or failed, with why): the tab stops showing its progress.
     Exported(TabId, Option<Notice>),
     /// The view's text, for the clipboard.
     Copy(String),
@@ -116,8 +117,8 @@ pub enum Picked {
 }
 
 pub enum Imported {
-    Rules(Result<Vec<RuleSpec>, String>),
-    Script(Result<ScriptSpec, String>),
+    Rules(Result<Vec<RuleSpec>, Notice>),
+    Script(Result<ScriptSpec, Notice>),
 }
 
 /// A tab's link at a glance.
@@ -128,11 +129,34 @@ pub enum Dot {
     Open,
 }
 
-/// A network error together with the mode of the attempt that made it: switching mode hides it.
+/// A network error together with the address fields of the attempt that made it: switching mode or editing an
+/// address hides it (it is about the old one).
 #[derive(Debug, Clone)]
 pub struct AttemptError {
-    pub mode: Kind,
+    pub fields: AttemptFields,
     pub notice: Notice,
+}
+
+/// What an attempt was made with: the mode and its address fields as typed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AttemptFields {
+    mode: Kind,
+    local: (String, String),
+    remote: String,
+}
+
+impl AttemptFields {
+    pub fn of(config: &TabConfig) -> AttemptFields {
+        AttemptFields {
+            mode: config.mode,
+            local: (config.local_ip.trim().to_owned(), config.local_port().trim().to_owned()),
+            // A kind without a remote does not look at those fields.
+            remote: match config.mode.caps().remote {
+                RemoteUse::None => String::new(),
+                _ => config.remote(),
+            },
+        }
+    }
 }
 
 /// The counters on show: every session since the last Reset, plus what fell out of the view's own budget.
@@ -172,12 +196,14 @@ impl Totals {
     }
 }
 
-/// Bytes per second, recomputed about once a second from the engine's exact counters.
+/// Bytes per second over the last second, from the engine's exact counters, recomputed every frame: a burst
+/// shows at its first frame, not a second later (see `counters.rs`).
 #[derive(Debug, Default)]
 pub struct Rates {
     pub rx: f64,
     pub tx: f64,
-    last: Option<(Instant, u64, u64)>,
+    /// (when, rx, tx) at most `RATE_STEP` apart, the oldest at most one a whole window old.
+    samples: std::collections::VecDeque<(Instant, u64, u64)>,
 }
 
 /// What the send box's text means right now, checked as the user types (and cached while it stays the same).
@@ -193,11 +219,13 @@ pub struct TabState {
     /// The open (or opening) session's events, folded: link state, clients, progress.
     live: Option<SessionState>,
     log: History,
+    /// The history's next chunk when the session opened: a script started later sees what came since.
+    opened_at_seq: u64,
     view: View,
     paused: bool,
     /// Server mode: `None` sends to every client.
     target: Option<SocketAddr>,
-    /// The last network error, shown until the next Open (and only in the mode that made it).
+    /// The last network error, shown until the next Open (and only while the fields are the ones it was made with).
     error: Option<AttemptError>,
     /// Why the last send or send-box conversion did not happen (not open, no clients, …).
     send_error: Option<Notice>,
@@ -364,11 +392,11 @@ impl TabState {
         self.send_check.as_ref().is_some_and(|check| check.result.is_err())
     }
 
-    /// The network error of the last attempt in `mode`.
-    pub fn error(&self, mode: Kind, lang: Lang) -> Option<String> {
+    /// The last attempt's error while the fields are still the ones it was made with.
+    pub fn error(&self, config: &TabConfig, lang: Lang) -> Option<String> {
         self.error
             .as_ref()
-            .filter(|error| error.mode == mode)
+            .filter(|error| error.fields == AttemptFields::of(config))
             .map(|error| lang.notice(&error.notice))
     }
 }
@@ -386,6 +414,7 @@ impl Tab {
             send_error: None,
             send_check: None,
             log_dropped_at_reset: 0,
+            opened_at_seq: 0,
             capture: None,
             pcap: None,
             totals: Totals::default(),
@@ -423,13 +452,18 @@ impl Tab {
     /// The title: the user's name, else the mode and port; a mark while it holds data not yet seen.
     pub fn title(&self, lang: Lang) -> String {
         let name = if self.config.name.trim().is_empty() {
+            // A port as typed only while it is one (a remote's is never 0): no "70000" in a title.
+            let typed = |text: &str, least: u16| text.trim().parse::<u16>().ok().filter(|port| *port >= least);
             let port = match (self.state.local_addr(), self.state.link()) {
-                (Some(local), _) => local.port().to_string(),
-                (None, LinkState::Connected { peer, .. }) => peer.port().to_string(),
-                (None, _) if self.config.mode.caps().remote == RemoteUse::Required => self.config.remote_port.clone(),
-                (None, _) => self.config.local_port().to_string(),
+                (Some(local), _) => Some(local.port()),
+                (None, LinkState::Connected { peer, .. }) => Some(peer.port()),
+                (None, _) if self.config.mode.caps().remote == RemoteUse::Required => {
+                    typed(&self.config.remote_port, 1)
+                }
+                (None, _) => typed(self.config.local_port(), 0),
             };
-            format!("{} {port}", lang.kind_name(self.config.mode))
+            let kind = lang.kind_name(self.config.mode);
+            port.map_or_else(|| kind.to_owned(), |port| format!("{kind} {port}"))
         } else {
             self.config.name.trim().to_string()
         };

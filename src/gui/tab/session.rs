@@ -7,7 +7,7 @@ use crate::net::{Command, NetError, Nobody, RemoteUse, Session};
 use crate::session::state::SessionState;
 use crate::settings::Prefs;
 
-use super::{AttemptError, Rates, Tab};
+use super::{AttemptError, AttemptFields, Rates, Tab};
 
 impl Tab {
     pub(super) fn open(&mut self, prefs: &mut Prefs) {
@@ -24,7 +24,8 @@ impl Tab {
         }
         config.framing = state.auto.framing().clone();
         config.rules = state.auto.rules().unwrap_or(None);
-        if state.auto.run_at_open() {
+        // Armed with Run before Open, or run at every Open: it starts with the connection and misses nothing.
+        if state.auto.run_at_open() || self.config.script_on_open {
             config.script = state.auto.script();
         }
         if state.reaper.is_some() {
@@ -38,17 +39,18 @@ impl Tab {
         let (rules, script) = (config.rules.is_some(), config.script.is_some());
         match Session::start(config, Arc::new(move || repaint.request_repaint())) {
             Ok(session) => {
+                state.auto.set_run_at_open(false);
                 if rules {
                     state.auto.rules_sent(self.config.rules.clone());
                 }
                 if script {
-                    state.auto.set_run_at_open(false);
-                    state.auto.script_started(self.config.script.clone());
+                    state.auto.script_started(self.config.script.clone(), true);
                 }
                 if self.config.mode.caps().remote != RemoteUse::None && !self.config.remote_host.trim().is_empty() {
                     prefs.remember_remote(self.config.remote());
                 }
                 state.live = Some(live);
+                state.opened_at_seq = state.log.next_seq();
                 state.rates = Rates::default();
                 state.session = Some(session);
                 self.start_capture();
@@ -60,7 +62,7 @@ impl Tab {
 
     pub(super) fn attempt_failed(&mut self, error: Arc<NetError>) {
         self.state.error = Some(AttemptError {
-            mode: self.config.mode,
+            fields: AttemptFields::of(&self.config),
             notice: Notice::Net(error),
         });
     }

@@ -43,6 +43,28 @@ fn an_unnamed_closed_tab_is_titled_by_its_kind_and_the_port_it_will_use() {
     }
 }
 
+/// Issue 22.11: a port that is not one (70000, a remote 0, "x") is left out of the title, not shown.
+#[test]
+fn an_invalid_port_is_left_out_of_the_title() {
+    for &kind in Kind::ALL {
+        for bad in ["70000", "x", ""] {
+            let mut config = TabConfig {
+                mode: kind,
+                remote_port: bad.into(),
+                ..TabConfig::default()
+            };
+            *config.local_port_mut() = bad.into();
+            assert_eq!(tab(config).title(Lang::En), Lang::En.kind_name(kind), "{bad:?}");
+        }
+    }
+    let client = TabConfig {
+        mode: Kind::TcpClient,
+        remote_port: "0".into(),
+        ..TabConfig::default()
+    };
+    assert_eq!(tab(client).title(Lang::En), Lang::En.kind_name(Kind::TcpClient));
+}
+
 #[test]
 fn a_named_tab_is_titled_by_its_trimmed_name_marked_while_it_holds_unseen_data() {
     let mut tab = tab(TabConfig {
@@ -80,16 +102,30 @@ fn reset_starts_the_counts_from_zero_history_drops_included() {
 }
 
 #[test]
-fn a_network_error_shows_only_in_the_mode_that_made_it() {
-    let mut tab = tab(TabConfig::default());
-    let made_it = tab.config.mode;
+fn a_network_error_shows_only_while_the_fields_are_the_ones_that_made_it() {
+    let mut tab = tab(TabConfig {
+        mode: Kind::TcpClient,
+        ..TabConfig::default()
+    });
+    let made_it = tab.config.clone();
     let error = Arc::new(NetError::NoPeer(Nobody::NotConnected));
     tab.attempt_failed(error.clone());
     let shown = Lang::En.notice(&Notice::Net(error));
-    assert_eq!(tab.state.error(made_it, Lang::En), Some(shown));
-    for &other in Kind::ALL.iter().filter(|&&kind| kind != made_it) {
-        assert_eq!(tab.state.error(other, Lang::En), None, "{other:?}");
+    assert_eq!(tab.state.error(&made_it, Lang::En), Some(shown));
+    for &other in Kind::ALL.iter().filter(|&&kind| kind != made_it.mode) {
+        let config = TabConfig {
+            mode: other,
+            ..made_it.clone()
+        };
+        assert_eq!(tab.state.error(&config, Lang::En), None, "{other:?}");
     }
+    // Issue 22.11: an edited port (or address) hides the error about the old one.
+    let mut edited = made_it.clone();
+    edited.remote_port = "9".into();
+    assert_eq!(tab.state.error(&edited, Lang::En), None, "remote port");
+    let mut edited = made_it;
+    *edited.local_port_mut() = "7".into();
+    assert_eq!(tab.state.error(&edited, Lang::En), None, "local port");
 }
 
 #[test]

@@ -54,7 +54,7 @@ fn connection(
     };
     ui.add_enabled_ui(!open, |ui| address_fields(ui, cx, settings, history, &errors));
     let actions = open_row(ui, cx.t, open, errors.is_empty(), state.link());
-    if let Some(error) = state.error(settings.mode, cx.lang) {
+    if let Some(error) = state.error(settings, cx.lang) {
         error_label(ui, &error);
     }
     actions
@@ -66,6 +66,8 @@ fn field_message(t: &Texts, errors: &[(Field, Invalid)], field: Field) -> Option
         .iter()
         .find(|(f, _)| *f == field)
         .map(|(_, invalid)| match invalid {
+            // A remote port's range is 1–65535 whatever is wrong with it (0, 70000 or "x").
+            Invalid::Port if field == Field::RemotePort => t.connection.bad_remote_port,
             Invalid::Port => t.connection.bad_port,
             Invalid::RemotePort => t.connection.bad_remote_port,
             Invalid::Ip => t.connection.bad_ip,

@@ -28,6 +28,8 @@ pub enum Action {
     CloseTab(TabId),
     /// The answer to "close this open session's tab?".
     ConfirmClose(bool),
+    /// The answer to "quit with sessions open?" (`true`: quit).
+    ConfirmQuit(bool),
     Duplicate(TabId),
     /// Moves the tab beside the others (right of them).
     Split(TabId),

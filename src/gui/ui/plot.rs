@@ -2,10 +2,12 @@
 //! framing cuts messages), for the session or one peer. Drawn only while shown; the samples are taken anyway.
 use std::net::SocketAddr;
 
-use egui_plot::{Legend, Line, Plot};
+use egui_plot::{HoverPosition, Legend, Line, Plot};
 
+use crate::gui::i18n::plot::PlotLabels;
 use crate::gui::tab::{TabId, TabState};
 use crate::gui::ui::Cx;
+use crate::gui::ui::status::{grouped, human};
 use crate::session::stats::SAMPLES;
 
 pub fn throughput_plot(ui: &mut egui::Ui, cx: Cx, id: TabId, state: &TabState) {
@@ -43,7 +45,14 @@ pub fn throughput_plot(ui: &mut egui::Ui, cx: Cx, id: TabId, state: &TabState) {
         .allow_zoom(false)
         .allow_scroll(false)
         .x_axis_formatter(move |mark, _| format!("{}{seconds}", mark.value))
-        .y_axis_formatter(|mark, _| bytes(mark.value))
+        .y_axis_formatter(|mark, _| per_second(mark.value))
+        .y_axis_min_width(64.0)
+        .label_formatter(move |hover| match hover {
+            HoverPosition::NearDataPoint {
+                plot_name, position, ..
+            } => Some(hover_label(&t.plot, plot_name, position.x, position.y)),
+            HoverPosition::Elsewhere { .. } => None,
+        })
         .show(ui, |plot| {
             plot.line(Line::new(t.plot.plot_rx, series.points(|rate| rate.rx)));
             plot.line(Line::new(t.plot.plot_tx, series.points(|rate| rate.tx)));
@@ -53,12 +62,44 @@ pub fn throughput_plot(ui: &mut egui::Ui, cx: Cx, id: TabId, state: &TabState) {
         });
 }
 
-/// "512", "1.5K", "12.0M": an axis label's room.
-fn bytes(value: f64) -> String {
-    match value.abs() {
-        v if v >= 1e9 => format!("{:.1}G", value / 1e9),
-        v if v >= 1e6 => format!("{:.1}M", value / 1e6),
-        v if v >= 1e3 => format!("{:.1}K", value / 1e3),
-        _ => format!("{value:.0}"),
+/// An axis mark: "512 B/s", "1.5 KiB/s", "12.0 MiB/s" (none below zero, where only the margin is).
+fn per_second(value: f64) -> String {
+    if value < 0.0 {
+        return String::new();
+    }
+    format!("{}/s", human(value))
+}
+
+/// What the point under the cursor says: its line, its value with units (and exact), and when.
+fn hover_label(t: &PlotLabels, line: &str, x: f64, y: f64) -> String {
+    // Samples are whole seconds and whole counts a second: rounding shows them as they are.
+    let exact = grouped(y.max(0.0).round() as u64);
+    let value = if line == t.plot_messages {
+        format!("{exact} /s")
+    } else {
+        format!("{}/s ({exact} B/s)", human(y.max(0.0)))
+    };
+    format!("{line}\n{value}\n{:.0} {}", x, t.plot_seconds)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Issue 22.9: the y axis has units, and the point under the cursor reads its value.
+    #[test]
+    fn the_axis_has_units_and_a_point_reads_its_value() {
+        assert_eq!(per_second(512.0), "512 B/s");
+        assert_eq!(per_second(1536.0), "1.5 KiB/s");
+        assert_eq!(per_second(-100.0), "");
+        let t = &crate::gui::i18n::Lang::En.texts().plot;
+        assert_eq!(
+            hover_label(t, t.plot_rx, -12.0, 1_572_864.0),
+            "RX bytes/s\n1.5 MiB/s (1,572,864 B/s)\n-12 s"
+        );
+        assert_eq!(
+            hover_label(t, t.plot_messages, 0.0, 1234.0),
+            "messages/s\n1,234 /s\n0 s"
+        );
     }
 }

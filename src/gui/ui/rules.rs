@@ -26,12 +26,16 @@ pub fn rules_panel(ui: &mut egui::Ui, cx: Cx, config: &mut TabConfig, state: &Ta
     let actions = toolbar(ui, cx, &mut config.rules, state, problem.is_none());
     let failed = auto
         .rule_failed()
-        .map(|(peer, rule, why)| format!("{peer}: {} {}: {why}", t.rules.rule, rule + 1));
-    for message in [problem.as_deref(), auto.import_error(), failed.as_deref()]
-        .into_iter()
-        .flatten()
+        .map(|(peer, rule, why)| format!("{peer}: {} {}: {}", t.rules.rule, rule + 1, cx.lang.reply_problem(why)));
+    for message in [
+        problem,
+        auto.import_error().map(|notice| cx.lang.notice(notice)),
+        failed,
+    ]
+    .into_iter()
+    .flatten()
     {
-        error_label(ui, message);
+        error_label(ui, &message);
     }
     if let Some(edit) = rules_table(ui, cx, &mut config.rules, auto) {
         edit.apply(&mut config.rules);

@@ -3,7 +3,7 @@
 //! picked by peer. A failed step is red, with what did arrive instead below, as text and hex.
 use egui_extras::{Column, TableBuilder};
 
-use crate::automation::script::{DEFAULT_TIMEOUT, MAX_WAIT_MS, ScriptSpec, StepSpec};
+use crate::automation::script::{DEFAULT_TIMEOUT, MAX_WAIT_MS, StepSpec};
 use crate::gui::auto_state::{PeerRun, StepResult};
 use crate::gui::dialog::FilePurpose;
 use crate::gui::i18n::Texts;
@@ -108,14 +108,18 @@ pub fn script_panel(ui: &mut egui::Ui, cx: Cx, config: &mut TabConfig, state: &T
         .script_problem()
         .filter(|_| !empty)
         .map(|error| cx.lang.script_error(error));
-    let can_run = state.is_open() && !empty && problem.is_none() && !auto.script_running();
-    let mut actions = toolbar(ui, cx, &mut config.script, state, can_run);
+    let can_run = !empty && problem.is_none() && !auto.script_running() && !auto.run_at_open();
+    let mut actions = toolbar(ui, cx, config, state, can_run);
+    ui.weak(sees(cx.t, state));
     let peers: Vec<_> = auto.run_peers().collect();
     if peers.len() > 1 {
         actions.extend(peer_picker(ui, cx, &peers, auto.shown_peer()));
     }
-    for message in [problem.as_deref(), auto.import_error()].into_iter().flatten() {
-        error_label(ui, message);
+    for message in [problem, auto.import_error().map(|notice| cx.lang.notice(notice))]
+        .into_iter()
+        .flatten()
+    {
+        error_label(ui, &message);
     }
     // Results belong to the steps as they were run: an edited table shows none.
     let run = auto.shown_run().filter(|_| auto.ran() == Some(&config.script));
@@ -131,10 +135,11 @@ pub fn script_panel(ui: &mut egui::Ui, cx: Cx, config: &mut TabConfig, state: &T
 }
 
 /// Add step, repeat, Run and Stop with how the script stands, import and export.
-fn toolbar(ui: &mut egui::Ui, cx: Cx, script: &mut ScriptSpec, state: &TabState, can_run: bool) -> Vec<Action> {
+fn toolbar(ui: &mut egui::Ui, cx: Cx, config: &mut TabConfig, state: &TabState, can_run: bool) -> Vec<Action> {
     let t = cx.t;
     let auto = state.auto();
     let mut actions = Vec::new();
+    let script = &mut config.script;
     ui.horizontal(|ui| {
         if ui.button(t.script.add_step).clicked() {
             script.steps.push(StepSpec {
@@ -147,27 +152,28 @@ fn toolbar(ui: &mut egui::Ui, cx: Cx, script: &mut ScriptSpec, state: &TabState,
             .labelled_by(label.id)
             .on_hover_text(t.script.repeat_hint);
         ui.separator();
-        let running = auto.script_running();
-        let run = ui
+        let armed = auto.run_at_open() && !state.is_open();
+        if ui
             .add_enabled(can_run, egui::Button::new(t.script.run))
-            .on_hover_text(t.script.tip_run);
-        if !state.is_open() {
-            run.on_disabled_hover_text(t.script.open_first);
-        } else if run.clicked() {
+            .on_hover_text(t.script.tip_run)
+            .clicked()
+        {
             actions.push(Action::RunScript);
         }
         if ui
-            .add_enabled(running, egui::Button::new(t.script.stop_script))
+            .add_enabled(auto.script_running() || armed, egui::Button::new(t.script.stop_script))
             .clicked()
         {
             actions.push(Action::StopScript);
         }
-        ui.label(status(
-            t,
-            auto.script_running(),
-            auto.waiting_for_peer(),
-            auto.shown_run(),
-        ));
+        ui.checkbox(&mut config.script_on_open, t.script.run_on_open)
+            .on_hover_text(t.script.tip_run_on_open);
+        let now = if armed {
+            t.script.armed.to_owned()
+        } else {
+            status(t, auto.script_running(), auto.waiting_for_peer(), auto.shown_run())
+        };
+        ui.label(now);
         ui.separator();
         actions.extend(toml_buttons(
             ui,
@@ -177,6 +183,22 @@ fn toolbar(ui: &mut egui::Ui, cx: Cx, script: &mut ScriptSpec, state: &TabState,
         ));
     });
     actions
+}
+
+/// Which data the expects see: everything from the connection (a run started with it: before Open, Run arms
+/// it), or, started later, what arrived since Open too.
+fn sees(t: &Texts, state: &TabState) -> &'static str {
+    let auto = state.auto();
+    let with_open = if auto.script_running() {
+        auto.from_open()
+    } else {
+        !state.is_open()
+    };
+    if with_open {
+        t.script.sees_everything
+    } else {
+        t.script.sees_since_open
+    }
 }
 
 /// The first failed step of a run: its index and what arrived instead.

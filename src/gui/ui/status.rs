@@ -25,20 +25,22 @@ pub fn status_bar(ui: &mut egui::Ui, cx: Cx, config: &TabConfig, state: &TabStat
         };
         ui.add(egui::Label::new(link).truncate());
         ui.separator();
-        let rx = totals.rx_bytes();
-        let tx = totals.tx_bytes();
-        ui.label(format!("{}: {rx} ({}/s)", t.status.rx, human(state.rates().rx)))
-            .on_hover_text(t.status.tip_rx);
-        ui.label(format!("{}: {tx} ({}/s)", t.status.tx, human(state.rates().tx)))
-            .on_hover_text(t.status.tip_tx);
-        ui.label(format!("{}: {}", t.status.dropped, totals.dropped_from_view()))
-            .on_hover_text(t.status.tip_dropped);
+        let rates = state.rates();
+        for (name, bytes, rate, tip) in [
+            (t.status.rx, totals.rx_bytes(), Some(rates.rx), t.status.tip_rx),
+            (t.status.tx, totals.tx_bytes(), Some(rates.tx), t.status.tip_tx),
+            (t.status.dropped, totals.dropped_from_view(), None, t.status.tip_dropped),
+        ] {
+            let rate = rate.map(|rate| format!(" ({}/s)", human(rate))).unwrap_or_default();
+            ui.label(format!("{name}: {}{rate}", human_bytes(bytes)))
+                .on_hover_text(format!("{} {}\n{tip}", grouped(bytes), t.status.bytes));
+        }
         // Shown once they happen: periodic sends the worker was too late for, datagrams the kernel dropped.
         let engine = totals.engine();
         if engine.missed_ticks > 0 {
             ui.colored_label(
                 ui.visuals().warn_fg_color,
-                format!("{}: {}", t.status.missed_ticks, engine.missed_ticks),
+                format!("{}: {}", t.status.missed_ticks, grouped(engine.missed_ticks)),
             )
             .on_hover_text(t.status.tip_missed_ticks);
         }
@@ -61,7 +63,7 @@ fn kernel_drops(t: &Texts, counted: Option<bool>, dropped: u64) -> Option<(Strin
             t.status.tip_kernel_dropped_unknown,
         )),
         _ if dropped > 0 => Some((
-            format!("{}: {dropped}", t.status.kernel_dropped),
+            format!("{}: {}", t.status.kernel_dropped, grouped(dropped)),
             t.status.tip_kernel_dropped,
         )),
         _ => None,
@@ -73,8 +75,21 @@ pub(crate) fn human_bytes(bytes: u64) -> String {
     human(bytes as f64)
 }
 
+/// 974334660 → "974,334,660": an exact count a reader can take in.
+pub(crate) fn grouped(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (index, digit) in digits.chars().enumerate() {
+        if index > 0 && (digits.len() - index) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(digit);
+    }
+    out
+}
+
 /// 1536 → "1.5 KiB".
-fn human(bytes_per_second: f64) -> String {
+pub(crate) fn human(bytes_per_second: f64) -> String {
     const UNITS: [&str; 4] = ["B", "KiB", "MiB", "GiB"];
     let mut value = bytes_per_second;
     let mut unit = 0;
@@ -91,7 +106,7 @@ fn human(bytes_per_second: f64) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::kernel_drops;
+    use super::*;
     use crate::gui::i18n::Lang;
 
     #[test]
@@ -106,5 +121,17 @@ mod tests {
         let (text, tip) = kernel_drops(t, Some(false), 0).expect("an uncounted session says so");
         assert_eq!(text, "Kernel dropped: not available");
         assert_eq!(tip, t.status.tip_kernel_dropped_unknown);
+    }
+
+    #[test]
+    fn counts_read_with_units_and_groups() {
+        assert_eq!(grouped(0), "0");
+        assert_eq!(grouped(999), "999");
+        assert_eq!(grouped(1000), "1,000");
+        assert_eq!(grouped(974_334_660), "974,334,660");
+        assert_eq!(grouped(u64::MAX), "18,446,744,073,709,551,615");
+        assert_eq!(human_bytes(512), "512 B");
+        assert_eq!(human_bytes(1536), "1.5 KiB");
+        assert_eq!(human_bytes(974_334_660), "929.2 MiB");
     }
 }
