@@ -14,6 +14,6 @@ pub mod net;
 pub mod payload;
 pub mod render;
 pub mod session;
-pub mod signals;
 pub mod settings;
+pub mod signals;
 pub mod view;

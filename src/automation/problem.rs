@@ -75,4 +75,7 @@ pub enum ReplyProblem {
     /// Text a group or placeholder filled in that the encoding cannot carry.
     #[error("cannot encode its reply: {0}")]
     Encode(TextError),
+    /// A relay's rewrite too long for the framing's length field.
+    #[error("the rewrite's {length} bytes do not fit a {size}-byte length field")]
+    LengthField { length: usize, size: usize },
 }

@@ -10,9 +10,9 @@ use crate::gui::app::WirepadApp;
 use crate::gui::auto_state::{editable_rules, editable_script};
 use crate::net::{CaptureFile, RemoteUse};
 use crate::session::launch::{SendBox, WindowSession};
-use crate::signals::Stop;
 use crate::settings::file::{self, Opened};
 use crate::settings::{AutoPanel, TabConfig};
+use crate::signals::Stop;
 
 impl TabConfig {
     /// Shows a command-line session in this tab's fields; returns the capture file to open with it.

@@ -13,7 +13,6 @@ use super::conn::message_cost;
 use super::message::RuleHits;
 use super::outbox::Outbox;
 use super::{AutoEvent, Bytes, EventKind, NetError, ScriptEnd, StepOutcome, Target};
-use crate::automation::problem::ReplyProblem;
 use crate::automation::rules::{Context, Rules};
 use crate::automation::script::{Action, Run, Script};
 use crate::codec::framing::{Framer, Framing, MAX_MESSAGE};
@@ -904,6 +903,7 @@ mod tests {
             Arc::new(Script::parse("[[step]]\nexpect = \"never\"\n", TextEncoding::UTF8).expect("script")),
             ScriptScope::EachClient,
             &[peer(1)],
+            Vec::new(),
             &mut outbox,
         );
         // Room for one delayed reply: the second line is held, and the third line is half a line.

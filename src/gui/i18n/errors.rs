@@ -248,6 +248,9 @@ impl Lang {
             (Lang::Zh, ReplyProblem::Encode(error)) => {
                 format!("回复无法编码：{}", payload_error_zh(&PayloadError::Text(error.clone())))
             }
+            (Lang::Zh, ReplyProblem::LengthField { length, size }) => {
+                format!("改写后的 {length} 字节超出 {size} 字节长度字段的范围")
+            }
         }
     }
 
@@ -502,6 +505,7 @@ mod tests {
             Problem::Payload(PayloadError::Hex(HexError::BadDigit { position: 1, ch: 'x' })),
         ];
         let replies = [
+            ReplyProblem::LengthField { length: 300, size: 1 },
             ReplyProblem::Encode(TextError::Unencodable {
                 ch: '€',
                 position: 1,

@@ -4,6 +4,7 @@ use std::net::SocketAddr;
 use std::time::Instant;
 
 use super::super::{AutoEvent, Bytes, EventKind};
+use crate::automation::problem::ReplyProblem;
 use crate::automation::rules::{Action, Context, Rules};
 use crate::codec::framing::{End, Framer, Framing, LengthPrefix, Message};
 
@@ -62,7 +63,7 @@ impl Filter {
         let answer = match rules.answer_with(&message.bytes, None, context) {
             None => return (unchanged(), None),
             Some(Ok(answer)) => answer,
-            Some(Err(error)) => return (unchanged(), Some(failed(peer, error.index, error.to_string()))),
+            Some(Err(error)) => return (unchanged(), Some(failed(peer, error.index, error.problem))),
         };
         let due = now.checked_add(answer.delay).unwrap_or(now);
         let verdict = match answer.action {
@@ -78,13 +79,13 @@ impl Filter {
     }
 }
 
-fn failed(peer: SocketAddr, rule: usize, problem: String) -> EventKind {
+fn failed(peer: SocketAddr, rule: usize, problem: ReplyProblem) -> EventKind {
     EventKind::Automation(AutoEvent::RuleFailed { peer, rule, problem })
 }
 
 /// A rewrite as it goes on the wire: with a length-prefix framing the new body gets a length field of its own;
 /// otherwise it is the whole message as written, delimiter included.
-fn framed(framing: &Framing, body: &[u8]) -> Result<Bytes, String> {
+fn framed(framing: &Framing, body: &[u8]) -> Result<Bytes, ReplyProblem> {
     let Framing::Length(LengthPrefix {
         width,
         big_endian,
@@ -97,9 +98,7 @@ fn framed(framing: &Framing, body: &[u8]) -> Result<Bytes, String> {
     let length = body.len() + if counts_header { size } else { 0 };
     let fits = u32::try_from(length).ok().filter(|&n| size == 4 || n < 1 << (8 * size));
     let Some(length) = fits else {
-        return Err(format!(
-            "the rewrite's {length} bytes do not fit a {size}-byte length field"
-        ));
+        return Err(ReplyProblem::LengthField { length, size });
     };
     let mut out = Vec::with_capacity(size + body.len());
     if big_endian {
@@ -141,6 +140,9 @@ mod tests {
         );
         assert_eq!(&*framed(&Framing::Line, b"new\n").expect("as is"), b"new\n");
         let error = framed(&prefix(Width::U8, true, true), &[0; 255]).expect_err("256 does not fit");
-        assert_eq!(error, "the rewrite's 256 bytes do not fit a 1-byte length field");
+        assert_eq!(
+            error.to_string(),
+            "the rewrite's 256 bytes do not fit a 1-byte length field"
+        );
     }
 }
