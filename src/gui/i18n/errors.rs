@@ -416,7 +416,7 @@ mod tests {
             Problem::SeveralActions,
             Problem::ChecksumWithoutSend,
             Problem::TimeoutWithoutExpect,
-            Problem::Payload(PayloadError::Hex(HexError::BadDigit { position: 1, ch: 'x' })),
+            Problem::Payload(Box::new(PayloadError::Hex(HexError::BadDigit { position: 1, ch: 'x' }))),
         ];
         let replies = [
             ReplyProblem::DelayedFull { limit: 9 },
