@@ -39,9 +39,9 @@ pub enum Problem {
     ChecksumWithoutSend,
     #[error("only an expect takes a timeout")]
     TimeoutWithoutExpect,
-    /// Bad hex, a bad escape, or text the encoding cannot carry.
+    /// Bad hex, a bad escape, or text the encoding cannot carry (boxed: the errors that carry a problem stay small).
     #[error(transparent)]
-    Payload(#[from] PayloadError),
+    Payload(Box<PayloadError>),
 }
 
 fn groups_named(groups: usize) -> String {
@@ -51,21 +51,27 @@ fn groups_named(groups: usize) -> String {
     }
 }
 
+impl From<PayloadError> for Problem {
+    fn from(error: PayloadError) -> Problem {
+        Problem::Payload(Box::new(error))
+    }
+}
+
 impl From<crate::codec::hex::HexError> for Problem {
     fn from(error: crate::codec::hex::HexError) -> Problem {
-        Problem::Payload(error.into())
+        PayloadError::from(error).into()
     }
 }
 
 impl From<crate::codec::escape::EscapeError> for Problem {
     fn from(error: crate::codec::escape::EscapeError) -> Problem {
-        Problem::Payload(error.into())
+        PayloadError::from(error).into()
     }
 }
 
 impl From<TextError> for Problem {
     fn from(error: TextError) -> Problem {
-        Problem::Payload(error.into())
+        PayloadError::from(error).into()
     }
 }
 

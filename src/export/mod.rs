@@ -173,6 +173,13 @@ fn local_for(local: SocketAddr, peer: SocketAddr) -> SocketAddr {
     SocketAddr::new(loopback, local.port())
 }
 
+fn way(chunk: &Chunk) -> Way {
+    match chunk.direction {
+        Direction::Rx => Way::In,
+        Direction::Tx => Way::Out,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -189,12 +196,5 @@ mod tests {
             "unknown: kept"
         );
         assert_eq!(local_for(addr("10.0.0.1:7"), addr("127.0.0.1:9")), addr("10.0.0.1:7"));
-    }
-}
-
-fn way(chunk: &Chunk) -> Way {
-    match chunk.direction {
-        Direction::Rx => Way::In,
-        Direction::Tx => Way::Out,
     }
 }

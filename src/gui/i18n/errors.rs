@@ -502,7 +502,7 @@ mod tests {
             Problem::SeveralActions,
             Problem::ChecksumWithoutSend,
             Problem::TimeoutWithoutExpect,
-            Problem::Payload(PayloadError::Hex(HexError::BadDigit { position: 1, ch: 'x' })),
+            Problem::Payload(Box::new(PayloadError::Hex(HexError::BadDigit { position: 1, ch: 'x' }))),
         ];
         let replies = [
             ReplyProblem::LengthField { length: 300, size: 1 },
