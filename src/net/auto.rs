@@ -9,8 +9,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::caps::ScriptScope;
-use super::conn::message_cost;
-use super::message::RuleHits;
+use super::message::{RuleHits, message_cost};
 use super::outbox::Outbox;
 use super::{AutoEvent, Bytes, EventKind, NetError, ScriptEnd, StepOutcome, Target};
 use crate::automation::rules::{Context, Rules};
