@@ -9,8 +9,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::caps::ScriptScope;
-use super::conn::message_cost;
-use super::message::RuleHits;
+use super::message::{RuleHits, message_cost};
 use super::outbox::Outbox;
 use super::{AutoEvent, Bytes, EventKind, NetError, ScriptEnd, StepOutcome, Target};
 use crate::automation::rules::{Context, Rules};
@@ -681,8 +680,11 @@ impl Automation {
             }
         }
         self.sweep_at = self.framers.values().map(|f| f.seen + idle).min();
-        // Thousands of sources' partial messages are megabytes glibc would otherwise keep.
-        if held - self.partial >= MAX_MESSAGE {
+        // Thousands of sources' partial messages are megabytes glibc would otherwise keep; the map's too.
+        if self.framers.is_empty() {
+            self.framers.shrink_to_fit();
+        }
+        if held - self.partial >= MAX_MESSAGE || (self.framers.is_empty() && held > self.partial) {
             crate::memory::return_free_memory();
         }
     }

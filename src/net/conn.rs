@@ -9,6 +9,7 @@ use mio::Token;
 use mio::net::TcpStream;
 
 use super::auto::{Answerer, Reply};
+use super::message::message_cost;
 use super::outbox::Outbox;
 use super::transport::Ctx;
 use super::{Bytes, Counters, EventKind, LeaveReason, NetError};
@@ -20,9 +21,7 @@ pub(super) const READ_BUFFER: usize = 1024 * 1024;
 /// waits to be written to it, that peer is not read (its echoes stop growing the queue, TCP slows it down), rules
 /// make no more replies to it, and a send into it that would pass the bound is refused whole.
 pub(super) const MAX_QUEUED: usize = 4 * 1024 * 1024;
-/// What a queued message costs besides its bytes: its queue entry and its allocation's header and rounding. Counted,
-/// a flood of 2-byte echoes holds about 4 MiB per peer, not 4 MiB of payload in 100 MiB of entries.
-const MESSAGE_OVERHEAD: usize = 64;
+
 /// Across all peers: past this, only peers owed nothing are read, so many slow readers stay bounded too.
 pub(super) const MAX_QUEUED_TOTAL: usize = 64 * 1024 * 1024;
 /// What such a peer reads at a time while the total is past its bound: never starved, but a thousand of them add
@@ -38,11 +37,6 @@ const LOOK_AGAIN: Duration = Duration::from_millis(10);
 /// reply owed to it keeps it open until written: a half-close is not a leave (the reply's delay, an hour at most by
 /// `rules::MAX_DELAY_MS`, bounds that wait).
 const MAX_LINGER: Duration = Duration::from_secs(5);
-
-/// What a message of `len` bytes costs in a queue.
-pub(super) fn message_cost(len: usize) -> usize {
-    len.saturating_add(MESSAGE_OVERHEAD)
-}
 
 pub(super) struct Outgoing {
     pub bytes: Bytes,

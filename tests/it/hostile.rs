@@ -70,7 +70,7 @@ fn rules_answer_a_client_that_does_not_read_only_as_its_queue_has_room() {
     assert!(
         answered < 1000,
         "{answered} of {LINES} lines answered at once: {} MiB of replies queued",
-        answered as usize * REPLY >> 20
+        (answered as usize * REPLY) >> 20
     );
     let replies = read_exactly(&mut client, LINES * REPLY);
     assert!(replies.iter().all(|&b| b == b'R'));

@@ -10,7 +10,8 @@ use socket2::{Domain, Protocol, Socket, Type};
 
 use super::auto::{DATAGRAM_PEER_IDLE, Reply};
 use super::caps::{Caps, Parts, RemoteUse, ScriptScope};
-use super::conn::{MAX_QUEUED, Outgoing, message_cost};
+use super::conn::{MAX_QUEUED, Outgoing};
+use super::message::message_cost;
 use super::resolve::Lookup;
 use super::transport::{Ctx, Launcher, Started, Transport};
 use super::{Bytes, EventKind, Group, MAX_DATAGRAM, NetError, Nobody, RecvBuffer, Target, max_datagram, platform};
