@@ -164,6 +164,11 @@ impl Conn {
         self.queued
     }
 
+    /// What its queue costs (`message_cost` of each message): what the bound in `queue` counts.
+    pub fn cost(&self) -> usize {
+        self.cost
+    }
+
     /// Reads until the socket is drained, the turn is over, or back-pressure says stop. Messages held for room
     /// in the queue are answered first: the stream is read on only once they are.
     pub fn read(&mut self, ctx: &mut Ctx, buf: &mut [u8]) -> Status {

@@ -727,7 +727,7 @@ fn cli_files_that_do_not_parse_exit_2_naming_line_column_and_key() {
         (
             Some(2),
             "error: --rules FILE: line 6, column 1: unknown field `repyl`, expected one of `name`, `enabled`, \
-             `match`, `match_hex`, `match_regex`, `reply`, `reply_hex`, `checksum`, `delay_ms`"
+             `match`, `match_hex`, `match_regex`, `reply`, `reply_hex`, `checksum`, `delay_ms`, `direction`, `action`"
                 .into()
         )
     );

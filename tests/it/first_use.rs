@@ -314,13 +314,9 @@ fn an_error_wraps_between_what_failed_and_why_without_widening_its_column() {
     let send_box_left = |h: &Harness<'static, WirepadApp>| h.get_by_label("发送内容").rect().min.x;
     let before = send_box_left(&harness);
     harness.get_by_label("打开").click();
-    harness
-        .get_by_label("本地主机地址")
-        .set_text_value_accesskit("300.1.1.1 不是地址");
     harness.run();
     let shown = format!("无法在 127.0.0.1:{port} 上监听：\n地址已被占用");
     let message = harness.get_by_label(&shown).rect();
-    assert!(harness.query_by_label_contains("不是有效的 IP 地址").is_some());
     assert_eq!(send_box_left(&harness), before, "the left column kept its width");
     assert!(message.max.x <= before, "the message stays inside its column");
 }

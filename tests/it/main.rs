@@ -12,10 +12,10 @@ mod hostile;
 mod pcap;
 mod relay;
 mod resilience;
-#[cfg(unix)]
-mod signals;
 #[cfg(feature = "gui")]
 mod settings_file;
+#[cfg(unix)]
+mod signals;
 mod support;
 #[cfg(feature = "gui")]
 mod tabs;

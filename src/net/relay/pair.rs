@@ -11,6 +11,7 @@ use mio::net::TcpStream;
 
 use super::super::auto::Reply;
 use super::super::conn::{Conn, MAX_QUEUED, MAX_QUEUED_TOTAL, Outgoing, READ_PAST_TOTAL, READS_PER_TURN, Status};
+use super::super::message::message_cost;
 use super::super::transport::Ctx;
 use super::super::{Bytes, LeaveReason, NetError};
 use super::filter::{Filter, Verdict};
@@ -69,9 +70,10 @@ impl Leg {
 
     /// A read of it may take this much: what `to`'s queue has room for, less what it holds already.
     fn room(&self, ctx: &Ctx, to: &Leg) -> usize {
-        let queued = to.conn.queued() + self.held_bytes;
+        // By cost, as `Conn::queue` counts: a read of `room` bytes is one more message.
+        let queued = to.conn.cost() + self.held_bytes;
         if ctx.queued_total < MAX_QUEUED_TOTAL {
-            MAX_QUEUED.saturating_sub(queued)
+            MAX_QUEUED.saturating_sub(message_cost(queued))
         } else if queued == 0 {
             // Past the bound of all queues together: a little at a time, and only towards an empty queue.
             READ_PAST_TOTAL
@@ -367,7 +369,7 @@ fn judge(ctx: &mut Ctx, from: &mut Leg, message: &Message, filter: &mut Filter, 
 fn forward_held(ctx: &mut Ctx, from: &mut Leg, to: &mut Leg, now: Instant) -> Result<(), End> {
     while let Some(front) = from.held.front() {
         let conn = if front.back { &mut from.conn } else { &mut to.conn };
-        let full = conn.queued() > 0 && conn.queued() + front.bytes.len() > MAX_QUEUED;
+        let full = conn.cost() > 0 && conn.cost() + message_cost(front.bytes.len()) > MAX_QUEUED;
         if front.due > now || full {
             return Ok(());
         }
