@@ -655,10 +655,14 @@ impl WirepadApp {
         actions
     }
 
-    /// Closing the window with sessions open waits for the user's word (their peers would be cut off).
+    /// Closing the window with sessions open waits for the user's word (their peers would be cut off), unless
+    /// Ctrl+C or SIGTERM asked (`close_for_signal`): nobody is there to answer.
     fn hold_close(&mut self, ctx: &egui::Context) {
         let asked = ctx.input(|i| i.viewport().close_requested());
-        if asked && self.quit != Quit::Confirmed && self.open_sessions() > 0 {
+        let signalled = ctx
+            .data(|d| d.get_temp::<bool>(egui::Id::unique(SIGNALLED)))
+            .unwrap_or(false);
+        if asked && !signalled && self.quit != Quit::Confirmed && self.open_sessions() > 0 {
             ctx.send_viewport_cmd(egui::ViewportCommand::CancelClose);
             self.quit = Quit::Asking;
         }
@@ -788,6 +792,17 @@ fn collect_panes(tree: &Tree<TabId>, tile: TileId, ids: &mut Vec<TabId>) {
         }
         None => {}
     }
+}
+
+/// Where `close_for_signal` leaves its mark for `hold_close`.
+const SIGNALLED: &str = "wirepad-close-for-signal";
+
+/// Closes the window for Ctrl+C or SIGTERM, as its close button does but without asking first: every session
+/// still finishes its capture and pcap.
+pub fn close_for_signal(ctx: &egui::Context) {
+    ctx.data_mut(|d| d.insert_temp(egui::Id::unique(SIGNALLED), true));
+    ctx.send_viewport_cmd(egui::ViewportCommand::Close);
+    ctx.request_repaint();
 }
 
 /// Where quitting with open sessions stands.

@@ -181,8 +181,7 @@ fn close_on_signal(stops: Receiver<Stop>, ctx: egui::Context, stopped: Arc<OnceL
         .spawn(move || {
             if let Ok(stop) = stops.recv() {
                 let _ = stopped.set(stop);
-                ctx.send_viewport_cmd(egui::ViewportCommand::Close);
-                ctx.request_repaint();
+                crate::gui::app::close_for_signal(&ctx);
             }
         });
 }

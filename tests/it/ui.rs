@@ -764,6 +764,22 @@ fn closing_the_window_with_an_open_session_asks_first() {
     );
 }
 
+/// Ctrl+C or SIGTERM closes a window with open sessions without asking: nobody is there to answer, and a
+/// question would keep the process running forever.
+#[test]
+fn a_signal_closes_the_window_with_an_open_session_without_asking() {
+    let mut harness = window(settings());
+    open_server(&mut harness);
+    wirepad::gui::app::close_for_signal(&harness.ctx);
+    request_close(&mut harness);
+    assert!(!harness.state().asking_to_quit());
+    assert!(
+        !commands(&harness).contains(&egui::ViewportCommand::CancelClose),
+        "{:?}",
+        commands(&harness)
+    );
+}
+
 /// Issue 22.9: the status bar's counts have units, and the exact count, grouped, on hover.
 #[test]
 fn the_status_bar_shows_units_and_the_exact_count_on_hover() {
