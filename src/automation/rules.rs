@@ -441,6 +441,13 @@ impl Rules {
         Rules::new(self.encoding, rules.cloned().collect())
     }
 
+    /// The first rule (from 0) with a relay's `direction` or an action other than reply: only a relay follows them.
+    pub fn first_forwarding_rule(&self) -> Option<usize> {
+        self.rules
+            .iter()
+            .position(|rule| rule.spec.direction != Direction::Both || rule.spec.action != Action::Reply)
+    }
+
     /// The file that reads back to these rules (the built-in echo is not part of it).
     pub fn to_toml(&self) -> String {
         let specs: Vec<&RuleSpec> = self

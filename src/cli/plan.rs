@@ -97,6 +97,15 @@ impl Plan {
         }
         // Both files are checked whole before anything runs.
         let rules = auto.read_rules(spec.encoding)?;
+        // A rule that would rewrite, drop or delay anywhere but in a relay would silently do something else.
+        if let Some(rule) = rules.as_ref().and_then(|rules| rules.first_forwarding_rule())
+            && !mode.caps().forwards
+        {
+            return Err(CliError::Usage(format!(
+                "--rules: rule {}: `direction` and `action` apply only in a relay",
+                rule + 1
+            )));
+        }
         let script = auto
             .read_script(|text| Script::parse(text, spec.encoding))?
             .map(Arc::new);

@@ -56,6 +56,8 @@ pub struct Caps {
     /// It can speak TLS.
     pub tls: bool,
     pub script_scope: ScriptScope,
+    /// It passes messages on, so its rules may have a `direction` and rewrite, drop or delay (a relay).
+    pub forwards: bool,
     /// What its packets carry in a pcap.
     pub carrier: Carrier,
     /// The first stderr line once ready, before the address (`None`: it says `connected to` when it connects).

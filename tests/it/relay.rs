@@ -467,3 +467,25 @@ fn relay_refuses_a_rule_it_cannot_follow() {
         assert!(done.stderr[0].contains(reason), "{text}: {:?}", done.stderr);
     }
 }
+
+/// A rules file with a relay's `direction` or `action` is refused by the other kinds: there a drop would send an
+/// empty reply and a delay an echo.
+#[test]
+fn other_kinds_refuse_a_rule_only_a_relay_can_follow() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let cases = [
+        "[[rule]]\nmatch = \"a\"\naction = \"drop\"\n",
+        "[[rule]]\nmatch = \"a\"\nreply = \"b\"\n[[rule]]\nmatch = \"c\"\nreply = \"d\"\ndirection = \"to-client\"\n",
+    ];
+    for (text, rule) in cases.into_iter().zip(["rule 1:", "rule 2:"]) {
+        let rules = rules_file(&dir, text);
+        let done = Wirepad::start(&["tcp-server", "127.0.0.1:0", "--rules", &rules]).finish();
+        assert_eq!(done.code, Some(2), "{text}: {:?}", done.stderr);
+        assert_eq!(done.stderr.len(), 1, "{text}: one line: {:?}", done.stderr);
+        assert!(
+            done.stderr[0].contains(rule) && done.stderr[0].contains("only in a relay"),
+            "{:?}",
+            done.stderr
+        );
+    }
+}

@@ -34,6 +34,7 @@ pub const CAPS: Caps = Caps {
     datagrams: false,
     tls: false,
     script_scope: ScriptScope::EachClient,
+    forwards: true,
     carrier: Carrier::Tcp,
     ready_line: Some("relaying"),
 };

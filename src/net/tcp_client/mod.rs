@@ -30,6 +30,7 @@ pub const CAPS: Caps = Caps {
     datagrams: false,
     tls: false,
     script_scope: ScriptScope::Once,
+    forwards: false,
     carrier: Carrier::Tcp,
     ready_line: None,
 };

@@ -28,6 +28,7 @@ pub const CAPS: Caps = Caps {
     datagrams: false,
     tls: false,
     script_scope: ScriptScope::EachClient,
+    forwards: false,
     carrier: Carrier::Tcp,
     ready_line: Some("listening on"),
 };

@@ -32,6 +32,7 @@ pub const CAPS: Caps = Caps {
     datagrams: true,
     tls: false,
     script_scope: ScriptScope::Socket,
+    forwards: false,
     carrier: Carrier::Udp,
     ready_line: Some("bound to"),
 };
