@@ -65,7 +65,8 @@ impl Listener {
     }
 
     /// The next waiting client; `None` once none waits (or accepting failed: it is tried again at `deadline`).
-    pub fn accept(&mut self, ctx: &mut Ctx) -> Option<Accepted> {
+    /// With `open` peers already and `max` allowed, a client past it is closed at once and reported refused.
+    pub fn accept(&mut self, ctx: &mut Ctx, open: usize, max: Option<usize>) -> Option<Accepted> {
         loop {
             let (mut stream, peer) = match self.listener.accept() {
                 Ok(accepted) => accepted,
@@ -85,6 +86,11 @@ impl Listener {
                 }
             };
             let peer = platform::canonical(peer);
+            if max.is_some_and(|max| open >= max) {
+                drop(stream);
+                ctx.emit(EventKind::PeerRefused { peer });
+                continue;
+            }
             let local = stream.local_addr().map_or(self.local, platform::canonical);
             let _ = stream.set_nodelay(true);
             let token = ctx.token();

@@ -156,13 +156,8 @@ impl Relay {
             token,
             local,
             peer,
-        }) = self.listener.accept(ctx)
+        }) = self.listener.accept(ctx, self.pairs.len(), self.max_pairs)
         {
-            if self.max_pairs.is_some_and(|max| self.pairs.len() >= max) {
-                drop(stream);
-                ctx.emit(EventKind::PeerRefused { peer });
-                continue;
-            }
             let conn = Conn::new(stream, token, local, peer);
             ctx.emit(EventKind::PeerJoined {
                 peer,

@@ -98,13 +98,8 @@ impl TcpServer {
             token,
             local,
             peer,
-        }) = self.listener.accept(ctx)
+        }) = self.listener.accept(ctx, self.conns.len(), self.max_clients)
         {
-            if self.max_clients.is_some_and(|max| self.conns.len() >= max) {
-                drop(stream);
-                ctx.emit(EventKind::PeerRefused { peer });
-                continue;
-            }
             let conn = Conn::new(stream, token, local, peer).keep_half_open();
             let counters = conn.counters.clone();
             self.conns.insert(token, conn);
