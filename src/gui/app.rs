@@ -136,6 +136,7 @@ impl WirepadApp {
                 cut,
                 damage: opened.read.damage.clone(),
                 kept: opened.kept.clone().or(kept),
+                left: opened.save_elsewhere.is_some(),
             });
         }
         app
@@ -197,6 +198,7 @@ impl WirepadApp {
                 cut: fixes.cut,
                 damage: None,
                 kept,
+                left: false,
             });
         }
         app

@@ -137,6 +137,7 @@ pub fn run_gui(launches: Vec<WindowSession>) -> ExitCode {
             renderer,
             wgpu_options: crate::gui::desktop::wgpu_options(),
             viewport,
+            persistence_path: opened.save_elsewhere.clone(),
             ..Default::default()
         };
         let (launches, opened) = (launches.clone(), opened.clone());

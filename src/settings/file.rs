@@ -18,7 +18,7 @@ pub const WINDOW_KEY: &str = "window";
 /// A larger file is not read (eframe would read it whole): it is moved aside.
 pub const MAX_FILE: u64 = 64 << 20;
 /// `app.ron.bad`, then `app.ron.bad.2` … up to this many copies; past them nothing more is kept.
-const MAX_COPIES: usize = 100;
+pub const MAX_COPIES: usize = 100;
 
 /// Why a settings file could not be read whole.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -79,6 +79,9 @@ pub struct Opened {
     pub kept: Option<PathBuf>,
     /// Where a copy goes when the window drops values inside its own entry: `None` once the file was moved.
     pub copy_to: Option<PathBuf>,
+    /// A file that had to be moved aside but could not be (a read-only folder, every copy name taken): where
+    /// eframe saves instead, so that the file is left as it was, never written over.
+    pub save_elsewhere: Option<PathBuf>,
 }
 
 impl Opened {
@@ -111,10 +114,19 @@ pub fn open(path: &Path) -> Opened {
     }
     opened.window_dropped = drop_bad_window(&mut opened.read.entries);
     if opened.read.damage.is_some() || opened.window_dropped {
-        opened.kept = move_aside(path).ok();
+        match move_aside(path) {
+            Ok(kept) => opened.kept = Some(kept),
+            Err(_) => opened.save_elsewhere = Some(unsaved_path()),
+        }
         opened.copy_to = None;
     }
     opened
+}
+
+/// Where a window saves while its damaged settings file could not be moved aside: a file of its own in the
+/// temporary folder, so the next start finds the damaged file as it was and tries again.
+fn unsaved_path() -> PathBuf {
+    std::env::temp_dir().join(format!("wirepad-unsaved-{}.ron", std::process::id()))
 }
 
 /// `app.ron.bad` for `app.ron`.
@@ -305,6 +317,26 @@ mod tests {
             let kept = opened.kept.expect("moved aside");
             assert_eq!(fs::read_to_string(&kept).expect("kept"), text);
         }
+    }
+
+    #[test]
+    fn a_damaged_file_that_cannot_be_moved_aside_is_left_as_it_was_and_not_saved_over() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("app.ron");
+        let damaged = file(&[("app", "(tabs: [])")])
+            .trim_end()
+            .trim_end_matches('}')
+            .to_string();
+        fs::write(&path, &damaged).expect("write");
+        for candidate in copies(&bad_path(&path)) {
+            fs::write(candidate, "an earlier copy").expect("write");
+        }
+        let opened = open(&path);
+        assert_eq!(opened.read.damage, Some(Damage::CutShort));
+        assert_eq!(opened.kept, None);
+        let elsewhere = opened.save_elsewhere.expect("eframe saves elsewhere");
+        assert!(!elsewhere.starts_with(dir.path()), "{}", elsewhere.display());
+        assert_eq!(fs::read_to_string(&path).expect("still there"), damaged);
     }
 
     #[test]

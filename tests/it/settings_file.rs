@@ -122,6 +122,32 @@ fn a_file_that_lost_its_last_brace_keeps_its_three_tabs() {
 }
 
 #[test]
+fn a_damaged_file_that_cannot_be_moved_aside_is_left_as_it_was_and_saved_elsewhere() {
+    let whole = eframe_file(&[("app", &three_tabs())]);
+    let cut = whole.trim_end().strip_suffix('}').expect("a map").as_bytes().to_vec();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("app.ron");
+    std::fs::write(&path, &cut).expect("write");
+    // Every name a copy may take is taken: moving it aside fails, as in a folder the user cannot write.
+    for n in 1..=file::MAX_COPIES {
+        let suffix = if n == 1 { String::new() } else { format!(".{n}") };
+        std::fs::write(dir.path().join(format!("app.ron.bad{suffix}")), "earlier").expect("write");
+    }
+    let opened = file::open(&path);
+    let harness = Harness::builder().with_size(egui::vec2(1400.0, 800.0)).build_eframe({
+        let opened = opened.clone();
+        move |cc| WirepadApp::from_settings_file(&cc.egui_ctx, &opened, Lang::En, &[])
+    });
+    assert_eq!(tab_names(harness.state()), ["alpha", "beta", "gamma"]);
+    let notice = notice(&harness);
+    assert!(notice.contains("it is left as it was"), "{notice}");
+    // eframe saves to `save_elsewhere` (run_gui's persistence_path), never over the damaged file.
+    let elsewhere = opened.save_elsewhere.expect("saved elsewhere");
+    assert!(!elsewhere.starts_with(dir.path()), "{}", elsewhere.display());
+    assert_eq!(std::fs::read(&path).expect("left"), cut);
+}
+
+#[test]
 fn a_byte_that_is_not_utf8_in_a_tab_name_costs_only_that_character() {
     let text = eframe_file(&[("app", &three_tabs())]);
     let mut bytes = text.replacen("beta", "be\u{1}a", 1).into_bytes();

@@ -52,12 +52,14 @@ pub enum Notice {
         error: ScriptError,
     },
     /// Settings that could not be used: `fields` got their defaults (`"*"`: all of them), `cut` were texts
-    /// too long; `damage` says why the file could not be read whole; `kept` is where it was kept.
+    /// too long; `damage` says why the file could not be read whole; `kept` is where it was kept; `left`: it
+    /// could not be moved aside, so it is left as it was and this run's settings are saved elsewhere.
     SettingsDropped {
         fields: Vec<String>,
         cut: Vec<String>,
         damage: Option<Damage>,
         kept: Option<PathBuf>,
+        left: bool,
     },
     /// The send box holds at most `limit` characters (a paste was cut, or a conversion to hex refused).
     SendBoxFull {
@@ -122,7 +124,8 @@ impl Lang {
                 cut,
                 damage,
                 kept,
-            } => self.settings_dropped(fields, cut, damage.as_ref(), kept.as_deref()),
+                left,
+            } => self.settings_dropped(fields, cut, damage.as_ref(), kept.as_deref(), *left),
             Notice::SendBoxFull { limit } => match self {
                 Lang::En => format!("The send box holds at most {limit} characters; larger data goes with Send file."),
                 Lang::Zh => format!("发送框最多 {limit} 个字符；更大的数据请用“发送文件”。"),
@@ -137,6 +140,7 @@ impl Lang {
         cut: &[String],
         damage: Option<&Damage>,
         kept: Option<&Path>,
+        left: bool,
     ) -> String {
         let all = fields.iter().any(|field| field == "*");
         let mut parts = Vec::new();
@@ -184,10 +188,15 @@ impl Lang {
                 cut.join("、")
             ),
         });
-        parts.push(match (self, kept) {
-            (_, None) => String::new(),
-            (Lang::En, Some(path)) => format!("The file was kept as {}.", path.display()),
-            (Lang::Zh, Some(path)) => format!("原文件已保存为 {}。", path.display()),
+        parts.push(match (self, kept, left) {
+            (Lang::En, Some(path), _) => format!("The file was kept as {}.", path.display()),
+            (Lang::Zh, Some(path), _) => format!("原文件已保存为 {}。", path.display()),
+            (Lang::En, None, true) => {
+                "The file could not be moved aside: it is left as it was, and this run's settings are not saved over it."
+                    .to_string()
+            }
+            (Lang::Zh, None, true) => "原文件无法移开：已原样保留，本次运行的设置不会覆盖它。".to_string(),
+            (_, None, false) => String::new(),
         });
         parts.retain(|part| !part.is_empty());
         parts.join(if self == Lang::En { " " } else { "" })
