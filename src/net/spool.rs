@@ -151,8 +151,15 @@ impl<T: Send + 'static, E: Send + 'static> Spool<T, E> {
 }
 
 impl<T, E> Drop for Spool<T, E> {
+    /// Not finished (a worker unwinding from a panic): what is held still reaches the writer, as `finish` does.
     fn drop(&mut self) {
-        self.items = None;
+        if let Some(tx) = self.items.take() {
+            for item in self.held.drain(..) {
+                if tx.send(item).is_err() {
+                    break;
+                }
+            }
+        }
         if let Some(writer) = self.writer.take() {
             let _ = writer.join();
         }
@@ -163,13 +170,11 @@ impl<T, E> Drop for Spool<T, E> {
 mod tests {
     use super::*;
 
-    /// A writer held still: the queue takes `bound` items, the next push says "pause" and is held; once the writer
-    /// goes on, every item arrives, in order.
-    #[test]
-    fn a_full_queue_holds_what_comes_next_and_loses_nothing() {
+    /// A spool whose writer waits for the gate to open, then sends each item on to `out`.
+    fn gated_spool() -> (Spool<u32, String>, Sender<()>, Receiver<u32>) {
         let (gate, go) = bounded::<()>(0);
         let (out_tx, out) = crossbeam_channel::unbounded();
-        let mut spool: Spool<u32, String> = Spool::spawn(
+        let spool = Spool::spawn(
             "wirepad-spool-test",
             Path::new("test"),
             4,
@@ -184,8 +189,15 @@ mod tests {
             |_| "lost".into(),
         )
         .expect("spawn");
-        // Dropped before the spool (which joins the writer), so a failing assertion cannot leave it waiting.
-        let go_tx = gate;
+        (spool, gate, out)
+    }
+
+    /// A writer held still: the queue takes `bound` items, the next push says "pause" and is held; once the writer
+    /// goes on, every item arrives, in order.
+    #[test]
+    fn a_full_queue_holds_what_comes_next_and_loses_nothing() {
+        // The gate is dropped before the spool (which joins the writer), so a failing assertion cannot leave it waiting.
+        let (mut spool, go_tx, out) = gated_spool();
         for item in 0..4 {
             assert!(spool.push(item), "item {item} fits the queue");
         }
@@ -202,5 +214,19 @@ mod tests {
         assert!(spool.push(6));
         spool.finish().expect("finish");
         assert_eq!(out.try_iter().collect::<Vec<_>>(), (0..7).collect::<Vec<_>>());
+    }
+
+    /// A worker that panics drops its spool unfinished: what it held still reaches the file.
+    #[test]
+    fn a_spool_dropped_unfinished_still_hands_over_what_it_held() {
+        let (mut spool, go_tx, out) = gated_spool();
+        for item in 0..6 {
+            spool.push(item);
+        }
+        assert!(spool.is_blocked(), "two items are held");
+        let opener = std::thread::spawn(move || go_tx.send(()));
+        drop(spool);
+        opener.join().expect("opener").expect("the writer went on");
+        assert_eq!(out.try_iter().collect::<Vec<_>>(), (0..6).collect::<Vec<_>>());
     }
 }
