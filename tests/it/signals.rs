@@ -236,3 +236,101 @@ fn a_panicking_worker_ends_the_run_with_exit_1_naming_its_crash_log() {
     let report = std::fs::read_to_string(log).expect("the crash log");
     assert!(report.contains("test hook") && report.contains("backtrace"), "{report}");
 }
+
+/// An X server of its own for a real window (`Xvfb -displayfd`: it picks a free display and names it); killed on drop.
+#[cfg(feature = "gui")]
+struct Xvfb {
+    child: std::process::Child,
+    display: String,
+}
+
+#[cfg(feature = "gui")]
+impl Xvfb {
+    /// `None` where Xvfb is not installed.
+    fn start() -> Option<Xvfb> {
+        use std::io::BufRead;
+        use std::process::{Command, Stdio};
+        let mut child = Command::new("Xvfb")
+            .args(["-displayfd", "1", "-screen", "0", "1280x800x24", "-nolisten", "tcp"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .ok()?;
+        let stdout = child.stdout.take().expect("stdout is piped");
+        let (tx, rx) = crossbeam_channel::bounded(1);
+        std::thread::spawn(move || {
+            let mut line = String::new();
+            let _ = std::io::BufReader::new(stdout).read_line(&mut line);
+            let _ = tx.send(line);
+        });
+        let number = rx.recv_timeout(TIMEOUT).expect("Xvfb names its display in time");
+        let display = format!(":{}", number.trim());
+        Some(Xvfb { child, display })
+    }
+}
+
+#[cfg(feature = "gui")]
+impl Drop for Xvfb {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The real window (not kittest) under Xvfb: Ctrl+C closes it with its session open, without the quit question
+/// nobody could answer; the session finishes its capture and closes its connection, the settings are saved,
+/// and the exit is 130.
+#[cfg(feature = "gui")]
+#[test]
+fn ctrl_c_closes_a_real_window_which_finishes_its_capture_and_exits_130() {
+    let test = "ctrl_c_closes_a_real_window_which_finishes_its_capture_and_exits_130";
+    let xvfb = Xvfb::start();
+    if !crate::support::skip_unless(xvfb.is_some(), test, "Xvfb is not installed") {
+        return;
+    }
+    let xvfb = xvfb.expect("checked");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let run = dir.path().join("run");
+    std::fs::create_dir(&run).expect("runtime dir");
+    let capture = dir.path().join("capture.bin");
+    let listener = TcpListener::bind("127.0.0.1:0").expect("listen");
+    let target = listener.local_addr().expect("addr").to_string();
+    let home = dir.path().as_os_str();
+    let env: &[(&str, &OsStr)] = &[
+        ("DISPLAY", OsStr::new(&xvfb.display)),
+        ("HOME", home),
+        ("XDG_DATA_HOME", home),
+        ("XDG_CONFIG_HOME", home),
+        ("XDG_RUNTIME_DIR", run.as_os_str()),
+    ];
+    let io = Io {
+        env,
+        unset: &["WAYLAND_DISPLAY"],
+        ..Io::default()
+    };
+    let wirepad = Wirepad::start_with(&["gui", "tcp-client", &target, "--recv-file", path_arg(&capture)], io);
+    // The window's session connects once the window is up.
+    let (mut peer, _) = crate::support::accept_within(&listener);
+    let data = pattern(100_000);
+    peer.write_all(&data).expect("write");
+    eventually("the capture holds every byte", TIMEOUT, || {
+        (std::fs::metadata(&capture).ok()?.len() == data.len() as u64).then_some(())
+    });
+    wirepad.signal(libc::SIGINT);
+    let done = wirepad.finish();
+    assert_eq!(done.code, Some(130), "stderr: {:?}", done.stderr);
+    assert!(
+        std::fs::read(&capture).expect("capture") == data,
+        "the capture is whole"
+    );
+    peer.set_read_timeout(Some(TIMEOUT)).expect("read timeout");
+    assert_eq!(
+        peer.read(&mut [0; 16]).expect("a FIN, not a reset"),
+        0,
+        "the window closed its connection"
+    );
+    assert!(
+        dir.path().join("wirepad").join("app.ron").exists(),
+        "the settings are saved"
+    );
+}

@@ -46,6 +46,8 @@ pub struct Io<'a> {
     pub ulimit: Option<&'a str>,
     /// Environment variables set for the child, besides the test's own.
     pub env: &'a [(&'a str, &'a std::ffi::OsStr)],
+    /// The test's environment variables the child must not see.
+    pub unset: &'a [&'a str],
 }
 
 impl Wirepad {
@@ -63,6 +65,9 @@ impl Wirepad {
             }
             None => Command::new(binary),
         };
+        for name in io.unset {
+            command.env_remove(name);
+        }
         let started = Instant::now();
         let mut child = command
             .args(args)
