@@ -70,15 +70,24 @@ fn at_800_by_560_the_client_list_and_quick_commands_are_in_sight() {
     }
 }
 
+/// The Chinese window, where the find bar's labels are widest, with a pattern typed (its count shows too).
 #[test]
 fn the_find_bar_keeps_its_buttons_in_sight_at_1100_px() {
-    let mut harness = window_at(1100.0, 800.0, english(), vec![settings()]);
+    let chinese = Prefs {
+        language: Some(wirepad::gui::i18n::Lang::Zh),
+        ..english()
+    };
+    let mut harness = window_at(1100.0, 800.0, chinese, vec![settings()]);
     harness.run_steps(2);
     harness.key_press_modifiers(Modifiers::COMMAND, Key::F);
     harness.run_steps(3);
+    harness
+        .get_by_role_and_label(Role::TextInput, "查找")
+        .type_text("温度=23.5℃ 湿度");
+    harness.run_steps(3);
     // The receive view ends where the client list's column starts.
-    let edge = harness.get_by_label("Quick commands").rect().min.x;
-    for label in ["Previous", "Next", "Close"] {
+    let edge = harness.get_by_label("快捷指令").rect().min.x;
+    for label in ["上一个", "下一个", "关闭"] {
         let rect = harness.get_by_role_and_label(Role::Button, label).rect();
         assert!(
             rect.max.x <= edge,
