@@ -2,7 +2,7 @@
 """A storm of short connections at the window (issue 22 §12), under Xvfb: THREADS threads each connect, send one
 32-byte line and close, again and again for SECONDS (and at most MAX_CLIENTS in all), into `wirepad gui
 tcp-server`. Reports the frames' UI time during the storm (p50, p99, max) and RSS before, at the end, and after
-the window settled.
+the window settled, and every 10 s of the storm.
 
   python3 bench/churn.py [--wirepad PATH] [--seconds 40] [--threads 10]
 
@@ -61,7 +61,19 @@ def main():
                 window.settle(5)
                 before = rss_mib(window.proc.pid)
                 start = time.time() * 1000
+                # RSS every 10 s of the storm: bounded memory levels off once the history's budget is full.
+                samples, storming = [], threading.Event()
+                storming.set()
+
+                def sample():
+                    while storming.is_set():
+                        samples.append(rss_mib(window.proc.pid))
+                        time.sleep(10)
+
+                sampler = threading.Thread(target=sample, daemon=True)
+                sampler.start()
                 clients = storm(window.port, args.seconds, args.threads)
+                storming.clear()
                 end = time.time() * 1000
                 at_end = rss_mib(window.proc.pid)
                 window.settle(20)
@@ -71,6 +83,7 @@ def main():
                 print(f"frame UI ms: p50 {pct(times, 0.5):.1f}  p99 {pct(times, 0.99):.1f}  "
                       f"max {max(times, default=0.0):.1f}")
                 print(f"RSS MiB: before {before:.0f}  at the end {at_end:.0f}  settled {settled:.0f}")
+                print("RSS MiB every 10 s: " + " ".join(f"{mib:.0f}" for mib in samples))
             finally:
                 window.close()
     finally:
