@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # README screenshots: the window under Xvfb in TCP server mode with two clients that have each sent GIB GiB
-# (loopback only), at 800x560 and 1920x1080, in Chinese and English; and two tabs side by side, a server and
-# the client talking to it (`ONLY=tabs` makes just that one); the automation panels, the rules table with its hits
-# counted and a script run with one failed step (`ONLY=automation`); the find bar with its matches marked
-# (`ONLY=find`) and the throughput plot of a minute's traffic (`ONLY=plot`). Writes assets/screenshot-*.png.
+# (loopback only), at 800x560 and 1920x1080, in Chinese and English (`ONLY=zh`: the two Chinese ones); and two
+# tabs side by side, a server and the client talking to it (`ONLY=tabs` makes just that one); the automation
+# panels, the rules table with its hits counted and a script run with one failed step (`ONLY=automation`); the
+# find bar with its matches marked (`ONLY=find`) and the throughput plot of a minute's traffic (`ONLY=plot`).
+# Writes assets/screenshot-*.png.
 # Needs: xvfb imagemagick xdotool python3 (Debian packages). BIN defaults to target/release/wirepad.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -209,6 +210,7 @@ PY
   echo "$out/screenshot-plot-1280x800.png"
 }
 case "${ONLY:-}" in
+  zh) shoot zh zh_CN.UTF-8 800 560 zh-800x560; shoot zh zh_CN.UTF-8 1920 1080 zh-1920x1080; exit 0 ;;
   tabs) shoot_tabs; exit 0 ;;
   automation) shoot_rules; shoot_script; exit 0 ;;
   find) shoot_find; exit 0 ;;

@@ -44,6 +44,8 @@ pub struct WirepadApp {
     tree: Tree<TabId>,
     /// The tab the toolbar and the shortcuts act on (the one last clicked or switched to).
     focused: TabId,
+    /// The tab brought forward since the last frame: the next frame scrolls its button into the tab strip.
+    reveal: Option<TabId>,
     next_id: u64,
     /// A message for the whole window (settings that could not be read, a file that could not be written).
     notice: Option<Notice>,
@@ -80,6 +82,7 @@ impl WirepadApp {
             tabs: BTreeMap::new(),
             tree: Tree::empty(egui::Id::unique("wirepad-tabs")),
             focused: TabId(0),
+            reveal: None,
             next_id: 0,
             notice: None,
             picked_tx,
@@ -474,6 +477,7 @@ impl WirepadApp {
             return;
         }
         self.focused = id;
+        self.reveal = Some(id);
         self.tree
             .make_active(|_, tile| matches!(tile, Tile::Pane(pane) if *pane == id));
     }
@@ -647,6 +651,7 @@ impl WirepadApp {
             editing_quick: &mut self.editing_quick,
             cx,
             focused: self.focused,
+            reveal: self.reveal.take(),
             actions: Vec::new(),
         };
         egui::CentralPanel::default()

@@ -56,6 +56,8 @@ const CACHED_CHUNKS: usize = 16;
 const TRIM_AFTER: usize = 1 << 20;
 /// And at most this much of their text.
 const CACHE_BYTES: usize = 8 << 20;
+/// Streams whose unfinished character or line break is carried at once (see `View::carry`).
+const CARRIED_STREAMS: usize = 4096;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct ViewOptions {
@@ -117,7 +119,7 @@ pub struct Row {
 type Stream = (SocketAddr, Direction);
 
 /// What a text stream carries from one chunk to the next.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
 struct TextState {
     /// The bytes of a character the chunk did not finish.
     carry: Carry,
@@ -288,7 +290,7 @@ impl View {
         scratch.clear();
         self.scratch = scratch;
         if !self.options.hex {
-            self.texts.insert(stream, text_out);
+            self.carry(stream, text_out);
         }
         if line.open && !own_rows {
             self.open = Some(Open {
@@ -307,6 +309,25 @@ impl View {
             continues,
         });
         self.next_row += rows;
+    }
+
+    /// Keeps what a stream carries into its next chunk. Only streams with something to carry are kept, and at most
+    /// [`CARRIED_STREAMS`] of them: a storm of short connections must not keep an entry per peer ever seen.
+    fn carry(&mut self, stream: Stream, text: TextState) {
+        if text == TextState::default() {
+            self.texts.remove(&stream);
+            return;
+        }
+        if self.texts.len() >= CARRIED_STREAMS && !self.texts.contains_key(&stream) {
+            // Their next text starts afresh: a character split across their chunks shows as U+FFFD.
+            self.texts.clear();
+        }
+        self.texts.insert(stream, text);
+    }
+
+    /// Peers' streams whose unfinished text is carried into their next chunk.
+    pub fn carried_streams(&self) -> usize {
+        self.texts.len()
     }
 
     /// Drops the rows of chunks numbered below `first_seq` (a row goes with the chunk it starts in).

@@ -25,7 +25,8 @@ fn show_panel(harness: &mut Harness<'static, WirepadApp>, toggle: &str) {
     harness.get_by_label("Automation").click();
     harness.run_steps(2);
     harness.get_by_label(toggle).click();
-    harness.run_steps(2);
+    // A panel settles its height over its first frames (a table sizes its columns first): a click comes after.
+    harness.run_steps(4);
 }
 
 /// Adds a rule in the table and types its pattern and reply.
@@ -78,8 +79,8 @@ fn an_invalid_regex_names_its_rule_and_nothing_is_applied() {
     harness.get_by_label("Regex").click();
     harness.run_steps(3);
     assert_eq!(harness.state().tab().config.rules[0].match_regex.as_deref(), Some("("));
-    // Shown as "what" over "why", broken after the rule's name.
-    let message = "rule 1 (bad one):\n`match_regex`: the regex does not compile: unclosed group";
+    // On the table's message line, naming the rule.
+    let message = "rule 1 (bad one): `match_regex`: the regex does not compile: unclosed group";
     assert!(
         harness.query_by_label(message).is_some(),
         "the message names the rule, in the window"
@@ -390,6 +391,8 @@ fn rules_and_scripts_import_and_export_as_toml() {
         Some("Michael\\n"),
         "the line end shows as an escape"
     );
+    // The imported steps' table settles its layout before the next click.
+    harness.run_steps(4);
     let exported = dir.path().join("script.toml");
     harness.state_mut().set_file_dialogs(answer(exported.clone()));
     harness.get_by_label("Export TOML…").click();
@@ -499,4 +502,69 @@ fn run_on_open_starts_the_script_with_every_open() {
             !h.state().tab().state.is_open()
         });
     }
+}
+
+/// Issue 22.6: at 1100 px the rules table is wider than its panel; the mouse wheel scrolls it sideways until the
+/// row buttons at its right end are in sight (left of the client list's column).
+#[test]
+fn the_wheel_scrolls_a_wide_rules_table_sideways_to_its_row_buttons() {
+    let mut harness = window(settings());
+    harness.set_size(egui::vec2(1100.0, 800.0));
+    show_panel(&mut harness, "Auto-reply");
+    add_rule(&mut harness, "PING", "PONG");
+    let edge = |h: &Harness<'static, WirepadApp>| h.get_by_label("Quick commands").rect().min.x;
+    let in_sight = |h: &Harness<'static, WirepadApp>| h.get_by_label("Delete").rect().max.x <= edge(h);
+    assert!(!in_sight(&harness), "the table is wider than its panel at 1100 px");
+    let over_table = harness
+        .get_by_role_and_label(Role::TextInput, "Pattern")
+        .rect()
+        .center();
+    for _ in 0..20 {
+        if in_sight(&harness) {
+            break;
+        }
+        harness.hover_at(over_table);
+        harness.event(egui::Event::MouseWheel {
+            unit: egui::MouseWheelUnit::Point,
+            delta: egui::vec2(0.0, -120.0),
+            phase: egui::TouchPhase::Move,
+            source: egui::MouseWheelSource::Unknown,
+            modifiers: egui::Modifiers::NONE,
+        });
+        harness.run_steps(3);
+    }
+    assert!(
+        in_sight(&harness),
+        "Delete at x {} (panel ends at {})",
+        harness.get_by_label("Delete").rect().max.x,
+        edge(&harness)
+    );
+    harness.get_by_label("Delete").click();
+    harness.run_steps(2);
+    assert!(
+        harness.state().tab().config.rules.is_empty(),
+        "the click landed on Delete"
+    );
+}
+
+/// Issue 22.6: a rule's row stays where it is while its validation message comes and goes, so a click aimed at
+/// it lands on it.
+#[test]
+fn a_rules_row_stays_put_while_its_message_comes_and_goes() {
+    let mut harness = window(settings());
+    show_panel(&mut harness, "Auto-reply");
+    add_rule(&mut harness, "PING", "PONG");
+    let row_y = |h: &Harness<'static, WirepadApp>| h.get_by_role_and_label(Role::TextInput, "Name").rect().min.y;
+    let valid = row_y(&harness);
+    harness
+        .get_by_role_and_label(Role::TextInput, "Pattern")
+        .set_text_value_accesskit("");
+    harness.run_steps(3);
+    assert!(
+        harness
+            .query_by_label_contains("it would match every message")
+            .is_some(),
+        "the message shows"
+    );
+    assert_eq!(row_y(&harness), valid, "the row did not move");
 }

@@ -9,6 +9,8 @@ mod export;
 #[cfg(feature = "gui")]
 mod first_use;
 mod hostile;
+#[cfg(feature = "gui")]
+mod layout;
 mod pcap;
 mod relay;
 mod resilience;

@@ -38,10 +38,9 @@ impl Tab {
         if state.session.is_none() {
             return;
         }
-        let peers = state
-            .client_list()
-            .map(|(peer, info)| (*peer, info.counters.snapshot()));
-        let peers: Vec<_> = peers.collect();
+        // Read only when a sample is due (`tick` returns before), not every frame.
+        let peers =
+            (state.live.iter().flat_map(|live| live.clients())).map(|(peer, info)| (*peer, info.counters.snapshot()));
         let total = state.totals.engine();
         let due = state.throughput.tick(Instant::now(), total, peers);
         if state.throughput.moved(total) {

@@ -50,7 +50,7 @@ impl Tab {
     }
 
     /// The session's state is folded in one place (`SessionState`); what is left here is the tab's own.
-    fn handle(&mut self, event: Event, shown: bool) {
+    pub(super) fn handle(&mut self, event: Event, shown: bool) {
         if let Some(live) = &mut self.state.live {
             live.apply(&event);
         }
@@ -104,6 +104,7 @@ impl Tab {
     /// Keeps a chunk for the view, unless paused (the counters are the engine's).
     fn record(&mut self, at: SystemTime, peer: SocketAddr, direction: Direction, bytes: Vec<u8>) {
         if !self.state.paused {
+            self.state.recent.seen(peer);
             self.state.log.push(Chunk::new(at.into(), peer, direction, bytes));
         }
     }

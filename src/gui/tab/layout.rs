@@ -11,6 +11,7 @@ impl Tab {
     /// Clear: the history goes, and the view and find bar with it.
     pub(super) fn clear_view(&mut self) {
         self.state.log.clear();
+        self.state.recent.clear();
         self.state.view.append(&self.state.log);
         self.state.find.invalidate();
     }

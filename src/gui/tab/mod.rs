@@ -7,6 +7,7 @@ mod events;
 mod find;
 mod jobs;
 mod layout;
+mod peers;
 mod session;
 #[cfg(test)]
 mod tests;
@@ -219,6 +220,8 @@ pub struct TabState {
     /// The open (or opening) session's events, folded: link state, clients, progress.
     live: Option<SessionState>,
     log: History,
+    /// Peers whose data arrived lately, for the filter (the history's own could be millions).
+    recent: peers::RecentPeers,
     /// The history's next chunk when the session opened: a script started later sees what came since.
     opened_at_seq: u64,
     view: View,
@@ -353,6 +356,21 @@ impl TabState {
         self.client_list().map(|(peer, _)| peer)
     }
 
+    pub fn client_count(&self) -> usize {
+        self.live.as_ref().map_or(0, |live| live.clients().len())
+    }
+
+    /// What the receive pane's filter offers: the connected peers and the last ones whose data arrived, in order
+    /// (bounded, however many came and went).
+    pub fn filter_peers(&self) -> std::collections::BTreeSet<SocketAddr> {
+        self.clients().chain(self.recent.iter()).copied().collect()
+    }
+
+    /// Peers the filter keeps besides the connected ones.
+    pub fn recent_peers(&self) -> usize {
+        self.recent.len()
+    }
+
     pub fn client_list(&self) -> impl Iterator<Item = (&SocketAddr, &ClientInfo)> {
         self.live.iter().flat_map(|live| live.clients())
     }
@@ -407,6 +425,7 @@ impl Tab {
             session: None,
             live: None,
             log: History::new(budget_bytes(&config)),
+            recent: peers::RecentPeers::default(),
             view: View::new(view_options(&config, None, None)),
             paused: false,
             target: None,

@@ -176,3 +176,75 @@ fn a_new_pane_width_waits_to_settle_before_the_history_is_rewrapped() {
         "back to the width in force: nothing waits"
     );
 }
+
+/// Issue 22.12: a storm of short connections (join, one line, leave) keeps the tab's per-peer state bounded: no
+/// client stays listed, the filter keeps the last peers only, and the view carries text for few streams.
+#[test]
+fn a_storm_of_short_connections_keeps_per_peer_state_bounded() {
+    use std::net::SocketAddr;
+    use std::time::SystemTime;
+
+    use crate::net::{Counters, Event, EventKind, LeaveReason, tcp_server};
+    use crate::session::state::SessionState;
+
+    use super::peers::PEERS_KEPT;
+
+    let mut tab = tab(TabConfig::default());
+    let mode = crate::net::Mode::TcpServer(tcp_server::Config {
+        listen: "127.0.0.1:0".parse().expect("addr"),
+        max_clients: None,
+    });
+    tab.state.live = Some(SessionState::new(&mode));
+    let event = |kind| Event {
+        at: SystemTime::now(),
+        kind,
+    };
+    for n in 0..20_000u32 {
+        let peer = SocketAddr::from(([127, 0, (n >> 8) as u8, n as u8], 40_000));
+        tab.handle(
+            event(EventKind::PeerJoined {
+                peer,
+                counters: Arc::new(Counters::default()),
+            }),
+            true,
+        );
+        // Every other client leaves in the middle of a character ("你" is E4 BD A0).
+        let line = if n % 2 == 0 {
+            &b"one line\n"[..]
+        } else {
+            &b"cut \xe4\xbd"[..]
+        };
+        tab.handle(
+            event(EventKind::Received {
+                peer,
+                bytes: line.to_vec(),
+            }),
+            true,
+        );
+        tab.handle(
+            event(EventKind::PeerLeft {
+                peer,
+                reason: LeaveReason::Closed,
+            }),
+            true,
+        );
+        tab.state.view.append(&tab.state.log);
+    }
+    assert_eq!(tab.state.client_count(), 0);
+    assert!(
+        tab.state.recent_peers() <= 2 * PEERS_KEPT,
+        "{}",
+        tab.state.recent_peers()
+    );
+    assert!(tab.state.filter_peers().len() <= 2 * PEERS_KEPT);
+    assert!(
+        tab.state.view.carried_streams() <= 4096,
+        "{} streams carried",
+        tab.state.view.carried_streams()
+    );
+    assert_eq!(
+        tab.state.log.len(),
+        20_000,
+        "the history itself keeps them all (within its budget)"
+    );
+}

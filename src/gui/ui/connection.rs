@@ -1,4 +1,5 @@
-//! The left column: 通信设置 (connection), 接收设置 (receive), 发送设置 (send).
+//! The left column: 通信设置 (connection), in a narrow window the client list and quick commands, 接收设置
+//! (receive), 发送设置 (send).
 use std::net::IpAddr;
 use std::sync::OnceLock;
 
@@ -8,6 +9,7 @@ use crate::export::Format;
 use crate::gui::dialog::FilePurpose;
 use crate::gui::i18n::Texts;
 use crate::gui::tab::{TabAction as Action, TabState};
+use crate::gui::ui::send::{QuickCommands, side_panel};
 use crate::gui::ui::{Cx, error_label, field_error, labelled_field};
 use crate::net::{Kind, RemoteUse};
 use crate::payload::LineEnding;
@@ -16,19 +18,25 @@ use crate::settings::{Field, Invalid, ReceiveSettings, SendSettings, TabConfig};
 
 const FIELD_WIDTH: f32 = 120.0;
 
-/// `history`: the remotes used lately (every tab's), to pick from.
+/// `history`: the remotes used lately (every tab's), to pick from; `side`: the client list and quick commands
+/// go here (a narrow window).
 pub fn settings_column(
     ui: &mut egui::Ui,
     cx: Cx,
     config: &mut TabConfig,
     state: &TabState,
     history: &[String],
+    side: Option<QuickCommands<'_>>,
 ) -> Vec<Action> {
     let mut actions = Vec::new();
     let t = cx.t;
     ui.heading(t.connection.connection);
     actions.extend(connection(ui, cx, config, state, history));
     ui.separator();
+    if let Some(quick) = side {
+        actions.extend(side_panel(ui, cx, config, state, quick));
+        ui.separator();
+    }
     ui.heading(t.receive.receive_settings);
     actions.extend(receive(ui, cx, config, state));
     ui.separator();

@@ -9,7 +9,8 @@ pub fn find_bar(ui: &mut egui::Ui, cx: Cx, id: TabId, config: &mut TabConfig, st
     let t = cx.t;
     let finder = state.finder();
     let mut actions = Vec::new();
-    ui.horizontal(|ui| {
+    // Wrapped: in a narrow view the buttons go on a second line rather than off the right edge.
+    ui.horizontal_wrapped(|ui| {
         let label = ui.label(t.find.find);
         let find = &mut config.find;
         for mode in FindMode::ALL {

@@ -47,8 +47,8 @@ pub const CLEAR_VIEW: egui::KeyboardShortcut = egui::KeyboardShortcut::new(egui:
 /// Opens the focused tab's find bar.
 pub const FIND: egui::KeyboardShortcut = egui::KeyboardShortcut::new(egui::Modifiers::COMMAND, egui::Key::F);
 
-/// Below this width a tab's client list and quick commands go under its settings instead of a column of their
-/// own (two tabs side by side on a laptop).
+/// Below this width a tab's client list and quick commands go in its settings column, right under the connection
+/// (in sight without scrolling), instead of a column of their own (two tabs side by side on a laptop).
 const NARROW: f32 = 900.0;
 
 /// What every panel may read besides its tab.
@@ -86,11 +86,8 @@ pub fn tab_ui(
         .size_range(240.0..=420.0)
         .show(ui, |ui| {
             egui::ScrollArea::vertical().show(ui, |ui| {
-                actions.extend(connection::settings_column(ui, cx, config, state, history));
-                if narrow && let Some(quick) = quick.take() {
-                    ui.separator();
-                    actions.extend(send::side_panel(ui, cx, config, state, quick));
-                }
+                let side = if narrow { quick.take() } else { None };
+                actions.extend(connection::settings_column(ui, cx, config, state, history, side));
             });
         });
     if let Some(quick) = quick {
@@ -223,6 +220,37 @@ pub(crate) fn field_error(ui: &mut egui::Ui, message: Option<&str>) {
 pub(crate) fn error_label(ui: &mut egui::Ui, message: &str) {
     let color = ui.visuals().error_fg_color;
     ui.add(egui::Label::new(egui::RichText::new(split_reason(message)).color(color)).wrap());
+}
+
+/// Messages on one line of fixed height, so the rows below stay put as messages come and go (a click lands on
+/// the row it aimed at): the first message, cut to the width, and every one whole on hover.
+pub(crate) fn message_line(ui: &mut egui::Ui, messages: &[String]) {
+    let size = egui::vec2(ui.available_width(), ui.text_style_height(&egui::TextStyle::Body));
+    ui.allocate_ui_with_layout(size, egui::Layout::left_to_right(egui::Align::Center), |ui| {
+        ui.set_min_size(size);
+        if let Some(first) = messages.first() {
+            let text = egui::RichText::new(first).color(ui.visuals().error_fg_color);
+            ui.add(egui::Label::new(text).truncate())
+                .on_hover_text(messages.join("\n"));
+        }
+    });
+}
+
+/// A table wider than its panel scrolls sideways with the wheel as well as with Shift+wheel (the table's own
+/// vertical scrolling goes first while it has rows to scroll).
+pub(crate) fn sideways<R>(ui: &mut egui::Ui, id: &str, table: impl FnOnce(&mut egui::Ui) -> R) -> R {
+    ui.scope(|ui| {
+        ui.style_mut().always_scroll_the_only_direction = true;
+        egui::ScrollArea::horizontal()
+            .id_salt(id)
+            .show(ui, |ui| {
+                // The table's own widgets keep the usual wheel.
+                ui.style_mut().always_scroll_the_only_direction = false;
+                table(ui)
+            })
+            .inner
+    })
+    .inner
 }
 
 /// Breaks after the first "：" or ": " (not inside an address such as 0.0.0.0:8080).

@@ -1,5 +1,4 @@
 //! The receive pane: virtualized rows (only the visible ones are laid out), RX/TX told apart by colour and arrow.
-use std::collections::BTreeSet;
 use std::net::SocketAddr;
 
 use crate::export::find::Highlight;
@@ -50,7 +49,8 @@ fn toolbar(
     let t = cx.t;
     let (view, finder) = (state.view(), state.finder());
     let mut actions = Vec::new();
-    ui.horizontal(|ui| {
+    // Wrapped: a toolbar wider than a narrow view would widen the rows under it past the view's edge.
+    ui.horizontal_wrapped(|ui| {
         if ui
             .selectable_label(finder.open, t.find.find)
             .on_hover_text(t.find.tip_find)
@@ -85,12 +85,8 @@ fn peer_filter(ui: &mut egui::Ui, cx: Cx, state: &TabState, filter: &mut Option<
         .selected_text(filter.map_or_else(|| t.common.all_peers.to_string(), |p| p.to_string()))
         .show_ui(ui, |ui| {
             ui.selectable_value(filter, None, t.common.all_peers);
-            // Whoever is connected now, and whoever the history still holds (clients that left).
-            let peers: BTreeSet<SocketAddr> = state
-                .clients()
-                .copied()
-                .chain(state.log().iter().map(|(_, chunk)| chunk.peer))
-                .collect();
+            // Whoever is connected now, and the last peers whose data arrived (not every peer the history holds).
+            let peers = state.filter_peers();
             for peer in peers {
                 ui.selectable_value(filter, Some(peer), peer.to_string());
             }
@@ -230,7 +226,13 @@ fn row_ui(ui: &mut egui::Ui, cx: Cx, shown: &Shown, metrics: Metrics, index: usi
             let extend = ui.input(|i| i.modifiers.shift);
             action = Some(Action::SelectRows { seqs, extend });
         }
-        ui.add(label.selectable(true).wrap_mode(egui::TextWrapMode::Extend));
+        // A header cut to the view's width (whole on hover), so a narrow view does not clip it mid-address;
+        // data rows are laid out to the view's columns already.
+        let mode = match row.kind {
+            RowKind::Header => egui::TextWrapMode::Truncate,
+            RowKind::Data => egui::TextWrapMode::Extend,
+        };
+        ui.add(label.selectable(true).wrap_mode(mode));
     });
     action
 }

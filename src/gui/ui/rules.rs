@@ -7,7 +7,7 @@ use crate::automation::rules::{MAX_DELAY_MS, RuleSpec};
 use crate::gui::auto_state::AutoState;
 use crate::gui::dialog::FilePurpose;
 use crate::gui::tab::{TabAction as Action, TabState};
-use crate::gui::ui::{Cx, RowEdit, checksum_combo, error_label, row_buttons, toml_buttons};
+use crate::gui::ui::{Cx, RowEdit, checksum_combo, message_line, row_buttons, sideways, toml_buttons};
 use crate::settings::TabConfig;
 
 const ROW_HEIGHT: f32 = 24.0;
@@ -27,16 +27,12 @@ pub fn rules_panel(ui: &mut egui::Ui, cx: Cx, config: &mut TabConfig, state: &Ta
     let failed = auto
         .rule_failed()
         .map(|(peer, rule, why)| format!("{peer}: {} {}: {}", t.rules.rule, rule + 1, cx.lang.reply_problem(why)));
-    for message in [
+    let messages = [
         problem,
         auto.import_error().map(|notice| cx.lang.notice(notice)),
         failed,
-    ]
-    .into_iter()
-    .flatten()
-    {
-        error_label(ui, &message);
-    }
+    ];
+    message_line(ui, &messages.into_iter().flatten().collect::<Vec<_>>());
     if let Some(edit) = rules_table(ui, cx, &mut config.rules, auto) {
         edit.apply(&mut config.rules);
     }
@@ -83,7 +79,7 @@ fn rules_table(ui: &mut egui::Ui, cx: Cx, rules: &mut [RuleSpec], auto: &AutoSta
     let t = cx.t;
     let mut edit = None;
     let count = rules.len();
-    egui::ScrollArea::horizontal().show(ui, |ui| {
+    sideways(ui, "rules-scroll", |ui| {
         let mut names = [egui::Id::NULL; 4];
         TableBuilder::new(ui)
             .id_salt("rules")

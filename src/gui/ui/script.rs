@@ -8,7 +8,7 @@ use crate::gui::auto_state::{PeerRun, StepResult};
 use crate::gui::dialog::FilePurpose;
 use crate::gui::i18n::Texts;
 use crate::gui::tab::{TabAction as Action, TabState};
-use crate::gui::ui::{Cx, RowEdit, checksum_combo, error_label, row_buttons, toml_buttons};
+use crate::gui::ui::{Cx, RowEdit, checksum_combo, message_line, row_buttons, sideways, toml_buttons};
 use crate::net::ScriptEnd;
 use crate::settings::TabConfig;
 
@@ -115,12 +115,8 @@ pub fn script_panel(ui: &mut egui::Ui, cx: Cx, config: &mut TabConfig, state: &T
     if peers.len() > 1 {
         actions.extend(peer_picker(ui, cx, &peers, auto.shown_peer()));
     }
-    for message in [problem, auto.import_error().map(|notice| cx.lang.notice(notice))]
-        .into_iter()
-        .flatten()
-    {
-        error_label(ui, &message);
-    }
+    let messages = [problem, auto.import_error().map(|notice| cx.lang.notice(notice))];
+    message_line(ui, &messages.into_iter().flatten().collect::<Vec<_>>());
     // Results belong to the steps as they were run: an edited table shows none.
     let run = auto.shown_run().filter(|_| auto.ran() == Some(&config.script));
     let failed = run.and_then(first_failure);
@@ -222,7 +218,7 @@ fn steps_table(
     let t = cx.t;
     let mut edit = None;
     let count = steps.len();
-    egui::ScrollArea::horizontal().id_salt("script-scroll").show(ui, |ui| {
+    sideways(ui, "script-scroll", |ui| {
         let mut names = [egui::Id::NULL; 2];
         TableBuilder::new(ui)
             .id_salt("script")

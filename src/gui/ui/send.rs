@@ -99,7 +99,7 @@ pub fn side_panel(
 ) -> Vec<Action> {
     let mut actions = Vec::new();
     if config.mode.caps().accepts {
-        ui.heading(format!("{} ({})", cx.t.clients.clients, state.clients().count()));
+        ui.heading(format!("{} ({})", cx.t.clients.clients, state.client_count()));
         actions.extend(client_table(ui, cx, state));
         ui.separator();
     }
@@ -107,14 +107,13 @@ pub fn side_panel(
     actions
 }
 
-/// Fixed columns: an address that clips, human sizes with the exact count on hover, and a kick button that
-/// stays inside the panel however large the numbers get.
+/// One client a row on two lines: its address whole (the column takes the panel's width but the kick button's;
+/// a longer one is cut, whole on hover), then its RX and TX as human sizes with the exact counts on hover.
 fn client_table(ui: &mut egui::Ui, cx: Cx, state: &TabState) -> Vec<Action> {
     let mut actions = Vec::new();
     let t = cx.t;
-    let row_height = ui.spacing().interact_size.y;
-    // Wide enough for "1023.9 KiB"; the exact count is in the tooltip.
-    let counter_width = ui.fonts_mut(|f| f.glyph_width(&egui::TextStyle::Body.resolve(ui.style()), '0')) * 8.5;
+    let line = ui.text_style_height(&egui::TextStyle::Body);
+    let row_height = 2.0 * line + ui.spacing().item_spacing.y + 2.0;
     let kick_width = ui.fonts_mut(|f| {
         f.layout_no_wrap(
             t.clients.kick.into(),
@@ -131,52 +130,67 @@ fn client_table(ui: &mut egui::Ui, cx: Cx, state: &TabState) -> Vec<Action> {
             .max_scroll_height(180.0)
             .auto_shrink([false, true])
             .column(Column::remainder().at_least(40.0).clip(true))
-            .column(Column::exact(counter_width).clip(true))
-            .column(Column::exact(counter_width).clip(true))
             .column(Column::exact(kick_width))
-            .header(row_height, |mut header| {
+            .header(line + 4.0, |mut header| {
                 header.col(|ui| {
-                    ui.strong(t.clients.address);
-                });
-                header.col(|ui| {
-                    ui.strong(t.clients.client_rx);
-                });
-                header.col(|ui| {
-                    ui.strong(t.clients.client_tx);
+                    ui.strong(format!(
+                        "{} · {} {}",
+                        t.clients.address, t.clients.client_rx, t.clients.client_tx
+                    ));
                 });
                 header.col(|_| {});
             })
-            .body(|mut body| {
-                for (peer, info) in state.client_list() {
-                    let counters = info.counters.snapshot();
-                    body.row(row_height, |mut row| {
-                        row.col(|ui| {
-                            ui.add(egui::Label::new(peer.to_string()).truncate())
-                                .on_hover_text(format!(
-                                    "{peer}\n{} {}",
-                                    t.clients.since,
-                                    info.since.format("%Y-%m-%d %H:%M:%S")
-                                ));
-                        });
-                        for bytes in [counters.rx_bytes, counters.tx_bytes] {
-                            row.col(|ui| {
-                                ui.label(human_bytes(bytes)).on_hover_text(format!("{bytes} B"));
-                            });
-                        }
-                        row.col(|ui| {
-                            if ui
-                                .small_button(t.clients.kick)
-                                .on_hover_text(t.clients.tip_kick)
-                                .clicked()
-                            {
-                                actions.push(Action::Kick(*peer));
-                            }
-                        });
-                    });
-                }
+            .body(|body| {
+                // Only the rows in sight are laid out: a server with thousands of clients (or a storm of short
+                // ones) costs a frame what the panel shows. Rows come in order, so one walk finds them all.
+                let mut clients = state.client_list();
+                let mut next = 0;
+                body.rows(row_height, state.client_count(), |mut row| {
+                    let Some((peer, info)) = clients.nth(row.index().saturating_sub(next)) else {
+                        return;
+                    };
+                    next = row.index() + 1;
+                    client_row(&mut row, cx, peer, info, &mut actions);
+                });
             });
     });
     actions
+}
+
+fn client_row(
+    row: &mut egui_extras::TableRow<'_, '_>,
+    cx: Cx,
+    peer: &std::net::SocketAddr,
+    info: &crate::session::state::ClientInfo,
+    actions: &mut Vec<Action>,
+) {
+    let t = cx.t;
+    let counters = info.counters.snapshot();
+    row.col(|ui| {
+        ui.vertical(|ui| {
+            ui.add(egui::Label::new(peer.to_string()).truncate())
+                .on_hover_text(format!(
+                    "{peer}\n{} {}",
+                    t.clients.since,
+                    info.since.format("%Y-%m-%d %H:%M:%S")
+                ));
+            ui.horizontal(|ui| {
+                for (arrow, bytes) in [("↓", counters.rx_bytes), ("↑", counters.tx_bytes)] {
+                    ui.weak(arrow);
+                    ui.label(human_bytes(bytes)).on_hover_text(format!("{bytes} B"));
+                }
+            });
+        });
+    });
+    row.col(|ui| {
+        if ui
+            .small_button(t.clients.kick)
+            .on_hover_text(t.clients.tip_kick)
+            .clicked()
+        {
+            actions.push(Action::Kick(*peer));
+        }
+    });
 }
 
 fn quick_commands(ui: &mut egui::Ui, cx: Cx, open: bool, quick: QuickCommands<'_>) -> Vec<Action> {

@@ -16,6 +16,8 @@ pub struct Panes<'a> {
     pub editing_quick: &'a mut Option<usize>,
     pub cx: Cx,
     pub focused: TabId,
+    /// A tab just brought forward (Ctrl+T, Ctrl+1…9, Ctrl+Tab): its button is scrolled into the tab strip.
+    pub reveal: Option<TabId>,
     pub actions: Vec<Action>,
 }
 
@@ -76,6 +78,9 @@ impl Behavior<TabId> for Panes<'_> {
             return response;
         };
         let (id, t) = (*id, self.cx.t);
+        if self.reveal == Some(id) {
+            response.scroll_to_me(None);
+        }
         if response.double_clicked() {
             self.actions.push(Action::StartRename(id));
         } else if response.middle_clicked() {
