@@ -11,6 +11,8 @@ mod first_use;
 mod hostile;
 mod pcap;
 mod relay;
+#[cfg(feature = "gui")]
+mod relay_ui;
 mod resilience;
 #[cfg(feature = "gui")]
 mod settings_file;
