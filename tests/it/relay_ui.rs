@@ -8,6 +8,8 @@ use egui::accesskit::Role;
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 use wirepad::automation::rules::{Direction, RuleSpec};
+use wirepad::automation::script::ScriptSpec;
+use wirepad::codec::text::TextEncoding;
 use wirepad::gui::WirepadApp;
 use wirepad::net::Kind;
 use wirepad::session::pairs::PairState;
@@ -93,6 +95,26 @@ fn a_relay_tab_shows_its_pair_both_ways_injects_on_either_side_and_kicks_it() {
         stays_silent(&mut server, Duration::from_millis(200)),
         "the client side's send went only to the client"
     );
+
+    // The conversation as a script that plays the client's part: its bytes sent, the server's expected.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("pair.toml");
+    harness
+        .state_mut()
+        .set_file_dialogs(std::sync::Arc::new(crate::export::Answer(path.clone())));
+    harness.get_by_label("Save as script").click();
+    let saved = format!("Saved to {}", path.display());
+    step_until(&mut harness, "the script to be saved", |h| {
+        h.state().notice().is_some_and(|notice| notice == saved)
+    });
+    let text = std::fs::read_to_string(&path).expect("the script file");
+    let script = ScriptSpec::parse(&text, TextEncoding::UTF8).expect("a valid script");
+    let steps: Vec<(Option<&str>, Option<&str>)> = script
+        .steps
+        .iter()
+        .map(|step| (step.send.as_deref(), step.expect.as_deref()))
+        .collect();
+    assert_eq!(steps, [(Some("ping\\n"), None), (None, Some("pong\\n"))], "{text}");
 
     harness.get_by_label("Kick").click();
     harness.run_steps(2);
