@@ -29,14 +29,15 @@ pub fn pairs_table(ui: &mut egui::Ui, cx: Cx, state: &TabState) -> Vec<Action> {
             .striped(true)
             .auto_shrink([false, true])
             .cell_layout(egui::Layout::left_to_right(egui::Align::Center))
-            .column(Column::initial(140.0).at_least(90.0).clip(true))
-            .column(Column::initial(140.0).at_least(90.0).clip(true))
-            .column(Column::initial(80.0).at_least(60.0).clip(true))
+            // Fixed starting widths (no remainder), so a narrow pane scrolls the table sideways instead of cutting
+            // it; the reason last, as it may be long, and the buttons before it in sight.
+            .column(Column::initial(120.0).at_least(90.0).clip(true))
+            .column(Column::initial(120.0).at_least(90.0).clip(true))
             .column(Column::initial(70.0).at_least(50.0).clip(true))
-            .column(Column::initial(70.0).at_least(50.0).clip(true))
+            .column(Column::initial(64.0).at_least(50.0).clip(true))
+            .column(Column::initial(64.0).at_least(50.0).clip(true))
             .column(Column::auto())
-            // The reason last: it may be long, and the buttons stay in sight.
-            .column(Column::remainder().at_least(80.0).clip(true))
+            .column(Column::initial(240.0).at_least(80.0).clip(true))
             .header(ROW_HEIGHT, |mut header| {
                 for (label, tip) in [
                     (t.relay.client, None),
