@@ -27,6 +27,29 @@ pub enum Direction {
     Tx,
 }
 
+/// Which side of a relay's pair a chunk went through. `peer` is the side's own name: the client's address, or the
+/// relay's end of the upstream connection (the upstream's address is the same for every pair).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Leg {
+    /// Not a relay's: the peer is all there is.
+    #[default]
+    Direct,
+    Client,
+    /// The upstream side of the pair of this client.
+    Upstream {
+        client: SocketAddr,
+    },
+}
+
+/// The way a relay's bytes go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Way {
+    /// Client → upstream: read from the client, or sent (injected) to the upstream.
+    ToUpstream,
+    /// Upstream → client: read from the upstream, or sent (injected) to the client.
+    ToClient,
+}
+
 /// The bytes of a chunk: a read as the engine handed it over, or a piece of one. The pieces of a read share its
 /// buffer, so cutting a read into pieces copies nothing.
 #[derive(Debug, Clone)]
@@ -81,6 +104,7 @@ pub struct Chunk {
     pub peer: SocketAddr,
     pub direction: Direction,
     pub bytes: Payload,
+    pub leg: Leg,
     /// A piece of the same read as the chunk before it (see [`MAX_PIECE`]): it goes on that chunk's row and gets
     /// no header of its own.
     pub continued: bool,
@@ -94,8 +118,37 @@ impl Chunk {
             peer,
             direction,
             bytes: Payload::from(bytes),
+            leg: Leg::Direct,
             continued: false,
         }
+    }
+
+    /// The same, on a side of a relay's pair.
+    pub fn on(self, leg: Leg) -> Chunk {
+        Chunk { leg, ..self }
+    }
+
+    /// Whom it belongs to: its peer, or a relay pair's client (for either side of the pair).
+    pub fn owner(&self) -> SocketAddr {
+        match self.leg {
+            Leg::Upstream { client } => client,
+            Leg::Direct | Leg::Client => self.peer,
+        }
+    }
+
+    /// The way a relay's bytes went (`None`: not a relay's).
+    pub fn way(&self) -> Option<Way> {
+        let upstream = match self.leg {
+            Leg::Direct => return None,
+            Leg::Client => false,
+            Leg::Upstream { .. } => true,
+        };
+        // Read from the client or sent to the upstream: towards the upstream.
+        Some(if upstream == (self.direction == Direction::Tx) {
+            Way::ToUpstream
+        } else {
+            Way::ToClient
+        })
     }
 }
 
@@ -145,6 +198,7 @@ impl History {
             peer,
             direction,
             bytes,
+            leg,
             continued,
         } = chunk;
         for (nth, bytes) in bytes.pieces(MAX_PIECE).enumerate() {
@@ -154,6 +208,7 @@ impl History {
                 peer,
                 direction,
                 bytes,
+                leg,
                 continued: continued || nth > 0,
             }));
         }
@@ -282,6 +337,7 @@ impl History {
                     *last = Arc::new(Chunk {
                         bytes,
                         continued: last.continued,
+                        leg: last.leg,
                         ..Chunk::new(last.at, last.peer, last.direction, Vec::new())
                     });
                 }

@@ -8,7 +8,7 @@ use std::net::SocketAddr;
 use chrono::{DateTime, Local, Timelike};
 
 use crate::codec::text::{StreamDecoder, TextEncoding};
-use crate::history::Direction;
+use crate::history::{Direction, Way};
 
 /// "12:00:00.123". A leap second's nanoseconds run past 10⁹; it shows as .999.
 pub fn clock(at: &DateTime<Local>) -> String {
@@ -29,6 +29,18 @@ pub fn header(at: &DateTime<Local>, direction: Direction, peer: SocketAddr) -> S
         Direction::Tx => ("TX", '→'),
     };
     format!("[{}] {name} {arrow} {peer}", clock(at))
+}
+
+/// A relay's header row: "[12:00:00.123] C → U 127.0.0.1:5000", the way the bytes went as the command line's
+/// `--log` says it and the pair's client; what the window injected is "TX → U" or "TX → C".
+pub fn relay_header(at: &DateTime<Local>, way: Way, injected: bool, client: SocketAddr) -> String {
+    let label = match (injected, way) {
+        (false, Way::ToUpstream) => "C → U",
+        (false, Way::ToClient) => "U → C",
+        (true, Way::ToUpstream) => "TX → U",
+        (true, Way::ToClient) => "TX → C",
+    };
+    format!("[{}] {label} {client}", clock(at))
 }
 
 /// The command line's `--log` line (a contract): "[12:00:00.123] 127.0.0.1:5000: DATA", ending with one newline
@@ -105,6 +117,14 @@ mod tests {
         assert_eq!(
             header(&noon(), Direction::Tx, peer),
             "[12:00:00.123] TX → 127.0.0.1:5000"
+        );
+        assert_eq!(
+            relay_header(&noon(), Way::ToClient, false, peer),
+            "[12:00:00.123] U → C 127.0.0.1:5000"
+        );
+        assert_eq!(
+            relay_header(&noon(), Way::ToUpstream, true, peer),
+            "[12:00:00.123] TX → U 127.0.0.1:5000"
         );
         let mut out = String::new();
         log_line(&mut out, &noon(), peer, "ok\r\n");

@@ -1,6 +1,7 @@
 //! Automation without I/O: auto-reply rules and send/expect scripts — their TOML files (the formats are in
 //! docs/file-formats.md), what they match and what they answer. The engine runs them on every message.
 pub mod problem;
+pub mod replay;
 pub mod rules;
 pub mod script;
 

@@ -22,6 +22,8 @@ pub enum Problem {
     BothReplies,
     #[error("a rewrite needs reply or reply_hex: what to forward in place of the message")]
     RewriteWithoutReply,
+    #[error("a direction or an action other than reply applies only in a relay")]
+    OnlyInRelay,
     #[error("{ms} ms is more than an hour ({max})")]
     DelayTooLong { ms: u64, max: u64 },
     #[error("{ms} ms is more than a day ({max})")]

@@ -441,6 +441,26 @@ impl Rules {
         Rules::new(self.encoding, rules.cloned().collect())
     }
 
+    /// For a session that does not pass messages on: the first rule with a relay's `direction` or an action other
+    /// than reply, refused (it would silently do something else there).
+    pub fn refuse_forwarding(&self) -> Result<(), RulesError> {
+        let Some(index) = self.first_forwarding_rule() else {
+            return Ok(());
+        };
+        let spec = &self.rules[index].spec;
+        Err(RulesError::Rule {
+            at: Location { line: 1, column: 1 },
+            number: index + 1,
+            name: spec.name.clone(),
+            key: if spec.direction == Direction::Both {
+                "action"
+            } else {
+                "direction"
+            },
+            problem: Problem::OnlyInRelay,
+        })
+    }
+
     /// The first rule (from 0) with a relay's `direction` or an action other than reply: only a relay follows them.
     pub fn first_forwarding_rule(&self) -> Option<usize> {
         self.rules

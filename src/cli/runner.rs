@@ -387,7 +387,7 @@ impl Runner {
                         note(format_args!("error: {error} (client {peer} is sent nothing)"));
                         continue;
                     }
-                    Target::Default => return self.stop(Err(error)),
+                    Target::Default | Target::Upstream(_) => return self.stop(Err(error)),
                 },
             };
             if self.config.mode.caps().datagrams && len > MAX_DATAGRAM as u64 {

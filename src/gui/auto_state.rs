@@ -22,7 +22,8 @@ pub const MAX_RECEIVED_SHOWN: usize = 4096;
 
 /// The rules as edited, checked by the command line's own code (kept until the table or encoding changes).
 struct RulesCheck {
-    key: (Vec<RuleSpec>, TextEncoding),
+    /// The rules, the encoding, and whether the session passes messages on (a relay).
+    key: (Vec<RuleSpec>, TextEncoding, bool),
     result: Result<Rules, RulesError>,
 }
 
@@ -123,16 +124,21 @@ impl AutoState {
         changed
     }
 
-    /// Checks the table and the script as edited; cheap while neither changed.
-    pub(crate) fn check(&mut self, rules: &[RuleSpec], script: &ScriptSpec, encoding: TextEncoding) {
+    /// Checks the table and the script as edited; cheap while neither changed. Where the session does not pass
+    /// messages on (`forwards`), a relay's direction or action is refused, as the command line refuses it.
+    pub(crate) fn check(&mut self, rules: &[RuleSpec], script: &ScriptSpec, encoding: TextEncoding, forwards: bool) {
         if !self
             .rules_check
             .as_ref()
-            .is_some_and(|check| check.key.1 == encoding && check.key.0 == rules)
+            .is_some_and(|check| check.key.1 == encoding && check.key.2 == forwards && check.key.0 == rules)
         {
+            let result = Rules::from_specs(rules.to_vec(), encoding).and_then(|checked| match forwards {
+                true => Ok(checked),
+                false => checked.refuse_forwarding().map(|()| checked),
+            });
             self.rules_check = Some(RulesCheck {
-                result: Rules::from_specs(rules.to_vec(), encoding),
-                key: (rules.to_vec(), encoding),
+                result,
+                key: (rules.to_vec(), encoding, forwards),
             });
         }
         if !self

@@ -3,6 +3,7 @@
 //! On Linux rfd asks the desktop portal and falls back to zenity; with neither it returns nothing at once,
 //! which looks exactly like Cancel. A dialog that "closed" faster than a person can click, with no zenity
 //! installed, is taken to mean that no dialog exists, so the window can say so and ask for a typed path.
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -21,6 +22,8 @@ pub enum FilePurpose {
     ExportRules,
     ImportScript,
     ExportScript,
+    /// A relay's pair (by its client) as a replay script.
+    PairScript(SocketAddr),
 }
 
 impl FilePurpose {
@@ -37,6 +40,7 @@ impl FilePurpose {
             FilePurpose::SendFile | FilePurpose::ImportRules | FilePurpose::ImportScript => None,
             FilePurpose::ExportRules => Some("rules.toml".into()),
             FilePurpose::ExportScript => Some("script.toml".into()),
+            FilePurpose::PairScript(client) => Some(format!("pair-{}.toml", client.port())),
             FilePurpose::Capture => Some("capture.bin".into()),
             FilePurpose::Pcap => Some("wirepad.pcapng".into()),
             FilePurpose::SaveView => Some("wirepad.txt".into()),

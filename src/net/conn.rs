@@ -59,6 +59,8 @@ pub(super) struct Conn {
     /// Our end of the connection, as the OS says (the pcap's source or destination).
     pub local: SocketAddr,
     pub peer: SocketAddr,
+    /// What its `Sent` events call it: its peer, or a relay's name for its upstream leg (see `Ctx::received_as`).
+    pub key: SocketAddr,
     out: VecDeque<Outgoing>,
     written: usize,
     /// Bytes waiting to be written.
@@ -106,6 +108,7 @@ impl Conn {
             token,
             local,
             peer,
+            key: peer,
             out: VecDeque::new(),
             written: 0,
             queued: 0,
@@ -337,7 +340,7 @@ impl Conn {
                         ctx.dequeued(cost);
                         if front.report {
                             ctx.outbox.push(EventKind::Sent {
-                                peer: self.peer,
+                                peer: self.key,
                                 bytes: front.bytes.clone(),
                             });
                         }

@@ -93,6 +93,8 @@ pub enum Nobody {
     NotConnected,
     #[error("no clients are connected")]
     NoClients,
+    #[error("only a relay has an upstream to send to")]
+    UpstreamNeedsRelay,
     #[error("only a TCP server has clients to disconnect")]
     KickNeedsServer,
     #[error("only a UDP session can change its remote")]

@@ -28,8 +28,10 @@ pub(super) fn message_cost(len: usize) -> usize {
 pub enum Target {
     /// TCP client: the server. TCP server: every client. UDP: the remote (or the last sender with follow-peer).
     Default,
-    /// One connected client (TCP server) or one address (UDP).
+    /// One connected client (TCP server) or one address (UDP). A relay: that client's side of its pair.
     Peer(SocketAddr),
+    /// A relay: the upstream side of the pair of this client (`None`: of every pair).
+    Upstream(Option<SocketAddr>),
 }
 
 #[derive(Debug)]

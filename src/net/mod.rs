@@ -186,11 +186,11 @@ impl Counters {
         self.messages.store(0, Ordering::Relaxed);
     }
 
-    fn add_rx(&self, n: usize) {
+    pub(crate) fn add_rx(&self, n: usize) {
         self.rx_bytes.fetch_add(n as u64, Ordering::Relaxed);
     }
 
-    fn add_tx(&self, n: usize) {
+    pub(crate) fn add_tx(&self, n: usize) {
         self.tx_bytes.fetch_add(n as u64, Ordering::Relaxed);
     }
 

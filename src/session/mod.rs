@@ -2,6 +2,7 @@
 //! add up to (`state`), its throughput history (`stats`), and a session the command line hands to the window
 //! (`launch`). No window and no printing here.
 pub mod launch;
+pub mod pairs;
 pub mod spec;
 pub mod state;
 pub mod stats;

@@ -6,7 +6,9 @@ use crate::history::{Chunk, Direction};
 
 impl ViewOptions {
     pub(super) fn shows(&self, chunk: &Chunk) -> bool {
-        (self.show_tx || chunk.direction == Direction::Rx) && self.peer_filter.is_none_or(|peer| peer == chunk.peer)
+        (self.show_tx || chunk.direction == Direction::Rx)
+            && self.peer_filter.is_none_or(|peer| peer == chunk.owner())
+            && self.way_filter.is_none_or(|way| chunk.way() == Some(way))
     }
 
     /// Whether `chunk` is laid out as hex: everything in hex view, and sent binary in text view.
@@ -232,7 +234,10 @@ impl Line {
 }
 
 pub(super) fn header(chunk: &Chunk) -> String {
-    crate::render::header(&chunk.at, chunk.direction, chunk.peer)
+    match chunk.way() {
+        Some(way) => crate::render::relay_header(&chunk.at, way, chunk.direction == Direction::Tx, chunk.owner()),
+        None => crate::render::header(&chunk.at, chunk.direction, chunk.peer),
+    }
 }
 
 /// `\x01` for a control character (all are below U+00A0, so two digits suffice).

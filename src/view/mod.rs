@@ -28,7 +28,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::codec::text::{Carry, TextEncoding};
-use crate::history::{Chunk, Direction, History};
+use crate::history::{Chunk, Direction, History, Way};
 
 mod layout;
 mod rows;
@@ -69,8 +69,10 @@ pub struct ViewOptions {
     pub show_tx: bool,
     /// Wrap rows at this many columns; `None` wraps only at [`MAX_ROW_WIDTH`].
     pub wrap_columns: Option<usize>,
-    /// Show only this peer's chunks.
+    /// Show only this peer's chunks (a relay: both sides of this client's pair).
     pub peer_filter: Option<SocketAddr>,
+    /// A relay: show only the bytes that went this way.
+    pub way_filter: Option<Way>,
 }
 
 impl ViewOptions {
@@ -82,6 +84,7 @@ impl ViewOptions {
         show_tx: true,
         wrap_columns: None,
         peer_filter: None,
+        way_filter: None,
     };
 }
 
@@ -111,6 +114,8 @@ pub struct Row {
     pub seq: u64,
     pub peer: SocketAddr,
     pub direction: Direction,
+    /// A relay's: the way its bytes went.
+    pub way: Option<Way>,
     pub kind: RowKind,
     pub text: String,
 }

@@ -46,6 +46,7 @@ impl View {
             seq: entry.seq,
             peer: entry.chunk.peer,
             direction: entry.chunk.direction,
+            way: entry.chunk.way(),
             kind,
             text,
         }

@@ -407,6 +407,7 @@ fn rows_know_their_chunk() {
         seq,
         peer: peer(port),
         direction,
+        way: None,
         kind,
         text: text.to_owned(),
     };
@@ -491,6 +492,7 @@ fn rebuild_after_option_change_matches_a_fresh_build() {
                                 show_tx,
                                 wrap_columns,
                                 peer_filter,
+                                way_filter: None,
                             };
                             view.set_options(options.clone(), &log);
                             settle(&mut view, &log);
@@ -734,6 +736,7 @@ fn arbitrary_options() -> impl Strategy<Value = ViewOptions> {
         show_tx: flags[3],
         wrap_columns,
         peer_filter: flags[4].then(|| peer(B)),
+        way_filter: None,
     })
 }
 
@@ -792,4 +795,63 @@ proptest! {
             prop_assert_eq!(shown, expected);
         }
     }
+}
+
+/// A relay's pair: client A, its upstream leg B. Both sides belong to A; each side keeps its own text stream.
+#[test]
+fn a_relays_chunks_say_their_way_and_filter_by_pair_and_way() {
+    use crate::history::{Leg, Way};
+    let upstream = Leg::Upstream { client: peer(A) };
+    let said = [
+        (Rx, A, Leg::Client, &b"ping\n"[..]),
+        (Rx, B, upstream, b"pong\n"),
+        (Tx, B, upstream, b"up\n"),
+        (Rx, 7000, Leg::Client, b"other\n"),
+    ];
+    let mut log = History::default();
+    for (direction, port, leg, bytes) in said {
+        log.push(chunk((direction, port, bytes)).on(leg));
+    }
+    let view_of = |options: ViewOptions| {
+        let mut view = View::new(options);
+        settle(&mut view, &log);
+        texts(&view)
+    };
+    assert_eq!(
+        view_of(LOG),
+        [
+            "[12:00:00.123] C → U 127.0.0.1:5000",
+            "ping",
+            "[12:00:00.123] U → C 127.0.0.1:5000",
+            "pong",
+            "[12:00:00.123] TX → U 127.0.0.1:5000",
+            "up",
+            "[12:00:00.123] C → U 127.0.0.1:7000",
+            "other",
+        ]
+    );
+    let pair = ViewOptions {
+        peer_filter: Some(peer(A)),
+        ..STREAM
+    };
+    assert_eq!(view_of(pair.clone()), ["ping", "pong", "up"]);
+    let towards_upstream = ViewOptions {
+        way_filter: Some(Way::ToUpstream),
+        ..pair
+    };
+    assert_eq!(view_of(towards_upstream), ["ping", "up"]);
+    let rows: Vec<Option<Way>> = {
+        let mut view = View::new(STREAM);
+        settle(&mut view, &log);
+        all_rows(&view).into_iter().map(|row| row.way).collect()
+    };
+    assert_eq!(
+        rows,
+        [
+            Some(Way::ToUpstream),
+            Some(Way::ToClient),
+            Some(Way::ToUpstream),
+            Some(Way::ToUpstream)
+        ]
+    );
 }

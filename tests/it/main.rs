@@ -13,6 +13,8 @@ mod hostile;
 mod layout;
 mod pcap;
 mod relay;
+#[cfg(feature = "gui")]
+mod relay_ui;
 mod resilience;
 #[cfg(feature = "gui")]
 mod settings_file;

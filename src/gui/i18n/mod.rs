@@ -59,6 +59,7 @@ pub mod find;
 pub mod plot;
 pub mod quick;
 pub mod receive;
+pub mod relay;
 pub mod rules;
 pub mod script;
 pub mod send;
@@ -84,6 +85,7 @@ texts! {
     automation: AutomationLabels,
     rules: RulesLabels,
     script: ScriptLabels,
+    relay: RelayLabels,
 }
 
 impl Lang {

@@ -3,7 +3,7 @@ use std::collections::HashMap;
 use std::net::SocketAddr;
 
 use crate::gui::i18n::Notice;
-use crate::history::{Direction, History};
+use crate::history::{Direction, History, Way};
 use crate::net::{Command, Target};
 use crate::settings::Prefs;
 use crate::settings::check::MAX_TEXT;
@@ -36,8 +36,9 @@ impl Tab {
             TabAction::Kick(peer) => self.command(Command::Kick(peer)),
             TabAction::CancelExport => self.cancel_export(),
             TabAction::SetTarget(target) => self.state.target = target,
+            TabAction::SetSendWay(way) => self.state.send_way = way,
             TabAction::SetPaused(paused) => self.state.paused = paused,
-            TabAction::Layout { filter, columns } => self.update_view_options(filter, columns),
+            TabAction::Layout { filter, way, columns } => self.update_view_options(filter, way, columns),
             TabAction::ClearView => self.clear_view(),
             TabAction::ResetCounters => self.reset_counters(),
             TabAction::Find(action) => self.find(action),
@@ -88,8 +89,13 @@ impl Tab {
         self.state.auto.script_stopped();
     }
 
+    /// Where sends go: the client chosen or every one; a relay's to the client or the upstream side of its pair.
     pub(super) fn send_target(&self) -> Target {
-        self.state.target.map_or(Target::Default, Target::Peer)
+        let state = &self.state;
+        match state.send_way {
+            Way::ToUpstream if self.config.mode.caps().forwards => Target::Upstream(state.target),
+            _ => state.target.map_or(Target::Default, Target::Peer),
+        }
     }
 
     /// The bytes `text` means with the send settings, or an inline error (and nothing sent).

@@ -13,6 +13,7 @@ impl Tab {
         for (_, client) in state.client_list() {
             client.counters.reset();
         }
+        state.pairs.reset_counters();
         state.totals = Totals::default();
         state.log_dropped_at_reset = state.log.dropped_bytes_total();
         state.rates = Rates::default();

@@ -2,7 +2,7 @@
 use std::net::SocketAddr;
 use std::time::SystemTime;
 
-use crate::history::{Chunk, Direction};
+use crate::history::{Chunk, Direction, Leg};
 use crate::net::{Command, Event, EventKind, NetError, ScriptScope};
 use crate::settings::Prefs;
 
@@ -54,6 +54,9 @@ impl Tab {
         if let Some(live) = &mut self.state.live {
             live.apply(&event);
         }
+        if self.config.mode.caps().forwards {
+            self.state.pairs.apply(&event);
+        }
         match event.kind {
             EventKind::Connected { .. } => self.state.error = None,
             EventKind::ConnectFailed { reason } => self.attempt_failed(reason),
@@ -101,11 +104,16 @@ impl Tab {
         }
     }
 
-    /// Keeps a chunk for the view, unless paused (the counters are the engine's).
+    /// Keeps a chunk for the view, unless paused (the counters are the engine's); a relay's with its pair's side.
     fn record(&mut self, at: SystemTime, peer: SocketAddr, direction: Direction, bytes: Vec<u8>) {
         if !self.state.paused {
-            self.state.recent.seen(peer);
-            self.state.log.push(Chunk::new(at.into(), peer, direction, bytes));
+            let leg = match self.config.mode.caps().forwards {
+                true => self.state.pairs.leg_of(peer),
+                false => Leg::Direct,
+            };
+            let chunk = Chunk::new(at.into(), peer, direction, bytes).on(leg);
+            self.state.recent.seen(chunk.owner());
+            self.state.log.push(chunk);
         }
     }
 
@@ -135,7 +143,8 @@ impl Tab {
     fn check_automation(&mut self) {
         let config = &self.config;
         let auto = &mut self.state.auto;
-        auto.check(&config.rules, &config.script, config.receive.encoding);
+        let forwards = config.mode.caps().forwards;
+        auto.check(&config.rules, &config.script, config.receive.encoding, forwards);
         if let Ok(framing) = config.framing.framing()
             && auto.take_framing(framing.clone())
             && let Some(session) = &self.state.session

@@ -5,12 +5,14 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use crate::automation::file_text;
+use crate::automation::replay::{Speaker, replay_script};
 use crate::automation::rules::{Rules, RulesError};
 use crate::automation::script::{ScriptError, ScriptSpec};
 use crate::export::{ExportError, Format, Progress, Session as ExportSession};
 use crate::gui::auto_state::{editable_rules, editable_script};
 use crate::gui::dialog::FilePurpose;
 use crate::gui::i18n::Notice;
+use crate::history::{Chunk, Direction, Leg};
 use crate::net::{CaptureFile, Command, Session};
 use crate::session::state::LinkState;
 
@@ -43,7 +45,29 @@ impl Tab {
                 let text = self.config.script.to_toml();
                 self.write_file("wirepad-write", path, move || text)
             }
+            FilePurpose::PairScript(client) => self.save_pair_script(client, path),
         }
+    }
+
+    /// A relay pair's conversation, as the history holds it, written as a script that replays its client's part
+    /// (on a thread of its own: here only the chunks' handles are taken).
+    fn save_pair_script(&self, client: SocketAddr, path: PathBuf) {
+        let said: Vec<(Speaker, Arc<Chunk>)> = self
+            .state
+            .log
+            .since_shared(0)
+            .filter(|(_, chunk)| chunk.direction == Direction::Rx && chunk.owner() == client)
+            .filter_map(|(_, chunk)| match chunk.leg {
+                Leg::Client => Some((Speaker::Client, chunk.clone())),
+                Leg::Upstream { .. } => Some((Speaker::Server, chunk.clone())),
+                Leg::Direct => None,
+            })
+            .collect();
+        let encoding = self.config.receive.encoding;
+        self.write_file("wirepad-pair-script", path, move || {
+            let said = said.iter().map(|(speaker, chunk)| (*speaker, &chunk.bytes[..]));
+            replay_script(said, encoding).to_toml()
+        });
     }
 
     /// Hands the capture file to the open session; a later session appends to what this one writes.

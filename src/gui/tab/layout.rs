@@ -2,6 +2,7 @@
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
+use crate::history::Way;
 use crate::settings::TabConfig;
 use crate::view::ViewOptions;
 
@@ -17,9 +18,17 @@ impl Tab {
     }
 
     /// The view follows the receive settings, the filter and the pane's width; a change re-renders history.
-    pub(super) fn update_view_options(&mut self, filter: Option<SocketAddr>, measured_columns: usize) {
+    pub(super) fn update_view_options(
+        &mut self,
+        filter: Option<SocketAddr>,
+        way: Option<Way>,
+        measured_columns: usize,
+    ) {
         let columns = self.settled_columns(measured_columns);
-        let options = view_options(&self.config, filter, Some(columns));
+        let options = ViewOptions {
+            way_filter: way.filter(|_| self.config.mode.caps().forwards),
+            ..view_options(&self.config, filter, Some(columns))
+        };
         let state = &mut self.state;
         if *state.view.options() != options {
             state.view.set_options(options, &state.log);
@@ -72,5 +81,6 @@ pub(super) fn view_options(
         show_tx: receive.show_sent,
         wrap_columns: if receive.wrap { wrap_columns } else { None },
         peer_filter,
+        way_filter: None,
     }
 }

@@ -26,9 +26,10 @@ use crate::gui::auto_state::AutoState;
 use crate::gui::dialog::FilePurpose;
 use crate::gui::finder::Finder;
 use crate::gui::i18n::{Lang, Notice};
-use crate::history::History;
+use crate::history::{History, Way};
 use crate::net::{CaptureFile, CounterSnapshot, Kind, RemoteUse, Session};
 use crate::payload::PayloadError;
+use crate::session::pairs::Pairs;
 use crate::session::state::{ClientInfo, LinkState, SessionState};
 use crate::session::stats::Throughput;
 use crate::settings::TabConfig;
@@ -66,12 +67,15 @@ pub enum TabAction {
     Kick(SocketAddr),
     /// Stops the export being written (its partial file is removed).
     CancelExport,
-    /// Server mode: the client sends go to (`None`: every client).
+    /// Server mode: the client sends go to (`None`: every client). A relay: the pair, by its client.
     SetTarget(Option<SocketAddr>),
+    /// A relay: sends go to the client side (`ToClient`) or the upstream side of the pair chosen.
+    SetSendWay(Way),
     SetPaused(bool),
-    /// The receive pane's peer filter and its width in characters, as drawn.
+    /// The receive pane's peer filter (a relay: its pair and way) and its width in characters, as drawn.
     Layout {
         filter: Option<SocketAddr>,
+        way: Option<Way>,
         columns: usize,
     },
     ClearView,
@@ -226,8 +230,12 @@ pub struct TabState {
     opened_at_seq: u64,
     view: View,
     paused: bool,
-    /// Server mode: `None` sends to every client.
+    /// Server mode: `None` sends to every client. A relay: every pair.
     target: Option<SocketAddr>,
+    /// A relay: which side of the pair sends go to.
+    send_way: Way,
+    /// A relay's pairs, open and the last ended ones, across its sessions.
+    pairs: Pairs,
     /// The last network error, shown until the next Open (and only while the fields are the ones it was made with).
     error: Option<AttemptError>,
     /// Why the last send or send-box conversion did not happen (not open, no clients, …).
@@ -303,6 +311,14 @@ impl TabState {
 
     pub fn target(&self) -> Option<SocketAddr> {
         self.target
+    }
+
+    pub fn send_way(&self) -> Way {
+        self.send_way
+    }
+
+    pub fn pairs(&self) -> &Pairs {
+        &self.pairs
     }
 
     pub fn capture(&self) -> Option<&CaptureFile> {
@@ -429,6 +445,8 @@ impl Tab {
             view: View::new(view_options(&config, None, None)),
             paused: false,
             target: None,
+            send_way: Way::ToClient,
+            pairs: Pairs::default(),
             error: None,
             send_error: None,
             send_check: None,

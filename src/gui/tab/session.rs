@@ -16,9 +16,11 @@ impl Tab {
         let Ok(mut config) = self.config.validate() else { return };
         let state = &mut self.state;
         // What the automation fields say, where valid (a table with a problem waits for Apply).
+        let forwards = self.config.mode.caps().forwards;
+        let fields = &self.config;
         state
             .auto
-            .check(&self.config.rules, &self.config.script, self.config.receive.encoding);
+            .check(&fields.rules, &fields.script, fields.receive.encoding, forwards);
         if let Ok(framing) = self.config.framing.framing() {
             state.auto.take_framing(framing);
         }
@@ -114,6 +116,7 @@ impl Tab {
         state.session = None;
         state.live = None;
         state.target = None;
+        state.pairs.session_ended();
         state.rates = Rates::default();
         state.auto.closed();
     }

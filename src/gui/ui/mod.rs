@@ -4,6 +4,7 @@ pub mod automation_section;
 pub mod connection;
 pub mod find_bar;
 pub mod fonts;
+pub mod pairs;
 pub mod plot;
 pub mod receive;
 pub mod rules;
@@ -115,6 +116,13 @@ pub fn tab_ui(
                     AutoPanel::Script => script::script_panel(ui, cx, config, state),
                 })
             });
+    }
+    if config.mode.caps().forwards {
+        egui::Panel::top("pairs")
+            .resizable(true)
+            .default_size(150.0)
+            .size_range(90.0..=400.0)
+            .show(ui, |ui| actions.extend(pairs::pairs_table(ui, cx, state)));
     }
     if config.show_plot {
         egui::Panel::top("plot")

@@ -2,9 +2,10 @@
 use std::net::SocketAddr;
 
 use crate::export::find::Highlight;
+use crate::gui::i18n::Texts;
 use crate::gui::tab::{FindAction, TabAction as Action, TabId, TabState};
 use crate::gui::ui::{Cx, find_bar};
-use crate::history::Direction;
+use crate::history::{Direction, Way};
 use crate::settings::TabConfig;
 use crate::view::{Row, RowKind, View};
 
@@ -13,7 +14,14 @@ pub fn receive_pane(ui: &mut egui::Ui, cx: Cx, id: TabId, config: &mut TabConfig
     // A client has one peer; a server's clients and UDP's senders can be told apart.
     let many_peers = config.mode.caps().many_peers;
     let mut filter = view.options().peer_filter.filter(|_| many_peers);
-    let mut actions = toolbar(ui, cx, config, state, many_peers.then_some(&mut filter));
+    // A relay: the way its bytes go, too.
+    let forwards = config.mode.caps().forwards;
+    let mut way = view.options().way_filter.filter(|_| forwards);
+    let filters = Filters {
+        peer: many_peers.then_some(&mut filter),
+        way: forwards.then_some(&mut way),
+    };
+    let mut actions = toolbar(ui, cx, config, state, filters);
     if state.finder().open {
         actions.extend(find_bar::find_bar(ui, cx, id, config, state));
     }
@@ -32,20 +40,21 @@ pub fn receive_pane(ui: &mut egui::Ui, cx: Cx, id: TabId, config: &mut TabConfig
     let metrics = Metrics::of(ui);
     actions.push(Action::Layout {
         filter,
+        way,
         columns: metrics.columns,
     });
     actions.extend(rows(ui, cx, id, config.receive.wrap, state, metrics, many_peers));
     actions
 }
 
-/// Find, plot, the peer filter (where there are many peers) and the selection's count.
-fn toolbar(
-    ui: &mut egui::Ui,
-    cx: Cx,
-    config: &mut TabConfig,
-    state: &TabState,
-    filter: Option<&mut Option<SocketAddr>>,
-) -> Vec<Action> {
+/// The view's filters a kind has: by peer (a relay: by pair) where there are many, by way in a relay.
+struct Filters<'a> {
+    peer: Option<&'a mut Option<SocketAddr>>,
+    way: Option<&'a mut Option<Way>>,
+}
+
+/// Find, plot, the filters and the selection's count.
+fn toolbar(ui: &mut egui::Ui, cx: Cx, config: &mut TabConfig, state: &TabState, filters: Filters) -> Vec<Action> {
     let t = cx.t;
     let (view, finder) = (state.view(), state.finder());
     let mut actions = Vec::new();
@@ -65,8 +74,11 @@ fn toolbar(
         }
         ui.checkbox(&mut config.show_plot, t.plot.plot)
             .on_hover_text(t.plot.tip_plot);
-        if let Some(filter) = filter {
+        if let Some(filter) = filters.peer {
             peer_filter(ui, cx, state, filter);
+        }
+        if let Some(way) = filters.way {
+            way_filter(ui, cx, way);
         }
         if view.selection().is_some() {
             ui.label(format!("{} {}", t.receive.rows_selected, view.selected_rows()));
@@ -94,6 +106,31 @@ fn peer_filter(ui: &mut egui::Ui, cx: Cx, state: &TabState, filter: &mut Option<
         .response
         .labelled_by(label.id)
         .on_hover_text(t.receive.tip_filter);
+}
+
+/// A relay's bytes one way only, or both.
+fn way_filter(ui: &mut egui::Ui, cx: Cx, way: &mut Option<Way>) {
+    let t = cx.t;
+    let name = |way: Option<Way>| way.map_or(t.relay.both_ways, |way| way_name(t, way));
+    let label = ui.label(t.relay.way);
+    egui::ComboBox::from_id_salt("way-filter")
+        .selected_text(name(*way))
+        .show_ui(ui, |ui| {
+            for choice in [None, Some(Way::ToUpstream), Some(Way::ToClient)] {
+                ui.selectable_value(way, choice, name(choice));
+            }
+        })
+        .response
+        .labelled_by(label.id)
+        .on_hover_text(t.relay.tip_way_filter);
+}
+
+/// "C → U" or "U → C", as the headers and the command line's `--log` say it.
+pub(crate) fn way_name(t: &Texts, way: Way) -> &'static str {
+    match way {
+        Way::ToUpstream => t.relay.to_upstream,
+        Way::ToClient => t.relay.to_client,
+    }
 }
 
 /// The monospace grid the rows are laid out on.
@@ -205,7 +242,10 @@ struct Shown<'a> {
 /// One row: its gutter (a click selects it) and its text, with the find bar's matches marked.
 fn row_ui(ui: &mut egui::Ui, cx: Cx, shown: &Shown, metrics: Metrics, index: usize, row: &Row) -> Option<Action> {
     let view = shown.view;
-    let color = row_color(ui, row.direction, row.peer, row.kind, shown.many_peers);
+    let color = match (row.way, row.direction) {
+        (Some(way), Direction::Rx) => way_color(ui, way),
+        _ => row_color(ui, row.direction, row.peer, row.kind, shown.many_peers),
+    };
     let ranges = match shown.marks[usize::from(view.options().hex)] {
         Some(mark) if row.kind == RowKind::Data => mark.ranges(&row.text),
         _ => Vec::new(),
@@ -312,6 +352,18 @@ fn row_color(ui: &egui::Ui, direction: Direction, peer: SocketAddr, kind: RowKin
             }
         }
         (RowKind::Data, Direction::Rx) => ui.visuals().text_color(),
+    }
+}
+
+/// A relay's bytes, a colour each way (green towards the upstream, orange towards the client); injected bytes
+/// stay TX blue.
+fn way_color(ui: &egui::Ui, way: Way) -> egui::Color32 {
+    let dark = ui.visuals().dark_mode;
+    match (way, dark) {
+        (Way::ToUpstream, true) => egui::Color32::from_rgb(120, 210, 120),
+        (Way::ToUpstream, false) => egui::Color32::from_rgb(20, 120, 40),
+        (Way::ToClient, true) => egui::Color32::from_rgb(240, 170, 90),
+        (Way::ToClient, false) => egui::Color32::from_rgb(170, 80, 0),
     }
 }
 

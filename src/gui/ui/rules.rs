@@ -3,9 +3,10 @@
 //! running session only when every rule is valid.
 use egui_extras::{Column, TableBuilder};
 
-use crate::automation::rules::{MAX_DELAY_MS, RuleSpec};
+use crate::automation::rules::{Action as RuleAction, Direction, MAX_DELAY_MS, RuleSpec};
 use crate::gui::auto_state::AutoState;
 use crate::gui::dialog::FilePurpose;
+use crate::gui::i18n::Texts;
 use crate::gui::tab::{TabAction as Action, TabState};
 use crate::gui::ui::{Cx, RowEdit, checksum_combo, message_line, row_buttons, sideways, toml_buttons};
 use crate::settings::TabConfig;
@@ -33,7 +34,8 @@ pub fn rules_panel(ui: &mut egui::Ui, cx: Cx, config: &mut TabConfig, state: &Ta
         failed,
     ];
     message_line(ui, &messages.into_iter().flatten().collect::<Vec<_>>());
-    if let Some(edit) = rules_table(ui, cx, &mut config.rules, auto) {
+    let forwards = config.mode.caps().forwards;
+    if let Some(edit) = rules_table(ui, cx, &mut config.rules, auto, forwards) {
         edit.apply(&mut config.rules);
     }
     actions
@@ -74,14 +76,15 @@ fn toolbar(ui: &mut egui::Ui, cx: Cx, rules: &mut Vec<RuleSpec>, state: &TabStat
     actions
 }
 
-/// The rules, one row each with its hits; the row buttons' edit comes back.
-fn rules_table(ui: &mut egui::Ui, cx: Cx, rules: &mut [RuleSpec], auto: &AutoState) -> Option<RowEdit> {
+/// The rules, one row each with its hits (a relay's with its direction and action); the row buttons' edit comes
+/// back.
+fn rules_table(ui: &mut egui::Ui, cx: Cx, rules: &mut [RuleSpec], auto: &AutoState, forwards: bool) -> Option<RowEdit> {
     let t = cx.t;
     let mut edit = None;
     let count = rules.len();
     sideways(ui, "rules-scroll", |ui| {
-        let mut names = [egui::Id::NULL; 4];
-        TableBuilder::new(ui)
+        let mut names = [egui::Id::NULL; 6];
+        let table = TableBuilder::new(ui)
             .id_salt("rules")
             .striped(true)
             .cell_layout(egui::Layout::left_to_right(egui::Align::Center))
@@ -90,7 +93,12 @@ fn rules_table(ui: &mut egui::Ui, cx: Cx, rules: &mut [RuleSpec], auto: &AutoSta
             .column(Column::initial(210.0).at_least(160.0).clip(true))
             .column(Column::initial(200.0).at_least(150.0).clip(true))
             .column(Column::exact(130.0))
-            .column(Column::exact(80.0))
+            .column(Column::exact(80.0));
+        let table = match forwards {
+            true => table.column(Column::exact(110.0)).column(Column::exact(90.0)),
+            false => table,
+        };
+        table
             .column(Column::exact(50.0))
             .column(Column::auto())
             .header(ROW_HEIGHT, |mut header| {
@@ -104,6 +112,10 @@ fn rules_table(ui: &mut egui::Ui, cx: Cx, rules: &mut [RuleSpec], auto: &AutoSta
                 header.col(|ui| {
                     ui.strong(t.rules.delay_ms);
                 });
+                if forwards {
+                    header.col(|ui| names[4] = ui.strong(t.relay.direction).on_hover_text(t.relay.tip_direction).id);
+                    header.col(|ui| names[5] = ui.strong(t.relay.action).on_hover_text(t.relay.tip_action).id);
+                }
                 header.col(|ui| {
                     ui.strong(t.rules.hits);
                 });
@@ -116,7 +128,7 @@ fn rules_table(ui: &mut egui::Ui, cx: Cx, rules: &mut [RuleSpec], auto: &AutoSta
                         return;
                     };
                     let hits = auto.hits(index, spec);
-                    rule_row(&mut row, cx, index, spec, hits, names);
+                    rule_row(&mut row, cx, (index, forwards), spec, hits, names);
                     row.col(|ui| edit = edit.or(row_buttons(ui, t, index, count)));
                 });
             });
@@ -124,14 +136,14 @@ fn rules_table(ui: &mut egui::Ui, cx: Cx, rules: &mut [RuleSpec], auto: &AutoSta
     edit
 }
 
-/// A rule's cells but its row buttons.
+/// A rule's cells but its row buttons (`forwards`: a relay's, with its direction and action).
 fn rule_row(
     row: &mut egui_extras::TableRow<'_, '_>,
     cx: Cx,
-    index: usize,
+    (index, forwards): (usize, bool),
     spec: &mut RuleSpec,
     hits: Option<u64>,
-    names: [egui::Id; 4],
+    names: [egui::Id; 6],
 ) {
     let t = cx.t;
     row.col(|ui| {
@@ -153,9 +165,68 @@ fn rule_row(
     row.col(|ui| {
         ui.add(egui::DragValue::new(&mut spec.delay_ms).range(0..=MAX_DELAY_MS));
     });
+    if forwards {
+        let directions = direction_names(t);
+        row.col(|ui| {
+            relay_combo(
+                ui,
+                (("rule-direction", index), names[4]),
+                &mut spec.direction,
+                &directions,
+            )
+        });
+        row.col(|ui| {
+            relay_combo(
+                ui,
+                (("rule-action", index), names[5]),
+                &mut spec.action,
+                &action_names(t),
+            )
+        });
+    }
     row.col(|ui| {
         ui.label(hits.map_or("-".to_owned(), |hits| hits.to_string()));
     });
+}
+
+fn direction_names(t: &Texts) -> [(Direction, &'static str); 3] {
+    [
+        (Direction::Both, t.relay.both),
+        (Direction::ToUpstream, t.relay.to_upstream),
+        (Direction::ToClient, t.relay.to_client),
+    ]
+}
+
+fn action_names(t: &Texts) -> [(RuleAction, &'static str); 4] {
+    [
+        (RuleAction::Reply, t.relay.reply),
+        (RuleAction::Rewrite, t.relay.rewrite),
+        (RuleAction::Drop, t.relay.drop),
+        (RuleAction::Delay, t.relay.delay),
+    ]
+}
+
+/// A relay rule's direction or action, chosen among `names`; `(id, column)`: its id and its column's header.
+fn relay_combo<T: Copy + PartialEq>(
+    ui: &mut egui::Ui,
+    (id, column): (impl egui::AsIdSalt, egui::Id),
+    value: &mut T,
+    names: &[(T, &str)],
+) {
+    let selected = names
+        .iter()
+        .find(|(choice, _)| choice == value)
+        .map_or("", |(_, name)| name);
+    egui::ComboBox::from_id_salt(id)
+        .width(80.0)
+        .selected_text(selected)
+        .show_ui(ui, |ui| {
+            for (choice, name) in names {
+                ui.selectable_value(value, *choice, *name);
+            }
+        })
+        .response
+        .labelled_by(column);
 }
 
 fn match_cell(ui: &mut egui::Ui, cx: Cx, index: usize, spec: &mut RuleSpec, name: egui::Id) {

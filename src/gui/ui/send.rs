@@ -1,9 +1,12 @@
 //! The send box (Ctrl+Enter sends), and the side panel: the client list in server mode and quick commands.
+use std::net::SocketAddr;
+
 use egui_extras::{Column, TableBuilder};
 
 use crate::gui::tab::{TabAction as Action, TabState};
 use crate::gui::ui::status::human_bytes;
 use crate::gui::ui::{Cx, error_label};
+use crate::history::Way;
 use crate::settings::check::MAX_TEXT;
 use crate::settings::{QuickCommand, TabConfig};
 
@@ -11,24 +14,12 @@ pub fn send_box(ui: &mut egui::Ui, cx: Cx, config: &mut TabConfig, state: &TabSt
     let mut actions = Vec::new();
     let t = cx.t;
     let open = state.is_open();
-    if config.mode.caps().accepts {
+    let caps = config.mode.caps();
+    if caps.accepts {
         ui.horizontal(|ui| {
-            let label = ui.label(t.clients.send_to);
-            let mut target = state.target();
-            let selected = target.map_or_else(|| t.clients.all_clients.to_string(), |peer| peer.to_string());
-            egui::ComboBox::from_id_salt("send-target")
-                .selected_text(selected)
-                .show_ui(ui, |ui| {
-                    ui.selectable_value(&mut target, None, t.clients.all_clients);
-                    for peer in state.clients() {
-                        ui.selectable_value(&mut target, Some(*peer), peer.to_string());
-                    }
-                })
-                .response
-                .labelled_by(label.id)
-                .on_hover_text(t.clients.tip_send_to);
-            if target != state.target() {
-                actions.push(Action::SetTarget(target));
+            actions.extend(send_target(ui, cx, state, caps.forwards));
+            if caps.forwards {
+                actions.extend(send_way(ui, cx, state));
             }
         });
     }
@@ -84,6 +75,58 @@ pub fn send_box(ui: &mut egui::Ui, cx: Cx, config: &mut TabConfig, state: &TabSt
     actions
 }
 
+/// The client sends go to, or every one; a relay's pair (by its client), or every pair.
+fn send_target(ui: &mut egui::Ui, cx: Cx, state: &TabState, relay: bool) -> Option<Action> {
+    let t = cx.t;
+    let label = ui.label(t.clients.send_to);
+    let mut target = state.target();
+    let all = if relay {
+        t.relay.all_pairs
+    } else {
+        t.clients.all_clients
+    };
+    let selected = target.map_or_else(|| all.to_string(), |peer| peer.to_string());
+    let clients: Vec<SocketAddr> = if relay {
+        state.pairs().clients().collect()
+    } else {
+        state.clients().copied().collect()
+    };
+    egui::ComboBox::from_id_salt("send-target")
+        .selected_text(selected)
+        .show_ui(ui, |ui| {
+            ui.selectable_value(&mut target, None, all);
+            for peer in clients {
+                ui.selectable_value(&mut target, Some(peer), peer.to_string());
+            }
+        })
+        .response
+        .labelled_by(label.id)
+        .on_hover_text(t.clients.tip_send_to);
+    (target != state.target()).then_some(Action::SetTarget(target))
+}
+
+/// A relay: the client side of the pair, or its upstream side.
+fn send_way(ui: &mut egui::Ui, cx: Cx, state: &TabState) -> Option<Action> {
+    let t = cx.t;
+    let name = |way| match way {
+        Way::ToClient => t.relay.client_side,
+        Way::ToUpstream => t.relay.upstream_side,
+    };
+    let mut way = state.send_way();
+    let label = ui.label(t.relay.side);
+    egui::ComboBox::from_id_salt("send-way")
+        .selected_text(name(way))
+        .show_ui(ui, |ui| {
+            for choice in [Way::ToClient, Way::ToUpstream] {
+                ui.selectable_value(&mut way, choice, name(choice));
+            }
+        })
+        .response
+        .labelled_by(label.id)
+        .on_hover_text(t.relay.tip_side);
+    (way != state.send_way()).then_some(Action::SetSendWay(way))
+}
+
 /// The quick commands every tab shares, and the one being edited.
 pub struct QuickCommands<'a> {
     pub commands: &'a mut Vec<QuickCommand>,
@@ -98,7 +141,8 @@ pub fn side_panel(
     quick: QuickCommands<'_>,
 ) -> Vec<Action> {
     let mut actions = Vec::new();
-    if config.mode.caps().accepts {
+    // A relay's clients are in its pairs table.
+    if config.mode.caps().accepts && !config.mode.caps().forwards {
         ui.heading(format!("{} ({})", cx.t.clients.clients, state.client_count()));
         actions.extend(client_table(ui, cx, state));
         ui.separator();

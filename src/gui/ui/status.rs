@@ -35,6 +35,9 @@ pub fn status_bar(ui: &mut egui::Ui, cx: Cx, config: &TabConfig, state: &TabStat
             ui.label(format!("{name}: {}{rate}", human_bytes(bytes)))
                 .on_hover_text(format!("{} {}\n{tip}", grouped(bytes), t.status.bytes));
         }
+        if config.mode.caps().forwards {
+            each_way(ui, t, state);
+        }
         // Shown once they happen: periodic sends the worker was too late for, datagrams the kernel dropped.
         let engine = totals.engine();
         if engine.missed_ticks > 0 {
@@ -52,6 +55,18 @@ pub fn status_bar(ui: &mut egui::Ui, cx: Cx, config: &TabConfig, state: &TabStat
         }
     });
     actions
+}
+
+/// A relay's bytes each way, over its pairs since Reset.
+fn each_way(ui: &mut egui::Ui, t: &Texts, state: &TabState) {
+    let (to_upstream, to_client) = state.pairs().bytes_each_way();
+    for (name, bytes, tip) in [
+        (t.relay.to_upstream, to_upstream, t.relay.tip_to_upstream),
+        (t.relay.to_client, to_client, t.relay.tip_to_client),
+    ] {
+        ui.label(format!("{name}: {}", human_bytes(bytes)))
+            .on_hover_text(format!("{} {}\n{tip}", grouped(bytes), t.status.bytes));
+    }
 }
 
 /// The kernel's UDP drops, and their tooltip: the count once there are any; "not available" for a session the OS

@@ -338,6 +338,14 @@ impl Relay {
             .ok_or(NetError::UnknownPeer { addr: name })
     }
 
+    /// The name of the upstream leg of `client`'s pair.
+    fn upstream_of(&self, client: SocketAddr) -> Result<SocketAddr, NetError> {
+        let id = self.pair_of(client)?;
+        self.pairs
+            .get(&id)
+            .map_or(Err(NetError::UnknownPeer { addr: client }), Pair::upstream_key)
+    }
+
     fn legs(&self) -> impl Iterator<Item = &Leg> {
         self.pairs.values().flat_map(|pair| {
             let upstream = match &pair.upstream {
@@ -382,13 +390,25 @@ impl Transport for Relay {
     }
 
     fn send(&mut self, ctx: &mut Ctx, to: Target, bytes: Bytes, report: bool) -> Result<(), NetError> {
-        let names: Vec<SocketAddr> = match to {
-            Target::Peer(name) => vec![platform::canonical(name)],
-            Target::Default if self.pairs.is_empty() => return Err(NetError::NoPeer(Nobody::NoClients)),
-            Target::Default => self.pairs.values().map(|pair| pair.client.key).collect(),
+        let every = matches!(to, Target::Default | Target::Upstream(None));
+        let names: Vec<Result<SocketAddr, NetError>> = match to {
+            _ if every && self.pairs.is_empty() => return Err(NetError::NoPeer(Nobody::NoClients)),
+            Target::Peer(name) => vec![Ok(platform::canonical(name))],
+            Target::Default => self.pairs.values().map(|pair| Ok(pair.client.key)).collect(),
+            Target::Upstream(Some(client)) => vec![self.upstream_of(client)],
+            Target::Upstream(None) => self.pairs.values().map(Pair::upstream_key).collect(),
         };
         for name in names {
-            let id = self.pair_of(name)?;
+            let found = name.and_then(|name| Ok((self.pair_of(name)?, name)));
+            let (id, name) = match found {
+                Ok(found) => found,
+                // A pair still connecting must not stop a send to the others.
+                Err(error) if every => {
+                    ctx.error(error);
+                    continue;
+                }
+                Err(error) => return Err(error),
+            };
             let Some(pair) = self.pairs.get_mut(&id) else {
                 continue;
             };
@@ -400,7 +420,7 @@ impl Transport for Relay {
                 Ok(Ok(())) => {}
                 Ok(Err(end)) => self.remove(ctx, id, end),
                 // One stuck client must not stop a send to the others.
-                Err(error) if to == Target::Default => ctx.error(error),
+                Err(error) if every => ctx.error(error),
                 Err(error) => return Err(error),
             }
         }
@@ -408,12 +428,17 @@ impl Transport for Relay {
     }
 
     fn queued(&self, to: Target) -> usize {
-        match to {
-            Target::Peer(name) => self
+        let name = match to {
+            Target::Peer(name) => Some(platform::canonical(name)),
+            Target::Upstream(Some(client)) => self.upstream_of(client).ok(),
+            Target::Default | Target::Upstream(None) => None,
+        };
+        match name {
+            Some(name) => self
                 .legs()
-                .find(|leg| leg.key == platform::canonical(name))
+                .find(|leg| leg.key == name)
                 .map_or(0, |leg| leg.conn.queued()),
-            Target::Default => self.legs().map(|leg| leg.conn.queued()).max().unwrap_or(0),
+            None => self.legs().map(|leg| leg.conn.queued()).max().unwrap_or(0),
         }
     }
 

@@ -13,7 +13,7 @@ use super::super::auto::Reply;
 use super::super::conn::{Conn, MAX_QUEUED, MAX_QUEUED_TOTAL, Outgoing, READ_PAST_TOTAL, READS_PER_TURN, Status};
 use super::super::message::message_cost;
 use super::super::transport::Ctx;
-use super::super::{Bytes, LeaveReason, NetError};
+use super::super::{Bytes, LeaveReason, NetError, Nobody};
 use super::filter::{Filter, Verdict};
 use crate::codec::framing::{Framer, Message};
 
@@ -45,7 +45,8 @@ pub(super) struct Leg {
 }
 
 impl Leg {
-    pub fn new(conn: Conn, key: SocketAddr, filter: Option<&Filter>) -> Leg {
+    pub fn new(mut conn: Conn, key: SocketAddr, filter: Option<&Filter>) -> Leg {
+        conn.key = key;
         Leg {
             conn,
             key,
@@ -234,6 +235,14 @@ impl Pair {
             });
         }
         Ok(())
+    }
+
+    /// The name of its upstream leg, once connected.
+    pub fn upstream_key(&self) -> Result<SocketAddr, NetError> {
+        match &self.upstream {
+            Upstream::Open(leg) => Ok(leg.key),
+            _ => Err(NetError::NoPeer(Nobody::NotConnected)),
+        }
     }
 
     /// Bytes for the leg `key` names from the consumer (a send box).

@@ -318,6 +318,9 @@ impl Transport for TcpClient {
     }
 
     fn send(&mut self, ctx: &mut Ctx, to: Target, bytes: Bytes, report: bool) -> Result<(), NetError> {
+        if let Target::Upstream(_) = to {
+            return Err(NetError::NoPeer(Nobody::UpstreamNeedsRelay));
+        }
         let State::Connected { conn, .. } = &mut self.state else {
             return Err(NetError::NoPeer(Nobody::NotConnected));
         };

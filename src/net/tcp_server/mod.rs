@@ -165,6 +165,7 @@ impl Transport for TcpServer {
                 return Err(NetError::NoPeer(Nobody::NoClients));
             }
             Target::Default => self.conns.keys().copied().collect(),
+            Target::Upstream(_) => return Err(NetError::NoPeer(Nobody::UpstreamNeedsRelay)),
         };
         let mut first_error = None;
         for token in tokens {
@@ -206,6 +207,7 @@ impl Transport for TcpServer {
                 .and_then(|t| self.conns.get(&t))
                 .map_or(0, Conn::queued),
             Target::Default => self.conns.values().map(Conn::queued).max().unwrap_or(0),
+            Target::Upstream(_) => 0,
         }
     }
 

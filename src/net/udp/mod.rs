@@ -401,6 +401,7 @@ impl Transport for Udp {
         let dest = match to {
             Target::Peer(addr) => addr,
             Target::Default => self.remote.ok_or(NetError::NoPeer(Nobody::NoRemote))?,
+            Target::Upstream(_) => return Err(NetError::NoPeer(Nobody::UpstreamNeedsRelay)),
         };
         self.enqueue(ctx, dest, Outgoing { bytes, report }, true)
     }

@@ -1,0 +1,141 @@
+//! A relay tab's pairs: each client with its own connection to the upstream, its state, bytes each way, why it
+//! ended, and its buttons (kick while open; save its conversation as a script).
+use egui_extras::{Column, TableBuilder};
+
+use crate::gui::dialog::FilePurpose;
+use crate::gui::i18n::{Notice, Texts};
+use crate::gui::tab::{TabAction as Action, TabState};
+use crate::gui::ui::Cx;
+use crate::gui::ui::status::{grouped, human_bytes};
+use crate::net::LeaveReason;
+use crate::session::pairs::{PairInfo, PairState};
+
+const ROW_HEIGHT: f32 = 22.0;
+
+pub fn pairs_table(ui: &mut egui::Ui, cx: Cx, state: &TabState) -> Vec<Action> {
+    let t = cx.t;
+    let pairs = state.pairs();
+    ui.heading(format!(
+        "{} ({} {})",
+        t.relay.pairs,
+        pairs.open_count(),
+        t.relay.open_pairs
+    ));
+    let mut actions = Vec::new();
+    let rows: Vec<&PairInfo> = pairs.iter().collect();
+    egui::ScrollArea::horizontal().id_salt("pairs-scroll").show(ui, |ui| {
+        TableBuilder::new(ui)
+            .id_salt("pairs")
+            .striped(true)
+            .auto_shrink([false, true])
+            .cell_layout(egui::Layout::left_to_right(egui::Align::Center))
+            // Fixed starting widths (no remainder), so a narrow pane scrolls the table sideways instead of cutting
+            // it; the reason last, as it may be long, and the buttons before it in sight.
+            .column(Column::initial(120.0).at_least(90.0).clip(true))
+            .column(Column::initial(120.0).at_least(90.0).clip(true))
+            .column(Column::initial(70.0).at_least(50.0).clip(true))
+            .column(Column::initial(64.0).at_least(50.0).clip(true))
+            .column(Column::initial(64.0).at_least(50.0).clip(true))
+            .column(Column::auto())
+            .column(Column::initial(240.0).at_least(80.0).clip(true))
+            .header(ROW_HEIGHT, |mut header| {
+                for (label, tip) in [
+                    (t.relay.client, None),
+                    (t.relay.via, Some(t.relay.tip_via)),
+                    (t.relay.state, None),
+                    (t.relay.to_upstream, Some(t.relay.tip_to_upstream)),
+                    (t.relay.to_client, Some(t.relay.tip_to_client)),
+                    ("", None),
+                    (t.relay.reason, None),
+                ] {
+                    header.col(|ui| {
+                        let label = ui.strong(label);
+                        if let Some(tip) = tip {
+                            label.on_hover_text(tip);
+                        }
+                    });
+                }
+            })
+            .body(|body| {
+                body.rows(ROW_HEIGHT, rows.len(), |mut row| {
+                    if let Some(pair) = rows.get(row.index()) {
+                        pair_row(&mut row, cx, pair, &mut actions);
+                    }
+                });
+            });
+    });
+    actions
+}
+
+fn pair_row(row: &mut egui_extras::TableRow<'_, '_>, cx: Cx, pair: &PairInfo, actions: &mut Vec<Action>) {
+    let t = cx.t;
+    row.col(|ui| {
+        let since = pair.since.format("%Y-%m-%d %H:%M:%S");
+        ui.add(egui::Label::new(pair.client.to_string()).truncate())
+            .on_hover_text(format!("{}\n{} {since}", pair.client, t.clients.since));
+    });
+    row.col(|ui| {
+        let via = pair.via.map_or_else(|| "-".to_owned(), |via| via.to_string());
+        let upstream = pair
+            .upstream
+            .map(|upstream| format!(" → {upstream}"))
+            .unwrap_or_default();
+        ui.add(egui::Label::new(&via).truncate())
+            .on_hover_text(format!("{via}{upstream}"));
+    });
+    row.col(|ui| {
+        ui.label(state_name(t, &pair.state));
+    });
+    let (to_upstream, to_client) = pair.bytes();
+    for bytes in [to_upstream, to_client] {
+        row.col(|ui| {
+            ui.label(human_bytes(bytes))
+                .on_hover_text(format!("{} {}", grouped(bytes), t.status.bytes));
+        });
+    }
+    row.col(|ui| {
+        if pair.is_open() && ui.small_button(t.relay.kick).on_hover_text(t.relay.tip_kick).clicked() {
+            actions.push(Action::Kick(pair.client));
+        }
+        let save = egui::Button::new(t.relay.save_script).small();
+        if ui
+            .add_enabled(cx.dialog_free, save)
+            .on_hover_text(t.relay.tip_save_script)
+            .on_disabled_hover_text(t.dialogs.file_dialog_busy)
+            .clicked()
+        {
+            actions.push(Action::PickFile(FilePurpose::PairScript(pair.client)));
+        }
+    });
+    row.col(|ui| {
+        if let Some(reason) = reason(cx, &pair.state) {
+            ui.add(egui::Label::new(&reason).truncate()).on_hover_text(&reason);
+        }
+    });
+}
+
+fn state_name(t: &Texts, state: &PairState) -> &'static str {
+    match state {
+        PairState::Connecting => t.relay.connecting,
+        PairState::Open => t.relay.open,
+        PairState::Ended { .. } => t.relay.ended,
+    }
+}
+
+/// Why an ended pair ended: the failure said in full, else how.
+fn reason(cx: Cx, state: &PairState) -> Option<String> {
+    let t = cx.t;
+    let PairState::Ended { reason, error } = state else {
+        return None;
+    };
+    Some(match error {
+        Some(error) => cx.lang.notice(&Notice::Net(error.clone())),
+        None => match reason {
+            LeaveReason::Closed => t.relay.closed,
+            LeaveReason::Reset => t.relay.reset,
+            LeaveReason::Kicked => t.relay.kicked,
+            LeaveReason::Error => t.relay.error,
+        }
+        .to_owned(),
+    })
+}
