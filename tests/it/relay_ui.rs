@@ -149,9 +149,9 @@ fn a_relay_rule_is_refused_in_a_server_tab_and_its_columns_show_only_in_a_relay(
     harness.state_mut().tab_mut().config.rules = vec![rule];
     let server = open_server(&mut harness);
     step_until(&mut harness, "the refusal, said", |h| {
-        // Its rule and key on the first line, why on the next.
+        // On the table's message line, naming its rule and key.
         h.query_by_label_contains(
-            "rule 1:\n`direction`: a direction or an action other than reply applies only in a relay",
+            "rule 1: `direction`: a direction or an action other than reply applies only in a relay",
         )
         .is_some()
     });
