@@ -176,7 +176,7 @@ impl UdpRelay {
                 break;
             }
             match self.socket.recv_from(&mut buf) {
-                Ok((n, peer)) => self.from_client(ctx, platform::canonical(peer), &buf[..n]),
+                Ok((n, peer)) => self.client_sent(ctx, platform::canonical(peer), &buf[..n]),
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted || platform::is_stale_udp_reset(&e) => {}
                 Err(source) => {
@@ -204,7 +204,7 @@ impl UdpRelay {
         true
     }
 
-    fn from_client(&mut self, ctx: &mut Ctx, peer: SocketAddr, data: &[u8]) {
+    fn client_sent(&mut self, ctx: &mut Ctx, peer: SocketAddr, data: &[u8]) {
         let now = Instant::now();
         if !self.clients.contains_key(&peer) && !self.open(ctx, peer, now) {
             return;
