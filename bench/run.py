@@ -10,7 +10,8 @@ first frame, idle RSS and CPU, frame times and RSS in floods), tabs (20 tabs eac
 times), automation (a rule's reply round trip vs socat PIPE, 1,000 clients of rule replies, capture with 1,000
 rules vs none), search (find in a 64 MiB history: first and all matches vs Python), pcap (1 GiB
 to a file with and without --pcap, and socat), relay (1 GiB each way at once through `wirepad relay` vs socat fork,
-added latency p50/p99 vs direct). --quick runs smaller loads (a smoke test, not the
+added latency p50/p99 vs direct, 1,000 pairs x 100 round trips vs direct, RSS with a client not reading 1 GiB, UDP
+echoes vs socat UDP-LISTEN fork). --quick runs smaller loads (a smoke test, not the
 figures). Needs socat, python3, Xvfb and xdotool; builds the release binary first unless --no-build.
 Exit status: 0 when it ran (whatever the results), 1 when a part could not run.
 """

@@ -40,6 +40,7 @@ Sessions:
   wirepad udp [--bind LOCAL] [--remote HOST:PORT] [--follow-peer] [--broadcast] [--join GROUP]... [OPTIONS]
   wirepad relay LISTEN UPSTREAM [--max-pairs N] [--connect-timeout MS] [OPTIONS]      each client gets its own
                                             connection to UPSTREAM; bytes pass unchanged both ways
+        [--udp [--udp-idle S]]              relay datagrams: a socket towards UPSTREAM per client address
 
 OPTIONS (see `wirepad help tcp-server` for the details):
   -e, --encoding NAME   --hex   --log   -q, --quiet   --recv-file PATH   --pcap FILE
@@ -147,12 +148,18 @@ pub struct RelayArgs {
     /// Where each client's own connection goes: HOST:PORT or [IPv6]:PORT (resolved once, at start)
     #[arg(value_name = "UPSTREAM", value_parser = parse_upstream)]
     pub upstream: String,
-    /// Refuse clients beyond N pairs at once
+    /// Refuse clients beyond N pairs at once (with --udp: datagrams of a client address past N are dropped)
     #[arg(long, value_name = "N", value_parser = parse_max_clients)]
     pub max_pairs: Option<usize>,
-    /// Milliseconds each connection to the upstream may take (1 to 3600000)
-    #[arg(long, value_name = "MS", default_value_t = 5000, value_parser = clap::value_parser!(u64).range(1..=3_600_000))]
-    pub connect_timeout: u64,
+    /// Milliseconds each connection to the upstream may take (1 to 3600000; default 5000; TCP only)
+    #[arg(long, value_name = "MS", conflicts_with = "udp", value_parser = clap::value_parser!(u64).range(1..=3_600_000))]
+    pub connect_timeout: Option<u64>,
+    /// Relay datagrams: each client address gets its own socket towards UPSTREAM
+    #[arg(long)]
+    pub udp: bool,
+    /// With --udp: forget a client after S seconds without a datagram either way (default 120; at most 86400)
+    #[arg(long, value_name = "S", requires = "udp", value_parser = parse_udp_idle)]
+    pub udp_idle: Option<Duration>,
     #[command(flatten)]
     pub common: CommonArgs,
 }
@@ -386,7 +393,10 @@ impl SessionArgs {
                 listen: args.listen,
                 upstream: args.upstream.clone(),
                 max_pairs: args.max_pairs,
-                connect_timeout: Duration::from_millis(args.connect_timeout),
+                connect_timeout: args
+                    .connect_timeout
+                    .map_or(relay::CONNECT_TIMEOUT, Duration::from_millis),
+                udp_idle: args.udp.then(|| args.udp_idle.unwrap_or(relay::UDP_IDLE)),
             }),
         }
     }
@@ -398,6 +408,11 @@ impl SessionArgs {
     pub fn for_window(&self) -> Result<WindowSession, CliError> {
         let common = self.common();
         let parts = self.mode().parts();
+        // The option as the user typed it: a relay's limit is --max-pairs.
+        let (max_option, udp) = match self {
+            SessionArgs::Relay(relay) => ("--max-pairs", relay.udp),
+            _ => ("--max-clients", false),
+        };
         let cli_only = [
             (common.receive.quiet, "--quiet"),
             (common.send.stdin, "--stdin"),
@@ -406,7 +421,8 @@ impl SessionArgs {
             (common.quit.quit_after_bytes.is_some(), "--quit-after-bytes"),
             (common.quit.quit_after_secs.is_some(), "--quit-after-secs"),
             (common.quit.quit_when_idle.is_some(), "--quit-when-idle"),
-            (parts.max_clients.is_some(), "--max-clients"),
+            (parts.max_clients.is_some(), max_option),
+            (udp, "--udp"),
             (parts.groups.len() > 1, "a second --join"),
         ];
         if let Some((_, option)) = cli_only.iter().find(|(given, _)| *given) {
@@ -568,6 +584,15 @@ fn parse_max_clients(text: &str) -> Result<usize, String> {
         Ok(n) => Ok(n),
         Err(_) => Err(format!("\"{text}\" is not a whole number")),
     }
+}
+
+/// Seconds, more than 0 and at most a day.
+fn parse_udp_idle(text: &str) -> Result<Duration, String> {
+    let idle = parse_secs(text)?;
+    if idle.is_zero() || idle > Duration::from_secs(86_400) {
+        return Err(format!("\"{text}\": give more than 0 and at most 86400 seconds"));
+    }
+    Ok(idle)
 }
 
 fn parse_secs(text: &str) -> Result<Duration, String> {

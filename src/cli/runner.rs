@@ -203,6 +203,7 @@ impl Runner {
             }
             EventKind::Error(error) => match self.fatality(&error) {
                 Fatality::Fatal => self.stop(Err(CliError::Net(error))),
+                Fatality::BadArgument => self.stop(Err(CliError::Usage(error.to_string()))),
                 Fatality::ClientFile => self.file_failed(&error),
                 Fatality::Reported => note(format_args!("error: {error}")),
             },
@@ -334,6 +335,7 @@ impl Runner {
             LeaveReason::Reset => "connection reset by peer",
             LeaveReason::Kicked => "kicked",
             LeaveReason::Error => "error",
+            LeaveReason::Idle => "idle, forgotten",
         };
         note(format_args!("{} {peer} left: {why}", self.peer_noun()));
     }
@@ -487,6 +489,7 @@ impl Runner {
     fn fatality(&self, error: &NetError) -> Fatality {
         let caps = self.config.mode.caps();
         match error {
+            NetError::Resolve { .. } | NetError::RelayLoop { .. } if caps.forwards => Fatality::BadArgument,
             NetError::ReadFile { .. } if caps.accepts => Fatality::ClientFile,
             NetError::Capture { .. }
             | NetError::Pcap { .. }
@@ -497,7 +500,10 @@ impl Runner {
             | NetError::DatagramTooLarge { .. }
             | NetError::Internal(_)
             | NetError::Panicked { .. } => Fatality::Fatal,
-            NetError::Send { .. } | NetError::NoPeer(_) | NetError::SendQueueFull { .. } if caps.datagrams => {
+            // A relay's trouble sending to one client is that client's.
+            NetError::Send { .. } | NetError::NoPeer(_) | NetError::SendQueueFull { .. }
+                if caps.datagrams && !caps.forwards =>
+            {
                 Fatality::Fatal
             }
             _ => Fatality::Reported,
@@ -529,6 +535,8 @@ impl Runner {
 enum Fatality {
     /// It ends the run (exit 1).
     Fatal,
+    /// It ends the run as a bad argument would (exit 2): a relay's UPSTREAM that names nothing, or the relay.
+    BadArgument,
     /// A server's file send to one client failed; the others still get theirs.
     ClientFile,
     /// Reported on stderr; the session goes on.

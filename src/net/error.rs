@@ -53,6 +53,15 @@ pub enum NetError {
     RelayLoop { listen: SocketAddr, upstream: SocketAddr },
     #[error("client {client}: {source}")]
     Pair { client: SocketAddr, source: Box<NetError> },
+    #[error(
+        "client {client} refused: {pairs} clients held already (--max-pairs); {dropped} datagrams of clients past \
+         the limit dropped so far"
+    )]
+    PairsFull {
+        client: SocketAddr,
+        pairs: usize,
+        dropped: u64,
+    },
     #[error("cannot start the session: {0}")]
     Internal(#[source] io::Error),
     /// The worker panicked: this session ended, the others go on.

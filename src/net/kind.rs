@@ -55,6 +55,13 @@ macro_rules! kinds {
                 }
             }
 
+            /// What this session does: its kind's, unless its settings change that (a relay of datagrams).
+            pub fn caps(&self) -> &'static Caps {
+                match self {
+                    $(Mode::$variant(config) => config.caps(),)+
+                }
+            }
+
             pub(super) fn launch<L: Launcher>(self, ctx: Ctx, launcher: L) -> Result<L::Started, NetError> {
                 match self {
                     $(Mode::$variant(config) => $folder::launch(config, ctx, launcher),)+
@@ -121,10 +128,6 @@ impl Default for PerKind<String> {
 }
 
 impl Mode {
-    pub fn caps(&self) -> &'static Caps {
-        self.kind().caps()
-    }
-
     /// The first stderr line once ready on `local` (`None`: this kind says `connected to` when it connects). A
     /// kind that listens and needs a remote as well (a relay) names where it passes things on.
     pub fn ready_line(&self, local: SocketAddr) -> Option<String> {

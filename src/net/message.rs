@@ -258,6 +258,8 @@ pub enum LeaveReason {
     Reset,
     Kicked,
     Error,
+    /// A datagram peer (a UDP relay's client) sent nothing either way for too long, and was forgotten.
+    Idle,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -98,7 +98,7 @@ impl Pcap {
     pub fn left(&mut self, local: SocketAddr, peer: SocketAddr, reason: LeaveReason) {
         let (closed_by, reset) = match reason {
             LeaveReason::Closed => (Way::In, false),
-            LeaveReason::Kicked => (Way::Out, false),
+            LeaveReason::Kicked | LeaveReason::Idle => (Way::Out, false),
             LeaveReason::Reset | LeaveReason::Error => (Way::In, true),
         };
         self.push(local, peer, Record::Left { closed_by, reset });

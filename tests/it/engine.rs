@@ -922,7 +922,8 @@ mod namespace {
         }
     }
 
-    /// A window's Close waits for Stop: a lookup stuck on a name server that never answers must not hold it up.
+    /// A window's Close waits for Stop, and its Open for start: a lookup stuck on a name server that never answers
+    /// must hold up neither (a relay's UPSTREAM is looked up on its worker, not on the caller's thread).
     #[test]
     fn stop_returns_at_once_while_a_name_lookup_hangs() {
         in_new_netns(this_test!(), &["link set lo up"], || {
@@ -966,8 +967,30 @@ mod namespace {
             };
             let tcp = client_mode("wirepad-tcp.example:80", false);
             let udp = udp_mode("127.0.0.1:0", Some("wirepad-udp.example:80".into()), false);
-            for (label, mode) in [("wirepad-tcp", tcp), ("wirepad-udp", udp)] {
-                let session = start(mode);
+            let relay = |upstream: &str, udp_idle| {
+                Mode::Relay(wirepad::net::relay::Config {
+                    listen: "127.0.0.1:0".parse().expect("addr"),
+                    upstream: upstream.into(),
+                    max_pairs: None,
+                    connect_timeout: TIMEOUT,
+                    udp_idle,
+                })
+            };
+            let relays = [
+                ("wirepad-relay", relay("wirepad-relay.example:80", None)),
+                (
+                    "wirepad-udp-relay",
+                    relay("wirepad-udp-relay.example:80", Some(TIMEOUT)),
+                ),
+            ];
+            for (label, mode) in [("wirepad-tcp", tcp), ("wirepad-udp", udp)].into_iter().chain(relays) {
+                let (started_tx, started_rx) = crossbeam_channel::bounded(1);
+                std::thread::spawn(move || {
+                    let _ = started_tx.send(start(mode));
+                });
+                let session = started_rx
+                    .recv_timeout(Duration::from_secs(2))
+                    .unwrap_or_else(|_| panic!("{label}: start returned while the lookup hangs"));
                 asked(label);
                 let (done_tx, done_rx) = crossbeam_channel::bounded(1);
                 std::thread::spawn(move || {

@@ -2,7 +2,7 @@
 //! an unreachable upstream, back-pressure, the limits and the options it shares with the other kinds.
 use std::collections::HashMap;
 use std::io::{Read, Write};
-use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream, UdpSocket};
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -486,6 +486,352 @@ fn other_kinds_refuse_a_rule_only_a_relay_can_follow() {
             done.stderr[0].contains(rule) && done.stderr[0].contains("only in a relay"),
             "{:?}",
             done.stderr
+        );
+    }
+}
+
+/// A rule's answer held back by its delay holds back no message: only `action = "delay"` delays forwarding.
+#[test]
+fn relay_a_delayed_answer_holds_back_no_later_message() {
+    let (upstream, up_addr) = upstream();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let rules = rules_file(
+        &dir,
+        "[[rule]]\nmatch = \"HELLO\"\ndirection = \"to-upstream\"\nreply = \"WELCOME\\n\"\ndelay_ms = 600000\n",
+    );
+    let (_relay, listen) = relay(up_addr, &["-q", "--frame", "line", "--rules", &rules]);
+    let (mut client, mut server) = pair(listen, &upstream);
+    client.write_all(b"HELLO\nnext\n").expect("write");
+    // The answer is ten minutes away; the message after it is not.
+    assert_eq!(read_exactly(&mut server, 5), b"next\n");
+    server.write_all(b"back\n").expect("write");
+    assert_eq!(read_exactly(&mut client, 5), b"back\n");
+}
+
+/// An upstream's name is looked up once the relay runs (on its worker); one that names nothing is still a bad
+/// argument, for either kind of relay.
+#[test]
+fn relay_to_a_name_that_does_not_resolve_is_a_bad_argument() {
+    for udp in [&[][..], &["--udp"][..]] {
+        let mut args = vec!["relay", "127.0.0.1:0", "wirepad-no-such-host.invalid:9"];
+        args.extend_from_slice(udp);
+        let done = Wirepad::start(&args).finish();
+        assert_eq!(done.code, Some(2), "{args:?}: {:?}", done.stderr);
+        let errors: Vec<&String> = done.stderr.iter().filter(|line| line.starts_with("error")).collect();
+        assert_eq!(errors.len(), 1, "{args:?}: one error line: {:?}", done.stderr);
+        assert!(
+            errors[0].contains("cannot resolve wirepad-no-such-host.invalid:9"),
+            "{:?}",
+            done.stderr
+        );
+    }
+}
+
+/// A UDP upstream: answers every datagram to whoever sent it with `reply(datagram)`, and hands each one it got
+/// (with its source) to the test; ends once the test drops the receiver and one more datagram comes, or after a
+/// quiet TIMEOUT.
+fn udp_upstream(reply: fn(&[u8]) -> Vec<u8>) -> (SocketAddr, crossbeam_channel::Receiver<(SocketAddr, Vec<u8>)>) {
+    let socket = UdpSocket::bind("127.0.0.1:0").expect("bind the upstream");
+    socket.set_read_timeout(Some(TIMEOUT)).expect("read timeout");
+    let addr = socket.local_addr().expect("upstream address");
+    let (tx, rx) = crossbeam_channel::unbounded();
+    thread::spawn(move || {
+        let mut buf = vec![0; 65_536];
+        while let Ok((n, from)) = socket.recv_from(&mut buf) {
+            if tx.send((from, buf[..n].to_vec())).is_err() {
+                break;
+            }
+            let _ = socket.send_to(&reply(&buf[..n]), from);
+        }
+    });
+    (addr, rx)
+}
+
+fn reversed(datagram: &[u8]) -> Vec<u8> {
+    datagram.iter().rev().copied().collect()
+}
+
+/// A client of a UDP relay, talking to it only.
+fn udp_client(listen: SocketAddr) -> UdpSocket {
+    let socket = UdpSocket::bind("127.0.0.1:0").expect("bind a client");
+    socket.connect(listen).expect("connect to the relay");
+    socket.set_read_timeout(Some(TIMEOUT)).expect("read timeout");
+    socket
+}
+
+fn recv(socket: &UdpSocket) -> Vec<u8> {
+    let mut buf = vec![0; 65_536];
+    let n = socket.recv(&mut buf).expect("a datagram within TIMEOUT");
+    buf[..n].to_vec()
+}
+
+/// The next datagram the upstream got, within TIMEOUT.
+fn upstream_got(got: &crossbeam_channel::Receiver<(SocketAddr, Vec<u8>)>) -> (SocketAddr, Vec<u8>) {
+    got.recv_timeout(TIMEOUT).expect("the upstream got a datagram")
+}
+
+#[test]
+fn udp_relay_passes_datagrams_both_ways_each_client_its_own_replies() {
+    const CLIENTS: u32 = 3;
+    const DATAGRAMS: u32 = 200;
+    let (up_addr, got) = udp_upstream(reversed);
+    let (_relay, listen) = relay(up_addr, &["-q", "--udp"]);
+    let clients: Vec<thread::JoinHandle<()>> = (0..CLIENTS)
+        .map(|client| {
+            thread::spawn(move || {
+                let socket = udp_client(listen);
+                for n in 0..DATAGRAMS {
+                    let datagram = datagram(client, n);
+                    socket.send(&datagram).expect("send");
+                    assert!(
+                        recv(&socket) == reversed(&datagram),
+                        "client {client}: reply {n} differs"
+                    );
+                }
+            })
+        })
+        .collect();
+    for client in clients {
+        client.join().expect("a client");
+    }
+    // Each client had one source towards the upstream, and everything it sent came from there, in order.
+    let mut by_source: HashMap<SocketAddr, Vec<Vec<u8>>> = HashMap::new();
+    for _ in 0..CLIENTS * DATAGRAMS {
+        let (from, datagram) = upstream_got(&got);
+        by_source.entry(from).or_default().push(datagram);
+    }
+    assert_eq!(by_source.len(), CLIENTS as usize, "one source per client");
+    for datagrams in by_source.values() {
+        let client = u32::from(datagrams[0][0]);
+        for (n, got) in (0..).zip(datagrams) {
+            assert!(*got == datagram(client, n), "client {client}: datagram {n} differs");
+        }
+    }
+}
+
+/// Client `client`'s datagram `n`: its number first, then 1 byte to 9 KB of a pattern (small enough that the
+/// kernel's default buffers hold what three clients have in flight).
+fn datagram(client: u32, n: u32) -> Vec<u8> {
+    let mut datagram = vec![client as u8];
+    datagram.extend_from_slice(&pattern(1 + (n as usize * 331) % 9_000, n));
+    datagram
+}
+
+/// `client C: connected to U from VIA` lines on stderr until `count` of them: each VIA.
+fn vias(relay: &Wirepad, count: usize) -> Vec<SocketAddr> {
+    let mut vias = Vec::new();
+    while vias.len() < count {
+        let line = relay.stderr_until(" from ").pop().expect("a pair's line");
+        vias.push(
+            line.rsplit(' ')
+                .next()
+                .and_then(|via| via.parse().ok())
+                .expect("the relay's end"),
+        );
+    }
+    vias
+}
+
+#[test]
+fn udp_relay_forgets_an_idle_client_and_its_socket() {
+    let (up_addr, got) = udp_upstream(reversed);
+    let (mut relay, listen) = relay(up_addr, &["--udp", "--udp-idle", "0.5", "--log"]);
+    let client = udp_client(listen);
+    let client_addr = client.local_addr().expect("client address");
+    client.send(b"one").expect("send");
+    assert_eq!(recv(&client), b"eno");
+    let first = upstream_got(&got).0;
+    assert_eq!(vias(&relay, 1), [first]);
+    relay.stdout_until(b"eno\n");
+    // Nothing either way for half a second: the client, its socket and its state are gone...
+    relay.stderr_until(&format!("client {client_addr} left: idle"));
+    // ...and the same address starts afresh, from a socket of its own.
+    client.send(b"two").expect("send");
+    assert_eq!(recv(&client), b"owt");
+    let second = upstream_got(&got).0;
+    assert_eq!(vias(&relay, 1), [second]);
+    relay.stdout_until(b"owt\n");
+    let text = relay.kill().text();
+    let lines: Vec<&str> = text
+        .lines()
+        .map(|line| line.split_once("] ").map_or(line, |(_, rest)| rest))
+        .collect();
+    assert_eq!(
+        lines,
+        [
+            format!("{client_addr} → {up_addr}: one"),
+            format!("{up_addr} → {client_addr}: eno"),
+            format!("{client_addr} → {up_addr}: two"),
+            format!("{up_addr} → {client_addr}: owt"),
+        ],
+    );
+}
+
+#[test]
+fn udp_relay_drops_and_counts_clients_beyond_max_pairs() {
+    let (up_addr, got) = udp_upstream(reversed);
+    let (relay, listen) = relay(up_addr, &["--udp", "--max-pairs", "1", "-q"]);
+    let first = udp_client(listen);
+    first.send(b"first").expect("send");
+    assert_eq!(recv(&first), b"tsrif");
+    let second = udp_client(listen);
+    for _ in 0..20 {
+        second.send(b"second").expect("send");
+    }
+    let mut stderr = relay.stderr_until("dropped so far");
+    // The first client is untouched, and nothing of the second reached the upstream before its marker.
+    first.send(b"marker").expect("send");
+    assert_eq!(recv(&first), b"rekram");
+    let datagrams: Vec<Vec<u8>> = (0..2).map(|_| upstream_got(&got).1).collect();
+    assert_eq!(datagrams, [b"first".to_vec(), b"marker".to_vec()]);
+    stderr.extend(relay.kill().stderr);
+    let refusals = stderr.iter().filter(|line| line.contains("refused")).count();
+    assert!(
+        (1..=2).contains(&refusals),
+        "20 refusals said at most once a second: {stderr:?}"
+    );
+}
+
+#[test]
+fn udp_relay_rules_act_on_each_datagram_by_direction() {
+    let (up_addr, got) = udp_upstream(|datagram| [&b"re:"[..], datagram].concat());
+    let dir = tempfile::tempdir().expect("temp dir");
+    let rules = rules_file(&dir, RULES);
+    let (_relay, listen) = relay(up_addr, &["-q", "--udp", "--rules", &rules]);
+    let client = udp_client(listen);
+    for datagram in [&b"SECRET"[..], b"PING", b"HELLO", b"end"] {
+        client.send(datagram).expect("send");
+    }
+    // Dropped, rewritten and passed on; HELLO is answered by the relay.
+    let passed: Vec<Vec<u8>> = (0..2).map(|_| upstream_got(&got).1).collect();
+    assert_eq!(passed, [b"PANG\n".to_vec(), b"end".to_vec()]);
+    // The upstream's replies pass unchanged (the rewrite is towards the upstream only); the answer comes in
+    // between somewhere.
+    let mut replies: Vec<Vec<u8>> = (0..3).map(|_| recv(&client)).collect();
+    replies.sort();
+    assert_eq!(
+        replies,
+        [b"WELCOME\n".to_vec(), b"re:PANG\n".to_vec(), b"re:end".to_vec()]
+    );
+}
+
+#[test]
+fn udp_relay_bad_arguments_and_a_loop_exit_2() {
+    let port = UdpSocket::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port();
+    let itself = format!("127.0.0.1:{port}");
+    let up = "127.0.0.1:9";
+    let cases: [(Vec<&str>, &str); 7] = [
+        (vec!["relay", &itself, &itself, "--udp"], "is this relay itself"),
+        (
+            vec!["relay", "127.0.0.1:0", up, "--udp", "--udp-idle", "0"],
+            "more than 0",
+        ),
+        (
+            vec!["relay", "127.0.0.1:0", up, "--udp", "--udp-idle", "86401"],
+            "at most 86400",
+        ),
+        (
+            vec!["relay", "127.0.0.1:0", up, "--udp", "--udp-idle", "1e300"],
+            "--udp-idle",
+        ),
+        (vec!["relay", "127.0.0.1:0", up, "--udp", "--udp-idle=-1"], "--udp-idle"),
+        (vec!["relay", "127.0.0.1:0", up, "--udp-idle", "5"], "--udp"),
+        (
+            vec!["relay", "127.0.0.1:0", up, "--udp", "--connect-timeout", "100"],
+            "--connect-timeout",
+        ),
+    ];
+    for (args, reason) in cases {
+        let done = Wirepad::start(&args).finish();
+        assert_eq!(done.code, Some(2), "{args:?}: {:?}", done.stderr);
+        assert_eq!(done.stderr.len(), 1, "{args:?}: one line: {:?}", done.stderr);
+        assert!(done.stderr[0].contains(reason), "{args:?}: {:?}", done.stderr);
+    }
+}
+
+/// Each UDP datagram in a pcapng, by (source, destination), in order.
+fn datagrams(path: &Path) -> HashMap<(SocketAddr, SocketAddr), Vec<Vec<u8>>> {
+    use pcap_file::pcapng::{Block, PcapNgReader};
+    let file = std::io::BufReader::new(std::fs::File::open(path).expect("the pcap"));
+    let mut reader = PcapNgReader::new(file).expect("a pcapng header");
+    let mut found: HashMap<(SocketAddr, SocketAddr), Vec<Vec<u8>>> = HashMap::new();
+    while let Some(block) = reader.next_block() {
+        let Block::EnhancedPacket(packet) = block.expect("a block") else {
+            continue;
+        };
+        let sliced = etherparse::SlicedPacket::from_ethernet(&packet.data).expect("a packet");
+        let (Some(etherparse::NetSlice::Ipv4(ip)), Some(etherparse::TransportSlice::Udp(udp))) =
+            (sliced.net, sliced.transport)
+        else {
+            panic!("not UDP over IPv4");
+        };
+        let source = SocketAddr::new(ip.header().source_addr().into(), udp.source_port());
+        let destination = SocketAddr::new(ip.header().destination_addr().into(), udp.destination_port());
+        found
+            .entry((source, destination))
+            .or_default()
+            .push(udp.payload().to_vec());
+    }
+    found
+}
+
+#[test]
+fn udp_relay_pcap_holds_both_legs_as_udp_with_real_addresses() {
+    let (up_addr, got) = udp_upstream(reversed);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("relay.pcapng");
+    let path = file.to_str().expect("UTF-8 temp path");
+    let requests = [pattern(1000, 5), pattern(3, 6)];
+    let total: usize = requests.iter().map(|r| 2 * r.len()).sum();
+    let total = total.to_string();
+    let (relay, listen) = relay(up_addr, &["-q", "--udp", "--pcap", path, "--quit-after-bytes", &total]);
+    let client = udp_client(listen);
+    let client_addr = client.local_addr().expect("client address");
+    for request in &requests {
+        client.send(request).expect("send");
+        assert!(recv(&client) == reversed(request));
+    }
+    let via = vias(&relay, 1)[0];
+    assert_eq!(upstream_got(&got).0, via);
+    let done = relay.finish();
+    assert_eq!(done.code, Some(0), "{:?}", done.stderr);
+    let found = datagrams(&file);
+    let replies: Vec<Vec<u8>> = requests.iter().map(|r| reversed(r)).collect();
+    let legs = [
+        ((client_addr, listen), &requests[..]),
+        ((via, up_addr), &requests[..]),
+        ((up_addr, via), &replies[..]),
+        ((listen, client_addr), &replies[..]),
+    ];
+    assert_eq!(found.len(), legs.len(), "{:?}", found.keys().collect::<Vec<_>>());
+    for (ends, payloads) in legs {
+        assert!(found.get(&ends).is_some_and(|got| got == payloads), "{ends:?}");
+    }
+    if have_tshark("udp_relay_pcap_holds_both_legs_as_udp_with_real_addresses") {
+        assert_readable(&file);
+    }
+}
+
+/// `wirepad gui relay …` refuses what the window cannot take, naming the option as it was typed.
+#[cfg(feature = "gui")]
+#[test]
+fn relay_options_the_window_does_not_take_are_named_as_typed() {
+    let cases = [("--max-pairs", &["--max-pairs", "2"][..]), ("--udp", &["--udp"][..])];
+    for (option, extra) in cases {
+        let mut args = vec!["gui", "relay", "127.0.0.1:0", "127.0.0.1:9"];
+        args.extend_from_slice(extra);
+        let done = Wirepad::start(&args).finish();
+        assert_eq!(done.code, Some(2), "{args:?}: {:?}", done.stderr);
+        assert_eq!(
+            done.stderr,
+            [format!(
+                "error: {option} is for the command line only; the window does not take it"
+            )],
+            "{args:?}"
         );
     }
 }

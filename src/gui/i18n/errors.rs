@@ -385,6 +385,11 @@ fn net_error_zh(error: &NetError) -> String {
             format!("上游 {upstream} 就是本中继（监听于 {listen}）：会转发给自己")
         }
         NetError::Pair { client, source } => format!("客户端 {client}：{}", net_error_zh(source)),
+        NetError::PairsFull { client, pairs, dropped } => {
+            format!(
+                "已拒绝客户端 {client}：已有 {pairs} 个客户端（--max-pairs）；超出上限的客户端的数据报已丢弃 {dropped} 个"
+            )
+        }
         NetError::Internal(source) => format!("无法启动会话：{}", io_error_zh(source)),
         NetError::Panicked { message, log } => match log {
             Some(path) => format!("会话因内部错误而停止：{message}；详情见崩溃日志 {}", path.display()),

@@ -19,6 +19,7 @@ labels! {
         reset: "被重置", "reset";
         kicked: "被断开", "kicked";
         error: "出错", "error";
+        idle: "空闲超时", "idle, forgotten";
         kick: "断开", "Kick";
         tip_kick: "关闭这一对：客户端和它的上游连接", "Close this pair: the client and its connection to the upstream";
         save_script: "存为脚本", "Save as script";

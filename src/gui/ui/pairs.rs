@@ -135,6 +135,7 @@ fn reason(cx: Cx, state: &PairState) -> Option<String> {
             LeaveReason::Reset => t.relay.reset,
             LeaveReason::Kicked => t.relay.kicked,
             LeaveReason::Error => t.relay.error,
+            LeaveReason::Idle => t.relay.idle,
         }
         .to_owned(),
     })

@@ -1,20 +1,24 @@
-//! TCP relay: every client accepted on the listen address gets its own connection to the upstream, and bytes
-//! pass between the two unchanged (`pair.rs`); rules and framing see each leg as a peer of its own.
+//! Relay: every client accepted on the listen address gets its own connection to the upstream, and bytes
+//! pass between the two unchanged (`pair.rs`); rules and framing see each leg as a peer of its own. With `--udp`,
+//! each client address gets its own socket towards the upstream instead (`datagram.rs`).
+mod datagram;
 mod filter;
 mod pair;
 
 use std::collections::HashMap;
-use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use mio::Token;
+use mio::{Token, Waker};
 
 use super::caps::{Caps, Parts, RemoteUse, ScriptScope};
 use super::conn::{Conn, Outgoing, READ_BUFFER};
 use super::listen::{Accepted, Listener};
+use super::resolve::Lookup;
 use super::tcp_client::{connect_outcome, start_connect};
 use super::transport::{Ctx, Launcher, Started, Transport};
-use super::{Bytes, EventKind, LeaveReason, NetError, Nobody, Target, describe, platform};
+use super::{Bytes, CloseReason, EventKind, LeaveReason, NetError, Nobody, Target, platform};
 use crate::codec::pcapng::{Carrier, Way};
 use filter::Filter;
 use pair::{End, Leg, Pair, Upstream};
@@ -39,6 +43,17 @@ pub const CAPS: Caps = Caps {
     ready_line: Some("relaying"),
 };
 
+/// A relay of datagrams (`--udp`): what differs from the TCP relay's `CAPS`.
+pub const UDP_CAPS: Caps = Caps {
+    label: ("UDP 中继", "UDP Relay"),
+    datagrams: true,
+    carrier: Carrier::Udp,
+    ..CAPS
+};
+
+/// How long a UDP client is kept without a datagram either way, unless `--udp-idle` says otherwise.
+pub const UDP_IDLE: Duration = Duration::from_secs(120);
+
 /// How long each client's connection to the upstream may take.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -46,11 +61,13 @@ pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 #[derive(Debug, Clone, PartialEq)]
 pub struct Config {
     pub listen: SocketAddr,
-    /// `host:port`, resolved once at start.
+    /// `host:port`, resolved once at start (on the worker: a name server may be slow).
     pub upstream: String,
     /// Refuse clients beyond this many pairs.
     pub max_pairs: Option<usize>,
     pub connect_timeout: Duration,
+    /// `Some`: relay datagrams, and forget a client after this long without one either way.
+    pub udp_idle: Option<Duration>,
 }
 
 impl Config {
@@ -60,7 +77,13 @@ impl Config {
             upstream: parts.remote?,
             max_pairs: parts.max_clients,
             connect_timeout: CONNECT_TIMEOUT,
+            udp_idle: None,
         })
+    }
+
+    /// A relay of datagrams does some things differently (its pcap carries UDP).
+    pub fn caps(&self) -> &'static Caps {
+        if self.udp_idle.is_some() { &UDP_CAPS } else { &CAPS }
     }
 
     pub(super) fn parts(&self) -> Parts {
@@ -73,23 +96,21 @@ impl Config {
     }
 }
 
-/// Resolves the upstream and binds on the caller's thread: a name that does not resolve, an upstream that is the
-/// relay itself, and "address in use" are the caller's errors.
+/// Binds on the caller's thread ("address in use" and an upstream address that is the relay itself are the
+/// caller's errors); a name in UPSTREAM is resolved on the worker, and the relay waits for it before taking clients.
 pub(super) fn launch<L: Launcher>(config: Config, mut ctx: Ctx, launcher: L) -> Result<L::Started, NetError> {
-    let upstream = resolve(&config.upstream)?;
     let (rules, framing) = ctx.auto.take_rules();
     let filter = rules.map(|rules| Filter::new(&rules, framing));
+    if let Some(idle) = config.udp_idle {
+        return datagram::launch(&config, idle, filter, ctx, launcher);
+    }
     let listener = Listener::bind(&mut ctx, config.listen)?;
     let local = listener.local;
-    if let Some(&upstream) = upstream.iter().find(|&&addr| is_itself(local, addr)) {
-        return Err(NetError::RelayLoop {
-            listen: local,
-            upstream,
-        });
-    }
+    let upstream = Destination::start(&config.upstream, local, &launcher.waker())?;
     let relay = Relay {
         listener,
         upstream,
+        failed: false,
         max_pairs: config.max_pairs,
         connect_timeout: config.connect_timeout,
         pairs: HashMap::new(),
@@ -98,30 +119,58 @@ pub(super) fn launch<L: Launcher>(config: Config, mut ctx: Ctx, launcher: L) -> 
         filter,
         buf: vec![0; READ_BUFFER].into_boxed_slice(),
     };
-    let started = Started {
+    launcher.start(ctx, relay, started(local))
+}
+
+fn started(local: SocketAddr) -> Started {
+    Started {
         local: Some(local),
         default_to: "every client".into(),
         name: format!("{} {local}", CAPS.name),
         recv_buffer: None,
-    };
-    launcher.start(ctx, relay, started)
+    }
 }
 
-/// The upstream's addresses, in the resolver's order.
-fn resolve(upstream: &str) -> Result<Vec<SocketAddr>, NetError> {
-    let error = |reason| NetError::Resolve {
-        host: upstream.to_owned(),
-        reason,
-    };
-    let addrs: Vec<SocketAddr> = upstream
-        .to_socket_addrs()
-        .map_err(|e| error(describe(&e)))?
-        .map(platform::canonical)
-        .collect();
-    if addrs.is_empty() {
-        return Err(error("no addresses found".into()));
+/// Where the pairs go: the upstream's addresses, once its name is resolved (off the caller's thread, which may be
+/// a window's: a slow name server must not freeze it).
+struct Destination {
+    lookup: Option<Lookup>,
+    /// In the resolver's order; empty until the lookup's answer is in.
+    addrs: Vec<SocketAddr>,
+}
+
+impl Destination {
+    /// An address is answered at once, so a relay to itself by address is refused before it starts.
+    fn start(upstream: &str, listen: SocketAddr, waker: &Arc<Waker>) -> Result<Destination, NetError> {
+        let mut destination = Destination {
+            lookup: Some(Lookup::start(upstream, waker)),
+            addrs: Vec::new(),
+        };
+        match destination.answer(listen) {
+            Some(Err(error)) => Err(error),
+            _ => Ok(destination),
+        }
     }
-    Ok(addrs)
+
+    /// The lookup's answer, when it has just come in (`None` before and after): `Ok` once the addresses are
+    /// known; a name that does not resolve, or resolves to the relay itself, is an error.
+    fn answer(&mut self, listen: SocketAddr) -> Option<Result<(), NetError>> {
+        let answer = self.lookup.as_ref()?.answer()?;
+        self.lookup = None;
+        let addrs: Vec<SocketAddr> = match answer {
+            Ok(addrs) => addrs.into_iter().map(platform::canonical).collect(),
+            Err(error) => return Some(Err(error)),
+        };
+        if let Some(&upstream) = addrs.iter().find(|&&addr| is_itself(listen, addr)) {
+            return Some(Err(NetError::RelayLoop { listen, upstream }));
+        }
+        self.addrs = addrs;
+        Some(Ok(()))
+    }
+
+    fn known(&self) -> bool {
+        !self.addrs.is_empty()
+    }
 }
 
 /// Whether connecting to `upstream` reaches the relay's own listener on `listen`.
@@ -135,7 +184,9 @@ fn is_itself(listen: SocketAddr, upstream: SocketAddr) -> bool {
 
 pub(super) struct Relay {
     listener: Listener,
-    upstream: Vec<SocketAddr>,
+    upstream: Destination,
+    /// The upstream's name did not resolve (or resolved to the relay itself): the session ends.
+    failed: bool,
     max_pairs: Option<usize>,
     connect_timeout: Duration,
     /// Each pair, by its client's token.
@@ -151,6 +202,10 @@ pub(super) struct Relay {
 
 impl Relay {
     fn accept(&mut self, ctx: &mut Ctx) {
+        // Clients wait in the backlog until there is somewhere to connect them to.
+        if !self.upstream.known() {
+            return;
+        }
         while let Some(Accepted {
             stream,
             token,
@@ -171,7 +226,7 @@ impl Relay {
             self.pairs.insert(token, pair);
             self.names.insert(peer, token);
             // Tried in the resolver's order: `pop` takes from the end.
-            let rest = self.upstream.iter().rev().copied().collect();
+            let rest = self.upstream.addrs.iter().rev().copied().collect();
             self.connect(ctx, token, rest, None);
         }
     }
@@ -208,7 +263,7 @@ impl Relay {
             }
         }
         let source = last.unwrap_or_else(|| NetError::Resolve {
-            host: self.upstream.first().map(ToString::to_string).unwrap_or_default(),
+            host: self.upstream.addrs.first().map(ToString::to_string).unwrap_or_default(),
             reason: "no addresses found".into(),
         });
         let client = pair.client.key;
@@ -228,6 +283,14 @@ impl Relay {
         let (via, upstream) = match outcome {
             Ok((via, peer)) => (platform::canonical(via), platform::canonical(peer)),
             Err(e) if e.kind() == std::io::ErrorKind::NotConnected => return,
+            // Connected, and reset before we looked (a refused connect says so instead): a reset, passed on.
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => {
+                let end = End {
+                    reason: LeaveReason::Reset,
+                    error: None,
+                };
+                return self.remove(ctx, id, end);
+            }
             Err(source) => return self.try_next(ctx, id, NetError::Connect { addr, source }),
         };
         // An upstream on this machine reached through one of its other addresses: the static check cannot know them.
@@ -466,6 +529,14 @@ impl Transport for Relay {
     }
 
     fn tick(&mut self, ctx: &mut Ctx, now: Instant) {
+        match self.upstream.answer(self.listener.local) {
+            Some(Ok(())) => self.accept(ctx),
+            Some(Err(error)) => {
+                ctx.error(error);
+                self.failed = true;
+            }
+            None => {}
+        }
         let late: Vec<(Token, SocketAddr)> = self
             .pairs
             .iter()
@@ -498,6 +569,10 @@ impl Transport for Relay {
             .chain(held.into_iter().flatten())
             .chain(self.listener.deadline())
             .min()
+    }
+
+    fn ended(&self) -> Option<CloseReason> {
+        self.failed.then_some(CloseReason::Error)
     }
 }
 

@@ -20,8 +20,6 @@ use crate::codec::framing::{Framer, Message};
 /// Bytes a rule let through, waiting for their time (a delay) or for room on the leg they go to.
 struct Held {
     due: Instant,
-    /// Back to the leg they came from (a rule's answer), not on to the other.
-    back: bool,
     bytes: Bytes,
 }
 
@@ -39,8 +37,11 @@ pub(super) struct Leg {
     throttled: bool,
     /// With rules: its stream cut into messages.
     framer: Option<Framer>,
-    /// With rules: what its messages became, in order.
+    /// With rules: what its messages became on their way to the other leg, in order.
     held: VecDeque<Held>,
+    /// With rules: their answers back to it, by when they are due (a delayed answer holds back no message).
+    answers: VecDeque<Held>,
+    /// Bytes in `held` and `answers`.
     held_bytes: usize,
 }
 
@@ -55,6 +56,7 @@ impl Leg {
             throttled: false,
             framer: filter.map(Filter::framer),
             held: VecDeque::new(),
+            answers: VecDeque::new(),
             held_bytes: 0,
         }
     }
@@ -66,7 +68,9 @@ impl Leg {
 
     /// Everything it sent has gone on (or been dropped): nothing is cut, held or waiting for its framing.
     fn drained(&self) -> bool {
-        self.held.is_empty() && self.framer.as_ref().is_none_or(|framer| framer.pending() == 0)
+        self.held.is_empty()
+            && self.answers.is_empty()
+            && self.framer.as_ref().is_none_or(|framer| framer.pending() == 0)
     }
 
     /// A read of it may take this much: what `to`'s queue has room for, less what it holds already.
@@ -90,20 +94,29 @@ impl Leg {
 
     /// When the first thing it holds is due, if that is later than `now`.
     pub fn due_after(&self, now: Instant) -> Option<Instant> {
-        let held = self.held.front().map(|held| held.due).filter(|&due| due > now);
-        held.into_iter()
-            .chain(self.framer.as_ref().and_then(Framer::deadline))
-            .min()
+        let held = [&self.held, &self.answers]
+            .into_iter()
+            .filter_map(|queue| queue.front().map(|held| held.due).filter(|&due| due > now));
+        held.chain(self.framer.as_ref().and_then(Framer::deadline)).min()
     }
 
     /// It holds something that time may let go.
     fn waits(&self) -> bool {
-        !self.held.is_empty() || self.framer.as_ref().is_some_and(|framer| framer.deadline().is_some())
+        !self.held.is_empty()
+            || !self.answers.is_empty()
+            || self.framer.as_ref().is_some_and(|framer| framer.deadline().is_some())
     }
 
     fn hold(&mut self, due: Instant, back: bool, bytes: Bytes) {
         self.held_bytes += bytes.len();
-        self.held.push_back(Held { due, back, bytes });
+        let held = Held { due, bytes };
+        if back {
+            // After those due no later: answers due at the same time keep their order.
+            let at = self.answers.partition_point(|answer| answer.due <= due);
+            self.answers.insert(at, held);
+        } else {
+            self.held.push_back(held);
+        }
     }
 }
 
@@ -374,18 +387,29 @@ fn judge(ctx: &mut Ctx, from: &mut Leg, message: &Message, filter: &mut Filter, 
     }
 }
 
-/// Queues what `from` holds, in order, while it is due and its leg has room.
+/// Queues what `from` holds, each queue in order, while it is due and its leg has room: messages on to `to`,
+/// answers back to `from`.
 fn forward_held(ctx: &mut Ctx, from: &mut Leg, to: &mut Leg, now: Instant) -> Result<(), End> {
-    while let Some(front) = from.held.front() {
-        let conn = if front.back { &mut from.conn } else { &mut to.conn };
+    release(ctx, &mut from.held, &mut from.held_bytes, &mut to.conn, now)?;
+    release(ctx, &mut from.answers, &mut from.held_bytes, &mut from.conn, now)
+}
+
+fn release(
+    ctx: &mut Ctx,
+    queue: &mut VecDeque<Held>,
+    held_bytes: &mut usize,
+    conn: &mut Conn,
+    now: Instant,
+) -> Result<(), End> {
+    while let Some(front) = queue.front() {
         let full = conn.cost() > 0 && conn.cost() + message_cost(front.bytes.len()) > MAX_QUEUED;
         if front.due > now || full {
             return Ok(());
         }
-        let Some(held) = from.held.pop_front() else {
+        let Some(held) = queue.pop_front() else {
             return Ok(());
         };
-        from.held_bytes -= held.bytes.len();
+        *held_bytes -= held.bytes.len();
         End::queued(conn.queue(
             ctx,
             Outgoing {

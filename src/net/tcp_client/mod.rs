@@ -60,6 +60,10 @@ impl Config {
         })
     }
 
+    pub fn caps(&self) -> &'static Caps {
+        &CAPS
+    }
+
     pub(super) fn parts(&self) -> Parts {
         Parts {
             local: self.bind,
@@ -249,7 +253,7 @@ impl TcpClient {
         let close = match reason {
             LeaveReason::Closed => CloseReason::PeerClosed,
             LeaveReason::Reset => CloseReason::PeerReset,
-            LeaveReason::Kicked | LeaveReason::Error => CloseReason::Error,
+            LeaveReason::Kicked | LeaveReason::Error | LeaveReason::Idle => CloseReason::Error,
         };
         self.retry_or_end(ctx, close);
     }

@@ -49,6 +49,10 @@ impl Config {
         })
     }
 
+    pub fn caps(&self) -> &'static Caps {
+        &CAPS
+    }
+
     pub(super) fn parts(&self) -> Parts {
         Parts {
             local: Some(self.listen),

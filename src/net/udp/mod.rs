@@ -63,6 +63,10 @@ impl Config {
         })
     }
 
+    pub fn caps(&self) -> &'static Caps {
+        &CAPS
+    }
+
     pub(super) fn parts(&self) -> Parts {
         Parts {
             local: Some(self.bind),
