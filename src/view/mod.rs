@@ -178,6 +178,8 @@ pub struct View {
     cache: RefCell<VecDeque<(u64, Arc<Rendered>)>>,
     /// Rows picked by the user, as the chunks they show: numbers stay valid as data arrives and across rebuilds.
     selection: Option<Selection>,
+    /// Times the rows were laid out afresh (every row number changed).
+    rebuilds: u64,
 }
 
 /// Selected rows as a range of chunk sequence numbers, and the first row picked (a Shift+click extends from it).
@@ -202,6 +204,7 @@ impl View {
             scratch: String::new(),
             cache: RefCell::default(),
             selection: None,
+            rebuilds: 0,
         }
     }
 
@@ -228,9 +231,17 @@ impl View {
     /// Forgets every row (not the count of removed rows: a rebuild replaces rows, it does not drop them).
     fn restart(&mut self) {
         let (options, removed, selection) = (self.options.clone(), self.removed, self.selection.take());
+        let rebuilds = self.rebuilds + 1;
         *self = View::new(options);
         self.removed = removed;
         self.selection = selection;
+        self.rebuilds = rebuilds;
+    }
+
+    /// Times the rows were laid out afresh (an option changed, or the newest chunk was cut): row numbers from
+    /// before mean nothing now.
+    pub fn rebuilds(&self) -> u64 {
+        self.rebuilds
     }
 
     /// Drops rows of chunks the log no longer holds, then indexes the chunks pushed since the last
@@ -307,6 +318,11 @@ impl View {
             continues,
         });
         self.next_row += rows;
+    }
+
+    /// Drops the rows of chunks the log dropped, without indexing what it gained (a view not on show).
+    pub fn forget_dropped(&mut self, log: &History) {
+        self.evict(log.first_seq());
     }
 
     /// Drops the rows of chunks numbered below `first_seq` (a row goes with the chunk it starts in).

@@ -5,7 +5,7 @@ use crate::gui::i18n::{Lang, Notice};
 use crate::net::{CounterSnapshot, Kind, NetError, Nobody, RemoteUse};
 use crate::settings::{Prefs, TabConfig};
 
-use super::{Tab, TabAction, TabId, Totals};
+use super::{Tab, TabAction, TabId, Totals, share_history};
 
 fn tab(config: TabConfig) -> Tab {
     // The receiver goes: what background work would report is not looked at here.
@@ -174,5 +174,36 @@ fn a_new_pane_width_waits_to_settle_before_the_history_is_rewrapped() {
     assert_eq!(
         tab.state.pending_columns, None,
         "back to the width in force: nothing waits"
+    );
+}
+
+/// Issue 22.10: tabs fed more than the window's history budget in all hold no more than it together, each
+/// counting what it dropped; a tab on show gets more than a hidden one as busy.
+#[test]
+fn tabs_share_one_history_budget_and_count_what_they_drop() {
+    use crate::history::{CHUNK_OVERHEAD, Direction};
+    use std::time::{Instant, SystemTime};
+    const BUDGET: usize = 4 << 20;
+    const PIECE: usize = 64 << 10;
+    let peer = std::net::SocketAddr::from(([127, 0, 0, 1], 5000));
+    let mut tabs: Vec<Tab> = (0..4).map(|_| tab(TabConfig::default())).collect();
+    let held = |tab: &Tab| tab.state.log.bytes() + tab.state.log.len() * CHUNK_OVERHEAD;
+    for _ in 0..48 {
+        tabs[0].state.activity.shown = Some(Instant::now());
+        share_history(tabs.iter_mut(), BUDGET);
+        for tab in &mut tabs {
+            tab.record(SystemTime::now(), peer, Direction::Rx, vec![b'x'; PIECE]);
+        }
+        let all: usize = tabs.iter().map(held).sum();
+        assert!(all <= BUDGET, "{all} held in all");
+    }
+    for tab in &tabs {
+        let log = &tab.state.log;
+        assert!(log.dropped_bytes() > 0);
+        assert_eq!(log.bytes() as u64 + log.dropped_bytes(), 48 * PIECE as u64);
+    }
+    assert!(
+        tabs[0].state.log.bytes() > tabs[1].state.log.bytes(),
+        "the tab on show holds more"
     );
 }

@@ -145,29 +145,16 @@ fn rows(
     let mut actions = Vec::new();
     // No gap between rows: a million rows must stay within what f32 scroll offsets resolve to the pixel.
     ui.spacing_mut().item_spacing.y = 0.0;
-    let mut scroll = if wrap {
+    let scroll = if wrap {
         egui::ScrollArea::vertical()
     } else {
         egui::ScrollArea::both()
     };
-    // Rows that fell out of the byte budget shift every row up; a reader scrolled up keeps their place.
-    let removed = view.rows_removed_total();
     // Each tab remembers its own place.
     let memory = egui::Id::unique(("wirepad-receive-scroll", id));
     let last: Option<ScrollMemory> = ui.data(|d| d.get_temp(memory));
-    if let Some(last) = last
-        && !last.at_bottom
-        && removed > last.rows_removed
-    {
-        let shift = (removed - last.rows_removed) as f32 * row_height;
-        scroll = scroll.vertical_scroll_offset((last.offset - shift).max(0.0));
-    }
-    // A move to another match scrolls it into view, a few rows below the top.
     let current = finder.current_row(view);
-    let jump = current.filter(|_| last.is_none_or(|last| last.jumps != finder.jumps()));
-    if let Some(row) = jump {
-        scroll = scroll.vertical_scroll_offset((row.saturating_sub(3) as f32 * row_height).max(0.0));
-    }
+    let (scroll, jump) = place(scroll, last, state, current, row_height);
     let shown = Shown {
         view,
         marks: [finder.highlight(false), finder.highlight(true)],
@@ -186,14 +173,62 @@ fn rows(
         });
     let offset = output.state.clamped_offset().y;
     let max_offset = output.content_size.y - output.inner_rect.height();
+    // A jump is done once made to a view laid out in full. One whose row the view does not hold yet waits for it;
+    // one made while the view is laid out again is made again each frame until then, as egui clamps an offset
+    // past the rows laid out so far to their end, and the view would follow new data from there.
+    let unfinished = (current.is_none() && finder.current().is_some()) || (jump.is_some() && view.catching_up());
     let seen = ScrollMemory {
-        jumps: finder.jumps(),
-        rows_removed: removed,
+        jumps: if unfinished {
+            last.map_or(0, |last| last.jumps)
+        } else {
+            finder.jumps()
+        },
+        rebuilds: if unfinished {
+            last.map_or(0, |last| last.rebuilds)
+        } else {
+            view.rebuilds()
+        },
+        rows_removed: view.rows_removed_total(),
         offset,
-        at_bottom: offset >= max_offset - row_height / 2.0,
+        at_bottom: !unfinished && offset >= max_offset - row_height / 2.0,
+        viewport: output.inner_rect.height(),
     };
     ui.data_mut(|d| d.insert_temp(memory, seen));
     actions
+}
+
+/// Where the rows are scrolled to this frame, and the current match's row if it is jumped to.
+fn place(
+    mut scroll: egui::ScrollArea,
+    last: Option<ScrollMemory>,
+    state: &TabState,
+    current: Option<usize>,
+    row_height: f32,
+) -> (egui::ScrollArea, Option<usize>) {
+    let (view, finder) = (state.view(), state.finder());
+    // Rows that fell out of the byte budget shift every row up; a reader scrolled up keeps their place.
+    let removed = view.rows_removed_total();
+    match last {
+        Some(last) if !last.at_bottom && removed > last.rows_removed => {
+            let shift = (removed - last.rows_removed) as f32 * row_height;
+            scroll = scroll.vertical_scroll_offset((last.offset - shift).max(0.0));
+        }
+        // A view following new data shows its newest rows. egui's own offset is the last frame's bottom: when
+        // more rows fell out than arrived it points past the end, and the frame drew no rows at all.
+        Some(last) if last.at_bottom => {
+            let bottom = view.rows() as f32 * row_height - last.viewport;
+            scroll = scroll.vertical_scroll_offset(bottom.max(0.0));
+        }
+        _ => {}
+    }
+    // A move to another match scrolls it into view, a few rows below the top; so does a view laid out again (a
+    // new width, a setting) while the bar is open, which would otherwise end at its newest rows.
+    let relaid = |last: ScrollMemory| finder.open && !last.at_bottom && last.rebuilds != view.rebuilds();
+    let jump = current.filter(|_| last.is_none_or(|last| last.jumps != finder.jumps() || relaid(last)));
+    if let Some(row) = jump {
+        scroll = scroll.vertical_scroll_offset((row.saturating_sub(3) as f32 * row_height).max(0.0));
+    }
+    (scroll, jump)
 }
 
 /// What every row is drawn against.
@@ -239,9 +274,13 @@ fn row_ui(ui: &mut egui::Ui, cx: Cx, shown: &Shown, metrics: Metrics, index: usi
 struct ScrollMemory {
     /// The find bar's jumps already scrolled to.
     jumps: u64,
+    /// The view's rebuilds seen.
+    rebuilds: u64,
     rows_removed: u64,
     offset: f32,
     at_bottom: bool,
+    /// The height the rows were shown in.
+    viewport: f32,
 }
 
 /// The strip left of a row that selects it (true when clicked); a selected row gets a fill behind its whole width.
