@@ -17,7 +17,8 @@
 //!   chunk one row (up to [`MAX_ROW_WIDTH`]); with `wrap_columns`, both put as many bytes on a row
 //!   as the columns hold.
 //! - Sent binary (a TX chunk with control bytes other than `\t \r \n`, such as a Modbus frame) shows
-//!   as hex in the text view too, on rows of its own: as text it would be `\x01\x03…` and stray CJK.
+//!   as hex in the text view too, on rows of its own: as text it would be `\x01\x03…` and stray CJK. So does
+//!   a received chunk more than half of whose bytes are such control bytes (a Modbus reply), `0A`s and all.
 //! - Rows wrap at `wrap_columns` (CJK characters count two columns) and, without it, at
 //!   [`MAX_ROW_WIDTH`].
 use std::cell::RefCell;
