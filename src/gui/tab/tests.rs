@@ -214,3 +214,30 @@ fn tabs_share_one_history_budget_and_count_what_they_drop() {
     }
     assert_eq!(lone.state.log.dropped_bytes(), 0);
 }
+
+/// Issue 22.3: a search starts over what the view has laid out so far, not once the view has caught up (under
+/// inflow and load that kept the first match back for seconds).
+#[test]
+fn find_searches_a_view_still_being_laid_out() {
+    use crate::history::Direction;
+    use std::time::{Duration, SystemTime};
+    let (picked, found) = crossbeam_channel::unbounded();
+    let mut config = TabConfig::default();
+    config.find.text = "needle".into();
+    let mut tab = Tab::new(TabId(1), config, picked, egui::Context::default());
+    let peer = std::net::SocketAddr::from(([127, 0, 0, 1], 5000));
+    let mut read = b"needle\n".to_vec();
+    read.resize(16 << 10, b'x');
+    for _ in 0..2048 {
+        tab.record(SystemTime::now(), peer, Direction::Rx, read.clone());
+    }
+    tab.state.view.append(&tab.state.log);
+    assert!(tab.state.view.catching_up(), "32 MiB take the view more than one frame");
+    tab.state.find.open();
+    tab.update_find();
+    let first = found.recv_timeout(Duration::from_secs(10));
+    assert!(
+        matches!(first, Ok(super::Picked::Found(_, _, batch)) if !batch.matches.is_empty()),
+        "a first match from what the view holds"
+    );
+}
