@@ -817,6 +817,25 @@ fn the_view_shows_rows_in_every_frame_while_data_floods_in() {
     assert_eq!(blank, 0, "{blank} of {frames} frames showed no row");
 }
 
+/// Issue 22.5: a character no loaded font can draw (here one of the private use area) shows as its bytes, not as
+/// a box.
+#[test]
+fn a_character_no_font_draws_shows_as_its_bytes() {
+    let mut harness = window(TabConfig {
+        receive: wirepad::settings::ReceiveSettings {
+            log_mode: false,
+            ..Default::default()
+        },
+        ..settings()
+    });
+    let server = open_server(&mut harness);
+    let (mut client, _) = connect(&mut harness, server);
+    client.write_all("ok \u{E000}!\n".as_bytes()).expect("send");
+    step_until(&mut harness, "the escaped row", |h| {
+        h.query_by_label("ok \\xEE\\x80\\x80!").is_some()
+    });
+}
+
 #[test]
 fn the_plot_shows_the_bytes_per_second_the_engine_counted() {
     let mut harness = window(settings());

@@ -1,6 +1,9 @@
 //! The receive pane: virtualized rows (only the visible ones are laid out), RX/TX told apart by colour and arrow.
 use std::collections::BTreeSet;
 use std::net::SocketAddr;
+use std::ops::Range;
+
+use crate::codec::text::TextEncoding;
 
 use crate::export::find::Highlight;
 use crate::gui::tab::{FindAction, TabAction as Action, TabId, TabState};
@@ -249,7 +252,14 @@ fn row_ui(ui: &mut egui::Ui, cx: Cx, shown: &Shown, metrics: Metrics, index: usi
         Some(mark) if row.kind == RowKind::Data => mark.ranges(&row.text),
         _ => Vec::new(),
     };
-    let label = if ranges.is_empty() {
+    let font_id = egui::TextStyle::Monospace.resolve(ui.style());
+    let encoding = view.options().encoding;
+    let escaped = ranges
+        .is_empty()
+        .then(|| ui.fonts_mut(|fonts| without_boxes(&row.text, |c| fonts.has_glyph(&font_id, c), encoding)));
+    let label = if let Some(Some((text, escapes))) = escaped {
+        egui::Label::new(escaped_job(font_id, &text, &escapes, color))
+    } else if ranges.is_empty() {
         egui::Label::new(egui::RichText::new(&row.text).monospace().color(color))
     } else {
         egui::Label::new(marked(ui, &row.text, &ranges, color, shown.current == Some(index)))
@@ -303,6 +313,62 @@ fn select_gutter(ui: &mut egui::Ui, cx: Cx, width: f32, height: f32, selected: b
         .on_hover_text(cx.t.receive.tip_select_row)
         .clicked()
 }
+
+/// `text` with every character no loaded font can draw written as its bytes in `encoding` (`\xF0\xA0\x80\x80`,
+/// as the send box reads them), and where those escapes are; `None` when every character can be drawn. egui
+/// would draw a box, which tells nothing of what arrived.
+fn without_boxes(
+    text: &str,
+    mut drawable: impl FnMut(char) -> bool,
+    encoding: TextEncoding,
+) -> Option<(String, Vec<Range<usize>>)> {
+    if text.is_ascii() || text.chars().all(&mut drawable) {
+        return None;
+    }
+    let (mut out, mut escapes) = (String::with_capacity(text.len() + 16), Vec::new());
+    let mut utf8 = [0; 4];
+    for c in text.chars() {
+        if c.is_ascii() || drawable(c) {
+            out.push(c);
+            continue;
+        }
+        let bytes = encoding
+            .encode(c.encode_utf8(&mut utf8))
+            .unwrap_or_else(|_| utf8[..c.len_utf8()].to_vec());
+        let start = out.len();
+        for byte in bytes {
+            out.push_str(&format!("\\x{byte:02X}"));
+        }
+        escapes.push(start..out.len());
+    }
+    Some((out, escapes))
+}
+
+/// A row whose escapes (see [`without_boxes`]) are told from the text by their colour.
+fn escaped_job(
+    font_id: egui::FontId,
+    text: &str,
+    escapes: &[Range<usize>],
+    color: egui::Color32,
+) -> egui::text::LayoutJob {
+    let plain = egui::TextFormat::simple(font_id, color);
+    let escape = egui::TextFormat {
+        color: ESCAPE_COLOR,
+        ..plain.clone()
+    };
+    let mut job = egui::text::LayoutJob::default();
+    let mut at = 0;
+    for range in escapes {
+        job.append(&text[at..range.start], 0.0, plain.clone());
+        job.append(&text[range.clone()], 0.0, escape.clone());
+        at = range.end;
+    }
+    job.append(&text[at..], 0.0, plain);
+    job
+}
+
+/// Bytes shown as escapes, readable on a dark and a light background alike.
+const ESCAPE_COLOR: egui::Color32 = egui::Color32::from_rgb(214, 120, 40);
 
 /// A row with the find bar's matches marked; those on the current match's row stand out more.
 fn marked(
@@ -361,4 +427,25 @@ fn peer_color(peer: SocketAddr, dark: bool) -> egui::Color32 {
     let hue = if degrees >= 190.0 { degrees + 60.0 } else { degrees } / 360.0;
     let (saturation, value) = if dark { (0.55, 0.95) } else { (0.8, 0.55) };
     egui::ecolor::Hsva::new(hue, saturation, value, 1.0).into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn characters_no_font_draws_show_as_their_bytes_in_the_view_encoding() {
+        let drawable = |c: char| c != '𠀀' && c != '你';
+        assert_eq!(without_boxes("plain ascii", |_| false, TextEncoding::UTF8), None);
+        assert_eq!(without_boxes("好的", drawable, TextEncoding::UTF8), None);
+        // (text, encoding, shown, escapes)
+        let cases: &[(&str, TextEncoding, &str, &[Range<usize>])] = &[
+            ("a𠀀b", TextEncoding::UTF8, "a\\xF0\\xA0\\x80\\x80b", &[1..17]),
+            ("你好", TextEncoding::GBK, "\\xC4\\xE3好", &[0..8]),
+        ];
+        for &(text, encoding, shown, escapes) in cases {
+            let (out, ranges) = without_boxes(text, drawable, encoding).expect("escaped");
+            assert_eq!((out.as_str(), ranges.as_slice()), (shown, escapes), "{text}");
+        }
+    }
 }
