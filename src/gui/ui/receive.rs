@@ -440,8 +440,13 @@ mod tests {
         assert_eq!(without_boxes("好的", drawable, TextEncoding::UTF8), None);
         // (text, encoding, shown, escapes)
         let cases: &[(&str, TextEncoding, &str, &[Range<usize>])] = &[
-            ("a𠀀b", TextEncoding::UTF8, "a\\xF0\\xA0\\x80\\x80b", &[1..17]),
-            ("你好", TextEncoding::GBK, "\\xC4\\xE3好", &[0..8]),
+            (
+                "a𠀀b你",
+                TextEncoding::UTF8,
+                "a\\xF0\\xA0\\x80\\x80b\\xE4\\xBD\\xA0",
+                &[1..17, 18..30],
+            ),
+            ("你好你", TextEncoding::GBK, "\\xC4\\xE3好\\xC4\\xE3", &[0..8, 11..19]),
         ];
         for &(text, encoding, shown, escapes) in cases {
             let (out, ranges) = without_boxes(text, drawable, encoding).expect("escaped");
