@@ -11,15 +11,53 @@ use chrono::{DateTime, Local};
 pub const DEFAULT_BUDGET: usize = 64 << 20;
 
 /// Charged per chunk on top of its bytes: what a chunk costs in memory besides its payload (its
-/// shared entry, two allocations, and the view's index entry for it, measured at ~180 bytes).
+/// shared entry, two allocations, and the view's index entry for it, measured at ~180 bytes, and 32 more since a
+/// chunk names its relay leg).
 /// Without it a flood of one-byte datagrams (UDP chunks are never coalesced) would hold tens of
 /// millions of chunks within a budget meant for megabytes of payload.
-pub const CHUNK_OVERHEAD: usize = 192;
+pub const CHUNK_OVERHEAD: usize = 224;
 
 /// The most bytes one chunk holds: a bigger read is kept as pieces. What the window does per chunk (lay it out
 /// to count its rows, render it when a row of it is on screen) then costs a bounded time, however big the
 /// reads a flood brings.
 pub const MAX_PIECE: usize = 16 << 10;
+
+/// Memory let go at once that is worth handing back to the system.
+const TRIM_AFTER: usize = 4 << 20;
+
+/// What one history asks of a budget it shares with others (the window's tabs): its weight against theirs, and
+/// the most it has use for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Claim {
+    pub weight: u32,
+    pub want: usize,
+}
+
+/// Splits `total` in proportion to the claims' weights, where a claim that wants less than its part gets what it
+/// wants and the rest goes to the others in turn (water-filling). The parts add up to `total` at most. Costs a few
+/// passes over the claims, nothing over what the histories hold.
+pub fn share(total: usize, claims: &[Claim]) -> Vec<usize> {
+    let mut parts = vec![0; claims.len()];
+    let mut open: Vec<usize> = (0..claims.len()).collect();
+    let mut left = total as u128;
+    while !open.is_empty() {
+        let weights: u128 = open.iter().map(|&i| u128::from(claims[i].weight.max(1))).sum();
+        let part = |i: usize| left * u128::from(claims[i].weight.max(1)) / weights;
+        let (met, rest): (Vec<usize>, Vec<usize>) = open.iter().partition(|&&i| claims[i].want as u128 <= part(i));
+        if met.is_empty() {
+            for &i in &rest {
+                parts[i] = part(i) as usize;
+            }
+            break;
+        }
+        for &i in &met {
+            parts[i] = claims[i].want;
+            left -= claims[i].want as u128;
+        }
+        open = rest;
+    }
+    parts
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Direction {
@@ -295,13 +333,16 @@ impl History {
         self.budget
     }
 
-    /// Changes the budget; a smaller one drops old data at once (and gives its memory back).
+    /// Changes the budget; a smaller one drops old data at once (and gives its memory back when that was much:
+    /// a budget shared by several tabs moves a little at many frames, and trimming costs milliseconds).
     pub fn set_budget(&mut self, budget: usize) {
-        let shrinks = budget < self.budget;
+        let held = self.cost();
         self.budget = budget;
         self.fit();
-        if shrinks {
+        if self.chunks.len() < self.chunks.capacity() / 4 {
             self.chunks.shrink_to_fit();
+        }
+        if held - self.cost() >= TRIM_AFTER {
             crate::memory::return_free_memory();
         }
     }
@@ -462,6 +503,31 @@ mod tests {
                 "{len} bytes in {capacity}"
             );
         }
+    }
+
+    #[test]
+    fn a_shared_budget_goes_by_weight_and_what_is_left_goes_to_those_that_want_more() {
+        let claim = |weight, want| Claim { weight, want };
+        // (total, claims, parts)
+        let cases: &[(usize, &[Claim], &[usize])] = &[
+            (100, &[claim(1, usize::MAX), claim(3, usize::MAX)], &[25, 75]),
+            // An idle tab holding little keeps it; the busy one gets the rest.
+            (100, &[claim(1, 10), claim(1, usize::MAX)], &[10, 90]),
+            // Met in turn: 20 of a third, then 40 of what is left (80 / 2), the rest to the last.
+            (100, &[claim(1, 20), claim(1, 40), claim(1, usize::MAX)], &[20, 40, 40]),
+            // Everyone wants less than there is.
+            (100, &[claim(1, 10), claim(8, 20)], &[10, 20]),
+            (10, &[claim(1, usize::MAX); 3], &[3, 3, 3]),
+            (0, &[claim(1, 5)], &[0]),
+            (7, &[], &[]),
+        ];
+        for &(total, claims, parts) in cases {
+            let got = share(total, claims);
+            assert_eq!(got, parts, "{claims:?}");
+            assert!(got.iter().sum::<usize>() <= total);
+        }
+        let huge = share(usize::MAX, &[claim(u32::MAX, usize::MAX), claim(u32::MAX, usize::MAX)]);
+        assert!(huge.iter().all(|&part| part == usize::MAX / 2), "no overflow: {huge:?}");
     }
 
     #[test]

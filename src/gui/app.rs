@@ -12,7 +12,7 @@ use egui_tiles::{Container, Tile, TileId, Tree};
 use crate::gui::dialog::{Chosen, FileDialogs, FilePurpose, SystemDialogs};
 use crate::gui::frame_log::FrameLog;
 use crate::gui::i18n::{Lang, Notice, Texts};
-use crate::gui::tab::{FindAction, Picked, Tab, TabAction, TabId};
+use crate::gui::tab::{FindAction, Picked, Tab, TabAction, TabId, share_history};
 use crate::gui::tiles::rebuild_layout;
 use crate::gui::ui::{self, Action, Cx, Typed};
 use crate::net::CaptureFile;
@@ -621,11 +621,17 @@ impl WirepadApp {
     /// Every tab's frame bookkeeping: background tabs keep draining, counting and capturing.
     pub fn logic(&mut self) {
         self.take_picked();
+        self.share_history();
         let shown = self.shown_tabs();
         for (id, tab) in &mut self.tabs {
             tab.logic(&mut self.prefs, shown.contains(id));
         }
         self.reapers.retain(|reaper| !reaper.is_finished());
+    }
+
+    /// The tabs' histories share one budget (see `tab::budget`): a few steps per tab, nothing per chunk.
+    fn share_history(&mut self) {
+        share_history(self.tabs.values_mut(), self.prefs.history_mib as usize * 1024 * 1024);
     }
 
     fn show(&mut self, ui: &mut egui::Ui) -> Vec<Action> {

@@ -14,8 +14,10 @@ pub const MAX_TEXT: usize = 64 << 10;
 pub const MAX_FIELD: usize = 1024;
 /// The most quick commands, rules or script steps a file may bring: each is a row the window draws.
 pub const MAX_ROWS: usize = 1000;
-/// The receive buffer's range, as its field allows it.
-pub const BUFFER_MIB: std::ops::RangeInclusive<u32> = 1..=4096;
+/// The receive buffer's range, as its field allows it (0: the tab's share of the window's budget).
+pub const BUFFER_MIB: std::ops::RangeInclusive<u32> = 0..=4096;
+/// The window's history budget's range.
+pub const HISTORY_MIB: std::ops::RangeInclusive<u32> = 16..=65536;
 
 /// What a check changed, as dotted field paths.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -83,9 +85,13 @@ pub trait Checked {
 }
 
 impl Checked for Prefs {
-    /// Bounds the remote history and the quick commands.
+    /// Bounds the remote history, the quick commands and the history budget.
     fn check(&mut self) -> Fixes {
         let mut fixes = Fixes::default();
+        if !HISTORY_MIB.contains(&self.history_mib) {
+            self.history_mib = Prefs::default().history_mib;
+            fixes.reset.push("history_mib".into());
+        }
         let before = self.remote_history.len();
         self.remote_history
             .retain(|remote| remote.chars().nth(MAX_FIELD).is_none());
@@ -272,9 +278,12 @@ mod tests {
                 };
                 2
             ],
+            history_mib: 0,
             ..Prefs::default()
         };
         let fixes = prefs.check();
+        assert_eq!(prefs.history_mib, Prefs::default().history_mib);
+        assert_eq!(fixes.reset, ["history_mib"]);
         assert_eq!(prefs.remote_history.len(), HISTORY);
         assert!(prefs.quick_commands.iter().all(|c| c.text.len() == MAX_TEXT));
         assert_eq!(

@@ -35,8 +35,8 @@ const HISTORY: usize = 20;
 /// A day: the longest periodic interval (and far from what a clock can add without overflowing).
 pub const MAX_INTERVAL_MS: u64 = 86_400_000;
 
-/// What holds for every tab: the language, the quick commands and the remotes used lately.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+/// What holds for every tab: the language, the quick commands, the remotes used lately and the history budget.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Prefs {
     /// `None` follows the system locale.
@@ -44,6 +44,23 @@ pub struct Prefs {
     /// `host:port`, most recent first.
     pub remote_history: Vec<String>,
     pub quick_commands: Vec<QuickCommand>,
+    /// What the histories of all tabs together may hold, in MiB: the tabs share it (busy and lately viewed
+    /// ones get more), so memory does not grow with the number of tabs.
+    pub history_mib: u32,
+}
+
+/// The window's history budget by default, in MiB.
+pub const DEFAULT_HISTORY_MIB: u32 = 256;
+
+impl Default for Prefs {
+    fn default() -> Self {
+        Prefs {
+            language: None,
+            remote_history: Vec::new(),
+            quick_commands: Vec::new(),
+            history_mib: DEFAULT_HISTORY_MIB,
+        }
+    }
 }
 
 impl Prefs {
@@ -248,7 +265,8 @@ pub struct ReceiveSettings {
     pub log_mode: bool,
     pub show_sent: bool,
     pub wrap: bool,
-    /// NetAssist's 接收缓冲大小.
+    /// NetAssist's 接收缓冲大小: this tab's own cap, in MiB; 0 (the default) leaves it to its share of the
+    /// window's budget ([`Prefs::history_mib`]).
     pub buffer_mib: u32,
 }
 
@@ -260,7 +278,7 @@ impl Default for ReceiveSettings {
             log_mode: true,
             show_sent: true,
             wrap: true,
-            buffer_mib: 64,
+            buffer_mib: 0,
         }
     }
 }

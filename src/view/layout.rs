@@ -11,14 +11,15 @@ impl ViewOptions {
             && self.way_filter.is_none_or(|way| chunk.way() == Some(way))
     }
 
-    /// Whether `chunk` is laid out as hex: everything in hex view, and sent binary in text view.
+    /// Whether `chunk` is laid out as hex: everything in hex view, and binary in text view: sent data with any
+    /// control byte, received data that is mostly control bytes (a Modbus reply; as text its `0A` would split it).
     pub(super) fn hex_for(&self, chunk: &Chunk) -> bool {
+        let control = |&byte: &u8| (byte < 0x20 && !matches!(byte, b'\t' | b'\r' | b'\n')) || byte == 0x7F;
         self.hex
-            || (chunk.direction == Direction::Tx
-                && chunk
-                    .bytes
-                    .iter()
-                    .any(|&byte| (byte < 0x20 && !matches!(byte, b'\t' | b'\r' | b'\n')) || byte == 0x7F))
+            || match chunk.direction {
+                Direction::Tx => chunk.bytes.iter().any(control),
+                Direction::Rx => chunk.bytes.iter().filter(|byte| control(byte)).count() * 2 > chunk.bytes.len(),
+            }
     }
 
     pub(super) fn columns(&self) -> usize {

@@ -17,7 +17,8 @@
 //!   chunk one row (up to [`MAX_ROW_WIDTH`]); with `wrap_columns`, both put as many bytes on a row
 //!   as the columns hold.
 //! - Sent binary (a TX chunk with control bytes other than `\t \r \n`, such as a Modbus frame) shows
-//!   as hex in the text view too, on rows of its own: as text it would be `\x01\x03…` and stray CJK.
+//!   as hex in the text view too, on rows of its own: as text it would be `\x01\x03…` and stray CJK. So does
+//!   a received chunk more than half of whose bytes are such control bytes (a Modbus reply), `0A`s and all.
 //! - Rows wrap at `wrap_columns` (CJK characters count two columns) and, without it, at
 //!   [`MAX_ROW_WIDTH`].
 use std::cell::RefCell;
@@ -185,6 +186,8 @@ pub struct View {
     cache: RefCell<VecDeque<(u64, Arc<Rendered>)>>,
     /// Rows picked by the user, as the chunks they show: numbers stay valid as data arrives and across rebuilds.
     selection: Option<Selection>,
+    /// Times the rows were laid out afresh (every row number changed).
+    rebuilds: u64,
 }
 
 /// Selected rows as a range of chunk sequence numbers, and the first row picked (a Shift+click extends from it).
@@ -209,6 +212,7 @@ impl View {
             scratch: String::new(),
             cache: RefCell::default(),
             selection: None,
+            rebuilds: 0,
         }
     }
 
@@ -235,9 +239,17 @@ impl View {
     /// Forgets every row (not the count of removed rows: a rebuild replaces rows, it does not drop them).
     fn restart(&mut self) {
         let (options, removed, selection) = (self.options.clone(), self.removed, self.selection.take());
+        let rebuilds = self.rebuilds + 1;
         *self = View::new(options);
         self.removed = removed;
         self.selection = selection;
+        self.rebuilds = rebuilds;
+    }
+
+    /// Times the rows were laid out afresh (an option changed, or the newest chunk was cut): row numbers from
+    /// before mean nothing now.
+    pub fn rebuilds(&self) -> u64 {
+        self.rebuilds
     }
 
     /// Drops rows of chunks the log no longer holds, then indexes the chunks pushed since the last
@@ -333,6 +345,11 @@ impl View {
     /// Peers' streams whose unfinished text is carried into their next chunk.
     pub fn carried_streams(&self) -> usize {
         self.texts.len()
+    }
+
+    /// Drops the rows of chunks the log dropped, without indexing what it gained (a view not on show).
+    pub fn forget_dropped(&mut self, log: &History) {
+        self.evict(log.first_seq());
     }
 
     /// Drops the rows of chunks numbered below `first_seq` (a row goes with the chunk it starts in).

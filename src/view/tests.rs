@@ -95,8 +95,14 @@ fn sent_binary_shows_as_hex_on_rows_of_its_own_in_a_text_view() {
             &[(Tx, A, b"a b~"), (Tx, A, modbus), (Tx, A, b"cd\r\n")],
             &["a b~", "01 03 00 00 00 0A C5 CD", "cd"],
         ),
-        // Received bytes are the reader's to show as they choose (Hex view).
+        // Received bytes are the reader's to show as they choose (Hex view), unless mostly control bytes: then
+        // the frame stays whole on a row of its own, its `0A` included.
         (STREAM, &[(Rx, A, &[0x01, b'x'])], &["\\x01x"]),
+        (
+            GBK,
+            &[(Rx, A, b"ok "), (Rx, A, modbus), (Rx, A, b"\x01\n")],
+            &["ok ", "01 03 00 00 00 0A C5 CD", "\\x01"],
+        ),
     ]);
 }
 

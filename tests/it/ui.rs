@@ -56,11 +56,12 @@ pub fn step_until(
 ) {
     let deadline = Instant::now() + TIMEOUT;
     while !done(harness) {
-        assert!(
-            Instant::now() < deadline,
-            "timed out waiting for {what}; view: {:?}",
-            harness.state().tab().state.view_text()
-        );
+        if Instant::now() >= deadline {
+            // The end of the view is what tells (a big history would flood the output).
+            let view = harness.state().tab().state.view_text();
+            let end = view.char_indices().rev().nth(2000).map_or("", |(at, _)| &view[at..]);
+            panic!("timed out waiting for {what}; the view ends: {end:?}");
+        }
         harness.step();
     }
 }
@@ -523,6 +524,7 @@ mod persistence {
                 })
                 .collect(),
             remote_history: vec!["10.1.2.3:502".into()],
+            history_mib: 512,
         };
         let ctx = egui::Context::default();
         let mut app = WirepadApp::new(&ctx, prefs.clone(), vec![server.clone(), client.clone()]);
@@ -687,6 +689,151 @@ fn find_counts_matches_in_the_history_moves_between_them_and_keeps_them_on_a_bad
         harness.query_by_role_and_label(Role::TextInput, "Find").is_none(),
         "Esc closes the bar"
     );
+}
+
+/// Sends `bytes` in pieces the window takes whole (a flood would be dropped from the view), waiting for each.
+fn feed_history(harness: &mut Harness<'static, WirepadApp>, client: &mut TcpStream, bytes: &[u8]) {
+    let held = harness.state().tab().state.log().bytes();
+    for (nth, piece) in bytes.chunks(64 << 10).enumerate() {
+        client.write_all(piece).expect("send");
+        let want = held + (nth << 16) + piece.len();
+        step_until(harness, "the piece in the history", |h| {
+            h.state().tab().state.log().bytes() >= want
+        });
+    }
+    assert_eq!(
+        harness.state().tab().state.totals().dropped_from_view(),
+        0,
+        "the view kept every byte"
+    );
+}
+
+/// Issue 22.3: typing moves the view to the first match, as a browser's find does, also when the view is laid
+/// out again (a new width, a setting) between the search's start and its first match.
+#[test]
+fn typing_moves_the_view_to_the_first_match_while_the_view_is_laid_out_again() {
+    use egui::accesskit::Role;
+    let mut harness = window(TabConfig {
+        receive: wirepad::settings::ReceiveSettings {
+            log_mode: false,
+            ..Default::default()
+        },
+        ..settings()
+    });
+    let server = open_server(&mut harness);
+    let (mut client, _) = connect(&mut harness, server);
+    let text: String = (0..60_000)
+        .map(|n| match n {
+            45_000 => format!("needle {n:06} abcdefghijklmnopqrstuvwxyz\n"),
+            _ => format!("row {n:06} abcdefghijklmnopqrstuvwxyz\n"),
+        })
+        .collect();
+    feed_history(&mut harness, &mut client, text.as_bytes());
+    step_until(&mut harness, "the newest row", |h| {
+        h.query_by_label_contains("row 059999").is_some() && !h.state().tab().state.view().catching_up()
+    });
+    harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::F);
+    harness.step();
+    let typed = Instant::now();
+    harness
+        .get_by_role_and_label(Role::TextInput, "Find")
+        .type_text("needle");
+    // The frame that starts the search; then the view is laid out again (as a new width does).
+    harness.step();
+    harness.step();
+    harness.get_by_label("Log mode").click();
+    step_until(&mut harness, "the match counted and the view laid out", |h| {
+        h.query_by_label("1 / 1 matches").is_some() && !h.state().tab().state.view().catching_up()
+    });
+    let counted = typed.elapsed();
+    step_until(&mut harness, "the matched row on screen", |h| {
+        h.query_by_label_contains("needle 045000").is_some()
+    });
+    eprintln!(
+        "find: counted after {counted:?}, the match on screen after {:?}",
+        typed.elapsed()
+    );
+    harness.step();
+    assert!(
+        harness.query_by_label_contains("row 059999").is_none(),
+        "the view left the newest rows for the match"
+    );
+}
+
+/// Issue 22.4: during heavy inflow the receive view never goes blank: every frame that has rows shows some.
+#[test]
+fn the_view_shows_rows_in_every_frame_while_data_floods_in() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let mut harness = window(TabConfig {
+        receive: wirepad::settings::ReceiveSettings {
+            log_mode: false,
+            // A small history: rows fall out faster than new ones are laid out.
+            buffer_mib: 1,
+            ..Default::default()
+        },
+        ..settings()
+    });
+    let server = open_server(&mut harness);
+    let (mut client, _) = connect(&mut harness, server);
+    let stop = Arc::new(AtomicBool::new(false));
+    let flood = std::thread::spawn({
+        let stop = stop.clone();
+        move || {
+            let block: String = (0..30_000)
+                .map(|n| format!("row {n:06} abcdefghijklmnopqrstuvwxyz\n"))
+                .collect();
+            let deadline = Instant::now() + TIMEOUT;
+            while !stop.load(Ordering::Relaxed) && Instant::now() < deadline {
+                if client.write_all(block.as_bytes()).is_err() {
+                    break;
+                }
+            }
+        }
+    });
+    step_until(&mut harness, "rows", |h| h.state().tab().state.view().rows() > 0);
+    // The rows' pane: below the Find button, above the send box. Rows laid out outside it are not seen.
+    let top = harness.get_by_label("Find").rect().bottom();
+    let bottom = harness.get_by_label("Send box").rect().top();
+    let (mut frames, mut blank) = (0, 0);
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while frames < 300 && Instant::now() < deadline {
+        harness.step();
+        if harness.state().tab().state.view().rows() > 0 {
+            frames += 1;
+            let seen = harness
+                .query_all_by_label_contains("abcdefghijklmnopqrstuvwxyz")
+                .filter(|row| (top..bottom).contains(&row.rect().center().y))
+                .count();
+            blank += usize::from(seen == 0);
+        }
+    }
+    stop.store(true, Ordering::Relaxed);
+    flood.join().expect("the flood");
+    assert!(
+        harness.state().tab().state.log().dropped_bytes() > 0,
+        "the history was turned over"
+    );
+    assert_eq!(blank, 0, "{blank} of {frames} frames showed no row");
+}
+
+/// Issue 22.5: a character no loaded font can draw (here one of the private use area) shows as its bytes, not as
+/// a box.
+#[test]
+fn a_character_no_font_draws_shows_as_its_bytes() {
+    let mut harness = window(TabConfig {
+        receive: wirepad::settings::ReceiveSettings {
+            log_mode: false,
+            ..Default::default()
+        },
+        ..settings()
+    });
+    let server = open_server(&mut harness);
+    let (mut client, _) = connect(&mut harness, server);
+    client.write_all("ok \u{E000}!\n".as_bytes()).expect("send");
+    step_until(&mut harness, "the escaped row", |h| {
+        h.query_by_label("ok \\xEE\\x80\\x80!").is_some()
+    });
 }
 
 #[test]

@@ -17,6 +17,7 @@ labels! {
         save_view: "保存数据…", "Save view…";
         copy_all: "复制全部", "Copy all";
         buffer_mib: "接收缓冲", "View buffer";
+        buffer_shared: "共享", "shared";
         receiving_to: "正在写入", "Writing to";
         pcap_to: "正在抓包到", "Capturing to";
         paused: "已暂停显示 (计数和写文件照常)", "View paused (counters and file go on)";
@@ -32,8 +33,8 @@ labels! {
         tip_wrap: "长行在窗口宽度处换行", "Wrap long lines at the pane's width";
         tip_encoding: "接收和发送文本所用的编码（十六进制不受影响）", "The encoding of received and sent text (hex is not affected)";
         tip_buffer:
-            "接收区最多保留的数据量，1–4096 MiB；超出时丢弃最早的数据并计入“显示丢弃”",
-            "How much the receive view keeps, 1–4096 MiB; the oldest data beyond it is dropped and counted in \"dropped from view\"";
+            "本标签页接收区最多保留的数据量，1–4096 MiB；0（共享）：只受所有标签页共用的缓冲限制（默认 256 MiB，忙的和最近看过的标签页分得多）。超出时丢弃最早的数据并计入“显示丢弃”",
+            "The most this tab's receive view keeps, 1–4096 MiB; 0 (shared): only its share of the buffer all tabs share (256 MiB by default; busy and lately viewed tabs get more). The oldest data beyond it is dropped and counted in \"dropped from view\"";
         tip_pause: "暂停显示新数据；计数、写文件和自动处理照常进行", "Stop showing new data; counters, receive-to-file and automation go on";
         tip_receive_to_file:
             "把收到的每个字节原样写入文件（不受显示缓冲限制）",

@@ -1,6 +1,6 @@
 //! A frame's bookkeeping: the engine's events taken within a budget and folded in, and the edits checked.
 use std::net::SocketAddr;
-use std::time::SystemTime;
+use std::time::{Instant, SystemTime};
 
 use crate::history::{Chunk, Direction, Leg};
 use crate::net::{Command, Event, EventKind, NetError, ScriptScope};
@@ -27,6 +27,7 @@ impl Tab {
         }
         if shown {
             self.state.unseen = false;
+            self.state.activity.shown = Some(Instant::now());
         }
     }
 
@@ -42,6 +43,9 @@ impl Tab {
         }
         if shown {
             self.state.view.append(&self.state.log);
+        } else {
+            // A hidden view lets go of what the history dropped: it would keep those chunks alive.
+            self.state.view.forget_dropped(&self.state.log);
         }
         // The view indexes a few milliseconds' worth per frame; what is left needs another frame.
         if more || (shown && self.state.view.catching_up()) {
@@ -105,8 +109,9 @@ impl Tab {
     }
 
     /// Keeps a chunk for the view, unless paused (the counters are the engine's); a relay's with its pair's side.
-    fn record(&mut self, at: SystemTime, peer: SocketAddr, direction: Direction, bytes: Vec<u8>) {
+    pub(super) fn record(&mut self, at: SystemTime, peer: SocketAddr, direction: Direction, bytes: Vec<u8>) {
         if !self.state.paused {
+            self.state.activity.data = Some(Instant::now());
             let leg = match self.config.mode.caps().forwards {
                 true => self.state.pairs.leg_of(peer),
                 false => Leg::Direct,

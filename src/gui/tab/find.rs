@@ -19,10 +19,11 @@ impl Tab {
         }
     }
 
-    /// Starts a search over the view's history when the find bar's pattern or the view changed (once the view
-    /// has indexed everything, so the snapshot holds the whole history).
+    /// Starts a search over the view's history when the find bar's pattern or the view changed. A view still
+    /// laying out the history (a flood, a new width) is searched as far as it got, the rest as it gets there:
+    /// waiting for it to catch up kept the first match back for seconds under load.
     pub(super) fn update_find(&mut self) {
-        if !self.state.find.open || self.state.view.catching_up() {
+        if !self.state.find.open {
             return;
         }
         let state = &mut self.state;

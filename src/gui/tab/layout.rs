@@ -34,11 +34,6 @@ impl Tab {
             state.view.set_options(options, &state.log);
             state.repaint.request_repaint();
         }
-        let budget = budget_bytes(&self.config);
-        if state.log.budget() != budget {
-            state.log.set_budget(budget);
-            state.view.append(&state.log);
-        }
     }
 
     /// A new pane width re-wraps the whole history, so it is taken only once the width has held still
@@ -62,10 +57,6 @@ impl Tab {
         }
         state.wrap_columns.unwrap_or(measured)
     }
-}
-
-pub(super) fn budget_bytes(config: &TabConfig) -> usize {
-    config.receive.buffer_mib.max(1) as usize * 1024 * 1024
 }
 
 pub(super) fn view_options(

@@ -2,6 +2,7 @@
 //! engine session, its folded events, the log and view, counters, capture). Panels read `TabState` and edit
 //! `TabConfig`; whatever has side effects comes back as a `TabAction` that `Tab::apply` carries out.
 mod actions;
+mod budget;
 mod counters;
 mod events;
 mod find;
@@ -35,7 +36,8 @@ use crate::session::stats::Throughput;
 use crate::settings::TabConfig;
 use crate::view::View;
 
-use layout::{budget_bytes, view_options};
+pub use budget::share_history;
+use layout::view_options;
 
 /// A tab's identity for as long as the window runs and across restarts: background results carry it, and the
 /// layout tree holds it (never a copy of the tab).
@@ -226,6 +228,8 @@ pub struct TabState {
     log: History,
     /// Peers whose data arrived lately, for the filter (the history's own could be millions).
     recent: peers::RecentPeers,
+    /// When the tab last received and was last shown: what its part of the window's history budget goes by.
+    activity: budget::Activity,
     /// The history's next chunk when the session opened: a script started later sees what came since.
     opened_at_seq: u64,
     view: View,
@@ -440,8 +444,9 @@ impl Tab {
         let state = TabState {
             session: None,
             live: None,
-            log: History::new(budget_bytes(&config)),
+            log: History::new(budget::first_budget(&config)),
             recent: peers::RecentPeers::default(),
+            activity: budget::Activity::default(),
             view: View::new(view_options(&config, None, None)),
             paused: false,
             target: None,

@@ -5,7 +5,7 @@ use crate::gui::i18n::{Lang, Notice};
 use crate::net::{CounterSnapshot, Kind, NetError, Nobody, RemoteUse};
 use crate::settings::{Prefs, TabConfig};
 
-use super::{Tab, TabAction, TabId, Totals};
+use super::{Tab, TabAction, TabId, Totals, share_history};
 
 fn tab(config: TabConfig) -> Tab {
     // The receiver goes: what background work would report is not looked at here.
@@ -246,5 +246,70 @@ fn a_storm_of_short_connections_keeps_per_peer_state_bounded() {
         tab.state.log.len(),
         20_000,
         "the history itself keeps them all (within its budget)"
+    );
+}
+
+/// Issue 22.10: tabs fed more than the window's history budget in all hold no more than it together, each
+/// counting what it dropped; a tab on show gets more than a hidden one as busy.
+#[test]
+fn tabs_share_one_history_budget_and_count_what_they_drop() {
+    use crate::history::{CHUNK_OVERHEAD, Direction};
+    use std::time::{Instant, SystemTime};
+    const BUDGET: usize = 4 << 20;
+    const PIECE: usize = 64 << 10;
+    let peer = std::net::SocketAddr::from(([127, 0, 0, 1], 5000));
+    let mut tabs: Vec<Tab> = (0..4).map(|_| tab(TabConfig::default())).collect();
+    let held = |tab: &Tab| tab.state.log.bytes() + tab.state.log.len() * CHUNK_OVERHEAD;
+    for _ in 0..48 {
+        tabs[0].state.activity.shown = Some(Instant::now());
+        share_history(tabs.iter_mut(), BUDGET);
+        for tab in &mut tabs {
+            tab.record(SystemTime::now(), peer, Direction::Rx, vec![b'x'; PIECE]);
+        }
+        let all: usize = tabs.iter().map(held).sum();
+        assert!(all <= BUDGET, "{all} held in all");
+    }
+    for tab in &tabs {
+        let log = &tab.state.log;
+        assert!(log.dropped_bytes() > 0);
+        assert_eq!(log.bytes() as u64 + log.dropped_bytes(), 48 * PIECE as u64);
+    }
+    assert!(
+        tabs[0].state.log.bytes() > tabs[1].state.log.bytes(),
+        "the tab on show holds more"
+    );
+    // A lone idle tab takes a burst of many MiB within one frame, before it counts as busy.
+    let mut lone = tab(TabConfig::default());
+    share_history(std::iter::once(&mut lone), 256 << 20);
+    for _ in 0..256 {
+        lone.record(SystemTime::now(), peer, Direction::Rx, vec![b'x'; PIECE]);
+    }
+    assert_eq!(lone.state.log.dropped_bytes(), 0);
+}
+
+/// Issue 22.3: a search starts over what the view has laid out so far, not once the view has caught up (under
+/// inflow and load that kept the first match back for seconds).
+#[test]
+fn find_searches_a_view_still_being_laid_out() {
+    use crate::history::Direction;
+    use std::time::{Duration, SystemTime};
+    let (picked, found) = crossbeam_channel::unbounded();
+    let mut config = TabConfig::default();
+    config.find.text = "needle".into();
+    let mut tab = Tab::new(TabId(1), config, picked, egui::Context::default());
+    let peer = std::net::SocketAddr::from(([127, 0, 0, 1], 5000));
+    let mut read = b"needle\n".to_vec();
+    read.resize(16 << 10, b'x');
+    for _ in 0..2048 {
+        tab.record(SystemTime::now(), peer, Direction::Rx, read.clone());
+    }
+    tab.state.view.append(&tab.state.log);
+    assert!(tab.state.view.catching_up(), "32 MiB take the view more than one frame");
+    tab.state.find.open();
+    tab.update_find();
+    let first = found.recv_timeout(Duration::from_secs(10));
+    assert!(
+        matches!(first, Ok(super::Picked::Found(_, _, batch)) if !batch.matches.is_empty()),
+        "a first match from what the view holds"
     );
 }

@@ -269,8 +269,14 @@ fn view_settings(ui: &mut egui::Ui, t: &Texts, receive: &mut ReceiveSettings) {
         let label = ui.label(t.receive.buffer_mib);
         ui.add(
             egui::DragValue::new(&mut receive.buffer_mib)
-                .range(1..=4096)
-                .suffix(" MiB"),
+                .range(crate::settings::check::BUFFER_MIB)
+                .custom_formatter(|mib, _| {
+                    if mib < 0.5 {
+                        t.receive.buffer_shared.to_string()
+                    } else {
+                        format!("{mib} MiB")
+                    }
+                }),
         )
         .labelled_by(label.id)
         .on_hover_text(t.receive.tip_buffer);

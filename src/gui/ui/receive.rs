@@ -1,5 +1,8 @@
 //! The receive pane: virtualized rows (only the visible ones are laid out), RX/TX told apart by colour and arrow.
 use std::net::SocketAddr;
+use std::ops::Range;
+
+use crate::codec::text::TextEncoding;
 
 use crate::export::find::Highlight;
 use crate::gui::i18n::Texts;
@@ -178,29 +181,16 @@ fn rows(
     let mut actions = Vec::new();
     // No gap between rows: a million rows must stay within what f32 scroll offsets resolve to the pixel.
     ui.spacing_mut().item_spacing.y = 0.0;
-    let mut scroll = if wrap {
+    let scroll = if wrap {
         egui::ScrollArea::vertical()
     } else {
         egui::ScrollArea::both()
     };
-    // Rows that fell out of the byte budget shift every row up; a reader scrolled up keeps their place.
-    let removed = view.rows_removed_total();
     // Each tab remembers its own place.
     let memory = egui::Id::unique(("wirepad-receive-scroll", id));
     let last: Option<ScrollMemory> = ui.data(|d| d.get_temp(memory));
-    if let Some(last) = last
-        && !last.at_bottom
-        && removed > last.rows_removed
-    {
-        let shift = (removed - last.rows_removed) as f32 * row_height;
-        scroll = scroll.vertical_scroll_offset((last.offset - shift).max(0.0));
-    }
-    // A move to another match scrolls it into view, a few rows below the top.
     let current = finder.current_row(view);
-    let jump = current.filter(|_| last.is_none_or(|last| last.jumps != finder.jumps()));
-    if let Some(row) = jump {
-        scroll = scroll.vertical_scroll_offset((row.saturating_sub(3) as f32 * row_height).max(0.0));
-    }
+    let (scroll, jump) = place(scroll, last, state, current, row_height);
     let shown = Shown {
         view,
         marks: [finder.highlight(false), finder.highlight(true)],
@@ -219,14 +209,62 @@ fn rows(
         });
     let offset = output.state.clamped_offset().y;
     let max_offset = output.content_size.y - output.inner_rect.height();
+    // A jump is done once made to a view laid out in full. One whose row the view does not hold yet waits for it;
+    // one made while the view is laid out again is made again each frame until then, as egui clamps an offset
+    // past the rows laid out so far to their end, and the view would follow new data from there.
+    let unfinished = (current.is_none() && finder.current().is_some()) || (jump.is_some() && view.catching_up());
     let seen = ScrollMemory {
-        jumps: finder.jumps(),
-        rows_removed: removed,
+        jumps: if unfinished {
+            last.map_or(0, |last| last.jumps)
+        } else {
+            finder.jumps()
+        },
+        rebuilds: if unfinished {
+            last.map_or(0, |last| last.rebuilds)
+        } else {
+            view.rebuilds()
+        },
+        rows_removed: view.rows_removed_total(),
         offset,
-        at_bottom: offset >= max_offset - row_height / 2.0,
+        at_bottom: !unfinished && offset >= max_offset - row_height / 2.0,
+        viewport: output.inner_rect.height(),
     };
     ui.data_mut(|d| d.insert_temp(memory, seen));
     actions
+}
+
+/// Where the rows are scrolled to this frame, and the current match's row if it is jumped to.
+fn place(
+    mut scroll: egui::ScrollArea,
+    last: Option<ScrollMemory>,
+    state: &TabState,
+    current: Option<usize>,
+    row_height: f32,
+) -> (egui::ScrollArea, Option<usize>) {
+    let (view, finder) = (state.view(), state.finder());
+    // Rows that fell out of the byte budget shift every row up; a reader scrolled up keeps their place.
+    let removed = view.rows_removed_total();
+    match last {
+        Some(last) if !last.at_bottom && removed > last.rows_removed => {
+            let shift = (removed - last.rows_removed) as f32 * row_height;
+            scroll = scroll.vertical_scroll_offset((last.offset - shift).max(0.0));
+        }
+        // A view following new data shows its newest rows. egui's own offset is the last frame's bottom: when
+        // more rows fell out than arrived it points past the end, and the frame drew no rows at all.
+        Some(last) if last.at_bottom => {
+            let bottom = view.rows() as f32 * row_height - last.viewport;
+            scroll = scroll.vertical_scroll_offset(bottom.max(0.0));
+        }
+        _ => {}
+    }
+    // A move to another match scrolls it into view, a few rows below the top; so does a view laid out again (a
+    // new width, a setting) while the bar is open, which would otherwise end at its newest rows.
+    let relaid = |last: ScrollMemory| finder.open && !last.at_bottom && last.rebuilds != view.rebuilds();
+    let jump = current.filter(|_| last.is_none_or(|last| last.jumps != finder.jumps() || relaid(last)));
+    if let Some(row) = jump {
+        scroll = scroll.vertical_scroll_offset((row.saturating_sub(3) as f32 * row_height).max(0.0));
+    }
+    (scroll, jump)
 }
 
 /// What every row is drawn against.
@@ -250,7 +288,14 @@ fn row_ui(ui: &mut egui::Ui, cx: Cx, shown: &Shown, metrics: Metrics, index: usi
         Some(mark) if row.kind == RowKind::Data => mark.ranges(&row.text),
         _ => Vec::new(),
     };
-    let label = if ranges.is_empty() {
+    let font_id = egui::TextStyle::Monospace.resolve(ui.style());
+    let encoding = view.options().encoding;
+    let escaped = ranges
+        .is_empty()
+        .then(|| ui.fonts_mut(|fonts| without_boxes(&row.text, |c| fonts.has_glyph(&font_id, c), encoding)));
+    let label = if let Some(Some((text, escapes))) = escaped {
+        egui::Label::new(escaped_job(font_id, &text, &escapes, color))
+    } else if ranges.is_empty() {
         egui::Label::new(egui::RichText::new(&row.text).monospace().color(color))
     } else {
         egui::Label::new(marked(ui, &row.text, &ranges, color, shown.current == Some(index)))
@@ -281,9 +326,13 @@ fn row_ui(ui: &mut egui::Ui, cx: Cx, shown: &Shown, metrics: Metrics, index: usi
 struct ScrollMemory {
     /// The find bar's jumps already scrolled to.
     jumps: u64,
+    /// The view's rebuilds seen.
+    rebuilds: u64,
     rows_removed: u64,
     offset: f32,
     at_bottom: bool,
+    /// The height the rows were shown in.
+    viewport: f32,
 }
 
 /// The strip left of a row that selects it (true when clicked); a selected row gets a fill behind its whole width.
@@ -306,6 +355,62 @@ fn select_gutter(ui: &mut egui::Ui, cx: Cx, width: f32, height: f32, selected: b
         .on_hover_text(cx.t.receive.tip_select_row)
         .clicked()
 }
+
+/// `text` with every character no loaded font can draw written as its bytes in `encoding` (`\xF0\xA0\x80\x80`,
+/// as the send box reads them), and where those escapes are; `None` when every character can be drawn. egui
+/// would draw a box, which tells nothing of what arrived.
+fn without_boxes(
+    text: &str,
+    mut drawable: impl FnMut(char) -> bool,
+    encoding: TextEncoding,
+) -> Option<(String, Vec<Range<usize>>)> {
+    if text.is_ascii() || text.chars().all(&mut drawable) {
+        return None;
+    }
+    let (mut out, mut escapes) = (String::with_capacity(text.len() + 16), Vec::new());
+    let mut utf8 = [0; 4];
+    for c in text.chars() {
+        if c.is_ascii() || drawable(c) {
+            out.push(c);
+            continue;
+        }
+        let bytes = encoding
+            .encode(c.encode_utf8(&mut utf8))
+            .unwrap_or_else(|_| utf8[..c.len_utf8()].to_vec());
+        let start = out.len();
+        for byte in bytes {
+            out.push_str(&format!("\\x{byte:02X}"));
+        }
+        escapes.push(start..out.len());
+    }
+    Some((out, escapes))
+}
+
+/// A row whose escapes (see [`without_boxes`]) are told from the text by their colour.
+fn escaped_job(
+    font_id: egui::FontId,
+    text: &str,
+    escapes: &[Range<usize>],
+    color: egui::Color32,
+) -> egui::text::LayoutJob {
+    let plain = egui::TextFormat::simple(font_id, color);
+    let escape = egui::TextFormat {
+        color: ESCAPE_COLOR,
+        ..plain.clone()
+    };
+    let mut job = egui::text::LayoutJob::default();
+    let mut at = 0;
+    for range in escapes {
+        job.append(&text[at..range.start], 0.0, plain.clone());
+        job.append(&text[range.clone()], 0.0, escape.clone());
+        at = range.end;
+    }
+    job.append(&text[at..], 0.0, plain);
+    job
+}
+
+/// Bytes shown as escapes, readable on a dark and a light background alike.
+const ESCAPE_COLOR: egui::Color32 = egui::Color32::from_rgb(214, 120, 40);
 
 /// A row with the find bar's matches marked; those on the current match's row stand out more.
 fn marked(
@@ -376,4 +481,30 @@ fn peer_color(peer: SocketAddr, dark: bool) -> egui::Color32 {
     let hue = if degrees >= 190.0 { degrees + 60.0 } else { degrees } / 360.0;
     let (saturation, value) = if dark { (0.55, 0.95) } else { (0.8, 0.55) };
     egui::ecolor::Hsva::new(hue, saturation, value, 1.0).into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn characters_no_font_draws_show_as_their_bytes_in_the_view_encoding() {
+        let drawable = |c: char| c != '𠀀' && c != '你';
+        assert_eq!(without_boxes("plain ascii", |_| false, TextEncoding::UTF8), None);
+        assert_eq!(without_boxes("好的", drawable, TextEncoding::UTF8), None);
+        // (text, encoding, shown, escapes)
+        let cases: &[(&str, TextEncoding, &str, &[Range<usize>])] = &[
+            (
+                "a𠀀b你",
+                TextEncoding::UTF8,
+                "a\\xF0\\xA0\\x80\\x80b\\xE4\\xBD\\xA0",
+                &[1..17, 18..30],
+            ),
+            ("你好你", TextEncoding::GBK, "\\xC4\\xE3好\\xC4\\xE3", &[0..8, 11..19]),
+        ];
+        for &(text, encoding, shown, escapes) in cases {
+            let (out, ranges) = without_boxes(text, drawable, encoding).expect("escaped");
+            assert_eq!((out.as_str(), ranges.as_slice()), (shown, escapes), "{text}");
+        }
+    }
 }
