@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use egui::accesskit::Role;
 use egui_kittest::Harness;
-use egui_kittest::kittest::Queryable;
+use egui_kittest::kittest::{NodeT, Queryable};
 use wirepad::automation::rules::{Direction, RuleSpec};
 use wirepad::automation::script::ScriptSpec;
 use wirepad::codec::text::TextEncoding;
@@ -204,14 +204,19 @@ fn pane_edge(harness: &Harness<'static, WirepadApp>) -> f32 {
     harness.get_by_label("Quick commands").rect().min.x
 }
 
-/// The refused pair's reason in its row (the view says it too, further down).
-fn reason_rect(harness: &Harness<'static, WirepadApp>, client: &str) -> egui::Rect {
+/// The refused pair's reason in its row (the view says it too, further down): its rect and text.
+/// (A label keeps its text in its accesskit value.)
+fn reason(harness: &Harness<'static, WirepadApp>, client: &str) -> (egui::Rect, String) {
     let row = harness.get_by_label(client).rect().center().y;
     harness
         .query_all_by_label_contains("refused")
-        .map(|node| node.rect())
-        .find(|rect| (rect.center().y - row).abs() < 4.0)
+        .map(|node| (node.rect(), node.accesskit_node().value().unwrap_or_default()))
+        .find(|(rect, _)| (rect.center().y - row).abs() < 4.0)
         .expect("the reason in the pair's row")
+}
+
+fn reason_rect(harness: &Harness<'static, WirepadApp>, client: &str) -> egui::Rect {
+    reason(harness, client).0
 }
 
 /// Issue 23: at the window's default width the pairs table shows its buttons and the reason (cut, whole on hover).
@@ -224,7 +229,9 @@ fn the_pairs_table_fits_at_1100_px_with_its_buttons_and_reason() {
         save.max.x <= edge,
         "Save as script at {save:?}, the pane ends at {edge}"
     );
-    let reason = reason_rect(&harness, &client);
+    let (reason, text) = reason(&harness, &client);
+    // The row names its client; the reason starts with what failed.
+    assert!(text.starts_with("cannot connect to"), "{text}");
     assert!(
         reason.width() >= 40.0 && reason.max.x <= edge,
         "the reason at {reason:?}, the pane ends at {edge}"

@@ -3,11 +3,10 @@
 use egui_extras::{Column, TableBuilder};
 
 use crate::gui::dialog::FilePurpose;
-use crate::gui::i18n::Notice;
 use crate::gui::tab::{TabAction as Action, TabState};
 use crate::gui::ui::status::{grouped, human_bytes};
 use crate::gui::ui::{Cx, sideways};
-use crate::net::LeaveReason;
+use crate::net::{LeaveReason, NetError};
 use crate::session::pairs::{PairInfo, PairState};
 
 const ROW_HEIGHT: f32 = 22.0;
@@ -117,7 +116,11 @@ fn state_text(cx: Cx, state: &PairState) -> String {
         PairState::Ended { reason, error } => (reason, error),
     };
     match error {
-        Some(error) => cx.lang.notice(&Notice::Net(error.clone())),
+        // The row names the client already.
+        Some(error) => match error.as_ref() {
+            NetError::Pair { source, .. } => cx.lang.net_error(source),
+            error => cx.lang.net_error(error),
+        },
         None => match reason {
             LeaveReason::Closed => t.relay.closed,
             LeaveReason::Reset => t.relay.reset,
