@@ -195,6 +195,7 @@ def frame_rows(label, lines, start_ms, end_ms):
     times = [ms for _, ms in during]
     gaps = [b - a for (a, _), (b, _) in zip(during, during[1:])]
     return [
+        Row(f"{label}: UI work per frame, p50", "ms", pct(times, 0.5), goal="-"),
         at_most(f"{label}: UI work per frame, p99 ({len(times)} frames)", "ms", pct(times, 0.99), 16),
         at_most(f"{label}: UI work per frame, max", "ms", max(times, default=0.0), 50),
         Row(f"{label}: longest time between frames", "ms", max(gaps, default=0.0), goal="-"),
