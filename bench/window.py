@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """The window under load (issue 8 §2–3), under Xvfb: first paint, idle memory and CPU, frame times and memory
 while 1 GiB of random bytes floods a TCP server session (text view, then hex), memory after Clear (Ctrl+L), and
-memory while 1,000,000 UDP datagrams of 64 bytes arrive.
+memory while 1,000,000 UDP datagrams of 64 bytes arrive. With --relay instead (issue 23): a relay tab between a
+Python upstream that sends 1 GiB of random bytes and a client that reads and discards them.
 
-  python3 bench/window.py [--wirepad PATH] [--quick]
+  python3 bench/window.py [--wirepad PATH] [--quick] [--relay]
 
 Frame times come from WIREPAD_FRAME_LOG (contract: "UNIX_MS UI_MS" per frame). RSS is sampled every 20 ms from
 /proc. Needs Xvfb and xdotool (Debian: xvfb xdotool). Every wait is bounded.
@@ -19,13 +20,15 @@ import time
 from common import DEFAULT_WIREPAD, Row, at_most, cpu_seconds, listening_port, pct, rss_mib, say, spawn, stop, table
 
 SIZE = (1280, 800)
+# history::DEFAULT_BUDGET, the window's history of payload.
+HISTORY_BUDGET_MIB = 64
 
 
 class Display:
-    """A private Xvfb server."""
+    """A private Xvfb server (the first free display from :90, or NUMBER)."""
 
-    def __init__(self):
-        self.number = next(n for n in range(90, 200) if not os.path.exists(f"/tmp/.X11-unix/X{n}"))
+    def __init__(self, number=None):
+        self.number = number or next(n for n in range(90, 200) if not os.path.exists(f"/tmp/.X11-unix/X{n}"))
         self.proc = subprocess.Popen(["Xvfb", f":{self.number}", "-screen", "0", f"{SIZE[0]}x{SIZE[1]}x24",
                                       "-nolisten", "tcp"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 10
@@ -119,17 +122,59 @@ class Sampler:
         return self.peak
 
 
-def flood_tcp(port, size):
-    """SIZE bytes of random data in 16 MiB blocks (fresh every 64 MiB), then close."""
+def send_random(s, size):
+    """SIZE bytes of random data in 16 MiB blocks (fresh every 64 MiB)."""
     block = os.urandom(16 << 20)
+    left = size
+    while left > 0:
+        if left % (64 << 20) == 0:
+            block = os.urandom(16 << 20)
+        n = min(left, len(block))
+        s.sendall(block[:n])
+        left -= n
+
+
+def flood_tcp(port, size):
+    """SIZE random bytes to a TCP server, then close."""
     with socket.create_connection(("127.0.0.1", port), timeout=60) as s:
-        left = size
-        while left > 0:
-            if left % (64 << 20) == 0:
-                block = os.urandom(16 << 20)
-            n = min(left, len(block))
-            s.sendall(block[:n])
-            left -= n
+        send_random(s, size)
+
+
+class FloodingUpstream:
+    """A relay's upstream on 127.0.0.1: sends SIZE random bytes to the first connection, then closes it."""
+
+    def __init__(self, size):
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.listener.settimeout(60)
+        self.port = self.listener.getsockname()[1]
+        self.thread = threading.Thread(target=self.run, args=(size,), daemon=True)
+        self.thread.start()
+
+    def run(self, size):
+        try:
+            conn, _ = self.listener.accept()
+            with conn:
+                conn.settimeout(60)
+                send_random(conn, size)
+        except OSError as e:
+            say("window", f"relay upstream: {e}")
+
+    def close(self):
+        self.listener.close()
+        self.thread.join(5)
+
+
+def drain(port, size, seconds):
+    """A relay's client: reads and discards until SIZE bytes, the end of the stream, or SECONDS pass."""
+    deadline = time.monotonic() + seconds
+    got = 0
+    with socket.create_connection(("127.0.0.1", port), timeout=60) as s:
+        while got < size and time.monotonic() < deadline:
+            data = s.recv(1 << 20)
+            if not data:
+                break
+            got += len(data)
+    return got
 
 
 def flood_udp(port, count, rate=100000):
@@ -150,6 +195,7 @@ def frame_rows(label, lines, start_ms, end_ms):
     times = [ms for _, ms in during]
     gaps = [b - a for (a, _), (b, _) in zip(during, during[1:])]
     return [
+        Row(f"{label}: UI work per frame, p50", "ms", pct(times, 0.5), goal="-"),
         at_most(f"{label}: UI work per frame, p99 ({len(times)} frames)", "ms", pct(times, 0.99), 16),
         at_most(f"{label}: UI work per frame, max", "ms", max(times, default=0.0), 50),
         Row(f"{label}: longest time between frames", "ms", max(gaps, default=0.0), goal="-"),
@@ -214,12 +260,41 @@ def measure(wirepad, quick=False):
     return rows
 
 
+def measure_relay(wirepad, quick=False, display_number=None):
+    """The window with a relay under a flood: frames, and peak RSS against idle + history budget + 80 MiB."""
+    flood = (256 << 20) if quick else (1 << 30)
+    display = Display(display_number)
+    upstream = FloodingUpstream(flood)
+    try:
+        with tempfile.TemporaryDirectory(prefix="wirepad-window.") as home:
+            window = Window(wirepad, display, home, ["relay", "127.0.0.1:0", f"127.0.0.1:{upstream.port}"])
+            try:
+                time.sleep(3)
+                idle = rss_mib(window.proc.pid)
+                rows = [Row("window: idle RSS, relay open", "MiB", idle, goal="-")]
+                label = f"window, relay, {flood >> 20} MiB random upstream to client"
+                got = []
+                rows += flooded(window, label, lambda: got.append(drain(window.port, flood, 600)),
+                                peak_limit=idle + HISTORY_BUDGET_MIB + 80)
+                read = got[0] / (1 << 20)
+                rows.append(Row(f"{label}: bytes the client read", "MiB", read, goal=f"= {flood >> 20} MiB",
+                                ok=got[0] == flood))
+            finally:
+                window.close()
+    finally:
+        upstream.close()
+        display.close()
+    return rows
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--wirepad", default=DEFAULT_WIREPAD)
-    ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--quick", action="store_true", help="256 MiB floods and 200,000 datagrams")
+    ap.add_argument("--relay", action="store_true", help="only the relay tab under a flood")
+    ap.add_argument("--display", type=int, help="the Xvfb display number for --relay (default: the first free)")
     a = ap.parse_args()
-    print(table(measure(a.wirepad, a.quick)))
+    print(table(measure_relay(a.wirepad, a.quick, a.display) if a.relay else measure(a.wirepad, a.quick)))
 
 
 if __name__ == "__main__":

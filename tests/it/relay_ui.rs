@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use egui::accesskit::Role;
 use egui_kittest::Harness;
-use egui_kittest::kittest::Queryable;
+use egui_kittest::kittest::{NodeT, Queryable};
 use wirepad::automation::rules::{Direction, RuleSpec};
 use wirepad::automation::script::ScriptSpec;
 use wirepad::codec::text::TextEncoding;
@@ -173,4 +173,96 @@ fn a_relay_rule_is_refused_in_a_server_tab_and_its_columns_show_only_in_a_relay(
         "a relay's rules have a direction"
     );
     assert!(harness.query_by_label_contains("applies only in a relay").is_none());
+}
+
+/// A relay window `width` px wide whose upstream refuses, with one client whose pair ended with that error.
+/// Also the client's address, as its row shows it.
+fn a_refused_pair_at(width: f32) -> (Harness<'static, WirepadApp>, String) {
+    let refusing = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let upstream = refusing.local_addr().expect("address");
+    drop(refusing);
+    let mut harness = window(relay_tab(upstream));
+    harness.set_size(egui::vec2(width, 720.0));
+    let relay = open_server(&mut harness);
+    let client = TcpStream::connect(relay).expect("connect to the relay");
+    let client_addr = client.local_addr().expect("client address");
+    step_until(&mut harness, "the pair to end with an error", |h| {
+        h.state()
+            .tab()
+            .state
+            .pairs()
+            .iter()
+            .any(|pair| pair.client == client_addr && matches!(pair.state, PairState::Ended { error: Some(_), .. }))
+            && h.query_by_label(&client_addr.to_string()).is_some()
+    });
+    harness.run_steps(2);
+    (harness, client_addr.to_string())
+}
+
+/// The right end of the pairs table's pane: where the side panel (its quick commands) starts.
+fn pane_edge(harness: &Harness<'static, WirepadApp>) -> f32 {
+    harness.get_by_label("Quick commands").rect().min.x
+}
+
+/// The refused pair's reason in its row (the view says it too, further down): its rect and text.
+/// (A label keeps its text in its accesskit value.)
+fn reason(harness: &Harness<'static, WirepadApp>, client: &str) -> (egui::Rect, String) {
+    let row = harness.get_by_label(client).rect().center().y;
+    harness
+        .query_all_by_label_contains("refused")
+        .map(|node| (node.rect(), node.accesskit_node().value().unwrap_or_default()))
+        .find(|(rect, _)| (rect.center().y - row).abs() < 4.0)
+        .expect("the reason in the pair's row")
+}
+
+fn reason_rect(harness: &Harness<'static, WirepadApp>, client: &str) -> egui::Rect {
+    reason(harness, client).0
+}
+
+/// Issue 23: at the window's default width the pairs table shows its buttons and the reason (cut, whole on hover).
+#[test]
+fn the_pairs_table_fits_at_1100_px_with_its_buttons_and_reason() {
+    let (harness, client) = a_refused_pair_at(1100.0);
+    let edge = pane_edge(&harness);
+    let save = harness.get_by_label("Save as script").rect();
+    assert!(
+        save.max.x <= edge,
+        "Save as script at {save:?}, the pane ends at {edge}"
+    );
+    let (reason, text) = reason(&harness, &client);
+    // The row names its client; the reason starts with what failed.
+    assert!(text.starts_with("cannot connect to"), "{text}");
+    assert!(
+        reason.width() >= 40.0 && reason.max.x <= edge,
+        "the reason at {reason:?}, the pane ends at {edge}"
+    );
+}
+
+/// Issue 23: in a narrower window the mouse wheel scrolls the pairs table sideways to its reason.
+#[test]
+fn the_wheel_scrolls_a_narrow_pairs_table_sideways() {
+    let (mut harness, client) = a_refused_pair_at(960.0);
+    let in_sight = |h: &Harness<'static, WirepadApp>| reason_rect(h, &client).max.x <= pane_edge(h);
+    assert!(!in_sight(&harness), "the table is wider than its pane at 960 px");
+    let over_table = harness.get_by_label("Save as script").rect().center();
+    for _ in 0..20 {
+        if in_sight(&harness) {
+            break;
+        }
+        harness.hover_at(over_table);
+        harness.event(egui::Event::MouseWheel {
+            unit: egui::MouseWheelUnit::Point,
+            delta: egui::vec2(0.0, -120.0),
+            phase: egui::TouchPhase::Move,
+            source: egui::MouseWheelSource::Unknown,
+            modifiers: egui::Modifiers::NONE,
+        });
+        harness.run_steps(3);
+    }
+    assert!(
+        in_sight(&harness),
+        "the reason at {:?}, the pane ends at {}",
+        reason_rect(&harness, &client),
+        pane_edge(&harness)
+    );
 }

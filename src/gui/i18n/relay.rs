@@ -11,10 +11,9 @@ labels! {
         to_client: "U → C", "U → C";
         tip_to_upstream: "客户端发往上游的字节", "Bytes from the client to the upstream";
         tip_to_client: "上游发往客户端的字节", "Bytes from the upstream to the client";
-        reason: "关闭原因", "Close reason";
+        tip_state: "已关闭的连接对显示关闭原因（悬停看全文）", "An ended pair says why it ended (hover for the whole text)";
         connecting: "正在连接上游", "connecting";
         open: "已连通", "open";
-        ended: "已关闭", "closed";
         closed: "正常关闭", "closed";
         reset: "被重置", "reset";
         kicked: "被断开", "kicked";

@@ -1,13 +1,12 @@
-//! A relay tab's pairs: each client with its own connection to the upstream, its state, bytes each way, why it
-//! ended, and its buttons (kick while open; save its conversation as a script).
+//! A relay tab's pairs: each client with its own connection to the upstream, bytes each way, its buttons (kick
+//! while open; save its conversation as a script) and its state (why it ended, once ended).
 use egui_extras::{Column, TableBuilder};
 
 use crate::gui::dialog::FilePurpose;
-use crate::gui::i18n::{Notice, Texts};
 use crate::gui::tab::{TabAction as Action, TabState};
-use crate::gui::ui::Cx;
 use crate::gui::ui::status::{grouped, human_bytes};
-use crate::net::LeaveReason;
+use crate::gui::ui::{Cx, sideways};
+use crate::net::{LeaveReason, NetError};
 use crate::session::pairs::{PairInfo, PairState};
 
 const ROW_HEIGHT: f32 = 22.0;
@@ -23,30 +22,28 @@ pub fn pairs_table(ui: &mut egui::Ui, cx: Cx, state: &TabState) -> Vec<Action> {
     ));
     let mut actions = Vec::new();
     let rows: Vec<&PairInfo> = pairs.iter().collect();
-    egui::ScrollArea::horizontal().id_salt("pairs-scroll").show(ui, |ui| {
+    sideways(ui, "pairs-scroll", |ui| {
         TableBuilder::new(ui)
             .id_salt("pairs")
             .striped(true)
             .auto_shrink([false, true])
             .cell_layout(egui::Layout::left_to_right(egui::Align::Center))
-            // Fixed starting widths (no remainder), so a narrow pane scrolls the table sideways instead of cutting
-            // it; the reason last, as it may be long, and the buttons before it in sight.
-            .column(Column::initial(120.0).at_least(90.0).clip(true))
-            .column(Column::initial(120.0).at_least(90.0).clip(true))
-            .column(Column::initial(70.0).at_least(50.0).clip(true))
-            .column(Column::initial(64.0).at_least(50.0).clip(true))
-            .column(Column::initial(64.0).at_least(50.0).clip(true))
+            // Fixed widths but the last: the state (an ended pair's reason, cut) takes what the pane has left, so
+            // the table fits at the window's default width; a narrower pane scrolls it sideways.
+            .column(Column::initial(110.0).at_least(80.0).clip(true))
+            .column(Column::initial(110.0).at_least(80.0).clip(true))
+            .column(Column::initial(60.0).at_least(44.0).clip(true))
+            .column(Column::initial(60.0).at_least(44.0).clip(true))
             .column(Column::auto())
-            .column(Column::initial(240.0).at_least(80.0).clip(true))
+            .column(Column::remainder().at_least(90.0).clip(true))
             .header(ROW_HEIGHT, |mut header| {
                 for (label, tip) in [
                     (t.relay.client, None),
                     (t.relay.via, Some(t.relay.tip_via)),
-                    (t.relay.state, None),
                     (t.relay.to_upstream, Some(t.relay.tip_to_upstream)),
                     (t.relay.to_client, Some(t.relay.tip_to_client)),
                     ("", None),
-                    (t.relay.reason, None),
+                    (t.relay.state, Some(t.relay.tip_state)),
                 ] {
                     header.col(|ui| {
                         let label = ui.strong(label);
@@ -83,9 +80,6 @@ fn pair_row(row: &mut egui_extras::TableRow<'_, '_>, cx: Cx, pair: &PairInfo, ac
         ui.add(egui::Label::new(&via).truncate())
             .on_hover_text(format!("{via}{upstream}"));
     });
-    row.col(|ui| {
-        ui.label(state_name(t, &pair.state));
-    });
     let (to_upstream, to_client) = pair.bytes();
     for bytes in [to_upstream, to_client] {
         row.col(|ui| {
@@ -108,28 +102,25 @@ fn pair_row(row: &mut egui_extras::TableRow<'_, '_>, cx: Cx, pair: &PairInfo, ac
         }
     });
     row.col(|ui| {
-        if let Some(reason) = reason(cx, &pair.state) {
-            ui.add(egui::Label::new(&reason).truncate()).on_hover_text(&reason);
-        }
+        let state = state_text(cx, &pair.state);
+        ui.add(egui::Label::new(&state).truncate()).on_hover_text(&state);
     });
 }
 
-fn state_name(t: &Texts, state: &PairState) -> &'static str {
-    match state {
-        PairState::Connecting => t.relay.connecting,
-        PairState::Open => t.relay.open,
-        PairState::Ended { .. } => t.relay.ended,
-    }
-}
-
-/// Why an ended pair ended: the failure said in full, else how.
-fn reason(cx: Cx, state: &PairState) -> Option<String> {
+/// A pair's state; an ended one says why it ended: the failure in full, else how.
+fn state_text(cx: Cx, state: &PairState) -> String {
     let t = cx.t;
-    let PairState::Ended { reason, error } = state else {
-        return None;
+    let (reason, error) = match state {
+        PairState::Connecting => return t.relay.connecting.to_owned(),
+        PairState::Open => return t.relay.open.to_owned(),
+        PairState::Ended { reason, error } => (reason, error),
     };
-    Some(match error {
-        Some(error) => cx.lang.notice(&Notice::Net(error.clone())),
+    match error {
+        // The row names the client already.
+        Some(error) => match error.as_ref() {
+            NetError::Pair { source, .. } => cx.lang.net_error(source),
+            error => cx.lang.net_error(error),
+        },
         None => match reason {
             LeaveReason::Closed => t.relay.closed,
             LeaveReason::Reset => t.relay.reset,
@@ -138,5 +129,5 @@ fn reason(cx: Cx, state: &PairState) -> Option<String> {
             LeaveReason::Idle => t.relay.idle,
         }
         .to_owned(),
-    })
+    }
 }
