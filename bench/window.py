@@ -20,8 +20,8 @@ import time
 from common import DEFAULT_WIREPAD, Row, at_most, cpu_seconds, listening_port, pct, rss_mib, say, spawn, stop, table
 
 SIZE = (1280, 800)
-# history::DEFAULT_BUDGET, the window's history of payload.
-HISTORY_BUDGET_MIB = 64
+# settings::DEFAULT_HISTORY_MIB, the one history budget the window's tabs share.
+HISTORY_BUDGET_MIB = 256
 
 
 class Display:
