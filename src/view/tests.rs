@@ -107,6 +107,8 @@ fn sent_binary_shows_as_hex_on_rows_of_its_own_in_a_text_view() {
 }
 
 #[test]
+// Lists of escapes' places, some of one.
+#[allow(clippy::single_range_in_vec_init)]
 fn malformed_bytes_show_as_marked_escapes_in_the_window_only() {
     let window = |options: &ViewOptions| ViewOptions {
         escape_malformed: true,

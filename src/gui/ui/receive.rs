@@ -498,6 +498,8 @@ mod tests {
     use super::*;
 
     #[test]
+    // Lists of escapes' places, some of one.
+    #[allow(clippy::single_range_in_vec_init)]
     fn characters_no_font_draws_show_as_their_bytes_in_the_view_encoding() {
         let drawable = |c: char| c != '𠀀' && c != '你';
         assert_eq!(without_boxes("plain ascii", &[], |_| false, TextEncoding::UTF8), None);
