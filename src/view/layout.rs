@@ -1,7 +1,10 @@
 //! How a chunk is laid out as rows: the same code counts rows while indexing and renders them for the
 //! screen (a [`Sink`] of each kind), so the two cannot disagree.
 use super::{ESCAPE_WIDTH, HEX_STREAM_ROW, MAX_ROW_WIDTH, Rendered, RowKind, TextState, ViewOptions};
+use std::ops::Range;
+
 use crate::codec::hex::to_hex;
+use crate::codec::text::{Malformed, StreamDecoder};
 use crate::history::{Chunk, Direction};
 
 impl ViewOptions {
@@ -62,12 +65,25 @@ impl ViewOptions {
             return text_in;
         }
         let mut decoder = self.encoding.resume(text_in.carry);
-        decoder.decode_into(&chunk.bytes, scratch);
-        let after_cr = line.write_text(sink, scratch, text_in.after_cr, self.columns());
+        let malformed = self.decode(&mut decoder, &chunk.bytes, scratch);
+        let after_cr = line.write_text(sink, scratch, &malformed, text_in.after_cr, self.columns());
         TextState {
             carry: decoder.carry(),
             after_cr,
         }
+    }
+}
+
+impl ViewOptions {
+    /// Decodes `bytes` into `out`; where malformed sequences are if this view shows their bytes.
+    pub(super) fn decode(&self, decoder: &mut StreamDecoder, bytes: &[u8], out: &mut String) -> Vec<Malformed> {
+        let mut malformed = Vec::new();
+        if self.escape_malformed {
+            decoder.decode_marking(bytes, out, &mut malformed);
+        } else {
+            decoder.decode_into(bytes, out);
+        }
+        malformed
     }
 }
 
@@ -77,6 +93,8 @@ pub(super) trait Sink {
     fn start(&mut self);
     fn push(&mut self, text: &str);
     fn push_hex(&mut self, bytes: &[u8]);
+    /// A malformed sequence's bytes, as escapes.
+    fn push_malformed(&mut self, escapes: &str);
 }
 
 /// Indexing only counts rows.
@@ -92,12 +110,14 @@ impl Sink for u64 {
     fn push(&mut self, _: &str) {}
 
     fn push_hex(&mut self, _: &[u8]) {}
+
+    fn push_malformed(&mut self, _: &str) {}
 }
 
 impl Rendered {
     /// Memory held, roughly.
     pub(super) fn size(&self) -> usize {
-        self.lead.len() + self.rows.iter().map(|(_, row)| row.len() + 32).sum::<usize>()
+        self.lead.len() + self.rows.iter().map(|(_, row)| row.len() + 32).sum::<usize>() + self.malformed.len() * 24
     }
 
     fn current(&mut self) -> &mut String {
@@ -105,6 +125,16 @@ impl Rendered {
             Some((_, row)) => row,
             None => &mut self.lead,
         }
+    }
+}
+
+impl Rendered {
+    /// Where the malformed sequences' escapes are in the lead (0) or in `rows[n - 1]` (n).
+    pub(super) fn malformed_in(&self, row: usize) -> impl Iterator<Item = Range<usize>> + '_ {
+        self.malformed
+            .iter()
+            .filter(move |(on, _)| *on == row)
+            .map(|(_, range)| range.clone())
     }
 }
 
@@ -123,6 +153,14 @@ impl Sink for Rendered {
 
     fn push_hex(&mut self, bytes: &[u8]) {
         self.current().push_str(&to_hex(bytes));
+    }
+
+    fn push_malformed(&mut self, escapes: &str) {
+        let row = self.rows.len();
+        let text = self.current();
+        let start = text.len();
+        text.push_str(escapes);
+        self.malformed.push((row, start..start + escapes.len()));
     }
 }
 
@@ -168,6 +206,14 @@ impl Line {
         sink.push(text);
     }
 
+    fn append_malformed(&mut self, sink: &mut impl Sink, bytes: &[u8]) {
+        if !self.open {
+            self.start(sink);
+        }
+        let escapes: String = bytes.iter().flat_map(|&byte| escaped(byte)).map(char::from).collect();
+        sink.push_malformed(&escapes);
+    }
+
     /// Ends the current row; a line with nothing on it becomes an empty row.
     fn end_row(&mut self, sink: &mut impl Sink) {
         if !self.open {
@@ -178,10 +224,18 @@ impl Line {
         self.width = 0;
     }
 
-    /// Writes decoded text: line breaks end rows, rows wrap at `columns`, control characters
-    /// become `\xHH`. `after_cr` says the stream's previous text ended in `\r`; the return value
-    /// says the same of this text.
-    pub(super) fn write_text(&mut self, sink: &mut impl Sink, text: &str, mut after_cr: bool, columns: usize) -> bool {
+    /// Writes decoded text: line breaks end rows, rows wrap at `columns`, control characters and the
+    /// U+FFFDs of `malformed` sequences become `\xHH`s. `after_cr` says the stream's previous text ended in
+    /// `\r`; the return value says the same of this text.
+    pub(super) fn write_text(
+        &mut self,
+        sink: &mut impl Sink,
+        text: &str,
+        malformed: &[Malformed],
+        mut after_cr: bool,
+        columns: usize,
+    ) -> bool {
+        let mut malformed = malformed.iter().peekable();
         // Plain characters are written in runs: text[run..] is not written yet.
         let mut run = 0;
         for (i, ch) in text.char_indices() {
@@ -196,8 +250,15 @@ impl Line {
                 self.width = 0;
                 continue;
             }
-            let escape = ch.is_control() && ch != '\t';
-            let ch_width = if escape { ESCAPE_WIDTH } else { char_width(ch) };
+            let bytes = malformed
+                .next_if(|sequence| sequence.at == i)
+                .map(|sequence| &sequence.bytes);
+            let escape = bytes.is_some() || (ch.is_control() && ch != '\t');
+            let ch_width = match bytes {
+                Some(bytes) => ESCAPE_WIDTH * bytes.len(),
+                None if escape => ESCAPE_WIDTH,
+                None => char_width(ch),
+            };
             if self.width > 0 && self.width + ch_width > columns {
                 self.append(sink, &text[run..i]);
                 run = i;
@@ -206,7 +267,11 @@ impl Line {
             self.width += ch_width;
             if escape {
                 self.append(sink, &text[run..i]);
-                self.append(sink, std::str::from_utf8(&escaped(ch)).expect("ASCII"));
+                match bytes {
+                    Some(bytes) => self.append_malformed(sink, bytes),
+                    // Every control character is below U+00A0.
+                    None => self.append(sink, std::str::from_utf8(&escaped(u32::from(ch) as u8)).expect("ASCII")),
+                }
                 run = i + ch.len_utf8();
             }
         }
@@ -241,10 +306,10 @@ pub(super) fn header(chunk: &Chunk) -> String {
     }
 }
 
-/// `\x01` for a control character (all are below U+00A0, so two digits suffice).
-fn escaped(ch: char) -> [u8; 4] {
+/// `\x01` for a byte: a control character's (all are below U+00A0) or one of a malformed sequence.
+fn escaped(byte: u8) -> [u8; 4] {
     const DIGITS: &[u8; 16] = b"0123456789ABCDEF";
-    let code = u32::from(ch) as usize;
+    let code = usize::from(byte);
     [b'\\', b'x', DIGITS[code >> 4], DIGITS[code & 0xF]]
 }
 

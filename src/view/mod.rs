@@ -24,7 +24,7 @@
 use std::cell::RefCell;
 use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
-use std::ops::RangeInclusive;
+use std::ops::{Range, RangeInclusive};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -74,6 +74,9 @@ pub struct ViewOptions {
     pub peer_filter: Option<SocketAddr>,
     /// A relay: show only the bytes that went this way.
     pub way_filter: Option<Way>,
+    /// Show each malformed sequence as its bytes (`\xC4`, marked in [`Row::malformed`]) instead of U+FFFD: the
+    /// window's view. Export and the copied or saved view keep U+FFFD.
+    pub escape_malformed: bool,
 }
 
 impl ViewOptions {
@@ -86,6 +89,7 @@ impl ViewOptions {
         wrap_columns: None,
         peer_filter: None,
         way_filter: None,
+        escape_malformed: false,
     };
 }
 
@@ -119,6 +123,8 @@ pub struct Row {
     pub way: Option<Way>,
     pub kind: RowKind,
     pub text: String,
+    /// Where `text` shows the bytes of malformed sequences (see [`ViewOptions::escape_malformed`]).
+    pub malformed: Vec<Range<usize>>,
 }
 
 /// One byte stream: a peer in one direction.
@@ -160,6 +166,8 @@ struct Entry {
 struct Rendered {
     lead: String,
     rows: Vec<(RowKind, String)>,
+    /// Malformed sequences' escapes: in the lead (0) or in `rows[n - 1]` (n), and where in its text.
+    malformed: Vec<(usize, Range<usize>)>,
 }
 
 /// The log as rows, following one [`History`]. `append` indexes what arrived since the last call

@@ -30,12 +30,19 @@ impl View {
             .partition_point(|entry| entry.first_row + u64::from(entry.rows) <= number);
         let entry = &self.entries[at];
         let nth = (number - entry.first_row) as usize;
-        let (kind, mut text) = self.nth_row(entry, nth);
+        let (kind, mut text, mut malformed) = self.nth_row(entry, nth);
         if nth + 1 == entry.rows as usize {
             // The last row of a chunk goes on in the chunks after it that continue it.
             for next in self.entries.range(at + 1..) {
                 if next.continues.is_some() {
-                    text.push_str(&self.lead(next));
+                    let (lead, lead_malformed) = self.lead(next);
+                    let shift = text.len();
+                    malformed.extend(
+                        lead_malformed
+                            .into_iter()
+                            .map(|range| range.start + shift..range.end + shift),
+                    );
+                    text.push_str(&lead);
                 }
                 if next.rows > 0 {
                     break;
@@ -49,40 +56,44 @@ impl View {
             way: entry.chunk.way(),
             kind,
             text,
+            malformed,
         }
     }
 
     /// Hex rows are cut from the bytes directly; text rows from the chunk laid out again.
-    fn nth_row(&self, entry: &Entry, mut nth: usize) -> (RowKind, String) {
+    fn nth_row(&self, entry: &Entry, mut nth: usize) -> (RowKind, String, Vec<Range<usize>>) {
         if !self.options.hex_for(&entry.chunk) {
-            return self
-                .rendered(entry)
+            let rendered = self.rendered(entry);
+            let (kind, text) = rendered
                 .rows
                 .get(nth)
                 .cloned()
                 .unwrap_or((RowKind::Data, String::new()));
+            return (kind, text, rendered.malformed_in(nth + 1).collect());
         }
         if self.options.log_mode && !entry.chunk.continued {
             if nth == 0 {
-                return (RowKind::Header, header(&entry.chunk));
+                return (RowKind::Header, header(&entry.chunk), Vec::new());
             }
             nth -= 1;
         }
         let per_row = self.options.hex_bytes_per_row();
         let from = (self.hex_lead_len(entry) + nth * per_row).min(entry.chunk.bytes.len());
         let to = (from + per_row).min(entry.chunk.bytes.len());
-        (RowKind::Data, to_hex(&entry.chunk.bytes[from..to]))
+        (RowKind::Data, to_hex(&entry.chunk.bytes[from..to]), Vec::new())
     }
 
-    /// What a chunk adds to the row it continues.
-    fn lead(&self, entry: &Entry) -> String {
+    /// What a chunk adds to the row it continues, and where its malformed sequences are in that.
+    fn lead(&self, entry: &Entry) -> (String, Vec<Range<usize>>) {
         if !self.options.hex_for(&entry.chunk) {
-            return self.rendered(entry).lead.clone();
+            let rendered = self.rendered(entry);
+            return (rendered.lead.clone(), rendered.malformed_in(0).collect());
         }
-        match self.hex_lead_len(entry) {
+        let lead = match self.hex_lead_len(entry) {
             0 => String::new(),
             len => format!(" {}", to_hex(&entry.chunk.bytes[..len])),
-        }
+        };
+        (lead, Vec::new())
     }
 
     /// Bytes of a chunk that fill the open hex row it continues.
@@ -133,21 +144,23 @@ impl View {
         } else {
             let mut decoder = self.options.encoding.resume(entry.text_in.carry);
             let mut text = String::new();
-            let cut = match at {
+            let (cut, malformed) = match at {
                 At::Byte(offset) => {
-                    decoder.decode_into(&chunk.bytes[..offset.min(chunk.bytes.len())], &mut text);
-                    text.len()
+                    let bytes = &chunk.bytes[..offset.min(chunk.bytes.len())];
+                    let malformed = self.options.decode(&mut decoder, bytes, &mut text);
+                    (text.len(), malformed)
                 }
                 At::Text(offset) => {
-                    decoder.decode_into(&chunk.bytes, &mut text);
+                    let malformed = self.options.decode(&mut decoder, &chunk.bytes, &mut text);
                     let mut offset = offset.min(text.len());
                     while !text.is_char_boundary(offset) {
                         offset -= 1;
                     }
-                    offset
+                    (offset, malformed)
                 }
             };
-            line.write_text(&mut rows, &text[..cut], entry.text_in.after_cr, self.options.columns());
+            let columns = self.options.columns();
+            line.write_text(&mut rows, &text[..cut], &malformed, entry.text_in.after_cr, columns);
         }
         // Within the open row it is on that row; after a row ended it starts the next.
         let number = entry.first_row + rows - u64::from(line.open);

@@ -88,8 +88,13 @@ impl ViewSnapshot {
     pub fn text(&self) -> String {
         let mut all = String::new();
         let mut in_row = false;
+        // What was received, as export writes it: U+FFFD, not the window's escapes.
+        let options = ViewOptions {
+            escape_malformed: false,
+            ..self.options.clone()
+        };
         for (_, chunk, text_in, continues) in &self.entries {
-            let rendered = self.options.render(chunk, *text_in, *continues);
+            let rendered = options.render(chunk, *text_in, *continues);
             // The first chunk may continue a row that fell out with an older chunk.
             if continues.is_some() && in_row {
                 all.push_str(&rendered.lead);

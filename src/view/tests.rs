@@ -107,6 +107,43 @@ fn sent_binary_shows_as_hex_on_rows_of_its_own_in_a_text_view() {
 }
 
 #[test]
+// Lists of escapes' places, some of one.
+#[allow(clippy::single_range_in_vec_init)]
+fn malformed_bytes_show_as_marked_escapes_in_the_window_only() {
+    let window = |options: &ViewOptions| ViewOptions {
+        escape_malformed: true,
+        ..options.clone()
+    };
+    let shown = |view: &View| -> Vec<(String, Vec<Range<usize>>)> {
+        all_rows(view)
+            .into_iter()
+            .map(|row| (row.text, row.malformed))
+            .collect()
+    };
+    // C4 is a UTF-8 lead byte and a GBK lead byte, each followed here by what cannot go on from it.
+    for options in [STREAM, GBK] {
+        let (_, view) = build(&window(&options), &[(Rx, A, b"ok \xC4 end")]);
+        assert_eq!(shown(&view), [("ok \\xC4 end".to_owned(), vec![3..7])], "{options:?}");
+        assert_eq!(view.text_of_all(), "ok \u{FFFD} end\n", "copy and save keep U+FFFD");
+        let (_, plain) = build(&options, &[(Rx, A, b"ok \xC4 end")]);
+        assert_eq!(shown(&plain), [("ok \u{FFFD} end".to_owned(), vec![])], "{options:?}");
+    }
+    // A sequence cut by a read's end continues the row it began on; an escape is wrapped whole.
+    let (_, view) = build(&window(&STREAM), &[(Rx, A, b"a\xE4"), (Rx, A, b"\xBDx\xFF")]);
+    assert_eq!(shown(&view), [("a\\xE4\\xBDx\\xFF".to_owned(), vec![1..9, 10..14])]);
+    let narrow = ViewOptions {
+        wrap_columns: Some(6),
+        ..window(&STREAM)
+    };
+    let (_, view) = build(&narrow, &[(Rx, A, b"ok \xC4 end")]);
+    let rows = [("ok ", vec![]), ("\\xC4 e", vec![0..4]), ("nd", vec![])];
+    assert_eq!(shown(&view), rows.map(|(text, ranges)| (text.to_owned(), ranges)));
+    // Valid text that holds a U+FFFD of its own keeps it.
+    let (_, view) = build(&window(&STREAM), &[(Rx, A, b"\xEF\xBF\xBD\xFF")]);
+    assert_eq!(shown(&view), [("\u{FFFD}\\xFF".to_owned(), vec![3..7])]);
+}
+
+#[test]
 fn a_read_kept_as_pieces_shows_as_the_one_read_it_was() {
     // 你 in GBK, after one byte: a piece boundary falls inside a character.
     let mut read = vec![b'x'];
@@ -416,6 +453,7 @@ fn rows_know_their_chunk() {
         way: None,
         kind,
         text: text.to_owned(),
+        malformed: Vec::new(),
     };
     assert_eq!(
         all_rows(&view),
@@ -499,6 +537,7 @@ fn rebuild_after_option_change_matches_a_fresh_build() {
                                 wrap_columns,
                                 peer_filter,
                                 way_filter: None,
+                                escape_malformed: show_tx,
                             };
                             view.set_options(options.clone(), &log);
                             settle(&mut view, &log);
@@ -731,7 +770,7 @@ fn a_cut_chunk_is_shown_cut() {
 }
 
 fn arbitrary_options() -> impl Strategy<Value = ViewOptions> {
-    (any::<[bool; 5]>(), proptest::option::of(1usize..24)).prop_map(|(flags, wrap_columns)| ViewOptions {
+    (any::<[bool; 6]>(), proptest::option::of(1usize..24)).prop_map(|(flags, wrap_columns)| ViewOptions {
         hex: flags[0],
         encoding: if flags[1] {
             TextEncoding::GBK
@@ -743,6 +782,7 @@ fn arbitrary_options() -> impl Strategy<Value = ViewOptions> {
         wrap_columns,
         peer_filter: flags[4].then(|| peer(B)),
         way_filter: None,
+        escape_malformed: flags[5],
     })
 }
 
@@ -780,15 +820,19 @@ proptest! {
         changed.set_options(options.clone(), &log);
         settle(&mut changed, &log);
         prop_assert_eq!(&all_rows(&changed), &rows);
-        let joined: String = rows.iter().map(|row| format!("{}\n", row.text)).collect();
-        prop_assert_eq!(view.text_of_all(), joined);
+        // Copy, save and export keep U+FFFD (with wrapping, escapes may have ended rows where U+FFFD would not).
+        let plain = ViewOptions { escape_malformed: false, ..options.clone() };
+        if !options.escape_malformed || options.wrap_columns.is_none() {
+            let joined: String = all_rows(&fresh(&plain, &log)).iter().map(|row| format!("{}\n", row.text)).collect();
+            prop_assert_eq!(view.text_of_all(), joined);
+        }
         for (index, row) in rows.iter().enumerate() {
             prop_assert_eq!(view.row(index), Some(row.clone()));
             let mid: Vec<Row> = view.rows_in(index..index + 2).collect();
             prop_assert_eq!(&mid[..], &rows[index..(index + 2).min(rows.len())]);
         }
         // Without a header or wrapping, the rows are the text itself.
-        if !options.hex && !options.log_mode && options.wrap_columns.is_none() && options.peer_filter.is_none() && options.show_tx && input.iter().all(|(_, port, _)| *port == A) && input.iter().all(|(direction, _, _)| *direction == Rx) {
+        if !options.escape_malformed && !options.hex && !options.log_mode && options.wrap_columns.is_none() && options.peer_filter.is_none() && options.show_tx && input.iter().all(|(_, port, _)| *port == A) && input.iter().all(|(direction, _, _)| *direction == Rx) {
             let bytes: Vec<u8> = input.iter().flat_map(|(_, _, bytes)| bytes.iter().copied()).collect();
             let mut decoder = options.encoding.decoder();
             let text = decoder.decode(&bytes);

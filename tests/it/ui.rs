@@ -836,6 +836,24 @@ fn a_character_no_font_draws_shows_as_its_bytes() {
     });
 }
 
+/// Issue 22.5: a byte that is not valid in the view's encoding shows as itself (`\xC4`), not as "�".
+#[test]
+fn a_malformed_byte_shows_as_its_value() {
+    let mut harness = window(TabConfig {
+        receive: wirepad::settings::ReceiveSettings {
+            log_mode: false,
+            ..Default::default()
+        },
+        ..settings()
+    });
+    let server = open_server(&mut harness);
+    let (mut client, _) = connect(&mut harness, server);
+    client.write_all(b"ok \xC4 end\n").expect("send");
+    step_until(&mut harness, "the escaped row", |h| {
+        h.query_by_label("ok \\xC4 end").is_some()
+    });
+}
+
 #[test]
 fn the_plot_shows_the_bytes_per_second_the_engine_counted() {
     let mut harness = window(settings());

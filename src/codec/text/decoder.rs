@@ -1,8 +1,15 @@
-use encoding_rs::{Decoder, Encoding};
+use encoding_rs::{Decoder, DecoderResult, Encoding};
 
 use super::family::Family;
 use super::fast::{PairTable, decode_utf8};
 use super::{Carry, feed};
+
+/// A malformed sequence in decoded text: the U+FFFD at byte `at` of the text stands for `bytes`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Malformed {
+    pub at: usize,
+    pub bytes: Vec<u8>,
+}
 
 /// Decodes one byte stream chunk by chunk. BOMs are data here, not hints: a debugging tool
 /// shows what arrived and must not switch encodings behind the user's back.
@@ -62,6 +69,42 @@ impl StreamDecoder {
                 feed(&mut decoder, carry.as_slice(), out, false);
                 feed(&mut decoder, bytes, out, false);
                 self.carry = Carry::tail_of(carry.as_slice(), bytes, pending);
+            }
+        }
+    }
+
+    /// Like [`decode_into`](Self::decode_into), and says where in `out` malformed sequences are, for a view
+    /// that shows their bytes. Text without U+FFFD takes the fast path alone; other text is decoded once more
+    /// without replacement (ISO-2022-JP, whose mode cannot be decoded again, is not marked).
+    pub fn decode_marking(&mut self, bytes: &[u8], out: &mut String, malformed: &mut Vec<Malformed>) {
+        let (start, carry) = (out.len(), self.carry);
+        self.decode_into(bytes, out);
+        if matches!(self.family, Family::Stateful) || !out[start..].contains(char::REPLACEMENT_CHARACTER) {
+            return;
+        }
+        out.truncate(start);
+        let input = [carry.as_slice(), bytes].concat();
+        // Ends holding the same unfinished character the fast path left in the carry.
+        let mut decoder = self.encoding.new_decoder_without_bom_handling();
+        let mut read = 0;
+        loop {
+            let rest = &input[read..];
+            let needed = decoder
+                .max_utf8_buffer_length_without_replacement(rest.len())
+                .unwrap_or(rest.len());
+            out.reserve(needed);
+            let (result, consumed) = decoder.decode_to_string_without_replacement(rest, out, false);
+            read += consumed;
+            match result {
+                DecoderResult::InputEmpty => return,
+                DecoderResult::OutputFull => {}
+                // The malformed bytes end `extra` bytes before what was consumed.
+                DecoderResult::Malformed(len, extra) => {
+                    let end = read.saturating_sub(usize::from(extra));
+                    let bytes = input[end.saturating_sub(usize::from(len))..end].to_vec();
+                    malformed.push(Malformed { at: out.len(), bytes });
+                    out.push(char::REPLACEMENT_CHARACTER);
+                }
             }
         }
     }

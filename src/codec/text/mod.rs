@@ -10,7 +10,7 @@ mod decoder;
 mod family;
 mod fast;
 
-pub use decoder::StreamDecoder;
+pub use decoder::{Malformed, StreamDecoder};
 
 /// Why text could not be converted; positions are 1-based characters in the text.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -73,5 +73,6 @@ pub(super) fn view_options(
         wrap_columns: if receive.wrap { wrap_columns } else { None },
         peer_filter,
         way_filter: None,
+        escape_malformed: true,
     }
 }

@@ -290,9 +290,9 @@ fn row_ui(ui: &mut egui::Ui, cx: Cx, shown: &Shown, metrics: Metrics, index: usi
     };
     let font_id = egui::TextStyle::Monospace.resolve(ui.style());
     let encoding = view.options().encoding;
-    let escaped = ranges
-        .is_empty()
-        .then(|| ui.fonts_mut(|fonts| without_boxes(&row.text, |c| fonts.has_glyph(&font_id, c), encoding)));
+    let escaped = ranges.is_empty().then(|| {
+        ui.fonts_mut(|fonts| without_boxes(&row.text, &row.malformed, |c| fonts.has_glyph(&font_id, c), encoding))
+    });
     let label = if let Some(Some((text, escapes))) = escaped {
         egui::Label::new(escaped_job(font_id, &text, &escapes, color))
     } else if ranges.is_empty() {
@@ -357,31 +357,41 @@ fn select_gutter(ui: &mut egui::Ui, cx: Cx, width: f32, height: f32, selected: b
 }
 
 /// `text` with every character no loaded font can draw written as its bytes in `encoding` (`\xF0\xA0\x80\x80`,
-/// as the send box reads them), and where those escapes are; `None` when every character can be drawn. egui
-/// would draw a box, which tells nothing of what arrived.
+/// as the send box reads them), and where those escapes and the `malformed` sequences' (already escaped) are;
+/// `None` when there are none. egui would draw a box, which tells nothing of what arrived.
 fn without_boxes(
     text: &str,
+    malformed: &[Range<usize>],
     mut drawable: impl FnMut(char) -> bool,
     encoding: TextEncoding,
 ) -> Option<(String, Vec<Range<usize>>)> {
-    if text.is_ascii() || text.chars().all(&mut drawable) {
+    if malformed.is_empty() && (text.is_ascii() || text.chars().all(&mut drawable)) {
         return None;
     }
     let (mut out, mut escapes) = (String::with_capacity(text.len() + 16), Vec::new());
     let mut utf8 = [0; 4];
-    for c in text.chars() {
-        if c.is_ascii() || drawable(c) {
-            out.push(c);
-            continue;
+    let mut at = 0;
+    for range in malformed.iter().chain([&(text.len()..text.len())]) {
+        for c in text.get(at..range.start).unwrap_or_default().chars() {
+            if c.is_ascii() || drawable(c) {
+                out.push(c);
+                continue;
+            }
+            let bytes = encoding
+                .encode(c.encode_utf8(&mut utf8))
+                .unwrap_or_else(|_| utf8[..c.len_utf8()].to_vec());
+            let start = out.len();
+            for byte in bytes {
+                out.push_str(&format!("\\x{byte:02X}"));
+            }
+            escapes.push(start..out.len());
         }
-        let bytes = encoding
-            .encode(c.encode_utf8(&mut utf8))
-            .unwrap_or_else(|_| utf8[..c.len_utf8()].to_vec());
         let start = out.len();
-        for byte in bytes {
-            out.push_str(&format!("\\x{byte:02X}"));
+        out.push_str(text.get(range.clone()).unwrap_or_default());
+        if start < out.len() {
+            escapes.push(start..out.len());
         }
-        escapes.push(start..out.len());
+        at = range.end;
     }
     Some((out, escapes))
 }
@@ -488,22 +498,41 @@ mod tests {
     use super::*;
 
     #[test]
+    // Lists of escapes' places, some of one.
+    #[allow(clippy::single_range_in_vec_init)]
     fn characters_no_font_draws_show_as_their_bytes_in_the_view_encoding() {
         let drawable = |c: char| c != '𠀀' && c != '你';
-        assert_eq!(without_boxes("plain ascii", |_| false, TextEncoding::UTF8), None);
-        assert_eq!(without_boxes("好的", drawable, TextEncoding::UTF8), None);
-        // (text, encoding, shown, escapes)
-        let cases: &[(&str, TextEncoding, &str, &[Range<usize>])] = &[
+        assert_eq!(without_boxes("plain ascii", &[], |_| false, TextEncoding::UTF8), None);
+        assert_eq!(without_boxes("好的", &[], drawable, TextEncoding::UTF8), None);
+        // (text, malformed sequences' escapes in it, encoding, shown, escapes)
+        type Case<'a> = (&'a str, &'a [Range<usize>], TextEncoding, &'a str, &'a [Range<usize>]);
+        let cases: &[Case] = &[
             (
                 "a𠀀b你",
+                &[],
                 TextEncoding::UTF8,
                 "a\\xF0\\xA0\\x80\\x80b\\xE4\\xBD\\xA0",
                 &[1..17, 18..30],
             ),
-            ("你好你", TextEncoding::GBK, "\\xC4\\xE3好\\xC4\\xE3", &[0..8, 11..19]),
+            (
+                "你好你",
+                &[],
+                TextEncoding::GBK,
+                "\\xC4\\xE3好\\xC4\\xE3",
+                &[0..8, 11..19],
+            ),
+            // A malformed sequence's escapes keep their place and are marked alike.
+            (
+                "ok \\xC4 你",
+                &[3..7],
+                TextEncoding::UTF8,
+                "ok \\xC4 \\xE4\\xBD\\xA0",
+                &[3..7, 8..20],
+            ),
+            ("\\xC4", &[0..4], TextEncoding::UTF8, "\\xC4", &[0..4]),
         ];
-        for &(text, encoding, shown, escapes) in cases {
-            let (out, ranges) = without_boxes(text, drawable, encoding).expect("escaped");
+        for &(text, malformed, encoding, shown, escapes) in cases {
+            let (out, ranges) = without_boxes(text, malformed, drawable, encoding).expect("escaped");
             assert_eq!((out.as_str(), ranges.as_slice()), (shown, escapes), "{text}");
         }
     }
