@@ -349,7 +349,8 @@ fn without_a_file_dialog_the_window_says_so_and_takes_a_typed_path() {
         .set_text_value_accesskit(path.to_str().expect("utf-8"));
     harness.run();
     harness.get_by_label("OK").click();
-    harness.run();
+    // Stepped, not run to rest: the "Saved to" notice may still be fading in.
+    harness.run_steps(4);
     eventually("the view saved to the typed path", TIMEOUT, || {
         path.exists().then_some(())
     });
