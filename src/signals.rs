@@ -45,9 +45,14 @@ pub fn listen() -> io::Result<Receiver<Stop>> {
 
 #[cfg(unix)]
 mod platform {
+    use std::time::{Duration, Instant};
+
     use super::{Sender, Stop, io};
     use signal_hook::consts::{SIGINT, SIGTERM};
     use signal_hook::iterator::Signals;
+
+    /// Signals this close together are one request (no one presses Ctrl+C twice within it).
+    const SAME_REQUEST: Duration = Duration::from_millis(100);
 
     /// What a second request does: the user insists, so nothing more is finished.
     fn force(stop: Stop) -> ! {
@@ -60,15 +65,18 @@ mod platform {
         std::thread::Builder::new()
             .name("wirepad-signals".into())
             .spawn(move || {
-                let mut asked = false;
+                let mut first: Option<Instant> = None;
                 for signal in signals.forever() {
                     let stop = if signal == SIGTERM {
                         Stop::Terminate
                     } else {
                         Stop::Interrupt
                     };
-                    if std::mem::replace(&mut asked, true) {
-                        force(stop);
+                    match first {
+                        // `timeout` signals the process and then its whole group: one request arrives twice.
+                        Some(at) if at.elapsed() < SAME_REQUEST => continue,
+                        Some(_) => force(stop),
+                        None => first = Some(Instant::now()),
                     }
                     // Full or gone: one request is already waiting, or nobody is left to stop.
                     let _ = stops.try_send(stop);
