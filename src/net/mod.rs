@@ -4,6 +4,7 @@ mod auto;
 mod caps;
 mod capture;
 mod conn;
+mod datagrams;
 mod error;
 mod job;
 mod kind;

@@ -13,6 +13,7 @@ use mio::{Interest, Token};
 use socket2::{Domain, Protocol, Socket, Type};
 
 use super::super::conn::{MAX_QUEUED, Outgoing};
+use super::super::datagrams;
 use super::super::message::message_cost;
 use super::super::transport::{Ctx, Launcher, Transport};
 use super::super::{
@@ -407,36 +408,21 @@ impl UdpRelay {
 
     /// Sends what waits for the clients, from the listening socket.
     fn flush_clients(&mut self, ctx: &mut Ctx) {
-        while let Some((to, out)) = self.out.front() {
-            if ctx.tx_paused() {
-                ctx.parked.push(self.token);
-                return;
-            }
-            match self
-                .socket
-                .send_to(&out.bytes, platform::reachable_from(self.local, *to))
-            {
-                Ok(n) => {
-                    ctx.wrote(self.local, *to, &out.bytes, 0..n);
-                    if let Some(client) = self.clients.get(to) {
-                        client.counters.add_tx(n);
-                    }
-                    if out.report {
-                        ctx.emit(EventKind::Sent {
-                            peer: *to,
-                            bytes: out.bytes.clone(),
-                        });
-                    }
+        let (clients, mut freed) = (&self.clients, 0);
+        datagrams::send_queued(
+            ctx,
+            &self.socket,
+            self.local,
+            self.token,
+            &mut self.out,
+            |to, len, went| {
+                if let Some(client) = clients.get(&to).filter(|_| went) {
+                    client.counters.add_tx(len);
                 }
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                // A datagram that cannot go is reported and dropped; the next one may well go.
-                Err(source) => ctx.error(NetError::Send { addr: *to, source }),
-            }
-            let len = out.bytes.len();
-            self.out.pop_front();
-            self.sent(ctx, len);
-        }
+                freed += message_cost(len);
+            },
+        );
+        self.freed(ctx, freed);
     }
 
     /// Sends what waits for the upstream on `client`'s socket.
@@ -444,7 +430,7 @@ impl UdpRelay {
         let Some(entry) = self.clients.get_mut(&client) else {
             return;
         };
-        let mut sent = Vec::new();
+        let mut freed = 0;
         while let Some(out) = entry.out.front() {
             if ctx.tx_paused() {
                 ctx.parked.push(entry.token);
@@ -475,17 +461,15 @@ impl UdpRelay {
                     }
                 }
             }
-            sent.push(out.bytes.len());
+            freed += message_cost(out.bytes.len());
             entry.out.pop_front();
         }
-        for len in sent {
-            self.sent(ctx, len);
-        }
+        self.freed(ctx, freed);
     }
 
-    /// A datagram left its queue (sent or dropped): once half the room is back, reading starts again.
-    fn sent(&mut self, ctx: &mut Ctx, len: usize) {
-        self.waiting -= message_cost(len);
+    /// Datagrams costing `freed` left their queues (sent or dropped): once half the room is back, reading starts again.
+    fn freed(&mut self, ctx: &mut Ctx, freed: usize) {
+        self.waiting -= freed;
         if self.throttled && self.waiting <= MAX_WAITING / 2 {
             self.throttled = false;
             ctx.unread.push(self.token);
@@ -501,9 +485,8 @@ impl UdpRelay {
         let _ = ctx.registry.deregister(&mut entry.socket);
         self.tokens.remove(&entry.token);
         self.vias.remove(&entry.via);
-        for out in entry.out {
-            self.sent(ctx, out.bytes.len());
-        }
+        let freed = entry.out.iter().map(|out| message_cost(out.bytes.len())).sum();
+        self.freed(ctx, freed);
         ctx.peer_left_as(entry.via, entry.upstream, entry.via, reason);
         ctx.peer_left(self.local, client, reason);
         ctx.emit(EventKind::PeerLeft { peer: client, reason });

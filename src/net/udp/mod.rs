@@ -11,6 +11,7 @@ use socket2::{Domain, Protocol, Socket, Type};
 use super::auto::{DATAGRAM_PEER_IDLE, Reply};
 use super::caps::{Caps, Parts, RemoteUse, ScriptScope};
 use super::conn::{MAX_QUEUED, Outgoing};
+use super::datagrams;
 use super::message::message_cost;
 use super::resolve::Lookup;
 use super::transport::{Ctx, Launcher, Started, Transport};
@@ -316,34 +317,11 @@ impl Udp {
     }
 
     fn flush(&mut self, ctx: &mut Ctx) {
-        while let Some((to, out)) = self.out.front() {
-            if ctx.tx_paused() {
-                ctx.parked.push(self.token);
-                return;
-            }
-            match self
-                .socket
-                .send_to(&out.bytes, platform::reachable_from(self.local, *to))
-            {
-                Ok(n) => {
-                    ctx.wrote(self.local, *to, &out.bytes, 0..n);
-                    if out.report {
-                        ctx.emit(EventKind::Sent {
-                            peer: *to,
-                            bytes: out.bytes.clone(),
-                        });
-                    }
-                    self.dequeue(out.bytes.len());
-                }
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(source) => {
-                    // A datagram that cannot go is reported and dropped; the next one may well go.
-                    ctx.error(NetError::Send { addr: *to, source });
-                    self.dequeue(out.bytes.len());
-                }
-            }
-        }
+        let (queued, cost) = (&mut self.queued, &mut self.cost);
+        datagrams::send_queued(ctx, &self.socket, self.local, self.token, &mut self.out, |_, len, _| {
+            *queued -= len;
+            *cost -= message_cost(len);
+        });
         if self.throttled && self.cost < MAX_QUEUED / 2 {
             self.throttled = false;
             ctx.unread.push(self.token);
@@ -352,13 +330,6 @@ impl Udp {
 }
 
 impl Udp {
-    /// The datagram at the front of the queue is gone (sent, or refused).
-    fn dequeue(&mut self, len: usize) {
-        self.queued -= len;
-        self.cost -= message_cost(len);
-        self.out.pop_front();
-    }
-
     /// Queues a datagram to `dest` if it fits one and, when `bounded`, the queue has room for it.
     fn enqueue(&mut self, ctx: &mut Ctx, dest: SocketAddr, out: Outgoing, bounded: bool) -> Result<(), NetError> {
         if out.bytes.len() > max_datagram(dest) {
