@@ -140,12 +140,17 @@ struct Destination {
 }
 
 impl Destination {
-    /// An address is answered at once, so a relay to itself by address is refused before it starts.
+    /// An address is answered at once, so a relay to itself by address is refused before it starts. A name's
+    /// answer is taken on the worker only, even when it is already in: it must fail the same way (a bad argument,
+    /// exit 2) however fast the resolver says no.
     fn start(upstream: &str, listen: SocketAddr, waker: &Arc<Waker>) -> Result<Destination, NetError> {
         let mut destination = Destination {
             lookup: Some(Lookup::start(upstream, waker)),
             addrs: Vec::new(),
         };
+        if upstream.parse::<SocketAddr>().is_err() {
+            return Ok(destination);
+        }
         match destination.answer(listen) {
             Some(Err(error)) => Err(error),
             _ => Ok(destination),
