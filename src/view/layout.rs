@@ -129,12 +129,12 @@ impl Rendered {
 }
 
 impl Rendered {
-    /// Where the malformed sequences' escapes are in the lead (0) or in `rows[n - 1]` (n).
+    /// Where the malformed sequences' escapes are in the lead (0) or in `rows[n - 1]` (n). They were pushed row by
+    /// row, so a row's are found by halving: a chunk of random bytes has thousands, and each shown row asks.
     pub(super) fn malformed_in(&self, row: usize) -> impl Iterator<Item = Range<usize>> + '_ {
-        self.malformed
-            .iter()
-            .filter(move |(on, _)| *on == row)
-            .map(|(_, range)| range.clone())
+        let start = self.malformed.partition_point(|(on, _)| *on < row);
+        let end = start + self.malformed[start..].partition_point(|(on, _)| *on == row);
+        self.malformed[start..end].iter().map(|(_, range)| range.clone())
     }
 }
 
