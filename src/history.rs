@@ -7,6 +7,8 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Local};
 
+use crate::net::LeaveReason;
+
 /// NetAssist's default receive buffer (接收缓冲大小).
 pub const DEFAULT_BUDGET: usize = 64 << 20;
 
@@ -135,6 +137,13 @@ impl PartialEq for Payload {
     }
 }
 
+/// A peer's connection came or went: a row of its own in the view, with no bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Note {
+    Connected,
+    Disconnected(LeaveReason),
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Chunk {
     /// Local time of arrival, converted once here rather than at every re-render.
@@ -146,6 +155,8 @@ pub struct Chunk {
     /// A piece of the same read as the chunk before it (see [`MAX_PIECE`]): it goes on that chunk's row and gets
     /// no header of its own.
     pub continued: bool,
+    /// Not data: the peer connected or disconnected (`bytes` is empty).
+    pub note: Option<Note>,
 }
 
 impl Chunk {
@@ -158,6 +169,15 @@ impl Chunk {
             bytes: Payload::from(bytes),
             leg: Leg::Direct,
             continued: false,
+            note: None,
+        }
+    }
+
+    /// `peer` connected or disconnected.
+    pub fn noted(at: DateTime<Local>, peer: SocketAddr, note: Note) -> Chunk {
+        Chunk {
+            note: Some(note),
+            ..Chunk::new(at, peer, Direction::Rx, Vec::new())
         }
     }
 
@@ -238,6 +258,7 @@ impl History {
             bytes,
             leg,
             continued,
+            note,
         } = chunk;
         for (nth, bytes) in bytes.pieces(MAX_PIECE).enumerate() {
             self.bytes += bytes.len();
@@ -248,6 +269,7 @@ impl History {
                 bytes,
                 leg,
                 continued: continued || nth > 0,
+                note,
             }));
         }
         self.fit();

@@ -8,7 +8,8 @@ use std::net::SocketAddr;
 use chrono::{DateTime, Local, Timelike};
 
 use crate::codec::text::{StreamDecoder, TextEncoding};
-use crate::history::{Direction, Way};
+use crate::history::{Direction, Note, Way};
+use crate::net::LeaveReason;
 
 /// "12:00:00.123". A leap second's nanoseconds run past 10⁹; it shows as .999.
 pub fn clock(at: &DateTime<Local>) -> String {
@@ -41,6 +42,19 @@ pub fn relay_header(at: &DateTime<Local>, way: Way, injected: bool, client: Sock
         (true, Way::ToClient) => "TX → C",
     };
     format!("[{}] {label} {client}", clock(at))
+}
+
+/// A note row's words in a saved or exported view: "connected", "disconnected (reset)".
+pub fn note(note: Note) -> String {
+    let reason = match note {
+        Note::Connected => return "connected".to_owned(),
+        Note::Disconnected(LeaveReason::Closed) => "closed",
+        Note::Disconnected(LeaveReason::Reset) => "reset",
+        Note::Disconnected(LeaveReason::Kicked) => "kicked",
+        Note::Disconnected(LeaveReason::Error) => "error",
+        Note::Disconnected(LeaveReason::Idle) => "idle",
+    };
+    format!("disconnected ({reason})")
 }
 
 /// The command line's `--log` line (a contract): "[12:00:00.123] 127.0.0.1:5000: DATA", ending with one newline

@@ -124,6 +124,8 @@ fn write_unchecked(
             .inspect(|_| {
                 progress.done.fetch_add(1, Ordering::Relaxed);
             })
+            // A peer connecting or leaving is a row of the text, not data.
+            .filter(|chunk| chunk.note.is_none())
     };
     match format {
         Format::Txt => {

@@ -57,8 +57,11 @@ impl ViewOptions {
         sink: &mut impl Sink,
         scratch: &mut String,
     ) -> TextState {
-        if self.log_mode && !chunk.continued {
+        if chunk.note.is_some() || (self.log_mode && !chunk.continued) {
             line.header(sink, chunk);
+        }
+        if chunk.note.is_some() {
+            return text_in;
         }
         if self.hex_for(chunk) {
             line.write_hex(sink, &chunk.bytes, self.hex_bytes_per_row());
@@ -140,7 +143,8 @@ impl Rendered {
 
 impl Sink for Rendered {
     fn header(&mut self, chunk: &Chunk) {
-        self.rows.push((RowKind::Header, header(chunk)));
+        let kind = chunk.note.map_or(RowKind::Header, RowKind::Note);
+        self.rows.push((kind, header(chunk)));
     }
 
     fn start(&mut self) {
@@ -299,7 +303,11 @@ impl Line {
     }
 }
 
+/// A chunk's header row; a note's row ("[time] peer", its words added where it is shown).
 pub(super) fn header(chunk: &Chunk) -> String {
+    if chunk.note.is_some() {
+        return format!("[{}] {}", crate::render::clock(&chunk.at), chunk.peer);
+    }
     match chunk.way() {
         Some(way) => crate::render::relay_header(&chunk.at, way, chunk.direction == Direction::Tx, chunk.owner()),
         None => crate::render::header(&chunk.at, chunk.direction, chunk.peer),

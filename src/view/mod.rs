@@ -29,7 +29,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::codec::text::{Carry, TextEncoding};
-use crate::history::{Chunk, Direction, History, Way};
+use crate::history::{Chunk, Direction, History, Note, Way};
 
 mod layout;
 mod rows;
@@ -111,6 +111,8 @@ pub enum RowKind {
     /// Log mode's "[time] RX ← peer" line.
     Header,
     Data,
+    /// "[time] peer", followed by what happened in the window's language.
+    Note(Note),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -302,7 +304,12 @@ impl View {
         // Sent binary in a text view keeps to rows of its own: it neither continues a text row nor is continued.
         let own_rows = self.options.hex_for(chunk) != self.options.hex;
         let continues = match self.open {
-            Some(open) if open.stream == stream && (!self.options.log_mode || chunk.continued) && !own_rows => {
+            Some(open)
+                if open.stream == stream
+                    && (!self.options.log_mode || chunk.continued)
+                    && !own_rows
+                    && chunk.note.is_none() =>
+            {
                 Some(open.width)
             }
             _ => None,

@@ -62,6 +62,9 @@ impl View {
 
     /// Hex rows are cut from the bytes directly; text rows from the chunk laid out again.
     fn nth_row(&self, entry: &Entry, mut nth: usize) -> (RowKind, String, Vec<Range<usize>>) {
+        if let Some(note) = entry.chunk.note {
+            return (RowKind::Note(note), header(&entry.chunk), Vec::new());
+        }
         if !self.options.hex_for(&entry.chunk) {
             let rendered = self.rendered(entry);
             let (kind, text) = rendered

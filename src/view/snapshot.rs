@@ -2,7 +2,7 @@
 use std::ops::RangeInclusive;
 use std::sync::Arc;
 
-use super::{TextState, View, ViewOptions};
+use super::{RowKind, TextState, View, ViewOptions};
 use crate::codec::text::TextEncoding;
 use crate::history::Chunk;
 
@@ -99,11 +99,15 @@ impl ViewSnapshot {
             if continues.is_some() && in_row {
                 all.push_str(&rendered.lead);
             }
-            for (_, text) in &rendered.rows {
+            for (kind, text) in &rendered.rows {
                 if in_row {
                     all.push('\n');
                 }
                 all.push_str(text);
+                if let RowKind::Note(note) = kind {
+                    all.push(' ');
+                    all.push_str(&crate::render::note(*note));
+                }
                 in_row = true;
             }
         }

@@ -905,3 +905,40 @@ fn a_relays_chunks_say_their_way_and_filter_by_pair_and_way() {
         ]
     );
 }
+
+#[test]
+fn a_peer_connecting_and_leaving_are_rows_of_their_own() {
+    use crate::history::Note;
+    use crate::net::LeaveReason;
+    let note = |port, note| Chunk::noted(noon(), peer(port), note);
+    let left = Note::Disconnected(LeaveReason::Reset);
+    for options in [STREAM, LOG, HEX] {
+        let mut log = History::default();
+        log.push(note(A, Note::Connected));
+        log.push(chunk((Rx, A, b"ab")));
+        log.push(note(A, left));
+        // The same peer's data after it is not the row before it continued.
+        log.push(chunk((Rx, A, b"c")));
+        let view = fresh(&options, &log);
+        let kinds: Vec<RowKind> = all_rows(&view).iter().map(|row| row.kind).collect();
+        let data = match options.log_mode {
+            true => vec![RowKind::Header, RowKind::Data],
+            false => vec![RowKind::Data],
+        };
+        let expected: Vec<RowKind> = [
+            vec![RowKind::Note(Note::Connected)],
+            data.clone(),
+            vec![RowKind::Note(left)],
+            data,
+        ]
+        .concat();
+        assert_eq!(kinds, expected, "{options:?}");
+        assert_eq!(all_rows(&view)[0].text, "[12:00:00.123] 127.0.0.1:5000", "{options:?}");
+        let saved = view.text_of_all();
+        assert!(
+            saved.starts_with("[12:00:00.123] 127.0.0.1:5000 connected\n")
+                && saved.contains("[12:00:00.123] 127.0.0.1:5000 disconnected (reset)\n"),
+            "{options:?}: {saved:?}"
+        );
+    }
+}

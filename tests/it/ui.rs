@@ -126,11 +126,9 @@ fn the_encoding_is_chosen_in_the_window() {
     harness.get_by_label("Copy all").click();
     // Laid out on a thread of its own, then put on the clipboard.
     step_until(&mut harness, "Copy all to put the view on the clipboard", |h| {
-        h.output()
-            .platform_output
-            .commands
-            .iter()
-            .any(|command| matches!(command, egui::OutputCommand::CopyText(text) if text == "你好\n"))
+        h.output().platform_output.commands.iter().any(
+            |command| matches!(command, egui::OutputCommand::CopyText(text) if text.ends_with(" connected\n你好\n")),
+        )
     });
 }
 
@@ -791,7 +789,8 @@ fn the_view_shows_rows_in_every_frame_while_data_floods_in() {
             }
         }
     });
-    step_until(&mut harness, "rows", |h| h.state().tab().state.view().rows() > 0);
+    // The client's "connected" row, then data.
+    step_until(&mut harness, "rows", |h| h.state().tab().state.view().rows() > 1);
     // The rows' pane: below the Find button, above the send box. Rows laid out outside it are not seen.
     let top = harness.get_by_label("Find").rect().bottom();
     let bottom = harness.get_by_label("Send box").rect().top();
@@ -799,7 +798,7 @@ fn the_view_shows_rows_in_every_frame_while_data_floods_in() {
     let deadline = Instant::now() + Duration::from_secs(5);
     while frames < 300 && Instant::now() < deadline {
         harness.step();
-        if harness.state().tab().state.view().rows() > 0 {
+        if harness.state().tab().state.view().rows() > 1 {
             frames += 1;
             let seen = harness
                 .query_all_by_label_contains("abcdefghijklmnopqrstuvwxyz")
@@ -852,6 +851,27 @@ fn a_malformed_byte_shows_as_its_value() {
     step_until(&mut harness, "the escaped row", |h| {
         h.query_by_label("ok \\xC4 end").is_some()
     });
+}
+
+#[test]
+fn the_view_shows_a_client_connecting_and_leaving() {
+    let mut harness = window(TabConfig {
+        receive: wirepad::settings::ReceiveSettings {
+            log_mode: false,
+            ..Default::default()
+        },
+        ..settings()
+    });
+    let server = open_server(&mut harness);
+    let (mut client, local) = connect(&mut harness, server);
+    client.write_all(b"hi\n").expect("send");
+    step_until(&mut harness, "the data row", |h| h.query_by_label("hi").is_some());
+    drop(client);
+    let left = format!("{local} disconnected (closed)");
+    step_until(&mut harness, "the row saying the client left", |h| {
+        h.query_by_label_contains(&left).is_some()
+    });
+    assert!(harness.query_by_label_contains(&format!("{local} connected")).is_some());
 }
 
 #[test]

@@ -21,6 +21,8 @@ labels! {
         receiving_to: "正在写入", "Writing to";
         pcap_to: "正在抓包到", "Capturing to";
         paused: "已暂停显示 (计数和写文件照常)", "View paused (counters and file go on)";
+        note_connected: "已连接", "connected";
+        note_disconnected: "已断开", "disconnected";
         filter: "筛选", "Filter";
         select_row: "选择行", "Select row";
         rows_selected: "已选行数：", "Rows selected:";

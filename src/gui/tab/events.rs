@@ -2,7 +2,7 @@
 use std::net::SocketAddr;
 use std::time::{Instant, SystemTime};
 
-use crate::history::{Chunk, Direction, Leg};
+use crate::history::{Chunk, Direction, Leg, Note};
 use crate::net::{Command, Event, EventKind, NetError, ScriptScope};
 use crate::settings::Prefs;
 
@@ -62,7 +62,12 @@ impl Tab {
             self.state.pairs.apply(&event);
         }
         match event.kind {
-            EventKind::Connected { .. } => self.state.error = None,
+            EventKind::Connected { peer, .. } => {
+                self.state.error = None;
+                self.note(event.at, peer, Note::Connected);
+            }
+            EventKind::PeerJoined { peer, .. } => self.note(event.at, peer, Note::Connected),
+            EventKind::PeerLeft { peer, reason } => self.note(event.at, peer, Note::Disconnected(reason)),
             EventKind::ConnectFailed { reason } => self.attempt_failed(reason),
             EventKind::Received { peer, bytes } => {
                 self.state.unseen |= !shown;
@@ -93,10 +98,8 @@ impl Tab {
             EventKind::Ready { .. }
             | EventKind::Connecting { .. }
             | EventKind::Reconnecting { .. }
-            | EventKind::PeerJoined { .. }
             | EventKind::PeerRefused { .. }
             | EventKind::Paired { .. }
-            | EventKind::PeerLeft { .. }
             | EventKind::ReceivedLen { .. }
             | EventKind::DroppedFromView { .. }
             | EventKind::PeriodicProgress { .. }
@@ -119,6 +122,13 @@ impl Tab {
             let chunk = Chunk::new(at.into(), peer, direction, bytes).on(leg);
             self.state.recent.seen(chunk.owner());
             self.state.log.push(chunk);
+        }
+    }
+
+    /// Keeps a row saying `peer` connected or left, unless paused.
+    fn note(&mut self, at: SystemTime, peer: SocketAddr, note: Note) {
+        if !self.state.paused {
+            self.state.log.push(Chunk::noted(at.into(), peer, note));
         }
     }
 

@@ -3,6 +3,7 @@
 use egui_extras::{Column, TableBuilder};
 
 use crate::gui::dialog::FilePurpose;
+use crate::gui::i18n::Texts;
 use crate::gui::tab::{TabAction as Action, TabState};
 use crate::gui::ui::status::{grouped, human_bytes};
 use crate::gui::ui::{Cx, sideways};
@@ -121,13 +122,17 @@ fn state_text(cx: Cx, state: &PairState) -> String {
             NetError::Pair { source, .. } => cx.lang.net_error(source),
             error => cx.lang.net_error(error),
         },
-        None => match reason {
-            LeaveReason::Closed => t.relay.closed,
-            LeaveReason::Reset => t.relay.reset,
-            LeaveReason::Kicked => t.relay.kicked,
-            LeaveReason::Error => t.relay.error,
-            LeaveReason::Idle => t.relay.idle,
-        }
-        .to_owned(),
+        None => leave_reason(t, *reason).to_owned(),
+    }
+}
+
+/// Why a peer (or a relay's pair) left, in a word or two.
+pub(super) fn leave_reason(t: &Texts, reason: LeaveReason) -> &'static str {
+    match reason {
+        LeaveReason::Closed => t.relay.closed,
+        LeaveReason::Reset => t.relay.reset,
+        LeaveReason::Kicked => t.relay.kicked,
+        LeaveReason::Error => t.relay.error,
+        LeaveReason::Idle => t.relay.idle,
     }
 }

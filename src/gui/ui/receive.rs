@@ -7,8 +7,9 @@ use crate::codec::text::TextEncoding;
 use crate::export::find::Highlight;
 use crate::gui::i18n::Texts;
 use crate::gui::tab::{FindAction, TabAction as Action, TabId, TabState};
+use crate::gui::ui::pairs::leave_reason;
 use crate::gui::ui::{Cx, find_bar};
-use crate::history::{Direction, Way};
+use crate::history::{Direction, Note, Way};
 use crate::settings::TabConfig;
 use crate::view::{Row, RowKind, View};
 
@@ -293,7 +294,13 @@ fn row_ui(ui: &mut egui::Ui, cx: Cx, shown: &Shown, metrics: Metrics, index: usi
     let escaped = ranges.is_empty().then(|| {
         ui.fonts_mut(|fonts| without_boxes(&row.text, &row.malformed, |c| fonts.has_glyph(&font_id, c), encoding))
     });
-    let label = if let Some(Some((text, escapes))) = escaped {
+    let label = if let RowKind::Note(note) = row.kind {
+        egui::Label::new(
+            egui::RichText::new(format!("{} {}", row.text, note_words(cx.t, note)))
+                .monospace()
+                .color(color),
+        )
+    } else if let Some(Some((text, escapes))) = escaped {
         egui::Label::new(escaped_job(font_id, &text, &escapes, color))
     } else if ranges.is_empty() {
         egui::Label::new(egui::RichText::new(&row.text).monospace().color(color))
@@ -314,7 +321,7 @@ fn row_ui(ui: &mut egui::Ui, cx: Cx, shown: &Shown, metrics: Metrics, index: usi
         // A header cut to the view's width (whole on hover), so a narrow view does not clip it mid-address;
         // data rows are laid out to the view's columns already.
         let mode = match row.kind {
-            RowKind::Header => egui::TextWrapMode::Truncate,
+            RowKind::Header | RowKind::Note(_) => egui::TextWrapMode::Truncate,
             RowKind::Data => egui::TextWrapMode::Extend,
         };
         ui.add(label.selectable(true).wrap_mode(mode));
@@ -452,12 +459,21 @@ fn marked(
     job
 }
 
+/// A note row's words: "connected", or "disconnected (reset)".
+fn note_words(t: &Texts, note: Note) -> String {
+    match note {
+        Note::Connected => t.receive.note_connected.to_owned(),
+        Note::Disconnected(reason) => format!("{} ({})", t.receive.note_disconnected, leave_reason(t, reason)),
+    }
+}
+
 /// Headers are coloured per peer, and so is received data where several peers talk (server, UDP), so they are
 /// told apart in stream mode too; TX data is blue-ish.
 fn row_color(ui: &egui::Ui, direction: Direction, peer: SocketAddr, kind: RowKind, many_peers: bool) -> egui::Color32 {
     let dark = ui.visuals().dark_mode;
     match (kind, direction) {
         (RowKind::Header, _) => peer_color(peer, dark),
+        (RowKind::Note(_), _) => ui.visuals().weak_text_color(),
         (RowKind::Data, Direction::Rx) if many_peers => peer_color(peer, dark),
         (RowKind::Data, Direction::Tx) => {
             if dark {
