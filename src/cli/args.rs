@@ -41,6 +41,9 @@ Sessions:
   wirepad relay LISTEN UPSTREAM [--max-pairs N] [--connect-timeout MS] [OPTIONS]      each client gets its own
                                             connection to UPSTREAM; bytes pass unchanged both ways
         [--udp [--udp-idle S]]              relay datagrams: a socket towards UPSTREAM per client address
+  wirepad load tcp|udp HOST:PORT [-c N] [--connect-rate R] [--rate R | --total-rate R]
+        [--duration S | --count N] [--report text|json] [--report-file F]      a load test; a report at the end
+  wirepad load merge A.json B.json...       one report from the reports of several machines
 
 OPTIONS (see `wirepad help tcp-server` for the details):
   -e, --encoding NAME   --hex   --log   -q, --quiet   --recv-file PATH   --pcap FILE
@@ -72,6 +75,9 @@ pub enum CliCommand {
         #[arg(value_name = "SESSION", trailing_var_arg = true, allow_hyphen_values = true)]
         sessions: Vec<std::ffi::OsString>,
     },
+    /// A load test against a server (tcp, udp), or one report from several (merge)
+    #[command(subcommand)]
+    Load(super::load::LoadCommand),
 }
 
 /// One session as the command line describes it; `wirepad gui SESSION…` hands the same to the window.
@@ -563,7 +569,7 @@ fn parse_remote(text: &str) -> Result<String, String> {
 }
 
 /// UPSTREAM: as REMOTE, but a port to connect to.
-fn parse_upstream(text: &str) -> Result<String, String> {
+pub(super) fn parse_upstream(text: &str) -> Result<String, String> {
     let upstream = parse_remote(text)?;
     if upstream
         .rsplit_once(':')
@@ -574,7 +580,7 @@ fn parse_upstream(text: &str) -> Result<String, String> {
     Ok(upstream)
 }
 
-fn parse_framing(text: &str) -> Result<Framing, String> {
+pub(super) fn parse_framing(text: &str) -> Result<Framing, String> {
     text.parse().map_err(|error: FramingError| error.to_string())
 }
 
@@ -595,7 +601,7 @@ fn parse_udp_idle(text: &str) -> Result<Duration, String> {
     Ok(idle)
 }
 
-fn parse_secs(text: &str) -> Result<Duration, String> {
+pub(super) fn parse_secs(text: &str) -> Result<Duration, String> {
     text.parse::<f64>()
         .ok()
         .and_then(|secs| Duration::try_from_secs_f64(secs).ok())
@@ -603,7 +609,7 @@ fn parse_secs(text: &str) -> Result<Duration, String> {
 }
 
 /// `cr | lf | crlf`, with their byte values as help ("none" is what leaving the option out means).
-fn line_ending_parser() -> impl TypedValueParser<Value = LineEnding> {
+pub(super) fn line_ending_parser() -> impl TypedValueParser<Value = LineEnding> {
     let values = LineEnding::value_variants()
         .iter()
         .filter(|&&ending| ending != LineEnding::None)
