@@ -109,8 +109,10 @@ pub struct MergeArgs {
     /// JSON reports (`--report json` or `--report-file`)
     #[arg(value_name = "REPORT.json", required = true, num_args = 1..)]
     pub reports: Vec<PathBuf>,
+    /// The merged report on stdout
     #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
     pub report: ReportFormat,
+    /// Also write the merged JSON report to F
     #[arg(long, value_name = "F")]
     pub report_file: Option<PathBuf>,
 }
