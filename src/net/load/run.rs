@@ -264,3 +264,67 @@ impl Run {
         let _ = self.progress.try_send(snapshot);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::codec::framing::Framing;
+    use crate::net::load::Payload;
+    use crate::vars::Template;
+
+    fn run(pace: Pace, limit: Limit, connections: u32) -> Run {
+        let config = Config {
+            protocol: Protocol::Tcp,
+            target: "127.0.0.1:9".parse().expect("address"),
+            connections,
+            connect_rate: None,
+            pace,
+            limit,
+            payload: Payload {
+                template: Template::literal(b"x".to_vec()),
+                checksum: None,
+                append: b"",
+            },
+            framing: Framing::None,
+            timeout: Duration::from_secs(1),
+        };
+        let (progress, _) = crossbeam_channel::bounded(1);
+        let poll = Poll::new().expect("a poll");
+        Run::new(config, poll, Arc::new(AtomicBool::new(false)), progress)
+    }
+
+    /// Coordinated omission: a sender 300 ms late hands out every message that fell due meanwhile, each with the
+    /// time it was scheduled for (latency counts from there), and reports how far behind it was.
+    #[test]
+    fn a_late_sender_keeps_each_messages_scheduled_time() {
+        let mut run = run(Pace::PerConnection(100.0), Limit::Count(1000), 1);
+        let start = run.started;
+        let late = start + Duration::from_millis(300);
+        let mut next = start;
+        let mut times = Vec::new();
+        while let Some(due) = run.due_at(next, late) {
+            times.push(due);
+            run.sent_one(&mut next, due, late);
+        }
+        assert_eq!(times.len(), 31);
+        assert_eq!(times[0], start);
+        assert_eq!(times[30], start + Duration::from_millis(300));
+        assert_eq!(run.stats.slip, Duration::from_millis(300));
+        assert_eq!(run.outstanding, 31);
+    }
+
+    #[test]
+    fn a_count_ends_sending_and_a_total_rate_is_shared() {
+        let mut run = run(Pace::Total(1000.0), Limit::Count(2), 4);
+        assert_eq!(run.interval, Some(Duration::from_millis(4)));
+        assert_eq!(run.first_due(2, run.started), run.started + Duration::from_millis(2));
+        let now = run.started;
+        let mut next = now;
+        for _ in 0..2 {
+            let due = run.due_at(next, now + Duration::from_secs(1)).expect("due");
+            run.sent_one(&mut next, due, now);
+        }
+        assert_eq!(run.due_at(next, now + Duration::from_secs(1)), None, "two in total");
+        assert!(!run.may_send(now));
+    }
+}
