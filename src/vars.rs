@@ -113,7 +113,7 @@ impl Template {
 
     /// Whether a message carries its `{seq}`, so replies can be matched by it.
     pub fn carries_seq(&self) -> bool {
-        self.parts.iter().any(|part| *part == Part::Var(Var::Seq))
+        self.parts.contains(&Part::Var(Var::Seq))
     }
 
     /// Appends the message for `values` to `out`.

@@ -77,7 +77,7 @@ pub enum CliCommand {
     },
     /// A load test against a server (tcp, udp), or one report from several (merge)
     #[command(subcommand)]
-    Load(super::load::LoadCommand),
+    Load(Box<super::load::LoadCommand>),
 }
 
 /// One session as the command line describes it; `wirepad gui SESSION…` hands the same to the window.
