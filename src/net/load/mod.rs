@@ -147,7 +147,12 @@ impl LoadRun {
         let run = run::Run::new(config, poll, stop.clone(), progress_tx);
         let thread = std::thread::Builder::new()
             .name("wirepad-load".into())
-            .spawn(move || crate::crash::guarded(move || run.drive()))
+            .spawn(move || {
+                crate::crash::guarded(move || match run.config.protocol {
+                    Protocol::Tcp => run.drive(tcp::Tcp::new),
+                    Protocol::Udp => run.drive(udp::Udp::new),
+                })
+            })
             .map_err(LoadError::Thread)?;
         Ok(LoadRun {
             stop,

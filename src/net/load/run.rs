@@ -12,7 +12,7 @@ use mio::{Events, Poll, Token};
 
 use super::report::Report;
 use super::stats::Stats;
-use super::{Config, Limit, Pace, Protocol, Snapshot, tcp, udp};
+use super::{Config, Limit, Pace, Snapshot};
 use crate::net::platform::FineTimer;
 use crate::vars::Values;
 
@@ -100,14 +100,7 @@ impl Run {
     }
 
     /// Runs until the limit, a stop, or nothing left to talk to; then the report.
-    pub fn drive(self) -> Report {
-        match self.config.protocol {
-            Protocol::Tcp => self.with(tcp::Tcp::new),
-            Protocol::Udp => self.with(udp::Udp::new),
-        }
-    }
-
-    fn with<D: Driver>(mut self, make: impl FnOnce(&Run) -> D) -> Report {
+    pub fn drive<D: Driver>(mut self, make: impl FnOnce(&Run) -> D) -> Report {
         let mut driver = make(&self);
         let mut events = Events::with_capacity(1024);
         while !self.stop.load(Ordering::SeqCst) {
@@ -270,6 +263,7 @@ mod tests {
     use super::*;
     use crate::codec::framing::Framing;
     use crate::net::load::Payload;
+    use crate::net::load::Protocol;
     use crate::vars::Template;
 
     fn run(pace: Pace, limit: Limit, connections: u32) -> Run {
