@@ -34,6 +34,9 @@ pub struct Connections {
     pub attempted: u64,
     pub established: u64,
     pub failed: BTreeMap<String, u64>,
+    /// Seconds from the start until the last connection opened.
+    #[serde(default)]
+    pub all_open_s: f64,
     /// Established connections lost before the end, by reason.
     #[serde(default)]
     pub dropped: BTreeMap<String, u64>,
@@ -138,6 +141,7 @@ impl Report {
                 attempted: stats.attempted,
                 established: stats.established,
                 failed: by_name(&stats.failed),
+                all_open_s: stats.all_open.as_secs_f64(),
                 dropped: by_name(&stats.dropped),
             },
             messages: Messages {
@@ -207,6 +211,7 @@ impl Report {
         let c = &mut self.connections;
         c.attempted = c.attempted.saturating_add(other.connections.attempted);
         c.established = c.established.saturating_add(other.connections.established);
+        c.all_open_s = c.all_open_s.max(other.connections.all_open_s);
         add_map(&mut c.failed, &other.connections.failed);
         add_map(&mut c.dropped, &other.connections.dropped);
         let m = &mut self.messages;
@@ -259,9 +264,10 @@ impl fmt::Display for Report {
         writeln!(f, "load {} {}: {secs:.3} s", self.protocol, self.target)?;
         writeln!(
             f,
-            "connections: {} attempted, {} established, {failed} failed{}, {dropped} lost{}",
+            "connections: {} attempted, {} established (all by {:.3} s), {failed} failed{}, {dropped} lost{}",
             c.attempted,
             c.established,
+            c.all_open_s,
             reasons(&c.failed),
             reasons(&c.dropped)
         )?;

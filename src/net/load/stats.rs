@@ -75,6 +75,8 @@ pub struct Stats {
     pub connect: Histogram<u64>,
     /// How late the most behind message was handed to its connection, against its schedule.
     pub slip: Duration,
+    /// From the start of the run until the last connection opened.
+    pub all_open: Duration,
     pub lost: u64,
     pub duplicated: u64,
     pub reordered: u64,
@@ -96,6 +98,7 @@ impl Stats {
             latency: new_histogram(),
             connect: new_histogram(),
             slip: Duration::ZERO,
+            all_open: Duration::ZERO,
             lost: 0,
             duplicated: 0,
             reordered: 0,
@@ -107,8 +110,10 @@ impl Stats {
         self.latency.saturating_record(micros(latency));
     }
 
-    pub fn connected(&mut self, took: Duration) {
+    /// A connection opened after `took`, `since_start` into the run.
+    pub fn connected(&mut self, took: Duration, since_start: Duration) {
         self.established += 1;
+        self.all_open = self.all_open.max(since_start);
         self.connect.saturating_record(micros(took));
     }
 

@@ -128,7 +128,7 @@ impl Tcp {
         }
         conn.open = true;
         self.established += 1;
-        run.stats.connected(now - conn.started);
+        run.stats.connected(now - conn.started, now - run.started);
         conn.next = run.first_due(index, now);
         if conn.next > now {
             conn.scheduled = true;

@@ -52,7 +52,7 @@ impl Udp {
             run.stats.attempted += 1;
             match open(run, index, now) {
                 Ok(sock) => {
-                    run.stats.connected(now.elapsed());
+                    run.stats.connected(now.elapsed(), now - run.started);
                     run.schedule(index, sock.next);
                     self.socks.push(Some(sock));
                 }
