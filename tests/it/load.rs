@@ -367,3 +367,96 @@ fn ctrl_c_stops_at_once_and_prints_the_report() {
         done.stderr
     );
 }
+
+#[test]
+fn connections_open_at_the_connect_rate() {
+    let (_server, addr) = echo_server();
+    // A duration, not a count: the first connections alone could use a count up before the last one opens.
+    let pace = ["--connect-rate", "20", "--duration", "0.5", "--rate", "10"];
+    let args = [&["tcp", &addr, "-c", "5", "-s", "m", "--report", "json"][..], &pace].concat();
+    let done = load(&args);
+    assert_eq!(done.code, Some(0), "{:?}", done.stderr);
+    let report = json(&done);
+    assert_eq!(n(&report, "/connections/established"), 5, "{report}");
+    // The fifth opens 4/20 s after the first.
+    assert!(ms(&report, "/connections/all_open_s") >= 0.19, "{report}");
+}
+
+#[test]
+fn a_silent_server_times_out_and_a_closing_one_is_counted() {
+    let silent = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = silent.local_addr().expect("address").to_string();
+    let args = [
+        "tcp",
+        &addr,
+        "-c",
+        "2",
+        "--count",
+        "4",
+        "--rate",
+        "100",
+        "-s",
+        "m\\n",
+        "--timeout",
+        "200",
+    ];
+    let done = load(&[&args[..], &["--report", "json"]].concat());
+    assert_eq!(done.code, Some(0), "{:?}", done.stderr);
+    let report = json(&done);
+    assert_eq!(n(&report, "/messages/sent"), 4, "{report}");
+    assert_eq!(n(&report, "/messages/timeouts"), 4, "{report}");
+    assert_eq!(n(&report, "/messages/replies"), 0, "{report}");
+
+    let closing = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = closing.local_addr().expect("address").to_string();
+    thread::spawn(move || {
+        for stream in closing.incoming().take(2) {
+            drop(stream);
+        }
+    });
+    let args = [
+        "tcp",
+        &addr,
+        "-c",
+        "2",
+        "--rate",
+        "10",
+        "--duration",
+        "5",
+        "-s",
+        "m\\n",
+        "--report",
+        "json",
+    ];
+    let done = load(&args);
+    assert_eq!(done.code, Some(0), "{:?}", done.stderr);
+    let report = json(&done);
+    let dropped: u64 = report["connections"]["dropped"]
+        .as_object()
+        .expect("dropped")
+        .values()
+        .filter_map(Value::as_u64)
+        .sum();
+    assert_eq!(dropped, 2, "{report}");
+    assert!(
+        ms(&report, "/duration_s") < 4.0,
+        "ends when nothing is left open: {report}"
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn too_few_file_descriptors_is_said_before_starting() {
+    let io = crate::wirepad::Io {
+        ulimit: Some("-n 64"),
+        ..Default::default()
+    };
+    let done = Wirepad::start_with(&["load", "tcp", "127.0.0.1:9", "-c", "100", "-s", "x"], io).finish();
+    assert_eq!(done.code, Some(2), "{:?}", done.stderr);
+    assert_eq!(done.stderr.len(), 1, "{:?}", done.stderr);
+    assert!(
+        done.stderr[0].contains("-c 100: needs about 132 open files and this system allows 64"),
+        "{:?}",
+        done.stderr
+    );
+}
