@@ -11,7 +11,8 @@ times), automation (a rule's reply round trip vs socat PIPE, 1,000 clients of ru
 rules vs none), search (find in a 64 MiB history: first and all matches vs Python), pcap (1 GiB
 to a file with and without --pcap, and socat), relay (1 GiB each way at once through `wirepad relay` vs socat fork,
 added latency p50/p99 vs direct, 1,000 pairs x 100 round trips vs direct, RSS with a client not reading 1 GiB, UDP
-echoes vs socat UDP-LISTEN fork). --quick runs smaller loads (a smoke test, not the
+echoes vs socat UDP-LISTEN fork), load (the load generator: unpaced UDP vs Packet Sender's CLI, rate accuracy,
+10,000 TCP connections and the generator's RSS, p99 against a stalling server, stop time). --quick runs smaller loads (a smoke test, not the
 figures). Needs socat, python3, Xvfb and xdotool; builds the release binary first unless --no-build.
 Exit status: 0 when it ran (whatever the results), 1 when a part could not run.
 """
@@ -27,7 +28,7 @@ import traceback
 from common import DEFAULT_WIREPAD, ROOT, table
 
 PARTS = ["latency", "periodic", "udp", "throughput", "decode", "slow", "window", "tabs", "automation", "search", "pcap",
-         "relay"]
+         "relay", "load"]
 MODULES = {"udp": "udp_rate", "slow": "slow_clients"}
 
 

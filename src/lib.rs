@@ -16,4 +16,5 @@ pub mod render;
 pub mod session;
 pub mod settings;
 pub mod signals;
+pub mod vars;
 pub mod view;

@@ -15,6 +15,7 @@ use crate::codec::checksum::Checksum;
 use crate::codec::framing::{Framing, FramingError};
 use crate::codec::text::TextEncoding;
 use crate::net::CaptureFile;
+use crate::net::load::{MAX_CONNECTIONS, MAX_RATE, MIN_RATE};
 use crate::net::{Delivery, Group, Mode, ReceivedAs, SessionConfig, relay, tcp_client, tcp_server, udp};
 use crate::payload::{LineEnding, PayloadFormat, PayloadSpec};
 use crate::session::launch::{SendBox, WindowSession};
@@ -41,6 +42,9 @@ Sessions:
   wirepad relay LISTEN UPSTREAM [--max-pairs N] [--connect-timeout MS] [OPTIONS]      each client gets its own
                                             connection to UPSTREAM; bytes pass unchanged both ways
         [--udp [--udp-idle S]]              relay datagrams: a socket towards UPSTREAM per client address
+  wirepad load tcp|udp HOST:PORT [-c N] [--connect-rate R] [--rate R | --total-rate R]
+        [--duration S | --count N] [--report text|json] [--report-file F]      a load test; a report at the end
+  wirepad load merge A.json B.json...       one report from the reports of several machines
 
 OPTIONS (see `wirepad help tcp-server` for the details):
   -e, --encoding NAME   --hex   --log   -q, --quiet   --recv-file PATH   --pcap FILE
@@ -72,6 +76,9 @@ pub enum CliCommand {
         #[arg(value_name = "SESSION", trailing_var_arg = true, allow_hyphen_values = true)]
         sessions: Vec<std::ffi::OsString>,
     },
+    /// A load test against a server (tcp, udp), or one report from several (merge)
+    #[command(subcommand)]
+    Load(Box<LoadCommand>),
 }
 
 /// One session as the command line describes it; `wirepad gui SESSION…` hands the same to the window.
@@ -563,7 +570,7 @@ fn parse_remote(text: &str) -> Result<String, String> {
 }
 
 /// UPSTREAM: as REMOTE, but a port to connect to.
-fn parse_upstream(text: &str) -> Result<String, String> {
+pub(super) fn parse_upstream(text: &str) -> Result<String, String> {
     let upstream = parse_remote(text)?;
     if upstream
         .rsplit_once(':')
@@ -574,7 +581,7 @@ fn parse_upstream(text: &str) -> Result<String, String> {
     Ok(upstream)
 }
 
-fn parse_framing(text: &str) -> Result<Framing, String> {
+pub(super) fn parse_framing(text: &str) -> Result<Framing, String> {
     text.parse().map_err(|error: FramingError| error.to_string())
 }
 
@@ -595,7 +602,7 @@ fn parse_udp_idle(text: &str) -> Result<Duration, String> {
     Ok(idle)
 }
 
-fn parse_secs(text: &str) -> Result<Duration, String> {
+pub(super) fn parse_secs(text: &str) -> Result<Duration, String> {
     text.parse::<f64>()
         .ok()
         .and_then(|secs| Duration::try_from_secs_f64(secs).ok())
@@ -603,12 +610,135 @@ fn parse_secs(text: &str) -> Result<Duration, String> {
 }
 
 /// `cr | lf | crlf`, with their byte values as help ("none" is what leaving the option out means).
-fn line_ending_parser() -> impl TypedValueParser<Value = LineEnding> {
+pub(super) fn line_ending_parser() -> impl TypedValueParser<Value = LineEnding> {
     let values = LineEnding::value_variants()
         .iter()
         .filter(|&&ending| ending != LineEnding::None)
         .filter_map(ValueEnum::to_possible_value);
     PossibleValuesParser::new(values).try_map(|name| LineEnding::from_str(&name, false))
+}
+
+// `wirepad load`: its arguments (the run is src/cli/load.rs).
+
+/// The longest load run: a year.
+const MAX_DURATION: Duration = Duration::from_secs(365 * 86_400);
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum LoadCommand {
+    /// Load a TCP server: N connections, each sending on its schedule; replies complete the oldest message
+    Tcp(LoadArgs),
+    /// Load a UDP server: N sockets, each sending on its schedule; replies matched by {seq} when they carry it
+    Udp(LoadArgs),
+    /// One report from the JSON reports of several runs: counts add up, histograms merge exactly
+    Merge(MergeArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct LoadArgs {
+    /// The server: HOST:PORT or [IPv6]:PORT
+    #[arg(value_name = "HOST:PORT", value_parser = parse_upstream)]
+    pub target: String,
+    /// Concurrent connections (tcp) or sending sockets (udp)
+    #[arg(short, long, value_name = "N", default_value_t = 1, value_parser = parse_connections)]
+    pub connections: u32,
+    /// New connections per second (default: all at once)
+    #[arg(long, value_name = "R", value_parser = parse_positive_rate, allow_hyphen_values = true)]
+    pub connect_rate: Option<f64>,
+    /// Messages per second per connection; 0 (the default) sends as fast as it can
+    #[arg(long, value_name = "R", value_parser = parse_rate, conflicts_with = "total_rate", allow_hyphen_values = true)]
+    pub rate: Option<f64>,
+    /// Messages per second in total, spread evenly over the connections
+    #[arg(long, value_name = "R", value_parser = parse_rate, allow_hyphen_values = true)]
+    pub total_rate: Option<f64>,
+    /// Send for S seconds (fractions allowed), then wait up to --timeout for the replies
+    #[arg(long, value_name = "S", value_parser = parse_duration, conflicts_with = "count", allow_hyphen_values = true)]
+    pub duration: Option<Duration>,
+    /// Send N messages in total, then wait up to --timeout for the replies (default: until Ctrl+C)
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub count: Option<u64>,
+    /// Milliseconds a connect may take, and replies are waited for at the end (1 to 3600000)
+    #[arg(long, value_name = "MS", default_value_t = 5000, value_parser = clap::value_parser!(u64).range(1..=3_600_000))]
+    pub timeout: u64,
+    /// Text encoding of --send
+    #[arg(short, long, value_name = "NAME")]
+    pub encoding: Option<String>,
+    /// Each message: TEXT with escapes and variables ({seq} {conn} {time_us} {rand:N} {count} {peer} {time};
+    /// {{ and }} are braces)
+    #[arg(short, long, value_name = "TEXT", group = "payload")]
+    pub send: Option<String>,
+    /// Each message as hex bytes (no variables)
+    #[arg(long, value_name = "HEX", group = "payload")]
+    pub send_hex: Option<String>,
+    /// Each message is this file's bytes, as they are
+    #[arg(long, value_name = "PATH", group = "payload")]
+    pub send_file: Option<PathBuf>,
+    /// Append a checksum of each message (after its variables are filled in)
+    #[arg(long, value_name = "NAME", conflicts_with = "send_file")]
+    pub checksum: Option<Checksum>,
+    /// Append a line ending after each message and its checksum
+    #[arg(long, value_name = "ENDING", value_parser = line_ending_parser(), conflicts_with = "send_file")]
+    pub append: Option<LineEnding>,
+    /// How replies are cut into messages (tcp; default none = each read): line, delim:HEX, len:…, gap:MS
+    #[arg(long, value_name = "SPEC", value_parser = parse_framing)]
+    pub frame: Option<Framing>,
+    /// The report on stdout
+    #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
+    pub report: ReportFormat,
+    /// Also write the JSON report to F
+    #[arg(long, value_name = "F")]
+    pub report_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct MergeArgs {
+    /// JSON reports (`--report json` or `--report-file`)
+    #[arg(value_name = "REPORT.json", required = true, num_args = 1..)]
+    pub reports: Vec<PathBuf>,
+    /// The merged report on stdout
+    #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
+    pub report: ReportFormat,
+    /// Also write the merged JSON report to F
+    #[arg(long, value_name = "F")]
+    pub report_file: Option<PathBuf>,
+}
+
+fn parse_connections(text: &str) -> Result<u32, String> {
+    match text.parse::<u32>() {
+        Ok(0) => Err("a load test needs 1 or more connections".into()),
+        Ok(n @ 1..=MAX_CONNECTIONS) => Ok(n),
+        _ => Err(format!("\"{text}\": give 1 to {MAX_CONNECTIONS}")),
+    }
+}
+
+/// Messages per second: 0 (as fast as it can) or MIN_RATE to MAX_RATE.
+fn parse_rate(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(rate) if rate == 0.0 || (MIN_RATE..=MAX_RATE).contains(&rate) => Ok(rate),
+        _ => Err(format!(
+            "\"{text}\": give 0 (as fast as it can) or {MIN_RATE} to {MAX_RATE} per second"
+        )),
+    }
+}
+
+fn parse_positive_rate(text: &str) -> Result<f64, String> {
+    match parse_rate(text) {
+        Ok(rate) if rate > 0.0 => Ok(rate),
+        _ => Err(format!("\"{text}\": give {MIN_RATE} to {MAX_RATE} per second")),
+    }
+}
+
+fn parse_duration(text: &str) -> Result<Duration, String> {
+    let span = parse_secs(text)?;
+    if span.is_zero() || span > MAX_DURATION {
+        return Err(format!("\"{text}\": give more than 0 and at most a year of seconds"));
+    }
+    Ok(span)
 }
 
 #[cfg(test)]

@@ -6,6 +6,7 @@
 //! when stopped by a signal, after the files are finished.
 
 mod args;
+pub mod load;
 mod plan;
 mod printer;
 mod runner;
@@ -86,6 +87,9 @@ pub enum CliError {
     /// Ctrl+C or SIGTERM: the session was stopped cleanly (its files finished); exit 130 or 143.
     #[error("{0}")]
     Stopped(Stop),
+    /// A load run that could connect nowhere, or a report that could not be read or written: already worded.
+    #[error("{0}")]
+    LoadFailed(String),
 }
 
 impl From<NetError> for CliError {
@@ -116,7 +120,8 @@ impl CliError {
             | CliError::Stdout(_)
             | CliError::Stdin(_)
             | CliError::ReadAutomation { .. }
-            | CliError::ScriptFailed(_) => ExitCode::from(1),
+            | CliError::ScriptFailed(_)
+            | CliError::LoadFailed(_) => ExitCode::from(1),
             CliError::Stopped(stop) => ExitCode::from(stop.exit_code()),
         }
     }

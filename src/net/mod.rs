@@ -9,6 +9,7 @@ mod error;
 mod job;
 mod kind;
 mod listen;
+pub mod load;
 mod message;
 mod outbox;
 mod pcap;

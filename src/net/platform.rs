@@ -87,6 +87,28 @@ pub fn raise_fd_limit() {
 #[cfg(not(unix))]
 pub fn raise_fd_limit() {}
 
+/// The soft limit on open files, to say before a load run that it cannot open as many connections as asked.
+#[cfg(unix)]
+pub fn fd_limit() -> Option<u64> {
+    use nix::sys::resource::{Resource, getrlimit};
+    getrlimit(Resource::RLIMIT_NOFILE).ok().map(|(soft, _)| soft)
+}
+
+/// Windows has no such limit to check.
+#[cfg(not(unix))]
+pub fn fd_limit() -> Option<u64> {
+    None
+}
+
+/// The process or the system is out of file descriptors (or, on Windows, socket buffers).
+pub fn out_of_files(error: &io::Error) -> bool {
+    #[cfg(unix)]
+    return matches!(error.raw_os_error(), Some(libc::EMFILE | libc::ENFILE));
+    // WSAEMFILE, WSAENOBUFS.
+    #[cfg(not(unix))]
+    return matches!(error.raw_os_error(), Some(10024 | 10055));
+}
+
 /// Asks the kernel for a UDP receive buffer of `wanted` bytes, so bursts wait there instead of being dropped, and
 /// returns what it granted. Linux caps `SO_RCVBUF` at `net.core.rmem_max`; `SO_RCVBUFFORCE` passes the cap where
 /// we are allowed to (CAP_NET_ADMIN). Linux reports twice the size it grants (its bookkeeping): halved here.

@@ -11,6 +11,7 @@ mod first_use;
 mod hostile;
 #[cfg(feature = "gui")]
 mod layout;
+mod load;
 mod pcap;
 mod relay;
 #[cfg(feature = "gui")]

@@ -1,0 +1,248 @@
+//! `wirepad load tcp|udp HOST:PORT` and `wirepad load merge`: the load generator on the command line.
+//!
+//! stderr: one line when it starts, then a progress line a second; stdout: the report at the end. Exit 0 the run
+//! finished, 1 nothing could connect (or a file could not be written), 2 bad arguments; Ctrl+C stops at once,
+//! prints the report, and exits 130 as every subcommand does.
+use std::net::{SocketAddr, ToSocketAddrs};
+use std::path::Path;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use crossbeam_channel::{Receiver, never, select};
+
+use super::args::{LoadArgs, LoadCommand, MergeArgs, ReportFormat};
+use super::{CliError, note, reported};
+use crate::codec::hex::parse_hex;
+use crate::codec::text::TextEncoding;
+use crate::net::MAX_DATAGRAM;
+use crate::net::load::{Config, Limit, LoadRun, Pace, Payload, Protocol, Report, Snapshot, check_fd_limit};
+use crate::payload::{LineEnding, PayloadFormat, PayloadSpec};
+use crate::signals::{self, Stop};
+use crate::vars::{Template, Values};
+
+/// The largest `--send-file` a load run sends as each message.
+const MAX_FILE: u64 = 16 << 20;
+
+impl LoadArgs {
+    /// The run these arguments describe, every check done: nothing is sent before they all pass.
+    fn config(&self, protocol: Protocol) -> Result<Config, CliError> {
+        let target = resolve(&self.target)?;
+        let payload = self.payload(protocol, target)?;
+        check_fd_limit(self.connections).map_err(|(needed, allowed)| {
+            CliError::Usage(format!(
+                "-c {}: needs about {needed} open files and this system allows {allowed} (raise it with ulimit -n)",
+                self.connections
+            ))
+        })?;
+        let pace = match (self.rate, self.total_rate) {
+            (_, Some(total)) => Pace::Total(total),
+            (rate, None) => Pace::PerConnection(rate.unwrap_or(0.0)),
+        };
+        let limit = match (self.duration, self.count) {
+            (Some(span), _) => Limit::Duration(span),
+            (None, Some(count)) => Limit::Count(count),
+            (None, None) => Limit::UntilStopped,
+        };
+        Ok(Config {
+            protocol,
+            target,
+            connections: self.connections,
+            connect_rate: self.connect_rate,
+            pace,
+            limit,
+            payload,
+            framing: self.frame.clone().unwrap_or_default(),
+            timeout: Duration::from_millis(self.timeout),
+        })
+    }
+
+    fn payload(&self, protocol: Protocol, target: SocketAddr) -> Result<Payload, CliError> {
+        let encoding = TextEncoding::from_name(self.encoding.as_deref().unwrap_or("utf-8"))?;
+        let (option, template) = if let Some(text) = &self.send {
+            let spec = PayloadSpec {
+                format: PayloadFormat::Text { escapes: true },
+                encoding,
+                checksum: None,
+                append: LineEnding::None,
+            };
+            let template = Template::parse(text, |run| spec.payload(run))
+                .map_err(|error| CliError::Usage(format!("--send: {error}")))?;
+            ("--send", template)
+        } else if let Some(hex) = &self.send_hex {
+            let bytes = parse_hex(hex).map_err(|error| CliError::Payload {
+                option: "--send-hex",
+                source: error.into(),
+            })?;
+            ("--send-hex", Template::literal(bytes))
+        } else if let Some(path) = &self.send_file {
+            ("--send-file", Template::literal(read_payload_file(path)?))
+        } else {
+            return Err(CliError::Usage(
+                "give what each message is: -s TEXT, --send-hex HEX or --send-file PATH".into(),
+            ));
+        };
+        let payload = Payload {
+            template,
+            checksum: self.checksum,
+            append: self.append.unwrap_or(LineEnding::None).bytes(),
+        };
+        let peer = target.to_string();
+        let mut first = Vec::new();
+        payload.build(
+            &Values {
+                seq: 0,
+                conn: 0,
+                count: 0,
+                peer: &peer,
+            },
+            &mut first,
+        );
+        if first.is_empty() {
+            return Err(CliError::NothingToSend { option });
+        }
+        if protocol == Protocol::Udp && first.len() > MAX_DATAGRAM {
+            return Err(CliError::DatagramTooLarge {
+                option,
+                len: first.len(),
+                limit: MAX_DATAGRAM,
+            });
+        }
+        Ok(payload)
+    }
+}
+
+fn read_payload_file(path: &Path) -> Result<Vec<u8>, CliError> {
+    let meta =
+        std::fs::metadata(path).map_err(|error| CliError::Usage(format!("--send-file {}: {error}", path.display())))?;
+    if !meta.is_file() {
+        return Err(CliError::NotAFile { path: path.to_owned() });
+    }
+    if meta.len() > MAX_FILE {
+        return Err(CliError::Usage(format!(
+            "--send-file {}: {} bytes; a message is at most {MAX_FILE}",
+            path.display(),
+            meta.len()
+        )));
+    }
+    std::fs::read(path).map_err(|error| CliError::Usage(format!("--send-file {}: {error}", path.display())))
+}
+
+/// The target's first address; a name that does not resolve is a bad argument.
+fn resolve(target: &str) -> Result<SocketAddr, CliError> {
+    let bad = |why: String| CliError::Usage(format!("cannot resolve {target}: {why}"));
+    let mut addrs = target.to_socket_addrs().map_err(|error| bad(error.to_string()))?;
+    addrs.next().ok_or_else(|| bad("no address".into()))
+}
+
+pub fn run(command: LoadCommand) -> ExitCode {
+    let result = match command {
+        LoadCommand::Tcp(args) => load(Protocol::Tcp, &args),
+        LoadCommand::Udp(args) => load(Protocol::Udp, &args),
+        LoadCommand::Merge(args) => merge(&args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(error) => reported(error),
+    }
+}
+
+fn load(protocol: Protocol, args: &LoadArgs) -> Result<ExitCode, CliError> {
+    let config = args.config(protocol)?;
+    let stops = signals::listen().unwrap_or_else(|_| never());
+    note(format_args!(
+        "load {} {}: {} connection(s)",
+        protocol.name(),
+        config.target,
+        config.connections
+    ));
+    let run = LoadRun::start(config).map_err(|error| CliError::LoadFailed(error.to_string()))?;
+    let stopped = watch(&run, &stops);
+    let report = run.finish().map_err(|error| CliError::LoadFailed(error.to_string()))?;
+    output(&report, args.report, args.report_file.as_deref())?;
+    if let Some(stop) = stopped {
+        note(format_args!("load stopped: {stop}"));
+        return Err(CliError::Stopped(stop));
+    }
+    if report.connections.established == 0 {
+        let failed: Vec<String> = report
+            .connections
+            .failed
+            .iter()
+            .map(|(why, n)| format!("{why} {n}"))
+            .collect();
+        return Err(CliError::LoadFailed(format!(
+            "nothing could connect to {} ({})",
+            report.target,
+            failed.join(", ")
+        )));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Prints a progress line for each snapshot until the run ends; a stop request stops it at once.
+fn watch(run: &LoadRun, stops: &Receiver<Stop>) -> Option<Stop> {
+    let mut stopped = None;
+    loop {
+        select! {
+            recv(run.progress) -> snapshot => match snapshot {
+                Ok(snapshot) => progress(&snapshot),
+                // The run dropped its side: it has ended.
+                Err(_) => return stopped,
+            },
+            recv(stops) -> stop => {
+                if let Ok(stop) = stop {
+                    run.stop();
+                    stopped = Some(stop);
+                }
+            },
+        }
+    }
+}
+
+fn progress(s: &Snapshot) {
+    note(format_args!(
+        "{:>6.1} s: {} open, {} failed, {} sent ({:.0}/s), {} replies ({:.0}/s), p50 {:.3} ms, p99 {:.3} ms",
+        s.elapsed.as_secs_f64(),
+        s.open,
+        s.failed,
+        s.sent,
+        s.sent_per_s,
+        s.replies,
+        s.replies_per_s,
+        s.p50_ms,
+        s.p99_ms
+    ));
+}
+
+/// The report on stdout, and as JSON in the report file.
+fn output(report: &Report, format: ReportFormat, file: Option<&Path>) -> Result<(), CliError> {
+    use std::io::Write;
+    let text = match format {
+        ReportFormat::Text => report.to_string(),
+        ReportFormat::Json => report.to_json() + "\n",
+    };
+    std::io::stdout()
+        .lock()
+        .write_all(text.as_bytes())
+        .map_err(CliError::Stdout)?;
+    if let Some(path) = file {
+        std::fs::write(path, report.to_json() + "\n").map_err(|error| {
+            CliError::LoadFailed(format!("--report-file {}: cannot write it: {error}", path.display()))
+        })?;
+    }
+    Ok(())
+}
+
+fn merge(args: &MergeArgs) -> Result<ExitCode, CliError> {
+    let mut reports = Vec::with_capacity(args.reports.len());
+    for path in &args.reports {
+        let text = std::fs::read_to_string(path)
+            .map_err(|error| CliError::LoadFailed(format!("{}: cannot read it: {error}", path.display())))?;
+        let report =
+            Report::from_json(&text).map_err(|error| CliError::Usage(format!("{}: {error}", path.display())))?;
+        reports.push(report);
+    }
+    let merged = Report::merge(&reports).map_err(|error| CliError::Usage(error.to_string()))?;
+    output(&merged, args.report, args.report_file.as_deref())?;
+    Ok(ExitCode::SUCCESS)
+}
