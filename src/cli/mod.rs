@@ -6,6 +6,7 @@
 //! when stopped by a signal, after the files are finished.
 
 mod args;
+pub mod cert;
 mod plan;
 mod printer;
 mod runner;
@@ -110,6 +111,8 @@ impl CliError {
             | CliError::Script { .. } => ExitCode::from(2),
             // A relay told to relay to itself: a bad argument, found once its listen address is real.
             CliError::Net(error) if matches!(**error, NetError::RelayLoop { .. }) => ExitCode::from(2),
+            // A TLS file or option that cannot be used: bad input, found as the session starts.
+            CliError::Net(error) if matches!(**error, NetError::TlsSetup(_)) => ExitCode::from(2),
             CliError::Net(_)
             | CliError::Reset
             | CliError::Failed
