@@ -218,7 +218,11 @@ impl Conn {
                 Ok(0) => return Status::Gone(LeaveReason::Closed, None),
                 Ok(n) => {
                     self.counters.add_rx(n);
-                    let replies = ctx.received(self.local, self.peer, &buf[..n], true, self.room(ctx));
+                    let room = self.room(ctx);
+                    let replies = match self.tls {
+                        None => ctx.received(self.local, self.peer, &buf[..n], true, room),
+                        Some(_) => ctx.received_decrypted(self.local, self.peer, &buf[..n], room),
+                    };
                     if let Status::Gone(reason, error) = self.push_replies(ctx, replies) {
                         return Status::Gone(reason, error);
                     }
@@ -247,11 +251,21 @@ impl Conn {
         let Some(tls) = &mut self.tls else {
             return self.stream.read(buf).map_err(ReadError::Io);
         };
+        tls.recording = ctx.pcap.is_some();
         let read = tls.read(&mut self.stream, buf);
         if let Some(handshake) = tls.finished(self.peer) {
             ctx.emit(EventKind::TlsHandshake(Arc::new(handshake)));
         }
+        self.tls_wire(ctx);
         read
+    }
+
+    /// A TLS connection's secrets and records go to the pcap, after each read and write.
+    fn tls_wire(&mut self, ctx: &mut Ctx) {
+        if let Some(tls) = &mut self.tls {
+            let wire = tls.take_wire();
+            ctx.tls_wire(self.local, self.peer, wire);
+        }
     }
 
     /// After reading TLS: what the handshake has to say goes out, and, once it is done, the queued plaintext.
@@ -350,11 +364,18 @@ impl Conn {
     /// Writes what is queued until the socket would block; the next writable event continues.
     pub fn write(&mut self, ctx: &mut Ctx) -> Status {
         // TLS records of their own (a handshake, the rest of a record) go first, queue or not.
-        if let Some(tls) = &mut self.tls
-            && let Err(e) = tls.flush(&mut self.stream)
-        {
-            return self.failed(e, |addr, source| NetError::Send { addr, source });
+        if let Some(tls) = &mut self.tls {
+            tls.recording = ctx.pcap.is_some();
+            if let Err(e) = tls.flush(&mut self.stream) {
+                return self.failed(e, |addr, source| NetError::Send { addr, source });
+            }
         }
+        let status = self.write_queue(ctx);
+        self.tls_wire(ctx);
+        status
+    }
+
+    fn write_queue(&mut self, ctx: &mut Ctx) -> Status {
         while let Some(front) = self.out.front() {
             if ctx.tx_paused() {
                 ctx.parked.push(self.token);
@@ -377,7 +398,10 @@ impl Conn {
                     );
                 }
                 Ok(n) => {
-                    ctx.wrote(self.local, self.peer, &front.bytes, self.written..self.written + n);
+                    match self.tls {
+                        None => ctx.wrote(self.local, self.peer, &front.bytes, self.written..self.written + n),
+                        Some(_) => ctx.wrote_encrypted(n),
+                    }
                     self.counters.add_tx(n);
                     self.written += n;
                     self.queued -= n;

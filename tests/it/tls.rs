@@ -556,3 +556,49 @@ fn bad_tls_input_is_exit_2_with_one_line_naming_it() {
         );
     }
 }
+
+/// With --pcap the file has the TLS records as they were on the wire, and the secrets in a Decryption Secrets
+/// Block: tshark decrypts it with no key log given.
+#[test]
+fn the_pcap_has_the_records_and_the_secrets_so_tshark_decrypts_it_alone() {
+    if !crate::export::have_tshark("the_pcap_has_the_records_and_the_secrets_so_tshark_decrypts_it_alone") {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("dir");
+    let pcap = dir.path().join("tls.pcapng");
+    let server = Wirepad::start(&[
+        "tcp-server",
+        "127.0.0.1:0",
+        "--tls",
+        "--echo",
+        "-q",
+        "--pcap",
+        path(&pcap),
+        "--quit-after-bytes",
+        "16",
+    ]);
+    let target = server.ready("listening on ").to_string();
+    let client = Wirepad::start(&[
+        "tcp-client",
+        &target,
+        "--tls",
+        "--verify",
+        "off",
+        "-s",
+        "GET /secret-path",
+        "--quit-after-bytes",
+        "16",
+        "-q",
+    ]);
+    assert_eq!(client.finish().code, Some(0));
+    assert_eq!(server.finish().code, Some(0));
+    let raw = std::fs::read(&pcap).expect("pcap written");
+    assert!(
+        !raw.windows(11).any(|w| w == b"secret-path"),
+        "the plaintext is not on the wire"
+    );
+    assert!(raw.windows(4).any(|w| w == b"TLSK"), "a Decryption Secrets Block");
+    let dump = crate::export::tshark(&["-r", path(&pcap), "-x"]);
+    assert!(dump.contains("Decrypted TLS"), "{dump}");
+    assert!(dump.contains("GET /secret-path"), "{dump}");
+}

@@ -11,7 +11,7 @@ use rustls::server::WebPkiClientVerifier;
 use rustls::{ClientConfig, RootCertStore, ServerConfig, SupportedProtocolVersion};
 
 use super::cert::{CertInfo, load_certs, load_key, self_signed};
-use super::keylog::FileKeyLog;
+use super::keylog::{FileKeyLog, Secrets};
 use super::report::certificate_words;
 use super::verify::Lenient;
 use super::{TlsError, TlsSpec, TlsVersion, Verdict, Verify};
@@ -64,18 +64,16 @@ fn roots(spec: &TlsSpec) -> Result<Option<Arc<RootCertStore>>, TlsError> {
     Ok((!store.is_empty()).then(|| Arc::new(store)))
 }
 
-fn keylog(spec: &TlsSpec) -> Result<Arc<dyn rustls::KeyLog>, TlsError> {
-    Ok(match &spec.keylog {
-        Some(path) => Arc::new(FileKeyLog::open(path)?),
-        // Writes to SSLKEYLOGFILE when it is set, nothing otherwise.
-        None => Arc::new(rustls::KeyLogFile::new()),
-    })
+fn secrets(spec: &TlsSpec) -> Result<Arc<Secrets>, TlsError> {
+    let file = spec.keylog.as_deref().map(FileKeyLog::open).transpose()?;
+    Ok(Arc::new(Secrets::new(file)))
 }
 
 /// A client's TLS: its configuration, and the checker its verdicts come from.
 #[derive(Debug)]
 pub struct ClientTls {
     pub(super) config: Arc<ClientConfig>,
+    pub(super) secrets: Arc<Secrets>,
     /// `None`: `--verify off`, or no trust anchors.
     checker: Option<Arc<WebPkiServerVerifier>>,
     sni: Option<String>,
@@ -121,9 +119,11 @@ impl ClientTls {
         };
         config.alpn_protocols = spec.alpn.iter().map(|p| p.as_bytes().to_vec()).collect();
         config.enable_sni = !spec.no_sni;
-        config.key_log = keylog(spec)?;
+        let secrets = secrets(spec)?;
+        config.key_log = secrets.clone();
         Ok(ClientTls {
             config: Arc::new(config),
+            secrets,
             checker,
             sni: spec.sni.clone(),
             verify: spec.verify,
@@ -162,6 +162,7 @@ impl ClientTls {
 #[derive(Debug)]
 pub struct ServerTls {
     pub(super) config: Arc<ServerConfig>,
+    pub(super) secrets: Arc<Secrets>,
     /// The certificate it presents, and whether it made it at start.
     pub cert: CertInfo,
     pub self_signed: bool,
@@ -213,9 +214,11 @@ impl ServerTls {
             None => option_error("--tls", e),
         })?;
         config.alpn_protocols = spec.alpn.iter().map(|p| p.as_bytes().to_vec()).collect();
-        config.key_log = keylog(spec)?;
+        let secrets = secrets(spec)?;
+        config.key_log = secrets.clone();
         Ok(ServerTls {
             config: Arc::new(config),
+            secrets,
             cert,
             self_signed: spec.cert.is_none(),
             checks_clients: spec.ca.is_some(),

@@ -1,4 +1,5 @@
-//! `--keylog FILE`: the session secrets as NSS key log lines, what Wireshark reads to decrypt a capture.
+//! The session secrets as NSS key log lines, what Wireshark reads to decrypt a capture: to `--keylog FILE` (or
+//! `SSLKEYLOGFILE`), and kept for the pcap's Decryption Secrets Block.
 use std::fmt::Write as _;
 use std::fs::File;
 use std::io::Write;
@@ -42,12 +43,52 @@ pub(super) fn line(label: &str, client_random: &[u8], secret: &[u8]) -> String {
     line
 }
 
-impl rustls::KeyLog for FileKeyLog {
+/// Where a session's secrets go: its key log file, and a buffer the connections take them from for the pcap
+/// (after each read or write, so it holds a handshake's few lines at most).
+#[derive(Debug)]
+pub(super) struct Secrets {
+    file: Option<FileKeyLog>,
+    /// `SSLKEYLOGFILE`, when no `--keylog` is given (rustls's, which does nothing when it is unset).
+    env: rustls::KeyLogFile,
+    pending: Mutex<Vec<u8>>,
+}
+
+impl Secrets {
+    pub fn new(file: Option<FileKeyLog>) -> Secrets {
+        Secrets {
+            file,
+            env: rustls::KeyLogFile::new(),
+            pending: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// The lines logged since the last take.
+    pub fn take(&self) -> Vec<u8> {
+        self.pending
+            .lock()
+            .map(|mut lines| std::mem::take(&mut *lines))
+            .unwrap_or_default()
+    }
+}
+
+impl rustls::KeyLog for Secrets {
     fn log(&self, label: &str, client_random: &[u8], secret: &[u8]) {
         let line = line(label, client_random, secret);
-        if let Ok(mut file) = self.0.lock() {
-            let _ = file.write_all(line.as_bytes());
+        match &self.file {
+            Some(FileKeyLog(file)) => {
+                if let Ok(mut file) = file.lock() {
+                    let _ = file.write_all(line.as_bytes());
+                }
+            }
+            None => self.env.log(label, client_random, secret),
         }
+        if let Ok(mut pending) = self.pending.lock() {
+            pending.extend_from_slice(line.as_bytes());
+        }
+    }
+
+    fn will_log(&self, _label: &str) -> bool {
+        true
     }
 }
 

@@ -12,7 +12,7 @@ use std::path::PathBuf;
 
 pub use build::{ClientTls, ServerTls};
 pub use cert::{CertInfo, NewCert, write_new_cert};
-pub(super) use layer::{ReadError, TlsLayer};
+pub(super) use layer::{ReadError, TlsLayer, Wire};
 pub use report::{Handshake, Verdict};
 
 /// How far the peer's certificate is trusted (`--verify`).

@@ -83,9 +83,7 @@ pub(super) fn certificate_words(error: &Error) -> String {
 /// was no TLS.
 pub(super) fn failure_words(error: &Error, first: &[u8]) -> String {
     match error {
-        Error::InvalidMessage(_) if looks_like_no_tls(first) => {
-            format!("the peer speaks no TLS: it sent {}", shown(first))
-        }
+        Error::InvalidMessage(_) if let Some(words) = no_tls(first) => words,
         Error::PeerIncompatible(
             PeerIncompatible::ServerDoesNotSupportTls12Or13 | PeerIncompatible::SupportedVersionsExtensionRequired,
         ) => "the peer speaks only TLS 1.0/1.1, which rustls does not speak (1.2 and 1.3 only)".into(),
@@ -111,9 +109,10 @@ pub(super) fn failure_words(error: &Error, first: &[u8]) -> String {
     }
 }
 
-/// A TLS record starts with a content type of 20..=24 and a version of 3.x.
-fn looks_like_no_tls(first: &[u8]) -> bool {
-    !matches!(first, [20..=24, 3, ..])
+/// When `first` cannot start a TLS record (a content type of 20..=24 and a version of 3.x), what the peer sent.
+pub(super) fn no_tls(first: &[u8]) -> Option<String> {
+    let tls = first.is_empty() || matches!(first, [20..=24] | [20..=24, 3, ..]);
+    (!tls).then(|| format!("the peer speaks no TLS: it sent {}", shown(first)))
 }
 
 /// The first bytes as text with escapes and as hex: `"HTTP/1.1 4" (48 54 54 50 …)`.
