@@ -260,6 +260,16 @@ impl Conn {
         read
     }
 
+    /// A TLS handshake is under way.
+    pub fn handshaking(&self) -> bool {
+        self.tls.as_ref().is_some_and(|tls| tls.handshaking())
+    }
+
+    /// What the peer of a TLS connection has sent so far, in words.
+    pub fn tls_heard(&self) -> String {
+        self.tls.as_ref().map_or_else(String::new, |tls| tls.heard())
+    }
+
     /// A TLS connection's secrets and records go to the pcap, after each read and write.
     fn tls_wire(&mut self, ctx: &mut Ctx) {
         if let Some(tls) = &mut self.tls {

@@ -603,3 +603,29 @@ fn the_pcap_has_the_records_and_the_secrets_so_tshark_decrypts_it_alone() {
     assert!(dump.contains("Decrypted TLS"), "{dump}");
     assert!(dump.contains("GET /secret-path"), "{dump}");
 }
+
+/// A server that accepts and says nothing (plaintext, waiting for its client to speak first) does not hang a TLS
+/// client: the connect timeout covers the handshake.
+#[test]
+fn a_silent_server_ends_the_handshake_at_the_connect_timeout() {
+    use std::time::Duration;
+    use wirepad::net::{EventKind, Mode, NetError, tcp_client, tls::TlsSpec};
+
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let mut tap = crate::support::start(Mode::TcpClient(tcp_client::Config {
+        remote: listener.local_addr().expect("addr").to_string(),
+        bind: None,
+        reconnect: false,
+        connect_timeout: Duration::from_millis(300),
+        tls: Some(TlsSpec::default()),
+    }));
+    let (_silent, _) = accept_within(&listener);
+    let reason = crate::support::wait_for(&mut tap, "the handshake to time out", |_, kind| match kind {
+        EventKind::Error(error) => match &**error {
+            NetError::Tls { reason, .. } => Some(reason.clone()),
+            _ => None,
+        },
+        _ => None,
+    });
+    assert_eq!(reason, "no TLS handshake within 300 ms: the peer sent nothing");
+}

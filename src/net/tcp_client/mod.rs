@@ -395,6 +395,17 @@ impl Transport for TcpClient {
                     self.connect(ctx, answer);
                 }
             }
+            State::Connected { conn, since } if conn.handshaking() && now >= *since + self.timeout => {
+                let error = NetError::Tls {
+                    addr: conn.peer,
+                    reason: format!(
+                        "no TLS handshake within {} ms: {}",
+                        self.timeout.as_millis(),
+                        conn.tls_heard()
+                    ),
+                };
+                self.lost(ctx, LeaveReason::Error, Some(error));
+            }
             State::Connecting { addr, deadline, .. } if now >= *deadline => {
                 let error = NetError::ConnectTimeout {
                     addr: *addr,
@@ -411,6 +422,8 @@ impl Transport for TcpClient {
             State::Due => Some(Instant::now()),
             State::Waiting { until } => Some(*until),
             State::Connecting { deadline, .. } => Some(*deadline),
+            // The connect timeout covers the TLS handshake too: a silent plaintext server must not hang it.
+            State::Connected { conn, since } if conn.handshaking() => Some(*since + self.timeout),
             // The lookup wakes the worker when it is done.
             State::Resolving(_) | State::Connected { .. } | State::Ended(_) => None,
         }

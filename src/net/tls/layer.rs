@@ -134,6 +134,18 @@ impl TlsLayer {
         }
     }
 
+    pub fn handshaking(&self) -> bool {
+        self.session.is_handshaking()
+    }
+
+    /// What the peer has sent so far, in words (for a handshake that does not end).
+    pub fn heard(&self) -> String {
+        match self.first.is_empty() {
+            true => "the peer sent nothing".into(),
+            false => no_tls(&self.first).unwrap_or_else(|| "the peer did not finish it".into()),
+        }
+    }
+
     /// The peer closed before the handshake was done: after sending what, if anything.
     fn closed_early(&self) -> String {
         no_tls(&self.first).unwrap_or_else(|| "the peer closed the connection during the handshake".into())
