@@ -20,6 +20,7 @@ fn main() -> ExitCode {
         match cli.command {
             Some(CliCommand::Session(session)) => return cli::run(*session),
             Some(CliCommand::Load(command)) => return cli::load::run(*command),
+            Some(CliCommand::Cert(command)) => return cli::cert::run(command),
             Some(CliCommand::Gui { sessions }) => match cli::gui_sessions(sessions) {
                 Ok(sessions) => sessions,
                 Err(code) => return code,

@@ -16,6 +16,7 @@ use crate::codec::framing::{Framing, FramingError};
 use crate::codec::text::TextEncoding;
 use crate::net::CaptureFile;
 use crate::net::load::{MAX_CONNECTIONS, MAX_RATE, MIN_RATE};
+use crate::net::tls::{TlsSpec, Verify};
 use crate::net::{Delivery, Group, Mode, ReceivedAs, SessionConfig, relay, tcp_client, tcp_server, udp};
 use crate::payload::{LineEnding, PayloadFormat, PayloadSpec};
 use crate::session::launch::{SendBox, WindowSession};
@@ -45,6 +46,11 @@ Sessions:
   wirepad load tcp|udp HOST:PORT [-c N] [--connect-rate R] [--rate R | --total-rate R]
         [--duration S | --count N] [--report text|json] [--report-file F]      a load test; a report at the end
   wirepad load merge A.json B.json...       one report from the reports of several machines
+  wirepad cert new --cn NAME [--san NAME]... [--days N] --out PREFIX      a self-signed certificate and its key
+                                            (PREFIX.crt, PREFIX.key, PEM) for --cert/--key and --ca
+
+TLS (tcp-client, tcp-server): --tls [--cert F --key F] [--ca F] [--verify warn|strict|off] [--sni NAME | --no-sni]
+  [--alpn A,B] [--tls-versions 1.2,1.3] [--client-cert F --client-key F] [--require-client-cert] [--keylog F]
 
 OPTIONS (see `wirepad help tcp-server` for the details):
   -e, --encoding NAME   --hex   --log   -q, --quiet   --recv-file PATH   --pcap FILE
@@ -69,6 +75,9 @@ pub struct Cli {
 pub enum CliCommand {
     #[command(flatten)]
     Session(Box<SessionArgs>),
+    /// Certificates for --tls
+    #[command(subcommand)]
+    Cert(super::cert::CertCommand),
     /// Open the window, optionally with sessions already open, one tab each (`wirepad gui tcp-server 7788 +
     /// tcp-client 127.0.0.1:7788`)
     Gui {
@@ -107,6 +116,8 @@ pub struct TcpServerArgs {
     #[arg(long, value_name = "N", value_parser = parse_max_clients)]
     pub max_clients: Option<usize>,
     #[command(flatten)]
+    pub tls: TlsArgs,
+    #[command(flatten)]
     pub common: CommonArgs,
 }
 
@@ -121,6 +132,8 @@ pub struct TcpClientArgs {
     /// When the connection fails or ends, connect again (with backoff) instead of exiting
     #[arg(long)]
     pub reconnect: bool,
+    #[command(flatten)]
+    pub tls: TlsArgs,
     #[command(flatten)]
     pub common: CommonArgs,
 }
@@ -169,6 +182,79 @@ pub struct RelayArgs {
     pub udp_idle: Option<Duration>,
     #[command(flatten)]
     pub common: CommonArgs,
+}
+
+/// TLS on a TCP client or server (`Caps::tls`); udp has none of them, so `--tls` there is a usage error.
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "TLS")]
+pub struct TlsArgs {
+    /// Speak TLS (rustls: TLS 1.2 and 1.3); after each handshake one stderr line says the version, cipher suite,
+    /// ALPN, the peer's certificate (subject, SHA-256) and whether it verified
+    #[arg(long)]
+    pub tls: bool,
+    /// tcp-server: the certificate chain to present (PEM); without --cert/--key a self-signed one for the listen
+    /// address is made at start and its fingerprint printed
+    #[arg(long, value_name = "F", requires_all = ["tls", "key"])]
+    pub cert: Option<PathBuf>,
+    /// tcp-server: the private key of --cert (PEM, unencrypted)
+    #[arg(long, value_name = "F", requires_all = ["tls", "cert"])]
+    pub key: Option<PathBuf>,
+    /// Trust anchors for the peer's certificate (PEM) [default: the system's store]; tcp-server: the clients'
+    #[arg(long, value_name = "F", requires = "tls")]
+    pub ca: Option<PathBuf>,
+    /// warn: connect and say plainly what failed to verify; strict: refuse; off: do not check
+    #[arg(long, value_name = "MODE", value_parser = ["warn", "strict", "off"], default_value = "warn", requires = "tls")]
+    pub verify: String,
+    /// tcp-client: the name to send (SNI) and verify [default: the host of REMOTE]
+    #[arg(long, value_name = "NAME", requires = "tls", conflicts_with = "no_sni")]
+    pub sni: Option<String>,
+    /// tcp-client: send no SNI (the name is still verified)
+    #[arg(long, requires = "tls")]
+    pub no_sni: bool,
+    /// Protocols to offer (client) or accept (server) by ALPN, comma-separated: h2,http/1.1
+    #[arg(long, value_name = "A,B", value_delimiter = ',', requires = "tls")]
+    pub alpn: Vec<String>,
+    /// TLS versions to speak: 1.2, 1.3 or 1.2,1.3 [default: both]
+    #[arg(long, value_name = "V,V", value_delimiter = ',', value_parser = crate::net::tls::parse_version, requires = "tls")]
+    pub tls_versions: Vec<crate::net::tls::TlsVersion>,
+    /// tcp-client: a certificate to present for mutual TLS (PEM)
+    #[arg(long, value_name = "F", requires_all = ["tls", "client_key"])]
+    pub client_cert: Option<PathBuf>,
+    /// tcp-client: the private key of --client-cert (PEM, unencrypted)
+    #[arg(long, value_name = "F", requires_all = ["tls", "client_cert"])]
+    pub client_key: Option<PathBuf>,
+    /// tcp-server: refuse clients without a certificate that verifies against --ca
+    #[arg(long, requires_all = ["tls", "ca"])]
+    pub require_client_cert: bool,
+    /// Append the TLS secrets to F (NSS key log, for Wireshark); SSLKEYLOGFILE is honoured too
+    #[arg(long, value_name = "F", requires = "tls")]
+    pub keylog: Option<PathBuf>,
+}
+
+impl TlsArgs {
+    /// The options as the engine takes them; `None` without `--tls`.
+    pub fn spec(&self) -> Option<TlsSpec> {
+        if !self.tls {
+            return None;
+        }
+        let verify = match self.verify.as_str() {
+            "strict" => Verify::Strict,
+            "off" => Verify::Off,
+            _ => Verify::Warn,
+        };
+        Some(TlsSpec {
+            cert: self.cert.clone().zip(self.key.clone()),
+            ca: self.ca.clone(),
+            verify,
+            sni: self.sni.clone(),
+            no_sni: self.no_sni,
+            alpn: self.alpn.clone(),
+            versions: self.tls_versions.clone(),
+            client_cert: self.client_cert.clone().zip(self.client_key.clone()),
+            require_client_cert: self.require_client_cert,
+            keylog: self.keylog.clone(),
+        })
+    }
 }
 
 /// Options shared by the session kinds.
@@ -355,6 +441,15 @@ impl SessionArgs {
         }
     }
 
+    /// The TLS options of a kind that takes them.
+    pub fn tls_args(&self) -> Option<&TlsArgs> {
+        match self {
+            SessionArgs::TcpServer(args) => Some(&args.tls),
+            SessionArgs::TcpClient(args) => Some(&args.tls),
+            SessionArgs::Udp(_) | SessionArgs::Relay(_) => None,
+        }
+    }
+
     /// The first option given that this kind does not take: a relay passes its clients' bytes on and sends
     /// nothing of its own.
     pub fn refused_option(&self) -> Option<&'static str> {
@@ -380,12 +475,14 @@ impl SessionArgs {
             SessionArgs::TcpServer(server) => Mode::TcpServer(tcp_server::Config {
                 listen: server.listen,
                 max_clients: server.max_clients,
+                tls: server.tls.spec(),
             }),
             SessionArgs::TcpClient(client) => Mode::TcpClient(tcp_client::Config {
                 remote: client.remote.clone(),
                 bind: client.bind,
                 reconnect: client.reconnect,
                 connect_timeout: tcp_client::CONNECT_TIMEOUT,
+                tls: client.tls.spec(),
             }),
             SessionArgs::Udp(args) => Mode::Udp(udp::Config {
                 bind: args
@@ -431,6 +528,7 @@ impl SessionArgs {
             (parts.max_clients.is_some(), max_option),
             (udp, "--udp"),
             (parts.groups.len() > 1, "a second --join"),
+            (self.tls_args().is_some_and(|tls| tls.tls), "--tls"),
         ];
         if let Some((_, option)) = cli_only.iter().find(|(given, _)| *given) {
             return Err(CliError::Usage(format!(
@@ -816,7 +914,8 @@ mod tests {
             config.mode,
             Mode::TcpServer(tcp_server::Config {
                 listen: "0.0.0.0:8080".parse().expect("addr"),
-                max_clients: None
+                max_clients: None,
+                tls: None,
             })
         );
         assert_eq!(config.delivery, Delivery::Lossless);

@@ -7,6 +7,7 @@
 
 mod args;
 pub mod load;
+pub mod cert;
 mod plan;
 mod printer;
 mod runner;
@@ -114,6 +115,8 @@ impl CliError {
             | CliError::Script { .. } => ExitCode::from(2),
             // A relay told to relay to itself: a bad argument, found once its listen address is real.
             CliError::Net(error) if matches!(**error, NetError::RelayLoop { .. }) => ExitCode::from(2),
+            // A TLS file or option that cannot be used: bad input, found as the session starts.
+            CliError::Net(error) if matches!(**error, NetError::TlsSetup(_)) => ExitCode::from(2),
             CliError::Net(_)
             | CliError::Reset
             | CliError::Failed

@@ -181,6 +181,21 @@ impl Runner {
             }
             EventKind::PeerLeft { peer, reason } => self.peer_left(peer, reason),
             EventKind::RemoteChanged { remote } => note(format_args!("sending to {remote}")),
+            EventKind::TlsHandshake(handshake) => note(format_args!("{handshake}")),
+            EventKind::TlsServing { cert, self_signed } => {
+                let made = if self_signed {
+                    "a self-signed certificate made now"
+                } else {
+                    "the certificate"
+                };
+                note(format_args!(
+                    "TLS: presenting {made}: {} for {} (sha256 {}), valid until {}",
+                    cert.subject,
+                    cert.san.join(", "),
+                    cert.sha256,
+                    cert.not_after
+                ));
+            }
             // Printed before it counts toward a quit condition; the engine has already queued its echo.
             EventKind::Received { peer, bytes } => {
                 self.print(|printer| printer.chunk(event.at, peer, &bytes));

@@ -208,6 +208,23 @@ impl<W: Write> PcapSynth<W> {
         self.segment(at, local, peer, closed_by, seq, Some(ack), Flags::None, &[])
     }
 
+    /// TLS secrets as NSS key log lines, in a Decryption Secrets Block: Wireshark decrypts the TLS records after it
+    /// with nothing else (pcapng: block type 0x0A, secrets type "TLSK"; pcap-file writes no such block).
+    pub fn secrets(&mut self, key_log: &[u8]) -> std::io::Result<()> {
+        const BLOCK_TYPE: u32 = 0x0000_000A;
+        const TLS_KEY_LOG: u32 = 0x544C_534B;
+        let padded = key_log.len().next_multiple_of(4);
+        let total = u32::try_from(20 + padded).map_err(|_| std::io::Error::other("key log too long for a block"))?;
+        let len = u32::try_from(key_log.len()).map_err(|_| std::io::Error::other("key log too long"))?;
+        let out = self.writer.get_mut();
+        for word in [BLOCK_TYPE, total, TLS_KEY_LOG, len] {
+            out.write_all(&word.to_le_bytes())?;
+        }
+        out.write_all(key_log)?;
+        out.write_all(&[0; 3][..padded - key_log.len()])?;
+        out.write_all(&total.to_le_bytes())
+    }
+
     /// Hands what is buffered on to the file (a live capture does so whenever it is idle, so the file is current).
     pub fn flush(&mut self) -> std::io::Result<()> {
         self.writer.get_mut().flush()

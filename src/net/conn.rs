@@ -11,6 +11,7 @@ use mio::net::TcpStream;
 use super::auto::{Answerer, Reply};
 use super::message::message_cost;
 use super::outbox::Outbox;
+use super::tls::{ReadError, TlsLayer};
 use super::transport::Ctx;
 use super::{Bytes, Counters, EventKind, LeaveReason, NetError};
 
@@ -74,6 +75,8 @@ pub(super) struct Conn {
     eof: Option<Eof>,
     /// This peer's own exact RX/TX bytes, shared with the consumer through `PeerJoined`.
     pub counters: Arc<Counters>,
+    /// TLS on this connection: what is queued, read and counted is the plaintext.
+    tls: Option<Box<TlsLayer>>,
 }
 
 /// A peer that has half-closed: nothing more to read, but replies can still go.
@@ -117,7 +120,13 @@ impl Conn {
             keep_half_open: false,
             eof: None,
             counters: Arc::default(),
+            tls: None,
         }
+    }
+
+    pub fn with_tls(mut self, layer: TlsLayer) -> Self {
+        self.tls = Some(Box::new(layer));
+        self
     }
 
     pub fn keep_half_open(mut self) -> Self {
@@ -196,7 +205,7 @@ impl Conn {
             } else {
                 READ_PAST_TOTAL.min(buf.len())
             };
-            match self.stream.read(&mut buf[..room]) {
+            match self.read_socket(ctx, &mut buf[..room]) {
                 Ok(0) if self.keep_half_open => {
                     let replies = ctx.stream_ended(self.peer, self.room(ctx));
                     self.eof = Some(Eof {
@@ -209,7 +218,11 @@ impl Conn {
                 Ok(0) => return Status::Gone(LeaveReason::Closed, None),
                 Ok(n) => {
                     self.counters.add_rx(n);
-                    let replies = ctx.received(self.local, self.peer, &buf[..n], true, self.room(ctx));
+                    let room = self.room(ctx);
+                    let replies = match self.tls {
+                        None => ctx.received(self.local, self.peer, &buf[..n], true, room),
+                        Some(_) => ctx.received_decrypted(self.local, self.peer, &buf[..n], room),
+                    };
                     if let Status::Gone(reason, error) = self.push_replies(ctx, replies) {
                         return Status::Gone(reason, error);
                     }
@@ -217,13 +230,61 @@ impl Conn {
                         return self.wait_for_room(ctx);
                     }
                 }
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Status::Open,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => return self.failed(e, |addr, source| NetError::Receive { addr, source }),
+                Err(ReadError::Io(e)) if e.kind() == io::ErrorKind::WouldBlock => return self.tls_done(ctx),
+                Err(ReadError::Io(e)) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(ReadError::Io(e)) => return self.failed(e, |addr, source| NetError::Receive { addr, source }),
+                Err(ReadError::Tls(reason)) => {
+                    let error = NetError::Tls {
+                        addr: self.peer,
+                        reason,
+                    };
+                    return Status::Gone(LeaveReason::Error, Some(error));
+                }
             }
         }
         ctx.unread.push(self.token);
-        Status::Open
+        self.tls_done(ctx)
+    }
+
+    /// Plaintext from the socket (through TLS when there is a layer).
+    fn read_socket(&mut self, ctx: &mut Ctx, buf: &mut [u8]) -> Result<usize, ReadError> {
+        let Some(tls) = &mut self.tls else {
+            return self.stream.read(buf).map_err(ReadError::Io);
+        };
+        tls.recording = ctx.pcap.is_some();
+        let read = tls.read(&mut self.stream, buf);
+        if let Some(handshake) = tls.finished(self.peer) {
+            ctx.emit(EventKind::TlsHandshake(Arc::new(handshake)));
+        }
+        self.tls_wire(ctx);
+        read
+    }
+
+    /// A TLS handshake is under way.
+    pub fn handshaking(&self) -> bool {
+        self.tls.as_ref().is_some_and(|tls| tls.handshaking())
+    }
+
+    /// What the peer of a TLS connection has sent so far, in words.
+    pub fn tls_heard(&self) -> String {
+        self.tls.as_ref().map_or_else(String::new, |tls| tls.heard())
+    }
+
+    /// A TLS connection's secrets and records go to the pcap, after each read and write.
+    fn tls_wire(&mut self, ctx: &mut Ctx) {
+        if let Some(tls) = &mut self.tls {
+            let wire = tls.take_wire();
+            ctx.tls_wire(self.local, self.peer, wire);
+        }
+    }
+
+    /// After reading TLS: what the handshake has to say goes out, and, once it is done, the queued plaintext.
+    fn tls_done(&mut self, ctx: &mut Ctx) -> Status {
+        if self.tls.is_some() {
+            self.write(ctx)
+        } else {
+            Status::Open
+        }
     }
 
     /// What replies to this peer may still cost before its queue is full (delayed ones owed to it count).
@@ -312,12 +373,30 @@ impl Conn {
 
     /// Writes what is queued until the socket would block; the next writable event continues.
     pub fn write(&mut self, ctx: &mut Ctx) -> Status {
+        // TLS records of their own (a handshake, the rest of a record) go first, queue or not.
+        if let Some(tls) = &mut self.tls {
+            tls.recording = ctx.pcap.is_some();
+            if let Err(e) = tls.flush(&mut self.stream) {
+                return self.failed(e, |addr, source| NetError::Send { addr, source });
+            }
+        }
+        let status = self.write_queue(ctx);
+        self.tls_wire(ctx);
+        status
+    }
+
+    fn write_queue(&mut self, ctx: &mut Ctx) -> Status {
         while let Some(front) = self.out.front() {
             if ctx.tx_paused() {
                 ctx.parked.push(self.token);
                 break;
             }
-            match self.stream.write(&front.bytes[self.written..]) {
+            let rest = &front.bytes[self.written..];
+            let wrote = match &mut self.tls {
+                None => self.stream.write(rest),
+                Some(tls) => tls.write(&mut self.stream, rest),
+            };
+            match wrote {
                 Ok(0) => {
                     let source = io::Error::from(io::ErrorKind::WriteZero);
                     return Status::Gone(
@@ -329,7 +408,10 @@ impl Conn {
                     );
                 }
                 Ok(n) => {
-                    ctx.wrote(self.local, self.peer, &front.bytes, self.written..self.written + n);
+                    match self.tls {
+                        None => ctx.wrote(self.local, self.peer, &front.bytes, self.written..self.written + n),
+                        Some(_) => ctx.wrote_encrypted(n),
+                    }
                     self.counters.add_tx(n);
                     self.written += n;
                     self.queued -= n;

@@ -62,6 +62,12 @@ pub enum NetError {
         pairs: usize,
         dropped: u64,
     },
+    /// A TLS session failed (the handshake, or a record later), in words.
+    #[error("TLS with {addr}: {reason}")]
+    Tls { addr: SocketAddr, reason: String },
+    /// Bad TLS options or files, found at start.
+    #[error(transparent)]
+    TlsSetup(#[from] super::tls::TlsError),
     #[error("cannot start the session: {0}")]
     Internal(#[source] io::Error),
     /// The worker panicked: this session ended, the others go on.

@@ -157,6 +157,13 @@ pub enum EventKind {
         done: bool,
     },
     Error(Arc<NetError>),
+    /// A TLS handshake finished: what was agreed, the peer's chain and the verdict.
+    TlsHandshake(Arc<super::tls::Handshake>),
+    /// The certificate a TLS server presents (said once, after `Ready`): made at start when `self_signed`.
+    TlsServing {
+        cert: Arc<super::tls::CertInfo>,
+        self_signed: bool,
+    },
     /// UDP follow-peer: replies now go here.
     RemoteChanged {
         remote: SocketAddr,

@@ -19,6 +19,7 @@ mod resolve;
 mod spool;
 pub mod tcp_client;
 pub mod tcp_server;
+pub mod tls;
 mod transport;
 pub mod udp;
 mod worker;

@@ -27,9 +27,19 @@ enum Payload {
 }
 
 enum Record {
-    Joined { opened_by: Way },
-    Data { way: Way, bytes: Payload },
-    Left { closed_by: Way, reset: bool },
+    Joined {
+        opened_by: Way,
+    },
+    Data {
+        way: Way,
+        bytes: Payload,
+    },
+    Left {
+        closed_by: Way,
+        reset: bool,
+    },
+    /// TLS secrets (NSS key log lines), before the records they decrypt.
+    Secrets(Vec<u8>),
 }
 
 /// One record, when it happened and between whom.
@@ -92,6 +102,11 @@ impl Pcap {
     pub fn sent(&mut self, local: SocketAddr, peer: SocketAddr, bytes: &Bytes, range: std::ops::Range<usize>) {
         let bytes = Payload::Shared(bytes.clone(), range);
         self.push(local, peer, Record::Data { way: Way::Out, bytes });
+    }
+
+    /// TLS secrets of the connection with `peer`, as NSS key log lines.
+    pub fn secrets(&mut self, local: SocketAddr, peer: SocketAddr, key_log: Vec<u8>) {
+        self.push(local, peer, Record::Secrets(key_log));
     }
 
     /// A TCP peer is gone: a reset or an error ends its stream with RST, a close with FIN from whoever closed.
@@ -175,6 +190,10 @@ fn write_all(
                 Payload::Shared(bytes, range) => synth.data(at, local, peer, way, &bytes[range]).map_err(pcap)?,
             },
             Record::Left { closed_by, reset } => synth.left(at, local, peer, closed_by, reset).map_err(pcap)?,
+            Record::Secrets(key_log) => synth.secrets(&key_log).map_err(|source| PcapFileError {
+                path: path.to_owned(),
+                source,
+            })?,
         }
     }
     // The capture ends, not the connections: the streams still open are closed in the file, so Wireshark sees

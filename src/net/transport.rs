@@ -145,6 +145,39 @@ impl Ctx {
         }
     }
 
+    /// The plaintext of a TLS connection: as `received`, but the pcap has the records as they were on the wire
+    /// instead (`tls_wire`).
+    #[must_use]
+    pub fn received_decrypted(&mut self, local: SocketAddr, peer: SocketAddr, data: &[u8], room: usize) -> Vec<Reply> {
+        let pcap = self.pcap.take();
+        let replies = self.received(local, peer, data, true, room);
+        self.pcap = pcap;
+        replies
+    }
+
+    /// The plaintext a TLS connection's socket took (in records): counted; the pcap gets the records.
+    pub fn wrote_encrypted(&mut self, n: usize) {
+        self.counters.add_tx(n);
+    }
+
+    /// What went over a TLS connection's socket, for the pcap: its new secrets first, then the records read and
+    /// written.
+    pub fn tls_wire(&mut self, local: SocketAddr, peer: SocketAddr, wire: super::tls::Wire) {
+        let Some(pcap) = &mut self.pcap else {
+            return;
+        };
+        if !wire.secrets.is_empty() {
+            pcap.secrets(local, peer, wire.secrets);
+        }
+        if !wire.read.is_empty() {
+            pcap.received(local, peer, self.copies.copy(&wire.read));
+        }
+        if !wire.written.is_empty() {
+            let len = wire.written.len();
+            pcap.sent(local, peer, &Bytes::from(wire.written), 0..len);
+        }
+    }
+
     /// A TCP peer is gone: its framing and its script run end (before its `PeerLeft`); the pcap closes its stream.
     pub fn peer_left(&mut self, local: SocketAddr, peer: SocketAddr, reason: LeaveReason) {
         self.peer_left_as(local, peer, peer, reason);

@@ -262,6 +262,7 @@ mod tests {
                 bind: None,
                 reconnect: true,
                 connect_timeout: tcp_client::CONNECT_TIMEOUT,
+                tls: None,
             })
         );
         let udp = Mode::from_parts(

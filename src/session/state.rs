@@ -123,6 +123,8 @@ impl SessionState {
             | EventKind::Paired { .. }
             | EventKind::Sent { .. }
             | EventKind::DroppedFromView { .. }
+            | EventKind::TlsHandshake(_)
+            | EventKind::TlsServing { .. }
             | EventKind::Automation(_) => {}
         }
         None
@@ -209,6 +211,7 @@ mod tests {
         SessionState::new(&Mode::TcpServer(tcp_server::Config {
             listen: addr("127.0.0.1:0"),
             max_clients: None,
+            tls: None,
         }))
     }
 
@@ -218,6 +221,7 @@ mod tests {
             bind: None,
             reconnect: true,
             connect_timeout: Duration::from_secs(1),
+            tls: None,
         }))
     }
 

@@ -474,7 +474,8 @@ mod tests {
             server.mode,
             Mode::TcpServer(tcp_server::Config {
                 listen: "0.0.0.0:0".parse().expect("addr"),
-                max_clients: None
+                max_clients: None,
+                tls: None,
             })
         );
         let client = with(|s| {

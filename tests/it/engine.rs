@@ -176,6 +176,7 @@ fn max_clients_refuses_beyond_the_limit() {
     let mut session = start(Mode::TcpServer(tcp_server::Config {
         listen: "127.0.0.1:0".parse().expect("addr"),
         max_clients: Some(1),
+        tls: None,
     }));
     let (_first, _) = connect(&mut session);
     let mut second = TcpStream::connect(session.local_addr().expect("bound")).expect("connect");
@@ -255,6 +256,7 @@ fn tcp_client_resolves_a_hostname_and_binds_a_local_port() {
         bind: Some(bind),
         reconnect: false,
         connect_timeout: TIMEOUT,
+        tls: None,
     }));
     // localhost may resolve to ::1 first, where nothing listens: the next address is tried.
     let (_, from) = accept_within(&listener);

@@ -24,6 +24,7 @@ mod signals;
 mod support;
 #[cfg(feature = "gui")]
 mod tabs;
+mod tls;
 #[cfg(feature = "gui")]
 mod ui;
 mod wirepad;

@@ -390,6 +390,9 @@ fn net_error_zh(error: &NetError) -> String {
                 "已拒绝客户端 {client}：已有 {pairs} 个客户端（--max-pairs）；超出上限的客户端的数据报已丢弃 {dropped} 个"
             )
         }
+        // The reasons are rustls's and OpenSSL's words, which users search for as they are.
+        NetError::Tls { addr, reason } => format!("与 {addr} 的 TLS 失败：{reason}"),
+        NetError::TlsSetup(error) => format!("TLS 设置有误：{error}"),
         NetError::Internal(source) => format!("无法启动会话：{}", io_error_zh(source)),
         NetError::Panicked { message, log } => match log {
             Some(path) => format!("会话因内部错误而停止：{message}；详情见崩溃日志 {}", path.display()),

@@ -104,6 +104,8 @@ impl Tab {
             | EventKind::DroppedFromView { .. }
             | EventKind::PeriodicProgress { .. }
             | EventKind::FileProgress { .. } => {}
+            // The window has no TLS yet (the command line refuses --tls for it): nothing to show.
+            EventKind::TlsHandshake(_) | EventKind::TlsServing { .. } => {}
             EventKind::Automation(event) => {
                 let once = self.config.mode.caps().script_scope != ScriptScope::EachClient;
                 self.state.auto.handle(event, once);

@@ -193,6 +193,7 @@ fn a_storm_of_short_connections_keeps_per_peer_state_bounded() {
     let mode = crate::net::Mode::TcpServer(tcp_server::Config {
         listen: "127.0.0.1:0".parse().expect("addr"),
         max_clients: None,
+        tls: None,
     });
     tab.state.live = Some(SessionState::new(&mode));
     let event = |kind| Event {

@@ -11,6 +11,7 @@ use super::auto::Reply;
 use super::caps::{Caps, Parts, RemoteUse, ScriptScope};
 use super::conn::{Conn, Outgoing, READ_BUFFER, Status};
 use super::resolve::Lookup;
+use super::tls::{ClientTls, TlsLayer, TlsSpec};
 use super::transport::{Ctx, Launcher, Started, Transport};
 use super::{Bytes, CloseReason, EventKind, LeaveReason, NetError, Nobody, Target, platform};
 use crate::codec::pcapng::{Carrier, Way};
@@ -28,7 +29,7 @@ pub const CAPS: Caps = Caps {
     follows_peer: false,
     multicast: false,
     datagrams: false,
-    tls: false,
+    tls: true,
     script_scope: ScriptScope::Once,
     forwards: false,
     carrier: Carrier::Tcp,
@@ -47,6 +48,8 @@ pub struct Config {
     pub bind: Option<SocketAddr>,
     pub reconnect: bool,
     pub connect_timeout: Duration,
+    /// Speak TLS to the server.
+    pub tls: Option<TlsSpec>,
 }
 
 impl Config {
@@ -57,6 +60,7 @@ impl Config {
             bind: parts.local.filter(|l| l.port() != 0 || !l.ip().is_unspecified()),
             reconnect: parts.reconnect,
             connect_timeout: CONNECT_TIMEOUT,
+            tls: None,
         })
     }
 
@@ -82,7 +86,9 @@ pub(super) fn launch<L: Launcher>(config: Config, ctx: Ctx, launcher: L) -> Resu
         name: format!("{} {}", CAPS.name, config.remote),
         recv_buffer: None,
     };
-    let client = TcpClient::new(config, launcher.waker());
+    // Its files are read now: bad input is the caller's error before anything connects.
+    let tls = config.tls.as_ref().map(ClientTls::build).transpose()?.map(Arc::new);
+    let client = TcpClient::new(config, tls, launcher.waker());
     launcher.start(ctx, client, started)
 }
 
@@ -122,10 +128,11 @@ pub(super) struct TcpClient {
     state: State,
     buf: Box<[u8]>,
     waker: Arc<Waker>,
+    tls: Option<Arc<ClientTls>>,
 }
 
 impl TcpClient {
-    fn new(config: Config, waker: Arc<Waker>) -> Self {
+    fn new(config: Config, tls: Option<Arc<ClientTls>>, waker: Arc<Waker>) -> Self {
         TcpClient {
             remote: config.remote,
             bind: config.bind,
@@ -135,6 +142,7 @@ impl TcpClient {
             state: State::Due,
             buf: vec![0; READ_BUFFER].into_boxed_slice(),
             waker,
+            tls,
         }
     }
 
@@ -196,12 +204,24 @@ impl TcpClient {
                 };
                 let local = stream.local_addr().map(platform::canonical).unwrap_or(peer);
                 let peer = platform::canonical(peer);
-                self.state = State::Connected {
-                    conn: Conn::new(stream, token, local, peer),
-                    since: Instant::now(),
-                };
+                let mut conn = Conn::new(stream, token, local, peer);
+                if let Some(tls) = &self.tls {
+                    match TlsLayer::client(tls, &self.remote) {
+                        Ok(layer) => conn = conn.with_tls(layer),
+                        Err(reason) => return self.fail(ctx, NetError::Tls { addr: peer, reason }),
+                    }
+                }
                 ctx.emit(EventKind::Connected { local, peer });
                 ctx.peer_joined(local, peer, CAPS.script_scope, Way::Out);
+                // A TLS client speaks first: its hello goes out now.
+                let status = conn.write(ctx);
+                self.state = State::Connected {
+                    conn,
+                    since: Instant::now(),
+                };
+                if let Status::Gone(reason, error) = status {
+                    self.lost(ctx, reason, error);
+                }
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotConnected => {}
             Err(source) => self.abandon_attempt(ctx, NetError::Connect { addr, source }),
@@ -375,6 +395,17 @@ impl Transport for TcpClient {
                     self.connect(ctx, answer);
                 }
             }
+            State::Connected { conn, since } if conn.handshaking() && now >= *since + self.timeout => {
+                let error = NetError::Tls {
+                    addr: conn.peer,
+                    reason: format!(
+                        "no TLS handshake within {} ms: {}",
+                        self.timeout.as_millis(),
+                        conn.tls_heard()
+                    ),
+                };
+                self.lost(ctx, LeaveReason::Error, Some(error));
+            }
             State::Connecting { addr, deadline, .. } if now >= *deadline => {
                 let error = NetError::ConnectTimeout {
                     addr: *addr,
@@ -391,6 +422,8 @@ impl Transport for TcpClient {
             State::Due => Some(Instant::now()),
             State::Waiting { until } => Some(*until),
             State::Connecting { deadline, .. } => Some(*deadline),
+            // The connect timeout covers the TLS handshake too: a silent plaintext server must not hang it.
+            State::Connected { conn, since } if conn.handshaking() => Some(*since + self.timeout),
             // The lookup wakes the worker when it is done.
             State::Resolving(_) | State::Connected { .. } | State::Ended(_) => None,
         }

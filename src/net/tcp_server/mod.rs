@@ -1,6 +1,7 @@
 //! TCP server: one listener and every client on one poll.
 use std::collections::{HashMap, HashSet};
 use std::net::{Shutdown, SocketAddr};
+use std::sync::Arc;
 use std::time::Instant;
 
 use mio::Token;
@@ -9,6 +10,7 @@ use super::auto::Reply;
 use super::caps::{Caps, Parts, RemoteUse, ScriptScope};
 use super::conn::{Conn, Linger, Outgoing, READ_BUFFER, Status};
 use super::listen::{Accepted, Listener};
+use super::tls::{ServerTls, TlsLayer, TlsSpec};
 use super::transport::{Ctx, Launcher, Started, Transport};
 use super::{Bytes, EventKind, LeaveReason, NetError, Nobody, Target, platform};
 use crate::codec::pcapng::{Carrier, Way};
@@ -26,7 +28,7 @@ pub const CAPS: Caps = Caps {
     follows_peer: false,
     multicast: false,
     datagrams: false,
-    tls: false,
+    tls: true,
     script_scope: ScriptScope::EachClient,
     forwards: false,
     carrier: Carrier::Tcp,
@@ -39,6 +41,8 @@ pub struct Config {
     pub listen: SocketAddr,
     /// Refuse connections beyond this many clients.
     pub max_clients: Option<usize>,
+    /// Speak TLS to every client.
+    pub tls: Option<TlsSpec>,
 }
 
 impl Config {
@@ -46,6 +50,7 @@ impl Config {
         Some(Config {
             listen: parts.local?,
             max_clients: parts.max_clients,
+            tls: None,
         })
     }
 
@@ -64,8 +69,21 @@ impl Config {
 
 /// Binds on the caller's thread (so "address in use" is the caller's error), then runs on the worker.
 pub(super) fn launch<L: Launcher>(config: Config, mut ctx: Ctx, launcher: L) -> Result<L::Started, NetError> {
+    // Its files are read (or its certificate made) before it listens: bad input listens on nothing.
+    let tls = match &config.tls {
+        Some(spec) => Some(ServerTls::build(spec, config.listen)?),
+        None => None,
+    };
+    let listener = Listener::bind(&mut ctx, config.listen)?;
+    if let Some(tls) = &tls {
+        ctx.emit(EventKind::TlsServing {
+            cert: Arc::new(tls.cert.clone()),
+            self_signed: tls.self_signed,
+        });
+    }
     let server = TcpServer {
-        listener: Listener::bind(&mut ctx, config.listen)?,
+        listener,
+        tls,
         max_clients: config.max_clients,
         conns: HashMap::new(),
         by_peer: HashMap::new(),
@@ -93,6 +111,7 @@ pub(super) struct TcpServer {
     /// The earliest a half-closed client is due for a look.
     linger_until: Option<Instant>,
     buf: Box<[u8]>,
+    tls: Option<ServerTls>,
 }
 
 impl TcpServer {
@@ -104,7 +123,16 @@ impl TcpServer {
             peer,
         }) = self.listener.accept(ctx, self.conns.len(), self.max_clients)
         {
-            let conn = Conn::new(stream, token, local, peer).keep_half_open();
+            let mut conn = Conn::new(stream, token, local, peer).keep_half_open();
+            if let Some(tls) = &self.tls {
+                match TlsLayer::server(tls) {
+                    Ok(layer) => conn = conn.with_tls(layer),
+                    Err(reason) => {
+                        ctx.error(NetError::Tls { addr: peer, reason });
+                        continue;
+                    }
+                }
+            }
             let counters = conn.counters.clone();
             self.conns.insert(token, conn);
             self.by_peer.insert(peer, token);

@@ -26,6 +26,7 @@ pub fn server_mode(listen: &str) -> Mode {
     Mode::TcpServer(tcp_server::Config {
         listen: listen.parse().expect("address"),
         max_clients: None,
+        tls: None,
     })
 }
 
@@ -36,6 +37,7 @@ pub fn client_mode(remote: impl ToString, reconnect: bool) -> Mode {
         bind: None,
         reconnect,
         connect_timeout: TIMEOUT,
+        tls: None,
     })
 }
 

@@ -1,0 +1,55 @@
+//! `wirepad cert new`: a self-signed certificate and its key, for `--cert`/`--key` and for clients' `--ca`.
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Subcommand};
+
+use super::note;
+use crate::net::tls::{TlsError, write_new_cert};
+
+#[derive(Debug, Subcommand)]
+pub enum CertCommand {
+    /// Make a self-signed certificate (ECDSA P-256) and its key: PREFIX.crt and PREFIX.key (PEM)
+    New(CertNewArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CertNewArgs {
+    /// The subject's common name
+    #[arg(long, value_name = "NAME")]
+    pub cn: String,
+    /// A name the certificate is for (repeatable): a host name or an IP address [default: the --cn]
+    #[arg(long, value_name = "NAME")]
+    pub san: Vec<String>,
+    /// Valid for N days from now (1 to 36500)
+    #[arg(long, value_name = "N", default_value_t = 365, value_parser = clap::value_parser!(u32).range(1..=36_500))]
+    pub days: u32,
+    /// Where to write: PREFIX.crt and PREFIX.key (the key readable by its owner only)
+    #[arg(long, value_name = "PREFIX")]
+    pub out: PathBuf,
+}
+
+/// Exit 0 written, 1 a file could not be written, 2 a name rcgen refuses.
+pub fn run(command: CertCommand) -> ExitCode {
+    let CertCommand::New(args) = command;
+    match write_new_cert(&args.cn, &args.san, args.days, &args.out) {
+        Ok((crt, info)) => {
+            note(format_args!(
+                "wrote {} and its key: {} for {} (sha256 {}), valid until {}",
+                crt.display(),
+                info.subject,
+                info.san.join(", "),
+                info.sha256,
+                info.not_after
+            ));
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            note(format_args!("error: {error}"));
+            match error {
+                TlsError::Option { .. } => ExitCode::from(2),
+                TlsError::Read { .. } | TlsError::File { .. } => ExitCode::from(1),
+            }
+        }
+    }
+}
