@@ -175,6 +175,24 @@ impl Report {
         Ok(report)
     }
 
+    /// The latency distribution for a plot: (upper bound in ms, replies) per bucket, each twice as wide as the
+    /// one before (about 30 from 10 µs to an hour, however many replies).
+    pub fn latency_buckets(&self) -> Result<Vec<(f64, u64)>, ReportError> {
+        let histogram = decode(&self.histogram)?;
+        if histogram.is_empty() {
+            return Ok(Vec::new());
+        }
+        let buckets = histogram.iter_log(10, 2.0);
+        Ok(buckets
+            .map(|value| {
+                (
+                    value.value_iterated_to() as f64 / 1000.0,
+                    value.count_since_last_iteration(),
+                )
+            })
+            .collect())
+    }
+
     pub fn to_json(&self) -> String {
         // A struct of numbers, strings and string-keyed maps always serializes.
         serde_json::to_string_pretty(self).unwrap_or_default()
