@@ -83,13 +83,17 @@ fn form(ui: &mut egui::Ui, texts: &Texts, form: &mut LoadForm, load: &LoadState)
     ui.horizontal(|ui| {
         ui.label(t.payload).on_hover_text(t.tip_payload);
         ui.checkbox(&mut form.hex, t.hex);
+        let label = ui.label(texts.send.append);
         egui::ComboBox::from_id_salt("load-append")
             .selected_text(line_ending_name(texts, form.append))
             .show_ui(ui, |ui| {
                 for ending in [LineEnding::None, LineEnding::Cr, LineEnding::Lf, LineEnding::CrLf] {
                     ui.selectable_value(&mut form.append, ending, line_ending_name(texts, ending));
                 }
-            });
+            })
+            .response
+            .labelled_by(label.id)
+            .on_hover_text(texts.send.tip_append);
     });
     ui.add(
         egui::TextEdit::multiline(&mut form.payload)
