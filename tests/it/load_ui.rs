@@ -2,6 +2,7 @@
 //! input refused with the flag's own message.
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener};
+use std::sync::Arc;
 use std::thread;
 
 use egui::accesskit::Role;
@@ -9,10 +10,12 @@ use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 use wirepad::gui::WirepadApp;
 use wirepad::gui::tab::LoadPhase;
+use wirepad::net::load::Report;
 use wirepad::payload::LineEnding;
 use wirepad::settings::TabConfig;
 use wirepad::settings::load::LoadForm;
 
+use crate::export::Answer;
 use crate::ui::{settings, step_until, window};
 
 /// A TCP echo server on 127.0.0.1 port 0, a thread per connection; each ends when its client closes.
@@ -81,6 +84,25 @@ fn a_counted_run_shows_its_report_with_exact_counts() {
     harness.run_steps(2);
     assert!(harness.query_by_label("Report").is_some(), "the report on show");
     assert!(harness.query_by_label("No errors").is_some(), "the errors table");
+
+    // Exported through the file dialog, written on a thread of its own: the CLI's JSON, and a CSV row per metric.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let read = |path: &std::path::Path| std::fs::read_to_string(path).unwrap_or_default();
+    let (json, csv) = (dir.path().join("r.json"), dir.path().join("r.csv"));
+    for (path, button) in [(&json, "Export JSON"), (&csv, "Export CSV")] {
+        harness.state_mut().set_file_dialogs(Arc::new(Answer(path.clone())));
+        harness.get_by_label(button).click();
+        step_until(&mut harness, button, |h| {
+            !h.state().dialog_open() && read(path).ends_with('\n')
+        });
+    }
+    assert_eq!(Report::from_json(&read(&json)).expect("the JSON report"), report);
+    let csv = read(&csv);
+    assert!(csv.starts_with("metric,value\n"), "{csv}");
+    assert!(
+        csv.contains("\nmessages.sent,10\n") && csv.contains("\nmessages.replies,10\n"),
+        "{csv}"
+    );
 }
 
 #[test]

@@ -56,5 +56,7 @@ labels! {
         plot_open: "打开的连接", "Open connections";
         histogram: "延迟分布(ms)", "Latency histogram (ms)";
         seconds: "秒", "s";
+        export_json: "导出 JSON", "Export JSON";
+        export_csv: "导出 CSV", "Export CSV";
     }
 }

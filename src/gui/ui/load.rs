@@ -3,6 +3,7 @@
 //! and its latency histogram.
 use egui_plot::{Bar, BarChart, Legend, Line, Plot, PlotPoints};
 
+use crate::gui::dialog::FilePurpose;
 use crate::gui::i18n::Texts;
 use crate::gui::i18n::load::LoadLabels;
 use crate::gui::tab::{LoadPhase, LoadState, TabAction as Action, TabState};
@@ -34,7 +35,7 @@ pub fn load_tab(ui: &mut egui::Ui, cx: Cx, config: &mut TabConfig, state: &TabSt
             });
         });
     egui::CentralPanel::default().show(ui, |ui| {
-        egui::ScrollArea::vertical().show(ui, |ui| results(ui, &cx.t.load, load));
+        egui::ScrollArea::vertical().show(ui, |ui| actions.extend(results(ui, cx, load)));
     });
     actions
 }
@@ -127,7 +128,9 @@ fn start_stop(ui: &mut egui::Ui, t: &LoadLabels, load: &LoadState) -> Option<Act
     action
 }
 
-fn results(ui: &mut egui::Ui, t: &LoadLabels, load: &LoadState) {
+fn results(ui: &mut egui::Ui, cx: Cx, load: &LoadState) -> Option<Action> {
+    let t = &cx.t.load;
+    let mut action = None;
     if let Some(last) = load.series().back() {
         live_numbers(ui, t, last);
     }
@@ -136,11 +139,19 @@ fn results(ui: &mut egui::Ui, t: &LoadLabels, load: &LoadState) {
     }
     if let Some(report) = load.report() {
         ui.separator();
-        ui.heading(t.report);
+        ui.horizontal(|ui| {
+            ui.heading(t.report);
+            for (label, csv) in [(t.export_json, false), (t.export_csv, true)] {
+                if ui.add_enabled(cx.dialog_free, egui::Button::new(label)).clicked() {
+                    action = Some(Action::PickFile(FilePurpose::LoadReport { csv }));
+                }
+            }
+        });
         report_grid(ui, t, report);
         errors_table(ui, t, report);
         histogram(ui, t, load.buckets());
     }
+    action
 }
 
 fn live_numbers(ui: &mut egui::Ui, t: &LoadLabels, s: &Snapshot) {
