@@ -67,7 +67,10 @@ fn phase(harness: &Harness<'static, WirepadApp>) -> LoadPhase {
 
 #[test]
 fn a_counted_run_shows_its_report_with_exact_counts() {
-    let mut harness = window(load_tab(form(echo_server(), "10", "")));
+    let server = echo_server();
+    let mut harness = window(load_tab(form(server, "10", "")));
+    // The tab is named by the port it loads.
+    assert!(harness.query_by_label_contains(&format!("Load test {}", server.port())).is_some());
     harness.get_by_label("Start").click();
     step_until(&mut harness, "the report", |h| phase(h) == LoadPhase::Finished);
     let report = harness.state().tab().state.load().report().cloned().expect("a report");
@@ -91,6 +94,8 @@ fn a_counted_run_shows_its_report_with_exact_counts() {
     let (json, csv) = (dir.path().join("r.json"), dir.path().join("r.csv"));
     for (path, button) in [(&json, "Export JSON"), (&csv, "Export CSV")] {
         harness.state_mut().set_file_dialogs(Arc::new(Answer(path.clone())));
+        // The last export's notice moves the panel down: the click goes where the button is now.
+        harness.run_steps(2);
         harness.get_by_label(button).click();
         step_until(&mut harness, button, |h| {
             !h.state().dialog_open() && read(path).ends_with('\n')

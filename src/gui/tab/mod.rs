@@ -508,7 +508,16 @@ impl Tab {
         let name = if self.config.name.trim().is_empty() {
             // A port as typed only while it is one (a remote's is never 0): no "70000" in a title.
             let typed = |text: &str, least: u16| text.trim().parse::<u16>().ok().filter(|port| *port >= least);
+            let target_port = || {
+                self.config
+                    .load
+                    .target
+                    .rsplit_once(':')
+                    .and_then(|(_, port)| typed(port, 1))
+            };
             let port = match (self.state.local_addr(), self.state.link()) {
+                // A load test is named by the port it loads.
+                _ if self.config.load_test => target_port(),
                 (Some(local), _) => Some(local.port()),
                 (None, LinkState::Connected { peer, .. }) => Some(peer.port()),
                 (None, _) if self.config.mode.caps().remote == RemoteUse::Required => {
