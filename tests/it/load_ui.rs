@@ -70,7 +70,11 @@ fn a_counted_run_shows_its_report_with_exact_counts() {
     let server = echo_server();
     let mut harness = window(load_tab(form(server, "10", "")));
     // The tab is named by the port it loads.
-    assert!(harness.query_by_label_contains(&format!("Load test {}", server.port())).is_some());
+    assert!(
+        harness
+            .query_by_label_contains(&format!("Load test {}", server.port()))
+            .is_some()
+    );
     harness.get_by_label("Start").click();
     step_until(&mut harness, "the report", |h| phase(h) == LoadPhase::Finished);
     let report = harness.state().tab().state.load().report().cloned().expect("a report");

@@ -408,6 +408,31 @@ mod tests {
     }
 
     #[test]
+    fn csv_has_a_row_per_metric_and_the_histogram_buckets_count_every_reply() {
+        let mut one = report(&[1, 2, 40], 3);
+        one.connections.failed.insert("refused".into(), 2);
+        one.target = "a,\"b".into();
+        let csv = one.to_csv();
+        let rows: Vec<&str> = csv.lines().collect();
+        assert_eq!(rows[0], "metric,value");
+        for row in [
+            "target,\"a,\"\"b\"",
+            "messages.sent,3",
+            "messages.replies,3",
+            "connections.failed.refused,2",
+        ] {
+            assert!(rows.contains(&row), "{row} in {csv}");
+        }
+        let buckets = one.latency_buckets().expect("buckets");
+        assert_eq!(buckets.iter().map(|(_, n)| n).sum::<u64>(), 3);
+        let forty = buckets
+            .iter()
+            .find(|(upper, n)| *n == 1 && *upper >= 40.0)
+            .expect("a bucket holding 40 ms");
+        assert!(forty.0 < 82.0, "{buckets:?}");
+    }
+
+    #[test]
     fn merging_adds_counts_and_histograms_exactly() {
         let all: Vec<u64> = (1..=200).collect();
         let (low, high) = all.split_at(100);
