@@ -758,10 +758,10 @@ pub struct LoadArgs {
     #[arg(long, value_name = "S", value_parser = parse_duration, conflicts_with = "count", allow_hyphen_values = true)]
     pub duration: Option<Duration>,
     /// Send N messages in total, then wait up to --timeout for the replies (default: until Ctrl+C)
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(long, value_name = "N", value_parser = parse_count)]
     pub count: Option<u64>,
     /// Milliseconds a connect may take, and replies are waited for at the end (1 to 3600000)
-    #[arg(long, value_name = "MS", default_value_t = 5000, value_parser = clap::value_parser!(u64).range(1..=3_600_000))]
+    #[arg(long, value_name = "MS", default_value_t = 5000, value_parser = parse_timeout)]
     pub timeout: u64,
     /// Text encoding of --send
     #[arg(short, long, value_name = "NAME")]
@@ -806,7 +806,7 @@ pub struct MergeArgs {
     pub report_file: Option<PathBuf>,
 }
 
-fn parse_connections(text: &str) -> Result<u32, String> {
+pub(super) fn parse_connections(text: &str) -> Result<u32, String> {
     match text.parse::<u32>() {
         Ok(0) => Err("a load test needs 1 or more connections".into()),
         Ok(n @ 1..=MAX_CONNECTIONS) => Ok(n),
@@ -815,7 +815,7 @@ fn parse_connections(text: &str) -> Result<u32, String> {
 }
 
 /// Messages per second: 0 (as fast as it can) or MIN_RATE to MAX_RATE.
-fn parse_rate(text: &str) -> Result<f64, String> {
+pub(super) fn parse_rate(text: &str) -> Result<f64, String> {
     match text.parse::<f64>() {
         Ok(rate) if rate == 0.0 || (MIN_RATE..=MAX_RATE).contains(&rate) => Ok(rate),
         _ => Err(format!(
@@ -824,19 +824,33 @@ fn parse_rate(text: &str) -> Result<f64, String> {
     }
 }
 
-fn parse_positive_rate(text: &str) -> Result<f64, String> {
+pub(super) fn parse_positive_rate(text: &str) -> Result<f64, String> {
     match parse_rate(text) {
         Ok(rate) if rate > 0.0 => Ok(rate),
         _ => Err(format!("\"{text}\": give {MIN_RATE} to {MAX_RATE} per second")),
     }
 }
 
-fn parse_duration(text: &str) -> Result<Duration, String> {
+pub(super) fn parse_duration(text: &str) -> Result<Duration, String> {
     let span = parse_secs(text)?;
     if span.is_zero() || span > MAX_DURATION {
         return Err(format!("\"{text}\": give more than 0 and at most a year of seconds"));
     }
     Ok(span)
+}
+
+pub(super) fn parse_count(text: &str) -> Result<u64, String> {
+    match text.parse::<u64>() {
+        Ok(count) if count >= 1 => Ok(count),
+        _ => Err(format!("\"{text}\": give a whole number of messages, 1 or more")),
+    }
+}
+
+pub(super) fn parse_timeout(text: &str) -> Result<u64, String> {
+    match text.parse::<u64>() {
+        Ok(ms @ 1..=3_600_000) => Ok(ms),
+        _ => Err(format!("\"{text}\": give 1 to 3600000 ms")),
+    }
 }
 
 #[cfg(test)]

@@ -10,13 +10,17 @@ use std::time::Duration;
 
 use crossbeam_channel::{Receiver, never, select};
 
-use super::args::{LoadArgs, LoadCommand, MergeArgs, ReportFormat};
+use super::args::{
+    LoadArgs, LoadCommand, MergeArgs, ReportFormat, parse_connections, parse_count, parse_duration, parse_framing,
+    parse_positive_rate, parse_rate, parse_timeout, parse_upstream,
+};
 use super::{CliError, note, reported};
 use crate::codec::hex::parse_hex;
 use crate::codec::text::TextEncoding;
 use crate::net::MAX_DATAGRAM;
 use crate::net::load::{Config, Limit, LoadRun, Pace, Payload, Protocol, Report, Snapshot, check_fd_limit};
 use crate::payload::{LineEnding, PayloadFormat, PayloadSpec};
+use crate::settings::load::{LoadField, LoadForm};
 use crate::signals::{self, Stop};
 use crate::vars::{Template, Values};
 
@@ -24,8 +28,9 @@ use crate::vars::{Template, Values};
 const MAX_FILE: u64 = 16 << 20;
 
 impl LoadArgs {
-    /// The run these arguments describe, every check done: nothing is sent before they all pass.
-    fn config(&self, protocol: Protocol) -> Result<Config, CliError> {
+    /// The run these arguments describe, every check done: nothing is sent before they all pass. May resolve a
+    /// host name and read a file: the window calls it off its UI thread.
+    pub fn config(&self, protocol: Protocol) -> Result<Config, CliError> {
         let target = resolve(&self.target)?;
         let payload = self.payload(protocol, target)?;
         check_fd_limit(self.connections).map_err(|(needed, allowed)| {
@@ -109,6 +114,67 @@ impl LoadArgs {
         }
         Ok(payload)
     }
+}
+
+/// The window's load form as the command line's arguments, each field through its flag's own parser, so a bad
+/// field gets the same message the flag would; every field's message at once.
+pub fn form_args(form: &LoadForm) -> Result<(Protocol, LoadArgs), Vec<(LoadField, String)>> {
+    let mut errors = Vec::new();
+    let target = checked(&mut errors, LoadField::Target, parse_upstream(form.target.trim()));
+    let connections = checked(
+        &mut errors,
+        LoadField::Connections,
+        parse_connections(form.connections.trim()),
+    );
+    let connect_rate = optional(&form.connect_rate)
+        .map(|text| checked(&mut errors, LoadField::ConnectRate, parse_positive_rate(text)));
+    let rate = checked(&mut errors, LoadField::Rate, parse_rate(form.rate.trim()));
+    let duration = optional(&form.duration).map(|text| checked(&mut errors, LoadField::Duration, parse_duration(text)));
+    let count = optional(&form.count).map(|text| checked(&mut errors, LoadField::Count, parse_count(text)));
+    let timeout = checked(&mut errors, LoadField::Timeout, parse_timeout(form.timeout_ms.trim()));
+    let frame = optional(&form.frame).map(|text| checked(&mut errors, LoadField::Frame, parse_framing(text)));
+    if duration.is_some() && count.is_some() {
+        errors.push((LoadField::Count, "give a duration or a count, not both".into()));
+    }
+    let (Some(target), Some(connections), Some(rate), Some(timeout), true) =
+        (target, connections, rate, timeout, errors.is_empty())
+    else {
+        return Err(errors);
+    };
+    let (send, send_hex) = match form.hex {
+        true => (None, Some(form.payload.clone())),
+        false => (Some(form.payload.clone()), None),
+    };
+    let args = LoadArgs {
+        target,
+        connections,
+        connect_rate: connect_rate.flatten(),
+        rate: Some(rate).filter(|_| !form.total),
+        total_rate: Some(rate).filter(|_| form.total),
+        duration: duration.flatten(),
+        count: count.flatten(),
+        timeout,
+        encoding: None,
+        send,
+        send_hex,
+        send_file: None,
+        checksum: None,
+        append: Some(form.append),
+        frame: frame.flatten(),
+        report: ReportFormat::Json,
+        report_file: None,
+    };
+    Ok((if form.udp { Protocol::Udp } else { Protocol::Tcp }, args))
+}
+
+/// A field that may stay empty: `None` when it is.
+fn optional(text: &str) -> Option<&str> {
+    Some(text.trim()).filter(|text| !text.is_empty())
+}
+
+/// The value, or `None` with the field's message noted.
+fn checked<T>(errors: &mut Vec<(LoadField, String)>, field: LoadField, result: Result<T, String>) -> Option<T> {
+    result.map_err(|why| errors.push((field, why))).ok()
 }
 
 fn read_payload_file(path: &Path) -> Result<Vec<u8>, CliError> {

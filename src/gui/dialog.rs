@@ -24,6 +24,10 @@ pub enum FilePurpose {
     ExportScript,
     /// A relay's pair (by its client) as a replay script.
     PairScript(SocketAddr),
+    /// A load test's report: JSON (the command line's) or CSV (a row per metric).
+    LoadReport {
+        csv: bool,
+    },
 }
 
 impl FilePurpose {
@@ -41,6 +45,7 @@ impl FilePurpose {
             FilePurpose::ExportRules => Some("rules.toml".into()),
             FilePurpose::ExportScript => Some("script.toml".into()),
             FilePurpose::PairScript(client) => Some(format!("pair-{}.toml", client.port())),
+            FilePurpose::LoadReport { csv } => Some(if csv { "load-report.csv" } else { "load-report.json" }.into()),
             FilePurpose::Capture => Some("capture.bin".into()),
             FilePurpose::Pcap => Some("wirepad.pcapng".into()),
             FilePurpose::SaveView => Some("wirepad.txt".into()),

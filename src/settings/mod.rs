@@ -5,6 +5,7 @@
 pub mod check;
 pub mod file;
 pub mod lenient;
+pub mod load;
 pub mod repair;
 pub mod saved;
 
@@ -102,6 +103,9 @@ pub struct TabConfig {
     pub script_on_open: bool,
     /// The automation panel on show under the receive view (none at first: a first user sees a plain window).
     pub automation: Option<AutoPanel>,
+    /// The tab is a load test (its form below) instead of a session of `mode`.
+    pub load_test: bool,
+    pub load: load::LoadForm,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -250,6 +254,8 @@ impl Default for TabConfig {
             automation: None,
             find: FindSettings::default(),
             show_plot: false,
+            load_test: false,
+            load: load::LoadForm::default(),
         }
     }
 }

@@ -12,6 +12,8 @@ mod hostile;
 #[cfg(feature = "gui")]
 mod layout;
 mod load;
+#[cfg(feature = "gui")]
+mod load_ui;
 mod pcap;
 mod relay;
 #[cfg(feature = "gui")]

@@ -56,6 +56,7 @@ pub mod dialogs;
 mod errors;
 pub mod export;
 pub mod find;
+pub mod load;
 pub mod plot;
 pub mod quick;
 pub mod receive;
@@ -86,6 +87,7 @@ texts! {
     rules: RulesLabels,
     script: ScriptLabels,
     relay: RelayLabels,
+    load: LoadLabels,
 }
 
 impl Lang {

@@ -42,6 +42,8 @@ impl Tab {
             TabAction::ClearView => self.clear_view(),
             TabAction::ResetCounters => self.reset_counters(),
             TabAction::Find(action) => self.find(action),
+            TabAction::StartLoad => self.state.load.start(&self.config.load, self.state.repaint.clone()),
+            TabAction::StopLoad => self.state.load.stop(),
             TabAction::SelectRows { seqs, extend } => self.state.view.select(seqs, extend),
             TabAction::ClearSelection => self.state.view.clear_selection(),
             TabAction::CopyAll => self.copy_all(),

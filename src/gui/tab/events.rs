@@ -22,6 +22,7 @@ impl Tab {
         self.sample_throughput();
         self.check_send_box();
         self.check_automation();
+        self.state.load.logic(&self.state.repaint);
         if shown {
             self.update_find();
         }

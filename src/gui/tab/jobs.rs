@@ -46,6 +46,14 @@ impl Tab {
                 self.write_file("wirepad-write", path, move || text)
             }
             FilePurpose::PairScript(client) => self.save_pair_script(client, path),
+            FilePurpose::LoadReport { csv } => {
+                if let Some(report) = self.state.load.report().cloned() {
+                    self.write_file("wirepad-write", path, move || match csv {
+                        true => report.to_csv(),
+                        false => report.to_json() + "\n",
+                    })
+                }
+            }
         }
     }
 

@@ -8,6 +8,7 @@ mod events;
 mod find;
 mod jobs;
 mod layout;
+mod load;
 mod peers;
 mod session;
 #[cfg(test)]
@@ -38,6 +39,7 @@ use crate::view::View;
 
 pub use budget::share_history;
 use layout::view_options;
+pub use load::{LoadState, Phase as LoadPhase, SERIES as LOAD_SERIES};
 
 /// A tab's identity for as long as the window runs and across restarts: background results carry it, and the
 /// layout tree holds it (never a copy of the tab).
@@ -97,6 +99,9 @@ pub enum TabAction {
     /// The script run on show (`None`: the latest).
     ShowRun(Option<Option<SocketAddr>>),
     Find(FindAction),
+    /// A load test tab: start a run with the form's settings (checked first), or stop it.
+    StartLoad,
+    StopLoad,
 }
 
 /// The find bar's buttons and keys.
@@ -271,6 +276,8 @@ pub struct TabState {
     find: Finder,
     /// Bytes per second over the last five minutes, sampled from the engine's counters whether shown or not.
     throughput: Throughput,
+    /// A load test tab's run, its progress and its report.
+    load: LoadState,
     picked: Sender<Picked>,
     repaint: egui::Context,
 }
@@ -352,6 +359,10 @@ impl TabState {
     /// The export being written, if any: its format and progress.
     pub fn export(&self) -> Option<(Format, &Progress)> {
         self.export.as_ref().map(|(format, progress)| (*format, &**progress))
+    }
+
+    pub fn load(&self) -> &LoadState {
+        &self.load
     }
 
     pub fn throughput(&self) -> &Throughput {
@@ -470,6 +481,7 @@ impl Tab {
             auto: AutoState::default(),
             find: Finder::default(),
             throughput: Throughput::default(),
+            load: LoadState::default(),
             picked,
             repaint,
         };
@@ -496,7 +508,16 @@ impl Tab {
         let name = if self.config.name.trim().is_empty() {
             // A port as typed only while it is one (a remote's is never 0): no "70000" in a title.
             let typed = |text: &str, least: u16| text.trim().parse::<u16>().ok().filter(|port| *port >= least);
+            let target_port = || {
+                self.config
+                    .load
+                    .target
+                    .rsplit_once(':')
+                    .and_then(|(_, port)| typed(port, 1))
+            };
             let port = match (self.state.local_addr(), self.state.link()) {
+                // A load test is named by the port it loads.
+                _ if self.config.load_test => target_port(),
                 (Some(local), _) => Some(local.port()),
                 (None, LinkState::Connected { peer, .. }) => Some(peer.port()),
                 (None, _) if self.config.mode.caps().remote == RemoteUse::Required => {
@@ -504,7 +525,10 @@ impl Tab {
                 }
                 (None, _) => typed(self.config.local_port(), 0),
             };
-            let kind = lang.kind_name(self.config.mode);
+            let kind = match self.config.load_test {
+                true => lang.texts().load.load_test,
+                false => lang.kind_name(self.config.mode),
+            };
             port.map_or_else(|| kind.to_owned(), |port| format!("{kind} {port}"))
         } else {
             self.config.name.trim().to_string()

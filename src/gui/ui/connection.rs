@@ -85,6 +85,33 @@ fn field_message(t: &Texts, errors: &[(Field, Invalid)], field: Field) -> Option
         })
 }
 
+/// The session kinds, and after them the load test (a tab of its own kind: no session, a run and its report).
+pub(crate) fn mode_combo(ui: &mut egui::Ui, cx: Cx, settings: &mut TabConfig) {
+    let t = cx.t;
+    ui.horizontal(|ui| {
+        let label = ui.label(t.connection.mode);
+        let selected = match settings.load_test {
+            true => t.load.load_test,
+            false => cx.lang.kind_name(settings.mode),
+        };
+        egui::ComboBox::from_id_salt("mode")
+            .selected_text(selected)
+            .show_ui(ui, |ui| {
+                for &kind in Kind::ALL {
+                    let chosen = !settings.load_test && settings.mode == kind;
+                    if ui.selectable_label(chosen, cx.lang.kind_name(kind)).clicked() {
+                        settings.mode = kind;
+                        settings.load_test = false;
+                    }
+                }
+                ui.selectable_value(&mut settings.load_test, true, t.load.load_test);
+            })
+            .response
+            .labelled_by(label.id)
+            .on_hover_text(t.connection.tip_mode);
+    });
+}
+
 /// Mode, the local and remote ends and the kind's options, each field with its error under it.
 fn address_fields(
     ui: &mut egui::Ui,
@@ -95,19 +122,7 @@ fn address_fields(
 ) {
     let t = cx.t;
     let message = |field| field_message(t, errors, field);
-    ui.horizontal(|ui| {
-        let label = ui.label(t.connection.mode);
-        egui::ComboBox::from_id_salt("mode")
-            .selected_text(cx.lang.kind_name(settings.mode))
-            .show_ui(ui, |ui| {
-                for &kind in Kind::ALL {
-                    ui.selectable_value(&mut settings.mode, kind, cx.lang.kind_name(kind));
-                }
-            })
-            .response
-            .labelled_by(label.id)
-            .on_hover_text(t.connection.tip_mode);
-    });
+    mode_combo(ui, cx, settings);
     ui.horizontal(|ui| {
         labelled_field(ui, t.connection.local_ip, &mut settings.local_ip, FIELD_WIDTH)
             .on_hover_text(t.connection.tip_local_ip);
@@ -489,7 +504,7 @@ pub(crate) fn encoding_combo(ui: &mut egui::Ui, id: &str, encoding: &mut TextEnc
         .response
 }
 
-fn line_ending_name(t: &Texts, ending: LineEnding) -> &'static str {
+pub(crate) fn line_ending_name(t: &Texts, ending: LineEnding) -> &'static str {
     match ending {
         LineEnding::None => t.common.none,
         LineEnding::Cr => "\\r",

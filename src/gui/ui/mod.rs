@@ -4,6 +4,7 @@ pub mod automation_section;
 pub mod connection;
 pub mod find_bar;
 pub mod fonts;
+pub mod load;
 pub mod pairs;
 pub mod plot;
 pub mod receive;
@@ -73,6 +74,9 @@ pub fn tab_ui(
 ) -> Vec<TabAction> {
     let mut actions = Vec::new();
     let Tab { id, config, state } = tab;
+    if config.load_test {
+        return load::load_tab(ui, cx, config, state);
+    }
     let narrow = ui.available_width() < NARROW;
     let quick = send::QuickCommands {
         commands: &mut prefs.quick_commands,

@@ -22,7 +22,7 @@ use crate::codec::checksum::Checksum;
 use crate::codec::framing::Framing;
 use crate::vars::{Template, Values};
 
-pub use report::{Report, ReportError};
+pub use report::{Percentiles, Report, ReportError};
 pub use stats::Reason;
 
 /// The highest rate taken, per connection or in total: beyond it the numbers would be the generator's own limits.

@@ -175,6 +175,80 @@ impl Report {
         Ok(report)
     }
 
+    /// The latency distribution for a plot: (upper bound in ms, replies) per bucket, each twice as wide as the
+    /// one before (about 30 from 10 µs to an hour, however many replies).
+    pub fn latency_buckets(&self) -> Result<Vec<(f64, u64)>, ReportError> {
+        let histogram = decode(&self.histogram)?;
+        if histogram.is_empty() {
+            return Ok(Vec::new());
+        }
+        let buckets = histogram.iter_log(10, 2.0);
+        Ok(buckets
+            .map(|value| {
+                (
+                    value.value_iterated_to() as f64 / 1000.0,
+                    value.count_since_last_iteration(),
+                )
+            })
+            .collect())
+    }
+
+    /// One row per metric (`metric,value`), the same numbers as the JSON without its histograms.
+    pub fn to_csv(&self) -> String {
+        let mut rows: Vec<(String, String)> = vec![
+            ("target".into(), self.target.clone()),
+            ("protocol".into(), self.protocol.clone()),
+            ("duration_s".into(), self.duration_s.to_string()),
+            ("connections.attempted".into(), self.connections.attempted.to_string()),
+            (
+                "connections.established".into(),
+                self.connections.established.to_string(),
+            ),
+            ("connections.all_open_s".into(), self.connections.all_open_s.to_string()),
+            ("messages.sent".into(), self.messages.sent.to_string()),
+            ("messages.replies".into(), self.messages.replies.to_string()),
+            ("messages.timeouts".into(), self.messages.timeouts.to_string()),
+            ("messages.unexpected".into(), self.messages.unexpected.to_string()),
+            ("bytes.sent".into(), self.bytes.sent.to_string()),
+            ("bytes.received".into(), self.bytes.received.to_string()),
+            ("schedule_slip_ms".into(), self.schedule_slip_ms.to_string()),
+            ("udp.lost".into(), self.udp.lost.to_string()),
+            ("udp.duplicated".into(), self.udp.duplicated.to_string()),
+            ("udp.reordered".into(), self.udp.reordered.to_string()),
+        ];
+        for (name, p) in [("latency_ms", &self.latency_ms), ("connect_ms", &self.connect_ms)] {
+            for (which, value) in [
+                ("p50", p.p50),
+                ("p90", p.p90),
+                ("p99", p.p99),
+                ("p999", p.p999),
+                ("max", p.max),
+            ] {
+                rows.push((format!("{name}.{which}"), value.to_string()));
+            }
+        }
+        for (kind, reasons) in [
+            ("failed", &self.connections.failed),
+            ("dropped", &self.connections.dropped),
+        ] {
+            rows.extend(
+                reasons
+                    .iter()
+                    .map(|(why, n)| (format!("connections.{kind}.{why}"), n.to_string())),
+            );
+        }
+        let mut out = String::from("metric,value\n");
+        for (metric, value) in rows {
+            // A target is the only field that could hold a comma or quote (a host name does not, but be safe).
+            let value = match value.contains([',', '"']) {
+                true => format!("\"{}\"", value.replace('"', "\"\"")),
+                false => value,
+            };
+            out.push_str(&format!("{metric},{value}\n"));
+        }
+        out
+    }
+
     pub fn to_json(&self) -> String {
         // A struct of numbers, strings and string-keyed maps always serializes.
         serde_json::to_string_pretty(self).unwrap_or_default()
@@ -331,6 +405,31 @@ mod tests {
         ] {
             assert!(one.to_json().contains(key), "{key}");
         }
+    }
+
+    #[test]
+    fn csv_has_a_row_per_metric_and_the_histogram_buckets_count_every_reply() {
+        let mut one = report(&[1, 2, 40], 3);
+        one.connections.failed.insert("refused".into(), 2);
+        one.target = "a,\"b".into();
+        let csv = one.to_csv();
+        let rows: Vec<&str> = csv.lines().collect();
+        assert_eq!(rows[0], "metric,value");
+        for row in [
+            "target,\"a,\"\"b\"",
+            "messages.sent,3",
+            "messages.replies,3",
+            "connections.failed.refused,2",
+        ] {
+            assert!(rows.contains(&row), "{row} in {csv}");
+        }
+        let buckets = one.latency_buckets().expect("buckets");
+        assert_eq!(buckets.iter().map(|(_, n)| n).sum::<u64>(), 3);
+        let forty = buckets
+            .iter()
+            .find(|(upper, n)| *n == 1 && *upper >= 40.0)
+            .expect("a bucket holding 40 ms");
+        assert!(forty.0 < 82.0, "{buckets:?}");
     }
 
     #[test]

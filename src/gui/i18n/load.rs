@@ -1,0 +1,62 @@
+//! A load test tab: its form, Start/Stop, the live numbers and plots, and the report.
+labels! {
+    LoadLabels {
+        load_test: "压力测试", "Load test";
+        protocol: "协议", "Protocol";
+        target: "目标", "Target";
+        tip_target: "HOST:PORT 或 [IPv6]:PORT", "HOST:PORT or [IPv6]:PORT";
+        connections: "连接数", "Connections";
+        connect_rate: "建连速率/s", "Connect rate/s";
+        tip_connect_rate: "每秒新建的连接数；空：一次全部建立", "New connections per second; empty: all at once";
+        rate: "消息速率/s", "Rate/s";
+        tip_rate: "每个连接每秒的消息数；0：尽可能快", "Messages per second for each connection; 0: as fast as it can";
+        total: "速率为总计", "Rate in total";
+        tip_total: "速率平均分给所有连接", "The rate is spread over all the connections";
+        duration: "时长(s)", "Duration (s)";
+        count: "消息总数", "Count";
+        tip_limit: "时长和总数都空：直到点停止", "Neither a duration nor a count: until Stop";
+        timeout: "超时(ms)", "Timeout (ms)";
+        tip_timeout: "建连可用的时间，以及结束后等待回复的时间", "How long a connect may take, and how long replies are waited for at the end";
+        payload: "每条消息", "Message";
+        tip_payload: "可用转义和变量：{seq} {conn} {time_us} {rand:N}", "Escapes and variables: {seq} {conn} {time_us} {rand:N}";
+        hex: "HEX", "Hex";
+        frame: "回复分帧", "Reply framing";
+        tip_frame: "line、delim:HEX、len:u16be、gap:MS；空：每次读取算一条", "line, delim:HEX, len:u16be, gap:MS; empty: each read is one";
+        start: "开始", "Start";
+        stop: "停止", "Stop";
+        idle: "未运行", "not running";
+        starting: "正在启动", "starting";
+        running: "运行中", "running";
+        finished: "已结束", "finished";
+        elapsed: "已用时", "Elapsed";
+        open: "打开的连接", "Open connections";
+        sent: "已发送", "Sent";
+        replies: "回复", "Replies";
+        failed: "失败", "Failed";
+        timeouts: "超时", "Timeouts";
+        per_second: "/s", "/s";
+        report: "报告", "Report";
+        established: "已建立的连接", "Established";
+        attempted: "尝试的连接", "Attempted";
+        latency: "延迟(ms)", "Latency (ms)";
+        connect_ms: "建连时间(ms)", "Connect time (ms)";
+        bytes: "字节 发送/接收", "Bytes sent/received";
+        udp_counts: "UDP 丢失/重复/乱序", "UDP lost/duplicated/reordered";
+        slip: "调度滞后(ms)", "Schedule slip (ms)";
+        errors: "错误（按原因）", "Errors by reason";
+        reason: "原因", "Reason";
+        times: "次数", "Count";
+        connect_failed: "建连失败", "connect failed";
+        dropped: "连接中断", "dropped";
+        no_errors: "无错误", "No errors";
+        plot_rates: "消息/s", "Messages/s";
+        plot_sent: "发送", "sent";
+        plot_replies: "回复", "replies";
+        plot_latency: "延迟(ms)", "Latency (ms)";
+        plot_open: "打开的连接", "Open connections";
+        histogram: "延迟分布(ms)", "Latency histogram (ms)";
+        seconds: "秒", "s";
+        export_json: "导出 JSON", "Export JSON";
+        export_csv: "导出 CSV", "Export CSV";
+    }
+}
