@@ -6,8 +6,8 @@
 //! when stopped by a signal, after the files are finished.
 
 mod args;
-pub mod load;
 pub mod cert;
+pub mod load;
 mod plan;
 mod printer;
 mod runner;
