@@ -48,6 +48,17 @@ pub fn window_with(prefs: Prefs, tabs: Vec<TabConfig>) -> Harness<'static, Wirep
         .build_eframe(move |cc| WirepadApp::new(&cc.egui_ctx, prefs, tabs))
 }
 
+/// An English window with one tab whose view is a plain stream (no log-mode headers).
+pub fn stream_window() -> Harness<'static, WirepadApp> {
+    window(TabConfig {
+        receive: wirepad::settings::ReceiveSettings {
+            log_mode: false,
+            ..Default::default()
+        },
+        ..settings()
+    })
+}
+
 /// Steps the window until `done` holds. The engine runs on its own threads, so this is bounded polling.
 pub fn step_until(
     harness: &mut Harness<'static, WirepadApp>,
@@ -108,13 +119,7 @@ fn gbk_bytes_show_as_chinese_and_hex_re_renders_the_same_history() {
 
 #[test]
 fn the_encoding_is_chosen_in_the_window() {
-    let mut harness = window(TabConfig {
-        receive: wirepad::settings::ReceiveSettings {
-            log_mode: false,
-            ..Default::default()
-        },
-        ..settings()
-    });
+    let mut harness = stream_window();
     harness.get_by_label("Encoding").click();
     harness.run();
     harness.get_by_label("gbk").click();
@@ -616,13 +621,7 @@ mod persistence {
 #[test]
 fn find_counts_matches_in_the_history_moves_between_them_and_keeps_them_on_a_bad_regex() {
     use egui::accesskit::Role;
-    let mut harness = window(TabConfig {
-        receive: wirepad::settings::ReceiveSettings {
-            log_mode: false,
-            ..Default::default()
-        },
-        ..settings()
-    });
+    let mut harness = stream_window();
     let server = open_server(&mut harness);
     let (mut client, _) = connect(&mut harness, server);
     let text: String = (0..3000)
@@ -711,13 +710,7 @@ fn feed_history(harness: &mut Harness<'static, WirepadApp>, client: &mut TcpStre
 #[test]
 fn typing_moves_the_view_to_the_first_match_while_the_view_is_laid_out_again() {
     use egui::accesskit::Role;
-    let mut harness = window(TabConfig {
-        receive: wirepad::settings::ReceiveSettings {
-            log_mode: false,
-            ..Default::default()
-        },
-        ..settings()
-    });
+    let mut harness = stream_window();
     let server = open_server(&mut harness);
     let (mut client, _) = connect(&mut harness, server);
     let text: String = (0..60_000)
@@ -820,13 +813,7 @@ fn the_view_shows_rows_in_every_frame_while_data_floods_in() {
 /// a box.
 #[test]
 fn a_character_no_font_draws_shows_as_its_bytes() {
-    let mut harness = window(TabConfig {
-        receive: wirepad::settings::ReceiveSettings {
-            log_mode: false,
-            ..Default::default()
-        },
-        ..settings()
-    });
+    let mut harness = stream_window();
     let server = open_server(&mut harness);
     let (mut client, _) = connect(&mut harness, server);
     client.write_all("ok \u{E000}!\n".as_bytes()).expect("send");
@@ -838,13 +825,7 @@ fn a_character_no_font_draws_shows_as_its_bytes() {
 /// Issue 22.5: a byte that is not valid in the view's encoding shows as itself (`\xC4`), not as "�".
 #[test]
 fn a_malformed_byte_shows_as_its_value() {
-    let mut harness = window(TabConfig {
-        receive: wirepad::settings::ReceiveSettings {
-            log_mode: false,
-            ..Default::default()
-        },
-        ..settings()
-    });
+    let mut harness = stream_window();
     let server = open_server(&mut harness);
     let (mut client, _) = connect(&mut harness, server);
     client.write_all(b"ok \xC4 end\n").expect("send");
@@ -855,13 +836,7 @@ fn a_malformed_byte_shows_as_its_value() {
 
 #[test]
 fn the_view_shows_a_client_connecting_and_leaving() {
-    let mut harness = window(TabConfig {
-        receive: wirepad::settings::ReceiveSettings {
-            log_mode: false,
-            ..Default::default()
-        },
-        ..settings()
-    });
+    let mut harness = stream_window();
     let server = open_server(&mut harness);
     let (mut client, local) = connect(&mut harness, server);
     client.write_all(b"hi\n").expect("send");
