@@ -4,6 +4,7 @@ A row holds one metric measured on Wirepad and, where there is one, on its peer 
 whether it was met. Every benchmark module has `measure(wirepad, quick) -> list[Row]`; bench/run.py prints them
 as one table.
 """
+import argparse
 import os
 import re
 import socket
@@ -62,6 +63,15 @@ def table(rows, markdown=False):
         return "\n".join(lines)
     widths = [max(len(c[i]) for c in [head] + body) for i in range(len(head))]
     return "\n".join("  ".join(c.ljust(w) for c, w in zip(cells, widths)).rstrip() for cells in [head] + body)
+
+
+def run_part(measure):
+    """A part's own command line (`--wirepad BIN`, `--quick`): runs `measure(wirepad, quick)` and prints its rows."""
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--wirepad", default=DEFAULT_WIREPAD)
+    ap.add_argument("--quick", action="store_true")
+    a = ap.parse_args()
+    print(table(measure(a.wirepad, a.quick)))
 
 
 def say(name, message):

@@ -12,7 +12,6 @@
 
   python3 bench/load.py [--wirepad PATH] [--quick]
 """
-import argparse
 import json
 import os
 import shutil
@@ -22,7 +21,7 @@ import subprocess
 import threading
 import time
 
-from common import DEFAULT_WIREPAD, Row, at_most, ready_addr, say, spawn, stop, table
+from common import Row, at_most, ready_addr, say, spawn, stop, run_part
 
 
 def run_load(wirepad, args, timeout=120):
@@ -206,13 +205,5 @@ def measure(wirepad, quick=False):
         connections(wirepad, 1000 if quick else 10_000) + [honesty(wirepad), stop_time(wirepad)]
 
 
-def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--wirepad", default=DEFAULT_WIREPAD)
-    ap.add_argument("--quick", action="store_true")
-    a = ap.parse_args()
-    print(table(measure(a.wirepad, a.quick)))
-
-
 if __name__ == "__main__":
-    main()
+    run_part(measure)

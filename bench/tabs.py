@@ -5,13 +5,12 @@ counting and logging; the frame-time goal is the load issue's (UI work per frame
 
   python3 bench/tabs.py [--wirepad PATH] [--quick]
 """
-import argparse
 import socket
 import tempfile
 import threading
 import time
 
-from common import DEFAULT_WIREPAD, at_most, listening_ports, say, table
+from common import at_most, listening_ports, say, run_part
 from window import Display, Window, flooded
 
 TABS = 20
@@ -72,13 +71,5 @@ def measure(wirepad, quick=False):
     return rows
 
 
-def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--wirepad", default=DEFAULT_WIREPAD)
-    ap.add_argument("--quick", action="store_true")
-    a = ap.parse_args()
-    print(table(measure(a.wirepad, a.quick)))
-
-
 if __name__ == "__main__":
-    main()
+    run_part(measure)
