@@ -12,6 +12,7 @@ use super::run::{Driver, Run};
 use super::stats::Reason;
 use crate::codec::framing::{End, Framer, Framing};
 use crate::net::platform;
+use crate::net::tcp_client::connect_outcome;
 
 /// Bytes queued for one connection before its generator waits for the kernel to take them.
 const OUT_LIMIT: usize = 1 << 20;
@@ -112,13 +113,10 @@ impl Tcp {
     /// A connect finished one way or the other (or the event was early: nothing happens).
     fn connecting_event(&mut self, run: &mut Run, index: usize, now: Instant) {
         let Some(conn) = self.conns[index].as_mut() else { return };
-        let error = match conn.stream.peer_addr() {
+        let error = match connect_outcome(&conn.stream) {
             Ok(_) => None,
-            Err(error) if error.kind() == io::ErrorKind::NotConnected => match conn.stream.take_error() {
-                Ok(None) => return,
-                Ok(Some(error)) | Err(error) => Some(error),
-            },
-            Err(error) => Some(conn.stream.take_error().ok().flatten().unwrap_or(error)),
+            Err(error) if error.kind() == io::ErrorKind::NotConnected => return,
+            Err(error) => Some(error),
         };
         if let Some(error) = error {
             self.conns[index] = None;
