@@ -79,8 +79,8 @@ impl ViewOptions {
 
 impl ViewOptions {
     /// Decodes `bytes` into `out`; where malformed sequences are if this view shows their bytes.
-    pub(super) fn decode(&self, decoder: &mut StreamDecoder, bytes: &[u8], out: &mut String) -> Vec<Malformed> {
-        let mut malformed = Vec::new();
+    pub(super) fn decode(&self, decoder: &mut StreamDecoder, bytes: &[u8], out: &mut String) -> Malformed {
+        let mut malformed = Malformed::default();
         if self.escape_malformed {
             decoder.decode_marking(bytes, out, &mut malformed);
         } else {
@@ -96,8 +96,8 @@ pub(super) trait Sink {
     fn start(&mut self);
     fn push(&mut self, text: &str);
     fn push_hex(&mut self, bytes: &[u8]);
-    /// A malformed sequence's bytes, as escapes.
-    fn push_malformed(&mut self, escapes: &str);
+    /// A malformed sequence's bytes, shown as escapes.
+    fn push_malformed(&mut self, bytes: &[u8]);
 }
 
 /// Indexing only counts rows.
@@ -114,7 +114,7 @@ impl Sink for u64 {
 
     fn push_hex(&mut self, _: &[u8]) {}
 
-    fn push_malformed(&mut self, _: &str) {}
+    fn push_malformed(&mut self, _: &[u8]) {}
 }
 
 impl Rendered {
@@ -159,12 +159,17 @@ impl Sink for Rendered {
         self.current().push_str(&to_hex(bytes));
     }
 
-    fn push_malformed(&mut self, escapes: &str) {
+    fn push_malformed(&mut self, bytes: &[u8]) {
         let row = self.rows.len();
         let text = self.current();
         let start = text.len();
-        text.push_str(escapes);
-        self.malformed.push((row, start..start + escapes.len()));
+        text.extend(bytes.iter().flat_map(|&byte| escaped(byte)).map(char::from));
+        let end = text.len();
+        // Sequences side by side are one range: one colour change, not one per sequence, for the window to lay out.
+        match self.malformed.last_mut() {
+            Some((on, range)) if *on == row && range.end == start => range.end = end,
+            _ => self.malformed.push((row, start..end)),
+        }
     }
 }
 
@@ -214,8 +219,7 @@ impl Line {
         if !self.open {
             self.start(sink);
         }
-        let escapes: String = bytes.iter().flat_map(|&byte| escaped(byte)).map(char::from).collect();
-        sink.push_malformed(&escapes);
+        sink.push_malformed(bytes);
     }
 
     /// Ends the current row; a line with nothing on it becomes an empty row.
@@ -235,7 +239,7 @@ impl Line {
         &mut self,
         sink: &mut impl Sink,
         text: &str,
-        malformed: &[Malformed],
+        malformed: &Malformed,
         mut after_cr: bool,
         columns: usize,
     ) -> bool {
@@ -254,9 +258,7 @@ impl Line {
                 self.width = 0;
                 continue;
             }
-            let bytes = malformed
-                .next_if(|sequence| sequence.at == i)
-                .map(|sequence| &sequence.bytes);
+            let bytes = malformed.next_if(|&(at, _)| at == i).map(|(_, bytes)| bytes);
             let escape = bytes.is_some() || (ch.is_control() && ch != '\t');
             let ch_width = match bytes {
                 Some(bytes) => ESCAPE_WIDTH * bytes.len(),

@@ -141,6 +141,9 @@ fn malformed_bytes_show_as_marked_escapes_in_the_window_only() {
     // Valid text that holds a U+FFFD of its own keeps it.
     let (_, view) = build(&window(&STREAM), &[(Rx, A, b"\xEF\xBF\xBD\xFF")]);
     assert_eq!(shown(&view), [("\u{FFFD}\\xFF".to_owned(), vec![3..7])]);
+    // Sequences side by side are one marked range (random bytes are mostly such runs): FF, then C3 cut short.
+    let (_, view) = build(&window(&STREAM), &[(Rx, A, b"a\xFF\xC3b")]);
+    assert_eq!(shown(&view), [("a\\xFF\\xC3b".to_owned(), vec![1..9])]);
 }
 
 #[test]

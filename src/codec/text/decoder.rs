@@ -4,11 +4,33 @@ use super::family::Family;
 use super::fast::{PairTable, decode_utf8};
 use super::{Carry, feed};
 
-/// A malformed sequence in decoded text: the U+FFFD at byte `at` of the text stands for `bytes`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// The malformed sequences of decoded text: where each one's U+FFFD is in the text, and the bytes it stands for.
+/// All the bytes share one buffer, so random input (a malformed sequence every few bytes) costs no allocation each.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Malformed {
-    pub at: usize,
-    pub bytes: Vec<u8>,
+    /// (the U+FFFD's byte offset in the text, where its bytes end in `bytes`), in text order.
+    marks: Vec<(usize, usize)>,
+    bytes: Vec<u8>,
+}
+
+impl Malformed {
+    fn push(&mut self, at: usize, bytes: &[u8]) {
+        self.bytes.extend_from_slice(bytes);
+        self.marks.push((at, self.bytes.len()));
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.marks.is_empty()
+    }
+
+    /// Each sequence in text order: where its U+FFFD is, and its bytes.
+    pub fn iter(&self) -> impl Iterator<Item = (usize, &[u8])> + '_ {
+        let starts = std::iter::once(0).chain(self.marks.iter().map(|&(_, end)| end));
+        self.marks
+            .iter()
+            .zip(starts)
+            .map(|(&(at, end), start)| (at, &self.bytes[start..end]))
+    }
 }
 
 /// Decodes one byte stream chunk by chunk. BOMs are data here, not hints: a debugging tool
@@ -74,12 +96,57 @@ impl StreamDecoder {
     }
 
     /// Like [`decode_into`](Self::decode_into), and says where in `out` malformed sequences are, for a view
-    /// that shows their bytes. Text without U+FFFD takes the fast path alone; other text is decoded once more
-    /// without replacement (ISO-2022-JP, whose mode cannot be decoded again, is not marked).
-    pub fn decode_marking(&mut self, bytes: &[u8], out: &mut String, malformed: &mut Vec<Malformed>) {
+    /// that shows their bytes. UTF-8 is marked in the one pass; in other encodings text without U+FFFD takes
+    /// the fast path alone, and other text is decoded once more without replacement (ISO-2022-JP, whose mode
+    /// cannot be decoded again, is not marked).
+    pub fn decode_marking(&mut self, bytes: &[u8], out: &mut String, malformed: &mut Malformed) {
+        if bytes.is_empty() {
+            return;
+        }
+        match self.family {
+            Family::Utf8 => self.mark_utf8(bytes, out, malformed),
+            Family::Stateful => self.decode_into(bytes, out),
+            _ => self.mark_with_encoding_rs(bytes, out, malformed),
+        }
+    }
+
+    /// The standard library's chunks are the same maximal subparts encoding_rs replaces.
+    fn mark_utf8(&mut self, bytes: &[u8], out: &mut String, malformed: &mut Malformed) {
+        if self.carry.len == 0
+            && let Ok(text) = std::str::from_utf8(bytes)
+        {
+            return out.push_str(text);
+        }
+        let joined;
+        let input = if self.carry.len == 0 {
+            bytes
+        } else {
+            joined = [self.carry.as_slice(), bytes].concat();
+            &joined
+        };
+        self.carry = Carry::default();
+        let mut chunks = input.utf8_chunks().peekable();
+        while let Some(chunk) = chunks.next() {
+            out.push_str(chunk.valid());
+            let invalid = chunk.invalid();
+            if invalid.is_empty() {
+                continue;
+            }
+            let unfinished = std::str::from_utf8(invalid).is_err_and(|error| error.error_len().is_none());
+            if chunks.peek().is_none() && unfinished {
+                // The next chunk may complete it.
+                self.carry = Carry::tail_of(&[], invalid, invalid.len());
+            } else {
+                malformed.push(out.len(), invalid);
+                out.push(char::REPLACEMENT_CHARACTER);
+            }
+        }
+    }
+
+    pub(super) fn mark_with_encoding_rs(&mut self, bytes: &[u8], out: &mut String, malformed: &mut Malformed) {
         let (start, carry) = (out.len(), self.carry);
         self.decode_into(bytes, out);
-        if matches!(self.family, Family::Stateful) || !out[start..].contains(char::REPLACEMENT_CHARACTER) {
+        if !out[start..].contains(char::REPLACEMENT_CHARACTER) {
             return;
         }
         out.truncate(start);
@@ -101,8 +168,7 @@ impl StreamDecoder {
                 // The malformed bytes end `extra` bytes before what was consumed.
                 DecoderResult::Malformed(len, extra) => {
                     let end = read.saturating_sub(usize::from(extra));
-                    let bytes = input[end.saturating_sub(usize::from(len))..end].to_vec();
-                    malformed.push(Malformed { at: out.len(), bytes });
+                    malformed.push(out.len(), &input[end.saturating_sub(usize::from(len))..end]);
                     out.push(char::REPLACEMENT_CHARACTER);
                 }
             }

@@ -374,3 +374,68 @@ fn carries_only_unfinished_characters() {
         assert_eq!(decoder.carry().as_slice(), held, "{name} {chunk:02X?}");
     }
 }
+
+/// `chunks` decoded with marks, each chunk by a decoder resumed from the last one's carry (as the view does);
+/// `generic` marks UTF-8 the way the other encodings are, for comparison.
+fn marked(encoding: TextEncoding, chunks: &[Vec<u8>], generic: bool) -> (String, Malformed) {
+    let (mut text, mut malformed, mut carry) = (String::new(), Malformed::default(), Carry::default());
+    for chunk in chunks {
+        let mut decoder = encoding.resume(carry);
+        if generic {
+            decoder.mark_with_encoding_rs(chunk, &mut text, &mut malformed);
+        } else {
+            decoder.decode_marking(chunk, &mut text, &mut malformed);
+        }
+        carry = decoder.carry();
+    }
+    (text, malformed)
+}
+
+proptest! {
+    /// Marking changes no text, and every marked U+FFFD is one (the view shows its bytes instead). UTF-8 is
+    /// marked in one pass of its own: its marks are the ones encoding_rs gives, and with them the text gives
+    /// back every byte that came in, however the input was cut.
+    #[test]
+    fn marks_say_which_bytes_each_replacement_stands_for(
+        pieces in mixed_input(),
+        cuts in proptest::collection::vec(any::<usize>(), 0..8),
+        noise in proptest::collection::vec(any::<u8>(), 0..64),
+    ) {
+        for name in STREAMED {
+            let encoding = enc(name);
+            let mut bytes = materialize(encoding, &pieces);
+            bytes.extend(&noise);
+            let chunks = split(&bytes, &cuts);
+            let (text, malformed) = marked(encoding, &chunks, false);
+            let mut plain = String::new();
+            let mut carry = Carry::default();
+            for chunk in &chunks {
+                let mut decoder = encoding.resume(carry);
+                decoder.decode_into(chunk, &mut plain);
+                carry = decoder.carry();
+            }
+            prop_assert_eq!(&text, &plain, "{} {:02X?}", name, chunks);
+            for (at, sequence) in malformed.iter() {
+                prop_assert!(text[at..].starts_with(char::REPLACEMENT_CHARACTER), "{} at {}", name, at);
+                prop_assert!(!sequence.is_empty());
+            }
+        }
+        let utf8 = enc("utf-8");
+        let mut bytes = materialize(utf8, &pieces);
+        bytes.extend(&noise);
+        let chunks = split(&bytes, &cuts);
+        let (text, malformed) = marked(utf8, &chunks, false);
+        prop_assert_eq!(&malformed, &marked(utf8, &chunks, true).1, "{:02X?}", chunks);
+        let mut given_back = Vec::new();
+        let mut marks = malformed.iter().peekable();
+        for (i, ch) in text.char_indices() {
+            match marks.next_if(|&(at, _)| at == i) {
+                Some((_, sequence)) => given_back.extend_from_slice(sequence),
+                None => given_back.extend_from_slice(ch.encode_utf8(&mut [0; 4]).as_bytes()),
+            }
+        }
+        let unfinished = bytes.len() - given_back.len();
+        prop_assert!(unfinished <= 3);
+        prop_assert_eq!(&given_back[..], &bytes[..given_back.len()], "{:02X?}", chunks);
+    }
+}
