@@ -215,6 +215,15 @@ fn main() {
         rss_mb()
     );
     flood("text", ViewOptions::default(), idle);
+    // As the window shows text: malformed bytes as escapes (random bytes are mostly malformed in UTF-8).
+    flood(
+        "shown",
+        ViewOptions {
+            escape_malformed: true,
+            ..ViewOptions::default()
+        },
+        idle,
+    );
     flood(
         "hex",
         ViewOptions {
