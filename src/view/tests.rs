@@ -147,6 +147,22 @@ fn malformed_bytes_show_as_marked_escapes_in_the_window_only() {
 }
 
 #[test]
+fn iso_2022_jp_shows_the_bytes_it_cannot_decode_too() {
+    let options = ViewOptions {
+        encoding: "iso-2022-jp".parse().expect("offered"),
+        escape_malformed: true,
+        ..STREAM
+    };
+    // 亜 in JIS X 0208 between the mode switches, then a byte no mode has.
+    let (_, view) = build(&options, &[(Rx, A, b"\x1b$B\x30\x21\x1b(B ok \xC4 end")]);
+    let rows: Vec<_> = all_rows(&view)
+        .into_iter()
+        .map(|row| (row.text, row.malformed))
+        .collect();
+    assert_eq!(rows, [("亜 ok \\xC4 end".to_owned(), vec![7..11])]);
+}
+
+#[test]
 fn a_read_kept_as_pieces_shows_as_the_one_read_it_was() {
     // 你 in GBK, after one byte: a piece boundary falls inside a character.
     let mut read = vec![b'x'];

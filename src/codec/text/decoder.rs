@@ -33,6 +33,31 @@ impl Malformed {
     }
 }
 
+/// Decodes `input` without replacement, noting each malformed sequence's bytes where its U+FFFD goes. A sequence
+/// begun in an earlier input (held by a stateful decoder) is marked with the bytes of this one only.
+fn mark(decoder: &mut Decoder, input: &[u8], out: &mut String, malformed: &mut Malformed) {
+    let mut read = 0;
+    loop {
+        let rest = &input[read..];
+        let needed = decoder
+            .max_utf8_buffer_length_without_replacement(rest.len())
+            .unwrap_or(rest.len());
+        out.reserve(needed);
+        let (result, consumed) = decoder.decode_to_string_without_replacement(rest, out, false);
+        read += consumed;
+        match result {
+            DecoderResult::InputEmpty => return,
+            DecoderResult::OutputFull => {}
+            // The malformed bytes end `extra` bytes before what was consumed.
+            DecoderResult::Malformed(len, extra) => {
+                let end = read.saturating_sub(usize::from(extra));
+                malformed.push(out.len(), &input[end.saturating_sub(usize::from(len))..end]);
+                out.push(char::REPLACEMENT_CHARACTER);
+            }
+        }
+    }
+}
+
 /// Decodes one byte stream chunk by chunk. BOMs are data here, not hints: a debugging tool
 /// shows what arrived and must not switch encodings behind the user's back.
 ///
@@ -57,6 +82,12 @@ impl StreamDecoder {
         }
     }
 
+    /// ISO-2022-JP's decoder, which keeps its mode from chunk to chunk.
+    fn stateful(&mut self) -> &mut Decoder {
+        self.stateful
+            .get_or_insert_with(|| self.encoding.new_decoder_without_bom_handling())
+    }
+
     /// Decodes the next chunk; an incomplete trailing character waits for the next call.
     /// Malformed sequences become U+FFFD.
     pub fn decode(&mut self, bytes: &[u8]) -> String {
@@ -74,12 +105,7 @@ impl StreamDecoder {
         }
         match self.family {
             Family::Utf8 => decode_utf8(&mut self.carry, bytes, out),
-            Family::Stateful => {
-                let decoder = self
-                    .stateful
-                    .get_or_insert_with(|| self.encoding.new_decoder_without_bom_handling());
-                feed(decoder, bytes, out, false);
-            }
+            Family::Stateful => feed(self.stateful(), bytes, out, false),
             family => {
                 if let Some(table) = PairTable::of(self.encoding) {
                     return table.decode(family, &mut self.carry, bytes, out);
@@ -96,16 +122,16 @@ impl StreamDecoder {
     }
 
     /// Like [`decode_into`](Self::decode_into), and says where in `out` malformed sequences are, for a view
-    /// that shows their bytes. UTF-8 is marked in the one pass; in other encodings text without U+FFFD takes
-    /// the fast path alone, and other text is decoded once more without replacement (ISO-2022-JP, whose mode
-    /// cannot be decoded again, is not marked).
+    /// that shows their bytes. UTF-8 and ISO-2022-JP are marked in the one pass; in other encodings text
+    /// without U+FFFD takes the fast path alone, and other text is decoded once more without replacement.
     pub fn decode_marking(&mut self, bytes: &[u8], out: &mut String, malformed: &mut Malformed) {
         if bytes.is_empty() {
             return;
         }
         match self.family {
             Family::Utf8 => self.mark_utf8(bytes, out, malformed),
-            Family::Stateful => self.decode_into(bytes, out),
+            // ISO-2022-JP's mode cannot be decoded again: its own decoder marks as it goes.
+            Family::Stateful => mark(self.stateful(), bytes, out, malformed),
             _ => self.mark_with_encoding_rs(bytes, out, malformed),
         }
     }
@@ -152,27 +178,12 @@ impl StreamDecoder {
         out.truncate(start);
         let input = [carry.as_slice(), bytes].concat();
         // Ends holding the same unfinished character the fast path left in the carry.
-        let mut decoder = self.encoding.new_decoder_without_bom_handling();
-        let mut read = 0;
-        loop {
-            let rest = &input[read..];
-            let needed = decoder
-                .max_utf8_buffer_length_without_replacement(rest.len())
-                .unwrap_or(rest.len());
-            out.reserve(needed);
-            let (result, consumed) = decoder.decode_to_string_without_replacement(rest, out, false);
-            read += consumed;
-            match result {
-                DecoderResult::InputEmpty => return,
-                DecoderResult::OutputFull => {}
-                // The malformed bytes end `extra` bytes before what was consumed.
-                DecoderResult::Malformed(len, extra) => {
-                    let end = read.saturating_sub(usize::from(extra));
-                    malformed.push(out.len(), &input[end.saturating_sub(usize::from(len))..end]);
-                    out.push(char::REPLACEMENT_CHARACTER);
-                }
-            }
-        }
+        mark(
+            &mut self.encoding.new_decoder_without_bom_handling(),
+            &input,
+            out,
+            malformed,
+        );
     }
 
     /// What this decoder holds between chunks; [`TextEncoding::resume`] continues from it.
