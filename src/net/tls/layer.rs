@@ -100,10 +100,11 @@ impl TlsLayer {
         self
     }
 
-    /// Queues a close_notify (once, and not after a failure), so the peer sees a clean end of the TLS session
-    /// rather than a truncation; `flush` writes it.
+    /// Queues a close_notify (once, and neither after a failure nor before the handshake is done: a peer that never
+    /// finished it gets no alert), so the peer sees a clean end of the TLS session rather than a truncation;
+    /// `flush` writes it.
     pub fn close_notify(&mut self) {
-        if !self.ended {
+        if !self.ended && !self.session.is_handshaking() {
             self.ended = true;
             self.session.send_close_notify();
         }

@@ -102,6 +102,12 @@ pub(super) fn failure_words(error: &Error, first: &[u8]) -> String {
             "no TLS version in common (see --tls-versions)".into()
         }
         Error::PeerIncompatible(PeerIncompatible::NoCipherSuitesInCommon) => "no cipher suite in common".into(),
+        // A TLS 1.2 peer offering only RSA key exchange (AES128-SHA, …) sends no groups at all.
+        Error::PeerIncompatible(PeerIncompatible::NoKxGroupsInCommon) => {
+            "no cipher suite in common: the peer offers no key exchange rustls speaks (ECDHE with X25519, P-256 or \
+             P-384; RSA key exchange is not spoken)"
+                .into()
+        }
         Error::AlertReceived(AlertDescription::HandshakeFailure) => {
             "the peer ended the handshake (handshake_failure: often no cipher suite or version in common)".into()
         }
