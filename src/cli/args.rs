@@ -296,22 +296,25 @@ impl RelayArgs {
     /// --tls-versions and --keylog to both. --ca is the upstream's trust anchors; the listen leg asks clients for
     /// a certificate against it only when told to (--require-client-cert) or when it is the only TLS leg, as
     /// tcp-server does, so that verifying the upstream does not make the relay ask its clients for certificates.
-    pub fn tls_legs(&self) -> (Option<TlsSpec>, Option<TlsSpec>) {
+    pub fn tls_legs(&self) -> (Option<Box<TlsSpec>>, Option<Box<TlsSpec>>) {
         let spec = self.tls.spec();
         let legs = &self.tls_legs;
         let listen = legs.tls_listen.then(|| TlsSpec {
-            ca: spec.ca.clone().filter(|_| spec.require_client_cert || !legs.tls_upstream),
+            ca: spec
+                .ca
+                .clone()
+                .filter(|_| spec.require_client_cert || !legs.tls_upstream),
             sni: None,
             no_sni: false,
             client_cert: None,
             ..spec.clone()
         });
-        let upstream = legs.tls_upstream.then(|| TlsSpec {
+        let upstream = legs.tls_upstream.then_some(TlsSpec {
             cert: None,
             require_client_cert: false,
             ..spec
         });
-        (listen, upstream)
+        (listen.map(Box::new), upstream.map(Box::new))
     }
 
     /// A TLS option given for a leg that does not speak TLS: it would do nothing.
@@ -328,7 +331,10 @@ impl RelayArgs {
             (tls.client_cert.is_some(), "--client-cert"),
         ];
         let misfit = |options: &[(bool, &'static str)], leg_on: bool| {
-            options.iter().find(|(given, _)| *given && !leg_on).map(|(_, option)| *option)
+            options
+                .iter()
+                .find(|(given, _)| *given && !leg_on)
+                .map(|(_, option)| *option)
         };
         if let Some(option) = misfit(&listen_only, legs.tls_listen) {
             return Some(format!(

@@ -725,8 +725,15 @@ fn openssl_s_client_through_a_relay_with_tls_listen_to_a_plaintext_upstream() {
     let (crt, key) = new_cert(dir.path(), "relay", "localhost");
     let upstream = TcpListener::bind("127.0.0.1:0").expect("bind");
     let up_addr = upstream.local_addr().expect("addr");
-    let (relay, listen) = tls_relay(up_addr, &["--tls-listen", "--cert", path(&crt), "--key", path(&key), "-q"]);
-    assert!(relay.stderr_line().starts_with("TLS: presenting the certificate: CN=localhost"));
+    let (relay, listen) = tls_relay(
+        up_addr,
+        &["--tls-listen", "--cert", path(&crt), "--key", path(&key), "-q"],
+    );
+    assert!(
+        relay
+            .stderr_line()
+            .starts_with("TLS: presenting the certificate: CN=localhost")
+    );
     let target = listen.to_string();
     let mut client = OpenSsl::start(&[
         "s_client",
@@ -758,7 +765,16 @@ fn a_plaintext_client_through_a_relay_with_tls_upstream_to_openssl_s_server() {
     let (mut server, addr) = OpenSsl::server(&["-cert", path(&crt), "-key", path(&key), "-alpn", "h2"]);
     let (relay, listen) = tls_relay(
         addr,
-        &["--tls-upstream", "--ca", path(&crt), "--verify", "strict", "--alpn", "h2", "-q"],
+        &[
+            "--tls-upstream",
+            "--ca",
+            path(&crt),
+            "--verify",
+            "strict",
+            "--alpn",
+            "h2",
+            "-q",
+        ],
     );
     let mut client = TcpStream::connect(listen).expect("connect");
     client.set_read_timeout(Some(TIMEOUT)).expect("timeout");
@@ -767,7 +783,10 @@ fn a_plaintext_client_through_a_relay_with_tls_upstream_to_openssl_s_server() {
     server.write("tls out\n");
     assert_eq!(crate::support::read_exactly(&mut client, 8), b"tls out\n");
     let line = handshake_line(&relay);
-    assert!(line.starts_with(&format!("TLS with upstream {addr}: TLS 1.3")), "{line}");
+    assert!(
+        line.starts_with(&format!("TLS with upstream {addr}: TLS 1.3")),
+        "{line}"
+    );
     assert!(line.contains("ALPN h2") && line.ends_with(": verified"), "{line}");
 }
 
@@ -785,9 +804,17 @@ fn both_relay_legs_speak_tls_and_a_mebibyte_comes_back_byte_exact() {
     let mut lines = relay.stderr_until("TLS with ");
     lines.extend(relay.stderr_until("TLS with "));
     let handshakes: Vec<&String> = lines.iter().filter(|line| line.starts_with("TLS with ")).collect();
-    assert!(handshakes.iter().any(|line| line.starts_with("TLS with client 127.0.0.1:")), "{handshakes:?}");
+    assert!(
+        handshakes
+            .iter()
+            .any(|line| line.starts_with("TLS with client 127.0.0.1:")),
+        "{handshakes:?}"
+    );
     let upstream = format!("TLS with upstream {echo_addr}: ");
-    assert!(handshakes.iter().any(|line| line.starts_with(&upstream)), "{handshakes:?}");
+    assert!(
+        handshakes.iter().any(|line| line.starts_with(&upstream)),
+        "{handshakes:?}"
+    );
 }
 
 /// The relay's pcap has both legs' records and both legs' secrets: tshark decrypts each conversation alone.
@@ -802,7 +829,17 @@ fn a_tls_relays_pcap_decrypts_on_both_legs() {
     let echo_addr = echo.ready("listening on ");
     let (relay, listen) = tls_relay(
         echo_addr,
-        &["--tls-listen", "--tls-upstream", "--verify", "off", "-q", "--pcap", path(&pcap), "--quit-after-bytes", "32"],
+        &[
+            "--tls-listen",
+            "--tls-upstream",
+            "--verify",
+            "off",
+            "-q",
+            "--pcap",
+            path(&pcap),
+            "--quit-after-bytes",
+            "32",
+        ],
     );
     let client = Wirepad::start(&[
         "tcp-client",
@@ -819,7 +856,10 @@ fn a_tls_relays_pcap_decrypts_on_both_legs() {
     assert_eq!(client.finish().code, Some(0));
     assert_eq!(relay.finish().code, Some(0));
     let raw = std::fs::read(&pcap).expect("pcap written");
-    assert!(!raw.windows(11).any(|w| w == b"secret-path"), "the plaintext is not on the wire");
+    assert!(
+        !raw.windows(11).any(|w| w == b"secret-path"),
+        "the plaintext is not on the wire"
+    );
     for stream in ["0", "1"] {
         let follow = format!("follow,tls,ascii,{stream}");
         let shown = crate::export::tshark(&["-r", path(&pcap), "-q", "-z", &follow]);
@@ -863,7 +903,9 @@ fn a_plaintext_upstream_ends_the_pair_of_a_tls_upstream_leg_naming_the_client() 
     let said = relay.stderr_until("speaks no TLS").pop().expect("line");
     let client_addr = client.local_addr().expect("addr");
     assert!(
-        said.starts_with(&format!("error: client {client_addr}: TLS with {up_addr}: the peer speaks no TLS")),
+        said.starts_with(&format!(
+            "error: client {client_addr}: TLS with {up_addr}: the peer speaks no TLS"
+        )),
         "{said}"
     );
     client.set_read_timeout(Some(TIMEOUT)).expect("timeout");
@@ -880,7 +922,10 @@ fn a_client_that_never_finishes_its_handshake_is_closed_at_the_relays_connect_ti
     let mut silent = TcpStream::connect(listen).expect("connect");
     let (_up, _) = accept_within(&upstream);
     let said = relay.stderr_until("no TLS handshake").pop().expect("line");
-    assert!(said.ends_with("no TLS handshake within 300 ms: the peer sent nothing"), "{said}");
+    assert!(
+        said.ends_with("no TLS handshake within 300 ms: the peer sent nothing"),
+        "{said}"
+    );
     silent.set_read_timeout(Some(TIMEOUT)).expect("timeout");
     assert!(crate::support::read_to_end_or_reset(&mut silent).is_empty());
 }
@@ -894,7 +939,10 @@ fn a_tls_server_closes_a_client_that_never_finishes_its_handshake() {
     let mut silent = TcpStream::connect(addr).expect("connect");
     silent.write_all(&[22, 3, 1]).expect("the start of a record");
     let said = server.stderr_until("no TLS handshake").pop().expect("line");
-    assert!(said.ends_with("no TLS handshake within 10000 ms: the peer did not finish it"), "{said}");
+    assert!(
+        said.ends_with("no TLS handshake within 10000 ms: the peer did not finish it"),
+        "{said}"
+    );
     assert!(started.elapsed() >= wirepad::net::tls::SERVER_HANDSHAKE_TIMEOUT);
     silent.set_read_timeout(Some(TIMEOUT)).expect("timeout");
     let _ = crate::support::read_to_end_or_reset(&mut silent);
@@ -957,7 +1005,17 @@ fn no_cipher_suite_in_common_is_said_in_words_both_ways() {
     let dir = tempfile::tempdir().expect("dir");
     let (crt, key) = (dir.path().join("rsa.crt"), dir.path().join("rsa.key"));
     let made = Command::new("openssl")
-        .args(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=localhost", "-days", "2"])
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-subj",
+            "/CN=localhost",
+            "-days",
+            "2",
+        ])
         .args(["-keyout", path(&key), "-out", path(&crt)])
         .output()
         .expect("openssl req");
@@ -986,7 +1044,17 @@ fn a_certificate_signed_by_a_new_ca_verifies_strictly_with_that_ca() {
     let dir = tempfile::tempdir().expect("dir");
     let (leaf, ca) = (dir.path().join("leaf"), dir.path().join("ca"));
     let out = Command::new(env!("CARGO_BIN_EXE_wirepad"))
-        .args(["cert", "new", "--cn", "localhost", "--san", "localhost", "--san", "127.0.0.1", "--out"])
+        .args([
+            "cert",
+            "new",
+            "--cn",
+            "localhost",
+            "--san",
+            "localhost",
+            "--san",
+            "127.0.0.1",
+            "--out",
+        ])
         .arg(&leaf)
         .arg("--ca-out")
         .arg(&ca)
@@ -1024,7 +1092,10 @@ fn a_certificate_signed_by_a_new_ca_verifies_strictly_with_that_ca() {
         "signed",
     ]);
     let line = handshake_line(&client);
-    assert!(line.contains("certificate CN=localhost (") && line.ends_with(": verified"), "{line}");
+    assert!(
+        line.contains("certificate CN=localhost (") && line.ends_with(": verified"),
+        "{line}"
+    );
     client.stdout_until(b"signed");
     // The leaf alone is no trust anchor: strict refuses it.
     let refused = Wirepad::start(&[

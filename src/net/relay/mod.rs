@@ -72,11 +72,12 @@ pub struct Config {
     pub connect_timeout: Duration,
     /// `Some`: relay datagrams, and forget a client after this long without one either way.
     pub udp_idle: Option<Duration>,
-    /// TLS towards the clients (the relay is their server; its server-side options).
-    pub tls_listen: Option<TlsSpec>,
+    /// TLS towards the clients (the relay is their server; its server-side options). Boxed, as the other leg's,
+    /// so that a `Mode` stays small.
+    pub tls_listen: Option<Box<TlsSpec>>,
     /// TLS towards the upstream (the relay is its client; its client-side options). Each leg's handshake has
     /// `connect_timeout` from the moment its pair opens.
-    pub tls_upstream: Option<TlsSpec>,
+    pub tls_upstream: Option<Box<TlsSpec>>,
 }
 
 impl Config {

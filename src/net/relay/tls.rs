@@ -25,11 +25,11 @@ pub(super) struct RelayTls {
 impl RelayTls {
     /// Reads the files (or makes the self-signed certificate) before anything listens: bad input starts nothing.
     pub fn build(config: &Config) -> Result<RelayTls, NetError> {
-        let listen = match &config.tls_listen {
+        let listen = match config.tls_listen.as_deref() {
             Some(spec) => Some(ServerTls::build(spec, config.listen)?),
             None => None,
         };
-        let upstream = config.tls_upstream.as_ref().map(ClientTls::build).transpose()?;
+        let upstream = config.tls_upstream.as_deref().map(ClientTls::build).transpose()?;
         Ok(RelayTls {
             listen,
             upstream: upstream.map(Arc::new),

@@ -179,6 +179,10 @@ mod tests {
             leg: Some("upstream"),
             ..handshake
         };
-        assert!(upstream.to_string().starts_with("TLS with upstream 127.0.0.1:443: TLSv1_3, "));
+        assert!(
+            upstream
+                .to_string()
+                .starts_with("TLS with upstream 127.0.0.1:443: TLSv1_3, ")
+        );
     }
 }
