@@ -549,6 +549,54 @@ fn bad_tls_input_is_exit_2_with_one_line_naming_it() {
             ],
             format!("--key {}: holds no private key", crt.display()),
         ),
+        // A relay's options go to one leg or both: one for a leg that is off does nothing, and is refused.
+        (
+            vec!["relay", "127.0.0.1:0", "127.0.0.1:9", "--udp", "--tls-upstream"],
+            "--tls-upstream".into(),
+        ),
+        (
+            vec![
+                "relay",
+                "127.0.0.1:0",
+                "127.0.0.1:9",
+                "--tls-upstream",
+                "--cert",
+                path(&crt),
+                "--key",
+                path(&key),
+            ],
+            "--cert is for --tls-listen".into(),
+        ),
+        (
+            vec![
+                "relay",
+                "127.0.0.1:0",
+                "127.0.0.1:9",
+                "--tls-listen",
+                "--verify",
+                "strict",
+            ],
+            "--verify is for --tls-upstream".into(),
+        ),
+        (
+            vec!["relay", "127.0.0.1:0", "127.0.0.1:9", "--sni", "example.com"],
+            "--tls-listen|--tls-upstream".into(),
+        ),
+        (
+            vec![
+                "relay",
+                "127.0.0.1:0",
+                "127.0.0.1:9",
+                "--tls-upstream",
+                "--ca",
+                path(&empty),
+            ],
+            format!("--ca {}: holds no certificate", empty.display()),
+        ),
+        (
+            vec!["gui", "relay", "127.0.0.1:0", "127.0.0.1:9", "--tls-listen"],
+            "--tls-listen/--tls-upstream is for the command line only".into(),
+        ),
     ];
     for (args, named) in cases {
         let done = Wirepad::start(&args).finish();
