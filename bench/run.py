@@ -12,7 +12,9 @@ rules vs none), search (find in a 64 MiB history: first and all matches vs Pytho
 to a file with and without --pcap, and socat), relay (1 GiB each way at once through `wirepad relay` vs socat fork,
 added latency p50/p99 vs direct, 1,000 pairs x 100 round trips vs direct, RSS with a client not reading 1 GiB, UDP
 echoes vs socat UDP-LISTEN fork), load (the load generator: unpaced UDP vs Packet Sender's CLI, rate accuracy,
-10,000 TCP connections and the generator's RSS, p99 against a stalling server, stop time). --quick runs smaller loads (a smoke test, not the
+10,000 TCP connections and the generator's RSS, p99 against a stalling server, stop time), tls (256 MiB received
+over TLS vs openssl s_server and socat OPENSSL, TLS echo round trip vs socat OPENSSL PIPE, handshakes per second
+vs openssl s_server). --quick runs smaller loads (a smoke test, not the
 figures). Needs socat, python3, Xvfb and xdotool; builds the release binary first unless --no-build.
 Exit status: 0 when it ran (whatever the results), 1 when a part could not run.
 """
@@ -28,7 +30,7 @@ import traceback
 from common import DEFAULT_WIREPAD, ROOT, table
 
 PARTS = ["latency", "periodic", "udp", "throughput", "decode", "slow", "window", "tabs", "automation", "search", "pcap",
-         "relay", "load"]
+         "relay", "load", "tls"]
 MODULES = {"udp": "udp_rate", "slow": "slow_clients"}
 
 

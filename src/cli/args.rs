@@ -51,6 +51,9 @@ Sessions:
 
 TLS (tcp-client, tcp-server): --tls [--cert F --key F] [--ca F] [--verify warn|strict|off] [--sni NAME | --no-sni]
   [--alpn A,B] [--tls-versions 1.2,1.3] [--client-cert F --client-key F] [--require-client-cert] [--keylog F]
+  relay: --tls-listen (towards the clients: --cert/--key, --require-client-cert) and/or --tls-upstream (towards
+  UPSTREAM: --ca, --verify, --sni/--no-sni, --client-cert/--client-key); --alpn, --tls-versions, --keylog: both
+  wirepad cert new ... --ca-out PREFIX      also a small CA (PREFIX.crt, PREFIX.key) that signs the certificate
 
 OPTIONS (see `wirepad help tcp-server` for the details):
   -e, --encoding NAME   --hex   --log   -q, --quiet   --recv-file PATH   --pcap FILE
@@ -181,6 +184,10 @@ pub struct RelayArgs {
     #[arg(long, value_name = "S", requires = "udp", value_parser = parse_udp_idle)]
     pub udp_idle: Option<Duration>,
     #[command(flatten)]
+    pub tls_legs: RelayTlsArgs,
+    #[command(flatten)]
+    pub tls: TlsOptions,
+    #[command(flatten)]
     pub common: CommonArgs,
 }
 
@@ -192,57 +199,83 @@ pub struct TlsArgs {
     /// ALPN, the peer's certificate (subject, SHA-256) and whether it verified
     #[arg(long)]
     pub tls: bool,
-    /// tcp-server: the certificate chain to present (PEM); without --cert/--key a self-signed one for the listen
-    /// address is made at start and its fingerprint printed
-    #[arg(long, value_name = "F", requires_all = ["tls", "key"])]
-    pub cert: Option<PathBuf>,
-    /// tcp-server: the private key of --cert (PEM, unencrypted)
-    #[arg(long, value_name = "F", requires_all = ["tls", "cert"])]
-    pub key: Option<PathBuf>,
-    /// Trust anchors for the peer's certificate (PEM) [default: the system's store]; tcp-server: the clients'
-    #[arg(long, value_name = "F", requires = "tls")]
-    pub ca: Option<PathBuf>,
-    /// warn: connect and say plainly what failed to verify; strict: refuse; off: do not check
-    #[arg(long, value_name = "MODE", value_parser = ["warn", "strict", "off"], default_value = "warn", requires = "tls")]
-    pub verify: String,
-    /// tcp-client: the name to send (SNI) and verify [default: the host of REMOTE]
-    #[arg(long, value_name = "NAME", requires = "tls", conflicts_with = "no_sni")]
-    pub sni: Option<String>,
-    /// tcp-client: send no SNI (the name is still verified)
-    #[arg(long, requires = "tls")]
-    pub no_sni: bool,
-    /// Protocols to offer (client) or accept (server) by ALPN, comma-separated: h2,http/1.1
-    #[arg(long, value_name = "A,B", value_delimiter = ',', requires = "tls")]
-    pub alpn: Vec<String>,
-    /// TLS versions to speak: 1.2, 1.3 or 1.2,1.3 [default: both]
-    #[arg(long, value_name = "V,V", value_delimiter = ',', value_parser = crate::net::tls::parse_version, requires = "tls")]
-    pub tls_versions: Vec<crate::net::tls::TlsVersion>,
-    /// tcp-client: a certificate to present for mutual TLS (PEM)
-    #[arg(long, value_name = "F", requires_all = ["tls", "client_key"])]
-    pub client_cert: Option<PathBuf>,
-    /// tcp-client: the private key of --client-cert (PEM, unencrypted)
-    #[arg(long, value_name = "F", requires_all = ["tls", "client_cert"])]
-    pub client_key: Option<PathBuf>,
-    /// tcp-server: refuse clients without a certificate that verifies against --ca
-    #[arg(long, requires_all = ["tls", "ca"])]
-    pub require_client_cert: bool,
-    /// Append the TLS secrets to F (NSS key log, for Wireshark); SSLKEYLOGFILE is honoured too
-    #[arg(long, value_name = "F", requires = "tls")]
-    pub keylog: Option<PathBuf>,
+    #[command(flatten)]
+    pub options: TlsOptions,
 }
 
 impl TlsArgs {
     /// The options as the engine takes them; `None` without `--tls`.
     pub fn spec(&self) -> Option<TlsSpec> {
-        if !self.tls {
-            return None;
-        }
-        let verify = match self.verify.as_str() {
-            "strict" => Verify::Strict,
-            "off" => Verify::Off,
+        self.tls.then(|| self.options.spec())
+    }
+}
+
+/// Which legs of a relay speak TLS; the group `tls` is what the options require, as `--tls` is elsewhere.
+#[derive(Debug, Clone, Args)]
+#[group(id = "tls", multiple = true)]
+#[command(next_help_heading = "TLS")]
+pub struct RelayTlsArgs {
+    /// Speak TLS to the clients: the relay is their server (--cert/--key, or a self-signed certificate made at
+    /// start; --require-client-cert with --ca)
+    #[arg(long, conflicts_with = "udp")]
+    pub tls_listen: bool,
+    /// Speak TLS to UPSTREAM: the relay is its client (--ca, --verify, --sni/--no-sni, --client-cert/--client-key)
+    #[arg(long, conflicts_with = "udp")]
+    pub tls_upstream: bool,
+}
+
+/// The TLS options: one set for a client or a server, and for both legs of a relay (`RelayArgs::tls_legs`).
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "TLS")]
+pub struct TlsOptions {
+    /// tcp-server, relay --tls-listen: the certificate chain to present (PEM); without --cert/--key a self-signed
+    /// one for the listen address is made at start and its fingerprint printed
+    #[arg(long, value_name = "F", requires_all = ["tls", "key"])]
+    pub cert: Option<PathBuf>,
+    /// The private key of --cert (PEM, unencrypted)
+    #[arg(long, value_name = "F", requires_all = ["tls", "cert"])]
+    pub key: Option<PathBuf>,
+    /// Trust anchors for the peer's certificate (PEM) [default: the system's store]; tcp-server: the clients';
+    /// relay: the upstream's, and the clients' too with --require-client-cert or when only --tls-listen is given
+    #[arg(long, value_name = "F", requires = "tls")]
+    pub ca: Option<PathBuf>,
+    /// warn: connect and say plainly what failed to verify; strict: refuse; off: do not check [default: warn]
+    #[arg(long, value_name = "MODE", value_parser = ["warn", "strict", "off"], requires = "tls")]
+    pub verify: Option<String>,
+    /// tcp-client, relay --tls-upstream: the name to send (SNI) and verify [default: the host of REMOTE]
+    #[arg(long, value_name = "NAME", requires = "tls", conflicts_with = "no_sni")]
+    pub sni: Option<String>,
+    /// tcp-client, relay --tls-upstream: send no SNI (the name is still verified)
+    #[arg(long, requires = "tls")]
+    pub no_sni: bool,
+    /// Protocols to offer (client) or accept (server) by ALPN, comma-separated: h2,http/1.1 (relay: both legs)
+    #[arg(long, value_name = "A,B", value_delimiter = ',', requires = "tls")]
+    pub alpn: Vec<String>,
+    /// TLS versions to speak: 1.2, 1.3 or 1.2,1.3 [default: both] (relay: both legs)
+    #[arg(long, value_name = "V,V", value_delimiter = ',', value_parser = crate::net::tls::parse_version, requires = "tls")]
+    pub tls_versions: Vec<crate::net::tls::TlsVersion>,
+    /// tcp-client, relay --tls-upstream: a certificate to present for mutual TLS (PEM)
+    #[arg(long, value_name = "F", requires_all = ["tls", "client_key"])]
+    pub client_cert: Option<PathBuf>,
+    /// The private key of --client-cert (PEM, unencrypted)
+    #[arg(long, value_name = "F", requires_all = ["tls", "client_cert"])]
+    pub client_key: Option<PathBuf>,
+    /// tcp-server, relay --tls-listen: refuse clients without a certificate that verifies against --ca
+    #[arg(long, requires_all = ["tls", "ca"])]
+    pub require_client_cert: bool,
+    /// Append the TLS secrets to F (NSS key log, for Wireshark; relay: both legs); SSLKEYLOGFILE is honoured too
+    #[arg(long, value_name = "F", requires = "tls")]
+    pub keylog: Option<PathBuf>,
+}
+
+impl TlsOptions {
+    fn spec(&self) -> TlsSpec {
+        let verify = match self.verify.as_deref() {
+            Some("strict") => Verify::Strict,
+            Some("off") => Verify::Off,
             _ => Verify::Warn,
         };
-        Some(TlsSpec {
+        TlsSpec {
             cert: self.cert.clone().zip(self.key.clone()),
             ca: self.ca.clone(),
             verify,
@@ -253,6 +286,63 @@ impl TlsArgs {
             client_cert: self.client_cert.clone().zip(self.client_key.clone()),
             require_client_cert: self.require_client_cert,
             keylog: self.keylog.clone(),
+        }
+    }
+}
+
+impl RelayArgs {
+    /// One set of options for two legs: the server-side ones (--cert, --require-client-cert) go to the listen
+    /// leg, the client-side ones (--verify, --sni, --no-sni, --client-cert) to the upstream leg; --alpn,
+    /// --tls-versions and --keylog to both. --ca is the upstream's trust anchors; the listen leg asks clients for
+    /// a certificate against it only when told to (--require-client-cert) or when it is the only TLS leg, as
+    /// tcp-server does, so that verifying the upstream does not make the relay ask its clients for certificates.
+    pub fn tls_legs(&self) -> (Option<Box<TlsSpec>>, Option<Box<TlsSpec>>) {
+        let spec = self.tls.spec();
+        let legs = &self.tls_legs;
+        let listen = legs.tls_listen.then(|| TlsSpec {
+            ca: spec
+                .ca
+                .clone()
+                .filter(|_| spec.require_client_cert || !legs.tls_upstream),
+            sni: None,
+            no_sni: false,
+            client_cert: None,
+            ..spec.clone()
+        });
+        let upstream = legs.tls_upstream.then_some(TlsSpec {
+            cert: None,
+            require_client_cert: false,
+            ..spec
+        });
+        (listen.map(Box::new), upstream.map(Box::new))
+    }
+
+    /// A TLS option given for a leg that does not speak TLS: it would do nothing.
+    pub fn tls_misfit(&self) -> Option<String> {
+        let (tls, legs) = (&self.tls, &self.tls_legs);
+        let listen_only = [
+            (tls.cert.is_some(), "--cert"),
+            (tls.require_client_cert, "--require-client-cert"),
+        ];
+        let upstream_only = [
+            (tls.verify.is_some(), "--verify"),
+            (tls.sni.is_some(), "--sni"),
+            (tls.no_sni, "--no-sni"),
+            (tls.client_cert.is_some(), "--client-cert"),
+        ];
+        let misfit = |options: &[(bool, &'static str)], leg_on: bool| {
+            options
+                .iter()
+                .find(|(given, _)| *given && !leg_on)
+                .map(|(_, option)| *option)
+        };
+        if let Some(option) = misfit(&listen_only, legs.tls_listen) {
+            return Some(format!(
+                "{option} is for --tls-listen (the relay's TLS towards its clients), which is not given"
+            ));
+        }
+        misfit(&upstream_only, legs.tls_upstream).map(|option| {
+            format!("{option} is for --tls-upstream (the relay's TLS towards UPSTREAM), which is not given")
         })
     }
 }
@@ -493,15 +583,20 @@ impl SessionArgs {
                 broadcast: args.broadcast,
                 groups: args.join.clone(),
             }),
-            SessionArgs::Relay(args) => Mode::Relay(relay::Config {
-                listen: args.listen,
-                upstream: args.upstream.clone(),
-                max_pairs: args.max_pairs,
-                connect_timeout: args
-                    .connect_timeout
-                    .map_or(relay::CONNECT_TIMEOUT, Duration::from_millis),
-                udp_idle: args.udp.then(|| args.udp_idle.unwrap_or(relay::UDP_IDLE)),
-            }),
+            SessionArgs::Relay(args) => {
+                let (tls_listen, tls_upstream) = args.tls_legs();
+                Mode::Relay(relay::Config {
+                    listen: args.listen,
+                    upstream: args.upstream.clone(),
+                    max_pairs: args.max_pairs,
+                    connect_timeout: args
+                        .connect_timeout
+                        .map_or(relay::CONNECT_TIMEOUT, Duration::from_millis),
+                    udp_idle: args.udp.then(|| args.udp_idle.unwrap_or(relay::UDP_IDLE)),
+                    tls_listen,
+                    tls_upstream,
+                })
+            }
         }
     }
 }
@@ -529,6 +624,10 @@ impl SessionArgs {
             (udp, "--udp"),
             (parts.groups.len() > 1, "a second --join"),
             (self.tls_args().is_some_and(|tls| tls.tls), "--tls"),
+            (
+                matches!(self, SessionArgs::Relay(relay) if relay.tls_legs.tls_listen || relay.tls_legs.tls_upstream),
+                "--tls-listen/--tls-upstream",
+            ),
         ];
         if let Some((_, option)) = cli_only.iter().find(|(given, _)| *given) {
             return Err(CliError::Usage(format!(

@@ -1,4 +1,5 @@
-//! `wirepad cert new`: a self-signed certificate and its key, for `--cert`/`--key` and for clients' `--ca`.
+//! `wirepad cert new`: a certificate and its key for `--cert`/`--key`, self-signed or signed by a small CA made
+//! with it (`--ca-out`), either of which clients take as `--ca`.
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -9,7 +10,8 @@ use crate::net::tls::{TlsError, write_new_cert};
 
 #[derive(Debug, Subcommand)]
 pub enum CertCommand {
-    /// Make a self-signed certificate (ECDSA P-256) and its key: PREFIX.crt and PREFIX.key (PEM)
+    /// Make a certificate (ECDSA P-256) and its key: PREFIX.crt and PREFIX.key (PEM), self-signed or, with
+    /// --ca-out, signed by a new CA
     New(CertNewArgs),
 }
 
@@ -27,13 +29,18 @@ pub struct CertNewArgs {
     /// Where to write: PREFIX.crt and PREFIX.key (the key readable by its owner only)
     #[arg(long, value_name = "PREFIX")]
     pub out: PathBuf,
+    /// Also make a small CA and sign the certificate with it instead: CA_PREFIX.crt (give it to clients as --ca,
+    /// so that --verify strict passes) and CA_PREFIX.key
+    #[arg(long, value_name = "CA_PREFIX")]
+    pub ca_out: Option<PathBuf>,
 }
 
 /// Exit 0 written, 1 a file could not be written, 2 a name rcgen refuses.
 pub fn run(command: CertCommand) -> ExitCode {
     let CertCommand::New(args) = command;
-    match write_new_cert(&args.cn, &args.san, args.days, &args.out) {
-        Ok((crt, info)) => {
+    match write_new_cert(&args.cn, &args.san, args.days, &args.out, args.ca_out.as_deref()) {
+        Ok(written) => {
+            let (crt, info) = &written.cert;
             note(format_args!(
                 "wrote {} and its key: {} for {} (sha256 {}), valid until {}",
                 crt.display(),
@@ -42,6 +49,14 @@ pub fn run(command: CertCommand) -> ExitCode {
                 info.sha256,
                 info.not_after
             ));
+            if let Some((ca, ca_info)) = &written.ca {
+                note(format_args!(
+                    "wrote {} and its key: the CA {} that signed it; clients given --ca {} verify it strictly",
+                    ca.display(),
+                    ca_info.subject,
+                    ca.display()
+                ));
+            }
             ExitCode::SUCCESS
         }
         Err(error) => {

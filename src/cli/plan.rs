@@ -53,6 +53,11 @@ impl Plan {
                 "{option} is not for a {kind}: it passes its clients' bytes on and sends nothing of its own"
             )));
         }
+        if let SessionArgs::Relay(relay) = args
+            && let Some(misfit) = relay.tls_misfit()
+        {
+            return Err(CliError::Usage(misfit));
+        }
         let spec = common.payload_spec()?;
         let send = &common.send;
         // Clap cannot say "unless --stdin"; --send and --send-hex already conflict with --send-file.

@@ -1,7 +1,7 @@
 //! One TCP connection with its outgoing queue; shared by the server (many) and the client (one).
 use std::collections::VecDeque;
 use std::io::{self, Read, Write};
-use std::net::SocketAddr;
+use std::net::{Shutdown, SocketAddr};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -77,6 +77,8 @@ pub(super) struct Conn {
     pub counters: Arc<Counters>,
     /// TLS on this connection: what is queued, read and counted is the plaintext.
     tls: Option<Box<TlsLayer>>,
+    /// Writing is to be shut down once the TLS records before the FIN (a close_notify) are written.
+    fin_pending: bool,
 }
 
 /// A peer that has half-closed: nothing more to read, but replies can still go.
@@ -121,6 +123,7 @@ impl Conn {
             eof: None,
             counters: Arc::default(),
             tls: None,
+            fin_pending: false,
         }
     }
 
@@ -219,10 +222,7 @@ impl Conn {
                 Ok(n) => {
                     self.counters.add_rx(n);
                     let room = self.room(ctx);
-                    let replies = match self.tls {
-                        None => ctx.received(self.local, self.peer, &buf[..n], true, room),
-                        Some(_) => ctx.received_decrypted(self.local, self.peer, &buf[..n], room),
-                    };
+                    let replies = self.received(ctx, &buf[..n], room);
                     if let Status::Gone(reason, error) = self.push_replies(ctx, replies) {
                         return Status::Gone(reason, error);
                     }
@@ -233,21 +233,51 @@ impl Conn {
                 Err(ReadError::Io(e)) if e.kind() == io::ErrorKind::WouldBlock => return self.tls_done(ctx),
                 Err(ReadError::Io(e)) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(ReadError::Io(e)) => return self.failed(e, |addr, source| NetError::Receive { addr, source }),
-                Err(ReadError::Tls(reason)) => {
-                    let error = NetError::Tls {
-                        addr: self.peer,
-                        reason,
-                    };
-                    return Status::Gone(LeaveReason::Error, Some(error));
-                }
+                Err(ReadError::Tls(reason)) => return Status::Gone(LeaveReason::Error, Some(self.tls_failed(reason))),
             }
         }
         ctx.unread.push(self.token);
         self.tls_done(ctx)
     }
 
+    /// Bytes just read from it (the plaintext, for TLS) to the automation, capture and pcap, under its `key`; a TLS
+    /// connection's pcap has its records instead (`tls_wire`).
+    pub fn received(&self, ctx: &mut Ctx, data: &[u8], room: usize) -> Vec<Reply> {
+        match self.tls {
+            None => ctx.received_as(self.local, self.peer, self.key, data, true, room),
+            Some(_) => ctx.received_decrypted(self.local, self.peer, self.key, data, room),
+        }
+    }
+
+    /// Its TLS session failed, in words.
+    pub fn tls_failed(&self, reason: String) -> NetError {
+        NetError::Tls {
+            addr: self.peer,
+            reason,
+        }
+    }
+
+    /// Its TLS handshake did not finish within `timeout`: what the peer sent meanwhile, in words.
+    pub fn handshake_timed_out(&self, timeout: Duration) -> NetError {
+        self.tls_failed(format!(
+            "no TLS handshake within {} ms: {}",
+            timeout.as_millis(),
+            self.tls_heard()
+        ))
+    }
+
+    /// Ends our sending: a TLS connection's close_notify goes first, then the FIN once every record before it is
+    /// written (`write` finishes it when the socket was full).
+    pub fn shutdown_write(&mut self, ctx: &mut Ctx) -> Status {
+        if let Some(tls) = &mut self.tls {
+            tls.close_notify();
+        }
+        self.fin_pending = true;
+        self.write(ctx)
+    }
+
     /// Plaintext from the socket (through TLS when there is a layer).
-    fn read_socket(&mut self, ctx: &mut Ctx, buf: &mut [u8]) -> Result<usize, ReadError> {
+    pub fn read_socket(&mut self, ctx: &mut Ctx, buf: &mut [u8]) -> Result<usize, ReadError> {
         let Some(tls) = &mut self.tls else {
             return self.stream.read(buf).map_err(ReadError::Io);
         };
@@ -266,7 +296,7 @@ impl Conn {
     }
 
     /// What the peer of a TLS connection has sent so far, in words.
-    pub fn tls_heard(&self) -> String {
+    fn tls_heard(&self) -> String {
         self.tls.as_ref().map_or_else(String::new, |tls| tls.heard())
     }
 
@@ -279,7 +309,7 @@ impl Conn {
     }
 
     /// After reading TLS: what the handshake has to say goes out, and, once it is done, the queued plaintext.
-    fn tls_done(&mut self, ctx: &mut Ctx) -> Status {
+    pub fn tls_done(&mut self, ctx: &mut Ctx) -> Status {
         if self.tls.is_some() {
             self.write(ctx)
         } else {
@@ -362,8 +392,16 @@ impl Conn {
         self.cost + ctx.auto.owed_cost(self.peer) < limit && (self.cost == 0 || ctx.queued_total < MAX_QUEUED_TOTAL)
     }
 
-    /// Takes this connection's queue out of the session's total: it is closing.
+    /// Takes this connection's queue out of the session's total: it is closing. A TLS peer gets its close_notify
+    /// (and the pcap its record) first.
     pub fn release(&mut self, ctx: &mut Ctx) {
+        if let Some(tls) = &mut self.tls {
+            tls.close_notify();
+            tls.recording = ctx.pcap.is_some();
+            // Best effort: a peer that is gone or does not read gets the FIN alone.
+            let _ = tls.flush(&mut self.stream);
+            self.tls_wire(ctx);
+        }
         let _ = ctx.registry.deregister(&mut self.stream);
         ctx.dequeued(self.cost);
         self.queued = 0;
@@ -382,6 +420,11 @@ impl Conn {
         }
         let status = self.write_queue(ctx);
         self.tls_wire(ctx);
+        if self.fin_pending && self.tls.as_ref().is_none_or(|tls| !tls.wants_write()) {
+            self.fin_pending = false;
+            // A peer that is already gone is found out by the next read or write.
+            let _ = self.stream.shutdown(Shutdown::Write);
+        }
         status
     }
 
@@ -449,6 +492,17 @@ impl Conn {
                 Status::Gone(LeaveReason::Reset, None)
             }
             _ => Status::Gone(LeaveReason::Error, Some(op(self.peer, error))),
+        }
+    }
+}
+
+/// A connection closed without `release` (the session ended: its transport is dropped) still ends its TLS
+/// session cleanly.
+impl Drop for Conn {
+    fn drop(&mut self) {
+        if let Some(tls) = &mut self.tls {
+            tls.close_notify();
+            let _ = tls.flush(&mut self.stream);
         }
     }
 }

@@ -148,9 +148,16 @@ impl Ctx {
     /// The plaintext of a TLS connection: as `received`, but the pcap has the records as they were on the wire
     /// instead (`tls_wire`).
     #[must_use]
-    pub fn received_decrypted(&mut self, local: SocketAddr, peer: SocketAddr, data: &[u8], room: usize) -> Vec<Reply> {
+    pub fn received_decrypted(
+        &mut self,
+        local: SocketAddr,
+        peer: SocketAddr,
+        key: SocketAddr,
+        data: &[u8],
+        room: usize,
+    ) -> Vec<Reply> {
         let pcap = self.pcap.take();
-        let replies = self.received(local, peer, data, true, room);
+        let replies = self.received_as(local, peer, key, data, true, room);
         self.pcap = pcap;
         replies
     }

@@ -978,6 +978,8 @@ mod namespace {
                     max_pairs: None,
                     connect_timeout: TIMEOUT,
                     udp_idle,
+                    tls_listen: None,
+                    tls_upstream: None,
                 })
             };
             let relays = [

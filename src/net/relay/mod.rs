@@ -4,6 +4,7 @@
 mod datagram;
 mod filter;
 mod pair;
+mod tls;
 
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
@@ -17,11 +18,13 @@ use super::conn::{Conn, Outgoing, READ_BUFFER};
 use super::listen::{Accepted, Listener};
 use super::resolve::Lookup;
 use super::tcp_client::{connect_outcome, start_connect};
+use super::tls::TlsSpec;
 use super::transport::{Ctx, Launcher, Started, Transport};
 use super::{Bytes, CloseReason, EventKind, LeaveReason, NetError, Nobody, Target, platform};
 use crate::codec::pcapng::{Carrier, Way};
 use filter::Filter;
 use pair::{End, Leg, Pair, Upstream};
+use tls::RelayTls;
 
 pub const CAPS: Caps = Caps {
     name: "relay",
@@ -36,7 +39,7 @@ pub const CAPS: Caps = Caps {
     follows_peer: false,
     multicast: false,
     datagrams: false,
-    tls: false,
+    tls: true,
     script_scope: ScriptScope::EachClient,
     forwards: true,
     carrier: Carrier::Tcp,
@@ -47,6 +50,7 @@ pub const CAPS: Caps = Caps {
 pub const UDP_CAPS: Caps = Caps {
     label: ("UDP 中继", "UDP Relay"),
     datagrams: true,
+    tls: false,
     carrier: Carrier::Udp,
     ..CAPS
 };
@@ -68,6 +72,12 @@ pub struct Config {
     pub connect_timeout: Duration,
     /// `Some`: relay datagrams, and forget a client after this long without one either way.
     pub udp_idle: Option<Duration>,
+    /// TLS towards the clients (the relay is their server; its server-side options). Boxed, as the other leg's,
+    /// so that a `Mode` stays small.
+    pub tls_listen: Option<Box<TlsSpec>>,
+    /// TLS towards the upstream (the relay is its client; its client-side options). Each leg's handshake has
+    /// `connect_timeout` from the moment its pair opens.
+    pub tls_upstream: Option<Box<TlsSpec>>,
 }
 
 impl Config {
@@ -78,6 +88,8 @@ impl Config {
             max_pairs: parts.max_clients,
             connect_timeout: CONNECT_TIMEOUT,
             udp_idle: None,
+            tls_listen: None,
+            tls_upstream: None,
         })
     }
 
@@ -104,10 +116,13 @@ pub(super) fn launch<L: Launcher>(config: Config, mut ctx: Ctx, launcher: L) -> 
     if let Some(idle) = config.udp_idle {
         return datagram::launch(&config, idle, filter, ctx, launcher);
     }
+    let tls = RelayTls::build(&config)?;
     let listener = Listener::bind(&mut ctx, config.listen)?;
     let local = listener.local;
     let upstream = Destination::start(&config.upstream, local, &launcher.waker())?;
+    tls.announce(&mut ctx);
     let relay = Relay {
+        tls,
         listener,
         upstream,
         failed: false,
@@ -203,6 +218,7 @@ pub(super) struct Relay {
     /// The rules, applied here per direction and message (the automation only shows what passes).
     filter: Option<Filter>,
     buf: Box<[u8]>,
+    tls: RelayTls,
 }
 
 impl Relay {
@@ -218,7 +234,13 @@ impl Relay {
             peer,
         }) = self.listener.accept(ctx, self.pairs.len(), self.max_pairs)
         {
-            let conn = Conn::new(stream, token, local, peer);
+            let conn = match self.tls.client_leg(Conn::new(stream, token, local, peer)) {
+                Ok(conn) => conn,
+                Err(error) => {
+                    ctx.error(error);
+                    continue;
+                }
+            };
             ctx.emit(EventKind::PeerJoined {
                 peer,
                 counters: conn.counters.clone(),
@@ -310,7 +332,20 @@ impl Relay {
         let Upstream::Connecting { stream, token, .. } = std::mem::replace(&mut pair.upstream, Upstream::Gone) else {
             return;
         };
-        let conn = Conn::new(stream, token, via, upstream);
+        let conn = match self.tls.upstream_leg(Conn::new(stream, token, via, upstream)) {
+            Ok(conn) => conn,
+            Err(error) => {
+                let client = pair.client.key;
+                return self.remove(ctx, id, failed(client, error));
+            }
+        };
+        // Both legs' handshakes start now: the client's waited for somewhere to send what it says.
+        let now = Instant::now();
+        for (token, handshaking) in [(id, pair.client.conn.handshaking()), (token, conn.handshaking())] {
+            if handshaking {
+                self.tls.handshakes.started(token, now);
+            }
+        }
         pair.upstream = Upstream::Open(Box::new(Leg::new(conn, via, self.filter.as_ref())));
         self.names.insert(via, id);
         ctx.emit(EventKind::Paired {
@@ -393,6 +428,33 @@ impl Relay {
             }
         }
         for (id, end) in ended {
+            self.remove(ctx, id, end);
+        }
+    }
+
+    /// Ends the pairs with a leg whose TLS handshake has not finished in time.
+    fn handshakes_due(&mut self, ctx: &mut Ctx, now: Instant) {
+        let timeout = self.tls.handshakes.timeout();
+        for token in self.tls.handshakes.due(now) {
+            let id = self.tokens.get(&token).copied().unwrap_or(token);
+            let Some(pair) = self.pairs.get(&id) else {
+                continue;
+            };
+            let leg = match &pair.upstream {
+                Upstream::Open(leg) if leg.conn.token == token => &**leg,
+                _ => &pair.client,
+            };
+            if leg.conn.token != token || !leg.conn.handshaking() {
+                continue;
+            }
+            let error = leg.conn.handshake_timed_out(timeout);
+            let end = match token == id {
+                true => End {
+                    reason: LeaveReason::Error,
+                    error: Some(error),
+                },
+                false => failed(pair.client.key, error),
+            };
             self.remove(ctx, id, end);
         }
     }
@@ -554,6 +616,7 @@ impl Transport for Relay {
         for (id, addr) in late {
             self.try_next(ctx, id, NetError::ConnectTimeout { addr, millis });
         }
+        self.handshakes_due(ctx, now);
         if self.listener.retry_due(now) {
             self.accept(ctx);
         }
@@ -573,6 +636,7 @@ impl Transport for Relay {
         connects
             .chain(held.into_iter().flatten())
             .chain(self.listener.deadline())
+            .chain(self.tls.handshakes.next())
             .min()
     }
 

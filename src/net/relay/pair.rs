@@ -2,8 +2,8 @@
 //! other, a FIN becomes a shutdown of writing on the other leg, and a leg is read only while what it sends has
 //! room on the other leg, so a slow reader slows its peer down through TCP.
 use std::collections::VecDeque;
-use std::io::{self, Read};
-use std::net::{Shutdown, SocketAddr};
+use std::io;
+use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use mio::Token;
@@ -12,8 +12,10 @@ use mio::net::TcpStream;
 use super::super::auto::Reply;
 use super::super::conn::{Conn, MAX_QUEUED, MAX_QUEUED_TOTAL, Outgoing, READ_PAST_TOTAL, READS_PER_TURN, Status};
 use super::super::message::message_cost;
+use super::super::tls::ReadError;
 use super::super::transport::Ctx;
 use super::super::{Bytes, LeaveReason, NetError, Nobody};
+use super::failed;
 use super::filter::{Filter, Verdict};
 use crate::codec::framing::{Framer, Message};
 
@@ -235,7 +237,7 @@ impl Pair {
                 judge(ctx, from, &message, filter, to_upstream, now);
             }
             forward_held(ctx, from, to, now)?;
-            to.shut_when_written(from.ended && from.drained());
+            to.shut_when_written(ctx, from.ended && from.drained())?;
             if from.throttled && from.room(ctx, to) >= MAX_QUEUED / 2 {
                 from.throttled = false;
                 ctx.unread.push(from.conn.token);
@@ -298,13 +300,13 @@ impl Pair {
 }
 
 impl Leg {
-    /// Passes the other leg's FIN on once everything before it is written.
-    fn shut_when_written(&mut self, other_ended: bool) {
+    /// Passes the other leg's FIN (or close_notify) on once everything before it is written.
+    fn shut_when_written(&mut self, ctx: &mut Ctx, other_ended: bool) -> Result<(), End> {
         if other_ended && !self.shut && self.conn.queued() == 0 {
             self.shut = true;
-            // A peer that is already gone is found out by the next read or write.
-            let _ = self.conn.stream.shutdown(Shutdown::Write);
+            return End::of(self.conn.shutdown_write(ctx));
         }
+        Ok(())
     }
 }
 
@@ -330,7 +332,7 @@ fn pump(ctx: &mut Ctx, from: &mut Leg, to: &mut Leg, mut flow: Flow, buf: &mut [
             ctx.parked.push(from.conn.token);
             return Ok(());
         }
-        match from.conn.stream.read(&mut buf[..room]) {
+        match from.conn.read_socket(ctx, &mut buf[..room]) {
             Ok(0) => {
                 from.ended = true;
                 let replies = ctx.stream_ended(from.key, from.reply_room(ctx));
@@ -344,7 +346,7 @@ fn pump(ctx: &mut Ctx, from: &mut Leg, to: &mut Leg, mut flow: Flow, buf: &mut [
                 from.conn.counters.add_rx(n);
                 let data = &buf[..n];
                 let room = from.reply_room(ctx);
-                let replies = ctx.received_as(from.conn.local, from.conn.peer, from.key, data, true, room);
+                let replies = from.conn.received(ctx, data, room);
                 answer(ctx, from, replies)?;
                 match (flow.filter.as_deref_mut(), from.framer.as_mut()) {
                     (Some(filter), Some(framer)) => {
@@ -365,13 +367,25 @@ fn pump(ctx: &mut Ctx, from: &mut Leg, to: &mut Leg, mut flow: Flow, buf: &mut [
                     ))?,
                 }
             }
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(()),
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(read_failed(from.conn.peer, e)),
+            // What a TLS handshake has to say goes out now.
+            Err(ReadError::Io(e)) if e.kind() == io::ErrorKind::WouldBlock => return End::of(from.conn.tls_done(ctx)),
+            Err(ReadError::Io(e)) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(ReadError::Io(e)) => return Err(read_failed(from.conn.peer, e)),
+            Err(ReadError::Tls(reason)) => {
+                let error = from.conn.tls_failed(reason);
+                // Said for the client: the upstream's address is the same for every pair.
+                return Err(match flow.to_upstream {
+                    true => End {
+                        reason: LeaveReason::Error,
+                        error: Some(error),
+                    },
+                    false => failed(to.key, error),
+                });
+            }
         }
     }
     ctx.unread.push(from.conn.token);
-    Ok(())
+    End::of(from.conn.tls_done(ctx))
 }
 
 /// Holds what the rules make of a message from `from`, in order.

@@ -396,14 +396,7 @@ impl Transport for TcpClient {
                 }
             }
             State::Connected { conn, since } if conn.handshaking() && now >= *since + self.timeout => {
-                let error = NetError::Tls {
-                    addr: conn.peer,
-                    reason: format!(
-                        "no TLS handshake within {} ms: {}",
-                        self.timeout.as_millis(),
-                        conn.tls_heard()
-                    ),
-                };
+                let error = conn.handshake_timed_out(self.timeout);
                 self.lost(ctx, LeaveReason::Error, Some(error));
             }
             State::Connecting { addr, deadline, .. } if now >= *deadline => {

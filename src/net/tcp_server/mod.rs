@@ -10,7 +10,7 @@ use super::auto::Reply;
 use super::caps::{Caps, Parts, RemoteUse, ScriptScope};
 use super::conn::{Conn, Linger, Outgoing, READ_BUFFER, Status};
 use super::listen::{Accepted, Listener};
-use super::tls::{ServerTls, TlsLayer, TlsSpec};
+use super::tls::{Deadlines, SERVER_HANDSHAKE_TIMEOUT, ServerTls, TlsLayer, TlsSpec};
 use super::transport::{Ctx, Launcher, Started, Transport};
 use super::{Bytes, EventKind, LeaveReason, NetError, Nobody, Target, platform};
 use crate::codec::pcapng::{Carrier, Way};
@@ -89,6 +89,7 @@ pub(super) fn launch<L: Launcher>(config: Config, mut ctx: Ctx, launcher: L) -> 
         by_peer: HashMap::new(),
         half_closed: HashSet::new(),
         linger_until: None,
+        handshakes: Deadlines::new(SERVER_HANDSHAKE_TIMEOUT),
         buf: vec![0; READ_BUFFER].into_boxed_slice(),
     };
     let local = server.listener.local;
@@ -112,6 +113,8 @@ pub(super) struct TcpServer {
     linger_until: Option<Instant>,
     buf: Box<[u8]>,
     tls: Option<ServerTls>,
+    /// With TLS: when each client's handshake is due.
+    handshakes: Deadlines,
 }
 
 impl TcpServer {
@@ -126,7 +129,10 @@ impl TcpServer {
             let mut conn = Conn::new(stream, token, local, peer).keep_half_open();
             if let Some(tls) = &self.tls {
                 match TlsLayer::server(tls) {
-                    Ok(layer) => conn = conn.with_tls(layer),
+                    Ok(layer) => {
+                        conn = conn.with_tls(layer);
+                        self.handshakes.started(token, Instant::now());
+                    }
                     Err(reason) => {
                         ctx.error(NetError::Tls { addr: peer, reason });
                         continue;
@@ -282,13 +288,21 @@ impl Transport for TcpServer {
         for token in over {
             self.remove(ctx, token, LeaveReason::Closed, None);
         }
+        for token in self.handshakes.due(now) {
+            if let Some(conn) = self.conns.get(&token)
+                && conn.handshaking()
+            {
+                let error = conn.handshake_timed_out(self.handshakes.timeout());
+                self.remove(ctx, token, LeaveReason::Error, Some(error));
+            }
+        }
         if self.listener.retry_due(now) {
             self.accept(ctx);
         }
     }
 
     fn deadline(&self) -> Option<Instant> {
-        [self.linger_until, self.listener.deadline()]
+        [self.linger_until, self.listener.deadline(), self.handshakes.next()]
             .into_iter()
             .flatten()
             .min()

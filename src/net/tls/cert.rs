@@ -120,49 +120,100 @@ pub struct NewCert {
     pub key_der: PrivateKeyDer<'static>,
 }
 
-/// Makes a self-signed certificate (ECDSA P-256) for `cn` and `sans` (IP addresses become IP names), valid from
-/// now for `days`.
-pub fn self_signed(cn: &str, sans: &[String], days: u32) -> Result<NewCert, rcgen::Error> {
+/// A certificate's parameters: for `cn` and `sans` (IP addresses become IP names), valid from an hour ago (clocks
+/// differ a little) until `days` from now.
+fn params(cn: &str, sans: &[String], days: u32) -> Result<rcgen::CertificateParams, rcgen::Error> {
     let mut params = rcgen::CertificateParams::new(sans.to_vec())?;
     params.distinguished_name = rcgen::DistinguishedName::new();
     params.distinguished_name.push(rcgen::DnType::CommonName, cn);
     let now = time::OffsetDateTime::now_utc();
     params.not_before = now - time::Duration::hours(1);
     params.not_after = now + time::Duration::days(i64::from(days));
-    let key = rcgen::KeyPair::generate()?;
-    let cert = params.self_signed(&key)?;
-    Ok(NewCert {
-        cert_pem: cert.pem(),
-        key_pem: key.serialize_pem(),
-        cert_der: cert.der().clone(),
-        key_der: PrivateKeyDer::Pkcs8(key.serialize_der().into()),
-    })
+    Ok(params)
 }
 
-/// `wirepad cert new`: writes `PREFIX.crt` and `PREFIX.key`; the key is readable by its owner only (Unix).
-pub fn write_new_cert(cn: &str, sans: &[String], days: u32, prefix: &Path) -> Result<(PathBuf, CertInfo), TlsError> {
+impl NewCert {
+    fn of(cert: &rcgen::Certificate, key: &rcgen::KeyPair) -> NewCert {
+        NewCert {
+            cert_pem: cert.pem(),
+            key_pem: key.serialize_pem(),
+            cert_der: cert.der().clone(),
+            key_der: PrivateKeyDer::Pkcs8(key.serialize_der().into()),
+        }
+    }
+}
+
+/// Makes a self-signed certificate (ECDSA P-256) for `cn` and `sans`, valid from now for `days`.
+pub fn self_signed(cn: &str, sans: &[String], days: u32) -> Result<NewCert, rcgen::Error> {
+    let key = rcgen::KeyPair::generate()?;
+    let cert = params(cn, sans, days)?.self_signed(&key)?;
+    Ok(NewCert::of(&cert, &key))
+}
+
+/// A small CA (`CN=<cn> CA`, allowed to sign certificates and no intermediate) and a certificate for `cn` and
+/// `sans` signed by it, both ECDSA P-256 and valid for `days`: clients given the CA verify the server strictly.
+pub fn signed_by_new_ca(cn: &str, sans: &[String], days: u32) -> Result<(NewCert, NewCert), rcgen::Error> {
+    let mut ca = params(&format!("{cn} CA"), &[], days)?;
+    ca.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Constrained(0));
+    ca.key_usages = vec![rcgen::KeyUsagePurpose::KeyCertSign, rcgen::KeyUsagePurpose::CrlSign];
+    let ca_key = rcgen::KeyPair::generate()?;
+    let ca_cert = ca.self_signed(&ca_key)?;
+    let issuer = rcgen::Issuer::new(ca, &ca_key);
+    let key = rcgen::KeyPair::generate()?;
+    let cert = params(cn, sans, days)?.signed_by(&key, &issuer)?;
+    Ok((NewCert::of(&ca_cert, &ca_key), NewCert::of(&cert, &key)))
+}
+
+/// What `wirepad cert new` wrote: the certificate's path and fields, and the CA's when it made one.
+pub struct Written {
+    pub cert: (PathBuf, CertInfo),
+    pub ca: Option<(PathBuf, CertInfo)>,
+}
+
+/// `wirepad cert new`: writes `PREFIX.crt` and `PREFIX.key`, self-signed; with `ca_out`, signed by a new CA
+/// written to `CA_OUT.crt` and `CA_OUT.key`. Keys are readable by their owner only (Unix).
+pub fn write_new_cert(
+    cn: &str,
+    sans: &[String],
+    days: u32,
+    prefix: &Path,
+    ca_out: Option<&Path>,
+) -> Result<Written, TlsError> {
     let mut names = sans.to_vec();
     if names.is_empty() {
         names.push(cn.to_owned());
     }
-    let made = self_signed(cn, &names, days).map_err(|e| TlsError::Option {
+    let refused = |e: rcgen::Error| TlsError::Option {
         option: "--san",
         problem: e.to_string(),
-    })?;
+    };
+    let Some(ca_out) = ca_out else {
+        let made = self_signed(cn, &names, days).map_err(refused)?;
+        let cert = write_pair("--out", prefix, &made)?;
+        return Ok(Written { cert, ca: None });
+    };
+    let (ca, made) = signed_by_new_ca(cn, &names, days).map_err(refused)?;
+    let ca = write_pair("--ca-out", ca_out, &ca)?;
+    let cert = write_pair("--out", prefix, &made)?;
+    Ok(Written { cert, ca: Some(ca) })
+}
+
+/// Writes `PREFIX.crt` and `PREFIX.key` (the key first, so no certificate is left without its key).
+fn write_pair(option: &'static str, prefix: &Path, made: &NewCert) -> Result<(PathBuf, CertInfo), TlsError> {
     let with = |ext: &str| {
         let mut path = prefix.as_os_str().to_owned();
         path.push(ext);
         PathBuf::from(path)
     };
     let (crt, key) = (with(".crt"), with(".key"));
-    write_file(&key, made.key_pem.as_bytes(), true)?;
-    write_file(&crt, made.cert_pem.as_bytes(), false)?;
+    write_file(option, &key, made.key_pem.as_bytes(), true)?;
+    write_file(option, &crt, made.cert_pem.as_bytes(), false)?;
     Ok((crt, CertInfo::of(&made.cert_der)))
 }
 
-fn write_file(path: &Path, bytes: &[u8], private: bool) -> Result<(), TlsError> {
+fn write_file(option: &'static str, path: &Path, bytes: &[u8], private: bool) -> Result<(), TlsError> {
     let error = |source| TlsError::Read {
-        option: "--out",
+        option,
         path: path.to_owned(),
         source,
     };
@@ -191,6 +242,18 @@ mod tests {
         assert_eq!(info.issuer, info.subject);
         assert_eq!(info.san, ["localhost", "127.0.0.1"]);
         assert!(made.cert_pem.starts_with("-----BEGIN CERTIFICATE-----"));
+    }
+
+    #[test]
+    fn the_new_ca_signs_the_certificate_and_only_the_ca_may_sign() {
+        let (ca, leaf) = signed_by_new_ca("localhost", &["localhost".into()], 2).expect("made");
+        let (ca_info, leaf_info) = (CertInfo::of(&ca.cert_der), CertInfo::of(&leaf.cert_der));
+        assert_eq!(ca_info.subject, "CN=localhost CA");
+        assert_eq!(leaf_info.issuer, ca_info.subject);
+        let ca_parsed = x509_parser::parse_x509_certificate(&ca.cert_der).expect("ca").1;
+        let leaf_parsed = x509_parser::parse_x509_certificate(&leaf.cert_der).expect("leaf").1;
+        // The signature itself is checked by a strict client in tests/it/tls.rs.
+        assert!(ca_parsed.is_ca() && !leaf_parsed.is_ca());
     }
 
     #[test]

@@ -38,6 +38,10 @@ pub(in crate::net) struct TlsLayer {
     side: Side,
     first: Vec<u8>,
     announced: bool,
+    /// A relay's leg, named in its handshake line.
+    leg: Option<&'static str>,
+    /// The session has ended (it failed, or its close_notify is queued): no close_notify after that.
+    ended: bool,
     secrets: Arc<Secrets>,
     /// Keep what goes over the socket for the pcap (`take_wire`): only while there is one.
     pub recording: bool,
@@ -82,9 +86,27 @@ impl TlsLayer {
             side,
             first: Vec::with_capacity(FIRST_BYTES),
             announced: false,
+            leg: None,
+            ended: false,
             secrets,
             recording: false,
             wire: Wire::default(),
+        }
+    }
+
+    /// Names the relay leg this layer is on (`client`, `upstream`) in its handshake line.
+    pub fn on_leg(mut self, leg: &'static str) -> Self {
+        self.leg = Some(leg);
+        self
+    }
+
+    /// Queues a close_notify (once, and neither after a failure nor before the handshake is done: a peer that never
+    /// finished it gets no alert), so the peer sees a clean end of the TLS session rather than a truncation;
+    /// `flush` writes it.
+    pub fn close_notify(&mut self) {
+        if !self.ended && !self.session.is_handshaking() {
+            self.ended = true;
+            self.session.send_close_notify();
         }
     }
 
@@ -117,7 +139,10 @@ impl TlsLayer {
                 wire: self.recording.then_some(&mut self.wire.read),
             };
             match self.session.read_tls(&mut tee) {
-                Ok(0) if self.session.is_handshaking() => return Err(ReadError::Tls(self.closed_early())),
+                Ok(0) if self.session.is_handshaking() => {
+                    self.ended = true;
+                    return Err(ReadError::Tls(self.closed_early()));
+                }
                 Ok(0) => return Ok(filled),
                 Ok(_) => {}
                 Err(e) if filled > 0 && e.kind() == io::ErrorKind::WouldBlock => return Ok(filled),
@@ -128,10 +153,16 @@ impl TlsLayer {
                     return Ok(filled);
                 }
                 // The alert that says why goes out if it can.
+                self.ended = true;
                 let _ = self.flush(stream);
                 return Err(ReadError::Tls(failure_words(&error, &self.first)));
             }
         }
+    }
+
+    /// Records wait to be written.
+    pub fn wants_write(&self) -> bool {
+        self.session.wants_write()
     }
 
     pub fn handshaking(&self) -> bool {
@@ -202,6 +233,7 @@ impl TlsLayer {
         };
         Some(Handshake {
             peer,
+            leg: self.leg,
             version,
             suite: self
                 .session

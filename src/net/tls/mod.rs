@@ -3,6 +3,7 @@
 //! certificate made), the layer each connection drives (`layer`), and what a handshake is in words (`report`).
 mod build;
 mod cert;
+mod deadline;
 mod keylog;
 mod layer;
 mod report;
@@ -11,7 +12,9 @@ mod verify;
 use std::path::PathBuf;
 
 pub use build::{ClientTls, ServerTls};
-pub use cert::{CertInfo, NewCert, write_new_cert};
+pub use cert::{CertInfo, NewCert, Written, write_new_cert};
+pub(super) use deadline::Deadlines;
+pub use deadline::SERVER_HANDSHAKE_TIMEOUT;
 pub(super) use layer::{ReadError, TlsLayer, Wire};
 pub use report::{Handshake, Verdict};
 

@@ -23,6 +23,8 @@ pub enum Verdict {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Handshake {
     pub peer: SocketAddr,
+    /// A relay's leg the handshake was on (`client`, `upstream`); `None` for the other kinds.
+    pub leg: Option<&'static str>,
     /// `TLSv1_3`, as rustls names it.
     pub version: String,
     pub suite: String,
@@ -36,7 +38,11 @@ impl fmt::Display for Handshake {
     /// One line: `TLS with PEER: TLSv1_3, TLS13_AES_256_GCM_SHA384, ALPN h2, certificate CN=x (sha256 AB:…):
     /// verified`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "TLS with {}: {}, {}, ", self.peer, self.version, self.suite)?;
+        match self.leg {
+            Some(leg) => write!(f, "TLS with {leg} {}: ", self.peer)?,
+            None => write!(f, "TLS with {}: ", self.peer)?,
+        }
+        write!(f, "{}, {}, ", self.version, self.suite)?;
         match &self.alpn {
             Some(alpn) => write!(f, "ALPN {alpn}, ")?,
             None => write!(f, "no ALPN, ")?,
@@ -96,6 +102,12 @@ pub(super) fn failure_words(error: &Error, first: &[u8]) -> String {
             "no TLS version in common (see --tls-versions)".into()
         }
         Error::PeerIncompatible(PeerIncompatible::NoCipherSuitesInCommon) => "no cipher suite in common".into(),
+        // A TLS 1.2 peer offering only RSA key exchange (AES128-SHA, …) sends no groups at all.
+        Error::PeerIncompatible(PeerIncompatible::NoKxGroupsInCommon) => {
+            "no cipher suite in common: the peer offers no key exchange rustls speaks (ECDHE with X25519, P-256 or \
+             P-384; RSA key exchange is not spoken)"
+                .into()
+        }
         Error::AlertReceived(AlertDescription::HandshakeFailure) => {
             "the peer ended the handshake (handshake_failure: often no cipher suite or version in common)".into()
         }
@@ -144,6 +156,7 @@ mod tests {
     fn the_line_names_version_suite_alpn_subject_fingerprint_and_verdict() {
         let handshake = Handshake {
             peer: "127.0.0.1:443".parse().expect("addr"),
+            leg: None,
             version: "TLSv1_3".into(),
             suite: "TLS13_AES_128_GCM_SHA256".into(),
             alpn: Some("h2".into()),
@@ -161,6 +174,15 @@ mod tests {
             handshake.to_string(),
             "TLS with 127.0.0.1:443: TLSv1_3, TLS13_AES_128_GCM_SHA256, ALPN h2, certificate CN=x (sha256 AB:CD): \
              NOT verified: unknown issuer / self-signed"
+        );
+        let upstream = Handshake {
+            leg: Some("upstream"),
+            ..handshake
+        };
+        assert!(
+            upstream
+                .to_string()
+                .starts_with("TLS with upstream 127.0.0.1:443: TLSv1_3, ")
         );
     }
 }
