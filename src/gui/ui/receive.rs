@@ -1,4 +1,5 @@
 //! The receive pane: virtualized rows (only the visible ones are laid out), RX/TX told apart by colour and arrow.
+use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::ops::Range;
 
@@ -203,10 +204,12 @@ fn rows(
         // A view following new data lets go of the bottom for a jump to a match.
         .stick_to_bottom(jump.is_none())
         .show_rows(ui, row_height, view.rows(), |ui, range| {
+            let mut glyphs = Glyphs::take(ui);
             let first = range.start;
             for (index, row) in (first..).zip(view.rows_in(range)) {
-                actions.extend(row_ui(ui, cx, &shown, metrics, index, &row));
+                actions.extend(row_ui(ui, cx, &shown, metrics, &mut glyphs, index, &row));
             }
+            glyphs.put_back(ui);
         });
     let offset = output.state.clamped_offset().y;
     let max_offset = output.content_size.y - output.inner_rect.height();
@@ -268,6 +271,39 @@ fn place(
     (scroll, jump)
 }
 
+/// Which characters the fonts can draw, remembered for the whole window: egui asks fontique's fallback families
+/// anew each time, and rows of random bytes ask for hundreds of characters a frame.
+#[derive(Clone, Default)]
+struct Glyphs {
+    family: Option<egui::FontFamily>,
+    known: HashMap<char, bool>,
+}
+
+impl Glyphs {
+    /// Characters remembered before the list starts again (random text has few distinct ones).
+    const MAX: usize = 16 * 1024;
+
+    fn id() -> egui::Id {
+        egui::Id::unique("wirepad-receive-glyphs")
+    }
+
+    fn take(ui: &egui::Ui) -> Glyphs {
+        ui.data_mut(|d| d.remove_temp(Self::id())).unwrap_or_default()
+    }
+
+    fn put_back(self, ui: &egui::Ui) {
+        ui.data_mut(|d| d.insert_temp(Self::id(), self));
+    }
+
+    fn has(&mut self, fonts: &mut egui::epaint::text::FontsView<'_>, font_id: &egui::FontId, c: char) -> bool {
+        if self.family.as_ref() != Some(&font_id.family) || self.known.len() >= Self::MAX {
+            self.known.clear();
+            self.family = Some(font_id.family.clone());
+        }
+        *self.known.entry(c).or_insert_with(|| fonts.has_glyph(font_id, c))
+    }
+}
+
 /// What every row is drawn against.
 struct Shown<'a> {
     view: &'a View,
@@ -279,7 +315,15 @@ struct Shown<'a> {
 }
 
 /// One row: its gutter (a click selects it) and its text, with the find bar's matches marked.
-fn row_ui(ui: &mut egui::Ui, cx: Cx, shown: &Shown, metrics: Metrics, index: usize, row: &Row) -> Option<Action> {
+fn row_ui(
+    ui: &mut egui::Ui,
+    cx: Cx,
+    shown: &Shown,
+    metrics: Metrics,
+    glyphs: &mut Glyphs,
+    index: usize,
+    row: &Row,
+) -> Option<Action> {
     let view = shown.view;
     let color = match (row.way, row.direction) {
         (Some(way), Direction::Rx) => way_color(ui, way),
@@ -292,7 +336,7 @@ fn row_ui(ui: &mut egui::Ui, cx: Cx, shown: &Shown, metrics: Metrics, index: usi
     let font_id = egui::TextStyle::Monospace.resolve(ui.style());
     let encoding = view.options().encoding;
     let escaped = ranges.is_empty().then(|| {
-        ui.fonts_mut(|fonts| without_boxes(&row.text, &row.malformed, |c| fonts.has_glyph(&font_id, c), encoding))
+        ui.fonts_mut(|fonts| without_boxes(&row.text, &row.malformed, |c| glyphs.has(fonts, &font_id, c), encoding))
     });
     let label = if let RowKind::Note(note) = row.kind {
         egui::Label::new(
