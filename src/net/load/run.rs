@@ -281,6 +281,7 @@ mod tests {
             },
             framing: Framing::None,
             timeout: Duration::from_secs(1),
+            in_flight: None,
         };
         let (progress, _) = crossbeam_channel::bounded(1);
         let poll = Poll::new().expect("a poll");
