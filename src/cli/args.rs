@@ -559,6 +559,7 @@ impl SessionArgs {
             hex: common.receive.hex,
             log: common.receive.log,
             send_box,
+            vars: send.vars,
             append: send.append,
             checksum: send.checksum,
             repeat: send.repeat.map(|count| (count, send.interval)),
