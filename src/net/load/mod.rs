@@ -10,6 +10,7 @@ mod stats;
 mod tcp;
 mod udp;
 
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -91,6 +92,9 @@ pub struct Snapshot {
     pub sent: u64,
     pub replies: u64,
     pub failed: u64,
+    /// Connections that never opened, and those lost after they opened, by reason so far.
+    pub failed_by: BTreeMap<Reason, u64>,
+    pub dropped_by: BTreeMap<Reason, u64>,
     /// Over the last second.
     pub sent_per_s: f64,
     pub replies_per_s: f64,

@@ -247,6 +247,8 @@ impl Run {
             sent,
             replies,
             failed: self.stats.failed.values().sum(),
+            failed_by: self.stats.failed.clone(),
+            dropped_by: self.stats.dropped.clone(),
             sent_per_s: (sent - self.last.0) as f64,
             replies_per_s: (replies - self.last.1) as f64,
             p50_ms: ms(0.5),
