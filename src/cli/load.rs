@@ -32,7 +32,9 @@ impl LoadArgs {
     /// host name and read a file: the window calls it off its UI thread.
     pub fn config(&self, protocol: Protocol) -> Result<Config, CliError> {
         if protocol == Protocol::Udp && self.in_flight.is_some() {
-            return Err(CliError::Usage("--in-flight is for tcp (udp sends on its schedule)".into()));
+            return Err(CliError::Usage(
+                "--in-flight is for tcp (udp sends on its schedule)".into(),
+            ));
         }
         let target = resolve(&self.target)?;
         let payload = self.payload(protocol, target)?;

@@ -82,7 +82,11 @@ impl Plan {
             && *len > limit
         {
             let option = if send.send.is_some() { "--send" } else { "--send-hex" };
-            return Err(CliError::DatagramTooLarge { option, len: *len, limit });
+            return Err(CliError::DatagramTooLarge {
+                option,
+                len: *len,
+                limit,
+            });
         }
         let auto = &common.auto;
         // A kind that may have a remote sends nowhere without one, unless it replies to whoever sent.

@@ -297,7 +297,13 @@ mod tests {
         let (mut ctx, rx, _poll) = Ctx::for_test();
         let mut link = Link::default();
         let start = Instant::now();
-        let mut job = Periodic::new(Target::Default, Bytes::from(&b"tick"[..]).into(), 10 * MS, Some(4), start);
+        let mut job = Periodic::new(
+            Target::Default,
+            Bytes::from(&b"tick"[..]).into(),
+            10 * MS,
+            Some(4),
+            start,
+        );
         assert_eq!(job.next_turn(&link), Turn::At(start));
         // Each turn, and the progress events it left (one per send: the outbox keeps only the latest).
         let mut turn = |at: Duration, link: &mut Link| {
@@ -347,10 +353,22 @@ mod tests {
             "the failed send is not counted"
         );
 
-        let replaced = Box::new(Periodic::new(Target::Default, Bytes::from(&b"x"[..]).into(), MS, None, start));
+        let replaced = Box::new(Periodic::new(
+            Target::Default,
+            Bytes::from(&b"x"[..]).into(),
+            MS,
+            None,
+            start,
+        ));
         replaced.cancel(&mut ctx, Cancel::Replaced);
         assert!(progress(&events(&mut ctx, &rx)).is_empty());
-        let asked = Box::new(Periodic::new(Target::Default, Bytes::from(&b"x"[..]).into(), MS, None, start));
+        let asked = Box::new(Periodic::new(
+            Target::Default,
+            Bytes::from(&b"x"[..]).into(),
+            MS,
+            None,
+            start,
+        ));
         asked.cancel(&mut ctx, Cancel::Asked);
         assert_eq!(progress(&events(&mut ctx, &rx)), [(0, true)]);
     }

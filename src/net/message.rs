@@ -50,7 +50,11 @@ impl Outgoing {
         match self {
             Outgoing::Bytes(bytes) => bytes.clone(),
             Outgoing::Vars(payload) => {
-                let peer = if payload.template.has(Var::Peer) { peer() } else { String::new() };
+                let peer = if payload.template.has(Var::Peer) {
+                    peer()
+                } else {
+                    String::new()
+                };
                 let values = Values {
                     seq: *sends,
                     conn: 0,

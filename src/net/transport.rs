@@ -12,9 +12,7 @@ use super::capture::Capture;
 use super::outbox::Outbox;
 use super::pcap::Pcap;
 use super::spool::Pool;
-use super::{
-    Bytes, CloseReason, Counters, EventKind, LeaveReason, NetError, Nobody, Outgoing, RecvBuffer, Target,
-};
+use super::{Bytes, CloseReason, Counters, EventKind, LeaveReason, NetError, Nobody, Outgoing, RecvBuffer, Target};
 use crate::codec::pcapng::Way;
 
 pub(super) const WAKER: Token = Token(0);

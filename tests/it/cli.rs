@@ -329,14 +329,26 @@ fn vars_number_a_periodic_send_and_without_them_braces_stay() {
         (false, b"n{seq}:{{x}};".repeat(3)),
     ] {
         let (server, addr) = listener();
-        let mut args = vec!["tcp-client", &addr, "-s", "n{seq}:{{x}};", "--repeat", "3", "--interval", "10"];
+        let mut args = vec![
+            "tcp-client",
+            &addr,
+            "-s",
+            "n{seq}:{{x}};",
+            "--repeat",
+            "3",
+            "--interval",
+            "10",
+        ];
         args.extend(["--quit-when-idle", "300"]);
         if vars {
             args.push("--vars");
         }
         let wirepad = Wirepad::start(&args);
         let mut stream = connected(&wirepad, &server);
-        assert_eq!(String::from_utf8_lossy(&read_to_end(&mut stream)), String::from_utf8_lossy(&want));
+        assert_eq!(
+            String::from_utf8_lossy(&read_to_end(&mut stream)),
+            String::from_utf8_lossy(&want)
+        );
         assert_eq!(wirepad.finish().code, Some(0));
     }
 }

@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use wirepad::net::CaptureFile;
 use wirepad::net::{
-    CloseReason, Command, Delivery, EventKind, LeaveReason, Mode, NetError, Outgoing, ReceivedAs, Session, SessionConfig, Target,
-    tcp_client, tcp_server, udp,
+    CloseReason, Command, Delivery, EventKind, LeaveReason, Mode, NetError, Outgoing, ReceivedAs, Session,
+    SessionConfig, Target, tcp_client, tcp_server, udp,
 };
 
 use crate::support::*;

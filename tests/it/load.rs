@@ -152,8 +152,14 @@ fn bad_arguments_exit_2_with_one_line() {
             "do not fit in one UDP datagram",
         ),
         (&["tcp", "127.0.0.1:9", "-c", "1000000", "-s", "x"], "open files"),
-        (&["tcp", "127.0.0.1:9", "--in-flight", "0", "-s", "x"], "give 1 to 65536"),
-        (&["udp", "127.0.0.1:9", "--in-flight", "1", "-s", "x"], "--in-flight is for tcp"),
+        (
+            &["tcp", "127.0.0.1:9", "--in-flight", "0", "-s", "x"],
+            "give 1 to 65536",
+        ),
+        (
+            &["udp", "127.0.0.1:9", "--in-flight", "1", "-s", "x"],
+            "--in-flight is for tcp",
+        ),
         (
             &["tcp", "127.0.0.1:9", "--duration", "1", "--count", "1", "-s", "x"],
             "cannot be used with",
@@ -306,6 +312,34 @@ fn unreliable_udp_echo() -> SocketAddr {
         }
     });
     addr
+}
+
+/// Unpaced UDP goes out in batches (one `sendmmsg` each on Linux): a count that is no multiple of a batch is
+/// still sent exactly, each datagram numbered once.
+#[test]
+fn unpaced_udp_batches_send_exactly_the_count() {
+    let sink = UdpSocket::bind("127.0.0.1:0").expect("bind");
+    let addr = sink.local_addr().expect("address").to_string();
+    let args = [
+        "udp",
+        &addr,
+        "-c",
+        "3",
+        "--count",
+        "1001",
+        "-s",
+        "n{seq};",
+        "--timeout",
+        "1",
+    ];
+    let done = load(&[&args[..], &["--report", "json"]].concat());
+    assert_eq!(done.code, Some(0), "{:?}", done.stderr);
+    let report = json(&done);
+    assert_eq!(n(&report, "/messages/sent"), 1001, "{report}");
+    // n0; … n999; over three sockets: each socket's numbers from 0, every datagram 3 to 5 bytes long.
+    let bytes = n(&report, "/bytes/sent");
+    assert!((1001 * 3..=1001 * 5).contains(&bytes), "{report}");
+    assert_eq!(n(&report, "/messages/timeouts"), 1001, "nobody answers: {report}");
 }
 
 #[test]

@@ -186,7 +186,10 @@ fn errors_by_reason_count_up_while_the_run_goes_on() {
     assert_eq!(phase(&harness), LoadPhase::Running, "the run goes on");
     assert!(harness.query_by_label("refused").is_some(), "the reason is shown");
     let now = refused(&harness).to_string();
-    assert!(harness.query_by_label(&now).is_some(), "its count so far, {now}, is shown");
+    assert!(
+        harness.query_by_label(&now).is_some(),
+        "its count so far, {now}, is shown"
+    );
     harness.get_by_label("Stop").click();
     step_until(&mut harness, "the run to stop", |h| phase(h) == LoadPhase::Finished);
 }

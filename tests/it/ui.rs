@@ -272,8 +272,14 @@ fn an_unknown_variable_is_named_beside_the_send_box_and_nothing_is_sent() {
     harness.step();
     let error = harness.state().send_error().expect("an inline error");
     assert!(error.starts_with("unknown variable {sq} at position 3"), "{error}");
-    assert!(harness.query_by_label_contains("unknown variable {sq}").is_some(), "shown in the window");
-    assert!(stays_silent(&mut client, Duration::from_millis(300)), "nothing was sent");
+    assert!(
+        harness.query_by_label_contains("unknown variable {sq}").is_some(),
+        "shown in the window"
+    );
+    assert!(
+        stays_silent(&mut client, Duration::from_millis(300)),
+        "nothing was sent"
+    );
 }
 
 #[test]
