@@ -62,7 +62,7 @@ impl Tab {
             self.state.send_error = None;
             self.command(Command::Send {
                 to: self.send_target(),
-                bytes: bytes.into(),
+                bytes,
             });
         }
     }
@@ -147,7 +147,7 @@ impl Tab {
             }
             self.command(Command::SendPeriodic {
                 to: self.send_target(),
-                bytes: bytes.into(),
+                bytes,
                 interval,
                 count,
             });
