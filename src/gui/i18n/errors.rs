@@ -356,6 +356,7 @@ fn problem_zh(problem: &Problem) -> String {
         Problem::ChecksumWithoutSend => "只有发送步骤可以带校验".into(),
         Problem::TimeoutWithoutExpect => "只有等待步骤可以设超时".into(),
         Problem::Payload(error) => payload_error_zh(error),
+        Problem::Vars(error) => Lang::Zh.vars_error(error),
     }
 }
 
