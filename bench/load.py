@@ -9,6 +9,9 @@
                opened per second (from the report's all_open_s) and the generator's peak RSS (VmHWM)
   honesty      a server that stalls 200 ms once a second, 100 messages/s for 5 s: the reported p99
   stop         Ctrl+C during an unpaced TCP run: time until the report is printed and the process has exited
+  closed loop  C connections x T round trips of 64 B, one message in flight per connection (`--in-flight 1`),
+               against `wirepad tcp-server --echo`: the run's duration (connects included) vs bench/latency.py's
+               Python selectors driver doing the same round trips against the same server (connects excluded)
 
   python3 bench/load.py [--wirepad PATH] [--quick]
 """
@@ -21,7 +24,8 @@ import subprocess
 import threading
 import time
 
-from common import Row, at_most, ready_addr, say, spawn, stop, run_part
+from common import Row, at_most, ratio_at_most, ready_addr, say, spawn, stop, run_part
+from latency import PAYLOAD, many
 
 
 def run_load(wirepad, args, timeout=120):
@@ -200,9 +204,28 @@ def stop_time(wirepad):
     return at_most("load stop at full rate (Ctrl+C to exit)", "ms", took, 100)
 
 
+def closed_loop(wirepad, clients, trips):
+    server = spawn([wirepad, "tcp-server", "127.0.0.1:0", "--echo", "-q"])
+    try:
+        host, port = ready_addr(server, "echo server")
+        python = many((host, port), clients, trips)
+        line = "x" * (len(PAYLOAD) - 1) + "\\n"
+        report, _ = run_load(wirepad, ["tcp", f"{host}:{port}", "-c", str(clients), "--count", str(clients * trips),
+                                       "--in-flight", "1", "-s", line, "--frame", "line"])
+    finally:
+        stop(server)
+    replies, ours = report["messages"]["replies"], report["duration_s"]
+    say("load", f"closed loop {clients}x{trips}: wirepad {ours:.2f} s ({replies} replies), Python driver {python:.2f} s")
+    row = ratio_at_most(f"load closed loop, {clients} conns x {trips} round trips", "s", ours,
+                        "latency.py driver", python, 1.0)
+    row.ok = row.ok and replies == clients * trips
+    return row
+
+
 def measure(wirepad, quick=False):
     return [unpaced_udp(wirepad, 2 if quick else 5)] + rate_rows(wirepad, quick) + \
-        connections(wirepad, 1000 if quick else 10_000) + [honesty(wirepad), stop_time(wirepad)]
+        connections(wirepad, 1000 if quick else 10_000) + [honesty(wirepad), stop_time(wirepad)] + \
+        [closed_loop(wirepad, 200 if quick else 1000, 20 if quick else 100)]
 
 
 if __name__ == "__main__":

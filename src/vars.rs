@@ -7,7 +7,8 @@
 use std::fmt::Write as _;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use crate::payload::PayloadError;
+use crate::codec::checksum::Checksum;
+use crate::payload::{PayloadError, PayloadSpec};
 
 /// The most random bytes one `{rand:N}` makes: a payload is a message, not a file.
 pub const MAX_RAND: usize = 65_536;
@@ -43,6 +44,42 @@ pub struct Template {
     parts: Vec<Part>,
 }
 
+/// What each message is: the template filled in, then its checksum, then the line ending (the contract's order).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Payload {
+    pub template: Template,
+    pub checksum: Option<Checksum>,
+    pub append: &'static [u8],
+}
+
+impl Payload {
+    /// `input` read as `spec` reads a send box's text, with its variables found: the literal runs take the
+    /// escapes and encoding, checksum and line ending come after each expansion.
+    pub fn parse(input: &str, spec: &PayloadSpec) -> Result<Payload, VarError> {
+        let literal = PayloadSpec {
+            checksum: None,
+            append: crate::payload::LineEnding::None,
+            ..*spec
+        };
+        Ok(Payload {
+            template: Template::parse(input, |run| literal.payload(run))?,
+            checksum: spec.checksum,
+            append: spec.append.bytes(),
+        })
+    }
+
+    /// Appends one message to `out`.
+    pub fn build(&self, values: &Values, out: &mut Vec<u8>) {
+        let start = out.len();
+        self.template.expand(values, out);
+        if let Some(checksum) = self.checksum {
+            let sum = checksum.compute(&out[start..]);
+            out.extend_from_slice(&sum);
+        }
+        out.extend_from_slice(self.append);
+    }
+}
+
 /// What the variables of one message are.
 #[derive(Debug, Clone, Copy)]
 pub struct Values<'a> {
@@ -50,6 +87,18 @@ pub struct Values<'a> {
     pub conn: u64,
     pub count: u64,
     pub peer: &'a str,
+}
+
+impl Values<'static> {
+    /// A first message's values, to check what a template makes before anything is sent.
+    pub fn first() -> Values<'static> {
+        Values {
+            seq: 0,
+            conn: 0,
+            count: 0,
+            peer: "",
+        }
+    }
 }
 
 /// Why a template does not parse; positions are 1-based characters of the user's text.
@@ -113,7 +162,11 @@ impl Template {
 
     /// Whether a message carries its `{seq}`, so replies can be matched by it.
     pub fn carries_seq(&self) -> bool {
-        self.parts.contains(&Part::Var(Var::Seq))
+        self.has(Var::Seq)
+    }
+
+    pub fn has(&self, var: Var) -> bool {
+        self.parts.contains(&Part::Var(var))
     }
 
     /// Appends the message for `values` to `out`.
@@ -190,7 +243,8 @@ impl Var {
         })
     }
 
-    fn write(self, values: &Values, out: &mut Vec<u8>) {
+    /// Appends this variable's value for `values` (numbers, addresses and clocks as ASCII).
+    pub fn write(self, values: &Values, out: &mut Vec<u8>) {
         match self {
             Var::Seq => push_number(out, values.seq),
             Var::Conn => push_number(out, values.conn),
@@ -203,13 +257,25 @@ impl Var {
             }
             Var::Rand(len) => out.extend((0..len).map(|_| fastrand::u8(..))),
             Var::Peer => out.extend_from_slice(values.peer.as_bytes()),
-            Var::Time => {
-                let mut text = String::with_capacity(12);
-                let _ = write!(text, "{}", chrono::Local::now().format("%H:%M:%S%.3f"));
-                out.extend_from_slice(text.as_bytes());
-            }
+            Var::Time => out.extend_from_slice(clock(chrono::Local::now()).as_bytes()),
         }
     }
+}
+
+/// The variable `text` starts with (`{seq}`, `{rand:4}`, …) and the bytes it takes; `None` when it starts with
+/// none. Rule replies fill in these and keep every other brace as written, so a JSON reply works as before.
+pub fn leading_var(text: &str) -> Option<(Var, usize)> {
+    let inner = text.strip_prefix('{')?;
+    let close = inner.find('}')?;
+    let var = Var::named(&inner[..close], 1).ok()?;
+    Some((var, close + 2))
+}
+
+/// `{time}`: local time as HH:MM:SS.mmm.
+pub fn clock(time: chrono::DateTime<chrono::Local>) -> String {
+    let mut text = String::with_capacity(12);
+    let _ = write!(text, "{}", time.format("%H:%M:%S%.3f"));
+    text
 }
 
 /// Decimal digits without a `String` per message.

@@ -44,6 +44,9 @@ pub enum Problem {
     /// Bad hex, a bad escape, or text the encoding cannot carry (boxed: the errors that carry a problem stay small).
     #[error(transparent)]
     Payload(Box<PayloadError>),
+    /// A send's variables (the script's `vars = true`) do not parse.
+    #[error(transparent)]
+    Vars(Box<crate::vars::VarError>),
 }
 
 fn groups_named(groups: usize) -> String {

@@ -32,7 +32,11 @@ pub fn replay_script<'a>(said: impl IntoIterator<Item = (Speaker, &'a [u8])>, en
         .iter()
         .map(|(speaker, bytes)| step(*speaker, bytes, encoding))
         .collect();
-    ScriptSpec { repeat: 1, steps }
+    ScriptSpec {
+        repeat: 1,
+        vars: false,
+        steps,
+    }
 }
 
 fn step(speaker: Speaker, bytes: &[u8], encoding: TextEncoding) -> StepSpec {
@@ -77,7 +81,11 @@ mod tests {
             .steps
             .iter()
             .map(|step| match step {
-                Step::Send(bytes) => ('<', bytes.clone()),
+                Step::Send(payload) => {
+                    let mut bytes = Vec::new();
+                    payload.build(&crate::vars::Values::first(), &mut bytes);
+                    ('<', bytes)
+                }
                 Step::Expect {
                     pattern: Pattern::Bytes(bytes),
                     ..

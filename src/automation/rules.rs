@@ -1,7 +1,8 @@
 //! Auto-reply rules: the first enabled rule whose pattern matches a message answers it. A rule matches text the
 //! message contains (encoded in the session's encoding, so a GBK device's 你好 matches the rule text 你好), a hex
-//! prefix with `??` for any byte, or a regex on the decoded text; it replies with text (escapes, `$1..$9`, `{peer}`,
-//! `{count}`, `{time}`) or hex, plus an optional checksum, after an optional delay.
+//! prefix with `??` for any byte, or a regex on the decoded text; it replies with text (escapes, `$1..$9`, the
+//! variables of `crate::vars`: `{peer}`, `{count}` this rule's matches, `{seq}` the same from 0, `{time}`, …) or
+//! hex, plus an optional checksum, after an optional delay.
 //!
 //! A file is checked whole when it is loaded: a syntax error, an unknown key, bad hex, a regex that does not compile
 //! or text the encoding cannot carry names its line, column, rule and key, and nothing runs.
@@ -18,6 +19,7 @@ use crate::codec::escape::{Segment, unescape};
 use crate::codec::find_bytes;
 use crate::codec::hex::{HexError, parse_hex};
 use crate::codec::text::TextEncoding;
+use crate::vars::{Values, Var, clock, leading_var};
 
 /// The longest delay a rule may ask for.
 pub const MAX_DELAY_MS: u64 = 3_600_000;
@@ -182,9 +184,7 @@ enum Piece {
     Text(String),
     Byte(u8),
     Group(usize),
-    Peer,
-    Count,
-    Time,
+    Var(Var),
 }
 
 #[derive(Debug, Clone)]
@@ -517,7 +517,7 @@ impl Rules {
         let rule = &mut self.rules[index];
         rule.hits += 1;
         let needs_context = matches!(&rule.reply, Reply::Template(pieces)
-            if pieces.iter().any(|piece| matches!(piece, Piece::Peer | Piece::Time)));
+            if pieces.iter().any(|piece| matches!(piece, Piece::Var(Var::Peer | Var::Time))));
         let context = needs_context.then(context);
         let bytes = match (&rule.reply, &rule.matcher) {
             (Reply::Echo, _) => Ok(std::sync::Arc::from(message)),
@@ -580,6 +580,14 @@ fn fill(
 ) -> Result<Vec<u8>, ReplyProblem> {
     let mut out = Vec::new();
     let mut text = String::new();
+    // `answer_with` asked for the context when a reply names one.
+    let peer = context.map(|c| c.peer.to_string()).unwrap_or_default();
+    let values = Values {
+        seq: count.saturating_sub(1),
+        conn: 0,
+        count,
+        peer: &peer,
+    };
     let flush = |text: &mut String, out: &mut Vec<u8>| -> Result<(), ReplyProblem> {
         out.extend(encoding.encode(text).map_err(ReplyProblem::Encode)?);
         text.clear();
@@ -593,14 +601,17 @@ fn fill(
                     text.push_str(&haystack[range.clone()]);
                 }
             }
-            // `answer_with` asked for the context when a reply names one.
-            Piece::Peer => text.push_str(&context.map(|c| c.peer.to_string()).unwrap_or_default()),
-            Piece::Count => text.push_str(&count.to_string()),
-            Piece::Time => text.push_str(
-                &context
-                    .map(|c| c.time.format("%H:%M:%S%.3f").to_string())
-                    .unwrap_or_default(),
-            ),
+            Piece::Var(Var::Time) => text.push_str(&context.map(|c| clock(c.time)).unwrap_or_default()),
+            Piece::Var(var @ Var::Rand(_)) => {
+                flush(&mut text, &mut out)?;
+                var.write(&values, &mut out);
+            }
+            // Text, so it is encoded as the rest of the reply is.
+            Piece::Var(var) => {
+                let mut ascii = Vec::new();
+                var.write(&values, &mut ascii);
+                text.push_str(&String::from_utf8_lossy(&ascii));
+            }
             Piece::Byte(byte) => {
                 flush(&mut text, &mut out)?;
                 out.push(*byte);
@@ -774,15 +785,16 @@ fn parse_template(template: &str, groups: usize, encoding: TextEncoding) -> Resu
                 }
                 rest = &rest[2..];
                 Piece::Group(n)
-            } else if let Some(after) = rest.strip_prefix("{peer}") {
-                rest = after;
-                Piece::Peer
-            } else if let Some(after) = rest.strip_prefix("{count}") {
-                rest = after;
-                Piece::Count
-            } else if let Some(after) = rest.strip_prefix("{time}") {
-                rest = after;
-                Piece::Time
+            } else if let Some((_, len)) = rest.strip_prefix('{').and_then(leading_var)
+                && rest[1 + len..].starts_with('}')
+            {
+                // `{{seq}}` is the text `{seq}`.
+                literal.push_str(&rest[1..=len]);
+                rest = &rest[len + 2..];
+                continue;
+            } else if let Some((var, len)) = leading_var(rest) {
+                rest = &rest[len..];
+                Piece::Var(var)
             } else {
                 literal.push(ch);
                 rest = &rest[ch.len_utf8()..];
@@ -950,6 +962,20 @@ delay_ms = 250
             answer.bytes.to_vec(),
             context.time.format("%H:%M:%S%.3f").to_string().into_bytes()
         );
+    }
+
+    /// Rule replies take the variables of `crate::vars`; braces that name none stay as written (JSON replies of
+    /// existing files), and `{{seq}}` is the text `{seq}`.
+    #[test]
+    fn replies_fill_in_the_shared_variables_and_keep_other_braces() {
+        let file = "[[rule]]\nmatch = \"q\"\nreply = '#{seq}/{count} {{seq}} {\"a\":{\"b\":1}} {peer}|{rand:3}'\n";
+        let mut rules = Rules::parse(file, utf8()).expect("rules");
+        for n in 0..2 {
+            let answer = reply(&mut rules, b"q").expect("a reply");
+            let want = format!("#{n}/{} {{seq}} {{\"a\":{{\"b\":1}}}} 127.0.0.1:5000|", n + 1);
+            assert_eq!(&answer[..want.len()], want.as_bytes());
+            assert_eq!(answer.len(), want.len() + 3, "three random bytes");
+        }
     }
 
     /// Issue 22.2: an empty regex matches every message, as an empty text would: both are refused.

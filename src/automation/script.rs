@@ -12,6 +12,8 @@ use crate::codec::checksum::Checksum;
 use crate::codec::find_bytes;
 use crate::codec::hex::parse_hex;
 use crate::codec::text::TextEncoding;
+use crate::payload::{LineEnding, PayloadFormat, PayloadSpec};
+use crate::vars::{Payload, Template, Values};
 
 /// An expect without `timeout_ms` waits this long.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
@@ -26,8 +28,12 @@ pub const EXPECT_WINDOW: usize = 1 << 20;
 
 #[derive(Debug, Clone)]
 pub enum Step {
-    Send(Vec<u8>),
-    Expect { pattern: Pattern, timeout: Duration },
+    /// Filled in for each send (a fixed template unless the script has `vars = true`).
+    Send(Payload),
+    Expect {
+        pattern: Pattern,
+        timeout: Duration,
+    },
     Sleep(Duration),
 }
 
@@ -62,6 +68,8 @@ impl PartialEq for Script {
 struct ScriptFile {
     #[serde(default = "one")]
     repeat: u64,
+    #[serde(default)]
+    vars: bool,
     #[serde(default)]
     step: Vec<Spanned<StepFile>>,
 }
@@ -138,6 +146,9 @@ pub struct StepSpec {
 pub struct ScriptSpec {
     #[serde(default = "one")]
     pub repeat: u64,
+    /// Variables in `send` steps ({seq}: this run's sends, from 0), as `--vars` does for `--send`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub vars: bool,
     #[serde(default, rename = "step")]
     pub steps: Vec<StepSpec>,
 }
@@ -146,6 +157,7 @@ impl Default for ScriptSpec {
     fn default() -> Self {
         ScriptSpec {
             repeat: 1,
+            vars: false,
             steps: Vec::new(),
         }
     }
@@ -201,7 +213,7 @@ impl Script {
                     key,
                     problem,
                 };
-            steps.push(compile(&step, encoding, fail)?);
+            steps.push(compile(&step, encoding, file.vars, fail)?);
         }
         Ok(Script {
             steps,
@@ -224,6 +236,7 @@ fn source_of(text: &str) -> String {
 fn compile(
     step: &StepFile,
     encoding: TextEncoding,
+    vars: bool,
     fail: impl Fn(&'static str, Option<std::ops::Range<usize>>, Problem) -> ScriptError,
 ) -> Result<Step, ScriptError> {
     let span = |value: &Option<Spanned<String>>| value.as_ref().map(Spanned::span);
@@ -260,13 +273,33 @@ fn compile(
         }
         bytes
     };
+    let fixed = |bytes| {
+        Step::Send(Payload {
+            template: Template::literal(with_checksum(bytes)),
+            checksum: None,
+            append: b"",
+        })
+    };
+    if let Some(text) = &step.send
+        && vars
+    {
+        let spec = PayloadSpec {
+            format: PayloadFormat::Text { escapes: true },
+            encoding,
+            checksum: step.checksum.as_ref().map(|checksum| *checksum.get_ref()),
+            append: LineEnding::None,
+        };
+        let payload = Payload::parse(text.get_ref(), &spec)
+            .map_err(|error| fail("send", span(&step.send), Problem::Vars(Box::new(error))))?;
+        return Ok(Step::Send(payload));
+    }
     if let Some(text) = &step.send {
         let bytes = encode_escaped(text.get_ref(), encoding).map_err(|p| fail("send", span(&step.send), p))?;
-        return Ok(Step::Send(with_checksum(bytes)));
+        return Ok(fixed(bytes));
     }
     if let Some(hex) = &step.send_hex {
         let bytes = parse_hex(hex.get_ref()).map_err(|e| fail("send_hex", span(&step.send_hex), e.into()))?;
-        return Ok(Step::Send(with_checksum(bytes)));
+        return Ok(fixed(bytes));
     }
     let pattern = if let Some(text) = &step.expect {
         let bytes = encode_escaped(text.get_ref(), encoding).map_err(|p| fail("expect", span(&step.expect), p))?;
@@ -355,6 +388,8 @@ pub struct Run {
     /// Steps done since the driver last took them (one round's at most: `advance` stops at a round's start).
     done: Vec<StepDone>,
     ended: bool,
+    /// The `{seq}` of this run's next send.
+    sends: u64,
 }
 
 impl Run {
@@ -371,6 +406,7 @@ impl Run {
             states,
             done: Vec::new(),
             ended: false,
+            sends: 0,
         }
     }
 
@@ -416,9 +452,18 @@ impl Run {
         let mut worked = false;
         while !self.ended {
             match &self.script.steps[self.step] {
-                Step::Send(bytes) => {
+                Step::Send(payload) => {
+                    let mut bytes = Vec::new();
+                    let values = Values {
+                        seq: self.sends,
+                        conn: 0,
+                        count: self.sends,
+                        peer: "",
+                    };
+                    payload.build(&values, &mut bytes);
+                    self.sends += 1;
                     worked |= !bytes.is_empty();
-                    actions.push(Action::Send(bytes.clone()));
+                    actions.push(Action::Send(bytes));
                 }
                 Step::Sleep(sleep) => {
                     let until = self.began.checked_add(*sleep).unwrap_or(now);
@@ -617,6 +662,33 @@ expect_regex = 'Hello,(\w+)!'
             run.advance(t0),
             [Action::Passed],
             "data that just fits is all looked at"
+        );
+    }
+
+    /// `vars = true`: send steps fill in variables per send, `{seq}` counting the run's sends across rounds;
+    /// without it braces go as written; an unknown variable names its step.
+    #[test]
+    fn vars_number_the_sends_of_a_run_only_when_asked() {
+        let sends = |file: &str| {
+            let (mut run, start) = run(file, utf8());
+            let mut sent = Vec::new();
+            // A call goes as far as a round's start: one per round, and one more to see it has ended.
+            for _ in 0..3 {
+                for action in run.advance(start) {
+                    if let Action::Send(bytes) = action {
+                        sent.push(String::from_utf8(bytes).expect("text"));
+                    }
+                }
+            }
+            sent
+        };
+        let steps = "repeat = 2\n[[step]]\nsend = \"a{seq}\"\n[[step]]\nsend = \"b{seq}{{\"\n";
+        assert_eq!(sends(&format!("vars = true\n{steps}")), ["a0", "b1{", "a2", "b3{"]);
+        assert_eq!(sends(steps), ["a{seq}", "b{seq}{{", "a{seq}", "b{seq}{{"]);
+        let error = Script::parse("vars = true\n[[step]]\nsend = \"{sq}\"\n", utf8()).expect_err("unknown");
+        assert!(
+            error.to_string().contains("unknown variable {sq} at position 1"),
+            "{error}"
         );
     }
 

@@ -15,7 +15,7 @@ use crate::codec::checksum::Checksum;
 use crate::codec::framing::{Framing, FramingError};
 use crate::codec::text::TextEncoding;
 use crate::net::CaptureFile;
-use crate::net::load::{MAX_CONNECTIONS, MAX_RATE, MIN_RATE};
+use crate::net::load::{MAX_CONNECTIONS, MAX_IN_FLIGHT, MAX_RATE, MIN_RATE};
 use crate::net::tls::{TlsSpec, Verify};
 use crate::net::{Delivery, Group, Mode, ReceivedAs, SessionConfig, relay, tcp_client, tcp_server, udp};
 use crate::payload::{LineEnding, PayloadFormat, PayloadSpec};
@@ -43,7 +43,7 @@ Sessions:
   wirepad relay LISTEN UPSTREAM [--max-pairs N] [--connect-timeout MS] [OPTIONS]      each client gets its own
                                             connection to UPSTREAM; bytes pass unchanged both ways
         [--udp [--udp-idle S]]              relay datagrams: a socket towards UPSTREAM per client address
-  wirepad load tcp|udp HOST:PORT [-c N] [--connect-rate R] [--rate R | --total-rate R]
+  wirepad load tcp|udp HOST:PORT [-c N] [--connect-rate R] [--rate R | --total-rate R] [--in-flight N]
         [--duration S | --count N] [--report text|json] [--report-file F]      a load test; a report at the end
   wirepad load merge A.json B.json...       one report from the reports of several machines
   wirepad cert new --cn NAME [--san NAME]... [--days N] --out PREFIX      a self-signed certificate and its key
@@ -440,6 +440,10 @@ pub struct SendArgs {
     /// Send every received chunk back to its sender
     #[arg(long)]
     pub echo: bool,
+    /// Fill in variables in --send for each send: {seq} (this session's sends, from 0), {count}, {peer},
+    /// {time}, {time_us}, {rand:N}, {conn} (0); {{ and }} are braces. Without it braces are sent as they are
+    #[arg(long, requires = "send")]
+    pub vars: bool,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -654,6 +658,7 @@ impl SessionArgs {
             hex: common.receive.hex,
             log: common.receive.log,
             send_box,
+            vars: send.vars,
             append: send.append,
             checksum: send.checksum,
             repeat: send.repeat.map(|count| (count, send.interval)),
@@ -862,6 +867,10 @@ pub struct LoadArgs {
     /// Milliseconds a connect may take, and replies are waited for at the end (1 to 3600000)
     #[arg(long, value_name = "MS", default_value_t = 5000, value_parser = parse_timeout)]
     pub timeout: u64,
+    /// tcp: at most N unanswered messages per connection (default 128 at --rate 0); 1 is a closed loop, each
+    /// message sent when the previous one's reply arrives
+    #[arg(long, value_name = "N", value_parser = parse_in_flight)]
+    pub in_flight: Option<u32>,
     /// Text encoding of --send
     #[arg(short, long, value_name = "NAME")]
     pub encoding: Option<String>,
@@ -942,6 +951,13 @@ pub(super) fn parse_count(text: &str) -> Result<u64, String> {
     match text.parse::<u64>() {
         Ok(count) if count >= 1 => Ok(count),
         _ => Err(format!("\"{text}\": give a whole number of messages, 1 or more")),
+    }
+}
+
+pub(super) fn parse_in_flight(text: &str) -> Result<u32, String> {
+    match text.parse::<u32>() {
+        Ok(n @ 1..=MAX_IN_FLIGHT) => Ok(n),
+        _ => Err(format!("\"{text}\": give 1 to {MAX_IN_FLIGHT} unanswered messages")),
     }
 }
 

@@ -31,6 +31,11 @@ impl LoadArgs {
     /// The run these arguments describe, every check done: nothing is sent before they all pass. May resolve a
     /// host name and read a file: the window calls it off its UI thread.
     pub fn config(&self, protocol: Protocol) -> Result<Config, CliError> {
+        if protocol == Protocol::Udp && self.in_flight.is_some() {
+            return Err(CliError::Usage(
+                "--in-flight is for tcp (udp sends on its schedule)".into(),
+            ));
+        }
         let target = resolve(&self.target)?;
         let payload = self.payload(protocol, target)?;
         check_fd_limit(self.connections).map_err(|(needed, allowed)| {
@@ -58,38 +63,39 @@ impl LoadArgs {
             payload,
             framing: self.frame.clone().unwrap_or_default(),
             timeout: Duration::from_millis(self.timeout),
+            in_flight: self.in_flight,
         })
     }
 
     fn payload(&self, protocol: Protocol, target: SocketAddr) -> Result<Payload, CliError> {
         let encoding = TextEncoding::from_name(self.encoding.as_deref().unwrap_or("utf-8"))?;
-        let (option, template) = if let Some(text) = &self.send {
+        let append = self.append.unwrap_or(LineEnding::None);
+        let literal = |template| Payload {
+            template,
+            checksum: self.checksum,
+            append: append.bytes(),
+        };
+        let (option, payload) = if let Some(text) = &self.send {
             let spec = PayloadSpec {
                 format: PayloadFormat::Text { escapes: true },
                 encoding,
-                checksum: None,
-                append: LineEnding::None,
+                checksum: self.checksum,
+                append,
             };
-            let template = Template::parse(text, |run| spec.payload(run))
-                .map_err(|error| CliError::Usage(format!("--send: {error}")))?;
-            ("--send", template)
+            let payload = Payload::parse(text, &spec).map_err(|error| CliError::Usage(format!("--send: {error}")))?;
+            ("--send", payload)
         } else if let Some(hex) = &self.send_hex {
             let bytes = parse_hex(hex).map_err(|error| CliError::Payload {
                 option: "--send-hex",
                 source: error.into(),
             })?;
-            ("--send-hex", Template::literal(bytes))
+            ("--send-hex", literal(Template::literal(bytes)))
         } else if let Some(path) = &self.send_file {
-            ("--send-file", Template::literal(read_payload_file(path)?))
+            ("--send-file", literal(Template::literal(read_payload_file(path)?)))
         } else {
             return Err(CliError::Usage(
                 "give what each message is: -s TEXT, --send-hex HEX or --send-file PATH".into(),
             ));
-        };
-        let payload = Payload {
-            template,
-            checksum: self.checksum,
-            append: self.append.unwrap_or(LineEnding::None).bytes(),
         };
         let peer = target.to_string();
         let mut first = Vec::new();
@@ -154,6 +160,7 @@ pub fn form_args(form: &LoadForm) -> Result<(Protocol, LoadArgs), Vec<(LoadField
         duration: duration.flatten(),
         count: count.flatten(),
         timeout,
+        in_flight: None,
         encoding: None,
         send,
         send_hex,

@@ -10,8 +10,9 @@ use super::CliError;
 use super::args::{QuitArgs, SendArgs, SessionArgs, session_config};
 use super::printer::PrintStyle;
 use crate::automation::script::Script;
-use crate::net::{Bytes, NetError, RemoteUse, SessionConfig};
+use crate::net::{NetError, Outgoing, RemoteUse, SessionConfig};
 use crate::payload::{PayloadFormat, PayloadSpec};
+use crate::vars::{Payload, Values};
 
 /// Lines read ahead from standard input while nothing can be sent yet.
 const STDIN_LINES_AHEAD: usize = 64;
@@ -20,7 +21,12 @@ pub(super) const MAX_STDIN_LINE: usize = 1 << 20;
 
 /// What to send as soon as there is somewhere to send it.
 pub(super) enum Greeting {
-    Bytes { bytes: Bytes, repeat: Option<Repeat> },
+    /// `len`: of the first send (a template's later ones may differ).
+    Bytes {
+        bytes: Outgoing,
+        len: usize,
+        repeat: Option<Repeat>,
+    },
     File(PathBuf),
 }
 
@@ -77,13 +83,13 @@ impl Plan {
         let greeting = greeting(send, spec)?;
         let mode = args.mode();
         let datagram_limit = mode.datagram_limit();
-        if let (Some(limit), Some(Greeting::Bytes { bytes, .. })) = (datagram_limit, &greeting)
-            && bytes.len() > limit
+        if let (Some(limit), Some(Greeting::Bytes { len, .. })) = (datagram_limit, &greeting)
+            && *len > limit
         {
             let option = if send.send.is_some() { "--send" } else { "--send-hex" };
             return Err(CliError::DatagramTooLarge {
                 option,
-                len: bytes.len(),
+                len: *len,
                 limit,
             });
         }
@@ -171,20 +177,26 @@ fn greeting(send: &SendArgs, spec: PayloadSpec) -> Result<Option<Greeting>, CliE
         }
         (None, None, None) => return Ok(None),
     };
-    let bytes = spec
-        .build(input)
-        .map_err(|source| CliError::Payload { option, source })?;
-    if bytes.is_empty() {
+    let (bytes, len) = if send.vars {
+        let payload = Payload::parse(input, &spec).map_err(|error| CliError::Usage(format!("{option}: {error}")))?;
+        let mut first = Vec::new();
+        payload.build(&Values::first(), &mut first);
+        (Outgoing::Vars(Arc::new(payload)), first.len())
+    } else {
+        let bytes = spec
+            .build(input)
+            .map_err(|source| CliError::Payload { option, source })?;
+        let len = bytes.len();
+        (Outgoing::Bytes(bytes.into()), len)
+    };
+    if len == 0 {
         return Err(CliError::NothingToSend { option });
     }
     let repeat = send.repeat.map(|count| Repeat {
         count: (count > 0).then_some(count),
         interval: Duration::from_millis(send.interval),
     });
-    Ok(Some(Greeting::Bytes {
-        bytes: bytes.into(),
-        repeat,
-    }))
+    Ok(Some(Greeting::Bytes { bytes, len, repeat }))
 }
 
 pub(super) type StdinLine = Result<Vec<u8>, StdinError>;

@@ -14,7 +14,7 @@ use super::printer::Printer;
 use super::{CliError, note};
 use crate::codec::hex::to_hex;
 use crate::net::{
-    AutoEvent, Bytes, CloseReason, Command, Event, EventKind, LeaveReason, MAX_DATAGRAM, NetError, ScriptEnd,
+    AutoEvent, CloseReason, Command, Event, EventKind, LeaveReason, MAX_DATAGRAM, NetError, Outgoing, ScriptEnd,
     ScriptScope, Session, SessionConfig, StepOutcome, Target,
 };
 use crate::payload::PayloadSpec;
@@ -366,12 +366,15 @@ impl Runner {
                 self.files_waiting.push_back(target);
                 self.next_file();
             }
-            Some(Greeting::Bytes { bytes, repeat: None }) => self.send(target, bytes.clone()),
+            Some(Greeting::Bytes {
+                bytes, repeat: None, ..
+            }) => self.send(target, bytes.clone()),
             // One schedule per session: it goes to every client, and a client that joins while
             // none runs starts it again.
             Some(Greeting::Bytes {
                 bytes,
                 repeat: Some(repeat),
+                ..
             }) if self.state.periodic().is_none() => {
                 self.state.periodic_started();
                 self.session.command(Command::SendPeriodic {
@@ -461,10 +464,10 @@ impl Runner {
         }
     }
 
-    fn send(&self, to: Target, bytes: Bytes) {
+    fn send(&self, to: Target, bytes: Outgoing) {
         // An empty TCP write would read as a closed connection; there is nothing to send anyway.
-        if !bytes.is_empty() {
-            self.session.send(to, bytes);
+        if !matches!(&bytes, Outgoing::Bytes(bytes) if bytes.is_empty()) {
+            self.session.command(Command::Send { to, bytes });
         }
     }
 

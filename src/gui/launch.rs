@@ -61,6 +61,7 @@ impl TabConfig {
             }
             None => {}
         }
+        self.send.vars = launch.vars;
         if let Some(append) = launch.append {
             self.send.append = append;
         }

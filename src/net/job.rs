@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use super::transport::{Ctx, Transport};
-use super::{Bytes, EventKind, NetError, Target};
+use super::{Bytes, EventKind, NetError, Outgoing, Target};
 
 /// A file is read ahead only while less than this waits in the send queue.
 const FILE_QUEUE: usize = 1024 * 1024;
@@ -58,7 +58,7 @@ pub(super) trait Job: Send {
 /// A tick the worker was too late for is skipped and counted, never sent in a burst.
 pub(super) struct Periodic {
     to: Target,
-    bytes: Bytes,
+    bytes: Outgoing,
     interval: Duration,
     remaining: Option<u64>,
     sent: u64,
@@ -70,7 +70,7 @@ pub(super) struct Periodic {
 }
 
 impl Periodic {
-    pub fn new(to: Target, bytes: Bytes, interval: Duration, count: Option<u64>, start: Instant) -> Periodic {
+    pub fn new(to: Target, bytes: Outgoing, interval: Duration, count: Option<u64>, start: Instant) -> Periodic {
         Periodic {
             to,
             bytes,
@@ -112,7 +112,8 @@ impl Job for Periodic {
         let elapsed = now.saturating_duration_since(self.start).as_nanos() / self.interval.as_nanos();
         let latest = u64::try_from(elapsed).unwrap_or(u64::MAX).max(self.tick);
         ctx.counters.add_missed_ticks(latest - self.tick);
-        let result = link.send(ctx, self.to, self.bytes.clone(), true);
+        let bytes = ctx.fill(&self.bytes, self.to, link);
+        let result = link.send(ctx, self.to, bytes, true);
         self.sent += 1;
         self.remaining = self.remaining.map(|n| n.saturating_sub(1));
         self.tick = latest.saturating_add(1);
@@ -296,7 +297,13 @@ mod tests {
         let (mut ctx, rx, _poll) = Ctx::for_test();
         let mut link = Link::default();
         let start = Instant::now();
-        let mut job = Periodic::new(Target::Default, Bytes::from(&b"tick"[..]), 10 * MS, Some(4), start);
+        let mut job = Periodic::new(
+            Target::Default,
+            Bytes::from(&b"tick"[..]).into(),
+            10 * MS,
+            Some(4),
+            start,
+        );
         assert_eq!(job.next_turn(&link), Turn::At(start));
         // Each turn, and the progress events it left (one per send: the outbox keeps only the latest).
         let mut turn = |at: Duration, link: &mut Link| {
@@ -334,7 +341,7 @@ mod tests {
         let (mut ctx, rx, _poll) = Ctx::for_test();
         let mut link = Link::default();
         let start = Instant::now();
-        let mut job = Periodic::new(Target::Default, Bytes::from(&b"x"[..]), MS, None, start);
+        let mut job = Periodic::new(Target::Default, Bytes::from(&b"x"[..]).into(), MS, None, start);
         assert!(!job.turn(start, &mut ctx, &mut link));
         link.refuse = true;
         assert!(job.turn(start + MS, &mut ctx, &mut link));
@@ -346,10 +353,22 @@ mod tests {
             "the failed send is not counted"
         );
 
-        let replaced = Box::new(Periodic::new(Target::Default, Bytes::from(&b"x"[..]), MS, None, start));
+        let replaced = Box::new(Periodic::new(
+            Target::Default,
+            Bytes::from(&b"x"[..]).into(),
+            MS,
+            None,
+            start,
+        ));
         replaced.cancel(&mut ctx, Cancel::Replaced);
         assert!(progress(&events(&mut ctx, &rx)).is_empty());
-        let asked = Box::new(Periodic::new(Target::Default, Bytes::from(&b"x"[..]), MS, None, start));
+        let asked = Box::new(Periodic::new(
+            Target::Default,
+            Bytes::from(&b"x"[..]).into(),
+            MS,
+            None,
+            start,
+        ));
         asked.cancel(&mut ctx, Cancel::Asked);
         assert_eq!(progress(&events(&mut ctx, &rx)), [(0, true)]);
     }

@@ -10,6 +10,7 @@ use super::{CaptureFile, Counters, NetError};
 use crate::automation::rules::Rules;
 use crate::automation::script::Script;
 use crate::codec::framing::Framing;
+use crate::vars::{Payload, Values, Var};
 
 /// Bytes shared between the caller, the send queues of many peers and the `Sent` events.
 pub type Bytes = Arc<[u8]>;
@@ -21,6 +22,52 @@ const MESSAGE_OVERHEAD: usize = 64;
 /// What a message of `len` bytes costs in an outgoing queue (what the queues' bounds count).
 pub(super) fn message_cost(len: usize) -> usize {
     len.saturating_add(MESSAGE_OVERHEAD)
+}
+
+/// What a send is: bytes as they are, or a template filled in for each send (`--vars`, the window's Variables).
+#[derive(Debug, Clone)]
+pub enum Outgoing {
+    Bytes(Bytes),
+    Vars(Arc<Payload>),
+}
+
+impl From<Bytes> for Outgoing {
+    fn from(bytes: Bytes) -> Outgoing {
+        Outgoing::Bytes(bytes)
+    }
+}
+
+impl From<Vec<u8>> for Outgoing {
+    fn from(bytes: Vec<u8>) -> Outgoing {
+        Outgoing::Bytes(bytes.into())
+    }
+}
+
+impl Outgoing {
+    /// The bytes of this send: a template takes the session's next `{seq}` from `sends` (`{count}`: the sends
+    /// before it) and `peer()` (asked only when it names `{peer}`).
+    pub(super) fn fill(&self, sends: &mut u64, peer: impl FnOnce() -> String) -> Bytes {
+        match self {
+            Outgoing::Bytes(bytes) => bytes.clone(),
+            Outgoing::Vars(payload) => {
+                let peer = if payload.template.has(Var::Peer) {
+                    peer()
+                } else {
+                    String::new()
+                };
+                let values = Values {
+                    seq: *sends,
+                    conn: 0,
+                    count: *sends,
+                    peer: &peer,
+                };
+                *sends += 1;
+                let mut out = Vec::new();
+                payload.build(&values, &mut out);
+                out.into()
+            }
+        }
+    }
 }
 
 /// Where a send goes.
@@ -38,12 +85,12 @@ pub enum Target {
 pub enum Command {
     Send {
         to: Target,
-        bytes: Bytes,
+        bytes: Outgoing,
     },
     /// Send `bytes` `count` times (`None` = until stopped), `interval` apart. Replaces a running schedule.
     SendPeriodic {
         to: Target,
-        bytes: Bytes,
+        bytes: Outgoing,
         interval: Duration,
         count: Option<u64>,
     },

@@ -41,8 +41,8 @@ pub use capture::CaptureFile;
 pub use error::{CaptureError, NetError, Nobody, PcapFileError, describe};
 pub use kind::{Kind, Mode, PerKind};
 pub use message::{
-    AutoEvent, Bytes, CloseReason, Command, Event, EventKind, Group, LeaveReason, RuleHits, ScriptEnd, StepOutcome,
-    Target,
+    AutoEvent, Bytes, CloseReason, Command, Event, EventKind, Group, LeaveReason, Outgoing, RuleHits, ScriptEnd,
+    StepOutcome, Target,
 };
 
 /// Largest UDP payload over IPv4 (65,535 less the IPv4 and UDP headers), and the size of a file's datagrams.
@@ -261,7 +261,7 @@ impl Session {
     pub fn send(&self, to: Target, bytes: impl Into<Bytes>) {
         self.command(Command::Send {
             to,
-            bytes: bytes.into(),
+            bytes: Outgoing::Bytes(bytes.into()),
         });
     }
 

@@ -12,7 +12,7 @@ use super::capture::Capture;
 use super::outbox::Outbox;
 use super::pcap::Pcap;
 use super::spool::Pool;
-use super::{Bytes, CloseReason, Counters, EventKind, LeaveReason, NetError, Nobody, RecvBuffer, Target};
+use super::{Bytes, CloseReason, Counters, EventKind, LeaveReason, NetError, Nobody, Outgoing, RecvBuffer, Target};
 use crate::codec::pcapng::Way;
 
 pub(super) const WAKER: Token = Token(0);
@@ -48,6 +48,8 @@ pub(super) struct Ctx {
     pub parked: Vec<Token>,
     /// Set once the session is stopping: nothing more is read, what is queued is written out.
     pub stopping: bool,
+    /// The `{seq}` of the session's next send with variables.
+    sends: u64,
     /// Tests only (`crate::crash::arm_test_panic`): receiving these bytes panics the worker.
     panic_on: Option<&'static [u8]>,
     next_token: usize,
@@ -74,6 +76,7 @@ impl Ctx {
             unread: Vec::new(),
             parked: Vec::new(),
             stopping: false,
+            sends: 0,
             panic_on: crate::crash::test_panic_marker(),
             next_token: 0,
         }
@@ -220,6 +223,17 @@ impl Ctx {
     /// queue is bounded. (Outgoing queues are bounded as well, so waiting sends stay bounded.)
     pub fn tx_paused(&self) -> bool {
         self.pcap.as_ref().is_some_and(Pcap::is_blocked)
+    }
+
+    /// The bytes of a send to `to`; `{peer}` is the peer it goes to, or the one peer there is.
+    pub fn fill(&mut self, outgoing: &Outgoing, to: Target, link: &dyn Transport) -> Bytes {
+        outgoing.fill(&mut self.sends, || match to {
+            Target::Peer(peer) => peer.to_string(),
+            _ => match link.peers()[..] {
+                [peer] => peer.to_string(),
+                _ => String::new(),
+            },
+        })
     }
 
     pub fn emit(&mut self, kind: EventKind) {

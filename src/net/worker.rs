@@ -377,7 +377,10 @@ impl<T: Transport> Worker<T> {
             };
             let result = match command {
                 Command::Stop => return true,
-                Command::Send { to, bytes } => self.transport.send(&mut self.ctx, to, bytes, true),
+                Command::Send { to, bytes } => {
+                    let bytes = self.ctx.fill(&bytes, to, &self.transport);
+                    self.transport.send(&mut self.ctx, to, bytes, true)
+                }
                 Command::SendPeriodic {
                     to,
                     bytes,

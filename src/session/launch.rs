@@ -19,6 +19,8 @@ pub struct WindowSession {
     pub hex: bool,
     pub log: bool,
     pub send_box: Option<SendBox>,
+    /// `--vars`: the Variables box ticked.
+    pub vars: bool,
     pub append: Option<LineEnding>,
     pub checksum: Option<Checksum>,
     /// `--repeat N` with `--interval MS`: the periodic send's count and interval.

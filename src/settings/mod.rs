@@ -294,6 +294,8 @@ impl Default for ReceiveSettings {
 pub struct SendSettings {
     pub hex: bool,
     pub escapes: bool,
+    /// Variables ({seq}, {time}, …) filled in for each send of the text (not hex).
+    pub vars: bool,
     pub append: LineEnding,
     pub checksum: Option<Checksum>,
     pub interval_ms: String,
@@ -307,6 +309,7 @@ impl Default for SendSettings {
         SendSettings {
             hex: false,
             escapes: false,
+            vars: false,
             append: LineEnding::None,
             checksum: None,
             interval_ms: "1000".into(),

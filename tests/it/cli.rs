@@ -320,6 +320,55 @@ fn repeat_sends_exactly_n_copies() {
     assert_eq!(wirepad.finish().code, Some(0));
 }
 
+/// `--vars`: each periodic send is filled in anew (`{seq}` counts the session's sends); without it the braces go
+/// out as typed, so a JSON payload stays JSON.
+#[test]
+fn vars_number_a_periodic_send_and_without_them_braces_stay() {
+    for (vars, want) in [
+        (true, b"n0:{x};n1:{x};n2:{x};".to_vec()),
+        (false, b"n{seq}:{{x}};".repeat(3)),
+    ] {
+        let (server, addr) = listener();
+        let mut args = vec![
+            "tcp-client",
+            &addr,
+            "-s",
+            "n{seq}:{{x}};",
+            "--repeat",
+            "3",
+            "--interval",
+            "10",
+        ];
+        args.extend(["--quit-when-idle", "300"]);
+        if vars {
+            args.push("--vars");
+        }
+        let wirepad = Wirepad::start(&args);
+        let mut stream = connected(&wirepad, &server);
+        assert_eq!(
+            String::from_utf8_lossy(&read_to_end(&mut stream)),
+            String::from_utf8_lossy(&want)
+        );
+        assert_eq!(wirepad.finish().code, Some(0));
+    }
+}
+
+/// An unknown variable is bad input: exit 2 naming it and where it is, and nothing is sent.
+#[test]
+fn an_unknown_variable_exits_2_and_sends_nothing() {
+    let (server, addr) = listener();
+    server.set_nonblocking(true).expect("non-blocking");
+    let done = Wirepad::start(&["tcp-client", &addr, "-s", "ab{sq}", "--vars"]).finish();
+    assert_eq!(done.code, Some(2), "{:?}", done.stderr);
+    assert_eq!(done.stderr.len(), 1, "{:?}", done.stderr);
+    assert!(
+        done.stderr[0].contains("--send: unknown variable {sq} at position 3"),
+        "{:?}",
+        done.stderr
+    );
+    assert!(server.accept().is_err(), "it never connected");
+}
+
 #[test]
 fn hex_output_is_one_line_per_chunk() {
     let wirepad = Wirepad::start(&["udp", "--bind", "127.0.0.1:0", "--hex", "--quit-after-bytes", "7"]);

@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use wirepad::net::CaptureFile;
 use wirepad::net::{
-    CloseReason, Command, Delivery, EventKind, LeaveReason, Mode, NetError, ReceivedAs, Session, SessionConfig, Target,
-    tcp_client, tcp_server, udp,
+    CloseReason, Command, Delivery, EventKind, LeaveReason, Mode, NetError, Outgoing, ReceivedAs, Session,
+    SessionConfig, Target, tcp_client, tcp_server, udp,
 };
 
 use crate::support::*;
@@ -392,7 +392,7 @@ fn periodic_send_delivers_exactly_the_count() {
     let interval = Duration::from_millis(1);
     session.command(Command::SendPeriodic {
         to: Target::Peer(peer),
-        bytes: Arc::from(&b"tick;"[..]),
+        bytes: Outgoing::Bytes(Arc::from(&b"tick;"[..])),
         interval,
         count: Some(7),
     });
@@ -1117,7 +1117,7 @@ fn a_late_periodic_send_skips_and_counts_the_ticks_it_missed() {
     let started = std::time::Instant::now();
     session.command(Command::SendPeriodic {
         to: Target::Default,
-        bytes: Arc::from(&b"tick;"[..]),
+        bytes: Outgoing::Bytes(Arc::from(&b"tick;"[..])),
         interval: Duration::from_millis(INTERVAL_MS),
         count: None,
     });

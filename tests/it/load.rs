@@ -153,6 +153,14 @@ fn bad_arguments_exit_2_with_one_line() {
         ),
         (&["tcp", "127.0.0.1:9", "-c", "1000000", "-s", "x"], "open files"),
         (
+            &["tcp", "127.0.0.1:9", "--in-flight", "0", "-s", "x"],
+            "give 1 to 65536",
+        ),
+        (
+            &["udp", "127.0.0.1:9", "--in-flight", "1", "-s", "x"],
+            "--in-flight is for tcp",
+        ),
+        (
             &["tcp", "127.0.0.1:9", "--duration", "1", "--count", "1", "-s", "x"],
             "cannot be used with",
         ),
@@ -189,6 +197,42 @@ fn latency_against_a_server_that_waits_50_ms() {
     assert_eq!(n(&report, "/messages/replies"), 10, "{report}");
     assert!(ms(&report, "/latency_ms/p50") >= 50.0, "{report}");
     assert!(ms(&report, "/latency_ms/max") < 1000.0, "{report}");
+}
+
+/// `--in-flight 1`: each connection sends its next message only when the reply to the last one is in, so every
+/// latency is one round trip (the server's 30 ms), not a queue behind messages sent ahead.
+#[test]
+fn a_closed_loop_keeps_one_message_in_flight_per_connection() {
+    let (addr, lines) = line_server(|_| Duration::from_millis(30));
+    let args = [
+        "tcp",
+        &addr,
+        "-c",
+        "2",
+        "--count",
+        "16",
+        "--in-flight",
+        "1",
+        "-s",
+        "{conn}:{seq}\\n",
+        "--frame",
+        "line",
+    ];
+    let done = load(&[&args[..], &["--report", "json"]].concat());
+    assert_eq!(done.code, Some(0), "{:?}", done.stderr);
+    let report = json(&done);
+    for (path, want) in [
+        ("/connections/established", 2),
+        ("/messages/sent", 16),
+        ("/messages/replies", 16),
+        ("/messages/timeouts", 0),
+    ] {
+        assert_eq!(n(&report, path), want, "{path} in {report}");
+    }
+    assert_eq!(lines.lock().expect("lines").len(), 16);
+    // A round trip is 30 ms and more; eight messages queued at once would wait up to 240 ms.
+    assert!(ms(&report, "/latency_ms/p50") >= 30.0, "{report}");
+    assert!(ms(&report, "/latency_ms/p90") < 100.0, "{report}");
 }
 
 #[test]
@@ -268,6 +312,34 @@ fn unreliable_udp_echo() -> SocketAddr {
         }
     });
     addr
+}
+
+/// Unpaced UDP goes out in batches (one `sendmmsg` each on Linux): a count that is no multiple of a batch is
+/// still sent exactly, each datagram numbered once.
+#[test]
+fn unpaced_udp_batches_send_exactly_the_count() {
+    let sink = UdpSocket::bind("127.0.0.1:0").expect("bind");
+    let addr = sink.local_addr().expect("address").to_string();
+    let args = [
+        "udp",
+        &addr,
+        "-c",
+        "3",
+        "--count",
+        "1001",
+        "-s",
+        "n{seq};",
+        "--timeout",
+        "1",
+    ];
+    let done = load(&[&args[..], &["--report", "json"]].concat());
+    assert_eq!(done.code, Some(0), "{:?}", done.stderr);
+    let report = json(&done);
+    assert_eq!(n(&report, "/messages/sent"), 1001, "{report}");
+    // n0; … n999; over three sockets: each socket's numbers from 0, every datagram 3 to 5 bytes long.
+    let bytes = n(&report, "/bytes/sent");
+    assert!((1001 * 3..=1001 * 5).contains(&bytes), "{report}");
+    assert_eq!(n(&report, "/messages/timeouts"), 1001, "nobody answers: {report}");
 }
 
 #[test]

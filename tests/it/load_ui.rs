@@ -10,7 +10,7 @@ use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 use wirepad::gui::WirepadApp;
 use wirepad::gui::tab::LoadPhase;
-use wirepad::net::load::Report;
+use wirepad::net::load::{Reason, Report};
 use wirepad::payload::LineEnding;
 use wirepad::settings::TabConfig;
 use wirepad::settings::load::LoadForm;
@@ -157,4 +157,39 @@ fn bad_input_says_why_beside_the_field_and_starts_nothing() {
             .is_some()
     );
     assert!(harness.query_by_label_contains("give 0 (as fast as it can)").is_some());
+}
+
+/// While a run goes on, its errors by reason are shown and counted as they happen (not only in the report):
+/// connections opened 10 a second to a port nobody listens on are refused one by one.
+#[test]
+fn errors_by_reason_count_up_while_the_run_goes_on() {
+    let refusing = TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .expect("a port, then closed");
+    let form = LoadForm {
+        connections: "60".into(),
+        connect_rate: "10".into(),
+        ..form(refusing, "", "")
+    };
+    let mut harness = window(load_tab(form));
+    harness.get_by_label("Start").click();
+    let refused = |h: &Harness<'static, WirepadApp>| {
+        let load = h.state().tab().state.load();
+        let last = load.series().back();
+        last.and_then(|s| s.failed_by.get(&Reason::Refused).copied())
+            .unwrap_or(0)
+    };
+    step_until(&mut harness, "a snapshot with refusals", |h| refused(h) > 0);
+    let first = refused(&harness);
+    step_until(&mut harness, "more refusals", |h| refused(h) > first);
+    harness.step();
+    assert_eq!(phase(&harness), LoadPhase::Running, "the run goes on");
+    assert!(harness.query_by_label("refused").is_some(), "the reason is shown");
+    let now = refused(&harness).to_string();
+    assert!(
+        harness.query_by_label(&now).is_some(),
+        "its count so far, {now}, is shown"
+    );
+    harness.get_by_label("Stop").click();
+    step_until(&mut harness, "the run to stop", |h| phase(h) == LoadPhase::Finished);
 }

@@ -233,6 +233,55 @@ fn periodic_send_delivers_exactly_the_count() {
     assert!(stays_silent(&mut client, Duration::from_millis(300)), "no sixth send");
 }
 
+/// The Variables box: ticked, each periodic send is filled in anew ({seq} numbered); unticked, braces go as typed.
+#[test]
+fn the_variables_box_numbers_periodic_sends_and_unticked_keeps_braces() {
+    for (vars, want) in [(true, "n0;n1;n2;".to_string()), (false, "n{seq};".repeat(3))] {
+        let mut harness = window(settings());
+        let server = open_server(&mut harness);
+        let (mut client, _) = connect(&mut harness, server);
+        harness.get_by_label("Send box").set_text_value_accesskit("n{seq};");
+        if vars {
+            harness.get_by_label("Variables {seq}").click();
+        }
+        harness.get_by_label("Interval (ms)").set_text_value_accesskit("1");
+        harness.get_by_label("Count").set_text_value_accesskit("3");
+        harness.step();
+        harness
+            .get_by_role_and_label(egui::accesskit::Role::CheckBox, "Periodic send")
+            .click();
+        harness.step();
+        let got = read_exactly(&mut client, want.len());
+        assert_eq!(String::from_utf8_lossy(&got), want, "vars {vars}");
+        assert_eq!(harness.state().tab().config.send.vars, vars);
+        assert!(stays_silent(&mut client, Duration::from_millis(300)), "no fourth send");
+    }
+}
+
+/// With Variables ticked, an unknown one is named beside the box, Send is refused and nothing goes out.
+#[test]
+fn an_unknown_variable_is_named_beside_the_send_box_and_nothing_is_sent() {
+    let mut harness = window(settings());
+    let server = open_server(&mut harness);
+    let (mut client, _) = connect(&mut harness, server);
+    harness.get_by_label("Variables {seq}").click();
+    harness.get_by_label("Send box").set_text_value_accesskit("ab{sq}");
+    harness.step();
+    harness.get_by_label("Send").click();
+    harness.step();
+    harness.step();
+    let error = harness.state().send_error().expect("an inline error");
+    assert!(error.starts_with("unknown variable {sq} at position 3"), "{error}");
+    assert!(
+        harness.query_by_label_contains("unknown variable {sq}").is_some(),
+        "shown in the window"
+    );
+    assert!(
+        stays_silent(&mut client, Duration::from_millis(300)),
+        "nothing was sent"
+    );
+}
+
 #[test]
 fn send_to_one_client_reaches_only_that_client_and_kick_disconnects_it() {
     let mut harness = window(settings());

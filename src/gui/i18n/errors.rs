@@ -18,6 +18,7 @@ use crate::export::find::FindError;
 use crate::net::{NetError, Nobody, describe};
 use crate::payload::PayloadError;
 use crate::settings::file::Damage;
+use crate::vars::{MAX_RAND, VarError};
 
 /// What the window tells the user, kept as a value and put into words when drawn, so switching the language
 /// re-translates what is on screen.
@@ -25,6 +26,8 @@ use crate::settings::file::Damage;
 pub enum Notice {
     Net(Arc<NetError>),
     Payload(PayloadError),
+    /// The send box's variables (the Variables box is ticked) do not parse.
+    Vars(VarError),
     /// A file the window itself could not write (save view).
     Write {
         path: PathBuf,
@@ -84,6 +87,25 @@ impl Lang {
         }
     }
 
+    pub fn vars_error(self, error: &VarError) -> String {
+        match (self, error) {
+            (Lang::En, _) => error.to_string(),
+            (Lang::Zh, VarError::Unknown { name, position }) => format!(
+                "第 {position} 个字符处的变量 {{{name}}} 无法识别（可用：{{seq}} {{conn}} {{time_us}} {{rand:N}} \
+                 {{count}} {{peer}} {{time}}；大括号本身请写 {{{{）"
+            ),
+            (Lang::Zh, VarError::Unclosed { position }) => {
+                format!("第 {position} 个字符处的 {{ 没有配对的 }}（大括号本身请写 {{{{）")
+            }
+            (Lang::Zh, VarError::BadRand { n, position }) => {
+                format!("第 {position} 个字符处的 {{rand:{n}}}：请给 1 到 {MAX_RAND} 个字节")
+            }
+            (Lang::Zh, VarError::Literal { source, position }) => {
+                format!("{}（在第 {position} 个字符起的文字中）", payload_error_zh(source))
+            }
+        }
+    }
+
     pub fn find_error(self, error: &FindError) -> String {
         match (self, error) {
             (Lang::En, _) => error.to_string(),
@@ -100,6 +122,7 @@ impl Lang {
         match notice {
             Notice::Net(error) => self.net_error(error),
             Notice::Payload(error) => self.payload_error(error),
+            Notice::Vars(error) => self.vars_error(error),
             Notice::Write { path, error } => self.write_error(path, error),
             Notice::Saved { path } => match self {
                 Lang::En => format!("Saved to {}", path.display()),
@@ -333,6 +356,7 @@ fn problem_zh(problem: &Problem) -> String {
         Problem::ChecksumWithoutSend => "只有发送步骤可以带校验".into(),
         Problem::TimeoutWithoutExpect => "只有等待步骤可以设超时".into(),
         Problem::Payload(error) => payload_error_zh(error),
+        Problem::Vars(error) => Lang::Zh.vars_error(error),
     }
 }
 

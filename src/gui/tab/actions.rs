@@ -1,12 +1,15 @@
 //! `TabAction`s carried out: what the panels ask for, sends and automation commands among them.
 use std::collections::HashMap;
 use std::net::SocketAddr;
+use std::sync::Arc;
 
+use crate::codec::text::TextEncoding;
 use crate::gui::i18n::Notice;
 use crate::history::{Direction, History, Way};
-use crate::net::{Command, Target};
-use crate::settings::Prefs;
+use crate::net::{Command, Outgoing, Target};
 use crate::settings::check::MAX_TEXT;
+use crate::settings::{Prefs, SendSettings};
+use crate::vars::Payload;
 
 use super::{Tab, TabAction};
 
@@ -59,7 +62,7 @@ impl Tab {
             self.state.send_error = None;
             self.command(Command::Send {
                 to: self.send_target(),
-                bytes: bytes.into(),
+                bytes,
             });
         }
     }
@@ -100,16 +103,11 @@ impl Tab {
         }
     }
 
-    /// The bytes `text` means with the send settings, or an inline error (and nothing sent).
-    fn payload(&mut self, text: &str, hex: bool) -> Option<Vec<u8>> {
-        let spec = self.config.send.spec(self.config.receive.encoding, hex);
-        match spec.build(text) {
-            Ok(bytes) => Some(bytes),
-            Err(error) => {
-                self.state.send_error = Some(Notice::Payload(error));
-                None
-            }
-        }
+    /// What `text` means with the send settings, or an inline error (and nothing sent).
+    fn payload(&mut self, text: &str, hex: bool) -> Option<Outgoing> {
+        send_box(&self.config.send, self.config.receive.encoding, hex, text)
+            .map_err(|notice| self.state.send_error = Some(notice))
+            .ok()
     }
 
     /// Converts the send box between text and hex in the chosen encoding; a box that cannot be converted (bad
@@ -149,12 +147,24 @@ impl Tab {
             }
             self.command(Command::SendPeriodic {
                 to: self.send_target(),
-                bytes: bytes.into(),
+                bytes,
                 interval,
                 count,
             });
         }
     }
+}
+
+/// What a send box's `text` means: its bytes, or with Variables ticked (text, not hex) a template the session
+/// fills in for each send.
+pub(super) fn send_box(send: &SendSettings, encoding: TextEncoding, hex: bool, text: &str) -> Result<Outgoing, Notice> {
+    let spec = send.spec(encoding, hex);
+    if send.vars && !hex {
+        return Payload::parse(text, &spec)
+            .map(|payload| Outgoing::Vars(Arc::new(payload)))
+            .map_err(Notice::Vars);
+    }
+    spec.build(text).map(Outgoing::from).map_err(Notice::Payload)
 }
 
 /// What a script run started now is fed first: the newest bytes each peer sent. Per peer, as much as an expect

@@ -6,6 +6,7 @@ use crate::history::{Chunk, Direction, Leg, Note};
 use crate::net::{Command, Event, EventKind, NetError, ScriptScope};
 use crate::settings::Prefs;
 
+use super::actions::send_box;
 use super::{SendCheck, Tab};
 
 /// Event batches taken per frame and tab; the rest wait for the next frame, so a flood never freezes the window.
@@ -142,6 +143,7 @@ impl Tab {
         let state = &mut self.state;
         if let Some(check) = &state.send_check
             && check.key.1 == spec
+            && check.key.2 == send.vars
             && check.key.0 == send.text
         {
             return;
@@ -151,8 +153,8 @@ impl Tab {
             state.send_error = None;
         }
         state.send_check = Some(SendCheck {
-            result: spec.build(&send.text),
-            key: (send.text.clone(), spec),
+            result: send_box(send, self.config.receive.encoding, send.hex, &send.text),
+            key: (send.text.clone(), spec, send.vars),
         });
     }
 

@@ -29,8 +29,7 @@ use crate::gui::dialog::FilePurpose;
 use crate::gui::finder::Finder;
 use crate::gui::i18n::{Lang, Notice};
 use crate::history::{History, Way};
-use crate::net::{CaptureFile, CounterSnapshot, Kind, RemoteUse, Session};
-use crate::payload::PayloadError;
+use crate::net::{CaptureFile, CounterSnapshot, Kind, Outgoing, RemoteUse, Session};
 use crate::session::pairs::Pairs;
 use crate::session::state::{ClientInfo, LinkState, SessionState};
 use crate::session::stats::Throughput;
@@ -221,8 +220,8 @@ pub struct Rates {
 /// What the send box's text means right now, checked as the user types (and cached while it stays the same).
 #[derive(Debug, Clone)]
 struct SendCheck {
-    key: (String, crate::payload::PayloadSpec),
-    result: Result<Vec<u8>, PayloadError>,
+    key: (String, crate::payload::PayloadSpec, bool),
+    result: Result<Outgoing, Notice>,
 }
 
 /// A tab's runtime: nothing here is saved.
@@ -430,7 +429,7 @@ impl TabState {
     pub fn send_error(&self, lang: Lang) -> Option<String> {
         let check = self.send_check.as_ref().and_then(|check| check.result.as_ref().err());
         match (check, &self.send_error) {
-            (Some(error), _) => Some(lang.payload_error(error)),
+            (Some(error), _) => Some(lang.notice(error)),
             (None, Some(notice)) => Some(lang.notice(notice)),
             (None, None) => None,
         }

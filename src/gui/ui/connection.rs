@@ -423,6 +423,8 @@ fn payload_settings(ui: &mut egui::Ui, t: &Texts, send: &mut SendSettings) -> Op
         ui.add_enabled(!send.hex, egui::Checkbox::new(&mut send.escapes, t.send.escapes))
             .on_hover_text(t.send.tip_escapes);
     });
+    ui.add_enabled(!send.hex, egui::Checkbox::new(&mut send.vars, t.send.vars))
+        .on_hover_text(t.send.tip_vars);
     ui.horizontal(|ui| {
         let label = ui.label(t.send.append);
         egui::ComboBox::from_id_salt("append")

@@ -133,6 +133,12 @@ fn results(ui: &mut egui::Ui, cx: Cx, load: &LoadState) -> Option<Action> {
     let mut action = None;
     if let Some(last) = load.series().back() {
         live_numbers(ui, t, last);
+        // While it runs, the errors so far; once it ends, the report's.
+        if load.report().is_none() {
+            let failed = last.failed_by.iter().map(|(why, n)| (t.connect_failed, why.name(), *n));
+            let dropped = last.dropped_by.iter().map(|(why, n)| (t.dropped, why.name(), *n));
+            errors_table(ui, t, failed.chain(dropped).collect());
+        }
     }
     if !load.series().is_empty() {
         plots(ui, t, load);
@@ -148,7 +154,10 @@ fn results(ui: &mut egui::Ui, cx: Cx, load: &LoadState) -> Option<Action> {
             }
         });
         report_grid(ui, t, report);
-        errors_table(ui, t, report);
+        let c = &report.connections;
+        let failed = c.failed.iter().map(|(why, n)| (t.connect_failed, why.as_str(), *n));
+        let dropped = c.dropped.iter().map(|(why, n)| (t.dropped, why.as_str(), *n));
+        errors_table(ui, t, failed.chain(dropped).collect());
         histogram(ui, t, load.buckets());
     }
     action
@@ -250,11 +259,9 @@ fn report_grid(ui: &mut egui::Ui, t: &LoadLabels, r: &Report) {
     });
 }
 
-fn errors_table(ui: &mut egui::Ui, t: &LoadLabels, r: &Report) {
+/// Rows of (connect failed | dropped, reason, how many).
+fn errors_table(ui: &mut egui::Ui, t: &LoadLabels, rows: Vec<(&str, &str, u64)>) {
     ui.label(t.errors);
-    let failed = r.connections.failed.iter().map(|(why, n)| (t.connect_failed, why, n));
-    let dropped = r.connections.dropped.iter().map(|(why, n)| (t.dropped, why, n));
-    let rows: Vec<_> = failed.chain(dropped).collect();
     if rows.is_empty() {
         ui.label(t.no_errors);
         return;
@@ -266,8 +273,8 @@ fn errors_table(ui: &mut egui::Ui, t: &LoadLabels, r: &Report) {
         ui.end_row();
         for (when, why, n) in rows {
             ui.label(when);
-            ui.label(why.as_str());
-            ui.label(grouped(*n));
+            ui.label(why);
+            ui.label(grouped(n));
             ui.end_row();
         }
     });

@@ -10,6 +10,7 @@ mod stats;
 mod tcp;
 mod udp;
 
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -18,9 +19,8 @@ use std::time::Duration;
 
 use crossbeam_channel::{Receiver, bounded};
 
-use crate::codec::checksum::Checksum;
 use crate::codec::framing::Framing;
-use crate::vars::{Template, Values};
+pub use crate::vars::Payload;
 
 pub use report::{Percentiles, Report, ReportError};
 pub use stats::Reason;
@@ -31,6 +31,8 @@ pub const MAX_RATE: f64 = 10_000_000.0;
 pub const MIN_RATE: f64 = 0.001;
 /// The most connections or sockets of one run.
 pub const MAX_CONNECTIONS: u32 = 1_000_000;
+/// The most unanswered messages `--in-flight` allows per connection.
+pub const MAX_IN_FLIGHT: u32 = 65_536;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Protocol {
@@ -63,27 +65,6 @@ pub enum Limit {
     UntilStopped,
 }
 
-/// What each message is: the template filled in, then its checksum, then the line ending.
-#[derive(Debug, Clone)]
-pub struct Payload {
-    pub template: Template,
-    pub checksum: Option<Checksum>,
-    pub append: &'static [u8],
-}
-
-impl Payload {
-    /// Appends one message to `out`.
-    pub fn build(&self, values: &Values, out: &mut Vec<u8>) {
-        let start = out.len();
-        self.template.expand(values, out);
-        if let Some(checksum) = self.checksum {
-            let sum = checksum.compute(&out[start..]);
-            out.extend_from_slice(&sum);
-        }
-        out.extend_from_slice(self.append);
-    }
-}
-
 #[derive(Debug, Clone)]
 pub struct Config {
     pub protocol: Protocol,
@@ -98,6 +79,9 @@ pub struct Config {
     pub framing: Framing,
     /// How long a connect may take, and how long replies are waited for once sending has ended.
     pub timeout: Duration,
+    /// TCP: the most unanswered messages per connection (`None`: 128 unpaced, 65,536 paced); 1 is a closed
+    /// loop, each message sent when the previous one's reply arrives.
+    pub in_flight: Option<u32>,
 }
 
 /// Once a second while it runs, for the progress line and the window's plots.
@@ -108,6 +92,9 @@ pub struct Snapshot {
     pub sent: u64,
     pub replies: u64,
     pub failed: u64,
+    /// Connections that never opened, and those lost after they opened, by reason so far.
+    pub failed_by: BTreeMap<Reason, u64>,
+    pub dropped_by: BTreeMap<Reason, u64>,
     /// Over the last second.
     pub sent_per_s: f64,
     pub replies_per_s: f64,

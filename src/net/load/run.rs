@@ -181,6 +181,18 @@ impl Run {
         }
     }
 
+    /// How many more messages may be sent in all, when the run has a count.
+    pub fn remaining(&self) -> Option<u64> {
+        self.remaining
+    }
+
+    /// The schedule's next time after `next` (unpaced: the same).
+    pub fn after(&self, next: Instant) -> Instant {
+        self.interval
+            .and_then(|interval| next.checked_add(interval))
+            .unwrap_or(next)
+    }
+
     /// One message handed to its connection: counted, and its connection's schedule moved on.
     pub fn sent_one(&mut self, next: &mut Instant, due: Instant, now: Instant) {
         self.stats.sent += 1;
@@ -189,9 +201,7 @@ impl Run {
             *remaining = remaining.saturating_sub(1);
         }
         self.stats.slipped(now.saturating_duration_since(due));
-        if let Some(interval) = self.interval {
-            *next = next.checked_add(interval).unwrap_or(*next);
-        }
+        *next = self.after(*next);
     }
 
     /// Where connection `index` starts its schedule: spread evenly over one interval, so N connections at a total
@@ -247,6 +257,8 @@ impl Run {
             sent,
             replies,
             failed: self.stats.failed.values().sum(),
+            failed_by: self.stats.failed.clone(),
+            dropped_by: self.stats.dropped.clone(),
             sent_per_s: (sent - self.last.0) as f64,
             replies_per_s: (replies - self.last.1) as f64,
             p50_ms: ms(0.5),
@@ -281,6 +293,7 @@ mod tests {
             },
             framing: Framing::None,
             timeout: Duration::from_secs(1),
+            in_flight: None,
         };
         let (progress, _) = crossbeam_channel::bounded(1);
         let poll = Poll::new().expect("a poll");

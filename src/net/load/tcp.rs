@@ -17,7 +17,7 @@ use crate::net::tcp_client::connect_outcome;
 /// Bytes queued for one connection before its generator waits for the kernel to take them.
 const OUT_LIMIT: usize = 1 << 20;
 /// Unanswered messages one paced connection may have; past it the schedule slips (and shows it).
-const MAX_OUTSTANDING: usize = 65_536;
+const MAX_OUTSTANDING: usize = super::MAX_IN_FLIGHT as usize;
 /// Unanswered messages of an unpaced connection: it sends the next as replies come back.
 const WINDOW: usize = 128;
 /// Connects started in one turn, so a run of 100,000 still polls in between.
@@ -202,10 +202,10 @@ impl Tcp {
 /// Queues the messages of `conn` that are due, writes what the kernel takes, and puts the connection back on the
 /// schedule unless it waits for room (then a write or reply event fills it again).
 fn fill(conn: &mut Conn, run: &mut Run, index: usize, now: Instant) -> io::Result<()> {
-    let limit = if run.interval.is_some() {
-        MAX_OUTSTANDING
-    } else {
-        WINDOW
+    let limit = match (run.config.in_flight, run.interval) {
+        (Some(n), _) => n as usize,
+        (None, Some(_)) => MAX_OUTSTANDING,
+        (None, None) => WINDOW,
     };
     let mut blocked = false;
     while let Some(due) = run.due_at(conn.next, now) {

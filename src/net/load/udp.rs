@@ -11,12 +11,15 @@ use mio::{Interest, Token};
 
 use super::run::{Driver, Run};
 use super::stats::Reason;
+use crate::net::platform;
 use crate::vars::leading_number;
 
 /// Unanswered datagrams one socket remembers; older ones count as lost.
 const MAX_OUTSTANDING: usize = 65_536;
 /// Datagrams one unpaced socket sends in one turn, so reading and the other sockets get their turn.
 const BATCH: usize = 64;
+/// Bytes one batch is made of at most (the datagrams past it wait for the next turn).
+const BATCH_BYTES: usize = 256 * 1024;
 const READ_BUF: usize = 65_536;
 
 struct Sock {
@@ -35,7 +38,7 @@ struct Sock {
 pub struct Udp {
     socks: Vec<Option<Sock>>,
     buf: Vec<u8>,
-    message: Vec<u8>,
+    batch: Batch,
 }
 
 impl Udp {
@@ -43,7 +46,7 @@ impl Udp {
         Udp {
             socks: Vec::new(),
             buf: vec![0; READ_BUF],
-            message: Vec::new(),
+            batch: Batch::default(),
         }
     }
 
@@ -64,23 +67,26 @@ impl Udp {
         }
     }
 
-    /// Sends what is due on socket `index` (at most a batch), then puts it back on the schedule.
+    /// Sends what is due on socket `index` (at most a batch, in one system call where the platform has one), then
+    /// puts it back on the schedule. Only what the kernel took is counted; the rest is made again next time.
     fn fill(&mut self, run: &mut Run, index: usize, now: Instant) {
         let Some(sock) = self.socks[index].as_mut() else { return };
-        for _ in 0..BATCH {
-            let Some(due) = run.due_at(sock.next, now) else { break };
-            self.message.clear();
-            let values = run.values(index, sock.seq);
-            run.config.payload.build(&values, &mut self.message);
-            match sock.socket.send(&self.message) {
-                Ok(n) => run.stats.bytes_sent += n as u64,
-                Err(error) if error.kind() == io::ErrorKind::WouldBlock => {
-                    sock.blocked = true;
-                    return;
-                }
-                // The kernel reports an earlier datagram's ICMP error here; this one is counted as sent.
-                Err(error) => run.stats.dropped(Reason::of(&error)),
+        let built = build_batch(&mut self.batch, sock, run, index, now);
+        let datagrams: Vec<&[u8]> = self.batch.datagrams().collect();
+        let sent = match platform::send_datagrams(&sock.socket, &datagrams) {
+            Ok(sent) => sent,
+            Err(error) if error.kind() == io::ErrorKind::WouldBlock => {
+                sock.blocked = true;
+                return;
             }
+            // The kernel reports an earlier datagram's ICMP error here; this one is counted as sent.
+            Err(error) => {
+                run.stats.dropped(Reason::of(&error));
+                built.min(1)
+            }
+        };
+        for (datagram, &due) in datagrams.iter().zip(&self.batch.dues).take(sent) {
+            run.stats.bytes_sent += datagram.len() as u64;
             remember(sock, run, due);
             sock.seq += 1;
             run.sent_one(&mut sock.next, due, now);
@@ -109,6 +115,44 @@ impl Udp {
             answered(sock, run, seq, now);
         }
     }
+}
+
+/// Datagrams made for one send call: their bytes end to end, where each ends, when each was due.
+#[derive(Default)]
+struct Batch {
+    bytes: Vec<u8>,
+    ends: Vec<usize>,
+    dues: Vec<Instant>,
+}
+
+impl Batch {
+    fn datagrams(&self) -> impl Iterator<Item = &[u8]> {
+        let starts = std::iter::once(0).chain(self.ends.iter().copied());
+        starts.zip(&self.ends).map(|(start, &end)| &self.bytes[start..end])
+    }
+}
+
+/// Makes the datagrams of `sock` that are due now (at most `BATCH`, about `BATCH_BYTES`, and what the count
+/// leaves), numbered from its next `{seq}` on; returns how many.
+fn build_batch(batch: &mut Batch, sock: &Sock, run: &mut Run, index: usize, now: Instant) -> usize {
+    batch.bytes.clear();
+    batch.ends.clear();
+    batch.dues.clear();
+    let most = run
+        .remaining()
+        .map_or(BATCH, |left| BATCH.min(usize::try_from(left).unwrap_or(BATCH)));
+    let mut next = sock.next;
+    while batch.dues.len() < most && batch.bytes.len() < BATCH_BYTES {
+        let Some(due) = run.due_at(next, now) else { break };
+        let ahead = batch.dues.len() as u64;
+        let mut values = run.values(index, sock.seq + ahead);
+        values.count += ahead;
+        run.config.payload.build(&values, &mut batch.bytes);
+        batch.ends.push(batch.bytes.len());
+        batch.dues.push(due);
+        next = run.after(next);
+    }
+    batch.dues.len()
 }
 
 /// A sent datagram waits for its reply.
