@@ -528,7 +528,7 @@ impl SessionArgs {
             (parts.max_clients.is_some(), max_option),
             (udp, "--udp"),
             (parts.groups.len() > 1, "a second --join"),
-            (self.tls_args().is_some_and(|tls| tls.tls), "--tls"),
+            (self.tls_args().is_some_and(|tls| tls.keylog.is_some()), "--keylog"),
         ];
         if let Some((_, option)) = cli_only.iter().find(|(given, _)| *given) {
             return Err(CliError::Usage(format!(
