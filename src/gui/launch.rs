@@ -40,7 +40,10 @@ impl TabConfig {
         }
         if caps.tls {
             let side = TlsSide::of(caps);
-            self.tls = parts.tls.as_ref().map_or_else(TlsSettings::default, |spec| TlsSettings::from_spec(side, spec));
+            self.tls = parts
+                .tls
+                .as_ref()
+                .map_or_else(TlsSettings::default, |spec| TlsSettings::from_spec(side, spec));
         }
         if caps.multicast {
             self.broadcast = parts.broadcast;

@@ -547,7 +547,10 @@ mod tests {
         };
         assert_eq!(tls_of(&client), None, "off until ticked");
         client.tls.enabled = true;
-        assert_eq!(tls_of(&client).and_then(|spec| spec.sni).as_deref(), Some("device.local"));
+        assert_eq!(
+            tls_of(&client).and_then(|spec| spec.sni).as_deref(),
+            Some("device.local")
+        );
         let server = with(|s| {
             s.tls.enabled = true;
             s.tls.cert = "s.crt".into();

@@ -277,7 +277,10 @@ mod tests {
                 keylog: None,
             }
         );
-        assert_eq!(TlsSettings::from_spec(TlsSide::Client, &spec).spec(TlsSide::Client), Ok(spec));
+        assert_eq!(
+            TlsSettings::from_spec(TlsSide::Client, &spec).spec(TlsSide::Client),
+            Ok(spec)
+        );
         // Empty fields: warn, the system's store, the host as SNI, both versions.
         assert_eq!(TlsSettings::default().spec(TlsSide::Client), Ok(TlsSpec::default()));
     }
@@ -297,7 +300,10 @@ mod tests {
         assert_eq!(spec.cert, Some(("s.crt".into(), "s.key".into())));
         assert_eq!(spec.ca, Some("clients.pem".into()));
         assert_eq!((spec.require_client_cert, spec.verify), (true, Verify::Warn));
-        assert_eq!(TlsSettings::from_spec(TlsSide::Server, &spec).spec(TlsSide::Server), Ok(spec));
+        assert_eq!(
+            TlsSettings::from_spec(TlsSide::Server, &spec).spec(TlsSide::Server),
+            Ok(spec)
+        );
         // No certificate: a self-signed one is made at start.
         assert_eq!(TlsSettings::default().spec(TlsSide::Server).map(|s| s.cert), Ok(None));
     }
@@ -341,7 +347,10 @@ mod tests {
             alpn: "a".repeat(256),
             ..TlsSettings::default()
         };
-        assert_eq!(errors(&long, TlsSide::Server), [(Field::Tls(TlsField::Alpn), Invalid::Alpn)]);
+        assert_eq!(
+            errors(&long, TlsSide::Server),
+            [(Field::Tls(TlsField::Alpn), Invalid::Alpn)]
+        );
     }
 
     #[test]

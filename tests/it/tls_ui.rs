@@ -54,13 +54,18 @@ fn a_tls_client_shows_the_servers_chain_fingerprint_and_the_self_signed_verdict(
     let mut harness = client_window(addr, TlsSettings::default());
     harness.get_by_label("Open").click();
     step_until(&mut harness, "the handshake", |h| handshake_of(h).is_some());
-    // The panel is closed until the status bar's lock is clicked: the receive view keeps its room.
+    // The panel is closed until the status bar's TLS button is clicked: the receive view keeps its room.
     assert!(harness.query_by_label_contains("SHA-256 fingerprint").is_none());
-    harness.get_by_label_contains("🔒 TLS 1.3").click();
+    harness.get_by_label("TLS 1.3: not verified").click();
     harness.run_steps(2);
-    assert!(harness.query_by_label_contains("#1 CN=127.0.0.1").is_some(), "the chain's subject");
     assert!(
-        harness.query_by_label_contains(&format!("SHA-256 fingerprint: {sha256}")).is_some(),
+        harness.query_by_label_contains("#1 CN=127.0.0.1").is_some(),
+        "the chain's subject"
+    );
+    assert!(
+        harness
+            .query_by_label_contains(&format!("SHA-256 fingerprint: {sha256}"))
+            .is_some(),
         "the server's own fingerprint"
     );
     assert!(
@@ -69,7 +74,10 @@ fn a_tls_client_shows_the_servers_chain_fingerprint_and_the_self_signed_verdict(
             .is_some(),
         "warn mode connects and says what failed"
     );
-    assert!(matches!(harness.state().tab().state.link(), LinkState::Connected { .. }));
+    assert!(matches!(
+        harness.state().tab().state.link(),
+        LinkState::Connected { .. }
+    ));
     server.stop();
 }
 
@@ -90,11 +98,14 @@ fn strict_mode_refuses_a_certificate_it_cannot_verify_and_says_why() {
         h.query_by_label_contains("unknown issuer").is_some()
     });
     let error = harness.state().error().expect("said beside Open");
-    assert!(error.contains(&format!("TLS with {addr}")) && error.contains("unknown issuer"), "{error}");
+    assert!(
+        error.contains(&format!("TLS with {addr}")) && error.contains("unknown issuer"),
+        "{error}"
+    );
     step_until(&mut harness, "the session to end", |h| !h.state().tab().state.is_open());
     assert!(handshake_of(&harness).is_none(), "no handshake finished");
     // The panel keeps it too.
-    harness.get_by_label_contains("🔒 TLS failed").click();
+    harness.get_by_label("TLS failed").click();
     harness.run_steps(2);
     assert!(harness.query_by_label_contains("Failed handshakes (1)").is_some());
     server.stop();
@@ -128,8 +139,16 @@ fn a_tls_server_shows_each_clients_handshake_and_its_own_fingerprint() {
     step_until(&mut harness, "the window's handshake", |h| {
         !h.state().tab().state.tls().handshakes().is_empty()
     });
-    let peer = *harness.state().tab().state.tls().handshakes().keys().next().expect("one");
-    harness.get_by_label_contains("🔒 TLS 1.3").click();
+    let peer = *harness
+        .state()
+        .tab()
+        .state
+        .tls()
+        .handshakes()
+        .keys()
+        .next()
+        .expect("one");
+    harness.get_by_label("TLS 1.3: no client certificate").click();
     harness.run_steps(2);
     assert!(
         harness
@@ -137,14 +156,20 @@ fn a_tls_server_shows_each_clients_handshake_and_its_own_fingerprint() {
             .is_some(),
         "the handshake line names the client, version and suite"
     );
-    assert!(harness.query_by_label_contains("this client sent no certificate").is_some());
+    assert!(
+        harness
+            .query_by_label_contains("this client sent no certificate")
+            .is_some()
+    );
     assert!(
         harness
             .query_by_label_contains("This server presents: CN=127.0.0.1 (self-signed, made at Open)")
             .is_some()
     );
     assert!(
-        harness.query_by_label_contains(&format!("SHA-256 fingerprint: {seen}")).is_some(),
+        harness
+            .query_by_label_contains(&format!("SHA-256 fingerprint: {seen}"))
+            .is_some(),
         "the fingerprint the client saw"
     );
     client.stop();
@@ -189,7 +214,9 @@ fn the_button_makes_a_self_signed_certificate_and_fills_the_fields() {
     let chosen = dir.path().join("device.crt");
     harness.state_mut().set_file_dialogs(Arc::new(Answer(chosen)));
     harness.get_by_label("Make a self-signed certificate…").click();
-    step_until(&mut harness, "the certificate", |h| !h.state().tab().config.tls.cert.is_empty());
+    step_until(&mut harness, "the certificate", |h| {
+        !h.state().tab().config.tls.cert.is_empty()
+    });
     let tls = harness.state().tab().config.tls.clone();
     let (crt, key) = (dir.path().join("device.crt"), dir.path().join("device.key"));
     assert_eq!((tls.cert.as_str(), tls.key.as_str()), (path(&crt), path(&key)));

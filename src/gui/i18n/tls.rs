@@ -3,8 +3,8 @@ labels! {
     TlsLabels {
         tls: "TLS 加密", "TLS";
         tip_tls:
-            "用 TLS（1.2/1.3）加密这个连接；连接后在状态栏点 🔒 查看证书",
-            "Speak TLS (1.2/1.3) on this connection; once connected, click 🔒 in the status bar to see the certificates";
+            "用 TLS（1.2/1.3）加密这个连接；连接后点状态栏的 TLS 按钮查看证书",
+            "Speak TLS (1.2/1.3) on this connection; once connected, click TLS in the status bar to see the certificates";
         cert: "证书", "Certificate";
         key: "私钥", "Key";
         hint_self_signed: "留空：打开时自动生成自签名证书", "Empty: a self-signed certificate is made at Open";
@@ -56,6 +56,7 @@ labels! {
         not_verified: "未通过验证", "not verified";
         not_checked: "未检查（不验证）", "not checked (verify off)";
         no_client_cert: "该客户端没有出示证书", "this client sent no certificate";
+        no_certificate: "无客户端证书", "no client certificate";
         subject: "主体", "Subject";
         issuer: "颁发者", "Issuer";
         san: "备用名称", "SAN";

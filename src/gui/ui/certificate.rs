@@ -1,6 +1,7 @@
 //! The certificate panel: the handshake of a TLS session (a client's server, or the client a server's panel is
 //! on), each certificate of the peer's chain, the verdict in words and in a colour, the certificate a server
-//! presents, and the handshakes that failed. Opened from the status bar's 🔒 indicator.
+//! presents, and the handshakes that failed. Opened from the status bar's TLS button (the
+//! bundled fonts have no lock glyph).
 use std::net::SocketAddr;
 
 use crate::gui::i18n::tls::TlsLabels;
@@ -17,7 +18,11 @@ pub fn certificate_panel(ui: &mut egui::Ui, cx: Cx, config: &TabConfig, state: &
     egui::ScrollArea::vertical().auto_shrink([false, true]).show(ui, |ui| {
         ui.strong(t.certificates);
         if let Some((cert, self_signed)) = tls.serving() {
-            let made = if *self_signed { format!(" ({})", t.made_at_start) } else { String::new() };
+            let made = if *self_signed {
+                format!(" ({})", t.made_at_start)
+            } else {
+                String::new()
+            };
             ui.label(format!("{}: {}{made}", t.presented, cert.subject));
             fingerprint(ui, t.fingerprint, &cert.sha256);
             ui.separator();
@@ -60,7 +65,10 @@ fn client_choice(ui: &mut egui::Ui, t: &TlsLabels, state: &TabState) -> Option<A
 
 /// Version, suite and ALPN on one line, the verdict in its colour, then each certificate of the chain.
 fn handshake_ui(ui: &mut egui::Ui, t: &TlsLabels, handshake: &Handshake) {
-    let alpn = handshake.alpn.as_ref().map_or_else(|| t.no_alpn.to_owned(), |alpn| format!("ALPN {alpn}"));
+    let alpn = handshake
+        .alpn
+        .as_ref()
+        .map_or_else(|| t.no_alpn.to_owned(), |alpn| format!("ALPN {alpn}"));
     ui.add(
         egui::Label::new(format!(
             "{} {} · {}: {} · {alpn}",
@@ -107,8 +115,8 @@ fn verdict(ui: &egui::Ui, t: &TlsLabels, verdict: &Verdict) -> (String, egui::Co
         egui::Color32::DARK_GREEN
     };
     match verdict {
-        Verdict::Verified => (format!("✔ {}", t.verified), good),
-        Verdict::Failed(why) => (format!("⚠ {}: {why}", t.not_verified), visuals.error_fg_color),
+        Verdict::Verified => (t.verified.to_owned(), good),
+        Verdict::Failed(why) => (format!("{}: {why}", t.not_verified), visuals.error_fg_color),
         Verdict::NotChecked => (t.not_checked.to_owned(), visuals.warn_fg_color),
         Verdict::NoCertificate => (t.no_client_cert.to_owned(), visuals.weak_text_color()),
     }

@@ -135,7 +135,9 @@ pub fn tab_ui(
             .resizable(true)
             .default_size(200.0)
             .size_range(90.0..=450.0)
-            .show(ui, |ui| actions.extend(certificate::certificate_panel(ui, cx, config, state)));
+            .show(ui, |ui| {
+                actions.extend(certificate::certificate_panel(ui, cx, config, state))
+            });
     }
     if config.show_plot {
         egui::Panel::top("plot")

@@ -62,7 +62,8 @@ pub fn status_bar(ui: &mut egui::Ui, cx: Cx, config: &TabConfig, state: &TabStat
     actions
 }
 
-/// "🔒 TLS 1.3", coloured by the shown handshake's verdict (or "TLS failed"): a click shows the certificate panel.
+/// "TLS 1.3: not verified", coloured by the shown handshake's verdict (or "TLS failed"): a click shows the
+/// certificate panel.
 fn tls_indicator(ui: &mut egui::Ui, t: &Texts, config: &TabConfig, state: &TabState) -> Option<Action> {
     let tls = state.tls();
     let visuals = ui.visuals();
@@ -73,10 +74,16 @@ fn tls_indicator(ui: &mut egui::Ui, t: &Texts, config: &TabConfig, state: &TabSt
                 Verdict::Failed(_) => visuals.error_fg_color,
                 Verdict::NotChecked | Verdict::NoCertificate => visuals.warn_fg_color,
             };
-            (format!("🔒 {}", version_words(&handshake.version)), colour)
+            let word = match handshake.verdict {
+                Verdict::Verified => t.tls.verified,
+                Verdict::Failed(_) => t.tls.not_verified,
+                Verdict::NotChecked => t.tls.not_checked,
+                Verdict::NoCertificate => t.tls.no_certificate,
+            };
+            (format!("{}: {word}", version_words(&handshake.version)), colour)
         }
-        (None, (failures, _)) if !failures.is_empty() => (format!("🔒 {}", t.tls.failed), visuals.error_fg_color),
-        (None, _) => ("🔒 TLS".to_owned(), visuals.weak_text_color()),
+        (None, (failures, _)) if !failures.is_empty() => (t.tls.failed.to_owned(), visuals.error_fg_color),
+        (None, _) => ("TLS".to_owned(), visuals.weak_text_color()),
     };
     let button = egui::Button::new(egui::RichText::new(text).color(colour)).selected(config.show_tls);
     ui.add(button)

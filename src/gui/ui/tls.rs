@@ -5,7 +5,7 @@ use crate::gui::i18n::Notice;
 use crate::gui::i18n::tls::TlsLabels;
 use crate::gui::tab::MadeCert;
 use crate::gui::ui::{Cx, field_error, labelled_field};
-use crate::settings::tls::{TlsField, TlsSettings, TlsSide, Versions, VerifyMode};
+use crate::settings::tls::{TlsField, TlsSettings, TlsSide, VerifyMode, Versions};
 use crate::settings::{Field, Invalid};
 
 const PATH_WIDTH: f32 = 110.0;
@@ -105,8 +105,7 @@ impl Form<'_> {
 
     fn server_advanced(&mut self, ui: &mut egui::Ui) {
         let t = self.t();
-        ui
-            .checkbox(&mut self.tls.require_client_cert, t.require_client_cert)
+        ui.checkbox(&mut self.tls.require_client_cert, t.require_client_cert)
             .on_hover_text(t.tip_require_client_cert);
         self.path(ui, t.client_ca, TlsField::ClientCa);
     }
@@ -166,7 +165,12 @@ impl Form<'_> {
             (Field::Tls(f), Invalid::Alpn) if *f == field => Some(t.bad_alpn),
             _ => None,
         });
-        let setup = self.shown.setup.as_ref().filter(|(f, _)| *f == field).map(|(_, why)| why.as_str());
+        let setup = self
+            .shown
+            .setup
+            .as_ref()
+            .filter(|(f, _)| *f == field)
+            .map(|(_, why)| why.as_str());
         field_error(ui, checked.or(setup));
     }
 
@@ -193,7 +197,11 @@ impl Form<'_> {
 
 /// A SHA-256 fingerprint under its name, small and wrapped (it is 95 characters), selectable to copy.
 pub(crate) fn fingerprint(ui: &mut egui::Ui, name: &str, sha256: &str) {
-    ui.add(egui::Label::new(egui::RichText::new(format!("{name}: {sha256}")).small().monospace()).wrap().selectable(true));
+    ui.add(
+        egui::Label::new(egui::RichText::new(format!("{name}: {sha256}")).small().monospace())
+            .wrap()
+            .selectable(true),
+    );
 }
 
 fn verify_name(t: &TlsLabels, mode: VerifyMode) -> &'static str {
@@ -203,4 +211,3 @@ fn verify_name(t: &TlsLabels, mode: VerifyMode) -> &'static str {
         VerifyMode::Off => t.verify_off,
     }
 }
-
