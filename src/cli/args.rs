@@ -627,7 +627,10 @@ impl SessionArgs {
             (parts.max_clients.is_some(), max_option),
             (udp, "--udp"),
             (parts.groups.len() > 1, "a second --join"),
-            (self.tls_args().is_some_and(|tls| tls.tls), "--tls"),
+            (
+                self.tls_args().is_some_and(|tls| tls.options.keylog.is_some()),
+                "--keylog",
+            ),
             (
                 matches!(self, SessionArgs::Relay(relay) if relay.tls_legs.tls_listen || relay.tls_legs.tls_upstream),
                 "--tls-listen/--tls-upstream",

@@ -609,6 +609,11 @@ impl WirepadApp {
                         tab.imported(imported);
                     }
                 }
+                Picked::CertMade(id, side, made) => {
+                    if let Some(tab) = self.tabs.get_mut(&id) {
+                        tab.cert_made(side, made);
+                    }
+                }
                 Picked::Found(id, generation, batch) => {
                     if let Some(tab) = self.tabs.get_mut(&id) {
                         tab.found(generation, batch);

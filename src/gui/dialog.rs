@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 
 use crate::export::Format;
 use crate::gui::desktop;
+use crate::settings::tls::{TlsField, TlsSide};
 
 /// What a file is asked for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -28,6 +29,10 @@ pub enum FilePurpose {
     LoadReport {
         csv: bool,
     },
+    /// A PEM file for a TLS field (certificate, key, CA).
+    Tls(TlsField),
+    /// Where a new self-signed certificate and its key go, for that end's fields.
+    MakeCert(TlsSide),
 }
 
 impl FilePurpose {
@@ -35,13 +40,14 @@ impl FilePurpose {
     pub fn saves(self) -> bool {
         !matches!(
             self,
-            FilePurpose::SendFile | FilePurpose::ImportRules | FilePurpose::ImportScript
+            FilePurpose::SendFile | FilePurpose::ImportRules | FilePurpose::ImportScript | FilePurpose::Tls(_)
         )
     }
 
     fn suggested_name(self) -> Option<String> {
         match self {
-            FilePurpose::SendFile | FilePurpose::ImportRules | FilePurpose::ImportScript => None,
+            FilePurpose::SendFile | FilePurpose::ImportRules | FilePurpose::ImportScript | FilePurpose::Tls(_) => None,
+            FilePurpose::MakeCert(_) => Some("wirepad.crt".into()),
             FilePurpose::ExportRules => Some("rules.toml".into()),
             FilePurpose::ExportScript => Some("script.toml".into()),
             FilePurpose::PairScript(client) => Some(format!("pair-{}.toml", client.port())),

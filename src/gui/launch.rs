@@ -11,6 +11,7 @@ use crate::gui::auto_state::{editable_rules, editable_script};
 use crate::net::{CaptureFile, RemoteUse};
 use crate::session::launch::{SendBox, WindowSession};
 use crate::settings::file::{self, Opened};
+use crate::settings::tls::{TlsSettings, TlsSide};
 use crate::settings::{AutoPanel, TabConfig};
 use crate::signals::Stop;
 
@@ -36,6 +37,13 @@ impl TabConfig {
         }
         if caps.follows_peer {
             self.follow_peer = parts.follow_peer;
+        }
+        if caps.tls {
+            let side = TlsSide::of(caps);
+            self.tls = parts
+                .tls
+                .as_ref()
+                .map_or_else(TlsSettings::default, |spec| TlsSettings::from_spec(side, spec));
         }
         if caps.multicast {
             self.broadcast = parts.broadcast;

@@ -77,4 +77,6 @@ pub struct Parts {
     pub follow_peer: bool,
     pub broadcast: bool,
     pub groups: Vec<Group>,
+    /// TLS options, taken by the kinds whose `Caps::tls` is true.
+    pub tls: Option<super::tls::TlsSpec>,
 }

@@ -167,6 +167,7 @@ mod tests {
             follow_peer: true,
             broadcast: true,
             groups: vec![],
+            tls: None,
         };
         for &kind in Kind::ALL {
             let mode = Mode::from_parts(kind, parts.clone()).expect("all parts given");

@@ -3,6 +3,7 @@
 //! from that in one place, with one set of defaults and one multicast group parser.
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
+use crate::net::tls::TlsSpec;
 use crate::net::{Delivery, Group, Kind, Mode, Parts, RemoteUse, SessionConfig};
 
 impl Mode {
@@ -74,6 +75,27 @@ pub enum Field {
     MulticastGroup,
     Interval,
     Count,
+    Tls(TlsField),
+}
+
+/// A field of a TLS settings block (`gui::ui::tls`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TlsField {
+    /// A server's certificate and key.
+    Cert,
+    Key,
+    /// A client's trust anchors.
+    Ca,
+    /// The CA a server checks client certificates against.
+    ClientCa,
+    Sni,
+    Alpn,
+    /// A client's certificate and key for mutual TLS.
+    ClientCert,
+    ClientKey,
+    Versions,
+    /// The block as a whole (a self-signed certificate that could not be made).
+    Whole,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -85,6 +107,14 @@ pub enum Invalid {
     Host,
     Group,
     Number,
+    /// One file of a certificate and key pair is given without the other.
+    HalfPair,
+    /// Client certificates are required but no CA checks them.
+    NeedsCa,
+    /// Not a name a server certificate can be for (SNI).
+    ServerName,
+    /// An ALPN protocol is empty or longer than 255 bytes.
+    Alpn,
 }
 
 pub type FieldErrors = Vec<(Field, Invalid)>;
@@ -97,6 +127,11 @@ impl Form<'_> {
 
     /// Checks every field the kind uses. Errors name their field, so each shows beside it.
     pub fn mode(&self) -> Result<Mode, FieldErrors> {
+        self.mode_with(None)
+    }
+
+    /// As `mode`, speaking TLS with `tls` where the kind can (`Caps::tls`).
+    pub fn mode_with(&self, tls: Option<TlsSpec>) -> Result<Mode, FieldErrors> {
         let caps = self.kind.caps();
         let mut errors = Vec::new();
         let local_ip = check(&mut errors, Field::LocalIp, parse_ip(self.local_ip));
@@ -132,6 +167,7 @@ impl Form<'_> {
             follow_peer: self.follow_peer && caps.follows_peer,
             broadcast: self.broadcast && caps.multicast,
             groups,
+            tls: tls.filter(|_| caps.tls),
         };
         match Mode::from_parts(self.kind, parts) {
             Some(mode) if errors.is_empty() => Ok(mode),

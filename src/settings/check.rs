@@ -135,6 +135,14 @@ impl Checked for TabConfig {
                 &fresh.framing.delimiter,
             ),
             ("framing.gap_ms", &mut self.framing.gap_ms, &fresh.framing.gap_ms),
+            ("tls.cert", &mut self.tls.cert, &fresh.tls.cert),
+            ("tls.key", &mut self.tls.key, &fresh.tls.key),
+            ("tls.client_ca", &mut self.tls.client_ca, &fresh.tls.client_ca),
+            ("tls.ca", &mut self.tls.ca, &fresh.tls.ca),
+            ("tls.sni", &mut self.tls.sni, &fresh.tls.sni),
+            ("tls.alpn", &mut self.tls.alpn, &fresh.tls.alpn),
+            ("tls.client_cert", &mut self.tls.client_cert, &fresh.tls.client_cert),
+            ("tls.client_key", &mut self.tls.client_key, &fresh.tls.client_key),
         ] {
             fixes.field(path, text, default);
         }

@@ -8,6 +8,7 @@ pub mod lenient;
 pub mod load;
 pub mod repair;
 pub mod saved;
+pub mod tls;
 
 use std::time::Duration;
 
@@ -106,6 +107,10 @@ pub struct TabConfig {
     /// The tab is a load test (its form below) instead of a session of `mode`.
     pub load_test: bool,
     pub load: load::LoadForm,
+    /// TLS for a kind that speaks it (`Caps::tls`).
+    pub tls: tls::TlsSettings,
+    /// The certificate panel is on show.
+    pub show_tls: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -256,6 +261,8 @@ impl Default for TabConfig {
             show_plot: false,
             load_test: false,
             load: load::LoadForm::default(),
+            tls: tls::TlsSettings::default(),
+            show_tls: false,
         }
     }
 }
@@ -415,7 +422,20 @@ impl TabConfig {
     /// Validates every field the mode uses. Errors name their field, so each shows beside it. A window must
     /// never stall, so it drops display data when behind.
     pub fn validate(&self) -> Result<SessionConfig, FieldErrors> {
-        Ok(self.form().mode()?.config(Delivery::DropWhenBehind))
+        let tls = match self.tls_side() {
+            Some(side) => self.tls.spec(side).map(Some),
+            None => Ok(None),
+        };
+        match (self.form().mode_with(tls.clone().ok().flatten()), tls) {
+            (Ok(mode), Ok(_)) => Ok(mode.config(Delivery::DropWhenBehind)),
+            (mode, tls) => Err(mode.err().into_iter().chain(tls.err()).flatten().collect()),
+        }
+    }
+
+    /// The end of the connection the TLS fields are for, when the mode speaks TLS and it is switched on.
+    pub fn tls_side(&self) -> Option<tls::TlsSide> {
+        let caps = self.mode.caps();
+        (caps.tls && self.tls.enabled).then(|| tls::TlsSide::of(caps))
     }
 }
 
@@ -514,6 +534,41 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn tls_fields_reach_the_session_of_a_kind_that_speaks_it() {
+        use crate::net::tcp_client;
+        let mut client = with(|s| {
+            s.mode = Kind::TcpClient;
+            s.tls.sni = "device.local".into();
+        });
+        let tls_of = |settings: &TabConfig| match settings.validate().map(|config| config.mode) {
+            Ok(Mode::TcpClient(tcp_client::Config { tls, .. })) => tls,
+            Ok(Mode::TcpServer(tcp_server::Config { tls, .. })) => tls,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(tls_of(&client), None, "off until ticked");
+        client.tls.enabled = true;
+        assert_eq!(
+            tls_of(&client).and_then(|spec| spec.sni).as_deref(),
+            Some("device.local")
+        );
+        let server = with(|s| {
+            s.tls.enabled = true;
+            s.tls.cert = "s.crt".into();
+        });
+        assert_eq!(
+            server.validate().err(),
+            Some(vec![(Field::Tls(tls::TlsField::Key), Invalid::HalfPair)]),
+            "named beside the key, with the address fields' errors"
+        );
+        let udp = with(|s| {
+            s.mode = Kind::Udp;
+            s.tls.enabled = true;
+            s.tls.cert = "s.crt".into();
+        });
+        assert!(udp.validate().is_ok(), "a kind without TLS ignores the fields");
     }
 
     #[test]

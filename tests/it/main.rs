@@ -28,5 +28,7 @@ mod support;
 mod tabs;
 mod tls;
 #[cfg(feature = "gui")]
+mod tls_ui;
+#[cfg(feature = "gui")]
 mod ui;
 mod wirepad;

@@ -15,6 +15,7 @@ use crate::codec::framing::{FramingError, MAX_DELIMITER};
 use crate::codec::hex::HexError;
 use crate::codec::text::TextError;
 use crate::export::find::FindError;
+use crate::net::tls::TlsError;
 use crate::net::{NetError, Nobody, describe};
 use crate::payload::PayloadError;
 use crate::settings::file::Damage;
@@ -115,6 +116,22 @@ impl Lang {
             (Lang::Zh, FindError::TooLong { len }) => {
                 format!("查找内容有 {len} 字节，最多 {} 字节", crate::export::find::MAX_PATTERN)
             }
+        }
+    }
+
+    /// A TLS file or option refused at Open, for beside its field: the field names the option, so the words
+    /// say only what is wrong (the file's own problem in the engine's words, which users search for).
+    pub fn tls_setup(self, error: &TlsError) -> String {
+        match (self, error) {
+            (Lang::En, TlsError::Read { path, source, .. }) => {
+                format!("cannot read {}: {}", path.display(), describe(source))
+            }
+            (Lang::Zh, TlsError::Read { path, source, .. }) => {
+                format!("无法读取 {}：{}", path.display(), io_error_zh(source))
+            }
+            (Lang::En, TlsError::File { path, problem, .. }) => format!("{}: {problem}", path.display()),
+            (Lang::Zh, TlsError::File { path, problem, .. }) => format!("{}：{problem}", path.display()),
+            (_, TlsError::Option { problem, .. }) => problem.clone(),
         }
     }
 

@@ -66,6 +66,7 @@ pub mod script;
 pub mod send;
 pub mod status;
 pub mod tabs;
+pub mod tls;
 
 pub use crate::settings::Lang;
 pub use errors::Notice;
@@ -88,6 +89,7 @@ texts! {
     script: ScriptLabels,
     relay: RelayLabels,
     load: LoadLabels,
+    tls: TlsLabels,
 }
 
 impl Lang {

@@ -54,6 +54,8 @@ impl Tab {
             TabAction::RunScript => self.run_script(),
             TabAction::StopScript => self.stop_script(),
             TabAction::ShowRun(peer) => self.state.auto.show_peer(peer),
+            TabAction::ToggleTlsPanel => self.config.show_tls = !self.config.show_tls,
+            TabAction::ShowTlsClient(peer) => self.state.tls.choose(peer),
         }
     }
 

@@ -69,8 +69,16 @@ impl Tab {
                 self.note(event.at, peer, Note::Connected);
             }
             EventKind::PeerJoined { peer, .. } => self.note(event.at, peer, Note::Connected),
-            EventKind::PeerLeft { peer, reason } => self.note(event.at, peer, Note::Disconnected(reason)),
-            EventKind::ConnectFailed { reason } => self.attempt_failed(reason),
+            EventKind::PeerLeft { peer, reason } => {
+                if self.config.mode.caps().accepts {
+                    self.state.tls.left(peer);
+                }
+                self.note(event.at, peer, Note::Disconnected(reason));
+            }
+            EventKind::ConnectFailed { reason } => {
+                self.tls_failure(&reason);
+                self.attempt_failed(reason);
+            }
             EventKind::Received { peer, bytes } => {
                 self.state.unseen |= !shown;
                 self.record(event.at, peer, Direction::Rx, bytes);
@@ -83,6 +91,7 @@ impl Tab {
                     NetError::Pcap { .. } => self.state.pcap = None,
                     _ => {}
                 }
+                self.tls_failure(&error);
                 self.attempt_failed(error);
             }
             EventKind::RemoteChanged { remote } => {
@@ -106,12 +115,19 @@ impl Tab {
             | EventKind::DroppedFromView { .. }
             | EventKind::PeriodicProgress { .. }
             | EventKind::FileProgress { .. } => {}
-            // The window has no TLS yet (the command line refuses --tls for it): nothing to show.
-            EventKind::TlsHandshake(_) | EventKind::TlsServing { .. } => {}
+            EventKind::TlsHandshake(handshake) => self.state.tls.handshake(handshake),
+            EventKind::TlsServing { cert, self_signed } => self.state.tls.serving_now(cert, self_signed),
             EventKind::Automation(event) => {
                 let once = self.config.mode.caps().script_scope != ScriptScope::EachClient;
                 self.state.auto.handle(event, once);
             }
+        }
+    }
+
+    /// A failed handshake is kept for the certificate panel: a server's next error would hide it in the column.
+    fn tls_failure(&mut self, error: &std::sync::Arc<NetError>) {
+        if matches!(**error, NetError::Tls { .. }) {
+            self.state.tls.failure(error.clone());
         }
     }
 

@@ -46,6 +46,12 @@ impl Tab {
                 self.write_file("wirepad-write", path, move || text)
             }
             FilePurpose::PairScript(client) => self.save_pair_script(client, path),
+            FilePurpose::Tls(field) => {
+                if let Some(text) = self.config.tls.path_mut(field) {
+                    *text = path.display().to_string();
+                }
+            }
+            FilePurpose::MakeCert(side) => self.make_cert(side, path),
             FilePurpose::LoadReport { csv } => {
                 if let Some(report) = self.state.load.report().cloned() {
                     self.write_file("wirepad-write", path, move || match csv {
@@ -234,7 +240,7 @@ impl Tab {
 
     /// Runs `work` on a thread of its own; what it returns comes back through the window. `false` when no
     /// thread could be started.
-    fn background(&self, name: &str, work: impl FnOnce() -> Option<Picked> + Send + 'static) -> bool {
+    pub(super) fn background(&self, name: &str, work: impl FnOnce() -> Option<Picked> + Send + 'static) -> bool {
         self.background_streaming(name, move |deliver| {
             if let Some(picked) = work() {
                 deliver(picked);

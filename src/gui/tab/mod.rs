@@ -13,6 +13,7 @@ mod peers;
 mod session;
 #[cfg(test)]
 mod tests;
+mod tls;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -29,16 +30,18 @@ use crate::gui::dialog::FilePurpose;
 use crate::gui::finder::Finder;
 use crate::gui::i18n::{Lang, Notice};
 use crate::history::{History, Way};
-use crate::net::{CaptureFile, CounterSnapshot, Kind, Outgoing, RemoteUse, Session};
+use crate::net::{CaptureFile, CounterSnapshot, Kind, NetError, Outgoing, RemoteUse, Session};
 use crate::session::pairs::Pairs;
 use crate::session::state::{ClientInfo, LinkState, SessionState};
 use crate::session::stats::Throughput;
 use crate::settings::TabConfig;
+use crate::settings::tls::{TlsField, TlsSettings, TlsSide, field_of};
 use crate::view::View;
 
 pub use budget::share_history;
 use layout::view_options;
 pub use load::{LoadState, Phase as LoadPhase, SERIES as LOAD_SERIES};
+pub use tls::{MadeCert, TlsState};
 
 /// A tab's identity for as long as the window runs and across restarts: background results carry it, and the
 /// layout tree holds it (never a copy of the tab).
@@ -101,6 +104,10 @@ pub enum TabAction {
     /// A load test tab: start a run with the form's settings (checked first), or stop it.
     StartLoad,
     StopLoad,
+    /// The certificate panel shown or hidden.
+    ToggleTlsPanel,
+    /// The server's client whose certificate the panel shows.
+    ShowTlsClient(SocketAddr),
 }
 
 /// The find bar's buttons and keys.
@@ -125,6 +132,8 @@ pub enum Picked {
     Found(TabId, u64, Batch),
     /// A rules or script file read and checked (or why it was refused, naming the file).
     Imported(TabId, Imported),
+    /// A self-signed certificate written for the TLS fields of that end (or why it could not be).
+    CertMade(TabId, TlsSide, Result<MadeCert, Notice>),
 }
 
 pub enum Imported {
@@ -154,6 +163,7 @@ pub struct AttemptFields {
     mode: Kind,
     local: (String, String),
     remote: String,
+    tls: TlsSettings,
 }
 
 impl AttemptFields {
@@ -166,6 +176,7 @@ impl AttemptFields {
                 RemoteUse::None => String::new(),
                 _ => config.remote(),
             },
+            tls: config.tls.clone(),
         }
     }
 }
@@ -277,6 +288,7 @@ pub struct TabState {
     throughput: Throughput,
     /// A load test tab's run, its progress and its report.
     load: LoadState,
+    tls: TlsState,
     picked: Sender<Picked>,
     repaint: egui::Context,
 }
@@ -442,10 +454,29 @@ impl TabState {
 
     /// The last attempt's error while the fields are still the ones it was made with.
     pub fn error(&self, config: &TabConfig, lang: Lang) -> Option<String> {
+        self.current_error(config).map(|notice| lang.notice(notice))
+    }
+
+    fn current_error(&self, config: &TabConfig) -> Option<&Notice> {
         self.error
             .as_ref()
             .filter(|error| error.fields == AttemptFields::of(config))
-            .map(|error| lang.notice(&error.notice))
+            .map(|error| &error.notice)
+    }
+
+    /// A TLS file or option refused at the last Open (fields unchanged since): the field it belongs to and why.
+    pub fn tls_setup_error(&self, config: &TabConfig, lang: Lang) -> Option<(TlsField, String)> {
+        let Some(Notice::Net(error)) = self.current_error(config) else {
+            return None;
+        };
+        match (&**error, config.tls_side()) {
+            (NetError::TlsSetup(error), Some(side)) => Some((field_of(error, side), lang.tls_setup(error))),
+            _ => None,
+        }
+    }
+
+    pub fn tls(&self) -> &TlsState {
+        &self.tls
     }
 }
 
@@ -481,6 +512,7 @@ impl Tab {
             find: Finder::default(),
             throughput: Throughput::default(),
             load: LoadState::default(),
+            tls: TlsState::default(),
             picked,
             repaint,
         };

@@ -36,6 +36,7 @@ impl Tab {
             return;
         }
         state.error = None;
+        state.tls.opened();
         let repaint = state.repaint.clone();
         let live = SessionState::new(&config.mode);
         let (rules, script) = (config.rules.is_some(), config.script.is_some());

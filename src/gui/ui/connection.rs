@@ -10,10 +10,12 @@ use crate::gui::dialog::FilePurpose;
 use crate::gui::i18n::Texts;
 use crate::gui::tab::{TabAction as Action, TabState};
 use crate::gui::ui::send::{QuickCommands, side_panel};
+use crate::gui::ui::tls::{TlsShown, tls_block};
 use crate::gui::ui::{Cx, error_label, field_error, labelled_field};
 use crate::net::{Kind, RemoteUse};
 use crate::payload::LineEnding;
 use crate::session::state::LinkState;
+use crate::settings::tls::TlsSide;
 use crate::settings::{Field, Invalid, ReceiveSettings, SendSettings, TabConfig};
 
 const FIELD_WIDTH: f32 = 120.0;
@@ -61,8 +63,20 @@ fn connection(
         Err(errors) => errors,
     };
     ui.add_enabled_ui(!open, |ui| address_fields(ui, cx, settings, history, &errors));
-    let actions = open_row(ui, cx.t, open, errors.is_empty(), state.link());
-    if let Some(error) = state.error(settings, cx.lang) {
+    let setup = state.tls_setup_error(settings, cx.lang);
+    let mut actions = Vec::new();
+    if let Some(side) = settings.mode.caps().tls.then(|| TlsSide::of(settings.mode.caps())) {
+        let shown = TlsShown {
+            errors: &errors,
+            setup: setup.clone(),
+            made: state.tls().made(),
+        };
+        let picks = ui.add_enabled_ui(!open, |ui| tls_block(ui, cx, "tls", side, &mut settings.tls, &shown));
+        actions.extend(picks.inner.into_iter().map(Action::PickFile));
+    }
+    actions.extend(open_row(ui, cx.t, open, errors.is_empty(), state.link()));
+    // A TLS file refused at Open is said beside its field instead.
+    if let Some(error) = state.error(settings, cx.lang).filter(|_| setup.is_none()) {
         error_label(ui, &error);
     }
     actions
@@ -82,6 +96,11 @@ fn field_message(t: &Texts, errors: &[(Field, Invalid)], field: Field) -> Option
             Invalid::Host => t.connection.bad_host,
             Invalid::Group => t.connection.bad_group,
             Invalid::Number => t.connection.bad_number,
+            // The TLS block says these beside its own fields.
+            Invalid::HalfPair => t.tls.bad_half_pair,
+            Invalid::NeedsCa => t.tls.bad_needs_ca,
+            Invalid::ServerName => t.tls.bad_server_name,
+            Invalid::Alpn => t.tls.bad_alpn,
         })
 }
 

@@ -1,6 +1,7 @@
 //! The window's panels. Each borrows only what it draws (a tab's `TabConfig` to edit, its `TabState` to read)
 //! and returns the actions with side effects, for the app to apply in one place.
 pub mod automation_section;
+pub mod certificate;
 pub mod connection;
 pub mod find_bar;
 pub mod fonts;
@@ -13,6 +14,7 @@ pub mod script;
 pub mod send;
 pub mod status;
 pub mod tabs;
+pub mod tls;
 
 use crate::codec::checksum::Checksum;
 use crate::gui::dialog::FilePurpose;
@@ -127,6 +129,15 @@ pub fn tab_ui(
             .default_size(150.0)
             .size_range(90.0..=400.0)
             .show(ui, |ui| actions.extend(pairs::pairs_table(ui, cx, state)));
+    }
+    if config.show_tls && config.tls_side().is_some() {
+        egui::Panel::top("tls")
+            .resizable(true)
+            .default_size(200.0)
+            .size_range(90.0..=450.0)
+            .show(ui, |ui| {
+                actions.extend(certificate::certificate_panel(ui, cx, config, state))
+            });
     }
     if config.show_plot {
         egui::Panel::top("plot")

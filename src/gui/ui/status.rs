@@ -2,6 +2,8 @@
 use crate::gui::i18n::Texts;
 use crate::gui::tab::{TabAction as Action, TabState};
 use crate::gui::ui::Cx;
+use crate::gui::ui::certificate::version_words;
+use crate::net::tls::Verdict;
 use crate::session::state::LinkState;
 use crate::settings::TabConfig;
 
@@ -38,6 +40,9 @@ pub fn status_bar(ui: &mut egui::Ui, cx: Cx, config: &TabConfig, state: &TabStat
         if config.mode.caps().forwards {
             each_way(ui, t, state);
         }
+        if config.tls_side().is_some() {
+            actions.extend(tls_indicator(ui, t, config, state));
+        }
         // Shown once they happen: periodic sends the worker was too late for, datagrams the kernel dropped.
         let engine = totals.engine();
         if engine.missed_ticks > 0 {
@@ -55,6 +60,36 @@ pub fn status_bar(ui: &mut egui::Ui, cx: Cx, config: &TabConfig, state: &TabStat
         }
     });
     actions
+}
+
+/// "TLS 1.3: not verified", coloured by the shown handshake's verdict (or "TLS failed"): a click shows the
+/// certificate panel.
+fn tls_indicator(ui: &mut egui::Ui, t: &Texts, config: &TabConfig, state: &TabState) -> Option<Action> {
+    let tls = state.tls();
+    let visuals = ui.visuals();
+    let (text, colour) = match (tls.shown(state.target()), tls.failures()) {
+        (Some(handshake), _) => {
+            let colour = match handshake.verdict {
+                Verdict::Verified => visuals.text_color(),
+                Verdict::Failed(_) => visuals.error_fg_color,
+                Verdict::NotChecked | Verdict::NoCertificate => visuals.warn_fg_color,
+            };
+            let word = match handshake.verdict {
+                Verdict::Verified => t.tls.verified,
+                Verdict::Failed(_) => t.tls.not_verified,
+                Verdict::NotChecked => t.tls.not_checked,
+                Verdict::NoCertificate => t.tls.no_certificate,
+            };
+            (format!("{}: {word}", version_words(&handshake.version)), colour)
+        }
+        (None, (failures, _)) if !failures.is_empty() => (t.tls.failed.to_owned(), visuals.error_fg_color),
+        (None, _) => ("TLS".to_owned(), visuals.weak_text_color()),
+    };
+    let button = egui::Button::new(egui::RichText::new(text).color(colour)).selected(config.show_tls);
+    ui.add(button)
+        .on_hover_text(t.tls.tip_indicator)
+        .clicked()
+        .then_some(Action::ToggleTlsPanel)
 }
 
 /// A relay's bytes each way, over its pairs since Reset.

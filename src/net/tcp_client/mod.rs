@@ -60,7 +60,7 @@ impl Config {
             bind: parts.local.filter(|l| l.port() != 0 || !l.ip().is_unspecified()),
             reconnect: parts.reconnect,
             connect_timeout: CONNECT_TIMEOUT,
-            tls: None,
+            tls: parts.tls,
         })
     }
 
@@ -73,6 +73,7 @@ impl Config {
             local: self.bind,
             remote: Some(self.remote.clone()),
             reconnect: self.reconnect,
+            tls: self.tls.clone(),
             ..Parts::default()
         }
     }

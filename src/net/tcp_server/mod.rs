@@ -50,7 +50,7 @@ impl Config {
         Some(Config {
             listen: parts.local?,
             max_clients: parts.max_clients,
-            tls: None,
+            tls: parts.tls,
         })
     }
 
@@ -62,6 +62,7 @@ impl Config {
         Parts {
             local: Some(self.listen),
             max_clients: self.max_clients,
+            tls: self.tls.clone(),
             ..Parts::default()
         }
     }

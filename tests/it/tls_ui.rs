@@ -1,0 +1,255 @@
+//! TLS in the window (egui_kittest): a client's certificate panel against an engine TLS server, strict mode
+//! refusing it, a server's panel for an engine TLS client, a bad file named beside its field, the "make a
+//! self-signed certificate" button, and `wirepad gui … --tls`.
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable;
+use wirepad::gui::WirepadApp;
+use wirepad::net::tls::{Handshake, TlsSpec, Verify, write_new_cert};
+use wirepad::net::{EventKind, Kind, Mode, tcp_client, tcp_server};
+use wirepad::session::state::LinkState;
+use wirepad::settings::TabConfig;
+use wirepad::settings::tls::{TlsSettings, VerifyMode};
+
+use crate::export::Answer;
+use crate::support::{TIMEOUT, Tap, start, wait_for};
+use crate::ui::{launch, launched_window, open_server, settings, step_until, window};
+
+/// An engine TLS server on loopback with the self-signed certificate it makes at start: its address and that
+/// certificate's fingerprint.
+fn tls_server() -> (Tap, SocketAddr, String) {
+    let mut server = start(Mode::TcpServer(tcp_server::Config {
+        listen: "127.0.0.1:0".parse().expect("addr"),
+        max_clients: None,
+        tls: Some(TlsSpec::default()),
+    }));
+    let addr = server.local_addr().expect("listening");
+    let sha256 = wait_for(&mut server, "the certificate it presents", |_, kind| match kind {
+        EventKind::TlsServing { cert, .. } => Some(cert.sha256.clone()),
+        _ => None,
+    });
+    (server, addr, sha256)
+}
+
+/// A window whose one tab is a TLS client of `server`.
+fn client_window(server: SocketAddr, tls: TlsSettings) -> Harness<'static, WirepadApp> {
+    window(TabConfig {
+        mode: Kind::TcpClient,
+        remote_host: server.ip().to_string(),
+        remote_port: server.port().to_string(),
+        tls: TlsSettings { enabled: true, ..tls },
+        ..settings()
+    })
+}
+
+fn handshake_of(harness: &Harness<'static, WirepadApp>) -> Option<Arc<Handshake>> {
+    harness.state().tab().state.tls().shown(None).cloned()
+}
+
+#[test]
+fn a_tls_client_shows_the_servers_chain_fingerprint_and_the_self_signed_verdict() {
+    let (server, addr, sha256) = tls_server();
+    let mut harness = client_window(addr, TlsSettings::default());
+    harness.get_by_label("Open").click();
+    step_until(&mut harness, "the handshake", |h| handshake_of(h).is_some());
+    // The panel is closed until the status bar's TLS button is clicked: the receive view keeps its room.
+    assert!(harness.query_by_label_contains("SHA-256 fingerprint").is_none());
+    harness.get_by_label("TLS 1.3: not verified").click();
+    harness.run_steps(2);
+    assert!(
+        harness.query_by_label_contains("#1 CN=127.0.0.1").is_some(),
+        "the chain's subject"
+    );
+    assert!(
+        harness
+            .query_by_label_contains(&format!("SHA-256 fingerprint: {sha256}"))
+            .is_some(),
+        "the server's own fingerprint"
+    );
+    assert!(
+        harness
+            .query_by_label_contains("not verified: unknown issuer / self-signed")
+            .is_some(),
+        "warn mode connects and says what failed"
+    );
+    assert!(matches!(
+        harness.state().tab().state.link(),
+        LinkState::Connected { .. }
+    ));
+    server.stop();
+}
+
+#[test]
+fn strict_mode_refuses_a_certificate_it_cannot_verify_and_says_why() {
+    let (server, addr, _) = tls_server();
+    let dir = tempfile::tempdir().expect("dir");
+    // Trust anchors that are not the server's: strict, whatever the system's store holds.
+    let (ca, _) = write_new_cert("other.example", &[], 2, &dir.path().join("other"), None)
+        .expect("a CA")
+        .cert;
+    let tls = TlsSettings {
+        verify: VerifyMode::Strict,
+        ca: ca.display().to_string(),
+        ..TlsSettings::default()
+    };
+    let mut harness = client_window(addr, tls);
+    harness.get_by_label("Open").click();
+    step_until(&mut harness, "the refusal", |h| {
+        h.query_by_label_contains("unknown issuer").is_some()
+    });
+    let error = harness.state().error().expect("said beside Open");
+    assert!(
+        error.contains(&format!("TLS with {addr}")) && error.contains("unknown issuer"),
+        "{error}"
+    );
+    step_until(&mut harness, "the session to end", |h| !h.state().tab().state.is_open());
+    assert!(handshake_of(&harness).is_none(), "no handshake finished");
+    // The panel keeps it too.
+    harness.get_by_label("TLS failed").click();
+    harness.run_steps(2);
+    assert!(harness.query_by_label_contains("Failed handshakes (1)").is_some());
+    server.stop();
+}
+
+#[test]
+fn a_tls_server_shows_each_clients_handshake_and_its_own_fingerprint() {
+    let mut harness = window(TabConfig {
+        tls: TlsSettings {
+            enabled: true,
+            ..TlsSettings::default()
+        },
+        ..settings()
+    });
+    let server = open_server(&mut harness);
+    let mut client = start(Mode::TcpClient(tcp_client::Config {
+        remote: server.to_string(),
+        bind: None,
+        reconnect: false,
+        connect_timeout: TIMEOUT,
+        tls: Some(TlsSpec {
+            verify: Verify::Off,
+            alpn: vec!["wirepad".into()],
+            ..TlsSpec::default()
+        }),
+    }));
+    let seen = wait_for(&mut client, "the client's handshake", |_, kind| match kind {
+        EventKind::TlsHandshake(handshake) => Some(handshake.chain[0].sha256.clone()),
+        _ => None,
+    });
+    step_until(&mut harness, "the window's handshake", |h| {
+        !h.state().tab().state.tls().handshakes().is_empty()
+    });
+    let peer = *harness
+        .state()
+        .tab()
+        .state
+        .tls()
+        .handshakes()
+        .keys()
+        .next()
+        .expect("one");
+    harness.get_by_label("TLS 1.3: no client certificate").click();
+    harness.run_steps(2);
+    assert!(
+        harness
+            .query_by_label_contains(&format!("{peer} TLS 1.3 · Cipher suite: TLS13_"))
+            .is_some(),
+        "the handshake line names the client, version and suite"
+    );
+    assert!(
+        harness
+            .query_by_label_contains("this client sent no certificate")
+            .is_some()
+    );
+    assert!(
+        harness
+            .query_by_label_contains("This server presents: CN=127.0.0.1 (self-signed, made at Open)")
+            .is_some()
+    );
+    assert!(
+        harness
+            .query_by_label_contains(&format!("SHA-256 fingerprint: {seen}"))
+            .is_some(),
+        "the fingerprint the client saw"
+    );
+    client.stop();
+    step_until(&mut harness, "the client to leave", |h| {
+        h.state().tab().state.tls().handshakes().is_empty()
+    });
+}
+
+#[test]
+fn a_missing_certificate_file_is_named_beside_its_field_and_nothing_opens() {
+    let dir = tempfile::tempdir().expect("dir");
+    // A key that exists: only the certificate is missing.
+    write_new_cert("localhost", &[], 2, &dir.path().join("server"), None).expect("a key");
+    let missing = dir.path().join("missing.crt");
+    let mut harness = window(TabConfig {
+        tls: TlsSettings {
+            enabled: true,
+            cert: missing.display().to_string(),
+            key: dir.path().join("server.key").display().to_string(),
+            ..TlsSettings::default()
+        },
+        ..settings()
+    });
+    harness.get_by_label("Open").click();
+    harness.run_steps(2);
+    let said = format!("cannot read {}", missing.display());
+    assert!(harness.query_by_label_contains(&said).is_some(), "{said}");
+    assert!(!harness.state().tab().state.is_open(), "nothing opens");
+    assert!(harness.query_by_label_contains("Listening").is_none());
+}
+
+#[test]
+fn the_button_makes_a_self_signed_certificate_and_fills_the_fields() {
+    let dir = tempfile::tempdir().expect("dir");
+    let mut harness = window(TabConfig {
+        tls: TlsSettings {
+            enabled: true,
+            ..TlsSettings::default()
+        },
+        ..settings()
+    });
+    let chosen = dir.path().join("device.crt");
+    harness.state_mut().set_file_dialogs(Arc::new(Answer(chosen)));
+    harness.get_by_label("Make a self-signed certificate…").click();
+    step_until(&mut harness, "the certificate", |h| {
+        !h.state().tab().config.tls.cert.is_empty()
+    });
+    let tls = harness.state().tab().config.tls.clone();
+    let (crt, key) = (dir.path().join("device.crt"), dir.path().join("device.key"));
+    assert_eq!((tls.cert.as_str(), tls.key.as_str()), (path(&crt), path(&key)));
+    let pem = std::fs::read_to_string(&crt).expect("written");
+    assert!(pem.starts_with("-----BEGIN CERTIFICATE-----"));
+    harness.run_steps(2);
+    assert!(harness.query_by_label_contains("SHA-256 fingerprint: ").is_some());
+    // The server presents it.
+    open_server(&mut harness);
+    step_until(&mut harness, "the certificate served", |h| {
+        h.state().tab().state.tls().serving().is_some()
+    });
+    let (served, made_at_open) = harness.state().tab().state.tls().serving().cloned().expect("serving");
+    assert!(!made_at_open);
+    assert_eq!(served.subject, "CN=localhost");
+}
+
+fn path(path: &std::path::Path) -> &str {
+    path.to_str().expect("a UTF-8 temp path")
+}
+
+#[test]
+fn gui_tls_arguments_open_the_session_with_tls() {
+    let launch_args = launch(&["tcp-server", "127.0.0.1:0", "--tls", "--alpn", "h2"]).expect("the window takes --tls");
+    let mut harness = launched_window(launch_args);
+    step_until(&mut harness, "the TLS server", |h| {
+        h.state().tab().state.tls().serving().is_some()
+    });
+    let tls = &harness.state().tab().config.tls;
+    assert!(tls.enabled);
+    assert_eq!(tls.alpn, "h2");
+    let error = launch(&["tcp-client", "127.0.0.1:9", "--tls", "--keylog", "k.log"]).expect_err("no key log field");
+    assert!(error.contains("--keylog is for the command line only"), "{error}");
+}
