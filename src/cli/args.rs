@@ -59,6 +59,7 @@ OPTIONS (see `wirepad help tcp-server` for the details):
   -e, --encoding NAME   --hex   --log   -q, --quiet   --recv-file PATH   --pcap FILE
   -s, --send TEXT | --send-hex HEX | --send-file PATH   --append cr|lf|crlf
   --checksum sum8|xor8|crc16-modbus|crc16-ccitt|crc32|lrc   --repeat N   --interval MS   --stdin   --echo
+  --vars (fill in {seq}, {time}, {rand:N}, ... in --send for each send)
   --quit-after-bytes N   --quit-after-secs S   --quit-when-idle MS
   --rules FILE   --script FILE   --frame none|line|delim:HEX|len:u8|len:u16be|len:u16le|len:u32be|len:u32le|gap:MS
 ";
