@@ -134,7 +134,7 @@ pub fn run_gui(launches: Vec<WindowSession>) -> ExitCode {
     let stopped = Arc::new(OnceLock::new());
     // Read (and, damaged, moved aside) before eframe reads it: eframe would lose a damaged file.
     let opened = eframe::storage_dir(APP_ID).map_or_else(Opened::default, |dir| file::open(&dir.join(FILE)));
-    for renderer in crate::gui::desktop::RENDERERS {
+    for &renderer in crate::gui::desktop::RENDERERS {
         let mut viewport = egui::ViewportBuilder::default()
             .with_title("Wirepad")
             .with_inner_size([1100.0, 720.0])
@@ -144,7 +144,6 @@ pub fn run_gui(launches: Vec<WindowSession>) -> ExitCode {
         }
         let options = eframe::NativeOptions {
             renderer,
-            wgpu_options: crate::gui::desktop::wgpu_options(),
             viewport,
             persistence_path: opened.save_elsewhere.clone(),
             ..Default::default()
