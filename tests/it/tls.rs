@@ -610,6 +610,33 @@ fn bad_tls_input_is_exit_2_with_one_line_naming_it() {
     }
 }
 
+/// A TLS client (not verifying) that sends "GET /secret-path" to `target` and quits once 16 bytes came back.
+fn send_the_secret(target: &str) {
+    let client = Wirepad::start(&[
+        "tcp-client",
+        target,
+        "--tls",
+        "--verify",
+        "off",
+        "-s",
+        "GET /secret-path",
+        "--quit-after-bytes",
+        "16",
+        "-q",
+    ]);
+    assert_eq!(client.finish().code, Some(0));
+}
+
+/// The pcap's bytes, checked to hold the secret only encrypted.
+fn pcap_without_the_secret(pcap: &std::path::Path) -> Vec<u8> {
+    let raw = std::fs::read(pcap).expect("pcap written");
+    assert!(
+        !raw.windows(11).any(|w| w == b"secret-path"),
+        "the plaintext is not on the wire"
+    );
+    raw
+}
+
 /// With --pcap the file has the TLS records as they were on the wire, and the secrets in a Decryption Secrets
 /// Block: tshark decrypts it with no key log given.
 #[test]
@@ -631,25 +658,9 @@ fn the_pcap_has_the_records_and_the_secrets_so_tshark_decrypts_it_alone() {
         "16",
     ]);
     let target = server.ready("listening on ").to_string();
-    let client = Wirepad::start(&[
-        "tcp-client",
-        &target,
-        "--tls",
-        "--verify",
-        "off",
-        "-s",
-        "GET /secret-path",
-        "--quit-after-bytes",
-        "16",
-        "-q",
-    ]);
-    assert_eq!(client.finish().code, Some(0));
+    send_the_secret(&target);
     assert_eq!(server.finish().code, Some(0));
-    let raw = std::fs::read(&pcap).expect("pcap written");
-    assert!(
-        !raw.windows(11).any(|w| w == b"secret-path"),
-        "the plaintext is not on the wire"
-    );
+    let raw = pcap_without_the_secret(&pcap);
     let tlsk = 0x544C_534B_u32.to_le_bytes();
     assert!(raw.windows(4).any(|w| w == tlsk), "a Decryption Secrets Block");
     let dump = crate::export::tshark(&["-r", path(&pcap), "-x"]);
@@ -889,25 +900,9 @@ fn a_tls_relays_pcap_decrypts_on_both_legs() {
             "32",
         ],
     );
-    let client = Wirepad::start(&[
-        "tcp-client",
-        &listen.to_string(),
-        "--tls",
-        "--verify",
-        "off",
-        "-s",
-        "GET /secret-path",
-        "--quit-after-bytes",
-        "16",
-        "-q",
-    ]);
-    assert_eq!(client.finish().code, Some(0));
+    send_the_secret(&listen.to_string());
     assert_eq!(relay.finish().code, Some(0));
-    let raw = std::fs::read(&pcap).expect("pcap written");
-    assert!(
-        !raw.windows(11).any(|w| w == b"secret-path"),
-        "the plaintext is not on the wire"
-    );
+    pcap_without_the_secret(&pcap);
     for stream in ["0", "1"] {
         let follow = format!("follow,tls,ascii,{stream}");
         let shown = crate::export::tshark(&["-r", path(&pcap), "-q", "-z", &follow]);

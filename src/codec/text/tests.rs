@@ -305,13 +305,8 @@ proptest! {
             streamed.push_str(&decoder.finish());
             prop_assert_eq!(&streamed, &expected, "{} {:02X?}", name, chunks);
 
-            let mut carry = Carry::default();
             let mut resumed = String::new();
-            for chunk in &chunks {
-                let mut decoder = encoding.resume(carry);
-                decoder.decode_into(chunk, &mut resumed);
-                carry = decoder.carry();
-            }
+            let carry = resumed_each(encoding, &chunks, |decoder, chunk| decoder.decode_into(chunk, &mut resumed));
             resumed.push_str(&encoding.resume(carry).finish());
             prop_assert_eq!(&resumed, &expected, "{} resumed {:02X?}", name, chunks);
         }
@@ -378,17 +373,31 @@ fn carries_only_unfinished_characters() {
 /// `chunks` decoded with marks, each chunk by a decoder resumed from the last one's carry (as the view does);
 /// `generic` marks UTF-8 the way the other encodings are, for comparison.
 fn marked(encoding: TextEncoding, chunks: &[Vec<u8>], generic: bool) -> (String, Malformed) {
-    let (mut text, mut malformed, mut carry) = (String::new(), Malformed::default(), Carry::default());
-    for chunk in chunks {
-        let mut decoder = encoding.resume(carry);
+    let (mut text, mut malformed) = (String::new(), Malformed::default());
+    resumed_each(encoding, chunks, |decoder, chunk| {
         if generic {
             decoder.mark_with_encoding_rs(chunk, &mut text, &mut malformed);
         } else {
             decoder.decode_marking(chunk, &mut text, &mut malformed);
         }
+    });
+    (text, malformed)
+}
+
+/// Runs `decode` on each chunk with a decoder resumed from the last one's carry, as the view lays chunks out;
+/// returns the carry left at the end.
+fn resumed_each(
+    encoding: TextEncoding,
+    chunks: &[Vec<u8>],
+    mut decode: impl FnMut(&mut StreamDecoder, &[u8]),
+) -> Carry {
+    let mut carry = Carry::default();
+    for chunk in chunks {
+        let mut decoder = encoding.resume(carry);
+        decode(&mut decoder, chunk);
         carry = decoder.carry();
     }
-    (text, malformed)
+    carry
 }
 
 proptest! {
@@ -408,12 +417,7 @@ proptest! {
             let chunks = split(&bytes, &cuts);
             let (text, malformed) = marked(encoding, &chunks, false);
             let mut plain = String::new();
-            let mut carry = Carry::default();
-            for chunk in &chunks {
-                let mut decoder = encoding.resume(carry);
-                decoder.decode_into(chunk, &mut plain);
-                carry = decoder.carry();
-            }
+            resumed_each(encoding, &chunks, |decoder, chunk| decoder.decode_into(chunk, &mut plain));
             prop_assert_eq!(&text, &plain, "{} {:02X?}", name, chunks);
             for (at, sequence) in malformed.iter() {
                 prop_assert!(text[at..].starts_with(char::REPLACEMENT_CHARACTER), "{} at {}", name, at);
