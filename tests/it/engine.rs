@@ -68,6 +68,34 @@ fn tcp_server_round_trip(listen: &str) {
     assert_eq!((counters.rx_bytes, counters.tx_bytes), (5, 5));
 }
 
+/// A read shorter than asked ends a socket's turn without the read that would only say "would block"; a FIN that
+/// came with the data is still seen (its readiness said so), by every one of many clients.
+#[test]
+fn data_and_a_fin_arriving_together_are_both_seen() {
+    const CLIENTS: usize = 100;
+    let mut session = server("127.0.0.1:0");
+    let addr = session.local_addr().expect("bound");
+    let mut streams = Vec::with_capacity(CLIENTS);
+    for _ in 0..CLIENTS {
+        let mut stream = TcpStream::connect(addr).expect("connect");
+        stream.write_all(b"bye").expect("write");
+        stream.shutdown(Shutdown::Write).expect("shutdown");
+        streams.push(stream);
+    }
+    let (mut received, mut closed) = (0, HashSet::new());
+    wait_for(&mut session, "every client's bytes and FIN", |_, kind| {
+        match kind {
+            EventKind::Received { bytes, .. } => received += bytes.len(),
+            EventKind::PeerLeft { peer, reason } => {
+                assert_eq!(*reason, LeaveReason::Closed, "{peer} left by its FIN");
+                closed.insert(*peer);
+            }
+            _ => {}
+        }
+        (received == 3 * CLIENTS && closed.len() == CLIENTS).then_some(())
+    });
+}
+
 #[test]
 fn tcp_server_round_trip_ipv4() {
     tcp_server_round_trip("127.0.0.1:0");

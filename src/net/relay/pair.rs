@@ -322,8 +322,8 @@ fn pump(ctx: &mut Ctx, from: &mut Leg, to: &mut Leg, mut flow: Flow, buf: &mut [
         return Ok(());
     }
     for _ in 0..READS_PER_TURN {
-        let room = from.room(ctx, to).min(buf.len());
-        if room == 0 {
+        let asked = from.room(ctx, to).min(buf.len());
+        if asked == 0 {
             // No wake-up comes for data already waiting: `settle` puts it back on `unread`.
             from.throttled = true;
             return Ok(());
@@ -332,7 +332,7 @@ fn pump(ctx: &mut Ctx, from: &mut Leg, to: &mut Leg, mut flow: Flow, buf: &mut [
             ctx.parked.push(from.conn.token);
             return Ok(());
         }
-        match from.conn.read_socket(ctx, &mut buf[..room]) {
+        match from.conn.read_socket(ctx, &mut buf[..asked]) {
             Ok(0) => {
                 from.ended = true;
                 let replies = ctx.stream_ended(from.key, from.reply_room(ctx));
@@ -365,6 +365,9 @@ fn pump(ctx: &mut Ctx, from: &mut Leg, to: &mut Leg, mut flow: Flow, buf: &mut [
                             report: false,
                         },
                     ))?,
+                }
+                if from.conn.drained(ctx, asked, n) {
+                    return End::of(from.conn.tls_done(ctx));
                 }
             }
             // What a TLS handshake has to say goes out now.
