@@ -82,6 +82,7 @@ def main():
                 say("churn", f"{clients} clients in {(end - start) / 1000:.1f} s, {len(times)} frames")
                 print(f"frame UI ms: p50 {pct(times, 0.5):.1f}  p99 {pct(times, 0.99):.1f}  "
                       f"max {max(times, default=0.0):.1f}")
+                print(window.cpu_summary(start, end))
                 print(f"RSS MiB: before {before:.0f}  at the end {at_end:.0f}  settled {settled:.0f}")
                 print("RSS MiB every 10 s: " + " ".join(f"{mib:.0f}" for mib in samples))
             finally:

@@ -26,6 +26,7 @@ try:
             after = rss_mib(w.proc.pid)
             print(f"frames={len(times)} p99={pct(times, 0.99):.1f} ms max={max(times):.1f} ms idle={idle:.0f} "
                   f"peak={peak:.0f} after_clear={after:.0f} after-idle={after-idle:.0f} MiB")
+            print(w.cpu_summary(start, end))
         finally:
             w.close()
 finally:

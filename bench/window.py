@@ -46,8 +46,10 @@ class Window:
 
     def __init__(self, wirepad, display, home, session):
         self.frames = os.path.join(home, "frames.log")
+        self.cpu_frames = os.path.join(home, "frames-cpu.log")
         env = dict(os.environ, DISPLAY=f":{display.number}", HOME=home, XDG_CONFIG_HOME=home, XDG_DATA_HOME=home,
-                   LANG="en_US.UTF-8", LC_ALL="en_US.UTF-8", WIREPAD_FRAME_LOG=self.frames)
+                   LANG="en_US.UTF-8", LC_ALL="en_US.UTF-8", WIREPAD_FRAME_LOG=self.frames,
+                   WIREPAD_FRAME_CPU_LOG=self.cpu_frames)
         env.pop("WAYLAND_DISPLAY", None)
         self.display = f":{display.number}"
         self.started = time.time()
@@ -69,12 +71,22 @@ class Window:
             self.port = listening_port(self.proc.pid, proto)
             time.sleep(0.02)
 
-    def frame_lines(self):
+    def frame_lines(self, path=None):
         try:
-            with open(self.frames) as f:
+            with open(path or self.frames) as f:
                 return [(int(a), float(b)) for a, b in (line.split() for line in f if line.count(" ") == 1)]
         except FileNotFoundError:
             return []
+
+    def cpu_lines(self):
+        """WIREPAD_FRAME_CPU_LOG: the UI thread's own CPU time per frame, without waiting for a core or the
+        renderer (llvmpipe here) that eframe's figure counts."""
+        return self.frame_lines(self.cpu_frames)
+
+    def cpu_summary(self, start_ms, end_ms):
+        times = [ms for t, ms in self.cpu_lines() if start_ms <= t <= end_ms]
+        return (f"UI thread CPU per frame: p50 {pct(times, 0.5):.1f}  p99 {pct(times, 0.99):.1f}  "
+                f"max {max(times, default=0.0):.1f} ms")
 
     def key(self, keys):
         """Keys to the window: focus it (no window manager here), then type."""
@@ -214,6 +226,7 @@ def flooded(window, label, flood, peak_limit=200):
     say("window", f"{label}: {(end - start) / 1000:.1f} s")
     peak_row = (Row(f"{label}: peak RSS", "MiB", peak, goal="-") if peak_limit is None
                 else at_most(f"{label}: peak RSS", "MiB", peak, peak_limit))
+    say("window", f"{label}: {window.cpu_summary(start, end)}")
     return frame_rows(label, window.frame_lines(), start, end) + [peak_row]
 
 

@@ -10,7 +10,7 @@ use crossbeam_channel::{Receiver, Sender, unbounded};
 use egui_tiles::{Container, Tile, TileId, Tree};
 
 use crate::gui::dialog::{Chosen, FileDialogs, FilePurpose, SystemDialogs};
-use crate::gui::frame_log::FrameLog;
+use crate::gui::frame_log::{CpuLog, FrameLog};
 use crate::gui::i18n::{Lang, Notice, Texts};
 use crate::gui::tab::{FindAction, Picked, Tab, TabAction, TabId, share_history};
 use crate::gui::tiles::rebuild_layout;
@@ -63,6 +63,7 @@ pub struct WirepadApp {
     /// The window was asked to close while sessions are open: it asks first; `Quit` once the user said so.
     quit: Quit,
     frame_log: Option<FrameLog>,
+    cpu_log: Option<CpuLog>,
     /// Started from the command line: its tabs are a one-off, and the tabs saved before stay saved as they were.
     saved_tabs: Option<Saved>,
     /// Sessions of closed tabs, still stopping on threads of their own.
@@ -94,7 +95,8 @@ impl WirepadApp {
             renaming: None,
             confirm_close: None,
             quit: Quit::No,
-            frame_log: FrameLog::from_env(),
+            frame_log: FrameLog::from_env("WIREPAD_FRAME_LOG"),
+            cpu_log: CpuLog::from_env(),
             saved_tabs: None,
             reapers: Vec::new(),
             repaint: ctx.clone(),
@@ -835,6 +837,9 @@ impl eframe::App for WirepadApp {
     fn logic(&mut self, _ctx: &egui::Context, frame: &mut eframe::Frame) {
         if let (Some(log), Some(cpu)) = (&mut self.frame_log, frame.info().cpu_usage) {
             log.record(cpu);
+        }
+        if let Some(log) = &mut self.cpu_log {
+            log.record();
         }
         WirepadApp::logic(self);
     }
