@@ -686,7 +686,7 @@ fn a_silent_server_ends_the_handshake_at_the_connect_timeout() {
     let (_silent, _) = accept_within(&listener);
     let reason = crate::support::wait_for(&mut tap, "the handshake to time out", |_, kind| match kind {
         EventKind::Error(error) => match &**error {
-            NetError::Tls { reason, .. } => Some(reason.clone()),
+            NetError::Tls { reason, .. } => Some(reason.to_string()),
             _ => None,
         },
         _ => None,
