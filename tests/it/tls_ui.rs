@@ -17,6 +17,7 @@ use wirepad::settings::{Prefs, TabConfig};
 use crate::export::Answer;
 use crate::support::{TIMEOUT, Tap, eventually, start, wait_for};
 use crate::ui::{launch, launched_window, open_server, settings, step_until, window, window_with};
+use crate::wirepad::Wirepad;
 
 /// An engine TLS server on loopback with the self-signed certificate it makes at start: its address and that
 /// certificate's fingerprint.
@@ -350,4 +351,55 @@ fn gui_tls_arguments_open_the_session_with_tls() {
     assert_eq!(tls.alpn, "h2");
     let error = launch(&["tcp-client", "127.0.0.1:9", "--tls", "--keylog", "k.log"]).expect_err("no key log field");
     assert!(error.contains("--keylog is for the command line only"), "{error}");
+}
+
+/// A relay tab's TLS block is its listen leg: a Python ssl client's bytes pass through it to a plaintext echo and
+/// back (counted each way), and the certificate panel shows the client's handshake; `wirepad gui relay … --tls-listen` opens it so.
+#[test]
+fn a_relay_tab_speaks_tls_to_its_clients_and_shows_their_handshakes() {
+    if !crate::tls::have_python("a_relay_tab_speaks_tls_to_its_clients_and_shows_their_handshakes") {
+        return;
+    }
+    let echo = Wirepad::start(&["tcp-server", "127.0.0.1:0", "--echo", "-q"]);
+    let upstream = echo.ready("listening on ");
+    let mut harness = window(TabConfig {
+        mode: Kind::Relay,
+        remote_host: upstream.ip().to_string(),
+        remote_port: upstream.port().to_string(),
+        tls: TlsSettings {
+            enabled: true,
+            ..TlsSettings::default()
+        },
+        ..settings()
+    });
+    let relay = open_server(&mut harness);
+    let port = relay.port().to_string();
+    // Sends "hello" and reads until the end: it stays connected while the window is looked at.
+    let _peer = crate::tls::py_peer("client-end", &["127.0.0.1", &port]);
+    step_until(&mut harness, "hello there and back", |h| {
+        h.state().tab().state.pairs().bytes_each_way() == (5, 5)
+    });
+    step_until(&mut harness, "the client's handshake", |h| {
+        h.state()
+            .tab()
+            .state
+            .tls()
+            .handshakes()
+            .values()
+            .any(|shake| shake.leg == Some("client"))
+    });
+    harness.get_by_label("TLS 1.3: no client certificate").click();
+    harness.run_steps(2);
+    assert!(
+        harness
+            .query_by_label_contains("TLS 1.3 · Cipher suite: TLS13_")
+            .is_some()
+    );
+    let launched =
+        launch(&["relay", "127.0.0.1:0", &upstream.to_string(), "--tls-listen"]).expect("the window takes it");
+    let mut harness = launched_window(launched);
+    step_until(&mut harness, "the relay's certificate", |h| {
+        h.state().tab().state.tls().serving().is_some()
+    });
+    assert!(harness.state().tab().config.tls.enabled);
 }

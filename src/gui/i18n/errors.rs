@@ -517,6 +517,53 @@ fn payload_error_zh(error: &PayloadError) -> String {
     }
 }
 
+/// Words rustls has that have no kind of their own (`Other`) stay as rustls says them: users search for them.
+fn cert_problem_zh(problem: &CertProblem) -> String {
+    match problem {
+        CertProblem::UnknownIssuer => "签发者未知 / 自签名".into(),
+        CertProblem::Expired => "已过期".into(),
+        CertProblem::ExpiredAt(until) => format!("已过期（有效期至 Unix 时间 {until}）"),
+        CertProblem::NotValidYet => "尚未生效".into(),
+        CertProblem::NameMismatch => "名称不匹配".into(),
+        CertProblem::NameMismatchFor { expected, presented } => {
+            format!("名称不匹配：需要 {expected}，证书适用于 {}", presented.join(", "))
+        }
+        CertProblem::BadSignature => "签名无效".into(),
+        CertProblem::Revoked => "已吊销".into(),
+        CertProblem::NoTrustAnchors => "没有可信的 CA：系统证书库为空（请指定信任的 CA）".into(),
+        CertProblem::Other(words) => words.clone(),
+    }
+}
+
+fn tls_failure_zh(failure: &TlsFailure) -> String {
+    match failure {
+        TlsFailure::NoTls(sent) => format!("对方使用的不是 TLS：它发来了 {sent}"),
+        TlsFailure::ClosedDuringHandshake => "对方在握手期间关闭了连接".into(),
+        TlsFailure::OnlyOldVersions => "对方只支持 TLS 1.0/1.1，rustls 不支持（只支持 1.2 和 1.3）".into(),
+        TlsFailure::NoVersionInCommon => "没有双方都支持的 TLS 版本（见“TLS 版本”）".into(),
+        TlsFailure::NoCipherSuite => "没有双方都支持的密码套件".into(),
+        TlsFailure::NoKeyExchange => "没有双方都支持的密码套件：对方提供的密钥交换 rustls 都不支持（支持 X25519、\
+                                      P-256 或 P-384 的 ECDHE；不支持 RSA 密钥交换）"
+            .into(),
+        TlsFailure::PeerEndedHandshake => {
+            "对方终止了握手（handshake_failure：通常是没有双方都支持的密码套件或版本）".into()
+        }
+        TlsFailure::ClientCertMissing => "需要客户端证书：客户端没有出示".into(),
+        TlsFailure::ClientCertRequired => "服务器要求客户端证书（见“客户端证书”）".into(),
+        TlsFailure::Alert(alert) => format!("对方拒绝了握手：{alert} 警报"),
+        TlsFailure::CertificateRefused(problem) => format!("证书被拒绝：{}", cert_problem_zh(problem)),
+        TlsFailure::Timeout { millis, heard } => {
+            let heard = match heard {
+                Heard::Nothing => "对方什么也没有发送".to_owned(),
+                Heard::NoTls(sent) => format!("对方使用的不是 TLS：它发来了 {sent}"),
+                Heard::Unfinished => "对方没有完成握手".to_owned(),
+            };
+            format!("{millis} 毫秒内没有完成 TLS 握手：{heard}")
+        }
+        TlsFailure::Other(words) => words.clone(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -629,52 +676,5 @@ mod tests {
             encoding: "gbk",
         });
         assert_eq!(Lang::Zh.payload_error(&unencodable), "第 3 个字符 '€' 无法用 gbk 编码");
-    }
-}
-
-/// Words rustls has that have no kind of their own (`Other`) stay as rustls says them: users search for them.
-fn cert_problem_zh(problem: &CertProblem) -> String {
-    match problem {
-        CertProblem::UnknownIssuer => "签发者未知 / 自签名".into(),
-        CertProblem::Expired => "已过期".into(),
-        CertProblem::ExpiredAt(until) => format!("已过期（有效期至 Unix 时间 {until}）"),
-        CertProblem::NotValidYet => "尚未生效".into(),
-        CertProblem::NameMismatch => "名称不匹配".into(),
-        CertProblem::NameMismatchFor { expected, presented } => {
-            format!("名称不匹配：需要 {expected}，证书适用于 {}", presented.join(", "))
-        }
-        CertProblem::BadSignature => "签名无效".into(),
-        CertProblem::Revoked => "已吊销".into(),
-        CertProblem::NoTrustAnchors => "没有可信的 CA：系统证书库为空（请指定信任的 CA）".into(),
-        CertProblem::Other(words) => words.clone(),
-    }
-}
-
-fn tls_failure_zh(failure: &TlsFailure) -> String {
-    match failure {
-        TlsFailure::NoTls(sent) => format!("对方使用的不是 TLS：它发来了 {sent}"),
-        TlsFailure::ClosedDuringHandshake => "对方在握手期间关闭了连接".into(),
-        TlsFailure::OnlyOldVersions => "对方只支持 TLS 1.0/1.1，rustls 不支持（只支持 1.2 和 1.3）".into(),
-        TlsFailure::NoVersionInCommon => "没有双方都支持的 TLS 版本（见“TLS 版本”）".into(),
-        TlsFailure::NoCipherSuite => "没有双方都支持的密码套件".into(),
-        TlsFailure::NoKeyExchange => "没有双方都支持的密码套件：对方提供的密钥交换 rustls 都不支持（支持 X25519、\
-                                      P-256 或 P-384 的 ECDHE；不支持 RSA 密钥交换）"
-            .into(),
-        TlsFailure::PeerEndedHandshake => {
-            "对方终止了握手（handshake_failure：通常是没有双方都支持的密码套件或版本）".into()
-        }
-        TlsFailure::ClientCertMissing => "需要客户端证书：客户端没有出示".into(),
-        TlsFailure::ClientCertRequired => "服务器要求客户端证书（见“客户端证书”）".into(),
-        TlsFailure::Alert(alert) => format!("对方拒绝了握手：{alert} 警报"),
-        TlsFailure::CertificateRefused(problem) => format!("证书被拒绝：{}", cert_problem_zh(problem)),
-        TlsFailure::Timeout { millis, heard } => {
-            let heard = match heard {
-                Heard::Nothing => "对方什么也没有发送".to_owned(),
-                Heard::NoTls(sent) => format!("对方使用的不是 TLS：它发来了 {sent}"),
-                Heard::Unfinished => "对方没有完成握手".to_owned(),
-            };
-            format!("{millis} 毫秒内没有完成 TLS 握手：{heard}")
-        }
-        TlsFailure::Other(words) => words.clone(),
     }
 }
