@@ -10,7 +10,9 @@
   handshakes  TLS handshakes per second against `wirepad tcp-server --tls -q` vs `openssl s_server -quiet`, from
               CLIENTS Python processes each connecting, handshaking (TLS 1.3) and closing in a loop for SECONDS (and
               at most 100,000 each). The client's half of a handshake costs about what the server's does, so one
-              Python process would measure itself: CLIENTS defaults to the number of CPUs.
+              Python process would measure itself: CLIENTS defaults to the number of CPUs. Beside the rate, the
+              server's own CPU time per handshake (/proc/PID/stat, all its threads) and so the handshakes it makes
+              per CPU-second: what one core of its own would do, whatever the clients take.
 
   python3 bench/tls.py [--wirepad PATH] [--quick]
 """
@@ -176,22 +178,33 @@ def handshake_loop(port, seconds, limit, results):
     results.put(done)
 
 
+def cpu_seconds(pid):
+    """A process's user + system CPU time so far, all its threads (/proc/PID/stat: utime and stime, in ticks)."""
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def handshakes(kind, wirepad, cert, clients, seconds, limit=100_000):
+    """Handshakes per second, and the server's own CPU time per handshake in microseconds: the clients take part
+    of the machine, so the second says what the server could do on a core of its own."""
     proc, port = (wirepad_server(wirepad, cert, ["-q"]) if kind == "wirepad" else openssl_server(cert, []))
     try:
         results = multiprocessing.Queue()
         workers = [multiprocessing.Process(target=handshake_loop, args=(port, seconds, limit, results))
                    for _ in range(clients)]
+        cpu = cpu_seconds(proc.pid)
         start = time.perf_counter()
         for worker in workers:
             worker.start()
         total = sum(results.get(timeout=seconds + 60) for _ in workers)
         elapsed = time.perf_counter() - start
+        cpu = cpu_seconds(proc.pid) - cpu
         for worker in workers:
             worker.join(timeout=TIMEOUT)
     finally:
         stop(proc)
-    return total / elapsed
+    return total / elapsed, cpu * 1e6 / max(total, 1)
 
 
 def measure(wirepad, quick=False):
@@ -212,8 +225,11 @@ def measure(wirepad, quick=False):
         via = {kind: echo(kind, wirepad, cert, count) for kind in ("wirepad", "socat")}
         say("tls", "echo round trip p50/p99: " + ", ".join(
             f"{kind} {pct(times, 0.5):.0f}/{pct(times, 0.99):.0f} us" for kind, times in via.items()))
-        rates = {kind: handshakes(kind, wirepad, cert, clients, seconds) for kind in ("wirepad", "openssl")}
-        say("tls", f"handshakes/s from {clients} client processes: {rates}; load average {os.getloadavg()[0]:.2f}")
+        shakes = {kind: handshakes(kind, wirepad, cert, clients, seconds) for kind in ("wirepad", "openssl")}
+        rates = {kind: rate for kind, (rate, _) in shakes.items()}
+        cpu = {kind: per for kind, (_, per) in shakes.items()}
+        say("tls", f"handshakes/s from {clients} client processes: {rates}; server CPU us per handshake: {cpu}; "
+                   f"load average {os.getloadavg()[0]:.2f}")
     return [
         ratio_at_least(f"tls receive {size >> 20} MiB", "MiB/s", ours, "openssl s_server", theirs, 0.8),
         ratio_at_least(f"tls receive {size >> 20} MiB", "MiB/s", ours, "socat -b 256K OPENSSL", socat, 0.8),
@@ -222,6 +238,9 @@ def measure(wirepad, quick=False):
         Row("tls echo round trip p99", "us", pct(via["wirepad"], 0.99), "socat OPENSSL PIPE", pct(via["socat"], 0.99)),
         ratio_at_least(f"tls handshakes/s ({clients} Python clients)", "1/s", rates["wirepad"], "openssl s_server",
                        rates["openssl"], 0.8),
+        ratio_at_most("tls server CPU per handshake", "us", cpu["wirepad"], "openssl s_server", cpu["openssl"], 1.25),
+        Row("tls handshakes per server CPU-second", "1/s", 1e6 / max(cpu["wirepad"], 1e-9), "openssl s_server",
+            1e6 / max(cpu["openssl"], 1e-9)),
     ]
 
 

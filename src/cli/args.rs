@@ -633,8 +633,8 @@ impl SessionArgs {
                 "--keylog",
             ),
             (
-                matches!(self, SessionArgs::Relay(relay) if relay.tls_legs.tls_listen || relay.tls_legs.tls_upstream),
-                "--tls-listen/--tls-upstream",
+                matches!(self, SessionArgs::Relay(relay) if relay.tls_legs.tls_upstream),
+                "--tls-upstream",
             ),
         ];
         if let Some((_, option)) = cli_only.iter().find(|(given, _)| *given) {

@@ -147,11 +147,8 @@ fn reported(error: CliError) -> ExitCode {
     error.exit_code()
 }
 
-/// One line on stderr, in one write: stderr is unbuffered, and formatting straight to it would take a system call
-/// per piece (dozens for a handshake line, a dozen for a client joining). A closed stderr is no reason to fail (or
-/// panic, as `eprintln!` would).
+/// One line on stderr, in one write: stderr is unbuffered, and formatting straight into it costs a system call per
+/// piece (a handshake line had a dozen). A closed stderr is no reason to fail (or panic, as `eprintln!` would).
 fn note(line: fmt::Arguments) {
-    let mut text = line.to_string();
-    text.push('\n');
-    let _ = io::stderr().lock().write_all(text.as_bytes());
+    let _ = io::stderr().lock().write_all(format!("{line}\n").as_bytes());
 }

@@ -238,7 +238,7 @@ impl WirepadApp {
             let id = self.insert_tab(config);
             if let Some(tab) = self.tabs.get_mut(&id) {
                 if cut {
-                    tab.apply(TabAction::SendBoxFull, &mut self.prefs);
+                    tab.apply(TabAction::SendBoxFull);
                 }
                 tab.set_capture(capture);
                 tab.set_pcap(launch.pcap.clone().map(CaptureFile::truncate));
@@ -356,7 +356,7 @@ impl WirepadApp {
             Action::Tab(id, TabAction::PickFile(purpose)) => self.pick(id, purpose),
             Action::Tab(id, action) => {
                 if let Some(tab) = self.tabs.get_mut(&id) {
-                    tab.apply(action, &mut self.prefs);
+                    tab.apply(action);
                 }
             }
             Action::NewTab => {

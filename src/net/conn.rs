@@ -11,7 +11,7 @@ use mio::net::TcpStream;
 use super::auto::{Answerer, Reply};
 use super::message::message_cost;
 use super::outbox::Outbox;
-use super::tls::{ReadError, TlsLayer};
+use super::tls::{Heard, ReadError, TlsFailure, TlsLayer};
 use super::transport::Ctx;
 use super::{Bytes, Counters, EventKind, LeaveReason, NetError};
 
@@ -252,8 +252,8 @@ impl Conn {
         }
     }
 
-    /// Its TLS session failed, in words.
-    pub fn tls_failed(&self, reason: String) -> NetError {
+    /// Its TLS session failed, and why.
+    pub fn tls_failed(&self, reason: TlsFailure) -> NetError {
         NetError::Tls {
             addr: self.peer,
             reason,
@@ -262,11 +262,10 @@ impl Conn {
 
     /// Its TLS handshake did not finish within `timeout`: what the peer sent meanwhile, in words.
     pub fn handshake_timed_out(&self, timeout: Duration) -> NetError {
-        self.tls_failed(format!(
-            "no TLS handshake within {} ms: {}",
-            timeout.as_millis(),
-            self.tls_heard()
-        ))
+        self.tls_failed(TlsFailure::Timeout {
+            millis: timeout.as_millis(),
+            heard: self.tls_heard(),
+        })
     }
 
     /// Ends our sending: a TLS connection's close_notify goes first, then the FIN once every record before it is
@@ -305,8 +304,8 @@ impl Conn {
     }
 
     /// What the peer of a TLS connection has sent so far, in words.
-    fn tls_heard(&self) -> String {
-        self.tls.as_ref().map_or_else(String::new, |tls| tls.heard())
+    fn tls_heard(&self) -> Heard {
+        self.tls.as_ref().map_or(Heard::Nothing, |tls| tls.heard())
     }
 
     /// A TLS connection's secrets and records go to the pcap, after each read and write.

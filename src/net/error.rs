@@ -64,7 +64,10 @@ pub enum NetError {
     },
     /// A TLS session failed (the handshake, or a record later), in words.
     #[error("TLS with {addr}: {reason}")]
-    Tls { addr: SocketAddr, reason: String },
+    Tls {
+        addr: SocketAddr,
+        reason: super::tls::TlsFailure,
+    },
     /// Bad TLS options or files, found at start.
     #[error(transparent)]
     TlsSetup(#[from] super::tls::TlsError),

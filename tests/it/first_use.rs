@@ -315,8 +315,10 @@ fn an_error_wraps_between_what_failed_and_why_without_widening_its_column() {
     let send_box_left = |h: &Harness<'static, WirepadApp>| h.get_by_label("发送内容").rect().min.x;
     let before = send_box_left(&harness);
     harness.get_by_label("打开").click();
-    harness.run();
     let shown = format!("无法在 127.0.0.1:{port} 上监听：\n地址已被占用");
+    // Open starts the session on a thread of its own: the error comes a few frames later.
+    step_until(&mut harness, "the error", |h| h.query_by_label(&shown).is_some());
+    harness.run();
     let message = harness.get_by_label(&shown).rect();
     assert_eq!(send_box_left(&harness), before, "the left column kept its width");
     assert!(message.max.x <= before, "the message stays inside its column");

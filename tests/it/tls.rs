@@ -53,7 +53,7 @@ fn path(path: &Path) -> &str {
 }
 
 /// An openssl child (s_server or s_client), its stdout read line by line; killed when dropped.
-struct OpenSsl {
+pub(crate) struct OpenSsl {
     child: Child,
     stdin: Option<ChildStdin>,
     lines: Receiver<String>,
@@ -102,7 +102,7 @@ impl OpenSsl {
     }
 
     /// Waits for a stdout line containing `text`.
-    fn line_with(&self, text: &str) -> String {
+    pub(crate) fn line_with(&self, text: &str) -> String {
         let deadline = Instant::now() + TIMEOUT;
         loop {
             let line = self
@@ -594,8 +594,8 @@ fn bad_tls_input_is_exit_2_with_one_line_naming_it() {
             format!("--ca {}: holds no certificate", empty.display()),
         ),
         (
-            vec!["gui", "relay", "127.0.0.1:0", "127.0.0.1:9", "--tls-listen"],
-            "--tls-listen/--tls-upstream is for the command line only".into(),
+            vec!["gui", "relay", "127.0.0.1:0", "127.0.0.1:9", "--tls-upstream"],
+            "--tls-upstream is for the command line only".into(),
         ),
     ];
     for (args, named) in cases {
@@ -686,7 +686,7 @@ fn a_silent_server_ends_the_handshake_at_the_connect_timeout() {
     let (_silent, _) = accept_within(&listener);
     let reason = crate::support::wait_for(&mut tap, "the handshake to time out", |_, kind| match kind {
         EventKind::Error(error) => match &**error {
-            NetError::Tls { reason, .. } => Some(reason.clone()),
+            NetError::Tls { reason, .. } => Some(reason.to_string()),
             _ => None,
         },
         _ => None,
@@ -740,7 +740,7 @@ else:
     read_to_end(ctx.wrap_socket(conn, server_side=True, suppress_ragged_eofs=False))
 "#;
 
-fn have_python(test: &str) -> bool {
+pub(crate) fn have_python(test: &str) -> bool {
     let found = Command::new("python3")
         .args(["-c", "import ssl"])
         .output()
@@ -749,7 +749,7 @@ fn have_python(test: &str) -> bool {
 }
 
 /// The Python peer in `mode` with `args`, its stdout read line by line (as openssl's).
-fn py_peer(mode: &str, args: &[&str]) -> OpenSsl {
+pub(crate) fn py_peer(mode: &str, args: &[&str]) -> OpenSsl {
     let child = Command::new("python3")
         .args(["-c", PY_PEER, mode])
         .args(args)

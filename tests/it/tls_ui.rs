@@ -7,15 +7,17 @@ use std::sync::Arc;
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 use wirepad::gui::WirepadApp;
+use wirepad::gui::i18n::Lang;
 use wirepad::net::tls::{Handshake, TlsSpec, Verify, write_new_cert};
 use wirepad::net::{EventKind, Kind, Mode, tcp_client, tcp_server};
 use wirepad::session::state::LinkState;
-use wirepad::settings::TabConfig;
 use wirepad::settings::tls::{TlsSettings, VerifyMode};
+use wirepad::settings::{Prefs, TabConfig};
 
 use crate::export::Answer;
-use crate::support::{TIMEOUT, Tap, start, wait_for};
-use crate::ui::{launch, launched_window, open_server, settings, step_until, window};
+use crate::support::{TIMEOUT, Tap, eventually, start, wait_for};
+use crate::ui::{launch, launched_window, open_server, settings, step_until, window, window_with};
+use crate::wirepad::Wirepad;
 
 /// An engine TLS server on loopback with the self-signed certificate it makes at start: its address and that
 /// certificate's fingerprint.
@@ -113,6 +115,44 @@ fn strict_mode_refuses_a_certificate_it_cannot_verify_and_says_why() {
     server.stop();
 }
 
+/// The Chinese window says why a certificate failed in Chinese: the verdict in the panel (warn), and the refusal
+/// under Open (strict).
+#[test]
+fn the_chinese_window_words_the_verdict_and_the_refusal_in_chinese() {
+    let (server, addr, _) = tls_server();
+    let chinese = Prefs {
+        language: Some(Lang::Zh),
+        ..Prefs::default()
+    };
+    let tab = |verify| TabConfig {
+        mode: Kind::TcpClient,
+        remote_host: addr.ip().to_string(),
+        remote_port: addr.port().to_string(),
+        show_tls: true,
+        tls: TlsSettings {
+            enabled: true,
+            verify,
+            ..TlsSettings::default()
+        },
+        ..settings()
+    };
+    let mut harness = window_with(chinese.clone(), vec![tab(VerifyMode::Warn)]);
+    harness.get_by_label("打开").click();
+    step_until(&mut harness, "the handshake", |h| handshake_of(h).is_some());
+    harness.run_steps(2);
+    assert!(
+        harness.query_by_label("未通过验证: 签发者未知 / 自签名").is_some(),
+        "the verdict in Chinese"
+    );
+    drop(harness);
+    let mut harness = window_with(chinese, vec![tab(VerifyMode::Strict)]);
+    harness.get_by_label("打开").click();
+    step_until(&mut harness, "the refusal", |h| h.state().error().is_some());
+    let error = harness.state().error().expect("said under Open");
+    assert_eq!(error, format!("与 {addr} 的 TLS 失败：证书被拒绝：签发者未知 / 自签名"));
+    server.stop();
+}
+
 #[test]
 fn a_tls_server_shows_each_clients_handshake_and_its_own_fingerprint() {
     let mut harness = window(TabConfig {
@@ -196,11 +236,70 @@ fn a_missing_certificate_file_is_named_beside_its_field_and_nothing_opens() {
         ..settings()
     });
     harness.get_by_label("Open").click();
-    harness.run_steps(2);
     let said = format!("cannot read {}", missing.display());
-    assert!(harness.query_by_label_contains(&said).is_some(), "{said}");
+    step_until(&mut harness, "the refusal", |h| {
+        h.query_by_label_contains(&said).is_some()
+    });
+    // Beside its field only, not again under Open.
+    assert_eq!(harness.query_all_by_label_contains(&said).count(), 1, "{said}");
     assert!(!harness.state().tab().state.is_open(), "nothing opens");
+    assert!(!harness.state().tab().state.starting());
     assert!(harness.query_by_label_contains("Listening").is_none());
+}
+
+/// Opening reads the certificate on a thread of its own: a file that never comes (a FIFO nobody writes) leaves
+/// the window drawing, the tab saying it is opening; once it comes (not a certificate), it is named beside its
+/// field. The window runs on a thread of its own here, so that a frame stuck on the file fails the test instead
+/// of hanging it.
+#[cfg(unix)]
+#[test]
+fn a_certificate_file_that_never_comes_leaves_the_window_drawing() {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let dir = tempfile::tempdir().expect("dir");
+    write_new_cert("localhost", &[], 2, &dir.path().join("server"), None).expect("a key");
+    let fifo = dir.path().join("never.crt");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .expect("mkfifo");
+    assert!(made.success());
+    let tls = TlsSettings {
+        enabled: true,
+        cert: fifo.display().to_string(),
+        key: dir.path().join("server.key").display().to_string(),
+        ..TlsSettings::default()
+    };
+    let (drawn_tx, drawn) = crossbeam_channel::bounded(1);
+    let (written_tx, written) = crossbeam_channel::bounded::<()>(1);
+    let window_thread = std::thread::spawn(move || {
+        let mut harness = window(TabConfig { tls, ..settings() });
+        harness.get_by_label("Open").click();
+        harness.run_steps(2);
+        let opening = harness.query_by_label("Opening…").is_some() && harness.state().tab().state.starting();
+        drawn_tx.send(opening).expect("the test waits");
+        written.recv_timeout(TIMEOUT).expect("the file written");
+        step_until(&mut harness, "the refusal", |h| {
+            h.query_by_label_contains("no certificate").is_some()
+        });
+        assert!(!harness.state().tab().state.is_open(), "nothing opens");
+    });
+    let frames = drawn.recv_timeout(TIMEOUT);
+    // Whatever happened, the reader gets its file (a writer opens only once it is reading), so no thread is left
+    // waiting on it.
+    let mut writer = eventually("the certificate being read", TIMEOUT, || {
+        let open = std::fs::OpenOptions::new()
+            .write(true)
+            .custom_flags(libc::O_NONBLOCK)
+            .open(&fifo);
+        open.ok()
+    });
+    writer.write_all(b"not a certificate\n").expect("write");
+    drop(writer);
+    let opening = frames.expect("the window drew its frames while the certificate was being read");
+    assert!(opening, "the tab says it is opening");
+    written_tx.send(()).expect("the window waits");
+    window_thread.join().expect("the window's thread");
 }
 
 #[test]
@@ -252,4 +351,55 @@ fn gui_tls_arguments_open_the_session_with_tls() {
     assert_eq!(tls.alpn, "h2");
     let error = launch(&["tcp-client", "127.0.0.1:9", "--tls", "--keylog", "k.log"]).expect_err("no key log field");
     assert!(error.contains("--keylog is for the command line only"), "{error}");
+}
+
+/// A relay tab's TLS block is its listen leg: a Python ssl client's bytes pass through it to a plaintext echo and
+/// back (counted each way), and the certificate panel shows the client's handshake; `wirepad gui relay … --tls-listen` opens it so.
+#[test]
+fn a_relay_tab_speaks_tls_to_its_clients_and_shows_their_handshakes() {
+    if !crate::tls::have_python("a_relay_tab_speaks_tls_to_its_clients_and_shows_their_handshakes") {
+        return;
+    }
+    let echo = Wirepad::start(&["tcp-server", "127.0.0.1:0", "--echo", "-q"]);
+    let upstream = echo.ready("listening on ");
+    let mut harness = window(TabConfig {
+        mode: Kind::Relay,
+        remote_host: upstream.ip().to_string(),
+        remote_port: upstream.port().to_string(),
+        tls: TlsSettings {
+            enabled: true,
+            ..TlsSettings::default()
+        },
+        ..settings()
+    });
+    let relay = open_server(&mut harness);
+    let port = relay.port().to_string();
+    // Sends "hello" and reads until the end: it stays connected while the window is looked at.
+    let _peer = crate::tls::py_peer("client-end", &["127.0.0.1", &port]);
+    step_until(&mut harness, "hello there and back", |h| {
+        h.state().tab().state.pairs().bytes_each_way() == (5, 5)
+    });
+    step_until(&mut harness, "the client's handshake", |h| {
+        h.state()
+            .tab()
+            .state
+            .tls()
+            .handshakes()
+            .values()
+            .any(|shake| shake.leg == Some("client"))
+    });
+    harness.get_by_label("TLS 1.3: no client certificate").click();
+    harness.run_steps(2);
+    assert!(
+        harness
+            .query_by_label_contains("TLS 1.3 · Cipher suite: TLS13_")
+            .is_some()
+    );
+    let launched =
+        launch(&["relay", "127.0.0.1:0", &upstream.to_string(), "--tls-listen"]).expect("the window takes it");
+    let mut harness = launched_window(launched);
+    step_until(&mut harness, "the relay's certificate", |h| {
+        h.state().tab().state.tls().serving().is_some()
+    });
+    assert!(harness.state().tab().config.tls.enabled);
 }

@@ -13,6 +13,7 @@ labels! {
         multicast: "加入组播", "Multicast group";
         reconnect: "自动重连", "Auto-reconnect";
         open: "打开", "Open";
+        opening: "正在打开…", "Opening…";
         reconnecting: "将在 {} 后重连", "Reconnecting in {}";
         bad_port: "端口须为 0–65535 的整数", "Port must be a whole number 0–65535";
         bad_remote_port: "远程端口须为 1–65535 的整数", "Remote port must be a whole number 1–65535";

@@ -15,7 +15,7 @@ use crate::codec::framing::{FramingError, MAX_DELIMITER};
 use crate::codec::hex::HexError;
 use crate::codec::text::TextError;
 use crate::export::find::FindError;
-use crate::net::tls::TlsError;
+use crate::net::tls::{CertProblem, Heard, TlsError, TlsFailure};
 use crate::net::{NetError, Nobody, describe};
 use crate::payload::PayloadError;
 use crate::settings::file::Damage;
@@ -132,6 +132,14 @@ impl Lang {
             (Lang::En, TlsError::File { path, problem, .. }) => format!("{}: {problem}", path.display()),
             (Lang::Zh, TlsError::File { path, problem, .. }) => format!("{}：{problem}", path.display()),
             (_, TlsError::Option { problem, .. }) => problem.clone(),
+        }
+    }
+
+    /// Why a certificate did not verify (the certificate panel's verdict).
+    pub fn cert_problem(self, problem: &CertProblem) -> String {
+        match self {
+            Lang::En => problem.to_string(),
+            Lang::Zh => cert_problem_zh(problem),
         }
     }
 
@@ -431,9 +439,8 @@ fn net_error_zh(error: &NetError) -> String {
                 "已拒绝客户端 {client}：已有 {pairs} 个客户端（--max-pairs）；超出上限的客户端的数据报已丢弃 {dropped} 个"
             )
         }
-        // The reasons are rustls's and OpenSSL's words, which users search for as they are.
-        NetError::Tls { addr, reason } => format!("与 {addr} 的 TLS 失败：{reason}"),
-        NetError::TlsSetup(error) => format!("TLS 设置有误：{error}"),
+        NetError::Tls { addr, reason } => format!("与 {addr} 的 TLS 失败：{}", tls_failure_zh(reason)),
+        NetError::TlsSetup(error) => format!("TLS 设置有误：{}", Lang::Zh.tls_setup(error)),
         NetError::Internal(source) => format!("无法启动会话：{}", io_error_zh(source)),
         NetError::Panicked { message, log } => match log {
             Some(path) => format!("会话因内部错误而停止：{message}；详情见崩溃日志 {}", path.display()),
@@ -507,6 +514,53 @@ fn payload_error_zh(error: &PayloadError) -> String {
         PayloadError::Text(TextError::Unencodable { ch, position, encoding }) => {
             format!("第 {position} 个字符 '{ch}' 无法用 {encoding} 编码")
         }
+    }
+}
+
+/// Words rustls has that have no kind of their own (`Other`) stay as rustls says them: users search for them.
+fn cert_problem_zh(problem: &CertProblem) -> String {
+    match problem {
+        CertProblem::UnknownIssuer => "签发者未知 / 自签名".into(),
+        CertProblem::Expired => "已过期".into(),
+        CertProblem::ExpiredAt(until) => format!("已过期（有效期至 Unix 时间 {until}）"),
+        CertProblem::NotValidYet => "尚未生效".into(),
+        CertProblem::NameMismatch => "名称不匹配".into(),
+        CertProblem::NameMismatchFor { expected, presented } => {
+            format!("名称不匹配：需要 {expected}，证书适用于 {}", presented.join(", "))
+        }
+        CertProblem::BadSignature => "签名无效".into(),
+        CertProblem::Revoked => "已吊销".into(),
+        CertProblem::NoTrustAnchors => "没有可信的 CA：系统证书库为空（请指定信任的 CA）".into(),
+        CertProblem::Other(words) => words.clone(),
+    }
+}
+
+fn tls_failure_zh(failure: &TlsFailure) -> String {
+    match failure {
+        TlsFailure::NoTls(sent) => format!("对方使用的不是 TLS：它发来了 {sent}"),
+        TlsFailure::ClosedDuringHandshake => "对方在握手期间关闭了连接".into(),
+        TlsFailure::OnlyOldVersions => "对方只支持 TLS 1.0/1.1，rustls 不支持（只支持 1.2 和 1.3）".into(),
+        TlsFailure::NoVersionInCommon => "没有双方都支持的 TLS 版本（见“TLS 版本”）".into(),
+        TlsFailure::NoCipherSuite => "没有双方都支持的密码套件".into(),
+        TlsFailure::NoKeyExchange => "没有双方都支持的密码套件：对方提供的密钥交换 rustls 都不支持（支持 X25519、\
+                                      P-256 或 P-384 的 ECDHE；不支持 RSA 密钥交换）"
+            .into(),
+        TlsFailure::PeerEndedHandshake => {
+            "对方终止了握手（handshake_failure：通常是没有双方都支持的密码套件或版本）".into()
+        }
+        TlsFailure::ClientCertMissing => "需要客户端证书：客户端没有出示".into(),
+        TlsFailure::ClientCertRequired => "服务器要求客户端证书（见“客户端证书”）".into(),
+        TlsFailure::Alert(alert) => format!("对方拒绝了握手：{alert} 警报"),
+        TlsFailure::CertificateRefused(problem) => format!("证书被拒绝：{}", cert_problem_zh(problem)),
+        TlsFailure::Timeout { millis, heard } => {
+            let heard = match heard {
+                Heard::Nothing => "对方什么也没有发送".to_owned(),
+                Heard::NoTls(sent) => format!("对方使用的不是 TLS：它发来了 {sent}"),
+                Heard::Unfinished => "对方没有完成握手".to_owned(),
+            };
+            format!("{millis} 毫秒内没有完成 TLS 握手：{heard}")
+        }
+        TlsFailure::Other(words) => words.clone(),
     }
 }
 

@@ -7,17 +7,17 @@ use crate::codec::text::TextEncoding;
 use crate::gui::i18n::Notice;
 use crate::history::{Direction, History, Way};
 use crate::net::{Command, Outgoing, Target};
+use crate::settings::SendSettings;
 use crate::settings::check::MAX_TEXT;
-use crate::settings::{Prefs, SendSettings};
 use crate::vars::Payload;
 
 use super::{Tab, TabAction};
 
 impl Tab {
     /// Carries out what a panel asked for.
-    pub fn apply(&mut self, action: TabAction, prefs: &mut Prefs) {
+    pub fn apply(&mut self, action: TabAction) {
         match action {
-            TabAction::Open => self.open(prefs),
+            TabAction::Open => self.open(),
             TabAction::Close => self.close(),
             TabAction::Send { text, hex } => self.send(&text, hex),
             TabAction::StartPeriodic => self.start_periodic(),

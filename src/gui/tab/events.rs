@@ -16,7 +16,8 @@ impl Tab {
     /// A frame's bookkeeping, for every tab whether on show or not: `shown` tabs also bring their view up to date
     /// (a hidden tab's view catches up when it is shown again).
     pub fn logic(&mut self, prefs: &mut Prefs, shown: bool) {
-        self.reap(prefs);
+        self.reap();
+        self.poll_start(prefs);
         self.drain_events(shown);
         self.update_counters();
         self.update_rates();

@@ -275,6 +275,8 @@ pub struct TabState {
     /// The last closed session, stopping on a thread of its own (its worker may still write out its queue and
     /// its capture): the UI thread never joins it.
     reaper: Option<std::thread::JoinHandle<()>>,
+    /// The session Open asked for, starting on a thread of its own.
+    starting: Option<session::Starting>,
     /// Open was asked for while the last session was still stopping: it opens once that one is gone (its port
     /// and capture file are free then).
     open_when_reaped: bool,
@@ -302,6 +304,11 @@ pub struct Tab {
 impl TabState {
     pub fn is_open(&self) -> bool {
         self.session.is_some()
+    }
+
+    /// Open was pressed and the session is not started yet (its thread may be reading certificate files).
+    pub fn starting(&self) -> bool {
+        self.starting.is_some()
     }
 
     pub fn link(&self) -> &LinkState {
@@ -505,6 +512,7 @@ impl Tab {
             wrap_columns: None,
             pending_columns: None,
             reaper: None,
+            starting: None,
             open_when_reaped: false,
             unseen: false,
             export: None,

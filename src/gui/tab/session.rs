@@ -2,15 +2,17 @@
 //! it to a reaper thread so the window never waits for a worker, and what ends with a session either way.
 use std::sync::Arc;
 
+use crossbeam_channel::{Receiver, TryRecvError, bounded};
+
 use crate::gui::i18n::Notice;
-use crate::net::{Command, NetError, Nobody, RemoteUse, Session};
+use crate::net::{Command, NetError, Nobody, RemoteUse, Session, SessionConfig};
 use crate::session::state::SessionState;
 use crate::settings::Prefs;
 
 use super::{AttemptError, AttemptFields, Rates, Tab};
 
 impl Tab {
-    pub(super) fn open(&mut self, prefs: &mut Prefs) {
+    pub(super) fn open(&mut self) {
         self.close();
         // The window shows what is wrong beside each field and keeps Open disabled meanwhile.
         let Ok(mut config) = self.config.validate() else { return };
@@ -37,30 +39,57 @@ impl Tab {
         }
         state.error = None;
         state.tls.opened();
-        let repaint = state.repaint.clone();
-        let live = SessionState::new(&config.mode);
+        state.live = Some(SessionState::new(&config.mode));
         let (rules, script) = (config.rules.is_some(), config.script.is_some());
-        match Session::start(config, Arc::new(move || repaint.request_repaint())) {
-            Ok(session) => {
-                state.auto.set_run_at_open(false);
-                if rules {
-                    state.auto.rules_sent(self.config.rules.clone());
-                }
-                if script {
-                    state.auto.script_started(self.config.script.clone(), true);
-                }
-                if self.config.mode.caps().remote != RemoteUse::None && !self.config.remote_host.trim().is_empty() {
-                    prefs.remember_remote(self.config.remote());
-                }
-                state.live = Some(live);
-                state.opened_at_seq = state.log.next_seq();
-                state.rates = Rates::default();
-                state.session = Some(session);
-                self.start_capture();
-                self.start_pcap();
-            }
-            Err(error) => self.attempt_failed(Arc::new(error)),
+        match start_on_a_thread(config, state.repaint.clone()) {
+            Ok(result) => state.starting = Some(Starting { result, rules, script }),
+            Err(error) => self.start_failed(Arc::new(error)),
         }
+    }
+
+    /// The session asked for at Open, once its thread has started it (or said why not).
+    pub(super) fn poll_start(&mut self, prefs: &mut Prefs) {
+        let Some(starting) = &self.state.starting else { return };
+        let result = match starting.result.try_recv() {
+            Ok(result) => result,
+            Err(TryRecvError::Empty) => return,
+            // The opener ended without a word: it panicked.
+            Err(TryRecvError::Disconnected) => Err(NetError::Panicked {
+                message: "the thread opening the session ended".into(),
+                log: None,
+            }),
+        };
+        let Some(Starting { rules, script, .. }) = self.state.starting.take() else {
+            return;
+        };
+        match result {
+            Ok(session) => self.started(session, rules, script, prefs),
+            Err(error) => self.start_failed(Arc::new(error)),
+        }
+    }
+
+    fn started(&mut self, session: Session, rules: bool, script: bool, prefs: &mut Prefs) {
+        let state = &mut self.state;
+        state.auto.set_run_at_open(false);
+        if rules {
+            state.auto.rules_sent(self.config.rules.clone());
+        }
+        if script {
+            state.auto.script_started(self.config.script.clone(), true);
+        }
+        if self.config.mode.caps().remote != RemoteUse::None && !self.config.remote_host.trim().is_empty() {
+            prefs.remember_remote(self.config.remote());
+        }
+        state.opened_at_seq = state.log.next_seq();
+        state.rates = Rates::default();
+        state.session = Some(session);
+        self.start_capture();
+        self.start_pcap();
+    }
+
+    fn start_failed(&mut self, error: Arc<NetError>) {
+        self.state.live = None;
+        self.attempt_failed(error);
     }
 
     pub(super) fn attempt_failed(&mut self, error: Arc<NetError>) {
@@ -73,6 +102,8 @@ impl Tab {
     pub fn close(&mut self) {
         let state = &mut self.state;
         state.open_when_reaped = false;
+        // A session still starting is stopped by its own thread once it has one (see `start_on_a_thread`).
+        state.starting = None;
         if let Some(session) = state.session.take() {
             state.totals.current = session.counters().snapshot();
             let (previous, repaint) = (state.reaper.take(), state.repaint.clone());
@@ -98,14 +129,14 @@ impl Tab {
     }
 
     /// Forgets a session that has finished stopping, and opens the next one if that was waiting for it.
-    pub(super) fn reap(&mut self, prefs: &mut Prefs) {
+    pub(super) fn reap(&mut self) {
         let state = &mut self.state;
         if state.reaper.as_ref().is_some_and(std::thread::JoinHandle::is_finished) {
             if let Some(reaper) = state.reaper.take() {
                 let _ = reaper.join();
             }
             if std::mem::take(&mut state.open_when_reaped) {
-                self.open(prefs);
+                self.open();
             }
         }
     }
@@ -128,4 +159,32 @@ impl Tab {
             None => self.state.send_error = Some(Notice::Net(Arc::new(NetError::NoPeer(Nobody::NotOpen)))),
         }
     }
+}
+
+/// An Open on its way: the session starts on a thread of its own, since starting may read files (TLS
+/// certificates, the system's CA store) or make a certificate, and the UI thread never waits on a disk.
+pub(super) struct Starting {
+    /// What the thread will say.
+    result: Receiver<Result<Session, NetError>>,
+    /// Whether the session was given rules and a script (the tab notes them once it has started).
+    rules: bool,
+    script: bool,
+}
+
+/// Starts the session on a short-lived thread. If the tab has stopped waiting (Close, or the tab went away)
+/// by the time it has started, the thread stops it itself.
+fn start_on_a_thread(
+    config: SessionConfig,
+    repaint: egui::Context,
+) -> Result<Receiver<Result<Session, NetError>>, NetError> {
+    let (sender, receiver) = bounded(1);
+    let opener = std::thread::Builder::new().name("wirepad-open".into()).spawn(move || {
+        let notify = repaint.clone();
+        let result = Session::start(config, Arc::new(move || notify.request_repaint()));
+        if let Err(crossbeam_channel::SendError(Ok(session))) = sender.send(result) {
+            session.stop();
+        }
+        repaint.request_repaint();
+    });
+    opener.map(|_| receiver).map_err(NetError::Internal)
 }

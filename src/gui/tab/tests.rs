@@ -3,7 +3,7 @@ use std::sync::Arc;
 
 use crate::gui::i18n::{Lang, Notice};
 use crate::net::{CounterSnapshot, Kind, NetError, Nobody, RemoteUse};
-use crate::settings::{Prefs, TabConfig};
+use crate::settings::TabConfig;
 
 use super::{Tab, TabAction, TabId, Totals, share_history};
 
@@ -95,7 +95,7 @@ fn totals_add_up_every_session_since_reset_and_the_history_drops() {
 fn reset_starts_the_counts_from_zero_history_drops_included() {
     let mut tab = tab(TabConfig::default());
     tab.state.totals.current = counts(10, 1);
-    tab.apply(TabAction::ResetCounters, &mut Prefs::default());
+    tab.apply(TabAction::ResetCounters);
     tab.update_counters();
     assert_eq!(tab.state.totals().rx_bytes(), 0);
     assert_eq!(tab.state.totals().dropped_from_view(), 0);
@@ -131,27 +131,25 @@ fn a_network_error_shows_only_while_the_fields_are_the_ones_that_made_it() {
 #[test]
 fn a_send_on_a_closed_tab_says_it_is_not_open_until_the_box_is_cleared() {
     let mut tab = tab(TabConfig::default());
-    let mut prefs = Prefs::default();
     let send = TabAction::Send {
         text: "hi".into(),
         hex: false,
     };
-    tab.apply(send, &mut prefs);
+    tab.apply(send);
     let not_open = Lang::En.notice(&Notice::Net(Arc::new(NetError::NoPeer(Nobody::NotOpen))));
     assert_eq!(tab.state.send_error(Lang::En), Some(not_open));
-    tab.apply(TabAction::ClearSendBox, &mut prefs);
+    tab.apply(TabAction::ClearSendBox);
     assert_eq!(tab.state.send_error(Lang::En), None);
 }
 
 #[test]
 fn the_send_box_converts_between_text_and_hex_and_keeps_what_cannot_be_converted() {
     let mut tab = tab(TabConfig::default());
-    let mut prefs = Prefs::default();
     tab.config.send.text = "AB".into();
-    tab.apply(TabAction::SetSendHex(true), &mut prefs);
+    tab.apply(TabAction::SetSendHex(true));
     assert!(tab.config.send.hex);
     assert_eq!(tab.config.send.text.split_whitespace().collect::<String>(), "4142");
-    tab.apply(TabAction::SetSendHex(false), &mut prefs);
+    tab.apply(TabAction::SetSendHex(false));
     assert_eq!((tab.config.send.hex, tab.config.send.text.as_str()), (false, "AB"));
 
     tab.config.send = crate::settings::SendSettings {
@@ -159,7 +157,7 @@ fn the_send_box_converts_between_text_and_hex_and_keeps_what_cannot_be_converted
         text: "zz".into(),
         ..tab.config.send.clone()
     };
-    tab.apply(TabAction::SetSendHex(false), &mut prefs);
+    tab.apply(TabAction::SetSendHex(false));
     assert_eq!((tab.config.send.hex, tab.config.send.text.as_str()), (true, "zz"));
     assert!(tab.state.send_error(Lang::En).is_some());
 }

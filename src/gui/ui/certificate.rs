@@ -31,7 +31,7 @@ pub fn certificate_panel(ui: &mut egui::Ui, cx: Cx, config: &TabConfig, state: &
             actions.extend(client_choice(ui, t, state));
         }
         match tls.shown(state.target()) {
-            Some(handshake) => handshake_ui(ui, t, handshake),
+            Some(handshake) => handshake_ui(ui, cx, handshake),
             None => {
                 ui.weak(t.no_handshake);
             }
@@ -64,7 +64,8 @@ fn client_choice(ui: &mut egui::Ui, t: &TlsLabels, state: &TabState) -> Option<A
 }
 
 /// Version, suite and ALPN on one line, the verdict in its colour, then each certificate of the chain.
-fn handshake_ui(ui: &mut egui::Ui, t: &TlsLabels, handshake: &Handshake) {
+fn handshake_ui(ui: &mut egui::Ui, cx: Cx, handshake: &Handshake) {
+    let t = &cx.t.tls;
     let alpn = handshake
         .alpn
         .as_ref()
@@ -79,7 +80,7 @@ fn handshake_ui(ui: &mut egui::Ui, t: &TlsLabels, handshake: &Handshake) {
         ))
         .wrap(),
     );
-    let (words, colour) = verdict(ui, t, &handshake.verdict);
+    let (words, colour) = verdict(ui, cx, &handshake.verdict);
     ui.add(egui::Label::new(egui::RichText::new(words).color(colour).strong()).wrap());
     for (index, cert) in handshake.chain.iter().enumerate() {
         egui::CollapsingHeader::new(format!("#{} {}", index + 1, cert.subject))
@@ -107,7 +108,8 @@ fn cert_ui(ui: &mut egui::Ui, t: &TlsLabels, cert: &CertInfo) {
 }
 
 /// The verdict in words, and a colour that says it: green verified, red not, grey not looked at.
-fn verdict(ui: &egui::Ui, t: &TlsLabels, verdict: &Verdict) -> (String, egui::Color32) {
+fn verdict(ui: &egui::Ui, cx: Cx, verdict: &Verdict) -> (String, egui::Color32) {
+    let t = &cx.t.tls;
     let visuals = ui.visuals();
     let good = if visuals.dark_mode {
         egui::Color32::LIGHT_GREEN
@@ -116,7 +118,10 @@ fn verdict(ui: &egui::Ui, t: &TlsLabels, verdict: &Verdict) -> (String, egui::Co
     };
     match verdict {
         Verdict::Verified => (t.verified.to_owned(), good),
-        Verdict::Failed(why) => (format!("{}: {why}", t.not_verified), visuals.error_fg_color),
+        Verdict::Failed(why) => (
+            format!("{}: {}", t.not_verified, cx.lang.cert_problem(why)),
+            visuals.error_fg_color,
+        ),
         Verdict::NotChecked => (t.not_checked.to_owned(), visuals.warn_fg_color),
         Verdict::NoCertificate => (t.no_client_cert.to_owned(), visuals.weak_text_color()),
     }

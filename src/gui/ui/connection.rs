@@ -56,7 +56,8 @@ fn connection(
     state: &TabState,
     history: &[String],
 ) -> Vec<Action> {
-    let open = state.is_open();
+    // Starting counts as open: the fields are in use, and Close gives up on it.
+    let open = state.is_open() || state.starting();
     // What the fields say right now; Open stays disabled while any is wrong.
     let errors = match settings.validate() {
         Ok(_) => Vec::new(),
@@ -74,7 +75,8 @@ fn connection(
         let picks = ui.add_enabled_ui(!open, |ui| tls_block(ui, cx, "tls", side, &mut settings.tls, &shown));
         actions.extend(picks.inner.into_iter().map(Action::PickFile));
     }
-    actions.extend(open_row(ui, cx.t, open, errors.is_empty(), state.link()));
+    let link = if state.starting() { None } else { Some(state.link()) };
+    actions.extend(open_row(ui, cx.t, open, errors.is_empty(), link));
     // A TLS file refused at Open is said beside its field instead.
     if let Some(error) = state.error(settings, cx.lang).filter(|_| setup.is_none()) {
         error_label(ui, &error);
@@ -217,8 +219,8 @@ fn kind_options(ui: &mut egui::Ui, t: &Texts, settings: &mut TabConfig, errors: 
     }
 }
 
-/// Open or Close, and how the link is coming along.
-fn open_row(ui: &mut egui::Ui, t: &Texts, open: bool, valid: bool, link: &LinkState) -> Vec<Action> {
+/// Open or Close, and how the link is coming along (`None`: the session is still starting).
+fn open_row(ui: &mut egui::Ui, t: &Texts, open: bool, valid: bool, link: Option<&LinkState>) -> Vec<Action> {
     let mut actions = Vec::new();
     ui.horizontal(|ui| {
         let (label, action, tip) = if open {
@@ -231,11 +233,15 @@ fn open_row(ui: &mut egui::Ui, t: &Texts, open: bool, valid: bool, link: &LinkSt
             actions.push(action);
         }
         match link {
-            LinkState::Connecting(_) => {
+            None => {
+                ui.spinner();
+                ui.label(t.connection.opening);
+            }
+            Some(LinkState::Connecting(_)) => {
                 ui.spinner();
                 ui.label(t.common.connecting);
             }
-            LinkState::Reconnecting(after) => {
+            Some(LinkState::Reconnecting(after)) => {
                 ui.label(
                     t.connection
                         .reconnecting

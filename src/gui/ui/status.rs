@@ -85,7 +85,13 @@ fn tls_indicator(ui: &mut egui::Ui, t: &Texts, config: &TabConfig, state: &TabSt
         (None, (failures, _)) if !failures.is_empty() => (t.tls.failed.to_owned(), visuals.error_fg_color),
         (None, _) => ("TLS".to_owned(), visuals.weak_text_color()),
     };
-    let button = egui::Button::new(egui::RichText::new(text).color(colour)).selected(config.show_tls);
+    // Selected (the panel is open), the button's fill is the selection's blue: red on it cannot be read, so the
+    // text keeps the selection's own colour there (the open panel shows the verdict in colour).
+    let text = match config.show_tls {
+        true => egui::RichText::new(text),
+        false => egui::RichText::new(text).color(colour),
+    };
+    let button = egui::Button::new(text).selected(config.show_tls);
     ui.add(button)
         .on_hover_text(t.tls.tip_indicator)
         .clicked()

@@ -88,7 +88,8 @@ impl Config {
             max_pairs: parts.max_clients,
             connect_timeout: CONNECT_TIMEOUT,
             udp_idle: None,
-            tls_listen: None,
+            // A form's one TLS block is the listen leg's (the relay is its clients' server: `Caps::accepts`).
+            tls_listen: parts.tls.map(Box::new),
             tls_upstream: None,
         })
     }
@@ -103,6 +104,7 @@ impl Config {
             local: Some(self.listen),
             remote: Some(self.upstream.clone()),
             max_clients: self.max_pairs,
+            tls: self.tls_listen.as_deref().cloned(),
             ..Parts::default()
         }
     }

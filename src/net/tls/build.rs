@@ -12,7 +12,7 @@ use rustls::{ClientConfig, RootCertStore, ServerConfig, SupportedProtocolVersion
 
 use super::cert::{CertInfo, load_certs, load_key, self_signed};
 use super::keylog::{FileKeyLog, Secrets};
-use super::report::certificate_words;
+use super::report::{CertProblem, TlsFailure, certificate_problem};
 use super::verify::Lenient;
 use super::{TlsError, TlsSpec, TlsVersion, Verdict, Verify};
 
@@ -131,13 +131,13 @@ impl ClientTls {
     }
 
     /// The name to send and verify for `remote` (`host:port`): `--sni`, or the host.
-    pub(super) fn server_name(&self, remote: &str) -> Result<ServerName<'static>, String> {
+    pub(super) fn server_name(&self, remote: &str) -> Result<ServerName<'static>, TlsFailure> {
         let host = match &self.sni {
             Some(name) => name.as_str(),
             None => remote.rsplit_once(':').map_or(remote, |(host, _)| host),
         };
         let host = host.trim_start_matches('[').trim_end_matches(']');
-        ServerName::try_from(host.to_owned()).map_err(|e| format!("{host:?} is no server name: {e}"))
+        ServerName::try_from(host.to_owned()).map_err(|e| TlsFailure::Other(format!("{host:?} is no server name: {e}")))
     }
 
     /// Whether the chain `certs` verifies for `name`, in words.
@@ -148,12 +148,12 @@ impl ClientTls {
         let Some(checker) = &self.checker else {
             return match self.verify {
                 Verify::Off => Verdict::NotChecked,
-                _ => Verdict::Failed("no trust anchors: the system's store is empty (give --ca)".into()),
+                _ => Verdict::Failed(CertProblem::NoTrustAnchors),
             };
         };
         match checker.verify_server_cert(end, intermediates, name, &[], UnixTime::now()) {
             Ok(_) => Verdict::Verified,
-            Err(error) => Verdict::Failed(certificate_words(&error)),
+            Err(error) => Verdict::Failed(certificate_problem(&error)),
         }
     }
 }

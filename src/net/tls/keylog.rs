@@ -1,6 +1,5 @@
 //! The session secrets as NSS key log lines, what Wireshark reads to decrypt a capture: to `--keylog FILE` (or
 //! `SSLKEYLOGFILE`), and kept for the pcap's Decryption Secrets Block.
-use std::fmt::Write as _;
 use std::fs::File;
 use std::io::Write;
 use std::path::Path;
@@ -27,21 +26,23 @@ impl FileKeyLog {
     }
 }
 
-/// One NSS key log line: `LABEL CLIENT_RANDOM SECRET`, both in hex.
+/// One NSS key log line: `LABEL CLIENT_RANDOM SECRET`, both in hex. Every handshake makes several (they are kept
+/// for a pcap too), so the hex comes from a table rather than the formatter.
 pub(super) fn line(label: &str, client_random: &[u8], secret: &[u8]) -> String {
     let mut line = String::with_capacity(label.len() + 2 * (client_random.len() + secret.len()) + 3);
     line.push_str(label);
-    line.push(' ');
-    for b in client_random {
-        let _ = write!(line, "{b:02x}");
-    }
-    line.push(' ');
-    for b in secret {
-        let _ = write!(line, "{b:02x}");
+    for bytes in [client_random, secret] {
+        line.push(' ');
+        for b in bytes {
+            line.push(char::from(HEX[usize::from(b >> 4)]));
+            line.push(char::from(HEX[usize::from(b & 0x0F)]));
+        }
     }
     line.push('\n');
     line
 }
+
+const HEX: &[u8; 16] = b"0123456789abcdef";
 
 /// Where a session's secrets go: its key log file, and a buffer the connections take them from for the pcap
 /// (after each read or write, so it holds a handshake's few lines at most).

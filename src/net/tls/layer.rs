@@ -10,7 +10,7 @@ use rustls::pki_types::ServerName;
 use rustls::{ClientConnection, Connection, ProtocolVersion, ServerConnection};
 
 use super::keylog::Secrets;
-use super::report::{Handshake, Verdict, failure_words, no_tls};
+use super::report::{Handshake, Heard, TlsFailure, Verdict, failure, no_tls};
 use super::{CertInfo, ClientTls, ServerTls};
 
 /// How many of the peer's first bytes are kept, to show them when they were no TLS.
@@ -19,8 +19,8 @@ const FIRST_BYTES: usize = 16;
 /// What reading a TLS connection gave instead of plaintext.
 pub(in crate::net) enum ReadError {
     Io(io::Error),
-    /// The TLS session failed, in words.
-    Tls(String),
+    /// The TLS session failed, and why.
+    Tls(TlsFailure),
 }
 
 enum Side {
@@ -59,9 +59,9 @@ pub struct Wire {
 
 impl TlsLayer {
     /// A client's layer towards `remote` (`host:port`); `Err` in words when the name cannot be used.
-    pub fn client(tls: &Arc<ClientTls>, remote: &str) -> Result<TlsLayer, String> {
+    pub fn client(tls: &Arc<ClientTls>, remote: &str) -> Result<TlsLayer, TlsFailure> {
         let name = tls.server_name(remote)?;
-        let session = ClientConnection::new(tls.config.clone(), name.clone()).map_err(|e| e.to_string())?;
+        let session = ClientConnection::new(tls.config.clone(), name.clone()).map_err(|e| failure(&e, &[]))?;
         let secrets = tls.secrets.clone();
         Ok(TlsLayer::new(
             session.into(),
@@ -70,8 +70,8 @@ impl TlsLayer {
         ))
     }
 
-    pub fn server(tls: &ServerTls) -> Result<TlsLayer, String> {
-        let session = ServerConnection::new(tls.config.clone()).map_err(|e| e.to_string())?;
+    pub fn server(tls: &ServerTls) -> Result<TlsLayer, TlsFailure> {
+        let session = ServerConnection::new(tls.config.clone()).map_err(|e| failure(&e, &[]))?;
         let checks_clients = tls.checks_clients;
         Ok(TlsLayer::new(
             session.into(),
@@ -155,7 +155,7 @@ impl TlsLayer {
                 // The alert that says why goes out if it can.
                 self.ended = true;
                 let _ = self.flush(stream);
-                return Err(ReadError::Tls(failure_words(&error, &self.first)));
+                return Err(ReadError::Tls(failure(&error, &self.first)));
             }
         }
     }
@@ -170,16 +170,16 @@ impl TlsLayer {
     }
 
     /// What the peer has sent so far, in words (for a handshake that does not end).
-    pub fn heard(&self) -> String {
+    pub fn heard(&self) -> Heard {
         match self.first.is_empty() {
-            true => "the peer sent nothing".into(),
-            false => no_tls(&self.first).unwrap_or_else(|| "the peer did not finish it".into()),
+            true => Heard::Nothing,
+            false => no_tls(&self.first).map_or(Heard::Unfinished, Heard::NoTls),
         }
     }
 
     /// The peer closed before the handshake was done: after sending what, if anything.
-    fn closed_early(&self) -> String {
-        no_tls(&self.first).unwrap_or_else(|| "the peer closed the connection during the handshake".into())
+    fn closed_early(&self) -> TlsFailure {
+        no_tls(&self.first).map_or(TlsFailure::ClosedDuringHandshake, TlsFailure::NoTls)
     }
 
     /// Writes the records rustls holds: `Ok(true)` all of them, `Ok(false)` the socket is full.
