@@ -27,7 +27,7 @@ import tempfile
 import threading
 import time
 
-from common import TIMEOUT, Row, pct, ratio_at_least, ratio_at_most, ready_addr, run_part, say, spawn, stop, \
+from common import TIMEOUT, Row, cpu_seconds, pct, ratio_at_least, ratio_at_most, ready_addr, run_part, say, spawn, stop, \
     wait_tcp_listening, free_port
 
 BLOCK = 1 << 20
@@ -176,13 +176,6 @@ def handshake_loop(port, seconds, limit, results):
             ctx.wrap_socket(raw).close()
         done += 1
     results.put(done)
-
-
-def cpu_seconds(pid):
-    """A process's user + system CPU time so far, all its threads (/proc/PID/stat: utime and stime, in ticks)."""
-    with open(f"/proc/{pid}/stat") as stat:
-        fields = stat.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def handshakes(kind, wirepad, cert, clients, seconds, limit=100_000):
