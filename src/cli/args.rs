@@ -21,6 +21,7 @@ use crate::net::{Delivery, Group, Mode, ReceivedAs, SessionConfig, relay, tcp_cl
 use crate::payload::{LineEnding, PayloadFormat, PayloadSpec};
 use crate::session::launch::{SendBox, WindowSession};
 use crate::session::spec::parse_group;
+use crate::settings::load::LoadForm;
 
 const AFTER_HELP: &str = "\
 The first line on stderr says where the socket is, so port 0 can be discovered by scripts: \
@@ -492,23 +493,52 @@ fn usage_error(error: &clap::Error) -> CliError {
     CliError::Usage(format!("{message} (see wirepad --help)"))
 }
 
+/// What `wirepad gui` opens a tab with: a session (opened at once) or a load test (started at once).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Launch {
+    Session(WindowSession),
+    /// `wirepad gui load tcp|udp TARGET …`: the load test tab's form, filled from `wirepad load`'s options.
+    Load(LoadForm),
+}
+
+impl From<WindowSession> for Launch {
+    fn from(session: WindowSession) -> Self {
+        Launch::Session(session)
+    }
+}
+
 /// `wirepad gui`'s sessions, split at each lone `+`, as the window takes them; a bad one is a usage error
 /// (exit 2) naming it, and `--help` after a session prints that session's help (exit 0).
-pub fn gui_sessions(args: Vec<std::ffi::OsString>) -> Result<Vec<WindowSession>, ExitCode> {
+pub fn gui_sessions(args: Vec<std::ffi::OsString>) -> Result<Vec<Launch>, ExitCode> {
     if args.is_empty() {
         return Ok(Vec::new());
     }
     args.split(|arg| arg == "+")
-        .map(|session| {
-            if session.is_empty() {
-                return Err(reported(CliError::Usage(
-                    "a lone `+` goes between two sessions (see wirepad --help)".into(),
-                )));
+        .map(|session| match session {
+            [] => Err(reported(CliError::Usage(
+                "a lone `+` goes between two sessions (see wirepad --help)".into(),
+            ))),
+            [first, load @ ..] if first == "load" => {
+                let parsed = parse_load(load).map_err(|error| clap_exit(&error))?;
+                super::load::window_form(&parsed).map(Launch::Load).map_err(reported)
             }
-            let parsed = parse_session(session).map_err(|error| clap_exit(&error))?;
-            parsed.for_window().map_err(reported)
+            _ => {
+                let parsed = parse_session(session).map_err(|error| clap_exit(&error))?;
+                parsed.for_window().map(Launch::Session).map_err(reported)
+            }
         })
         .collect()
+}
+
+/// Parses a load test as `wirepad gui load` takes it, e.g. `["tcp", "127.0.0.1:7", "-c", "10"]`.
+fn parse_load(args: &[std::ffi::OsString]) -> Result<LoadCommand, clap::Error> {
+    #[derive(Parser)]
+    #[command(name = "wirepad gui load", no_binary_name = true)]
+    struct LoadOnly {
+        #[command(subcommand)]
+        load: LoadCommand,
+    }
+    LoadOnly::try_parse_from(args).map(|parsed| parsed.load)
 }
 
 /// Parses a session as `wirepad gui` takes it, e.g. `["tcp-server", "8080"]`.
@@ -845,7 +875,7 @@ pub enum ReportFormat {
     Json,
 }
 
-#[derive(Debug, Clone, Args)]
+#[derive(Debug, Clone, PartialEq, Args)]
 pub struct LoadArgs {
     /// The server: HOST:PORT or [IPv6]:PORT
     #[arg(value_name = "HOST:PORT", value_parser = parse_upstream)]

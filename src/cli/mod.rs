@@ -26,8 +26,8 @@ use crate::payload::PayloadError;
 use crate::signals::Stop;
 
 pub use args::{
-    AutoArgs, Cli, CliCommand, CommonArgs, QuitArgs, ReceiveArgs, RelayArgs, SendArgs, SessionArgs, TcpClientArgs,
-    TcpServerArgs, UdpArgs, gui_sessions, parse_args, parse_session, session_config,
+    AutoArgs, Cli, CliCommand, CommonArgs, Launch, QuitArgs, ReceiveArgs, RelayArgs, SendArgs, SessionArgs,
+    TcpClientArgs, TcpServerArgs, UdpArgs, gui_sessions, parse_args, parse_session, session_config,
 };
 use plan::{MAX_STDIN_LINE, Plan};
 use runner::Runner;
