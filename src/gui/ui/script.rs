@@ -147,6 +147,8 @@ fn toolbar(ui: &mut egui::Ui, cx: Cx, config: &mut TabConfig, state: &TabState, 
         ui.add(egui::DragValue::new(&mut script.repeat).range(0..=MAX_REPEAT))
             .labelled_by(label.id)
             .on_hover_text(t.script.repeat_hint);
+        ui.checkbox(&mut script.vars, t.script.vars)
+            .on_hover_text(t.script.tip_vars);
         ui.separator();
         let armed = auto.run_at_open() && !state.is_open();
         if ui
