@@ -21,7 +21,6 @@ use crate::net::{Delivery, Group, Mode, ReceivedAs, SessionConfig, relay, tcp_cl
 use crate::payload::{LineEnding, PayloadFormat, PayloadSpec};
 use crate::session::launch::{SendBox, WindowSession};
 use crate::session::spec::parse_group;
-use crate::settings::load::LoadForm;
 
 const AFTER_HELP: &str = "\
 The first line on stderr says where the socket is, so port 0 can be discovered by scripts: \
@@ -469,7 +468,7 @@ pub fn parse_args() -> Result<Cli, ExitCode> {
 }
 
 /// What clap's "error" means: help or version printed (exit 0), or a usage error reported (exit 2).
-fn clap_exit(error: &clap::Error) -> ExitCode {
+pub(super) fn clap_exit(error: &clap::Error) -> ExitCode {
     if error.use_stderr() {
         reported(usage_error(error))
     } else {
@@ -493,45 +492,8 @@ fn usage_error(error: &clap::Error) -> CliError {
     CliError::Usage(format!("{message} (see wirepad --help)"))
 }
 
-/// What `wirepad gui` opens a tab with: a session (opened at once) or a load test (started at once).
-#[derive(Debug, Clone, PartialEq)]
-pub enum Launch {
-    Session(WindowSession),
-    /// `wirepad gui load tcp|udp TARGET …`: the load test tab's form, filled from `wirepad load`'s options.
-    Load(LoadForm),
-}
-
-impl From<WindowSession> for Launch {
-    fn from(session: WindowSession) -> Self {
-        Launch::Session(session)
-    }
-}
-
-/// `wirepad gui`'s sessions, split at each lone `+`, as the window takes them; a bad one is a usage error
-/// (exit 2) naming it, and `--help` after a session prints that session's help (exit 0).
-pub fn gui_sessions(args: Vec<std::ffi::OsString>) -> Result<Vec<Launch>, ExitCode> {
-    if args.is_empty() {
-        return Ok(Vec::new());
-    }
-    args.split(|arg| arg == "+")
-        .map(|session| match session {
-            [] => Err(reported(CliError::Usage(
-                "a lone `+` goes between two sessions (see wirepad --help)".into(),
-            ))),
-            [first, load @ ..] if first == "load" => {
-                let parsed = parse_load(load).map_err(|error| clap_exit(&error))?;
-                super::load::window_form(&parsed).map(Launch::Load).map_err(reported)
-            }
-            _ => {
-                let parsed = parse_session(session).map_err(|error| clap_exit(&error))?;
-                parsed.for_window().map(Launch::Session).map_err(reported)
-            }
-        })
-        .collect()
-}
-
 /// Parses a load test as `wirepad gui load` takes it, e.g. `["tcp", "127.0.0.1:7", "-c", "10"]`.
-fn parse_load(args: &[std::ffi::OsString]) -> Result<LoadCommand, clap::Error> {
+pub(super) fn parse_load(args: &[std::ffi::OsString]) -> Result<LoadCommand, clap::Error> {
     #[derive(Parser)]
     #[command(name = "wirepad gui load", no_binary_name = true)]
     struct LoadOnly {

@@ -378,7 +378,7 @@ mod tests {
         let launches =
             crate::cli::gui_sessions(all.into_iter().map(Into::into).collect()).expect("the window takes it");
         match launches.as_slice() {
-            [Launch::Load(form)] => form.clone(),
+            [Launch::Load(form)] => LoadForm::clone(form),
             other => panic!("{args:?}: {other:?}"),
         }
     }

@@ -20,6 +20,7 @@ use crate::net::CaptureFile;
 use crate::session::launch::WindowSession;
 use crate::settings::check;
 use crate::settings::file::{self, Opened};
+use crate::settings::load::LoadForm;
 use crate::settings::saved::{self, Loaded, Saved};
 use crate::settings::{Prefs, TabConfig};
 
@@ -236,7 +237,7 @@ impl WirepadApp {
                 Launch::Load(form) => {
                     let mut config = TabConfig::for_lang(system);
                     config.load_test = true;
-                    config.load = form.clone();
+                    config.load = LoadForm::clone(form);
                     (self.insert_tab(config), TabAction::StartLoad)
                 }
             })

@@ -147,8 +147,6 @@ fn toolbar(ui: &mut egui::Ui, cx: Cx, config: &mut TabConfig, state: &TabState, 
         ui.add(egui::DragValue::new(&mut script.repeat).range(0..=MAX_REPEAT))
             .labelled_by(label.id)
             .on_hover_text(t.script.repeat_hint);
-        ui.checkbox(&mut script.vars, t.script.vars)
-            .on_hover_text(t.script.tip_vars);
         ui.separator();
         let armed = auto.run_at_open() && !state.is_open();
         if ui
@@ -180,6 +178,9 @@ fn toolbar(ui: &mut egui::Ui, cx: Cx, config: &mut TabConfig, state: &TabState, 
             FilePurpose::ExportScript,
         ));
     });
+    // A row of its own: the toolbar is full at the window's smallest width.
+    ui.checkbox(&mut config.script.vars, t.script.vars)
+        .on_hover_text(t.script.tip_vars);
     actions
 }
 
