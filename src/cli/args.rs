@@ -36,7 +36,8 @@ const SYNOPSIS: &str = "\
 Sessions:
   wirepad                                   open the window
   wirepad gui [SESSION [+ SESSION]...]      open the window, one tab per session, each open
-                                            (wirepad gui tcp-server 7788 + tcp-client 127.0.0.1:7788)
+                                            (wirepad gui tcp-server 7788 + tcp-client 127.0.0.1:7788);
+                                            SESSION may be `load tcp|udp HOST:PORT [load options]`: a load test, started
   wirepad tcp-server LISTEN [--max-clients N] [OPTIONS]      LISTEN = PORT | IP:PORT | [IPv6]:PORT
   wirepad tcp-client REMOTE [--bind LOCAL] [--reconnect] [OPTIONS]      REMOTE = HOST:PORT
   wirepad udp [--bind LOCAL] [--remote HOST:PORT] [--follow-peer] [--broadcast] [--join GROUP]... [OPTIONS]
