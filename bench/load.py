@@ -12,20 +12,32 @@
   closed loop  C connections x T round trips of 64 B, one message in flight per connection (`--in-flight 1`),
                against `wirepad tcp-server --echo`: the run's duration (connects included) vs bench/latency.py's
                Python selectors driver doing the same round trips against the same server (connects excluded)
+  repeatable   two identical unpaced TCP runs (10 connections, 3 s): messages/s and p50 within 10% of each other
+  window       (needs Xvfb and ImageMagick's `import`) `wirepad gui load tcp|udp … --rate 0` against a wirepad echo
+               server for SECS seconds: UI work per frame (WIREPAD_FRAME_LOG) p50/p99/max over the run, and the
+               plots live: their pixels, sampled once a second, changed between (nearly) every two samples
 
-  python3 bench/load.py [--wirepad PATH] [--quick]
+  python3 bench/load.py [--wirepad PATH] [--quick] [--window]      (--window: only the window's rows)
 """
+import hashlib
 import json
 import os
 import shutil
 import signal
 import socket
 import subprocess
+import sys
+import tempfile
 import threading
 import time
 
 from common import Row, at_most, ratio_at_most, ready_addr, say, spawn, stop, run_part
 from latency import PAYLOAD, many
+from window import Display, Window, frame_rows
+
+# Where the three live plots are on the screen: the window (1100x720) sits at the top left of the Xvfb screen, no
+# window manager; the plots are the central panel's first row while a run is on (src/gui/ui/load.rs `plots`).
+PLOTS = "800x150+290+150"
 
 
 def run_load(wirepad, args, timeout=120):
@@ -222,11 +234,88 @@ def closed_loop(wirepad, clients, trips):
     return row
 
 
+def repeatable(wirepad):
+    """Two identical unpaced runs: how far apart their rates and medians are, the larger of the two."""
+    server = spawn([wirepad, "tcp-server", "127.0.0.1:0", "--echo", "-q"])
+    try:
+        host, port = ready_addr(server, "echo server")
+        args = ["tcp", f"{host}:{port}", "-c", "10", "--duration", "3", "-s", "m{seq}\\n", "--frame", "line"]
+        a, b = (run_load(wirepad, args)[0] for _ in range(2))
+    finally:
+        stop(server)
+    rate = [r["messages"]["sent"] / r["duration_s"] for r in (a, b)]
+    p50 = [a["latency_ms"]["p50"], b["latency_ms"]["p50"]]
+    apart = max(abs(x - y) / max(x, y) for x, y in (rate, p50)) * 100
+    say("load", f"repeatability: {rate[0]:.0f} and {rate[1]:.0f} messages/s, p50 {p50[0]:.3f} and {p50[1]:.3f} ms")
+    return at_most("load two identical runs: messages/s and p50 apart", "%", apart, 10)
+
+
+def plot_pixels(display):
+    """A digest of the plots' pixels now."""
+    shot = subprocess.run(["import", "-display", f":{display.number}", "-window", "root", "-crop", PLOTS, "rgb:-"],
+                          stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, timeout=10).stdout
+    return hashlib.sha256(shot).hexdigest()
+
+
+def window_run(wirepad, display, protocol, secs):
+    """`wirepad gui load PROTOCOL … --rate 0` against a wirepad echo server: the frame rows over the run, and
+    how many of the once-a-second samples of the plots differed from the one before."""
+    echo = ["tcp-server", "127.0.0.1:0"] if protocol == "tcp" else ["udp", "--bind", "127.0.0.1:0"]
+    server = spawn([wirepad, *echo, "--echo", "-q"])
+    try:
+        host, port = ready_addr(server, "echo server")
+        frame = ["--frame", "line"] if protocol == "tcp" else []
+        session = ["load", protocol, f"{host}:{port}", "-c", "10", "--rate", "0", "--duration", str(secs),
+                   "-s", "m{seq}\\n", *frame]
+        with tempfile.TemporaryDirectory(prefix="wirepad-load-window.") as home:
+            window = Window(wirepad, display, home, session, listens=False)
+            try:
+                # After the first paint (window.py's own row: it builds the fonts), so from the second frame on.
+                start = window.frame_lines()[0][0] + 1
+                shots = []
+                # The run started with the window: sample until its duration is over.
+                while time.time() * 1000 < window.started * 1000 + secs * 1000:
+                    shots.append(plot_pixels(display))
+                    time.sleep(1)
+                end = time.time() * 1000
+                window.settle(10)
+                lines = window.frame_lines()
+            finally:
+                window.close()
+    finally:
+        stop(server)
+    label = f"window, load {protocol} --rate 0, 10 connections, {secs} s"
+    moved = sum(1 for a, b in zip(shots, shots[1:]) if a != b)
+    pairs = max(len(shots) - 1, 0)
+    say("load", f"{label}: the plots changed between {moved} of {pairs} samples a second apart")
+    return frame_rows(label, lines, start, end) + [
+        Row(f"{label}: plots changed between samples 1 s apart", "samples", moved, goal=f">= {pairs - 1} of {pairs}",
+            ok=pairs > 0 and moved >= pairs - 1)]
+
+
+def window_rows(wirepad, quick=False):
+    secs = 5 if quick else 10
+    display = Display()
+    try:
+        return window_run(wirepad, display, "tcp", secs) + window_run(wirepad, display, "udp", secs)
+    finally:
+        display.close()
+
+
 def measure(wirepad, quick=False):
-    return [unpaced_udp(wirepad, 2 if quick else 5)] + rate_rows(wirepad, quick) + \
+    rows = [unpaced_udp(wirepad, 2 if quick else 5)] + rate_rows(wirepad, quick) + \
         connections(wirepad, 1000 if quick else 10_000) + [honesty(wirepad), stop_time(wirepad)] + \
-        [closed_loop(wirepad, 200 if quick else 1000, 20 if quick else 100)]
+        [closed_loop(wirepad, 200 if quick else 1000, 20 if quick else 100), repeatable(wirepad)]
+    if shutil.which("Xvfb") and shutil.which("import"):
+        rows += window_rows(wirepad, quick)
+    else:
+        say("load", "no Xvfb or ImageMagick import: the window's rows are left out")
+    return rows
 
 
 if __name__ == "__main__":
-    run_part(measure)
+    if "--window" in sys.argv:
+        sys.argv.remove("--window")
+        run_part(window_rows)
+    else:
+        run_part(measure)

@@ -34,7 +34,7 @@ fn main() -> ExitCode {
 
 /// Built without the `gui` feature: the command line alone. Asked for the window, say there is none, as a usage error.
 #[cfg(not(feature = "gui"))]
-fn run_gui(_: Vec<wirepad::session::launch::WindowSession>) -> ExitCode {
+fn run_gui(_: Vec<wirepad::cli::Launch>) -> ExitCode {
     use std::io::Write;
     // A closed stderr is no reason to panic, as `eprintln!` would.
     let _ = writeln!(

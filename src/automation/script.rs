@@ -2,6 +2,7 @@
 //! repeated N times or until stopped. [`Script`] is the checked file (format: docs/file-formats.md); [`Run`] is one
 //! run of it against one peer, a state machine fed with what arrives and the time, that says what to send and when
 //! it passed or which step failed with what did arrive. No I/O: the engine drives it.
+use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use toml::Spanned;
@@ -390,10 +391,12 @@ pub struct Run {
     ended: bool,
     /// The `{seq}` of this run's next send.
     sends: u64,
+    /// What `{peer}` is in its sends: the peer it runs against (empty for a UDP socket's run).
+    peer: String,
 }
 
 impl Run {
-    pub fn new(script: std::sync::Arc<Script>, now: Instant) -> Run {
+    pub fn new(script: std::sync::Arc<Script>, peer: Option<SocketAddr>, now: Instant) -> Run {
         let steps = script.steps.len();
         let mut states = vec![StepState::Waiting; steps];
         states[0] = StepState::Running;
@@ -407,6 +410,7 @@ impl Run {
             done: Vec::new(),
             ended: false,
             sends: 0,
+            peer: peer.map(|peer| peer.to_string()).unwrap_or_default(),
         }
     }
 
@@ -458,7 +462,7 @@ impl Run {
                         seq: self.sends,
                         conn: 0,
                         count: self.sends,
-                        peer: "",
+                        peer: &self.peer,
                     };
                     payload.build(&values, &mut bytes);
                     self.sends += 1;
@@ -581,7 +585,7 @@ expect_regex = 'Hello,(\w+)!'
     fn run(text: &str, encoding: TextEncoding) -> (Run, Instant) {
         let now = Instant::now();
         (
-            Run::new(Arc::new(Script::parse(text, encoding).expect("script")), now),
+            Run::new(Arc::new(Script::parse(text, encoding).expect("script")), None, now),
             now,
         )
     }
@@ -692,6 +696,18 @@ expect_regex = 'Hello,(\w+)!'
         );
     }
 
+    /// `{peer}` in a send step is the peer the run is against; a UDP socket's run has none.
+    #[test]
+    fn a_runs_sends_name_its_peer() {
+        let script = Arc::new(Script::parse("vars = true\n[[step]]\nsend = \"to {peer}\"\n", utf8()).expect("valid"));
+        let peer: SocketAddr = "[::1]:7788".parse().expect("address");
+        for (peer, expected) in [(Some(peer), "to [::1]:7788"), (None, "to ")] {
+            let now = Instant::now();
+            let actions = Run::new(script.clone(), peer, now).advance(now);
+            assert_eq!(actions[0], Action::Send(expected.as_bytes().to_vec()), "{peer:?}");
+        }
+    }
+
     #[test]
     fn rounds_repeat_and_zero_means_until_stopped() {
         let file = "repeat = 3\n[[step]]\nsend_hex = \"01 03\"\nchecksum = \"xor8\"\n[[step]]\nsleep_ms = 5\n";
@@ -760,6 +776,7 @@ expect_regex = 'Hello,(\w+)!'
         let (mut run, t0) = (
             Run::new(
                 Arc::new(Script::from_spec(&spec, utf8()).expect("valid")),
+                None,
                 Instant::now(),
             ),
             Instant::now(),

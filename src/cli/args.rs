@@ -36,7 +36,8 @@ const SYNOPSIS: &str = "\
 Sessions:
   wirepad                                   open the window
   wirepad gui [SESSION [+ SESSION]...]      open the window, one tab per session, each open
-                                            (wirepad gui tcp-server 7788 + tcp-client 127.0.0.1:7788)
+                                            (wirepad gui tcp-server 7788 + tcp-client 127.0.0.1:7788);
+                                            SESSION may be `load tcp|udp HOST:PORT [load options]`: a load test, started
   wirepad tcp-server LISTEN [--max-clients N] [OPTIONS]      LISTEN = PORT | IP:PORT | [IPv6]:PORT
   wirepad tcp-client REMOTE [--bind LOCAL] [--reconnect] [OPTIONS]      REMOTE = HOST:PORT
   wirepad udp [--bind LOCAL] [--remote HOST:PORT] [--follow-peer] [--broadcast] [--join GROUP]... [OPTIONS]
@@ -468,7 +469,7 @@ pub fn parse_args() -> Result<Cli, ExitCode> {
 }
 
 /// What clap's "error" means: help or version printed (exit 0), or a usage error reported (exit 2).
-fn clap_exit(error: &clap::Error) -> ExitCode {
+pub(super) fn clap_exit(error: &clap::Error) -> ExitCode {
     if error.use_stderr() {
         reported(usage_error(error))
     } else {
@@ -492,23 +493,15 @@ fn usage_error(error: &clap::Error) -> CliError {
     CliError::Usage(format!("{message} (see wirepad --help)"))
 }
 
-/// `wirepad gui`'s sessions, split at each lone `+`, as the window takes them; a bad one is a usage error
-/// (exit 2) naming it, and `--help` after a session prints that session's help (exit 0).
-pub fn gui_sessions(args: Vec<std::ffi::OsString>) -> Result<Vec<WindowSession>, ExitCode> {
-    if args.is_empty() {
-        return Ok(Vec::new());
+/// Parses a load test as `wirepad gui load` takes it, e.g. `["tcp", "127.0.0.1:7", "-c", "10"]`.
+pub(super) fn parse_load(args: &[std::ffi::OsString]) -> Result<LoadCommand, clap::Error> {
+    #[derive(Parser)]
+    #[command(name = "wirepad gui load", no_binary_name = true)]
+    struct LoadOnly {
+        #[command(subcommand)]
+        load: LoadCommand,
     }
-    args.split(|arg| arg == "+")
-        .map(|session| {
-            if session.is_empty() {
-                return Err(reported(CliError::Usage(
-                    "a lone `+` goes between two sessions (see wirepad --help)".into(),
-                )));
-            }
-            let parsed = parse_session(session).map_err(|error| clap_exit(&error))?;
-            parsed.for_window().map_err(reported)
-        })
-        .collect()
+    LoadOnly::try_parse_from(args).map(|parsed| parsed.load)
 }
 
 /// Parses a session as `wirepad gui` takes it, e.g. `["tcp-server", "8080"]`.
@@ -845,7 +838,7 @@ pub enum ReportFormat {
     Json,
 }
 
-#[derive(Debug, Clone, Args)]
+#[derive(Debug, Clone, PartialEq, Args)]
 pub struct LoadArgs {
     /// The server: HOST:PORT or [IPv6]:PORT
     #[arg(value_name = "HOST:PORT", value_parser = parse_upstream)]

@@ -174,6 +174,53 @@ pub fn form_args(form: &LoadForm) -> Result<(Protocol, LoadArgs), Vec<(LoadField
     Ok((if form.udp { Protocol::Udp } else { Protocol::Tcp }, args))
 }
 
+/// `wirepad gui load …`: the options in the window's load form, which `form_args` turns back into the same
+/// arguments. What the form has no field for is refused rather than ignored.
+pub fn window_form(command: &LoadCommand) -> Result<LoadForm, CliError> {
+    let (protocol, args) = match command {
+        LoadCommand::Tcp(args) => (Protocol::Tcp, args),
+        LoadCommand::Udp(args) => (Protocol::Udp, args),
+        LoadCommand::Merge(_) => return Err(CliError::Usage("load merge is for the command line only".into())),
+    };
+    let cli_only = [
+        (args.encoding.is_some(), "-e/--encoding"),
+        (args.send_file.is_some(), "--send-file"),
+        (args.checksum.is_some(), "--checksum"),
+        (args.in_flight.is_some(), "--in-flight"),
+        (args.report_file.is_some(), "--report-file"),
+    ];
+    if let Some((_, option)) = cli_only.iter().find(|(given, _)| *given) {
+        return Err(CliError::Usage(format!(
+            "{option} is for the command line only; the window's load test does not take it"
+        )));
+    }
+    let (payload, hex) = match (&args.send, &args.send_hex) {
+        (Some(text), _) => (text.clone(), false),
+        (None, Some(hex)) => (hex.clone(), true),
+        (None, None) => {
+            return Err(CliError::Usage(
+                "give what each message is: -s TEXT or --send-hex HEX".into(),
+            ));
+        }
+    };
+    let text = |value: Option<String>| value.unwrap_or_default();
+    Ok(LoadForm {
+        udp: protocol == Protocol::Udp,
+        target: args.target.clone(),
+        connections: args.connections.to_string(),
+        connect_rate: text(args.connect_rate.map(|rate| rate.to_string())),
+        rate: args.total_rate.or(args.rate).unwrap_or(0.0).to_string(),
+        total: args.total_rate.is_some(),
+        duration: text(args.duration.map(|span| span.as_secs_f64().to_string())),
+        count: text(args.count.map(|count| count.to_string())),
+        timeout_ms: args.timeout.to_string(),
+        payload,
+        hex,
+        append: args.append.unwrap_or(LineEnding::None),
+        frame: text(args.frame.as_ref().map(ToString::to_string)),
+    })
+}
+
 /// A field that may stay empty: `None` when it is.
 fn optional(text: &str) -> Option<&str> {
     Some(text.trim()).filter(|text| !text.is_empty())
@@ -318,4 +365,80 @@ fn merge(args: &MergeArgs) -> Result<ExitCode, CliError> {
     let merged = Report::merge(&reports).map_err(|error| CliError::Usage(error.to_string()))?;
     output(&merged, args.report, args.report_file.as_deref())?;
     Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cli::Launch;
+
+    fn launched(args: &[&str]) -> LoadForm {
+        let mut all = vec!["load"];
+        all.extend_from_slice(args);
+        let launches =
+            crate::cli::gui_sessions(all.into_iter().map(Into::into).collect()).expect("the window takes it");
+        match launches.as_slice() {
+            [Launch::Load(form)] => LoadForm::clone(form),
+            other => panic!("{args:?}: {other:?}"),
+        }
+    }
+
+    /// `wirepad gui load …` fills the form so that Start runs what `wirepad load …` would run.
+    #[test]
+    fn the_window_form_gives_back_the_command_lines_arguments() {
+        let cases: &[&[&str]] = &[
+            &["tcp", "127.0.0.1:7", "-s", "x"],
+            &[
+                "tcp",
+                "[::1]:7",
+                "-c",
+                "3",
+                "--connect-rate",
+                "0.5",
+                "--rate",
+                "12.25",
+                "--duration",
+                "1.5",
+                "--timeout",
+                "250",
+                "-s",
+                "ping {seq}",
+                "--append",
+                "crlf",
+                "--frame",
+                "delim:0D0A",
+            ],
+            &[
+                "udp",
+                "localhost:9",
+                "--total-rate",
+                "1000",
+                "--count",
+                "7",
+                "--send-hex",
+                "01 02",
+            ],
+        ];
+        for args in cases {
+            let form = launched(args);
+            let mut all = vec!["wirepad", "load"];
+            all.extend_from_slice(args);
+            let Some(crate::cli::CliCommand::Load(command)) = <crate::cli::Cli as clap::Parser>::try_parse_from(&all)
+                .expect("valid")
+                .command
+            else {
+                panic!("{args:?}: not a load");
+            };
+            let (protocol, mut expected) = match *command {
+                LoadCommand::Tcp(args) => (Protocol::Tcp, args),
+                LoadCommand::Udp(args) => (Protocol::Udp, args),
+                LoadCommand::Merge(_) => unreachable!("no merge here"),
+            };
+            // The window shows the report; it asks for JSON only to export it. Defaults come back spelled out.
+            expected.report = ReportFormat::Json;
+            expected.rate = expected.rate.or(Some(0.0)).filter(|_| expected.total_rate.is_none());
+            expected.append = expected.append.or(Some(LineEnding::None));
+            assert_eq!(form_args(&form), Ok((protocol, expected)), "{args:?}");
+        }
+    }
 }

@@ -23,12 +23,15 @@ use crate::automation::script::ScriptError;
 use crate::codec::text::TextError;
 use crate::net::NetError;
 use crate::payload::PayloadError;
+use crate::session::launch::WindowSession;
+use crate::settings::load::LoadForm;
 use crate::signals::Stop;
 
 pub use args::{
     AutoArgs, Cli, CliCommand, CommonArgs, QuitArgs, ReceiveArgs, RelayArgs, SendArgs, SessionArgs, TcpClientArgs,
-    TcpServerArgs, UdpArgs, gui_sessions, parse_args, parse_session, session_config,
+    TcpServerArgs, UdpArgs, parse_args, parse_session, session_config,
 };
+use args::{clap_exit, parse_load};
 use plan::{MAX_STDIN_LINE, Plan};
 use runner::Runner;
 
@@ -151,4 +154,43 @@ fn reported(error: CliError) -> ExitCode {
 /// piece (a handshake line had a dozen). A closed stderr is no reason to fail (or panic, as `eprintln!` would).
 fn note(line: fmt::Arguments) {
     let _ = io::stderr().lock().write_all(format!("{line}\n").as_bytes());
+}
+
+/// What `wirepad gui` opens a tab with: a session (opened at once) or a load test (started at once).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Launch {
+    Session(Box<WindowSession>),
+    /// `wirepad gui load tcp|udp TARGET …`: the load test tab's form, filled from `wirepad load`'s options.
+    Load(Box<LoadForm>),
+}
+
+impl From<WindowSession> for Launch {
+    fn from(session: WindowSession) -> Self {
+        Launch::Session(Box::new(session))
+    }
+}
+
+/// `wirepad gui`'s sessions, split at each lone `+`, as the window takes them; a bad one is a usage error
+/// (exit 2) naming it, and `--help` after a session prints that session's help (exit 0).
+pub fn gui_sessions(args: Vec<std::ffi::OsString>) -> Result<Vec<Launch>, ExitCode> {
+    if args.is_empty() {
+        return Ok(Vec::new());
+    }
+    args.split(|arg| arg == "+")
+        .map(|session| match session {
+            [] => Err(reported(CliError::Usage(
+                "a lone `+` goes between two sessions (see wirepad --help)".into(),
+            ))),
+            [first, load @ ..] if first == "load" => {
+                let parsed = parse_load(load).map_err(|error| clap_exit(&error))?;
+                load::window_form(&parsed)
+                    .map(|form| Launch::Load(Box::new(form)))
+                    .map_err(reported)
+            }
+            _ => {
+                let parsed = parse_session(session).map_err(|error| clap_exit(&error))?;
+                parsed.for_window().map(Launch::from).map_err(reported)
+            }
+        })
+        .collect()
 }

@@ -9,6 +9,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use crossbeam_channel::{Receiver, Sender, unbounded};
 use egui_tiles::{Container, Tile, TileId, Tree};
 
+use crate::cli::Launch;
 use crate::gui::dialog::{Chosen, FileDialogs, FilePurpose, SystemDialogs};
 use crate::gui::frame_log::{CpuLog, FrameLog};
 use crate::gui::i18n::{Lang, Notice, Texts};
@@ -19,6 +20,7 @@ use crate::net::CaptureFile;
 use crate::session::launch::WindowSession;
 use crate::settings::check;
 use crate::settings::file::{self, Opened};
+use crate::settings::load::LoadForm;
 use crate::settings::saved::{self, Loaded, Saved};
 use crate::settings::{Prefs, TabConfig};
 
@@ -114,13 +116,13 @@ impl WirepadApp {
 
     /// With eframe's storage: the settings file as `run_gui` read it before eframe did (see `settings::file`),
     /// or the command line's sessions.
-    pub fn from_creation(cc: &eframe::CreationContext<'_>, opened: &Opened, launches: &[WindowSession]) -> Self {
+    pub fn from_creation(cc: &eframe::CreationContext<'_>, opened: &Opened, launches: &[Launch]) -> Self {
         Self::from_settings_file(&cc.egui_ctx, opened, Lang::from_system(), launches)
     }
 
     /// As `from_stored`, from what was read of the settings file; a file that could not be read whole is named
     /// in the notice with where it was kept.
-    pub fn from_settings_file(ctx: &egui::Context, opened: &Opened, system: Lang, launches: &[WindowSession]) -> Self {
+    pub fn from_settings_file(ctx: &egui::Context, opened: &Opened, system: Lang, launches: &[Launch]) -> Self {
         let mut app = Self::from_stored(
             ctx,
             opened.app().map(str::to_owned),
@@ -156,7 +158,7 @@ impl WirepadApp {
         stored: Option<String>,
         system: Lang,
         bad_copy: Option<PathBuf>,
-        launches: &[WindowSession],
+        launches: &[Launch],
     ) -> Self {
         let Loaded {
             prefs,
@@ -227,36 +229,50 @@ impl WirepadApp {
         self.show_tab(self.focused);
     }
 
-    /// One tab per command-line session, each opened at once.
-    fn launch(&mut self, launches: &[WindowSession], system: Lang) {
+    /// One tab per command-line session, each opened (a load test: started) at once.
+    fn launch(&mut self, launches: &[Launch], system: Lang) {
         self.tabs.clear();
-        let mut ids = Vec::new();
-        for launch in launches {
-            let mut config = TabConfig::for_lang(system);
-            let capture = config.apply_launch(launch);
-            let cut = check::cut_to_send_box(&mut config.send.text);
-            let id = self.insert_tab(config);
-            if let Some(tab) = self.tabs.get_mut(&id) {
-                if cut {
-                    tab.apply(TabAction::SendBoxFull);
+        let opened: Vec<(TabId, TabAction)> = launches
+            .iter()
+            .map(|launch| match launch {
+                Launch::Session(session) => (self.launch_session(session, system), TabAction::Open),
+                Launch::Load(form) => {
+                    let mut config = TabConfig::for_lang(system);
+                    config.load_test = true;
+                    config.load = LoadForm::clone(form);
+                    (self.insert_tab(config), TabAction::StartLoad)
                 }
-                tab.set_capture(capture);
-                tab.set_pcap(launch.pcap.clone().map(CaptureFile::truncate));
-                if launch.script.is_some() {
-                    tab.run_script_at_open();
-                }
-            }
-            ids.push(id);
-        }
+            })
+            .collect();
+        let ids: Vec<TabId> = opened.iter().map(|(id, _)| *id).collect();
         self.tree = Tree::new_tabs(egui::Id::unique("wirepad-tabs"), ids.clone());
         self.focused = ids[0];
         // Two sessions (a server and its client, two devices) are shown side by side; more share one tab bar.
         if let [_, second] = ids[..] {
             self.split(second);
         }
-        for id in ids {
-            self.apply(Action::Tab(id, TabAction::Open));
+        for (id, action) in opened {
+            self.apply(Action::Tab(id, action));
         }
+    }
+
+    /// A session's tab, its fields, capture and script as the command line gave them; not yet open.
+    fn launch_session(&mut self, launch: &WindowSession, system: Lang) -> TabId {
+        let mut config = TabConfig::for_lang(system);
+        let capture = config.apply_launch(launch);
+        let cut = check::cut_to_send_box(&mut config.send.text);
+        let id = self.insert_tab(config);
+        if let Some(tab) = self.tabs.get_mut(&id) {
+            if cut {
+                tab.apply(TabAction::SendBoxFull);
+            }
+            tab.set_capture(capture);
+            tab.set_pcap(launch.pcap.clone().map(CaptureFile::truncate));
+            if launch.script.is_some() {
+                tab.run_script_at_open();
+            }
+        }
+        id
     }
 
     fn insert_tab(&mut self, config: TabConfig) -> TabId {

@@ -6,6 +6,7 @@ use std::sync::{Arc, OnceLock};
 
 use crossbeam_channel::Receiver;
 
+use crate::cli::Launch;
 use crate::gui::app::WirepadApp;
 use crate::gui::auto_state::{editable_rules, editable_script};
 use crate::net::{CaptureFile, RemoteUse};
@@ -125,7 +126,7 @@ pub(crate) fn egui_context(stored: Option<&str>) -> egui::Context {
 
 /// Opens the window (with one tab per `sessions`, each already open, when given), trying each of the
 /// platform's renderers in turn, so it runs in VMs and over remote X where one of them is missing.
-pub fn run_gui(launches: Vec<WindowSession>) -> ExitCode {
+pub fn run_gui(launches: Vec<Launch>) -> ExitCode {
     // Decoded once, whichever renderer starts.
     let icon = crate::gui::desktop::icon();
     // Started from a terminal, Ctrl+C or SIGTERM closes the window as its close button does: every session

@@ -395,7 +395,7 @@ impl Automation {
             steps: script.steps.len(),
         }));
         let run = ScriptRun {
-            run: Run::new(script.clone(), Instant::now()),
+            run: Run::new(script.clone(), peer, Instant::now()),
             fed: false,
             // Its first steps go at the next turn, in this same loop.
             wake: Some(Instant::now()),

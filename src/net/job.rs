@@ -112,8 +112,7 @@ impl Job for Periodic {
         let elapsed = now.saturating_duration_since(self.start).as_nanos() / self.interval.as_nanos();
         let latest = u64::try_from(elapsed).unwrap_or(u64::MAX).max(self.tick);
         ctx.counters.add_missed_ticks(latest - self.tick);
-        let bytes = ctx.fill(&self.bytes, self.to, link);
-        let result = link.send(ctx, self.to, bytes, true);
+        let result = ctx.send(&self.bytes, self.to, link);
         self.sent += 1;
         self.remaining = self.remaining.map(|n| n.saturating_sub(1));
         self.tick = latest.saturating_add(1);

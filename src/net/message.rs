@@ -44,6 +44,11 @@ impl From<Vec<u8>> for Outgoing {
 }
 
 impl Outgoing {
+    /// A template that names `{peer}`: filled in for each peer it goes to.
+    pub(super) fn names_peer(&self) -> bool {
+        matches!(self, Outgoing::Vars(payload) if payload.template.has(Var::Peer))
+    }
+
     /// The bytes of this send: a template takes the session's next `{seq}` from `sends` (`{count}`: the sends
     /// before it) and `peer()` (asked only when it names `{peer}`).
     pub(super) fn fill(&self, sends: &mut u64, peer: impl FnOnce() -> String) -> Bytes {

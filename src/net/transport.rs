@@ -229,15 +229,31 @@ impl Ctx {
         self.pcap.as_ref().is_some_and(Pcap::is_blocked)
     }
 
-    /// The bytes of a send to `to`; `{peer}` is the peer it goes to, or the one peer there is.
-    pub fn fill(&mut self, outgoing: &Outgoing, to: Target, link: &dyn Transport) -> Bytes {
-        outgoing.fill(&mut self.sends, || match to {
-            Target::Peer(peer) => peer.to_string(),
-            _ => match link.peers()[..] {
+    /// Sends `outgoing` to `to`. A template is filled in per send; `{peer}` is the peer it goes to, or the one
+    /// peer there is. Sent to every client at once, a template naming `{peer}` is filled in for each client (one
+    /// `{seq}` for them all); a client that cannot take it is reported and the others still get theirs.
+    pub fn send(&mut self, outgoing: &Outgoing, to: Target, link: &mut dyn Transport) -> Result<(), NetError> {
+        let peers = match to {
+            Target::Peer(peer) => vec![peer],
+            _ if outgoing.names_peer() => link.peers(),
+            _ => Vec::new(),
+        };
+        if to != Target::Default || peers.len() < 2 {
+            let bytes = outgoing.fill(&mut self.sends, || match peers[..] {
                 [peer] => peer.to_string(),
                 _ => String::new(),
-            },
-        })
+            });
+            return link.send(self, to, bytes, true);
+        }
+        let seq = self.sends;
+        for peer in peers {
+            self.sends = seq;
+            let bytes = outgoing.fill(&mut self.sends, || peer.to_string());
+            if let Err(error) = link.send(self, Target::Peer(peer), bytes, true) {
+                self.error(error);
+            }
+        }
+        Ok(())
     }
 
     pub fn emit(&mut self, kind: EventKind) {

@@ -379,10 +379,7 @@ impl<T: Transport> Worker<T> {
             };
             let result = match command {
                 Command::Stop => return true,
-                Command::Send { to, bytes } => {
-                    let bytes = self.ctx.fill(&bytes, to, &self.transport);
-                    self.transport.send(&mut self.ctx, to, bytes, true)
-                }
+                Command::Send { to, bytes } => self.ctx.send(&bytes, to, &mut self.transport),
                 Command::SendPeriodic {
                     to,
                     bytes,

@@ -5,7 +5,7 @@ use std::time::Duration;
 use egui::accesskit::Role;
 use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT, Queryable};
-use wirepad::automation::script::ScriptSpec;
+use wirepad::automation::script::{ScriptSpec, StepSpec};
 use wirepad::codec::checksum::Checksum;
 use wirepad::codec::framing::Framing;
 use wirepad::codec::text::TextEncoding;
@@ -173,6 +173,45 @@ fn the_login_script_passes_against_a_real_peer() {
         "the run, and the server waits for the next client"
     );
     assert!(harness.query_by_label_contains("Received instead").is_none());
+}
+
+/// The script panel's Variables box: ticked, a send step's `{seq}` counts the run's sends at the peer; unticked,
+/// the braces go out as typed. The box is the script's `vars`, so it is saved and exported with it.
+#[test]
+fn the_script_variables_box_numbers_send_steps_and_unticked_keeps_braces() {
+    for (tick, expected) in [(false, "n{seq}{{\nn{seq}{{\n"), (true, "n0{\nn1{\n")] {
+        let script = ScriptSpec {
+            repeat: 2,
+            vars: false,
+            steps: vec![StepSpec {
+                send: Some("n{seq}{{\\n".into()),
+                ..StepSpec::default()
+            }],
+        };
+        let mut harness = window(TabConfig { script, ..settings() });
+        let server = open_server(&mut harness);
+        show_panel(&mut harness, "Script");
+        if tick {
+            harness.get_by_label("Variables in sends {seq}").click();
+            harness.run_steps(2);
+        }
+        let script = &harness.state().tab().config.script;
+        assert_eq!(script.vars, tick);
+        assert_eq!(
+            ScriptSpec::parse(&script.to_toml(), TextEncoding::UTF8).as_ref(),
+            Ok(script)
+        );
+        harness.get_by_label("Run script").click();
+        step_until(&mut harness, "the script to wait for a client", |h| {
+            h.query_by_label("waiting for a client").is_some()
+        });
+        let (mut client, _) = connect(&mut harness, server);
+        assert_eq!(
+            String::from_utf8_lossy(&read_exactly(&mut client, expected.len())),
+            expected,
+            "ticked: {tick}"
+        );
+    }
 }
 
 #[test]

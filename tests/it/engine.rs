@@ -188,6 +188,36 @@ fn send_to_one_client_reaches_only_that_client_and_default_reaches_all() {
     assert_eq!(read_exactly(&mut b, 3), b"all");
 }
 
+/// A template naming `{peer}` sent to every client is filled in for each (one `{seq}` for the send); sent to
+/// one client, it names that client.
+#[test]
+fn a_send_to_every_client_names_each_its_own_peer() {
+    let mut session = server("127.0.0.1:0");
+    let (mut a, peer_a) = connect(&mut session);
+    let (mut b, peer_b) = connect(&mut session);
+    let spec = wirepad::payload::PayloadSpec {
+        format: wirepad::payload::PayloadFormat::Text { escapes: true },
+        encoding: wirepad::codec::text::TextEncoding::UTF8,
+        checksum: None,
+        append: wirepad::payload::LineEnding::Lf,
+    };
+    let template = Arc::new(wirepad::vars::Payload::parse("{seq} {peer}", &spec).expect("template"));
+    session.command(Command::Send {
+        to: Target::Default,
+        bytes: Outgoing::Vars(template.clone()),
+    });
+    for (stream, peer) in [(&mut a, peer_a), (&mut b, peer_b)] {
+        let line = format!("0 {peer}\n");
+        assert_eq!(String::from_utf8_lossy(&read_exactly(stream, line.len())), line);
+    }
+    session.command(Command::Send {
+        to: Target::Peer(peer_b),
+        bytes: Outgoing::Vars(template),
+    });
+    let line = format!("1 {peer_b}\n");
+    assert_eq!(String::from_utf8_lossy(&read_exactly(&mut b, line.len())), line);
+}
+
 #[test]
 fn kick_disconnects_one_client_and_keeps_the_other() {
     let mut session = server("127.0.0.1:0");

@@ -88,7 +88,7 @@ fn a_chinese_system_defaults_to_gbk_and_any_other_to_utf8() {
         // `wirepad gui tcp-server …` without -e keeps the system's default too.
         let session = wirepad::cli::parse_session(["tcp-server", "127.0.0.1:0"]).expect("valid");
         let launch = session.for_window().expect("the window takes it");
-        let app = WirepadApp::from_stored(&ctx, None, system, None, &[launch]);
+        let app = WirepadApp::from_stored(&ctx, None, system, None, &[launch.into()]);
         assert_eq!(app.tab().config.receive.encoding, encoding, "{system:?}, launched");
     }
 }
@@ -479,7 +479,7 @@ fn the_settings_file_from_before_tabs_becomes_the_first_tab() {
     // A window started with sessions of its own leaves that tab saved for the next plain start.
     let session = wirepad::cli::parse_session(["tcp-server", "127.0.0.1:0"]).expect("valid");
     let launch = session.for_window().expect("the window takes it");
-    let launched = WirepadApp::from_stored(&ctx, Some(old.into()), Lang::Zh, None, &[launch]);
+    let launched = WirepadApp::from_stored(&ctx, Some(old.into()), Lang::Zh, None, &[launch.into()]);
     assert_eq!(launched.tab().config.mode, Kind::TcpServer);
     let saved = launched.saved_text();
     drop(launched);

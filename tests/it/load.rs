@@ -174,6 +174,37 @@ fn bad_arguments_exit_2_with_one_line() {
     }
 }
 
+/// `wirepad gui load …` checks its options as `wirepad load` does, and refuses what the window's form has no
+/// field for: exit 2 with one line, and no window.
+#[test]
+fn the_window_refuses_bad_load_options_with_one_line() {
+    let cases: &[(&[&str], &str)] = &[
+        (&["tcp", "127.0.0.1:9", "-c", "0", "-s", "x"], "1 or more connections"),
+        (
+            &["tcp", "127.0.0.1:9", "--rate", "-1", "-s", "x"],
+            "give 0 (as fast as it can)",
+        ),
+        (&["tcp", "127.0.0.1:9"], "give what each message is"),
+        (
+            &["tcp", "127.0.0.1:9", "--in-flight", "1", "-s", "x"],
+            "--in-flight is for the command line only",
+        ),
+        (
+            &["udp", "127.0.0.1:9", "-s", "x", "--checksum", "crc32"],
+            "--checksum is for the command line only",
+        ),
+        (&["merge", "a.json"], "load merge is for the command line only"),
+    ];
+    for (args, says) in cases {
+        let mut all = vec!["gui", "load"];
+        all.extend_from_slice(args);
+        let done = Wirepad::start(&all).finish();
+        assert_eq!(done.code, Some(2), "{args:?}: {:?}", done.stderr);
+        assert_eq!(done.stderr.len(), 1, "{args:?}: {:?}", done.stderr);
+        assert!(done.stderr[0].contains(says), "{args:?}: {:?}", done.stderr);
+    }
+}
+
 #[test]
 fn latency_against_a_server_that_waits_50_ms() {
     let (addr, _) = line_server(|_| Duration::from_millis(50));

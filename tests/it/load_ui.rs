@@ -9,6 +9,7 @@ use egui::accesskit::Role;
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 use wirepad::gui::WirepadApp;
+use wirepad::gui::i18n::Lang;
 use wirepad::gui::tab::LoadPhase;
 use wirepad::net::load::{Reason, Report};
 use wirepad::payload::LineEnding;
@@ -112,6 +113,50 @@ fn a_counted_run_shows_its_report_with_exact_counts() {
         csv.contains("\nmessages.sent,10\n") && csv.contains("\nmessages.replies,10\n"),
         "{csv}"
     );
+}
+
+/// `wirepad gui load tcp TARGET …`: a load test tab with the options given, started at once.
+#[test]
+fn gui_load_opens_a_load_tab_with_its_options_and_starts_it() {
+    let server = echo_server().to_string();
+    let args = [
+        "load",
+        "tcp",
+        &server,
+        "-c",
+        "2",
+        "--rate",
+        "20",
+        "--count",
+        "10",
+        "-s",
+        "ping {seq}",
+        "--append",
+        "lf",
+        "--frame",
+        "line",
+    ];
+    let launches = wirepad::cli::gui_sessions(args.iter().map(Into::into).collect()).expect("the window takes it");
+    let mut harness = Harness::builder()
+        .with_size(egui::vec2(1280.0, 800.0))
+        .build_eframe(move |cc| WirepadApp::from_stored(&cc.egui_ctx, None, Lang::En, None, &launches));
+    let config = &harness.state().tab().config;
+    assert!(config.load_test);
+    assert_eq!(
+        config.load,
+        LoadForm {
+            connections: "2".into(),
+            connect_rate: String::new(),
+            total: false,
+            duration: String::new(),
+            timeout_ms: "5000".into(),
+            ..form(server.parse().expect("address"), "10", "")
+        }
+    );
+    // Nobody clicks Start.
+    step_until(&mut harness, "the report", |h| phase(h) == LoadPhase::Finished);
+    let report = harness.state().tab().state.load().report().cloned().expect("a report");
+    assert_eq!((report.messages.sent, report.messages.replies), (10, 10));
 }
 
 #[test]

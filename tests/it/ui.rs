@@ -437,7 +437,9 @@ pub fn launch(args: &[&str]) -> Result<WindowSession, String> {
 pub fn launched_window(launch: WindowSession) -> Harness<'static, WirepadApp> {
     Harness::builder()
         .with_size(egui::vec2(1280.0, 800.0))
-        .build_eframe(move |cc| WirepadApp::from_creation(cc, &wirepad::settings::file::Opened::default(), &[launch]))
+        .build_eframe(move |cc| {
+            WirepadApp::from_creation(cc, &wirepad::settings::file::Opened::default(), &[launch.into()])
+        })
 }
 
 #[test]

@@ -3,6 +3,12 @@ labels! {
     ScriptLabels {
         repeat: "重复次数", "Repeat";
         repeat_hint: "0 = 直到停止", "0 = until stopped";
+        vars: "发送步骤变量 {seq}", "Variables in sends {seq}";
+        tip_vars:
+            "发送步骤中填入变量：{seq}（本次运行的发送序号，从 0 起，跨轮次累计）{count} {peer} {time} {time_us} {rand:N}；\
+             {{ 为大括号本身",
+            "Fill in variables in send steps: {seq} (this run's sends, from 0, across rounds), {count}, {peer}, {time}, \
+             {time_us}, {rand:N}; {{ is a brace";
         step_send: "发送文本", "Send text";
         step_send_hex: "发送 HEX", "Send hex";
         step_expect: "等待文本", "Expect text";

@@ -178,6 +178,9 @@ fn toolbar(ui: &mut egui::Ui, cx: Cx, config: &mut TabConfig, state: &TabState, 
             FilePurpose::ExportScript,
         ));
     });
+    // A row of its own: the toolbar is full at the window's smallest width.
+    ui.checkbox(&mut config.script.vars, t.script.vars)
+        .on_hover_text(t.script.tip_vars);
     actions
 }
 
