@@ -16,7 +16,7 @@ fuzz_target!(|input: (&str, Vec<(u16, Vec<u8>)>)| {
     };
     let most = 2 * script.steps.len() + 2;
     let start = Instant::now();
-    let mut run = Run::new(Arc::new(script), start);
+    let mut run = Run::new(Arc::new(script), None, start);
     let mut ends = 0;
     let mut at = start;
     for (ms, data) in reads {
