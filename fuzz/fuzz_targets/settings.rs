@@ -35,7 +35,11 @@ fuzz_target!(|data: &[u8]| {
     let back = saved::load(Some(&ron::to_string(&again).expect("saves")), Lang::En);
     assert_eq!(back.prefs, loaded.prefs);
     assert_eq!(back.tabs, loaded.tabs);
-    assert!(back.fixes.reset.is_empty() && back.fixes.cut.is_empty(), "{:?}", back.fixes);
+    assert!(
+        back.fixes.reset.is_empty() && back.fixes.cut.is_empty(),
+        "{:?}",
+        back.fixes
+    );
 });
 
 fn in_range(loaded: &Loaded) {
