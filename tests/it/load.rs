@@ -485,6 +485,49 @@ fn connections_open_at_the_connect_rate() {
     assert!(ms(&report, "/connections/all_open_s") >= 0.19, "{report}");
 }
 
+/// A reply and the FIN right behind it: the generator counts the reply and the close (a read shorter than its buffer
+/// ends a turn, but not one whose readiness said the peer closed).
+#[test]
+fn a_reply_with_the_fin_behind_it_counts_both() {
+    const CONNS: usize = 20;
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().expect("address").to_string();
+    thread::spawn(move || {
+        for stream in listener.incoming().take(CONNS) {
+            let Ok(stream) = stream else { return };
+            let mut reader = BufReader::new(stream);
+            let mut line = String::new();
+            if reader.read_line(&mut line).is_ok() {
+                let _ = reader.get_mut().write_all(line.as_bytes());
+            }
+        }
+    });
+    let conns = CONNS.to_string();
+    let args = [
+        "tcp",
+        &addr,
+        "-c",
+        &conns,
+        "--rate",
+        "1",
+        "--duration",
+        "5",
+        "-s",
+        "m\\n",
+        "--frame",
+        "line",
+        "--report",
+        "json",
+    ];
+    let done = load(&args);
+    assert_eq!(done.code, Some(0), "{:?}", done.stderr);
+    let report = json(&done);
+    assert_eq!(n(&report, "/messages/replies"), CONNS as u64, "{report}");
+    // A close seen late leaves time for a second message (the rate's next tick) into the closed connection.
+    assert_eq!(n(&report, "/messages/sent"), CONNS as u64, "{report}");
+    assert_eq!(n(&report, "/connections/dropped/closed"), CONNS as u64, "{report}");
+}
+
 #[test]
 fn a_silent_server_times_out_and_a_closing_one_is_counted() {
     let silent = TcpListener::bind("127.0.0.1:0").expect("bind");
