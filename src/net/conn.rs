@@ -207,7 +207,8 @@ impl Conn {
                 buf.len()
             } else {
                 READ_PAST_TOTAL.min(buf.len())
-            };
+            }
+            .min(ctx.outbox.read_cap());
             match self.read_socket(ctx, &mut buf[..asked]) {
                 Ok(0) if self.keep_half_open => {
                     let replies = ctx.stream_ended(self.peer, self.room(ctx));

@@ -17,6 +17,10 @@ const BATCH_BYTES: usize = 256 * 1024;
 const PAUSE_PEER_BYTES: usize = 4 * BATCH_BYTES;
 /// … until this much waits from all of them together.
 const PAUSE_BYTES: usize = 64 * BATCH_BYTES;
+/// The most one read takes when the consumer may be handed less than everything (the window): a batch then holds
+/// at most `BATCH_BYTES` and one read, so the consumer's queue of `EVENT_BATCHES` holds a few MiB at most per session
+/// (with 1 MiB reads, 16 busy tabs had over 100 MiB waiting in their queues).
+const BEHIND_READ: usize = 64 * 1024;
 /// How soon to offer a batch again after the consumer's queue was full.
 const RETRY: Duration = Duration::from_millis(1);
 
@@ -128,6 +132,15 @@ impl Outbox {
     /// Whether the consumer has taken the batches up to `mark` out of its queue.
     pub fn taken(&self, mark: u64) -> bool {
         self.handed == u64::MAX || self.handed.saturating_sub(self.tx.len() as u64) >= mark
+    }
+
+    /// The most one read of a stream should take (`BEHIND_READ`, or no limit for lossless delivery, which stops
+    /// reading instead, and when no bytes are handed over).
+    pub fn read_cap(&self) -> usize {
+        match (self.delivery, self.received_as) {
+            (Delivery::DropWhenBehind, ReceivedAs::Bytes) => BEHIND_READ,
+            _ => usize::MAX,
+        }
     }
 
     pub fn is_lossless(&self) -> bool {

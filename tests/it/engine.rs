@@ -1212,6 +1212,34 @@ fn a_late_periodic_send_skips_and_counts_the_ticks_it_missed() {
 
 /// The drops at the end of a burst count too, though no datagram follows them: a session its consumer reads late
 /// (lossless, events taken only after the burst) reports exactly what the kernel counted for its socket.
+/// A consumer that does not keep up (the window) is handed at most a few MiB per session: its queue holds
+/// `EVENT_BATCHES` batches, and a batch at most 256 KiB and one read, however much the socket had waiting.
+#[test]
+fn a_consumer_behind_is_handed_a_few_mib_at_most() {
+    const FLOOD: usize = 64 << 20;
+    let session = server("127.0.0.1:0");
+    let mut client = TcpStream::connect(session.local_addr().expect("bound")).expect("connect");
+    let block = vec![b'x'; 1 << 20];
+    for _ in 0..FLOOD / block.len() {
+        client.write_all(&block).expect("flood");
+    }
+    // Nothing taken until the server has read it all: the rest was dropped, counted.
+    eventually("the flood read", TIMEOUT, || {
+        (session.counters().snapshot().rx_bytes == FLOOD as u64).then_some(())
+    });
+    let queued: usize = session
+        .events()
+        .try_iter()
+        .flatten()
+        .map(|event| match event.kind {
+            EventKind::Received { bytes, .. } => bytes.len(),
+            _ => 0,
+        })
+        .sum();
+    assert!(queued > 0, "the first batches wait for the consumer");
+    assert!(queued <= 3 << 20, "{queued} bytes wait for the consumer");
+}
+
 #[cfg(target_os = "linux")]
 #[test]
 fn udp_drops_at_the_end_of_a_burst_are_counted() {

@@ -322,7 +322,7 @@ fn pump(ctx: &mut Ctx, from: &mut Leg, to: &mut Leg, mut flow: Flow, buf: &mut [
         return Ok(());
     }
     for _ in 0..READS_PER_TURN {
-        let asked = from.room(ctx, to).min(buf.len());
+        let asked = from.room(ctx, to).min(buf.len()).min(ctx.outbox.read_cap());
         if asked == 0 {
             // No wake-up comes for data already waiting: `settle` puts it back on `unread`.
             from.throttled = true;
