@@ -632,10 +632,6 @@ impl SessionArgs {
                 self.tls_args().is_some_and(|tls| tls.options.keylog.is_some()),
                 "--keylog",
             ),
-            (
-                matches!(self, SessionArgs::Relay(relay) if relay.tls_legs.tls_upstream),
-                "--tls-upstream",
-            ),
         ];
         if let Some((_, option)) = cli_only.iter().find(|(given, _)| *given) {
             return Err(CliError::Usage(format!(

@@ -107,8 +107,10 @@ pub struct TabConfig {
     /// The tab is a load test (its form below) instead of a session of `mode`.
     pub load_test: bool,
     pub load: load::LoadForm,
-    /// TLS for a kind that speaks it (`Caps::tls`).
+    /// TLS for a kind that speaks it (`Caps::tls`); a relay's listen leg.
     pub tls: tls::TlsSettings,
+    /// A relay's TLS to its upstream (`Caps::tls_upstream`): the client end's fields.
+    pub tls_upstream: tls::TlsSettings,
     /// The certificate panel is on show.
     pub show_tls: bool,
 }
@@ -262,6 +264,7 @@ impl Default for TabConfig {
             load_test: false,
             load: load::LoadForm::default(),
             tls: tls::TlsSettings::default(),
+            tls_upstream: tls::TlsSettings::default(),
             show_tls: false,
         }
     }
@@ -426,10 +429,43 @@ impl TabConfig {
             Some(side) => self.tls.spec(side).map(Some),
             None => Ok(None),
         };
-        match (self.form().mode_with(tls.clone().ok().flatten()), tls) {
-            (Ok(mode), Ok(_)) => Ok(mode.config(Delivery::DropWhenBehind)),
-            (mode, tls) => Err(mode.err().into_iter().chain(tls.err()).flatten().collect()),
+        let upstream = match self.tls_upstream_on() {
+            true => self
+                .tls_upstream
+                .spec(tls::TlsSide::Client)
+                .map(Some)
+                .map_err(tls::on_upstream),
+            false => Ok(None),
+        };
+        let mode = self
+            .form()
+            .mode_with(tls.clone().ok().flatten(), upstream.clone().ok().flatten());
+        match (mode, tls, upstream) {
+            (Ok(mode), Ok(_), Ok(_)) => Ok(mode.config(Delivery::DropWhenBehind)),
+            (mode, tls, upstream) => Err([mode.err(), tls.err(), upstream.err()]
+                .into_iter()
+                .flatten()
+                .flatten()
+                .collect()),
         }
+    }
+
+    /// The block that has the fields of `side`: a relay's upstream block is its client end, else the tab's own.
+    pub fn tls_of_side_mut(&mut self, side: Option<tls::TlsSide>) -> &mut tls::TlsSettings {
+        match side {
+            Some(tls::TlsSide::Client) if self.mode.caps().tls_upstream() => &mut self.tls_upstream,
+            _ => &mut self.tls,
+        }
+    }
+
+    /// Some leg of the session speaks TLS: the status bar's TLS button and the certificate panel are for it.
+    pub fn speaks_tls(&self) -> bool {
+        self.tls_side().is_some() || self.tls_upstream_on()
+    }
+
+    /// The mode passes connections on and its TLS to the upstream is switched on.
+    pub fn tls_upstream_on(&self) -> bool {
+        self.mode.caps().tls_upstream() && self.tls_upstream.enabled
     }
 
     /// The end of the connection the TLS fields are for, when the mode speaks TLS and it is switched on.
