@@ -478,7 +478,7 @@ impl TabConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::net::{Group, Mode, tcp_server, udp};
+    use crate::net::{Group, Mode, relay, tcp_server, udp};
 
     fn with(edit: impl FnOnce(&mut TabConfig)) -> TabConfig {
         let mut settings = TabConfig::default();
@@ -605,6 +605,64 @@ mod tests {
             s.tls.cert = "s.crt".into();
         });
         assert!(udp.validate().is_ok(), "a kind without TLS ignores the fields");
+    }
+
+    #[test]
+    fn a_relays_two_blocks_are_its_two_legs() {
+        let relay = |edit: fn(&mut TabConfig)| {
+            with(|s| {
+                s.mode = Kind::Relay;
+                s.remote_host = "device.local".into();
+                s.remote_port = "443".into();
+                s.tls_upstream.enabled = true;
+                s.tls_upstream.verify = tls::VerifyMode::Off;
+                edit(s);
+            })
+        };
+        let legs = |settings: &TabConfig| match settings.validate().map(|config| config.mode) {
+            Ok(Mode::Relay(relay::Config {
+                tls_listen,
+                tls_upstream,
+                ..
+            })) => (tls_listen, tls_upstream),
+            other => panic!("{other:?}"),
+        };
+        let (listen, upstream) = legs(&relay(|_| {}));
+        assert_eq!(listen, None, "the listen leg is off until ticked");
+        assert_eq!(upstream.map(|spec| spec.verify), Some(crate::net::tls::Verify::Off));
+        let (listen, upstream) = legs(&relay(|s| {
+            s.tls.enabled = true;
+            s.tls_upstream.enabled = false;
+        }));
+        assert!(listen.is_some() && upstream.is_none());
+        // The same half pair in each block is named in its own block.
+        let both = relay(|s| {
+            s.tls.enabled = true;
+            s.tls.cert = "s.crt".into();
+            s.tls_upstream.client_cert = "c.crt".into();
+        });
+        assert_eq!(
+            both.validate().err(),
+            Some(vec![
+                (Field::Tls(tls::TlsField::Key), Invalid::HalfPair),
+                (Field::UpstreamTls(tls::TlsField::ClientKey), Invalid::HalfPair),
+            ])
+        );
+        let server = with(|s| {
+            s.tls_upstream.enabled = true;
+            s.tls_upstream.sni = "not a name".into();
+        });
+        assert!(
+            server.validate().is_ok(),
+            "a kind without an upstream ignores that block"
+        );
+    }
+
+    #[test]
+    fn a_settings_file_from_before_the_upstream_block_loads() {
+        let old: TabConfig = ron::from_str("(mode: Relay, tls: (enabled: true))").expect("loads");
+        assert!(old.tls.enabled);
+        assert_eq!(old.tls_upstream, tls::TlsSettings::default());
     }
 
     #[test]

@@ -419,6 +419,35 @@ mod tests {
     }
 
     #[test]
+    fn a_relays_setup_errors_go_to_the_block_of_their_leg() {
+        let read = |option, path: &str| TlsError::Read {
+            option,
+            path: path.into(),
+            source: std::io::ErrorKind::NotFound.into(),
+        };
+        let upstream = TlsSettings {
+            enabled: true,
+            ca: " up-ca.pem ".into(),
+            ..TlsSettings::default()
+        };
+        let both = |error| setup_field(&error, Some(TlsSide::Server), Some(&upstream));
+        assert_eq!(both(read("--ca", "up-ca.pem")), Some(Field::UpstreamTls(TlsField::Ca)));
+        assert_eq!(both(read("--ca", "clients.pem")), Some(Field::Tls(TlsField::ClientCa)));
+        assert_eq!(
+            both(read("--client-key", "k")),
+            Some(Field::UpstreamTls(TlsField::ClientKey))
+        );
+        assert_eq!(both(read("--cert", "up-ca.pem")), Some(Field::Tls(TlsField::Cert)));
+        let only_upstream = setup_field(&read("--tls-versions", "x"), None, Some(&upstream));
+        assert_eq!(only_upstream, Some(Field::UpstreamTls(TlsField::Versions)));
+        assert_eq!(
+            setup_field(&read("--ca", "up-ca.pem"), Some(TlsSide::Client), None),
+            Some(Field::Tls(TlsField::Ca))
+        );
+        assert_eq!(setup_field(&read("--ca", "x"), None, None), None);
+    }
+
+    #[test]
     fn a_chosen_name_gives_the_prefix() {
         assert_eq!(cert_prefix(Path::new("/t/server.crt")), Path::new("/t/server"));
         assert_eq!(cert_prefix(Path::new("/t/server.key")), Path::new("/t/server"));

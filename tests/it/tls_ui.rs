@@ -425,7 +425,10 @@ fn a_relay_tab_speaks_tls_to_its_upstream_and_shows_that_legs_handshake() {
     harness.run_steps(2);
     // The panel shows the pair of this client, and its upstream leg (the client leg is plain).
     let client_addr = client.local_addr().expect("local").to_string();
-    assert!(harness.query_by_label(&client_addr).is_some(), "the pair's client is chosen");
+    assert!(
+        harness.query_by_label(&client_addr).is_some(),
+        "the pair's client is chosen"
+    );
     assert!(
         harness
             .query_by_label_contains(&format!("{upstream} TLS 1.3 · Cipher suite: TLS13_"))
