@@ -12,8 +12,8 @@ use wirepad::gui::i18n::Lang;
 use wirepad::net::tls::{CLIENT_LEG, Handshake, TlsSpec, UPSTREAM_LEG, Verify, write_new_cert};
 use wirepad::net::{EventKind, Kind, Mode, tcp_client, tcp_server};
 use wirepad::session::state::LinkState;
-use wirepad::settings::tls::{TlsSettings, VerifyMode};
-use wirepad::settings::{Prefs, TabConfig};
+use wirepad::settings::tls::{TlsField, TlsSettings, VerifyMode};
+use wirepad::settings::{Field, Prefs, TabConfig};
 
 use crate::export::Answer;
 use crate::support::{TIMEOUT, Tap, eventually, start, wait_for};
@@ -455,4 +455,75 @@ fn a_relay_tab_speaks_tls_to_its_upstream_and_shows_that_legs_handshake() {
         (config.tls_upstream.verify, config.tls_upstream.sni.as_str()),
         (VerifyMode::Off, "device.local")
     );
+}
+
+/// TLS on both legs of a relay tab: a Python ssl client through it to a TLS echo server; the panel shows the
+/// chosen pair's two handshakes, each under its leg's name.
+#[test]
+fn a_relay_tab_with_tls_on_both_legs_shows_both_handshakes_of_the_pair() {
+    if !crate::tls::have_python("a_relay_tab_with_tls_on_both_legs_shows_both_handshakes_of_the_pair") {
+        return;
+    }
+    let echo = Wirepad::start(&["tcp-server", "127.0.0.1:0", "--tls", "--echo", "-q"]);
+    let upstream = echo.ready("listening on ");
+    let on = TlsSettings {
+        enabled: true,
+        ..TlsSettings::default()
+    };
+    let mut harness = window(TabConfig {
+        mode: Kind::Relay,
+        remote_host: upstream.ip().to_string(),
+        remote_port: upstream.port().to_string(),
+        tls: on.clone(),
+        tls_upstream: on,
+        show_tls: true,
+        ..settings()
+    });
+    let relay = open_server(&mut harness);
+    let _peer = crate::tls::py_peer("client-end", &["127.0.0.1", &relay.port().to_string()]);
+    step_until(&mut harness, "hello there and back", |h| {
+        h.state().tab().state.pairs().bytes_each_way() == (5, 5)
+    });
+    let client = harness.state().tab().state.pairs().clients().next().expect("a pair");
+    for (what, peer) in [("the client leg", client), ("the upstream leg", upstream)] {
+        let line = format!("{peer} TLS 1.3 · Cipher suite: TLS13_");
+        step_until(&mut harness, what, |h| h.query_by_label_contains(&line).is_some());
+    }
+    assert!(
+        harness.query_by_label("TLS with the client").is_some()
+            && harness.query_by_label("TLS with the upstream").is_some()
+    );
+}
+
+/// A relay with TLS on both legs whose upstream CA file is missing: named once, in the upstream block (the
+/// listen block has no CA field shown), and nothing opens.
+#[test]
+fn a_missing_upstream_ca_is_named_in_the_upstream_block_and_nothing_opens() {
+    let dir = tempfile::tempdir().expect("dir");
+    let missing = dir.path().join("missing-ca.pem");
+    let mut harness = window(TabConfig {
+        mode: Kind::Relay,
+        remote_host: "127.0.0.1".into(),
+        remote_port: "9".into(),
+        tls: TlsSettings {
+            enabled: true,
+            ..TlsSettings::default()
+        },
+        tls_upstream: TlsSettings {
+            enabled: true,
+            ca: missing.display().to_string(),
+            ..TlsSettings::default()
+        },
+        ..settings()
+    });
+    harness.get_by_label("Open").click();
+    let said = format!("cannot read {}", missing.display());
+    step_until(&mut harness, "the refusal", |h| {
+        h.query_by_label_contains(&said).is_some()
+    });
+    assert_eq!(harness.query_all_by_label_contains(&said).count(), 1, "{said}");
+    let tab = &harness.state().tab();
+    let refused = tab.state.tls_setup_error(&tab.config, Lang::En).map(|(field, _)| field);
+    assert_eq!(refused, Some(Field::UpstreamTls(TlsField::Ca)));
+    assert!(!tab.state.is_open() && !tab.state.starting(), "nothing opens");
 }

@@ -52,7 +52,8 @@ labels! {
         presented: "本服务器出示的证书", "This server presents";
         made_at_start: "打开时生成的自签名证书", "self-signed, made at Open";
         client: "客户端", "Client";
-        upstream: "上游", "Upstream";
+        client_leg: "与客户端的 TLS", "TLS with the client";
+        upstream_leg: "与上游的 TLS", "TLS with the upstream";
         suite: "密码套件", "Cipher suite";
         no_alpn: "无 ALPN", "no ALPN";
         verified: "已验证", "verified";

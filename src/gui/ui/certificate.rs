@@ -65,8 +65,8 @@ fn pair_legs(ui: &mut egui::Ui, cx: Cx, state: &TabState) -> Option<Action> {
         .and_then(|client| pairs.iter().find(|(c, _)| *c == client))
         .and_then(|(_, via)| *via);
     let legs = [
-        (t.client, shown.and_then(|client| tls.with_peer(client))),
-        (t.upstream, via.and_then(|via| tls.upstream(via))),
+        (t.client_leg, shown.and_then(|client| tls.with_peer(client))),
+        (t.upstream_leg, via.and_then(|via| tls.upstream(via))),
     ];
     if legs.iter().all(|(_, handshake)| handshake.is_none()) {
         ui.weak(t.no_handshake);
