@@ -628,8 +628,11 @@ impl SessionArgs {
             (parts.max_clients.is_some(), max_option),
             (udp, "--udp"),
             (parts.groups.len() > 1, "a second --join"),
+            // On any kind and leg (a relay's options are not `tls_args`).
             (
-                self.tls_args().is_some_and(|tls| tls.options.keylog.is_some()),
+                [&parts.tls, &parts.tls_upstream]
+                    .iter()
+                    .any(|spec| spec.as_ref().is_some_and(|spec| spec.keylog.is_some())),
                 "--keylog",
             ),
         ];
