@@ -536,15 +536,6 @@ impl SessionArgs {
         }
     }
 
-    /// The TLS options of a kind that takes them.
-    pub fn tls_args(&self) -> Option<&TlsArgs> {
-        match self {
-            SessionArgs::TcpServer(args) => Some(&args.tls),
-            SessionArgs::TcpClient(args) => Some(&args.tls),
-            SessionArgs::Udp(_) | SessionArgs::Relay(_) => None,
-        }
-    }
-
     /// The first option given that this kind does not take: a relay passes its clients' bytes on and sends
     /// nothing of its own.
     pub fn refused_option(&self) -> Option<&'static str> {

@@ -66,7 +66,7 @@ fn connection(
     ui.add_enabled_ui(!open, |ui| address_fields(ui, cx, settings, history, &errors));
     let setup = state.tls_setup_error(settings, cx.lang);
     let mut actions = Vec::new();
-    actions.extend(tls_blocks(ui, cx, settings, state, (&errors, &setup), open));
+    actions.extend(tls_blocks(ui, cx, settings, state, &errors, setup.as_ref(), open));
     let link = if state.starting() { None } else { Some(state.link()) };
     actions.extend(open_row(ui, cx.t, open, errors.is_empty(), link));
     // A TLS file refused at Open is said beside its field instead.
@@ -82,7 +82,8 @@ fn tls_blocks(
     cx: Cx,
     settings: &mut TabConfig,
     state: &TabState,
-    (errors, setup): (&[(Field, Invalid)], &Option<(Field, String)>),
+    errors: &[(Field, Invalid)],
+    setup: Option<&(Field, String)>,
     open: bool,
 ) -> Vec<Action> {
     let caps = settings.mode.caps();
@@ -113,7 +114,7 @@ fn tls_blocks(
             title,
             field,
             errors,
-            setup: setup.clone(),
+            setup: setup.cloned(),
             made: state.tls().made(side),
         };
         picks.extend(
