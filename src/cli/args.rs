@@ -529,15 +529,6 @@ impl SessionArgs {
         }
     }
 
-    /// The TLS options of a kind that takes them.
-    pub fn tls_args(&self) -> Option<&TlsArgs> {
-        match self {
-            SessionArgs::TcpServer(args) => Some(&args.tls),
-            SessionArgs::TcpClient(args) => Some(&args.tls),
-            SessionArgs::Udp(_) | SessionArgs::Relay(_) => None,
-        }
-    }
-
     /// The first option given that this kind does not take: a relay passes its clients' bytes on and sends
     /// nothing of its own.
     pub fn refused_option(&self) -> Option<&'static str> {
@@ -621,13 +612,12 @@ impl SessionArgs {
             (parts.max_clients.is_some(), max_option),
             (udp, "--udp"),
             (parts.groups.len() > 1, "a second --join"),
+            // On any kind and leg (a relay's options are not `tls_args`).
             (
-                self.tls_args().is_some_and(|tls| tls.options.keylog.is_some()),
+                [&parts.tls, &parts.tls_upstream]
+                    .iter()
+                    .any(|spec| spec.as_ref().is_some_and(|spec| spec.keylog.is_some())),
                 "--keylog",
-            ),
-            (
-                matches!(self, SessionArgs::Relay(relay) if relay.tls_legs.tls_upstream),
-                "--tls-upstream",
             ),
         ];
         if let Some((_, option)) = cli_only.iter().find(|(given, _)| *given) {

@@ -39,12 +39,15 @@ impl TabConfig {
         if caps.follows_peer {
             self.follow_peer = parts.follow_peer;
         }
+        let block = |side, spec: &Option<_>| {
+            spec.as_ref()
+                .map_or_else(TlsSettings::default, |spec| TlsSettings::from_spec(side, spec))
+        };
         if caps.tls {
-            let side = TlsSide::of(caps);
-            self.tls = parts
-                .tls
-                .as_ref()
-                .map_or_else(TlsSettings::default, |spec| TlsSettings::from_spec(side, spec));
+            self.tls = block(TlsSide::of(caps), &parts.tls);
+        }
+        if caps.tls_upstream() {
+            self.tls_upstream = block(TlsSide::Client, &parts.tls_upstream);
         }
         if caps.multicast {
             self.broadcast = parts.broadcast;

@@ -64,6 +64,14 @@ pub struct Caps {
     pub ready_line: Option<&'static str>,
 }
 
+impl Caps {
+    /// It passes connections on to an upstream it can speak TLS to as well (a relay's second leg): `Parts::tls`
+    /// is then its listen leg's.
+    pub fn tls_upstream(&self) -> bool {
+        self.tls && self.forwards
+    }
+}
+
 /// The fields every kind's settings are made of; each kind takes the ones it uses (`Mode::from_parts`) and gives
 /// back its own (`Mode::parts`), so the window's fields and the command line's arguments need no per-kind code.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -79,4 +87,6 @@ pub struct Parts {
     pub groups: Vec<Group>,
     /// TLS options, taken by the kinds whose `Caps::tls` is true.
     pub tls: Option<super::tls::TlsSpec>,
+    /// TLS towards the upstream, taken by the kinds that pass connections on (`Caps::tls_upstream`).
+    pub tls_upstream: Option<super::tls::TlsSpec>,
 }

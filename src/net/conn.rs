@@ -292,7 +292,7 @@ impl Conn {
         };
         tls.recording = ctx.pcap.is_some();
         let read = tls.read(&mut self.stream, buf);
-        if let Some(handshake) = tls.finished(self.peer) {
+        if let Some(handshake) = tls.finished(self.local, self.peer) {
             ctx.emit(EventKind::TlsHandshake(Arc::new(handshake)));
         }
         self.tls_wire(ctx);

@@ -156,6 +156,7 @@ impl Mode {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::net::tls::TlsSpec;
 
     #[test]
     fn every_kind_gives_back_the_parts_it_was_made_from() {
@@ -168,6 +169,7 @@ mod tests {
             broadcast: true,
             groups: vec![],
             tls: None,
+            tls_upstream: Some(TlsSpec::default()),
         };
         for &kind in Kind::ALL {
             let mode = Mode::from_parts(kind, parts.clone()).expect("all parts given");

@@ -76,6 +76,8 @@ pub enum Field {
     Interval,
     Count,
     Tls(TlsField),
+    /// A field of a relay's second TLS block: its upstream leg's.
+    UpstreamTls(TlsField),
 }
 
 /// A field of a TLS settings block (`gui::ui::tls`).
@@ -127,11 +129,12 @@ impl Form<'_> {
 
     /// Checks every field the kind uses. Errors name their field, so each shows beside it.
     pub fn mode(&self) -> Result<Mode, FieldErrors> {
-        self.mode_with(None)
+        self.mode_with(None, None)
     }
 
-    /// As `mode`, speaking TLS with `tls` where the kind can (`Caps::tls`).
-    pub fn mode_with(&self, tls: Option<TlsSpec>) -> Result<Mode, FieldErrors> {
+    /// As `mode`, speaking TLS with `tls` where the kind can (`Caps::tls`), and with `tls_upstream` to the
+    /// upstream of a kind that has one (`Caps::tls_upstream`).
+    pub fn mode_with(&self, tls: Option<TlsSpec>, tls_upstream: Option<TlsSpec>) -> Result<Mode, FieldErrors> {
         let caps = self.kind.caps();
         let mut errors = Vec::new();
         let local_ip = check(&mut errors, Field::LocalIp, parse_ip(self.local_ip));
@@ -168,6 +171,7 @@ impl Form<'_> {
             broadcast: self.broadcast && caps.multicast,
             groups,
             tls: tls.filter(|_| caps.tls),
+            tls_upstream: tls_upstream.filter(|_| caps.tls_upstream()),
         };
         match Mode::from_parts(self.kind, parts) {
             Some(mode) if errors.is_empty() => Ok(mode),

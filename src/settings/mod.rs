@@ -107,8 +107,10 @@ pub struct TabConfig {
     /// The tab is a load test (its form below) instead of a session of `mode`.
     pub load_test: bool,
     pub load: load::LoadForm,
-    /// TLS for a kind that speaks it (`Caps::tls`).
+    /// TLS for a kind that speaks it (`Caps::tls`); a relay's listen leg.
     pub tls: tls::TlsSettings,
+    /// A relay's TLS to its upstream (`Caps::tls_upstream`): the client end's fields.
+    pub tls_upstream: tls::TlsSettings,
     /// The certificate panel is on show.
     pub show_tls: bool,
 }
@@ -262,6 +264,7 @@ impl Default for TabConfig {
             load_test: false,
             load: load::LoadForm::default(),
             tls: tls::TlsSettings::default(),
+            tls_upstream: tls::TlsSettings::default(),
             show_tls: false,
         }
     }
@@ -426,10 +429,43 @@ impl TabConfig {
             Some(side) => self.tls.spec(side).map(Some),
             None => Ok(None),
         };
-        match (self.form().mode_with(tls.clone().ok().flatten()), tls) {
-            (Ok(mode), Ok(_)) => Ok(mode.config(Delivery::DropWhenBehind)),
-            (mode, tls) => Err(mode.err().into_iter().chain(tls.err()).flatten().collect()),
+        let upstream = match self.tls_upstream_on() {
+            true => self
+                .tls_upstream
+                .spec(tls::TlsSide::Client)
+                .map(Some)
+                .map_err(tls::on_upstream),
+            false => Ok(None),
+        };
+        let mode = self
+            .form()
+            .mode_with(tls.clone().ok().flatten(), upstream.clone().ok().flatten());
+        match (mode, tls, upstream) {
+            (Ok(mode), Ok(_), Ok(_)) => Ok(mode.config(Delivery::DropWhenBehind)),
+            (mode, tls, upstream) => Err([mode.err(), tls.err(), upstream.err()]
+                .into_iter()
+                .flatten()
+                .flatten()
+                .collect()),
         }
+    }
+
+    /// The block that has the fields of `side`: a relay's upstream block is its client end, else the tab's own.
+    pub fn tls_of_side_mut(&mut self, side: Option<tls::TlsSide>) -> &mut tls::TlsSettings {
+        match side {
+            Some(tls::TlsSide::Client) if self.mode.caps().tls_upstream() => &mut self.tls_upstream,
+            _ => &mut self.tls,
+        }
+    }
+
+    /// Some leg of the session speaks TLS: the status bar's TLS button and the certificate panel are for it.
+    pub fn speaks_tls(&self) -> bool {
+        self.tls_side().is_some() || self.tls_upstream_on()
+    }
+
+    /// The mode passes connections on and its TLS to the upstream is switched on.
+    pub fn tls_upstream_on(&self) -> bool {
+        self.mode.caps().tls_upstream() && self.tls_upstream.enabled
     }
 
     /// The end of the connection the TLS fields are for, when the mode speaks TLS and it is switched on.
@@ -442,7 +478,7 @@ impl TabConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::net::{Group, Mode, tcp_server, udp};
+    use crate::net::{Group, Mode, relay, tcp_server, udp};
 
     fn with(edit: impl FnOnce(&mut TabConfig)) -> TabConfig {
         let mut settings = TabConfig::default();
@@ -569,6 +605,64 @@ mod tests {
             s.tls.cert = "s.crt".into();
         });
         assert!(udp.validate().is_ok(), "a kind without TLS ignores the fields");
+    }
+
+    #[test]
+    fn a_relays_two_blocks_are_its_two_legs() {
+        let relay = |edit: fn(&mut TabConfig)| {
+            with(|s| {
+                s.mode = Kind::Relay;
+                s.remote_host = "device.local".into();
+                s.remote_port = "443".into();
+                s.tls_upstream.enabled = true;
+                s.tls_upstream.verify = tls::VerifyMode::Off;
+                edit(s);
+            })
+        };
+        let legs = |settings: &TabConfig| match settings.validate().map(|config| config.mode) {
+            Ok(Mode::Relay(relay::Config {
+                tls_listen,
+                tls_upstream,
+                ..
+            })) => (tls_listen, tls_upstream),
+            other => panic!("{other:?}"),
+        };
+        let (listen, upstream) = legs(&relay(|_| {}));
+        assert_eq!(listen, None, "the listen leg is off until ticked");
+        assert_eq!(upstream.map(|spec| spec.verify), Some(crate::net::tls::Verify::Off));
+        let (listen, upstream) = legs(&relay(|s| {
+            s.tls.enabled = true;
+            s.tls_upstream.enabled = false;
+        }));
+        assert!(listen.is_some() && upstream.is_none());
+        // The same half pair in each block is named in its own block.
+        let both = relay(|s| {
+            s.tls.enabled = true;
+            s.tls.cert = "s.crt".into();
+            s.tls_upstream.client_cert = "c.crt".into();
+        });
+        assert_eq!(
+            both.validate().err(),
+            Some(vec![
+                (Field::Tls(tls::TlsField::Key), Invalid::HalfPair),
+                (Field::UpstreamTls(tls::TlsField::ClientKey), Invalid::HalfPair),
+            ])
+        );
+        let server = with(|s| {
+            s.tls_upstream.enabled = true;
+            s.tls_upstream.sni = "not a name".into();
+        });
+        assert!(
+            server.validate().is_ok(),
+            "a kind without an upstream ignores that block"
+        );
+    }
+
+    #[test]
+    fn a_settings_file_from_before_the_upstream_block_loads() {
+        let old: TabConfig = ron::from_str("(mode: Relay, tls: (enabled: true))").expect("loads");
+        assert!(old.tls.enabled);
+        assert_eq!(old.tls_upstream, tls::TlsSettings::default());
     }
 
     #[test]

@@ -164,6 +164,16 @@ impl TlsSettings {
         settings
     }
 
+    /// The end whose block has `field` (the path fields are one end's): a relay's client-side fields are its
+    /// upstream block's.
+    pub fn side_of(field: TlsField) -> Option<TlsSide> {
+        match field {
+            TlsField::Cert | TlsField::Key | TlsField::ClientCa => Some(TlsSide::Server),
+            TlsField::Ca | TlsField::ClientCert | TlsField::ClientKey | TlsField::Sni => Some(TlsSide::Client),
+            TlsField::Alpn | TlsField::Versions | TlsField::Whole => None,
+        }
+    }
+
     /// The text field a path of `field` goes in.
     pub fn path_mut(&mut self, field: TlsField) -> Option<&mut String> {
         match field {
@@ -194,6 +204,42 @@ pub fn field_of(error: &TlsError, side: TlsSide) -> TlsField {
         ("--tls-versions", _) => TlsField::Versions,
         _ => TlsField::Whole,
     }
+}
+
+/// The block and field a setup error at Open belongs to: `own` is the side of the tab's block when on, `upstream`
+/// a relay's upstream block when on. The engine names the command line's option, and a relay's legs share
+/// some (`--ca`, `--tls-versions`): a shared one is the upstream's when its path is that block's, or when it is
+/// the only block on.
+pub fn setup_field(error: &TlsError, own: Option<TlsSide>, upstream: Option<&TlsSettings>) -> Option<Field> {
+    let (option, path) = match error {
+        TlsError::Read { option, path, .. } | TlsError::File { option, path, .. } => (*option, Some(path)),
+        TlsError::Option { option, .. } => (*option, None),
+    };
+    let upstream_only = matches!(option, "--client-cert" | "--client-key" | "--verify strict");
+    let own_only = matches!(option, "--cert" | "--key" | "--require-client-cert");
+    let upstream_path = upstream.and_then(|tls| self::path(&tls.ca));
+    let on_upstream = match (own, upstream) {
+        (_, None) => false,
+        (None, Some(_)) => true,
+        (Some(_), Some(_)) => upstream_only || (!own_only && path.is_some() && path == upstream_path.as_ref()),
+    };
+    match (on_upstream, own) {
+        (true, _) => Some(Field::UpstreamTls(field_of(error, TlsSide::Client))),
+        (false, Some(side)) => Some(Field::Tls(field_of(error, side))),
+        (false, None) => None,
+    }
+}
+
+/// A block's errors as the upstream leg's block (`Field::UpstreamTls`), so they show in that block.
+pub fn on_upstream(errors: FieldErrors) -> FieldErrors {
+    let leg = |field| match field {
+        Field::Tls(field) => Field::UpstreamTls(field),
+        other => other,
+    };
+    errors
+        .into_iter()
+        .map(|(field, invalid)| (leg(field), invalid))
+        .collect()
 }
 
 /// What the window asks `wirepad cert new` for: `PREFIX.crt` and `PREFIX.key`, from the name chosen in a save
@@ -370,6 +416,35 @@ mod tests {
         };
         assert_eq!(field_of(&read, TlsSide::Server), TlsField::Cert);
         assert_eq!(field_of(&error("--tls"), TlsSide::Server), TlsField::Whole);
+    }
+
+    #[test]
+    fn a_relays_setup_errors_go_to_the_block_of_their_leg() {
+        let read = |option, path: &str| TlsError::Read {
+            option,
+            path: path.into(),
+            source: std::io::ErrorKind::NotFound.into(),
+        };
+        let upstream = TlsSettings {
+            enabled: true,
+            ca: " up-ca.pem ".into(),
+            ..TlsSettings::default()
+        };
+        let both = |error| setup_field(&error, Some(TlsSide::Server), Some(&upstream));
+        assert_eq!(both(read("--ca", "up-ca.pem")), Some(Field::UpstreamTls(TlsField::Ca)));
+        assert_eq!(both(read("--ca", "clients.pem")), Some(Field::Tls(TlsField::ClientCa)));
+        assert_eq!(
+            both(read("--client-key", "k")),
+            Some(Field::UpstreamTls(TlsField::ClientKey))
+        );
+        assert_eq!(both(read("--cert", "up-ca.pem")), Some(Field::Tls(TlsField::Cert)));
+        let only_upstream = setup_field(&read("--tls-versions", "x"), None, Some(&upstream));
+        assert_eq!(only_upstream, Some(Field::UpstreamTls(TlsField::Versions)));
+        assert_eq!(
+            setup_field(&read("--ca", "up-ca.pem"), Some(TlsSide::Client), None),
+            Some(Field::Tls(TlsField::Ca))
+        );
+        assert_eq!(setup_field(&read("--ca", "x"), None, None), None);
     }
 
     #[test]

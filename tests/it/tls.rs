@@ -594,8 +594,17 @@ fn bad_tls_input_is_exit_2_with_one_line_naming_it() {
             format!("--ca {}: holds no certificate", empty.display()),
         ),
         (
-            vec!["gui", "relay", "127.0.0.1:0", "127.0.0.1:9", "--tls-upstream"],
-            "--tls-upstream is for the command line only".into(),
+            // The window takes --tls-upstream now, but not its key log.
+            vec![
+                "gui",
+                "relay",
+                "127.0.0.1:0",
+                "127.0.0.1:9",
+                "--tls-upstream",
+                "--keylog",
+                "keys.txt",
+            ],
+            "--keylog is for the command line only".into(),
         ),
     ];
     for (args, named) in cases {

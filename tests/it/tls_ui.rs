@@ -1,18 +1,19 @@
 //! TLS in the window (egui_kittest): a client's certificate panel against an engine TLS server, strict mode
 //! refusing it, a server's panel for an engine TLS client, a bad file named beside its field, the "make a
 //! self-signed certificate" button, and `wirepad gui … --tls`.
-use std::net::SocketAddr;
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
 use std::sync::Arc;
 
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 use wirepad::gui::WirepadApp;
 use wirepad::gui::i18n::Lang;
-use wirepad::net::tls::{Handshake, TlsSpec, Verify, write_new_cert};
+use wirepad::net::tls::{CLIENT_LEG, Handshake, TlsSpec, UPSTREAM_LEG, Verify, write_new_cert};
 use wirepad::net::{EventKind, Kind, Mode, tcp_client, tcp_server};
 use wirepad::session::state::LinkState;
-use wirepad::settings::tls::{TlsSettings, VerifyMode};
-use wirepad::settings::{Prefs, TabConfig};
+use wirepad::settings::tls::{TlsField, TlsSettings, VerifyMode};
+use wirepad::settings::{Field, Prefs, TabConfig};
 
 use crate::export::Answer;
 use crate::support::{TIMEOUT, Tap, eventually, start, wait_for};
@@ -179,17 +180,9 @@ fn a_tls_server_shows_each_clients_handshake_and_its_own_fingerprint() {
         _ => None,
     });
     step_until(&mut harness, "the window's handshake", |h| {
-        !h.state().tab().state.tls().handshakes().is_empty()
+        h.state().tab().state.tls().any()
     });
-    let peer = *harness
-        .state()
-        .tab()
-        .state
-        .tls()
-        .handshakes()
-        .keys()
-        .next()
-        .expect("one");
+    let peer = harness.state().tab().state.tls().peers().next().expect("one");
     harness.get_by_label("TLS 1.3: no client certificate").click();
     harness.run_steps(2);
     assert!(
@@ -216,7 +209,7 @@ fn a_tls_server_shows_each_clients_handshake_and_its_own_fingerprint() {
     );
     client.stop();
     step_until(&mut harness, "the client to leave", |h| {
-        h.state().tab().state.tls().handshakes().is_empty()
+        !h.state().tab().state.tls().any()
     });
 }
 
@@ -380,13 +373,7 @@ fn a_relay_tab_speaks_tls_to_its_clients_and_shows_their_handshakes() {
         h.state().tab().state.pairs().bytes_each_way() == (5, 5)
     });
     step_until(&mut harness, "the client's handshake", |h| {
-        h.state()
-            .tab()
-            .state
-            .tls()
-            .handshakes()
-            .values()
-            .any(|shake| shake.leg == Some("client"))
+        handshake_of(h).is_some_and(|shake| shake.leg == Some(CLIENT_LEG))
     });
     harness.get_by_label("TLS 1.3: no client certificate").click();
     harness.run_steps(2);
@@ -402,4 +389,141 @@ fn a_relay_tab_speaks_tls_to_its_clients_and_shows_their_handshakes() {
         h.state().tab().state.tls().serving().is_some()
     });
     assert!(harness.state().tab().config.tls.enabled);
+}
+
+/// A relay tab's second TLS block is its upstream leg: a plain client's bytes pass through it to a TLS echo server
+/// and back, the certificate panel shows that pair's upstream handshake, and `wirepad gui relay … --tls-upstream`
+/// opens the tab so.
+#[test]
+fn a_relay_tab_speaks_tls_to_its_upstream_and_shows_that_legs_handshake() {
+    let echo = Wirepad::start(&["tcp-server", "127.0.0.1:0", "--tls", "--echo", "-q"]);
+    let upstream = echo.ready("listening on ");
+    let mut harness = window(TabConfig {
+        mode: Kind::Relay,
+        remote_host: upstream.ip().to_string(),
+        remote_port: upstream.port().to_string(),
+        tls_upstream: TlsSettings {
+            enabled: true,
+            ..TlsSettings::default()
+        },
+        show_tls: true,
+        ..settings()
+    });
+    let relay = open_server(&mut harness);
+    let mut client = TcpStream::connect(relay).expect("connect");
+    client.set_read_timeout(Some(TIMEOUT)).expect("timeout");
+    client.write_all(b"hello").expect("send");
+    step_until(&mut harness, "hello there and back", |h| {
+        h.state().tab().state.pairs().bytes_each_way() == (5, 5)
+    });
+    let mut back = [0; 5];
+    client.read_exact(&mut back).expect("the echo");
+    assert_eq!(&back, b"hello");
+    step_until(&mut harness, "the upstream leg's handshake", |h| {
+        handshake_of(h).is_some_and(|shake| shake.leg == Some(UPSTREAM_LEG) && shake.peer == upstream)
+    });
+    harness.run_steps(2);
+    // The panel shows the pair of this client, and its upstream leg (the client leg is plain).
+    let client_addr = client.local_addr().expect("local").to_string();
+    assert!(
+        harness.query_by_label(&client_addr).is_some(),
+        "the pair's client is chosen"
+    );
+    assert!(
+        harness
+            .query_by_label_contains(&format!("{upstream} TLS 1.3 · Cipher suite: TLS13_"))
+            .is_some()
+    );
+    let verdict = harness.query_by_label_contains("not verified: ");
+    assert!(verdict.is_some(), "self-signed, verify warn: the panel says why");
+    let launched = launch(&[
+        "relay",
+        "127.0.0.1:0",
+        &upstream.to_string(),
+        "--tls-upstream",
+        "--verify",
+        "off",
+        "--sni",
+        "device.local",
+    ])
+    .expect("the window takes it");
+    let harness = launched_window(launched);
+    let config = &harness.state().tab().config;
+    assert!(!config.tls.enabled, "the listen leg stays plain");
+    assert!(config.tls_upstream.enabled);
+    assert_eq!(
+        (config.tls_upstream.verify, config.tls_upstream.sni.as_str()),
+        (VerifyMode::Off, "device.local")
+    );
+}
+
+/// TLS on both legs of a relay tab: a Python ssl client through it to a TLS echo server; the panel shows the
+/// chosen pair's two handshakes, each under its leg's name.
+#[test]
+fn a_relay_tab_with_tls_on_both_legs_shows_both_handshakes_of_the_pair() {
+    if !crate::tls::have_python("a_relay_tab_with_tls_on_both_legs_shows_both_handshakes_of_the_pair") {
+        return;
+    }
+    let echo = Wirepad::start(&["tcp-server", "127.0.0.1:0", "--tls", "--echo", "-q"]);
+    let upstream = echo.ready("listening on ");
+    let on = TlsSettings {
+        enabled: true,
+        ..TlsSettings::default()
+    };
+    let mut harness = window(TabConfig {
+        mode: Kind::Relay,
+        remote_host: upstream.ip().to_string(),
+        remote_port: upstream.port().to_string(),
+        tls: on.clone(),
+        tls_upstream: on,
+        show_tls: true,
+        ..settings()
+    });
+    let relay = open_server(&mut harness);
+    let _peer = crate::tls::py_peer("client-end", &["127.0.0.1", &relay.port().to_string()]);
+    step_until(&mut harness, "hello there and back", |h| {
+        h.state().tab().state.pairs().bytes_each_way() == (5, 5)
+    });
+    let client = harness.state().tab().state.pairs().clients().next().expect("a pair");
+    for (what, peer) in [("the client leg", client), ("the upstream leg", upstream)] {
+        let line = format!("{peer} TLS 1.3 · Cipher suite: TLS13_");
+        step_until(&mut harness, what, |h| h.query_by_label_contains(&line).is_some());
+    }
+    assert!(
+        harness.query_by_label("TLS with the client").is_some()
+            && harness.query_by_label("TLS with the upstream").is_some()
+    );
+}
+
+/// A relay with TLS on both legs whose upstream CA file is missing: named once, in the upstream block (the
+/// listen block has no CA field shown), and nothing opens.
+#[test]
+fn a_missing_upstream_ca_is_named_in_the_upstream_block_and_nothing_opens() {
+    let dir = tempfile::tempdir().expect("dir");
+    let missing = dir.path().join("missing-ca.pem");
+    let mut harness = window(TabConfig {
+        mode: Kind::Relay,
+        remote_host: "127.0.0.1".into(),
+        remote_port: "9".into(),
+        tls: TlsSettings {
+            enabled: true,
+            ..TlsSettings::default()
+        },
+        tls_upstream: TlsSettings {
+            enabled: true,
+            ca: missing.display().to_string(),
+            ..TlsSettings::default()
+        },
+        ..settings()
+    });
+    harness.get_by_label("Open").click();
+    let said = format!("cannot read {}", missing.display());
+    step_until(&mut harness, "the refusal", |h| {
+        h.query_by_label_contains(&said).is_some()
+    });
+    assert_eq!(harness.query_all_by_label_contains(&said).count(), 1, "{said}");
+    let tab = &harness.state().tab();
+    let refused = tab.state.tls_setup_error(&tab.config, Lang::En).map(|(field, _)| field);
+    assert_eq!(refused, Some(Field::UpstreamTls(TlsField::Ca)));
+    assert!(!tab.state.is_open() && !tab.state.starting(), "nothing opens");
 }

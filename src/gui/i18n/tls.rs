@@ -2,6 +2,8 @@
 labels! {
     TlsLabels {
         tls: "TLS 加密", "TLS";
+        tls_listen: "监听端 TLS 加密", "TLS on the listen side";
+        tls_upstream: "到上游的 TLS 加密", "TLS to the upstream";
         tip_tls:
             "用 TLS（1.2/1.3）加密这个连接；连接后点状态栏的 TLS 按钮查看证书",
             "Speak TLS (1.2/1.3) on this connection; once connected, click TLS in the status bar to see the certificates";
@@ -50,6 +52,8 @@ labels! {
         presented: "本服务器出示的证书", "This server presents";
         made_at_start: "打开时生成的自签名证书", "self-signed, made at Open";
         client: "客户端", "Client";
+        client_leg: "与客户端的 TLS", "TLS with the client";
+        upstream_leg: "与上游的 TLS", "TLS with the upstream";
         suite: "密码套件", "Cipher suite";
         no_alpn: "无 ALPN", "no ALPN";
         verified: "已验证", "verified";

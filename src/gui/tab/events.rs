@@ -72,7 +72,14 @@ impl Tab {
             EventKind::PeerJoined { peer, .. } => self.note(event.at, peer, Note::Connected),
             EventKind::PeerLeft { peer, reason } => {
                 if self.config.mode.caps().accepts {
-                    self.state.tls.left(peer);
+                    // The pairs have just ended this one (it is the newest ended).
+                    let via = self
+                        .state
+                        .pairs
+                        .iter()
+                        .find(|pair| pair.client == peer)
+                        .and_then(|pair| pair.via);
+                    self.state.tls.left(peer, via);
                 }
                 self.note(event.at, peer, Note::Disconnected(reason));
             }

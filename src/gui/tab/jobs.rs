@@ -15,6 +15,7 @@ use crate::gui::i18n::Notice;
 use crate::history::{Chunk, Direction, Leg};
 use crate::net::{CaptureFile, Command, Session};
 use crate::session::state::LinkState;
+use crate::settings::tls::TlsSettings;
 
 use super::{Imported, Picked, Tab};
 
@@ -47,7 +48,8 @@ impl Tab {
             }
             FilePurpose::PairScript(client) => self.save_pair_script(client, path),
             FilePurpose::Tls(field) => {
-                if let Some(text) = self.config.tls.path_mut(field) {
+                let tls = self.config.tls_of_side_mut(TlsSettings::side_of(field));
+                if let Some(text) = tls.path_mut(field) {
                     *text = path.display().to_string();
                 }
             }

@@ -34,8 +34,8 @@ use crate::net::{CaptureFile, CounterSnapshot, Kind, NetError, Outgoing, RemoteU
 use crate::session::pairs::Pairs;
 use crate::session::state::{ClientInfo, LinkState, SessionState};
 use crate::session::stats::Throughput;
-use crate::settings::TabConfig;
-use crate::settings::tls::{TlsField, TlsSettings, TlsSide, field_of};
+use crate::settings::tls::{TlsSettings, TlsSide, setup_field};
+use crate::settings::{Field, TabConfig};
 use crate::view::View;
 
 pub use budget::share_history;
@@ -164,6 +164,7 @@ pub struct AttemptFields {
     local: (String, String),
     remote: String,
     tls: TlsSettings,
+    tls_upstream: TlsSettings,
 }
 
 impl AttemptFields {
@@ -177,6 +178,7 @@ impl AttemptFields {
                 _ => config.remote(),
             },
             tls: config.tls.clone(),
+            tls_upstream: config.tls_upstream.clone(),
         }
     }
 }
@@ -471,15 +473,17 @@ impl TabState {
             .map(|error| &error.notice)
     }
 
-    /// A TLS file or option refused at the last Open (fields unchanged since): the field it belongs to and why.
-    pub fn tls_setup_error(&self, config: &TabConfig, lang: Lang) -> Option<(TlsField, String)> {
+    /// A TLS file or option refused at the last Open (fields unchanged since): the field it belongs to (in
+    /// which block) and why.
+    pub fn tls_setup_error(&self, config: &TabConfig, lang: Lang) -> Option<(Field, String)> {
         let Some(Notice::Net(error)) = self.current_error(config) else {
             return None;
         };
-        match (&**error, config.tls_side()) {
-            (NetError::TlsSetup(error), Some(side)) => Some((field_of(error, side), lang.tls_setup(error))),
-            _ => None,
-        }
+        let NetError::TlsSetup(error) = &**error else {
+            return None;
+        };
+        let upstream = config.tls_upstream_on().then_some(&config.tls_upstream);
+        setup_field(error, config.tls_side(), upstream).map(|field| (field, lang.tls_setup(error)))
     }
 
     pub fn tls(&self) -> &TlsState {

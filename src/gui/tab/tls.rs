@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use crate::gui::i18n::Notice;
 use crate::net::NetError;
-use crate::net::tls::{CertInfo, Handshake, Written, write_new_cert};
+use crate::net::tls::{CertInfo, Handshake, UPSTREAM_LEG, Written, write_new_cert};
 use crate::settings::tls::{TlsSide, cert_prefix};
 
 use super::{Picked, Tab};
@@ -27,19 +27,37 @@ pub struct MadeCert {
     pub sha256: String,
 }
 
+/// Where a handshake was: on a relay's upstream leg (named by the relay's end of it, its `via`: every upstream
+/// handshake has the same peer), or with the peer named.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum LegKey {
+    Peer(SocketAddr),
+    Upstream(SocketAddr),
+}
+
+impl LegKey {
+    fn of(handshake: &Handshake) -> LegKey {
+        match handshake.leg {
+            Some(UPSTREAM_LEG) => LegKey::Upstream(handshake.local),
+            _ => LegKey::Peer(handshake.peer),
+        }
+    }
+}
+
 #[derive(Debug, Default)]
 pub struct TlsState {
     /// The certificate an open server presents, and whether it was made at Open.
     serving: Option<(Arc<CertInfo>, bool)>,
-    /// The handshakes of the peers connected now; a client's stays after it closes, until the next Open.
-    handshakes: BTreeMap<SocketAddr, Arc<Handshake>>,
+    /// The handshakes of the peers connected now, by leg (`LegKey`); a client's stays after it closes, until the
+    /// next Open.
+    handshakes: BTreeMap<LegKey, Arc<Handshake>>,
     /// The latest failures, oldest first, and how many there were since Open.
     failures: VecDeque<Arc<NetError>>,
     failed: u64,
     /// The client the panel shows (a server's); `None`: the send target, else the first.
     chosen: Option<SocketAddr>,
-    /// The last certificate the button made, or why it could not.
-    made: Option<Result<MadeCert, Notice>>,
+    /// The last certificate the button made (for the block of that end), or why it could not.
+    made: Option<(TlsSide, Result<MadeCert, Notice>)>,
 }
 
 impl TlsState {
@@ -47,8 +65,27 @@ impl TlsState {
         self.serving.as_ref()
     }
 
-    pub fn handshakes(&self) -> &BTreeMap<SocketAddr, Arc<Handshake>> {
-        &self.handshakes
+    /// The peers with a handshake (a relay's clients whose leg speaks TLS).
+    pub fn peers(&self) -> impl Iterator<Item = SocketAddr> + '_ {
+        self.handshakes.keys().filter_map(|key| match key {
+            LegKey::Peer(peer) => Some(*peer),
+            LegKey::Upstream(_) => None,
+        })
+    }
+
+    /// The handshake with `peer` (a relay's: on its client leg).
+    pub fn with_peer(&self, peer: SocketAddr) -> Option<&Arc<Handshake>> {
+        self.handshakes.get(&LegKey::Peer(peer))
+    }
+
+    /// The handshake on a relay's upstream leg named by `via`.
+    pub fn upstream(&self, via: SocketAddr) -> Option<&Arc<Handshake>> {
+        self.handshakes.get(&LegKey::Upstream(via))
+    }
+
+    /// Whether any handshake is kept.
+    pub fn any(&self) -> bool {
+        !self.handshakes.is_empty()
     }
 
     /// The latest failures (oldest first) and how many there were since Open.
@@ -56,17 +93,39 @@ impl TlsState {
         (&self.failures, self.failed)
     }
 
-    pub fn made(&self) -> Option<&Result<MadeCert, Notice>> {
-        self.made.as_ref()
+    /// What the button of `side`'s block made last.
+    pub fn made(&self, side: TlsSide) -> Option<&Result<MadeCert, Notice>> {
+        self.made
+            .as_ref()
+            .filter(|(made, _)| *made == side)
+            .map(|(_, made)| made)
     }
 
-    /// The handshake the panel shows: the chosen client's, else `target`'s, else the first.
+    /// The handshake the panel shows: the chosen client's, else `target`'s, else the first (of any leg).
     pub fn shown(&self, target: Option<SocketAddr>) -> Option<&Arc<Handshake>> {
         [self.chosen, target]
             .into_iter()
             .flatten()
-            .find_map(|peer| self.handshakes.get(&peer))
+            .find_map(|peer| self.with_peer(peer))
             .or_else(|| self.handshakes.values().next())
+    }
+
+    /// The client a relay's panel shows the legs of: the chosen one, else `target`, else the first with a
+    /// handshake on either leg (`via` names a pair's upstream leg).
+    pub fn shown_client(
+        &self,
+        target: Option<SocketAddr>,
+        pairs: &[(SocketAddr, Option<SocketAddr>)],
+    ) -> Option<SocketAddr> {
+        let has = |client: SocketAddr| pairs.iter().any(|(c, _)| *c == client);
+        let tls_on = |(client, via): &&(SocketAddr, Option<SocketAddr>)| {
+            self.with_peer(*client).is_some() || via.is_some_and(|via| self.upstream(via).is_some())
+        };
+        [self.chosen, target]
+            .into_iter()
+            .flatten()
+            .find(|client| has(*client))
+            .or_else(|| pairs.iter().find(tls_on).map(|(client, _)| *client))
     }
 
     pub(super) fn choose(&mut self, peer: SocketAddr) {
@@ -86,12 +145,16 @@ impl TlsState {
     }
 
     pub(super) fn handshake(&mut self, handshake: Arc<Handshake>) {
-        self.handshakes.insert(handshake.peer, handshake);
+        self.handshakes.insert(LegKey::of(&handshake), handshake);
     }
 
-    /// A server's client left: its handshake goes with it (the map stays as big as the client list).
-    pub(super) fn left(&mut self, peer: SocketAddr) {
-        self.handshakes.remove(&peer);
+    /// A server's client left: its handshake goes with it, and its pair's upstream leg's (`via`), so the map
+    /// stays as big as the client list.
+    pub(super) fn left(&mut self, peer: SocketAddr, via: Option<SocketAddr>) {
+        self.handshakes.remove(&LegKey::Peer(peer));
+        if let Some(via) = via {
+            self.handshakes.remove(&LegKey::Upstream(via));
+        }
     }
 
     pub(super) fn failure(&mut self, error: Arc<NetError>) {
@@ -129,13 +192,13 @@ impl Tab {
     pub fn cert_made(&mut self, side: TlsSide, made: Result<MadeCert, Notice>) {
         if let Ok(made) = &made {
             let (cert, key) = (made.cert.display().to_string(), made.key.display().to_string());
-            let tls = &mut self.config.tls;
+            let tls = self.config.tls_of_side_mut(Some(side));
             match side {
                 TlsSide::Server => (tls.cert, tls.key) = (cert, key),
                 TlsSide::Client => (tls.client_cert, tls.client_key) = (cert, key),
             }
         }
-        self.state.tls.made = Some(made);
+        self.state.tls.made = Some((side, made));
     }
 }
 

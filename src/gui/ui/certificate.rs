@@ -27,13 +27,19 @@ pub fn certificate_panel(ui: &mut egui::Ui, cx: Cx, config: &TabConfig, state: &
             fingerprint(ui, t.fingerprint, &cert.sha256);
             ui.separator();
         }
-        if config.mode.caps().accepts && !tls.handshakes().is_empty() {
-            actions.extend(client_choice(ui, t, state));
-        }
-        match tls.shown(state.target()) {
-            Some(handshake) => handshake_ui(ui, cx, handshake),
-            None => {
-                ui.weak(t.no_handshake);
+        if config.mode.caps().tls_upstream() {
+            actions.extend(pair_legs(ui, cx, state));
+        } else {
+            if config.mode.caps().accepts && tls.any() {
+                let clients: Vec<SocketAddr> = tls.peers().collect();
+                let shown = tls.shown(state.target()).map(|handshake| handshake.peer);
+                actions.extend(client_choice(ui, t, &clients, shown));
+            }
+            match tls.shown(state.target()) {
+                Some(handshake) => handshake_ui(ui, cx, handshake),
+                None => {
+                    ui.weak(t.no_handshake);
+                }
             }
         }
         failures(ui, cx, state);
@@ -41,17 +47,55 @@ pub fn certificate_panel(ui: &mut egui::Ui, cx: Cx, config: &TabConfig, state: &
     actions
 }
 
-/// A server's panel: which client's handshake it shows.
-fn client_choice(ui: &mut egui::Ui, t: &TlsLabels, state: &TabState) -> Option<Action> {
-    let tls = state.tls();
-    let shown = tls.shown(state.target()).map(|handshake| handshake.peer);
+/// A relay's panel: the pair chosen by its client, and the handshake of each of its legs that speaks TLS.
+fn pair_legs(ui: &mut egui::Ui, cx: Cx, state: &TabState) -> Option<Action> {
+    let (t, tls) = (&cx.t.tls, state.tls());
+    let pairs: Vec<(SocketAddr, Option<SocketAddr>)> = (state.pairs().iter())
+        .filter(|pair| pair.is_open())
+        .map(|pair| (pair.client, pair.via))
+        .collect();
+    let shown = tls.shown_client(state.target(), &pairs);
+    let clients: Vec<SocketAddr> = pairs.iter().map(|(client, _)| *client).collect();
+    let chosen = if clients.is_empty() {
+        None
+    } else {
+        client_choice(ui, t, &clients, shown)
+    };
+    let via = shown
+        .and_then(|client| pairs.iter().find(|(c, _)| *c == client))
+        .and_then(|(_, via)| *via);
+    let legs = [
+        (t.client_leg, shown.and_then(|client| tls.with_peer(client))),
+        (t.upstream_leg, via.and_then(|via| tls.upstream(via))),
+    ];
+    if legs.iter().all(|(_, handshake)| handshake.is_none()) {
+        ui.weak(t.no_handshake);
+    }
+    for (leg, handshake) in legs {
+        if let Some(handshake) = handshake {
+            ui.push_id(leg, |ui| {
+                ui.strong(leg);
+                handshake_ui(ui, cx, handshake);
+            });
+        }
+    }
+    chosen
+}
+
+/// A server's or relay's panel: which client's handshake it shows.
+fn client_choice(
+    ui: &mut egui::Ui,
+    t: &TlsLabels,
+    clients: &[SocketAddr],
+    shown: Option<SocketAddr>,
+) -> Option<Action> {
     let mut chosen = None;
     ui.horizontal(|ui| {
         let label = ui.label(t.client);
         egui::ComboBox::from_id_salt("tls-client")
             .selected_text(shown.map(|peer| peer.to_string()).unwrap_or_default())
             .show_ui(ui, |ui| {
-                for peer in tls.handshakes().keys() {
+                for peer in clients {
                     if ui.selectable_label(Some(*peer) == shown, peer.to_string()).clicked() {
                         chosen = Some(*peer);
                     }
@@ -60,7 +104,7 @@ fn client_choice(ui: &mut egui::Ui, t: &TlsLabels, state: &TabState) -> Option<A
             .response
             .labelled_by(label.id);
     });
-    chosen.map(|peer: SocketAddr| Action::ShowTlsClient(peer))
+    chosen.map(Action::ShowTlsClient)
 }
 
 /// Version, suite and ALPN on one line, the verdict in its colour, then each certificate of the chain.

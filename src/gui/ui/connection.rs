@@ -15,7 +15,7 @@ use crate::gui::ui::{Cx, error_label, field_error, labelled_field};
 use crate::net::{Kind, RemoteUse};
 use crate::payload::LineEnding;
 use crate::session::state::LinkState;
-use crate::settings::tls::TlsSide;
+use crate::settings::tls::{TlsField, TlsSide};
 use crate::settings::{Field, Invalid, ReceiveSettings, SendSettings, TabConfig};
 
 const FIELD_WIDTH: f32 = 120.0;
@@ -66,15 +66,7 @@ fn connection(
     ui.add_enabled_ui(!open, |ui| address_fields(ui, cx, settings, history, &errors));
     let setup = state.tls_setup_error(settings, cx.lang);
     let mut actions = Vec::new();
-    if let Some(side) = settings.mode.caps().tls.then(|| TlsSide::of(settings.mode.caps())) {
-        let shown = TlsShown {
-            errors: &errors,
-            setup: setup.clone(),
-            made: state.tls().made(),
-        };
-        let picks = ui.add_enabled_ui(!open, |ui| tls_block(ui, cx, "tls", side, &mut settings.tls, &shown));
-        actions.extend(picks.inner.into_iter().map(Action::PickFile));
-    }
+    actions.extend(tls_blocks(ui, cx, settings, state, &errors, setup.as_ref(), open));
     let link = if state.starting() { None } else { Some(state.link()) };
     actions.extend(open_row(ui, cx.t, open, errors.is_empty(), link));
     // A TLS file refused at Open is said beside its field instead.
@@ -82,6 +74,55 @@ fn connection(
         error_label(ui, &error);
     }
     actions
+}
+
+/// The TLS blocks of a kind that speaks it: the tab's own end (a relay's listen leg) and a relay's upstream leg.
+fn tls_blocks(
+    ui: &mut egui::Ui,
+    cx: Cx,
+    settings: &mut TabConfig,
+    state: &TabState,
+    errors: &[(Field, Invalid)],
+    setup: Option<&(Field, String)>,
+    open: bool,
+) -> Vec<Action> {
+    let caps = settings.mode.caps();
+    let t = &cx.t.tls;
+    let own = caps.tls.then(|| {
+        let title = if caps.tls_upstream() { t.tls_listen } else { t.tls };
+        (
+            "tls",
+            TlsSide::of(caps),
+            title,
+            Field::Tls as fn(TlsField) -> Field,
+            &mut settings.tls,
+        )
+    });
+    let upstream = caps.tls_upstream().then(|| {
+        let field = Field::UpstreamTls as fn(TlsField) -> Field;
+        (
+            "tls-upstream",
+            TlsSide::Client,
+            t.tls_upstream,
+            field,
+            &mut settings.tls_upstream,
+        )
+    });
+    let mut picks = Vec::new();
+    for (id, side, title, field, tls) in own.into_iter().chain(upstream) {
+        let shown = TlsShown {
+            title,
+            field,
+            errors,
+            setup: setup.cloned(),
+            made: state.tls().made(side),
+        };
+        picks.extend(
+            ui.add_enabled_ui(!open, |ui| tls_block(ui, cx, id, side, tls, &shown))
+                .inner,
+        );
+    }
+    picks.into_iter().map(Action::PickFile).collect()
 }
 
 /// What a field's error says, if it has one.

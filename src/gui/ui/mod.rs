@@ -130,7 +130,7 @@ pub fn tab_ui(
             .size_range(90.0..=400.0)
             .show(ui, |ui| actions.extend(pairs::pairs_table(ui, cx, state)));
     }
-    if config.show_tls && config.tls_side().is_some() {
+    if config.show_tls && config.speaks_tls() {
         egui::Panel::top("tls")
             .resizable(true)
             .default_size(200.0)

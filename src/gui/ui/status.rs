@@ -40,7 +40,7 @@ pub fn status_bar(ui: &mut egui::Ui, cx: Cx, config: &TabConfig, state: &TabStat
         if config.mode.caps().forwards {
             each_way(ui, t, state);
         }
-        if config.tls_side().is_some() {
+        if config.speaks_tls() {
             actions.extend(tls_indicator(ui, t, config, state));
         }
         // Shown once they happen: periodic sends the worker was too late for, datagrams the kernel dropped.

@@ -1,5 +1,5 @@
 //! One block of TLS settings: a "TLS" checkbox and, when ticked, the fields of one end (`TlsSide`). It borrows
-//! only its `TlsSettings`, so a relay's two legs can each draw one; the files it asks for come back as actions.
+//! only its `TlsSettings`, so a relay's two legs each draw one; the files it asks for come back as actions.
 use crate::gui::dialog::FilePurpose;
 use crate::gui::i18n::Notice;
 use crate::gui::i18n::tls::TlsLabels;
@@ -10,11 +10,14 @@ use crate::settings::{Field, Invalid};
 
 const PATH_WIDTH: f32 = 110.0;
 
-/// What a block shows besides its fields: the check's errors, a file refused at the last Open (its field and
-/// why), and the certificate the button made.
+/// What a block shows besides its fields: its checkbox's words, the check's errors, a file refused at the last
+/// Open (its field and why), and the certificate the button made.
 pub struct TlsShown<'a> {
+    pub title: &'static str,
+    /// The form field each of this block's fields is (`Field::Tls`, or a relay's `Field::UpstreamTls`).
+    pub field: fn(TlsField) -> Field,
     pub errors: &'a [(Field, Invalid)],
-    pub setup: Option<(TlsField, String)>,
+    pub setup: Option<(Field, String)>,
     pub made: Option<&'a Result<MadeCert, Notice>>,
 }
 
@@ -28,7 +31,7 @@ pub fn tls_block(
     shown: &TlsShown<'_>,
 ) -> Vec<FilePurpose> {
     let t = &cx.t.tls;
-    ui.checkbox(&mut tls.enabled, t.tls).on_hover_text(t.tip_tls);
+    ui.checkbox(&mut tls.enabled, shown.title).on_hover_text(t.tip_tls);
     if !tls.enabled {
         return Vec::new();
     }
@@ -158,11 +161,13 @@ impl Form<'_> {
     /// What is wrong with `field`: the check's words, or the file refused at Open.
     fn error(&self, ui: &mut egui::Ui, field: TlsField) {
         let t = self.t();
-        let checked = self.shown.errors.iter().find_map(|(f, invalid)| match (f, invalid) {
-            (Field::Tls(f), Invalid::HalfPair) if *f == field => Some(t.bad_half_pair),
-            (Field::Tls(f), Invalid::NeedsCa) if *f == field => Some(t.bad_needs_ca),
-            (Field::Tls(f), Invalid::ServerName) if *f == field => Some(t.bad_server_name),
-            (Field::Tls(f), Invalid::Alpn) if *f == field => Some(t.bad_alpn),
+        let field = (self.shown.field)(field);
+        let checked = self.shown.errors.iter().find_map(|(f, invalid)| match invalid {
+            _ if *f != field => None,
+            Invalid::HalfPair => Some(t.bad_half_pair),
+            Invalid::NeedsCa => Some(t.bad_needs_ca),
+            Invalid::ServerName => Some(t.bad_server_name),
+            Invalid::Alpn => Some(t.bad_alpn),
             _ => None,
         });
         let setup = self

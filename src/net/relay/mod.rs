@@ -88,9 +88,9 @@ impl Config {
             max_pairs: parts.max_clients,
             connect_timeout: CONNECT_TIMEOUT,
             udp_idle: None,
-            // A form's one TLS block is the listen leg's (the relay is its clients' server: `Caps::accepts`).
+            // `tls` is the listen leg's (the relay is its clients' server: `Caps::accepts`).
             tls_listen: parts.tls.map(Box::new),
-            tls_upstream: None,
+            tls_upstream: parts.tls_upstream.map(Box::new),
         })
     }
 
@@ -105,6 +105,7 @@ impl Config {
             remote: Some(self.upstream.clone()),
             max_clients: self.max_pairs,
             tls: self.tls_listen.as_deref().cloned(),
+            tls_upstream: self.tls_upstream.as_deref().cloned(),
             ..Parts::default()
         }
     }

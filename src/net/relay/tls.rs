@@ -4,14 +4,10 @@
 use std::sync::Arc;
 
 use super::super::conn::Conn;
-use super::super::tls::{ClientTls, Deadlines, ServerTls, TlsLayer};
+use super::super::tls::{CLIENT_LEG, ClientTls, Deadlines, ServerTls, TlsLayer, UPSTREAM_LEG};
 use super::super::transport::Ctx;
 use super::super::{EventKind, NetError};
 use super::Config;
-
-/// The names the handshake lines give the legs.
-const CLIENT_LEG: &str = "client";
-const UPSTREAM_LEG: &str = "upstream";
 
 pub(super) struct RelayTls {
     listen: Option<ServerTls>,

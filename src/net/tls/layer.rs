@@ -213,7 +213,7 @@ impl TlsLayer {
     }
 
     /// The handshake, once, when it has just finished.
-    pub fn finished(&mut self, peer: SocketAddr) -> Option<Handshake> {
+    pub fn finished(&mut self, local: SocketAddr, peer: SocketAddr) -> Option<Handshake> {
         if self.announced || self.session.is_handshaking() {
             return None;
         }
@@ -233,6 +233,7 @@ impl TlsLayer {
         };
         Some(Handshake {
             peer,
+            local,
             leg: self.leg,
             version,
             suite: self

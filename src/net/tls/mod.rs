@@ -16,7 +16,7 @@ pub use cert::{CertInfo, NewCert, Written, write_new_cert};
 pub(super) use deadline::Deadlines;
 pub use deadline::SERVER_HANDSHAKE_TIMEOUT;
 pub(super) use layer::{ReadError, TlsLayer, Wire};
-pub use report::{CertProblem, Handshake, Heard, TlsFailure, Verdict};
+pub use report::{CLIENT_LEG, CertProblem, Handshake, Heard, TlsFailure, UPSTREAM_LEG, Verdict};
 
 /// How far the peer's certificate is trusted (`--verify`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

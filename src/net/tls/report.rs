@@ -19,11 +19,17 @@ pub enum Verdict {
     NoCertificate,
 }
 
+/// The names of a relay's legs in its handshakes (`Handshake::leg`).
+pub const CLIENT_LEG: &str = "client";
+pub const UPSTREAM_LEG: &str = "upstream";
+
 /// One finished handshake.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Handshake {
     pub peer: SocketAddr,
-    /// A relay's leg the handshake was on (`client`, `upstream`); `None` for the other kinds.
+    /// This end's address: it names a relay's upstream leg (its `via`), whose peer is the same for every pair.
+    pub local: SocketAddr,
+    /// A relay's leg the handshake was on (`CLIENT_LEG`, `UPSTREAM_LEG`); `None` for the other kinds.
     pub leg: Option<&'static str>,
     /// `TLSv1_3`, as rustls names it.
     pub version: String,
@@ -265,6 +271,7 @@ mod tests {
     fn the_line_names_version_suite_alpn_subject_fingerprint_and_verdict() {
         let handshake = Handshake {
             peer: "127.0.0.1:443".parse().expect("addr"),
+            local: "127.0.0.1:5000".parse().expect("addr"),
             leg: None,
             version: "TLSv1_3".into(),
             suite: "TLS13_AES_128_GCM_SHA256".into(),
@@ -285,7 +292,7 @@ mod tests {
              NOT verified: unknown issuer / self-signed"
         );
         let upstream = Handshake {
-            leg: Some("upstream"),
+            leg: Some(UPSTREAM_LEG),
             ..handshake
         };
         assert!(
