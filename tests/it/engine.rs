@@ -68,8 +68,8 @@ fn tcp_server_round_trip(listen: &str) {
     assert_eq!((counters.rx_bytes, counters.tx_bytes), (5, 5));
 }
 
-/// A read shorter than asked ends a socket's turn without the read that would only say "would block"; a FIN that
-/// came with the data is still seen (its readiness said so), by every one of many clients.
+/// Data and a FIN that came together are both seen, by every one of many clients (a read that stopped at the data
+/// would wait for a readiness event the FIN already used).
 #[test]
 fn data_and_a_fin_arriving_together_are_both_seen() {
     const CLIENTS: usize = 100;

@@ -485,8 +485,8 @@ fn connections_open_at_the_connect_rate() {
     assert!(ms(&report, "/connections/all_open_s") >= 0.19, "{report}");
 }
 
-/// A reply and the FIN right behind it: the generator counts the reply and the close (a read shorter than its buffer
-/// ends a turn, but not one whose readiness said the peer closed).
+/// A reply and the FIN right behind it: the generator counts the reply and the close, and sends nothing after (a
+/// read that stopped at the reply would wait for a readiness event the FIN already used).
 #[test]
 fn a_reply_with_the_fin_behind_it_counts_both() {
     const CONNS: usize = 20;
