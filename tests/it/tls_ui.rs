@@ -228,13 +228,7 @@ fn a_missing_certificate_file_is_named_beside_its_field_and_nothing_opens() {
         },
         ..settings()
     });
-    harness.get_by_label("Open").click();
-    let said = format!("cannot read {}", missing.display());
-    step_until(&mut harness, "the refusal", |h| {
-        h.query_by_label_contains(&said).is_some()
-    });
-    // Beside its field only, not again under Open.
-    assert_eq!(harness.query_all_by_label_contains(&said).count(), 1, "{said}");
+    open_and_see_refused_once(&mut harness, &missing);
     assert!(!harness.state().tab().state.is_open(), "nothing opens");
     assert!(!harness.state().tab().state.starting());
     assert!(harness.query_by_label_contains("Listening").is_none());
@@ -326,6 +320,14 @@ fn the_button_makes_a_self_signed_certificate_and_fills_the_fields() {
     let (served, made_at_open) = harness.state().tab().state.tls().serving().cloned().expect("serving");
     assert!(!made_at_open);
     assert_eq!(served.subject, "CN=localhost");
+}
+
+/// Presses Open and waits for "cannot read MISSING", said once: beside its field only, not again under Open.
+fn open_and_see_refused_once(harness: &mut Harness<'static, WirepadApp>, missing: &std::path::Path) {
+    harness.get_by_label("Open").click();
+    let said = format!("cannot read {}", missing.display());
+    step_until(harness, "the refusal", |h| h.query_by_label_contains(&said).is_some());
+    assert_eq!(harness.query_all_by_label_contains(&said).count(), 1, "{said}");
 }
 
 fn path(path: &std::path::Path) -> &str {
@@ -516,12 +518,7 @@ fn a_missing_upstream_ca_is_named_in_the_upstream_block_and_nothing_opens() {
         },
         ..settings()
     });
-    harness.get_by_label("Open").click();
-    let said = format!("cannot read {}", missing.display());
-    step_until(&mut harness, "the refusal", |h| {
-        h.query_by_label_contains(&said).is_some()
-    });
-    assert_eq!(harness.query_all_by_label_contains(&said).count(), 1, "{said}");
+    open_and_see_refused_once(&mut harness, &missing);
     let tab = &harness.state().tab();
     let refused = tab.state.tls_setup_error(&tab.config, Lang::En).map(|(field, _)| field);
     assert_eq!(refused, Some(Field::UpstreamTls(TlsField::Ca)));
