@@ -32,6 +32,10 @@ impl Tab {
         if state.auto.run_at_open() || self.config.script_on_open {
             config.script = state.auto.script();
         }
+        // In the config, not a command once the session is up: the session starts on another thread, and a peer
+        // that speaks at once would be read before the command came.
+        config.capture = state.capture.clone();
+        config.pcap = state.pcap.clone();
         if state.reaper.is_some() {
             state.open_when_reaped = true;
             state.live = Some(SessionState::new(&config.mode));
@@ -83,8 +87,10 @@ impl Tab {
         state.opened_at_seq = state.log.next_seq();
         state.rates = Rates::default();
         state.session = Some(session);
-        self.start_capture();
-        self.start_pcap();
+        // A later session adds to the files this one started.
+        for file in [&mut state.capture, &mut state.pcap].into_iter().flatten() {
+            file.append = true;
+        }
     }
 
     fn start_failed(&mut self, error: Arc<NetError>) {
