@@ -96,6 +96,14 @@ impl Tab {
         hand_over(self.state.session.as_ref(), &mut self.state.pcap, Command::Pcap);
     }
 
+    /// The session just started got `given` in its config (so it captured from its first byte); a file picked or
+    /// stopped while it was starting goes to it now. Whatever opens next appends.
+    pub(super) fn settle_files(&mut self, (capture, pcap): GivenFiles) {
+        let state = &mut self.state;
+        settle(state.session.as_ref(), &mut state.capture, capture, Command::Capture);
+        settle(state.session.as_ref(), &mut state.pcap, pcap, Command::Pcap);
+    }
+
     /// Stop receiving to file: the session lets go of it.
     pub(super) fn stop_capture(&mut self) {
         let_go(self.state.session.as_ref(), &mut self.state.capture, Command::Capture);
@@ -267,6 +275,26 @@ impl Tab {
 fn hand_over(session: Option<&Session>, file: &mut Option<CaptureFile>, command: fn(Option<CaptureFile>) -> Command) {
     if let (Some(session), Some(file)) = (session, file) {
         session.command(command(Some(file.clone())));
+        file.append = true;
+    }
+}
+
+/// The capture and the pcap file a session was started with.
+pub(super) type GivenFiles = (Option<CaptureFile>, Option<CaptureFile>);
+
+/// Tells the session of `file` when it is not the `given` one it started with; marks it for appending.
+fn settle(
+    session: Option<&Session>,
+    file: &mut Option<CaptureFile>,
+    given: Option<CaptureFile>,
+    command: fn(Option<CaptureFile>) -> Command,
+) {
+    if let Some(session) = session
+        && *file != given
+    {
+        session.command(command(file.clone()));
+    }
+    if let Some(file) = file {
         file.append = true;
     }
 }

@@ -6,6 +6,8 @@ use crossbeam_channel::{Receiver, TryRecvError, bounded};
 
 use crate::gui::i18n::Notice;
 use crate::net::{Command, NetError, Nobody, RemoteUse, Session, SessionConfig};
+
+use super::jobs::GivenFiles;
 use crate::session::state::SessionState;
 use crate::settings::Prefs;
 
@@ -45,8 +47,16 @@ impl Tab {
         state.tls.opened();
         state.live = Some(SessionState::new(&config.mode));
         let (rules, script) = (config.rules.is_some(), config.script.is_some());
+        let files = (config.capture.clone(), config.pcap.clone());
         match start_on_a_thread(config, state.repaint.clone()) {
-            Ok(result) => state.starting = Some(Starting { result, rules, script }),
+            Ok(result) => {
+                state.starting = Some(Starting {
+                    result,
+                    rules,
+                    script,
+                    files,
+                })
+            }
             Err(error) => self.start_failed(Arc::new(error)),
         }
     }
@@ -63,16 +73,19 @@ impl Tab {
                 log: None,
             }),
         };
-        let Some(Starting { rules, script, .. }) = self.state.starting.take() else {
+        let Some(Starting {
+            rules, script, files, ..
+        }) = self.state.starting.take()
+        else {
             return;
         };
         match result {
-            Ok(session) => self.started(session, rules, script, prefs),
+            Ok(session) => self.started(session, rules, script, files, prefs),
             Err(error) => self.start_failed(Arc::new(error)),
         }
     }
 
-    fn started(&mut self, session: Session, rules: bool, script: bool, prefs: &mut Prefs) {
+    fn started(&mut self, session: Session, rules: bool, script: bool, files: GivenFiles, prefs: &mut Prefs) {
         let state = &mut self.state;
         state.auto.set_run_at_open(false);
         if rules {
@@ -87,10 +100,7 @@ impl Tab {
         state.opened_at_seq = state.log.next_seq();
         state.rates = Rates::default();
         state.session = Some(session);
-        // A later session adds to the files this one started.
-        for file in [&mut state.capture, &mut state.pcap].into_iter().flatten() {
-            file.append = true;
-        }
+        self.settle_files(files);
     }
 
     fn start_failed(&mut self, error: Arc<NetError>) {
@@ -175,6 +185,8 @@ pub(super) struct Starting {
     /// Whether the session was given rules and a script (the tab notes them once it has started).
     rules: bool,
     script: bool,
+    /// The capture and pcap files its config carried.
+    files: GivenFiles,
 }
 
 /// Starts the session on a short-lived thread. If the tab has stopped waiting (Close, or the tab went away)
