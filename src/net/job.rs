@@ -352,23 +352,18 @@ mod tests {
             "the failed send is not counted"
         );
 
-        let replaced = Box::new(Periodic::new(
-            Target::Default,
-            Bytes::from(&b"x"[..]).into(),
-            MS,
-            None,
-            start,
-        ));
-        replaced.cancel(&mut ctx, Cancel::Replaced);
+        let periodic = || {
+            Box::new(Periodic::new(
+                Target::Default,
+                Bytes::from(&b"x"[..]).into(),
+                MS,
+                None,
+                start,
+            ))
+        };
+        periodic().cancel(&mut ctx, Cancel::Replaced);
         assert!(progress(&events(&mut ctx, &rx)).is_empty());
-        let asked = Box::new(Periodic::new(
-            Target::Default,
-            Bytes::from(&b"x"[..]).into(),
-            MS,
-            None,
-            start,
-        ));
-        asked.cancel(&mut ctx, Cancel::Asked);
+        periodic().cancel(&mut ctx, Cancel::Asked);
         assert_eq!(progress(&events(&mut ctx, &rx)), [(0, true)]);
     }
 
