@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Build Wirepad for Windows (x86_64-pc-windows-gnu) and smoke-test the .exe under Wine, on Linux, over loopback only.
 #   1. ../shared/tools/windows setup        (mingw-w64, wine64, the Rust target; apt-get needs root)
-#   2. ../shared/tools/windows build --release
+#   2. ../shared/tools/windows build --profile $WIREPAD_WINDOWS_PROFILE (default release; CI uses `smoke`, which builds
+#      in a third of the time: what is smoke-tested here is the cross-build and the program, not the optimiser)
 #   3. wirepad.exe tcp-server 127.0.0.1:0 --quit-after-bytes 5   ← a Linux peer sends "hello"
 #      wirepad.exe udp --bind 127.0.0.1:0 --quit-after-bytes 3   ← a Linux peer sends "abc"
 #      each must print its first stderr line (listening on / bound to ADDR), echo the bytes on stdout, and exit 0.
@@ -17,7 +18,9 @@ root=$(git -C "$(dirname "$0")" rev-parse --show-toplevel 2>/dev/null || (cd "$(
 tool=${WIREPAD_WINDOWS_TOOL:-$root/../shared/tools/windows}
 target_dir=${CARGO_TARGET_DIR:-target}
 [[ $target_dir = /* ]] || target_dir=$root/$target_dir
-exe=$target_dir/x86_64-pc-windows-gnu/release/wirepad.exe
+profile=${WIREPAD_WINDOWS_PROFILE:-release}
+profile_dir=$profile; [ "$profile" = dev ] && profile_dir=debug
+exe=$target_dir/x86_64-pc-windows-gnu/$profile_dir/wirepad.exe
 SMOKE_TIMEOUT=${SMOKE_TIMEOUT:-60}   # seconds per smoke test; Wine's first start in a fresh prefix is slow
 
 say() { printf 'windows.sh: %s\n' "$*" >&2; }
@@ -31,10 +34,10 @@ if ! timeout 900 "$tool" setup </dev/null; then
   unavailable "'windows setup' failed (apt-get cannot install mingw-w64/wine64, or rustup cannot add the target)"
 fi
 
-say "step 2/4: $tool build --release"
+say "step 2/4: $tool build --profile $profile"
 cd "$root"
-if ! timeout 1500 "$tool" build --release </dev/null; then
-  say "FAIL: cargo build --target x86_64-pc-windows-gnu --release failed"; exit 1
+if ! timeout 1500 "$tool" build --profile "$profile" </dev/null; then
+  say "FAIL: cargo build --target x86_64-pc-windows-gnu --profile $profile failed"; exit 1
 fi
 [ -f "$exe" ] || { say "FAIL: build succeeded but $exe is missing"; exit 1; }
 
