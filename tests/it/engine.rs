@@ -540,11 +540,21 @@ fn capture_write_error_is_an_event_and_the_session_lives_on() {
     // More than the writer buffers, so the write reaches the device.
     let data = vec![b'x'; 4 << 20];
     stream.write_all(&data).expect("send");
-    let error = first_error(&mut session);
+    // The view may drop some of the burst (this consumer reads late); "after" is written once all of it is
+    // accounted for, so that it comes to a consumer that has caught up and must be shown.
+    let (mut error, mut accounted) = (None, 0);
+    wait_for(&mut session, "the capture error and the whole burst", |_, kind| {
+        match kind {
+            EventKind::Error(e) => error = Some(e.to_string()),
+            EventKind::Received { bytes, .. } => accounted += bytes.len() as u64,
+            EventKind::DroppedFromView { bytes, .. } => accounted += bytes,
+            _ => {}
+        }
+        (error.is_some() && accounted == data.len() as u64).then_some(())
+    });
+    let error = error.expect("the wait ends on the error");
     assert!(
-        error
-            .to_string()
-            .starts_with("cannot write capture file /dev/full: no space left on device"),
+        error.starts_with("cannot write capture file /dev/full: no space left on device"),
         "{error}"
     );
     stream.write_all(b"after").expect("send");
