@@ -230,6 +230,9 @@ impl Conn {
                     if ctx.auto.holds(self.peer) {
                         return self.wait_for_room(ctx);
                     }
+                    if self.drained(ctx, asked, n) {
+                        return self.tls_done(ctx);
+                    }
                 }
                 Err(ReadError::Io(e)) if e.kind() == io::ErrorKind::WouldBlock => return self.tls_done(ctx),
                 Err(ReadError::Io(e)) if e.kind() == io::ErrorKind::Interrupted => {}
@@ -274,6 +277,12 @@ impl Conn {
         }
         self.fin_pending = true;
         self.write(ctx)
+    }
+
+    /// A plain read of `got` bytes where `asked` had room emptied the socket (`Ctx::short_read_drains`). Not
+    /// through TLS: a record may give less plaintext than the socket held.
+    pub fn drained(&self, ctx: &Ctx, asked: usize, got: usize) -> bool {
+        ctx.short_read_drains && self.tls.is_none() && got < asked
     }
 
     /// Plaintext from the socket (through TLS when there is a layer).

@@ -4,6 +4,10 @@ use std::net::SocketAddr;
 
 use socket2::Socket;
 
+/// The poll is edge-triggered (epoll, kqueue): a socket read shorter than asked was emptied, and a new event comes
+/// with more data, so the read that would only learn `WouldBlock` is saved. Windows' poll is not.
+pub const SHORT_READ_DRAINS: bool = cfg!(not(windows));
+
 /// Lets a server rebind its port while old connections linger in TIME_WAIT. Unix only: on Windows
 /// SO_REUSEADDR would let another program take the port, and the rebind works without it.
 pub fn reuse_listen_port(socket: &Socket) -> io::Result<()> {

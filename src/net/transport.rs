@@ -48,6 +48,9 @@ pub(super) struct Ctx {
     pub parked: Vec<Token>,
     /// Set once the session is stopping: nothing more is read, what is queued is written out.
     pub stopping: bool,
+    /// The readiness being handled says nothing of a close: a read shorter than asked leaves the socket empty, and
+    /// the poll says so again when more (or the FIN) comes. Off for sockets looked at again without a new event.
+    pub short_read_drains: bool,
     /// The `{seq}` of the session's next send with variables.
     sends: u64,
     /// Tests only (`crate::crash::arm_test_panic`): receiving these bytes panics the worker.
@@ -76,6 +79,7 @@ impl Ctx {
             unread: Vec::new(),
             parked: Vec::new(),
             stopping: false,
+            short_read_drains: false,
             sends: 0,
             panic_on: crate::crash::test_panic_marker(),
             next_token: 0,

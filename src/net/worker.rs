@@ -271,6 +271,7 @@ impl<T: Transport> Worker<T> {
         for event in events {
             if event.token() != WAKER && event.token() != self.timer_token {
                 let closed = event.is_read_closed() || event.is_error();
+                self.ctx.short_read_drains = platform::SHORT_READ_DRAINS && !closed;
                 self.transport.ready(
                     &mut self.ctx,
                     event.token(),
@@ -288,6 +289,7 @@ impl<T: Transport> Worker<T> {
         again.append(&mut self.ctx.parked);
         again.sort_unstable();
         again.dedup();
+        self.ctx.short_read_drains = false;
         for token in again {
             self.transport.ready(&mut self.ctx, token, true, true);
         }

@@ -144,7 +144,9 @@ impl Tcp {
         }
     }
 
-    fn read(&mut self, run: &mut Run, index: usize, now: Instant) {
+    /// Reads what the connection has. `drains`: a read shorter than the buffer emptied it (see
+    /// `platform::SHORT_READ_DRAINS`), so the read that would only say "would block" is saved.
+    fn read(&mut self, run: &mut Run, index: usize, now: Instant, drains: bool) {
         loop {
             let Some(conn) = self.conns[index].as_mut() else { return };
             let n = match conn.stream.read(&mut self.buf) {
@@ -163,6 +165,9 @@ impl Tcp {
             });
             for _ in 0..messages {
                 complete(conn, run, now);
+            }
+            if drains && n < self.buf.len() {
+                break;
             }
         }
         self.refill(run, index, now);
@@ -319,8 +324,9 @@ impl Driver for Tcp {
         {
             return self.drop_conn(run, index, Reason::of(&error));
         }
-        if event.is_readable() || event.is_read_closed() || event.is_error() {
-            self.read(run, index, now);
+        let closed = event.is_read_closed() || event.is_error();
+        if event.is_readable() || closed {
+            self.read(run, index, now, platform::SHORT_READ_DRAINS && !closed);
         } else {
             self.refill(run, index, now);
         }

@@ -366,6 +366,9 @@ fn pump(ctx: &mut Ctx, from: &mut Leg, to: &mut Leg, mut flow: Flow, buf: &mut [
                         },
                     ))?,
                 }
+                if from.conn.drained(ctx, asked, n) {
+                    return End::of(from.conn.tls_done(ctx));
+                }
             }
             // What a TLS handshake has to say goes out now.
             Err(ReadError::Io(e)) if e.kind() == io::ErrorKind::WouldBlock => return End::of(from.conn.tls_done(ctx)),
