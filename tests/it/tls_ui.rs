@@ -524,3 +524,71 @@ fn a_missing_upstream_ca_is_named_in_the_upstream_block_and_nothing_opens() {
     assert_eq!(refused, Some(Field::UpstreamTls(TlsField::Ca)));
     assert!(!tab.state.is_open() && !tab.state.starting(), "nothing opens");
 }
+
+/// A file refused at Open whose field is under a collapsed Advanced section: the section opens by itself, so the
+/// file is named beside its field (once) on every kind with TLS, and nothing opens. In a relay only the block
+/// whose leg it is opens.
+#[test]
+fn a_refused_file_under_a_collapsed_advanced_opens_it_and_is_named_there() {
+    let dir = tempfile::tempdir().expect("dir");
+    let (cert, _) = write_new_cert("localhost", &[], 2, &dir.path().join("me"), None)
+        .expect("a certificate")
+        .cert;
+    let missing = dir.path().join("missing.pem");
+    let on = TlsSettings {
+        enabled: true,
+        ..TlsSettings::default()
+    };
+    // Mutual TLS with a certificate but no key; a server requiring client certificates against a CA it lacks.
+    let client = TlsSettings {
+        client_cert: path(&cert).into(),
+        client_key: path(&missing).into(),
+        ..on.clone()
+    };
+    let server = TlsSettings {
+        require_client_cert: true,
+        client_ca: path(&missing).into(),
+        ..on.clone()
+    };
+    let remote = |mode, tls, tls_upstream| TabConfig {
+        mode,
+        remote_host: "127.0.0.1".into(),
+        remote_port: "9".into(),
+        tls,
+        tls_upstream,
+        ..settings()
+    };
+    let none = TlsSettings::default();
+    let (key, client_ca) = ("Client key", "Client CA");
+    let cases = [
+        ("tcp-client", remote(Kind::TcpClient, client.clone(), none.clone()), key),
+        (
+            "tcp-server",
+            TabConfig {
+                tls: server.clone(),
+                ..settings()
+            },
+            client_ca,
+        ),
+        ("relay, listen leg", remote(Kind::Relay, server, none), client_ca),
+        ("relay, upstream leg", remote(Kind::Relay, on, client), key),
+    ];
+    for (kind, config, field) in cases {
+        let mut harness = window(config);
+        harness.run_steps(2);
+        assert!(
+            harness.query_by_label(field).is_none(),
+            "{kind}: Advanced starts closed"
+        );
+        open_and_see_refused_once(&mut harness, &missing);
+        assert!(harness.query_by_label(field).is_some(), "{kind}: its field is shown");
+        let tab = &harness.state().tab();
+        assert!(!tab.state.is_open() && !tab.state.starting(), "{kind}: nothing opens");
+        if kind == "relay, upstream leg" {
+            assert!(
+                harness.query_by_label(client_ca).is_none(),
+                "the listen block's Advanced stays closed"
+            );
+        }
+    }
+}
