@@ -592,3 +592,43 @@ fn a_refused_file_under_a_collapsed_advanced_opens_it_and_is_named_there() {
         }
     }
 }
+
+/// A relay with TLS on both legs, each with a CA file: the one refused at Open is named in the block of its own
+/// leg (the engine says which), also when both name the same file.
+#[test]
+fn a_relays_refused_ca_is_named_in_the_block_of_its_leg() {
+    let dir = tempfile::tempdir().expect("dir");
+    let (good, _) = write_new_cert("ca.example", &[], 2, &dir.path().join("ca"), None)
+        .expect("a CA")
+        .cert;
+    let missing = dir.path().join("missing-ca.pem");
+    let cases = [
+        // The listen leg is read first: its error, though the upstream block names the same file.
+        (&missing, &missing, Field::Tls(TlsField::ClientCa)),
+        (&good, &missing, Field::UpstreamTls(TlsField::Ca)),
+    ];
+    for (listen_ca, upstream_ca, owner) in cases {
+        let mut harness = window(TabConfig {
+            mode: Kind::Relay,
+            remote_host: "127.0.0.1".into(),
+            remote_port: "9".into(),
+            tls: TlsSettings {
+                enabled: true,
+                require_client_cert: true,
+                client_ca: path(listen_ca).into(),
+                ..TlsSettings::default()
+            },
+            tls_upstream: TlsSettings {
+                enabled: true,
+                ca: path(upstream_ca).into(),
+                ..TlsSettings::default()
+            },
+            ..settings()
+        });
+        open_and_see_refused_once(&mut harness, &missing);
+        let tab = &harness.state().tab();
+        let refused = tab.state.tls_setup_error(&tab.config, Lang::En).map(|(field, _)| field);
+        assert_eq!(refused, Some(owner));
+        assert!(!tab.state.is_open() && !tab.state.starting(), "nothing opens");
+    }
+}
