@@ -632,3 +632,164 @@ fn a_relays_refused_ca_is_named_in_the_block_of_its_leg() {
         assert!(!tab.state.is_open() && !tab.state.starting(), "nothing opens");
     }
 }
+
+/// A relay's upstream block has a "make a self-signed certificate" button of its own (under Advanced): what it
+/// makes is that block's client certificate and key, not the listen block's certificate.
+#[test]
+fn the_upstream_blocks_button_makes_that_blocks_client_certificate() {
+    let dir = tempfile::tempdir().expect("dir");
+    let on = TlsSettings {
+        enabled: true,
+        ..TlsSettings::default()
+    };
+    let mut harness = window(TabConfig {
+        mode: Kind::Relay,
+        remote_host: "127.0.0.1".into(),
+        remote_port: "9".into(),
+        tls: on.clone(),
+        tls_upstream: on,
+        ..settings()
+    });
+    harness
+        .state_mut()
+        .set_file_dialogs(Arc::new(Answer(dir.path().join("to-upstream.crt"))));
+    // The listen block's Advanced comes first; the upstream block's is the second.
+    harness
+        .get_all_by_label("Advanced")
+        .nth(1)
+        .expect("the upstream block's")
+        .click();
+    step_until(&mut harness, "the upstream block's Advanced", |h| {
+        h.query_by_label("Client key").is_some()
+    });
+    let buttons = harness.get_all_by_label("Make a self-signed certificate…").count();
+    assert_eq!(buttons, 2, "one in each block");
+    harness
+        .get_all_by_label("Make a self-signed certificate…")
+        .last()
+        .expect("the upstream block's")
+        .click();
+    step_until(&mut harness, "the certificate", |h| {
+        !h.state().tab().config.tls_upstream.client_cert.is_empty()
+    });
+    let (crt, key) = (dir.path().join("to-upstream.crt"), dir.path().join("to-upstream.key"));
+    let config = &harness.state().tab().config;
+    let upstream = &config.tls_upstream;
+    assert_eq!(
+        (upstream.client_cert.as_str(), upstream.client_key.as_str()),
+        (path(&crt), path(&key))
+    );
+    assert!(upstream.cert.is_empty() && upstream.key.is_empty());
+    assert_eq!(
+        config.tls,
+        TlsSettings {
+            enabled: true,
+            ..TlsSettings::default()
+        },
+        "the listen block is untouched"
+    );
+    assert!(
+        std::fs::read_to_string(&crt)
+            .expect("written")
+            .starts_with("-----BEGIN CERTIFICATE-----")
+    );
+    assert!(
+        std::fs::read_to_string(&key)
+            .expect("written")
+            .contains("PRIVATE KEY-----")
+    );
+    harness.run_steps(2);
+    let made = format!("Made {}", crt.display());
+    assert_eq!(
+        harness.query_all_by_label(&made).count(),
+        1,
+        "said once, in the upstream block"
+    );
+}
+
+/// Close pressed while a TLS client is still opening (its CA file is a FIFO not written yet, so the "wirepad-open"
+/// thread waits on it): the tab is closed at once. Once the file comes, the session that thread starts finds
+/// nobody waiting and stops: the server sees no connection, or one that ends at once; the tab stays closed and
+/// says nothing.
+#[cfg(unix)]
+#[test]
+fn close_while_a_tls_client_is_opening_leaves_nothing_running() {
+    use std::os::unix::fs::OpenOptionsExt;
+    let dir = tempfile::tempdir().expect("dir");
+    let (ca, _) = write_new_cert("ca.example", &[], 2, &dir.path().join("ca"), None)
+        .expect("a CA")
+        .cert;
+    let pem = std::fs::read(&ca).expect("the CA");
+    let fifo = dir.path().join("slow-ca.pem");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .expect("mkfifo");
+    assert!(made.success());
+    let server = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = server.local_addr().expect("addr");
+    let mut harness = client_window(
+        addr,
+        TlsSettings {
+            ca: path(&fifo).into(),
+            ..TlsSettings::default()
+        },
+    );
+    // The writer waits for the opener to be reading, then writes the CA once Close was pressed. Its end of the
+    // FIFO closes either way, so the opener never waits for ever.
+    let (go_tx, go) = crossbeam_channel::bounded::<()>(1);
+    let writer = std::thread::spawn(move || {
+        let mut end = eventually("the opener reading the CA", TIMEOUT, || {
+            let open = std::fs::OpenOptions::new()
+                .write(true)
+                .custom_flags(libc::O_NONBLOCK)
+                .open(&fifo);
+            open.ok()
+        });
+        if go.recv_timeout(TIMEOUT).is_ok() {
+            end.write_all(&pem).expect("write the CA");
+        }
+    });
+    harness.get_by_label("Open").click();
+    step_until(&mut harness, "the tab opening", |h| {
+        h.query_by_label("Opening…").is_some()
+    });
+    harness.get_by_label("Close").click();
+    harness.run_steps(2);
+    let state = &harness.state().tab().state;
+    assert!(!state.starting() && !state.is_open(), "closed at once");
+    go_tx.send(()).expect("the writer waits");
+    writer.join().expect("the writer");
+    // No frame opens it meanwhile, and no error comes later.
+    server.set_nonblocking(true).expect("nonblocking");
+    let deadline = std::time::Instant::now() + QUIET;
+    let mut connection = None;
+    while connection.is_none() && std::time::Instant::now() < deadline {
+        harness.step();
+        let state = &harness.state().tab().state;
+        assert!(!state.starting() && !state.is_open(), "the session stays closed");
+        assert!(harness.state().error().is_none(), "{:?}", harness.state().error());
+        connection = server.accept().ok().map(|(stream, _)| stream);
+    }
+    harness.run_steps(2);
+    assert!(harness.query_by_label("Open").is_some() && harness.state().error().is_none());
+    // A session left running would wait for the server's hello until its connect timeout (10 s).
+    if let Some(mut stream) = connection {
+        stream.set_nonblocking(false).expect("blocking");
+        stream.set_read_timeout(Some(QUIET)).expect("timeout");
+        let mut hello = Vec::new();
+        match stream.read_to_end(&mut hello) {
+            Ok(_) => {}
+            Err(e) => assert!(
+                matches!(
+                    e.kind(),
+                    std::io::ErrorKind::ConnectionReset | std::io::ErrorKind::ConnectionAborted
+                ),
+                "the connection stays open: a session runs behind the closed tab ({e})"
+            ),
+        }
+    }
+}
+
+/// How long a test watches for something that must not happen (well under the engine's 10 s timeouts).
+const QUIET: std::time::Duration = std::time::Duration::from_secs(3);
