@@ -6,7 +6,7 @@ use std::net::{SocketAddr, TcpStream};
 use std::sync::Arc;
 
 use egui_kittest::Harness;
-use egui_kittest::kittest::Queryable;
+use egui_kittest::kittest::{NodeT, Queryable};
 use wirepad::gui::WirepadApp;
 use wirepad::gui::i18n::Lang;
 use wirepad::net::tls::{CLIENT_LEG, Handshake, TlsSpec, UPSTREAM_LEG, Verify, write_new_cert};
@@ -793,3 +793,49 @@ fn close_while_a_tls_client_is_opening_leaves_nothing_running() {
 
 /// How long a test watches for something that must not happen (well under the engine's 10 s timeouts).
 const QUIET: std::time::Duration = std::time::Duration::from_secs(3);
+
+/// A relay whose upstream refuses to verify (strict, against a CA that is not the upstream's): the pair ends, and
+/// the panel says why under "TLS with the upstream", not only in the list of failed handshakes.
+#[test]
+fn a_failed_upstream_handshake_is_said_under_the_upstream_legs_heading() {
+    let echo = Wirepad::start(&["tcp-server", "127.0.0.1:0", "--tls", "--echo", "-q"]);
+    let upstream = echo.ready("listening on ");
+    let dir = tempfile::tempdir().expect("dir");
+    let (ca, _) = write_new_cert("other.example", &[], 2, &dir.path().join("other"), None)
+        .expect("a CA")
+        .cert;
+    let mut harness = window(TabConfig {
+        mode: Kind::Relay,
+        remote_host: upstream.ip().to_string(),
+        remote_port: upstream.port().to_string(),
+        tls_upstream: TlsSettings {
+            enabled: true,
+            verify: VerifyMode::Strict,
+            ca: path(&ca).into(),
+            ..TlsSettings::default()
+        },
+        show_tls: true,
+        ..settings()
+    });
+    let relay = open_server(&mut harness);
+    let mut client = TcpStream::connect(relay).expect("connect");
+    let client_addr = client.local_addr().expect("local");
+    crate::support::read_to_end_or_reset(&mut client);
+    let said = format!("Last failure: client {client_addr}: TLS with {upstream}: ");
+    step_until(&mut harness, "the failure under the upstream leg", |h| {
+        h.query_by_label_contains(&said).is_some()
+    });
+    let node = harness.get_by_label_contains(&said);
+    let line = node
+        .accesskit_node()
+        .label()
+        .or(node.accesskit_node().value())
+        .unwrap_or_default();
+    assert!(line.contains("unknown issuer"), "{line}");
+    assert!(harness.query_by_label("TLS with the upstream").is_some());
+    assert!(
+        harness.query_by_label("TLS with the client").is_none(),
+        "the client leg is plain"
+    );
+    assert!(harness.query_by_label_contains("Failed handshakes (1)").is_some());
+}
