@@ -119,7 +119,7 @@ impl CliError {
             // A relay told to relay to itself: a bad argument, found once its listen address is real.
             CliError::Net(error) if matches!(**error, NetError::RelayLoop { .. }) => ExitCode::from(2),
             // A TLS file or option that cannot be used: bad input, found as the session starts.
-            CliError::Net(error) if matches!(**error, NetError::TlsSetup(_)) => ExitCode::from(2),
+            CliError::Net(error) if matches!(**error, NetError::TlsSetup { .. }) => ExitCode::from(2),
             CliError::Net(_)
             | CliError::Reset
             | CliError::Failed

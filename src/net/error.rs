@@ -68,9 +68,13 @@ pub enum NetError {
         addr: SocketAddr,
         reason: super::tls::TlsFailure,
     },
-    /// Bad TLS options or files, found at start.
-    #[error(transparent)]
-    TlsSetup(#[from] super::tls::TlsError),
+    /// Bad TLS options or files, found at start. `leg`: a relay's leg they are for (`CLIENT_LEG`, `UPSTREAM_LEG`),
+    /// since its legs have options of the same name; `None` on the other kinds.
+    #[error("{error}")]
+    TlsSetup {
+        leg: Option<&'static str>,
+        error: super::tls::TlsError,
+    },
     #[error("cannot start the session: {0}")]
     Internal(#[source] io::Error),
     /// The worker panicked: this session ended, the others go on.
@@ -123,6 +127,12 @@ pub enum Nobody {
     StillResolving,
     #[error("no remote address: set one, or wait for a peer to send first")]
     NoRemote,
+}
+
+impl From<super::tls::TlsError> for NetError {
+    fn from(error: super::tls::TlsError) -> NetError {
+        NetError::TlsSetup { leg: None, error }
+    }
 }
 
 impl NetError {

@@ -6,7 +6,7 @@ use rustls::pki_types::ServerName;
 use serde::{Deserialize, Serialize};
 
 use crate::net::Caps;
-use crate::net::tls::{TlsError, TlsSpec, TlsVersion, Verify};
+use crate::net::tls::{TlsError, TlsSpec, TlsVersion, UPSTREAM_LEG, Verify};
 pub use crate::session::spec::TlsField;
 use crate::session::spec::{Field, FieldErrors, Invalid};
 
@@ -206,27 +206,14 @@ pub fn field_of(error: &TlsError, side: TlsSide) -> TlsField {
     }
 }
 
-/// The block and field a setup error at Open belongs to: `own` is the side of the tab's block when on, `upstream`
-/// a relay's upstream block when on. The engine names the command line's option, and a relay's legs share
-/// some (`--ca`, `--tls-versions`): a shared one is the upstream's when its path is that block's, or when it is
-/// the only block on.
-pub fn setup_field(error: &TlsError, own: Option<TlsSide>, upstream: Option<&TlsSettings>) -> Option<Field> {
-    let (option, path) = match error {
-        TlsError::Read { option, path, .. } | TlsError::File { option, path, .. } => (*option, Some(path)),
-        TlsError::Option { option, .. } => (*option, None),
-    };
-    let upstream_only = matches!(option, "--client-cert" | "--client-key" | "--verify strict");
-    let own_only = matches!(option, "--cert" | "--key" | "--require-client-cert");
-    let upstream_path = upstream.and_then(|tls| self::path(&tls.ca));
-    let on_upstream = match (own, upstream) {
-        (_, None) => false,
-        (None, Some(_)) => true,
-        (Some(_), Some(_)) => upstream_only || (!own_only && path.is_some() && path == upstream_path.as_ref()),
-    };
-    match (on_upstream, own) {
-        (true, _) => Some(Field::UpstreamTls(field_of(error, TlsSide::Client))),
-        (false, Some(side)) => Some(Field::Tls(field_of(error, side))),
-        (false, None) => None,
+/// The block and field a setup error at Open belongs to. `leg` is the relay's leg the engine says it is for:
+/// the upstream leg is the upstream block, the client leg the tab's own (a relay's legs have options of the
+/// same name, so the option alone cannot tell). `own` is the side of the tab's block when on.
+pub fn setup_field(error: &TlsError, leg: Option<&str>, own: Option<TlsSide>) -> Option<Field> {
+    match (leg, own) {
+        (Some(UPSTREAM_LEG), _) => Some(Field::UpstreamTls(field_of(error, TlsSide::Client))),
+        (_, Some(side)) => Some(Field::Tls(field_of(error, side))),
+        (_, None) => None,
     }
 }
 
@@ -286,6 +273,7 @@ fn alpn(text: &str, errors: &mut FieldErrors) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::net::tls::CLIENT_LEG;
 
     fn errors(settings: &TlsSettings, side: TlsSide) -> FieldErrors {
         settings.spec(side).expect_err("refused")
@@ -420,31 +408,31 @@ mod tests {
 
     #[test]
     fn a_relays_setup_errors_go_to_the_block_of_their_leg() {
-        let read = |option, path: &str| TlsError::Read {
+        let read = |option| TlsError::Read {
             option,
-            path: path.into(),
+            path: "ca.pem".into(),
             source: std::io::ErrorKind::NotFound.into(),
         };
-        let upstream = TlsSettings {
-            enabled: true,
-            ca: " up-ca.pem ".into(),
-            ..TlsSettings::default()
-        };
-        let both = |error| setup_field(&error, Some(TlsSide::Server), Some(&upstream));
-        assert_eq!(both(read("--ca", "up-ca.pem")), Some(Field::UpstreamTls(TlsField::Ca)));
-        assert_eq!(both(read("--ca", "clients.pem")), Some(Field::Tls(TlsField::ClientCa)));
+        let relay = |option, leg| setup_field(&read(option), Some(leg), Some(TlsSide::Server));
+        // The same option on either leg: the leg decides, not the option or its path.
+        assert_eq!(relay("--ca", UPSTREAM_LEG), Some(Field::UpstreamTls(TlsField::Ca)));
+        assert_eq!(relay("--ca", CLIENT_LEG), Some(Field::Tls(TlsField::ClientCa)));
         assert_eq!(
-            both(read("--client-key", "k")),
-            Some(Field::UpstreamTls(TlsField::ClientKey))
+            relay("--tls-versions", UPSTREAM_LEG),
+            Some(Field::UpstreamTls(TlsField::Versions))
         );
-        assert_eq!(both(read("--cert", "up-ca.pem")), Some(Field::Tls(TlsField::Cert)));
-        let only_upstream = setup_field(&read("--tls-versions", "x"), None, Some(&upstream));
-        assert_eq!(only_upstream, Some(Field::UpstreamTls(TlsField::Versions)));
         assert_eq!(
-            setup_field(&read("--ca", "up-ca.pem"), Some(TlsSide::Client), None),
+            relay("--tls-versions", CLIENT_LEG),
+            Some(Field::Tls(TlsField::Versions))
+        );
+        let only_upstream = setup_field(&read("--client-key"), Some(UPSTREAM_LEG), None);
+        assert_eq!(only_upstream, Some(Field::UpstreamTls(TlsField::ClientKey)));
+        // The other kinds name no leg: the tab's own block, when on.
+        assert_eq!(
+            setup_field(&read("--ca"), None, Some(TlsSide::Client)),
             Some(Field::Tls(TlsField::Ca))
         );
-        assert_eq!(setup_field(&read("--ca", "x"), None, None), None);
+        assert_eq!(setup_field(&read("--ca"), None, None), None);
     }
 
     #[test]

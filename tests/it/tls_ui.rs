@@ -6,7 +6,7 @@ use std::net::{SocketAddr, TcpStream};
 use std::sync::Arc;
 
 use egui_kittest::Harness;
-use egui_kittest::kittest::Queryable;
+use egui_kittest::kittest::{NodeT, Queryable};
 use wirepad::gui::WirepadApp;
 use wirepad::gui::i18n::Lang;
 use wirepad::net::tls::{CLIENT_LEG, Handshake, TlsSpec, UPSTREAM_LEG, Verify, write_new_cert};
@@ -523,4 +523,319 @@ fn a_missing_upstream_ca_is_named_in_the_upstream_block_and_nothing_opens() {
     let refused = tab.state.tls_setup_error(&tab.config, Lang::En).map(|(field, _)| field);
     assert_eq!(refused, Some(Field::UpstreamTls(TlsField::Ca)));
     assert!(!tab.state.is_open() && !tab.state.starting(), "nothing opens");
+}
+
+/// A file refused at Open whose field is under a collapsed Advanced section: the section opens by itself, so the
+/// file is named beside its field (once) on every kind with TLS, and nothing opens. In a relay only the block
+/// whose leg it is opens.
+#[test]
+fn a_refused_file_under_a_collapsed_advanced_opens_it_and_is_named_there() {
+    let dir = tempfile::tempdir().expect("dir");
+    let (cert, _) = write_new_cert("localhost", &[], 2, &dir.path().join("me"), None)
+        .expect("a certificate")
+        .cert;
+    let missing = dir.path().join("missing.pem");
+    let on = TlsSettings {
+        enabled: true,
+        ..TlsSettings::default()
+    };
+    // Mutual TLS with a certificate but no key; a server requiring client certificates against a CA it lacks.
+    let client = TlsSettings {
+        client_cert: path(&cert).into(),
+        client_key: path(&missing).into(),
+        ..on.clone()
+    };
+    let server = TlsSettings {
+        require_client_cert: true,
+        client_ca: path(&missing).into(),
+        ..on.clone()
+    };
+    let remote = |mode, tls, tls_upstream| TabConfig {
+        mode,
+        remote_host: "127.0.0.1".into(),
+        remote_port: "9".into(),
+        tls,
+        tls_upstream,
+        ..settings()
+    };
+    let none = TlsSettings::default();
+    let (key, client_ca) = ("Client key", "Client CA");
+    let cases = [
+        ("tcp-client", remote(Kind::TcpClient, client.clone(), none.clone()), key),
+        (
+            "tcp-server",
+            TabConfig {
+                tls: server.clone(),
+                ..settings()
+            },
+            client_ca,
+        ),
+        ("relay, listen leg", remote(Kind::Relay, server, none), client_ca),
+        ("relay, upstream leg", remote(Kind::Relay, on, client), key),
+    ];
+    for (kind, config, field) in cases {
+        let mut harness = window(config);
+        harness.run_steps(2);
+        assert!(
+            harness.query_by_label(field).is_none(),
+            "{kind}: Advanced starts closed"
+        );
+        open_and_see_refused_once(&mut harness, &missing);
+        assert!(harness.query_by_label(field).is_some(), "{kind}: its field is shown");
+        let tab = &harness.state().tab();
+        assert!(!tab.state.is_open() && !tab.state.starting(), "{kind}: nothing opens");
+        if kind == "relay, upstream leg" {
+            assert!(
+                harness.query_by_label(client_ca).is_none(),
+                "the listen block's Advanced stays closed"
+            );
+        }
+    }
+}
+
+/// A relay with TLS on both legs, each with a CA file: the one refused at Open is named in the block of its own
+/// leg (the engine says which), also when both name the same file.
+#[test]
+fn a_relays_refused_ca_is_named_in_the_block_of_its_leg() {
+    let dir = tempfile::tempdir().expect("dir");
+    let (good, _) = write_new_cert("ca.example", &[], 2, &dir.path().join("ca"), None)
+        .expect("a CA")
+        .cert;
+    let missing = dir.path().join("missing-ca.pem");
+    let cases = [
+        // The listen leg is read first: its error, though the upstream block names the same file.
+        (&missing, &missing, Field::Tls(TlsField::ClientCa)),
+        (&good, &missing, Field::UpstreamTls(TlsField::Ca)),
+    ];
+    for (listen_ca, upstream_ca, owner) in cases {
+        let mut harness = window(TabConfig {
+            mode: Kind::Relay,
+            remote_host: "127.0.0.1".into(),
+            remote_port: "9".into(),
+            tls: TlsSettings {
+                enabled: true,
+                require_client_cert: true,
+                client_ca: path(listen_ca).into(),
+                ..TlsSettings::default()
+            },
+            tls_upstream: TlsSettings {
+                enabled: true,
+                ca: path(upstream_ca).into(),
+                ..TlsSettings::default()
+            },
+            ..settings()
+        });
+        open_and_see_refused_once(&mut harness, &missing);
+        let tab = &harness.state().tab();
+        let refused = tab.state.tls_setup_error(&tab.config, Lang::En).map(|(field, _)| field);
+        assert_eq!(refused, Some(owner));
+        assert!(!tab.state.is_open() && !tab.state.starting(), "nothing opens");
+    }
+}
+
+/// A relay's upstream block has a "make a self-signed certificate" button of its own (under Advanced): what it
+/// makes is that block's client certificate and key, not the listen block's certificate.
+#[test]
+fn the_upstream_blocks_button_makes_that_blocks_client_certificate() {
+    let dir = tempfile::tempdir().expect("dir");
+    let on = TlsSettings {
+        enabled: true,
+        ..TlsSettings::default()
+    };
+    let mut harness = window(TabConfig {
+        mode: Kind::Relay,
+        remote_host: "127.0.0.1".into(),
+        remote_port: "9".into(),
+        tls: on.clone(),
+        tls_upstream: on,
+        ..settings()
+    });
+    harness
+        .state_mut()
+        .set_file_dialogs(Arc::new(Answer(dir.path().join("to-upstream.crt"))));
+    // The listen block's Advanced comes first; the upstream block's is the second.
+    harness
+        .get_all_by_label("Advanced")
+        .nth(1)
+        .expect("the upstream block's")
+        .click();
+    step_until(&mut harness, "the upstream block's Advanced", |h| {
+        h.query_by_label("Client key").is_some()
+    });
+    let buttons = harness.get_all_by_label("Make a self-signed certificate…").count();
+    assert_eq!(buttons, 2, "one in each block");
+    harness
+        .get_all_by_label("Make a self-signed certificate…")
+        .last()
+        .expect("the upstream block's")
+        .click();
+    step_until(&mut harness, "the certificate", |h| {
+        !h.state().tab().config.tls_upstream.client_cert.is_empty()
+    });
+    let (crt, key) = (dir.path().join("to-upstream.crt"), dir.path().join("to-upstream.key"));
+    let config = &harness.state().tab().config;
+    let upstream = &config.tls_upstream;
+    assert_eq!(
+        (upstream.client_cert.as_str(), upstream.client_key.as_str()),
+        (path(&crt), path(&key))
+    );
+    assert!(upstream.cert.is_empty() && upstream.key.is_empty());
+    assert_eq!(
+        config.tls,
+        TlsSettings {
+            enabled: true,
+            ..TlsSettings::default()
+        },
+        "the listen block is untouched"
+    );
+    assert!(
+        std::fs::read_to_string(&crt)
+            .expect("written")
+            .starts_with("-----BEGIN CERTIFICATE-----")
+    );
+    assert!(
+        std::fs::read_to_string(&key)
+            .expect("written")
+            .contains("PRIVATE KEY-----")
+    );
+    harness.run_steps(2);
+    let made = format!("Made {}", crt.display());
+    assert_eq!(
+        harness.query_all_by_label(&made).count(),
+        1,
+        "said once, in the upstream block"
+    );
+}
+
+/// Close pressed while a TLS client is still opening (its CA file is a FIFO not written yet, so the "wirepad-open"
+/// thread waits on it): the tab is closed at once. Once the file comes, the session that thread starts finds
+/// nobody waiting and stops: the server sees no connection, or one that ends at once; the tab stays closed and
+/// says nothing.
+#[cfg(unix)]
+#[test]
+fn close_while_a_tls_client_is_opening_leaves_nothing_running() {
+    use std::os::unix::fs::OpenOptionsExt;
+    let dir = tempfile::tempdir().expect("dir");
+    let (ca, _) = write_new_cert("ca.example", &[], 2, &dir.path().join("ca"), None)
+        .expect("a CA")
+        .cert;
+    let pem = std::fs::read(&ca).expect("the CA");
+    let fifo = dir.path().join("slow-ca.pem");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .expect("mkfifo");
+    assert!(made.success());
+    let server = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = server.local_addr().expect("addr");
+    let mut harness = client_window(
+        addr,
+        TlsSettings {
+            ca: path(&fifo).into(),
+            ..TlsSettings::default()
+        },
+    );
+    // The writer waits for the opener to be reading, then writes the CA once Close was pressed. Its end of the
+    // FIFO closes either way, so the opener never waits for ever.
+    let (go_tx, go) = crossbeam_channel::bounded::<()>(1);
+    let writer = std::thread::spawn(move || {
+        let mut end = eventually("the opener reading the CA", TIMEOUT, || {
+            let open = std::fs::OpenOptions::new()
+                .write(true)
+                .custom_flags(libc::O_NONBLOCK)
+                .open(&fifo);
+            open.ok()
+        });
+        if go.recv_timeout(TIMEOUT).is_ok() {
+            end.write_all(&pem).expect("write the CA");
+        }
+    });
+    harness.get_by_label("Open").click();
+    step_until(&mut harness, "the tab opening", |h| {
+        h.query_by_label("Opening…").is_some()
+    });
+    harness.get_by_label("Close").click();
+    harness.run_steps(2);
+    let state = &harness.state().tab().state;
+    assert!(!state.starting() && !state.is_open(), "closed at once");
+    go_tx.send(()).expect("the writer waits");
+    writer.join().expect("the writer");
+    // No frame opens it meanwhile, and no error comes later.
+    server.set_nonblocking(true).expect("nonblocking");
+    let deadline = std::time::Instant::now() + QUIET;
+    let mut connection = None;
+    while connection.is_none() && std::time::Instant::now() < deadline {
+        harness.step();
+        let state = &harness.state().tab().state;
+        assert!(!state.starting() && !state.is_open(), "the session stays closed");
+        assert!(harness.state().error().is_none(), "{:?}", harness.state().error());
+        connection = server.accept().ok().map(|(stream, _)| stream);
+    }
+    harness.run_steps(2);
+    assert!(harness.query_by_label("Open").is_some() && harness.state().error().is_none());
+    // A session left running would wait for the server's hello until its connect timeout (10 s).
+    if let Some(mut stream) = connection {
+        stream.set_nonblocking(false).expect("blocking");
+        stream.set_read_timeout(Some(QUIET)).expect("timeout");
+        let mut hello = Vec::new();
+        match stream.read_to_end(&mut hello) {
+            Ok(_) => {}
+            Err(e) => assert!(
+                matches!(
+                    e.kind(),
+                    std::io::ErrorKind::ConnectionReset | std::io::ErrorKind::ConnectionAborted
+                ),
+                "the connection stays open: a session runs behind the closed tab ({e})"
+            ),
+        }
+    }
+}
+
+/// How long a test watches for something that must not happen (well under the engine's 10 s timeouts).
+const QUIET: std::time::Duration = std::time::Duration::from_secs(3);
+
+/// A relay whose upstream refuses to verify (strict, against a CA that is not the upstream's): the pair ends, and
+/// the panel says why under "TLS with the upstream", not only in the list of failed handshakes.
+#[test]
+fn a_failed_upstream_handshake_is_said_under_the_upstream_legs_heading() {
+    let echo = Wirepad::start(&["tcp-server", "127.0.0.1:0", "--tls", "--echo", "-q"]);
+    let upstream = echo.ready("listening on ");
+    let dir = tempfile::tempdir().expect("dir");
+    let (ca, _) = write_new_cert("other.example", &[], 2, &dir.path().join("other"), None)
+        .expect("a CA")
+        .cert;
+    let mut harness = window(TabConfig {
+        mode: Kind::Relay,
+        remote_host: upstream.ip().to_string(),
+        remote_port: upstream.port().to_string(),
+        tls_upstream: TlsSettings {
+            enabled: true,
+            verify: VerifyMode::Strict,
+            ca: path(&ca).into(),
+            ..TlsSettings::default()
+        },
+        show_tls: true,
+        ..settings()
+    });
+    let relay = open_server(&mut harness);
+    let mut client = TcpStream::connect(relay).expect("connect");
+    let client_addr = client.local_addr().expect("local");
+    crate::support::read_to_end_or_reset(&mut client);
+    let said = format!("Last failure: client {client_addr}: TLS with {upstream}: ");
+    step_until(&mut harness, "the failure under the upstream leg", |h| {
+        h.query_by_label_contains(&said).is_some()
+    });
+    let node = harness.get_by_label_contains(&said);
+    let line = node
+        .accesskit_node()
+        .label()
+        .or(node.accesskit_node().value())
+        .unwrap_or_default();
+    assert!(line.contains("unknown issuer"), "{line}");
+    assert!(harness.query_by_label("TLS with the upstream").is_some());
+    assert!(
+        harness.query_by_label("TLS with the client").is_none(),
+        "the client leg is plain"
+    );
+    assert!(harness.query_by_label_contains("Failed handshakes (1)").is_some());
 }

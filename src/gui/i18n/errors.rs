@@ -440,7 +440,7 @@ fn net_error_zh(error: &NetError) -> String {
             )
         }
         NetError::Tls { addr, reason } => format!("与 {addr} 的 TLS 失败：{}", tls_failure_zh(reason)),
-        NetError::TlsSetup(error) => format!("TLS 设置有误：{}", Lang::Zh.tls_setup(error)),
+        NetError::TlsSetup { error, .. } => format!("TLS 设置有误：{}", Lang::Zh.tls_setup(error)),
         NetError::Internal(source) => format!("无法启动会话：{}", io_error_zh(source)),
         NetError::Panicked { message, log } => match log {
             Some(path) => format!("会话因内部错误而停止：{message}；详情见崩溃日志 {}", path.display()),

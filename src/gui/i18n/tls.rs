@@ -67,5 +67,6 @@ labels! {
         not_before: "生效", "Not before";
         not_after: "到期", "Not after";
         recent_failures: "最近失败的握手", "Failed handshakes";
+        last_failure: "最近一次失败", "Last failure";
     }
 }

@@ -3,6 +3,7 @@ use std::net::SocketAddr;
 use std::time::{Instant, SystemTime};
 
 use crate::history::{Chunk, Direction, Leg, Note};
+use crate::net::tls::{CLIENT_LEG, UPSTREAM_LEG};
 use crate::net::{Command, Event, EventKind, NetError, ScriptScope};
 use crate::settings::Prefs;
 
@@ -132,11 +133,15 @@ impl Tab {
         }
     }
 
-    /// A failed handshake is kept for the certificate panel: a server's next error would hide it in the column.
+    /// A failed handshake is kept for the certificate panel: a server's next error would hide it in the column. A
+    /// relay says an upstream leg's for the pair's client (`Pair`), a client leg's as it is.
     fn tls_failure(&mut self, error: &std::sync::Arc<NetError>) {
-        if matches!(**error, NetError::Tls { .. }) {
-            self.state.tls.failure(error.clone());
-        }
+        let leg = match &**error {
+            NetError::Tls { .. } => CLIENT_LEG,
+            NetError::Pair { source, .. } if matches!(**source, NetError::Tls { .. }) => UPSTREAM_LEG,
+            _ => return,
+        };
+        self.state.tls.failure(error.clone(), leg);
     }
 
     /// Keeps a chunk for the view, unless paused (the counters are the engine's); a relay's with its pair's side.

@@ -479,11 +479,10 @@ impl TabState {
         let Some(Notice::Net(error)) = self.current_error(config) else {
             return None;
         };
-        let NetError::TlsSetup(error) = &**error else {
+        let NetError::TlsSetup { leg, error } = &**error else {
             return None;
         };
-        let upstream = config.tls_upstream_on().then_some(&config.tls_upstream);
-        setup_field(error, config.tls_side(), upstream).map(|field| (field, lang.tls_setup(error)))
+        setup_field(error, *leg, config.tls_side()).map(|field| (field, lang.tls_setup(error)))
     }
 
     pub fn tls(&self) -> &TlsState {

@@ -54,6 +54,9 @@ pub struct TlsState {
     /// The latest failures, oldest first, and how many there were since Open.
     failures: VecDeque<Arc<NetError>>,
     failed: u64,
+    /// The latest failure on each leg (`CLIENT_LEG`, `UPSTREAM_LEG`): a relay's panel says it under the leg's
+    /// heading, since the pair it ended has left the client chooser.
+    last_failed: BTreeMap<&'static str, Arc<NetError>>,
     /// The client the panel shows (a server's); `None`: the send target, else the first.
     chosen: Option<SocketAddr>,
     /// The last certificate the button made (for the block of that end), or why it could not.
@@ -91,6 +94,11 @@ impl TlsState {
     /// The latest failures (oldest first) and how many there were since Open.
     pub fn failures(&self) -> (&VecDeque<Arc<NetError>>, u64) {
         (&self.failures, self.failed)
+    }
+
+    /// The latest failure on `leg` (`CLIENT_LEG`, `UPSTREAM_LEG`) since Open.
+    pub fn last_failure(&self, leg: &str) -> Option<&Arc<NetError>> {
+        self.last_failed.get(leg)
     }
 
     /// What the button of `side`'s block made last.
@@ -157,10 +165,12 @@ impl TlsState {
         }
     }
 
-    pub(super) fn failure(&mut self, error: Arc<NetError>) {
+    /// A handshake failed on `leg` (a relay's; the other kinds' are all `CLIENT_LEG`).
+    pub(super) fn failure(&mut self, error: Arc<NetError>, leg: &'static str) {
         if self.failures.len() == FAILURES {
             self.failures.pop_front();
         }
+        self.last_failed.insert(leg, error.clone());
         self.failures.push_back(error);
         self.failed += 1;
     }

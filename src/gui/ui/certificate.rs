@@ -8,7 +8,7 @@ use crate::gui::i18n::tls::TlsLabels;
 use crate::gui::tab::{TabAction as Action, TabState};
 use crate::gui::ui::Cx;
 use crate::gui::ui::tls::fingerprint;
-use crate::net::tls::{CertInfo, Handshake, Verdict};
+use crate::net::tls::{CLIENT_LEG, CertInfo, Handshake, UPSTREAM_LEG, Verdict};
 use crate::settings::TabConfig;
 
 pub fn certificate_panel(ui: &mut egui::Ui, cx: Cx, config: &TabConfig, state: &TabState) -> Vec<Action> {
@@ -65,19 +65,25 @@ fn pair_legs(ui: &mut egui::Ui, cx: Cx, state: &TabState) -> Option<Action> {
         .and_then(|client| pairs.iter().find(|(c, _)| *c == client))
         .and_then(|(_, via)| *via);
     let legs = [
-        (t.client_leg, shown.and_then(|client| tls.with_peer(client))),
-        (t.upstream_leg, via.and_then(|via| tls.upstream(via))),
+        (t.client_leg, CLIENT_LEG, shown.and_then(|client| tls.with_peer(client))),
+        (t.upstream_leg, UPSTREAM_LEG, via.and_then(|via| tls.upstream(via))),
     ];
-    if legs.iter().all(|(_, handshake)| handshake.is_none()) {
+    if legs.iter().all(|(_, _, handshake)| handshake.is_none()) {
         ui.weak(t.no_handshake);
     }
-    for (leg, handshake) in legs {
-        if let Some(handshake) = handshake {
-            ui.push_id(leg, |ui| {
-                ui.strong(leg);
+    // A leg without this pair's handshake says its last failure there: the pair that failed is gone.
+    for (title, leg, handshake) in legs {
+        match (handshake, tls.last_failure(leg)) {
+            (Some(handshake), _) => ui.push_id(leg, |ui| {
+                ui.strong(title);
                 handshake_ui(ui, cx, handshake);
-            });
-        }
+            }),
+            (None, Some(error)) => ui.push_id(leg, |ui| {
+                ui.strong(title);
+                failure_line(ui, &format!("{}: {}", t.last_failure, cx.lang.net_error(error)));
+            }),
+            (None, None) => continue,
+        };
     }
     chosen
 }
@@ -180,9 +186,13 @@ fn failures(ui: &mut egui::Ui, cx: Cx, state: &TabState) {
     ui.separator();
     ui.strong(format!("{} ({count})", cx.t.tls.recent_failures));
     for error in failures {
-        let text = egui::RichText::new(cx.lang.net_error(error)).color(ui.visuals().error_fg_color);
-        ui.add(egui::Label::new(text).wrap());
+        failure_line(ui, &cx.lang.net_error(error));
     }
+}
+
+/// A failed handshake in words, in the error colour.
+fn failure_line(ui: &mut egui::Ui, words: &str) {
+    ui.add(egui::Label::new(egui::RichText::new(words).color(ui.visuals().error_fg_color)).wrap());
 }
 
 /// `TLSv1_3` (rustls's name) as people write it: `TLS 1.3`.

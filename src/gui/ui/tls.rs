@@ -48,19 +48,53 @@ pub fn tls_block(
                 TlsSide::Server => form.server(ui),
                 TlsSide::Client => form.client(ui),
             }
-            egui::CollapsingHeader::new(t.advanced)
-                .id_salt("advanced")
-                .show(ui, |ui| {
-                    match side {
-                        TlsSide::Server => form.server_advanced(ui),
-                        TlsSide::Client => form.client_advanced(ui),
-                    }
-                    form.shared_advanced(ui);
-                });
+            let hidden_error = advanced_fields(side).iter().find_map(|field| form.message(*field));
+            let mut advanced = egui::CollapsingHeader::new(t.advanced).id_salt("advanced");
+            if reveal(ui, hidden_error) {
+                advanced = advanced.open(Some(true));
+            }
+            advanced.show(ui, |ui| {
+                match side {
+                    TlsSide::Server => form.server_advanced(ui),
+                    TlsSide::Client => form.client_advanced(ui),
+                }
+                form.shared_advanced(ui);
+            });
             form.error(ui, TlsField::Whole);
         });
     });
     picks
+}
+
+/// The fields `side`'s Advanced section holds (`server_advanced`/`client_advanced`, then `shared_advanced`).
+fn advanced_fields(side: TlsSide) -> &'static [TlsField] {
+    match side {
+        TlsSide::Server => &[TlsField::ClientCa, TlsField::Alpn, TlsField::Versions],
+        TlsSide::Client => &[
+            TlsField::ClientCert,
+            TlsField::ClientKey,
+            TlsField::Alpn,
+            TlsField::Versions,
+        ],
+    }
+}
+
+/// Whether to open the Advanced section this frame: once for each new `error` of a field in it, since a
+/// collapsed section hides the field and the error said beside it (the message under Open leaves it to the
+/// field). The user may close it again; the same error does not reopen it.
+fn reveal(ui: &egui::Ui, error: Option<&str>) -> bool {
+    let id = ui.make_persistent_id("advanced-revealed-for");
+    ui.data_mut(|data| match error {
+        None => {
+            data.remove::<String>(id);
+            false
+        }
+        Some(error) if data.get_temp::<String>(id).as_deref() == Some(error) => false,
+        Some(error) => {
+            data.insert_temp(id, error.to_owned());
+            true
+        }
+    })
 }
 
 /// The block being drawn.
@@ -71,7 +105,7 @@ struct Form<'a> {
     picks: &'a mut Vec<FilePurpose>,
 }
 
-impl Form<'_> {
+impl<'a> Form<'a> {
     fn t(&self) -> &'static TlsLabels {
         &self.cx.t.tls
     }
@@ -158,11 +192,17 @@ impl Form<'_> {
         self.error(ui, field);
     }
 
-    /// What is wrong with `field`: the check's words, or the file refused at Open.
+    /// Says under the field what is wrong with it.
     fn error(&self, ui: &mut egui::Ui, field: TlsField) {
+        field_error(ui, self.message(field));
+    }
+
+    /// What is wrong with `field`: the check's words, or the file refused at Open.
+    fn message(&self, field: TlsField) -> Option<&'a str> {
         let t = self.t();
-        let field = (self.shown.field)(field);
-        let checked = self.shown.errors.iter().find_map(|(f, invalid)| match invalid {
+        let shown: &'a TlsShown<'a> = self.shown;
+        let field = (shown.field)(field);
+        let checked = shown.errors.iter().find_map(|(f, invalid)| match invalid {
             _ if *f != field => None,
             Invalid::HalfPair => Some(t.bad_half_pair),
             Invalid::NeedsCa => Some(t.bad_needs_ca),
@@ -170,13 +210,12 @@ impl Form<'_> {
             Invalid::Alpn => Some(t.bad_alpn),
             _ => None,
         });
-        let setup = self
-            .shown
+        let setup = shown
             .setup
             .as_ref()
             .filter(|(f, _)| *f == field)
             .map(|(_, why)| why.as_str());
-        field_error(ui, checked.or(setup));
+        checked.or(setup)
     }
 
     /// The button that writes a self-signed certificate for this end, and what it made last.

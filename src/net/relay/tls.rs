@@ -21,11 +21,16 @@ pub(super) struct RelayTls {
 impl RelayTls {
     /// Reads the files (or makes the self-signed certificate) before anything listens: bad input starts nothing.
     pub fn build(config: &Config) -> Result<RelayTls, NetError> {
-        let listen = match config.tls_listen.as_deref() {
-            Some(spec) => Some(ServerTls::build(spec, config.listen)?),
-            None => None,
-        };
-        let upstream = config.tls_upstream.as_deref().map(ClientTls::build).transpose()?;
+        // Both legs have a `--ca` and `--tls-versions`: the error says whose it is.
+        let on = |leg| move |error| NetError::TlsSetup { leg: Some(leg), error };
+        let listen = (config.tls_listen.as_deref())
+            .map(|spec| ServerTls::build(spec, config.listen))
+            .transpose()
+            .map_err(on(CLIENT_LEG))?;
+        let upstream = (config.tls_upstream.as_deref())
+            .map(ClientTls::build)
+            .transpose()
+            .map_err(on(UPSTREAM_LEG))?;
         Ok(RelayTls {
             listen,
             upstream: upstream.map(Arc::new),
