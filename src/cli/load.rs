@@ -302,7 +302,10 @@ fn load(protocol: Protocol, args: &LoadArgs) -> Result<ExitCode, CliError> {
     ));
     let run = LoadRun::start(config).map_err(|error| CliError::LoadFailed(error.to_string()))?;
     let stopped = watch(&run, &stops);
-    let report = run.finish().map_err(|error| CliError::LoadFailed(error.to_string()))?;
+    let report = run
+        .finish()
+        .map_err(|error| CliError::LoadFailed(error.to_string()))?
+        .report;
     output(&report, args.report, args.report_file.as_deref())?;
     if let Some(stop) = stopped {
         note(format_args!("load stopped: {stop}"));

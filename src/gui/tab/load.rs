@@ -34,7 +34,7 @@ pub struct LoadState {
     stop_asked: bool,
     series: VecDeque<Snapshot>,
     report: Option<Report>,
-    /// The report's latency histogram, decoded once: (upper bound in ms, replies).
+    /// The report's latency histogram as the run's thread bucketed it: (upper bound in ms, replies).
     buckets: Vec<(f64, u64)>,
     /// The fields' messages from the last Start.
     field_errors: Vec<(LoadField, String)>,
@@ -144,9 +144,9 @@ impl LoadState {
         }
         // Its thread has ended, so this join does not wait.
         match self.run.take().map(LoadRun::finish) {
-            Some(Ok(report)) => {
-                self.buckets = report.latency_buckets().unwrap_or_default();
-                self.report = Some(report);
+            Some(Ok(finished)) => {
+                self.buckets = finished.latency_buckets;
+                self.report = Some(finished.report);
             }
             Some(Err(error)) => self.error = Some(error.to_string()),
             None => {}
