@@ -60,7 +60,7 @@ OPTIONS (see `wirepad help tcp-server` for the details):
   -e, --encoding NAME   --hex   --log   -q, --quiet   --recv-file PATH   --pcap FILE
   -s, --send TEXT | --send-hex HEX | --send-file PATH   --append cr|lf|crlf
   --checksum sum8|xor8|crc16-modbus|crc16-ccitt|crc32|lrc   --repeat N   --interval MS   --stdin   --echo
-  --vars (fill in {seq}, {time}, {rand:N}, ... in --send for each send)
+  --vars (fill in {seq}, {time}, {rand:N}, ... in --send and --stdin lines for each send)
   --quit-after-bytes N   --quit-after-secs S   --quit-when-idle MS
   --rules FILE   --script FILE   --frame none|line|delim:HEX|len:u8|len:u16be|len:u16le|len:u32be|len:u32le|gap:MS
 ";
@@ -410,6 +410,8 @@ pub struct ReceiveArgs {
 
 #[derive(Debug, Clone, Args)]
 #[command(next_help_heading = "Send")]
+// What --vars fills in: --send, --stdin lines, or both.
+#[command(group(clap::ArgGroup::new("templated").args(["send", "stdin"]).multiple(true)))]
 pub struct SendArgs {
     /// Send TEXT once ready (escapes \r \n \t \0 \\ \xHH interpreted, text encoded with --encoding);
     /// tcp-server: to each client as it joins
@@ -442,9 +444,10 @@ pub struct SendArgs {
     /// Send every received chunk back to its sender
     #[arg(long)]
     pub echo: bool,
-    /// Fill in variables in --send for each send: {seq} (this session's sends, from 0), {count}, {peer},
-    /// {time}, {time_us}, {rand:N}, {conn} (0); {{ and }} are braces. Without it braces are sent as they are
-    #[arg(long, requires = "send")]
+    /// Fill in variables in --send and --stdin lines for each send: {seq} (this session's sends, from 0),
+    /// {count}, {peer}, {time}, {time_us}, {rand:N}, {conn} (0); {{ and }} are braces. Without it braces are sent
+    /// as they are
+    #[arg(long, requires = "templated")]
     pub vars: bool,
 }
 

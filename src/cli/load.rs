@@ -4,7 +4,7 @@
 //! finished, 1 nothing could connect (or a file could not be written), 2 bad arguments; Ctrl+C stops at once,
 //! prints the report, and exits 130 as every subcommand does.
 use std::net::{SocketAddr, ToSocketAddrs};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -12,7 +12,7 @@ use crossbeam_channel::{Receiver, never, select};
 
 use super::args::{
     LoadArgs, LoadCommand, MergeArgs, ReportFormat, parse_connections, parse_count, parse_duration, parse_framing,
-    parse_positive_rate, parse_rate, parse_timeout, parse_upstream,
+    parse_in_flight, parse_positive_rate, parse_rate, parse_timeout, parse_upstream,
 };
 use super::{CliError, note, reported};
 use crate::codec::hex::parse_hex;
@@ -31,19 +31,32 @@ impl LoadArgs {
     /// The run these arguments describe, every check done: nothing is sent before they all pass. May resolve a
     /// host name and read a file: the window calls it off its UI thread.
     pub fn config(&self, protocol: Protocol) -> Result<Config, CliError> {
+        self.config_by_field(protocol).map_err(|(_, error)| error)
+    }
+
+    /// `config`, each error with the window's field it is about (`None`: the run as a whole).
+    pub fn config_by_field(&self, protocol: Protocol) -> Result<Config, (Option<LoadField>, CliError)> {
+        let at = |field| move |error| (Some(field), error);
         if protocol == Protocol::Udp && self.in_flight.is_some() {
-            return Err(CliError::Usage(
-                "--in-flight is for tcp (udp sends on its schedule)".into(),
+            return Err((
+                Some(LoadField::InFlight),
+                CliError::Usage("--in-flight is for tcp (udp sends on its schedule)".into()),
             ));
         }
-        let target = resolve(&self.target)?;
-        let payload = self.payload(protocol, target)?;
-        check_fd_limit(self.connections).map_err(|(needed, allowed)| {
-            CliError::Usage(format!(
-                "-c {}: needs about {needed} open files and this system allows {allowed} (raise it with ulimit -n)",
-                self.connections
-            ))
-        })?;
+        let target = resolve(&self.target).map_err(at(LoadField::Target))?;
+        let payload_field = match self.send_file {
+            Some(_) => LoadField::SendFile,
+            None => LoadField::Payload,
+        };
+        let payload = self.payload(protocol, target).map_err(at(payload_field))?;
+        check_fd_limit(self.connections)
+            .map_err(|(needed, allowed)| {
+                CliError::Usage(format!(
+                    "-c {}: needs about {needed} open files and this system allows {allowed} (raise it with ulimit -n)",
+                    self.connections
+                ))
+            })
+            .map_err(at(LoadField::Connections))?;
         let pace = match (self.rate, self.total_rate) {
             (_, Some(total)) => Pace::Total(total),
             (rate, None) => Pace::PerConnection(rate.unwrap_or(0.0)),
@@ -138,6 +151,8 @@ pub fn form_args(form: &LoadForm) -> Result<(Protocol, LoadArgs), Vec<(LoadField
     let duration = optional(&form.duration).map(|text| checked(&mut errors, LoadField::Duration, parse_duration(text)));
     let count = optional(&form.count).map(|text| checked(&mut errors, LoadField::Count, parse_count(text)));
     let timeout = checked(&mut errors, LoadField::Timeout, parse_timeout(form.timeout_ms.trim()));
+    let in_flight =
+        optional(&form.in_flight).map(|text| checked(&mut errors, LoadField::InFlight, parse_in_flight(text)));
     let frame = optional(&form.frame).map(|text| checked(&mut errors, LoadField::Frame, parse_framing(text)));
     if duration.is_some() && count.is_some() {
         errors.push((LoadField::Count, "give a duration or a count, not both".into()));
@@ -147,9 +162,12 @@ pub fn form_args(form: &LoadForm) -> Result<(Protocol, LoadArgs), Vec<(LoadField
     else {
         return Err(errors);
     };
+    let send_file = optional(&form.send_file).map(PathBuf::from);
+    // The file is sent as it is: the text, its checksum and line ending are not used.
+    let text = send_file.is_none().then(|| form.payload.clone());
     let (send, send_hex) = match form.hex {
-        true => (None, Some(form.payload.clone())),
-        false => (Some(form.payload.clone()), None),
+        true => (None, text),
+        false => (text, None),
     };
     let args = LoadArgs {
         target,
@@ -160,13 +178,13 @@ pub fn form_args(form: &LoadForm) -> Result<(Protocol, LoadArgs), Vec<(LoadField
         duration: duration.flatten(),
         count: count.flatten(),
         timeout,
-        in_flight: None,
-        encoding: None,
+        in_flight: in_flight.flatten(),
+        encoding: Some(form.encoding.name().into()),
+        checksum: form.checksum.filter(|_| send_file.is_none()),
+        append: Some(form.append).filter(|_| send_file.is_none()),
         send,
         send_hex,
-        send_file: None,
-        checksum: None,
-        append: Some(form.append),
+        send_file,
         frame: frame.flatten(),
         report: ReportFormat::Json,
         report_file: None,
@@ -175,31 +193,34 @@ pub fn form_args(form: &LoadForm) -> Result<(Protocol, LoadArgs), Vec<(LoadField
 }
 
 /// `wirepad gui load …`: the options in the window's load form, which `form_args` turns back into the same
-/// arguments. What the form has no field for is refused rather than ignored.
+/// arguments. What the form has no field for (`--report-file`) is refused rather than ignored.
 pub fn window_form(command: &LoadCommand) -> Result<LoadForm, CliError> {
     let (protocol, args) = match command {
         LoadCommand::Tcp(args) => (Protocol::Tcp, args),
         LoadCommand::Udp(args) => (Protocol::Udp, args),
         LoadCommand::Merge(_) => return Err(CliError::Usage("load merge is for the command line only".into())),
     };
-    let cli_only = [
-        (args.encoding.is_some(), "-e/--encoding"),
-        (args.send_file.is_some(), "--send-file"),
-        (args.checksum.is_some(), "--checksum"),
-        (args.in_flight.is_some(), "--in-flight"),
-        (args.report_file.is_some(), "--report-file"),
-    ];
-    if let Some((_, option)) = cli_only.iter().find(|(given, _)| *given) {
-        return Err(CliError::Usage(format!(
-            "{option} is for the command line only; the window's load test does not take it"
-        )));
+    if args.report_file.is_some() {
+        return Err(CliError::Usage(
+            "--report-file is for the command line only; the window's load test exports its report".into(),
+        ));
     }
+    let send_file = match &args.send_file {
+        Some(path) => path.to_str().map(String::from).ok_or_else(|| {
+            CliError::Usage(format!(
+                "--send-file {}: the window takes only UTF-8 paths",
+                path.display()
+            ))
+        })?,
+        None => String::new(),
+    };
     let (payload, hex) = match (&args.send, &args.send_hex) {
         (Some(text), _) => (text.clone(), false),
         (None, Some(hex)) => (hex.clone(), true),
+        (None, None) if !send_file.is_empty() => (String::new(), false),
         (None, None) => {
             return Err(CliError::Usage(
-                "give what each message is: -s TEXT or --send-hex HEX".into(),
+                "give what each message is: -s TEXT, --send-hex HEX or --send-file PATH".into(),
             ));
         }
     };
@@ -216,7 +237,11 @@ pub fn window_form(command: &LoadCommand) -> Result<LoadForm, CliError> {
         timeout_ms: args.timeout.to_string(),
         payload,
         hex,
+        encoding: TextEncoding::from_name(args.encoding.as_deref().unwrap_or("utf-8"))?,
+        checksum: args.checksum,
         append: args.append.unwrap_or(LineEnding::None),
+        send_file,
+        in_flight: text(args.in_flight.map(|n| n.to_string())),
         frame: text(args.frame.as_ref().map(ToString::to_string)),
     })
 }
@@ -277,7 +302,10 @@ fn load(protocol: Protocol, args: &LoadArgs) -> Result<ExitCode, CliError> {
     ));
     let run = LoadRun::start(config).map_err(|error| CliError::LoadFailed(error.to_string()))?;
     let stopped = watch(&run, &stops);
-    let report = run.finish().map_err(|error| CliError::LoadFailed(error.to_string()))?;
+    let report = run
+        .finish()
+        .map_err(|error| CliError::LoadFailed(error.to_string()))?
+        .report;
     output(&report, args.report, args.report_file.as_deref())?;
     if let Some(stop) = stopped {
         note(format_args!("load stopped: {stop}"));
@@ -418,6 +446,19 @@ mod tests {
                 "--send-hex",
                 "01 02",
             ],
+            &[
+                "tcp",
+                "127.0.0.1:7",
+                "-e",
+                "GBK",
+                "--checksum",
+                "crc16-modbus",
+                "--in-flight",
+                "4",
+                "-s",
+                "你好 {seq}",
+            ],
+            &["udp", "127.0.0.1:9", "--send-file", "/tmp/message.bin"],
         ];
         for args in cases {
             let form = launched(args);
@@ -437,7 +478,12 @@ mod tests {
             // The window shows the report; it asks for JSON only to export it. Defaults come back spelled out.
             expected.report = ReportFormat::Json;
             expected.rate = expected.rate.or(Some(0.0)).filter(|_| expected.total_rate.is_none());
-            expected.append = expected.append.or(Some(LineEnding::None));
+            expected.append = expected
+                .append
+                .or(Some(LineEnding::None))
+                .filter(|_| expected.send_file.is_none());
+            let encoding = TextEncoding::from_name(expected.encoding.as_deref().unwrap_or("utf-8")).expect("known");
+            expected.encoding = Some(encoding.name().into());
             assert_eq!(form_args(&form), Ok((protocol, expected)), "{args:?}");
         }
     }

@@ -26,6 +26,7 @@ use crate::payload::PayloadError;
 use crate::session::launch::WindowSession;
 use crate::settings::load::LoadForm;
 use crate::signals::Stop;
+use crate::vars::VarError;
 
 pub use args::{
     AutoArgs, Cli, CliCommand, CommonArgs, QuitArgs, ReceiveArgs, RelayArgs, SendArgs, SessionArgs, TcpClientArgs,
@@ -55,6 +56,8 @@ pub enum CliError {
     },
     #[error("standard input, line {line}: {source}")]
     StdinLine { line: u64, source: PayloadError },
+    #[error("standard input, line {line}: {source}")]
+    StdinVars { line: u64, source: VarError },
     #[error("standard input, line {line}: not valid UTF-8")]
     StdinNotUtf8 { line: u64 },
     #[error("standard input, line {line}: longer than {MAX_STDIN_LINE} bytes (send big data with --send-file)")]
@@ -111,6 +114,7 @@ impl CliError {
             | CliError::NothingToSend { .. }
             | CliError::DatagramTooLarge { .. }
             | CliError::StdinLine { .. }
+            | CliError::StdinVars { .. }
             | CliError::StdinNotUtf8 { .. }
             | CliError::StdinTooLong { .. }
             | CliError::NotAFile { .. }

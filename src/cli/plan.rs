@@ -11,8 +11,8 @@ use super::args::{QuitArgs, SendArgs, SessionArgs, session_config};
 use super::printer::PrintStyle;
 use crate::automation::script::Script;
 use crate::net::{NetError, Outgoing, RemoteUse, SessionConfig};
-use crate::payload::{PayloadFormat, PayloadSpec};
-use crate::vars::{Payload, Values};
+use crate::payload::{PayloadError, PayloadFormat, PayloadSpec};
+use crate::vars::{Payload, Values, VarError};
 
 /// Lines read ahead from standard input while nothing can be sent yet.
 const STDIN_LINES_AHEAD: usize = 64;
@@ -45,6 +45,8 @@ pub(super) struct Plan {
     pub(super) spec: PayloadSpec,
     pub(super) printer: Option<PrintStyle>,
     pub(super) stdin: bool,
+    /// `--vars`: variables are filled in in `--stdin` lines too.
+    pub(super) vars: bool,
     pub(super) quit: QuitArgs,
     /// UDP: the largest payload one send may have.
     pub(super) datagram_limit: Option<usize>,
@@ -136,6 +138,7 @@ impl Plan {
             spec,
             printer,
             stdin: send.stdin,
+            vars: send.vars,
             quit: common.quit.clone(),
             datagram_limit,
         })
@@ -161,14 +164,15 @@ pub(super) fn sendable_file(path: &Path) -> Result<u64, CliError> {
 /// A rules or script file, as UTF-8 text (TOML's own encoding).
 /// Builds the bytes of `--send` / `--send-hex` now, so bad input stops the run before anything is sent.
 fn greeting(send: &SendArgs, spec: PayloadSpec) -> Result<Option<Greeting>, CliError> {
-    let (option, input, spec) = match (&send.send, &send.send_hex, &send.send_file) {
-        (Some(text), _, _) => ("--send", text, spec),
+    let (option, input, spec, vars) = match (&send.send, &send.send_hex, &send.send_file) {
+        (Some(text), _, _) => ("--send", text, spec, send.vars),
         (_, Some(hex), _) => {
             let spec = PayloadSpec {
                 format: PayloadFormat::Hex,
                 ..spec
             };
-            ("--send-hex", hex, spec)
+            // Hex has no variables (--vars with --stdin is for the lines).
+            ("--send-hex", hex, spec, false)
         }
         (_, _, Some(path)) => {
             // Fail now rather than when the first peer arrives.
@@ -177,18 +181,10 @@ fn greeting(send: &SendArgs, spec: PayloadSpec) -> Result<Option<Greeting>, CliE
         }
         (None, None, None) => return Ok(None),
     };
-    let (bytes, len) = if send.vars {
-        let payload = Payload::parse(input, &spec).map_err(|error| CliError::Usage(format!("{option}: {error}")))?;
-        let mut first = Vec::new();
-        payload.build(&Values::first(), &mut first);
-        (Outgoing::Vars(Arc::new(payload)), first.len())
-    } else {
-        let bytes = spec
-            .build(input)
-            .map_err(|source| CliError::Payload { option, source })?;
-        let len = bytes.len();
-        (Outgoing::Bytes(bytes.into()), len)
-    };
+    let (bytes, len) = outgoing(input, &spec, vars).map_err(|error| match error {
+        Unsendable::Vars(error) => CliError::Usage(format!("{option}: {error}")),
+        Unsendable::Payload(source) => CliError::Payload { option, source },
+    })?;
     if len == 0 {
         return Err(CliError::NothingToSend { option });
     }
@@ -197,6 +193,28 @@ fn greeting(send: &SendArgs, spec: PayloadSpec) -> Result<Option<Greeting>, CliE
         interval: Duration::from_millis(send.interval),
     });
     Ok(Some(Greeting::Bytes { bytes, len, repeat }))
+}
+
+/// Why a send's text makes no bytes.
+pub(super) enum Unsendable {
+    Payload(PayloadError),
+    Vars(VarError),
+}
+
+/// What one send of `input` carries: with `vars` a template the session fills in per send (so `{seq}` numbers
+/// each), else the bytes built now; and the length of its first filling (what the checks see). `--send` and each
+/// `--stdin` line go through here.
+pub(super) fn outgoing(input: &str, spec: &PayloadSpec, vars: bool) -> Result<(Outgoing, usize), Unsendable> {
+    if vars {
+        let payload = Payload::parse(input, spec).map_err(Unsendable::Vars)?;
+        let mut first = Vec::new();
+        payload.build(&Values::first(), &mut first);
+        Ok((Outgoing::Vars(Arc::new(payload)), first.len()))
+    } else {
+        let bytes = spec.build(input).map_err(Unsendable::Payload)?;
+        let len = bytes.len();
+        Ok((Outgoing::Bytes(bytes.into()), len))
+    }
 }
 
 pub(super) type StdinLine = Result<Vec<u8>, StdinError>;

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use crossbeam_channel::{Receiver, RecvError, never, select};
 
 use super::args::QuitArgs;
-use super::plan::{Greeting, Plan, StdinError, StdinLine, read_stdin_lines, sendable_file};
+use super::plan::{Greeting, Plan, StdinError, StdinLine, Unsendable, outgoing, read_stdin_lines, sendable_file};
 use super::printer::Printer;
 use super::{CliError, note};
 use crate::codec::hex::to_hex;
@@ -29,6 +29,8 @@ pub(super) struct Runner {
     spec: PayloadSpec,
     quit: QuitArgs,
     datagram_limit: Option<usize>,
+    /// `--vars`: `--stdin` lines are templates.
+    vars: bool,
     printer: Option<Printer>,
     stdin: Option<Receiver<StdinLine>>,
     stdin_lines: u64,
@@ -72,6 +74,7 @@ impl Runner {
             spec: plan.spec,
             quit: plan.quit,
             datagram_limit: plan.datagram_limit,
+            vars: plan.vars,
             printer: plan.printer.map(Printer::new),
             stdin,
             stdin_lines: 0,
@@ -448,18 +451,21 @@ impl Runner {
         let built = String::from_utf8(bytes)
             .map_err(|_| CliError::StdinNotUtf8 { line })
             .and_then(|text| {
-                self.spec
-                    .build(&text)
-                    .map_err(|source| CliError::StdinLine { line, source })
+                outgoing(&text, &self.spec, self.vars).map_err(|error| match error {
+                    Unsendable::Payload(source) => CliError::StdinLine { line, source },
+                    Unsendable::Vars(source) => CliError::StdinVars { line, source },
+                })
             });
         let limit = self.datagram_limit.unwrap_or(usize::MAX);
         match built {
-            Ok(bytes) if bytes.len() > limit => self.stop(Err(CliError::DatagramTooLarge {
+            Ok((_, len)) if len > limit => self.stop(Err(CliError::DatagramTooLarge {
                 option: "--stdin",
-                len: bytes.len(),
+                len,
                 limit,
             })),
-            Ok(bytes) => self.send(Target::Default, bytes.into()),
+            // An empty line: nothing to send (an empty TCP write would read as a close).
+            Ok((_, 0)) => {}
+            Ok((bytes, _)) => self.send(Target::Default, bytes),
             Err(error) => self.stop(Err(error)),
         }
     }

@@ -29,6 +29,8 @@ pub enum FilePurpose {
     LoadReport {
         csv: bool,
     },
+    /// The file a load test sends as each message.
+    LoadSendFile,
     /// A PEM file for a TLS field (certificate, key, CA).
     Tls(TlsField),
     /// Where a new self-signed certificate and its key go, for that end's fields.
@@ -40,13 +42,21 @@ impl FilePurpose {
     pub fn saves(self) -> bool {
         !matches!(
             self,
-            FilePurpose::SendFile | FilePurpose::ImportRules | FilePurpose::ImportScript | FilePurpose::Tls(_)
+            FilePurpose::SendFile
+                | FilePurpose::LoadSendFile
+                | FilePurpose::ImportRules
+                | FilePurpose::ImportScript
+                | FilePurpose::Tls(_)
         )
     }
 
     fn suggested_name(self) -> Option<String> {
         match self {
-            FilePurpose::SendFile | FilePurpose::ImportRules | FilePurpose::ImportScript | FilePurpose::Tls(_) => None,
+            FilePurpose::SendFile
+            | FilePurpose::LoadSendFile
+            | FilePurpose::ImportRules
+            | FilePurpose::ImportScript
+            | FilePurpose::Tls(_) => None,
             FilePurpose::MakeCert(_) => Some("wirepad.crt".into()),
             FilePurpose::ExportRules => Some("rules.toml".into()),
             FilePurpose::ExportScript => Some("script.toml".into()),

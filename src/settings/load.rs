@@ -1,6 +1,8 @@
 //! The load test tab's form, saved as typed: Start checks each field with the command line's own parsers.
 use serde::{Deserialize, Serialize};
 
+use crate::codec::checksum::Checksum;
+use crate::codec::text::TextEncoding;
 use crate::payload::LineEnding;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -24,7 +26,15 @@ pub struct LoadForm {
     /// Text with escapes and variables ({seq} {conn} …), or hex bytes.
     pub payload: String,
     pub hex: bool,
+    /// Of the text payload (`-e`).
+    pub encoding: TextEncoding,
+    /// Appended to each message after its variables are filled in, before the line ending.
+    pub checksum: Option<Checksum>,
     pub append: LineEnding,
+    /// A file whose bytes are each message, as they are (read at Start, off the UI thread); empty: the text.
+    pub send_file: String,
+    /// TCP: the most unanswered messages per connection; empty: the run's default.
+    pub in_flight: String,
     /// How replies are cut, as `--frame` spells it; empty: each read is one.
     pub frame: String,
 }
@@ -43,7 +53,11 @@ impl Default for LoadForm {
             timeout_ms: "5000".into(),
             payload: "hello {seq}".into(),
             hex: false,
+            encoding: TextEncoding::UTF8,
+            checksum: None,
             append: LineEnding::Lf,
+            send_file: String::new(),
+            in_flight: String::new(),
             frame: "line".into(),
         }
     }
@@ -59,5 +73,9 @@ pub enum LoadField {
     Duration,
     Count,
     Timeout,
+    InFlight,
     Frame,
+    /// The text (or hex) each message is: a bad escape, variable or encoding.
+    Payload,
+    SendFile,
 }

@@ -525,6 +525,36 @@ fn stdin_lines_are_sent_with_escapes_and_line_ending() {
     assert_eq!(wirepad.finish().code, Some(0));
 }
 
+/// `--vars` fills in `--stdin` lines as it fills `--send`: `{seq}` numbers the session's sends, the greeting's
+/// first; without it the braces go out as typed.
+#[test]
+fn stdin_lines_are_templated_with_vars_and_literal_without() {
+    for (vars, want) in [
+        (true, "hi 0\nline 1\nline 2\n"),
+        (false, "hi {seq}\nline {seq}\nline {seq}\n"),
+    ] {
+        let (server, addr) = listener();
+        let mut args = vec!["tcp-client", &addr, "-s", "hi {seq}", "--stdin", "--append", "lf"];
+        if vars {
+            args.push("--vars");
+        }
+        let mut wirepad = Wirepad::start_with(
+            &args,
+            Io {
+                stdin: true,
+                ..Io::default()
+            },
+        );
+        let mut stream = connected(&wirepad, &server);
+        wirepad.write_stdin("line {seq}\nline {seq}\n");
+        drop(wirepad.stdin.take());
+        let got = read_exactly(&mut stream, want.len());
+        assert_eq!(String::from_utf8_lossy(&got), want, "--vars {vars}");
+        assert!(close_and_collect(stream).is_empty());
+        assert_eq!(wirepad.finish().code, Some(0));
+    }
+}
+
 #[test]
 fn bad_stdin_line_exits_2() {
     let (server, addr) = listener();

@@ -186,12 +186,13 @@ fn the_window_refuses_bad_load_options_with_one_line() {
         ),
         (&["tcp", "127.0.0.1:9"], "give what each message is"),
         (
-            &["tcp", "127.0.0.1:9", "--in-flight", "1", "-s", "x"],
-            "--in-flight is for the command line only",
+            &["tcp", "127.0.0.1:9", "--in-flight", "0", "-s", "x"],
+            "give 1 to 65536 unanswered messages",
         ),
+        (&["tcp", "127.0.0.1:9", "-e", "nosuch", "-s", "x"], "unknown encoding"),
         (
-            &["udp", "127.0.0.1:9", "-s", "x", "--checksum", "crc32"],
-            "--checksum is for the command line only",
+            &["udp", "127.0.0.1:9", "-s", "x", "--report-file", "r.json"],
+            "--report-file is for the command line only",
         ),
         (&["merge", "a.json"], "load merge is for the command line only"),
     ];

@@ -20,6 +20,12 @@ labels! {
         payload: "每条消息", "Message";
         tip_payload: "可用转义和变量：{seq} {conn} {time_us} {rand:N}", "Escapes and variables: {seq} {conn} {time_us} {rand:N}";
         hex: "HEX", "Hex";
+        tip_encoding: "文本消息的编码（-e）", "The encoding of a text message (-e)";
+        send_file: "发送文件", "Send file";
+        tip_send_file: "每条消息就是这个文件的字节，原样发送（开始时读取）；空：用上面的文本", "Each message is this file's bytes, as they are (read at Start); empty: the text above";
+        choose_file: "选择文件", "Choose a file";
+        in_flight: "在途上限", "In flight";
+        tip_in_flight: "TCP：每个连接最多几条未回复的消息；1：收到回复才发下一条；空：默认", "TCP: the most unanswered messages per connection; 1: each sent once the previous one's reply came; empty: the default";
         frame: "回复分帧", "Reply framing";
         tip_frame: "line、delim:HEX、len:u16be、gap:MS；空：每次读取算一条", "line, delim:HEX, len:u16be, gap:MS; empty: each read is one";
         start: "开始", "Start";

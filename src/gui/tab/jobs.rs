@@ -54,6 +54,8 @@ impl Tab {
                 }
             }
             FilePurpose::MakeCert(side) => self.make_cert(side, path),
+            // Only its name now: Start reads it, off this thread.
+            FilePurpose::LoadSendFile => self.config.load.send_file = path.display().to_string(),
             FilePurpose::LoadReport { csv } => {
                 if let Some(report) = self.state.load.report().cloned() {
                     self.write_file("wirepad-write", path, move || match csv {

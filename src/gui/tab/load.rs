@@ -23,15 +23,18 @@ pub enum Phase {
     Finished,
 }
 
+/// Why a run did not start: the message, and the form's field it is about (`None`: the run as a whole).
+type StartError = (Option<LoadField>, String);
+
 #[derive(Default)]
 pub struct LoadState {
-    starting: Option<Receiver<Result<LoadRun, String>>>,
+    starting: Option<Receiver<Result<LoadRun, StartError>>>,
     run: Option<LoadRun>,
     /// Stop was clicked while the run was still starting: it stops as soon as it exists.
     stop_asked: bool,
     series: VecDeque<Snapshot>,
     report: Option<Report>,
-    /// The report's latency histogram, decoded once: (upper bound in ms, replies).
+    /// The report's latency histogram as the run's thread bucketed it: (upper bound in ms, replies).
     buckets: Vec<(f64, u64)>,
     /// The fields' messages from the last Start.
     field_errors: Vec<(LoadField, String)>,
@@ -70,7 +73,8 @@ impl LoadState {
         self.error.as_deref()
     }
 
-    /// Checks the form on this thread (nothing starts when a field is bad), then resolves and starts on another.
+    /// Checks the form on this thread (nothing starts when a field is bad), then resolves the target, reads the
+    /// send-file and starts on another (whose errors are shown at their field too).
     pub fn start(&mut self, form: &LoadForm, repaint: egui::Context) {
         if self.phase() == Phase::Starting || self.phase() == Phase::Running {
             return;
@@ -88,8 +92,10 @@ impl LoadState {
         let started = std::thread::Builder::new()
             .name("wirepad-load-start".into())
             .spawn(move || {
-                let config = args.config(protocol).map_err(|error| error.to_string());
-                let run = config.and_then(|config| LoadRun::start(config).map_err(|error| error.to_string()));
+                let config = args
+                    .config_by_field(protocol)
+                    .map_err(|(field, error)| (field, error.to_string()));
+                let run = config.and_then(|config| LoadRun::start(config).map_err(|error| (None, error.to_string())));
                 // The tab was closed meanwhile: the run must not go on unseen.
                 if let Err(unwanted) = tx.send(run) {
                     if let Ok(run) = unwanted.into_inner() {
@@ -138,9 +144,9 @@ impl LoadState {
         }
         // Its thread has ended, so this join does not wait.
         match self.run.take().map(LoadRun::finish) {
-            Some(Ok(report)) => {
-                self.buckets = report.latency_buckets().unwrap_or_default();
-                self.report = Some(report);
+            Some(Ok(finished)) => {
+                self.buckets = finished.latency_buckets;
+                self.report = Some(finished.report);
             }
             Some(Err(error)) => self.error = Some(error.to_string()),
             None => {}
@@ -159,7 +165,8 @@ impl LoadState {
                 }
                 self.run = Some(run);
             }
-            Err(error) => self.error = Some(error),
+            Err((Some(field), error)) => self.field_errors = vec![(field, error)],
+            Err((None, error)) => self.error = Some(error),
         }
     }
 }

@@ -7,9 +7,9 @@ use crate::gui::dialog::FilePurpose;
 use crate::gui::i18n::Texts;
 use crate::gui::i18n::load::LoadLabels;
 use crate::gui::tab::{LoadPhase, LoadState, TabAction as Action, TabState};
-use crate::gui::ui::connection::{line_ending_name, mode_combo};
+use crate::gui::ui::connection::{encoding_combo, line_ending_name, mode_combo};
 use crate::gui::ui::status::grouped;
-use crate::gui::ui::{Cx, error_label, field_error, labelled_field};
+use crate::gui::ui::{Cx, checksum_combo, error_label, field_error, labelled_field};
 use crate::net::load::{Report, Snapshot};
 use crate::payload::LineEnding;
 use crate::settings::TabConfig;
@@ -30,6 +30,7 @@ pub fn load_tab(ui: &mut egui::Ui, cx: Cx, config: &mut TabConfig, state: &TabSt
                 ui.add_enabled_ui(!busy, |ui| {
                     mode_combo(ui, cx, config);
                     form(ui, cx.t, &mut config.load, load);
+                    actions.extend(payload_form(ui, cx, &mut config.load, load));
                 });
                 actions.extend(start_stop(ui, &cx.t.load, load));
             });
@@ -80,28 +81,67 @@ fn form(ui: &mut egui::Ui, texts: &Texts, form: &mut LoadForm, load: &LoadState)
         Some(t.tip_timeout),
         LoadField::Timeout,
     );
+    field(
+        ui,
+        t.in_flight,
+        &mut form.in_flight,
+        Some(t.tip_in_flight),
+        LoadField::InFlight,
+    );
     field(ui, t.frame, &mut form.frame, Some(t.tip_frame), LoadField::Frame);
+}
+
+/// What each message is: the text (or hex) with its encoding, checksum and line ending, or a file's bytes as
+/// they are (then the rest is greyed out, as the command line refuses it with --send-file).
+fn payload_form(ui: &mut egui::Ui, cx: Cx, form: &mut LoadForm, load: &LoadState) -> Option<Action> {
+    let (texts, t) = (cx.t, &cx.t.load);
+    let mut action = None;
     ui.horizontal(|ui| {
-        ui.label(t.payload).on_hover_text(t.tip_payload);
-        ui.checkbox(&mut form.hex, t.hex);
-        let label = ui.label(texts.send.append);
-        egui::ComboBox::from_id_salt("load-append")
-            .selected_text(line_ending_name(texts, form.append))
-            .show_ui(ui, |ui| {
-                for ending in [LineEnding::None, LineEnding::Cr, LineEnding::Lf, LineEnding::CrLf] {
-                    ui.selectable_value(&mut form.append, ending, line_ending_name(texts, ending));
-                }
-            })
-            .response
-            .labelled_by(label.id)
-            .on_hover_text(texts.send.tip_append);
+        labelled_field(ui, t.send_file, &mut form.send_file, FIELD_WIDTH).on_hover_text(t.tip_send_file);
+        let button = ui
+            .add_enabled(cx.dialog_free, egui::Button::new("…"))
+            .on_hover_text(t.choose_file)
+            .on_disabled_hover_text(texts.dialogs.file_dialog_busy);
+        if button.clicked() {
+            action = Some(Action::PickFile(FilePurpose::LoadSendFile));
+        }
     });
-    ui.add(
-        egui::TextEdit::multiline(&mut form.payload)
-            .desired_rows(2)
-            .desired_width(f32::INFINITY),
-    )
-    .on_hover_text(t.tip_payload);
+    field_error(ui, load.field_error(LoadField::SendFile));
+    ui.add_enabled_ui(form.send_file.trim().is_empty(), |ui| {
+        ui.horizontal(|ui| {
+            ui.label(t.payload).on_hover_text(t.tip_payload);
+            ui.checkbox(&mut form.hex, t.hex);
+            let label = ui.label(texts.receive.encoding);
+            encoding_combo(ui, "load-encoding", &mut form.encoding)
+                .labelled_by(label.id)
+                .on_hover_text(t.tip_encoding);
+        });
+        ui.horizontal(|ui| {
+            let label = ui.label(texts.common.checksum);
+            checksum_combo(ui, texts, "load-checksum", &mut form.checksum)
+                .labelled_by(label.id)
+                .on_hover_text(texts.send.tip_checksum);
+            let label = ui.label(texts.send.append);
+            egui::ComboBox::from_id_salt("load-append")
+                .selected_text(line_ending_name(texts, form.append))
+                .show_ui(ui, |ui| {
+                    for ending in [LineEnding::None, LineEnding::Cr, LineEnding::Lf, LineEnding::CrLf] {
+                        ui.selectable_value(&mut form.append, ending, line_ending_name(texts, ending));
+                    }
+                })
+                .response
+                .labelled_by(label.id)
+                .on_hover_text(texts.send.tip_append);
+        });
+        ui.add(
+            egui::TextEdit::multiline(&mut form.payload)
+                .desired_rows(2)
+                .desired_width(f32::INFINITY),
+        )
+        .on_hover_text(t.tip_payload);
+    });
+    field_error(ui, load.field_error(LoadField::Payload));
+    action
 }
 
 fn start_stop(ui: &mut egui::Ui, t: &LoadLabels, load: &LoadState) -> Option<Action> {

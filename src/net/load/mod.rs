@@ -114,11 +114,20 @@ pub enum LoadError {
     Panicked(String),
 }
 
+/// How a run ended: its report, and its latency histogram ready to plot (worked out on the run's thread, so the
+/// window's frame that takes the end does not decode the report's histogram).
+#[derive(Debug)]
+pub struct Finished {
+    pub report: Report,
+    /// (upper bound in ms, replies) per bucket, each twice as wide as the one before.
+    pub latency_buckets: Vec<(f64, u64)>,
+}
+
 /// A run in progress: its snapshots, and a stop that is seen within 100 ms.
 pub struct LoadRun {
     stop: Arc<AtomicBool>,
     waker: Arc<mio::Waker>,
-    thread: JoinHandle<Result<Report, crate::crash::Crash>>,
+    thread: JoinHandle<Result<Finished, crate::crash::Crash>>,
     pub progress: Receiver<Snapshot>,
 }
 
@@ -160,9 +169,9 @@ impl LoadRun {
     }
 
     /// Waits for the run to end and returns its report.
-    pub fn finish(self) -> Result<Report, LoadError> {
+    pub fn finish(self) -> Result<Finished, LoadError> {
         match self.thread.join() {
-            Ok(Ok(report)) => Ok(report),
+            Ok(Ok(finished)) => Ok(finished),
             Ok(Err(crash)) => Err(LoadError::Panicked(crash.message)),
             Err(_) => Err(LoadError::Panicked("the load thread panicked".into())),
         }

@@ -175,24 +175,6 @@ impl Report {
         Ok(report)
     }
 
-    /// The latency distribution for a plot: (upper bound in ms, replies) per bucket, each twice as wide as the
-    /// one before (about 30 from 10 µs to an hour, however many replies).
-    pub fn latency_buckets(&self) -> Result<Vec<(f64, u64)>, ReportError> {
-        let histogram = decode(&self.histogram)?;
-        if histogram.is_empty() {
-            return Ok(Vec::new());
-        }
-        let buckets = histogram.iter_log(10, 2.0);
-        Ok(buckets
-            .map(|value| {
-                (
-                    value.value_iterated_to() as f64 / 1000.0,
-                    value.count_since_last_iteration(),
-                )
-            })
-            .collect())
-    }
-
     /// One row per metric (`metric,value`), the same numbers as the JSON without its histograms.
     pub fn to_csv(&self) -> String {
         let mut rows: Vec<(String, String)> = vec![
@@ -380,14 +362,21 @@ mod tests {
     use super::*;
     use std::time::Duration;
 
-    fn report(latencies_ms: &[u64], sent: u64) -> Report {
+    fn stats(latencies_ms: &[u64]) -> Stats {
         let mut stats = Stats::new();
         stats.attempted = 1;
         stats.established = 1;
-        stats.sent = sent;
         for &ms in latencies_ms {
             stats.reply(Duration::from_millis(ms));
         }
+        stats
+    }
+
+    fn report(latencies_ms: &[u64], sent: u64) -> Report {
+        let stats = Stats {
+            sent,
+            ..stats(latencies_ms)
+        };
         Report::new("127.0.0.1:9".into(), "tcp", &stats, Duration::from_secs(2))
     }
 
@@ -423,7 +412,7 @@ mod tests {
         ] {
             assert!(rows.contains(&row), "{row} in {csv}");
         }
-        let buckets = one.latency_buckets().expect("buckets");
+        let buckets = stats(&[1, 2, 40]).latency_buckets();
         assert_eq!(buckets.iter().map(|(_, n)| n).sum::<u64>(), 3);
         let forty = buckets
             .iter()

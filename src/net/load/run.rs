@@ -12,7 +12,7 @@ use mio::{Events, Poll, Token};
 
 use super::report::Report;
 use super::stats::Stats;
-use super::{Config, Limit, Pace, Snapshot};
+use super::{Config, Finished, Limit, Pace, Snapshot};
 use crate::net::platform::FineTimer;
 use crate::vars::Values;
 
@@ -100,7 +100,7 @@ impl Run {
     }
 
     /// Runs until the limit, a stop, or nothing left to talk to; then the report.
-    pub fn drive<D: Driver>(mut self, make: impl FnOnce(&Run) -> D) -> Report {
+    pub fn drive<D: Driver>(mut self, make: impl FnOnce(&Run) -> D) -> Finished {
         let mut driver = make(&self);
         let mut events = Events::with_capacity(1024);
         while !self.stop.load(Ordering::SeqCst) {
@@ -125,7 +125,10 @@ impl Run {
         }
         driver.finish(&mut self);
         let protocol = self.config.protocol.name();
-        Report::new(self.peer.clone(), protocol, &self.stats, self.started.elapsed())
+        Finished {
+            report: Report::new(self.peer.clone(), protocol, &self.stats, self.started.elapsed()),
+            latency_buckets: self.stats.latency_buckets(),
+        }
     }
 
     fn ended(&mut self, now: Instant, driver: &impl Driver) -> bool {

@@ -128,6 +128,23 @@ impl Stats {
     pub fn slipped(&mut self, by: Duration) {
         self.slip = self.slip.max(by);
     }
+
+    /// The latency distribution for a plot: (upper bound in ms, replies) per bucket, each twice as wide as the
+    /// one before (about 30 from 10 µs to an hour, however many replies).
+    pub fn latency_buckets(&self) -> Vec<(f64, u64)> {
+        if self.latency.is_empty() {
+            return Vec::new();
+        }
+        let buckets = self.latency.iter_log(10, 2.0);
+        buckets
+            .map(|value| {
+                (
+                    value.value_iterated_to() as f64 / 1000.0,
+                    value.count_since_last_iteration(),
+                )
+            })
+            .collect()
+    }
 }
 
 /// At least 1 µs: a zero would not be recorded by a histogram whose lowest value is 1.
