@@ -229,27 +229,33 @@ impl Ctx {
         self.pcap.as_ref().is_some_and(Pcap::is_blocked)
     }
 
-    /// Sends `outgoing` to `to`. A template is filled in per send; `{peer}` is the peer it goes to, or the one
-    /// peer there is. Sent to every client at once, a template naming `{peer}` is filled in for each client (one
-    /// `{seq}` for them all); a client that cannot take it is reported and the others still get theirs.
+    /// Sends `outgoing` to `to`. A template is filled in per send; `{peer}` is the peer it goes to (a relay's
+    /// upstream side: its pair's client), or the one peer there is. Sent to every client (or every pair's upstream
+    /// side) at once, a template naming `{peer}` is filled in for each (one `{seq}` for them all); one that cannot
+    /// take it is reported and the others still get theirs.
     pub fn send(&mut self, outgoing: &Outgoing, to: Target, link: &mut dyn Transport) -> Result<(), NetError> {
         let peers = match to {
-            Target::Peer(peer) => vec![peer],
+            Target::Peer(peer) | Target::Upstream(Some(peer)) => vec![peer],
             _ if outgoing.names_peer() => link.peers(),
             _ => Vec::new(),
         };
-        if to != Target::Default || peers.len() < 2 {
+        let each: Option<fn(SocketAddr) -> Target> = match to {
+            Target::Default => Some(Target::Peer),
+            Target::Upstream(None) => Some(|peer| Target::Upstream(Some(peer))),
+            Target::Peer(_) | Target::Upstream(Some(_)) => None,
+        };
+        let Some(each) = each.filter(|_| peers.len() >= 2) else {
             let bytes = outgoing.fill(&mut self.sends, || match peers[..] {
                 [peer] => peer.to_string(),
                 _ => String::new(),
             });
             return link.send(self, to, bytes, true);
-        }
+        };
         let seq = self.sends;
         for peer in peers {
             self.sends = seq;
             let bytes = outgoing.fill(&mut self.sends, || peer.to_string());
-            if let Err(error) = link.send(self, Target::Peer(peer), bytes, true) {
+            if let Err(error) = link.send(self, each(peer), bytes, true) {
                 self.error(error);
             }
         }

@@ -218,6 +218,57 @@ fn a_send_to_every_client_names_each_its_own_peer() {
     assert_eq!(String::from_utf8_lossy(&read_exactly(&mut b, line.len())), line);
 }
 
+/// A relay: a template naming `{peer}` sent to every pair's upstream side is filled in for each with its pair's
+/// client (one `{seq}` for the send).
+#[test]
+fn a_send_to_every_upstream_names_each_pairs_client() {
+    let upstream = TcpListener::bind("127.0.0.1:0").expect("upstream");
+    let mut session = start(Mode::Relay(wirepad::net::relay::Config {
+        listen: "127.0.0.1:0".parse().expect("addr"),
+        upstream: upstream.local_addr().expect("bound").to_string(),
+        max_pairs: None,
+        connect_timeout: TIMEOUT,
+        udp_idle: None,
+        tls_listen: None,
+        tls_upstream: None,
+    }));
+    let listen = session.local_addr().expect("bound");
+    let clients: Vec<TcpStream> = (0..2).map(|_| TcpStream::connect(listen).expect("connect")).collect();
+    let mut servers: Vec<TcpStream> = (0..2).map(|_| accept_within(&upstream).0).collect();
+    let mut paired = HashSet::new();
+    wait_for(&mut session, "both pairs", |_, kind| {
+        if let EventKind::Paired { client, .. } = kind {
+            paired.insert(*client);
+        }
+        (paired.len() == 2).then_some(())
+    });
+    let spec = wirepad::payload::PayloadSpec {
+        format: wirepad::payload::PayloadFormat::Text { escapes: true },
+        encoding: wirepad::codec::text::TextEncoding::UTF8,
+        checksum: None,
+        append: wirepad::payload::LineEnding::Lf,
+    };
+    let template = Arc::new(wirepad::vars::Payload::parse("{seq} {peer}", &spec).expect("template"));
+    session.command(Command::Send {
+        to: Target::Upstream(None),
+        bytes: Outgoing::Vars(template),
+    });
+    let line = |stream: &mut TcpStream| {
+        let mut line = Vec::new();
+        while line.last() != Some(&b'\n') {
+            line.extend(read_exactly(stream, 1));
+        }
+        String::from_utf8_lossy(&line).into_owned()
+    };
+    let got: HashSet<String> = servers.iter_mut().map(line).collect();
+    let want: HashSet<String> = clients
+        .iter()
+        .map(|c| format!("0 {}\n", c.local_addr().expect("client addr")))
+        .collect();
+    assert_eq!(got, want);
+    assert_eq!(paired, clients.iter().map(|c| c.local_addr().expect("addr")).collect());
+}
+
 #[test]
 fn kick_disconnects_one_client_and_keeps_the_other() {
     let mut session = server("127.0.0.1:0");
