@@ -188,6 +188,17 @@ fn send_to_one_client_reaches_only_that_client_and_default_reaches_all() {
     assert_eq!(read_exactly(&mut b, 3), b"all");
 }
 
+/// "{seq} {peer}" and a line feed, with variables.
+fn seq_and_peer_line() -> Arc<wirepad::vars::Payload> {
+    let spec = wirepad::payload::PayloadSpec {
+        format: wirepad::payload::PayloadFormat::Text { escapes: true },
+        encoding: wirepad::codec::text::TextEncoding::UTF8,
+        checksum: None,
+        append: wirepad::payload::LineEnding::Lf,
+    };
+    Arc::new(wirepad::vars::Payload::parse("{seq} {peer}", &spec).expect("template"))
+}
+
 /// A template naming `{peer}` sent to every client is filled in for each (one `{seq}` for the send); sent to
 /// one client, it names that client.
 #[test]
@@ -195,13 +206,7 @@ fn a_send_to_every_client_names_each_its_own_peer() {
     let mut session = server("127.0.0.1:0");
     let (mut a, peer_a) = connect(&mut session);
     let (mut b, peer_b) = connect(&mut session);
-    let spec = wirepad::payload::PayloadSpec {
-        format: wirepad::payload::PayloadFormat::Text { escapes: true },
-        encoding: wirepad::codec::text::TextEncoding::UTF8,
-        checksum: None,
-        append: wirepad::payload::LineEnding::Lf,
-    };
-    let template = Arc::new(wirepad::vars::Payload::parse("{seq} {peer}", &spec).expect("template"));
+    let template = seq_and_peer_line();
     session.command(Command::Send {
         to: Target::Default,
         bytes: Outgoing::Vars(template.clone()),
@@ -242,13 +247,7 @@ fn a_send_to_every_upstream_names_each_pairs_client() {
         }
         (paired.len() == 2).then_some(())
     });
-    let spec = wirepad::payload::PayloadSpec {
-        format: wirepad::payload::PayloadFormat::Text { escapes: true },
-        encoding: wirepad::codec::text::TextEncoding::UTF8,
-        checksum: None,
-        append: wirepad::payload::LineEnding::Lf,
-    };
-    let template = Arc::new(wirepad::vars::Payload::parse("{seq} {peer}", &spec).expect("template"));
+    let template = seq_and_peer_line();
     session.command(Command::Send {
         to: Target::Upstream(None),
         bytes: Outgoing::Vars(template),
