@@ -3,11 +3,13 @@
 use std::collections::VecDeque;
 use std::time::Duration;
 
-use crossbeam_channel::{Receiver, bounded};
+use crossbeam_channel::Receiver;
 
 use crate::cli::load::form_args;
 use crate::net::load::{LoadRun, Report, Snapshot};
 use crate::settings::load::{LoadField, LoadForm};
+
+use super::off_thread::start_off_thread;
 
 /// Snapshots kept for the plots: ten minutes at one a second; older ones fall off.
 pub const SERIES: usize = 600;
@@ -88,24 +90,14 @@ impl LoadState {
             }
         };
         self.field_errors.clear();
-        let (tx, rx) = bounded(1);
-        let started = std::thread::Builder::new()
-            .name("wirepad-load-start".into())
-            .spawn(move || {
-                let config = args
-                    .config_by_field(protocol)
-                    .map_err(|(field, error)| (field, error.to_string()));
-                let run = config.and_then(|config| LoadRun::start(config).map_err(|error| (None, error.to_string())));
-                // The tab was closed meanwhile: the run must not go on unseen.
-                if let Err(unwanted) = tx.send(run) {
-                    if let Ok(run) = unwanted.into_inner() {
-                        run.stop();
-                    }
-                }
-                repaint.request_repaint();
-            });
-        match started {
-            Ok(_) => {
+        let start = move || {
+            let config = args
+                .config_by_field(protocol)
+                .map_err(|(field, error)| (field, error.to_string()));
+            config.and_then(|config| LoadRun::start(config).map_err(|error| (None, error.to_string())))
+        };
+        match start_off_thread("wirepad-load-start", repaint, start, |run| run.stop()) {
+            Ok(rx) => {
                 self.series.clear();
                 self.report = None;
                 self.buckets.clear();

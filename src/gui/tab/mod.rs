@@ -9,6 +9,7 @@ mod find;
 mod jobs;
 mod layout;
 mod load;
+mod off_thread;
 mod peers;
 mod session;
 #[cfg(test)]

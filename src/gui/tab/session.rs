@@ -2,12 +2,13 @@
 //! it to a reaper thread so the window never waits for a worker, and what ends with a session either way.
 use std::sync::Arc;
 
-use crossbeam_channel::{Receiver, TryRecvError, bounded};
+use crossbeam_channel::{Receiver, TryRecvError};
 
 use crate::gui::i18n::Notice;
 use crate::net::{Command, NetError, Nobody, RemoteUse, Session, SessionConfig};
 
 use super::jobs::GivenFiles;
+use super::off_thread::start_off_thread;
 use crate::session::state::SessionState;
 use crate::settings::Prefs;
 
@@ -195,14 +196,7 @@ fn start_on_a_thread(
     config: SessionConfig,
     repaint: egui::Context,
 ) -> Result<Receiver<Result<Session, NetError>>, NetError> {
-    let (sender, receiver) = bounded(1);
-    let opener = std::thread::Builder::new().name("wirepad-open".into()).spawn(move || {
-        let notify = repaint.clone();
-        let result = Session::start(config, Arc::new(move || notify.request_repaint()));
-        if let Err(crossbeam_channel::SendError(Ok(session))) = sender.send(result) {
-            session.stop();
-        }
-        repaint.request_repaint();
-    });
-    opener.map(|_| receiver).map_err(NetError::Internal)
+    let notify = repaint.clone();
+    let start = move || Session::start(config, Arc::new(move || notify.request_repaint()));
+    start_off_thread("wirepad-open", repaint, start, Session::stop).map_err(NetError::Internal)
 }
