@@ -322,6 +322,19 @@ fn the_button_makes_a_self_signed_certificate_and_fills_the_fields() {
     assert_eq!(served.subject, "CN=localhost");
 }
 
+/// Where a relay tab that never opens points its upstream (the discard port: nothing connects to it).
+const NOWHERE: SocketAddr = SocketAddr::V4(std::net::SocketAddrV4::new(std::net::Ipv4Addr::LOCALHOST, 9));
+
+/// A relay tab towards `upstream`, the rest as `settings()`.
+fn relay_to(upstream: SocketAddr) -> TabConfig {
+    TabConfig {
+        mode: Kind::Relay,
+        remote_host: upstream.ip().to_string(),
+        remote_port: upstream.port().to_string(),
+        ..settings()
+    }
+}
+
 /// Presses Open and waits for "cannot read MISSING", said once: beside its field only, not again under Open.
 fn open_and_see_refused_once(harness: &mut Harness<'static, WirepadApp>, missing: &std::path::Path) {
     harness.get_by_label("Open").click();
@@ -358,14 +371,11 @@ fn a_relay_tab_speaks_tls_to_its_clients_and_shows_their_handshakes() {
     let echo = Wirepad::start(&["tcp-server", "127.0.0.1:0", "--echo", "-q"]);
     let upstream = echo.ready("listening on ");
     let mut harness = window(TabConfig {
-        mode: Kind::Relay,
-        remote_host: upstream.ip().to_string(),
-        remote_port: upstream.port().to_string(),
         tls: TlsSettings {
             enabled: true,
             ..TlsSettings::default()
         },
-        ..settings()
+        ..relay_to(upstream)
     });
     let relay = open_server(&mut harness);
     let port = relay.port().to_string();
@@ -401,15 +411,12 @@ fn a_relay_tab_speaks_tls_to_its_upstream_and_shows_that_legs_handshake() {
     let echo = Wirepad::start(&["tcp-server", "127.0.0.1:0", "--tls", "--echo", "-q"]);
     let upstream = echo.ready("listening on ");
     let mut harness = window(TabConfig {
-        mode: Kind::Relay,
-        remote_host: upstream.ip().to_string(),
-        remote_port: upstream.port().to_string(),
         tls_upstream: TlsSettings {
             enabled: true,
             ..TlsSettings::default()
         },
         show_tls: true,
-        ..settings()
+        ..relay_to(upstream)
     });
     let relay = open_server(&mut harness);
     let mut client = TcpStream::connect(relay).expect("connect");
@@ -473,13 +480,10 @@ fn a_relay_tab_with_tls_on_both_legs_shows_both_handshakes_of_the_pair() {
         ..TlsSettings::default()
     };
     let mut harness = window(TabConfig {
-        mode: Kind::Relay,
-        remote_host: upstream.ip().to_string(),
-        remote_port: upstream.port().to_string(),
         tls: on.clone(),
         tls_upstream: on,
         show_tls: true,
-        ..settings()
+        ..relay_to(upstream)
     });
     let relay = open_server(&mut harness);
     let _peer = crate::tls::py_peer("client-end", &["127.0.0.1", &relay.port().to_string()]);
@@ -504,9 +508,6 @@ fn a_missing_upstream_ca_is_named_in_the_upstream_block_and_nothing_opens() {
     let dir = tempfile::tempdir().expect("dir");
     let missing = dir.path().join("missing-ca.pem");
     let mut harness = window(TabConfig {
-        mode: Kind::Relay,
-        remote_host: "127.0.0.1".into(),
-        remote_port: "9".into(),
         tls: TlsSettings {
             enabled: true,
             ..TlsSettings::default()
@@ -516,7 +517,7 @@ fn a_missing_upstream_ca_is_named_in_the_upstream_block_and_nothing_opens() {
             ca: missing.display().to_string(),
             ..TlsSettings::default()
         },
-        ..settings()
+        ..relay_to(NOWHERE)
     });
     open_and_see_refused_once(&mut harness, &missing);
     let tab = &harness.state().tab();
@@ -609,9 +610,6 @@ fn a_relays_refused_ca_is_named_in_the_block_of_its_leg() {
     ];
     for (listen_ca, upstream_ca, owner) in cases {
         let mut harness = window(TabConfig {
-            mode: Kind::Relay,
-            remote_host: "127.0.0.1".into(),
-            remote_port: "9".into(),
             tls: TlsSettings {
                 enabled: true,
                 require_client_cert: true,
@@ -623,7 +621,7 @@ fn a_relays_refused_ca_is_named_in_the_block_of_its_leg() {
                 ca: path(upstream_ca).into(),
                 ..TlsSettings::default()
             },
-            ..settings()
+            ..relay_to(NOWHERE)
         });
         open_and_see_refused_once(&mut harness, &missing);
         let tab = &harness.state().tab();
@@ -643,12 +641,9 @@ fn the_upstream_blocks_button_makes_that_blocks_client_certificate() {
         ..TlsSettings::default()
     };
     let mut harness = window(TabConfig {
-        mode: Kind::Relay,
-        remote_host: "127.0.0.1".into(),
-        remote_port: "9".into(),
         tls: on.clone(),
         tls_upstream: on,
-        ..settings()
+        ..relay_to(NOWHERE)
     });
     harness
         .state_mut()
@@ -805,9 +800,6 @@ fn a_failed_upstream_handshake_is_said_under_the_upstream_legs_heading() {
         .expect("a CA")
         .cert;
     let mut harness = window(TabConfig {
-        mode: Kind::Relay,
-        remote_host: upstream.ip().to_string(),
-        remote_port: upstream.port().to_string(),
         tls_upstream: TlsSettings {
             enabled: true,
             verify: VerifyMode::Strict,
@@ -815,7 +807,7 @@ fn a_failed_upstream_handshake_is_said_under_the_upstream_legs_heading() {
             ..TlsSettings::default()
         },
         show_tls: true,
-        ..settings()
+        ..relay_to(upstream)
     });
     let relay = open_server(&mut harness);
     let mut client = TcpStream::connect(relay).expect("connect");
