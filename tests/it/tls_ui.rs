@@ -157,10 +157,7 @@ fn the_chinese_window_words_the_verdict_and_the_refusal_in_chinese() {
 #[test]
 fn a_tls_server_shows_each_clients_handshake_and_its_own_fingerprint() {
     let mut harness = window(TabConfig {
-        tls: TlsSettings {
-            enabled: true,
-            ..TlsSettings::default()
-        },
+        tls: tls_on(),
         ..settings()
     });
     let server = open_server(&mut harness);
@@ -221,10 +218,9 @@ fn a_missing_certificate_file_is_named_beside_its_field_and_nothing_opens() {
     let missing = dir.path().join("missing.crt");
     let mut harness = window(TabConfig {
         tls: TlsSettings {
-            enabled: true,
             cert: missing.display().to_string(),
             key: dir.path().join("server.key").display().to_string(),
-            ..TlsSettings::default()
+            ..tls_on()
         },
         ..settings()
     });
@@ -252,10 +248,9 @@ fn a_certificate_file_that_never_comes_leaves_the_window_drawing() {
         .expect("mkfifo");
     assert!(made.success());
     let tls = TlsSettings {
-        enabled: true,
         cert: fifo.display().to_string(),
         key: dir.path().join("server.key").display().to_string(),
-        ..TlsSettings::default()
+        ..tls_on()
     };
     let (drawn_tx, drawn) = crossbeam_channel::bounded(1);
     let (written_tx, written) = crossbeam_channel::bounded::<()>(1);
@@ -293,10 +288,7 @@ fn a_certificate_file_that_never_comes_leaves_the_window_drawing() {
 fn the_button_makes_a_self_signed_certificate_and_fills_the_fields() {
     let dir = tempfile::tempdir().expect("dir");
     let mut harness = window(TabConfig {
-        tls: TlsSettings {
-            enabled: true,
-            ..TlsSettings::default()
-        },
+        tls: tls_on(),
         ..settings()
     });
     let chosen = dir.path().join("device.crt");
@@ -320,6 +312,14 @@ fn the_button_makes_a_self_signed_certificate_and_fills_the_fields() {
     let (served, made_at_open) = harness.state().tab().state.tls().serving().cloned().expect("serving");
     assert!(!made_at_open);
     assert_eq!(served.subject, "CN=localhost");
+}
+
+/// TLS ticked, every option at its default.
+fn tls_on() -> TlsSettings {
+    TlsSettings {
+        enabled: true,
+        ..TlsSettings::default()
+    }
 }
 
 /// Where a relay tab that never opens points its upstream (the discard port: nothing connects to it).
@@ -371,10 +371,7 @@ fn a_relay_tab_speaks_tls_to_its_clients_and_shows_their_handshakes() {
     let echo = Wirepad::start(&["tcp-server", "127.0.0.1:0", "--echo", "-q"]);
     let upstream = echo.ready("listening on ");
     let mut harness = window(TabConfig {
-        tls: TlsSettings {
-            enabled: true,
-            ..TlsSettings::default()
-        },
+        tls: tls_on(),
         ..relay_to(upstream)
     });
     let relay = open_server(&mut harness);
@@ -411,10 +408,7 @@ fn a_relay_tab_speaks_tls_to_its_upstream_and_shows_that_legs_handshake() {
     let echo = Wirepad::start(&["tcp-server", "127.0.0.1:0", "--tls", "--echo", "-q"]);
     let upstream = echo.ready("listening on ");
     let mut harness = window(TabConfig {
-        tls_upstream: TlsSettings {
-            enabled: true,
-            ..TlsSettings::default()
-        },
+        tls_upstream: tls_on(),
         show_tls: true,
         ..relay_to(upstream)
     });
@@ -475,10 +469,7 @@ fn a_relay_tab_with_tls_on_both_legs_shows_both_handshakes_of_the_pair() {
     }
     let echo = Wirepad::start(&["tcp-server", "127.0.0.1:0", "--tls", "--echo", "-q"]);
     let upstream = echo.ready("listening on ");
-    let on = TlsSettings {
-        enabled: true,
-        ..TlsSettings::default()
-    };
+    let on = tls_on();
     let mut harness = window(TabConfig {
         tls: on.clone(),
         tls_upstream: on,
@@ -508,14 +499,10 @@ fn a_missing_upstream_ca_is_named_in_the_upstream_block_and_nothing_opens() {
     let dir = tempfile::tempdir().expect("dir");
     let missing = dir.path().join("missing-ca.pem");
     let mut harness = window(TabConfig {
-        tls: TlsSettings {
-            enabled: true,
-            ..TlsSettings::default()
-        },
+        tls: tls_on(),
         tls_upstream: TlsSettings {
-            enabled: true,
             ca: missing.display().to_string(),
-            ..TlsSettings::default()
+            ..tls_on()
         },
         ..relay_to(NOWHERE)
     });
@@ -536,10 +523,7 @@ fn a_refused_file_under_a_collapsed_advanced_opens_it_and_is_named_there() {
         .expect("a certificate")
         .cert;
     let missing = dir.path().join("missing.pem");
-    let on = TlsSettings {
-        enabled: true,
-        ..TlsSettings::default()
-    };
+    let on = tls_on();
     // Mutual TLS with a certificate but no key; a server requiring client certificates against a CA it lacks.
     let client = TlsSettings {
         client_cert: path(&cert).into(),
@@ -611,15 +595,13 @@ fn a_relays_refused_ca_is_named_in_the_block_of_its_leg() {
     for (listen_ca, upstream_ca, owner) in cases {
         let mut harness = window(TabConfig {
             tls: TlsSettings {
-                enabled: true,
                 require_client_cert: true,
                 client_ca: path(listen_ca).into(),
-                ..TlsSettings::default()
+                ..tls_on()
             },
             tls_upstream: TlsSettings {
-                enabled: true,
                 ca: path(upstream_ca).into(),
-                ..TlsSettings::default()
+                ..tls_on()
             },
             ..relay_to(NOWHERE)
         });
@@ -636,10 +618,7 @@ fn a_relays_refused_ca_is_named_in_the_block_of_its_leg() {
 #[test]
 fn the_upstream_blocks_button_makes_that_blocks_client_certificate() {
     let dir = tempfile::tempdir().expect("dir");
-    let on = TlsSettings {
-        enabled: true,
-        ..TlsSettings::default()
-    };
+    let on = tls_on();
     let mut harness = window(TabConfig {
         tls: on.clone(),
         tls_upstream: on,
@@ -675,14 +654,7 @@ fn the_upstream_blocks_button_makes_that_blocks_client_certificate() {
         (path(&crt), path(&key))
     );
     assert!(upstream.cert.is_empty() && upstream.key.is_empty());
-    assert_eq!(
-        config.tls,
-        TlsSettings {
-            enabled: true,
-            ..TlsSettings::default()
-        },
-        "the listen block is untouched"
-    );
+    assert_eq!(config.tls, tls_on(), "the listen block is untouched");
     assert!(
         std::fs::read_to_string(&crt)
             .expect("written")
@@ -801,10 +773,9 @@ fn a_failed_upstream_handshake_is_said_under_the_upstream_legs_heading() {
         .cert;
     let mut harness = window(TabConfig {
         tls_upstream: TlsSettings {
-            enabled: true,
             verify: VerifyMode::Strict,
             ca: path(&ca).into(),
-            ..TlsSettings::default()
+            ..tls_on()
         },
         show_tls: true,
         ..relay_to(upstream)
