@@ -493,14 +493,7 @@ fn payload_settings(ui: &mut egui::Ui, t: &Texts, send: &mut SendSettings) -> Op
         .on_hover_text(t.send.tip_vars);
     ui.horizontal(|ui| {
         let label = ui.label(t.send.append);
-        egui::ComboBox::from_id_salt("append")
-            .selected_text(line_ending_name(t, send.append))
-            .show_ui(ui, |ui| {
-                for ending in [LineEnding::None, LineEnding::Cr, LineEnding::Lf, LineEnding::CrLf] {
-                    ui.selectable_value(&mut send.append, ending, line_ending_name(t, ending));
-                }
-            })
-            .response
+        append_combo(ui, t, "append", &mut send.append)
             .labelled_by(label.id)
             .on_hover_text(t.send.tip_append);
     });
@@ -572,7 +565,19 @@ pub(crate) fn encoding_combo(ui: &mut egui::Ui, id: &str, encoding: &mut TextEnc
         .response
 }
 
-pub(crate) fn line_ending_name(t: &Texts, ending: LineEnding) -> &'static str {
+/// The line ending appended to what is sent: none, CR, LF or CR LF.
+pub(crate) fn append_combo(ui: &mut egui::Ui, t: &Texts, id: &str, append: &mut LineEnding) -> egui::Response {
+    egui::ComboBox::from_id_salt(id)
+        .selected_text(line_ending_name(t, *append))
+        .show_ui(ui, |ui| {
+            for ending in [LineEnding::None, LineEnding::Cr, LineEnding::Lf, LineEnding::CrLf] {
+                ui.selectable_value(append, ending, line_ending_name(t, ending));
+            }
+        })
+        .response
+}
+
+fn line_ending_name(t: &Texts, ending: LineEnding) -> &'static str {
     match ending {
         LineEnding::None => t.common.none,
         LineEnding::Cr => "\\r",

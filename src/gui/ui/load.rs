@@ -7,11 +7,10 @@ use crate::gui::dialog::FilePurpose;
 use crate::gui::i18n::Texts;
 use crate::gui::i18n::load::LoadLabels;
 use crate::gui::tab::{LoadPhase, LoadState, TabAction as Action, TabState};
-use crate::gui::ui::connection::{encoding_combo, line_ending_name, mode_combo};
+use crate::gui::ui::connection::{append_combo, encoding_combo, mode_combo};
 use crate::gui::ui::status::grouped;
 use crate::gui::ui::{Cx, checksum_combo, error_label, field_error, labelled_field};
 use crate::net::load::{Report, Snapshot};
-use crate::payload::LineEnding;
 use crate::settings::TabConfig;
 use crate::settings::load::{LoadField, LoadForm};
 
@@ -122,14 +121,7 @@ fn payload_form(ui: &mut egui::Ui, cx: Cx, form: &mut LoadForm, load: &LoadState
                 .labelled_by(label.id)
                 .on_hover_text(texts.send.tip_checksum);
             let label = ui.label(texts.send.append);
-            egui::ComboBox::from_id_salt("load-append")
-                .selected_text(line_ending_name(texts, form.append))
-                .show_ui(ui, |ui| {
-                    for ending in [LineEnding::None, LineEnding::Cr, LineEnding::Lf, LineEnding::CrLf] {
-                        ui.selectable_value(&mut form.append, ending, line_ending_name(texts, ending));
-                    }
-                })
-                .response
+            append_combo(ui, texts, "load-append", &mut form.append)
                 .labelled_by(label.id)
                 .on_hover_text(texts.send.tip_append);
         });
