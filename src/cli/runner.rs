@@ -463,7 +463,8 @@ impl Runner {
                 len,
                 limit,
             })),
-            // An empty line: nothing to send (an empty TCP write would read as a close).
+            // An empty line (as typed, or as its template first fills in): nothing to send. `--send` is never
+            // empty (`NothingToSend`), so this is the one place a send could be.
             Ok((_, 0)) => {}
             Ok((bytes, _)) => self.send(Target::Default, bytes),
             Err(error) => self.stop(Err(error)),
@@ -471,10 +472,7 @@ impl Runner {
     }
 
     fn send(&self, to: Target, bytes: Outgoing) {
-        // An empty TCP write would read as a closed connection; there is nothing to send anyway.
-        if !matches!(&bytes, Outgoing::Bytes(bytes) if bytes.is_empty()) {
-            self.session.command(Command::Send { to, bytes });
-        }
+        self.session.command(Command::Send { to, bytes });
     }
 
     /// Tells the session to stop; the first reason given is how the run ends, except that an error met while

@@ -555,6 +555,49 @@ fn stdin_lines_are_templated_with_vars_and_literal_without() {
     }
 }
 
+/// An empty `--stdin` line sends nothing (no empty datagram), as typed or as a template, and the lines around it go.
+#[test]
+fn an_empty_stdin_line_sends_nothing() {
+    for vars in [false, true] {
+        let peer = UdpSocket::bind("127.0.0.1:0").expect("bind UDP");
+        peer.set_read_timeout(Some(TIMEOUT)).expect("timeout");
+        let remote = peer.local_addr().expect("address").to_string();
+        // Idle, it quits: end of input alone does not end a UDP session.
+        let mut args = vec![
+            "udp",
+            "--bind",
+            "127.0.0.1:0",
+            "--remote",
+            &remote,
+            "--stdin",
+            "--quit-when-idle",
+            "500",
+        ];
+        if vars {
+            args.extend(["-s", "{seq}", "--vars"]);
+        }
+        let mut wirepad = Wirepad::start_with(
+            &args,
+            Io {
+                stdin: true,
+                ..Io::default()
+            },
+        );
+        let addr = wirepad.ready("bound to ");
+        wirepad.write_stdin("a\n\nb\n");
+        drop(wirepad.stdin.take());
+        let first = if vars {
+            vec![b"0".to_vec(), b"a".to_vec()]
+        } else {
+            vec![b"a".to_vec()]
+        };
+        for want in first.into_iter().chain([b"b".to_vec()]) {
+            assert_eq!(recv_datagram(&peer), (want, addr), "--vars {vars}");
+        }
+        assert_eq!(wirepad.finish().code, Some(0));
+    }
+}
+
 #[test]
 fn bad_stdin_line_exits_2() {
     let (server, addr) = listener();
