@@ -12,6 +12,7 @@ use egui_tiles::{Container, Tile, TileId, Tree};
 use crate::cli::Launch;
 use crate::gui::dialog::{Chosen, FileDialogs, FilePurpose, SystemDialogs};
 use crate::gui::frame_log::{CpuLog, FrameLog};
+use crate::gui::glyph_atlas::GlyphAtlas;
 use crate::gui::i18n::{Lang, Notice, Texts};
 use crate::gui::tab::{FindAction, Picked, Tab, TabAction, TabId, share_history};
 use crate::gui::tiles::rebuild_layout;
@@ -70,6 +71,7 @@ pub struct WirepadApp {
     saved_tabs: Option<Saved>,
     /// Sessions of closed tabs, still stopping on threads of their own.
     reapers: Vec<std::thread::JoinHandle<()>>,
+    glyph_atlas: GlyphAtlas,
     repaint: egui::Context,
 }
 
@@ -101,6 +103,7 @@ impl WirepadApp {
             cpu_log: CpuLog::from_env(),
             saved_tabs: None,
             reapers: Vec::new(),
+            glyph_atlas: GlyphAtlas::default(),
             repaint: ctx.clone(),
         };
         let configs = if configs.is_empty() {
@@ -368,6 +371,9 @@ impl WirepadApp {
     }
 
     pub fn apply(&mut self, action: Action) {
+        if let Action::Tab(_, TabAction::ClearView) = action {
+            self.glyph_atlas.start_over(&self.repaint);
+        }
         match action {
             Action::Tab(id, TabAction::PickFile(purpose)) => self.pick(id, purpose),
             Action::Tab(id, action) => {
@@ -850,7 +856,8 @@ enum Quit {
 }
 
 impl eframe::App for WirepadApp {
-    fn logic(&mut self, _ctx: &egui::Context, frame: &mut eframe::Frame) {
+    fn logic(&mut self, ctx: &egui::Context, frame: &mut eframe::Frame) {
+        self.glyph_atlas.step(ctx);
         if let (Some(log), Some(cpu)) = (&mut self.frame_log, frame.info().cpu_usage) {
             log.record(cpu);
         }

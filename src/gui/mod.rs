@@ -6,6 +6,7 @@ pub mod desktop;
 pub mod dialog;
 pub mod finder;
 pub mod frame_log;
+pub mod glyph_atlas;
 pub mod i18n;
 pub mod launch;
 pub mod tab;

@@ -117,6 +117,38 @@ fn gbk_bytes_show_as_chinese_and_hex_re_renders_the_same_history() {
     assert!(harness.query_by_label("你好").is_none(), "the same history, now as hex");
 }
 
+/// The font texture's height in pixels: egui doubles it as glyphs fill it.
+fn atlas_height(harness: &Harness<'static, WirepadApp>) -> usize {
+    harness.ctx.fonts(|fonts| fonts.font_image_size()[1])
+}
+
+#[test]
+fn clear_gives_back_the_glyphs_its_rows_drew() {
+    let mut harness = stream_window();
+    let server = open_server(&mut harness);
+    let (mut client, _) = connect(&mut harness, server);
+    harness.run_steps(3);
+    let idle = atlas_height(&harness);
+    // 2,000 distinct CJK characters (all in the bundled GB2312 font), 40 to a row: all on screen at once.
+    let text: String = ('\u{4E00}'..)
+        .take(2000)
+        .collect::<Vec<char>>()
+        .chunks(40)
+        .map(|row| row.iter().collect::<String>() + "\n")
+        .collect();
+    client.write_all(text.as_bytes()).expect("send");
+    step_until(&mut harness, "the characters drawn", |h| {
+        h.state().tab().state.history_bytes() == text.len() as u64 && atlas_height(h) > idle
+    });
+    harness.get_by_label("Clear").click();
+    harness.run_steps(4);
+    assert!(
+        atlas_height(&harness) <= idle,
+        "the atlas is {} px high after Clear, {idle} px before the characters",
+        atlas_height(&harness)
+    );
+}
+
 #[test]
 fn the_encoding_is_chosen_in_the_window() {
     let mut harness = stream_window();
