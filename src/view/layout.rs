@@ -16,6 +16,7 @@ impl ViewOptions {
 
     /// Whether `chunk` is laid out as hex: everything in hex view, and binary in text view: sent data with any
     /// control byte, received data that is mostly control bytes (a Modbus reply; as text its `0A` would split it).
+    /// It reads the whole chunk, so the view asks once, when it indexes the chunk.
     pub(super) fn hex_for(&self, chunk: &Chunk) -> bool {
         let control = |&byte: &u8| (byte < 0x20 && !matches!(byte, b'\t' | b'\r' | b'\n')) || byte == 0x7F;
         self.hex
@@ -40,11 +41,12 @@ impl ViewOptions {
 }
 
 impl ViewOptions {
-    /// A chunk laid out on its own, from the text state and open row it had when indexed.
-    pub(super) fn render(&self, chunk: &Chunk, text_in: TextState, continues: Option<usize>) -> Rendered {
+    /// A chunk laid out on its own (as hex if `hex`, see [`Self::hex_for`]), from the text state and open row it
+    /// had when indexed.
+    pub(super) fn render(&self, chunk: &Chunk, hex: bool, text_in: TextState, continues: Option<usize>) -> Rendered {
         let mut rendered = Rendered::default();
         let mut line = Line::new(continues);
-        self.lay_out(chunk, text_in, &mut line, &mut rendered, &mut String::new());
+        self.lay_out(chunk, hex, text_in, &mut line, &mut rendered, &mut String::new());
         rendered
     }
 
@@ -52,6 +54,7 @@ impl ViewOptions {
     pub(super) fn lay_out(
         &self,
         chunk: &Chunk,
+        hex: bool,
         text_in: TextState,
         line: &mut Line,
         sink: &mut impl Sink,
@@ -63,7 +66,7 @@ impl ViewOptions {
         if chunk.note.is_some() {
             return text_in;
         }
-        if self.hex_for(chunk) {
+        if hex {
             line.write_hex(sink, &chunk.bytes, self.hex_bytes_per_row());
             return text_in;
         }

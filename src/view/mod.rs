@@ -48,7 +48,7 @@ const HEX_STREAM_ROW: usize = 16;
 const ESCAPE_WIDTH: usize = 4;
 /// Indexing time per `append` or `set_options` call; the rest waits for the next frame, so
 /// re-indexing a full 64 MiB view never holds a frame longer than this.
-const INDEX_BUDGET: Duration = Duration::from_millis(4);
+const INDEX_BUDGET: Duration = Duration::from_millis(2);
 /// How much is indexed between two looks at the clock.
 const CLOCK_EVERY: usize = 32 << 10;
 /// Rendered chunks kept for the rows on screen (a frame shows rows from a few chunks).
@@ -161,6 +161,8 @@ struct Entry {
     text_in: TextState,
     /// The width of the open row this chunk's first data continues.
     continues: Option<usize>,
+    /// Laid out as hex (see `ViewOptions::hex_for`).
+    hex: bool,
 }
 
 /// A chunk laid out as text: what it adds to the row it continues, then the rows it starts.
@@ -302,7 +304,8 @@ impl View {
         }
         let stream = (chunk.peer, chunk.direction);
         // Sent binary in a text view keeps to rows of its own: it neither continues a text row nor is continued.
-        let own_rows = self.options.hex_for(chunk) != self.options.hex;
+        let hex = self.options.hex_for(chunk);
+        let own_rows = hex != self.options.hex;
         let continues = match self.open {
             Some(open)
                 if open.stream == stream
@@ -318,7 +321,9 @@ impl View {
         let mut line = Line::new(continues);
         let mut rows = 0;
         let mut scratch = std::mem::take(&mut self.scratch);
-        let text_out = self.options.lay_out(chunk, text_in, &mut line, &mut rows, &mut scratch);
+        let text_out = self
+            .options
+            .lay_out(chunk, hex, text_in, &mut line, &mut rows, &mut scratch);
         scratch.clear();
         self.scratch = scratch;
         if !self.options.hex {
@@ -339,6 +344,7 @@ impl View {
             rows: u32::try_from(rows).unwrap_or(u32::MAX),
             text_in,
             continues,
+            hex,
         });
         self.next_row += rows;
     }

@@ -65,7 +65,7 @@ impl View {
         if let Some(note) = entry.chunk.note {
             return (RowKind::Note(note), header(&entry.chunk), Vec::new());
         }
-        if !self.options.hex_for(&entry.chunk) {
+        if !entry.hex {
             let rendered = self.rendered(entry);
             let (kind, text) = rendered
                 .rows
@@ -88,7 +88,7 @@ impl View {
 
     /// What a chunk adds to the row it continues, and where its malformed sequences are in that.
     fn lead(&self, entry: &Entry) -> (String, Vec<Range<usize>>) {
-        if !self.options.hex_for(&entry.chunk) {
+        if !entry.hex {
             let rendered = self.rendered(entry);
             return (rendered.lead.clone(), rendered.malformed_in(0).collect());
         }
@@ -124,7 +124,8 @@ impl View {
     }
 
     fn render(&self, entry: &Entry) -> Rendered {
-        self.options.render(&entry.chunk, entry.text_in, entry.continues)
+        self.options
+            .render(&entry.chunk, entry.hex, entry.text_in, entry.continues)
     }
 
     /// The row that shows the place `at` of chunk `seq`, if the view shows that chunk: its prefix is laid out
@@ -138,7 +139,7 @@ impl View {
         if self.options.log_mode && !chunk.continued {
             line.header(&mut rows, chunk);
         }
-        if self.options.hex_for(chunk) {
+        if entry.hex {
             let bytes = match at {
                 At::Byte(offset) => offset.min(chunk.bytes.len()),
                 At::Text(_) => 0,

@@ -94,7 +94,7 @@ impl ViewSnapshot {
             ..self.options.clone()
         };
         for (_, chunk, text_in, continues) in &self.entries {
-            let rendered = options.render(chunk, *text_in, *continues);
+            let rendered = options.render(chunk, options.hex_for(chunk), *text_in, *continues);
             // The first chunk may continue a row that fell out with an older chunk.
             if continues.is_some() && in_row {
                 all.push_str(&rendered.lead);
