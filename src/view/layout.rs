@@ -329,7 +329,7 @@ fn escaped(byte: u8) -> [u8; 4] {
 /// Display columns of a character: 2 in the East Asian wide ranges (CJK, kana, Hangul, fullwidth
 /// forms, common emoji), 1 otherwise. Simpler than Unicode's width tables, and enough to wrap
 /// Chinese text where a monospace font does.
-fn char_width(ch: char) -> usize {
+pub fn char_width(ch: char) -> usize {
     let code = u32::from(ch);
     // Most text is below the first wide range: one comparison instead of eleven.
     if code < 0x1100 {

@@ -37,6 +37,7 @@ mod selection;
 mod snapshot;
 
 use layout::Line;
+pub use layout::char_width;
 pub use snapshot::ViewSnapshot;
 
 /// The widest row even without wrapping: egui lays text out a row at a time and eviction drops

@@ -2,6 +2,7 @@
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::ops::Range;
+use std::time::{Duration, Instant};
 
 use crate::codec::text::TextEncoding;
 
@@ -12,7 +13,7 @@ use crate::gui::ui::pairs::leave_reason;
 use crate::gui::ui::{Cx, find_bar};
 use crate::history::{Direction, Note, Way};
 use crate::settings::TabConfig;
-use crate::view::{Row, RowKind, View};
+use crate::view::{Row, RowKind, View, char_width};
 
 pub fn receive_pane(ui: &mut egui::Ui, cx: Cx, id: TabId, config: &mut TabConfig, state: &TabState) -> Vec<Action> {
     let view = state.view();
@@ -209,6 +210,9 @@ fn rows(
             for (index, row) in (first..).zip(view.rows_in(range)) {
                 actions.extend(row_ui(ui, cx, &shown, metrics, &mut glyphs, index, &row));
             }
+            if glyphs.deferred {
+                ui.ctx().request_repaint();
+            }
             glyphs.put_back(ui);
         });
     let offset = output.state.clamped_offset().y;
@@ -273,34 +277,81 @@ fn place(
 
 /// Which characters the fonts can draw, remembered for the whole window: egui asks fontique's fallback families
 /// anew each time, and rows of random bytes ask for hundreds of characters a frame.
-#[derive(Clone, Default)]
+///
+/// A character met for the first time costs: a search of the system's fonts (fontconfig) when the bundled ones
+/// lack it, then its glyph drawn into the font atlas (a hinted TrueType glyph runs the font's bytecode). A screen
+/// of random bytes meets hundreds, so a frame meets new characters only within [`Self::ROWS_BUDGET`] of starting
+/// its rows, and at most [`Self::NEW_GLYPHS`] of them. The rest show as blanks of their width for a frame or a
+/// few, as a browser leaves text blank until its font has loaded.
 struct Glyphs {
+    known: Known,
+    /// This frame's: when its rows started, characters first found drawable.
+    rows_started: Instant,
+    new_glyphs: usize,
+    /// A character was left for a later frame.
+    deferred: bool,
+}
+
+/// The characters asked about so far, and whether a font has them.
+#[derive(Clone, Default)]
+struct Known {
     family: Option<egui::FontFamily>,
-    known: HashMap<char, bool>,
+    drawn: HashMap<char, bool>,
+}
+
+/// Whether a character is drawn: by a loaded font, not at all (shown as its bytes), or in a later frame.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Glyph {
+    Drawn,
+    Missing,
+    Later,
 }
 
 impl Glyphs {
     /// Characters remembered before the list starts again (random text has few distinct ones).
-    const MAX: usize = 16 * 1024;
+    const MAX: usize = 64 * 1024;
+    const ROWS_BUDGET: Duration = Duration::from_millis(5);
+    const NEW_GLYPHS: usize = 100;
 
     fn id() -> egui::Id {
         egui::Id::unique("wirepad-receive-glyphs")
     }
 
+    /// The window's list, with this frame's budget.
     fn take(ui: &egui::Ui) -> Glyphs {
-        ui.data_mut(|d| d.remove_temp(Self::id())).unwrap_or_default()
+        Self::for_frame(ui.data_mut(|d| d.remove_temp(Self::id())).unwrap_or_default())
+    }
+
+    fn for_frame(known: Known) -> Glyphs {
+        Glyphs {
+            known,
+            rows_started: Instant::now(),
+            new_glyphs: 0,
+            deferred: false,
+        }
     }
 
     fn put_back(self, ui: &egui::Ui) {
-        ui.data_mut(|d| d.insert_temp(Self::id(), self));
+        ui.data_mut(|d| d.insert_temp(Self::id(), self.known));
     }
 
-    fn has(&mut self, fonts: &mut egui::epaint::text::FontsView<'_>, font_id: &egui::FontId, c: char) -> bool {
-        if self.family.as_ref() != Some(&font_id.family) || self.known.len() >= Self::MAX {
-            self.known.clear();
-            self.family = Some(font_id.family.clone());
+    fn has(&mut self, fonts: &mut egui::epaint::text::FontsView<'_>, font_id: &egui::FontId, c: char) -> Glyph {
+        let known = &mut self.known;
+        if known.family.as_ref() != Some(&font_id.family) || known.drawn.len() >= Self::MAX {
+            known.drawn.clear();
+            known.family = Some(font_id.family.clone());
         }
-        *self.known.entry(c).or_insert_with(|| fonts.has_glyph(font_id, c))
+        if let Some(&drawn) = known.drawn.get(&c) {
+            return if drawn { Glyph::Drawn } else { Glyph::Missing };
+        }
+        if self.new_glyphs >= Self::NEW_GLYPHS || self.rows_started.elapsed() >= Self::ROWS_BUDGET {
+            self.deferred = true;
+            return Glyph::Later;
+        }
+        let drawn = fonts.has_glyph(font_id, c);
+        self.new_glyphs += usize::from(drawn);
+        self.known.drawn.insert(c, drawn);
+        if drawn { Glyph::Drawn } else { Glyph::Missing }
     }
 }
 
@@ -409,14 +460,15 @@ fn select_gutter(ui: &mut egui::Ui, cx: Cx, width: f32, height: f32, selected: b
 
 /// `text` with every character no loaded font can draw written as its bytes in `encoding` (`\xF0\xA0\x80\x80`,
 /// as the send box reads them), and where those escapes and the `malformed` sequences' (already escaped) are;
-/// `None` when there are none. egui would draw a box, which tells nothing of what arrived.
+/// `None` when there are none. egui would draw a box, which tells nothing of what arrived. A character left for a
+/// later frame is a blank of its width.
 fn without_boxes(
     text: &str,
     malformed: &[Range<usize>],
-    mut drawable: impl FnMut(char) -> bool,
+    mut glyph: impl FnMut(char) -> Glyph,
     encoding: TextEncoding,
 ) -> Option<(String, Vec<Range<usize>>)> {
-    if malformed.is_empty() && (text.is_ascii() || text.chars().all(&mut drawable)) {
+    if malformed.is_empty() && (text.is_ascii() || text.chars().all(|c| glyph(c) == Glyph::Drawn)) {
         return None;
     }
     let (mut out, mut escapes) = (String::with_capacity(text.len() + 16), Vec::new());
@@ -424,9 +476,16 @@ fn without_boxes(
     let mut at = 0;
     for range in malformed.iter().chain([&(text.len()..text.len())]) {
         for c in text.get(at..range.start).unwrap_or_default().chars() {
-            if c.is_ascii() || drawable(c) {
-                out.push(c);
-                continue;
+            match if c.is_ascii() { Glyph::Drawn } else { glyph(c) } {
+                Glyph::Drawn => {
+                    out.push(c);
+                    continue;
+                }
+                Glyph::Later => {
+                    out.extend(std::iter::repeat_n(' ', char_width(c)));
+                    continue;
+                }
+                Glyph::Missing => {}
             }
             let bytes = encoding
                 .encode(c.encode_utf8(&mut utf8))
@@ -462,7 +521,10 @@ fn escaped_job(
     let mut job = egui::text::LayoutJob::default();
     let mut at = 0;
     for range in escapes {
-        job.append(&text[at..range.start], 0.0, plain.clone());
+        // Nothing between two escapes: they join one section, which egui shapes as one run.
+        if at < range.start {
+            job.append(&text[at..range.start], 0.0, plain.clone());
+        }
         job.append(&text[range.clone()], 0.0, escape.clone());
         at = range.end;
     }
@@ -561,8 +623,17 @@ mod tests {
     // Lists of escapes' places, some of one.
     #[allow(clippy::single_range_in_vec_init)]
     fn characters_no_font_draws_show_as_their_bytes_in_the_view_encoding() {
-        let drawable = |c: char| c != '𠀀' && c != '你';
-        assert_eq!(without_boxes("plain ascii", &[], |_| false, TextEncoding::UTF8), None);
+        let drawable = |c: char| {
+            if c == '𠀀' || c == '你' {
+                Glyph::Missing
+            } else {
+                Glyph::Drawn
+            }
+        };
+        assert_eq!(
+            without_boxes("plain ascii", &[], |_| Glyph::Missing, TextEncoding::UTF8),
+            None
+        );
         assert_eq!(without_boxes("好的", &[], drawable, TextEncoding::UTF8), None);
         // (text, malformed sequences' escapes in it, encoding, shown, escapes)
         type Case<'a> = (&'a str, &'a [Range<usize>], TextEncoding, &'a str, &'a [Range<usize>]);
@@ -595,5 +666,53 @@ mod tests {
             let (out, ranges) = without_boxes(text, malformed, drawable, encoding).expect("escaped");
             assert_eq!((out.as_str(), ranges.as_slice()), (shown, escapes), "{text}");
         }
+    }
+
+    #[test]
+    fn a_frame_meets_so_many_new_characters_and_the_frames_after_it_the_rest() {
+        let ctx = egui::Context::default();
+        // Fonts exist once a pass has run.
+        ctx.run_ui(egui::RawInput::default(), |_| {}).textures_delta.clear();
+        let font_id = egui::FontId::monospace(14.0);
+        // Latin-1 and Latin Extended-A: egui's own monospace font draws them all.
+        let new: Vec<char> = ('\u{C0}'..='\u{17F}').collect();
+        let mut known = Known::default();
+        let mut frames = Vec::new();
+        while frames.len() < 10 {
+            let mut glyphs = Glyphs::for_frame(known);
+            let answers: Vec<Glyph> =
+                ctx.fonts_mut(|fonts| new.iter().map(|&c| glyphs.has(fonts, &font_id, c)).collect());
+            let drawn = answers.iter().filter(|&&glyph| glyph == Glyph::Drawn).count();
+            assert_eq!(
+                drawn + answers.iter().filter(|&&glyph| glyph == Glyph::Later).count(),
+                new.len()
+            );
+            assert_eq!(glyphs.deferred, drawn < new.len());
+            frames.push(drawn);
+            known = glyphs.known;
+            if drawn == new.len() {
+                break;
+            }
+        }
+        assert!(frames[0] > 0 && frames[0] <= Glyphs::NEW_GLYPHS, "{frames:?}");
+        assert_eq!(
+            frames.last(),
+            Some(&new.len()),
+            "all drawn within ten frames: {frames:?}"
+        );
+    }
+
+    #[test]
+    fn a_character_left_for_a_later_frame_is_a_blank_of_its_width() {
+        let later = |c: char| {
+            if c == '好' || c == 'é' {
+                Glyph::Later
+            } else {
+                Glyph::Drawn
+            }
+        };
+        let (out, escapes) = without_boxes("你好é!", &[], later, TextEncoding::UTF8).expect("blanks");
+        assert_eq!(out, "你   !");
+        assert!(escapes.is_empty());
     }
 }
