@@ -29,6 +29,8 @@ impl GlyphAtlas {
         self.restore_in -= 1;
         if self.restore_in == 0 {
             flip(ctx);
+            // The old atlas went with the last pass; glibc keeps freed memory of its size in the heap.
+            crate::memory::return_free_memory();
         }
         ctx.request_repaint();
     }
