@@ -39,6 +39,13 @@ class Display:
 
     def close(self):
         stop(self.proc)
+        # A killed Xvfb leaves its socket and lock behind, and the next display would skip the number: after some
+        # hundred runs there was none left.
+        for leftover in (f"/tmp/.X11-unix/X{self.number}", f"/tmp/.X{self.number}-lock"):
+            try:
+                os.remove(leftover)
+            except FileNotFoundError:
+                pass
 
 
 class Window:
