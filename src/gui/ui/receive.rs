@@ -281,8 +281,8 @@ fn place(
 /// A character met for the first time costs: a search of the system's fonts (fontconfig) when the bundled ones
 /// lack it, then its glyph drawn into the font atlas (a hinted TrueType glyph runs the font's bytecode). A screen
 /// of random bytes meets hundreds, so a frame meets new characters only within [`Self::ROWS_BUDGET`] of starting
-/// its rows (but [`Self::AT_LEAST`] of them in any case), and at most [`Self::NEW_GLYPHS`]. The rest show as blanks of their width for a frame or a
-/// few, as a browser leaves text blank until its font has loaded.
+/// its rows (but [`Self::AT_LEAST`] of them in any case), and at most [`Self::NEW_GLYPHS`]. The rest show as
+/// blanks of their width for a frame or a few, as a browser leaves text blank until its font has loaded.
 struct Glyphs {
     known: Known,
     /// This frame's: when its rows started, characters first found drawable.
