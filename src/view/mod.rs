@@ -152,6 +152,7 @@ struct Open {
 
 /// A shown chunk and what it takes to lay it out again on its own: rows are not stored, only
 /// counted; the ones on screen are rendered from the raw bytes when asked for.
+#[derive(Clone)]
 struct Entry {
     seq: u64,
     chunk: Arc<Chunk>,

@@ -1,8 +1,7 @@
 //! The rows as they stand, taken cheaply on the UI thread and turned into text elsewhere (save, copy, export).
-use std::ops::RangeInclusive;
-use std::sync::Arc;
+use std::ops::{Range, RangeInclusive};
 
-use super::{RowKind, TextState, View, ViewOptions};
+use super::{Entry, RowKind, View, ViewOptions};
 use crate::codec::text::TextEncoding;
 use crate::history::Chunk;
 
@@ -21,27 +20,21 @@ impl View {
     /// [`snapshot`](Self::snapshot) of the chunks numbered `seq` and later.
     pub fn snapshot_since(&self, seq: u64) -> ViewSnapshot {
         let from = self.entries.partition_point(|entry| entry.seq < seq);
-        ViewSnapshot {
-            options: self.options.clone(),
-            entries: self
-                .entries
-                .range(from..)
-                .map(|entry| (entry.seq, entry.chunk.clone(), entry.text_in, entry.continues))
-                .collect(),
-        }
+        self.snapshot_of(from..self.entries.len())
     }
 
     /// [`snapshot`](Self::snapshot) of the chunks numbered within `seqs` only (those the view shows).
     pub fn snapshot_range(&self, seqs: RangeInclusive<u64>) -> ViewSnapshot {
         let from = self.entries.partition_point(|entry| entry.seq < *seqs.start());
         let to = self.entries.partition_point(|entry| entry.seq <= *seqs.end());
+        self.snapshot_of(from..to.max(from))
+    }
+
+    /// The entries at `range` with the options they were laid out with (the chunks are shared, not copied).
+    fn snapshot_of(&self, range: Range<usize>) -> ViewSnapshot {
         ViewSnapshot {
             options: self.options.clone(),
-            entries: self
-                .entries
-                .range(from..to.max(from))
-                .map(|entry| (entry.seq, entry.chunk.clone(), entry.text_in, entry.continues))
-                .collect(),
+            entries: self.entries.range(range).cloned().collect(),
         }
     }
 
@@ -57,18 +50,18 @@ impl View {
 /// The view's rows as they stand, to be turned into text away from the UI thread.
 pub struct ViewSnapshot {
     options: ViewOptions,
-    entries: Vec<(u64, Arc<Chunk>, TextState, Option<usize>)>,
+    entries: Vec<Entry>,
 }
 
 impl ViewSnapshot {
     /// The chunks on show (the peer filter and the sent-data setting applied), oldest first.
     pub fn chunks(&self) -> impl Iterator<Item = &Chunk> {
-        self.entries.iter().map(|(_, chunk, _, _)| &**chunk)
+        self.entries.iter().map(|entry| &*entry.chunk)
     }
 
     /// [`chunks`](Self::chunks) with their sequence numbers in the log.
     pub fn numbered(&self) -> impl Iterator<Item = (u64, &Chunk)> {
-        self.entries.iter().map(|(seq, chunk, _, _)| (*seq, &**chunk))
+        self.entries.iter().map(|entry| (entry.seq, &*entry.chunk))
     }
 
     pub fn len(&self) -> usize {
@@ -93,10 +86,11 @@ impl ViewSnapshot {
             escape_malformed: false,
             ..self.options.clone()
         };
-        for (_, chunk, text_in, continues) in &self.entries {
-            let rendered = options.render(chunk, options.hex_for(chunk), *text_in, *continues);
+        for entry in &self.entries {
+            // Whether it is hex was decided as it was indexed (escapes do not change that).
+            let rendered = options.render(&entry.chunk, entry.hex, entry.text_in, entry.continues);
             // The first chunk may continue a row that fell out with an older chunk.
-            if continues.is_some() && in_row {
+            if entry.continues.is_some() && in_row {
                 all.push_str(&rendered.lead);
             }
             for (kind, text) in &rendered.rows {
