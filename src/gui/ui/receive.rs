@@ -622,17 +622,16 @@ fn peer_color(peer: SocketAddr, dark: bool) -> egui::Color32 {
 mod tests {
     use super::*;
 
+    /// Fonts that draw every character but `these`, which are `glyph`.
+    fn drawn_but(these: &'static [char], glyph: Glyph) -> impl Fn(char) -> Glyph + Copy {
+        move |c| if these.contains(&c) { glyph } else { Glyph::Drawn }
+    }
+
     #[test]
     // Lists of escapes' places, some of one.
     #[allow(clippy::single_range_in_vec_init)]
     fn characters_no_font_draws_show_as_their_bytes_in_the_view_encoding() {
-        let drawable = |c: char| {
-            if c == '𠀀' || c == '你' {
-                Glyph::Missing
-            } else {
-                Glyph::Drawn
-            }
-        };
+        let drawable = drawn_but(&['𠀀', '你'], Glyph::Missing);
         assert_eq!(
             without_boxes("plain ascii", &[], |_| Glyph::Missing, TextEncoding::UTF8),
             None
@@ -716,14 +715,8 @@ mod tests {
 
     #[test]
     fn a_character_left_for_a_later_frame_is_a_blank_of_its_width() {
-        let later = |c: char| {
-            if c == '好' || c == 'é' {
-                Glyph::Later
-            } else {
-                Glyph::Drawn
-            }
-        };
-        let (out, escapes) = without_boxes("你好é!", &[], later, TextEncoding::UTF8).expect("blanks");
+        let (out, escapes) =
+            without_boxes("你好é!", &[], drawn_but(&['好', 'é'], Glyph::Later), TextEncoding::UTF8).expect("blanks");
         assert_eq!(out, "你   !");
         assert!(escapes.is_empty());
     }
