@@ -1,7 +1,7 @@
 //! A relay tab between a real client and a real upstream on loopback, driven through its labels: the pairs table,
 //! both ways in the view with their arrows, sends to either side of a pair, kick, and the rules' relay columns.
 use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::{TcpListener, TcpStream};
 use std::time::Duration;
 
 use egui::accesskit::Role;
@@ -16,17 +16,7 @@ use wirepad::session::pairs::PairState;
 use wirepad::settings::{AutoPanel, TabConfig};
 
 use crate::support::{accept_within, read_exactly, stays_silent};
-use crate::ui::{connect, open_server, settings, step_until, window};
-
-/// A relay tab on 127.0.0.1 port 0 whose upstream is `upstream`.
-fn relay_tab(upstream: SocketAddr) -> TabConfig {
-    TabConfig {
-        mode: Kind::Relay,
-        remote_host: upstream.ip().to_string(),
-        remote_port: upstream.port().to_string(),
-        ..settings()
-    }
-}
+use crate::ui::{connect, open_server, relay_to, settings, step_until, window};
 
 /// Picks `choice` in the combo box labelled `combo`.
 fn choose(harness: &mut Harness<'static, WirepadApp>, combo: &str, choice: &str) {
@@ -47,7 +37,7 @@ fn send(harness: &mut Harness<'static, WirepadApp>, text: &str) {
 #[test]
 fn a_relay_tab_shows_its_pair_both_ways_injects_on_either_side_and_kicks_it() {
     let upstream = TcpListener::bind("127.0.0.1:0").expect("bind the upstream");
-    let mut harness = window(relay_tab(upstream.local_addr().expect("upstream address")));
+    let mut harness = window(relay_to(upstream.local_addr().expect("upstream address")));
     let relay = open_server(&mut harness);
     let mut client = TcpStream::connect(relay).expect("connect to the relay");
     let client_addr = client.local_addr().expect("client address");
@@ -181,7 +171,7 @@ fn a_refused_pair_at(width: f32) -> (Harness<'static, WirepadApp>, String) {
     let refusing = TcpListener::bind("127.0.0.1:0").expect("bind");
     let upstream = refusing.local_addr().expect("address");
     drop(refusing);
-    let mut harness = window(relay_tab(upstream));
+    let mut harness = window(relay_to(upstream));
     harness.set_size(egui::vec2(width, 720.0));
     let relay = open_server(&mut harness);
     let client = TcpStream::connect(relay).expect("connect to the relay");

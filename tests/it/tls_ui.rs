@@ -17,7 +17,7 @@ use wirepad::settings::{Field, Prefs, TabConfig};
 
 use crate::export::Answer;
 use crate::support::{TIMEOUT, Tap, eventually, start, wait_for};
-use crate::ui::{launch, launched_window, open_server, settings, step_until, window, window_with};
+use crate::ui::{launch, launched_window, open_server, relay_to, settings, step_until, window, window_with};
 use crate::wirepad::Wirepad;
 
 /// An engine TLS server on loopback with the self-signed certificate it makes at start: its address and that
@@ -324,16 +324,6 @@ fn tls_on() -> TlsSettings {
 
 /// Where a relay tab that never opens points its upstream (the discard port: nothing connects to it).
 const NOWHERE: SocketAddr = SocketAddr::V4(std::net::SocketAddrV4::new(std::net::Ipv4Addr::LOCALHOST, 9));
-
-/// A relay tab towards `upstream`, the rest as `settings()`.
-fn relay_to(upstream: SocketAddr) -> TabConfig {
-    TabConfig {
-        mode: Kind::Relay,
-        remote_host: upstream.ip().to_string(),
-        remote_port: upstream.port().to_string(),
-        ..settings()
-    }
-}
 
 /// Presses Open and waits for "cannot read MISSING", said once: beside its field only, not again under Open.
 fn open_and_see_refused_once(harness: &mut Harness<'static, WirepadApp>, missing: &std::path::Path) {

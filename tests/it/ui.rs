@@ -59,6 +59,16 @@ pub fn stream_window() -> Harness<'static, WirepadApp> {
     })
 }
 
+/// A relay tab towards `upstream`, the rest as `settings()` (listening on 127.0.0.1, port 0).
+pub fn relay_to(upstream: SocketAddr) -> TabConfig {
+    TabConfig {
+        mode: Kind::Relay,
+        remote_host: upstream.ip().to_string(),
+        remote_port: upstream.port().to_string(),
+        ..settings()
+    }
+}
+
 /// Steps the window until `done` holds. The engine runs on its own threads, so this is bounded polling.
 pub fn step_until(
     harness: &mut Harness<'static, WirepadApp>,
