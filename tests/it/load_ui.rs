@@ -126,8 +126,10 @@ fn a_counted_run_shows_its_report_with_exact_counts() {
         // The last export's notice moves the panel down: the click goes where the button is now.
         harness.run_steps(2);
         harness.get_by_label(button).click();
+        // Written once the window says so: the file may be read while the thread is still writing it.
+        let saved = format!("Saved to {}", path.display());
         step_until(&mut harness, button, |h| {
-            !h.state().dialog_open() && read(path).ends_with('\n')
+            !h.state().dialog_open() && h.state().notice().as_deref() == Some(saved.as_str())
         });
     }
     assert_eq!(Report::from_json(&read(&json)).expect("the JSON report"), report);
