@@ -385,6 +385,12 @@ mod tests {
         let one = report(&[1, 2, 3], 3);
         let back = Report::from_json(&one.to_json()).expect("reads back");
         assert_eq!(back, one);
+        // Milliseconds from a Duration need all 17 digits (a 98.023 µs slip), and read back as written.
+        let slipped = Report {
+            schedule_slip_ms: Duration::from_nanos(98_023).as_secs_f64() * 1000.0,
+            ..one.clone()
+        };
+        assert_eq!(Report::from_json(&slipped.to_json()).expect("reads back"), slipped);
         for key in [
             "\"connections\"",
             "\"attempted\"",
