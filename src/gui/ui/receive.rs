@@ -2,6 +2,7 @@
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::ops::Range;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::codec::text::TextEncoding;
@@ -399,7 +400,7 @@ fn row_ui(
                 .color(color),
         )
     } else if let Some(Some((text, escapes))) = escaped {
-        egui::Label::new(escaped_job(font_id, &text, &escapes, color))
+        egui::Label::new(escaped_galley(ui, font_id, text, &escapes, color))
     } else if ranges.is_empty() {
         egui::Label::new(egui::RichText::new(&row.text).monospace().color(color))
     } else {
@@ -509,30 +510,48 @@ fn without_boxes(
     Some((out, escapes))
 }
 
-/// A row whose escapes (see [`without_boxes`]) are told from the text by their colour.
-fn escaped_job(
+/// A row whose escapes (see [`without_boxes`]) are told from the text by their colour. It is laid out as one
+/// section and its escapes' glyphs are coloured afterwards: egui shapes each section on its own, with a shaping
+/// plan made anew each time, and a row of random bytes alternates text and escapes some forty times.
+fn escaped_galley(
+    ui: &egui::Ui,
     font_id: egui::FontId,
-    text: &str,
+    text: String,
     escapes: &[Range<usize>],
     color: egui::Color32,
-) -> egui::text::LayoutJob {
-    let plain = egui::TextFormat::simple(font_id, color);
-    let escape = egui::TextFormat {
-        color: ESCAPE_COLOR,
-        ..plain.clone()
-    };
-    let mut job = egui::text::LayoutJob::default();
-    let mut at = 0;
-    for range in escapes {
-        // Nothing between two escapes: they join one section, which egui shapes as one run.
-        if at < range.start {
-            job.append(&text[at..range.start], 0.0, plain.clone());
-        }
-        job.append(&text[range.clone()], 0.0, escape.clone());
-        at = range.end;
+) -> Arc<egui::Galley> {
+    let job = egui::text::LayoutJob::simple_singleline(text, font_id, color);
+    let galley = ui.fonts_mut(|fonts| fonts.layout_job(job));
+    recolored(galley, escapes, ESCAPE_COLOR)
+}
+
+/// `galley` with the glyphs of the characters at `ranges` (byte ranges of its text, in order) in `color`.
+fn recolored(galley: Arc<egui::Galley>, ranges: &[Range<usize>], color: egui::Color32) -> Arc<egui::Galley> {
+    if ranges.is_empty() {
+        return galley;
     }
-    job.append(&text[at..], 0.0, plain);
-    job
+    let mut galley = Arc::unwrap_or_clone(galley);
+    let job = galley.job.clone();
+    let mut chars = job.text.char_indices().peekable();
+    let mut ranges = ranges.iter().peekable();
+    for placed in &mut galley.rows {
+        let row = Arc::make_mut(&mut placed.row);
+        for glyph in &row.glyphs {
+            // A glyph is its character's, found by the character: a shaper may drop one (a stray combining mark).
+            let Some((at, _)) = chars.by_ref().find(|&(_, c)| c == glyph.chr) else {
+                return Arc::new(galley);
+            };
+            while ranges.next_if(|range| range.end <= at).is_some() {}
+            let escaped = ranges.peek().is_some_and(|range| range.contains(&at));
+            if escaped && !glyph.uv_rect.is_nothing() {
+                let first = glyph.first_vertex as usize;
+                for vertex in row.visuals.mesh.vertices.iter_mut().skip(first).take(4) {
+                    vertex.color = color;
+                }
+            }
+        }
+    }
+    Arc::new(galley)
 }
 
 /// Bytes shown as escapes, readable on a dark and a light background alike.
@@ -711,6 +730,43 @@ mod tests {
             Some(&new.len()),
             "all drawn within ten frames: {frames:?}"
         );
+    }
+
+    #[test]
+    fn escapes_are_coloured_in_a_row_laid_out_as_one_section() {
+        let ctx = egui::Context::default();
+        ctx.run_ui(egui::RawInput::default(), |_| {}).textures_delta.clear();
+        let plain = egui::Color32::from_rgb(1, 2, 3);
+        let text = "a\\xC4b \\x0Ac\\xE4\\xBD\\xA0";
+        let escapes = [1..5, 7..11, 12..24];
+        let mut galley = None;
+        ctx.run_ui(egui::RawInput::default(), |ui| {
+            galley = Some(escaped_galley(
+                ui,
+                egui::FontId::monospace(14.0),
+                text.to_owned(),
+                &escapes,
+                plain,
+            ));
+        })
+        .textures_delta
+        .clear();
+        let galley = galley.expect("laid out");
+        assert_eq!(galley.job.sections.len(), 1);
+        let row = &galley.rows[0].row;
+        let colors: String = text
+            .char_indices()
+            .zip(&row.glyphs)
+            .filter(|(_, glyph)| !glyph.uv_rect.is_nothing())
+            .map(|((at, c), glyph)| {
+                assert_eq!(c, glyph.chr);
+                let color = row.visuals.mesh.vertices[glyph.first_vertex as usize].color;
+                let escaped = escapes.iter().any(|range| range.contains(&at));
+                assert_eq!(color, if escaped { ESCAPE_COLOR } else { plain }, "{c} at {at}");
+                if escaped { 'e' } else { 'p' }
+            })
+            .collect();
+        assert_eq!(colors, "peeeepeeeepeeeeeeeeeeee");
     }
 
     #[test]
