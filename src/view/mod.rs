@@ -47,9 +47,12 @@ pub const MAX_ROW_WIDTH: usize = 4096;
 const HEX_STREAM_ROW: usize = 16;
 /// Columns taken by a control character shown as `\xHH`.
 const ESCAPE_WIDTH: usize = 4;
-/// Indexing time per `append` or `set_options` call; the rest waits for the next frame, so
+/// Indexing time per `append` call for new data; the rest waits for the next frame. A flood is indexed a
+/// frame's worth at a time (the view shows what it has indexed), and every millisecond here is one of its frames'.
+const INDEX_BUDGET: Duration = Duration::from_millis(1);
+/// And while the whole log is indexed again (an option changed): the user waits for that, so a frame gives it more;
 /// re-indexing a full 64 MiB view never holds a frame longer than this.
-const INDEX_BUDGET: Duration = Duration::from_millis(2);
+const REBUILD_BUDGET: Duration = Duration::from_millis(4);
 /// How much is indexed between two looks at the clock.
 const CLOCK_EVERY: usize = 32 << 10;
 /// Rendered chunks kept for the rows on screen (a frame shows rows from a few chunks).
@@ -195,6 +198,8 @@ pub struct View {
     removed: u64,
     /// The log holds chunks not indexed yet.
     behind: bool,
+    /// Indexing everything again, not yet caught up.
+    rebuilding: bool,
     /// Decoded text of the chunk being indexed (kept to reuse its allocation).
     scratch: String,
     cache: RefCell<VecDeque<(u64, Arc<Rendered>)>>,
@@ -223,6 +228,7 @@ impl View {
             next_seq: 0,
             removed: 0,
             behind: false,
+            rebuilding: false,
             scratch: String::new(),
             cache: RefCell::default(),
             selection: None,
@@ -258,6 +264,7 @@ impl View {
         self.removed = removed;
         self.selection = selection;
         self.rebuilds = rebuilds;
+        self.rebuilding = true;
     }
 
     /// Times the rows were laid out afresh (an option changed, or the newest chunk was cut): row numbers from
@@ -269,7 +276,13 @@ impl View {
     /// Drops rows of chunks the log no longer holds, then indexes the chunks pushed since the last
     /// call, for at most [`INDEX_BUDGET`].
     pub fn append(&mut self, log: &History) {
-        self.append_within(log, INDEX_BUDGET);
+        self.append_within(log, self.budget());
+        self.rebuilding &= self.behind;
+    }
+
+    /// What the next [`append`](Self::append) may take.
+    fn budget(&self) -> Duration {
+        if self.rebuilding { REBUILD_BUDGET } else { INDEX_BUDGET }
     }
 
     fn append_within(&mut self, log: &History, budget: Duration) {

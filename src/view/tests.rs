@@ -780,6 +780,27 @@ fn reindexing_spreads_over_calls() {
     assert_eq!(view.rows(), 16 * block.len() / HEX_STREAM_ROW);
 }
 
+#[test]
+fn indexing_everything_again_gets_more_time_than_new_data_until_it_catches_up() {
+    let mut log = History::default();
+    for _ in 0..2 * CLOCK_EVERY / 64 {
+        log.push(chunk((Rx, A, b"")));
+    }
+    let mut view = fresh(&STREAM, &log);
+    assert_eq!(view.budget(), INDEX_BUDGET);
+    view.options = HEX;
+    view.restart();
+    assert_eq!(view.budget(), REBUILD_BUDGET);
+    view.append_within(&log, Duration::ZERO);
+    assert!(view.catching_up());
+    view.append(&log);
+    assert!(!view.catching_up());
+    assert_eq!(view.budget(), INDEX_BUDGET, "caught up");
+    log.push(chunk((Rx, A, b"new")));
+    view.append(&log);
+    assert_eq!(view.budget(), INDEX_BUDGET);
+}
+
 /// A smaller buffer cuts the newest chunk: the view shows what the log keeps of it.
 #[test]
 fn a_cut_chunk_is_shown_cut() {

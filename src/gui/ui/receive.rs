@@ -311,8 +311,8 @@ enum Glyph {
 impl Glyphs {
     /// Characters remembered before the list starts again (random text has few distinct ones).
     const MAX: usize = 64 * 1024;
-    const ROWS_BUDGET: Duration = Duration::from_millis(5);
-    const NEW_GLYPHS: usize = 100;
+    const ROWS_BUDGET: Duration = Duration::from_millis(3);
+    const NEW_GLYPHS: usize = 48;
     const AT_LEAST: usize = 16;
 
     fn id() -> egui::Id {
