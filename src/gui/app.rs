@@ -72,6 +72,8 @@ pub struct WirepadApp {
     /// Sessions of closed tabs, still stopping on threads of their own.
     reapers: Vec<std::thread::JoinHandle<()>>,
     glyph_atlas: GlyphAtlas,
+    /// The monospace font was readied for a flood (see `fonts::warm_up`).
+    font_warmed: bool,
     repaint: egui::Context,
 }
 
@@ -104,6 +106,7 @@ impl WirepadApp {
             saved_tabs: None,
             reapers: Vec::new(),
             glyph_atlas: GlyphAtlas::default(),
+            font_warmed: false,
             repaint: ctx.clone(),
         };
         let configs = if configs.is_empty() {
@@ -858,6 +861,15 @@ enum Quit {
 impl eframe::App for WirepadApp {
     fn logic(&mut self, ctx: &egui::Context, frame: &mut eframe::Frame) {
         self.glyph_atlas.step(ctx);
+        // After the first frame is on screen.
+        if !self.font_warmed {
+            if ctx.cumulative_pass_nr() > 0 {
+                ui::fonts::warm_up(ctx);
+                self.font_warmed = true;
+            } else {
+                ctx.request_repaint();
+            }
+        }
         if let (Some(log), Some(cpu)) = (&mut self.frame_log, frame.info().cpu_usage) {
             log.record(cpu);
         }
