@@ -532,13 +532,12 @@ fn recolored(galley: Arc<egui::Galley>, ranges: &[Range<usize>], color: egui::Co
     }
     let mut galley = Arc::unwrap_or_clone(galley);
     let job = galley.job.clone();
-    let mut chars = job.text.char_indices().peekable();
+    let mut places = GlyphPlaces::new(&job.text);
     let mut ranges = ranges.iter().peekable();
     for placed in &mut galley.rows {
         let row = Arc::make_mut(&mut placed.row);
         for glyph in &row.glyphs {
-            // A glyph is its character's, found by the character: a shaper may drop one (a stray combining mark).
-            let Some((at, _)) = chars.by_ref().find(|&(_, c)| c == glyph.chr) else {
+            let Some(at) = places.of(glyph.chr) else {
                 return Arc::new(galley);
             };
             while ranges.next_if(|range| range.end <= at).is_some() {}
@@ -552,6 +551,33 @@ fn recolored(galley: Arc<egui::Galley>, ranges: &[Range<usize>], color: egui::Co
         }
     }
     Arc::new(galley)
+}
+
+/// Where in a galley's text each of its glyphs, in order, comes from, told by the glyph's character: a shaper may
+/// give a character more than one glyph (all of them that character's), or drop one (a stray combining mark).
+struct GlyphPlaces<'a> {
+    chars: std::iter::Peekable<std::str::CharIndices<'a>>,
+    last: Option<(usize, char)>,
+}
+
+impl<'a> GlyphPlaces<'a> {
+    fn new(text: &'a str) -> Self {
+        GlyphPlaces {
+            chars: text.char_indices().peekable(),
+            last: None,
+        }
+    }
+
+    /// The byte offset of the next glyph's character `c`; `None` once the text has no more of it.
+    fn of(&mut self, c: char) -> Option<usize> {
+        let at = match (self.chars.next_if(|&(_, next)| next == c), self.last) {
+            (Some((at, _)), _) => at,
+            (None, Some((at, last))) if last == c => at,
+            (None, _) => self.chars.by_ref().find(|&(_, next)| next == c)?.0,
+        };
+        self.last = Some((at, c));
+        Some(at)
+    }
 }
 
 /// Bytes shown as escapes, readable on a dark and a light background alike.
@@ -767,6 +793,24 @@ mod tests {
             })
             .collect();
         assert_eq!(colors, "peeeepeeeepeeeeeeeeeeee");
+    }
+
+    #[test]
+    fn a_glyph_is_placed_at_its_character_also_where_a_character_has_two_or_none() {
+        let places = |text: &str, glyphs: &str| -> Vec<Option<usize>> {
+            let mut places = GlyphPlaces::new(text);
+            glyphs.chars().map(|c| places.of(c)).collect()
+        };
+        assert_eq!(places("ab", "ab"), [Some(0), Some(1)]);
+        assert_eq!(places("aab", "aab"), [Some(0), Some(1), Some(2)]);
+        // Two glyphs for क (three bytes), then the rest in place.
+        assert_eq!(
+            places("कx\\", "kkx\\".replace('k', "क").as_str()),
+            [Some(0), Some(0), Some(3), Some(4)]
+        );
+        // A character with no glyph is passed over.
+        assert_eq!(places("a\u{301}b", "ab"), [Some(0), Some(3)]);
+        assert_eq!(places("ab", "az"), [Some(0), None]);
     }
 
     #[test]
