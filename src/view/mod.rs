@@ -274,7 +274,7 @@ impl View {
     }
 
     /// Drops rows of chunks the log no longer holds, then indexes the chunks pushed since the last
-    /// call, for at most [`INDEX_BUDGET`].
+    /// call, for at most [`INDEX_BUDGET`] ([`REBUILD_BUDGET`] while everything is indexed again).
     pub fn append(&mut self, log: &History) {
         self.append_within(log, self.budget());
         self.rebuilding &= self.behind;

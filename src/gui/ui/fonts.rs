@@ -22,8 +22,9 @@ pub fn install(ctx: &egui::Context) {
     ctx.set_fonts(fonts);
 }
 
-/// A character of each script beyond the bundled fonts that random bytes decode to: every 128-character block
-/// of two-byte UTF-8 from Latin Extended-B on, and the most common of three bytes (GBK's extension among them).
+/// A character of each script beyond the bundled fonts that random bytes decode to: every Unicode block of
+/// two-byte UTF-8 from Latin Extended-B on (U+0180 to U+07FF), and the most common of three bytes (GBK's extension
+/// among them).
 const FALLBACK_SAMPLES: &[char] = &[
     'ƀ', 'ɐ', 'ʰ', '\u{301}', 'Ͱ', 'Ѐ', 'Ԁ', 'Ա', 'א', 'ا', 'ܐ', 'ݐ', 'ހ', 'ߊ', 'ࠀ', 'अ', 'ก', 'ა', 'ᄀ', 'あ', '丂',
     '가', '\u{E000}',
