@@ -861,14 +861,11 @@ enum Quit {
 impl eframe::App for WirepadApp {
     fn logic(&mut self, ctx: &egui::Context, frame: &mut eframe::Frame) {
         self.glyph_atlas.step(ctx);
-        // After the first frame is on screen.
+        // In the first frame, which builds the fonts anyway. Done in the second, it was a frame of 25-60 ms for a
+        // session that starts with the window, such as a load test's live plots.
         if !self.font_warmed {
-            if ctx.cumulative_pass_nr() > 0 {
-                ui::fonts::warm_up(ctx);
-                self.font_warmed = true;
-            } else {
-                ctx.request_repaint();
-            }
+            ui::fonts::warm_up(ctx);
+            self.font_warmed = true;
         }
         if let (Some(log), Some(cpu)) = (&mut self.frame_log, frame.info().cpu_usage) {
             log.record(cpu);
