@@ -718,6 +718,11 @@ impl WirepadApp {
         self.tabs.values().filter(|tab| tab.state.is_open()).count()
     }
 
+    /// The monospace font was readied for random bytes (`fonts::warm_up`).
+    pub fn font_readied(&self) -> bool {
+        self.font_warmed
+    }
+
     /// The window asks whether to quit with sessions open.
     pub fn asking_to_quit(&self) -> bool {
         self.quit == Quit::Asking
@@ -861,11 +866,16 @@ enum Quit {
 impl eframe::App for WirepadApp {
     fn logic(&mut self, ctx: &egui::Context, frame: &mut eframe::Frame) {
         self.glyph_atlas.step(ctx);
-        // In the first frame, which builds the fonts anyway. Done in the second, it was a frame of 25-60 ms for a
-        // session that starts with the window, such as a load test's live plots.
-        if !self.font_warmed {
-            ui::fonts::warm_up(ctx);
-            self.font_warmed = true;
+        // After the first frame is on screen (done in the first, it delayed a cold start's first paint by ~90 ms),
+        // and only for a tab that shows received bytes: a load test's window has none, and there it was a frame of
+        // 25-60 ms while its plots were live.
+        if !self.font_warmed && self.tabs.values().any(|tab| !tab.config.load_test) {
+            if ctx.cumulative_pass_nr() > 0 {
+                ui::fonts::warm_up(ctx);
+                self.font_warmed = true;
+            } else {
+                ctx.request_repaint();
+            }
         }
         if let (Some(log), Some(cpu)) = (&mut self.frame_log, frame.info().cpu_usage) {
             log.record(cpu);

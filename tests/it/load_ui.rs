@@ -392,3 +392,13 @@ fn gui_load_fills_in_the_encoding_checksum_and_in_flight() {
     let crc = Checksum::Crc16Modbus.compute(&[0xBA, 0xC3]);
     assert_eq!(bytes_read(&reads, 4), [&[0xBA, 0xC3][..], &crc].concat());
 }
+
+#[test]
+fn only_a_tab_that_shows_received_bytes_readies_the_font_for_them() {
+    let mut harness = window(load_tab(form(echo_server(), "", "")));
+    harness.run_steps(3);
+    assert!(!harness.state().font_readied(), "a load test shows no received bytes");
+    harness.get_by_label("New tab").click();
+    harness.run_steps(3);
+    assert!(harness.state().font_readied());
+}

@@ -30,7 +30,7 @@ const FALLBACK_SAMPLES: &[char] = &[
     '가', '\u{E000}',
 ];
 
-/// Readies the monospace font once, in the window's first frame, for what the first frame of a flood of random bytes
+/// Readies the monospace font once, while the window is idle, for what the first frame of a flood of random bytes
 /// would otherwise do all at once (20-45 ms here): asks it for [`FALLBACK_SAMPLES`] (the first character the
 /// bundled fonts lack has egui look through the system's fonts and load the one that has it), and draws the
 /// printable ASCII characters into the font atlas.
