@@ -130,6 +130,7 @@ pub(crate) fn egui_context(stored: Option<&str>) -> egui::Context {
 /// Opens the window (with one tab per `sessions`, each already open, when given), trying each of the
 /// platform's renderers in turn, so it runs in VMs and over remote X where one of them is missing.
 pub fn run_gui(launches: Vec<Launch>) -> ExitCode {
+    crate::memory::keep_memory_between_frames();
     // Decoded once, whichever renderer starts.
     let icon = crate::gui::desktop::icon();
     // Started from a terminal, Ctrl+C or SIGTERM closes the window as its close button does: every session
