@@ -43,16 +43,19 @@ mod tests {
     fn a_frame_reuses_the_memory_the_frame_before_it_freed() {
         super::keep_memory_between_frames();
         // Counted for one new thread, so that other tests running beside it do not add to the count.
-        let faults = std::thread::spawn(|| {
+        let mut faults = std::thread::spawn(|| {
             faults_of_one_frame();
-            (0..10).map(|_| faults_of_one_frame()).sum::<i64>()
+            (0..11).map(|_| faults_of_one_frame()).collect::<Vec<i64>>()
         })
         .join()
         .expect("the allocating thread");
+        // The median frame: another test's `malloc_trim` may empty this arena between two frames.
+        faults.sort_unstable();
+        let median = faults[faults.len() / 2];
         // 4 MiB faulted in again would be ~1,000 faults a frame.
         assert!(
-            faults < 200,
-            "{faults} page faults in 10 frames that reuse freed memory"
+            median < 50,
+            "{median} page faults in a frame that reuses freed memory ({faults:?})"
         );
     }
 }
