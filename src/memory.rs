@@ -1,4 +1,5 @@
-//! Giving freed memory back to the OS: the engine's backlogs, the history and the view all drop large buffers.
+//! The allocator: freed memory given back to the OS (the engine's backlogs, the history and the view all drop large
+//! buffers), and what one of the window's frames frees kept for the next.
 
 /// Hands memory the program freed back to the OS. glibc keeps it in its arenas: after a backlog of queued echoes
 /// (hundreds of MiB for many slow peers) the process would stay that big long after the peers left. Elsewhere the
